@@ -1,0 +1,31 @@
+//! The data model of ragdiag, shared by every other crate.
+//!
+//! Everything a diagnosis talks about lives here: [`Document`]s with their freshness fields,
+//! [`Chunk`]s with code-point offsets into their document, [`Query`]s with graded relevance,
+//! evidence and reference answers, [`Qrels`] and [`Run`]s as TREC understands them, and the
+//! [`Diagnostic`] type that carries the `path:line: field: reason` findings of DESIGN.md.
+//!
+//! This crate does no I/O and depends on no index, model or file format; loaders live in
+//! `ragdiag-load`, metrics in `ragdiag-eval`.
+//!
+//! ```
+//! use ragdiag_core::{Chunk, Timestamp};
+//!
+//! let text = "héllo wörld";
+//! let chunk = Chunk::new("doc-1", 0, 6, 11);
+//! assert_eq!(chunk.slice(text), "wörld");
+//! assert!(Timestamp::parse("2026-03-01").is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod diag;
+mod model;
+mod text;
+mod time;
+
+pub use diag::{Diagnostic, Diagnostics, Location, Severity};
+pub use model::{
+    Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc,
+};
+pub use text::{byte_to_char_offsets, char_len, char_span_to_bytes, find_quote, QuoteMatch};
+pub use time::Timestamp;

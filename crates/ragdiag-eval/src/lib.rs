@@ -1,0 +1,37 @@
+//! Retrieval metrics that agree with trec_eval, and the statistics that make them honest.
+//!
+//! This crate does no I/O and knows no index, model or file format: it takes judgments
+//! ([`ragdiag_core::QueryJudgments`]) and ranked lists of `(docno, score)` and returns numbers.
+//!
+//! - [`MeasureSet`] parses trec_eval measure requests (`map`, `P.5,10`, `ndcg_cut.10`,
+//!   `official`) and DESIGN.md's names (`ndcg@10`, `p@5`, `mrr`), and lists the output
+//!   [`Column`]s in trec_eval's print order.
+//! - [`evaluate_topic`] ranks one query's documents as trec_eval does (score descending, then
+//!   docno descending; the file's rank column is ignored) and computes every column.
+//! - [`aggregate`] averages (or sums) per-query values exactly as trec_eval's `all` line does.
+//! - [`stats`] holds the percentile bootstrap, the paired randomization test, the paired
+//!   bootstrap, effect sizes and Holm's correction.
+//!
+//! ```
+//! use ragdiag_core::QueryJudgments;
+//! use ragdiag_eval::{evaluate_topic, EvalParams, MeasureSet, Ranked};
+//!
+//! let mut judged = QueryJudgments::default();
+//! judged.insert("d1", 1);
+//! judged.insert("d3", 2);
+//! let measures = MeasureSet::parse(&["map", "ndcg_cut.10", "P.1"])?;
+//! let mut ranking = vec![Ranked::new("d1", 0.9), Ranked::new("d2", 0.8), Ranked::new("d3", 0.7)];
+//! let values = evaluate_topic(&judged, &mut ranking, &measures, &EvalParams::default())?;
+//! let map = values[measures.index_of("map").unwrap()];
+//! assert!((map - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod aggregate;
+mod measure;
+pub mod stats;
+mod topic;
+
+pub use aggregate::{aggregate, Aggregate};
+pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
+pub use topic::{evaluate_topic, DuplicateDoc, EvalParams, Ranked};

@@ -1,0 +1,61 @@
+//! Loaders for everything ragdiag reads: corpora, queries, qrels and runs.
+//!
+//! Every loader follows DESIGN.md's rule for bad input: a malformed record (unparseable line,
+//! missing required field, wrong type) stops the load with a [`LoadError`] whose message is
+//! `path:line: field: reason`; with [`LoadOptions::skip_invalid`] such records are skipped and
+//! listed in the returned [`Diagnostics`] instead. Problems of meaning (an unparseable optional
+//! date, a duplicate id) are warnings in the same list and never stop the load. No input panics.
+//!
+//! | format | detected by | function |
+//! |---|---|---|
+//! | ragdiag JSONL corpus / BEIR `corpus.jsonl` | `.jsonl`/`.json`, `id` or `_id` | [`load_corpus`] |
+//! | folder of Markdown / text / HTML with YAML front matter | a directory | [`load_corpus`] |
+//! | Parquet with the JSONL columns | `.parquet` | [`load_corpus`] |
+//! | ragdiag JSONL queries / BEIR `queries.jsonl` | any file | [`load_queries`] |
+//! | TREC qrels (`qid iter docno rel`) / BEIR qrels TSV (header, CRLF) | column count | [`load_qrels`] |
+//! | TREC run (`qid Q0 docno rank score tag`) / JSON run (`{qid: {doc: score}}`) | first byte | [`load_run`] |
+//!
+//! ```no_run
+//! use ragdiag_load::{load_corpus, LoadOptions};
+//! let corpus = load_corpus("corpora/tallyfox".as_ref(), &LoadOptions::default())?;
+//! println!("{} documents, {} warnings", corpus.items.len(), corpus.diagnostics.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod check;
+mod corpus;
+mod error;
+mod frontmatter;
+mod html;
+mod lines;
+mod parquet_corpus;
+mod qrels;
+mod queries;
+mod record;
+mod run;
+
+pub use check::{cross_check, Inputs};
+pub use corpus::{load_corpus, CorpusFormat};
+pub use error::{LoadError, Result};
+pub use html::html_visible_text;
+pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
+pub use queries::{load_beir_queries_with_qrels, load_queries};
+pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};
+
+use ragdiag_core::Diagnostics;
+
+/// How strict a load is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Skip malformed records (listing each one) instead of stopping at the first.
+    pub skip_invalid: bool,
+}
+
+/// What a loader returns: the items and every finding (warnings, and skipped records).
+#[derive(Debug, Clone, Default)]
+pub struct Loaded<T> {
+    /// The loaded items.
+    pub items: T,
+    /// Warnings, and with `skip_invalid` the skipped records' errors.
+    pub diagnostics: Diagnostics,
+}

@@ -1,0 +1,193 @@
+//! Qrels loaders: TREC (`qid iter docno rel`) and BEIR TSV (`query-id corpus-id score`, header).
+
+use crate::lines::{lines, read_file};
+use crate::{LoadError, LoadOptions, Loaded, Result};
+use ragdiag_core::{Diagnostic, Diagnostics, Location, Qrels};
+use std::path::Path;
+
+/// The qrels formats ragdiag reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QrelsFormat {
+    /// `qid iter docno rel`, whitespace-separated.
+    Trec,
+    /// `query-id<TAB>corpus-id<TAB>score`, with a header line (BEIR).
+    Beir,
+}
+
+/// Loads qrels, detecting the format from the first non-blank line (4 fields: TREC, 3: BEIR)
+/// unless `format` names one.
+pub fn load_qrels(
+    path: &Path,
+    format: Option<QrelsFormat>,
+    opts: &LoadOptions,
+) -> Result<Loaded<Qrels>> {
+    let bytes = read_file(path)?;
+    parse_qrels(path, &bytes, format, opts)
+}
+
+/// Parses qrels from bytes (see [`load_qrels`]); `path` is used in messages.
+pub fn parse_qrels(
+    path: &Path,
+    bytes: &[u8],
+    format: Option<QrelsFormat>,
+    opts: &LoadOptions,
+) -> Result<Loaded<Qrels>> {
+    let mut qrels = Qrels::default();
+    let mut diagnostics = Diagnostics::default();
+    let mut format = format;
+    let mut first = true;
+    for line in lines(path, bytes) {
+        let line = match line {
+            Ok(l) => l,
+            Err(d) if opts.skip_invalid => {
+                diagnostics.push(d);
+                continue;
+            }
+            Err(d) => return Err(LoadError::Invalid(d)),
+        };
+        let fields: Vec<&str> = line.text.split_ascii_whitespace().collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let loc = || Location::new(path, line.number);
+        let fmt = *format.get_or_insert(if fields.len() == 3 {
+            QrelsFormat::Beir
+        } else {
+            QrelsFormat::Trec
+        });
+        let is_first = std::mem::replace(&mut first, false);
+        let parsed: std::result::Result<(&str, &str, i64), Diagnostic> = match fmt {
+            QrelsFormat::Beir => {
+                if is_first && fields.len() == 3 && fields[2].parse::<i64>().is_err() {
+                    continue; // the header line
+                }
+                if fields.len() != 3 {
+                    Err(Diagnostic::error(
+                        loc(),
+                        "",
+                        format!(
+                            "expected 3 columns (query-id, corpus-id, score), found {}",
+                            fields.len()
+                        ),
+                    ))
+                } else {
+                    parse_grade(fields[2], loc()).map(|g| (fields[0], fields[1], g))
+                }
+            }
+            QrelsFormat::Trec => {
+                if fields.len() != 4 {
+                    Err(Diagnostic::error(
+                        loc(),
+                        "",
+                        format!(
+                            "expected 4 columns (qid iter docno rel), found {}",
+                            fields.len()
+                        ),
+                    ))
+                } else {
+                    parse_grade(fields[3], loc()).map(|g| (fields[0], fields[2], g))
+                }
+            }
+        };
+        match parsed {
+            Ok((qid, doc, grade)) => {
+                let judged = qrels.queries.entry(qid.to_string()).or_default();
+                if let Some(prev) = judged.grade(doc) {
+                    let d = Diagnostic::error(
+                        loc(),
+                        "docno",
+                        format!("duplicate judgment of {doc:?} for query {qid:?} (grade {prev} earlier)"),
+                    );
+                    if !opts.skip_invalid {
+                        return Err(LoadError::Invalid(d));
+                    }
+                    diagnostics.push(d);
+                } else {
+                    judged.insert(doc, grade);
+                }
+            }
+            Err(d) if opts.skip_invalid => diagnostics.push(d),
+            Err(d) => return Err(LoadError::Invalid(d)),
+        }
+    }
+    if qrels.is_empty() {
+        return Err(LoadError::unusable(path, "no judgments (empty qrels file)"));
+    }
+    Ok(Loaded {
+        items: qrels,
+        diagnostics,
+    })
+}
+
+fn parse_grade(s: &str, loc: Location) -> std::result::Result<i64, Diagnostic> {
+    s.parse::<i64>().map_err(|_| {
+        Diagnostic::error(
+            loc,
+            "rel",
+            format!("expected an integer grade, found {s:?}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Loaded<Qrels>> {
+        parse_qrels(
+            Path::new("q.txt"),
+            s.as_bytes(),
+            None,
+            &LoadOptions::default(),
+        )
+    }
+
+    #[test]
+    fn trec_and_beir_are_detected() {
+        let t = parse("1 0 d1 2\n1 0 d2 0\n2 0 d1 1\n").unwrap().items;
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get("1").unwrap().grade("d1"), Some(2));
+        let b = parse("\u{feff}query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq1\td2\t0\r\n")
+            .unwrap()
+            .items;
+        assert_eq!(b.get("q1").unwrap().len(), 2);
+        let e = parse("1 0 d1 1\n1 0 d1 2\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "q.txt:2: docno: duplicate judgment of \"d1\" for query \"1\" (grade 1 earlier)"
+        );
+        let skipped = parse_qrels(
+            Path::new("q.txt"),
+            b"1 0 d1 1\n1 0 d1 2\n",
+            None,
+            &LoadOptions { skip_invalid: true },
+        )
+        .unwrap();
+        assert_eq!(skipped.items.get("1").unwrap().grade("d1"), Some(1));
+        assert_eq!(skipped.diagnostics.error_count(), 1);
+    }
+
+    #[test]
+    fn bad_qrels_are_located() {
+        for (input, expected) in [
+            ("1 0 d1 1\n1 0 d2\n", "q.txt:2: expected 4 columns"),
+            (
+                "1 0 d1 x\n",
+                "q.txt:1: rel: expected an integer grade, found \"x\"",
+            ),
+            ("", "q.txt: no judgments"),
+            ("\n\n", "q.txt: no judgments"),
+        ] {
+            let e = parse(input).unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{e}");
+        }
+        let e = parse_qrels(
+            Path::new("q.txt"),
+            b"1 0 d\xff 1\n",
+            None,
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("q.txt:1: invalid UTF-8"), "{e}");
+    }
+}

@@ -1,0 +1,233 @@
+//! Typed access to the fields of one JSON record (a JSONL line, a front matter block, a Parquet
+//! row), turning every type problem into a located [`Diagnostic`].
+
+use ragdiag_core::{Diagnostic, Diagnostics, Location, Timestamp};
+use serde_json::{Map, Value};
+
+type FieldResult<T> = std::result::Result<T, Diagnostic>;
+
+/// A JSON object with the location it came from.
+pub(crate) struct Record<'a> {
+    obj: &'a Map<String, Value>,
+    loc: &'a Location,
+}
+
+/// A short name for a JSON value's type, for messages.
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl<'a> Record<'a> {
+    /// Wraps `v`, which must be a JSON object.
+    pub(crate) fn new(v: &'a Value, loc: &'a Location) -> FieldResult<Self> {
+        match v {
+            Value::Object(obj) => Ok(Record { obj, loc }),
+            other => Err(Diagnostic::error(
+                loc.clone(),
+                "",
+                format!("expected a JSON object, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    pub(crate) fn location(&self) -> &Location {
+        self.loc
+    }
+
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.obj.get(key).is_some_and(|v| !v.is_null())
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.obj.keys().map(String::as_str)
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
+        self.obj.get(key).filter(|v| !v.is_null())
+    }
+
+    pub(crate) fn err(&self, field: &str, reason: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(self.loc.clone(), field, reason)
+    }
+
+    /// An identifier: the first present key of `keys`, a non-empty string or an integer.
+    pub(crate) fn id(&self, keys: &[&str]) -> FieldResult<String> {
+        for key in keys {
+            if let Some(v) = self.get(key) {
+                return match v {
+                    Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+                    Value::String(_) => Err(self.err(key, "must not be empty")),
+                    Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+                    other => Err(self.err(
+                        key,
+                        format!("expected a string, found {}", type_name(other)),
+                    )),
+                };
+            }
+        }
+        Err(self.err(keys[0], "missing required field"))
+    }
+
+    /// A required string (may be empty).
+    pub(crate) fn req_str(&self, key: &str) -> FieldResult<String> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Err(self.err(key, "missing required field")),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// An optional string.
+    pub(crate) fn opt_str(&self, key: &str) -> FieldResult<Option<String>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// An optional string that may also be written as a number (versions: `2`, `"2.1"`).
+    pub(crate) fn opt_str_or_number(&self, key: &str) -> FieldResult<Option<String>> {
+        match self.get(key) {
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            _ => self.opt_str(key),
+        }
+    }
+
+    /// An optional boolean.
+    pub(crate) fn opt_bool(&self, key: &str) -> FieldResult<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected true or false, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// An optional finite number.
+    pub(crate) fn opt_f64(&self, key: &str) -> FieldResult<Option<f64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(x) if x.is_finite() => Ok(Some(x)),
+                _ => Err(self.err(key, "expected a finite number")),
+            },
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a number, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// An optional list of strings (a single string is accepted as a one-item list).
+    pub(crate) fn opt_str_list(&self, key: &str) -> FieldResult<Vec<String>> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::String(s)) => Ok(vec![s.clone()]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    other => Err(self.err(
+                        &format!("{key}[{i}]"),
+                        format!("expected a string, found {}", type_name(other)),
+                    )),
+                })
+                .collect(),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a list of strings, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// An optional list of objects.
+    pub(crate) fn opt_object_list(&self, key: &str) -> FieldResult<Vec<&'a Map<String, Value>>> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::Object(o) => Ok(o),
+                    other => Err(self.err(
+                        &format!("{key}[{i}]"),
+                        format!("expected an object, found {}", type_name(other)),
+                    )),
+                })
+                .collect(),
+            Some(other) => {
+                Err(self.err(key, format!("expected a list, found {}", type_name(other))))
+            }
+        }
+    }
+
+    /// An optional date. A string that is not a date is a warning (a problem of meaning) and
+    /// reads as absent; a non-string is a type error.
+    pub(crate) fn opt_date(
+        &self,
+        key: &str,
+        warnings: &mut Diagnostics,
+    ) -> FieldResult<Option<Timestamp>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => match Timestamp::parse(s) {
+                Some(t) => Ok(Some(t)),
+                None => {
+                    warnings.warn(
+                        self.loc.clone(),
+                        key,
+                        format!("unparseable date {s:?} (expected RFC 3339 or YYYY-MM-DD); treated as absent"),
+                    );
+                    Ok(None)
+                }
+            },
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a date string, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// Warns about keys outside `known` (likely typos such as `updatedAt`).
+    pub(crate) fn warn_unknown(&self, known: &[&str], warnings: &mut Diagnostics) {
+        for key in self.keys() {
+            if !known.contains(&key) {
+                warnings.warn(self.loc.clone(), key, "unknown field; ignored");
+            }
+        }
+    }
+}
+
+/// Parses one JSON line into a value, locating syntax errors.
+pub(crate) fn parse_json_line(text: &str, loc: &Location) -> FieldResult<Value> {
+    if text.contains('\0') {
+        return Err(Diagnostic::error(loc.clone(), "", "NUL byte in line"));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+        Diagnostic::error(
+            loc.clone(),
+            "",
+            format!("invalid JSON at column {}: {msg}", e.column()),
+        )
+    })
+}

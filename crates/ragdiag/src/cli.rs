@@ -1,0 +1,168 @@
+//! Command-line types (clap derive only; no logic).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Diagnose retrieval-augmented generation systems: why did the answer go wrong?
+#[derive(Debug, Parser)]
+#[command(name = "ragdiag", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// No progress or notes on stderr (errors and warnings still print).
+    #[arg(long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Evaluate runs against qrels: trec_eval-compatible output, plus CIs and significance.
+    Eval(EvalArgs),
+    /// Check corpus, queries, qrels and runs for malformed records and problems of meaning.
+    Lint(LintArgs),
+}
+
+/// Output format of tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum Format {
+    /// Human-readable text (for `eval` with one run: byte-identical to trec_eval).
+    #[default]
+    Text,
+    /// JSON on stdout.
+    Json,
+    /// CSV on stdout.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum QrelsFormatArg {
+    Trec,
+    Beir,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RunFormatArg {
+    Trec,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// Qrels file (TREC `qid iter docno rel` or BEIR `query-id corpus-id score` TSV).
+    pub(crate) qrels: PathBuf,
+    /// Run file(s) (TREC `qid Q0 docno rank score tag`, or JSON `{qid: {docno: score}}`).
+    #[arg(required = true)]
+    pub(crate) runs: Vec<PathBuf>,
+    /// Measure, trec_eval style: `map`, `P.5,10`, `ndcg_cut.10`, `official`; or `ndcg@10`, `mrr`.
+    /// Repeatable. Default: trec_eval's `official` set.
+    #[arg(short = 'm', value_name = "MEASURE")]
+    pub(crate) measures: Vec<String>,
+    /// Print per-query values as well as the summary.
+    #[arg(short = 'q')]
+    pub(crate) per_query: bool,
+    /// Average over every query of the qrels; queries missing from a run score 0.
+    #[arg(short = 'c')]
+    pub(crate) complete: bool,
+    /// No summary (`all`) lines.
+    #[arg(short = 'n')]
+    pub(crate) no_summary: bool,
+    /// Lowest grade that counts as relevant.
+    #[arg(
+        short = 'l',
+        value_name = "LEVEL",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
+    pub(crate) level: i64,
+    /// Evaluate only the top N documents of each query.
+    #[arg(short = 'M', value_name = "N")]
+    pub(crate) max_docs: Option<usize>,
+    /// Qrels format (default: detected from the column count).
+    #[arg(long, value_enum)]
+    pub(crate) qrels_format: Option<QrelsFormatArg>,
+    /// Run format (default: detected; JSON starts with `{`).
+    #[arg(long, value_enum)]
+    pub(crate) run_format: Option<RunFormatArg>,
+    /// Output format. `text` with one run is trec_eval's format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+    /// Seed of the bootstrap and randomization tests.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Bootstrap resamples and randomization permutations.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub(crate) resamples: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: Option<PathBuf>,
+    /// Queries (ragdiag JSONL or BEIR queries.jsonl).
+    #[arg(long)]
+    pub(crate) queries: Option<PathBuf>,
+    /// Qrels (TREC or BEIR TSV).
+    #[arg(long)]
+    pub(crate) qrels: Option<PathBuf>,
+    /// Run file(s) to check for format errors.
+    #[arg(long)]
+    pub(crate) run: Vec<PathBuf>,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("ragdiag").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn eval_flags_accept_trec_eval_spellings() {
+        let Command::Eval(e) = parse(&[
+            "eval", "-q", "-c", "-mmap", "-m", "P.5,10", "-l2", "-M", "100", "qrels", "a", "b",
+        ])
+        .command
+        else {
+            panic!("not eval")
+        };
+        assert!(e.per_query && e.complete);
+        assert_eq!(e.measures, ["map", "P.5,10"]);
+        assert_eq!(e.level, 2);
+        assert_eq!(e.max_docs, Some(100));
+        assert_eq!(e.runs.len(), 2);
+        assert_eq!(e.format, Format::Text);
+    }
+
+    #[test]
+    fn quiet_is_long_only_and_global() {
+        let cli = parse(&["eval", "qrels", "run", "--quiet"]);
+        assert!(cli.global.quiet);
+        let Command::Eval(e) = cli.command else {
+            panic!()
+        };
+        assert!(!e.per_query);
+    }
+
+    #[test]
+    fn lint_takes_optional_inputs() {
+        let Command::Lint(l) =
+            parse(&["lint", "--corpus", "c", "--run", "r1", "--run", "r2"]).command
+        else {
+            panic!()
+        };
+        assert!(l.queries.is_none());
+        assert_eq!(l.run.len(), 2);
+    }
+}

@@ -1,0 +1,14 @@
+//! One module per subcommand; each returns `anyhow::Result<ExitStatus>`.
+
+mod eval;
+mod lint;
+
+use crate::cli::{Cli, Command};
+use crate::ExitStatus;
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Eval(args) => eval::run(&args, &cli.global),
+        Command::Lint(args) => lint::run(&args, &cli.global),
+    }
+}
