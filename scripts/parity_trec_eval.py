@@ -113,15 +113,15 @@ def write_case(dirpath, name, qrels, run):
     return qp, rp
 
 
-def oracle(qrels, run, complete):
-    ev = pytrec_eval.RelevanceEvaluator(qrels, PYTREC)
+def oracle(qrels, run, complete, level=1):
+    ev = pytrec_eval.RelevanceEvaluator(qrels, PYTREC, relevance_level=level)
     per = ev.evaluate(run)
     names = sorted({m for q in per.values() for m in q})
     topics = sorted(qrels) if complete else sorted(per)
     allv = {}
     for m in names:
         vals = [per.get(q, {}).get(m, 0.0) for q in topics]
-        if m == "num_rel" and complete:
+        if m == "num_rel" and complete:  # trec_eval counts grades > 0 here, whatever -l
             allv[m] = sum(1 for q in qrels for g in qrels[q].values() if g > 0)
         elif m == "num_rel" or m in COUNTS:
             allv[m] = sum(per[q][m] for q in per) if m != "num_q" else len(topics)
@@ -136,8 +136,8 @@ def oracle(qrels, run, complete):
     return per, allv
 
 
-def ours(binary, qp, rp, complete):
-    args = [binary, "eval", "--quiet", "--format", "json", "-q", "--resamples", "100"]
+def ours(binary, qp, rp, complete, level=1):
+    args = [binary, "eval", "--quiet", "--format", "json", "-q", "--resamples", "100", "-l", str(level)]
     for m in MEASURES:
         args += ["-m", m]
     if complete:
@@ -148,10 +148,10 @@ def ours(binary, qp, rp, complete):
     return r["per_query"], allv
 
 
-def compare(name, qrels, run, binary, complete, tmp, failures):
+def compare(name, qrels, run, binary, complete, tmp, failures, level=1):
     qp, rp = write_case(tmp, name, qrels, run)
-    per_o, all_o = oracle(qrels, run, complete)
-    per_r, all_r = ours(binary, qp, rp, complete)
+    per_o, all_o = oracle(qrels, run, complete, level)
+    per_r, all_r = ours(binary, qp, rp, complete, level)
     checked = 0
     expected_qids = sorted(qrels) if complete else sorted(per_o)
     if sorted(per_r) != expected_qids:
@@ -169,7 +169,7 @@ def compare(name, qrels, run, binary, complete, tmp, failures):
         checked += 1
         if got is None or abs(got - v) > TOL * max(1.0, abs(v)):
             failures.append(f"{name} -c={complete}: {m} all: ours {got} trec_eval {v}")
-    print(f"{name:<14} -c={str(complete):<5} {len(expected_qids):>4} queries, {checked:>6} values compared")
+    print(f"{name:<14} -c={str(complete):<5} -l{level} {len(expected_qids):>4} queries, {checked:>6} values compared")
     return qp, rp
 
 
@@ -208,14 +208,16 @@ def main():
         for name, qrels, run in cases:
             for complete in (False, True):
                 compare(name, qrels, run, a.bin, complete, tmp, failures)
+        compare("ties-l2", *synthetic(1, True), a.bin, False, tmp, failures, level=2)
         judged_check(a.bin, *synthetic(4, False), tmp, failures)
         if a.golden:
             os.makedirs(a.golden, exist_ok=True)
             for name, qrels, run in cases[:2]:
-                qp, rp = write_case(a.golden, name, qrels, run)
-                for complete in (False, True):
-                    per, allv = oracle(qrels, run, complete)
-                    with open(os.path.join(a.golden, f"{name}{'.c' if complete else ''}.expected.json"), "w") as f:
+                write_case(a.golden, name, qrels, run)
+                for complete, level in ((False, 1), (True, 1), (False, 2)):
+                    per, allv = oracle(qrels, run, complete, level)
+                    suffix = ("-c" if complete else "") + ("-l2" if level == 2 else "")
+                    with open(os.path.join(a.golden, f"{name}{suffix}.expected.json"), "w") as f:
                         json.dump({"per_query": per, "all": allv}, f, indent=1, sort_keys=True)
     for f in failures[:50]:
         print("MISMATCH", f)

@@ -347,7 +347,13 @@ fn iprec_at_recall(rr: &ResRels) -> [f64; 11] {
         current -= 1;
     }
     let mut rel_so_far = rr.num_rel_ret;
-    let mut int_prec = rel_so_far as f64 / rr.num_ret() as f64;
+    // trec_eval divides by num_ret unconditionally (0/0 = NaN for an empty ranking, a case its
+    // file reader cannot produce); an empty ranking here has precision 0 at every recall.
+    let mut int_prec = if rr.num_ret() == 0 {
+        0.0
+    } else {
+        rel_so_far as f64 / rr.num_ret() as f64
+    };
     let mut i = rr.num_ret();
     while i > 0 && rel_so_far > 0 {
         let prec = rel_so_far as f64 / i as f64;

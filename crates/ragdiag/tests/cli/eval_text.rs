@@ -1,0 +1,140 @@
+//! trec_eval's text output, byte for byte.
+
+use crate::{ragdiag, write};
+
+const QRELS: &[u8] = b"1 0 a 1\n1 0 b 0\n1 0 c 2\n2 0 x 1\n3 0 k 1\n";
+// Query 1: a (0.9), then a tie at 0.8 broken by docno descending: z before b.
+// Query 3 has judgments but no results; query 9 has results but no judgments.
+const RUN: &[u8] = b"1 Q0 a 1 0.9 myrun\n1 Q0 b 2 0.8 myrun\n1 Q0 z 3 0.8 myrun\n2 Q0 y 1 1.0 myrun\n9 Q0 a 1 1 myrun\n";
+
+#[test]
+fn per_query_and_summary_lines_match_trec_eval_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let r = write(dir.path(), "run", RUN);
+    let out = ragdiag(&[
+        "eval", "--quiet", "-q", "-m", "P.2", "-m", "map", "-m", "num_ret", "-m", "runid", &q, &r,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = "\
+num_ret               \t1\t3
+map                   \t1\t0.5000
+P_2                   \t1\t0.5000
+num_ret               \t2\t1
+map                   \t2\t0.0000
+P_2                   \t2\t0.0000
+runid                 \tall\tmyrun
+num_ret               \tall\t4
+map                   \tall\t0.2500
+P_2                   \tall\t0.2500
+";
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn complete_mode_adds_missing_queries_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let r = write(dir.path(), "run", RUN);
+    let out = ragdiag(&[
+        "eval", "--quiet", "-c", "-q", "-m", "map", "-m", "num_q", "-m", "num_rel", &q, &r,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = "\
+num_rel               \t1\t2
+map                   \t1\t0.5000
+num_rel               \t2\t1
+map                   \t2\t0.0000
+num_rel               \t3\t1
+map                   \t3\t0.0000
+num_q                 \tall\t3
+num_rel               \tall\t4
+map                   \tall\t0.1667
+";
+    assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn default_measures_are_the_official_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let r = write(dir.path(), "run", RUN);
+    let out = ragdiag(&["eval", "--quiet", &q, &r]);
+    assert_eq!(out.code, 0);
+    let names: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().trim_end())
+        .collect();
+    assert_eq!(names.len(), 30);
+    assert_eq!(
+        names[..6],
+        ["runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "map"]
+    );
+    assert!(out.stdout.contains("gm_map                \tall\t"));
+    assert!(out.stdout.contains("iprec_at_recall_0.10  \tall\t"));
+}
+
+#[test]
+fn several_runs_give_one_table_with_cis_and_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let a = write(dir.path(), "a.run", RUN);
+    let b = write(
+        dir.path(),
+        "b.run",
+        b"1 Q0 c 1 2 other\n1 Q0 a 2 1 other\n2 Q0 x 1 1 other\n",
+    );
+    let out = ragdiag(&["eval", "--quiet", "-m", "map", "-m", "ndcg@10", &q, &a, &b]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let map_line = out.stdout.lines().find(|l| l.starts_with("map ")).unwrap();
+    assert!(map_line.contains("0.2500 ["), "{map_line}");
+    assert!(
+        map_line.contains("1.0000 [1.0000, 1.0000] +0.7500 p="),
+        "{map_line}"
+    );
+    assert!(out.stdout.contains("n = 2 / 2 queries"), "{}", out.stdout);
+
+    let json = ragdiag(&[
+        "eval", "--quiet", "--format", "json", "-m", "map", &q, &a, &b,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["runs"][1]["summary"]["map"]["value"], 1.0);
+    assert_eq!(v["comparisons"][0]["wins"], 2);
+    assert_eq!(v["comparisons"][0]["n"], 2);
+
+    let csv = ragdiag(&[
+        "eval", "--quiet", "--format", "csv", "-m", "map", &q, &a, &b,
+    ]);
+    assert!(csv
+        .stdout
+        .starts_with("run,qid,measure,value,ci_lower,ci_upper,n,diff_vs_first,p_holm\n"));
+    assert_eq!(csv.stdout.lines().count(), 3);
+}
+
+#[test]
+fn beir_qrels_with_crlf_and_json_runs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(
+        dir.path(),
+        "test.tsv",
+        b"query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq1\td2\t1\r\n",
+    );
+    let r = write(dir.path(), "run.json", br#"{"q1": {"d1": 0.5, "d3": 0.9}}"#);
+    let out = ragdiag(&[
+        "eval",
+        "--quiet",
+        "-m",
+        "recip_rank",
+        "-m",
+        "recall.2",
+        &q,
+        &r,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "recip_rank            \tall\t0.5000\nrecall_2              \tall\t0.5000\n"
+    );
+}
