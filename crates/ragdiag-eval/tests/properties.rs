@@ -1,5 +1,5 @@
 //! Property tests of the metrics and the statistics.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::print_stderr)]
 
 use proptest::prelude::*;
 use ragdiag_core::QueryJudgments;
