@@ -1,7 +1,8 @@
 //! Documents, chunks, queries, qrels and runs.
 
 use crate::{Location, Timestamp};
-use rustc_hash::FxHashMap;
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 use std::collections::BTreeMap;
 
 /// One document of a corpus, with the freshness fields of DESIGN.md.
@@ -177,42 +178,33 @@ impl Query {
 /// The judgments of one query, in file order, with a lookup by document id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryJudgments {
-    order: Vec<(String, i64)>,
-    index: FxHashMap<String, usize>,
+    grades: IndexMap<String, i64, FxBuildHasher>,
 }
 
 impl QueryJudgments {
     /// Adds or replaces the grade of `doc`. Returns the previous grade if `doc` was judged.
     pub fn insert(&mut self, doc: impl Into<String>, grade: i64) -> Option<i64> {
-        let doc = doc.into();
-        if let Some(&i) = self.index.get(&doc) {
-            let old = self.order[i].1;
-            self.order[i].1 = grade;
-            return Some(old);
-        }
-        self.index.insert(doc.clone(), self.order.len());
-        self.order.push((doc, grade));
-        None
+        self.grades.insert(doc.into(), grade)
     }
 
     /// The grade of `doc`, if judged.
     pub fn grade(&self, doc: &str) -> Option<i64> {
-        self.index.get(doc).map(|&i| self.order[i].1)
+        self.grades.get(doc).copied()
     }
 
     /// Every judged document with its grade, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, i64)> {
-        self.order.iter().map(|(d, g)| (d.as_str(), *g))
+        self.grades.iter().map(|(d, g)| (d.as_str(), *g))
     }
 
     /// Number of judged documents.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.grades.len()
     }
 
     /// Whether nothing is judged.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.grades.is_empty()
     }
 }
 

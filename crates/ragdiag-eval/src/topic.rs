@@ -2,7 +2,7 @@
 
 use crate::measure::{Column, Kind, MeasureSet};
 use ragdiag_core::QueryJudgments;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 /// A retrieved document and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,23 +102,25 @@ pub fn evaluate_topic(
 ) -> Result<Vec<f64>, DuplicateDoc> {
     sort_trec(ranking);
     ranking.truncate(params.max_docs);
-    let mut seen = FxHashSet::with_capacity_and_hasher(ranking.len(), Default::default());
+    // One hash probe per retrieved document finds both its grade and whether it was already
+    // seen: the map starts with the judged documents and gains each retrieved one.
+    let mut state: FxHashMap<&str, (i64, bool)> =
+        FxHashMap::with_capacity_and_hasher(ranking.len() + judgments.len(), Default::default());
+    for (doc, grade) in judgments.iter() {
+        state.insert(doc, (if grade >= 0 { grade } else { UNJUDGED }, false));
+    }
+    let mut rels = Vec::with_capacity(ranking.len());
     for r in ranking.iter() {
-        if !seen.insert(r.docno) {
+        let slot = state.entry(r.docno).or_insert((NONPOOL, false));
+        if slot.1 {
             return Err(DuplicateDoc {
                 docno: r.docno.to_string(),
                 tag: r.tag,
             });
         }
+        slot.1 = true;
+        rels.push(slot.0);
     }
-    let rels: Vec<i64> = ranking
-        .iter()
-        .map(|r| match judgments.grade(r.docno) {
-            Some(g) if g >= 0 => g,
-            Some(_) => UNJUDGED,
-            None => NONPOOL,
-        })
-        .collect();
     Ok(compute(judgments, rels, measures, params))
 }
 

@@ -32,7 +32,9 @@ pub fn parse_qrels(
     format: Option<QrelsFormat>,
     opts: &LoadOptions,
 ) -> Result<Loaded<Qrels>> {
-    let mut qrels = Qrels::default();
+    // Hashing while reading, sorting once at the end: qrels files hold many lines per query.
+    let mut building: rustc_hash::FxHashMap<String, ragdiag_core::QueryJudgments> =
+        Default::default();
     let mut diagnostics = Diagnostics::default();
     let mut format = format;
     let mut first = true;
@@ -45,12 +47,21 @@ pub fn parse_qrels(
             }
             Err(d) => return Err(LoadError::Invalid(d)),
         };
-        let fields: Vec<&str> = line.text.split_ascii_whitespace().collect();
-        if fields.is_empty() {
+        let mut fields = [""; 5];
+        let mut count = 0;
+        for f in line.text.split_ascii_whitespace() {
+            if count < fields.len() {
+                fields[count] = f;
+            }
+            count += 1;
+        }
+        if count == 0 {
             continue;
         }
+        let fields = &fields[..count.min(5)];
+        let n_fields = count;
         let loc = || Location::new(path, line.number);
-        let fmt = *format.get_or_insert(if fields.len() == 3 {
+        let fmt = *format.get_or_insert(if n_fields == 3 {
             QrelsFormat::Beir
         } else {
             QrelsFormat::Trec
@@ -58,16 +69,16 @@ pub fn parse_qrels(
         let is_first = std::mem::replace(&mut first, false);
         let parsed: std::result::Result<(&str, &str, i64), Diagnostic> = match fmt {
             QrelsFormat::Beir => {
-                if is_first && fields.len() == 3 && fields[2].parse::<i64>().is_err() {
+                if is_first && n_fields == 3 && fields[2].parse::<i64>().is_err() {
                     continue; // the header line
                 }
-                if fields.len() != 3 {
+                if n_fields != 3 {
                     Err(Diagnostic::error(
                         loc(),
                         "",
                         format!(
                             "expected 3 columns (query-id, corpus-id, score), found {}",
-                            fields.len()
+                            n_fields
                         ),
                     ))
                 } else {
@@ -75,13 +86,13 @@ pub fn parse_qrels(
                 }
             }
             QrelsFormat::Trec => {
-                if fields.len() != 4 {
+                if n_fields != 4 {
                     Err(Diagnostic::error(
                         loc(),
                         "",
                         format!(
                             "expected 4 columns (qid iter docno rel), found {}",
-                            fields.len()
+                            n_fields
                         ),
                     ))
                 } else {
@@ -91,7 +102,10 @@ pub fn parse_qrels(
         };
         match parsed {
             Ok((qid, doc, grade)) => {
-                let judged = qrels.queries.entry(qid.to_string()).or_default();
+                if !building.contains_key(qid) {
+                    building.insert(qid.to_string(), Default::default());
+                }
+                let judged = building.get_mut(qid).expect("inserted above");
                 if let Some(prev) = judged.grade(doc) {
                     let d = Diagnostic::error(
                         loc(),
@@ -110,6 +124,9 @@ pub fn parse_qrels(
             Err(d) => return Err(LoadError::Invalid(d)),
         }
     }
+    let qrels = Qrels {
+        queries: building.into_iter().collect(),
+    };
     if qrels.is_empty() {
         return Err(LoadError::unusable(path, "no judgments (empty qrels file)"));
     }

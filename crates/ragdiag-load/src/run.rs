@@ -1,15 +1,18 @@
-//! Run loaders: TREC runs (`qid Q0 docno rank score tag`), parsed in parallel into a compact
-//! form that borrows document ids from the file's text, and JSON runs (`{qid: {doc: score}}`).
+//! Run loaders: TREC runs (`qid Q0 docno rank score tag`) and JSON runs (`{qid: {doc: score}}`).
 //!
-//! The compact form keeps one [`RunEntry`] (16 bytes) per line next to the file's text, so a
-//! 150 MB, 5,000,000-line run needs about 230 MB. Ranks in the file are ignored: ordering is
-//! the evaluator's job (score descending, then docno descending, as trec_eval).
+//! A TREC run is read in 8 MB chunks by one thread while the others validate and parse the
+//! chunks already read, so reading the file overlaps with parsing it and no buffer the size of
+//! the file is ever held. Each chunk keeps its document ids in a small arena; one
+//! [`RunEntry`] (16 bytes) per line points into it. A 165 MB, 5,000,000-line run needs about
+//! 130 MB. Ranks in the file are ignored: ordering is the evaluator's job (score descending,
+//! then docno descending, as trec_eval).
 
-use crate::lines::{read_file, strip_bom};
+use crate::lines::strip_bom;
 use crate::{LoadError, Result};
 use ragdiag_core::{Diagnostic, Location, Run};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Run file formats.
@@ -21,13 +24,15 @@ pub enum RunFormat {
     Json,
 }
 
-/// One retrieved document: where its id lies in [`CompactRun`]'s text, and its score.
+/// One retrieved document: where its id lies in the run's arenas, and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RunEntry {
-    /// Byte offset of the docno in the run's text.
+    /// Byte offset of the docno in its chunk's arena.
     pub doc_start: u32,
     /// Byte length of the docno.
-    pub doc_len: u32,
+    pub doc_len: u16,
+    /// The chunk (arena) holding the docno.
+    pub chunk: u16,
     /// The score as written.
     pub score: f64,
 }
@@ -41,35 +46,63 @@ pub struct QueryEntries {
     pub entries: Vec<RunEntry>,
 }
 
-/// A run held as its source text plus compact entries, queries sorted by id.
+/// Where a chunk of a TREC run file began, to turn an entry back into a line number.
+#[derive(Debug, Clone, Copy)]
+struct ChunkStart {
+    byte: u64,
+    line: u64,
+}
+
+/// A run: document ids in per-chunk arenas plus compact entries, queries sorted by id.
 #[derive(Debug, Clone)]
 pub struct CompactRun {
     path: PathBuf,
-    text: String,
+    /// Document ids of each chunk, each followed by `\n`, in line order.
+    arenas: Vec<String>,
+    /// Where each chunk began in the file (empty for runs not read from a TREC file).
+    starts: Vec<ChunkStart>,
     /// The run tag (sixth column of the first line).
     pub tag: String,
     /// Queries sorted by id (byte order).
     pub queries: Vec<QueryEntries>,
-    has_lines: bool,
 }
 
 impl CompactRun {
     /// The docno of `e`.
     pub fn docno(&self, e: &RunEntry) -> &str {
         let s = e.doc_start as usize;
-        &self.text[s..s + e.doc_len as usize]
+        &self.arenas[e.chunk as usize][s..s + e.doc_len as usize]
     }
 
-    /// Where `e` was read from (with a line number for TREC files).
+    /// The line `e` was read from. This re-reads the file (it is meant for error messages);
+    /// without a file, or if it changed, the location names the file alone.
     pub fn location(&self, e: &RunEntry) -> Location {
-        if !self.has_lines {
-            return Location::file(&self.path);
-        }
-        let upto = &self.text.as_bytes()[..e.doc_start as usize];
-        Location::new(
-            &self.path,
-            memchr::memchr_iter(b'\n', upto).count() as u64 + 1,
+        self.find_line(e).map_or_else(
+            || Location::file(&self.path),
+            |l| Location::new(&self.path, l),
         )
+    }
+
+    fn find_line(&self, e: &RunEntry) -> Option<u64> {
+        let start = self.starts.get(e.chunk as usize)?;
+        let arena = &self.arenas[e.chunk as usize];
+        // The k-th docno of a chunk's arena comes from its k-th data line.
+        let k = memchr::memchr_iter(b'\n', &arena.as_bytes()[..e.doc_start as usize]).count();
+        let mut file = std::fs::File::open(&self.path).ok()?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(start.byte)).ok()?;
+        let mut text = Vec::new();
+        file.take(CHUNK as u64 * 2).read_to_end(&mut text).ok()?;
+        let mut data_lines = 0usize;
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(|&b| is_space(b)) {
+                continue;
+            }
+            if data_lines == k {
+                return Some(start.line + i as u64);
+            }
+            data_lines += 1;
+        }
+        None
     }
 
     /// The file the run came from.
@@ -88,19 +121,25 @@ impl CompactRun {
     }
 
     /// Builds a compact run from an in-memory [`Run`].
+    ///
+    /// # Panics
+    /// When a document id is longer than 65,535 bytes or the run's ids exceed 4 GiB.
     pub fn from_run(run: &Run, path: &Path) -> CompactRun {
-        let mut text = String::new();
+        let mut arena = String::new();
         let mut queries = Vec::with_capacity(run.queries.len());
         for (qid, docs) in &run.queries {
             let entries = docs
                 .iter()
                 .map(|d| {
-                    let start = text.len() as u32;
-                    text.push_str(&d.docno);
-                    text.push('\n');
+                    let start = u32::try_from(arena.len()).expect("run ids exceed 4 GiB");
+                    arena.push_str(&d.docno);
+                    arena.push('\n');
+                    let doc_len =
+                        u16::try_from(d.docno.len()).expect("docno longer than 65,535 bytes");
                     RunEntry {
                         doc_start: start,
-                        doc_len: d.docno.len() as u32,
+                        doc_len,
+                        chunk: 0,
                         score: d.score,
                     }
                 })
@@ -112,33 +151,53 @@ impl CompactRun {
         }
         CompactRun {
             path: path.to_path_buf(),
-            text,
+            arenas: vec![arena],
+            starts: Vec::new(),
             tag: run.name.clone(),
             queries,
-            has_lines: false,
         }
     }
 }
 
+/// Size of the chunks a TREC run is read in.
+const CHUNK: usize = 8 << 20;
+
 /// Loads a run, detecting JSON (first non-blank byte `{`) unless `format` names one.
 pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
-    let bytes = read_file(path)?;
-    parse_run(path, bytes, format)
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::io(path, e))?;
+    if meta.is_dir() {
+        return Err(LoadError::unusable(path, "is a directory, expected a file"));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    let mut head = Vec::with_capacity(4096);
+    (&mut file)
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(|e| LoadError::io(path, e))?;
+    let format = format.unwrap_or_else(|| detect_format(&head));
+    match format {
+        RunFormat::Json => {
+            let mut bytes = head;
+            file.read_to_end(&mut bytes)
+                .map_err(|e| LoadError::io(path, e))?;
+            parse_json_run(path, strip_bom(&bytes))
+        }
+        RunFormat::Trec => parse_trec_stream(path, std::io::Cursor::new(head).chain(file)),
+    }
+}
+
+fn detect_format(head: &[u8]) -> RunFormat {
+    match strip_bom(head).iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => RunFormat::Json,
+        _ => RunFormat::Trec,
+    }
 }
 
 /// Parses a run from its bytes; see [`load_run`].
-pub fn parse_run(path: &Path, mut bytes: Vec<u8>, format: Option<RunFormat>) -> Result<CompactRun> {
-    let bom = strip_bom(&bytes).len() != bytes.len();
-    if bom {
-        bytes.drain(..3);
-    }
-    let format = format.unwrap_or_else(|| match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => RunFormat::Json,
-        _ => RunFormat::Trec,
-    });
-    match format {
-        RunFormat::Json => parse_json_run(path, &bytes),
-        RunFormat::Trec => parse_trec_run(path, bytes),
+pub fn parse_run(path: &Path, bytes: Vec<u8>, format: Option<RunFormat>) -> Result<CompactRun> {
+    match format.unwrap_or_else(|| detect_format(&bytes)) {
+        RunFormat::Json => parse_json_run(path, strip_bom(&bytes)),
+        RunFormat::Trec => parse_trec_stream(path, std::io::Cursor::new(bytes)),
     }
 }
 
@@ -177,6 +236,13 @@ fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
                     "expected a finite numeric score",
                 ))
             })?;
+            if doc.len() > usize::from(u16::MAX) {
+                return Err(LoadError::Invalid(Diagnostic::error(
+                    Location::file(path),
+                    qid.to_string(),
+                    "docno longer than 65,535 bytes",
+                )));
+            }
             list.push(ragdiag_core::ScoredDoc {
                 docno: doc.clone(),
                 score,
@@ -192,166 +258,259 @@ fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
     Ok(CompactRun::from_run(&run, path))
 }
 
-/// What one slice of the file parsed into: groups of consecutive lines of one query.
-struct Piece<'a> {
-    groups: Vec<(&'a str, Vec<RunEntry>)>,
-    tag: Option<&'a str>,
+/// One chunk of the file as read: whole lines, its index, and its first line number.
+struct RawChunk {
+    index: usize,
+    byte: u64,
+    line: u64,
+    bytes: Vec<u8>,
 }
 
-/// A parse error at a byte offset (converted to a line number once, at the end).
-struct PieceError {
-    offset: usize,
-    field: &'static str,
-    reason: String,
+/// What one chunk parsed into: groups of consecutive lines of one query, and its docno arena.
+struct Piece {
+    groups: Vec<(String, Vec<RunEntry>)>,
+    arena: String,
+    tag: Option<String>,
 }
 
-fn parse_piece(text: &str, base: usize) -> std::result::Result<Piece<'_>, PieceError> {
-    let mut groups: Vec<(&str, Vec<RunEntry>)> = Vec::new();
+/// C's `isspace` in the C locale, which is what separates trec_eval's fields.
+#[inline]
+fn is_space(b: u8) -> bool {
+    // Every such byte is at most b' ', so most bytes are decided by the first comparison.
+    b <= b' ' && (b == b' ' || (b'\t'..=b'\r').contains(&b))
+}
+
+/// Splits one line (no `\n`) into at most 7 whitespace-separated fields, as byte ranges.
+/// Returns the number of fields found (7 means "more than 6").
+#[inline]
+fn split_fields(line: &[u8], out: &mut [(usize, usize); 7]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    let len = line.len();
+    while n < 7 {
+        while i < len && is_space(line[i]) {
+            i += 1;
+        }
+        if i == len {
+            break;
+        }
+        let start = i;
+        while i < len && !is_space(line[i]) {
+            i += 1;
+        }
+        out[n] = (start, i);
+        n += 1;
+    }
+    n
+}
+
+fn line_of(chunk: &RawChunk, offset: usize) -> u64 {
+    chunk.line + memchr::memchr_iter(b'\n', &chunk.bytes[..offset]).count() as u64
+}
+
+fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
+    let err = |offset: usize, field: &str, reason: String| {
+        LoadError::Invalid(Diagnostic::error(
+            Location::new(path, line_of(chunk, offset)),
+            field,
+            reason,
+        ))
+    };
+    let bytes = chunk.bytes.as_slice();
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| err(e.valid_up_to(), "", "invalid UTF-8".into()))?;
+    if let Some(i) = memchr::memchr(0, bytes) {
+        return Err(err(i, "", "NUL byte (binary file?)".into()));
+    }
+    let chunk_id = u16::try_from(chunk.index).map_err(|_| {
+        LoadError::unusable(path, "run file too large (over 65,535 chunks of 8 MB)")
+    })?;
+    let mut groups: Vec<(String, Vec<RunEntry>)> = Vec::new();
+    let mut arena = String::with_capacity(bytes.len() / 4);
     let mut tag = None;
     let mut pos = 0usize;
-    let bytes = text.as_bytes();
-    while pos < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
-        let line = &text[pos..end];
-        let line_start = base + pos;
+    let mut f = [(0usize, 0usize); 7];
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        if end < pos {
+            break;
+        }
+        let line_pos = pos;
         pos = end + 1;
-        let mut fields = line.split_ascii_whitespace();
-        let Some(qid) = fields.next() else { continue };
-        let (Some(_q0), Some(docno), Some(_rank), Some(score), Some(run_tag), None) = (
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-            fields.next(),
-        ) else {
-            let n = line.split_ascii_whitespace().count();
-            return Err(PieceError {
-                offset: line_start,
-                field: "",
-                reason: format!("expected 6 columns (qid Q0 docno rank score tag), found {n}"),
-            });
-        };
+        let n = split_fields(&bytes[line_pos..end], &mut f);
+        if n == 0 {
+            continue;
+        }
+        if n != 6 {
+            let n = text[line_pos..end].split_ascii_whitespace().count();
+            return Err(err(
+                line_pos,
+                "",
+                format!("expected 6 columns (qid Q0 docno rank score tag), found {n}"),
+            ));
+        }
+        // Field boundaries are ASCII bytes, so these slices are on char boundaries.
+        let field = |k: usize| &text[line_pos + f[k].0..line_pos + f[k].1];
+        let score = field(4);
         let score_value = match fast_float2::parse::<f64, _>(score) {
             Ok(v) if v.is_finite() => v,
             _ => {
-                return Err(PieceError {
-                    offset: line_start,
-                    field: "score",
-                    reason: format!("expected a number, found {score:?}"),
-                })
+                return Err(err(
+                    line_pos,
+                    "score",
+                    format!("expected a number, found {score:?}"),
+                ))
             }
         };
         if tag.is_none() {
-            tag = Some(run_tag);
+            tag = Some(field(5).to_string());
         }
-        let doc_start = docno.as_ptr() as usize - text.as_ptr() as usize + base;
+        let docno = field(2);
+        let doc_len = u16::try_from(docno.len())
+            .map_err(|_| err(line_pos, "docno", "longer than 65,535 bytes".into()))?;
         let entry = RunEntry {
-            doc_start: doc_start as u32,
-            doc_len: docno.len() as u32,
+            doc_start: arena.len() as u32,
+            doc_len,
+            chunk: chunk_id,
             score: score_value,
         };
+        arena.push_str(docno);
+        arena.push('\n');
+        let qid = field(0);
         match groups.last_mut() {
-            Some((q, entries)) if *q == qid => entries.push(entry),
-            _ => groups.push((qid, vec![entry])),
+            Some((q, entries)) if q == qid => entries.push(entry),
+            _ => groups.push((qid.to_string(), vec![entry])),
         }
     }
-    Ok(Piece { groups, tag })
+    Ok(Piece { groups, arena, tag })
 }
 
-fn parse_trec_run(path: &Path, bytes: Vec<u8>) -> Result<CompactRun> {
-    if bytes.len() >= u32::MAX as usize {
-        return Err(LoadError::unusable(
-            path,
-            "run files of 4 GiB or more are not supported; split the file by query",
-        ));
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = memchr::memchr_iter(b'\n', upto).count() as u64 + 1;
-            return Err(LoadError::Invalid(Diagnostic::error(
-                Location::new(path, line),
-                "",
-                "invalid UTF-8",
-            )));
-        }
-    };
-    if let Some(i) = memchr::memchr(0, text.as_bytes()) {
-        let line = memchr::memchr_iter(b'\n', &text.as_bytes()[..i]).count() as u64 + 1;
-        return Err(LoadError::Invalid(Diagnostic::error(
-            Location::new(path, line),
-            "",
-            "NUL byte (binary file?)",
-        )));
-    }
-    // Cut the text into pieces at line boundaries, one per ~4 MB, and parse them in parallel.
-    let target = (4 << 20).max(text.len() / (rayon::current_num_threads() * 8).max(1));
-    let mut bounds = vec![0usize];
-    let mut at = 0usize;
-    while at + target < text.len() {
-        let cut = memchr::memchr(b'\n', &text.as_bytes()[at + target..])
-            .map_or(text.len(), |i| at + target + i + 1);
-        bounds.push(cut);
-        at = cut;
-    }
-    if *bounds.last().unwrap_or(&0) != text.len() {
-        bounds.push(text.len());
-    }
-    let pieces: Vec<std::result::Result<Piece<'_>, PieceError>> = bounds
-        .par_windows(2)
-        .map(|w| parse_piece(&text[w[0]..w[1]], w[0]))
-        .collect();
-    let mut index: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut queries: Vec<(&str, Vec<RunEntry>)> = Vec::new();
-    let mut tag = None;
-    for piece in pieces {
-        let piece = match piece {
-            Ok(p) => p,
+/// Reads `reader` in chunks that end at line ends, sending each with its first line number.
+fn read_chunks(
+    mut reader: impl Read,
+    tx: std::sync::mpsc::SyncSender<std::io::Result<RawChunk>>,
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    let mut carry: Vec<u8> = Vec::new();
+    let (mut index, mut byte, mut line) = (0usize, 0u64, 1u64);
+    let mut first = true;
+    loop {
+        // Reuse a parsed chunk's buffer when one is back: fresh pages cost a fault each.
+        let mut buf = recycled.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&carry);
+        carry.clear();
+        let had = buf.len();
+        buf.reserve(CHUNK);
+        let got = match (&mut reader).take(CHUNK as u64).read_to_end(&mut buf) {
+            Ok(n) => n,
             Err(e) => {
-                let line =
-                    memchr::memchr_iter(b'\n', &text.as_bytes()[..e.offset]).count() as u64 + 1;
-                return Err(LoadError::Invalid(Diagnostic::error(
-                    Location::new(path, line),
-                    e.field,
-                    e.reason,
-                )));
+                let _ = tx.send(Err(e));
+                return;
             }
         };
+        if first {
+            first = false;
+            if buf.starts_with(b"\xEF\xBB\xBF") {
+                buf.drain(..3);
+                byte = 3;
+            }
+        }
+        if got == 0 && had == 0 {
+            return;
+        }
+        if got > 0 {
+            // Keep the unfinished last line for the next chunk.
+            if let Some(nl) = memchr::memrchr(b'\n', &buf) {
+                carry.extend_from_slice(&buf[nl + 1..]);
+                buf.truncate(nl + 1);
+            } else {
+                carry = std::mem::take(&mut buf);
+                continue;
+            }
+        }
+        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+        let len = buf.len() as u64;
+        if tx
+            .send(Ok(RawChunk {
+                index,
+                byte,
+                line,
+                bytes: buf,
+            }))
+            .is_err()
+        {
+            return;
+        }
+        index += 1;
+        byte += len;
+        line += lines;
+        if got == 0 {
+            return;
+        }
+    }
+}
+
+fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let (give_back, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut starts = Vec::new();
+    let pieces: Vec<(usize, Result<Piece>)> = std::thread::scope(|scope| {
+        scope.spawn(move || read_chunks(reader, tx, recycled));
+        rx.into_iter()
+            .map(|chunk| {
+                chunk.inspect(|c| {
+                    starts.push(ChunkStart {
+                        byte: c.byte,
+                        line: c.line,
+                    })
+                })
+            })
+            .par_bridge()
+            .map(|chunk| match chunk {
+                Ok(c) => {
+                    let piece = parse_chunk(path, &c);
+                    let _ = give_back.send(c.bytes);
+                    (c.index, piece)
+                }
+                Err(e) => (usize::MAX, Err(LoadError::io(path, e))),
+            })
+            .collect()
+    });
+    let mut pieces = pieces;
+    pieces.sort_unstable_by_key(|(i, _)| *i);
+    let mut index: FxHashMap<String, usize> = FxHashMap::default();
+    let mut queries: Vec<QueryEntries> = Vec::new();
+    let mut arenas = Vec::with_capacity(pieces.len());
+    let mut tag = None;
+    for (_, piece) in pieces {
+        let piece = piece?;
         if tag.is_none() {
             tag = piece.tag;
         }
+        arenas.push(piece.arena);
         for (qid, entries) in piece.groups {
-            match index.get(qid) {
-                Some(&i) => queries[i].1.extend(entries),
+            match index.get(&qid) {
+                Some(&i) => queries[i].entries.extend(entries),
                 None => {
-                    index.insert(qid, queries.len());
-                    queries.push((qid, entries));
+                    index.insert(qid.clone(), queries.len());
+                    queries.push(QueryEntries { qid, entries });
                 }
             }
         }
     }
-    let Some(tag) = tag.map(str::to_string) else {
+    let Some(tag) = tag else {
         return Err(LoadError::unusable(
             path,
             "empty run (no retrieved documents)",
         ));
     };
-    queries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let queries = queries
-        .into_iter()
-        .map(|(qid, entries)| QueryEntries {
-            qid: qid.to_string(),
-            entries,
-        })
-        .collect();
+    queries.sort_unstable_by(|a, b| a.qid.cmp(&b.qid));
     Ok(CompactRun {
         path: path.to_path_buf(),
-        text,
+        arenas,
+        starts,
         tag,
         queries,
-        has_lines: true,
     })
 }
 
@@ -363,9 +522,16 @@ mod tests {
         parse_run(Path::new("r.trec"), s.to_vec(), None)
     }
 
+    fn load(dir: &Path, s: &[u8]) -> CompactRun {
+        let p = dir.join("r.trec");
+        std::fs::write(&p, s).unwrap();
+        load_run(&p, None).unwrap()
+    }
+
     #[test]
     fn parses_trec_and_json() {
-        let r = parse(b"\xEF\xBB\xBF2 Q0 d1 1 1.5 tagA\r\n1 Q0 d2 1 0.5 tagA\n\n1 Q0 d3 2 -1e-3 tagA\n2\tQ0\td4\t2\t7\ttagA").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let r = load(dir.path(), b"\xEF\xBB\xBF2 Q0 d1 1 1.5 tagA\r\n1 Q0 d2 1 0.5 tagA\n\n1 Q0 d3 2 -1e-3 tagA\n2\tQ0\td4\t2\t7\ttagA");
         assert_eq!(r.tag, "tagA");
         assert_eq!(r.queries.len(), 2);
         assert_eq!(r.queries[0].qid, "1");
@@ -375,7 +541,22 @@ mod tests {
             .map(|e| (r.docno(e), e.score))
             .collect();
         assert_eq!(docs, [("d2", 0.5), ("d3", -0.001)]);
-        assert_eq!(r.location(&r.queries[0].entries[1]).to_string(), "r.trec:4");
+        assert_eq!(
+            r.location(&r.queries[0].entries[1]).to_string(),
+            format!("{}:4", dir.path().join("r.trec").display())
+        );
+        assert_eq!(
+            parse(b"1 Q0 d 1 1 t\n")
+                .unwrap()
+                .location(&RunEntry {
+                    doc_start: 0,
+                    doc_len: 1,
+                    chunk: 0,
+                    score: 1.0
+                })
+                .to_string(),
+            "r.trec"
+        );
         let docs: Vec<_> = r.queries[1].entries.iter().map(|e| r.docno(e)).collect();
         assert_eq!(docs, ["d1", "d4"]);
 
@@ -428,7 +609,9 @@ mod tests {
             }
         }
         assert!(s.len() > 8 << 20);
-        let r = parse(s.as_bytes()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let r = load(dir.path(), s.as_bytes());
+        assert!(r.arenas.len() >= 2, "the file spans several chunks");
         assert_eq!(r.queries.len(), 300);
         assert!(r.queries.iter().all(|q| q.entries.len() == 1000));
         let last = r.queries.iter().find(|q| q.qid == "q299").unwrap();
