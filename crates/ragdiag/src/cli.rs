@@ -53,7 +53,7 @@ pub(crate) enum RunFormatArg {
     Json,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct EvalArgs {
     /// Qrels file (TREC `qid iter docno rel` or BEIR `query-id corpus-id score` TSV).
     pub(crate) qrels: PathBuf,
@@ -99,6 +99,10 @@ pub(crate) struct EvalArgs {
     /// Bootstrap resamples and randomization permutations.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub(crate) resamples: u64,
+    /// Also write a report to this directory: `summary.json` (as `--format json`),
+    /// `report.md` (the comparison table) and `per_query.csv`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 
 use crate::cli::{EvalArgs, Format, GlobalArgs, QrelsFormatArg, RunFormatArg};
 use crate::ExitStatus;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Qrels;
 use ragdiag_eval::stats::{self, Interval};
 use ragdiag_eval::{
@@ -81,7 +81,37 @@ pub(crate) fn run(args: &EvalArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         Format::Csv => write_csv(&mut out, &results, &measures, &cfg, args)?,
     }
     out.flush()?;
+    if let Some(dir) = &args.out {
+        write_report(dir, &results, &measures, &cfg, args)?;
+        if !global.quiet {
+            eprintln!("wrote {}", dir.join("report.md").display());
+        }
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Writes `summary.json`, `report.md` and `per_query.csv` into `dir`, each atomically.
+fn write_report(dir: &Path, results: &[RunResult], measures: &MeasureSet, cfg: &stats::Config, args: &EvalArgs) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut json = serde_json::to_vec_pretty(&to_json(results, measures, cfg, args))?;
+    json.push(b'\n');
+    crate::fsutil::write_atomic(&dir.join("summary.json"), &json)?;
+    let mut md = Vec::new();
+    writeln!(md, "# ragdiag eval\n")?;
+    writeln!(md, "Qrels: `{}`; {} run(s). Each cell: mean over queries [95% percentile bootstrap CI, {} resamples, seed {}].", args.qrels.display(), results.len(), cfg.resamples, cfg.seed)?;
+    if results.len() > 1 {
+        writeln!(md, "Later runs show the difference from the first and the Holm-corrected p-value of a paired randomization test ({} permutations); `*` marks p < 0.05.", cfg.resamples)?;
+    }
+    writeln!(md)?;
+    writeln!(md, "```")?;
+    write_table(&mut md, results, measures, cfg)?;
+    writeln!(md, "```")?;
+    crate::fsutil::write_atomic(&dir.join("report.md"), &md)?;
+    let mut csv = Vec::new();
+    let per_query_args = EvalArgs { per_query: true, ..args.clone() };
+    write_csv(&mut csv, results, measures, cfg, &per_query_args)?;
+    crate::fsutil::write_atomic(&dir.join("per_query.csv"), &csv)?;
+    Ok(())
 }
 
 fn evaluate_run(
@@ -303,42 +333,29 @@ fn write_table(
         .collect();
     let comparisons = compare(results, measures, cfg);
     let columns = measures.columns();
-    let name_w = columns
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(8)
-        .max(7);
-    let mut header = format!("{:<name_w$}", "measure");
-    for (i, r) in results.iter().enumerate() {
-        let label = format!("{} ({})", r.path.display(), r.tag);
-        if i == 0 {
-            header.push_str(&format!("  {label:<26}"));
-        } else {
-            header.push_str(&format!("  {label:<48}"));
-        }
-    }
-    writeln!(out, "{}", header.trim_end())?;
+    // Build every cell first, then pad each column to its widest cell.
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(columns.len() + 1);
+    let mut header = vec!["measure".to_string()];
+    header.extend(results.iter().map(|r| format!("{} ({})", r.path.display(), r.tag)));
+    rows.push(header);
     for (c, col) in columns.iter().enumerate() {
-        let mut line = format!("{:<name_w$}", col.name);
+        let mut row = vec![col.name.clone()];
         for (ri, r) in results.iter().enumerate() {
-            let cell = if col.kind == Kind::Runid {
-                r.tag.clone()
-            } else {
-                fmt_ci(&summaries[ri][c], col)
-            };
-            if ri == 0 {
-                line.push_str(&format!("  {cell:<26}"));
-            } else {
-                let cmp = comparisons.iter().find(|x| x.run == ri && x.column == c);
-                let extra = cmp.map_or(String::new(), |x| {
-                    let star = if x.p_holm < 0.05 { "*" } else { " " };
-                    format!(" {:+.4} p={:.4}{star}", x.paired.diff.estimate, x.p_holm)
-                });
-                line.push_str(&format!("  {:<48}", format!("{cell}{extra}")));
+            let mut cell = if col.kind == Kind::Runid { r.tag.clone() } else { fmt_ci(&summaries[ri][c], col) };
+            if let Some(x) = comparisons.iter().find(|x| x.run == ri && x.column == c) {
+                let star = if x.p_holm < 0.05 { "*" } else { "" };
+                cell.push_str(&format!("  {:+.4} p={:.4}{star}", x.paired.diff.estimate, x.p_holm));
             }
+            row.push(cell);
         }
-        writeln!(out, "{}", line.trim_end())?;
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     let ns: Vec<String> = results
         .iter()

@@ -90,7 +90,7 @@ fn several_runs_give_one_table_with_cis_and_tests() {
     let map_line = out.stdout.lines().find(|l| l.starts_with("map ")).unwrap();
     assert!(map_line.contains("0.2500 ["), "{map_line}");
     assert!(
-        map_line.contains("1.0000 [1.0000, 1.0000] +0.7500 p="),
+        map_line.contains("1.0000 [1.0000, 1.0000]  +0.7500 p="),
         "{map_line}"
     );
     assert!(out.stdout.contains("n = 2 / 2 queries"), "{}", out.stdout);
@@ -137,4 +137,21 @@ fn beir_qrels_with_crlf_and_json_runs_are_read() {
         out.stdout,
         "recip_rank            \tall\t0.5000\nrecall_2              \tall\t0.5000\n"
     );
+}
+
+#[test]
+fn out_dir_receives_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let r = write(dir.path(), "run", RUN);
+    let out_dir = dir.path().join("reports/x");
+    let out = ragdiag(&["eval", "--quiet", "-m", "map", "--out", out_dir.to_str().unwrap(), &q, &r]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["runs"][0]["summary"]["map"]["value"], 0.25);
+    assert_eq!(summary["runs"][0]["summary"]["map"]["n"], 2);
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("map      0.2500 ["), "{md}");
+    let csv = std::fs::read_to_string(out_dir.join("per_query.csv")).unwrap();
+    assert!(csv.contains(",1,map,0.5,,,1,,"), "{csv}");
 }
