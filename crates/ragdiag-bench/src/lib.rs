@@ -7,8 +7,13 @@ pub fn synthetic_topic(n: usize, seed: u64) -> (ragdiag_core::QueryJudgments, Ve
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut judged = ragdiag_core::QueryJudgments::default();
     for _ in 0..20 {
-        judged.insert(format!("D{}", rng.random_range(0..2 * n)), rng.random_range(0..4));
+        judged.insert(
+            format!("D{}", rng.random_range(0..2 * n)),
+            rng.random_range(0..4),
+        );
     }
-    let ranking = (0..n).map(|i| (format!("D{i}"), rng.random::<f64>())).collect();
+    let ranking = (0..n)
+        .map(|i| (format!("D{i}"), rng.random::<f64>()))
+        .collect();
     (judged, ranking)
 }

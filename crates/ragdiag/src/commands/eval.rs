@@ -91,7 +91,13 @@ pub(crate) fn run(args: &EvalArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 }
 
 /// Writes `summary.json`, `report.md` and `per_query.csv` into `dir`, each atomically.
-fn write_report(dir: &Path, results: &[RunResult], measures: &MeasureSet, cfg: &stats::Config, args: &EvalArgs) -> Result<()> {
+fn write_report(
+    dir: &Path,
+    results: &[RunResult],
+    measures: &MeasureSet,
+    cfg: &stats::Config,
+    args: &EvalArgs,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut json = serde_json::to_vec_pretty(&to_json(results, measures, cfg, args))?;
     json.push(b'\n');
@@ -108,7 +114,10 @@ fn write_report(dir: &Path, results: &[RunResult], measures: &MeasureSet, cfg: &
     writeln!(md, "```")?;
     crate::fsutil::write_atomic(&dir.join("report.md"), &md)?;
     let mut csv = Vec::new();
-    let per_query_args = EvalArgs { per_query: true, ..args.clone() };
+    let per_query_args = EvalArgs {
+        per_query: true,
+        ..args.clone()
+    };
     write_csv(&mut csv, results, measures, cfg, &per_query_args)?;
     crate::fsutil::write_atomic(&dir.join("per_query.csv"), &csv)?;
     Ok(())
@@ -336,15 +345,26 @@ fn write_table(
     // Build every cell first, then pad each column to its widest cell.
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(columns.len() + 1);
     let mut header = vec!["measure".to_string()];
-    header.extend(results.iter().map(|r| format!("{} ({})", r.path.display(), r.tag)));
+    header.extend(
+        results
+            .iter()
+            .map(|r| format!("{} ({})", r.path.display(), r.tag)),
+    );
     rows.push(header);
     for (c, col) in columns.iter().enumerate() {
         let mut row = vec![col.name.clone()];
         for (ri, r) in results.iter().enumerate() {
-            let mut cell = if col.kind == Kind::Runid { r.tag.clone() } else { fmt_ci(&summaries[ri][c], col) };
+            let mut cell = if col.kind == Kind::Runid {
+                r.tag.clone()
+            } else {
+                fmt_ci(&summaries[ri][c], col)
+            };
             if let Some(x) = comparisons.iter().find(|x| x.run == ri && x.column == c) {
                 let star = if x.p_holm < 0.05 { "*" } else { "" };
-                cell.push_str(&format!("  {:+.4} p={:.4}{star}", x.paired.diff.estimate, x.p_holm));
+                cell.push_str(&format!(
+                    "  {:+.4} p={:.4}{star}",
+                    x.paired.diff.estimate, x.p_holm
+                ));
             }
             row.push(cell);
         }
@@ -354,7 +374,11 @@ fn write_table(
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     for row in &rows {
-        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
         writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     let ns: Vec<String> = results

@@ -145,9 +145,20 @@ fn out_dir_receives_a_report() {
     let q = write(dir.path(), "qrels", QRELS);
     let r = write(dir.path(), "run", RUN);
     let out_dir = dir.path().join("reports/x");
-    let out = ragdiag(&["eval", "--quiet", "-m", "map", "--out", out_dir.to_str().unwrap(), &q, &r]);
+    let out = ragdiag(&[
+        "eval",
+        "--quiet",
+        "-m",
+        "map",
+        "--out",
+        out_dir.to_str().unwrap(),
+        &q,
+        &r,
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["runs"][0]["summary"]["map"]["value"], 0.25);
     assert_eq!(summary["runs"][0]["summary"]["map"]["n"], 2);
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
