@@ -27,6 +27,8 @@ pub(crate) enum Command {
     Eval(EvalArgs),
     /// Check corpus, queries, qrels and runs for malformed records and problems of meaning.
     Lint(LintArgs),
+    /// Audit corpus freshness: stale, superseded, expired, deleted, undated, conflicting pages.
+    Freshness(FreshnessArgs),
 }
 
 /// Output format of tables.
@@ -124,6 +126,58 @@ pub(crate) struct LintArgs {
     pub(crate) format: Format,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct FreshnessArgs {
+    /// Corpus: JSONL, BEIR folder, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// Questions (ragdiag JSONL): coverage and label checks.
+    #[arg(long)]
+    pub(crate) queries: Option<PathBuf>,
+    /// A run (TREC or JSON, document ids): stale hits in what retrieval returns.
+    #[arg(long)]
+    pub(crate) run: Option<PathBuf>,
+    /// Depth of the retrieval-level figures (stale-hit rate@k, coverage).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) k: usize,
+    /// The audit date, `YYYY-MM-DD` or RFC 3339 (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub(crate) as_of: Option<ragdiag_core::Timestamp>,
+    /// Report documents older than this as aged: `365d`, `52w`, `12m`, `2y`.
+    #[arg(long, value_parser = parse_age)]
+    pub(crate) max_age: Option<i64>,
+    /// Word 3-shingle Jaccard at or above which documents are near-duplicates.
+    #[arg(long, default_value_t = 0.8)]
+    pub(crate) near_duplicate: f64,
+    /// Seed of the bootstrap intervals.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+fn parse_date(s: &str) -> Result<ragdiag_core::Timestamp, String> {
+    ragdiag_core::Timestamp::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD or RFC 3339)"))
+}
+
+/// Parses `365d`, `52w`, `12m` (30 days), `2y` (365 days) or a bare number of days.
+pub(crate) fn parse_age(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'd')) => (&s[..i], 1),
+        Some((i, 'w')) => (&s[..i], 7),
+        Some((i, 'm')) => (&s[..i], 30),
+        Some((i, 'y')) => (&s[..i], 365),
+        _ => (s, 1),
+    };
+    match num.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n * mult),
+        _ => Err(format!("{s:?} is not an age like 365d, 52w, 12m or 2y")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +211,45 @@ mod tests {
             panic!()
         };
         assert!(!e.per_query);
+    }
+
+    #[test]
+    fn freshness_ages_and_dates() {
+        assert_eq!(parse_age("365d"), Ok(365));
+        assert_eq!(parse_age("2y"), Ok(730));
+        assert_eq!(parse_age("52w"), Ok(364));
+        assert_eq!(parse_age("90"), Ok(90));
+        assert!(
+            parse_age("soon").is_err() && parse_age("0d").is_err() && parse_age("-3d").is_err()
+        );
+        let Command::Freshness(f) = parse(&[
+            "freshness",
+            "--corpus",
+            "c",
+            "--as-of",
+            "2026-10-01",
+            "--max-age",
+            "1y",
+            "--out",
+            "o",
+        ])
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!(f.max_age, Some(365));
+        assert_eq!(f.as_of.unwrap().to_string(), "2026-10-01");
+        assert!(Cli::try_parse_from([
+            "ragdiag",
+            "freshness",
+            "--corpus",
+            "c",
+            "--as-of",
+            "yesterday",
+            "--out",
+            "o"
+        ])
+        .is_err());
     }
 
     #[test]

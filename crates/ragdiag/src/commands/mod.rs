@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns `anyhow::Result<ExitStatus>`.
 
 mod eval;
+mod freshness;
 mod lint;
 
 use crate::cli::{Cli, Command};
@@ -10,5 +11,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Eval(args) => eval::run(&args, &cli.global),
         Command::Lint(args) => lint::run(&args, &cli.global),
+        Command::Freshness(args) => freshness::run(&args, &cli.global),
     }
 }

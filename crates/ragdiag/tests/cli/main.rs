@@ -5,6 +5,7 @@ mod bad_input;
 mod demo_data;
 mod eval_parity;
 mod eval_text;
+mod freshness;
 mod lint;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,516 @@
+//! Freshness audit: which documents are stale, why, and which contradict each other.
+//!
+//! DESIGN.md's definitions: a document is **stale** when it is superseded (explicitly, by another
+//! document's `supersedes`, or inferred: an older near-duplicate of a newer document, word
+//! 3-shingle Jaccard ≥ 0.8 by default), expired (`valid_until` before the as-of date) or
+//! deleted. **Aged** (older than `max_age`) is reported separately and is not stale. A document
+//! with no date is **undated**: its stale flag is unknown (`None`), never false, unless a
+//! dated fact (supersession, deletion, expiry) makes it stale. **Conflicts** are pairs of current
+//! documents whose aligned sentences state different numbers, prices, durations or percentages.
+//!
+//! Near-duplicates and aligned sentences are found with MinHash and banded LSH (sub-quadratic)
+//! and verified with the exact Jaccard.
+//!
+//! ```
+//! use ragdiag_core::{Document, Timestamp};
+//! use ragdiag_fresh::{audit, Config};
+//!
+//! let doc = |id: &str, text: &str, date: &str| Document {
+//!     id: id.into(), text: text.into(), updated_at: Timestamp::parse(date), ..Document::default()
+//! };
+//! let docs = vec![
+//!     doc("refunds", "Annual plans can be refunded within 30 days of purchase.", "2026-03-01"),
+//!     doc("faq", "Annual plans can be refunded within 14 days of purchase.", "2026-02-01"),
+//! ];
+//! let report = audit(&docs, &Config::new(Timestamp::parse("2026-10-01").unwrap()));
+//! assert_eq!(report.conflicts.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod conflict;
+mod minhash;
+
+pub use conflict::{Conflict, Quantity};
+
+use minhash::{hash64, jaccard_sorted, MinHasher};
+use ragdiag_core::{Diagnostics, Document, Timestamp};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+/// Audit settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The date the audit is made at.
+    pub as_of: Timestamp,
+    /// Documents older than this many days are reported as aged (not stale).
+    pub max_age_days: Option<i64>,
+    /// Word-shingle Jaccard at or above which two documents are near-duplicates.
+    pub near_duplicate_jaccard: f64,
+    /// Template Jaccard at or above which two sentences are aligned (conflict detection).
+    pub sentence_jaccard: f64,
+}
+
+impl Config {
+    /// Defaults of DESIGN.md at `as_of`: Jaccard 0.8, no max age.
+    pub fn new(as_of: Timestamp) -> Self {
+        Config {
+            as_of,
+            max_age_days: None,
+            near_duplicate_jaccard: 0.8,
+            sentence_jaccard: 0.7,
+        }
+    }
+}
+
+/// Why a document is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StaleReason {
+    /// Marked deleted.
+    Deleted,
+    /// `valid_until` is before the as-of date.
+    Expired,
+    /// Another document's `supersedes` names it.
+    Superseded,
+    /// An older near-duplicate of a newer document.
+    SupersededInferred,
+}
+
+impl StaleReason {
+    /// The name used in reports (`superseded` for both kinds of supersession).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaleReason::Deleted => "deleted",
+            StaleReason::Expired => "expired",
+            StaleReason::Superseded | StaleReason::SupersededInferred => "superseded",
+        }
+    }
+}
+
+/// The freshness of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocFreshness {
+    /// Document id.
+    pub id: String,
+    /// Whole days from `updated_at` to the as-of date; `None` when undated.
+    pub age_days: Option<i64>,
+    /// Older than the configured maximum age.
+    pub aged: bool,
+    /// `Some(true)` stale, `Some(false)` fresh, `None` unknown (undated and nothing else known).
+    pub stale: Option<bool>,
+    /// Every reason that applies, most decisive first (deleted, expired, superseded).
+    pub reasons: Vec<StaleReason>,
+    /// The newer document that replaces it, explicit or inferred.
+    pub superseded_by: Option<String>,
+}
+
+impl DocFreshness {
+    /// The primary reason, if stale.
+    pub fn stale_reason(&self) -> Option<StaleReason> {
+        self.reasons.first().copied()
+    }
+}
+
+/// Two near-identical documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearDuplicate {
+    /// The older (or, when dates do not decide, the first by id) document.
+    pub older: String,
+    /// The newer document.
+    pub newer: String,
+    /// Exact word 3-shingle Jaccard similarity.
+    pub jaccard: f64,
+    /// Whether the dates decided which is older (both dated and different).
+    pub dated: bool,
+}
+
+/// The whole audit.
+#[derive(Debug, Clone, Default)]
+pub struct Audit {
+    /// One entry per input document, in input order.
+    pub documents: Vec<DocFreshness>,
+    /// Supersession chains, oldest first, each of length ≥ 2.
+    pub chains: Vec<Vec<String>>,
+    /// Near-duplicate pairs.
+    pub near_duplicates: Vec<NearDuplicate>,
+    /// Conflicting statements between current documents.
+    pub conflicts: Vec<Conflict>,
+    /// Data errors found on the way (supersession cycles, dangling ids).
+    pub findings: Diagnostics,
+}
+
+impl Audit {
+    /// The freshness of `id`.
+    pub fn get(&self, id: &str) -> Option<&DocFreshness> {
+        self.documents.iter().find(|d| d.id == id)
+    }
+
+    /// Conflict clusters: connected groups of documents linked by conflicts, sorted.
+    pub fn conflict_clusters(&self) -> Vec<Vec<String>> {
+        let mut parent: FxHashMap<&str, &str> = FxHashMap::default();
+        fn find<'a>(p: &mut FxHashMap<&'a str, &'a str>, x: &'a str) -> &'a str {
+            let mut r = x;
+            while let Some(&n) = p.get(r) {
+                if n == r {
+                    break;
+                }
+                r = n;
+            }
+            p.insert(x, r);
+            r
+        }
+        for c in &self.conflicts {
+            parent.entry(&c.doc_a).or_insert(&c.doc_a);
+            parent.entry(&c.doc_b).or_insert(&c.doc_b);
+            let (ra, rb) = (find(&mut parent, &c.doc_a), find(&mut parent, &c.doc_b));
+            if ra != rb {
+                parent.insert(ra.max(rb), ra.min(rb));
+            }
+        }
+        let keys: Vec<&str> = parent.keys().copied().collect();
+        let mut groups: FxHashMap<&str, Vec<String>> = FxHashMap::default();
+        for k in keys {
+            let r = find(&mut parent, k);
+            groups.entry(r).or_default().push(k.to_string());
+        }
+        let mut out: Vec<Vec<String>> = groups
+            .into_values()
+            .map(|mut g| {
+                g.sort();
+                g
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// Lower-cased alphanumeric word tokens.
+pub(crate) fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Sorted, unique hashes of the word 3-shingles of `text` (documents shorter than three words
+/// contribute their words as one shingle).
+fn shingles(text: &str) -> Vec<u64> {
+    let w = words(text);
+    let mut out: Vec<u64> = if w.len() < 3 {
+        if w.is_empty() {
+            Vec::new()
+        } else {
+            vec![hash64(&w)]
+        }
+    } else {
+        w.windows(3).map(hash64).collect()
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Audits `docs` at `cfg.as_of`.
+pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
+    let mut findings = Diagnostics::default();
+    let index: FxHashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let mut reasons: Vec<Vec<StaleReason>> = vec![Vec::new(); docs.len()];
+    let mut superseded_by: Vec<Option<String>> = vec![None; docs.len()];
+
+    // Explicit supersession, with dangling ids and cycles as data errors.
+    let mut successor: Vec<Option<usize>> = vec![None; docs.len()];
+    for (i, d) in docs.iter().enumerate() {
+        let Some(old) = d.supersedes.as_deref() else {
+            continue;
+        };
+        match index.get(old) {
+            None => findings.warn(
+                d.origin.clone(),
+                "supersedes",
+                format!("{old:?} is not in the corpus (dangling supersession)"),
+            ),
+            Some(&j) if j == i => {}
+            Some(&j) => successor[j] = Some(i),
+        }
+    }
+    let mut in_cycle = vec![false; docs.len()];
+    for start in 0..docs.len() {
+        let mut seen = vec![start];
+        let mut cur = start;
+        while let Some(next) = successor[cur] {
+            if next == start {
+                for &k in &seen {
+                    in_cycle[k] = true;
+                }
+                if seen.iter().all(|&k| docs[k].id >= docs[start].id) {
+                    let names: Vec<&str> = seen
+                        .iter()
+                        .map(|&k| docs[k].id.as_str())
+                        .chain([docs[start].id.as_str()])
+                        .collect();
+                    findings.warn(
+                        docs[start].origin.clone(),
+                        "supersedes",
+                        format!("supersession cycle: {}", names.join(" → ")),
+                    );
+                }
+                break;
+            }
+            if seen.contains(&next) || seen.len() > docs.len() {
+                break;
+            }
+            seen.push(next);
+            cur = next;
+        }
+    }
+    for (j, s) in successor.iter().enumerate() {
+        if let (Some(i), false) = (s, in_cycle[j]) {
+            reasons[j].push(StaleReason::Superseded);
+            superseded_by[j] = Some(docs[*i].id.clone());
+        }
+    }
+    let mut chains = Vec::new();
+    for (j, d) in docs.iter().enumerate() {
+        // A chain starts at a document that replaces nothing in the corpus.
+        let starts_chain = d.supersedes.as_deref().and_then(|o| index.get(o)).is_none();
+        if !starts_chain || successor[j].is_none() || in_cycle[j] {
+            continue;
+        }
+        let mut chain = vec![d.id.clone()];
+        let mut cur = j;
+        while let Some(n) = successor[cur] {
+            if in_cycle[n] || chain.len() > docs.len() {
+                break;
+            }
+            chain.push(docs[n].id.clone());
+            cur = n;
+        }
+        chains.push(chain);
+    }
+
+    // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
+    let shingle_sets: Vec<Vec<u64>> = docs.par_iter().map(|d| shingles(&d.text)).collect();
+    let hasher = MinHasher::new(16, 4, 0x5eed);
+    let signatures: Vec<Vec<u64>> = shingle_sets
+        .par_iter()
+        .map(|s| hasher.signature(s))
+        .collect();
+    let mut near_duplicates = Vec::new();
+    for (i, j) in hasher.candidates(&signatures) {
+        let jac = jaccard_sorted(&shingle_sets[i], &shingle_sets[j]);
+        if jac < cfg.near_duplicate_jaccard {
+            continue;
+        }
+        let (a, b) = (&docs[i], &docs[j]);
+        let (older, newer, dated) = match (a.updated_at, b.updated_at) {
+            (Some(x), Some(y)) if x < y => (i, j, true),
+            (Some(x), Some(y)) if y < x => (j, i, true),
+            _ => {
+                if a.id <= b.id {
+                    (i, j, false)
+                } else {
+                    (j, i, false)
+                }
+            }
+        };
+        if dated && !docs[older].deleted {
+            let explicit = successor[older].is_some();
+            if !explicit {
+                reasons[older].push(StaleReason::SupersededInferred);
+                superseded_by[older] = Some(docs[newer].id.clone());
+            }
+        }
+        near_duplicates.push(NearDuplicate {
+            older: docs[older].id.clone(),
+            newer: docs[newer].id.clone(),
+            jaccard: jac,
+            dated,
+        });
+    }
+    near_duplicates.sort_by(|x, y| x.older.cmp(&y.older).then(x.newer.cmp(&y.newer)));
+
+    // Expiry, deletion, age.
+    let mut documents = Vec::with_capacity(docs.len());
+    for (i, d) in docs.iter().enumerate() {
+        let mut r = std::mem::take(&mut reasons[i]);
+        if d.valid_until.is_some_and(|v| v.date() < cfg.as_of.date()) {
+            r.push(StaleReason::Expired);
+        }
+        if d.deleted {
+            r.push(StaleReason::Deleted);
+        }
+        r.sort();
+        r.dedup();
+        let age_days = d.updated_at.map(|u| u.days_until(cfg.as_of));
+        let stale = if !r.is_empty() {
+            Some(true)
+        } else if d.updated_at.is_none() {
+            None
+        } else {
+            Some(false)
+        };
+        documents.push(DocFreshness {
+            id: d.id.clone(),
+            age_days,
+            aged: matches!((age_days, cfg.max_age_days), (Some(a), Some(m)) if a > m),
+            stale,
+            reasons: r,
+            superseded_by: superseded_by[i].take(),
+        });
+    }
+
+    // Conflicts between current documents (not stale; undated ones count as current).
+    let current: Vec<bool> = documents.iter().map(|f| f.stale != Some(true)).collect();
+    let conflicts = conflict::find_conflicts(docs, &current, cfg.sentence_jaccard);
+
+    Audit {
+        documents,
+        chains,
+        near_duplicates,
+        conflicts,
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ragdiag_core::Location;
+
+    fn doc(id: &str, text: &str, date: Option<&str>) -> Document {
+        Document {
+            id: id.into(),
+            text: text.into(),
+            updated_at: date.and_then(Timestamp::parse),
+            origin: Location::new("c.jsonl", 1),
+            ..Document::default()
+        }
+    }
+
+    fn cfg() -> Config {
+        Config::new(Timestamp::parse("2026-10-01").unwrap())
+    }
+
+    const LONG: &str = "Our support team answers chat messages from Monday to Friday between nine in the morning and six in the evening. Email requests are answered within one business day, and urgent payroll problems are handled by the on-call team at weekends. Customers on the Scale plan also get a named account manager who can join calls.";
+
+    #[test]
+    fn explicit_chains_cycles_and_dangling_ids() {
+        let mut a = doc("v1", "first version text here", Some("2024-01-01"));
+        let mut b = doc("v2", "second version text here", Some("2025-01-01"));
+        let mut c = doc("v3", "third version text here", Some("2026-01-01"));
+        b.supersedes = Some("v1".into());
+        c.supersedes = Some("v2".into());
+        let mut x = doc("x", "cycle one", Some("2026-01-01"));
+        let mut y = doc("y", "cycle two", Some("2026-01-01"));
+        x.supersedes = Some("y".into());
+        y.supersedes = Some("x".into());
+        let mut z = doc("z", "dangling", Some("2026-01-01"));
+        z.supersedes = Some("ghost".into());
+        a.tags = vec![];
+        let r = audit(&[a, b, c, x, y, z], &cfg());
+        assert_eq!(
+            r.get("v1").unwrap().stale_reason(),
+            Some(StaleReason::Superseded)
+        );
+        assert_eq!(r.get("v1").unwrap().superseded_by.as_deref(), Some("v2"));
+        assert_eq!(r.get("v2").unwrap().superseded_by.as_deref(), Some("v3"));
+        assert_eq!(r.get("v3").unwrap().stale, Some(false));
+        assert_eq!(
+            r.chains,
+            vec![vec!["v1".to_string(), "v2".into(), "v3".into()]]
+        );
+        assert_eq!(
+            r.get("x").unwrap().stale,
+            Some(false),
+            "cycle members are not marked"
+        );
+        let msgs: Vec<String> = r.findings.items().iter().map(ToString::to_string).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("supersession cycle: x → y → x")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("\"ghost\" is not in the corpus")),
+            "{msgs:?}"
+        );
+        assert_eq!(msgs.len(), 2);
+    }
+
+    #[test]
+    fn near_duplicates_with_a_later_date_supersede_the_older() {
+        let edited = LONG.replace("six in the evening", "seven in the evening");
+        let r = audit(
+            &[doc("old", LONG, Some("2025-01-01")), doc("new", &edited, Some("2026-01-01")), doc("other", "Completely different text about invoices and taxes and VAT returns for the quarter.", Some("2026-01-01"))],
+            &cfg(),
+        );
+        assert_eq!(r.near_duplicates.len(), 1);
+        assert_eq!(
+            (
+                r.near_duplicates[0].older.as_str(),
+                r.near_duplicates[0].newer.as_str()
+            ),
+            ("old", "new")
+        );
+        assert!(r.near_duplicates[0].jaccard >= 0.8);
+        assert_eq!(
+            r.get("old").unwrap().stale_reason(),
+            Some(StaleReason::SupersededInferred)
+        );
+        assert_eq!(r.get("new").unwrap().stale, Some(false));
+        assert_eq!(r.get("other").unwrap().stale, Some(false));
+        // Same date: reported as near-duplicates, neither stale.
+        let r = audit(
+            &[
+                doc("a", LONG, Some("2026-01-01")),
+                doc("b", &edited, Some("2026-01-01")),
+            ],
+            &cfg(),
+        );
+        assert_eq!(r.near_duplicates.len(), 1);
+        assert!(!r.near_duplicates[0].dated);
+        assert!(r.documents.iter().all(|d| d.stale == Some(false)));
+    }
+
+    #[test]
+    fn expired_deleted_undated_and_aged() {
+        let mut e = doc("e", "promo", Some("2025-01-01"));
+        e.valid_until = Timestamp::parse("2026-09-30");
+        let mut same_day = doc("s", "maintenance", Some("2026-09-01"));
+        same_day.valid_until = Timestamp::parse("2026-10-01");
+        let mut d = doc("d", "gone", Some("2025-01-01"));
+        d.deleted = true;
+        let u = doc("u", "no date", None);
+        let mut ud = doc("ud", "no date but deleted", None);
+        ud.deleted = true;
+        let mut c = cfg();
+        c.max_age_days = Some(365);
+        let r = audit(&[e, same_day, d, u, ud], &c);
+        assert_eq!(
+            r.get("e").unwrap().stale_reason(),
+            Some(StaleReason::Expired)
+        );
+        assert_eq!(r.get("e").unwrap().age_days, Some(638));
+        assert!(r.get("e").unwrap().aged);
+        assert_eq!(
+            r.get("s").unwrap().stale,
+            Some(false),
+            "valid on its last day"
+        );
+        assert_eq!(
+            r.get("d").unwrap().stale_reason(),
+            Some(StaleReason::Deleted)
+        );
+        assert_eq!(
+            r.get("u").unwrap().stale,
+            None,
+            "undated is unknown, never fresh"
+        );
+        assert_eq!(r.get("ud").unwrap().stale, Some(true));
+    }
+}

@@ -1,0 +1,124 @@
+//! `ragdiag freshness`: outputs, per-document bad input, and the demo corpus.
+
+use crate::{ragdiag, write};
+
+#[test]
+fn audit_writes_reports_and_survives_bad_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(
+        dir.path(),
+        "c.jsonl",
+        concat!(
+            r#"{"id":"old","text":"Plans cost $10.","updated_at":"2025-01-01"}"#,
+            "\n",
+            r#"{"id":"new","text":"Plans cost $12.","updated_at":"2026-01-01","supersedes":"old"}"#,
+            "\n",
+            r#"{"id":"weird","text":"Has a bad date.","updated_at":"last tuesday"}"#,
+            "\n",
+            r#"{"id":"typed","text":"Wrong type.","deleted":"yes"}"#,
+            "\n",
+            r#"{"id":"gone","text":"Removed page.","updated_at":"2025-06-01","deleted":true}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let run = write(
+        dir.path(),
+        "r.trec",
+        b"q1 Q0 old 1 2.0 t\nq1 Q0 new 2 1.0 t\nq1 Q0 ghost 3 0.5 t\n",
+    );
+    let out = dir.path().join("out");
+    let o = ragdiag(&[
+        "freshness",
+        "--corpus",
+        &corpus,
+        "--run",
+        &run,
+        "--as-of",
+        "2026-10-01",
+        "--k",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "4 documents audited as of 2026-10-01: 2 stale (50.0%), 1 of unknown freshness"
+        ),
+        "{}",
+        o.stderr
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["schema_version"], 1);
+    let findings: Vec<&str> = s["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("c.jsonl:3: updated_at: unparseable date")),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("c.jsonl:4: deleted: expected true or false")),
+        "{findings:?}"
+    );
+    let r = &s["retrieval"];
+    assert_eq!(r["superseded_ranked_above_current"], 1);
+    assert_eq!(r["ghost_citations"], 1);
+    assert_eq!(r["top_hit_stale_share"]["value"], 1.0);
+    assert_eq!(r["top_hit_stale_share"]["n"], 1);
+    assert!((r["stale_hit_rate_at_k"]["value"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| old | superseded | new |"), "{md}");
+    assert!(
+        md.contains("- weird"),
+        "undated section lists the bad-date page: {md}"
+    );
+    let parquet = std::fs::read(out.join("documents.parquet")).unwrap();
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
+}
+
+#[test]
+fn demo_corpus_audit_matches_its_truth_counts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = ragdiag(&[
+        "freshness",
+        "--quiet",
+        "--corpus",
+        root.join("corpora/tallyfox").to_str().unwrap(),
+        "--queries",
+        root.join("queries/tallyfox.jsonl").to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["corpus"]["stale"], 16);
+    assert_eq!(s["corpus"]["unknown_undated"], 5);
+    assert_eq!(s["corpus"]["conflicts"].as_array().unwrap().len(), 4);
+    let dated_before: Vec<&str> = s["labels"]["labels_dated_before_gold_update"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["query"].as_str().unwrap())
+        .collect();
+    for q in ["q025", "q048", "q056", "q077", "q104", "q123"] {
+        assert!(
+            dated_before.contains(&q),
+            "{q} missing from {dated_before:?}"
+        );
+    }
+}
