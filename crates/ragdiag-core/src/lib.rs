@@ -25,7 +25,8 @@ mod time;
 
 pub use diag::{Diagnostic, Diagnostics, Location, Severity};
 pub use model::{
-    Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc,
+    Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc, TraceHit,
+    TraceRecord,
 };
 pub use text::{byte_to_char_offsets, char_len, char_span_to_bytes, find_quote, QuoteMatch};
 pub use time::Timestamp;

@@ -276,3 +276,37 @@ impl Run {
         self.queries.values().all(Vec::is_empty)
     }
 }
+
+/// One item a production system retrieved, as a trace records it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceHit {
+    /// The document.
+    pub doc: String,
+    /// The system's chunk id, if it gave one.
+    pub chunk: Option<String>,
+    /// The chunk's text, located in the document to recover its offsets.
+    pub text: Option<String>,
+    /// The system's score.
+    pub score: Option<f64>,
+}
+
+/// What a team's RAG system did for one question (one line of a trace file).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceRecord {
+    /// The question.
+    pub query_id: String,
+    /// The context candidates in the order the system ranked them.
+    pub retrieved: Vec<TraceHit>,
+    /// The pre-rerank list, when given.
+    pub candidates: Option<Vec<TraceHit>>,
+    /// The generated answer.
+    pub answer: Option<String>,
+    /// End-to-end latency.
+    pub latency_ms: Option<f64>,
+    /// Prompt tokens.
+    pub prompt_tokens: Option<f64>,
+    /// Completion tokens.
+    pub completion_tokens: Option<f64>,
+    /// Where the line was read from.
+    pub origin: Location,
+}

@@ -119,6 +119,25 @@ pub(crate) fn document_from_record(
         (false, Some(d)) => d.to_string(),
         _ => rec.id(&["id", "_id"])?,
     };
+    // Once the id is known, every finding about this record names it.
+    let mut own = Diagnostics::default();
+    let result = document_fields(rec, text_override, id.clone(), &mut own);
+    let name = |mut d: Diagnostic| {
+        d.reason.push_str(&format!(" (document {id:?})"));
+        d
+    };
+    for d in own {
+        warnings.push(name(d));
+    }
+    result.map_err(name)
+}
+
+fn document_fields(
+    rec: &Record<'_>,
+    text_override: Option<String>,
+    id: String,
+    warnings: &mut Diagnostics,
+) -> std::result::Result<Document, Diagnostic> {
     let text = match text_override {
         Some(t) => {
             if rec.has("text") {
@@ -342,7 +361,7 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(msgs.len(), 2, "{msgs:?}");
-        assert!(msgs[0].ends_with("c.jsonl:4: updated_at: unparseable date \"last week\" (expected RFC 3339 or YYYY-MM-DD); treated as absent"), "{msgs:?}");
+        assert!(msgs[0].ends_with("c.jsonl:4: updated_at: unparseable date \"last week\" (expected RFC 3339 or YYYY-MM-DD); treated as absent (document \"c\")"), "{msgs:?}");
         assert!(
             msgs[1].contains("c.jsonl:5: id: duplicate document id \"a\""),
             "{msgs:?}"

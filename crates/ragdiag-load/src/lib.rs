@@ -14,6 +14,7 @@
 //! | ragdiag JSONL queries / BEIR `queries.jsonl` | any file | [`load_queries`] |
 //! | TREC qrels (`qid iter docno rel`) / BEIR qrels TSV (header, CRLF) | column count | [`load_qrels`] |
 //! | TREC run (`qid Q0 docno rank score tag`) / JSON run (`{qid: {doc: score}}`) | first byte | [`load_run`] |
+//! | trace JSONL (`query_id`, `retrieved`, `answer`, …) | — | [`load_trace`] |
 //!
 //! ```no_run
 //! use ragdiag_load::{load_corpus, LoadOptions};
@@ -33,6 +34,7 @@ mod qrels;
 mod queries;
 mod record;
 mod run;
+mod trace;
 
 pub use check::{cross_check, Inputs};
 pub use corpus::{load_corpus, CorpusFormat};
@@ -41,6 +43,7 @@ pub use html::html_visible_text;
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};
+pub use trace::load_trace;
 
 use ragdiag_core::Diagnostics;
 

@@ -137,6 +137,9 @@ pub(crate) struct FreshnessArgs {
     /// A run (TREC or JSON, document ids): stale hits in what retrieval returns.
     #[arg(long)]
     pub(crate) run: Option<PathBuf>,
+    /// A trace (JSONL: `query_id`, `retrieved`, …): stale hits in what the team's system retrieved.
+    #[arg(long)]
+    pub(crate) trace: Option<PathBuf>,
     /// Depth of the retrieval-level figures (stale-hit rate@k, coverage).
     #[arg(long, default_value_t = 10)]
     pub(crate) k: usize,

@@ -8,7 +8,7 @@ use arrow::record_batch::RecordBatch;
 use ragdiag_core::{Document, Query, Timestamp};
 use ragdiag_eval::stats;
 use ragdiag_fresh::{audit, Audit, Config, DocFreshness};
-use ragdiag_load::{load_corpus, load_queries, load_run, LoadOptions};
+use ragdiag_load::{load_corpus, load_queries, load_run, load_trace, LoadOptions};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -65,10 +65,17 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
 
     let corpus_figures = corpus_level(&docs, &report, args);
     let label_figures = queries.as_deref().map(|qs| label_level(qs, &by_id));
-    let retrieval_figures = match &args.run {
-        Some(p) => Some(retrieval_level(p, args, &by_id, queries.as_deref())?),
-        None => None,
+    let rankings = match (&args.run, &args.trace) {
+        (Some(_), Some(_)) => anyhow::bail!("give --run or --trace, not both"),
+        (Some(p), None) => Some(run_rankings(p)?),
+        (None, Some(p)) => {
+            let t = load_trace(p, &LoadOptions { skip_invalid: true })?;
+            findings.extend(t.diagnostics.items().iter().map(ToString::to_string));
+            Some(trace_rankings(t.items))
+        }
+        (None, None) => None,
     };
+    let retrieval_figures = rankings.map(|r| retrieval_level(&r, args, &by_id, queries.as_deref()));
 
     let summary = json!({
         "schema_version": SCHEMA_VERSION,
@@ -78,6 +85,7 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
             "corpus": args.corpus.display().to_string(),
             "queries": args.queries.as_ref().map(|p| p.display().to_string()),
             "run": args.run.as_ref().map(|p| p.display().to_string()),
+            "trace": args.trace.as_ref().map(|p| p.display().to_string()),
             "as_of": as_of.to_string(),
             "max_age_days": args.max_age,
             "near_duplicate_jaccard": args.near_duplicate,
@@ -238,13 +246,47 @@ fn label_level(queries: &[Query], by_id: &HashMap<&str, (&Document, &DocFreshnes
     })
 }
 
+/// Document rankings per question from a run, in trec_eval's order.
+fn run_rankings(path: &std::path::Path) -> Result<Vec<(String, Vec<String>)>> {
+    let run = load_run(path, None)?;
+    Ok(run
+        .queries
+        .iter()
+        .map(|q| {
+            let mut ranked: Vec<(&str, f64)> =
+                q.entries.iter().map(|e| (run.docno(e), e.score)).collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(a.0)));
+            (
+                q.qid.clone(),
+                ranked.into_iter().map(|(d, _)| d.to_string()).collect(),
+            )
+        })
+        .collect())
+}
+
+/// Document rankings per question from a trace: its order, each document at its first chunk.
+fn trace_rankings(trace: Vec<ragdiag_core::TraceRecord>) -> Vec<(String, Vec<String>)> {
+    trace
+        .into_iter()
+        .map(|t| {
+            let mut seen = HashSet::new();
+            let docs = t
+                .retrieved
+                .into_iter()
+                .map(|h| h.doc)
+                .filter(|d| seen.insert(d.clone()))
+                .collect();
+            (t.query_id, docs)
+        })
+        .collect()
+}
+
 fn retrieval_level(
-    path: &std::path::Path,
+    rankings: &[(String, Vec<String>)],
     args: &FreshnessArgs,
     by_id: &HashMap<&str, (&Document, &DocFreshness)>,
     queries: Option<&[Query]>,
-) -> Result<Value> {
-    let run = load_run(path, None)?;
+) -> Value {
     let k = args.k.max(1);
     let (mut stale_rate, mut top_stale) = (Vec::new(), Vec::new());
     let mut superseded_above = Vec::new();
@@ -252,17 +294,14 @@ fn retrieval_level(
     let mut retrieved_live: HashSet<&str> = HashSet::new();
     let wanted: Option<HashSet<&str>> =
         queries.map(|qs| qs.iter().map(|q| q.id.as_str()).collect());
-    for q in &run.queries {
-        if wanted.as_ref().is_some_and(|w| !w.contains(q.qid.as_str())) {
+    for (qid, docs) in rankings {
+        if wanted.as_ref().is_some_and(|w| !w.contains(qid.as_str())) {
             continue;
         }
-        let mut ranked: Vec<(&str, f64)> =
-            q.entries.iter().map(|e| (run.docno(e), e.score)).collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(a.0)));
-        ranked.truncate(k);
+        let ranked: Vec<&str> = docs.iter().take(k).map(String::as_str).collect();
         let stale_flags: Vec<bool> = ranked
             .iter()
-            .map(|(d, _)| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true)))
+            .map(|d| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true)))
             .collect();
         stale_rate.push(share(
             stale_flags.iter().filter(|s| **s).count(),
@@ -273,18 +312,19 @@ fn retrieval_level(
         } else {
             0.0
         });
-        for (rank, (doc, _)) in ranked.iter().enumerate() {
+        for (rank, doc) in ranked.iter().enumerate() {
             match by_id.get(doc) {
-                None => ghosts.push(json!({"query": q.qid, "rank": rank + 1, "doc": doc, "why": "not in the corpus"})),
-                Some((d, _)) if d.deleted => ghosts.push(json!({"query": q.qid, "rank": rank + 1, "doc": doc, "why": "deleted"})),
+                None => ghosts.push(
+                    json!({"query": qid, "rank": rank + 1, "doc": doc, "why": "not in the corpus"}),
+                ),
+                Some((d, _)) if d.deleted => ghosts
+                    .push(json!({"query": qid, "rank": rank + 1, "doc": doc, "why": "deleted"})),
                 Some((d, f)) => {
-                    if !d.deleted {
-                        retrieved_live.insert(d.id.as_str());
-                    }
+                    retrieved_live.insert(d.id.as_str());
                     if let Some(newer) = &f.superseded_by {
-                        let newer_rank = ranked.iter().position(|(x, _)| x == newer);
+                        let newer_rank = ranked.iter().position(|x| x == newer);
                         if newer_rank.is_none_or(|nr| nr > rank) {
-                            superseded_above.push(json!({"query": q.qid, "stale": doc, "stale_rank": rank + 1, "current": newer, "current_rank": newer_rank.map(|r| r + 1)}));
+                            superseded_above.push(json!({"query": qid, "stale": doc, "stale_rank": rank + 1, "current": newer, "current_rank": newer_rank.map(|r| r + 1)}));
                         }
                     }
                 }
@@ -306,7 +346,7 @@ fn retrieval_level(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    Ok(json!({
+    json!({
         "k": k,
         "questions": stale_rate.len(),
         "stale_hit_rate_at_k": ci(&stale_rate),
@@ -316,7 +356,7 @@ fn retrieval_level(
         "ghost_citations": ghosts.len(),
         "ghosts": ghosts,
         "never_retrieved_live_documents": never,
-    }))
+    })
 }
 
 fn documents_parquet(docs: &[Document], report: &Audit) -> Result<Vec<u8>> {

@@ -82,6 +82,46 @@ fn audit_writes_reports_and_survives_bad_documents() {
         md.contains("- weird"),
         "undated section lists the bad-date page: {md}"
     );
+    let trace = write(dir.path(), "t.jsonl", br#"{"query_id":"q1","retrieved":[{"doc":"new","text":"Plans cost $12."},{"doc":"new"},{"doc":"gone"}],"answer":"$12"}
+{"query_id":"q2","retrieved":[{"doc":"old"}]}
+"#);
+    let out2 = dir.path().join("out2");
+    let o = ragdiag(&[
+        "freshness",
+        "--quiet",
+        "--corpus",
+        &corpus,
+        "--trace",
+        &trace,
+        "--as-of",
+        "2026-10-01",
+        "--k",
+        "2",
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("summary.json")).unwrap()).unwrap();
+    let r2 = &s2["retrieval"];
+    assert_eq!(r2["questions"], 2);
+    assert_eq!(
+        r2["ghost_citations"], 1,
+        "the deleted page at rank 2 (chunks of one page count once)"
+    );
+    assert_eq!(r2["top_hit_stale_share"]["value"], 0.5);
+    let bad = ragdiag(&[
+        "freshness",
+        "--corpus",
+        &corpus,
+        "--trace",
+        &trace,
+        "--run",
+        &run,
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.code, 2);
     let parquet = std::fs::read(out.join("documents.parquet")).unwrap();
     assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
 }

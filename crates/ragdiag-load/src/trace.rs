@@ -1,0 +1,182 @@
+//! Trace loader: one JSON line per question with what the team's system retrieved and answered.
+
+use crate::corpus::accept;
+use crate::lines::{lines, read_file};
+use crate::record::{parse_json_line, type_name, Record};
+use crate::{LoadOptions, Loaded, Result};
+use ragdiag_core::{Diagnostic, Diagnostics, Location, TraceHit, TraceRecord};
+use serde_json::Value;
+use std::path::Path;
+
+const TRACE_FIELDS: &[&str] = &[
+    "query_id",
+    "retrieved",
+    "candidates",
+    "answer",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "metadata",
+];
+
+fn hits(rec: &Record<'_>, key: &str) -> std::result::Result<Option<Vec<TraceHit>>, Diagnostic> {
+    let Some(v) = rec.get(key) else {
+        return Ok(None);
+    };
+    let Value::Array(items) = v else {
+        return Err(rec.err(key, format!("expected a list, found {}", type_name(v))));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = |f: &str| format!("{key}[{i}].{f}");
+        let Value::Object(o) = item else {
+            return Err(rec.err(
+                &format!("{key}[{i}]"),
+                format!("expected an object {{doc, …}}, found {}", type_name(item)),
+            ));
+        };
+        let doc = match o.get("doc") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+            None | Some(Value::Null) => {
+                return Err(rec.err(&field("doc"), "missing required field"))
+            }
+            Some(other) => {
+                return Err(rec.err(
+                    &field("doc"),
+                    format!("expected a string, found {}", type_name(other)),
+                ))
+            }
+        };
+        let opt_str = |f: &str| match o.get(f) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) if f == "chunk" => Ok(Some(n.to_string())),
+            Some(other) => Err(rec.err(
+                &field(f),
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        };
+        let score = match o.get("score") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => n.as_f64().filter(|x| x.is_finite()),
+            Some(other) => {
+                return Err(rec.err(
+                    &field("score"),
+                    format!("expected a number, found {}", type_name(other)),
+                ))
+            }
+        };
+        out.push(TraceHit {
+            doc,
+            chunk: opt_str("chunk")?,
+            text: opt_str("text")?,
+            score,
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Loads a trace (JSONL). Malformed lines stop the load (or are skipped and listed); a
+/// question traced twice is a warning and the first line wins.
+pub fn load_trace(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<TraceRecord>>> {
+    let bytes = read_file(path)?;
+    let mut out: Vec<TraceRecord> = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for line in lines(path, &bytes) {
+        let item = line.and_then(|line| {
+            if line.text.trim().is_empty() {
+                return Ok(None);
+            }
+            let loc = Location::new(path, line.number);
+            let value = parse_json_line(line.text, &loc)?;
+            let rec = Record::new(&value, &loc)?;
+            rec.warn_unknown(TRACE_FIELDS, &mut diagnostics);
+            Ok(Some(TraceRecord {
+                query_id: rec.id(&["query_id"])?,
+                retrieved: hits(&rec, "retrieved")?
+                    .ok_or_else(|| rec.err("retrieved", "missing required field"))?,
+                candidates: hits(&rec, "candidates")?,
+                answer: rec.opt_str("answer")?,
+                latency_ms: rec.opt_f64("latency_ms")?,
+                prompt_tokens: rec.opt_f64("prompt_tokens")?,
+                completion_tokens: rec.opt_f64("completion_tokens")?,
+                origin: loc.clone(),
+            }))
+        });
+        let mut one = Vec::new();
+        accept(&mut one, &mut diagnostics, opts, item)?;
+        out.extend(one.into_iter().flatten());
+    }
+    let mut seen: rustc_hash::FxHashMap<String, Location> = Default::default();
+    out.retain(|t| {
+        if let Some(first) = seen.get(&t.query_id) {
+            diagnostics.warn(
+                t.origin.clone(),
+                "query_id",
+                format!(
+                    "question {:?} traced twice (first at {first}); this line is ignored",
+                    t.query_id
+                ),
+            );
+            false
+        } else {
+            seen.insert(t.query_id.clone(), t.origin.clone());
+            true
+        }
+    });
+    Ok(Loaded {
+        items: out,
+        diagnostics,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_traces_and_locates_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.jsonl");
+        std::fs::write(&p, concat!(
+            r#"{"query_id":"q1","retrieved":[{"doc":"a","text":"x","score":0.5},{"doc":"b","chunk":3}],"answer":"yes","latency_ms":120,"prompt_tokens":900}"#, "\n",
+            r#"{"query_id":"q1","retrieved":[]}"#, "\n",
+        )).unwrap();
+        let l = load_trace(&p, &LoadOptions::default()).unwrap();
+        assert_eq!(l.items.len(), 1);
+        let t = &l.items[0];
+        assert_eq!(t.retrieved[1].chunk.as_deref(), Some("3"));
+        assert_eq!(t.retrieved[0].score, Some(0.5));
+        assert_eq!(t.latency_ms, Some(120.0));
+        assert_eq!(l.diagnostics.len(), 1);
+        for (line, expected) in [
+            (
+                r#"{"retrieved":[]}"#,
+                "t.jsonl:1: query_id: missing required field",
+            ),
+            (
+                r#"{"query_id":"q","retrieved":[{"text":"x"}]}"#,
+                "t.jsonl:1: retrieved[0].doc: missing required field",
+            ),
+            (
+                r#"{"query_id":"q","retrieved":{"doc":"a"}}"#,
+                "t.jsonl:1: retrieved: expected a list, found an object",
+            ),
+            (
+                r#"{"query_id":"q","retrieved":[{"doc":"a","score":"high"}]}"#,
+                "t.jsonl:1: retrieved[0].score: expected a number",
+            ),
+            (
+                r#"{"query_id":"q"}"#,
+                "t.jsonl:1: retrieved: missing required field",
+            ),
+        ] {
+            std::fs::write(&p, format!("{line}\n")).unwrap();
+            let e = load_trace(&p, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expected), "{e} vs {expected}");
+        }
+    }
+}
