@@ -1,0 +1,712 @@
+//! [`EmbeddingCache`], a Parquet file of embeddings keyed by model and text, and
+//! [`CachedEmbedder`], which puts one in front of any [`Embedder`].
+
+use crate::{Embedder, Error, Result};
+use arrow::array::{Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The version of the cache file's schema, stored in its metadata under
+/// `ragdiag.schema_version`. A file of another version is ignored and rebuilt.
+pub const CACHE_SCHEMA_VERSION: &str = "1";
+const SCHEMA_KEY: &str = "ragdiag.schema_version";
+/// Rows per Parquet record batch when writing.
+const WRITE_BATCH: usize = 8192;
+/// Texts per call to the wrapped embedder.
+const MISS_BATCH: usize = 4096;
+/// A [`CachedEmbedder`] that has embedded new texts saves the file at most this often while it
+/// works, so an interrupted long run keeps most of its work.
+const AUTOSAVE: Duration = Duration::from_secs(300);
+
+/// sha256 of a text's UTF-8 bytes: the cache key, with the model id.
+type TextKey = [u8; 32];
+
+fn text_key(text: &str) -> TextKey {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+/// A problem with an existing cache file. The file is ignored (and replaced at the next
+/// flush); embedding goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheWarning {
+    /// The cache file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for CacheWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}; rebuilding the embedding cache", self.path.display(), self.message)
+    }
+}
+
+/// Embeddings of one dimension, keyed by (model id, sha256 of the text), kept in a Parquet file.
+///
+/// # Format
+///
+/// One row an embedding, in insertion order:
+///
+/// | column | type | meaning |
+/// |---|---|---|
+/// | `model_id` | Utf8 | the embedder's model id ([`Embedder::model_id`]), with `#query` appended for [`Embedder::embed_query`] vectors |
+/// | `text_sha256` | FixedSizeBinary(32) | sha256 of the text's UTF-8 bytes |
+/// | `vector` | FixedSizeList(Float32, dim) | the embedding |
+///
+/// No column is nullable. The schema metadata holds `ragdiag.schema_version` =
+/// [`CACHE_SCHEMA_VERSION`].
+///
+/// # Warning
+///
+/// The format is a compatibility promise: change it only with a new schema version. A file of
+/// another version, another dimension, or one that cannot be read is reported as a
+/// [`CacheWarning`], ignored, and replaced at the next flush.
+#[derive(Debug)]
+pub struct EmbeddingCache {
+    path: PathBuf,
+    dim: usize,
+    models: Vec<String>,
+    rows: HashMap<(u32, TextKey), u32>,
+    /// The key of each row, in row order.
+    keys: Vec<(u32, TextKey)>,
+    /// The vectors, row after row.
+    data: Vec<f32>,
+    dirty: bool,
+}
+
+impl EmbeddingCache {
+    /// Reads the cache at `path` for vectors of `dim` dimensions. A missing file is an empty
+    /// cache; an unusable one is an empty cache and a warning.
+    ///
+    /// # Panics
+    ///
+    /// When `dim` is 0.
+    pub fn open(path: impl Into<PathBuf>, dim: usize) -> (Self, Option<CacheWarning>) {
+        assert!(dim > 0, "an embedding cache needs at least one dimension");
+        let path = path.into();
+        let mut cache = Self::empty(path.clone(), dim);
+        match cache.read() {
+            Ok(()) => (cache, None),
+            Err(message) => {
+                // The file on disk is unusable: start afresh, and replace it at the next flush
+                // even if nothing is added.
+                let cache = Self {
+                    dirty: true,
+                    ..Self::empty(path.clone(), dim)
+                };
+                (cache, Some(CacheWarning { path, message }))
+            }
+        }
+    }
+
+    fn empty(path: PathBuf, dim: usize) -> Self {
+        Self {
+            path,
+            dim,
+            models: Vec::new(),
+            rows: HashMap::new(),
+            keys: Vec::new(),
+            data: Vec::new(),
+            dirty: false,
+        }
+    }
+
+    /// The cache file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The dimension of its vectors.
+    #[must_use]
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// How many embeddings it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether it holds no embedding.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The embedding of `text` by `model_id`, if cached.
+    #[must_use]
+    pub fn get(&self, model_id: &str, text: &str) -> Option<&[f32]> {
+        let model = self.models.iter().position(|m| m == model_id)?;
+        self.get_key(u32::try_from(model).ok()?, &text_key(text))
+    }
+
+    /// Caches the embedding of `text` by `model_id` (replacing an older one).
+    ///
+    /// # Panics
+    ///
+    /// When `vector` does not have [`dim`](Self::dim) values.
+    pub fn insert(&mut self, model_id: &str, text: &str, vector: &[f32]) {
+        let model = self.model_index(model_id);
+        self.insert_key(model, text_key(text), vector);
+    }
+
+    /// Writes the cache file if anything changed since it was read or last written: to a
+    /// temporary file in the same folder (created if missing), synced, then renamed over the
+    /// old one, so the file on disk is always a complete cache.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CacheWrite`] when the file cannot be written; the old file is then untouched.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        self.write().map_err(|source| Error::CacheWrite {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    fn model_index(&mut self, model_id: &str) -> u32 {
+        let i = match self.models.iter().position(|m| m == model_id) {
+            Some(i) => i,
+            None => {
+                self.models.push(model_id.to_owned());
+                self.models.len() - 1
+            }
+        };
+        u32::try_from(i).expect("fewer than 2^32 models")
+    }
+
+    fn get_key(&self, model: u32, key: &TextKey) -> Option<&[f32]> {
+        let row = *self.rows.get(&(model, *key))? as usize;
+        Some(&self.data[row * self.dim..(row + 1) * self.dim])
+    }
+
+    fn insert_key(&mut self, model: u32, key: TextKey, vector: &[f32]) {
+        assert_eq!(vector.len(), self.dim, "vector dimension differs from the cache's");
+        self.dirty = true;
+        if let Some(&row) = self.rows.get(&(model, key)) {
+            let row = row as usize;
+            self.data[row * self.dim..(row + 1) * self.dim].copy_from_slice(vector);
+            return;
+        }
+        let row = u32::try_from(self.keys.len()).expect("fewer than 2^32 cached embeddings");
+        self.rows.insert((model, key), row);
+        self.keys.push((model, key));
+        self.data.extend_from_slice(vector);
+    }
+
+    fn schema(&self) -> Result<Arc<Schema>, String> {
+        let dim = i32::try_from(self.dim).map_err(|_| format!("dimension {} is too large", self.dim))?;
+        Ok(Arc::new(
+            Schema::new(vec![
+                Field::new("model_id", DataType::Utf8, false),
+                Field::new("text_sha256", DataType::FixedSizeBinary(32), false),
+                Field::new(
+                    "vector",
+                    DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, false)), dim),
+                    false,
+                ),
+            ])
+            .with_metadata(HashMap::from([(SCHEMA_KEY.to_owned(), CACHE_SCHEMA_VERSION.to_owned())])),
+        ))
+    }
+
+    /// Loads the file; `Err` says why it is unusable (the cache is then left partly filled,
+    /// and the caller resets it).
+    fn read(&mut self) -> Result<(), String> {
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("cannot open: {e}")),
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("not a Parquet file: {e}"))?;
+        let schema = builder.schema().clone();
+        let version = schema.metadata().get(SCHEMA_KEY);
+        if version.map(String::as_str) != Some(CACHE_SCHEMA_VERSION) {
+            return Err(format!(
+                "schema version {} is not {CACHE_SCHEMA_VERSION}",
+                version.map_or("(none)", String::as_str)
+            ));
+        }
+        let expected = self.schema()?;
+        if schema.fields() != expected.fields() {
+            let found: Vec<String> = schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+            return Err(format!(
+                "columns are [{}], expected {}-dimension vectors",
+                found.join(", "),
+                self.dim
+            ));
+        }
+        let reader = builder.build().map_err(|e| format!("cannot read: {e}"))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| format!("cannot read: {e}"))?;
+            self.read_batch(&batch)?;
+        }
+        self.dirty = false;
+        Ok(())
+    }
+
+    fn read_batch(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        let column = |i: usize| batch.column(i).as_ref();
+        let models = column(0).as_any().downcast_ref::<StringArray>();
+        let keys = column(1).as_any().downcast_ref::<FixedSizeBinaryArray>();
+        let vectors = column(2).as_any().downcast_ref::<FixedSizeListArray>();
+        let (Some(models), Some(keys), Some(vectors)) = (models, keys, vectors) else {
+            return Err("unexpected column types".into());
+        };
+        let values = vectors.values().as_any().downcast_ref::<Float32Array>();
+        let Some(values) = values else {
+            return Err("vectors are not Float32".into());
+        };
+        if [column(0), column(1), column(2)].iter().any(|c| c.null_count() > 0) || values.null_count() > 0 {
+            return Err("null values".into());
+        }
+        let values = values.values();
+        let offset = vectors.offset() * self.dim;
+        for row in 0..batch.num_rows() {
+            let key: TextKey = keys.value(row).try_into().map_err(|_| "a text_sha256 is not 32 bytes")?;
+            let start = offset + row * self.dim;
+            let vector = values.get(start..start + self.dim).ok_or("truncated vectors")?;
+            let model = self.model_index(models.value(row));
+            if !self.rows.contains_key(&(model, key)) {
+                self.insert_key(model, key, vector);
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self) -> Result<(), crate::error::BoxError> {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let schema = self.schema()?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let mut writer = ArrowWriter::try_new(tmp.as_file_mut(), schema.clone(), None)?;
+        let item = Arc::new(Field::new("item", DataType::Float32, false));
+        let dim = i32::try_from(self.dim)?;
+        for (b, keys) in self.keys.chunks(WRITE_BATCH).enumerate() {
+            let first = b * WRITE_BATCH;
+            let models: StringArray = keys.iter().map(|(m, _)| Some(self.models[*m as usize].as_str())).collect();
+            let hashes = FixedSizeBinaryArray::try_from_iter(keys.iter().map(|(_, k)| k))?;
+            let values = Float32Array::from(self.data[first * self.dim..(first + keys.len()) * self.dim].to_vec());
+            let vectors = FixedSizeListArray::try_new(item.clone(), dim, Arc::new(values), None)?;
+            let columns: Vec<ArrayRef> = vec![Arc::new(models), Arc::new(hashes), Arc::new(vectors)];
+            writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+        }
+        writer.close()?;
+        tmp.as_file().sync_all()?;
+        // On failure the temporary file is deleted (with the `PersistError` holding it).
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// An [`Embedder`] that remembers: texts already in its [`EmbeddingCache`] file are not embedded
+/// again, so a warm re-run on an unchanged corpus embeds nothing.
+///
+/// Misses go to the wrapped embedder in calls of up to 4,096 texts (identical texts once). The
+/// file is written by [`flush`](Self::flush), when dropped (errors then go unreported: call
+/// `flush` to see them), and every five minutes while new texts are being embedded.
+///
+/// ```
+/// use ragdiag_embed::{CachedEmbedder, Embedder, HashEmbedder};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("embeddings.parquet");
+/// let cached = CachedEmbedder::new(HashEmbedder::new(32), &path);
+/// cached.embed_documents(&["a", "b"])?;
+/// cached.flush()?;
+/// drop(cached);
+/// let warm = CachedEmbedder::new(HashEmbedder::new(32), &path);
+/// warm.embed_documents(&["b", "a"])?;
+/// assert_eq!(warm.embedded_texts(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CachedEmbedder<E: Embedder> {
+    inner: E,
+    query_model_id: String,
+    cache: Mutex<CacheState>,
+    warnings: Vec<CacheWarning>,
+    inner_calls: AtomicUsize,
+    embedded_texts: AtomicUsize,
+}
+
+struct CacheState {
+    cache: EmbeddingCache,
+    last_save: Instant,
+}
+
+impl<E: Embedder> fmt::Debug for CachedEmbedder<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedEmbedder")
+            .field("model_id", &self.inner.model_id())
+            .field("inner_calls", &self.inner_calls())
+            .field("embedded_texts", &self.embedded_texts())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Embedder> CachedEmbedder<E> {
+    /// Wraps `inner` with the cache file at `path` (read now; see [`warnings`](Self::warnings)).
+    pub fn new(inner: E, path: impl Into<PathBuf>) -> Self {
+        let (cache, warning) = EmbeddingCache::open(path, inner.dim());
+        Self {
+            query_model_id: format!("{}#query", inner.model_id()),
+            inner,
+            cache: Mutex::new(CacheState {
+                cache,
+                last_save: Instant::now(),
+            }),
+            warnings: warning.into_iter().collect(),
+            inner_calls: AtomicUsize::new(0),
+            embedded_texts: AtomicUsize::new(0),
+        }
+    }
+
+    /// Problems found in the cache file when it was opened (it was then ignored).
+    #[must_use]
+    pub fn warnings(&self) -> &[CacheWarning] {
+        &self.warnings
+    }
+
+    /// The wrapped embedder.
+    #[must_use]
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
+
+    /// How many times the wrapped embedder was called.
+    #[must_use]
+    pub fn inner_calls(&self) -> usize {
+        self.inner_calls.load(Ordering::Relaxed)
+    }
+
+    /// How many texts the wrapped embedder was given.
+    #[must_use]
+    pub fn embedded_texts(&self) -> usize {
+        self.embedded_texts.load(Ordering::Relaxed)
+    }
+
+    /// How many embeddings the cache holds.
+    #[must_use]
+    pub fn cached(&self) -> usize {
+        self.state().cache.len()
+    }
+
+    /// Writes the cache file if it changed (see [`EmbeddingCache::flush`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CacheWrite`] when the file cannot be written.
+    pub fn flush(&self) -> Result<()> {
+        let mut state = self.state();
+        state.cache.flush()?;
+        state.last_save = Instant::now();
+        Ok(())
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count_call(&self, texts: usize) {
+        self.inner_calls.fetch_add(1, Ordering::Relaxed);
+        self.embedded_texts.fetch_add(texts, Ordering::Relaxed);
+    }
+
+    fn check(&self, got: &[Vec<f32>], expected: usize) -> Result<()> {
+        if got.len() != expected || got.iter().any(|v| v.len() != self.inner.dim()) {
+            return Err(Error::Contract {
+                model_id: self.inner.model_id().to_owned(),
+                reason: format!(
+                    "returned {} vectors for {expected} texts (expected {} dimensions each)",
+                    got.len(),
+                    self.inner.dim()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<E: Embedder> Embedder for CachedEmbedder<E> {
+    fn model_id(&self) -> &str {
+        self.inner.model_id()
+    }
+
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let keys: Vec<TextKey> = texts.iter().map(|t| text_key(t)).collect();
+        let model = self.state().cache.model_index(self.inner.model_id());
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+        // The first occurrence of each distinct text not in the cache.
+        let mut misses: Vec<usize> = Vec::new();
+        {
+            let state = self.state();
+            let mut seen = std::collections::HashSet::new();
+            for (i, key) in keys.iter().enumerate() {
+                match state.cache.get_key(model, key) {
+                    Some(v) => out[i] = Some(v.to_vec()),
+                    None if seen.insert(*key) => misses.push(i),
+                    None => {}
+                }
+            }
+        }
+        for batch in misses.chunks(MISS_BATCH) {
+            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+            let vectors = self.inner.embed_documents(&batch_texts)?;
+            self.count_call(batch.len());
+            self.check(&vectors, batch.len())?;
+            let mut state = self.state();
+            for (&i, v) in batch.iter().zip(&vectors) {
+                state.cache.insert_key(model, keys[i], v);
+            }
+            if state.last_save.elapsed() >= AUTOSAVE {
+                state.cache.flush()?;
+                state.last_save = Instant::now();
+            }
+        }
+        if out.iter().any(Option::is_none) {
+            let state = self.state();
+            for (slot, key) in out.iter_mut().zip(&keys) {
+                if slot.is_none() {
+                    *slot = Some(
+                        state
+                            .cache
+                            .get_key(model, key)
+                            .expect("every miss was embedded")
+                            .to_vec(),
+                    );
+                }
+            }
+        }
+        Ok(out.into_iter().map(|v| v.expect("filled above")).collect())
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+        let key = text_key(text);
+        let model = {
+            let mut state = self.state();
+            let model = state.cache.model_index(&self.query_model_id);
+            if let Some(v) = state.cache.get_key(model, &key) {
+                return Ok(v.to_vec());
+            }
+            model
+        };
+        let v = self.inner.embed_query(text)?;
+        self.count_call(1);
+        self.check(std::slice::from_ref(&v), 1)?;
+        self.state().cache.insert_key(model, key, &v);
+        Ok(v)
+    }
+}
+
+impl<E: Embedder> Drop for CachedEmbedder<E> {
+    fn drop(&mut self) {
+        // Errors cannot be reported from here; callers who care call `flush` first.
+        let _ = self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HashEmbedder;
+
+    const DOCS: [&str; 5] = [
+        "Refunds are paid within 14 days.",
+        "The API returns JSON with pagination cursors.",
+        "",
+        "Refunds are paid within 14 days.",
+        "日本語のテキスト",
+    ];
+
+    #[test]
+    fn a_warm_run_embeds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/cache.parquet");
+        let plain = HashEmbedder::new(48).embed_documents(&DOCS).unwrap();
+        {
+            let cold = CachedEmbedder::new(HashEmbedder::new(48), &path);
+            assert!(cold.warnings().is_empty());
+            assert_eq!(cold.embed_documents(&DOCS).unwrap(), plain);
+            assert_eq!(cold.inner_calls(), 1);
+            // The duplicate text is embedded once.
+            assert_eq!(cold.embedded_texts(), 4);
+            assert_eq!(cold.embed_query("when are refunds paid").unwrap().len(), 48);
+            assert_eq!(cold.inner_calls(), 2);
+            // Dropped here: the cache is written.
+        }
+        let warm = CachedEmbedder::new(HashEmbedder::new(48), &path);
+        assert!(warm.warnings().is_empty(), "{:?}", warm.warnings());
+        assert_eq!(warm.cached(), 5);
+        let mut reversed = DOCS;
+        reversed.reverse();
+        let mut expected = plain.clone();
+        expected.reverse();
+        assert_eq!(warm.embed_documents(&reversed).unwrap(), expected);
+        warm.embed_query("when are refunds paid").unwrap();
+        assert_eq!(warm.inner_calls(), 0);
+        assert_eq!(warm.embedded_texts(), 0);
+        // A new text is the only one embedded.
+        warm.embed_documents(&["new text", DOCS[0]]).unwrap();
+        assert_eq!((warm.inner_calls(), warm.embedded_texts()), (1, 1));
+    }
+
+    #[test]
+    fn keys_include_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        let (mut cache, warning) = EmbeddingCache::open(&path, 2);
+        assert!(warning.is_none() && cache.is_empty());
+        cache.insert("a", "text", &[1.0, 0.0]);
+        cache.insert("b", "text", &[0.0, 1.0]);
+        cache.flush().unwrap();
+        let (cache, warning) = EmbeddingCache::open(&path, 2);
+        assert!(warning.is_none());
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.get("a", "text"), Some([1.0, 0.0].as_slice()));
+        assert_eq!(cache.get("b", "text"), Some([0.0, 1.0].as_slice()));
+        assert_eq!(cache.get("c", "text"), None);
+        assert_eq!(cache.get("a", "other"), None);
+    }
+
+    #[test]
+    fn the_file_has_the_documented_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        let (mut cache, _) = EmbeddingCache::open(&path, 3);
+        cache.insert("m", "x", &[1.0, 2.0, 3.0]);
+        cache.flush().unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+        let schema = builder.schema();
+        let described: Vec<String> = schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+        assert_eq!(
+            described,
+            [
+                "model_id: Utf8",
+                "text_sha256: FixedSizeBinary(32)",
+                "vector: FixedSizeList(3 x non-null Float32)",
+            ]
+        );
+        assert_eq!(schema.metadata().get(SCHEMA_KEY).map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn a_corrupt_file_is_a_warning_and_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        std::fs::write(&path, b"PAR1 this is not parquet").unwrap();
+        let cached = CachedEmbedder::new(HashEmbedder::new(8), &path);
+        assert_eq!(cached.warnings().len(), 1);
+        let w = cached.warnings()[0].to_string();
+        assert!(w.contains("not a Parquet file") && w.ends_with("rebuilding the embedding cache"), "{w}");
+        cached.embed_documents(&["a", "b"]).unwrap();
+        assert_eq!(cached.embedded_texts(), 2);
+        cached.flush().unwrap();
+        drop(cached);
+        let warm = CachedEmbedder::new(HashEmbedder::new(8), &path);
+        assert!(warm.warnings().is_empty());
+        warm.embed_documents(&["a", "b"]).unwrap();
+        assert_eq!(warm.embedded_texts(), 0);
+    }
+
+    #[test]
+    fn a_truncated_file_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        let (mut cache, _) = EmbeddingCache::open(&path, 4);
+        for i in 0..100 {
+            cache.insert("m", &i.to_string(), &[1.0, 2.0, 3.0, 4.0]);
+        }
+        cache.flush().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let (cache, warning) = EmbeddingCache::open(&path, 4);
+        assert!(warning.is_some());
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn another_dimension_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        CachedEmbedder::new(HashEmbedder::new(8), &path).embed_documents(&["a"]).unwrap();
+        let other = CachedEmbedder::new(HashEmbedder::new(16), &path);
+        assert_eq!(other.warnings().len(), 1);
+        assert!(other.warnings()[0].message.contains("expected 16-dimension vectors"), "{}", other.warnings()[0]);
+        other.embed_documents(&["a"]).unwrap();
+        assert_eq!(other.embedded_texts(), 1);
+    }
+
+    #[test]
+    fn writes_are_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        let (mut cache, _) = EmbeddingCache::open(&path, 2);
+        cache.insert("m", "a", &[1.0, 0.0]);
+        cache.flush().unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // Nothing changed: nothing is written.
+        cache.flush().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+
+        // A failed write (the target is now a folder) leaves no temporary file and no partial
+        // cache behind.
+        let blocked = dir.path().join("blocked.parquet");
+        std::fs::create_dir(&blocked).unwrap();
+        std::fs::write(blocked.join("keep"), b"").unwrap();
+        let (mut cache, _) = EmbeddingCache::open(&blocked, 2);
+        cache.insert("m", "a", &[1.0, 0.0]);
+        let err = cache.flush().unwrap_err();
+        assert!(matches!(err, Error::CacheWrite { .. }), "{err}");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn a_broken_inner_embedder_is_an_error() {
+        struct Short;
+        impl Embedder for Short {
+            fn model_id(&self) -> &str {
+                "short"
+            }
+            fn dim(&self) -> usize {
+                4
+            }
+            fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+                Ok(texts.iter().map(|_| vec![1.0]).collect())
+            }
+            fn embed_query(&self, _: &str) -> Result<Vec<f32>> {
+                Ok(vec![1.0])
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cached = CachedEmbedder::new(Short, dir.path().join("c.parquet"));
+        let err = cached.embed_documents(&["a"]).unwrap_err();
+        assert_eq!(err.to_string(), "short: returned 1 vectors for 1 texts (expected 4 dimensions each)");
+        assert!(cached.embed_query("a").is_err());
+    }
+}
