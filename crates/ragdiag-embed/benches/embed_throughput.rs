@@ -19,10 +19,16 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `cargo bench` passes `--bench`; skip flags.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let n: usize = args.first().map_or(Ok(500), |a| a.parse())?;
     let corpus = args.get(1).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/scifact/corpus.jsonl"),
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/datasets/scifact/corpus.jsonl")
+        },
         PathBuf::from,
     );
     if !corpus.is_file() {
@@ -30,7 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut texts = Vec::with_capacity(n);
-    for line in std::io::BufReader::new(std::fs::File::open(&corpus)?).lines().take(n) {
+    for line in std::io::BufReader::new(std::fs::File::open(&corpus)?)
+        .lines()
+        .take(n)
+    {
         let doc: serde_json::Value = serde_json::from_str(&line?)?;
         let title = doc["title"].as_str().unwrap_or_default();
         let text = doc["text"].as_str().unwrap_or_default();
@@ -40,7 +49,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let start = Instant::now();
     let model = MiniLmEmbedder::from_cache(&ModelOptions::default())?;
-    println!("model {} loaded in {:.2} s", model.model_id(), start.elapsed().as_secs_f64());
+    println!(
+        "model {} loaded in {:.2} s",
+        model.model_id(),
+        start.elapsed().as_secs_f64()
+    );
     // Warm-up: the first runs pay for allocations and kernel selection.
     model.embed_documents(&refs[..refs.len().min(64)])?;
 
@@ -62,8 +75,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .fold(f64::INFINITY, f64::min);
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     println!("{} passages, {threads} threads", refs.len());
-    println!("sorted by length: {:.2} s, {:.1} passages/s", t_sorted, refs.len() as f64 / t_sorted);
-    println!("input order:      {:.2} s, {:.1} passages/s", t_order, refs.len() as f64 / t_order);
+    println!(
+        "sorted by length: {:.2} s, {:.1} passages/s",
+        t_sorted,
+        refs.len() as f64 / t_sorted
+    );
+    println!(
+        "input order:      {:.2} s, {:.1} passages/s",
+        t_order,
+        refs.len() as f64 / t_order
+    );
     println!("min cosine between the two: {min_cos:.7}");
     if let Ok(out) = std::env::var("RAGDIAG_BENCH_VECTORS") {
         // One JSON array a line, input order: for comparing with the Python script's output.

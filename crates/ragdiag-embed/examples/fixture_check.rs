@@ -16,7 +16,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let path = std::env::args_os().nth(1).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/minilm_reference.jsonl"),
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/fixtures/minilm_reference.jsonl")
+        },
         PathBuf::from,
     );
     let result = MiniLmEmbedder::from_cache(&ModelOptions::default())
@@ -36,8 +39,14 @@ fn main() -> ExitCode {
     };
     println!("model {}  fixture {}", model.model_id(), path.display());
     for row in &report.rows {
-        let fp32 = row.fp32.map_or_else(|| "-".to_owned(), |c| format!("{c:.7}"));
-        println!("{:.7}  {fp32}  {:?}", row.int8_onnx, row.text.chars().take(60).collect::<String>());
+        let fp32 = row
+            .fp32
+            .map_or_else(|| "-".to_owned(), |c| format!("{c:.7}"));
+        println!(
+            "{:.7}  {fp32}  {:?}",
+            row.int8_onnx,
+            row.text.chars().take(60).collect::<String>()
+        );
     }
     let int8 = report.min_int8_onnx().map_or(f64::NAN, |(c, _)| c);
     let fp32 = report.min_fp32().map_or(f64::NAN, |(c, _)| c);

@@ -2,7 +2,9 @@
 //! [`CachedEmbedder`], which puts one in front of any [`Embedder`].
 
 use crate::{Embedder, Error, Result};
-use arrow::array::{Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, StringArray};
+use arrow::array::{
+    Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -47,7 +49,12 @@ pub struct CacheWarning {
 
 impl fmt::Display for CacheWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}; rebuilding the embedding cache", self.path.display(), self.message)
+        write!(
+            f,
+            "{}: {}; rebuilding the embedding cache",
+            self.path.display(),
+            self.message
+        )
     }
 }
 
@@ -198,7 +205,11 @@ impl EmbeddingCache {
     }
 
     fn insert_key(&mut self, model: u32, key: TextKey, vector: &[f32]) {
-        assert_eq!(vector.len(), self.dim, "vector dimension differs from the cache's");
+        assert_eq!(
+            vector.len(),
+            self.dim,
+            "vector dimension differs from the cache's"
+        );
         self.dirty = true;
         if let Some(&row) = self.rows.get(&(model, key)) {
             let row = row as usize;
@@ -212,18 +223,25 @@ impl EmbeddingCache {
     }
 
     fn schema(&self) -> Result<Arc<Schema>, String> {
-        let dim = i32::try_from(self.dim).map_err(|_| format!("dimension {} is too large", self.dim))?;
+        let dim =
+            i32::try_from(self.dim).map_err(|_| format!("dimension {} is too large", self.dim))?;
         Ok(Arc::new(
             Schema::new(vec![
                 Field::new("model_id", DataType::Utf8, false),
                 Field::new("text_sha256", DataType::FixedSizeBinary(32), false),
                 Field::new(
                     "vector",
-                    DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, false)), dim),
+                    DataType::FixedSizeList(
+                        Arc::new(Field::new("item", DataType::Float32, false)),
+                        dim,
+                    ),
                     false,
                 ),
             ])
-            .with_metadata(HashMap::from([(SCHEMA_KEY.to_owned(), CACHE_SCHEMA_VERSION.to_owned())])),
+            .with_metadata(HashMap::from([(
+                SCHEMA_KEY.to_owned(),
+                CACHE_SCHEMA_VERSION.to_owned(),
+            )])),
         ))
     }
 
@@ -235,7 +253,8 @@ impl EmbeddingCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(format!("cannot open: {e}")),
         };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("not a Parquet file: {e}"))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| format!("not a Parquet file: {e}"))?;
         let schema = builder.schema().clone();
         let version = schema.metadata().get(SCHEMA_KEY);
         if version.map(String::as_str) != Some(CACHE_SCHEMA_VERSION) {
@@ -246,7 +265,11 @@ impl EmbeddingCache {
         }
         let expected = self.schema()?;
         if schema.fields() != expected.fields() {
-            let found: Vec<String> = schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+            let found: Vec<String> = schema
+                .fields()
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), f.data_type()))
+                .collect();
             return Err(format!(
                 "columns are [{}], expected {}-dimension vectors",
                 found.join(", "),
@@ -274,15 +297,24 @@ impl EmbeddingCache {
         let Some(values) = values else {
             return Err("vectors are not Float32".into());
         };
-        if [column(0), column(1), column(2)].iter().any(|c| c.null_count() > 0) || values.null_count() > 0 {
+        if [column(0), column(1), column(2)]
+            .iter()
+            .any(|c| c.null_count() > 0)
+            || values.null_count() > 0
+        {
             return Err("null values".into());
         }
         let values = values.values();
         let offset = vectors.offset() * self.dim;
         for row in 0..batch.num_rows() {
-            let key: TextKey = keys.value(row).try_into().map_err(|_| "a text_sha256 is not 32 bytes")?;
+            let key: TextKey = keys
+                .value(row)
+                .try_into()
+                .map_err(|_| "a text_sha256 is not 32 bytes")?;
             let start = offset + row * self.dim;
-            let vector = values.get(start..start + self.dim).ok_or("truncated vectors")?;
+            let vector = values
+                .get(start..start + self.dim)
+                .ok_or("truncated vectors")?;
             let model = self.model_index(models.value(row));
             if !self.rows.contains_key(&(model, key)) {
                 self.insert_key(model, key, vector);
@@ -305,11 +337,17 @@ impl EmbeddingCache {
         let dim = i32::try_from(self.dim)?;
         for (b, keys) in self.keys.chunks(WRITE_BATCH).enumerate() {
             let first = b * WRITE_BATCH;
-            let models: StringArray = keys.iter().map(|(m, _)| Some(self.models[*m as usize].as_str())).collect();
+            let models: StringArray = keys
+                .iter()
+                .map(|(m, _)| Some(self.models[*m as usize].as_str()))
+                .collect();
             let hashes = FixedSizeBinaryArray::try_from_iter(keys.iter().map(|(_, k)| k))?;
-            let values = Float32Array::from(self.data[first * self.dim..(first + keys.len()) * self.dim].to_vec());
+            let values = Float32Array::from(
+                self.data[first * self.dim..(first + keys.len()) * self.dim].to_vec(),
+            );
             let vectors = FixedSizeListArray::try_new(item.clone(), dim, Arc::new(values), None)?;
-            let columns: Vec<ArrayRef> = vec![Arc::new(models), Arc::new(hashes), Arc::new(vectors)];
+            let columns: Vec<ArrayRef> =
+                vec![Arc::new(models), Arc::new(hashes), Arc::new(vectors)];
             writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
         }
         writer.close()?;
@@ -601,7 +639,11 @@ mod tests {
         cache.flush().unwrap();
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
         let schema = builder.schema();
-        let described: Vec<String> = schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+        let described: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}", f.name(), f.data_type()))
+            .collect();
         assert_eq!(
             described,
             [
@@ -610,7 +652,10 @@ mod tests {
                 "vector: FixedSizeList(3 x non-null Float32)",
             ]
         );
-        assert_eq!(schema.metadata().get(SCHEMA_KEY).map(String::as_str), Some("1"));
+        assert_eq!(
+            schema.metadata().get(SCHEMA_KEY).map(String::as_str),
+            Some("1")
+        );
     }
 
     #[test]
@@ -621,7 +666,10 @@ mod tests {
         let cached = CachedEmbedder::new(HashEmbedder::new(8), &path);
         assert_eq!(cached.warnings().len(), 1);
         let w = cached.warnings()[0].to_string();
-        assert!(w.contains("not a Parquet file") && w.ends_with("rebuilding the embedding cache"), "{w}");
+        assert!(
+            w.contains("not a Parquet file") && w.ends_with("rebuilding the embedding cache"),
+            "{w}"
+        );
         cached.embed_documents(&["a", "b"]).unwrap();
         assert_eq!(cached.embedded_texts(), 2);
         cached.flush().unwrap();
@@ -652,10 +700,18 @@ mod tests {
     fn another_dimension_is_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.parquet");
-        CachedEmbedder::new(HashEmbedder::new(8), &path).embed_documents(&["a"]).unwrap();
+        CachedEmbedder::new(HashEmbedder::new(8), &path)
+            .embed_documents(&["a"])
+            .unwrap();
         let other = CachedEmbedder::new(HashEmbedder::new(16), &path);
         assert_eq!(other.warnings().len(), 1);
-        assert!(other.warnings()[0].message.contains("expected 16-dimension vectors"), "{}", other.warnings()[0]);
+        assert!(
+            other.warnings()[0]
+                .message
+                .contains("expected 16-dimension vectors"),
+            "{}",
+            other.warnings()[0]
+        );
         other.embed_documents(&["a"]).unwrap();
         assert_eq!(other.embedded_texts(), 1);
     }
@@ -671,7 +727,11 @@ mod tests {
         // Nothing changed: nothing is written.
         cache.flush().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), before);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
 
         // A failed write (the target is now a folder) leaves no temporary file and no partial
         // cache behind.
@@ -682,7 +742,10 @@ mod tests {
         cache.insert("m", "a", &[1.0, 0.0]);
         let err = cache.flush().unwrap_err();
         assert!(matches!(err, Error::CacheWrite { .. }), "{err}");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 2, "{names:?}");
     }
 
@@ -706,7 +769,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cached = CachedEmbedder::new(Short, dir.path().join("c.parquet"));
         let err = cached.embed_documents(&["a"]).unwrap_err();
-        assert_eq!(err.to_string(), "short: returned 1 vectors for 1 texts (expected 4 dimensions each)");
+        assert_eq!(
+            err.to_string(),
+            "short: returned 1 vectors for 1 texts (expected 4 dimensions each)"
+        );
         assert!(cached.embed_query("a").is_err());
     }
 }

@@ -47,7 +47,10 @@ impl HashEmbedder {
         let mut v = vec![0f32; self.dim];
         let mut any = false;
         let lower = text.to_lowercase();
-        for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             any = true;
             self.add(&mut v, word.as_bytes(), 1.0);
             let marked: Vec<char> = std::iter::once('^')
@@ -145,7 +148,12 @@ mod tests {
         let a = e.embed_query("Refunds are paid within 14 days").unwrap();
         let b = e.embed_query("refunds ARE paid within 14 days!").unwrap();
         assert_eq!(a, b);
-        assert_eq!(a, HashEmbedder::new(64).embed_query("refunds are paid within 14 days").unwrap());
+        assert_eq!(
+            a,
+            HashEmbedder::new(64)
+                .embed_query("refunds are paid within 14 days")
+                .unwrap()
+        );
     }
 
     #[test]
@@ -163,11 +171,16 @@ mod tests {
         let e = HashEmbedder::new(256);
         let q = e.embed_query("how are refunds paid").unwrap();
         let docs = e
-            .embed_documents(&["Refunds are paid within 14 days.", "The API returns JSON with cursors."])
+            .embed_documents(&[
+                "Refunds are paid within 14 days.",
+                "The API returns JSON with cursors.",
+            ])
             .unwrap();
         assert!(cosine(&q, &docs[0]) > cosine(&q, &docs[1]) + 0.2);
         // Shared trigrams: a plural is close to its singular.
-        let s = e.embed_documents(&["refund", "refunds", "pagination"]).unwrap();
+        let s = e
+            .embed_documents(&["refund", "refunds", "pagination"])
+            .unwrap();
         assert!(cosine(&s[0], &s[1]) > 0.4);
         assert!(cosine(&s[0], &s[1]) > cosine(&s[0], &s[2]));
     }

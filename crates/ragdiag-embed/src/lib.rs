@@ -147,7 +147,11 @@ mod tests {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
-            assert!(text.starts_with("//!"), "{} has no //! docs", path.display());
+            assert!(
+                text.starts_with("//!"),
+                "{} has no //! docs",
+                path.display()
+            );
         }
     }
 }

@@ -158,10 +158,20 @@ impl ModelFiles {
         let onnx = dir.join("model.onnx");
         let onnx_sha256 = install::sha256_file(&onnx)?;
         let model_name = model_name_for(&onnx_sha256);
-        Ok(Self::from_parts(&dir, absolute(runtime_lib, "RAGDIAG_ORT_LIB")?, model_name, onnx_sha256))
+        Ok(Self::from_parts(
+            &dir,
+            absolute(runtime_lib, "RAGDIAG_ORT_LIB")?,
+            model_name,
+            onnx_sha256,
+        ))
     }
 
-    fn from_parts(dir: &Path, runtime_lib: PathBuf, model_name: String, onnx_sha256: String) -> Self {
+    fn from_parts(
+        dir: &Path,
+        runtime_lib: PathBuf,
+        model_name: String,
+        onnx_sha256: String,
+    ) -> Self {
         Self {
             onnx: dir.join(MODEL_FILE_NAMES[0]),
             tokenizer: dir.join(MODEL_FILE_NAMES[1]),
@@ -226,14 +236,17 @@ impl Settings {
             }
         };
         let offline = opts.offline
-            || nonempty("RAGDIAG_OFFLINE").is_some_and(|v| !matches!(v.to_str(), Some("0" | "false" | "no")));
+            || nonempty("RAGDIAG_OFFLINE")
+                .is_some_and(|v| !matches!(v.to_str(), Some("0" | "false" | "no")));
         let wheel_dir = match (&opts.wheel_dir, nonempty("RAGDIAG_WHEEL_DIR")) {
             (Some(d), _) => Some(absolute(d, "wheel_dir")?),
             (None, Some(d)) => Some(absolute(Path::new(&d), "RAGDIAG_WHEEL_DIR")?),
             (None, None) => None,
         };
-        let python = nonempty("RAGDIAG_PYTHON")
-            .map_or_else(|| "python3".to_owned(), |p| p.to_string_lossy().into_owned());
+        let python = nonempty("RAGDIAG_PYTHON").map_or_else(
+            || "python3".to_owned(),
+            |p| p.to_string_lossy().into_owned(),
+        );
         let model_dir = nonempty("RAGDIAG_MODEL_DIR")
             .map(|d| absolute(Path::new(&d), "RAGDIAG_MODEL_DIR"))
             .transpose()?;
@@ -268,7 +281,10 @@ fn existing_file(path: &OsString, name: &'static str) -> Result<PathBuf> {
     } else {
         Err(Error::InvalidSetting {
             name,
-            reason: format!("{}: no such file (it must name the ONNX Runtime shared library)", path.display()),
+            reason: format!(
+                "{}: no such file (it must name the ONNX Runtime shared library)",
+                path.display()
+            ),
         })
     }
 }
@@ -334,11 +350,16 @@ pub(crate) fn ensure_with(
             *d = fresh.next();
         }
     }
-    let mut dirs = dirs.into_iter().map(|d| d.expect("every missing bundle was installed"));
+    let mut dirs = dirs
+        .into_iter()
+        .map(|d| d.expect("every missing bundle was installed"));
 
     let runtime_lib = match (&settings.runtime_lib, runtime) {
         (Some(p), _) => p.clone(),
-        (None, Some(b)) => dirs.next().expect("runtime dir").join(b.members[0].file_name),
+        (None, Some(b)) => dirs
+            .next()
+            .expect("runtime dir")
+            .join(b.members[0].file_name),
         (None, None) => unreachable!("checked above"),
     };
     match (&settings.model_dir, model) {
@@ -346,7 +367,12 @@ pub(crate) fn ensure_with(
         (None, Some(b)) => {
             let sha = b.members[0].sha256.unwrap_or_default().to_owned();
             let dir = dirs.next().expect("model dir");
-            Ok(ModelFiles::from_parts(&dir, runtime_lib, model_name_for(&sha), sha))
+            Ok(ModelFiles::from_parts(
+                &dir,
+                runtime_lib,
+                model_name_for(&sha),
+                sha,
+            ))
         }
         (None, None) => unreachable!("model is wanted when no model dir is set"),
     }
@@ -377,8 +403,16 @@ pub(crate) fn pip_args(bundles: &[&Bundle], dest: &Path) -> Vec<OsString> {
             args.push(format!("manylinux_{glibc}_{arch}").into());
         }
     }
-    args.extend(["--disable-pip-version-check".into(), "-d".into(), dest.into()]);
-    args.extend(packages.iter().map(|(n, v)| OsString::from(format!("{n}=={v}"))));
+    args.extend([
+        "--disable-pip-version-check".into(),
+        "-d".into(),
+        dest.into(),
+    ]);
+    args.extend(
+        packages
+            .iter()
+            .map(|(n, v)| OsString::from(format!("{n}=={v}"))),
+    );
     args
 }
 
@@ -413,7 +447,12 @@ mod tests {
         assert_eq!(s.python, "python3");
         let s = Settings::resolve(
             &ModelOptions::default(),
-            &env(&[("HOME", "/home/u"), ("RAGDIAG_HOME", "/c"), ("RAGDIAG_OFFLINE", "1"), ("RAGDIAG_PYTHON", "/py")]),
+            &env(&[
+                ("HOME", "/home/u"),
+                ("RAGDIAG_HOME", "/c"),
+                ("RAGDIAG_OFFLINE", "1"),
+                ("RAGDIAG_PYTHON", "/py"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.home, Path::new("/c"));
@@ -423,7 +462,11 @@ mod tests {
             home: Some("/explicit".into()),
             ..ModelOptions::default()
         };
-        let s = Settings::resolve(&opts, &env(&[("RAGDIAG_HOME", "/c"), ("RAGDIAG_OFFLINE", "0")])).unwrap();
+        let s = Settings::resolve(
+            &opts,
+            &env(&[("RAGDIAG_HOME", "/c"), ("RAGDIAG_OFFLINE", "0")]),
+        )
+        .unwrap();
         assert_eq!(s.home, Path::new("/explicit"));
         assert!(!s.offline);
     }
@@ -439,7 +482,10 @@ mod tests {
     fn a_missing_runtime_library_is_an_error_not_a_panic() {
         let err = Settings::resolve(
             &ModelOptions::default(),
-            &env(&[("HOME", "/h"), ("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")]),
+            &env(&[
+                ("HOME", "/h"),
+                ("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so"),
+            ]),
         )
         .unwrap_err();
         assert_eq!(

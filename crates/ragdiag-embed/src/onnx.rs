@@ -4,7 +4,9 @@ use crate::error::BoxError;
 use crate::model::{ensure_model, ModelFiles, ModelOptions};
 use crate::vector::normalize;
 use crate::{Embedder, Error, Result};
-use fastembed::{InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
+use fastembed::{
+    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+};
 use ort::environment::Environment;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -88,7 +90,11 @@ impl MiniLmEmbedder {
         if dim == 0 {
             return Err(load_error("the model returned no embedding".into()));
         }
-        let model_id = format!("{}@onnxruntime-{}", files.model_name, runtime_version(&files.runtime_lib));
+        let model_id = format!(
+            "{}@onnxruntime-{}",
+            files.model_name,
+            runtime_version(&files.runtime_lib)
+        );
         Ok(Self {
             model: Mutex::new(model),
             model_id,
@@ -113,11 +119,13 @@ impl MiniLmEmbedder {
     }
 
     fn embed_slice(&self, model: &mut TextEmbedding, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let vectors = model.embed(texts, Some(BATCH_SIZE)).map_err(|e| Error::Embed {
-            model_id: self.model_id.clone(),
-            count: texts.len(),
-            source: Box::new(e),
-        })?;
+        let vectors = model
+            .embed(texts, Some(BATCH_SIZE))
+            .map_err(|e| Error::Embed {
+                model_id: self.model_id.clone(),
+                count: texts.len(),
+                source: Box::new(e),
+            })?;
         if vectors.len() != texts.len() || vectors.iter().any(|v| v.len() != self.dim) {
             return Err(Error::Contract {
                 model_id: self.model_id.clone(),
@@ -220,16 +228,18 @@ fn runtime_version(lib: &Path) -> String {
     from_info
         .or_else(|| {
             let name = lib.file_name()?.to_str()?;
-            let v = name.strip_prefix("libonnxruntime.so.").or_else(|| {
-                name.strip_prefix("libonnxruntime.")?.strip_suffix(".dylib")
-            })?;
+            let v = name
+                .strip_prefix("libonnxruntime.so.")
+                .or_else(|| name.strip_prefix("libonnxruntime.")?.strip_suffix(".dylib"))?;
             looks_like_version(v).then(|| v.to_owned())
         })
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn looks_like_version(v: &str) -> bool {
-    !v.is_empty() && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    !v.is_empty()
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -250,7 +260,10 @@ mod tests {
         std::fs::write(&lib, b"not a library").unwrap();
         let err = environment(&lib).unwrap_err();
         assert!(matches!(err, Error::Runtime { .. }), "{err}");
-        assert!(err.to_string().starts_with("cannot load ONNX Runtime from"), "{err}");
+        assert!(
+            err.to_string().starts_with("cannot load ONNX Runtime from"),
+            "{err}"
+        );
         let err = environment(Path::new("relative/libonnxruntime.so")).unwrap_err();
         assert!(matches!(err, Error::Runtime { .. }), "{err}");
     }

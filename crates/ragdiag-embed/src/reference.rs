@@ -53,7 +53,9 @@ impl ReferenceReport {
     #[must_use]
     pub fn passes(&self) -> bool {
         !self.rows.is_empty()
-            && self.min_int8_onnx().is_some_and(|(c, _)| c >= INT8_ONNX_MIN_COSINE)
+            && self
+                .min_int8_onnx()
+                .is_some_and(|(c, _)| c >= INT8_ONNX_MIN_COSINE)
             && self.min_fp32().is_none_or(|(c, _)| c >= FP32_MIN_COSINE)
     }
 }
@@ -74,18 +76,25 @@ pub fn compare_with_reference(embedder: &dyn Embedder, path: &Path) -> Result<Re
     let mut texts = Vec::new();
     let mut int8 = Vec::new();
     let mut fp32 = Vec::new();
-    for (i, line) in content.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in content
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let bad = |reason: String| Error::Fixture {
             path: path.to_owned(),
             line: i + 1,
             reason,
         };
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
         let text = value["text"]
             .as_str()
             .ok_or_else(|| bad("text: missing or not a string".into()))?;
         let vector = |field: &str| -> Result<Option<Vec<f32>>> {
-            let Some(v) = value.get(field) else { return Ok(None) };
+            let Some(v) = value.get(field) else {
+                return Ok(None);
+            };
             let numbers = v
                 .as_array()
                 .ok_or_else(|| bad(format!("{field}: not an array")))?
@@ -137,9 +146,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ref.jsonl");
         let line = |text: &str, v: &[f32]| {
-            serde_json::json!({"text": text, "int8_onnx": v, "fp32_sentence_transformers": v}).to_string()
+            serde_json::json!({"text": text, "int8_onnx": v, "fp32_sentence_transformers": v})
+                .to_string()
         };
-        std::fs::write(&path, format!("{}\n{}\n", line("alpha", &good), line("beta", &good))).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n{}\n", line("alpha", &good), line("beta", &good)),
+        )
+        .unwrap();
         let report = compare_with_reference(&e, &path).unwrap();
         assert_eq!(report.rows.len(), 2);
         assert!((report.rows[0].int8_onnx - 1.0).abs() < 1e-6);
@@ -160,7 +174,10 @@ mod tests {
         let err = compare_with_reference(&HashEmbedder::new(4), &path).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("{}:1: int8_onnx: 2 values, the embedder has 4 dimensions", path.display())
+            format!(
+                "{}:1: int8_onnx: 2 values, the embedder has 4 dimensions",
+                path.display()
+            )
         );
     }
 }

@@ -17,7 +17,10 @@ fn model() -> &'static MiniLmEmbedder {
 }
 
 fn norm(v: &[f32]) -> f64 {
-    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
+    v.iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt()
 }
 
 #[test]
@@ -32,14 +35,26 @@ fn shape_and_id() {
             "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
         );
     }
-    if std::env::var_os("RAGDIAG_ORT_LIB").is_none() && std::env::var_os("ORT_DYLIB_PATH").is_none() {
-        assert!(m.model_id().ends_with("@onnxruntime-1.32.0"), "{}", m.model_id());
+    if std::env::var_os("RAGDIAG_ORT_LIB").is_none() && std::env::var_os("ORT_DYLIB_PATH").is_none()
+    {
+        assert!(
+            m.model_id().ends_with("@onnxruntime-1.32.0"),
+            "{}",
+            m.model_id()
+        );
     }
 }
 
 #[test]
 fn unit_norm_including_the_empty_text() {
-    let texts = ["", " ", "a", "The cat sat on the mat.", "🙂", "SELECT * FROM t WHERE x = 1;"];
+    let texts = [
+        "",
+        " ",
+        "a",
+        "The cat sat on the mat.",
+        "🙂",
+        "SELECT * FROM t WHERE x = 1;",
+    ];
     let vectors = model().embed_documents(&texts).unwrap();
     assert_eq!(vectors.len(), texts.len());
     for (t, v) in texts.iter().zip(&vectors) {
@@ -66,7 +81,14 @@ fn order_is_kept_across_length_sorting_and_slices() {
     // same texts embedded one by one.
     let texts: Vec<String> = (0..300)
         .map(|i| {
-            let words = ["alpha", "refund", "cursor", "mitochondria", "invoice", "zebra"];
+            let words = [
+                "alpha",
+                "refund",
+                "cursor",
+                "mitochondria",
+                "invoice",
+                "zebra",
+            ];
             let n = (i * 7) % 23;
             let body: Vec<&str> = (0..n).map(|j| words[(i + j) % words.len()]).collect();
             format!("text {i}: {}", body.join(" "))
@@ -101,7 +123,11 @@ fn meaning() {
     let (refund, api) = (cosine(&q, &docs[0]), cosine(&q, &docs[1]));
     assert!(refund > api + 0.1, "refund {refund}, api {api}");
     let para = model()
-        .embed_documents(&["A man is playing a guitar.", "Someone plays an instrument.", "The stock market fell today."])
+        .embed_documents(&[
+            "A man is playing a guitar.",
+            "Someone plays an instrument.",
+            "The stock market fell today.",
+        ])
         .unwrap();
     assert!(cosine(&para[0], &para[1]) > cosine(&para[0], &para[2]) + 0.2);
 }
@@ -122,7 +148,11 @@ fn a_second_runtime_library_is_an_error() {
 fn cached_warm_run_embeds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("emb.parquet");
-    let texts = ["Refunds are paid within 14 days", "", "The API returns JSON"];
+    let texts = [
+        "Refunds are paid within 14 days",
+        "",
+        "The API returns JSON",
+    ];
     let cold = CachedEmbedder::new(model(), &path);
     let first = cold.embed_documents(&texts).unwrap();
     assert_eq!(cold.embedded_texts(), 3);
