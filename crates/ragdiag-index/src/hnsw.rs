@@ -198,7 +198,8 @@ impl HnswIndex {
     }
 
     /// The approximate `k` most similar vectors to `query`, exploring `ef` candidates (raised
-    /// to `k` if smaller), as `(key, dot product)`, score descending then key ascending.
+    /// to `k` if smaller, lowered to the number of vectors if larger), as `(key, dot product)`,
+    /// score descending then key ascending.
     ///
     /// # Errors
     ///
@@ -208,9 +209,12 @@ impl HnswIndex {
         if k == 0 || self.len == 0 {
             return Ok(Vec::new());
         }
+        // More than `len` of either is pointless, and hnsw_rs allocates `ef` up front.
+        let k = k.min(self.len);
+        let ef = ef.max(k).min(self.len);
         let mut hits: Vec<(u32, f32)> = self
             .hnsw
-            .search(query, k, ef.max(k))
+            .search(query, k, ef)
             .into_iter()
             .filter_map(|n| {
                 u32::try_from(n.d_id)
@@ -483,6 +487,11 @@ mod tests {
         let one = FlatIndex::from_rows(2, [(7, [1.0, 0.0])]).unwrap();
         let index = HnswIndex::build(&one, &HnswConfig::default()).unwrap();
         assert_eq!(index.search(&[0.0, 1.0], 3, 10).unwrap(), [(7, 0.0)]);
+        let some = flat(50, 4, 15);
+        let index = HnswIndex::build(&some, &HnswConfig::default()).unwrap();
+        let q = [0.5, 0.5, 0.5, 0.5];
+        assert_eq!(index.search(&q, usize::MAX, usize::MAX).unwrap().len(), 50);
+        assert_eq!(index.search(&q, 5, 0).unwrap().len(), 5);
     }
 
     #[test]

@@ -19,8 +19,8 @@ use crate::analysis::{analyzer, indexing_analyzer, ANALYZER_NAME};
 use crate::topk::TopK;
 use crate::Error;
 
-/// The indexing heap of the one tantivy indexing thread. Past it, tantivy flushes a segment;
-/// the segments are merged into one at the end, so this only bounds memory.
+/// The indexing heap of each tantivy indexing thread. Past it, tantivy flushes a segment; the
+/// segments are merged into one at the end, so this only bounds memory.
 const WRITER_HEAP_BYTES: usize = 256 << 20;
 
 /// tantivy indexing threads used at most.
@@ -657,6 +657,7 @@ mod tests {
         let (index, _dir) = build(DOCS, 1);
         assert!(index.search("refund", 0).unwrap().is_empty());
         assert_eq!(index.search("refund", 1).unwrap().len(), 1);
+        assert_eq!(index.search("refund", usize::MAX).unwrap().len(), 2);
     }
 
     #[test]

@@ -397,6 +397,15 @@ mod tests {
     }
 
     #[test]
+    fn huge_k_is_fine() {
+        let index = flat(20, 3, 2);
+        let q = [1.0, 0.0, 0.0];
+        assert_eq!(index.search(&q, usize::MAX).unwrap().len(), 20);
+        let batch = index.search_batch(&[q.to_vec()], usize::MAX).unwrap();
+        assert_eq!(batch[0].len(), 20);
+    }
+
+    #[test]
     fn empty_index_finds_nothing() {
         let index = FlatIndex::from_parts(3, vec![], vec![]).unwrap();
         assert!(index.is_empty());
