@@ -32,7 +32,8 @@ static RUNTIME: Mutex<Option<(PathBuf, Environment)>> = Mutex::new(None);
 /// holds texts of similar length (less padding), and returns the vectors in input order.
 ///
 /// The model id is `{model_name}@onnxruntime-{version}`, e.g.
-/// `all-MiniLM-L6-v2-int8@onnxruntime-1.32.0`.
+/// `all-MiniLM-L6-v2-int8@onnxruntime-1.32.0` (the version is read from the library's file name,
+/// links resolved; `unknown` when the name carries none).
 ///
 /// ONNX Runtime is loaded from [`ModelFiles::runtime_lib`] with `dlopen`; a missing or wrong
 /// library is an [`Error::Runtime`]. One process loads one library: later embedders must use
@@ -217,23 +218,29 @@ fn environment(lib: &Path) -> Result<Environment> {
     Ok(env)
 }
 
-/// The loaded ONNX Runtime's version: from its build string (`git-branch=rel-1.32.0`), else the
-/// library's file name (`libonnxruntime.so.1.32.0`), else `unknown`.
+/// The loaded ONNX Runtime's version: from the library's file name after resolving links
+/// (`libonnxruntime.so.1.32.0`), else from its build string (`git-branch=rel-1.32.0`), else
+/// `unknown`.
 fn runtime_version(lib: &Path) -> String {
-    let from_info = ort::info()
-        .split([',', ' '])
-        .find_map(|part| part.strip_prefix("git-branch=rel-"))
-        .filter(|v| looks_like_version(v))
-        .map(str::to_owned);
-    from_info
+    let canonical = std::fs::canonicalize(lib).unwrap_or_else(|_| lib.to_owned());
+    version_from_file_name(&canonical)
+        .or_else(|| version_from_file_name(lib))
         .or_else(|| {
-            let name = lib.file_name()?.to_str()?;
-            let v = name
-                .strip_prefix("libonnxruntime.so.")
-                .or_else(|| name.strip_prefix("libonnxruntime.")?.strip_suffix(".dylib"))?;
-            looks_like_version(v).then(|| v.to_owned())
+            ort::info()
+                .split([',', ' '])
+                .find_map(|part| part.strip_prefix("git-branch=rel-"))
+                .filter(|v| looks_like_version(v))
+                .map(str::to_owned)
         })
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn version_from_file_name(lib: &Path) -> Option<String> {
+    let name = lib.file_name()?.to_str()?;
+    let v = name
+        .strip_prefix("libonnxruntime.so.")
+        .or_else(|| name.strip_prefix("libonnxruntime.")?.strip_suffix(".dylib"))?;
+    looks_like_version(v).then(|| v.to_owned())
 }
 
 fn looks_like_version(v: &str) -> bool {
@@ -250,6 +257,13 @@ mod tests {
     fn versions_are_recognised() {
         assert!(looks_like_version("1.32.0"));
         assert!(!looks_like_version("1.32.0-dev"));
+        let v = |p: &str| version_from_file_name(Path::new(p));
+        assert_eq!(v("/x/libonnxruntime.so.1.32.0").as_deref(), Some("1.32.0"));
+        assert_eq!(
+            v("/x/libonnxruntime.1.24.1.dylib").as_deref(),
+            Some("1.24.1")
+        );
+        assert_eq!(v("/x/libonnxruntime.so"), None);
         assert!(!looks_like_version(""));
     }
 
