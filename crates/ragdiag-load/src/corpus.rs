@@ -68,21 +68,31 @@ pub fn load_corpus(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Documen
 }
 
 fn dedup_ids(loaded: &mut Loaded<Vec<Document>>) {
+    keep_first(
+        &mut loaded.items,
+        &mut loaded.diagnostics,
+        "id",
+        |d| (&d.id, &d.origin),
+        |id, first| format!("duplicate document id {id:?} (first at {first}); this one is ignored"),
+    );
+}
+
+/// Keeps the first item of each id, warning at every later one with `reason(id, first)`.
+pub(crate) fn keep_first<T>(
+    items: &mut Vec<T>,
+    diagnostics: &mut Diagnostics,
+    field: &str,
+    id_and_origin: impl Fn(&T) -> (&String, &Location),
+    reason: impl Fn(&str, &Location) -> String,
+) {
     let mut seen: rustc_hash::FxHashMap<String, Location> = Default::default();
-    let diagnostics = &mut loaded.diagnostics;
-    loaded.items.retain(|d| {
-        if let Some(first) = seen.get(&d.id) {
-            diagnostics.warn(
-                d.origin.clone(),
-                "id",
-                format!(
-                    "duplicate document id {:?} (first at {first}); this one is ignored",
-                    d.id
-                ),
-            );
+    items.retain(|item| {
+        let (id, origin) = id_and_origin(item);
+        if let Some(first) = seen.get(id) {
+            diagnostics.warn(origin.clone(), field, reason(id, first));
             false
         } else {
-            seen.insert(d.id.clone(), d.origin.clone());
+            seen.insert(id.clone(), origin.clone());
             true
         }
     });

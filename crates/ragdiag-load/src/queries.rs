@@ -1,6 +1,6 @@
 //! Query loaders: ragdiag JSONL (with labels) and BEIR `queries.jsonl` (+ qrels).
 
-use crate::corpus::accept;
+use crate::corpus::{accept, keep_first};
 use crate::lines::{lines, read_file};
 use crate::record::{parse_json_line, type_name, Record};
 use crate::{LoadOptions, Loaded, Result};
@@ -178,23 +178,13 @@ pub fn load_queries(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Query>
         accept(&mut one, &mut diagnostics, opts, item)?;
         queries.extend(one.into_iter().flatten());
     }
-    let mut seen: rustc_hash::FxHashMap<String, Location> = Default::default();
-    queries.retain(|q| {
-        if let Some(first) = seen.get(&q.id) {
-            diagnostics.warn(
-                q.origin.clone(),
-                "id",
-                format!(
-                    "duplicate query id {:?} (first at {first}); this one is ignored",
-                    q.id
-                ),
-            );
-            false
-        } else {
-            seen.insert(q.id.clone(), q.origin.clone());
-            true
-        }
-    });
+    keep_first(
+        &mut queries,
+        &mut diagnostics,
+        "id",
+        |q| (&q.id, &q.origin),
+        |id, first| format!("duplicate query id {id:?} (first at {first}); this one is ignored"),
+    );
     Ok(Loaded {
         items: queries,
         diagnostics,

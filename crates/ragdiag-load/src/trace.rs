@@ -1,6 +1,6 @@
 //! Trace loader: one JSON line per question with what the team's system retrieved and answered.
 
-use crate::corpus::accept;
+use crate::corpus::{accept, keep_first};
 use crate::lines::{lines, read_file};
 use crate::record::{parse_json_line, type_name, Record};
 use crate::{LoadOptions, Loaded, Result};
@@ -108,23 +108,15 @@ pub fn load_trace(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<TraceRec
         accept(&mut one, &mut diagnostics, opts, item)?;
         out.extend(one.into_iter().flatten());
     }
-    let mut seen: rustc_hash::FxHashMap<String, Location> = Default::default();
-    out.retain(|t| {
-        if let Some(first) = seen.get(&t.query_id) {
-            diagnostics.warn(
-                t.origin.clone(),
-                "query_id",
-                format!(
-                    "question {:?} traced twice (first at {first}); this line is ignored",
-                    t.query_id
-                ),
-            );
-            false
-        } else {
-            seen.insert(t.query_id.clone(), t.origin.clone());
-            true
-        }
-    });
+    keep_first(
+        &mut out,
+        &mut diagnostics,
+        "query_id",
+        |t| (&t.query_id, &t.origin),
+        |id, first| {
+            format!("question {id:?} traced twice (first at {first}); this line is ignored")
+        },
+    );
     Ok(Loaded {
         items: out,
         diagnostics,
