@@ -558,6 +558,48 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
         self.state().cache.insert_key(model, key, &v);
         Ok(v)
     }
+
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let keys: Vec<TextKey> = texts.iter().map(|t| text_key(t)).collect();
+        let model = self.state().cache.model_index(&self.query_model_id);
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+        let mut misses: Vec<usize> = Vec::new();
+        {
+            let state = self.state();
+            let mut seen = std::collections::HashSet::new();
+            for (i, key) in keys.iter().enumerate() {
+                match state.cache.get_key(model, key) {
+                    Some(v) => out[i] = Some(v.to_vec()),
+                    None if seen.insert(*key) => misses.push(i),
+                    None => {}
+                }
+            }
+        }
+        for batch in misses.chunks(MISS_BATCH) {
+            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+            let vectors = self.inner.embed_queries(&batch_texts)?;
+            self.count_call(batch.len());
+            self.check(&vectors, batch.len())?;
+            let mut state = self.state();
+            for (&i, v) in batch.iter().zip(&vectors) {
+                state.cache.insert_key(model, keys[i], v);
+            }
+        }
+        let state = self.state();
+        Ok(out
+            .into_iter()
+            .zip(&keys)
+            .map(|(v, key)| {
+                v.unwrap_or_else(|| {
+                    state
+                        .cache
+                        .get_key(model, key)
+                        .expect("every miss was embedded")
+                        .to_vec()
+                })
+            })
+            .collect())
+    }
 }
 
 impl<E: Embedder> Drop for CachedEmbedder<E> {
@@ -594,6 +636,14 @@ mod tests {
             assert_eq!(cold.embedded_texts(), 4);
             assert_eq!(cold.embed_query("when are refunds paid").unwrap().len(), 48);
             assert_eq!(cold.inner_calls(), 2);
+            let batch = cold
+                .embed_queries(&["when are refunds paid", "new query", "new query"])
+                .unwrap();
+            assert_eq!(batch[0], cold.embed_query("when are refunds paid").unwrap());
+            assert_eq!(batch[1], batch[2]);
+            // Only the one new distinct query reached the model.
+            assert_eq!(cold.inner_calls(), 3);
+            assert_eq!(cold.embedded_texts(), 6);
             // Dropped here: the cache is written.
         }
         let warm = CachedEmbedder::new(HashEmbedder::new(48), &path);

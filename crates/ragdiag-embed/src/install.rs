@@ -432,6 +432,7 @@ pub(crate) mod tests {
             offline,
             wheel_dir: wheels.map(Path::to_owned),
             quiet: true,
+            model_dir: None,
         };
         let no_env = |_: &str| -> Option<OsString> { None };
         Settings::resolve(&opts, &no_env).unwrap()

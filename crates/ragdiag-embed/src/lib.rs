@@ -43,7 +43,7 @@ mod vector;
 pub use cache::{CacheWarning, CachedEmbedder, EmbeddingCache, CACHE_SCHEMA_VERSION};
 pub use error::{Error, Result};
 pub use hash::HashEmbedder;
-pub use model::{ensure_model, ModelFiles, ModelOptions, MODEL_NAME, ORT_VERSION};
+pub use model::{cache_home, ensure_model, ModelFiles, ModelOptions, MODEL_NAME, ORT_VERSION};
 pub use onnx::{MiniLmEmbedder, MAX_LENGTH};
 pub use reference::{
     compare_with_reference, ReferenceReport, ReferenceRow, FP32_MIN_COSINE, INT8_ONNX_MIN_COSINE,
@@ -82,6 +82,16 @@ pub trait Embedder: Send + Sync {
     ///
     /// When the model fails.
     fn embed_query(&self, text: &str) -> Result<Vec<f32>>;
+
+    /// Embeds many search queries, in input order: the same vectors as
+    /// [`embed_query`](Embedder::embed_query) on each, possibly batched.
+    ///
+    /// # Errors
+    ///
+    /// When the model fails; no partial result is returned.
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        texts.iter().map(|t| self.embed_query(t)).collect()
+    }
 }
 
 impl<E: Embedder + ?Sized> Embedder for &E {
@@ -100,6 +110,10 @@ impl<E: Embedder + ?Sized> Embedder for &E {
     fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
         (**self).embed_query(text)
     }
+
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        (**self).embed_queries(texts)
+    }
 }
 
 impl<E: Embedder + ?Sized> Embedder for Box<E> {
@@ -117,6 +131,10 @@ impl<E: Embedder + ?Sized> Embedder for Box<E> {
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
         (**self).embed_query(text)
+    }
+
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        (**self).embed_queries(texts)
     }
 }
 

@@ -199,6 +199,9 @@ pub struct ModelOptions {
     pub wheel_dir: Option<PathBuf>,
     /// Do not print the one-line notice before a download.
     pub quiet: bool,
+    /// A folder holding the five model files to use instead of the pinned model (the runtime is
+    /// still found or fetched as usual). Default: `$RAGDIAG_MODEL_DIR`.
+    pub model_dir: Option<PathBuf>,
 }
 
 /// [`ModelOptions`] merged with the environment.
@@ -247,9 +250,11 @@ impl Settings {
             || "python3".to_owned(),
             |p| p.to_string_lossy().into_owned(),
         );
-        let model_dir = nonempty("RAGDIAG_MODEL_DIR")
-            .map(|d| absolute(Path::new(&d), "RAGDIAG_MODEL_DIR"))
-            .transpose()?;
+        let model_dir = match (&opts.model_dir, nonempty("RAGDIAG_MODEL_DIR")) {
+            (Some(d), _) => Some(absolute(d, "model_dir")?),
+            (None, Some(d)) => Some(absolute(Path::new(&d), "RAGDIAG_MODEL_DIR")?),
+            (None, None) => None,
+        };
         let runtime_lib = match (nonempty("RAGDIAG_ORT_LIB"), nonempty("ORT_DYLIB_PATH")) {
             (Some(p), _) => Some(existing_file(&p, "RAGDIAG_ORT_LIB")?),
             (None, Some(p)) => Some(existing_file(&p, "ORT_DYLIB_PATH")?),
@@ -310,6 +315,16 @@ fn existing_file(path: &OsString, name: &'static str) -> Result<PathBuf> {
 pub fn ensure_model(opts: &ModelOptions) -> Result<ModelFiles> {
     let settings = Settings::resolve(opts, &|name| std::env::var_os(name))?;
     ensure_with(&settings, &model_bundle(), runtime_bundle().as_ref())
+}
+
+/// The cache directory [`ensure_model`] uses (`$RAGDIAG_HOME`, else `$HOME/.cache/ragdiag`);
+/// other caches (embeddings) live beside the model there.
+///
+/// # Errors
+///
+/// [`Error::InvalidSetting`] when neither `RAGDIAG_HOME` nor `HOME` is usable.
+pub fn cache_home(opts: &ModelOptions) -> Result<PathBuf> {
+    Ok(Settings::resolve(opts, &|name| std::env::var_os(name))?.home)
 }
 
 /// [`ensure_model`] with explicit settings and bundles (tests use synthetic ones).

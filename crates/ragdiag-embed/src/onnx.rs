@@ -183,6 +183,11 @@ impl Embedder for MiniLmEmbedder {
         normalize(&mut v);
         Ok(v)
     }
+
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        // A symmetric model: queries are embedded as passages are.
+        self.embed_documents(texts)
+    }
 }
 
 /// The process's ONNX Runtime environment, loading the library at `lib` on first use.

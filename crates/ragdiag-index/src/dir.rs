@@ -96,6 +96,7 @@ pub struct BuildOptions {
     hnsw: Option<HnswConfig>,
     tune: Option<TuneSample>,
     meta: serde_json::Value,
+    extra: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +114,7 @@ impl Default for BuildOptions {
             hnsw: None,
             tune: None,
             meta: serde_json::Value::Null,
+            extra: Vec::new(),
         }
     }
 }
@@ -123,6 +125,15 @@ impl BuildOptions {
     #[must_use]
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
+        self
+    }
+
+    /// Also store a file of the caller's (e.g. the chunk table) at the top of the directory,
+    /// checksummed like the rest; read it back with [`IndexDir::read_file`]. `name` must be a
+    /// plain file name that the index does not use itself.
+    #[must_use]
+    pub fn file(mut self, name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        self.extra.push((name.into(), bytes));
         self
     }
 
@@ -271,6 +282,23 @@ impl IndexDir {
             ));
         }
 
+        for (name, bytes) in &options.extra {
+            let reserved = [MANIFEST_FILE, VECTORS_FILE, LEXICAL_DIR];
+            let plain = Path::new(name).components().count() == 1
+                && matches!(
+                    Path::new(name).components().next(),
+                    Some(Component::Normal(_))
+                );
+            if !plain || reserved.contains(&name.as_str()) || name.starts_with("hnsw") {
+                return Err(Error::InvalidInput(format!(
+                    "{name:?} cannot be stored in an index directory: it must be a plain file \
+                     name the index does not use"
+                )));
+            }
+            let path = tmp.join(name);
+            fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        }
+
         let manifest = Manifest {
             schema_version: SCHEMA_VERSION,
             created_by: concat!("ragdiag-index ", env!("CARGO_PKG_VERSION")).to_string(),
@@ -399,6 +427,30 @@ impl IndexDir {
     #[must_use]
     pub fn meta(&self) -> &serde_json::Value {
         &self.manifest.meta
+    }
+
+    /// Reads a file stored with [`BuildOptions::file`], checking its size and checksum.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when the manifest does not list `name` or the file differs from it;
+    /// [`Error::Io`] when it cannot be read.
+    pub fn read_file(&self, name: &str) -> crate::Result<Vec<u8>> {
+        let path = self.path.join(name);
+        let Some(entry) = self.manifest.files.iter().find(|f| f.path == name) else {
+            return Err(Error::corrupt(
+                self.path.join(MANIFEST_FILE),
+                format!("{name} is not listed among the files"),
+            ));
+        };
+        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        if bytes.len() as u64 != entry.size || crc32fast::hash(&bytes) != entry.crc32 {
+            return Err(Error::corrupt(
+                &path,
+                "size or checksum differs from the manifest (altered)",
+            ));
+        }
+        Ok(bytes)
     }
 
     /// The BM25 index.

@@ -1,5 +1,9 @@
-//! Retrieval building blocks that need no index: rank fusion and roll-up.
+//! Retrieval: the stack over an index directory, rank fusion and roll-up.
 //!
+//! - [`build_index`] turns chunks into an index directory (BM25, and with an embedder exact
+//!   vectors plus an HNSW graph tuned to a recall target), with the chunk table inside it;
+//!   [`Searcher`] opens one and answers queries with [`RetrieverKind::Bm25`], `Dense` (HNSW, or
+//!   exact) or `Hybrid`, measuring HNSW recall against exact search as it goes.
 //! - [`rrf`]: reciprocal rank fusion, `score = Σ 1 / (k + rank)` over the input lists
 //!   (k = 60 by default), independent of the order the lists are given in.
 //! - [`weighted`]: weighted score fusion after min-max normalising each list to [0, 1].
@@ -20,6 +24,13 @@
 //! ```
 
 use rustc_hash::FxHashMap;
+
+mod stack;
+
+pub use stack::{
+    build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, NoProgress,
+    Progress, Result, RetrieverKind, SearchOptions, SearchOutput, Searcher, CHUNKS_FILE,
+};
 
 /// One retriever's result: an item key and its raw score, in rank order (best first).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -29,6 +29,121 @@ pub(crate) enum Command {
     Lint(LintArgs),
     /// Audit corpus freshness: stale, superseded, expired, deleted, undated, conflicting pages.
     Freshness(FreshnessArgs),
+    /// Chunk, embed and index a corpus: BM25, exact vectors and an HNSW graph in one directory.
+    Index(IndexArgs),
+    /// Search an index with BM25, dense or hybrid retrieval and write a TREC run.
+    Search(SearchArgs),
+}
+
+/// Which retriever ranks (DESIGN.md: bm25 | dense | hybrid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RetrieverArg {
+    /// BM25 over title and text.
+    Bm25,
+    /// Embedding similarity (HNSW, or exact with `--exact`).
+    Dense,
+    /// BM25 and dense fused (reciprocal rank fusion by default).
+    Hybrid,
+}
+
+/// How hybrid retrieval fuses its two lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FusionArg {
+    /// Reciprocal rank fusion, `Σ 1/(k + rank)`.
+    Rrf,
+    /// Min-max normalised scores, weighted (`--weights`).
+    Weighted,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IndexArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// The index directory to write (replaced atomically if it holds an index).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Embedding model: `minilm` (all-MiniLM-L6-v2, fetched on first use), a folder with a
+    /// sentence-transformers ONNX export, `none` (BM25 only), or `hash:DIM` (test embedder).
+    #[arg(long, default_value = "minilm", value_parser = crate::stack::parse_model)]
+    pub(crate) model: crate::stack::ModelChoice,
+    /// Chunker spec: `doc`, `tokens:SIZE/OVERLAP`, `recursive:SIZE/OVERLAP`, `sentence:SIZE`,
+    /// `markdown:SIZE`, `semantic:SIZE` (suffix `@cl100k` to count cl100k tokens).
+    #[arg(long, default_value = "doc")]
+    pub(crate) chunker: String,
+    /// Never download the model or runtime: fail with the command to run instead.
+    #[arg(long)]
+    pub(crate) no_fetch: bool,
+    /// Exact vectors only, no HNSW graph.
+    #[arg(long)]
+    pub(crate) no_hnsw: bool,
+    /// Skip malformed corpus records (each is listed) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// The index directory (`ragdiag index --out`).
+    #[arg(long)]
+    pub(crate) index: PathBuf,
+    /// Queries: ragdiag JSONL or BEIR queries.jsonl.
+    #[arg(long)]
+    pub(crate) queries: PathBuf,
+    /// Relevance judgments (TREC or BEIR TSV): only judged queries are searched, and the
+    /// headline metrics are printed.
+    #[arg(long)]
+    pub(crate) qrels: Option<PathBuf>,
+    /// The retriever.
+    #[arg(long, value_enum, default_value = "hybrid")]
+    pub(crate) retriever: RetrieverArg,
+    /// Exact vector search instead of HNSW (the ground truth).
+    #[arg(long)]
+    pub(crate) exact: bool,
+    /// Documents per query in the run.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub(crate) k: u64,
+    /// Hybrid fusion method.
+    #[arg(long, value_enum, default_value = "rrf")]
+    pub(crate) fusion: FusionArg,
+    /// The RRF constant k.
+    #[arg(long, default_value_t = 60.0)]
+    pub(crate) rrf_k: f64,
+    /// Weights of BM25 and dense for `--fusion weighted`, e.g. `0.3,0.7`.
+    #[arg(long, default_value = "0.5,0.5", value_parser = parse_weights)]
+    pub(crate) weights: (f64, f64),
+    /// Depth of each retriever's list before fusion.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) fusion_depth: usize,
+    /// The TREC run to write (default: stdout).
+    #[arg(long)]
+    pub(crate) run: Option<PathBuf>,
+    /// The embedding model for queries (default: the one the index was built with).
+    #[arg(long, value_parser = crate::stack::parse_model)]
+    pub(crate) model: Option<crate::stack::ModelChoice>,
+    /// Never download the model or runtime.
+    #[arg(long)]
+    pub(crate) no_fetch: bool,
+    /// Metrics printed with `--qrels`.
+    #[arg(short = 'm', long = "measure", default_values = ["ndcg@10", "recall@100", "map", "mrr"])]
+    pub(crate) measures: Vec<String>,
+    /// Seed of the bootstrap intervals.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Output format of the metrics table.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+}
+
+fn parse_weights(s: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("{s:?}: expected two non-negative weights like 0.5,0.5");
+    let (a, b) = s.split_once(',').ok_or_else(bad)?;
+    let a: f64 = a.trim().parse().map_err(|_| bad())?;
+    let b: f64 = b.trim().parse().map_err(|_| bad())?;
+    if !(a >= 0.0 && b >= 0.0 && a + b > 0.0 && a.is_finite() && b.is_finite()) {
+        return Err(bad());
+    }
+    Ok((a, b))
 }
 
 /// Output format of tables.

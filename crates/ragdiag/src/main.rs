@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod fsutil;
+mod stack;
 
 use clap::Parser;
 use std::process::ExitCode;

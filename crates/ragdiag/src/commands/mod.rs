@@ -2,7 +2,9 @@
 
 mod eval;
 mod freshness;
+mod index;
 mod lint;
+mod search;
 
 use crate::cli::{Cli, Command};
 use crate::ExitStatus;
@@ -12,5 +14,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Eval(args) => eval::run(&args, &cli.global),
         Command::Lint(args) => lint::run(&args, &cli.global),
         Command::Freshness(args) => freshness::run(&args, &cli.global),
+        Command::Index(args) => index::run(&args, &cli.global),
+        Command::Search(args) => search::run(&args, &cli.global),
     }
 }

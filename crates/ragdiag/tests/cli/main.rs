@@ -7,6 +7,7 @@ mod eval_parity;
 mod eval_text;
 mod freshness;
 mod lint;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,111 @@
+//! `ragdiag index`: chunk, embed (cached) and index a corpus into one directory.
+
+use crate::cli::{GlobalArgs, IndexArgs};
+use crate::stack::{chunk_inputs, corpus_sha256, open_embedder, Bars, ModelChoice};
+use crate::ExitStatus;
+use anyhow::{Context, Result};
+use ragdiag_embed::Embedder;
+use ragdiag_load::{load_corpus, LoadOptions};
+use ragdiag_retrieve::{build_index, IndexOptions};
+use serde_json::json;
+use std::time::Instant;
+
+pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    let started = Instant::now();
+    let loaded = load_corpus(
+        &args.corpus,
+        &LoadOptions {
+            skip_invalid: args.skip_invalid,
+        },
+    )?;
+    for d in loaded.diagnostics.items() {
+        eprintln!("{d}");
+    }
+    let docs = loaded.items;
+    if docs.is_empty() {
+        anyhow::bail!("{}: the corpus holds no documents", args.corpus.display());
+    }
+    let chunks = chunk_inputs(&docs, &args.chunker)?;
+    let empty = docs.len() - chunks.iter().map(|c| &c.entry.doc).dedup_count();
+    if empty > 0 && !global.quiet {
+        eprintln!("note: {empty} documents have no text and give no chunks");
+    }
+
+    let embedder = open_embedder(&args.model, args.no_fetch, global.quiet)?;
+    let model_spec = match &args.model {
+        ModelChoice::Default => "minilm".to_owned(),
+        ModelChoice::None => "none".to_owned(),
+        ModelChoice::Hash(d) => format!("hash:{d}"),
+        ModelChoice::Dir(p) => std::path::absolute(p)
+            .unwrap_or_else(|_| p.clone())
+            .display()
+            .to_string(),
+    };
+    let meta = json!({
+        "corpus": args.corpus.display().to_string(),
+        "corpus_sha256": corpus_sha256(&docs),
+        "documents": docs.len(),
+        "chunks": chunks.len(),
+        "chunker": args.chunker,
+        "model": model_spec,
+        "model_id": embedder.as_ref().map(|e| e.model_id().to_owned()),
+    });
+    let options = IndexOptions {
+        hnsw: !args.no_hnsw,
+        meta,
+        ..IndexOptions::default()
+    };
+    let bars = Bars::new(global.quiet);
+    let report = build_index(
+        &args.out,
+        &chunks,
+        embedder.as_ref().map(|e| e as &dyn Embedder),
+        &options,
+        &bars,
+    )
+    .with_context(|| format!("cannot build the index at {}", args.out.display()))?;
+    if let Some(e) = &embedder {
+        e.flush().context("cannot save the embedding cache")?;
+    }
+    if !global.quiet {
+        let embedded = embedder.as_ref().map_or(0, |e| e.embedded_texts());
+        let mut line = format!(
+            "indexed {} documents as {} chunks into {} in {:.1} s",
+            docs.len(),
+            report.chunks,
+            args.out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        if embedder.is_some() {
+            line.push_str(&format!(
+                "; embedded {embedded} new texts ({} from the cache) in {:.1} s",
+                report.chunks.saturating_sub(embedded),
+                report.embed_time.as_secs_f64()
+            ));
+        }
+        if let (Some(ef), Some(r)) = (report.hnsw_ef, report.hnsw_recall) {
+            line.push_str(&format!("; HNSW ef {ef} (recall@10 {r:.4} on a sample)"));
+        }
+        eprintln!("{line}");
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Counts distinct consecutive values (chunks come grouped by document).
+trait DedupCount {
+    fn dedup_count(self) -> usize;
+}
+
+impl<'a, I: Iterator<Item = &'a String>> DedupCount for I {
+    fn dedup_count(self) -> usize {
+        let mut last: Option<&String> = None;
+        let mut n = 0;
+        for v in self {
+            if last != Some(v) {
+                n += 1;
+                last = Some(v);
+            }
+        }
+        n
+    }
+}

@@ -1,0 +1,244 @@
+//! What `index`, `search` and the commands built on them share: choosing the embedding model,
+//! chunking a corpus, describing an index, and progress bars.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ragdiag_core::Document;
+use ragdiag_embed::{
+    cache_home, ensure_model, CachedEmbedder, Embedder, HashEmbedder, MiniLmEmbedder, ModelOptions,
+};
+use ragdiag_retrieve::{ChunkEntry, ChunkInput, Progress};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The embedding model a command uses, from `--model`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ModelChoice {
+    /// The pinned all-MiniLM-L6-v2 (int8), fetched on first use.
+    Default,
+    /// A folder with the five model files of another sentence-transformers ONNX export.
+    Dir(PathBuf),
+    /// No embeddings: BM25 only.
+    None,
+    /// The deterministic hashing embedder of `DIM` dimensions (tests and smoke runs; not
+    /// semantic).
+    Hash(usize),
+}
+
+/// Parses `--model`: `minilm` (default), `none`, `hash:DIM`, or a model folder.
+pub(crate) fn parse_model(s: &str) -> Result<ModelChoice, String> {
+    match s {
+        "minilm" | "default" | "all-MiniLM-L6-v2" => Ok(ModelChoice::Default),
+        "none" => Ok(ModelChoice::None),
+        _ => {
+            if let Some(dim) = s.strip_prefix("hash:") {
+                match dim.parse::<usize>() {
+                    Ok(d) if (2..=4096).contains(&d) => Ok(ModelChoice::Hash(d)),
+                    _ => Err(format!("{s:?}: hash:DIM needs a dimension from 2 to 4096")),
+                }
+            } else {
+                Ok(ModelChoice::Dir(PathBuf::from(s)))
+            }
+        }
+    }
+}
+
+/// An embedder with its Parquet cache in `$RAGDIAG_HOME/embeddings/`.
+pub(crate) type Cached = CachedEmbedder<Box<dyn Embedder>>;
+
+/// Opens the chosen model behind the embedding cache (`None` for `--model none`). The model and
+/// ONNX Runtime are fetched on first use unless `no_fetch` (or `RAGDIAG_OFFLINE=1`).
+pub(crate) fn open_embedder(
+    choice: &ModelChoice,
+    no_fetch: bool,
+    quiet: bool,
+) -> Result<Option<Cached>> {
+    let opts = ModelOptions {
+        offline: no_fetch,
+        quiet,
+        model_dir: match choice {
+            ModelChoice::Dir(d) => Some(d.clone()),
+            _ => None,
+        },
+        ..ModelOptions::default()
+    };
+    let inner: Box<dyn Embedder> = match choice {
+        ModelChoice::None => return Ok(None),
+        ModelChoice::Hash(dim) => Box::new(HashEmbedder::new(*dim)),
+        ModelChoice::Default | ModelChoice::Dir(_) => {
+            let files = ensure_model(&opts).context("the embedding model is not available")?;
+            Box::new(MiniLmEmbedder::new(&files).context("cannot load the embedding model")?)
+        }
+    };
+    let home = cache_home(&opts)?;
+    let name: String = inner
+        .model_id()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = home.join("embeddings").join(format!("{name}.parquet"));
+    let cached = CachedEmbedder::new(inner, path);
+    for w in cached.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(Some(cached))
+}
+
+/// Chunks of a corpus, ready to index: for now one chunk a document (`doc`).
+pub(crate) fn chunk_inputs<'a>(docs: &'a [Document], chunker: &str) -> Result<Vec<ChunkInput<'a>>> {
+    if chunker != "doc" {
+        anyhow::bail!("--chunker {chunker:?}: only `doc` is available in this build");
+    }
+    Ok(docs
+        .iter()
+        .filter(|d| !d.text.trim().is_empty() || !d.title.as_deref().unwrap_or("").is_empty())
+        .map(|d| ChunkInput {
+            entry: ChunkEntry {
+                doc: d.id.clone(),
+                index: 0,
+                start: 0,
+                end: d.text.chars().count(),
+                context: None,
+            },
+            title: d.title.as_deref().unwrap_or(""),
+            text: &d.text,
+        })
+        .collect())
+}
+
+/// sha256 over the documents' ids, titles and texts, in order: the corpus's identity in an
+/// index's description and in reports' provenance.
+pub(crate) fn corpus_sha256(docs: &[Document]) -> String {
+    let mut h = Sha256::new();
+    for d in docs {
+        for part in [
+            d.id.as_str(),
+            d.title.as_deref().unwrap_or(""),
+            d.text.as_str(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// indicatif bars on stderr, one stage at a time; nothing with `--quiet` or when stderr is not a
+/// terminal (then each stage prints one line when it ends, unless quiet).
+pub(crate) struct Bars {
+    quiet: bool,
+    current: Mutex<Option<(String, ProgressBar)>>,
+}
+
+impl Bars {
+    pub(crate) fn new(quiet: bool) -> Self {
+        Bars {
+            quiet,
+            current: Mutex::new(None),
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, stage: &str, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let bar = if total > 0 {
+            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        };
+        let style = if total > 0 {
+            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)")
+        } else {
+            ProgressStyle::with_template("{msg:>18} {spinner} {elapsed}")
+        };
+        if let Ok(style) = style {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(stage.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        *cur = Some((stage.to_owned(), bar));
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some((_, bar)) = &*self.current.lock().unwrap_or_else(|e| e.into_inner()) {
+            bar.inc(n);
+        }
+    }
+
+    fn finish(&self) {
+        let taken = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((stage, bar)) = taken {
+            let elapsed = bar.elapsed();
+            let done = bar.position();
+            bar.finish_and_clear();
+            if done > 0 {
+                eprintln!("{stage}: {done} in {:.1} s", elapsed.as_secs_f64());
+            } else {
+                eprintln!("{stage}: {:.1} s", elapsed.as_secs_f64());
+            }
+        }
+    }
+}
+
+/// The default place of an index built from `corpus` when none is named.
+#[allow(dead_code)]
+pub(crate) fn default_index_dir(corpus: &Path) -> PathBuf {
+    corpus.with_extension("ragdiag-index")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_choices() {
+        assert_eq!(parse_model("none"), Ok(ModelChoice::None));
+        assert_eq!(parse_model("minilm"), Ok(ModelChoice::Default));
+        assert_eq!(parse_model("hash:64"), Ok(ModelChoice::Hash(64)));
+        assert!(parse_model("hash:0").is_err() && parse_model("hash:x").is_err());
+        assert_eq!(
+            parse_model("models/mine"),
+            Ok(ModelChoice::Dir(PathBuf::from("models/mine")))
+        );
+    }
+
+    #[test]
+    fn corpus_hash_separates_fields() {
+        let a = Document {
+            id: "ab".into(),
+            text: "c".into(),
+            ..Document::default()
+        };
+        let b = Document {
+            id: "a".into(),
+            text: "bc".into(),
+            ..Document::default()
+        };
+        assert_ne!(corpus_sha256(std::slice::from_ref(&a)), corpus_sha256(&[b]));
+        assert_eq!(corpus_sha256(std::slice::from_ref(&a)), corpus_sha256(&[a]));
+    }
+}
