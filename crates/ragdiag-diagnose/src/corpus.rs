@@ -1,0 +1,182 @@
+//! The corpus as the attribution sees it: documents by id, their freshness, version families
+//! and conflict pairs, computed once for all questions.
+
+use ragdiag_core::{char_span_to_bytes, Document};
+use ragdiag_fresh::{Audit, DocFreshness};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// The documents and their freshness audit, indexed for the diagnosis.
+///
+/// Version families: a document's *older versions* are everything reachable through
+/// "replaces" edges: explicit `supersedes` (and the audit's `superseded_by`, which includes
+/// inferred supersession), and near-duplicate pairs from the newer to the older document (both
+/// ways when the dates do not decide). A *stale version* of a document is an older version that
+/// is stale (superseded, expired or deleted).
+#[derive(Debug)]
+pub struct Corpus<'a> {
+    docs: &'a [Document],
+    by_id: FxHashMap<&'a str, usize>,
+    fresh: Vec<Option<&'a DocFreshness>>,
+    /// Newer → older edges, sorted and deduplicated per document.
+    older: Vec<Vec<usize>>,
+    conflicts: FxHashSet<(usize, usize)>,
+    char_lens: Vec<usize>,
+}
+
+impl<'a> Corpus<'a> {
+    /// Indexes `docs` with their `audit` (from [`ragdiag_fresh::audit`] over the same
+    /// documents). Ids that occur twice keep their first document.
+    #[must_use]
+    pub fn new(docs: &'a [Document], audit: &'a Audit) -> Self {
+        let mut by_id: FxHashMap<&'a str, usize> = FxHashMap::default();
+        for (i, d) in docs.iter().enumerate() {
+            by_id.entry(d.id.as_str()).or_insert(i);
+        }
+        let mut fresh_by_id: FxHashMap<&str, &DocFreshness> = FxHashMap::default();
+        for f in &audit.documents {
+            fresh_by_id.entry(f.id.as_str()).or_insert(f);
+        }
+        let fresh: Vec<Option<&DocFreshness>> = docs
+            .iter()
+            .map(|d| fresh_by_id.get(d.id.as_str()).copied())
+            .collect();
+        let mut older: Vec<Vec<usize>> = vec![Vec::new(); docs.len()];
+        for (i, d) in docs.iter().enumerate() {
+            if let Some(&o) = d.supersedes.as_deref().and_then(|s| by_id.get(s)) {
+                if o != i {
+                    older[i].push(o);
+                }
+            }
+        }
+        for (i, f) in fresh.iter().enumerate() {
+            if let Some(&n) = f
+                .and_then(|f| f.superseded_by.as_deref())
+                .and_then(|s| by_id.get(s))
+            {
+                if n != i {
+                    older[n].push(i);
+                }
+            }
+        }
+        for nd in &audit.near_duplicates {
+            let (Some(&o), Some(&n)) = (by_id.get(nd.older.as_str()), by_id.get(nd.newer.as_str()))
+            else {
+                continue;
+            };
+            if o == n {
+                continue;
+            }
+            older[n].push(o);
+            if !nd.dated {
+                older[o].push(n);
+            }
+        }
+        for v in &mut older {
+            v.sort_unstable();
+            v.dedup();
+        }
+        let mut conflicts = FxHashSet::default();
+        for c in &audit.conflicts {
+            if let (Some(&a), Some(&b)) = (by_id.get(c.doc_a.as_str()), by_id.get(c.doc_b.as_str()))
+            {
+                conflicts.insert((a.min(b), a.max(b)));
+            }
+        }
+        let char_lens = docs.iter().map(|d| d.text.chars().count()).collect();
+        Corpus {
+            docs,
+            by_id,
+            fresh,
+            older,
+            conflicts,
+            char_lens,
+        }
+    }
+
+    /// The documents.
+    #[must_use]
+    pub fn documents(&self) -> &'a [Document] {
+        self.docs
+    }
+
+    /// The index of document `id`.
+    #[must_use]
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    pub(crate) fn doc(&self, i: usize) -> &'a Document {
+        &self.docs[i]
+    }
+
+    pub(crate) fn id(&self, i: usize) -> &'a str {
+        &self.docs[i].id
+    }
+
+    pub(crate) fn char_len(&self, i: usize) -> usize {
+        self.char_lens[i]
+    }
+
+    /// Present and not deleted.
+    pub(crate) fn is_live(&self, i: usize) -> bool {
+        !self.docs[i].deleted
+    }
+
+    /// Stale per the audit (deleted documents always are).
+    pub(crate) fn is_stale(&self, i: usize) -> bool {
+        self.docs[i].deleted || self.fresh[i].is_some_and(|f| f.stale == Some(true))
+    }
+
+    /// `deleted`, `expired` or `superseded`.
+    pub(crate) fn stale_reason(&self, i: usize) -> &'static str {
+        if self.docs[i].deleted {
+            return "deleted";
+        }
+        self.fresh[i]
+            .and_then(DocFreshness::stale_reason)
+            .map_or("stale", |r| r.as_str())
+    }
+
+    pub(crate) fn superseded_by(&self, i: usize) -> Option<&'a str> {
+        self.fresh[i].and_then(|f| f.superseded_by.as_deref())
+    }
+
+    /// Every older version of `i` (not `i` itself), sorted.
+    pub(crate) fn older_versions(&self, i: usize) -> Vec<usize> {
+        let mut seen = FxHashSet::default();
+        let mut todo = vec![i];
+        seen.insert(i);
+        while let Some(x) = todo.pop() {
+            for &o in &self.older[x] {
+                if seen.insert(o) {
+                    todo.push(o);
+                }
+            }
+        }
+        seen.remove(&i);
+        let mut out: Vec<usize> = seen.into_iter().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// `a` and `b` are versions of each other (one is an older version of the other).
+    pub(crate) fn are_versions(&self, a: usize, b: usize) -> bool {
+        a != b && (self.older_versions(a).contains(&b) || self.older_versions(b).contains(&a))
+    }
+
+    /// The audit found conflicting statements between `a` and `b`.
+    pub(crate) fn in_conflict(&self, a: usize, b: usize) -> bool {
+        self.conflicts.contains(&(a.min(b), a.max(b)))
+    }
+
+    /// The text of `i` between code points `start..end` (clamped).
+    pub(crate) fn slice(&self, i: usize, start: usize, end: usize) -> &'a str {
+        let text = &self.docs[i].text;
+        let n = self.char_lens[i];
+        let (s, e) = (start.min(n), end.min(n));
+        match char_span_to_bytes(text, s, e) {
+            Some((bs, be)) => &text[bs..be],
+            None => "",
+        }
+    }
+}

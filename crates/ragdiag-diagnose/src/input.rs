@@ -1,0 +1,152 @@
+//! What the attribution reads per question: the ranking, the pool, the answer.
+
+use crate::corpus::Corpus;
+use ragdiag_core::{find_quote, Chunk, Diagnostics, Query, TraceHit, TraceRecord};
+
+/// Where each retriever of a hybrid ranked an item (1-based), for the `lexical_only` and
+/// `semantic_only` flags. `None`: that retriever did not return it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetrieverRanks {
+    /// Rank from the lexical (BM25) retriever.
+    pub lexical: Option<u32>,
+    /// Rank from the dense (vector) retriever.
+    pub dense: Option<u32>,
+}
+
+/// One ranked item: a chunk of a document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RetrievedItem {
+    /// The document.
+    pub doc: String,
+    /// Code-point span in the document's text; `None` when unknown (a trace text not found in
+    /// its document). An item without a span never holds an evidence span.
+    pub span: Option<(usize, usize)>,
+    /// The text the generator saw (trace); when `None`, the span's slice of the document is
+    /// used, else the whole document.
+    pub text: Option<String>,
+    /// The retrieval score.
+    pub score: Option<f64>,
+    /// Which retrievers found it, when known.
+    pub retrievers: Option<RetrieverRanks>,
+}
+
+impl RetrievedItem {
+    /// An item for one of ragdiag's own chunks (replay mode).
+    #[must_use]
+    pub fn from_chunk(chunk: &Chunk, score: f64, retrievers: Option<RetrieverRanks>) -> Self {
+        RetrievedItem {
+            doc: chunk.doc_id.clone(),
+            span: Some((chunk.start, chunk.end)),
+            text: None,
+            score: Some(score),
+            retrievers,
+        }
+    }
+
+    /// An item for a trace hit: its `text` is located in its document (exact, then
+    /// normalised) to recover the span. A text that is not found, a hit without text, and a
+    /// hit on an unknown document keep `span: None` and add a warning located at `record`'s
+    /// origin, field `{list}[{index}]…`.
+    pub fn from_trace_hit(
+        hit: &TraceHit,
+        corpus: &Corpus<'_>,
+        record: &TraceRecord,
+        list: &str,
+        index: usize,
+        warnings: &mut Diagnostics,
+    ) -> Self {
+        let mut item = RetrievedItem {
+            doc: hit.doc.clone(),
+            span: None,
+            text: hit.text.clone(),
+            score: hit.score,
+            retrievers: None,
+        };
+        let Some(d) = corpus.index(&hit.doc) else {
+            warnings.warn(
+                record.origin.clone(),
+                format!("{list}[{index}].doc"),
+                format!(
+                    "{:?} is not in the corpus (ghost hit); it cannot hold evidence",
+                    hit.doc
+                ),
+            );
+            return item;
+        };
+        match hit.text.as_deref() {
+            Some(t) => match find_quote(&corpus.doc(d).text, t) {
+                Some(m) => item.span = Some((m.start, m.end)),
+                None => warnings.warn(
+                    record.origin.clone(),
+                    format!("{list}[{index}].text"),
+                    format!(
+                        "not found in {:?}, even after normalising whitespace and case; its \
+                         offsets are unknown, so it cannot hold evidence spans",
+                        hit.doc
+                    ),
+                ),
+            },
+            None => warnings.warn(
+                record.origin.clone(),
+                format!("{list}[{index}].text"),
+                "no text: the offsets are unknown, and groundedness uses the whole document",
+            ),
+        }
+        item
+    }
+}
+
+/// Everything the attribution needs for one question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryInput<'q> {
+    /// The question with its labels.
+    pub query: &'q Query,
+    /// The ranking, best first: rank 1 is `retrieved[0]`. Replay: ragdiag's chunks (the pool
+    /// is the top `pool_k`); trace: the context candidates as the system ranked them.
+    pub retrieved: Vec<RetrievedItem>,
+    /// Trace mode: the pre-rerank list, when the trace has one. The pool is then these
+    /// candidates together with the ranking.
+    pub candidates: Option<Vec<RetrievedItem>>,
+    /// Trace mode: the generated answer. Ignored in replay mode.
+    pub answer: Option<String>,
+}
+
+impl<'q> QueryInput<'q> {
+    /// A replay input: `ranked` chunks, best first.
+    #[must_use]
+    pub fn replay(query: &'q Query, ranked: Vec<RetrievedItem>) -> Self {
+        QueryInput {
+            query,
+            retrieved: ranked,
+            candidates: None,
+            answer: None,
+        }
+    }
+
+    /// A trace input: the record's `retrieved` and `candidates` located in their documents
+    /// (see [`RetrievedItem::from_trace_hit`]) and its answer.
+    pub fn from_trace(
+        query: &'q Query,
+        record: &TraceRecord,
+        corpus: &Corpus<'_>,
+        warnings: &mut Diagnostics,
+    ) -> Self {
+        let locate = |list: &str, hits: &[TraceHit], w: &mut Diagnostics| -> Vec<RetrievedItem> {
+            hits.iter()
+                .enumerate()
+                .map(|(i, h)| RetrievedItem::from_trace_hit(h, corpus, record, list, i, w))
+                .collect()
+        };
+        let retrieved = locate("retrieved", &record.retrieved, warnings);
+        let candidates = record
+            .candidates
+            .as_ref()
+            .map(|c| locate("candidates", c, warnings));
+        QueryInput {
+            query,
+            retrieved,
+            candidates,
+            answer: record.answer.clone(),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Failure attribution: why did a question fail?
+//!
+//! Given the corpus and its freshness [`Audit`](ragdiag_fresh::Audit), the questions, and per
+//! question the ranked retrieved chunks (and, from a trace, the answer), this crate assigns each
+//! question one [`Class`] by DESIGN.md's decision order, any number of [`Flag`]s, the [`Rule`]
+//! that fired, and a plain-language reason naming the evidence. It does no I/O, no retrieval and
+//! no rendering.
+//!
+//! - [`Corpus`]: the documents and their audit, indexed once.
+//! - [`QueryInput`]: one question's ranking ([`RetrievedItem`]s), optional pre-rerank
+//!   candidates and answer. Build it from ragdiag's own chunks
+//!   ([`RetrievedItem::from_chunk`], [`QueryInput::replay`]) or from a trace line
+//!   ([`QueryInput::from_trace`], which locates each hit's text in its document).
+//! - [`Config`]: mode, context window, pool, cover, answer and groundedness thresholds, an
+//!   optional [`Embedder`](ragdiag_embed::Embedder).
+//! - [`diagnose`] / [`diagnose_trace`]: [`Diagnoses`] with one [`Diagnosis`] per question in
+//!   input order, a [`Summary`] per class and flag, and warnings.
+//! - Answer helpers: [`normalize_answer`], [`token_f1`], [`compare_answer`],
+//!   [`AbstentionMatcher`], [`assess_grounding`].
+//!
+//! The crate README lists the decisions taken where DESIGN.md is silent.
+//!
+//! ```
+//! use ragdiag_core::{Document, Evidence, Query, Timestamp};
+//! use ragdiag_diagnose::{diagnose, Class, Config, Corpus, Mode, QueryInput, RetrievedItem};
+//! use ragdiag_fresh::audit;
+//!
+//! let docs = vec![Document {
+//!     id: "pricing".into(),
+//!     text: "Plans. Growth costs $39 per month and includes 3 users. Scale costs more.".into(),
+//!     updated_at: Timestamp::parse("2026-03-01"),
+//!     ..Document::default()
+//! }];
+//! let fresh = audit(&docs, &ragdiag_fresh::Config::new(Timestamp::parse("2026-10-01").unwrap()));
+//! let corpus = Corpus::new(&docs, &fresh);
+//! let query = Query {
+//!     id: "q1".into(),
+//!     text: "how much is growth?".into(),
+//!     evidence: vec![Evidence::Quote { doc: "pricing".into(), quote: "Growth costs $39 per month".into() }],
+//!     reference_answers: vec!["$39".into()],
+//!     ..Query::default()
+//! };
+//! let chunk = |s: usize, e: usize| RetrievedItem { doc: "pricing".into(), span: Some((s, e)), ..RetrievedItem::default() };
+//! // The chunk holding the evidence (code points 7..54) is ranked 6th: a ranking miss.
+//! let mut ranked: Vec<RetrievedItem> = (0..5).map(|_| chunk(0, 6)).collect();
+//! ranked.push(chunk(7, 54));
+//! let out = diagnose(&corpus, &[QueryInput::replay(&query, ranked)], &Config::default())?;
+//! let d = &out.diagnoses[0];
+//! assert_eq!(d.class, Class::RankingMiss);
+//! assert_eq!(d.reason, "the gold chunk of `pricing` ranked 6, outside the context window of 5");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod answer;
+mod attribute;
+mod config;
+mod corpus;
+mod ground;
+mod input;
+mod summary;
+mod types;
+
+pub use answer::{
+    compare_answer, normalize_answer, token_f1, AbstentionMatcher, Correctness,
+    DEFAULT_ABSTAIN_PHRASES,
+};
+pub use config::Config;
+pub use corpus::Corpus;
+pub use ground::{
+    assess_grounding, content_tokens, split_sentences, Grounding, GroundingConfig, SentenceSupport,
+};
+pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
+pub use summary::{ClassCount, FlagCount, Summary};
+pub use types::{
+    AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, Rule, SplitPart,
+    StaleHit, WindowItem,
+};
+
+use ragdiag_core::{Diagnostics, Query, TraceRecord};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Version of the serialised [`Diagnosis`] and [`Summary`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything that can go wrong in a diagnosis. Problems of the data are warnings in
+/// [`Diagnoses::warnings`], never errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is out of range (a user error).
+    #[error("invalid diagnosis setting: {0}")]
+    InvalidConfig(String),
+    /// The embedder failed while assessing groundedness.
+    #[error("embedding answer and context sentences failed")]
+    Embed(#[source] ragdiag_embed::Error),
+}
+
+impl From<ragdiag_embed::Error> for Error {
+    fn from(e: ragdiag_embed::Error) -> Self {
+        Error::Embed(e)
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The outcome of a diagnosis run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnoses {
+    /// One diagnosis per question, in input order.
+    pub diagnoses: Vec<Diagnosis>,
+    /// Counts and shares per class and flag.
+    pub summary: Summary,
+    /// Problems of meaning found on the way (trace texts not found in their documents, ghost
+    /// hits, evidence spans out of range, trace lines for unknown questions, …).
+    #[serde(skip)]
+    pub warnings: Diagnostics,
+}
+
+/// Diagnoses every question of `inputs`, in order.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for out-of-range settings, [`Error::Embed`] when the embedder
+/// fails. Problems of the data never fail the run.
+pub fn diagnose(
+    corpus: &Corpus<'_>,
+    inputs: &[QueryInput<'_>],
+    cfg: &Config<'_>,
+) -> Result<Diagnoses> {
+    cfg.validate()?;
+    let mut warnings = Diagnostics::default();
+    let mut diagnoses = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        diagnoses.push(attribute::diagnose_one(corpus, input, cfg, &mut warnings)?);
+    }
+    Ok(Diagnoses {
+        summary: Summary::of(&diagnoses),
+        diagnoses,
+        warnings,
+    })
+}
+
+/// Diagnoses `queries` in trace mode against `trace` (whatever `cfg.mode` says): each question
+/// is joined to its trace line by id. A question without a trace line is diagnosed with an
+/// empty ranking and no answer; a trace line for an unknown question, and a second line for one
+/// question, are warnings (the first line wins).
+///
+/// # Errors
+///
+/// As [`diagnose`].
+pub fn diagnose_trace(
+    corpus: &Corpus<'_>,
+    queries: &[Query],
+    trace: &[TraceRecord],
+    cfg: &Config<'_>,
+) -> Result<Diagnoses> {
+    let cfg = Config {
+        mode: Mode::Trace,
+        ..cfg.clone()
+    };
+    cfg.validate()?;
+    let mut warnings = Diagnostics::default();
+    let known: FxHashMap<&str, ()> = queries.iter().map(|q| (q.id.as_str(), ())).collect();
+    let mut by_id: FxHashMap<&str, &TraceRecord> = FxHashMap::default();
+    for r in trace {
+        if !known.contains_key(r.query_id.as_str()) {
+            warnings.warn(
+                r.origin.clone(),
+                "query_id",
+                format!(
+                    "{:?} is not a known question; the line is ignored",
+                    r.query_id
+                ),
+            );
+        } else if by_id.contains_key(r.query_id.as_str()) {
+            warnings.warn(
+                r.origin.clone(),
+                "query_id",
+                format!(
+                    "a second trace line for {:?}; the first one is used",
+                    r.query_id
+                ),
+            );
+        } else {
+            by_id.insert(&r.query_id, r);
+        }
+    }
+    let mut inputs = Vec::with_capacity(queries.len());
+    for q in queries {
+        match by_id.get(q.id.as_str()) {
+            Some(r) => inputs.push(QueryInput::from_trace(q, r, corpus, &mut warnings)),
+            None => {
+                warnings.warn(
+                    q.origin.clone(),
+                    "id",
+                    "no trace line for this question: diagnosed with nothing retrieved and no answer",
+                );
+                inputs.push(QueryInput {
+                    query: q,
+                    retrieved: Vec::new(),
+                    candidates: None,
+                    answer: None,
+                });
+            }
+        }
+    }
+    let mut out = diagnose(corpus, &inputs, &cfg)?;
+    warnings.extend(std::mem::take(&mut out.warnings));
+    out.warnings = warnings;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every module file opens with a `//!` line (house style).
+    #[test]
+    fn every_module_has_docs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                text.starts_with("//!"),
+                "{} lacks a //! line",
+                path.display()
+            );
+        }
+    }
+}

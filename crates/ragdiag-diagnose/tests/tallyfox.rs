@@ -1,0 +1,203 @@
+//! The demo data (`corpora/tallyfox`, `queries/tallyfox.*`) in trace mode against its truth file.
+#![allow(missing_docs)]
+
+use ragdiag_core::Timestamp;
+use ragdiag_diagnose::{diagnose_trace, Class, Config, Corpus, Diagnoses, Flag, Mode};
+use ragdiag_load::{load_corpus, load_queries, load_trace, LoadOptions};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Truth {
+    as_of: String,
+    context_k: usize,
+    cover: f64,
+    /// question → (class, flags)
+    questions: BTreeMap<String, (String, BTreeSet<String>)>,
+}
+
+fn truth() -> Truth {
+    let raw = std::fs::read_to_string(root().join("queries/tallyfox.truth.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let questions = v["questions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, q)| {
+            let class = q["class"].as_str().unwrap().to_string();
+            let flags = q["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect();
+            (id.clone(), (class, flags))
+        })
+        .collect();
+    Truth {
+        as_of: v["as_of"].as_str().unwrap().to_string(),
+        context_k: usize::try_from(v["context_k"].as_u64().unwrap()).unwrap(),
+        cover: v["cover"].as_f64().unwrap(),
+        questions,
+    }
+}
+
+fn run(truth: &Truth) -> Diagnoses {
+    let opts = LoadOptions::default();
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
+        .unwrap()
+        .items;
+    let queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
+        .unwrap()
+        .items;
+    let trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
+        .unwrap()
+        .items;
+    let fresh = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
+    );
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = Config {
+        mode: Mode::Trace,
+        context_k: truth.context_k,
+        cover: truth.cover,
+        ..Config::default()
+    };
+    diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap()
+}
+
+/// Class agreement: ≥ 90% overall, ≥ 80% within every truth class.
+#[test]
+fn trace_mode_classes_agree_with_the_truth_file() {
+    let truth = truth();
+    let out = run(&truth);
+    assert_eq!(out.diagnoses.len(), truth.questions.len());
+    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut per_class: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut agree = 0;
+    let mut wrong = String::new();
+    for d in &out.diagnoses {
+        let (want, _) = &truth.questions[&d.query_id];
+        let got = d.class.as_str().to_string();
+        *confusion.entry((want.clone(), got.clone())).or_default() += 1;
+        let e = per_class.entry(want.clone()).or_default();
+        e.1 += 1;
+        if &got == want {
+            agree += 1;
+            e.0 += 1;
+        } else {
+            writeln!(
+                wrong,
+                "  {}: truth {want}, got {got} (rule {}): {}",
+                d.query_id, d.rule, d.reason
+            )
+            .unwrap();
+        }
+    }
+    let n = out.diagnoses.len();
+    let overall = agree as f64 / n as f64;
+    let mut table = format!("overall {agree}/{n} = {overall:.3}\nper class:\n");
+    for (c, (a, t)) in &per_class {
+        writeln!(table, "  {c:<20} {a}/{t} = {:.3}", *a as f64 / *t as f64).unwrap();
+    }
+    let classes: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
+    write!(
+        table,
+        "confusion (rows truth, columns assigned):\n{:<20}",
+        ""
+    )
+    .unwrap();
+    for c in &classes {
+        write!(table, " {:>5}", &c[..c.len().min(5)]).unwrap();
+    }
+    table.push('\n');
+    for r in &classes {
+        write!(table, "{r:<20}").unwrap();
+        for c in &classes {
+            let v = confusion
+                .get(&((*r).to_string(), (*c).to_string()))
+                .copied()
+                .unwrap_or(0);
+            write!(table, " {v:>5}").unwrap();
+        }
+        table.push('\n');
+    }
+    table.push_str("disagreements:\n");
+    table.push_str(&wrong);
+    assert!(overall >= 0.9, "{table}");
+    for (c, (a, t)) in &per_class {
+        assert!(*a as f64 / *t as f64 >= 0.8, "class {c} below 80%\n{table}");
+    }
+}
+
+/// Flag agreement, per flag (precision and recall against the truth's flags). The truth file
+/// only plants `corpus_gap`, `stale_in_context`, `chunking_split` and `conflicting_versions`;
+/// every other flag must be absent.
+#[test]
+fn trace_mode_flags_agree_with_the_truth_file() {
+    let truth = truth();
+    let out = run(&truth);
+    let mut report = String::new();
+    let mut exact = 0;
+    let mut ok = true;
+    for flag in Flag::ALL {
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        for d in &out.diagnoses {
+            let want = truth.questions[&d.query_id].1.contains(flag.as_str());
+            let got = d.flags.contains(&flag);
+            match (want, got) {
+                (true, true) => tp += 1,
+                (false, true) => {
+                    fp += 1;
+                    writeln!(report, "  {}: extra {flag}", d.query_id).unwrap();
+                }
+                (true, false) => {
+                    fn_ += 1;
+                    writeln!(report, "  {}: missing {flag}", d.query_id).unwrap();
+                }
+                (false, false) => {}
+            }
+        }
+        writeln!(report, "{flag:<24} tp {tp:>3} fp {fp:>3} fn {fn_:>3}").unwrap();
+        ok &= fp + fn_ <= 2;
+    }
+    for d in &out.diagnoses {
+        let want = &truth.questions[&d.query_id].1;
+        let got: BTreeSet<String> = d.flags.iter().map(|f| f.as_str().to_string()).collect();
+        if &got == want {
+            exact += 1;
+        }
+    }
+    let share = exact as f64 / out.diagnoses.len() as f64;
+    writeln!(
+        report,
+        "questions with exactly the truth's flags: {exact}/{} = {share:.3}",
+        out.diagnoses.len()
+    )
+    .unwrap();
+    assert!(ok && share >= 0.95, "{report}");
+}
+
+/// Same inputs, same output, serialised byte for byte.
+#[test]
+fn diagnosis_is_deterministic() {
+    let truth = truth();
+    let a = serde_json::to_string(&run(&truth)).unwrap();
+    let b = serde_json::to_string(&run(&truth)).unwrap();
+    assert_eq!(a, b);
+}
+
+/// Every trace text is an exact substring of its page, so locating them warns about nothing.
+#[test]
+fn demo_trace_locates_every_hit() {
+    let truth = truth();
+    let out = run(&truth);
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    assert_eq!(out.summary.questions, 133);
+    assert_eq!(out.summary.count(Class::NoLabel), 12);
+}
