@@ -9,6 +9,8 @@
 //! - [`evaluate_topic`] ranks one query's documents as trec_eval does (score descending, then
 //!   docno descending; the file's rank column is ignored) and computes every column.
 //! - [`aggregate`] averages (or sums) per-query values exactly as trec_eval's `all` line does.
+//! - [`span`] computes Chroma's span metrics for chunking (recall, precision, IoU,
+//!   precision-Ω) over code-point ranges.
 //! - [`stats`] holds the percentile bootstrap, the paired randomization test, the paired
 //!   bootstrap, effect sizes and Holm's correction.
 //!
@@ -29,9 +31,11 @@
 
 mod aggregate;
 mod measure;
+pub mod span;
 pub mod stats;
 mod topic;
 
 pub use aggregate::{aggregate, Aggregate};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
+pub use span::{span_scores, SpanScores};
 pub use topic::{evaluate_topic, DuplicateDoc, EvalParams, Ranked};

@@ -24,6 +24,7 @@
 //! ```
 
 mod check;
+mod chroma;
 mod corpus;
 mod error;
 mod frontmatter;
@@ -37,6 +38,7 @@ mod run;
 mod trace;
 
 pub use check::{cross_check, Inputs};
+pub use chroma::{load_chroma, ChromaDataset};
 pub use corpus::{load_corpus, CorpusFormat};
 pub use error::{LoadError, Result};
 pub use html::html_visible_text;
