@@ -403,10 +403,15 @@ pub(crate) fn diagnose_one(
     }
     if window.len() >= 2 {
         let sh: Vec<BTreeSet<String>> = window_texts.iter().map(|t| shingles(t)).collect();
-        let redundant = (1..sh.len())
-            .filter(|&i| (0..i).any(|j| jaccard(&sh[i], &sh[j]) >= cfg.near_duplicate_jaccard))
+        // Chunks with a near-identical partner in the window; they "fill" it when they take at
+        // least half of its slots.
+        let crowded = (0..sh.len())
+            .filter(|&i| {
+                (0..sh.len())
+                    .any(|j| j != i && jaccard(&sh[i], &sh[j]) >= cfg.near_duplicate_jaccard)
+            })
             .count();
-        if redundant >= 1 && 2 * redundant >= window.len() {
+        if crowded >= 2 && 2 * crowded >= window.len() {
             flags.insert(Flag::NearDuplicateCrowding);
         }
     }
@@ -810,11 +815,17 @@ pub(crate) fn diagnose_one(
                 };
                 let mut r = format!("no chunk in the pool of {} holds {what}", pool.len());
                 if !others.is_empty() && ev.rule == EvidenceRule::SpanCover {
-                    r.push_str(&format!(
-                        "; chunks of the same document at rank{} {} miss it",
-                        if others.len() == 1 { "" } else { "s" },
-                        list_ranks(&others)
-                    ));
+                    r.push_str(&if others.len() == 1 {
+                        format!(
+                            "; a chunk of the same document at rank {} misses it",
+                            others[0]
+                        )
+                    } else {
+                        format!(
+                            "; chunks of the same document at ranks {} miss it",
+                            list_ranks(&others)
+                        )
+                    });
                 }
                 r
             }
@@ -851,13 +862,17 @@ pub(crate) fn diagnose_one(
                         Some(p) => format!("the answer abstains (\"{p}\")"),
                     }
                 } else if a.correct == Some(false) {
+                    let answer = quoted(input.answer.as_deref().unwrap_or(""));
                     match &a.correctness.matched {
                         Some(m) => format!(
-                            "the answer is wrong (best token F1 {:.2}, against {})",
+                            "the answer {answer} is wrong (best token F1 {:.2}, against {})",
                             a.correctness.best_f1,
                             quoted(m)
                         ),
-                        None => "the answer is wrong".to_string(),
+                        None => format!(
+                            "the answer {answer} is wrong (it shares no token with {})",
+                            quoted(q.reference_answers.first().map_or("", String::as_str))
+                        ),
                     }
                 } else if !a.grounded() {
                     let bad: Vec<&str> = a

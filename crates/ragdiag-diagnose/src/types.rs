@@ -99,7 +99,8 @@ pub enum Flag {
     ChunkingSplit,
     /// The window holds two versions of one document, or both documents of a conflict.
     ConflictingVersions,
-    /// Near-identical chunks fill the window.
+    /// Near-identical chunks (word 3-shingle Jaccard at or above the threshold, 0.8 by
+    /// default) take at least half of the window's slots.
     NearDuplicateCrowding,
     /// Only the lexical retriever found a chunk holding the evidence.
     LexicalOnly,
