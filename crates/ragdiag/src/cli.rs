@@ -255,6 +255,19 @@ pub(crate) struct FreshnessArgs {
     /// A trace (JSONL: `query_id`, `retrieved`, …): stale hits in what the team's system retrieved.
     #[arg(long)]
     pub(crate) trace: Option<PathBuf>,
+    /// An index of the corpus (`ragdiag index`): replay `--queries` against it and audit what
+    /// it retrieves.
+    #[arg(long, requires = "queries")]
+    pub(crate) index: Option<PathBuf>,
+    /// The retriever of `--index` replays.
+    #[arg(long, value_enum, default_value = "hybrid")]
+    pub(crate) retriever: RetrieverArg,
+    /// Exact vector search for `--index` replays (default: the HNSW graph).
+    #[arg(long)]
+    pub(crate) exact: bool,
+    /// Never download the embedding model or runtime.
+    #[arg(long)]
+    pub(crate) no_fetch: bool,
     /// Depth of the retrieval-level figures (stale-hit rate@k, coverage).
     #[arg(long, default_value_t = 10)]
     pub(crate) k: usize,

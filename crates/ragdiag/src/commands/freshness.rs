@@ -65,15 +65,21 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
 
     let corpus_figures = corpus_level(&docs, &report, args);
     let label_figures = queries.as_deref().map(|qs| label_level(qs, &by_id));
-    let rankings = match (&args.run, &args.trace) {
-        (Some(_), Some(_)) => anyhow::bail!("give --run or --trace, not both"),
-        (Some(p), None) => Some(run_rankings(p)?),
-        (None, Some(p)) => {
+    let rankings = match (&args.run, &args.trace, &args.index) {
+        (Some(p), None, None) => Some(run_rankings(p)?),
+        (None, Some(p), None) => {
             let t = load_trace(p, &LoadOptions { skip_invalid: true })?;
             findings.extend(t.diagnostics.items().iter().map(ToString::to_string));
             Some(trace_rankings(t.items))
         }
-        (None, None) => None,
+        (None, None, Some(p)) => Some(index_rankings(
+            p,
+            queries.as_deref().unwrap_or_default(),
+            args,
+            global.quiet,
+        )?),
+        (None, None, None) => None,
+        _ => anyhow::bail!("give one of --run, --trace and --index"),
     };
     let retrieval_figures = rankings.map(|r| retrieval_level(&r, args, &by_id, queries.as_deref()));
 
@@ -261,6 +267,46 @@ fn run_rankings(path: &std::path::Path) -> Result<Vec<(String, Vec<String>)>> {
                 ranked.into_iter().map(|(d, _)| d.to_string()).collect(),
             )
         })
+        .collect())
+}
+
+/// Document rankings per question from replaying the queries against an index.
+fn index_rankings(
+    index: &std::path::Path,
+    queries: &[Query],
+    args: &FreshnessArgs,
+    quiet: bool,
+) -> Result<Vec<(String, Vec<String>)>> {
+    use super::search::{chunk_depth, doc_rankings, query_embedder};
+    use ragdiag_retrieve::{RetrieverKind, SearchOptions, Searcher};
+    let searcher = Searcher::open(index)
+        .with_context(|| format!("cannot open the index {}", index.display()))?;
+    let retriever = match args.retriever {
+        crate::cli::RetrieverArg::Bm25 => RetrieverKind::Bm25,
+        crate::cli::RetrieverArg::Dense => RetrieverKind::Dense,
+        crate::cli::RetrieverArg::Hybrid => RetrieverKind::Hybrid,
+    };
+    let embedder = query_embedder(&searcher, index, None, retriever, args.no_fetch, quiet)?;
+    let k = args.k.max(1);
+    let options = SearchOptions {
+        retriever,
+        k: chunk_depth(&searcher, k),
+        exact: args.exact,
+        ..SearchOptions::default()
+    };
+    let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
+    let out = searcher.search(
+        &texts,
+        &options,
+        embedder.as_ref().map(|e| e as &dyn ragdiag_embed::Embedder),
+        &crate::stack::Bars::new(quiet),
+    )?;
+    if let Some(e) = &embedder {
+        e.flush().context("cannot save the embedding cache")?;
+    }
+    Ok(doc_rankings(&searcher, queries, &out.hits, k)
+        .into_iter()
+        .map(|r| (r.qid, r.docs.into_iter().map(|(d, _)| d).collect()))
         .collect())
 }
 

@@ -2,7 +2,7 @@
 //! the headline metrics with their confidence intervals).
 
 use crate::cli::{Format, FusionArg, GlobalArgs, RetrieverArg, SearchArgs};
-use crate::stack::{open_embedder, parse_model, Bars};
+use crate::stack::{open_embedder, parse_model, Bars, Cached, ModelChoice};
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::{Qrels, Query};
@@ -34,36 +34,14 @@ pub(crate) fn run(args: &SearchArgs, global: &GlobalArgs) -> Result<ExitStatus> 
         RetrieverArg::Dense => RetrieverKind::Dense,
         RetrieverArg::Hybrid => RetrieverKind::Hybrid,
     };
-    let embedder = if retriever == RetrieverKind::Bm25 {
-        None
-    } else {
-        let meta = searcher.meta();
-        let choice = match &args.model {
-            Some(c) => c.clone(),
-            None => {
-                let spec = meta["model"].as_str().unwrap_or("none");
-                parse_model(spec).map_err(|e| anyhow!("{}: model: {e}", args.index.display()))?
-            }
-        };
-        let Some(e) = open_embedder(&choice, args.no_fetch, global.quiet)? else {
-            bail!(
-                "{}: the index was built without an embedding model (--model none), so only \
-                 --retriever bm25 can search it",
-                args.index.display()
-            );
-        };
-        if let Some(built) = meta["model_id"].as_str() {
-            if built != e.model_id() {
-                bail!(
-                    "{}: the index was built with {built}, the queries would be embedded with \
-                     {}: rebuild the index or pass the same --model",
-                    args.index.display(),
-                    e.model_id()
-                );
-            }
-        }
-        Some(e)
-    };
+    let embedder = query_embedder(
+        &searcher,
+        &args.index,
+        args.model.as_ref(),
+        retriever,
+        args.no_fetch,
+        global.quiet,
+    )?;
 
     let k = usize::try_from(args.k).unwrap_or(usize::MAX);
     let options = SearchOptions {
@@ -94,18 +72,7 @@ pub(crate) fn run(args: &SearchArgs, global: &GlobalArgs) -> Result<ExitStatus> 
     }
     let elapsed = started.elapsed();
 
-    let rankings: Vec<DocRanking> = queries
-        .iter()
-        .zip(&out.hits)
-        .map(|(q, hits)| {
-            let mut docs = searcher.rollup_docs(hits, k);
-            sort_trec(&mut docs);
-            DocRanking {
-                qid: q.id.clone(),
-                docs,
-            }
-        })
-        .collect();
+    let rankings = doc_rankings(&searcher, &queries, &out.hits, k);
     let tag = format!("ragdiag-{retriever}");
     write_run(args, &rankings, &tag)?;
 
@@ -142,9 +109,71 @@ pub(crate) fn run(args: &SearchArgs, global: &GlobalArgs) -> Result<ExitStatus> 
     Ok(ExitStatus::Success)
 }
 
+/// The embedder for the queries of a dense or hybrid search (`None` for BM25): `model`, else
+/// the model the index was built with; refused when it is not the index's model.
+pub(crate) fn query_embedder(
+    searcher: &Searcher,
+    index: &std::path::Path,
+    model: Option<&ModelChoice>,
+    retriever: RetrieverKind,
+    no_fetch: bool,
+    quiet: bool,
+) -> Result<Option<Cached>> {
+    if retriever == RetrieverKind::Bm25 {
+        return Ok(None);
+    }
+    let meta = searcher.meta();
+    let choice = match model {
+        Some(c) => c.clone(),
+        None => {
+            let spec = meta["model"].as_str().unwrap_or("none");
+            parse_model(spec).map_err(|e| anyhow!("{}: model: {e}", index.display()))?
+        }
+    };
+    let Some(e) = open_embedder(&choice, no_fetch, quiet)? else {
+        bail!(
+            "{}: the index was built without an embedding model (--model none), so only \
+             --retriever bm25 can search it",
+            index.display()
+        );
+    };
+    if let Some(built) = meta["model_id"].as_str() {
+        if built != e.model_id() {
+            bail!(
+                "{}: the index was built with {built}, the queries would be embedded with {}: \
+                 rebuild the index or pass the same --model",
+                index.display(),
+                e.model_id()
+            );
+        }
+    }
+    Ok(Some(e))
+}
+
+/// Each query's chunk hits rolled up to its top `k` documents, in trec_eval's order.
+pub(crate) fn doc_rankings(
+    searcher: &Searcher,
+    queries: &[Query],
+    hits: &[Vec<ragdiag_retrieve::Hit>],
+    k: usize,
+) -> Vec<DocRanking> {
+    queries
+        .iter()
+        .zip(hits)
+        .map(|(q, hits)| {
+            let mut docs = searcher.rollup_docs(hits, k);
+            sort_trec(&mut docs);
+            DocRanking {
+                qid: q.id.clone(),
+                docs,
+            }
+        })
+        .collect()
+}
+
 /// Chunks to retrieve so that `k` documents usually survive the roll-up: `k` times the most
 /// chunks any document has (at most 10 times), never more than the index holds.
-fn chunk_depth(searcher: &Searcher, k: usize) -> usize {
+pub(crate) fn chunk_depth(searcher: &Searcher, k: usize) -> usize {
     let most = searcher.max_chunks_per_doc().clamp(1, 10);
     k.saturating_mul(most).min(searcher.chunks().len().max(1))
 }

@@ -162,3 +162,76 @@ fn demo_corpus_audit_matches_its_truth_counts() {
         );
     }
 }
+
+#[test]
+fn replay_against_an_index_finds_the_superseded_page_above_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(
+        dir.path(),
+        "c.jsonl",
+        concat!(
+            r#"{"id":"old","text":"The Team plan costs $10 per month per seat.","updated_at":"2025-01-01"}"#,
+            "\n",
+            r#"{"id":"new","text":"Pricing changed in 2026: see the plans page.","updated_at":"2026-01-01","supersedes":"old"}"#,
+            "\n",
+            r#"{"id":"other","text":"Exports run nightly.","updated_at":"2026-02-01"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let queries = write(
+        dir.path(),
+        "q.jsonl",
+        br#"{"id":"q1","text":"team plan cost per month","relevant":[{"doc":"new","grade":1}]}
+"#,
+    );
+    let idx = dir.path().join("idx");
+    let o = ragdiag(&[
+        "index",
+        "--quiet",
+        "--corpus",
+        &corpus,
+        "--out",
+        idx.to_str().unwrap(),
+        "--model",
+        "none",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let out = dir.path().join("out");
+    let o = ragdiag(&[
+        "freshness",
+        "--quiet",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--index",
+        idx.to_str().unwrap(),
+        "--retriever",
+        "bm25",
+        "--as-of",
+        "2026-10-01",
+        "--k",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let r = &s["retrieval"];
+    assert_eq!(r["questions"], 1);
+    assert_eq!(r["top_hit_stale_share"]["value"], 1.0, "{r}");
+    assert_eq!(r["superseded_ranked_above_current"], 1, "{r}");
+    // --index needs --queries.
+    let o = ragdiag(&[
+        "freshness",
+        "--corpus",
+        &corpus,
+        "--index",
+        idx.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+}
