@@ -33,6 +33,95 @@ pub(crate) enum Command {
     Index(IndexArgs),
     /// Search an index with BM25, dense or hybrid retrieval and write a TREC run.
     Search(SearchArgs),
+    /// Replay questions (or read a trace), attribute every failure, and write the reports.
+    Diagnose(DiagnoseArgs),
+}
+
+/// What `--fail-under` compares with the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GateOn {
+    /// The point estimate.
+    Point,
+    /// The lower bound of the 95% confidence interval.
+    LowerCi,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiagnoseArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: Option<PathBuf>,
+    /// Questions: ragdiag JSONL, or BEIR queries.jsonl with `--qrels`.
+    #[arg(long)]
+    pub(crate) queries: Option<PathBuf>,
+    /// Relevance judgments (TREC or BEIR TSV) for BEIR-style questions.
+    #[arg(long)]
+    pub(crate) qrels: Option<PathBuf>,
+    /// What the team's system retrieved and answered (JSONL): diagnose it as it ran.
+    #[arg(long)]
+    pub(crate) trace: Option<PathBuf>,
+    /// A `ragdiag.toml` with the same settings (flags win; its paths are relative to it).
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// The replay retriever (default hybrid).
+    #[arg(long, value_enum)]
+    pub(crate) retriever: Option<RetrieverArg>,
+    /// The replay chunker (default `doc`).
+    #[arg(long)]
+    pub(crate) chunker: Option<String>,
+    /// The embedding model of replays (default all-MiniLM-L6-v2).
+    #[arg(long, value_parser = crate::stack::parse_model)]
+    pub(crate) model: Option<crate::stack::ModelChoice>,
+    /// The context window: the top this many chunks (default 5).
+    #[arg(long)]
+    pub(crate) context_k: Option<usize>,
+    /// The candidate pool of replays (default 100).
+    #[arg(long)]
+    pub(crate) pool_k: Option<usize>,
+    /// A chunk holds an evidence span when it covers this share of it (default 0.9).
+    #[arg(long)]
+    pub(crate) cover: Option<f64>,
+    /// The freshness date, `YYYY-MM-DD` or RFC 3339 (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub(crate) as_of: Option<ragdiag_core::Timestamp>,
+    /// Gates: `recall@10=0.8,ndcg@10=0.6`; exit 1 when a metric is below its threshold.
+    #[arg(long, value_parser = parse_gates)]
+    pub(crate) fail_under: Option<Gates>,
+    /// Compare gates with the point estimate or the lower CI bound.
+    #[arg(long, value_enum)]
+    pub(crate) gate_on: Option<GateOn>,
+    /// Seed of the bootstrap intervals (default 42).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
+    /// run.trec.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `--fail-under` thresholds, metric by metric.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Gates(pub(crate) Vec<(String, f64)>);
+
+/// Parses `metric=value[,metric=value…]`.
+pub(crate) fn parse_gates(s: &str) -> Result<Gates, String> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (m, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("{p:?}: expected metric=value, e.g. recall@10=0.8"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{p:?}: {v:?} is not a number"))?;
+            if !v.is_finite() {
+                return Err(format!("{p:?}: the threshold must be finite"));
+            }
+            Ok((m.trim().to_owned(), v))
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(Gates)
 }
 
 /// Which retriever ranks (DESIGN.md: bm25 | dense | hybrid).

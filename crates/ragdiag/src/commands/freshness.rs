@@ -81,7 +81,8 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
         (None, None, None) => None,
         _ => anyhow::bail!("give one of --run, --trace and --index"),
     };
-    let retrieval_figures = rankings.map(|r| retrieval_level(&r, args, &by_id, queries.as_deref()));
+    let retrieval_figures =
+        rankings.map(|r| retrieval_level(&r, args.k, args.seed, &by_id, queries.as_deref()));
 
     let summary = json!({
         "schema_version": SCHEMA_VERSION,
@@ -327,13 +328,16 @@ fn trace_rankings(trace: Vec<ragdiag_core::TraceRecord>) -> Vec<(String, Vec<Str
         .collect()
 }
 
-fn retrieval_level(
+/// Staleness inside rankings (document ids best first, per question): stale-hit rate@k, top
+/// hit stale, superseded ranked above current, ghost citations, never-retrieved documents.
+pub(crate) fn retrieval_level(
     rankings: &[(String, Vec<String>)],
-    args: &FreshnessArgs,
+    k: usize,
+    seed: u64,
     by_id: &HashMap<&str, (&Document, &DocFreshness)>,
     queries: Option<&[Query]>,
 ) -> Value {
-    let k = args.k.max(1);
+    let k = k.max(1);
     let (mut stale_rate, mut top_stale) = (Vec::new(), Vec::new());
     let mut superseded_above = Vec::new();
     let mut ghosts = Vec::new();
@@ -378,7 +382,7 @@ fn retrieval_level(
         }
     }
     let cfg = stats::Config {
-        seed: args.seed,
+        seed,
         ..stats::Config::default()
     };
     let ci = |v: &[f64]| {

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns `anyhow::Result<ExitStatus>`.
 
+mod diagnose;
 mod eval;
 mod freshness;
 mod index;
@@ -16,5 +17,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Freshness(args) => freshness::run(&args, &cli.global),
         Command::Index(args) => index::run(&args, &cli.global),
         Command::Search(args) => search::run(&args, &cli.global),
+        Command::Diagnose(args) => diagnose::run(&args, &cli.global),
     }
 }

@@ -250,6 +250,8 @@ fn write_run(args: &SearchArgs, rankings: &[DocRanking], tag: &str) -> Result<()
 pub(crate) struct MetricTable {
     pub(crate) names: Vec<String>,
     pub(crate) intervals: Vec<Interval>,
+    /// Per evaluated query: its id and one value per measure.
+    pub(crate) per_query: Vec<(String, Vec<f64>)>,
 }
 
 /// Evaluates document rankings over every judged query searched (a query with no results scores
@@ -268,6 +270,7 @@ pub(crate) fn metrics(
     let weights: Vec<f64> = queries.iter().map(|q| q.weight).collect();
     let mut per_column: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
     let mut used_weights = Vec::new();
+    let mut per_query = Vec::new();
     for (r, w) in rankings.iter().zip(&weights) {
         let Some(judged) = qrels.get(&r.qid) else {
             continue;
@@ -284,9 +287,10 @@ pub(crate) fn metrics(
             .collect();
         let values = evaluate_topic(judged, &mut ranking, &measures, &params)
             .map_err(|d| anyhow!("document {:?} ranked twice for {}", d.docno, r.qid))?;
-        for (c, v) in values.into_iter().enumerate() {
-            per_column[c].push(v);
+        for (c, v) in values.iter().enumerate() {
+            per_column[c].push(*v);
         }
+        per_query.push((r.qid.clone(), values));
         used_weights.push(*w);
     }
     if used_weights.is_empty() {
@@ -302,6 +306,7 @@ pub(crate) fn metrics(
     Ok(MetricTable {
         names: columns.iter().map(|c| c.alias()).collect(),
         intervals,
+        per_query,
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod demo_data;
+mod diagnose;
 mod eval_parity;
 mod eval_text;
 mod freshness;

@@ -1,0 +1,284 @@
+//! `ragdiag diagnose`: the demo knowledge base with its trace (classes against the truth file,
+//! determinism, gates), replay mode, the config file, and bad input.
+
+use crate::{ragdiag, write};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn demo_args(out: &Path) -> Vec<String> {
+    let r = repo();
+    vec![
+        "diagnose".into(),
+        "--quiet".into(),
+        "--corpus".into(),
+        r.join("corpora/tallyfox").display().to_string(),
+        "--queries".into(),
+        r.join("queries/tallyfox.jsonl").display().to_string(),
+        "--trace".into(),
+        r.join("queries/tallyfox.trace.jsonl").display().to_string(),
+        "--as-of".into(),
+        "2026-10-01".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ]
+}
+
+fn run(args: &[String]) -> crate::Out {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ragdiag(&refs)
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn demo_trace_classes_match_the_truth_file_and_runs_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let o = run(&demo_args(&a));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("Retrieval found the right source"),
+        "{}",
+        o.stdout
+    );
+    for f in [
+        "summary.json",
+        "report.md",
+        "queries.parquet",
+        "hits.parquet",
+        "run.trec",
+    ] {
+        assert!(a.join(f).is_file(), "{f}");
+    }
+    let s = summary(&a);
+    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["mode"], "trace");
+
+    // Class counts equal the truth file's.
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("queries/tallyfox.truth.json")).unwrap(),
+    )
+    .unwrap();
+    let mut expected = std::collections::BTreeMap::<String, u64>::new();
+    for q in truth["questions"].as_object().unwrap().values() {
+        *expected
+            .entry(q["class"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for (class, n) in &expected {
+        assert_eq!(s["classes"][class]["count"], *n, "{class}");
+    }
+    assert_eq!(s["questions"]["total"], 133);
+
+    // Every figure carries its interval and n.
+    for (name, m) in s["metrics"].as_object().unwrap() {
+        let (mean, lo, hi) = (
+            m["mean"].as_f64().unwrap(),
+            m["ci_lower"].as_f64().unwrap(),
+            m["ci_upper"].as_f64().unwrap(),
+        );
+        assert!(lo <= mean && mean <= hi, "{name}: {m}");
+        assert!(m["n"].as_u64().unwrap() > 0, "{name}");
+    }
+    assert!(s["generation"]["correct"]["n"].as_u64().unwrap() > 0);
+    assert!(s["latency_ms"]["p50"].as_f64().is_some());
+
+    // The run's nDCG@10 is what trec_eval semantics give on run.trec with the queries' labels.
+    let qrels = dir.path().join("qrels.txt");
+    let mut q = String::new();
+    for line in std::fs::read_to_string(repo().join("queries/tallyfox.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let v: Value = serde_json::from_str(line).unwrap();
+        for r in v["relevant"].as_array().into_iter().flatten() {
+            q.push_str(&format!(
+                "{} 0 {} {}\n",
+                v["id"].as_str().unwrap(),
+                r["doc"].as_str().unwrap(),
+                r["grade"]
+            ));
+        }
+    }
+    std::fs::write(&qrels, q).unwrap();
+    let e = ragdiag(&[
+        "eval",
+        "-c",
+        "-m",
+        "ndcg_cut.10",
+        qrels.to_str().unwrap(),
+        a.join("run.trec").to_str().unwrap(),
+    ]);
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    let from_eval: f64 = e.stdout.split_whitespace().nth(2).unwrap().parse().unwrap();
+    let shown = s["metrics"]["ndcg@10"]["mean"].as_f64().unwrap();
+    assert!((shown - from_eval).abs() < 1e-4, "{shown} vs {from_eval}");
+
+    // Same inputs and seed: the same bytes, provenance time aside.
+    let b = dir.path().join("b");
+    let mut args = demo_args(&b);
+    // The output directory differs; it appears in the command line and name only.
+    args.last_mut()
+        .unwrap()
+        .clone_from(&b.display().to_string());
+    assert_eq!(run(&args).code, 0);
+    let strip = |mut v: Value| {
+        let p = v["provenance"].as_object_mut().unwrap();
+        p.remove("created_at");
+        p.remove("command");
+        v["name"] = Value::Null;
+        v
+    };
+    assert_eq!(strip(summary(&a)), strip(summary(&b)));
+}
+
+#[test]
+fn gates_fail_with_exit_1_and_name_the_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g");
+    let mut args = demo_args(&out);
+    args.extend(["--fail-under".into(), "hit@5=0.95,mrr=0.0".into()]);
+    let o = run(&args);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("gate failed: hit@5"), "{}", o.stderr);
+    assert!(!o.stderr.contains("gate failed: mrr"), "{}", o.stderr);
+    let s = summary(&out);
+    assert_eq!(s["gates"][0]["passed"], false);
+    assert_eq!(s["gates"][1]["passed"], true);
+
+    let mut args = demo_args(&out);
+    args.extend([
+        "--fail-under".into(),
+        "recall@10=0.0".into(),
+        "--gate-on".into(),
+        "lower-ci".into(),
+    ]);
+    assert_eq!(run(&args).code, 0);
+
+    let mut args = demo_args(&out);
+    args.extend(["--fail-under".into(), "nonsense@3=0.5".into()]);
+    let o = run(&args);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("unknown metric"), "{}", o.stderr);
+}
+
+#[test]
+fn replay_with_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.jsonl",
+        concat!(
+            r#"{"id":"refunds","text":"Refunds are paid back to the original card within 14 days.","updated_at":"2026-01-01"}"#,
+            "\n",
+            r#"{"id":"refunds-old","text":"Refunds are paid back to the original card within 30 days.","updated_at":"2024-01-01","deleted":true}"#,
+            "\n",
+            r#"{"id":"shipping","text":"Orders ship within two business days.","updated_at":"2026-01-01"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    write(
+        dir.path(),
+        "q.jsonl",
+        concat!(
+            r#"{"id":"q1","text":"how long do refunds take","evidence":[{"doc":"refunds","quote":"within 14 days"}]}"#,
+            "\n",
+            r#"{"id":"q2","text":"when do orders ship","relevant":[{"doc":"shipping","grade":1}]}"#,
+            "\n",
+            r#"{"id":"q3","text":"do you sell gift cards"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    write(
+        dir.path(),
+        "ragdiag.toml",
+        b"corpus = \"c.jsonl\"\nqueries = \"q.jsonl\"\nretriever = \"bm25\"\nas_of = \"2026-10-01\"\ncontext_k = 1\npool_k = 3\nout = \"report\"\n",
+    );
+    let home = dir.path().join("home");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args([
+            "diagnose",
+            "--quiet",
+            "--config",
+            dir.path().join("ragdiag.toml").to_str().unwrap(),
+        ])
+        .env("RAGDIAG_HOME", &home)
+        .env("RAGDIAG_OFFLINE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let s = summary(&dir.path().join("report"));
+    assert_eq!(s["mode"], "replay");
+    assert_eq!(s["provenance"]["retriever"], "bm25");
+    assert_eq!(s["classes"]["no_label"]["count"], 1);
+    assert_eq!(s["classes"]["ok"]["count"], 2, "{}", s["classes"]);
+    // The index is cached: a second run reuses it.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args([
+            "diagnose",
+            "--config",
+            dir.path().join("ragdiag.toml").to_str().unwrap(),
+            "--context-k",
+            "2",
+        ])
+        .env("RAGDIAG_HOME", &home)
+        .env("RAGDIAG_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("indexing"));
+    assert_eq!(
+        summary(&dir.path().join("report"))["context_k"],
+        2,
+        "flags win over the file"
+    );
+
+    // An unknown key in the config file is an error.
+    write(
+        dir.path(),
+        "bad.toml",
+        b"corpus = \"c.jsonl\"\nretreiver = \"bm25\"\n",
+    );
+    let o = ragdiag(&[
+        "diagnose",
+        "--config",
+        dir.path().join("bad.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("retreiver"), "{}", o.stderr);
+}
+
+#[test]
+fn malformed_questions_stop_with_their_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(
+        dir.path(),
+        "q.jsonl",
+        b"{\"id\":\"q1\",\"text\":\"fine\"}\n{\"id\":\"q2\",\"text\":[\"not a string\"]}\n",
+    );
+    let o = ragdiag(&[
+        "diagnose",
+        "--corpus",
+        repo().join("corpora/tallyfox").to_str().unwrap(),
+        "--queries",
+        &q,
+        "--trace",
+        repo()
+            .join("queries/tallyfox.trace.jsonl")
+            .to_str()
+            .unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("q.jsonl:2: text"), "{}", o.stderr);
+}
