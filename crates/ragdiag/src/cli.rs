@@ -35,6 +35,28 @@ pub(crate) enum Command {
     Search(SearchArgs),
     /// Replay questions (or read a trace), attribute every failure, and write the reports.
     Diagnose(DiagnoseArgs),
+    /// Compare `diagnose` reports question by question against the first (paired tests, Holm).
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// Report directories written by `ragdiag diagnose`; the first is the baseline.
+    #[arg(required = true, num_args = 2..)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// Fail (exit 1) when a metric drops by more than this (absolute) with Holm p < 0.05:
+    /// `ndcg@10=0.02,hit@5=0.05`.
+    #[arg(long, value_parser = parse_gates)]
+    pub(crate) fail_on_regression: Option<Gates>,
+    /// Seed of the paired tests.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Output format of the table.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+    /// Also write `summary.json` and `report.md` here.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// What `--fail-under` compares with the threshold.

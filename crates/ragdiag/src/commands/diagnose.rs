@@ -1130,6 +1130,19 @@ fn queries_parquet(
             )),
         ),
         (
+            "hit",
+            Arc::new(Float64Array::from(
+                ds.iter()
+                    .zip(queries)
+                    .map(|(d, q)| {
+                        (d.class != Class::NoLabel && q.answerable).then(|| {
+                            f64::from(u8::from(d.best_gold_rank.is_some_and(|r| r <= d.context_k)))
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        (
             "weight",
             Arc::new(Float64Array::from_iter_values(
                 queries.iter().map(|q| q.weight),

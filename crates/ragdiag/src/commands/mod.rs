@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns `anyhow::Result<ExitStatus>`.
 
+mod compare;
 mod diagnose;
 mod eval;
 mod freshness;
@@ -18,5 +19,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Index(args) => index::run(&args, &cli.global),
         Command::Search(args) => search::run(&args, &cli.global),
         Command::Diagnose(args) => diagnose::run(&args, &cli.global),
+        Command::Compare(args) => compare::run(&args, &cli.global),
     }
 }

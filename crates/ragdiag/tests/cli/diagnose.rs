@@ -282,3 +282,82 @@ fn malformed_questions_stop_with_their_location() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("q.jsonl:2: text"), "{}", o.stderr);
 }
+
+#[test]
+fn compare_finds_the_regression_and_gates_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    assert_eq!(run(&demo_args(&a)).code, 0);
+    // B: a trace where every question's first retrieved item is dropped.
+    let trace = std::fs::read_to_string(repo().join("queries/tallyfox.trace.jsonl")).unwrap();
+    let mut worse = String::new();
+    for line in trace.lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if let Some(list) = v["retrieved"].as_array_mut() {
+            if !list.is_empty() {
+                list.remove(0);
+            }
+        }
+        worse.push_str(&v.to_string());
+        worse.push('\n');
+    }
+    let worse_path = write(dir.path(), "worse.jsonl", worse.as_bytes());
+    let b = dir.path().join("b");
+    let mut args = demo_args(&b);
+    let t = args.iter().position(|x| x == "--trace").unwrap();
+    args[t + 1] = worse_path;
+    assert_eq!(run(&args).code, 0);
+
+    let out = dir.path().join("cmp");
+    let o = ragdiag(&[
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--fail-on-regression",
+        "mrr=0.02",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("regression: b mrr dropped"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stdout.contains("hit@5"), "{}", o.stdout);
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let mrr = s["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "mrr")
+        .unwrap();
+    assert!(mrr["difference"].as_f64().unwrap() < 0.0);
+    assert!(mrr["p_holm"].as_f64().unwrap() < 0.05);
+    assert!(s["class_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["kind"] == "regressed"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Regressed questions"), "{md}");
+
+    // A report against itself: no differences, no failure.
+    let o = ragdiag(&[
+        "compare",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--fail-on-regression",
+        "mrr=0.0",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Not a report.
+    let o = ragdiag(&["compare", a.to_str().unwrap(), dir.path().to_str().unwrap()]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("not a ragdiag diagnose report"),
+        "{}",
+        o.stderr
+    );
+}
