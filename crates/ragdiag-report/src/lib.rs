@@ -1,0 +1,83 @@
+//! Rendering of the reports of `ragdiag diagnose`: `report.html` and `report.md`.
+//!
+//! Pure rendering: the input is data, the output a string; no I/O.
+//!
+//! - [`render_html`]: one self-contained HTML page (inline CSS and inline SVG charts, no
+//!   script, no external resource of any kind, a Content-Security-Policy that forbids loading
+//!   anything). Sections, with the stable ids of [`SECTION_IDS`], in order: `summary`,
+//!   `metrics`, `classes`, `recall-curve`, `freshness`, `tags`, `generation`, `questions`,
+//!   `provenance`, `warnings`. Every page has all of them; a section with no data says so.
+//! - [`render_markdown`]: the headline, gates and tables, and the failing questions, for pull
+//!   requests and wikis.
+//!
+//! # Input
+//!
+//! - `summary`: the exact content of `summary.json` as a [`serde_json::Value`]. Every figure on
+//!   the page is read from it, so the page always agrees with the file. Any field may be absent
+//!   or of the wrong type: it is then shown as an em dash, or its section as empty.
+//! - `questions`: one [`QuestionView`] per question for the drill-down (failing questions first,
+//!   grouped by class in DESIGN.md's decision order; `ok`, `no_label` and `unanswerable` ones
+//!   folded in `<details>`).
+//!
+//! # Figures
+//!
+//! Each number shown from the summary sits in an element with `data-figure` naming its path and
+//! `data-value` holding the number's JSON text, e.g.
+//! `<span data-figure="metrics.recall@10.mean" data-value="0.78">78.0%</span>`. A path joins
+//! object keys and array indexes with `.`; inside a key, `\` is written `\\` and `.` is written
+//! `\.`. Shares are shown as percentages with one decimal (`78.0%`) and CIs as `71.2–84.1%`;
+//! rate-like metrics (recall, precision, hit, success, judged) as percentages, other scores
+//! (nDCG, MRR, MAP, bpref) with three decimals. Metrics are listed by family, then cut-off, and
+//! classes in the decision order, whatever the order of the JSON object.
+//!
+//! # Escaping
+//!
+//! Every string from the input (question, answer, snippet, document id, tag, warning, even keys)
+//! is HTML-escaped in the page, and escaped for Markdown in `report.md`. Highlights are
+//! code-point ranges, clamped and merged ([`normalize_ranges`]) before marking.
+//!
+//! ```
+//! use ragdiag_report::{render_html, render_markdown, QuestionView, RetrievedView};
+//!
+//! let summary = serde_json::json!({
+//!     "schema_version": 1, "mode": "replay", "name": "demo",
+//!     "headline": ["Retrieval found the right source for 78% of questions."],
+//!     "metrics": {"recall@10": {"mean": 0.78, "ci_lower": 0.71, "ci_upper": 0.84, "n": 121}},
+//! });
+//! let question = QuestionView {
+//!     id: "q1".into(),
+//!     text: "How much is <Growth>?".into(),
+//!     class: "ranking_miss".into(),
+//!     reason: "the gold chunk of `pricing` ranked 7, outside the context window of 5".into(),
+//!     retrieved: vec![RetrievedView {
+//!         rank: 7,
+//!         doc: "pricing".into(),
+//!         text: "Growth costs $39 per month.".into(),
+//!         holds_evidence: true,
+//!         highlight: vec![(0, 26)],
+//!         ..RetrievedView::default()
+//!     }],
+//!     ..QuestionView::default()
+//! };
+//! let html = render_html(&summary, &[question.clone()]);
+//! assert!(html.contains(r#"data-figure="metrics.recall@10.mean" data-value="0.78">78.0%<"#));
+//! assert!(html.contains("How much is &lt;Growth&gt;?"));
+//! assert!(html.contains("<mark>Growth costs $39 per month</mark>."));
+//! let md = render_markdown(&summary, &[question]);
+//! assert!(md.contains("| `recall@10` | 78.0% | 71.0–84.0% | 121 |"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod escape;
+mod figure;
+mod highlight;
+mod html;
+mod markdown;
+mod node;
+mod svg;
+mod view;
+
+pub use highlight::{highlight_html, normalize_ranges};
+pub use html::{render_html, SECTION_IDS};
+pub use markdown::render_markdown;
+pub use view::{is_failing_class, AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};

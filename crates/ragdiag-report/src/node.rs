@@ -1,0 +1,396 @@
+//! Tolerant access to `summary.json`: a value together with its figure path, number
+//! formatting, and the display names of classes, flags and metrics.
+
+use serde_json::Value;
+use std::cmp::Ordering;
+
+/// A place in the summary: the value there (if any) and its dotted path.
+#[derive(Debug, Clone)]
+pub(crate) struct Node<'a> {
+    pub(crate) v: Option<&'a Value>,
+    pub(crate) path: String,
+}
+
+/// Escapes one path segment: `\` → `\\`, `.` → `\.` (see the crate docs on `data-figure`).
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '.' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl<'a> Node<'a> {
+    pub(crate) fn root(v: &'a Value) -> Self {
+        Node {
+            v: Some(v),
+            path: String::new(),
+        }
+    }
+
+    fn child(&self, seg: &str, v: Option<&'a Value>) -> Node<'a> {
+        let path = if self.path.is_empty() {
+            segment(seg)
+        } else {
+            format!("{}.{}", self.path, segment(seg))
+        };
+        Node { v, path }
+    }
+
+    /// The member `key` (absent when this is not an object or lacks it).
+    pub(crate) fn get(&self, key: &str) -> Node<'a> {
+        self.child(key, self.v.and_then(|v| v.get(key)))
+    }
+
+    /// The members of an object, in the map's order; empty for anything else.
+    pub(crate) fn entries(&self) -> Vec<(&'a str, Node<'a>)> {
+        match self.v {
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (k.as_str(), self.child(k, Some(v))))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The items of an array; empty for anything else.
+    pub(crate) fn items(&self) -> Vec<Node<'a>> {
+        match self.v {
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| self.child(&i.to_string(), Some(v)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn is_present(&self) -> bool {
+        self.v.is_some_and(|v| !v.is_null())
+    }
+
+    /// The value as a finite number.
+    pub(crate) fn num(&self) -> Option<f64> {
+        self.v.and_then(Value::as_f64).filter(|f| f.is_finite())
+    }
+
+    /// The raw JSON text of a number (what `data-value` holds).
+    pub(crate) fn raw(&self) -> Option<String> {
+        match self.v {
+            Some(Value::Number(n)) if self.num().is_some() => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn str(&self) -> Option<&'a str> {
+        self.v.and_then(Value::as_str)
+    }
+
+    pub(crate) fn bool(&self) -> Option<bool> {
+        self.v.and_then(Value::as_bool)
+    }
+
+    /// A scalar as display text: strings as they are, numbers and booleans as JSON.
+    pub(crate) fn scalar_text(&self) -> Option<String> {
+        match self.v {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// How a figure is displayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A share in 0..1, shown as a percentage with one decimal (`78.0%`).
+    Rate,
+    /// A score in 0..1 that is not a share (nDCG, MRR, MAP), three decimals (`0.712`).
+    Score,
+    /// A count or other plain number, grouped by thousands (`1,234`; fractions keep one decimal).
+    Count,
+    /// A number as it is, without grouping (seeds, versions).
+    Plain,
+}
+
+impl Kind {
+    pub(crate) fn format(self, v: f64) -> String {
+        match self {
+            Kind::Rate => format!("{:.1}%", zero(v * 100.0)),
+            Kind::Score => format!("{:.3}", zero(v)),
+            Kind::Count => count(v),
+            Kind::Plain => format!("{}", zero(v)),
+        }
+    }
+
+    /// The number part of a CI bound (the `%` sign goes after the upper bound only).
+    pub(crate) fn format_bare(self, v: f64) -> String {
+        match self {
+            Kind::Rate => format!("{:.1}", zero(v * 100.0)),
+            _ => self.format(v),
+        }
+    }
+}
+
+/// Turns `-0.0` into `0.0` so nothing prints as `-0.0%`.
+fn zero(v: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else {
+        v
+    }
+}
+
+/// A plain number: integers grouped by thousands, other values with at most one decimal
+/// (two below 10).
+pub(crate) fn count(v: f64) -> String {
+    let v = zero(v);
+    if v.abs() >= 1e15 {
+        return format!("{v}");
+    }
+    let s = if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if v.abs() < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1}")
+    };
+    group(&s)
+}
+
+/// Inserts thousands separators into the integer part of a formatted number.
+fn group(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::from(sign);
+    for (n, c) in int.chars().enumerate() {
+        if n > 0 && (int.len() - n) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+/// The flags in DESIGN.md's order; unknown flags come after, by name.
+const FLAG_ORDER: [&str; 9] = [
+    "corpus_gap",
+    "stale_in_context",
+    "chunking_split",
+    "conflicting_versions",
+    "near_duplicate_crowding",
+    "lexical_only",
+    "semantic_only",
+    "normalised_quote_match",
+    "label_noise",
+];
+
+/// Orders flag names by [`FLAG_ORDER`], then by name.
+pub(crate) fn flag_order(a: &str, b: &str) -> Ordering {
+    let key = |n: &str| {
+        FLAG_ORDER
+            .iter()
+            .position(|f| *f == n)
+            .unwrap_or(FLAG_ORDER.len())
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+/// The display kind of a metric by its name.
+pub(crate) fn metric_kind(name: &str) -> Kind {
+    let family = family(name);
+    if family.starts_with("num_") || family == "num" {
+        Kind::Count
+    } else if matches!(
+        family,
+        "recall"
+            | "p"
+            | "precision"
+            | "hit"
+            | "success"
+            | "judged"
+            | "r-precision"
+            | "rprec"
+            | "r_precision"
+    ) {
+        Kind::Rate
+    } else {
+        Kind::Score
+    }
+}
+
+fn family(name: &str) -> &str {
+    name.split(['@', '.']).next().unwrap_or(name)
+}
+
+/// Display order of metric families; unknown families come after, by name.
+const FAMILIES: [&str; 14] = [
+    "recall",
+    "ndcg",
+    "mrr",
+    "map",
+    "p",
+    "precision",
+    "r-precision",
+    "rprec",
+    "success",
+    "hit",
+    "bpref",
+    "judged",
+    "ndcg_cut",
+    "recip_rank",
+];
+
+/// Orders metric names: by family (recall, nDCG, MRR, MAP, P, …), then by cut-off k (no
+/// cut-off first), then by name. Independent of the JSON map's order, so the page does not
+/// depend on how serde_json was built.
+pub(crate) fn metric_order(a: &str, b: &str) -> Ordering {
+    let key = |n: &str| {
+        let fam = family(n).to_ascii_lowercase();
+        let rank = FAMILIES
+            .iter()
+            .position(|f| *f == fam)
+            .unwrap_or(FAMILIES.len());
+        let k = n
+            .rsplit(['@', '.'])
+            .next()
+            .filter(|_| n.contains(['@', '.']))
+            .and_then(|k| k.parse::<u64>().ok())
+            .unwrap_or(0);
+        (rank, fam, k)
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+/// The failure classes in the order the page lists them (DESIGN.md's decision order), then the
+/// classes that are not failures.
+pub(crate) const CLASS_ORDER: [&str; 9] = [
+    "corpus_gap",
+    "stale_source",
+    "chunking_split",
+    "retrieval_miss",
+    "ranking_miss",
+    "generation_failure",
+    "unanswerable",
+    "no_label",
+    "ok",
+];
+
+/// Orders class names: [`CLASS_ORDER`] first, unknown names after it by name, except that `ok`
+/// always comes last.
+pub(crate) fn class_order(a: &str, b: &str) -> Ordering {
+    let key = |n: &str| {
+        let pos = CLASS_ORDER.iter().position(|c| *c == n);
+        match pos {
+            Some(8) => (2, 0),
+            Some(p) if p >= 6 => (1, p),
+            Some(p) => (0, p),
+            None => (0, CLASS_ORDER.len()),
+        }
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+/// A reader's name for a class.
+pub(crate) fn class_label(c: &str) -> String {
+    match c {
+        "ok" => "OK".to_owned(),
+        "no_label" => "No label".to_owned(),
+        "corpus_gap" => "Corpus gap".to_owned(),
+        "unanswerable" => "Unanswerable".to_owned(),
+        "stale_source" => "Stale source".to_owned(),
+        "chunking_split" => "Chunking split".to_owned(),
+        "retrieval_miss" => "Retrieval miss".to_owned(),
+        "ranking_miss" => "Ranking miss".to_owned(),
+        "generation_failure" => "Generation failure".to_owned(),
+        "" => "Unclassified".to_owned(),
+        other => humanize(other),
+    }
+}
+
+/// One sentence on what a class means.
+pub(crate) fn class_help(c: &str) -> &'static str {
+    match c {
+        "ok" => "The evidence reached the context window (and, with a trace, the answer was correct and grounded).",
+        "no_label" => "No relevance labels, evidence or reference answer: reported, not scored.",
+        "corpus_gap" => "No live document holds the evidence: the knowledge base lacks the fact.",
+        "unanswerable" => "Marked unanswerable, with no answer to assess.",
+        "stale_source" => "A stale version of the gold document won a place in the context window, or the gold document is itself stale.",
+        "chunking_split" => "The evidence exists, but the chunker cut it apart: no single chunk holds it.",
+        "retrieval_miss" => "No chunk holding the evidence was retrieved at all.",
+        "ranking_miss" => "A chunk holding the evidence was retrieved, but ranked below the context window.",
+        "generation_failure" => "The evidence was in the context window, but the answer was wrong or not grounded.",
+        _ => "",
+    }
+}
+
+/// `stale_in_context` → `Stale in context`.
+pub(crate) fn humanize(s: &str) -> String {
+    let spaced = s.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(f) => f.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(Kind::Rate.format(0.78), "78.0%");
+        assert_eq!(Kind::Rate.format(-0.0), "0.0%");
+        assert_eq!(Kind::Score.format(0.71234), "0.712");
+        assert_eq!(count(1_234_567.0), "1,234,567");
+        assert_eq!(count(-1234.0), "-1,234");
+        assert_eq!(count(3.25), "3.25");
+        assert_eq!(count(412.26), "412.3");
+        assert_eq!(count(2315.5), "2,315.5");
+        assert_eq!(count(-0.0), "0");
+    }
+
+    #[test]
+    fn orders_metrics() {
+        let mut names = vec![
+            "mrr",
+            "ndcg@10",
+            "recall@100",
+            "recall@10",
+            "p@5",
+            "zeta",
+            "ndcg",
+        ];
+        names.sort_by(|a, b| metric_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "recall@10",
+                "recall@100",
+                "ndcg",
+                "ndcg@10",
+                "mrr",
+                "p@5",
+                "zeta"
+            ]
+        );
+    }
+
+    #[test]
+    fn escapes_path_segments() {
+        let v = serde_json::json!({"a.b": {"c\\d": 1}});
+        let n = Node::root(&v).get("a.b").get("c\\d");
+        assert_eq!(n.path, "a\\.b.c\\\\d");
+        assert_eq!(n.num(), Some(1.0));
+    }
+}
