@@ -30,4 +30,15 @@ python3 scripts/check_demo.py
 echo "== ragdiag eval parity with trec_eval (synthetic cases and SciFact)"
 "$VENV/bin/python" scripts/parity_trec_eval.py --bin "$BIN" --scifact "$SCIFACT"
 
+echo "== embedding correctness against the reference vectors"
+FIXTURE="$SHARED/fixtures/minilm_reference.jsonl"
+if [ ! -f "$FIXTURE" ]; then
+    echo "conformance: missing $FIXTURE" >&2
+    exit 1
+fi
+cargo run --release --locked -q -p ragdiag-embed --example fixture_check -- "$FIXTURE"
+
+echo "== BEIR SciFact through ragdiag index and search (BM25, dense, hybrid, HNSW recall)"
+python3 scripts/check_scifact_retrieval.py --bin "$BIN" --scifact "$SCIFACT"
+
 echo "conformance: all checks passed"

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// The chunk table's file name inside an index directory.
 pub const CHUNKS_FILE: &str = "chunks.jsonl";
 
+/// The smallest `ef` an HNSW search uses.
+const MIN_EF: usize = 100;
+
 /// Vectors embedded per call to the embedder while indexing (progress is reported after each).
 const EMBED_SLICE: usize = 256;
 
@@ -521,7 +524,12 @@ impl Searcher {
             _ => k,
         };
         let use_hnsw = dense && !options.exact && self.dir.hnsw().is_some();
-        let ef = self.dir.hnsw_ef().map(|ef| ef.max(depth));
+        // The tuned `ef` comes from the chunks' own vectors, easier queries than real ones: never
+        // search with less than 100 (hnswlib's usual setting) or twice the depth.
+        let ef = self
+            .dir
+            .hnsw_ef()
+            .map(|ef| ef.max(MIN_EF).max(depth.saturating_mul(2)));
         progress.start("searching", queries.len() as u64);
         let per_query: Vec<Result<(Vec<Hit>, Option<f64>)>> = queries
             .par_iter()
