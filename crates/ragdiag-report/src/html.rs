@@ -332,7 +332,7 @@ fn curve_section(out: &mut String, root: &Node<'_>) {
         close(out);
         return;
     }
-    out.push_str("<p class=\"lede\">Share of the relevant documents found in the top k, with its 95% confidence band: how much deeper retrieval would help.</p>\n");
+    out.push_str("<p class=\"lede\">Share of questions whose evidence is held by a chunk within the top k, with its 95% confidence band: how much a larger context window or a better ranking would help.</p>\n");
     let points: Vec<CurvePoint> = items
         .iter()
         .filter_map(|p| {
@@ -347,7 +347,7 @@ fn curve_section(out: &mut String, root: &Node<'_>) {
     if let Some(svg) = curve_chart(&points) {
         w!(out, "<figure>{svg}</figure>\n");
     }
-    out.push_str("<table>\n<thead><tr><th class=\"num\">k</th><th class=\"num\">Recall@k</th><th class=\"num\">95% CI</th><th class=\"num\">n</th></tr></thead>\n<tbody>\n");
+    out.push_str("<table>\n<thead><tr><th class=\"num\">k</th><th class=\"num\">Evidence found by k</th><th class=\"num\">95% CI</th><th class=\"num\">n</th></tr></thead>\n<tbody>\n");
     for p in &items {
         w!(
             out,

@@ -167,6 +167,8 @@ struct Retrieved {
     items: Vec<RetrievedItem>,
     /// Which retrievers found each item (`bm25`, `dense`, `bm25+dense`, `trace`).
     sources: Vec<String>,
+    /// The answer the system gave (trace mode).
+    answer: Option<String>,
 }
 
 pub(crate) fn run(args: &DiagnoseArgs, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -290,8 +292,19 @@ pub(crate) fn run(args: &DiagnoseArgs, global: &GlobalArgs) -> Result<ExitStatus
         &s.out.join("hits.parquet"),
         &hits_parquet(&queries, &retrieved, &by_id)?,
     )?;
-    let md = markdown(&summary, &queries, &diagnoses);
+    let views = question_views(
+        &queries,
+        &diagnoses,
+        &retrieved,
+        &by_id,
+        table.as_ref(),
+        s.context_k,
+        s.cover,
+    );
+    let md = ragdiag_report::render_markdown(&summary, &views);
     crate::fsutil::write_atomic(&s.out.join("report.md"), md.as_bytes())?;
+    let html = ragdiag_report::render_html(&summary, &views);
+    crate::fsutil::write_atomic(&s.out.join("report.html"), html.as_bytes())?;
 
     if !global.quiet {
         for w in &warnings {
@@ -394,11 +407,13 @@ fn trace_retrieved(
                 Retrieved {
                     sources: vec!["trace".into(); items.len()],
                     items,
+                    answer: t.answer.clone(),
                 }
             }
             None => Retrieved {
                 items: Vec::new(),
                 sources: Vec::new(),
+                answer: None,
             },
         })
         .collect()
@@ -515,7 +530,11 @@ fn replay(
                         .join("+"),
                 );
             }
-            Retrieved { items, sources }
+            Retrieved {
+                items,
+                sources,
+                answer: None,
+            }
         })
         .collect();
     let inputs: Vec<QueryInput<'_>> = queries
@@ -857,19 +876,6 @@ fn latency_tokens(trace: &[TraceRecord], ds: &[Diagnosis], queries: &[Query]) ->
     )
 }
 
-fn ci_text(v: &Value) -> String {
-    match (
-        v["mean"].as_f64(),
-        v["ci_lower"].as_f64(),
-        v["ci_upper"].as_f64(),
-    ) {
-        (Some(m), Some(l), Some(u)) => {
-            format!("{} (95% CI {}–{}, n = {})", pct(m), pct(l), pct(u), v["n"])
-        }
-        _ => "n/a".into(),
-    }
-}
-
 /// The plain-language summary: what a product manager reads first.
 fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -907,17 +913,20 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
             .unwrap_or(0);
         if let Some((top, count)) = failures.first() {
             let total_fail: u64 = failures.iter().map(|f| f.1).sum();
+            let share = &classes[top.as_str()];
             out.push(format!(
-                "{total_fail} of {scored} scored questions fail ({ok} ok). The largest cause is {} ({count} questions, {}).",
+                "{total_fail} of {scored} scored questions fail and {ok} are ok. The largest cause of failure is {}: {count} questions, {} of those scored (95% CI {}–{}).",
                 class_words(top),
-                ci_text(&json!({"mean": classes[top.as_str()]["share"], "ci_lower": classes[top.as_str()]["ci_lower"], "ci_upper": classes[top.as_str()]["ci_upper"], "n": scored}))
+                pct(share["share"].as_f64().unwrap_or(0.0)),
+                pct(share["ci_lower"].as_f64().unwrap_or(0.0)),
+                pct(share["ci_upper"].as_f64().unwrap_or(0.0)),
             ));
             if failures.len() > 1 {
                 let rest: Vec<String> = failures[1..]
                     .iter()
-                    .map(|(n, c)| format!("{} {c}", class_words(n)))
+                    .map(|(n, c)| format!("{} {c}", class_short(n)))
                     .collect();
-                out.push(format!("Then: {}.", rest.join(", ")));
+                out.push(format!("Then: {}.", rest.join("; ")));
             }
         } else if scored > 0 {
             out.push(format!("All {scored} scored questions are ok."));
@@ -959,71 +968,214 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
     out
 }
 
+fn class_short(class: &str) -> String {
+    match class {
+        "stale_source" => "stale content".into(),
+        "corpus_gap" => "missing content".into(),
+        "chunking_split" => "chunking".into(),
+        "retrieval_miss" => "retrieval misses".into(),
+        "ranking_miss" => "ranking misses".into(),
+        "generation_failure" => "generation".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 fn class_words(class: &str) -> String {
     match class {
         "stale_source" => "stale content (a superseded or expired page won)".into(),
         "corpus_gap" => "missing content (no live page holds the answer)".into(),
         "chunking_split" => "chunking (the evidence is split across chunks)".into(),
-        "retrieval_miss" => "retrieval (no chunk with the evidence in the pool)".into(),
+        "retrieval_miss" => "retrieval (no chunk with the evidence was retrieved)".into(),
         "ranking_miss" => "ranking (the evidence ranked below the context window)".into(),
-        "generation_failure" => "generation (good context, wrong or ungrounded answer)".into(),
+        "generation_failure" => "the generator (good context, wrong or ungrounded answer)".into(),
         "unanswerable" => "unanswerable questions".into(),
         other => other.replace('_', " "),
     }
 }
 
-fn markdown(summary: &Value, queries: &[Query], diagnoses: &Diagnoses) -> String {
-    let mut md = String::new();
-    let _ = writeln!(md, "# ragdiag diagnosis\n");
-    for line in summary["headline"].as_array().into_iter().flatten() {
-        let _ = writeln!(md, "{}\n", line.as_str().unwrap_or(""));
+/// Longest snippet shown for a retrieved chunk, in code points.
+const SNIPPET: usize = 1200;
+
+/// Code points `start..end` of `text` (clamped).
+fn cp_slice(text: &str, start: usize, end: usize) -> &str {
+    let n = ragdiag_core::char_len(text);
+    let (s, e) = (start.min(n), end.min(n).max(start.min(n)));
+    match ragdiag_core::char_span_to_bytes(text, s, e) {
+        Some((a, b)) => &text[a..b],
+        None => "",
     }
-    let _ = writeln!(
-        md,
-        "## Metrics\n\n| metric | mean | 95% CI | n |\n|---|---|---|---|"
-    );
-    for (name, v) in summary["metrics"].as_object().into_iter().flatten() {
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {}–{} | {} |",
-            fmt4(v["mean"].as_f64()),
-            fmt4(v["ci_lower"].as_f64()),
-            fmt4(v["ci_upper"].as_f64()),
-            v["n"]
-        );
-    }
-    let _ = writeln!(md, "\n## Failure classes\n\n| class | questions | share of scored | 95% CI |\n|---|---|---|---|");
-    for (name, v) in summary["classes"].as_object().into_iter().flatten() {
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {} | {}–{} |",
-            v["count"],
-            fmt4(v["share"].as_f64()),
-            fmt4(v["ci_lower"].as_f64()),
-            fmt4(v["ci_upper"].as_f64())
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\n## Failing questions\n\n| question | class | reason |\n|---|---|---|"
-    );
-    for (q, d) in queries.iter().zip(&diagnoses.diagnoses) {
-        if matches!(d.class, Class::Ok | Class::NoLabel) {
-            continue;
-        }
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} |",
-            md_cell(&q.id),
-            d.class.as_str(),
-            md_cell(&d.reason)
-        );
-    }
-    md
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// The drill-down of every question: the window and a few hits below it, and the best gold
+/// chunk when it ranks lower, each with its evidence highlighted.
+fn question_views(
+    queries: &[Query],
+    diagnoses: &Diagnoses,
+    retrieved: &[Retrieved],
+    by_id: &HashMap<&str, (&Document, &DocFreshness)>,
+    table: Option<&super::search::MetricTable>,
+    context_k: usize,
+    cover: f64,
+) -> Vec<ragdiag_report::QuestionView> {
+    use ragdiag_report::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
+    let per_query: HashMap<&str, (&[String], &Vec<f64>)> = table
+        .map(|t| {
+            t.per_query
+                .iter()
+                .map(|(q, v)| (q.as_str(), (t.names.as_slice(), v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    queries
+        .iter()
+        .zip(&diagnoses.diagnoses)
+        .zip(retrieved)
+        .map(|((q, d), r)| {
+            let relevant_rule =
+                d.evidence_rule == Some(ragdiag_diagnose::EvidenceRule::RelevantDocument);
+            let mut gold: Vec<GoldView> = d
+                .gold
+                .iter()
+                .filter(|g| g.labelled)
+                .map(|g| GoldView {
+                    doc: g.doc.clone(),
+                    text: by_id
+                        .get(g.doc.as_str())
+                        .map(|(doc, _)| cp_slice(&doc.text, g.start, g.end).to_owned())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            if gold.is_empty() {
+                gold = q
+                    .relevant
+                    .iter()
+                    .filter(|j| j.grade > 0)
+                    .map(|j| GoldView {
+                        doc: j.doc.clone(),
+                        text: String::new(),
+                    })
+                    .collect();
+            }
+            let show = context_k + 3;
+            let mut ranks: Vec<usize> = (0..r.items.len().min(show)).collect();
+            if let Some(b) = d.best_gold_rank {
+                if b > show && b <= r.items.len() {
+                    ranks.push(b - 1);
+                }
+            }
+            let views = ranks
+                .into_iter()
+                .map(|i| {
+                    let item = &r.items[i];
+                    let entry = by_id.get(item.doc.as_str());
+                    let (span_text, offset) = match (item.span, entry) {
+                        (Some((a, b)), Some((doc, _))) => (cp_slice(&doc.text, a, b), a),
+                        _ => (item.text.as_deref().unwrap_or(""), 0),
+                    };
+                    let golds: Vec<(usize, usize)> = d
+                        .gold
+                        .iter()
+                        .filter(|g| g.doc == item.doc)
+                        .map(|g| (g.start, g.end))
+                        .collect();
+                    let holds = if relevant_rule {
+                        q.relevant.iter().any(|j| j.grade > 0 && j.doc == item.doc)
+                    } else {
+                        item.span.is_some_and(|(a, b)| {
+                            golds.iter().any(|&(gs, ge)| {
+                                let overlap = ge.min(b).saturating_sub(gs.max(a));
+                                ge > gs && overlap as f64 >= cover * (ge - gs) as f64
+                            })
+                        })
+                    };
+                    // A window of the chunk around its first gold overlap.
+                    let len = ragdiag_core::char_len(span_text);
+                    let first = item.span.and_then(|(a, b)| {
+                        golds
+                            .iter()
+                            .filter(|&&(gs, ge)| gs < b && ge > a)
+                            .map(|&(gs, _)| gs.saturating_sub(a))
+                            .min()
+                    });
+                    let from = if len > SNIPPET {
+                        first
+                            .map_or(0, |f| f.saturating_sub(SNIPPET / 4))
+                            .min(len - SNIPPET)
+                    } else {
+                        0
+                    };
+                    let to = (from + SNIPPET).min(len);
+                    let mut text = cp_slice(span_text, from, to).to_owned();
+                    if to < len {
+                        text.push_str(" …");
+                    }
+                    let lo = offset + from;
+                    let highlight = if item.span.is_some() {
+                        golds
+                            .iter()
+                            .filter_map(|&(gs, ge)| {
+                                let (s, e) = (gs.max(lo), ge.min(offset + to));
+                                (s < e).then(|| (s - lo, e - lo))
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let fresh = entry.map(|(_, f)| *f);
+                    RetrievedView {
+                        rank: i + 1,
+                        doc: item.doc.clone(),
+                        title: entry.and_then(|(doc, _)| doc.title.clone()),
+                        text,
+                        score: item.score,
+                        stale: fresh.and_then(|f| f.stale),
+                        stale_reason: fresh
+                            .and_then(|f| f.stale_reason().map(|r| r.as_str().to_owned()))
+                            .or_else(|| entry.is_none().then(|| "unknown document".to_owned())),
+                        holds_evidence: holds,
+                        in_window: i < context_k,
+                        highlight,
+                    }
+                })
+                .collect();
+            let metrics = per_query
+                .get(q.id.as_str())
+                .map(|(names, values)| names.iter().cloned().zip(values.iter().copied()).collect())
+                .unwrap_or_default();
+            QuestionView {
+                id: q.id.clone(),
+                text: q.text.clone(),
+                tags: q.tags.clone(),
+                class: d.class.as_str().to_owned(),
+                flags: d.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+                rule: Some(RuleView {
+                    number: u32::from(d.rule.number()),
+                    name: d.rule.name().to_owned(),
+                }),
+                reason: d.reason.clone(),
+                evidence_rule: d.evidence_rule.map(|e| {
+                    serde_json::to_value(e)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                }),
+                gold,
+                reference_answers: q.reference_answers.clone(),
+                answer: r.answer.clone(),
+                verdict: d
+                    .answer
+                    .as_ref()
+                    .map(|a| AnswerVerdict {
+                        correct: a.correct,
+                        grounded: Some(a.grounded()),
+                        abstained: Some(a.abstained),
+                    })
+                    .unwrap_or_default(),
+                retrieved: views,
+                metrics,
+            }
+        })
+        .collect()
 }
 
 fn parquet_bytes(columns: Vec<(String, ArrayRef)>) -> Result<Vec<u8>> {

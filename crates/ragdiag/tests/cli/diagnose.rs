@@ -56,6 +56,17 @@ fn demo_trace_classes_match_the_truth_file_and_runs_are_deterministic() {
     ] {
         assert!(a.join(f).is_file(), "{f}");
     }
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    for id in ["summary", "metrics", "classes", "freshness", "questions"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    // Corpus text may show markup and URLs (escaped, as text); no element loads anything.
+    for tag in [
+        "<script", "<img", "<link", "<iframe", "<object", "url(http", "@import",
+    ] {
+        assert!(!html.contains(tag), "{tag}");
+    }
+    assert!(html.contains("&lt;script src="), "corpus markup is escaped");
     let s = summary(&a);
     assert_eq!(s["schema_version"], 1);
     assert_eq!(s["mode"], "trace");
