@@ -92,26 +92,89 @@ pub(crate) fn open_embedder(
     Ok(Some(cached))
 }
 
-/// Chunks of a corpus, ready to index: for now one chunk a document (`doc`).
-pub(crate) fn chunk_inputs<'a>(docs: &'a [Document], chunker: &str) -> Result<Vec<ChunkInput<'a>>> {
-    if chunker != "doc" {
-        anyhow::bail!("--chunker {chunker:?}: only `doc` is available in this build");
+/// Chunks of a corpus, ready to index, by the chunker spec of DESIGN.md (`doc`,
+/// `tokens:250/125`, `recursive:400/0`, `sentence:300`, `markdown:500`, `semantic:200`, with
+/// `@cl100k` to count cl100k tokens). Sizes count the embedding model's tokens otherwise: the
+/// tokenizer of `model` (the pinned MiniLM's for `none` and `hash:`). `semantic` needs
+/// `embedder`.
+pub(crate) fn chunk_inputs<'a>(
+    docs: &'a [Document],
+    chunker: &str,
+    model: &ModelChoice,
+    embedder: Option<&dyn Embedder>,
+    no_fetch: bool,
+    quiet: bool,
+) -> Result<Vec<ChunkInput<'a>>> {
+    use ragdiag_chunk::{Chunker, ChunkerSpec, ModelTokenizer, Strategy, TokenizerChoice};
+    let spec: ChunkerSpec = chunker
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--chunker: {e}"))?;
+    if matches!(spec.strategy, Strategy::Doc) {
+        // One chunk a document; a document with a title but no text is still findable.
+        return Ok(docs
+            .iter()
+            .filter(|d| !d.text.trim().is_empty() || !d.title.as_deref().unwrap_or("").is_empty())
+            .map(|d| ChunkInput {
+                entry: ChunkEntry {
+                    doc: d.id.clone(),
+                    index: 0,
+                    start: 0,
+                    end: d.text.chars().count(),
+                    context: None,
+                },
+                title: d.title.as_deref().unwrap_or(""),
+                text: &d.text,
+            })
+            .collect());
     }
-    Ok(docs
-        .iter()
-        .filter(|d| !d.text.trim().is_empty() || !d.title.as_deref().unwrap_or("").is_empty())
-        .map(|d| ChunkInput {
-            entry: ChunkEntry {
-                doc: d.id.clone(),
-                index: 0,
-                start: 0,
-                end: d.text.chars().count(),
-                context: None,
-            },
-            title: d.title.as_deref().unwrap_or(""),
-            text: &d.text,
+    if matches!(spec.strategy, Strategy::Semantic { .. }) && embedder.is_none() {
+        anyhow::bail!(
+            "--chunker {spec}: semantic chunking needs an embedding model (not --model none)"
+        );
+    }
+    let tokenizer: Option<std::sync::Arc<dyn ragdiag_chunk::Tokenizer>> =
+        if spec.tokenizer == TokenizerChoice::Model {
+            let opts = ModelOptions {
+                offline: no_fetch,
+                quiet,
+                model_dir: match model {
+                    ModelChoice::Dir(d) => Some(d.clone()),
+                    _ => None,
+                },
+                ..ModelOptions::default()
+            };
+            let files = ensure_model(&opts).context("the model's tokenizer is not available")?;
+            Some(std::sync::Arc::new(
+                ModelTokenizer::from_file(&files.tokenizer)
+                    .with_context(|| format!("cannot load {}", files.tokenizer.display()))?,
+            ))
+        } else {
+            None
+        };
+    let chunker = Chunker::for_spec(spec, tokenizer)?;
+    let outs = chunker.chunk_corpus(docs, embedder)?;
+    let by_id: std::collections::HashMap<&str, &Document> =
+        docs.iter().map(|d| (d.id.as_str(), d)).collect();
+    outs.into_iter()
+        .map(|o| {
+            let d = by_id
+                .get(o.chunk.doc_id.as_str())
+                .ok_or_else(|| anyhow::anyhow!("chunker returned an unknown document"))?;
+            let (a, b) = ragdiag_core::char_span_to_bytes(&d.text, o.chunk.start, o.chunk.end)
+                .ok_or_else(|| anyhow::anyhow!("chunk span out of range in {}", d.id))?;
+            Ok(ChunkInput {
+                entry: ChunkEntry {
+                    doc: o.chunk.doc_id,
+                    index: o.chunk.index,
+                    start: o.chunk.start,
+                    end: o.chunk.end,
+                    context: o.context,
+                },
+                title: d.title.as_deref().unwrap_or(""),
+                text: &d.text[a..b],
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// sha256 over the documents' ids, titles and texts, in order: the corpus's identity in an

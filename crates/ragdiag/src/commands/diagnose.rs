@@ -451,7 +451,14 @@ fn replay(
     let searcher = match Searcher::open(&index_dir) {
         Ok(sr) if sr.meta()["corpus_sha256"] == json!(corpus_hash) => sr,
         _ => {
-            let chunks = chunk_inputs(docs, &s.chunker)?;
+            let chunks = chunk_inputs(
+                docs,
+                &s.chunker,
+                &model,
+                embedder.as_ref().map(|e| e as &dyn Embedder),
+                false,
+                quiet,
+            )?;
             let meta = json!({
                 "corpus": s.corpus.display().to_string(),
                 "corpus_sha256": corpus_hash,

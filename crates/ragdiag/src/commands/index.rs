@@ -25,13 +25,20 @@ pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     if docs.is_empty() {
         anyhow::bail!("{}: the corpus holds no documents", args.corpus.display());
     }
-    let chunks = chunk_inputs(&docs, &args.chunker)?;
+    let embedder = open_embedder(&args.model, args.no_fetch, global.quiet)?;
+    let chunks = chunk_inputs(
+        &docs,
+        &args.chunker,
+        &args.model,
+        embedder.as_ref().map(|e| e as &dyn Embedder),
+        args.no_fetch,
+        global.quiet,
+    )?;
     let empty = docs.len() - chunks.iter().map(|c| &c.entry.doc).dedup_count();
     if empty > 0 && !global.quiet {
         eprintln!("note: {empty} documents have no text and give no chunks");
     }
 
-    let embedder = open_embedder(&args.model, args.no_fetch, global.quiet)?;
     let model_spec = match &args.model {
         ModelChoice::Default => "minilm".to_owned(),
         ModelChoice::None => "none".to_owned(),

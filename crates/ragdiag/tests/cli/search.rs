@@ -330,3 +330,63 @@ fn a_ten_megabyte_document_is_indexed() {
     assert!(o.stdout.contains("q1 Q0 big 1 "), "{}", o.stdout);
     assert!(o.stdout.contains("q2 Q0 small 1 "), "{}", o.stdout);
 }
+
+#[test]
+fn chunkers_split_documents_and_bad_specs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = home(dir.path());
+    let mut long = String::from(r##"{"id":"guide","title":"Guide","text":"# Billing\n\n"##);
+    for i in 0..40 {
+        long.push_str(&format!(
+            "Paragraph {i} explains invoices, refunds and the ledger in detail. "
+        ));
+        if i % 5 == 4 {
+            long.push_str("\\n\\n## Section\\n\\n");
+        }
+    }
+    long.push_str("\"}\n");
+    let corpus = write(dir.path(), "c.jsonl", long.as_bytes());
+    let idx = dir.path().join("idx").to_string_lossy().into_owned();
+    let o = ragdiag_home(
+        &home,
+        &[
+            "index",
+            "--corpus",
+            &corpus,
+            "--out",
+            &idx,
+            "--model",
+            "hash:16",
+            "--chunker",
+            "recursive:60/0@cl100k",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&idx).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let chunks = manifest["meta"]["chunks"].as_u64().unwrap();
+    assert!(chunks >= 5, "{chunks} chunks");
+    // The chunk table's spans cover text of the document.
+    let table = std::fs::read_to_string(Path::new(&idx).join("chunks.jsonl")).unwrap();
+    assert_eq!(table.lines().count() as u64, chunks);
+    for bad in ["tokens:250/300", "paragraphs:3", "recursive:0/0"] {
+        let o = ragdiag_home(
+            &home,
+            &[
+                "index",
+                "--corpus",
+                &corpus,
+                "--out",
+                &idx,
+                "--model",
+                "none",
+                "--chunker",
+                bad,
+            ],
+        );
+        assert_eq!(o.code, 2, "{bad}");
+        assert!(o.stderr.contains("--chunker"), "{bad}: {}", o.stderr);
+    }
+}
