@@ -37,6 +37,9 @@ pub(crate) enum Command {
     Diagnose(DiagnoseArgs),
     /// Compare `diagnose` reports question by question against the first (paired tests, Holm).
     Compare(CompareArgs),
+    /// Compare chunking strategies: span recall, precision, IoU and precision-Ω, document
+    /// metrics and cost, with paired tests against the first strategy.
+    Chunking(ChunkingArgs),
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +60,54 @@ pub(crate) struct CompareArgs {
     /// Also write `summary.json` and `report.md` here.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChunkingArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long, required_unless_present = "chroma", conflicts_with = "chroma")]
+    pub(crate) corpus: Option<PathBuf>,
+    /// Questions (ragdiag JSONL) with evidence spans or quotes and/or relevant documents.
+    #[arg(long, required_unless_present = "chroma", conflicts_with = "chroma")]
+    pub(crate) queries: Option<PathBuf>,
+    /// A folder of Chroma's chunking evaluation (`questions_df.csv`, `corpora/`) instead of
+    /// `--corpus` and `--queries`.
+    #[arg(long)]
+    pub(crate) chroma: Option<PathBuf>,
+    /// Chunker specs to compare, comma-separated; the first is the baseline of the paired
+    /// tests: `tokens:250/125@cl100k,recursive:200/0@cl100k`.
+    #[arg(long, required = true, value_delimiter = ',')]
+    pub(crate) strategies: Vec<String>,
+    /// The retriever.
+    #[arg(long, value_enum, default_value = "dense")]
+    pub(crate) retriever: RetrieverArg,
+    /// Chunks retrieved per question (the context window).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub(crate) k: u64,
+    /// Exact vector search (the default for this command).
+    #[arg(long, conflicts_with = "ann")]
+    pub(crate) exact: bool,
+    /// Search an HNSW graph instead of exact search (its recall is reported).
+    #[arg(long)]
+    pub(crate) ann: bool,
+    /// Embedding model: `minilm` (default), `hash:DIM`, or a model folder.
+    #[arg(long, default_value = "minilm", value_parser = crate::stack::parse_model)]
+    pub(crate) model: crate::stack::ModelChoice,
+    /// Never download the model or runtime.
+    #[arg(long)]
+    pub(crate) no_fetch: bool,
+    /// Skip malformed records (each is listed) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+    /// Seed of the bootstrap intervals and paired tests.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Output format of the table on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+    /// Report directory: `report.md`, `summary.json`, `strategies.parquet`.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
 }
 
 /// What `--fail-under` compares with the threshold.

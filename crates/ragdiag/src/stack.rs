@@ -105,27 +105,38 @@ pub(crate) fn chunk_inputs<'a>(
     no_fetch: bool,
     quiet: bool,
 ) -> Result<Vec<ChunkInput<'a>>> {
+    chunk_inputs_inner(docs, chunker, model, embedder, no_fetch, quiet, false).map(|(c, _)| c)
+}
+
+/// [`chunk_inputs`] with each chunk's token count (`ChunkOut::tokens`: the spec's tokenizer;
+/// for `doc`, the document's text counted by that tokenizer).
+pub(crate) fn chunk_inputs_with_tokens<'a>(
+    docs: &'a [Document],
+    chunker: &str,
+    model: &ModelChoice,
+    embedder: Option<&dyn Embedder>,
+    no_fetch: bool,
+    quiet: bool,
+) -> Result<(Vec<ChunkInput<'a>>, Vec<usize>)> {
+    chunk_inputs_inner(docs, chunker, model, embedder, no_fetch, quiet, true)
+}
+
+fn chunk_inputs_inner<'a>(
+    docs: &'a [Document],
+    chunker: &str,
+    model: &ModelChoice,
+    embedder: Option<&dyn Embedder>,
+    no_fetch: bool,
+    quiet: bool,
+    doc_tokens: bool,
+) -> Result<(Vec<ChunkInput<'a>>, Vec<usize>)> {
     use ragdiag_chunk::{Chunker, ChunkerSpec, ModelTokenizer, Strategy, TokenizerChoice};
     let spec: ChunkerSpec = chunker
         .parse()
         .map_err(|e| anyhow::anyhow!("--chunker: {e}"))?;
-    if matches!(spec.strategy, Strategy::Doc) {
-        // One chunk a document; a document with a title but no text is still findable.
-        return Ok(docs
-            .iter()
-            .filter(|d| !d.text.trim().is_empty() || !d.title.as_deref().unwrap_or("").is_empty())
-            .map(|d| ChunkInput {
-                entry: ChunkEntry {
-                    doc: d.id.clone(),
-                    index: 0,
-                    start: 0,
-                    end: d.text.chars().count(),
-                    context: None,
-                },
-                title: d.title.as_deref().unwrap_or(""),
-                text: &d.text,
-            })
-            .collect());
+    let doc_strategy = matches!(spec.strategy, Strategy::Doc);
+    if doc_strategy && !doc_tokens {
+        return Ok((doc_chunks(docs), Vec::new()));
     }
     if matches!(spec.strategy, Strategy::Semantic { .. }) && embedder.is_none() {
         anyhow::bail!(
@@ -152,7 +163,16 @@ pub(crate) fn chunk_inputs<'a>(
             None
         };
     let chunker = Chunker::for_spec(spec, tokenizer)?;
+    if doc_strategy {
+        let chunks = doc_chunks(docs);
+        let tokens = chunks
+            .iter()
+            .map(|c| chunker.tokenizer().count(c.text))
+            .collect::<std::result::Result<Vec<usize>, _>>()?;
+        return Ok((chunks, tokens));
+    }
     let outs = chunker.chunk_corpus(docs, embedder)?;
+    let tokens: Vec<usize> = outs.iter().map(|o| o.tokens).collect();
     let by_id: std::collections::HashMap<&str, &Document> =
         docs.iter().map(|d| (d.id.as_str(), d)).collect();
     outs.into_iter()
@@ -173,6 +193,25 @@ pub(crate) fn chunk_inputs<'a>(
                 title: d.title.as_deref().unwrap_or(""),
                 text: &d.text[a..b],
             })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(|c| (c, tokens))
+}
+
+/// One chunk a document; a document with a title but no text is still findable.
+fn doc_chunks(docs: &[Document]) -> Vec<ChunkInput<'_>> {
+    docs.iter()
+        .filter(|d| !d.text.trim().is_empty() || !d.title.as_deref().unwrap_or("").is_empty())
+        .map(|d| ChunkInput {
+            entry: ChunkEntry {
+                doc: d.id.clone(),
+                index: 0,
+                start: 0,
+                end: d.text.chars().count(),
+                context: None,
+            },
+            title: d.title.as_deref().unwrap_or(""),
+            text: &d.text,
         })
         .collect()
 }

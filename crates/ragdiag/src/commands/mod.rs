@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns `anyhow::Result<ExitStatus>`.
 
+mod chunking;
 mod compare;
 mod diagnose;
 mod eval;
@@ -20,5 +21,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Search(args) => search::run(&args, &cli.global),
         Command::Diagnose(args) => diagnose::run(&args, &cli.global),
         Command::Compare(args) => compare::run(&args, &cli.global),
+        Command::Chunking(args) => chunking::run(&args, &cli.global),
     }
 }

@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 mod bad_input;
+mod chunking;
 mod demo_data;
 mod diagnose;
 mod eval_parity;
