@@ -940,12 +940,22 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
         }
     }
     let f = &summary["freshness"];
-    if let Some(rate) = f["stale_hit_rate"]["mean"].as_f64() {
+    let undated = f["undated_documents"].as_u64().unwrap_or(0);
+    let documents = f["documents"].as_u64().unwrap_or(0);
+    if documents > 0 && undated == documents {
         out.push(format!(
-            "Stale content: {} of the top-{k} hits are stale ({} of {} documents are stale); the top hit is stale for {} of questions.",
+            "Freshness is unknown: none of the {documents} documents has a date (updated_at)."
+        ));
+    } else if let Some(rate) = f["stale_hit_rate"]["mean"].as_f64() {
+        let unknown = if undated > 0 {
+            format!(", {undated} undated")
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "Stale content: {} of the top-{k} hits are stale ({} of {documents} documents are stale{unknown}); the top hit is stale for {} of questions.",
             pct(rate),
             f["stale_documents"],
-            f["documents"],
             pct(f["top_hit_stale_share"]["mean"].as_f64().unwrap_or(0.0)),
         ));
     }
