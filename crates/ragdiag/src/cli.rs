@@ -166,6 +166,21 @@ pub(crate) struct DiagnoseArgs {
     /// Seed of the bootstrap intervals (default 42).
     #[arg(long)]
     pub(crate) seed: Option<u64>,
+    /// An answer is correct when its token F1 with an accepted answer reaches this (default
+    /// 0.8), or when it contains one.
+    #[arg(long)]
+    pub(crate) answer_f1: Option<f64>,
+    /// An answer sentence is grounded when this share of its content tokens is in the context
+    /// window (default 0.6).
+    #[arg(long)]
+    pub(crate) ground_token_share: Option<f64>,
+    /// With `--ground-embeddings`, a sentence is also grounded when its cosine with a context
+    /// sentence reaches this (default 0.75).
+    #[arg(long)]
+    pub(crate) ground_cosine: Option<f64>,
+    /// Also judge groundedness by embedding similarity (loads the embedding model).
+    #[arg(long)]
+    pub(crate) ground_embeddings: bool,
     /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
     /// run.trec.
     #[arg(long)]

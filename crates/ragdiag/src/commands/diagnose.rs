@@ -59,6 +59,10 @@ struct FileConfig {
     gate_on: Option<String>,
     seed: Option<u64>,
     out: Option<PathBuf>,
+    answer_f1: Option<f64>,
+    ground_token_share: Option<f64>,
+    ground_cosine: Option<f64>,
+    ground_embeddings: Option<bool>,
 }
 
 /// The settings after merging flags, the config file and defaults.
@@ -78,6 +82,19 @@ struct Settings {
     gate_lower_ci: bool,
     seed: u64,
     out: PathBuf,
+    answer_f1: f64,
+    ground_token_share: f64,
+    ground_cosine: f64,
+    ground_embeddings: bool,
+}
+
+/// A threshold in (0, 1].
+fn unit(v: f64, name: &str) -> Result<f64> {
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        bail!("--{name} must be in (0, 1] (got {v})")
+    }
 }
 
 fn settings(args: &DiagnoseArgs) -> Result<Settings> {
@@ -159,6 +176,19 @@ fn settings(args: &DiagnoseArgs) -> Result<Settings> {
         gate_lower_ci,
         seed: args.seed.or(file.seed).unwrap_or(42),
         out: need(args.out.clone().or(rel(file.out)), "out")?,
+        answer_f1: unit(
+            args.answer_f1.or(file.answer_f1).unwrap_or(0.8),
+            "answer-f1",
+        )?,
+        ground_token_share: unit(
+            args.ground_token_share
+                .or(file.ground_token_share)
+                .unwrap_or(0.6),
+            "ground-token-share",
+        )?,
+        // Checked by the engine: a cosine in [-1, 1].
+        ground_cosine: args.ground_cosine.or(file.ground_cosine).unwrap_or(0.75),
+        ground_embeddings: args.ground_embeddings || file.ground_embeddings.unwrap_or(false),
     })
 }
 
@@ -201,8 +231,21 @@ pub(crate) fn run(args: &DiagnoseArgs, global: &GlobalArgs) -> Result<ExitStatus
             let trace = load_trace(path, &LoadOptions::default())?;
             warnings.extend(trace.diagnostics.items().iter().map(ToString::to_string));
             let trace = trace.items;
-            let cfg = diag_config(&s, Mode::Trace);
+            // Groundedness by embedding similarity too, when asked for (it needs the model).
+            let embedder = if s.ground_embeddings {
+                open_embedder(&s.model, false, global.quiet)?
+            } else {
+                None
+            };
+            let cfg = DiagConfig {
+                embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
+                ..diag_config(&s, Mode::Trace)
+            };
             let d = diagnose_trace(&corpus, &queries, &trace, &cfg)?;
+            if let Some(e) = &embedder {
+                e.flush().context("cannot save the embedding cache")?;
+                provenance.insert("grounding_model_id".into(), json!(e.model_id()));
+            }
             let retrieved = trace_retrieved(&queries, &trace, &corpus);
             provenance.insert("trace".into(), json!(path.display().to_string()));
             provenance.insert("trace_sha256".into(), json!(file_sha256(path)?));
@@ -365,6 +408,11 @@ fn diag_config(s: &Settings, mode: Mode) -> DiagConfig<'static> {
         context_k: s.context_k,
         pool_k: s.pool_k,
         cover: s.cover,
+        f1_threshold: s.answer_f1,
+        grounding: ragdiag_diagnose::GroundingConfig {
+            token_share: s.ground_token_share,
+            embedding_cosine: s.ground_cosine,
+        },
         ..DiagConfig::default()
     }
 }

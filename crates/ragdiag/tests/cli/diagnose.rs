@@ -372,3 +372,67 @@ fn compare_finds_the_regression_and_gates_on_it() {
         o.stderr
     );
 }
+
+#[test]
+fn answer_and_grounding_thresholds_are_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    assert_eq!(run(&demo_args(&base)).code, 0);
+    let lenient = dir.path().join("lenient");
+    let mut args = demo_args(&lenient);
+    args.extend([
+        "--answer-f1".into(),
+        "0.01".into(),
+        "--ground-token-share".into(),
+        "0.01".into(),
+    ]);
+    assert_eq!(run(&args).code, 0);
+    let (b, l) = (summary(&base), summary(&lenient));
+    let correct = |s: &Value| s["generation"]["correct"]["mean"].as_f64().unwrap();
+    let grounded = |s: &Value| s["generation"]["grounded"]["mean"].as_f64().unwrap();
+    assert!(
+        correct(&l) > correct(&b),
+        "{} vs {}",
+        correct(&l),
+        correct(&b)
+    );
+    assert!(
+        grounded(&l) > grounded(&b),
+        "{} vs {}",
+        grounded(&l),
+        grounded(&b)
+    );
+    assert!(
+        l["classes"]["generation_failure"]["count"].as_u64()
+            < b["classes"]["generation_failure"]["count"].as_u64()
+    );
+
+    // Embedding similarity as well (the hashing embedder here: no model download).
+    let emb = dir.path().join("emb");
+    let mut args = demo_args(&emb);
+    args.extend([
+        "--ground-embeddings".into(),
+        "--model".into(),
+        "hash:64".into(),
+    ]);
+    let home = dir.path().join("home");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(&refs)
+        .env("RAGDIAG_HOME", &home)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(summary(&emb)["provenance"]["grounding_model_id"], "hash-64");
+
+    let mut args = demo_args(&dir.path().join("bad"));
+    args.extend(["--ground-token-share".into(), "1.5".into()]);
+    let o = run(&args);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("--ground-token-share"), "{}", o.stderr);
+}
