@@ -648,13 +648,15 @@ mod tests {
         }
         let warm = CachedEmbedder::new(HashEmbedder::new(48), &path);
         assert!(warm.warnings().is_empty(), "{:?}", warm.warnings());
-        assert_eq!(warm.cached(), 5);
+        // Four distinct passages and two distinct queries.
+        assert_eq!(warm.cached(), 6);
         let mut reversed = DOCS;
         reversed.reverse();
         let mut expected = plain.clone();
         expected.reverse();
         assert_eq!(warm.embed_documents(&reversed).unwrap(), expected);
         warm.embed_query("when are refunds paid").unwrap();
+        warm.embed_queries(&["new query"]).unwrap();
         assert_eq!(warm.inner_calls(), 0);
         assert_eq!(warm.embedded_texts(), 0);
         // A new text is the only one embedded.
