@@ -41,4 +41,11 @@ cargo run --release --locked -q -p ragdiag-embed --example fixture_check -- "$FI
 echo "== BEIR SciFact through ragdiag index and search (BM25, dense, hybrid, HNSW recall)"
 python3 scripts/check_scifact_retrieval.py --bin "$BIN" --scifact "$SCIFACT"
 
+echo "== Chroma's chunking evaluation through ragdiag chunking (two of the report's strategies)"
+# The full ten-strategy study (scripts/check_chroma_study.py without --strategies) embeds for
+# several minutes per strategy on 2 cores (these two: 466 s cold on a loaded machine); CI runs
+# the two that anchor the comparison (the published recall of tokens:250/125, and the best IoU).
+python3 scripts/check_chroma_study.py --bin "$BIN" --chroma "$SHARED/datasets/chroma_chunking_eval" \
+    --strategies tokens:250/125@cl100k,recursive:200/0@cl100k
+
 echo "conformance: all checks passed"
