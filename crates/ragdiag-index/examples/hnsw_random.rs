@@ -3,7 +3,10 @@
 //! `ef` that `tune_ef` picks for recall@10 ≥ 0.99.
 //!
 //! `cargo run --release -p ragdiag-index --example hnsw_random -- [--n 5183] [--dim 384]
-//! [--queries 1000] [--out DIR]`
+//! [--queries 1000] [--out DIR] [--from DIR]`
+//!
+//! With `--from DIR` it reads real vectors instead (`base.f32`, `queries.f32` and `shape.txt`
+//! holding `n dim nq`, as `--out` writes them; `scripts/bench_retrieval.py` exports SciFact's).
 //!
 //! With `--out DIR` it writes the vectors (`base.f32`, `queries.f32`: little-endian f32, row
 //! major) and the exact top 10 (`truth.u32`) for `benches/hnswlib_random.py`.
@@ -49,9 +52,26 @@ fn write_f32(path: &std::path::Path, rows: &[Vec<f32>]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
+fn read_f32(
+    path: &std::path::Path,
+    rows: usize,
+    dim: usize,
+) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error>> {
+    let bytes = std::fs::read(path)?;
+    if bytes.len() != rows * dim * 4 {
+        return Err(format!("{}: expected {rows} × {dim} f32", path.display()).into());
+    }
+    let floats: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Ok(floats.chunks_exact(dim).map(<[f32]>::to_vec).collect())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut n, mut dim, mut nq) = (5_183usize, 384usize, 1_000usize);
     let mut out: Option<PathBuf> = None;
+    let mut from: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -60,11 +80,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--dim" => dim = value()?.parse()?,
             "--queries" => nq = value()?.parse()?,
             "--out" => out = Some(value()?.into()),
+            "--from" => from = Some(value()?.into()),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    let base = unit_vectors(n, dim, 7);
-    let queries = unit_vectors(nq, dim, 8);
+    let (base, queries, what) = match &from {
+        Some(dir) => {
+            let shape = std::fs::read_to_string(dir.join("shape.txt"))?;
+            let v: Vec<usize> = shape
+                .split_whitespace()
+                .map(str::parse)
+                .collect::<Result<_, _>>()?;
+            let [vn, vdim, vnq] = v[..] else {
+                return Err("shape.txt must hold `n dim nq`".into());
+            };
+            (n, dim, nq) = (vn, vdim, vnq);
+            let base = read_f32(&dir.join("base.f32"), n, dim)?;
+            let queries = read_f32(&dir.join("queries.f32"), nq, dim)?;
+            (base, queries, format!("vectors from {}", dir.display()))
+        }
+        None => (
+            unit_vectors(n, dim, 7),
+            unit_vectors(nq, dim, 8),
+            "random unit vectors".to_owned(),
+        ),
+    };
     let flat = FlatIndex::from_rows(
         dim,
         base.iter()
@@ -91,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let par_build_secs = start.elapsed().as_secs_f64();
     drop(parallel);
 
-    println!("{n} random unit vectors, d={dim}, {nq} queries, M=16, ef_construction=200");
+    println!("{n} {what}, d={dim}, {nq} queries, M=16, ef_construction=200");
     println!(
         "exact (flat): {flat_qps:.0} q/s single thread; {:.0} q/s batched on {} threads",
         nq as f64 / exact_secs,
@@ -119,8 +159,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if let Some(dir) = out {
         std::fs::create_dir_all(&dir)?;
-        write_f32(&dir.join("base.f32"), &base)?;
-        write_f32(&dir.join("queries.f32"), &queries)?;
+        if from.as_ref() != Some(&dir) {
+            write_f32(&dir.join("base.f32"), &base)?;
+            write_f32(&dir.join("queries.f32"), &queries)?;
+        }
         let truth: Vec<u8> = exact
             .iter()
             .flatten()
