@@ -1,8 +1,49 @@
-//! File-system helpers.
+//! File-system and output helpers shared by the commands.
 
 use anyhow::{Context, Result};
+use arrow::record_batch::RecordBatch;
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// sha256 of a file's bytes, in hex (reports' provenance).
+pub(crate) fn file_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex(&Sha256::digest(&bytes)))
+}
+
+/// A Parquet file holding `batch`, with `ragdiag.schema_version` in its key-value metadata.
+pub(crate) fn parquet_bytes(batch: &RecordBatch, schema_version: u32) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            "ragdiag.schema_version".into(),
+            schema_version.to_string(),
+        )]))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(buf)
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+pub(crate) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
 /// disk, then renamed over `path`. A reader sees the old file or the new one, never a part.

@@ -230,15 +230,7 @@ pub(crate) fn corpus_sha256(docs: &[Document]) -> String {
             h.update(part.as_bytes());
         }
     }
-    hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    crate::fsutil::hex(&h.finalize())
 }
 
 /// indicatif bars on stderr, one stage at a time; nothing with `--quiet` or when stderr is not a

@@ -32,6 +32,7 @@
 
 use super::search::doc_rankings;
 use crate::cli::{ChunkingArgs, Format, GlobalArgs, RetrieverArg};
+use crate::fsutil::{csv_field, file_sha256, hex};
 use crate::stack::{
     chunk_inputs_with_tokens, corpus_sha256, open_embedder, Bars, Cached, ModelChoice,
 };
@@ -405,18 +406,6 @@ fn load_inputs(args: &ChunkingArgs) -> Result<Inputs> {
         corpus_label: corpus.display().to_string(),
         queries_label: queries.display().to_string(),
         queries_sha256: file_sha256(queries)?,
-    })
-}
-
-fn file_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
     })
 }
 
@@ -869,17 +858,7 @@ fn parquet(rows: &[Row]) -> Result<Vec<u8>> {
         ("p_holm", f(&|r| r.p_holm)),
     ];
     let batch = RecordBatch::try_from_iter(columns)?;
-    let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            "ragdiag.schema_version".into(),
-            SCHEMA_VERSION.to_string(),
-        )]))
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-    w.write(&batch)?;
-    w.close()?;
-    Ok(buf)
+    crate::fsutil::parquet_bytes(&batch, SCHEMA_VERSION)
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -909,14 +888,6 @@ fn csv(rows: &[Row]) -> String {
         );
     }
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn fmt_value(d: &MetricDef, v: f64) -> String {

@@ -3,6 +3,7 @@
 
 use super::search::{chunk_depth, metrics, DocRanking};
 use crate::cli::{DiagnoseArgs, GateOn, GlobalArgs, RetrieverArg};
+use crate::fsutil::{file_sha256, hex};
 use crate::stack::{chunk_inputs, corpus_sha256, open_embedder, Bars, ModelChoice};
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
@@ -415,18 +416,6 @@ fn diag_config(s: &Settings, mode: Mode) -> DiagConfig<'static> {
         },
         ..DiagConfig::default()
     }
-}
-
-fn file_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// The trace's ranked lists, as items with located spans, in question order.
@@ -1245,17 +1234,7 @@ fn question_views(
 
 fn parquet_bytes(columns: Vec<(String, ArrayRef)>) -> Result<Vec<u8>> {
     let batch = RecordBatch::try_from_iter(columns)?;
-    let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            "ragdiag.schema_version".into(),
-            SCHEMA_VERSION.to_string(),
-        )]))
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-    w.write(&batch)?;
-    w.close()?;
-    Ok(buf)
+    crate::fsutil::parquet_bytes(&batch, SCHEMA_VERSION)
 }
 
 fn queries_parquet(

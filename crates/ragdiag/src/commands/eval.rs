@@ -2,6 +2,7 @@
 //! significance tests when several runs are compared.
 
 use crate::cli::{EvalArgs, Format, GlobalArgs, QrelsFormatArg, RunFormatArg};
+use crate::fsutil::csv_field;
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Qrels;
@@ -473,14 +474,6 @@ fn to_json(
         "runs": runs,
         "comparisons": comps,
     })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn write_csv(

@@ -539,17 +539,7 @@ fn documents_parquet(docs: &[Document], report: &Audit) -> Result<Vec<u8>> {
         ("tags", Arc::new(tags.finish())),
     ];
     let batch = RecordBatch::try_from_iter(columns)?;
-    let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            "ragdiag.schema_version".into(),
-            SCHEMA_VERSION.to_string(),
-        )]))
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-    w.write(&batch)?;
-    w.close()?;
-    Ok(buf)
+    crate::fsutil::parquet_bytes(&batch, SCHEMA_VERSION)
 }
 
 fn pct(x: f64) -> String {
