@@ -461,6 +461,61 @@ impl<E: Embedder> CachedEmbedder<E> {
         Ok(())
     }
 
+    /// Looks every text up under `model_id`, embeds the distinct misses with `embed` in
+    /// batches (saving the file at most every [`AUTOSAVE`]), and returns one vector a text.
+    fn embed_cached(
+        &self,
+        texts: &[&str],
+        model_id: &str,
+        embed: impl Fn(&[&str]) -> Result<Vec<Vec<f32>>>,
+    ) -> Result<Vec<Vec<f32>>> {
+        let keys: Vec<TextKey> = texts.iter().map(|t| text_key(t)).collect();
+        let model = self.state().cache.model_index(model_id);
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+        // The first occurrence of each distinct text not in the cache.
+        let mut misses: Vec<usize> = Vec::new();
+        {
+            let state = self.state();
+            let mut seen = std::collections::HashSet::new();
+            for (i, key) in keys.iter().enumerate() {
+                match state.cache.get_key(model, key) {
+                    Some(v) => out[i] = Some(v.to_vec()),
+                    None if seen.insert(*key) => misses.push(i),
+                    None => {}
+                }
+            }
+        }
+        for batch in misses.chunks(MISS_BATCH) {
+            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+            let vectors = embed(&batch_texts)?;
+            self.count_call(batch.len());
+            self.check(&vectors, batch.len())?;
+            let mut state = self.state();
+            for (&i, v) in batch.iter().zip(&vectors) {
+                state.cache.insert_key(model, keys[i], v);
+            }
+            if state.last_save.elapsed() >= AUTOSAVE {
+                state.cache.flush()?;
+                state.last_save = Instant::now();
+            }
+        }
+        if out.iter().any(Option::is_none) {
+            let state = self.state();
+            for (slot, key) in out.iter_mut().zip(&keys) {
+                if slot.is_none() {
+                    *slot = Some(
+                        state
+                            .cache
+                            .get_key(model, key)
+                            .expect("every miss was embedded")
+                            .to_vec(),
+                    );
+                }
+            }
+        }
+        Ok(out.into_iter().map(|v| v.expect("filled above")).collect())
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -495,51 +550,9 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
     }
 
     fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let keys: Vec<TextKey> = texts.iter().map(|t| text_key(t)).collect();
-        let model = self.state().cache.model_index(self.inner.model_id());
-        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
-        // The first occurrence of each distinct text not in the cache.
-        let mut misses: Vec<usize> = Vec::new();
-        {
-            let state = self.state();
-            let mut seen = std::collections::HashSet::new();
-            for (i, key) in keys.iter().enumerate() {
-                match state.cache.get_key(model, key) {
-                    Some(v) => out[i] = Some(v.to_vec()),
-                    None if seen.insert(*key) => misses.push(i),
-                    None => {}
-                }
-            }
-        }
-        for batch in misses.chunks(MISS_BATCH) {
-            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
-            let vectors = self.inner.embed_documents(&batch_texts)?;
-            self.count_call(batch.len());
-            self.check(&vectors, batch.len())?;
-            let mut state = self.state();
-            for (&i, v) in batch.iter().zip(&vectors) {
-                state.cache.insert_key(model, keys[i], v);
-            }
-            if state.last_save.elapsed() >= AUTOSAVE {
-                state.cache.flush()?;
-                state.last_save = Instant::now();
-            }
-        }
-        if out.iter().any(Option::is_none) {
-            let state = self.state();
-            for (slot, key) in out.iter_mut().zip(&keys) {
-                if slot.is_none() {
-                    *slot = Some(
-                        state
-                            .cache
-                            .get_key(model, key)
-                            .expect("every miss was embedded")
-                            .to_vec(),
-                    );
-                }
-            }
-        }
-        Ok(out.into_iter().map(|v| v.expect("filled above")).collect())
+        self.embed_cached(texts, self.inner.model_id(), |batch| {
+            self.inner.embed_documents(batch)
+        })
     }
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
@@ -560,45 +573,9 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
     }
 
     fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let keys: Vec<TextKey> = texts.iter().map(|t| text_key(t)).collect();
-        let model = self.state().cache.model_index(&self.query_model_id);
-        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
-        let mut misses: Vec<usize> = Vec::new();
-        {
-            let state = self.state();
-            let mut seen = std::collections::HashSet::new();
-            for (i, key) in keys.iter().enumerate() {
-                match state.cache.get_key(model, key) {
-                    Some(v) => out[i] = Some(v.to_vec()),
-                    None if seen.insert(*key) => misses.push(i),
-                    None => {}
-                }
-            }
-        }
-        for batch in misses.chunks(MISS_BATCH) {
-            let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
-            let vectors = self.inner.embed_queries(&batch_texts)?;
-            self.count_call(batch.len());
-            self.check(&vectors, batch.len())?;
-            let mut state = self.state();
-            for (&i, v) in batch.iter().zip(&vectors) {
-                state.cache.insert_key(model, keys[i], v);
-            }
-        }
-        let state = self.state();
-        Ok(out
-            .into_iter()
-            .zip(&keys)
-            .map(|(v, key)| {
-                v.unwrap_or_else(|| {
-                    state
-                        .cache
-                        .get_key(model, key)
-                        .expect("every miss was embedded")
-                        .to_vec()
-                })
-            })
-            .collect())
+        self.embed_cached(texts, &self.query_model_id, |batch| {
+            self.inner.embed_queries(batch)
+        })
     }
 }
 
