@@ -4,8 +4,8 @@ use crate::escape::{attr, prose_html, text, token};
 use crate::figure::{ci, fig};
 use crate::highlight::highlight_html;
 use crate::node::{
-    class_help, class_label, class_order, flag_order, humanize, metric_kind, metric_order, Kind,
-    Node,
+    class_help, class_label, class_order, flag_order, humanize, metric_kind, metric_order, stat,
+    Kind, Node,
 };
 use crate::svg::{
     class_chart, class_colour, curve_chart, metric_chart, mini_bar, ClassRow, CurvePoint, MetricRow,
@@ -104,24 +104,6 @@ fn close(out: &mut String) {
 
 fn note(out: &mut String, s: &str) {
     w!(out, "<p class=\"empty\">{}</p>\n", text(s));
-}
-
-/// A metric-like object: `{mean, ci_lower, ci_upper, n}`; a bare number is its own mean.
-fn stat<'a>(node: &Node<'a>) -> (Node<'a>, Node<'a>, Node<'a>, Node<'a>) {
-    if node.num().is_some() {
-        let none = Node {
-            v: None,
-            path: String::new(),
-        };
-        (node.clone(), none.clone(), none.clone(), none)
-    } else {
-        (
-            node.get("mean"),
-            node.get("ci_lower"),
-            node.get("ci_upper"),
-            node.get("n"),
-        )
-    }
 }
 
 fn summary_section(out: &mut String, root: &Node<'_>) {
@@ -231,7 +213,7 @@ fn metrics_section(out: &mut String, root: &Node<'_>) {
     let rows: Vec<MetricRow<'_>> = entries
         .iter()
         .map(|(name, node)| {
-            let (mean, lo, hi, n) = stat(node);
+            let [mean, lo, hi, n] = stat(node);
             MetricRow {
                 label: (*name).to_owned(),
                 mean,
@@ -363,7 +345,7 @@ fn curve_section(out: &mut String, root: &Node<'_>) {
 }
 
 fn stat_card(out: &mut String, title: &str, k: Option<&Node<'_>>, node: &Node<'_>, help: &str) {
-    let (mean, lo, hi, n) = stat(node);
+    let [mean, lo, hi, n] = stat(node);
     w!(
         out,
         "<div class=\"card\"><div class=\"card-title\">{}",
@@ -487,7 +469,7 @@ fn tags_section(out: &mut String, root: &Node<'_>) {
     out.push_str("<table>\n<thead><tr><th>Tag</th><th class=\"num\">n</th><th class=\"num\">Hit rate</th><th class=\"num\">95% CI</th><th></th><th class=\"num\">Failures</th></tr></thead>\n<tbody>\n");
     for t in &items {
         let hr = t.get("hit_rate");
-        let (mean, lo, hi, _) = stat(&hr);
+        let [mean, lo, hi, _] = stat(&hr);
         w!(
             out,
             "<tr><td><span class=\"tag\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",
@@ -528,7 +510,7 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
         entries
             .sort_by_key(|(k, _)| (known.iter().position(|x| x == k).unwrap_or(known.len()), *k));
         for (key, node) in &entries {
-            let (mean, lo, hi, n) = stat(node);
+            let [mean, lo, hi, n] = stat(node);
             w!(
                 out,
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",

@@ -2,7 +2,7 @@
 
 use crate::escape::{md, md_code, prose_md};
 use crate::node::{
-    class_label, class_order, flag_order, humanize, metric_kind, metric_order, Kind, Node,
+    class_label, class_order, flag_order, humanize, metric_kind, metric_order, stat, Kind, Node,
 };
 use crate::view::QuestionView;
 use serde_json::Value;
@@ -34,18 +34,6 @@ fn ci(lo: &Node<'_>, hi: &Node<'_>, kind: Kind) -> String {
             l.map_or_else(|| "—".to_owned(), |v| kind.format_bare(v)),
             h.map_or_else(|| "—".to_owned(), |v| kind.format(v))
         ),
-    }
-}
-
-fn stat<'a>(node: &Node<'a>) -> [Node<'a>; 4] {
-    if node.num().is_some() {
-        let none = Node {
-            v: None,
-            path: String::new(),
-        };
-        [node.clone(), none.clone(), none.clone(), none]
-    } else {
-        ["mean", "ci_lower", "ci_upper", "n"].map(|k| node.get(k))
     }
 }
 

@@ -23,6 +23,19 @@ fn segment(s: &str) -> String {
     out
 }
 
+/// A metric-like object's `[mean, ci_lower, ci_upper, n]`; a bare number is its own mean.
+pub(crate) fn stat<'a>(node: &Node<'a>) -> [Node<'a>; 4] {
+    if node.num().is_some() {
+        let none = Node {
+            v: None,
+            path: String::new(),
+        };
+        [node.clone(), none.clone(), none.clone(), none]
+    } else {
+        ["mean", "ci_lower", "ci_upper", "n"].map(|k| node.get(k))
+    }
+}
+
 impl<'a> Node<'a> {
     pub(crate) fn root(v: &'a Value) -> Self {
         Node {
