@@ -223,6 +223,16 @@ pub(crate) enum RetrieverArg {
     Hybrid,
 }
 
+impl From<RetrieverArg> for ragdiag_retrieve::RetrieverKind {
+    fn from(r: RetrieverArg) -> Self {
+        match r {
+            RetrieverArg::Bm25 => Self::Bm25,
+            RetrieverArg::Dense => Self::Dense,
+            RetrieverArg::Hybrid => Self::Hybrid,
+        }
+    }
+}
+
 /// How hybrid retrieval fuses its two lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FusionArg {

@@ -31,7 +31,7 @@
 //! `--format csv` prints the same rows.
 
 use super::search::doc_rankings;
-use crate::cli::{ChunkingArgs, Format, GlobalArgs, RetrieverArg};
+use crate::cli::{ChunkingArgs, Format, GlobalArgs};
 use crate::fsutil::{csv_field, file_sha256, hex};
 use crate::stack::{
     chunk_inputs_with_tokens, corpus_sha256, open_embedder, Bars, Cached, ModelChoice,
@@ -142,11 +142,7 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
         bail!("{}: no questions", inputs.queries_label);
     }
     let k = usize::try_from(args.k).unwrap_or(usize::MAX);
-    let retriever = match args.retriever {
-        RetrieverArg::Bm25 => RetrieverKind::Bm25,
-        RetrieverArg::Dense => RetrieverKind::Dense,
-        RetrieverArg::Hybrid => RetrieverKind::Hybrid,
-    };
+    let retriever = RetrieverKind::from(args.retriever);
     let needs_embedder = retriever != RetrieverKind::Bm25
         || specs
             .iter()

@@ -2,7 +2,7 @@
 //! failure, and write the reports.
 
 use super::search::{chunk_depth, metrics, DocRanking};
-use crate::cli::{DiagnoseArgs, GateOn, GlobalArgs, RetrieverArg};
+use crate::cli::{DiagnoseArgs, GateOn, GlobalArgs};
 use crate::fsutil::{file_sha256, hex};
 use crate::stack::{chunk_inputs, corpus_sha256, open_embedder, Bars, ModelChoice};
 use crate::ExitStatus;
@@ -119,9 +119,7 @@ fn settings(args: &DiagnoseArgs) -> Result<Settings> {
         v.ok_or_else(|| anyhow!("--{name} is required (or `{name}` in the config file)"))
     };
     let retriever = match (args.retriever, file.retriever.as_deref()) {
-        (Some(RetrieverArg::Bm25), _) => RetrieverKind::Bm25,
-        (Some(RetrieverArg::Dense), _) => RetrieverKind::Dense,
-        (Some(RetrieverArg::Hybrid), _) => RetrieverKind::Hybrid,
+        (Some(r), _) => r.into(),
         (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("retriever: {e}"))?,
         (None, None) => RetrieverKind::Hybrid,
     };

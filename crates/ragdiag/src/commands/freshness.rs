@@ -282,11 +282,7 @@ fn index_rankings(
     use ragdiag_retrieve::{RetrieverKind, SearchOptions, Searcher};
     let searcher = Searcher::open(index)
         .with_context(|| format!("cannot open the index {}", index.display()))?;
-    let retriever = match args.retriever {
-        crate::cli::RetrieverArg::Bm25 => RetrieverKind::Bm25,
-        crate::cli::RetrieverArg::Dense => RetrieverKind::Dense,
-        crate::cli::RetrieverArg::Hybrid => RetrieverKind::Hybrid,
-    };
+    let retriever = RetrieverKind::from(args.retriever);
     let embedder = query_embedder(&searcher, index, None, retriever, args.no_fetch, quiet)?;
     let k = args.k.max(1);
     let options = SearchOptions {

@@ -1,7 +1,7 @@
 //! `ragdiag search`: replay queries against an index and write a TREC run (and, with judgments,
 //! the headline metrics with their confidence intervals).
 
-use crate::cli::{Format, FusionArg, GlobalArgs, RetrieverArg, SearchArgs};
+use crate::cli::{Format, FusionArg, GlobalArgs, SearchArgs};
 use crate::stack::{open_embedder, parse_model, Bars, Cached, ModelChoice};
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
@@ -29,11 +29,7 @@ pub(crate) fn run(args: &SearchArgs, global: &GlobalArgs) -> Result<ExitStatus> 
     if queries.is_empty() {
         bail!("{}: no queries to search", args.queries.display());
     }
-    let retriever = match args.retriever {
-        RetrieverArg::Bm25 => RetrieverKind::Bm25,
-        RetrieverArg::Dense => RetrieverKind::Dense,
-        RetrieverArg::Hybrid => RetrieverKind::Hybrid,
-    };
+    let retriever = RetrieverKind::from(args.retriever);
     let embedder = query_embedder(
         &searcher,
         &args.index,
