@@ -16,7 +16,6 @@ pub(crate) enum ExitStatus {
     /// Everything ran and passed.
     Success,
     /// The run completed and a gate failed (used by the gating commands).
-    #[allow(dead_code)]
     Failure,
     /// Unusable input found while the command still completed its report (lint).
     Error,

@@ -9,7 +9,7 @@ use ragdiag_embed::{
 };
 use ragdiag_retrieve::{ChunkEntry, ChunkInput, Progress};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -296,12 +296,6 @@ impl Progress for Bars {
             }
         }
     }
-}
-
-/// The default place of an index built from `corpus` when none is named.
-#[allow(dead_code)]
-pub(crate) fn default_index_dir(corpus: &Path) -> PathBuf {
-    corpus.with_extension("ragdiag-index")
 }
 
 #[cfg(test)]
