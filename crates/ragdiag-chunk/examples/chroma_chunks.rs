@@ -21,11 +21,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Every non-semantic strategy of Chroma's report at its sizes, plus `doc`, `sentence` and
+/// `markdown`.
 const SPECS: &[&str] = &[
     "doc",
+    "tokens:800/400",
+    "tokens:400/200",
     "tokens:250/125",
-    "tokens:400/0",
-    "recursive:250/125",
+    "tokens:200/0",
+    "recursive:800/400",
+    "recursive:400/200",
     "recursive:400/0",
     "recursive:200/0",
     "sentence:200",

@@ -119,9 +119,12 @@ impl Tokenizer for ModelTokenizer {
 /// OpenAI's `cl100k_base` byte-level BPE (the tokenizer of Chroma's chunking study), built into
 /// the binary: it works offline. Special-token text such as `<|endoftext|>` is encoded as
 /// ordinary text, as Chroma's `openai_token_count` does.
+///
+/// The encoder is `bpe-openai`'s, which gives tiktoken's tokens (a property test checks it
+/// against `tiktoken-rs`) in about half the time.
 #[derive(Clone, Copy)]
 pub struct Cl100k {
-    bpe: &'static tiktoken_rs::CoreBPE,
+    bpe: &'static bpe_openai::Tokenizer,
 }
 
 impl std::fmt::Debug for Cl100k {
@@ -137,11 +140,16 @@ impl Default for Cl100k {
 }
 
 impl Cl100k {
-    /// The shared encoder (built on first use, about 0.1 s, then reused).
+    /// The shared encoder (built on first use, then reused).
     pub fn new() -> Self {
         Cl100k {
-            bpe: tiktoken_rs::cl100k_base_singleton(),
+            bpe: bpe_openai::cl100k_base(),
         }
+    }
+
+    /// The token ids of `text` (tiktoken's `encode_ordinary`).
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        self.bpe.encode(text)
     }
 }
 
@@ -151,27 +159,25 @@ impl Tokenizer for Cl100k {
     }
 
     fn token_spans(&self, text: &str) -> Result<Vec<Range<usize>>> {
-        let ranks = self.bpe.encode_ordinary(text);
-        let mut spans = Vec::with_capacity(ranks.len());
+        let ids = self.bpe.encode(text);
+        let mut spans = Vec::with_capacity(ids.len());
         let mut pos = 0;
-        for r in ranks {
-            let len = self
-                .bpe
-                .decode_bytes(&[r])
-                .map_err(|e| Error::Tokenize {
-                    tokenizer: "cl100k".into(),
-                    source: Box::new(e),
-                })?
-                .len();
+        for id in ids {
+            let len = self.bpe.bpe.token_len(id);
             spans.push(pos..pos + len);
             pos += len;
         }
-        debug_assert_eq!(pos, text.len());
+        if pos != text.len() {
+            return Err(Error::Tokenize {
+                tokenizer: "cl100k".into(),
+                source: format!("tokens cover {pos} of {} bytes", text.len()).into(),
+            });
+        }
         Ok(spans)
     }
 
     fn count(&self, text: &str) -> Result<usize> {
-        Ok(self.bpe.encode_ordinary(text).len())
+        Ok(self.bpe.count(text))
     }
 
     /// No pre-tokenizer piece of cl100k holds two whitespace-separated words.

@@ -220,3 +220,63 @@ fn empty_and_blank_documents() {
         }
     }
 }
+
+/// Any text: every code point class that tiktoken's pre-tokenizer tells apart (letters, digits,
+/// punctuation, apostrophe contractions, every kind of whitespace, CR and LF runs, marks, CJK,
+/// emoji), in random runs.
+fn wild_text() -> impl Strategy<Value = String> {
+    let atom = prop_oneof![
+        text(),
+        proptest::sample::select(vec![
+            "'s",
+            "'T",
+            "'re",
+            "'VE",
+            "'m",
+            "'ll",
+            "'d",
+            "'x",
+            "123456",
+            "1",
+            "  \n",
+            " \n ",
+            "\n \n",
+            "\r",
+            "\r\r\n",
+            "   x",
+            "\t\t",
+            " ?!",
+            "?\n\n",
+            "...",
+            "—",
+            "\u{85}",
+            "\u{2028}",
+            "\u{feff}",
+            "<|endoftext|>",
+            "Ωmega",
+            "ÅSTRÖM",
+            "١٢٣",
+            "\u{0}",
+        ])
+        .prop_map(str::to_owned),
+        any::<char>().prop_map(String::from),
+    ];
+    proptest::collection::vec(atom, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// The cl100k encoder gives exactly tiktoken's tokens (`tiktoken-rs` as the oracle), so
+    /// sizes in `@cl100k` are the ones Chroma's study counted.
+    #[test]
+    fn cl100k_equals_tiktoken(text in wild_text()) {
+        let want = tiktoken_rs::cl100k_base_singleton().encode_ordinary(&text);
+        let tok = Cl100k::new();
+        prop_assert_eq!(tok.encode(&text), want.clone());
+        prop_assert_eq!(tok.count(&text).unwrap(), want.len());
+        let spans = tok.token_spans(&text).unwrap();
+        prop_assert_eq!(spans.len(), want.len());
+        prop_assert_eq!(spans.last().map_or(0, |r| r.end), text.len());
+    }
+}
