@@ -17,6 +17,12 @@ type Span = (Range<usize>, Option<String>, Option<usize>);
 /// The token budget of the small pieces the semantic chunker groups (Chroma's 50).
 pub const SEMANTIC_PIECE_TOKENS: usize = 50;
 
+/// The version of the chunkers' output: bumped whenever a spec may cut differently than it
+/// did, so that indexes cached under a spec's name are rebuilt rather than reused.
+///
+/// 2: `semantic:` chunks hold at most `size / 50` pieces, as Chroma's chunker.
+pub const CHUNKER_VERSION: u32 = 2;
+
 /// One chunk with what the chunker knows about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkOut {
@@ -305,6 +311,11 @@ fn markdown_chunks(g: &Graphemes<'_>, tok: &dyn Tokenizer, size: usize) -> Resul
     Ok(out)
 }
 
+/// The most pieces a `semantic:` chunk of `size` tokens holds: Chroma's `size / 50`, at least 1.
+fn max_pieces(size: usize) -> usize {
+    (size / SEMANTIC_PIECE_TOKENS).max(1)
+}
+
 /// Pieces of at most [`SEMANTIC_PIECE_TOKENS`] tokens (recursive splitter), embedded and
 /// grouped by [`semantic::segment`].
 fn semantic_chunks(
@@ -350,7 +361,7 @@ fn semantic_chunks(
         });
     }
     let mut out = Vec::new();
-    for (a, b) in semantic::segment(&tokens, &vectors, size) {
+    for (a, b) in semantic::segment(&tokens, &vectors, size, max_pieces(size)) {
         let r = pieces[a].start..pieces[b].end;
         let n = tok.count(&g.text()[r.clone()])?;
         out.push((r, n));

@@ -38,7 +38,7 @@ mod spec;
 mod text;
 mod tokenizer;
 
-pub use chunker::{ChunkOut, Chunker, SEMANTIC_PIECE_TOKENS};
+pub use chunker::{ChunkOut, Chunker, CHUNKER_VERSION, SEMANTIC_PIECE_TOKENS};
 pub use error::{Error, Result};
 pub use spec::{ChunkerSpec, Strategy, TokenizerChoice};
 pub use tokenizer::{Cl100k, ModelTokenizer, Tokenizer, WhitespaceTokenizer};

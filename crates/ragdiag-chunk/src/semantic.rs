@@ -4,14 +4,24 @@
 //!
 //! With `S` the pieces' similarity matrix, `m` the mean of its off-diagonal entries and the
 //! diagonal set to 0, a chunk of pieces `j..=i` scores `Σ_{a,b in j..=i, a≠b} (S[a][b] - m)`;
-//! a segmentation scores the sum of its chunks. Chroma caps a chunk by its number of pieces
-//! (`size / 50`); here the cap is the chunk's token count (the sum of its pieces' counts), so
-//! the `size` of the spec holds. Ties go to the shorter last chunk, so the result depends only
-//! on the vectors.
+//! a segmentation scores the sum of its chunks. A chunk holds at most `max_pieces` pieces
+//! (Chroma's `size / 50`) and, so that the spec's `size` holds even for short pieces, at most
+//! `size` tokens (the sum of its pieces' counts); a single piece is always a chunk. Ties go to
+//! the shorter last chunk, so the result depends only on the vectors.
+//!
+//! One deliberate difference from Chroma's code: its dynamic programme starts every score at
+//! 0 rather than minus infinity, so where no grouping of the first pieces scores above 0 it
+//! joins all of them, whatever the cap, into one chunk; here they stay single pieces.
 
 /// Groups pieces with token counts `tokens` and unit vectors `vectors` into `(first, last)`
-/// index pairs covering `0..tokens.len()` in order.
-pub(crate) fn segment(tokens: &[usize], vectors: &[Vec<f32>], size: usize) -> Vec<(usize, usize)> {
+/// index pairs covering `0..tokens.len()` in order, at most `max_pieces` pieces and `size`
+/// tokens a chunk.
+pub(crate) fn segment(
+    tokens: &[usize],
+    vectors: &[Vec<f32>],
+    size: usize,
+    max_pieces: usize,
+) -> Vec<(usize, usize)> {
     let n = tokens.len();
     if n == 0 {
         return Vec::new();
@@ -52,7 +62,7 @@ pub(crate) fn segment(tokens: &[usize], vectors: &[Vec<f32>], size: usize) -> Ve
         while j > 0 {
             let k = j - 1;
             used += tokens[k];
-            if k < i && used > size {
+            if k < i && (used > size || i - k + 1 > max_pieces) {
                 break;
             }
             // Adding piece k to the chunk k+1..=i adds its pairs with every piece after it.
@@ -88,14 +98,26 @@ mod tests {
         let b = vec![0.0, 1.0];
         let vectors = vec![a.clone(), a.clone(), b.clone(), b.clone(), a];
         let tokens = [10; 5];
-        assert_eq!(segment(&tokens, &vectors, 30), [(0, 1), (2, 3), (4, 4)]);
-        // A budget of one piece a chunk.
-        assert_eq!(
-            segment(&tokens, &vectors, 10),
-            [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)]
-        );
+        assert_eq!(segment(&tokens, &vectors, 30, 9), [(0, 1), (2, 3), (4, 4)]);
+        // A budget of one piece a chunk, in tokens or in pieces.
+        let singles = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)];
+        assert_eq!(segment(&tokens, &vectors, 10, 9), singles);
+        assert_eq!(segment(&tokens, &vectors, 100, 1), singles);
         // An oversized single piece is still a chunk.
-        assert_eq!(segment(&[50], &vectors[..1], 10), [(0, 0)]);
-        assert!(segment(&[], &[], 10).is_empty());
+        assert_eq!(segment(&[50], &vectors[..1], 10, 1), [(0, 0)]);
+        assert!(segment(&[], &[], 10, 1).is_empty());
+    }
+
+    #[test]
+    fn the_piece_cap_binds_when_pieces_are_short() {
+        // Six identical pieces of 5 tokens: one chunk by tokens, but at most 4 pieces a chunk
+        // (4 + 2 and 2 + 4 score the same; the tie goes to the shorter last chunk).
+        let v = vec![1.0, 0.0];
+        let w = vec![0.0, 1.0];
+        let mut vectors = vec![v; 6];
+        vectors.push(w);
+        let tokens = [5; 7];
+        assert_eq!(segment(&tokens, &vectors, 200, 4), [(0, 3), (4, 5), (6, 6)]);
+        assert_eq!(segment(&tokens, &vectors, 200, 9), [(0, 5), (6, 6)]);
     }
 }

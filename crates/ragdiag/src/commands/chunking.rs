@@ -1,7 +1,7 @@
 //! `ragdiag chunking`: compare chunking strategies on one corpus and question set.
 //!
 //! For each chunker spec of `--strategies` the corpus is chunked, indexed into a cache directory
-//! under `$RAGDIAG_HOME/indexes/` keyed by (corpus hash, canonical spec, model id, graph or
+//! under `$RAGDIAG_HOME/indexes/` keyed by (corpus hash, canonical spec, chunker version, model id, graph or
 //! not), and every question's top `--k` chunks are retrieved (exact vector search unless
 //! `--ann`). Per question:
 //!
@@ -528,8 +528,9 @@ fn run_strategy(
     let hnsw = args.ann && c.embedder.is_some();
     let key = hex(&Sha256::digest(
         format!(
-            "chunking\n{}\n{spec}\n{}\n{}",
+            "chunking\n{}\n{spec}\nchunker v{}\n{}\n{}",
             c.corpus_hash,
+            ragdiag_chunk::CHUNKER_VERSION,
             c.model_id.unwrap_or("none"),
             if hnsw { "hnsw" } else { "flat" }
         )

@@ -474,8 +474,9 @@ fn replay(
     let corpus_hash = corpus_sha256(docs);
     let key = hex(&Sha256::digest(
         format!(
-            "{corpus_hash}\n{}\n{}",
+            "{corpus_hash}\n{}\nchunker v{}\n{}",
             s.chunker,
+            ragdiag_chunk::CHUNKER_VERSION,
             model_id.as_deref().unwrap_or("none")
         )
         .as_bytes(),
