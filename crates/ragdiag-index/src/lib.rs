@@ -49,6 +49,7 @@ mod analysis;
 mod dir;
 mod error;
 mod hnsw;
+mod kernel;
 mod lexical;
 #[cfg(test)]
 mod testutil;
