@@ -26,6 +26,10 @@ pub(crate) trait Kernel: Copy {
     /// The dot product of `a` and `b` (over the shorter length), bit-identical to
     /// [`dot_portable`].
     fn dot(self, a: &[f32], b: &[f32]) -> f32;
+
+    /// `[dot(q, rows[0]), …, dot(q, rows[3])]`, each bit-identical to [`Kernel::dot`],
+    /// computed together so that the four dependency chains overlap.
+    fn dot4(self, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4];
 }
 
 /// An operation that runs with a [`Kernel`]; see [`dispatch`].
@@ -68,6 +72,21 @@ impl<S: Simd> Kernel for SimdKernel<S> {
             _ => dot_portable(a, b),
         }
     }
+
+    #[inline(always)]
+    fn dot4(self, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+        match std::mem::size_of::<S::f32s>() / std::mem::size_of::<f32>() {
+            16 => dot_simd_many::<S, 1, 4>(self.0, q, rows),
+            8 => dot_simd_many::<S, 2, 4>(self.0, q, rows),
+            4 => dot_simd_many::<S, 4, 4>(self.0, q, rows),
+            _ => [
+                dot_portable(q, rows[0]),
+                dot_portable(q, rows[1]),
+                dot_portable(q, rows[2]),
+                dot_portable(q, rows[3]),
+            ],
+        }
+    }
 }
 
 /// The portable kernel: [`dot_portable`] on the build's baseline instruction set.
@@ -80,6 +99,15 @@ impl Kernel for Portable {
     #[inline(always)]
     fn dot(self, a: &[f32], b: &[f32]) -> f32 {
         dot_portable(a, b)
+    }
+
+    fn dot4(self, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+        [
+            dot_portable(q, rows[0]),
+            dot_portable(q, rows[1]),
+            dot_portable(q, rows[2]),
+            dot_portable(q, rows[3]),
+        ]
     }
 }
 
@@ -153,6 +181,60 @@ fn dot_simd<S: Simd, const R: usize>(simd: S, a: &[f32], b: &[f32]) -> f32 {
     lanes[0] + tail
 }
 
+/// [`dot_simd`] of `q` with `N` rows at once (each row over the length of the shortest
+/// slice), with the same operations per row.
+#[inline(always)]
+#[allow(clippy::inline_always)]
+fn dot_simd_many<S: Simd, const R: usize, const N: usize>(
+    simd: S,
+    q: &[f32],
+    rows: [&[f32]; N],
+) -> [f32; N] {
+    let mut len = q.len();
+    for row in &rows {
+        len = len.min(row.len());
+    }
+    let body = len / LANES * LANES;
+    let (q_vecs, _) = S::as_simd_f32s(&q[..body]);
+    let zero = simd.splat_f32s(0.0);
+    let mut row_vecs: [&[S::f32s]; N] = [&[]; N];
+    for (v, row) in row_vecs.iter_mut().zip(&rows) {
+        *v = S::as_simd_f32s(&row[..body]).0;
+    }
+    let mut acc = [[zero; R]; N];
+    let chunks = q_vecs.len() / R;
+    for c in 0..chunks {
+        for r in 0..R {
+            let x = q_vecs[c * R + r];
+            for j in 0..N {
+                acc[j][r] = simd.add_f32s(acc[j][r], simd.mul_f32s(x, row_vecs[j][c * R + r]));
+            }
+        }
+    }
+    let mut out = [0.0f32; N];
+    for j in 0..N {
+        let mut tail = 0.0f32;
+        for (x, y) in q[body..len].iter().zip(&rows[j][body..len]) {
+            tail += x * y;
+        }
+        let acc = &mut acc[j];
+        let mut regs = R / 2;
+        while regs > 0 {
+            for r in 0..regs {
+                acc[r] = simd.add_f32s(acc[r], acc[r + regs]);
+            }
+            regs /= 2;
+        }
+        let mut lanes = [0.0f32; LANES];
+        let first: &[f32] = pulp::bytemuck::cast_slice(std::slice::from_ref(&acc[0]));
+        let lanes = &mut lanes[..first.len()];
+        lanes.copy_from_slice(first);
+        reduce(lanes);
+        out[j] = lanes[0] + tail;
+    }
+    out
+}
+
 /// [`dispatch`]ed [`Kernel::dot`].
 struct DotOp<'a>(&'a [f32], &'a [f32]);
 
@@ -186,7 +268,7 @@ mod tests {
         let mut checked = 0usize;
         for len in (0..=200).chain([255, 256, 257, 383, 384, 385, 768, 1000, 1536]) {
             for round in 0..6 {
-                let mut value = |rng: &mut ChaCha8Rng| -> f32 {
+                let value = |rng: &mut ChaCha8Rng| -> f32 {
                     let m: f32 = rng.random_range(-1.0..1.0);
                     if round % 2 == 0 {
                         m
@@ -205,6 +287,16 @@ mod tests {
                 assert_eq!(crate::dot(&a, &b).to_bits(), want, "dot, len {len}");
                 let scalar = SimdKernel(pulp::Scalar::new());
                 assert_eq!(scalar.dot(&a, &b).to_bits(), want, "scalar, len {len}");
+                let rows = [b.as_slice(), a.as_slice(), b.as_slice(), a.as_slice()];
+                let want4 = Portable.dot4(&a, rows).map(f32::to_bits);
+                assert_eq!(want4[0], want);
+                assert_eq!(Portable.dot(&a, &a).to_bits(), want4[1]);
+                assert_eq!(
+                    dispatch(Dot4Op(&a, rows)).map(f32::to_bits),
+                    want4,
+                    "len {len}"
+                );
+                assert_eq!(scalar.dot4(&a, rows).map(f32::to_bits), want4, "len {len}");
                 #[cfg(target_arch = "x86_64")]
                 if let Some(v3) = pulp::x86::V3::try_new() {
                     let got = v3.vectorize(
@@ -212,6 +304,11 @@ mod tests {
                         || SimdKernel(v3).dot(&a, &b),
                     );
                     assert_eq!(got.to_bits(), want, "AVX2, len {len}");
+                    let got4 = v3.vectorize(
+                        #[inline(always)]
+                        || SimdKernel(v3).dot4(&a, rows),
+                    );
+                    assert_eq!(got4.map(f32::to_bits), want4, "AVX2 dot4, len {len}");
                     checked += 1;
                 }
                 // Emulated register widths, as on other architectures.
@@ -224,6 +321,17 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         if pulp::x86::V3::try_new().is_some() {
             assert!(checked > 0);
+        }
+    }
+
+    struct Dot4Op<'a>(&'a [f32], [&'a [f32]; 4]);
+
+    impl KernelOp for Dot4Op<'_> {
+        type Output = [f32; 4];
+
+        #[inline(always)]
+        fn run<K: Kernel>(self, kernel: K) -> [f32; 4] {
+            kernel.dot4(self.0, self.1)
         }
     }
 
