@@ -37,6 +37,10 @@ use crate::kernel::{dispatch, Kernel, KernelOp};
 /// The highest level a node may get (levels are 0..=MAX_LEVEL).
 pub(crate) const MAX_LEVEL: u8 = 15;
 
+/// Cache lines of a vector prefetched ahead of scoring it (the hardware prefetcher follows
+/// the rest of the row); measured on 384-d vectors, 8 did better than 1, 4 or all 24.
+const PREFETCH_LINES: usize = 8;
+
 /// Seed of the level draw (fixed: the deterministic build depends on it).
 const LEVEL_SEED: u64 = 0x5eed_4e53_5752_6167;
 
@@ -178,6 +182,53 @@ impl Layout {
     }
 }
 
+/// Vectors end to end, the first at a 64-byte boundary, so that rows of a multiple of 16
+/// values (384-d, 768-d, …) each start a cache line and no load straddles two lines.
+#[derive(Debug)]
+pub(crate) struct Rows {
+    buf: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+impl Rows {
+    /// `len` zeros.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        let buf = vec![0.0f32; len + 15];
+        // The address only, to find the boundary; f32s are at least 4-byte aligned.
+        let addr = buf.as_ptr() as usize;
+        let start = (64 - addr % 64) % 64 / std::mem::size_of::<f32>();
+        Rows { buf, start, len }
+    }
+
+    /// A copy of `values`.
+    pub(crate) fn from_slice(values: &[f32]) -> Self {
+        let mut rows = Rows::zeroed(values.len());
+        rows.as_mut_slice().copy_from_slice(values);
+        rows
+    }
+
+    pub(crate) fn as_slice(&self) -> &[f32] {
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
+}
+
+impl Clone for Rows {
+    fn clone(&self) -> Self {
+        Rows::from_slice(self.as_slice())
+    }
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
 /// A frozen graph with its vectors: what [`crate::HnswIndex`] searches and persists.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Graph {
@@ -185,7 +236,7 @@ pub(crate) struct Graph {
     /// Keys, ascending; node `i` has key `keys[i]`.
     pub(crate) keys: Vec<u32>,
     /// Vectors in node order, `dim` values each.
-    pub(crate) data: Vec<f32>,
+    pub(crate) data: Rows,
     pub(crate) layout: Layout,
     pub(crate) l0: Vec<u32>,
     pub(crate) upper: Vec<u32>,
@@ -199,6 +250,9 @@ pub(crate) struct Graph {
 trait Links {
     /// Puts the neighbours of `v` at `level` into `out` (cleared first).
     fn neighbours(&self, v: u32, level: usize, out: &mut Vec<u32>);
+
+    /// Prefetches the layer-0 links of `v`.
+    fn prefetch<K: Kernel>(&self, kernel: K, v: u32);
 }
 
 impl Links for Graph {
@@ -209,6 +263,12 @@ impl Links for Graph {
         let count = arr[at] as usize;
         out.clear();
         out.extend_from_slice(&arr[at + 1..at + 1 + count]);
+    }
+
+    #[inline(always)]
+    fn prefetch<K: Kernel>(&self, kernel: K, v: u32) {
+        let at = self.layout.block(v as usize, 0);
+        kernel.prefetch(&self.l0[at..], 1);
     }
 }
 
@@ -369,6 +429,7 @@ fn search_layer<K: Kernel, L: Links>(
             if *mark != epoch {
                 *mark = epoch;
                 fresh.push(nb);
+                kernel.prefetch(vecs.row(nb), PREFETCH_LINES);
             }
         }
         score_all(kernel, vecs, query, fresh, scores);
@@ -384,6 +445,11 @@ fn search_layer<K: Kernel, L: Links>(
                 if results.len() > ef {
                     results.pop();
                 }
+            }
+        }
+        if level == 0 {
+            if let Some(next) = candidates.peek() {
+                links.prefetch(kernel, next.0.id);
             }
         }
     }
@@ -439,7 +505,7 @@ impl Graph {
         if layout.len() != n {
             return Err(format!("{} levels for {n} nodes", layout.len()));
         }
-        if self.data.len() != n.saturating_mul(self.dim) || self.dim == 0 {
+        if self.data.as_slice().len() != n.saturating_mul(self.dim) || self.dim == 0 {
             return Err("vector data does not match the node count".into());
         }
         if self.l0.len() != layout.l0_len() || self.upper.len() != layout.upper_len() {
@@ -511,7 +577,7 @@ impl KernelOp for SearchOp<'_> {
         let g = self.graph;
         let vecs = Vectors {
             dim: g.dim,
-            data: &g.data,
+            data: g.data.as_slice(),
         };
         let q = self.query;
         let mut scratch = take_scratch();
@@ -586,6 +652,12 @@ impl Links for Builder<'_> {
         out.clear();
         out.extend(arr[at + 1..at + 1 + count].iter().map(|a| a.load(Relaxed)));
     }
+
+    #[inline(always)]
+    fn prefetch<K: Kernel>(&self, kernel: K, v: u32) {
+        let at = self.layout.block(v as usize, 0);
+        kernel.prefetch(&self.l0[at..], 1);
+    }
 }
 
 /// Builds the graph over `data` (`n` vectors of `dim`, in node order) with `M = m`.
@@ -593,7 +665,7 @@ impl Links for Builder<'_> {
 pub(crate) fn build(
     dim: usize,
     keys: Vec<u32>,
-    data: Vec<f32>,
+    data: Rows,
     m: usize,
     ef_construction: usize,
     parallel: bool,
@@ -606,13 +678,17 @@ pub(crate) fn build(
     let layout = Layout::new(m, levels).ok_or("the graph would not fit in memory")?;
     let atomics = |len: usize| (0..len).map(|_| AtomicU32::new(0)).collect::<Vec<_>>();
     let builder = Builder {
-        vecs: Vectors { dim, data: &data },
+        vecs: Vectors {
+            dim,
+            data: data.as_slice(),
+        },
         l0: atomics(layout.l0_len()),
         upper: atomics(layout.upper_len()),
         locks: (0..n).map(|_| Mutex::new(())).collect(),
         layout,
         entry: Mutex::new(None),
-        ef_construction: ef_construction.max(1),
+        // More candidates than nodes would change nothing.
+        ef_construction: ef_construction.clamp(1, n.max(1)),
     };
     if parallel && n > 1 {
         builder.insert(0);
@@ -846,7 +922,7 @@ mod tests {
     use crate::testutil::unit_vectors;
 
     fn random_graph(n: usize, dim: usize, m: usize, seed: u64, parallel: bool) -> Graph {
-        let data: Vec<f32> = unit_vectors(n, dim, seed).concat();
+        let data = Rows::from_slice(&unit_vectors(n, dim, seed).concat());
         let keys = (0..n as u32).map(|i| i * 3 + 1).collect();
         build(dim, keys, data, m, 64, parallel).unwrap()
     }
@@ -889,7 +965,8 @@ mod tests {
         // Small enough that every node is reachable and ef = n explores them all.
         let dim = 6;
         let rows = unit_vectors(120, dim, 21);
-        let g = build(dim, (0..120).collect(), rows.concat(), 4, 40, false).unwrap();
+        let data = Rows::from_slice(&rows.concat());
+        let g = build(dim, (0..120).collect(), data, 4, 40, false).unwrap();
         for q in unit_vectors(20, dim, 22) {
             let mut exact: Vec<(u32, f32)> = rows
                 .iter()
@@ -932,7 +1009,8 @@ mod tests {
         g.keys.swap(0, 1);
         cases.push(("keys out of order", g));
         let mut g = good.clone();
-        g.data.pop();
+        let short = &g.data.as_slice()[1..];
+        g.data = Rows::from_slice(short);
         cases.push(("short data", g));
         for (what, g) in cases {
             assert!(g.validate().is_err(), "{what}");

@@ -31,7 +31,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use crate::graph::{Graph, Layout, MAX_LEVEL};
+use crate::graph::{Graph, Layout, Rows, MAX_LEVEL};
 use crate::Error;
 
 const MAGIC: &[u8; 6] = b"RDHNSW";
@@ -108,7 +108,7 @@ fn write_to(path: &Path, g: &Graph) -> crate::Result<()> {
             put(&mut out, &buf)?;
         }
     }
-    for chunk in g.data.chunks(BLOCK / 4) {
+    for chunk in g.data.as_slice().chunks(BLOCK / 4) {
         buf.clear();
         chunk
             .iter()
@@ -213,7 +213,8 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
     }
     let l0 = r.u32s(layout.l0_len())?;
     let upper = r.u32s(upper)?;
-    let data = r.f32s(n.checked_mul(dim).ok_or_else(too_many)?)?;
+    let mut data = Rows::zeroed(n.checked_mul(dim).ok_or_else(too_many)?);
+    r.f32s_into(data.as_mut_slice())?;
     let sum = r.crc.clone().finalize();
     let mut stored = [0u8; 4];
     r.inner.read_exact(&mut stored).map_err(|e| r.error(e))?;
@@ -223,7 +224,7 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
             u32::from_le_bytes(stored)
         )));
     }
-    if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+    if let Some(i) = data.as_slice().iter().position(|x| !x.is_finite()) {
         return Err(corrupt(format!("vector value {i} is not finite")));
     }
     let graph = Graph {
@@ -287,10 +288,13 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn f32s(&mut self, n: usize) -> crate::Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(n);
-        self.words(n, |b| out.push(f32::from_le_bytes(b)))?;
-        Ok(out)
+    fn f32s_into(&mut self, out: &mut [f32]) -> crate::Result<()> {
+        let mut slots = out.iter_mut();
+        self.words(slots.len(), |b| {
+            if let Some(slot) = slots.next() {
+                *slot = f32::from_le_bytes(b);
+            }
+        })
     }
 }
 
@@ -301,7 +305,7 @@ mod tests {
 
     fn graph(n: usize) -> Graph {
         let dim = 5;
-        let data = unit_vectors(n, dim, 4).concat();
+        let data = Rows::from_slice(&unit_vectors(n, dim, 4).concat());
         crate::graph::build(dim, (10..10 + n as u32).collect(), data, 3, 20, false).unwrap()
     }
 
@@ -361,7 +365,7 @@ mod tests {
         let err = read(&path).unwrap_err();
         assert!(err.to_string().contains("links to 50"), "{err}");
         let mut nan = good.clone();
-        nan.data[7] = f32::NAN;
+        nan.data.as_mut_slice()[7] = f32::NAN;
         write(&path, &nan).unwrap();
         assert!(matches!(read(&path), Err(Error::Corrupt { .. })));
         // A header promising an enormous graph fails before allocating it.

@@ -6,7 +6,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{self, Graph};
+use crate::graph::{self, Graph, Rows};
 use crate::vector::{check_query, recall_at_k};
 use crate::{graphfile, Error, FlatIndex};
 
@@ -135,9 +135,9 @@ impl HnswIndex {
         let keys_in = vectors.keys();
         order.sort_unstable_by_key(|&i| keys_in[i]);
         let keys: Vec<u32> = order.iter().map(|&i| keys_in[i]).collect();
-        let mut data = Vec::with_capacity(vectors.data().len());
-        for &i in &order {
-            data.extend_from_slice(&vectors.data()[i * dim..(i + 1) * dim]);
+        let mut data = Rows::zeroed(vectors.data().len());
+        for (to, &i) in data.as_mut_slice().chunks_exact_mut(dim).zip(&order) {
+            to.copy_from_slice(&vectors.data()[i * dim..(i + 1) * dim]);
         }
         let graph = graph::build(
             dim,

@@ -30,6 +30,14 @@ pub(crate) trait Kernel: Copy {
     /// `[dot(q, rows[0]), …, dot(q, rows[3])]`, each bit-identical to [`Kernel::dot`],
     /// computed together so that the four dependency chains overlap.
     fn dot4(self, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4];
+
+    /// Asks the CPU to bring the start of `data` (up to `lines` cache lines of 64 bytes)
+    /// into the cache ahead of use: a hint, which may do nothing.
+    #[inline(always)]
+    #[allow(clippy::inline_always)]
+    fn prefetch<T>(self, data: &[T], lines: usize) {
+        let _ = (data, lines);
+    }
 }
 
 /// An operation that runs with a [`Kernel`]; see [`dispatch`].
@@ -44,7 +52,42 @@ pub(crate) trait KernelOp {
 /// Runs `op` with the kernel of the best instruction set available at run time.
 #[inline]
 pub(crate) fn dispatch<Op: KernelOp>(op: Op) -> Op::Output {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v3) = pulp::x86::V3::try_new() {
+        return v3.vectorize(
+            #[inline(always)]
+            move || op.run(Avx2(v3)),
+        );
+    }
     pulp::Arch::new().dispatch(Dispatched(op))
+}
+
+/// The kernel on x86-64-v3 (AVX2): the generic SIMD kernel, plus cache prefetching.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(pulp::x86::V3);
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx2 {
+    #[inline(always)]
+    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        dot_simd::<pulp::x86::V3, 2>(self.0, a, b)
+    }
+
+    #[inline(always)]
+    fn dot4(self, q: &[f32], rows: [&[f32]; 4]) -> [f32; 4] {
+        dot_simd_many::<pulp::x86::V3, 2, 4>(self.0, q, rows)
+    }
+
+    #[inline(always)]
+    fn prefetch<T>(self, data: &[T], lines: usize) {
+        use std::arch::x86_64::_MM_HINT_T0;
+        // One hint per 64-byte line; prefetching never faults.
+        let per_line = (64 / std::mem::size_of::<T>().max(1)).max(1);
+        for line in data.chunks(per_line).take(lines) {
+            self.0.sse._mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast());
+        }
+    }
 }
 
 struct Dispatched<Op>(Op);
@@ -299,6 +342,11 @@ mod tests {
                 assert_eq!(scalar.dot4(&a, rows).map(f32::to_bits), want4, "len {len}");
                 #[cfg(target_arch = "x86_64")]
                 if let Some(v3) = pulp::x86::V3::try_new() {
+                    let avx2 = v3.vectorize(
+                        #[inline(always)]
+                        || Avx2(v3).dot(&a, &b),
+                    );
+                    assert_eq!(avx2.to_bits(), want, "Avx2, len {len}");
                     let got = v3.vectorize(
                         #[inline(always)]
                         || SimdKernel(v3).dot(&a, &b),
