@@ -194,7 +194,7 @@ pub(crate) struct Rows {
 impl Rows {
     /// `len` zeros.
     pub(crate) fn zeroed(len: usize) -> Self {
-        let buf = vec![0.0f32; len + 15];
+        let buf = vec![0.0f32; len.saturating_add(15)];
         // The address only, to find the boundary; f32s are at least 4-byte aligned.
         let addr = buf.as_ptr() as usize;
         let start = (64 - addr % 64) % 64 / std::mem::size_of::<f32>();
@@ -609,7 +609,9 @@ impl KernelOp for SearchOp<'_> {
 }
 
 /// The level of node `v`: `⌊−ln(u) / ln M⌋` for `u` uniform in (0, 1] drawn from a hash of
-/// `v`, capped at [`MAX_LEVEL`].
+/// `v`, capped at [`MAX_LEVEL`]; computed as the largest `l` with `u ≤ M^−l` by repeated
+/// division (IEEE operations only, no `ln` from the platform's maths library, so that every
+/// machine draws the same levels).
 fn draw_level(v: u64, m: usize) -> u8 {
     // SplitMix64.
     let mut z = LEVEL_SEED.wrapping_add(v.wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -618,17 +620,18 @@ fn draw_level(v: u64, m: usize) -> u8 {
     z ^= z >> 31;
     #[allow(clippy::cast_precision_loss)] // 53 bits, exact.
     let u = ((z >> 11) + 1) as f64 / (1u64 << 53) as f64;
-    #[allow(clippy::cast_precision_loss)]
-    let ml = 1.0 / (m.max(2) as f64).ln();
-    let level = (-u.ln() * ml).floor();
-    if level >= f64::from(MAX_LEVEL) {
-        MAX_LEVEL
-    } else {
-        // In 0..MAX_LEVEL.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let l = level as u8;
-        l
+    #[allow(clippy::cast_precision_loss)] // m ≤ 256.
+    let m = m.max(2) as f64;
+    let mut level = 0;
+    let mut threshold = 1.0f64;
+    while level < MAX_LEVEL {
+        threshold /= m;
+        if u > threshold {
+            break;
+        }
+        level += 1;
     }
+    level
 }
 
 /// A graph being built: links are atomics so that parallel insertion is safe code.
