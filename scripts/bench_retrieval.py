@@ -11,9 +11,11 @@
    --retriever dense` run puts them there).
 
 The peers are installed into `.cache/venv-bench` (pip). Nothing here is a pass/fail test: it
-prints the figures, which go into BENCHMARKS.md.
+prints the figures, which go into BENCHMARKS.md. `--repeat N` runs the three HNSW benchmarks N
+times, interleaved, for a machine that is not idle (report medians); `--skip-bm25` skips part 1.
+Binaries are taken from `$CARGO_TARGET_DIR` when it is set, else from `target/`.
 
-    python3 scripts/bench_retrieval.py --scifact ../shared/datasets/scifact [--skip-embed]
+    python3 scripts/bench_retrieval.py --scifact ../shared/datasets/scifact [--skip-embed] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scifact", required=True)
     ap.add_argument("--skip-embed", action="store_true", help="skip the embedding comparison")
+    ap.add_argument("--skip-bm25", action="store_true", help="skip the BM25 comparison")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each HNSW benchmark (interleaved)")
     args = ap.parse_args()
     scifact = os.path.abspath(args.scifact)
 
@@ -54,11 +58,14 @@ def main() -> int:
         sh([sys.executable, "-m", "venv", VENV])
     sh([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + PEERS)
     sh(["cargo", "build", "--release", "-q", "-p", "ragdiag", "-p", "ragdiag-index", "--examples"])
-    ragdiag = os.path.join(ROOT, "target", "release", "ragdiag")
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    ragdiag = os.path.join(target, "release", "ragdiag")
+    print("$ uptime:", open("/proc/loadavg").read().strip(), flush=True)
 
-    print("\n== BM25 on SciFact: ragdiag (tantivy + own scorer) vs bm25s")
-    print(sh(["cargo", "run", "--release", "-q", "-p", "ragdiag-index", "--example", "bm25_scifact", "--", scifact]))
-    print(sh([py, "crates/ragdiag-index/benches/bm25s_scifact.py", scifact]))
+    if not args.skip_bm25:
+        print("\n== BM25 on SciFact: ragdiag (tantivy + own scorer) vs bm25s")
+        print(sh(["cargo", "run", "--release", "-q", "-p", "ragdiag-index", "--example", "bm25_scifact", "--", scifact]))
+        print(sh([py, "crates/ragdiag-index/benches/bm25s_scifact.py", scifact]))
 
     if not args.skip_embed:
         print("== Embedding throughput, 500 SciFact passages: ragdiag (fastembed) vs onnxruntime Python")
@@ -122,10 +129,13 @@ print(n)
         nq = int(sh([py, "-c", code, want, os.path.join(export, "queries.f32")]).strip())
         with open(os.path.join(export, "shape.txt"), "w") as f:
             f.write(f"{count} {dim} {nq}\n")
-        print(sh(["cargo", "run", "--release", "-q", "-p", "ragdiag-index", "--example", "hnsw_random", "--",
-                  "--from", export, "--out", export]))
-        print(sh([py, "crates/ragdiag-index/benches/hnswlib_random.py", export]))
-        print(sh([py, "crates/ragdiag-index/benches/faiss_hnsw.py", export]))
+        example = os.path.join(target, "release", "examples", "hnsw_random")
+        for run in range(args.repeat):
+            if args.repeat > 1:
+                print(f"-- run {run + 1} of {args.repeat}, load average {open('/proc/loadavg').read().strip()}")
+            print(sh([example, "--from", export, "--out", export]))
+            print(sh([py, "crates/ragdiag-index/benches/hnswlib_random.py", export]))
+            print(sh([py, "crates/ragdiag-index/benches/faiss_hnsw.py", export]))
     return 0
 
 

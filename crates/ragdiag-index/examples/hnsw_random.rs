@@ -1,4 +1,4 @@
-//! HNSW (hnsw_rs through `HnswIndex`) against exact search on seeded random unit vectors:
+//! HNSW (`HnswIndex`) against exact search on seeded random unit vectors:
 //! build time, single-thread queries per second and recall@10 for a ladder of `ef`, and the
 //! `ef` that `tune_ef` picks for recall@10 ≥ 0.99.
 //!

@@ -1,4 +1,4 @@
-//! An index directory: lexical index, vectors, HNSW dump and a manifest written last.
+//! An index directory: lexical index, vectors, HNSW graph and a manifest written last.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -15,7 +15,10 @@ use crate::{vecfile, Error, FlatIndex, HnswConfig, HnswIndex, LexicalIndex};
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// The version of the directory layout and of [`Manifest`]; [`IndexDir::open`] refuses others.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: the HNSW graph is this crate's own `hnsw.graph` (version 1 held hnsw_rs's dump,
+/// `hnsw.hnsw.graph` and `hnsw.hnsw.data`); a version-1 directory must be rebuilt.
+pub const SCHEMA_VERSION: u32 = 2;
 
 const LEXICAL_DIR: &str = "lexical";
 const VECTORS_FILE: &str = "vectors.bin";
@@ -198,8 +201,8 @@ impl OpenOptions {
 ///   manifest.json        written last (temporary file, fsync, rename); see `Manifest`
 ///   lexical/             tantivy index (`LexicalIndex`)
 ///   vectors.bin          the vectors (`FlatIndex`), format in the `vecfile` module docs
-///   hnsw.hnsw.graph      hnsw_rs dump, when an HNSW graph was built
-///   hnsw.hnsw.data
+///   hnsw.graph           the HNSW graph and its vectors (checksummed; format in the
+///                        `graphfile` module docs), when a graph was built over vectors
 /// ```
 ///
 /// [`IndexDir::build_into`] builds in a hidden sibling directory and renames it into place only
@@ -226,7 +229,7 @@ impl IndexDir {
     /// # Errors
     ///
     /// [`Error::InvalidInput`] for a `final_dir` that is not replaceable or bad items/options;
-    /// [`Error::Io`], [`Error::Tantivy`], [`Error::Hnsw`] when writing fails. On error nothing at
+    /// [`Error::Io`], [`Error::Tantivy`] when writing fails. On error nothing at
     /// `final_dir` has changed and the temporary directory is removed.
     pub fn build_into<'a, I>(
         final_dir: &Path,
@@ -399,7 +402,16 @@ impl IndexDir {
                 Some(HnswIndex::build(flat, &info.config)?)
             }
             (Some(info), Some(flat)) => {
-                Some(HnswIndex::load(dir, flat.dim(), flat.len(), &info.config)?)
+                let hnsw = HnswIndex::load(dir, flat.dim(), flat.len(), &info.config)?;
+                let mut keys = flat.keys().to_vec();
+                keys.sort_unstable();
+                if hnsw.keys() != keys.as_slice() {
+                    return Err(Error::corrupt(
+                        dir.join(crate::hnsw::GRAPH_FILE),
+                        "the graph's keys differ from the vectors' keys",
+                    ));
+                }
+                Some(hnsw)
             }
         };
         Ok(IndexDir {
@@ -706,10 +718,22 @@ fn read_manifest(dir: &Path) -> crate::Result<Manifest> {
         .and_then(serde_json::Value::as_u64)
     {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+        Some(v) if v < u64::from(SCHEMA_VERSION) => {
+            return Err(Error::corrupt(
+                &path,
+                format!(
+                    "unsupported schema_version {v}: written by an older ragdiag-index (this \
+                     version reads {SCHEMA_VERSION}); rebuild the index"
+                ),
+            ))
+        }
         Some(v) => {
             return Err(Error::corrupt(
                 &path,
-                format!("unsupported schema_version {v} (this version reads {SCHEMA_VERSION})"),
+                format!(
+                    "unsupported schema_version {v}: written by a newer ragdiag-index (this \
+                     version reads {SCHEMA_VERSION})"
+                ),
             ))
         }
         None => {

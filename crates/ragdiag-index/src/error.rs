@@ -42,7 +42,8 @@ pub enum Error {
     /// tantivy failed for a reason other than a corrupt index.
     #[error("lexical index (tantivy) failed")]
     Tantivy(#[from] tantivy::TantivyError),
-    /// hnsw_rs failed while building, dumping or loading a graph.
+    /// The HNSW graph could not be built or written (kept for compatibility; this version
+    /// reports such failures as [`Error::InvalidInput`] or [`Error::Io`]).
     #[error("HNSW index failed: {0}")]
     Hnsw(String),
 }

@@ -1,36 +1,20 @@
-//! Approximate vector search with hnsw_rs, its persistence, and the choice of `ef`.
+//! Approximate vector search with an HNSW graph (own implementation on flat arrays, see the
+//! `graph` module), its persistence, and the choice of `ef`.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::topk::sort_hits;
-use crate::vector::{check_query, dot, recall_at_k};
-use crate::{Error, FlatIndex};
+use crate::graph::{self, Graph, Rows};
+use crate::vector::{check_query, recall_at_k};
+use crate::{graphfile, Error, FlatIndex};
 
-/// hnsw_rs's fixed number of layers; its dump format requires exactly this value.
-const MAX_LAYERS: usize = 16;
-
-/// The file stem of the HNSW dump: hnsw_rs writes `hnsw.hnsw.graph` and `hnsw.hnsw.data`.
-pub(crate) const HNSW_BASENAME: &str = "hnsw";
+/// The graph's file name inside a directory (see [`HnswIndex::dump`]).
+pub(crate) const GRAPH_FILE: &str = "hnsw.graph";
 
 /// The values of `ef` that [`tune_ef`] tries, in order.
 const EF_LADDER: [usize; 5] = [50, 100, 200, 400, 800];
-
-/// `1 − dot(a, b)`, clamped at 0, for L2-normalised vectors: the same order as cosine distance,
-/// cheaper, and never negative (hnsw_rs asserts non-negative distances; rounding can push the
-/// dot product of a vector with itself just above 1).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct DotDistance;
-
-impl Distance<f32> for DotDistance {
-    fn eval(&self, va: &[f32], vb: &[f32]) -> f32 {
-        (1.0 - dot(va, vb)).max(0.0)
-    }
-}
 
 /// How an [`HnswIndex`] is built and searched by default.
 ///
@@ -110,65 +94,62 @@ impl HnswConfig {
     }
 }
 
-/// An HNSW graph (hnsw_rs) over the vectors of a [`FlatIndex`], searched by dot product.
+/// An HNSW graph over the vectors of a [`FlatIndex`], searched by dot product.
 ///
-/// Results are `(key, dot product)` sorted by score descending then key ascending (the score
-/// is `1 − distance`, so it may differ from [`FlatIndex::search`]'s in the last bits). Recall
-/// against exact search depends on `ef`; measure it with [`recall_at_k`] or choose `ef` with
-/// [`tune_ef`].
+/// The graph is built and searched by this crate on flat arrays (layer 0 with a fixed stride,
+/// upper layers compact, vectors end to end in key order), with the same dot product as
+/// [`FlatIndex::search`]: results are `(key, dot product)` sorted by score descending then key
+/// ascending, with the same scores and tie order as exact search for the keys both return.
+/// Recall against exact search depends on `ef`; measure it with [`recall_at_k`] or choose `ef`
+/// with [`tune_ef`].
+///
+/// The index holds its own copy of the vectors, in key order.
 pub struct HnswIndex {
-    hnsw: Hnsw<'static, f32, DotDistance>,
-    dim: usize,
-    len: usize,
+    graph: Graph,
     config: HnswConfig,
 }
 
 impl std::fmt::Debug for HnswIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HnswIndex")
-            .field("dim", &self.dim)
-            .field("len", &self.len)
+            .field("dim", &self.graph.dim)
+            .field("len", &self.graph.len())
             .field("config", &self.config)
+            .field("max_level", &self.graph.max_level)
             .finish_non_exhaustive()
     }
 }
 
 impl HnswIndex {
-    /// Builds a graph over all of `vectors`.
+    /// Builds a graph over all of `vectors`: on one thread in key order when
+    /// `config.deterministic` (the same vectors always give the same graph, whatever their row
+    /// order), else in parallel on rayon's current pool.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] for a bad configuration; [`Error::Hnsw`] if hnsw_rs panics.
+    /// [`Error::InvalidInput`] for a bad configuration or more than 2^32 vectors.
     pub fn build(vectors: &FlatIndex, config: &HnswConfig) -> crate::Result<Self> {
         config.validate()?;
-        let hnsw = Hnsw::<f32, DotDistance>::new(
-            config.m,
-            vectors.len().max(1),
-            MAX_LAYERS,
-            config.ef_construction,
-            DotDistance,
-        );
-        let mut rows: Vec<(&[f32], usize)> =
-            vectors.rows().map(|(key, v)| (v, key as usize)).collect();
-        let inserted = catch_unwind(AssertUnwindSafe(|| {
-            if config.deterministic {
-                rows.sort_unstable_by_key(|&(_, key)| key);
-                for &row in &rows {
-                    hnsw.insert_slice(row);
-                }
-            } else {
-                hnsw.parallel_insert_slice(&rows);
-            }
-        }));
-        if inserted.is_err() {
-            return Err(Error::Hnsw("hnsw_rs panicked while inserting".into()));
+        let dim = vectors.dim();
+        let mut order: Vec<usize> = (0..vectors.len()).collect();
+        let keys_in = vectors.keys();
+        order.sort_unstable_by_key(|&i| keys_in[i]);
+        let keys: Vec<u32> = order.iter().map(|&i| keys_in[i]).collect();
+        let mut data = Rows::zeroed(vectors.data().len());
+        for (to, &i) in data.as_mut_slice().chunks_exact_mut(dim).zip(&order) {
+            to.copy_from_slice(&vectors.data()[i * dim..(i + 1) * dim]);
         }
-        let mut hnsw = hnsw;
-        hnsw.set_searching_mode(true);
+        let graph = graph::build(
+            dim,
+            keys,
+            data,
+            config.m,
+            config.ef_construction,
+            !config.deterministic,
+        )
+        .map_err(Error::InvalidInput)?;
         Ok(HnswIndex {
-            hnsw,
-            dim: vectors.dim(),
-            len: vectors.len(),
+            graph,
             config: *config,
         })
     }
@@ -176,25 +157,30 @@ impl HnswIndex {
     /// Number of indexed vectors.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.graph.len()
     }
 
     /// Whether the graph is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.graph.len() == 0
     }
 
     /// The vectors' dimension.
     #[must_use]
     pub fn dim(&self) -> usize {
-        self.dim
+        self.graph.dim
     }
 
     /// The configuration the graph was built with.
     #[must_use]
     pub fn config(&self) -> &HnswConfig {
         &self.config
+    }
+
+    /// The keys, ascending.
+    pub(crate) fn keys(&self) -> &[u32] {
+        &self.graph.keys
     }
 
     /// The approximate `k` most similar vectors to `query`, exploring `ef` candidates (raised
@@ -205,25 +191,14 @@ impl HnswIndex {
     ///
     /// [`Error::DimensionMismatch`], or [`Error::InvalidInput`] for a non-finite component.
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> crate::Result<Vec<(u32, f32)>> {
-        check_query(query, self.dim)?;
-        if k == 0 || self.len == 0 {
+        check_query(query, self.graph.dim)?;
+        let len = self.graph.len();
+        if k == 0 || len == 0 {
             return Ok(Vec::new());
         }
-        // More than `len` of either is pointless, and hnsw_rs allocates `ef` up front.
-        let k = k.min(self.len);
-        let ef = ef.max(k).min(self.len);
-        let mut hits: Vec<(u32, f32)> = self
-            .hnsw
-            .search(query, k, ef)
-            .into_iter()
-            .filter_map(|n| {
-                u32::try_from(n.d_id)
-                    .ok()
-                    .map(|key| (key, 1.0 - n.distance))
-            })
-            .collect();
-        sort_hits(&mut hits);
-        Ok(hits)
+        let k = k.min(len);
+        let ef = ef.max(k).min(len);
+        Ok(self.graph.search(query, k, ef))
     }
 
     /// [`HnswIndex::search`] for many queries, in parallel on rayon's current pool.
@@ -240,81 +215,52 @@ impl HnswIndex {
         queries.par_iter().map(|q| self.search(q, k, ef)).collect()
     }
 
-    /// Writes the graph and its vectors to `dir` as hnsw_rs's `hnsw.hnsw.graph` and
-    /// `hnsw.hnsw.data` (native byte order: a dump is for the machine kind that wrote it).
+    /// Writes the graph and its vectors to `dir` as one checksummed file, `hnsw.graph`
+    /// (format in the `graphfile` module docs), atomically: a temporary file is synced, then
+    /// renamed over the previous one.
     ///
     /// # Errors
     ///
-    /// [`Error::Hnsw`] when hnsw_rs fails or panics (it panics when it cannot create a file).
+    /// [`Error::Io`] when writing fails.
     pub fn dump(&self, dir: &Path) -> crate::Result<()> {
-        let dumped = catch_unwind(AssertUnwindSafe(|| self.hnsw.file_dump(dir, HNSW_BASENAME)));
-        match dumped {
-            Ok(Ok(name)) if name == HNSW_BASENAME => Ok(()),
-            Ok(Ok(name)) => Err(Error::Hnsw(format!(
-                "hnsw_rs dumped under an unexpected name `{name}`"
-            ))),
-            Ok(Err(e)) => Err(Error::Hnsw(format!(
-                "dump to {} failed: {e:#}",
-                dir.display()
-            ))),
-            Err(_) => Err(Error::Hnsw(format!(
-                "hnsw_rs panicked while dumping to {}",
-                dir.display()
-            ))),
-        }
+        graphfile::write(&dir.join(GRAPH_FILE), &self.graph)
     }
 
     /// Reloads a graph written by [`HnswIndex::dump`], expecting `len` vectors of dimension
-    /// `dim`.
-    ///
-    /// hnsw_rs ties a reloaded graph's lifetime to its loader; the loader (a few hundred bytes,
-    /// no vector data) is therefore leaked, once per call.
+    /// `dim` and a graph built with `config.m`.
     ///
     /// # Errors
     ///
-    /// [`Error::Corrupt`] when the files are missing, unreadable or do not match `dim`/`len`.
-    /// hnsw_rs asserts on malformed input rather than returning an error; such a panic is
-    /// caught and reported as [`Error::Corrupt`] too, but callers should check the files'
-    /// integrity first (as [`crate::IndexDir::open`] does) to keep the panic message off
-    /// stderr.
+    /// [`Error::Corrupt`] when the file is missing, truncated, altered (its CRC-32), malformed
+    /// (every link and level is checked, so that search cannot fail on it) or does not match
+    /// `dim`, `len` or `config.m`; [`Error::Io`] when it cannot be read.
     pub fn load(dir: &Path, dim: usize, len: usize, config: &HnswConfig) -> crate::Result<Self> {
-        let graph = dir.join(format!("{HNSW_BASENAME}.hnsw.graph"));
-        for f in [
-            graph.clone(),
-            dir.join(format!("{HNSW_BASENAME}.hnsw.data")),
-        ] {
-            if !f.is_file() {
-                return Err(Error::corrupt(f, "missing HNSW dump file"));
-            }
-        }
-        let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, HNSW_BASENAME)));
-        let loaded = catch_unwind(AssertUnwindSafe(move || {
-            let loader = loader;
-            loader.load_hnsw::<f32, DotDistance>()
-        }));
-        let mut hnsw = match loaded {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => return Err(Error::corrupt(&graph, format!("cannot reload: {e:#}"))),
-            Err(_) => return Err(Error::corrupt(&graph, "hnsw_rs panicked while reloading")),
-        };
-        if hnsw.get_nb_point() != len {
+        let path = dir.join(GRAPH_FILE);
+        let graph = graphfile::read(&path)?;
+        if graph.len() != len {
             return Err(Error::corrupt(
-                &graph,
-                format!("holds {} points, expected {len}", hnsw.get_nb_point()),
+                &path,
+                format!("holds {} vectors, expected {len}", graph.len()),
             ));
         }
-        let found_dim = hnsw.get_point_indexation().get_data_dimension();
-        if len > 0 && found_dim != dim {
+        if graph.dim != dim {
             return Err(Error::corrupt(
-                &graph,
-                format!("holds {found_dim}-d vectors, expected {dim}"),
+                &path,
+                format!("holds {}-d vectors, expected {dim}", graph.dim),
             ));
         }
-        hnsw.set_searching_mode(true);
+        if graph.layout.m() != config.m {
+            return Err(Error::corrupt(
+                &path,
+                format!(
+                    "built with M = {}, the configuration says {}",
+                    graph.layout.m(),
+                    config.m
+                ),
+            ));
+        }
         Ok(HnswIndex {
-            hnsw,
-            dim,
-            len,
+            graph,
             config: *config,
         })
     }
@@ -389,6 +335,7 @@ pub fn tune_ef(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dot;
     use crate::testutil::{flat, unit_vectors};
 
     fn keys(lists: Vec<Vec<(u32, f32)>>) -> Vec<Vec<u32>> {
@@ -419,17 +366,63 @@ mod tests {
         let queries = unit_vectors(50, 24, 6);
         let a = HnswIndex::build(&vectors, &HnswConfig::default()).unwrap();
         let b = HnswIndex::build(&vectors, &HnswConfig::default()).unwrap();
+        assert_eq!(a.graph, b.graph);
         assert_eq!(
             a.search_batch(&queries, 10, 20).unwrap(),
             b.search_batch(&queries, 10, 20).unwrap()
+        );
+        // The same vectors in another row order give the same graph.
+        let mut rows: Vec<(u32, Vec<f32>)> = vectors.rows().map(|(k, v)| (k, v.to_vec())).collect();
+        rows.reverse();
+        let shuffled = FlatIndex::from_rows(24, rows).unwrap();
+        let c = HnswIndex::build(&shuffled, &HnswConfig::default()).unwrap();
+        assert_eq!(a.graph, c.graph);
+    }
+
+    #[test]
+    fn scores_and_ties_match_exact_search() {
+        // Duplicated vectors tie; HNSW must order them by key, with exact search's scores.
+        let base = unit_vectors(200, 16, 30);
+        let mut rows: Vec<(u32, Vec<f32>)> = Vec::new();
+        for (i, v) in base.iter().enumerate() {
+            let i = u32::try_from(i).unwrap();
+            rows.push((i * 2 + 1, v.clone()));
+            if i % 5 == 0 {
+                rows.push((i * 2, v.clone()));
+            }
+        }
+        let vectors = FlatIndex::from_rows(16, rows).unwrap();
+        let index = HnswIndex::build(&vectors, &HnswConfig::default().m(8)).unwrap();
+        let mut same = 0;
+        for q in base.iter().take(40).chain(&unit_vectors(40, 16, 31)) {
+            let ann = index.search(q, 10, 200).unwrap();
+            let exact = vectors.search(q, 10).unwrap();
+            if ann == exact {
+                same += 1;
+            }
+            for (key, score) in &ann {
+                let row = vectors.keys().iter().position(|k| k == key).unwrap();
+                assert_eq!(score.to_bits(), dot(q, vectors.row(row).unwrap()).to_bits());
+            }
+        }
+        assert!(
+            same >= 78,
+            "only {same} of 80 rankings equal exact search's"
         );
     }
 
     #[test]
     fn parallel_build_works() {
         let vectors = flat(1_000, 16, 8);
-        let index =
-            HnswIndex::build(&vectors, &HnswConfig::default().deterministic(false)).unwrap();
+        // More threads than cores, so that insertions really interleave.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let index = pool
+            .install(|| HnswIndex::build(&vectors, &HnswConfig::default().deterministic(false)))
+            .unwrap();
+        index.graph.validate().unwrap();
         let queries = unit_vectors(50, 16, 9);
         let exact = keys(vectors.search_batch(&queries, 10).unwrap());
         let ann = keys(index.search_batch(&queries, 10, 200).unwrap());
@@ -468,6 +461,14 @@ mod tests {
         );
         assert!(matches!(
             HnswIndex::load(dir.path(), 12, 499, &config),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(matches!(
+            HnswIndex::load(dir.path(), 11, 500, &config),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(matches!(
+            HnswIndex::load(dir.path(), 12, 500, &config.m(8)),
             Err(Error::Corrupt { .. })
         ));
         assert!(matches!(

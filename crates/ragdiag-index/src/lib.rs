@@ -8,9 +8,9 @@
 //! - [`LexicalIndex`]: BM25 (k1 = 1.2, b = 0.75) over the title and text fields with the
 //!   `en_bm25` [`analyzer`] (simple tokenizer, long-token removal, lower-casing, English stop
 //!   words, Snowball stemming). Any query string is accepted: it is analyzed, not parsed.
-//! - [`FlatIndex`]: exact search by dot product, the ground truth; [`HnswIndex`]: hnsw_rs
-//!   with M = 16, ef_construction = 200 and a deterministic (single-threaded, key-ordered)
-//!   build by default; [`tune_ef`] picks the search `ef` that reaches a recall target, measured
+//! - [`FlatIndex`]: exact search by dot product, the ground truth; [`HnswIndex`]: HNSW
+//!   (this crate's own, on flat arrays) with M = 16, ef_construction = 200 and a
+//!   deterministic (single-threaded, key-ordered) build by default; [`tune_ef`] picks the search `ef` that reaches a recall target, measured
 //!   with [`recall_at_k`].
 //! - [`IndexDir`]: all of the above in one directory with a [`Manifest`] (sizes, CRC-32s,
 //!   counts, the caller's `meta`) written last; [`IndexDir::open`] returns
@@ -48,7 +48,10 @@
 mod analysis;
 mod dir;
 mod error;
+mod graph;
+mod graphfile;
 mod hnsw;
+mod kernel;
 mod lexical;
 #[cfg(test)]
 mod testutil;
@@ -62,7 +65,7 @@ pub use dir::{
     SCHEMA_VERSION,
 };
 pub use error::Error;
-pub use hnsw::{tune_ef, DotDistance, EfTuning, HnswConfig, HnswIndex};
+pub use hnsw::{tune_ef, EfTuning, HnswConfig, HnswIndex};
 pub use lexical::LexicalIndex;
 pub use vector::{dot, l2_normalize, recall_at_k, FlatIndex};
 

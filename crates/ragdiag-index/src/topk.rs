@@ -97,11 +97,6 @@ fn next_down(x: f32) -> f32 {
     }
 }
 
-/// Sorts hits by score descending, then key ascending.
-pub(crate) fn sort_hits(hits: &mut [(u32, f32)]) {
-    hits.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,40 +3,25 @@
 
 use rayon::prelude::*;
 
+use crate::kernel::{dispatch, dot_dispatched, Kernel, KernelOp};
 use crate::topk::TopK;
 use crate::Error;
 
 /// How far a vector's squared L2 norm may be from 1 and still count as normalised.
 const NORM_TOLERANCE: f32 = 1e-3;
 
-/// Dot product of two equally long slices, summed in a fixed order (16 lanes, then a fixed
-/// reduction), so the same inputs give the same bits on every run and thread.
+/// Dot product of two equally long slices, summed in a fixed order (16 lanes of multiply then
+/// add, a scalar tail, then a fixed pairwise reduction), so the same inputs give the same bits
+/// on every run, thread and machine.
+///
+/// It runs on AVX2 where the CPU has it (detected at run time) and on the build's baseline
+/// instruction set otherwise, with bit-identical results: the order of operations is the same
+/// and no multiply-add is fused.
 #[must_use]
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
-    const LANES: usize = 16;
-    let mut acc = [0.0f32; LANES];
-    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (a_tail, b_tail) = (a_chunks.remainder(), b_chunks.remainder());
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for i in 0..LANES {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut tail = 0.0f32;
-    for (x, y) in a_tail.iter().zip(b_tail) {
-        tail += x * y;
-    }
-    // Pairwise reduction, in a fixed order.
-    let mut width = LANES / 2;
-    while width > 0 {
-        for i in 0..width {
-            acc[i] += acc[i + width];
-        }
-        width /= 2;
-    }
-    acc[0] + tail
+    dot_dispatched(a, b)
 }
 
 /// Scales `v` to unit L2 norm in place; a zero vector is left as it is.
@@ -225,9 +210,11 @@ impl FlatIndex {
             return Ok(Vec::new());
         }
         let mut top = TopK::new(k.min(self.len()));
-        for (key, row) in self.rows() {
-            top.push(dot(query, row), key);
-        }
+        dispatch(ScanOp {
+            index: self,
+            queries: std::slice::from_ref(&query),
+            tops: std::slice::from_mut(&mut top),
+        });
         Ok(top.into_sorted())
     }
 
@@ -256,15 +243,36 @@ impl FlatIndex {
             .par_chunks(QUERY_TILE)
             .map(|tile| {
                 let mut tops: Vec<TopK> = tile.iter().map(|_| TopK::new(k)).collect();
-                for (key, row) in self.rows() {
-                    for (q, top) in tile.iter().zip(&mut tops) {
-                        top.push(dot(q, row), key);
-                    }
-                }
+                let queries: Vec<&[f32]> = tile.iter().map(Vec::as_slice).collect();
+                dispatch(ScanOp {
+                    index: self,
+                    queries: &queries,
+                    tops: &mut tops,
+                });
                 tops.into_iter().map(TopK::into_sorted).collect()
             })
             .collect();
         Ok(tiles.into_iter().flatten().collect())
+    }
+}
+
+/// One pass over all vectors, offering each to the top-k of every query.
+struct ScanOp<'a> {
+    index: &'a FlatIndex,
+    queries: &'a [&'a [f32]],
+    tops: &'a mut [TopK],
+}
+
+impl KernelOp for ScanOp<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<K: Kernel>(self, kernel: K) {
+        for (key, row) in self.index.rows() {
+            for (q, top) in self.queries.iter().zip(self.tops.iter_mut()) {
+                top.push(kernel.dot(q, row), key);
+            }
+        }
     }
 }
 

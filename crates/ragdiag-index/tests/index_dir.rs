@@ -100,12 +100,7 @@ fn round_trip() {
 
     // Every file but the manifest is listed, with its size.
     let files = &opened.manifest().files;
-    for name in [
-        "vectors.bin",
-        "hnsw.hnsw.graph",
-        "hnsw.hnsw.data",
-        "lexical/meta.json",
-    ] {
+    for name in ["vectors.bin", "hnsw.graph", "lexical/meta.json"] {
         let entry = files.iter().find(|f| f.path == name).unwrap();
         assert_eq!(entry.size, fs::metadata(dir.join(name)).unwrap().len());
     }
@@ -314,18 +309,55 @@ fn tantivy_damage_is_caught_even_when_the_manifest_agrees() {
 }
 
 #[test]
-fn truncated_hnsw_dump() {
+fn truncated_or_altered_hnsw_graph() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
     build(&dir);
-    for name in ["hnsw.hnsw.graph", "hnsw.hnsw.data"] {
-        let path = dir.join(name);
-        let bytes = fs::read(&path).unwrap();
-        fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        assert_corrupt(&dir, name);
-        fs::write(&path, &bytes).unwrap();
+    let path = dir.join("hnsw.graph");
+    let bytes = fs::read(&path).unwrap();
+    for cut in [0, 10, bytes.len() / 2, bytes.len() - 1] {
+        fs::write(&path, &bytes[..cut]).unwrap();
+        let msg = assert_corrupt(&dir, "truncated hnsw.graph");
+        assert!(msg.contains("hnsw.graph"), "{msg}");
+        // Without the manifest's size check, the file's own header catches it.
+        let unchecked = IndexDir::open_with(&dir, OpenOptions::default().verify_checksums(false));
+        assert!(
+            matches!(unchecked, Err(Error::Corrupt { .. })),
+            "cut at {cut}"
+        );
     }
+    // A bit flipped anywhere: the manifest's CRC catches it, and so does the file's own CRC
+    // when the manifest's is not checked.
+    for at in (0..bytes.len()).step_by(7) {
+        let mut altered = bytes.clone();
+        altered[at] ^= 1 << (at % 8);
+        fs::write(&path, &altered).unwrap();
+        assert_corrupt(&dir, "altered hnsw.graph");
+        let unchecked = IndexDir::open_with(&dir, OpenOptions::default().verify_checksums(false));
+        assert!(
+            matches!(unchecked, Err(Error::Corrupt { .. })),
+            "bit flipped at byte {at}"
+        );
+    }
+    fs::write(&path, &bytes).unwrap();
     IndexDir::open(&dir).unwrap();
+}
+
+#[test]
+fn an_index_of_the_previous_schema_asks_for_a_rebuild() {
+    // Version 1 stored hnsw_rs's dump; this version refuses it rather than misreading it.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    build(&dir);
+    let manifest = dir.join("manifest.json");
+    let good = fs::read_to_string(&manifest).unwrap();
+    let needle = format!("\"schema_version\": {SCHEMA_VERSION}");
+    fs::write(&manifest, good.replace(&needle, "\"schema_version\": 1")).unwrap();
+    let msg = assert_corrupt(&dir, "schema 1");
+    assert!(
+        msg.contains("schema_version 1") && msg.contains("rebuild"),
+        "{msg}"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
