@@ -11,8 +11,8 @@
    --retriever dense` run puts them there).
 
 The peers are installed into `.cache/venv-bench` (pip). Nothing here is a pass/fail test: it
-prints the figures, which go into BENCHMARKS.md. `--repeat N` runs the three HNSW benchmarks N
-times, interleaved, for a machine that is not idle (report medians); `--skip-bm25` skips part 1.
+prints the figures, which go into BENCHMARKS.md. `--repeat N` runs the embedding pair and the three HNSW
+benchmarks N times, interleaved, for a machine that is not idle (report medians); `--skip-bm25` skips part 1.
 Binaries are taken from `$CARGO_TARGET_DIR` when it is set, else from `target/`.
 
     python3 scripts/bench_retrieval.py --scifact ../shared/datasets/scifact [--skip-embed] [--repeat 3]
@@ -49,7 +49,7 @@ def main() -> int:
     ap.add_argument("--scifact", required=True)
     ap.add_argument("--skip-embed", action="store_true", help="skip the embedding comparison")
     ap.add_argument("--skip-bm25", action="store_true", help="skip the BM25 comparison")
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each HNSW benchmark (interleaved)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of the embedding pair and of each HNSW benchmark (interleaved)")
     args = ap.parse_args()
     scifact = os.path.abspath(args.scifact)
 
@@ -70,8 +70,11 @@ def main() -> int:
     if not args.skip_embed:
         print("== Embedding throughput, 500 SciFact passages: ragdiag (fastembed) vs onnxruntime Python")
         corpus = os.path.join(scifact, "corpus.jsonl")
-        print(sh(["cargo", "bench", "-q", "-p", "ragdiag-embed", "--bench", "embed_throughput", "--", "500", corpus]))
-        print(sh([py, "crates/ragdiag-embed/benches/onnxruntime_python.py", "500", corpus]))
+        for run in range(args.repeat):
+            if args.repeat > 1:
+                print(f"-- run {run + 1} of {args.repeat}, load average {open('/proc/loadavg').read().strip()}")
+            print(sh(["cargo", "bench", "-q", "-p", "ragdiag-embed", "--bench", "embed_throughput", "--", "500", corpus]))
+            print(sh([py, "crates/ragdiag-embed/benches/onnxruntime_python.py", "500", corpus]))
 
     print("== HNSW on SciFact vectors (M=16, efConstruction=200, one thread)")
     with tempfile.TemporaryDirectory() as tmp:
