@@ -211,21 +211,3 @@ pub fn diagnose_trace(
     out.warnings = warnings;
     Ok(out)
 }
-
-#[cfg(test)]
-mod tests {
-    /// Every module file opens with a `//!` line (house style).
-    #[test]
-    fn every_module_has_docs() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(
-                text.starts_with("//!"),
-                "{} lacks a //! line",
-                path.display()
-            );
-        }
-    }
-}

@@ -155,21 +155,3 @@ impl<E: Embedder + ?Sized> Embedder for std::sync::Arc<E> {
         (**self).embed_query(text)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    /// Every module file opens with a `//!` line (house style).
-    #[test]
-    fn every_module_has_docs() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(
-                text.starts_with("//!"),
-                "{} has no //! docs",
-                path.display()
-            );
-        }
-    }
-}
