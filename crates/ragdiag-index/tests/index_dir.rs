@@ -235,16 +235,22 @@ fn garbage_manifest() {
     IndexDir::open(&dir).unwrap();
 }
 
+/// Rewrites the `schema_version` of `dir`'s manifest (which must hold the current one).
+fn set_schema_version(dir: &Path, version: u32) {
+    let manifest = dir.join("manifest.json");
+    let good = fs::read_to_string(&manifest).unwrap();
+    let needle = format!("\"schema_version\": {SCHEMA_VERSION}");
+    assert!(good.contains(&needle));
+    let bad = good.replace(&needle, &format!("\"schema_version\": {version}"));
+    fs::write(&manifest, bad).unwrap();
+}
+
 #[test]
 fn wrong_schema_version() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
     build(&dir);
-    let manifest = dir.join("manifest.json");
-    let good = fs::read_to_string(&manifest).unwrap();
-    let needle = format!("\"schema_version\": {SCHEMA_VERSION}");
-    assert!(good.contains(&needle));
-    fs::write(&manifest, good.replace(&needle, "\"schema_version\": 999")).unwrap();
+    set_schema_version(&dir, 999);
     let msg = assert_corrupt(&dir, "future version");
     assert!(msg.contains("schema_version 999"), "{msg}");
 }
@@ -349,10 +355,7 @@ fn an_index_of_the_previous_schema_asks_for_a_rebuild() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
     build(&dir);
-    let manifest = dir.join("manifest.json");
-    let good = fs::read_to_string(&manifest).unwrap();
-    let needle = format!("\"schema_version\": {SCHEMA_VERSION}");
-    fs::write(&manifest, good.replace(&needle, "\"schema_version\": 1")).unwrap();
+    set_schema_version(&dir, 1);
     let msg = assert_corrupt(&dir, "schema 1");
     assert!(
         msg.contains("schema_version 1") && msg.contains("rebuild"),
