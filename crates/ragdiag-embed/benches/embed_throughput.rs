@@ -4,7 +4,7 @@
 //! `cargo bench -p ragdiag-embed --bench embed_throughput -- [N] [CORPUS]`: embeds the first N
 //! (default 500) passages (`title + " " + text`) of a BEIR `corpus.jsonl` (default
 //! `../shared/datasets/scifact/corpus.jsonl` beside the workspace) and prints passages/s:
-//! - `sorted`: one `embed_documents` call (texts sorted by length, batches of 32);
+//! - `sorted`: one `embed_documents` call (texts sorted by token count, batches of 32);
 //! - `input order`: `embed_documents` per 32 consecutive texts, i.e. batches in file order.
 //!
 //! Without the corpus it says so and exits 0, so `cargo bench --no-run` and CI stay green.
@@ -76,12 +76,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     println!("{} passages, {threads} threads", refs.len());
     println!(
-        "sorted by length: {:.2} s, {:.1} passages/s",
+        "sorted by tokens: {:.2} s, {:.1} passages/s",
         t_sorted,
         refs.len() as f64 / t_sorted
     );
     println!(
-        "input order:      {:.2} s, {:.1} passages/s",
+        "input order:     {:.2} s, {:.1} passages/s",
         t_order,
         refs.len() as f64 / t_order
     );

@@ -2,7 +2,9 @@
 
 Same model files (the ragdiag cache), same texts (the first N SciFact passages, title + " " +
 text), same recipe: tokenizer truncation 256, padding to the longest in the batch, batch 32, mean
-pooling over the attention mask, L2 normalisation. Default onnxruntime session options (as
+pooling over the attention mask, L2 normalisation. Three batch orders: input order, texts sorted
+by characters (the usual recipe), and texts sorted by token count (ragdiag's: the counting is
+timed). Default onnxruntime session options (as
 fastembed, graph optimisation level "all" is the default there too).
 
     python3 -m venv /tmp/ortbench && /tmp/ortbench/bin/pip install onnxruntime==1.32.0 tokenizers numpy
@@ -68,13 +70,24 @@ def run(order):
     return vecs
 
 
+def by_chars():
+    return sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+
+
+def by_tokens():
+    # ragdiag's recipe: count tokens first (timed), then batch texts of nearly equal length.
+    lengths = [sum(e.attention_mask) for e in tok.encode_batch(texts)]
+    return sorted(range(len(texts)), key=lambda i: -lengths[i])
+
+
 embed(texts[:64])  # warm-up
 for label, order in [
-    ("input order", list(range(len(texts)))),
-    ("sorted by length", sorted(range(len(texts)), key=lambda i: -len(texts[i]))),
+    ("input order", lambda: list(range(len(texts)))),
+    ("sorted by characters", by_chars),
+    ("sorted by tokens", by_tokens),
 ]:
     t = time.perf_counter()
-    vecs = run(order)
+    vecs = run(order())
     dt = time.perf_counter() - t
     print(f"{label}: {dt:.2f} s, {len(texts) / dt:.1f} passages/s")
 

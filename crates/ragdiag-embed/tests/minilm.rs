@@ -112,6 +112,26 @@ fn long_texts_are_truncated_to_256_tokens() {
 }
 
 #[test]
+fn huge_and_multibyte_texts_are_measured_by_a_prefix_and_embedded_whole() {
+    // Texts are ordered by a token count taken on their first 8 KiB: a long document must not
+    // be tokenized twice in full, and a character across that cut must not break it.
+    let huge = "refund policy for annual plans ".repeat(35_000); // 1 MB
+    let head: String = huge.split(' ').take(400).collect::<Vec<_>>().join(" ");
+    let euro = "€".repeat(4_000); // 12,000 bytes: byte 8,192 falls inside a character
+    let short = "a short text";
+    let v = model()
+        .embed_documents(&[short, &huge, &euro, &head])
+        .unwrap();
+    assert!(
+        cosine(&v[1], &v[3]) > 0.99999,
+        "the 1 MB text is its first 256 tokens"
+    );
+    let alone = model().embed_query(&euro).unwrap();
+    assert!(cosine(&v[2], &alone) > 0.99999);
+    assert!(cosine(&v[0], &model().embed_query(short).unwrap()) > 0.99999);
+}
+
+#[test]
 fn meaning() {
     let q = model().embed_query("How do I get my money back?").unwrap();
     let docs = model()
