@@ -15,7 +15,7 @@ prints the figures, which go into BENCHMARKS.md. `--repeat N` runs the embedding
 benchmarks N times, interleaved, for a machine that is not idle (report medians); `--skip-bm25` skips part 1.
 Binaries are taken from `$CARGO_TARGET_DIR` when it is set, else from `target/`.
 
-    python3 scripts/bench_retrieval.py --scifact ../shared/datasets/scifact [--skip-embed] [--repeat 3]
+    python3 scripts/bench_retrieval.py --scifact ../shared/datasets/scifact [--skip-bm25] [--skip-embed] [--skip-hnsw] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def main() -> int:
     ap.add_argument("--scifact", required=True)
     ap.add_argument("--skip-embed", action="store_true", help="skip the embedding comparison")
     ap.add_argument("--skip-bm25", action="store_true", help="skip the BM25 comparison")
+    ap.add_argument("--skip-hnsw", action="store_true", help="skip the HNSW comparison")
     ap.add_argument("--repeat", type=int, default=1, help="runs of the embedding pair and of each HNSW benchmark (interleaved)")
     args = ap.parse_args()
     scifact = os.path.abspath(args.scifact)
@@ -76,6 +77,8 @@ def main() -> int:
             print(sh(["cargo", "bench", "-q", "-p", "ragdiag-embed", "--bench", "embed_throughput", "--", "500", corpus]))
             print(sh([py, "crates/ragdiag-embed/benches/onnxruntime_python.py", "500", corpus]))
 
+    if args.skip_hnsw:
+        return 0
     print("== HNSW on SciFact vectors (M=16, efConstruction=200, one thread)")
     with tempfile.TemporaryDirectory() as tmp:
         index = os.path.join(tmp, "idx")
