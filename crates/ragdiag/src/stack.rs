@@ -1,5 +1,6 @@
 //! What `index`, `search` and the commands built on them share: choosing the embedding model,
-//! chunking a corpus, describing an index, and progress bars.
+//! chunking a corpus, describing an index, the index cache of `diagnose` and `chunking`, and
+//! progress bars.
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -7,9 +8,9 @@ use ragdiag_core::Document;
 use ragdiag_embed::{
     cache_home, ensure_model, CachedEmbedder, Embedder, HashEmbedder, MiniLmEmbedder, ModelOptions,
 };
-use ragdiag_retrieve::{ChunkEntry, ChunkInput, Progress};
+use ragdiag_retrieve::{ChunkEntry, ChunkInput, Progress, Searcher};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -233,6 +234,81 @@ pub(crate) fn corpus_sha256(docs: &[Document]) -> String {
     crate::fsutil::hex(&h.finalize())
 }
 
+/// What a cached index is built from; each field is part of its key in
+/// `$RAGDIAG_HOME/indexes/`.
+pub(crate) struct IndexKey<'a> {
+    /// The command that owns the index (`diagnose`, `chunking`): commands do not share indexes.
+    pub(crate) purpose: &'a str,
+    /// [`corpus_sha256`] of the documents.
+    pub(crate) corpus_sha256: &'a str,
+    /// The chunker spec (its version, [`ragdiag_chunk::CHUNKER_VERSION`], is added).
+    pub(crate) chunker: &'a str,
+    /// The embedding model's id, `None` for BM25 only.
+    pub(crate) model_id: Option<&'a str>,
+    /// Anything else the index depends on (`hnsw`, `flat`), or empty.
+    pub(crate) variant: &'a str,
+}
+
+impl IndexKey<'_> {
+    /// The index's folder in `home`.
+    fn dir(&self, home: &Path) -> PathBuf {
+        let key = crate::fsutil::hex(&Sha256::digest(
+            format!(
+                "{}\n{}\n{}\nchunker v{}\n{}\n{}",
+                self.purpose,
+                self.corpus_sha256,
+                self.chunker,
+                ragdiag_chunk::CHUNKER_VERSION,
+                self.model_id.unwrap_or("none"),
+                self.variant
+            )
+            .as_bytes(),
+        ));
+        home.join("indexes").join(&key[..24])
+    }
+}
+
+/// An index from [`cached_index`].
+pub(crate) struct CachedIndex {
+    pub(crate) searcher: Searcher,
+    /// Its folder.
+    pub(crate) dir: PathBuf,
+    /// Whether it came from the cache (else it was just built).
+    pub(crate) from_cache: bool,
+}
+
+/// The index for `key` from the cache in `home`, or a new one that `build` writes into the
+/// folder it is given (`build_index` writes atomically, so a build cut short leaves no index
+/// that opens). A cached index is used only when it opens, its description names the same
+/// corpus, and `accept` takes it.
+pub(crate) fn cached_index(
+    home: &Path,
+    key: &IndexKey<'_>,
+    accept: impl FnOnce(&Searcher) -> bool,
+    build: impl FnOnce(&Path) -> Result<()>,
+) -> Result<CachedIndex> {
+    let dir = key.dir(home);
+    if let Ok(searcher) = Searcher::open(&dir) {
+        if searcher.meta()["corpus_sha256"] == serde_json::json!(key.corpus_sha256)
+            && accept(&searcher)
+        {
+            return Ok(CachedIndex {
+                searcher,
+                dir,
+                from_cache: true,
+            });
+        }
+    }
+    build(&dir)?;
+    let searcher = Searcher::open(&dir)
+        .with_context(|| format!("cannot open the index just built in {}", dir.display()))?;
+    Ok(CachedIndex {
+        searcher,
+        dir,
+        from_cache: false,
+    })
+}
+
 /// indicatif bars on stderr, one stage at a time; nothing with `--quiet` or when stderr is not a
 /// terminal (then each stage prints one line when it ends, unless quiet).
 pub(crate) struct Bars {
@@ -328,5 +404,91 @@ mod tests {
         };
         assert_ne!(corpus_sha256(std::slice::from_ref(&a)), corpus_sha256(&[b]));
         assert_eq!(corpus_sha256(std::slice::from_ref(&a)), corpus_sha256(&[a]));
+    }
+
+    fn key<'a>(corpus: &'a str, chunker: &'a str) -> IndexKey<'a> {
+        IndexKey {
+            purpose: "diagnose",
+            corpus_sha256: corpus,
+            chunker,
+            model_id: None,
+            variant: "",
+        }
+    }
+
+    #[test]
+    fn index_key_separates_every_field() {
+        let home = Path::new("/h");
+        let base = key("c1", "doc");
+        let others = [
+            IndexKey {
+                purpose: "chunking",
+                ..key("c1", "doc")
+            },
+            key("c2", "doc"),
+            key("c1", "tokens:200/0"),
+            IndexKey {
+                model_id: Some("m"),
+                ..key("c1", "doc")
+            },
+            IndexKey {
+                variant: "hnsw",
+                ..key("c1", "doc")
+            },
+        ];
+        assert_eq!(base.dir(home), key("c1", "doc").dir(home));
+        for (i, o) in others.iter().enumerate() {
+            assert_ne!(base.dir(home), o.dir(home), "field {i}");
+        }
+        assert!(base.dir(home).starts_with("/h/indexes"));
+    }
+
+    #[test]
+    fn cached_index_builds_once_and_rebuilds_what_it_cannot_trust() {
+        let home = tempfile::tempdir().unwrap();
+        let docs = [Document {
+            id: "d1".into(),
+            text: "refunds are paid within ten days".into(),
+            ..Document::default()
+        }];
+        let corpus = corpus_sha256(&docs);
+        let builds = std::cell::Cell::new(0);
+        let open = |corpus_in_meta: &str, accept: bool| {
+            cached_index(
+                home.path(),
+                &key(&corpus, "doc"),
+                |_| accept,
+                |dir| {
+                    builds.set(builds.get() + 1);
+                    let options = ragdiag_retrieve::IndexOptions {
+                        meta: serde_json::json!({ "corpus_sha256": corpus_in_meta }),
+                        ..ragdiag_retrieve::IndexOptions::default()
+                    };
+                    ragdiag_retrieve::build_index(
+                        dir,
+                        &doc_chunks(&docs),
+                        None,
+                        &options,
+                        &ragdiag_retrieve::NoProgress,
+                    )?;
+                    Ok(())
+                },
+            )
+            .unwrap()
+        };
+        let first = open(&corpus, true);
+        assert!(!first.from_cache && builds.get() == 1);
+        assert_eq!(first.searcher.chunks().len(), 1);
+        let second = open(&corpus, true);
+        assert!(second.from_cache && builds.get() == 1 && second.dir == first.dir);
+        // Refused by the caller: rebuilt.
+        assert!(!open(&corpus, false).from_cache && builds.get() == 2);
+        // A description naming another corpus (a hash collision on the folder name): rebuilt.
+        assert!(!open("another corpus", false).from_cache && builds.get() == 3);
+        assert!(!open(&corpus, true).from_cache && builds.get() == 4);
+        // A damaged index: rebuilt, never an error.
+        std::fs::write(first.dir.join(ragdiag_retrieve::CHUNKS_FILE), b"garbage").unwrap();
+        assert!(!open(&corpus, true).from_cache && builds.get() == 5);
+        assert!(open(&corpus, true).from_cache && builds.get() == 5);
     }
 }

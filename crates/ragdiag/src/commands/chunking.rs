@@ -32,9 +32,10 @@
 
 use super::search::doc_rankings;
 use crate::cli::{ChunkingArgs, Format, GlobalArgs};
-use crate::fsutil::{csv_field, file_sha256, hex};
+use crate::fsutil::{csv_field, file_sha256};
 use crate::stack::{
-    chunk_inputs_with_tokens, corpus_sha256, open_embedder, Bars, Cached, ModelChoice,
+    cached_index, chunk_inputs_with_tokens, corpus_sha256, open_embedder, Bars, Cached,
+    CachedIndex, IndexKey, ModelChoice,
 };
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
@@ -48,7 +49,6 @@ use ragdiag_eval::stats::{self, Interval, Paired};
 use ragdiag_load::{load_chroma, load_corpus, load_queries, LoadOptions};
 use ragdiag_retrieve::{build_index, IndexOptions, RetrieverKind, SearchOptions, Searcher};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -526,36 +526,28 @@ fn run_strategy(
     spec: &str,
 ) -> Result<StrategyResult> {
     let hnsw = args.ann && c.embedder.is_some();
-    let key = hex(&Sha256::digest(
-        format!(
-            "chunking\n{}\n{spec}\nchunker v{}\n{}\n{}",
-            c.corpus_hash,
-            ragdiag_chunk::CHUNKER_VERSION,
-            c.model_id.unwrap_or("none"),
-            if hnsw { "hnsw" } else { "flat" }
-        )
-        .as_bytes(),
-    ));
-    let index_dir = c.home.join("indexes").join(&key[..24]);
+    let key = IndexKey {
+        purpose: "chunking",
+        corpus_sha256: c.corpus_hash,
+        chunker: spec,
+        model_id: c.model_id,
+        variant: if hnsw { "hnsw" } else { "flat" },
+    };
     let embedded_before = c.cached.map_or(0, Cached::embedded_texts);
-    let cached = Searcher::open(&index_dir).ok().and_then(|sr| {
-        let meta = sr.meta();
-        let tokens: Option<Vec<usize>> = meta
-            .get("chunk_tokens")
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
-        match tokens {
-            Some(t)
-                if meta["corpus_sha256"] == json!(c.corpus_hash)
-                    && t.len() == sr.chunks().len() =>
-            {
-                Some((sr, t))
-            }
-            _ => None,
-        }
-    });
-    let (searcher, tokens, was_cached, build_s) = match cached {
-        Some((sr, t)) => (sr, t, true, None),
-        None => {
+    let cached_tokens = |sr: &Searcher| -> Option<Vec<usize>> {
+        let t: Vec<usize> = serde_json::from_value(sr.meta().get("chunk_tokens")?.clone()).ok()?;
+        (t.len() == sr.chunks().len()).then_some(t)
+    };
+    let mut built: Option<(Vec<usize>, f64)> = None;
+    let CachedIndex {
+        searcher,
+        dir: index_dir,
+        from_cache: was_cached,
+    } = cached_index(
+        c.home,
+        &key,
+        |sr| cached_tokens(sr).is_some(),
+        |dir| {
             let t0 = Instant::now();
             let (chunks, tokens) = chunk_inputs_with_tokens(
                 &c.inputs.docs,
@@ -583,11 +575,18 @@ fn run_strategy(
                 meta,
                 ..IndexOptions::default()
             };
-            build_index(&index_dir, &chunks, c.embedder, &options, c.bars)
+            build_index(dir, &chunks, c.embedder, &options, c.bars)
                 .with_context(|| format!("{spec}: cannot build the index"))?;
-            let sr = Searcher::open(&index_dir)?;
-            (sr, tokens, false, Some(t0.elapsed().as_secs_f64()))
-        }
+            built = Some((tokens, t0.elapsed().as_secs_f64()));
+            Ok(())
+        },
+    )?;
+    let (tokens, build_s) = match built {
+        Some((tokens, s)) => (tokens, Some(s)),
+        None => (
+            cached_tokens(&searcher).context("the cached index lost its chunk token counts")?,
+            None,
+        ),
     };
     let embedded = c.cached.map_or(0, Cached::embedded_texts) - embedded_before;
 

@@ -3,8 +3,11 @@
 
 use super::search::{chunk_depth, metrics, DocRanking};
 use crate::cli::{DiagnoseArgs, GateOn, GlobalArgs};
-use crate::fsutil::{file_sha256, hex};
-use crate::stack::{chunk_inputs, corpus_sha256, open_embedder, Bars, ModelChoice};
+use crate::fsutil::file_sha256;
+use crate::stack::{
+    cached_index, chunk_inputs, corpus_sha256, open_embedder, Bars, CachedIndex, IndexKey,
+    ModelChoice,
+};
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
@@ -20,10 +23,9 @@ use ragdiag_fresh::{audit, Audit, DocFreshness};
 use ragdiag_load::{
     load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, load_trace, LoadOptions,
 };
-use ragdiag_retrieve::{build_index, IndexOptions, RetrieverKind, SearchOptions, Searcher};
+use ragdiag_retrieve::{build_index, IndexOptions, RetrieverKind, SearchOptions};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -472,21 +474,24 @@ fn replay(
     let embedder = open_embedder(&model, false, quiet)?;
     let model_id = embedder.as_ref().map(|e| e.model_id().to_owned());
     let corpus_hash = corpus_sha256(docs);
-    let key = hex(&Sha256::digest(
-        format!(
-            "{corpus_hash}\n{}\nchunker v{}\n{}",
-            s.chunker,
-            ragdiag_chunk::CHUNKER_VERSION,
-            model_id.as_deref().unwrap_or("none")
-        )
-        .as_bytes(),
-    ));
     let home = ragdiag_embed::cache_home(&ragdiag_embed::ModelOptions::default())?;
-    let index_dir = home.join("indexes").join(&key[..24]);
     let bars = Bars::new(quiet);
-    let searcher = match Searcher::open(&index_dir) {
-        Ok(sr) if sr.meta()["corpus_sha256"] == json!(corpus_hash) => sr,
-        _ => {
+    let key = IndexKey {
+        purpose: "diagnose",
+        corpus_sha256: &corpus_hash,
+        chunker: &s.chunker,
+        model_id: model_id.as_deref(),
+        variant: "",
+    };
+    let CachedIndex {
+        searcher,
+        dir: index_dir,
+        ..
+    } = cached_index(
+        &home,
+        &key,
+        |_| true,
+        |dir| {
             let chunks = chunk_inputs(
                 docs,
                 &s.chunker,
@@ -510,7 +515,7 @@ fn replay(
                 ..IndexOptions::default()
             };
             build_index(
-                &index_dir,
+                dir,
                 &chunks,
                 embedder.as_ref().map(|e| e as &dyn Embedder),
                 &options,
@@ -520,9 +525,9 @@ fn replay(
             if let Some(e) = &embedder {
                 e.flush().context("cannot save the embedding cache")?;
             }
-            Searcher::open(&index_dir)?
-        }
-    };
+            Ok(())
+        },
+    )?;
     let options = SearchOptions {
         retriever: s.retriever,
         k: s.pool_k.min(chunk_depth(&searcher, s.pool_k)).max(1),
