@@ -2,8 +2,8 @@
 //! YAML front matter, and Parquet.
 
 use crate::frontmatter::split_front_matter;
-use crate::lines::{lines, read_file};
-use crate::record::{parse_json_line, Record};
+use crate::lines::read_file;
+use crate::record::{load_jsonl, Record};
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Document, Location};
 use std::path::{Path, PathBuf};
@@ -205,27 +205,11 @@ fn document_fields(
 
 /// Loads a JSONL corpus (ragdiag or BEIR fields). Blank lines are skipped.
 pub(crate) fn load_jsonl_corpus(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Document>>> {
-    let bytes = read_file(path)?;
-    let mut docs = Vec::new();
     let mut diagnostics = Diagnostics::default();
-    for line in lines(path, &bytes) {
-        let item = line.and_then(|line| {
-            if line.text.trim().is_empty() {
-                return Ok(None);
-            }
-            let loc = Location::new(path, line.number);
-            let value = parse_json_line(line.text, &loc)?;
-            let rec = Record::new(&value, &loc)?;
-            document_from_record(&rec, None, None, &mut diagnostics).map(Some)
-        });
-        let mut one = Vec::new();
-        accept(&mut one, &mut diagnostics, opts, item)?;
-        docs.extend(one.into_iter().flatten());
-    }
-    Ok(Loaded {
-        items: docs,
-        diagnostics,
-    })
+    let items = load_jsonl(path, opts, &mut diagnostics, |rec, warnings| {
+        document_from_record(rec, None, None, warnings)
+    })?;
+    Ok(Loaded { items, diagnostics })
 }
 
 const TEXT_EXTENSIONS: &[&str] = &["md", "markdown", "txt", "text"];

@@ -1,8 +1,7 @@
 //! Query loaders: ragdiag JSONL (with labels) and BEIR `queries.jsonl` (+ qrels).
 
-use crate::corpus::{accept, keep_first};
-use crate::lines::{lines, read_file};
-use crate::record::{parse_json_line, type_name, Record};
+use crate::corpus::keep_first;
+use crate::record::{load_jsonl, type_name, Record};
 use crate::{LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Evidence, Judgment, Location, Qrels, Query};
 use serde_json::Value;
@@ -161,23 +160,8 @@ fn query_from_record(
 /// Loads a JSONL query file (ragdiag fields, or BEIR's `_id`/`text`). Duplicate ids are warnings;
 /// the first query wins.
 pub fn load_queries(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Query>>> {
-    let bytes = read_file(path)?;
-    let mut queries: Vec<Query> = Vec::new();
     let mut diagnostics = Diagnostics::default();
-    for line in lines(path, &bytes) {
-        let item = line.and_then(|line| {
-            if line.text.trim().is_empty() {
-                return Ok(None);
-            }
-            let loc = Location::new(path, line.number);
-            let value = parse_json_line(line.text, &loc)?;
-            let rec = Record::new(&value, &loc)?;
-            query_from_record(&rec, &mut diagnostics).map(Some)
-        });
-        let mut one = Vec::new();
-        accept(&mut one, &mut diagnostics, opts, item)?;
-        queries.extend(one.into_iter().flatten());
-    }
+    let mut queries = load_jsonl(path, opts, &mut diagnostics, query_from_record)?;
     keep_first(
         &mut queries,
         &mut diagnostics,

@@ -1,10 +1,40 @@
 //! Typed access to the fields of one JSON record (a JSONL line, a front matter block, a Parquet
 //! row), turning every type problem into a located [`Diagnostic`].
 
+use crate::corpus::accept;
+use crate::lines::{lines, read_file};
+use crate::{LoadOptions, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Location, Timestamp};
 use serde_json::{Map, Value};
+use std::path::Path;
 
 type FieldResult<T> = std::result::Result<T, Diagnostic>;
+
+/// Reads a JSONL file: every non-blank line is one JSON object, which `parse` turns into an
+/// item (pushing warnings onto the diagnostics it is given). A malformed line stops the load
+/// with its [`Diagnostic`], or with `skip_invalid` is listed in `diagnostics` and skipped.
+pub(crate) fn load_jsonl<T>(
+    path: &Path,
+    opts: &LoadOptions,
+    diagnostics: &mut Diagnostics,
+    mut parse: impl FnMut(&Record<'_>, &mut Diagnostics) -> FieldResult<T>,
+) -> Result<Vec<T>> {
+    let bytes = read_file(path)?;
+    let mut items = Vec::new();
+    for line in lines(path, &bytes) {
+        let item = match line {
+            Err(d) => Err(d),
+            Ok(line) if line.text.trim().is_empty() => continue,
+            Ok(line) => {
+                let loc = Location::new(path, line.number);
+                parse_json_line(line.text, &loc)
+                    .and_then(|value| parse(&Record::new(&value, &loc)?, diagnostics))
+            }
+        };
+        accept(&mut items, diagnostics, opts, item)?;
+    }
+    Ok(items)
+}
 
 /// A JSON object with the location it came from.
 pub(crate) struct Record<'a> {

@@ -1,10 +1,9 @@
 //! Trace loader: one JSON line per question with what the team's system retrieved and answered.
 
-use crate::corpus::{accept, keep_first};
-use crate::lines::{lines, read_file};
-use crate::record::{parse_json_line, type_name, Record};
+use crate::corpus::keep_first;
+use crate::record::{load_jsonl, type_name, Record};
 use crate::{LoadOptions, Loaded, Result};
-use ragdiag_core::{Diagnostic, Diagnostics, Location, TraceHit, TraceRecord};
+use ragdiag_core::{Diagnostic, Diagnostics, TraceHit, TraceRecord};
 use serde_json::Value;
 use std::path::Path;
 
@@ -80,34 +79,21 @@ fn hits(rec: &Record<'_>, key: &str) -> std::result::Result<Option<Vec<TraceHit>
 /// Loads a trace (JSONL). Malformed lines stop the load (or are skipped and listed); a
 /// question traced twice is a warning and the first line wins.
 pub fn load_trace(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<TraceRecord>>> {
-    let bytes = read_file(path)?;
-    let mut out: Vec<TraceRecord> = Vec::new();
     let mut diagnostics = Diagnostics::default();
-    for line in lines(path, &bytes) {
-        let item = line.and_then(|line| {
-            if line.text.trim().is_empty() {
-                return Ok(None);
-            }
-            let loc = Location::new(path, line.number);
-            let value = parse_json_line(line.text, &loc)?;
-            let rec = Record::new(&value, &loc)?;
-            rec.warn_unknown(TRACE_FIELDS, &mut diagnostics);
-            Ok(Some(TraceRecord {
-                query_id: rec.id(&["query_id"])?,
-                retrieved: hits(&rec, "retrieved")?
-                    .ok_or_else(|| rec.err("retrieved", "missing required field"))?,
-                candidates: hits(&rec, "candidates")?,
-                answer: rec.opt_str("answer")?,
-                latency_ms: rec.opt_f64("latency_ms")?,
-                prompt_tokens: rec.opt_f64("prompt_tokens")?,
-                completion_tokens: rec.opt_f64("completion_tokens")?,
-                origin: loc.clone(),
-            }))
-        });
-        let mut one = Vec::new();
-        accept(&mut one, &mut diagnostics, opts, item)?;
-        out.extend(one.into_iter().flatten());
-    }
+    let mut out = load_jsonl(path, opts, &mut diagnostics, |rec, warnings| {
+        rec.warn_unknown(TRACE_FIELDS, warnings);
+        Ok(TraceRecord {
+            query_id: rec.id(&["query_id"])?,
+            retrieved: hits(rec, "retrieved")?
+                .ok_or_else(|| rec.err("retrieved", "missing required field"))?,
+            candidates: hits(rec, "candidates")?,
+            answer: rec.opt_str("answer")?,
+            latency_ms: rec.opt_f64("latency_ms")?,
+            prompt_tokens: rec.opt_f64("prompt_tokens")?,
+            completion_tokens: rec.opt_f64("completion_tokens")?,
+            origin: rec.location().clone(),
+        })
+    })?;
     keep_first(
         &mut out,
         &mut diagnostics,
