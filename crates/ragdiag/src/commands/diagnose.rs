@@ -350,11 +350,7 @@ pub(crate) fn run(args: &DiagnoseArgs, global: &GlobalArgs) -> Result<ExitStatus
     let html = ragdiag_report::render_html(&summary, &views);
     crate::fsutil::write_atomic(&s.out.join("report.html"), html.as_bytes())?;
 
-    if !global.quiet {
-        for w in &warnings {
-            eprintln!("warning: {w}");
-        }
-    }
+    super::print_warnings(&warnings, &s.out.join("report.md"));
     for line in summary["headline"].as_array().into_iter().flatten() {
         println!("{}", line.as_str().unwrap_or(""));
     }

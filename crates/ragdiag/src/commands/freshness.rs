@@ -29,8 +29,10 @@ const AGE_BUCKETS: &[(i64, &str)] = &[
 
 pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let as_of = args.as_of.unwrap_or_else(Timestamp::now);
-    // A wrong-typed field skips that document, listed; the audit goes on over the rest.
-    let loaded = load_corpus(&args.corpus, &LoadOptions { skip_invalid: true })?;
+    // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
+    // which is listed in the report and printed on stderr, and the audit goes on over the rest.
+    let load_opts = LoadOptions { skip_invalid: true };
+    let loaded = load_corpus(&args.corpus, &load_opts)?;
     let mut findings: Vec<String> = loaded
         .diagnostics
         .items()
@@ -51,7 +53,7 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
 
     let queries = match &args.queries {
         Some(p) => {
-            let q = load_queries(p, &LoadOptions { skip_invalid: true })?;
+            let q = load_queries(p, &load_opts)?;
             findings.extend(q.diagnostics.items().iter().map(ToString::to_string));
             Some(q.items)
         }
@@ -68,7 +70,7 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
     let rankings = match (&args.run, &args.trace, &args.index) {
         (Some(p), None, None) => Some(run_rankings(p)?),
         (None, Some(p), None) => {
-            let t = load_trace(p, &LoadOptions { skip_invalid: true })?;
+            let t = load_trace(p, &load_opts)?;
             findings.extend(t.diagnostics.items().iter().map(ToString::to_string));
             Some(trace_rankings(t.items))
         }
@@ -115,6 +117,7 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
     )?;
     let md = markdown(&summary, &report);
     crate::fsutil::write_atomic(&args.out.join("report.md"), md.as_bytes())?;
+    super::print_warnings(&findings, &args.out.join("report.md"));
     if !global.quiet {
         eprint!("{}", terminal_summary(&summary));
         eprintln!("wrote {}", args.out.join("report.md").display());

@@ -29,6 +29,10 @@ pub(crate) fn run(args: &SearchArgs, global: &GlobalArgs) -> Result<ExitStatus> 
     if queries.is_empty() {
         bail!("{}: no queries to search", args.queries.display());
     }
+    if qrels.is_some() {
+        // A usage error stops here, before the search and before `--run` is written.
+        MeasureSet::parse(&args.measures).map_err(|e| anyhow!("--measure: {e}"))?;
+    }
     let retriever = RetrieverKind::from(args.retriever);
     let embedder = query_embedder(
         &searcher,

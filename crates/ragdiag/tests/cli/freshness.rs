@@ -42,6 +42,12 @@ fn audit_writes_reports_and_survives_bad_documents() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
+    // The skipped record is printed, not only written to the report.
+    assert!(
+        o.stderr.contains(":4: deleted: expected true or false"),
+        "{}",
+        o.stderr
+    );
     assert!(
         o.stderr.contains(
             "4 documents audited as of 2026-10-01: 2 stale (50.0%), 1 of unknown freshness"

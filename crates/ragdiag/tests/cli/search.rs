@@ -185,6 +185,35 @@ fn bad_indexes_and_inputs_are_clear_errors() {
         ],
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
+
+    // An unknown measure is a usage error before the search: an existing run is kept.
+    let qrels = write(dir.path(), "qrels.txt", b"q1 0 refunds 1\n");
+    let run = write(dir.path(), "old.trec", b"q1 Q0 refunds 1 1.0 previous\n");
+    let o = ragdiag_home(
+        &home,
+        &[
+            "search",
+            "--index",
+            &idx,
+            "--queries",
+            &queries,
+            "--qrels",
+            &qrels,
+            "--retriever",
+            "bm25",
+            "-m",
+            "bogus",
+            "--run",
+            &run,
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("--measure"), "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&run).unwrap(),
+        "q1 Q0 refunds 1 1.0 previous\n"
+    );
+
     let o = ragdiag_home(
         &home,
         &[
