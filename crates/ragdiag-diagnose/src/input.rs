@@ -19,7 +19,8 @@ pub struct RetrievedItem {
     /// The document.
     pub doc: String,
     /// Code-point span in the document's text; `None` when unknown (a trace text not found in
-    /// its document). An item without a span never holds an evidence span.
+    /// its document, or an unknown document). An item without a span never holds an evidence
+    /// span. A trace hit without text is a whole-document hit: its span is the whole text.
     pub span: Option<(usize, usize)>,
     /// The text the generator saw (trace); when `None`, the span's slice of the document is
     /// used, else the whole document.
@@ -44,9 +45,11 @@ impl RetrievedItem {
     }
 
     /// An item for a trace hit: its `text` is located in its document (exact, then
-    /// normalised) to recover the span. A text that is not found, a hit without text, and a
-    /// hit on an unknown document keep `span: None` and add a warning located at `record`'s
-    /// origin, field `{list}[{index}]…`.
+    /// normalised) to recover the span. A hit without text stands for its whole document (the
+    /// system retrieved documents, or the trace left the passage out): its span covers the
+    /// whole text, and a warning says so. A text that is not found and a hit on an unknown
+    /// document keep `span: None`. Warnings are located at `record`'s origin, field
+    /// `{list}[{index}]…`.
     pub fn from_trace_hit(
         hit: &TraceHit,
         corpus: &Corpus<'_>,
@@ -86,11 +89,15 @@ impl RetrievedItem {
                     ),
                 ),
             },
-            None => warnings.warn(
-                record.origin.clone(),
-                format!("{list}[{index}].text"),
-                "no text: the offsets are unknown, and groundedness uses the whole document",
-            ),
+            None => {
+                item.span = Some((0, corpus.char_len(d)));
+                warnings.warn(
+                    record.origin.clone(),
+                    format!("{list}[{index}].text"),
+                    "no text: the hit is taken as the whole document (it holds any evidence \
+                     in it, and groundedness uses all of it)",
+                );
+            }
         }
         item
     }

@@ -551,6 +551,64 @@ fn candidates_extend_the_pool() {
 }
 
 #[test]
+fn a_hit_without_text_is_its_whole_document() {
+    // Traces of document retrievers list ids only: such a hit holds the evidence of its
+    // document, so a wrong answer over it is the generator's failure, not retrieval's.
+    let mut docs = fillers();
+    docs.push(doc("refunds", &refunds_text()));
+    let q = query(true);
+    let bare = |d: &str| TraceHit {
+        doc: d.into(),
+        score: Some(0.9),
+        ..TraceHit::default()
+    };
+    let out = run_trace(
+        &docs,
+        &q,
+        &[trace_record(
+            vec![bare("api"), bare("refunds")],
+            None,
+            "Within 14 days.",
+        )],
+        &Config::default(),
+    );
+    let d = &out.diagnoses[0];
+    assert_eq!(
+        (d.class, d.best_gold_rank),
+        (Class::GenerationFailure, Some(2)),
+        "{}",
+        d.reason
+    );
+    let w: Vec<String> = out
+        .warnings
+        .items()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        w.iter()
+            .any(|m| m.contains("retrieved[1].text") && m.contains("whole document")),
+        "{w:#?}"
+    );
+    let out = run_trace(
+        &docs,
+        &q,
+        &[trace_record(
+            vec![bare("refunds")],
+            None,
+            "Annual plans can be refunded within 30 days.",
+        )],
+        &Config::default(),
+    );
+    assert_eq!(
+        out.diagnoses[0].class,
+        Class::Ok,
+        "{}",
+        out.diagnoses[0].reason
+    );
+}
+
+#[test]
 fn trace_problems_are_warnings() {
     let mut docs = fillers();
     docs.push(doc("refunds", &refunds_text()));
