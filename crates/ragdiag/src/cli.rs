@@ -456,16 +456,16 @@ pub(crate) struct FreshnessArgs {
     #[arg(long)]
     pub(crate) no_fetch: bool,
     /// Depth of the retrieval-level figures (stale-hit rate@k, coverage).
-    #[arg(long, default_value_t = 10)]
-    pub(crate) k: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub(crate) k: u64,
     /// The audit date, `YYYY-MM-DD` or RFC 3339 (default: today).
     #[arg(long, value_parser = parse_date)]
     pub(crate) as_of: Option<ragdiag_core::Timestamp>,
     /// Report documents older than this as aged: `365d`, `52w`, `12m`, `2y`.
     #[arg(long, value_parser = parse_age)]
     pub(crate) max_age: Option<i64>,
-    /// Word 3-shingle Jaccard at or above which documents are near-duplicates.
-    #[arg(long, default_value_t = 0.8)]
+    /// Word 3-shingle Jaccard at or above which documents are near-duplicates, in (0, 1].
+    #[arg(long, default_value_t = 0.8, value_parser = parse_jaccard)]
     pub(crate) near_duplicate: f64,
     /// Seed of the bootstrap intervals.
     #[arg(long, default_value_t = 42)]
@@ -490,9 +490,22 @@ pub(crate) fn parse_age(s: &str) -> Result<i64, String> {
         Some((i, 'y')) => (&s[..i], 365),
         _ => (s, 1),
     };
-    match num.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n * mult),
-        _ => Err(format!("{s:?} is not an age like 365d, 52w, 12m or 2y")),
+    match num.parse::<i64>().ok().and_then(|n| n.checked_mul(mult)) {
+        Some(days) if (1..=MAX_AGE_DAYS).contains(&days) => Ok(days),
+        _ => Err(format!(
+            "{s:?} is not an age like 365d, 52w, 12m or 2y (at most {MAX_AGE_DAYS} days)"
+        )),
+    }
+}
+
+/// The longest `--max-age`, ten thousand of its 365-day years: beyond any date the audit holds.
+const MAX_AGE_DAYS: i64 = 3_650_000;
+
+/// A Jaccard threshold in (0, 1].
+fn parse_jaccard(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("{s:?}: expected a Jaccard similarity in (0, 1]")),
     }
 }
 
@@ -540,6 +553,25 @@ mod tests {
         assert!(
             parse_age("soon").is_err() && parse_age("0d").is_err() && parse_age("-3d").is_err()
         );
+        // Overflow is an error, not a wrapped (or, in a debug build, panicking) product.
+        assert!(parse_age("99999999999999999y").is_err() && parse_age("10001y").is_err());
+        assert_eq!(parse_age("10000y"), Ok(MAX_AGE_DAYS));
+        assert_eq!(parse_jaccard("0.8"), Ok(0.8));
+        assert_eq!(parse_jaccard("1"), Ok(1.0));
+        for bad in ["nan", "0", "1.5", "-0.2", "inf", "x"] {
+            assert!(parse_jaccard(bad).is_err(), "{bad}");
+        }
+        let k0 = Cli::try_parse_from([
+            "ragdiag",
+            "freshness",
+            "--corpus",
+            "c",
+            "--out",
+            "o",
+            "--k",
+            "0",
+        ]);
+        assert!(k0.is_err());
         let Command::Freshness(f) = parse(&[
             "freshness",
             "--corpus",

@@ -142,6 +142,10 @@ fn settings(args: &DiagnoseArgs) -> Result<Settings> {
         (None, Some(m)) => m.into_iter().collect(),
         (None, None) => Vec::new(),
     };
+    // The command line's parser refuses these already; the config file's values land here.
+    if let Some((m, v)) = gates.iter().find(|(_, v)| !v.is_finite()) {
+        bail!("fail_under: {m} = {v}: the threshold must be finite");
+    }
     let gate_lower_ci = match (args.gate_on, file.gate_on.as_deref()) {
         (Some(g), _) => g == GateOn::LowerCi,
         (None, Some("lower-ci")) => true,

@@ -83,8 +83,15 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
         (None, None, None) => None,
         _ => anyhow::bail!("give one of --run, --trace and --index"),
     };
-    let retrieval_figures =
-        rankings.map(|r| retrieval_level(&r, args.k, args.seed, &by_id, queries.as_deref()));
+    let retrieval_figures = rankings.map(|r| {
+        retrieval_level(
+            &r,
+            usize::try_from(args.k).unwrap_or(usize::MAX),
+            args.seed,
+            &by_id,
+            queries.as_deref(),
+        )
+    });
 
     let summary = json!({
         "schema_version": SCHEMA_VERSION,
@@ -287,7 +294,7 @@ fn index_rankings(
         .with_context(|| format!("cannot open the index {}", index.display()))?;
     let retriever = RetrieverKind::from(args.retriever);
     let embedder = query_embedder(&searcher, index, None, retriever, args.no_fetch, quiet)?;
-    let k = args.k.max(1);
+    let k = usize::try_from(args.k).unwrap_or(usize::MAX);
     let options = SearchOptions {
         retriever,
         k: chunk_depth(&searcher, k),

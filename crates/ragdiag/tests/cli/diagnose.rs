@@ -266,6 +266,20 @@ fn replay_with_a_config_file() {
     ]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("retreiver"), "{}", o.stderr);
+
+    // A gate threshold the command line would refuse is refused in the file too.
+    write(
+        dir.path(),
+        "nan.toml",
+        b"corpus = \"c.jsonl\"\nqueries = \"q.jsonl\"\nout = \"report\"\nfail_under = { \"recall@10\" = nan }\n",
+    );
+    let o = ragdiag(&[
+        "diagnose",
+        "--config",
+        dir.path().join("nan.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("must be finite"), "{}", o.stderr);
 }
 
 #[test]
