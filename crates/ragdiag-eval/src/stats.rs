@@ -43,6 +43,14 @@ pub struct Interval {
     pub n: usize,
 }
 
+/// The weights to give [`mean`], [`bootstrap_means`] and [`paired`] for questions weighted
+/// `w`: `None` (the unweighted mean) when they are all equal, all 1 or all 0 alike, since
+/// weights are relative; else `w`.
+#[must_use]
+pub fn relative_weights(w: Vec<f64>) -> Option<Vec<f64>> {
+    (!w.windows(2).all(|p| p[0] == p[1])).then_some(w)
+}
+
 /// Mean of `values`, weighted by `weights` when given (0 for an empty input or zero weight).
 pub fn mean(values: &[f64], weights: Option<&[f64]>) -> f64 {
     match weights {
@@ -331,5 +339,13 @@ mod tests {
         let q = paired(&a, &c, None, &Config::default());
         assert!(q.p_randomization > 0.5, "{q:?}");
         assert!(q.diff.lower < 0.0 && q.diff.upper > 0.0);
+    }
+
+    #[test]
+    fn equal_weights_are_the_unweighted_mean() {
+        assert_eq!(relative_weights(vec![1.0, 1.0]), None);
+        assert_eq!(relative_weights(vec![0.0, 0.0, 0.0]), None);
+        assert_eq!(relative_weights(vec![]), None);
+        assert_eq!(relative_weights(vec![2.0, 0.0]), Some(vec![2.0, 0.0]));
     }
 }

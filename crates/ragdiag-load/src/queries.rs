@@ -140,8 +140,11 @@ fn query_from_record(
         }
     }
     let weight = rec.opt_f64("weight")?.unwrap_or(1.0);
-    if weight < 0.0 {
-        return Err(rec.err("weight", "must not be negative"));
+    if !(0.0..=MAX_WEIGHT).contains(&weight) {
+        return Err(rec.err(
+            "weight",
+            format!("must be a number from 0 to {MAX_WEIGHT:e}, found {weight}"),
+        ));
     }
     Ok(Query {
         id,
@@ -156,6 +159,9 @@ fn query_from_record(
         origin: rec.location().clone(),
     })
 }
+
+/// The largest question weight: a sum of a million of them stays exact and finite.
+const MAX_WEIGHT: f64 = 1e9;
 
 /// Loads a JSONL query file (ragdiag fields, or BEIR's `_id`/`text`). Duplicate ids are warnings;
 /// the first query wins.
@@ -270,7 +276,7 @@ mod tests {
             ),
             (
                 r#"{"id":"q","text":"t","weight":-1}"#,
-                "weight: must not be negative",
+                "weight: must be a number from 0 to 1e9, found -1",
             ),
             (r#"{"id":"q"}"#, "text: missing required field"),
         ] {

@@ -224,7 +224,7 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
             .filter(|(qi, _)| eligible(scope, *qi, &refs, &inputs.queries, &qrels))
             .map(|(_, q)| q.weight)
             .collect();
-        w.iter().any(|&x| x != 1.0).then_some(w)
+        stats::relative_weights(w)
     };
     let cfg = stats::Config {
         seed: args.seed,

@@ -170,8 +170,8 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
             if a.is_empty() {
                 continue;
             }
-            let weighted = w.iter().any(|&x| x != 1.0);
-            let paired = stats::paired(&a, &b, weighted.then_some(&w[..]), &cfg);
+            let w = stats::relative_weights(w);
+            let paired = stats::paired(&a, &b, w.as_deref(), &cfg);
             cmps.push(Cmp {
                 report: ri,
                 metric: metric.clone(),

@@ -663,8 +663,7 @@ fn build_summary(
         .filter(|&i| queries[i].answerable)
         .collect();
     let weights_of = |idx: &[usize]| -> Option<Vec<f64>> {
-        let w: Vec<f64> = idx.iter().map(|&i| queries[i].weight).collect();
-        w.iter().any(|&x| x != 1.0).then_some(w)
+        stats::relative_weights(idx.iter().map(|&i| queries[i].weight).collect())
     };
     let hit_at = |i: usize, k: usize| -> f64 {
         if ds[i].best_gold_rank.is_some_and(|r| r <= k) {

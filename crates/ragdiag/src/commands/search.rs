@@ -296,13 +296,13 @@ pub(crate) fn metrics(
     if used_weights.is_empty() {
         bail!("no searched query has relevance judgments");
     }
-    let weighted = used_weights.iter().any(|&w| w != 1.0);
+    let weights = stats::relative_weights(used_weights);
     let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()
     };
-    let intervals = stats::bootstrap_means(&refs, weighted.then_some(&used_weights[..]), &cfg);
+    let intervals = stats::bootstrap_means(&refs, weights.as_deref(), &cfg);
     Ok(MetricTable {
         names: columns.iter().map(|c| c.alias()).collect(),
         intervals,
