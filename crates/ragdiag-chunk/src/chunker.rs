@@ -28,6 +28,10 @@ pub const CHUNKER_VERSION: u32 = 2;
 pub struct ChunkOut {
     /// The span, in code points of the document's text.
     pub chunk: Chunk,
+    /// The same span in bytes of the document's text: `&text[bytes]` is `chunk.slice(text)`.
+    /// Slice chunks with it: converting each chunk's code points back to bytes scans the text
+    /// from its start, which over a long document's many chunks is quadratic in its length.
+    pub bytes: Range<usize>,
     /// Context that belongs to the chunk but lies outside its span: the Markdown heading path
     /// (`Billing > Refunds`). `None` for other strategies and before the first heading.
     pub context: Option<String>,
@@ -170,6 +174,7 @@ impl Chunker {
             let index = u32::try_from(i).unwrap_or(u32::MAX);
             out.push(ChunkOut {
                 chunk: Chunk::new(doc_id, index, map.get(r.start), map.get(r.end)),
+                bytes: r,
                 context,
                 tokens,
             });

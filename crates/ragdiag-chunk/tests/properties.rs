@@ -99,6 +99,8 @@ fn check(spec: &str, tok: Arc<dyn Tokenizer>, text: &str) -> Result<(), TestCase
         prop_assert!(ch.start < ch.end && ch.end <= n, "{spec}: bad span {ch:?}");
         // The offsets are code points: the slice is the text between them.
         prop_assert_eq!(ch.slice(text), slice(ch.start, ch.end));
+        // The byte span is the same span.
+        prop_assert_eq!(&text[c.bytes.clone()], ch.slice(text));
         prop_assert!(
             cuts.binary_search(&ch.start).is_ok(),
             "{spec}: start inside a cluster: {ch:?}"
