@@ -181,7 +181,11 @@ fn chunk_inputs_inner<'a>(
             let d = by_id
                 .get(o.chunk.doc_id.as_str())
                 .ok_or_else(|| anyhow::anyhow!("chunker returned an unknown document"))?;
-            let (a, b) = ragdiag_core::char_span_to_bytes(&d.text, o.chunk.start, o.chunk.end)
+            // The chunker's byte span: converting the code points back to bytes would scan the
+            // text from its start for every chunk, quadratic in a document's length.
+            let text = d
+                .text
+                .get(o.bytes.clone())
                 .ok_or_else(|| anyhow::anyhow!("chunk span out of range in {}", d.id))?;
             Ok(ChunkInput {
                 entry: ChunkEntry {
@@ -192,7 +196,7 @@ fn chunk_inputs_inner<'a>(
                     context: o.context,
                 },
                 title: d.title.as_deref().unwrap_or(""),
-                text: &d.text[a..b],
+                text,
             })
         })
         .collect::<Result<Vec<_>>>()
