@@ -47,6 +47,19 @@ pub fn parse_qrels(
             }
             Err(d) => return Err(LoadError::Invalid(d)),
         };
+        if line.text.contains('\0') {
+            // A NUL is no field separator: `d3\0` would silently judge a document no run holds.
+            let d = Diagnostic::error(
+                Location::new(path, line.number),
+                "",
+                "NUL byte (binary file?)",
+            );
+            if !opts.skip_invalid {
+                return Err(LoadError::Invalid(d));
+            }
+            diagnostics.push(d);
+            continue;
+        }
         let mut fields = [""; 5];
         let mut count = 0;
         for f in line.text.split_ascii_whitespace() {
@@ -206,5 +219,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("q.txt:1: invalid UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn nul_bytes_stop_the_load() {
+        for input in [
+            &b"q1 0 d1 1\nq2 0 d3\x00 2\n"[..],
+            b"query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\x00\t2\n",
+        ] {
+            let e = parse_qrels(Path::new("q.txt"), input, None, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            let line = if input.starts_with(b"query") { 3 } else { 2 };
+            assert_eq!(e, format!("q.txt:{line}: NUL byte (binary file?)"));
+            let skipped = parse_qrels(
+                Path::new("q.txt"),
+                input,
+                None,
+                &LoadOptions { skip_invalid: true },
+            )
+            .unwrap();
+            assert_eq!(skipped.diagnostics.error_count(), 1);
+            assert!(skipped.items.get("q2").is_none());
+        }
     }
 }
