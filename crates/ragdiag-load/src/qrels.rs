@@ -1,6 +1,7 @@
 //! Qrels loaders: TREC (`qid iter docno rel`) and BEIR TSV (`query-id corpus-id score`, header).
 
 use crate::lines::{lines, read_file};
+use crate::record::id_problem;
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Location, Qrels};
 use std::path::Path;
@@ -113,6 +114,18 @@ pub fn parse_qrels(
                 }
             }
         };
+        let (qid_field, doc_field) = match fmt {
+            QrelsFormat::Trec => ("qid", "docno"),
+            QrelsFormat::Beir => ("query-id", "corpus-id"),
+        };
+        let parsed = parsed.and_then(|(qid, doc, grade)| {
+            for (field, id) in [(qid_field, qid), (doc_field, doc)] {
+                if let Some(reason) = id_problem(id) {
+                    return Err(Diagnostic::error(loc(), field, reason));
+                }
+            }
+            Ok((qid, doc, grade))
+        });
         match parsed {
             Ok((qid, doc, grade)) => {
                 if !building.contains_key(qid) {
@@ -219,6 +232,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("q.txt:1: invalid UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn ids_a_trec_file_cannot_carry_stop_the_load() {
+        for (input, expected) in [
+            (
+                "q1 0 d\u{a0}1 1\n",
+                "q.txt:1: docno: contains whitespace or a control character (U+00A0), which a TREC run cannot carry",
+            ),
+            (
+                "q\u{1}1 0 d1 1\n",
+                "q.txt:1: qid: contains whitespace or a control character (U+0001)",
+            ),
+            (
+                "query-id\tcorpus-id\tscore\nq1\td\u{2028}1\t1\n",
+                "q.txt:2: corpus-id: contains whitespace or a control character (U+2028)",
+            ),
+        ] {
+            let e = parse(input).unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{e} vs {expected}");
+        }
     }
 
     #[test]

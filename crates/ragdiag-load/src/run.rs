@@ -8,6 +8,7 @@
 //! then docno descending, as trec_eval).
 
 use crate::lines::strip_bom;
+use crate::record::id_problem;
 use crate::{LoadError, Result};
 use ragdiag_core::{Diagnostic, Location, Run};
 use rayon::prelude::*;
@@ -365,6 +366,16 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
             tag = Some(field(5).to_string());
         }
         let docno = field(2);
+        let qid = field(0);
+        for (name, id) in [("qid", qid), ("docno", docno)] {
+            // Fields are split at ASCII whitespace; what is left to refuse is rare (control
+            // characters, Unicode whitespace), so printable ASCII skips the character walk.
+            if !id.bytes().all(|b| b > b' ' && b < 0x7f) {
+                if let Some(reason) = id_problem(id) {
+                    return Err(err(line_pos, name, reason));
+                }
+            }
+        }
         let doc_len = u16::try_from(docno.len())
             .map_err(|_| err(line_pos, "docno", "longer than 65,535 bytes".into()))?;
         let entry = RunEntry {
@@ -375,7 +386,6 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
         };
         arena.push_str(docno);
         arena.push('\n');
-        let qid = field(0);
         match groups.last_mut() {
             Some((q, entries)) if q == qid => entries.push(entry),
             _ => groups.push((qid.to_string(), vec![entry])),
@@ -587,6 +597,14 @@ mod tests {
             (b"\n \n", "r.trec: empty run"),
             (b"{\"q\": 3}", "r.trec: q: expected an object"),
             (b"{\"q\": {}}", "r.trec: empty run"),
+            (
+                b"1 Q0 d1 1 0.5 t\n1 Q0 d\x012 2 0.4 t\n",
+                "r.trec:2: docno: contains whitespace or a control character (U+0001), which a TREC run cannot carry",
+            ),
+            (
+                "q\u{a0}1 Q0 d1 1 0.5 t\n".as_bytes(),
+                "r.trec:1: qid: contains whitespace or a control character (U+00A0)",
+            ),
         ] {
             let e = parse(input).unwrap_err().to_string();
             assert!(e.starts_with(expected), "{e} vs {expected}");
