@@ -180,6 +180,9 @@ fn parse_row(
     if corpus_id.contains(['/', '\\']) || corpus_id.starts_with('.') {
         return Err(err("corpus_id", "not a file name"));
     }
+    if let Some(reason) = crate::record::id_problem(corpus_id) {
+        return Err(err("corpus_id", &reason));
+    }
     let refs: Value = serde_json::from_str(field(r_col, "references")?)
         .map_err(|e| err("references", &format!("not JSON: {e}")))?;
     let Value::Array(items) = refs else {

@@ -178,7 +178,7 @@ fn document_fields(
             ))
         }
     };
-    let supersedes = rec.opt_str("supersedes")?;
+    let supersedes = rec.opt_id("supersedes")?;
     if supersedes.as_deref() == Some(id.as_str()) {
         warnings.warn(
             rec.location().clone(),
@@ -257,12 +257,7 @@ pub(crate) fn load_dir_corpus(dir: &Path, opts: &LoadOptions) -> Result<Loaded<V
     for file in files {
         let bytes = read_file(&file)?;
         let rel = file.strip_prefix(dir).unwrap_or(&file);
-        let default_id = rel
-            .with_extension("")
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
+        let default_id = derived_id(rel);
         let item = load_one_file(&file, &bytes, &default_id, &mut diagnostics);
         accept(&mut docs, &mut diagnostics, opts, item)?;
     }
@@ -270,6 +265,35 @@ pub(crate) fn load_dir_corpus(dir: &Path, opts: &LoadOptions) -> Result<Loaded<V
         items: docs,
         diagnostics,
     })
+}
+
+/// The id of a file that has no front matter `id`: its path `rel` (relative to the corpus
+/// folder) without extension, `/`-separated.
+///
+/// Ids are written into whitespace-separated TREC runs, so a file name may not carry
+/// whitespace or control characters into one: each such character is percent-encoded as the
+/// `%XX` of its UTF-8 bytes (`Refund Policy.md` → `Refund%20Policy`), and so is `%` itself
+/// (`%25`), which keeps the mapping reversible (percent-decoding the id gives the path back).
+/// A name that is not UTF-8 is read lossily (U+FFFD for each bad byte).
+pub(crate) fn derived_id(rel: &Path) -> String {
+    let path = rel
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut id = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == '%' || c.is_whitespace() || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                id.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            id.push(c);
+        }
+    }
+    id
 }
 
 fn load_one_file(
@@ -387,6 +411,34 @@ mod tests {
             (b"[1,2]\n", ":1: expected a JSON object, found a list"),
             (b"{\"id\":\"a\",\"text\":\"\xff\"}\n", ":1: invalid UTF-8"),
             (b"{\"id\":\"a\",\"text\":\"x\"}\x00\n", ":1: NUL byte"),
+            (
+                b"{\"id\":\"doc one\",\"text\":\"x\"}\n",
+                ":1: id: contains whitespace or a control character (U+0020), which a TREC run cannot carry",
+            ),
+            (
+                b"{\"_id\":\"doc\\ttwo\",\"text\":\"x\"}\n",
+                ":1: _id: contains whitespace or a control character (U+0009)",
+            ),
+            (
+                b"{\"id\":\"a\\nb\",\"text\":\"x\"}\n",
+                ":1: id: contains whitespace or a control character (U+000A)",
+            ),
+            (
+                b"{\"id\":\"a\\u0000\",\"text\":\"x\"}\n",
+                ":1: id: contains whitespace or a control character (U+0000)",
+            ),
+            (
+                b"{\"id\":\"a\\u00a0b\\u0001\",\"text\":\"x\"}\n",
+                ":1: id: contains whitespace or a control character (U+00A0)",
+            ),
+            (
+                b"{\"id\":\"a\\u007f\",\"text\":\"x\"}\n",
+                ":1: id: contains whitespace or a control character (U+007F)",
+            ),
+            (
+                b"{\"id\":\"a\",\"text\":\"x\",\"supersedes\":\"old a\"}\n",
+                ":1: supersedes: contains whitespace or a control character (U+0020)",
+            ),
         ];
         for (content, expected) in cases {
             let p = write(dir.path(), "bad.jsonl", content);
@@ -441,6 +493,45 @@ mod tests {
         assert!(!l.items[1].text.contains("alert"));
         assert_eq!(l.items[2].text, "No front matter here.\n");
         assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+    }
+
+    #[test]
+    fn derived_ids_percent_encode_what_a_trec_run_cannot_carry() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "Refund Policy.md", b"Refunds take 30 days.\n");
+        write(dir.path(), "100% sure.txt", b"Sure.\n");
+        write(dir.path(), "sub dir/a\tb.md", b"Tab.\n");
+        write(dir.path(), "plain.md", b"Plain.\n");
+        let l = load_corpus(dir.path(), &LoadOptions::default()).unwrap();
+        let ids: Vec<_> = l.items.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "100%25%20sure",
+                "Refund%20Policy",
+                "plain",
+                "sub%20dir/a%09b"
+            ]
+        );
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        assert_eq!(
+            derived_id(Path::new("caf\u{e9}\u{3000}x.md")),
+            "caf\u{e9}%E3%80%80x"
+        );
+
+        // An id given in front matter is checked, not encoded.
+        write(
+            dir.path(),
+            "Refund Policy.md",
+            b"---\nid: refund policy\n---\nbody\n",
+        );
+        let err = load_corpus(dir.path(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Refund Policy.md:1: id: contains whitespace or a control character (U+0020), which a TREC run cannot carry"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,13 +2,111 @@
 //!
 //! Rows are converted to JSON objects and validated by the same code as JSONL records, so
 //! the field rules and messages are identical. A diagnostic's "line" is the 1-based row number.
+//! `updated_at` and `valid_until` may be strings (RFC 3339 or `YYYY-MM-DD`) or Parquet's own
+//! date and timestamp types (a timestamp without a time zone is read as UTC).
 
 use crate::corpus::{accept, document_from_record};
 use crate::record::{parse_json_line, Record};
 use crate::{LoadError, LoadOptions, Loaded, Result};
+use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use arrow::datatypes::{
+    ArrowTimestampType, DataType, Date32Type, Date64Type, Field, Schema, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
+};
+use arrow::error::ArrowError;
+use arrow::record_batch::RecordBatch;
+use arrow::temporal_conversions::{as_datetime, date32_to_datetime, date64_to_datetime};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use ragdiag_core::{Diagnostics, Location};
 use std::path::Path;
+use std::sync::Arc;
+
+/// The columns read as dates.
+const DATE_COLUMNS: &[&str] = &["updated_at", "valid_until"];
+
+/// Replaces every date column ([`DATE_COLUMNS`]) of an Arrow date or timestamp type with the
+/// strings the record rules read: `Date32`/`Date64` as `YYYY-MM-DD`, `Timestamp` (any unit) as
+/// RFC 3339 in UTC. Arrow stores a zoned timestamp as a UTC instant, so the zone is not needed;
+/// a timestamp without a zone is taken to be UTC. A value chrono cannot represent becomes a
+/// string that is no date, so it is warned about as unparseable like any other.
+fn dates_as_text(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
+    let schema = batch.schema();
+    let mut changed = false;
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        let text = if DATE_COLUMNS.contains(&field.name().as_str()) {
+            date_strings(column)
+        } else {
+            None
+        };
+        match text {
+            Some(strings) => {
+                changed = true;
+                fields.push(Field::new(field.name(), DataType::Utf8, true));
+                columns.push(Arc::new(strings) as ArrayRef);
+            }
+            None => {
+                fields.push(field.as_ref().clone());
+                columns.push(Arc::clone(column));
+            }
+        }
+    }
+    if !changed {
+        return Ok(batch);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// `column` as date strings, if it has an Arrow date or timestamp type.
+fn date_strings(column: &ArrayRef) -> Option<StringArray> {
+    fn timestamps<T: ArrowTimestampType>(column: &ArrayRef, unit: &str) -> StringArray {
+        column
+            .as_primitive::<T>()
+            .iter()
+            .map(|v| {
+                v.map(|v| match as_datetime::<T>(v) {
+                    Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string(),
+                    None => format!("{v} {unit} since 1970 (out of range)"),
+                })
+            })
+            .collect()
+    }
+    Some(match column.data_type() {
+        DataType::Date32 => column
+            .as_primitive::<Date32Type>()
+            .iter()
+            .map(|v| {
+                v.map(|v| match date32_to_datetime(v) {
+                    Some(t) => t.format("%Y-%m-%d").to_string(),
+                    None => format!("{v} days since 1970 (out of range)"),
+                })
+            })
+            .collect(),
+        DataType::Date64 => column
+            .as_primitive::<Date64Type>()
+            .iter()
+            .map(|v| {
+                v.map(|v| match date64_to_datetime(v) {
+                    Some(t) => t.format("%Y-%m-%d").to_string(),
+                    None => format!("{v} ms since 1970 (out of range)"),
+                })
+            })
+            .collect(),
+        DataType::Timestamp(TimeUnit::Second, _) => timestamps::<TimestampSecondType>(column, "s"),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            timestamps::<TimestampMillisecondType>(column, "ms")
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            timestamps::<TimestampMicrosecondType>(column, "µs")
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            timestamps::<TimestampNanosecondType>(column, "ns")
+        }
+        _ => return None,
+    })
+}
 
 pub(crate) fn load_parquet_corpus(
     path: &Path,
@@ -26,8 +124,9 @@ pub(crate) fn load_parquet_corpus(
     let mut diagnostics = Diagnostics::default();
     let mut row = 0u64;
     for batch in reader {
-        let batch =
-            batch.map_err(|e| LoadError::unusable(path, format!("corrupt Parquet data: {e}")))?;
+        let batch = batch
+            .and_then(dates_as_text)
+            .map_err(|e| LoadError::unusable(path, format!("corrupt Parquet data: {e}")))?;
         let mut buf = Vec::new();
         {
             let mut writer = arrow::json::LineDelimitedWriter::new(&mut buf);
@@ -56,9 +155,148 @@ pub(crate) fn load_parquet_corpus(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{ArrayRef, BooleanArray, StringArray};
-    use arrow::record_batch::RecordBatch;
-    use std::sync::Arc;
+    use arrow::array::{
+        BooleanArray, Date32Array, Date64Array, TimestampMicrosecondArray,
+        TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    };
+
+    fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn date_and_timestamp_columns_are_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.parquet");
+        let ids: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c"]));
+        let text: ArrayRef = Arc::new(StringArray::from(vec!["x", "y", "z"]));
+        // 2020-01-01T00:00:00 and 2021-06-15T12:30:00.250, and a null.
+        let (t0, t1) = (1_577_836_800_000i64, 1_623_760_200_250i64);
+        let naive_ms: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![
+            Some(t0),
+            Some(t1),
+            None,
+        ]));
+        let cases: Vec<(&str, ArrayRef)> = vec![
+            ("timestamp[ms]", naive_ms),
+            (
+                "timestamp[s, +02:00]",
+                Arc::new(
+                    TimestampSecondArray::from(vec![Some(t0 / 1000), Some(t1 / 1000), None])
+                        .with_timezone("+02:00"),
+                ),
+            ),
+            (
+                "timestamp[us, UTC]",
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![Some(t0 * 1000), Some(t1 * 1000), None])
+                        .with_timezone("UTC"),
+                ),
+            ),
+            (
+                "timestamp[ns, America/New_York]",
+                Arc::new(
+                    TimestampNanosecondArray::from(vec![
+                        Some(t0 * 1_000_000),
+                        Some(t1 * 1_000_000),
+                        None,
+                    ])
+                    .with_timezone("America/New_York"),
+                ),
+            ),
+            (
+                "date32",
+                Arc::new(Date32Array::from(vec![Some(18_262), Some(18_793), None])),
+            ),
+            (
+                "date64",
+                Arc::new(Date64Array::from(vec![
+                    Some(t0),
+                    Some(18_793 * 86_400_000),
+                    None,
+                ])),
+            ),
+        ];
+        for (kind, column) in cases {
+            write_parquet(
+                &path,
+                vec![
+                    ("id", Arc::clone(&ids)),
+                    ("text", Arc::clone(&text)),
+                    ("updated_at", Arc::clone(&column)),
+                    ("valid_until", column),
+                ],
+            );
+            let l = crate::load_corpus(&path, &LoadOptions::default()).unwrap();
+            assert!(l.diagnostics.is_empty(), "{kind}: {:?}", l.diagnostics);
+            let dates: Vec<_> = l
+                .items
+                .iter()
+                .map(|d| d.updated_at.map(|t| t.as_datetime().to_rfc3339()))
+                .collect();
+            let second = if kind.starts_with("date") {
+                "2021-06-15T00:00:00+00:00"
+            } else if kind.starts_with("timestamp[s") {
+                "2021-06-15T12:30:00+00:00"
+            } else {
+                "2021-06-15T12:30:00.250+00:00"
+            };
+            assert_eq!(
+                dates,
+                [
+                    Some("2020-01-01T00:00:00+00:00".to_string()),
+                    Some(second.to_string()),
+                    None
+                ],
+                "{kind}"
+            );
+            assert_eq!(l.items[1].valid_until, l.items[1].updated_at, "{kind}");
+        }
+
+        // A timestamp chrono cannot hold is an unparseable date (a warning), as in JSONL.
+        let huge: ArrayRef = Arc::new(TimestampSecondArray::from(vec![i64::MAX, 0, 0]));
+        write_parquet(
+            &path,
+            vec![("id", ids), ("text", text), ("updated_at", huge)],
+        );
+        let l = crate::load_corpus(&path, &LoadOptions::default()).unwrap();
+        assert!(l.items[0].updated_at.is_none());
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        assert!(
+            l.diagnostics.items()[0]
+                .to_string()
+                .contains("c.parquet:1: updated_at: unparseable date"),
+            "{:?}",
+            l.diagnostics
+        );
+    }
+
+    #[test]
+    fn ids_a_trec_run_cannot_carry_are_malformed_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.parquet");
+        write_parquet(
+            &path,
+            vec![
+                (
+                    "id",
+                    Arc::new(StringArray::from(vec!["a", "b\0"])) as ArrayRef,
+                ),
+                ("text", Arc::new(StringArray::from(vec!["x", "y"]))),
+            ],
+        );
+        let err = crate::load_corpus(&path, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("c.parquet:2: id: contains whitespace or a control character (U+0000), which a TREC run cannot carry"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn reads_rows_as_documents() {

@@ -1,6 +1,7 @@
 //! Qrels loaders: TREC (`qid iter docno rel`) and BEIR TSV (`query-id corpus-id score`, header).
 
 use crate::lines::{lines, read_file};
+use crate::record::id_problem;
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Location, Qrels};
 use std::path::Path;
@@ -47,6 +48,19 @@ pub fn parse_qrels(
             }
             Err(d) => return Err(LoadError::Invalid(d)),
         };
+        if line.text.contains('\0') {
+            // A NUL is no field separator: `d3\0` would silently judge a document no run holds.
+            let d = Diagnostic::error(
+                Location::new(path, line.number),
+                "",
+                "NUL byte (binary file?)",
+            );
+            if !opts.skip_invalid {
+                return Err(LoadError::Invalid(d));
+            }
+            diagnostics.push(d);
+            continue;
+        }
         let mut fields = [""; 5];
         let mut count = 0;
         for f in line.text.split_ascii_whitespace() {
@@ -100,6 +114,18 @@ pub fn parse_qrels(
                 }
             }
         };
+        let (qid_field, doc_field) = match fmt {
+            QrelsFormat::Trec => ("qid", "docno"),
+            QrelsFormat::Beir => ("query-id", "corpus-id"),
+        };
+        let parsed = parsed.and_then(|(qid, doc, grade)| {
+            for (field, id) in [(qid_field, qid), (doc_field, doc)] {
+                if let Some(reason) = id_problem(id) {
+                    return Err(Diagnostic::error(loc(), field, reason));
+                }
+            }
+            Ok((qid, doc, grade))
+        });
         match parsed {
             Ok((qid, doc, grade)) => {
                 if !building.contains_key(qid) {
@@ -206,5 +232,49 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("q.txt:1: invalid UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn ids_a_trec_file_cannot_carry_stop_the_load() {
+        for (input, expected) in [
+            (
+                "q1 0 d\u{a0}1 1\n",
+                "q.txt:1: docno: contains whitespace or a control character (U+00A0), which a TREC run cannot carry",
+            ),
+            (
+                "q\u{1}1 0 d1 1\n",
+                "q.txt:1: qid: contains whitespace or a control character (U+0001)",
+            ),
+            (
+                "query-id\tcorpus-id\tscore\nq1\td\u{2028}1\t1\n",
+                "q.txt:2: corpus-id: contains whitespace or a control character (U+2028)",
+            ),
+        ] {
+            let e = parse(input).unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{e} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn nul_bytes_stop_the_load() {
+        for input in [
+            &b"q1 0 d1 1\nq2 0 d3\x00 2\n"[..],
+            b"query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\x00\t2\n",
+        ] {
+            let e = parse_qrels(Path::new("q.txt"), input, None, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            let line = if input.starts_with(b"query") { 3 } else { 2 };
+            assert_eq!(e, format!("q.txt:{line}: NUL byte (binary file?)"));
+            let skipped = parse_qrels(
+                Path::new("q.txt"),
+                input,
+                None,
+                &LoadOptions { skip_invalid: true },
+            )
+            .unwrap();
+            assert_eq!(skipped.diagnostics.error_count(), 1);
+            assert!(skipped.items.get("q2").is_none());
+        }
     }
 }

@@ -42,26 +42,15 @@ fn query_from_record(
             for (i, item) in items.iter().enumerate() {
                 let field = format!("relevant[{i}]");
                 match item {
-                    Value::String(doc) => relevant.push(Judgment {
-                        doc: doc.clone(),
+                    Value::String(_) => relevant.push(Judgment {
+                        doc: rec.id_value(&field, item)?,
                         grade: 1,
                     }),
                     Value::Object(o) => {
-                        let doc = match o.get("doc") {
-                            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
-                            None | Some(Value::Null) => {
-                                return Err(
-                                    rec.err(&format!("{field}.doc"), "missing required field")
-                                )
-                            }
-                            Some(other) => {
-                                return Err(rec.err(
-                                    &format!("{field}.doc"),
-                                    format!("expected a string, found {}", type_name(other)),
-                                ))
-                            }
-                        };
+                        let doc = rec.id_value(
+                            &format!("{field}.doc"),
+                            o.get("doc").unwrap_or(&Value::Null),
+                        )?;
                         let grade = match o.get("grade") {
                             None | Some(Value::Null) => 1,
                             Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or(1),
@@ -96,19 +85,10 @@ fn query_from_record(
     let mut evidence = Vec::new();
     for (i, o) in rec.opt_object_list("evidence")?.into_iter().enumerate() {
         let field = format!("evidence[{i}]");
-        let doc = match o.get("doc") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
-            None | Some(Value::Null) => {
-                return Err(rec.err(&format!("{field}.doc"), "missing required field"))
-            }
-            Some(other) => {
-                return Err(rec.err(
-                    &format!("{field}.doc"),
-                    format!("expected a string, found {}", type_name(other)),
-                ))
-            }
-        };
+        let doc = rec.id_value(
+            &format!("{field}.doc"),
+            o.get("doc").unwrap_or(&Value::Null),
+        )?;
         if let Some(q) = o.get("quote").filter(|v| !v.is_null()) {
             match q {
                 Value::String(s) if !s.is_empty() => evidence.push(Evidence::Quote {
@@ -279,6 +259,30 @@ mod tests {
                 "weight: must be a number from 0 to 1e9, found -1",
             ),
             (r#"{"id":"q"}"#, "text: missing required field"),
+            (
+                r#"{"id":"q 1","text":"t"}"#,
+                "id: contains whitespace or a control character (U+0020), which a TREC run cannot carry",
+            ),
+            (
+                r#"{"id":"q","text":"t","relevant":["d 1"]}"#,
+                "relevant[0]: contains whitespace or a control character (U+0020)",
+            ),
+            (
+                r#"{"id":"q","text":"t","relevant":[""]}"#,
+                "relevant[0]: must not be empty",
+            ),
+            (
+                r#"{"id":"q","text":"t","relevant":[{"doc":"d\n1","grade":1}]}"#,
+                "relevant[0].doc: contains whitespace or a control character (U+000A)",
+            ),
+            (
+                r#"{"id":"q","text":"t","relevant":[{"doc":"","grade":1}]}"#,
+                "relevant[0].doc: must not be empty",
+            ),
+            (
+                r#"{"id":"q","text":"t","evidence":[{"doc":"d\u0000","quote":"x"}]}"#,
+                "evidence[0].doc: contains whitespace or a control character (U+0000)",
+            ),
         ] {
             std::fs::write(&p, format!("{line}\n")).unwrap();
             let err = load_queries(&p, &LoadOptions::default())

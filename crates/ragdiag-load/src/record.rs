@@ -87,22 +87,39 @@ impl<'a> Record<'a> {
         Diagnostic::error(self.loc.clone(), field, reason)
     }
 
-    /// An identifier: the first present key of `keys`, a non-empty string or an integer.
+    /// An identifier: the first present key of `keys`, a non-empty string or an integer, with
+    /// no whitespace or control character (see [`id_problem`]).
     pub(crate) fn id(&self, keys: &[&str]) -> FieldResult<String> {
         for key in keys {
             if let Some(v) = self.get(key) {
-                return match v {
-                    Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
-                    Value::String(_) => Err(self.err(key, "must not be empty")),
-                    Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-                    other => Err(self.err(
-                        key,
-                        format!("expected a string, found {}", type_name(other)),
-                    )),
-                };
+                return self.id_value(key, v);
             }
         }
         Err(self.err(keys[0], "missing required field"))
+    }
+
+    /// An identifier given as `v` (a record's id, or a document named inside a list such as
+    /// `relevant[0].doc`), reported as `field`: a non-empty string or an integer, with no
+    /// whitespace or control character.
+    pub(crate) fn id_value(&self, field: &str, v: &Value) -> FieldResult<String> {
+        match v {
+            Value::String(s) if s.trim().is_empty() => Err(self.err(field, "must not be empty")),
+            Value::String(s) => match id_problem(s) {
+                Some(reason) => Err(self.err(field, reason)),
+                None => Ok(s.clone()),
+            },
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+            Value::Null => Err(self.err(field, "missing required field")),
+            other => Err(self.err(
+                field,
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// An optional identifier (a string or an integer, checked as [`Record::id_value`]).
+    pub(crate) fn opt_id(&self, key: &str) -> FieldResult<Option<String>> {
+        self.get(key).map(|v| self.id_value(key, v)).transpose()
     }
 
     /// A required string (may be empty).
@@ -244,6 +261,20 @@ impl<'a> Record<'a> {
             }
         }
     }
+}
+
+/// Why `id` cannot be an identifier, if it cannot: ids are written into whitespace-separated
+/// TREC runs and qrels, so whitespace (Unicode's, not only ASCII's) and control characters
+/// (NUL included) would make a file no reader can parse. Names the first offending character.
+pub(crate) fn id_problem(id: &str) -> Option<String> {
+    id.chars()
+        .find(|c| c.is_whitespace() || c.is_control())
+        .map(|c| {
+            format!(
+                "contains whitespace or a control character (U+{:04X}), which a TREC run cannot carry",
+                u32::from(c)
+            )
+        })
 }
 
 /// Parses one JSON line into a value, locating syntax errors.

@@ -8,6 +8,7 @@
 //! then docno descending, as trec_eval).
 
 use crate::lines::strip_bom;
+use crate::record::id_problem;
 use crate::{LoadError, Result};
 use ragdiag_core::{Diagnostic, Location, Run};
 use rayon::prelude::*;
@@ -212,6 +213,11 @@ fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
     let obj = value.as_object().ok_or_else(|| {
         LoadError::unusable(path, "a JSON run must be an object {qid: {docno: score}}")
     })?;
+    // serde_json's maps keep one value of a repeated key; find repeats (and ids a TREC run
+    // cannot carry) in the text, which also gives their lines.
+    check_json_run_keys(bytes).map_err(|(line, field, reason)| {
+        LoadError::Invalid(Diagnostic::error(Location::new(path, line), field, reason))
+    })?;
     let mut run = Run {
         name: path
             .file_stem()
@@ -256,6 +262,112 @@ fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
         ));
     }
     Ok(CompactRun::from_run(&run, path))
+}
+
+/// One open container while scanning a JSON run.
+struct Frame {
+    /// Whether it is an object (else an array).
+    object: bool,
+    /// In an object, whether the next string is a key.
+    expect_key: bool,
+    /// The keys seen so far with their lines, for the run object (query ids) and the objects
+    /// directly inside it (one query's document ids).
+    keys: Option<FxHashMap<String, u64>>,
+}
+
+/// Checks the keys of a JSON run `{qid: {docno: score}}` that serde_json has already parsed
+/// (`bytes` is valid JSON): a query id or a document id of one query given twice, or an id
+/// that is empty or holds whitespace or a control character, is returned as
+/// `(line, field, reason)`. One pass over the bytes, no recursion.
+fn check_json_run_keys(bytes: &[u8]) -> std::result::Result<(), (u64, String, String)> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut line = 1u64;
+    // The query id whose value is being read, if that value is an object at depth 2.
+    let mut qid = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line += 1,
+            b'{' | b'[' => {
+                let object = bytes[i] == b'{';
+                // Track keys for the run object (depth 1) and the query objects (depth 2).
+                let tracked = object && stack.len() < 2;
+                stack.push(Frame {
+                    object,
+                    expect_key: object,
+                    keys: tracked.then(FxHashMap::default),
+                });
+            }
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.expect_key = top.object;
+                }
+            }
+            b':' => {
+                if let Some(top) = stack.last_mut() {
+                    top.expect_key = false;
+                }
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                let mut escaped = false;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        escaped = true;
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                let depth = stack.len();
+                let Some(top) = stack.last_mut() else {
+                    i += 1;
+                    continue;
+                };
+                if top.expect_key {
+                    if let Some(keys) = top.keys.as_mut() {
+                        let raw = &bytes[start..=i.min(bytes.len() - 1)];
+                        let key: String = if escaped {
+                            serde_json::from_slice(raw).unwrap_or_default()
+                        } else {
+                            String::from_utf8_lossy(&raw[1..raw.len() - 1]).into_owned()
+                        };
+                        let field = if depth == 1 {
+                            key.clone()
+                        } else {
+                            format!("{qid}.{key}")
+                        };
+                        let problem = if key.is_empty() {
+                            Some("empty id".to_string())
+                        } else {
+                            crate::record::id_problem(&key)
+                        };
+                        if let Some(reason) = problem {
+                            return Err((line, field, reason));
+                        }
+                        if let Some(first) = keys.get(&key) {
+                            let reason = if depth == 1 {
+                                format!("query {key:?} given twice (first at line {first}); a JSON run holds one object per query")
+                            } else {
+                                format!("document {key:?} retrieved twice for query {qid:?} (first at line {first})")
+                            };
+                            return Err((line, field, reason));
+                        }
+                        keys.insert(key.clone(), line);
+                        if depth == 1 {
+                            qid = key;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// One chunk of the file as read: whole lines, its index, and its first line number.
@@ -365,6 +477,16 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
             tag = Some(field(5).to_string());
         }
         let docno = field(2);
+        let qid = field(0);
+        for (name, id) in [("qid", qid), ("docno", docno)] {
+            // Fields are split at ASCII whitespace; what is left to refuse is rare (control
+            // characters, Unicode whitespace), so printable ASCII skips the character walk.
+            if !id.bytes().all(|b| b > b' ' && b < 0x7f) {
+                if let Some(reason) = id_problem(id) {
+                    return Err(err(line_pos, name, reason));
+                }
+            }
+        }
         let doc_len = u16::try_from(docno.len())
             .map_err(|_| err(line_pos, "docno", "longer than 65,535 bytes".into()))?;
         let entry = RunEntry {
@@ -375,7 +497,6 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
         };
         arena.push_str(docno);
         arena.push('\n');
-        let qid = field(0);
         match groups.last_mut() {
             Some((q, entries)) if q == qid => entries.push(entry),
             _ => groups.push((qid.to_string(), vec![entry])),
@@ -560,6 +681,10 @@ mod tests {
         let docs: Vec<_> = r.queries[1].entries.iter().map(|e| r.docno(e)).collect();
         assert_eq!(docs, ["d1", "d4"]);
 
+        // Keys are compared per object: the same document under two queries, and a document
+        // id equal to a query id, are fine.
+        let j = parse(br#"{"q1": {"a": 1}, "q2": {"a": 2, "q1": 3}}"#).unwrap();
+        assert_eq!(j.len(), 3);
         let j = parse(br#" {"q1": {"a": 1.0, "b": 2}, "q0": {"c": 0.1}}"#).unwrap();
         assert_eq!(j.queries[0].qid, "q0");
         assert_eq!(j.len(), 3);
@@ -587,6 +712,36 @@ mod tests {
             (b"\n \n", "r.trec: empty run"),
             (b"{\"q\": 3}", "r.trec: q: expected an object"),
             (b"{\"q\": {}}", "r.trec: empty run"),
+            (
+                b"{\"q1\": {\"d1\": 0.9},\n \"q1\": {\"d2\": 0.5}}",
+                "r.trec:2: q1: query \"q1\" given twice (first at line 1); a JSON run holds one object per query",
+            ),
+            (
+                b"{\"q1\": {\"d1\": 0.9,\n\"d2\": 0.8,\n\"d1\": 0.5}, \"q2\": {\"d1\": 1}}",
+                "r.trec:3: q1.d1: document \"d1\" retrieved twice for query \"q1\" (first at line 1)",
+            ),
+            (
+                // Escapes are decoded before comparing: \u0031 is 1.
+                b"{\"q\\u0031\": {\"d\": 1}, \"q1\": {\"e\": 1}}",
+                "r.trec:1: q1: query \"q1\" given twice",
+            ),
+            (
+                b"{\"q 1\": {\"d\": 1}}",
+                "r.trec:1: q 1: contains whitespace or a control character (U+0020), which a TREC run cannot carry",
+            ),
+            (
+                b"{\"q1\": {\"d\\t2\": 1}}",
+                "r.trec:1: q1.d\t2: contains whitespace or a control character (U+0009)",
+            ),
+            (b"{\"q1\": {\"\": 1}}", "r.trec:1: q1.: empty id"),
+            (
+                b"1 Q0 d1 1 0.5 t\n1 Q0 d\x012 2 0.4 t\n",
+                "r.trec:2: docno: contains whitespace or a control character (U+0001), which a TREC run cannot carry",
+            ),
+            (
+                "q\u{a0}1 Q0 d1 1 0.5 t\n".as_bytes(),
+                "r.trec:1: qid: contains whitespace or a control character (U+00A0)",
+            ),
         ] {
             let e = parse(input).unwrap_err().to_string();
             assert!(e.starts_with(expected), "{e} vs {expected}");

@@ -34,19 +34,7 @@ fn hits(rec: &Record<'_>, key: &str) -> std::result::Result<Option<Vec<TraceHit>
                 format!("expected an object {{doc, …}}, found {}", type_name(item)),
             ));
         };
-        let doc = match o.get("doc") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
-            None | Some(Value::Null) => {
-                return Err(rec.err(&field("doc"), "missing required field"))
-            }
-            Some(other) => {
-                return Err(rec.err(
-                    &field("doc"),
-                    format!("expected a string, found {}", type_name(other)),
-                ))
-            }
-        };
+        let doc = rec.id_value(&field("doc"), o.get("doc").unwrap_or(&Value::Null))?;
         let opt_str = |f: &str| match o.get(f) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -148,6 +136,14 @@ mod tests {
             (
                 r#"{"query_id":"q"}"#,
                 "t.jsonl:1: retrieved: missing required field",
+            ),
+            (
+                r#"{"query_id":"q 1","retrieved":[]}"#,
+                "t.jsonl:1: query_id: contains whitespace or a control character (U+0020), which a TREC run cannot carry",
+            ),
+            (
+                r#"{"query_id":"q","retrieved":[{"doc":"a"}],"candidates":[{"doc":"d\tb"}]}"#,
+                "t.jsonl:1: candidates[0].doc: contains whitespace or a control character (U+0009)",
             ),
         ] {
             std::fs::write(&p, format!("{line}\n")).unwrap();
