@@ -13,14 +13,14 @@ pub enum LoadError {
     /// A malformed record, located as `path:line: field: reason`.
     #[error("{0}")]
     Invalid(Diagnostic),
-    /// The file could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    /// The file could not be read. The cause is part of the message and not a `source`, so
+    /// an error chain does not print it twice.
+    #[error("{}: cannot read: {error}", path.display())]
     Io {
         /// The path that failed.
         path: PathBuf,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The input as a whole is unusable (empty run, unknown format, …).
     #[error("{}: {reason}", path.display())]
@@ -36,7 +36,7 @@ impl LoadError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         LoadError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         }
     }
 

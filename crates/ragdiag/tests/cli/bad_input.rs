@@ -94,6 +94,8 @@ fn missing_files_directories_and_bad_flags() {
     let out = ragdiag(&["eval", &q, &format!("{d}/nope")]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("nope: cannot read"), "{}", out.stderr);
+    // The cause is said once, not once by the error and again by its chain.
+    assert_eq!(out.stderr.matches("os error").count(), 1, "{}", out.stderr);
     let out = ragdiag(&["eval", &q, &d]);
     assert_eq!(out.code, 2);
     assert!(
