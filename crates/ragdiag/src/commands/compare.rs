@@ -38,6 +38,15 @@ fn load(dir: &Path) -> Result<Report> {
             .with_context(|| format!("{}: not a ragdiag diagnose report", dir.display()))?,
     )
     .with_context(|| format!("{}: unreadable", summary_path.display()))?;
+    let version = summary.get("schema_version").and_then(Value::as_u64);
+    if version != Some(u64::from(super::diagnose::SCHEMA_VERSION)) {
+        bail!(
+            "{}: schema_version {}, expected {} (not a report of this ragdiag's diagnose)",
+            summary_path.display(),
+            summary.get("schema_version").unwrap_or(&Value::Null),
+            super::diagnose::SCHEMA_VERSION
+        );
+    }
     let path = dir.join("queries.parquet");
     let file =
         std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -46,6 +55,7 @@ fn load(dir: &Path) -> Result<Report> {
         .build()?;
     let mut questions = BTreeMap::new();
     let mut metrics: Vec<String> = Vec::new();
+    let mut rows_before = 0;
     for batch in reader {
         let batch = batch.with_context(|| format!("{}: unreadable", path.display()))?;
         let col = |name: &str| -> Result<&StringArray> {
@@ -80,6 +90,14 @@ fn load(dir: &Path) -> Result<Report> {
                 if a.is_null(i) {
                     continue;
                 }
+                if !a.value(i).is_finite() {
+                    bail!(
+                        "{}: row {}: {name}: {} is not a finite number",
+                        path.display(),
+                        rows_before + i + 1,
+                        a.value(i)
+                    );
+                }
                 if name == "weight" {
                     weight = a.value(i);
                 } else {
@@ -96,6 +114,7 @@ fn load(dir: &Path) -> Result<Report> {
                 },
             );
         }
+        rows_before += batch.num_rows();
     }
     let name = summary["name"]
         .as_str()

@@ -385,6 +385,20 @@ fn compare_finds_the_regression_and_gates_on_it() {
         "{}",
         o.stderr
     );
+    // A report of another schema version is refused, not compared.
+    let other = dir.path().join("other-version");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(a.join("queries.parquet"), other.join("queries.parquet")).unwrap();
+    let mut s = summary(&a);
+    s["schema_version"] = serde_json::json!(99);
+    std::fs::write(other.join("summary.json"), s.to_string()).unwrap();
+    let o = ragdiag(&["compare", a.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("schema_version 99, expected 1"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
