@@ -6,6 +6,39 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
 
+/// Refuses an output folder that is, or lies inside, an input folder (a folder corpus): the
+/// report would be read back as a document on the next run. Paths are compared after resolving
+/// links, the output's through its nearest existing ancestor.
+pub(crate) fn check_out_not_inside(out: &Path, inputs: &[&Path]) -> Result<()> {
+    let resolve = |p: &Path| -> Option<std::path::PathBuf> {
+        let mut missing = Vec::new();
+        let mut cur = std::path::absolute(p).ok()?;
+        loop {
+            if let Ok(c) = cur.canonicalize() {
+                return Some(missing.iter().rev().fold(c, |acc, part| acc.join(part)));
+            }
+            missing.push(cur.file_name()?.to_owned());
+            cur = cur.parent()?.to_path_buf();
+        }
+    };
+    let Some(out_abs) = resolve(out) else {
+        return Ok(());
+    };
+    for input in inputs.iter().filter(|p| p.is_dir()) {
+        if let Some(in_abs) = resolve(input) {
+            if out_abs.starts_with(&in_abs) {
+                anyhow::bail!(
+                    "--out {} is inside the input folder {}: the report would become part of \
+                     the input; write it elsewhere",
+                    out.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -86,5 +119,32 @@ mod tests {
             1,
             "no temporary file left behind"
         );
+    }
+
+    #[test]
+    fn an_output_inside_an_input_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path().join("kb");
+        std::fs::create_dir_all(kb.join("sub")).unwrap();
+        let file = dir.path().join("c.jsonl");
+        std::fs::write(&file, b"").unwrap();
+        for out in [
+            kb.clone(),
+            kb.join("sub"),
+            kb.join("new/deeper"),
+            kb.join("sub/../x"),
+        ] {
+            let err = check_out_not_inside(&out, &[&kb]).unwrap_err().to_string();
+            assert!(err.contains("is inside the input folder"), "{out:?}: {err}");
+        }
+        for out in [
+            dir.path().join("reports"),
+            dir.path().join("kb2"),
+            dir.path().to_path_buf(),
+        ] {
+            assert!(check_out_not_inside(&out, &[&kb, &file]).is_ok(), "{out:?}");
+        }
+        // A corpus file, not a folder, has nothing inside it.
+        assert!(check_out_not_inside(&dir.path().join("out"), &[&file]).is_ok());
     }
 }

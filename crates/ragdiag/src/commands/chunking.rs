@@ -134,6 +134,11 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
     let started = Instant::now();
     // Specs first: a bad one is a usage error before anything is loaded or embedded.
     let specs = parse_strategies(&args.strategies)?;
+    let folders: Vec<&Path> = [args.corpus.as_deref(), args.chroma.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    crate::fsutil::check_out_not_inside(&args.out, &folders)?;
     let inputs = load_inputs(args)?;
     if inputs.docs.is_empty() {
         bail!("{}: the corpus holds no documents", inputs.corpus_label);

@@ -208,6 +208,7 @@ struct Retrieved {
 
 pub(crate) fn run(args: &DiagnoseArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let s = settings(args)?;
+    crate::fsutil::check_out_not_inside(&s.out, &[&s.corpus])?;
     let mut warnings: Vec<String> = Vec::new();
     let corpus_loaded = load_corpus(&s.corpus, &LoadOptions::default())?;
     warnings.extend(

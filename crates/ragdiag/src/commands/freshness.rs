@@ -28,6 +28,7 @@ const AGE_BUCKETS: &[(i64, &str)] = &[
 ];
 
 pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    crate::fsutil::check_out_not_inside(&args.out, &[&args.corpus])?;
     let as_of = args.as_of.unwrap_or_else(Timestamp::now);
     // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
     // which is listed in the report and printed on stderr, and the audit goes on over the rest.
