@@ -273,43 +273,47 @@ impl IndexKey<'_> {
 }
 
 /// An index from [`cached_index`].
-pub(crate) struct CachedIndex {
+pub(crate) struct CachedIndex<T> {
     pub(crate) searcher: Searcher,
     /// Its folder.
     pub(crate) dir: PathBuf,
     /// Whether it came from the cache (else it was just built).
     pub(crate) from_cache: bool,
+    /// What the caller's `accept` read from the cached index, or its `build` returned.
+    pub(crate) value: T,
 }
 
 /// The index for `key` from the cache in `home`, or a new one that `build` writes into the
 /// folder it is given (`build_index` writes atomically, so a build cut short leaves no index
 /// that opens). A cached index is used only when it opens, its description names the same
-/// corpus, and `accept` takes it.
-pub(crate) fn cached_index(
+/// corpus, and `accept` takes it, returning what the caller needs from it.
+pub(crate) fn cached_index<T>(
     home: &Path,
     key: &IndexKey<'_>,
-    accept: impl FnOnce(&Searcher) -> bool,
-    build: impl FnOnce(&Path) -> Result<()>,
-) -> Result<CachedIndex> {
+    accept: impl FnOnce(&Searcher) -> Option<T>,
+    build: impl FnOnce(&Path) -> Result<T>,
+) -> Result<CachedIndex<T>> {
     let dir = key.dir(home);
     if let Ok(searcher) = Searcher::open(&dir) {
-        if searcher.meta()["corpus_sha256"] == serde_json::json!(key.corpus_sha256)
-            && accept(&searcher)
-        {
-            return Ok(CachedIndex {
-                searcher,
-                dir,
-                from_cache: true,
-            });
+        if searcher.meta()["corpus_sha256"] == serde_json::json!(key.corpus_sha256) {
+            if let Some(value) = accept(&searcher) {
+                return Ok(CachedIndex {
+                    searcher,
+                    dir,
+                    from_cache: true,
+                    value,
+                });
+            }
         }
     }
-    build(&dir)?;
+    let value = build(&dir)?;
     let searcher = Searcher::open(&dir)
         .with_context(|| format!("cannot open the index just built in {}", dir.display()))?;
     Ok(CachedIndex {
         searcher,
         dir,
         from_cache: false,
+        value,
     })
 }
 
@@ -461,7 +465,7 @@ mod tests {
             cached_index(
                 home.path(),
                 &key(&corpus, "doc"),
-                |_| accept,
+                |_| accept.then_some(()),
                 |dir| {
                     builds.set(builds.get() + 1);
                     let options = ragdiag_retrieve::IndexOptions {

@@ -47,7 +47,7 @@ use ragdiag_embed::Embedder;
 use ragdiag_eval::span;
 use ragdiag_eval::stats::{self, Interval, Paired};
 use ragdiag_load::{load_chroma, load_corpus, load_queries, LoadOptions};
-use ragdiag_retrieve::{build_index, IndexOptions, RetrieverKind, SearchOptions, Searcher};
+use ragdiag_retrieve::{build_index, IndexOptions, RetrieverKind, SearchOptions};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -539,19 +539,21 @@ fn run_strategy(
         variant: if hnsw { "hnsw" } else { "flat" },
     };
     let embedded_before = c.cached.map_or(0, Cached::embedded_texts);
-    let cached_tokens = |sr: &Searcher| -> Option<Vec<usize>> {
-        let t: Vec<usize> = serde_json::from_value(sr.meta().get("chunk_tokens")?.clone()).ok()?;
-        (t.len() == sr.chunks().len()).then_some(t)
-    };
-    let mut built: Option<(Vec<usize>, f64)> = None;
+    // The chunks' token counts: from the cached index's description, or from the build (with
+    // its time).
     let CachedIndex {
         searcher,
         dir: index_dir,
         from_cache: was_cached,
+        value: (tokens, build_s),
     } = cached_index(
         c.home,
         &key,
-        |sr| cached_tokens(sr).is_some(),
+        |sr| {
+            let t: Vec<usize> =
+                serde_json::from_value(sr.meta().get("chunk_tokens")?.clone()).ok()?;
+            (t.len() == sr.chunks().len()).then_some((t, None))
+        },
         |dir| {
             let t0 = Instant::now();
             let (chunks, tokens) = chunk_inputs_with_tokens(
@@ -582,17 +584,9 @@ fn run_strategy(
             };
             build_index(dir, &chunks, c.embedder, &options, c.bars)
                 .with_context(|| format!("{spec}: cannot build the index"))?;
-            built = Some((tokens, t0.elapsed().as_secs_f64()));
-            Ok(())
+            Ok((tokens, Some(t0.elapsed().as_secs_f64())))
         },
     )?;
-    let (tokens, build_s) = match built {
-        Some((tokens, s)) => (tokens, Some(s)),
-        None => (
-            cached_tokens(&searcher).context("the cached index lost its chunk token counts")?,
-            None,
-        ),
-    };
     let embedded = c.cached.map_or(0, Cached::embedded_texts) - embedded_before;
 
     let options = SearchOptions {

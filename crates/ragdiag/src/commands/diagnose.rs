@@ -491,7 +491,7 @@ fn replay(
     } = cached_index(
         &home,
         &key,
-        |_| true,
+        |_| Some(()),
         |dir| {
             let chunks = chunk_inputs(
                 docs,
