@@ -163,3 +163,144 @@ impl IntoIterator for Diagnostics {
         self.items.into_iter()
     }
 }
+
+/// Findings of one kind, shown once: the first of them in full, then how many more there are
+/// and where the next few are ([`Diagnostics::collapse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collapsed<'a> {
+    /// The first finding of the kind, in input order.
+    pub first: &'a Diagnostic,
+    /// How many findings of the kind there are, the first included.
+    pub count: usize,
+    /// Where the next few are (`path:line field`), at most the number asked for.
+    pub more_at: Vec<String>,
+}
+
+impl fmt::Display for Collapsed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.first)?;
+        if self.count > 1 {
+            let more = self.count - 1;
+            write!(
+                f,
+                " [and {more} more like it{}{}{}]",
+                if self.more_at.is_empty() { "" } else { ": " },
+                self.more_at.join(", "),
+                if more > self.more_at.len() {
+                    " …"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The kind of a finding: its severity, field and reason with numbers and quoted text blanked
+/// (`retrieved[7]` and `retrieved[2]` are one kind, so are `"d1" is not in the corpus` and
+/// `"d9" is not in the corpus`).
+fn kind_of(d: &Diagnostic) -> (Severity, String, String) {
+    fn blank(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut quoted = false;
+        let mut digits = false;
+        for c in s.chars() {
+            if c == '"' {
+                quoted = !quoted;
+                if quoted {
+                    out.push_str("\"…");
+                } else {
+                    out.push('"');
+                }
+                digits = false;
+            } else if quoted {
+            } else if c.is_ascii_digit() {
+                if !digits {
+                    out.push('#');
+                }
+                digits = true;
+            } else {
+                digits = false;
+                out.push(c);
+            }
+        }
+        out
+    }
+    (d.severity, blank(&d.field), blank(&d.reason))
+}
+
+impl Diagnostics {
+    /// The findings grouped by kind (severity, field and reason up to numbers and quoted text),
+    /// in the order each kind first appears, with at most `locations` further places listed per
+    /// kind.
+    #[must_use]
+    pub fn collapse(&self, locations: usize) -> Vec<Collapsed<'_>> {
+        let mut index: std::collections::HashMap<(Severity, String, String), usize> =
+            std::collections::HashMap::new();
+        let mut out: Vec<Collapsed<'_>> = Vec::new();
+        for d in &self.items {
+            match index.entry(kind_of(d)) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let c = &mut out[*e.get()];
+                    c.count += 1;
+                    if c.more_at.len() < locations {
+                        c.more_at.push(if d.field.is_empty() {
+                            d.location.to_string()
+                        } else {
+                            format!("{} {}", d.location, d.field)
+                        });
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(out.len());
+                    out.push(Collapsed {
+                        first: d,
+                        count: 1,
+                        more_at: Vec::new(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod collapse_tests {
+    use super::*;
+
+    #[test]
+    fn one_kind_is_said_once_with_its_count_and_first_places() {
+        let mut ds = Diagnostics::default();
+        for i in 0..2185u64 {
+            ds.warn(
+                Location::new("trace.jsonl", 4 + i / 10),
+                format!("retrieved[{}]", i % 10),
+                "no text: taken as the whole document",
+            );
+        }
+        ds.warn(Location::new("c.jsonl", 2), "id", "\"d1\" is a duplicate");
+        ds.warn(Location::new("c.jsonl", 9), "id", "\"d7\" is a duplicate");
+        let c = ds.collapse(3);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].count, 2185);
+        assert_eq!(
+            c[0].to_string(),
+            "trace.jsonl:4: retrieved[0]: no text: taken as the whole document [and 2184 more \
+             like it: trace.jsonl:4 retrieved[1], trace.jsonl:4 retrieved[2], trace.jsonl:4 \
+             retrieved[3] …]"
+        );
+        assert_eq!(
+            c[1].to_string(),
+            "c.jsonl:2: id: \"d1\" is a duplicate [and 1 more like it: c.jsonl:9 id]"
+        );
+        // A single finding reads as itself.
+        let mut one = Diagnostics::default();
+        one.warn(Location::new("q.jsonl", 3), "weight", "ignored");
+        assert_eq!(one.collapse(3)[0].to_string(), "q.jsonl:3: weight: ignored");
+        // Different reasons are different kinds.
+        one.warn(Location::new("q.jsonl", 4), "weight", "negative");
+        assert_eq!(one.collapse(3).len(), 2);
+    }
+}

@@ -23,7 +23,7 @@ mod model;
 mod text;
 mod time;
 
-pub use diag::{Diagnostic, Diagnostics, Location, Severity};
+pub use diag::{Collapsed, Diagnostic, Diagnostics, Location, Severity};
 pub use model::{
     Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc, TraceHit,
     TraceRecord,

@@ -57,6 +57,7 @@ mod config;
 mod corpus;
 mod ground;
 mod input;
+mod report;
 mod summary;
 mod types;
 
@@ -70,6 +71,10 @@ pub use ground::{
     assess_grounding, content_tokens, split_sentences, Grounding, GroundingConfig, SentenceSupport,
 };
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
+pub use report::{
+    answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, queries_columns,
+    SummaryInput, UnknownMetric,
+};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use types::{
     AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, Rule, SplitPart,
@@ -162,6 +167,24 @@ pub fn diagnose_trace(
     };
     cfg.validate()?;
     let mut warnings = Diagnostics::default();
+    let inputs = trace_inputs(corpus, queries, trace, &mut warnings);
+    let mut out = diagnose(corpus, &inputs, &cfg)?;
+    warnings.extend(std::mem::take(&mut out.warnings));
+    out.warnings = warnings;
+    Ok(out)
+}
+
+/// Joins `queries` to their trace lines by id and locates each hit in its document: one input
+/// per question, in order (what [`diagnose_trace`] diagnoses; callers that also show the hits
+/// use these items rather than locating them again). A question without a trace line gets an
+/// empty ranking and no answer; a trace line for an unknown question, and a second line for one
+/// question, are warnings (the first line wins).
+pub fn trace_inputs<'a>(
+    corpus: &Corpus<'_>,
+    queries: &'a [Query],
+    trace: &'a [TraceRecord],
+    warnings: &mut Diagnostics,
+) -> Vec<QueryInput<'a>> {
     let known: FxHashMap<&str, ()> = queries.iter().map(|q| (q.id.as_str(), ())).collect();
     let mut by_id: FxHashMap<&str, &TraceRecord> = FxHashMap::default();
     for r in trace {
@@ -190,7 +213,7 @@ pub fn diagnose_trace(
     let mut inputs = Vec::with_capacity(queries.len());
     for q in queries {
         match by_id.get(q.id.as_str()) {
-            Some(r) => inputs.push(QueryInput::from_trace(q, r, corpus, &mut warnings)),
+            Some(r) => inputs.push(QueryInput::from_trace(q, r, corpus, warnings)),
             None => {
                 warnings.warn(
                     q.origin.clone(),
@@ -206,8 +229,5 @@ pub fn diagnose_trace(
             }
         }
     }
-    let mut out = diagnose(corpus, &inputs, &cfg)?;
-    warnings.extend(std::mem::take(&mut out.warnings));
-    out.warnings = warnings;
-    Ok(out)
+    inputs
 }

@@ -32,6 +32,7 @@
 //! ```
 
 mod cache;
+mod choice;
 mod error;
 mod hash;
 mod install;
@@ -41,6 +42,7 @@ mod reference;
 mod vector;
 
 pub use cache::{CacheWarning, CachedEmbedder, EmbeddingCache, CACHE_SCHEMA_VERSION};
+pub use choice::{open_embedder, Cached, ModelChoice, OpenError};
 pub use error::{Error, Result};
 pub use hash::HashEmbedder;
 pub use model::{cache_home, ensure_model, ModelFiles, ModelOptions, MODEL_NAME, ORT_VERSION};

@@ -31,11 +31,15 @@
 
 mod aggregate;
 mod measure;
+mod ranking;
 pub mod span;
 pub mod stats;
 mod topic;
 
 pub use aggregate::{aggregate, Aggregate};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
+pub use ranking::{
+    fmt_score, metric_table, sort_trec, trec_run, DocRanking, MetricTable, TableError,
+};
 pub use span::{span_scores, SpanScores};
 pub use topic::{evaluate_topic, DuplicateDoc, EvalParams, Ranked};

@@ -29,8 +29,10 @@
 
 mod conflict;
 mod minhash;
+mod retrieval;
 
 pub use conflict::{Conflict, Quantity};
+pub use retrieval::retrieval_staleness;
 
 use minhash::{hash64, jaccard_sorted, MinHasher};
 use ragdiag_core::{Diagnostics, Document, Timestamp};

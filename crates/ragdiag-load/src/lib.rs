@@ -35,6 +35,7 @@ mod qrels;
 mod queries;
 mod record;
 mod run;
+mod table;
 mod trace;
 
 pub use check::{cross_check, Inputs};
@@ -45,6 +46,7 @@ pub use html::html_visible_text;
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};
+pub use table::{parquet_bytes, read_table, table_bytes, TableError, SCHEMA_VERSION_KEY};
 pub use trace::load_trace;
 
 use ragdiag_core::Diagnostics;

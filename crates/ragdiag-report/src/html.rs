@@ -57,7 +57,7 @@ macro_rules! w {
 /// ill-typed fields are shown as an em dash or a note; nothing panics. The output is a
 /// deterministic function of the input.
 #[must_use]
-pub fn render_html(summary: &Value, questions: &[QuestionView]) -> String {
+pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     let root = Node::root(summary);
     let name = root.get("name").str().unwrap_or("");
     let mut out = String::with_capacity(64 * 1024 + questions.len() * 4096);

@@ -2,13 +2,17 @@
 //!
 //! Pure rendering: the input is data, the output a string; no I/O.
 //!
-//! - [`render_html`]: one self-contained HTML page (inline CSS and inline SVG charts, no
+//! - [`render_html`] (typed, from a [`DiagnoseSummary`]) and [`render_html_json`] (from the
+//!   JSON of `summary.json`, also of a partial or hand-written one): one self-contained HTML page (inline CSS and inline SVG charts, no
 //!   script, no external resource of any kind, a Content-Security-Policy that forbids loading
 //!   anything). Sections, with the stable ids of [`SECTION_IDS`], in order: `summary`,
 //!   `metrics`, `classes`, `recall-curve`, `freshness`, `tags`, `generation`, `questions`,
 //!   `provenance`, `warnings`. Every page has all of them; a section with no data says so.
-//! - [`render_markdown`]: the headline, gates and tables, and the failing questions, for pull
+//! - [`render_markdown`] / [`render_markdown_json`]: the headline, gates and tables, and the failing questions, for pull
 //!   requests and wikis.
+//!
+//! - [`question_views`]: the drill-down views of a diagnosis (the window, a few hits below it,
+//!   the best gold chunk), built from the diagnoses, the retrieved items and the corpus.
 //!
 //! # Input
 //!
@@ -37,7 +41,7 @@
 //! code-point ranges, clamped and merged ([`normalize_ranges`]) before marking.
 //!
 //! ```
-//! use ragdiag_report::{render_html, render_markdown, QuestionView, RetrievedView};
+//! use ragdiag_report::{render_html_json, render_markdown_json, QuestionView, RetrievedView};
 //!
 //! let summary = serde_json::json!({
 //!     "schema_version": 1, "mode": "replay", "name": "demo",
@@ -59,15 +63,16 @@
 //!     }],
 //!     ..QuestionView::default()
 //! };
-//! let html = render_html(&summary, &[question.clone()]);
+//! let html = render_html_json(&summary, &[question.clone()]);
 //! assert!(html.contains(r#"data-figure="metrics.recall@10.mean" data-value="0.78">78.0%<"#));
 //! assert!(html.contains("How much is &lt;Growth&gt;?"));
 //! assert!(html.contains("<mark>Growth costs $39 per month</mark>."));
-//! let md = render_markdown(&summary, &[question]);
+//! let md = render_markdown_json(&summary, &[question]);
 //! assert!(md.contains("| `recall@10` | 78.0% | 71.0–84.0% | 121 |"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod drill;
 mod escape;
 mod figure;
 mod highlight;
@@ -77,7 +82,29 @@ mod node;
 mod svg;
 mod view;
 
+pub use drill::{question_views, DrillInput, Shown};
 pub use highlight::{highlight_html, normalize_ranges};
-pub use html::{render_html, SECTION_IDS};
-pub use markdown::render_markdown;
+pub use html::{render_html_json, SECTION_IDS};
+pub use markdown::render_markdown_json;
+
+use ragdiag_contract::DiagnoseSummary;
+
+/// `report.html` of a diagnosis: [`render_html_json`] over the summary as `summary.json` holds
+/// it, so every `data-figure` path is the figure's path in that file.
+#[must_use]
+pub fn render_html(summary: &DiagnoseSummary, questions: &[QuestionView]) -> String {
+    render_html_json(&summary_value(summary), questions)
+}
+
+/// `report.md` of a diagnosis: [`render_markdown_json`] over the summary as `summary.json`
+/// holds it.
+#[must_use]
+pub fn render_markdown(summary: &DiagnoseSummary, questions: &[QuestionView]) -> String {
+    render_markdown_json(&summary_value(summary), questions)
+}
+
+/// The summary as written to `summary.json` (a struct of plain fields always serialises).
+fn summary_value(summary: &DiagnoseSummary) -> serde_json::Value {
+    serde_json::to_value(summary).unwrap_or_default()
+}
 pub use view::{is_failing_class, AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};

@@ -43,7 +43,7 @@ fn ci(lo: &Node<'_>, hi: &Node<'_>, kind: Kind) -> String {
 /// Strings from the input are escaped for Markdown (and its inline HTML); missing sections are
 /// left out. Deterministic.
 #[must_use]
-pub fn render_markdown(summary: &Value, questions: &[QuestionView]) -> String {
+pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> String {
     let root = Node::root(summary);
     let mut out = String::new();
     let name = root.get("name").str().unwrap_or("");

@@ -1,11 +1,11 @@
-//! Tests of `render_html`: escaping, self-containment, figures against the summary, section
+//! Tests of `render_html_json`: escaping, self-containment, figures against the summary, section
 //! ids, tolerance of missing and ill-typed fields, the drill-down's order and highlighting.
 #![allow(missing_docs)]
 
 mod common;
 
 use common::{resolve, sample_questions, sample_summary};
-use ragdiag_report::{render_html, QuestionView, RetrievedView, SECTION_IDS};
+use ragdiag_report::{render_html_json, QuestionView, RetrievedView, SECTION_IDS};
 use serde_json::{json, Value};
 
 /// A start tag: its lower-cased name and attributes (values entity-decoded).
@@ -151,7 +151,7 @@ fn assert_self_contained(html: &str) {
 #[test]
 fn every_figure_matches_the_summary_and_every_number_is_shown() {
     let summary = sample_summary();
-    let html = render_html(&summary, &sample_questions());
+    let html = render_html_json(&summary, &sample_questions());
     let shown = check_figures(&summary, &html);
     let mut all = Vec::new();
     numeric_paths(&summary, "", &mut all);
@@ -166,7 +166,7 @@ fn every_figure_matches_the_summary_and_every_number_is_shown() {
 
 #[test]
 fn sample_page_has_no_external_reference_at_all() {
-    let html = render_html(&sample_summary(), &sample_questions());
+    let html = render_html_json(&sample_summary(), &sample_questions());
     assert_self_contained(&html);
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(!html.contains("src="));
@@ -175,7 +175,7 @@ fn sample_page_has_no_external_reference_at_all() {
 #[test]
 fn section_ids_are_present_once_and_in_order() {
     for summary in [sample_summary(), json!({}), json!({"mode": "replay"})] {
-        let html = render_html(&summary, &sample_questions());
+        let html = render_html_json(&summary, &sample_questions());
         let mut last = 0;
         for id in SECTION_IDS {
             let needle = format!("<section id=\"{id}\">");
@@ -186,7 +186,7 @@ fn section_ids_are_present_once_and_in_order() {
         }
     }
     // The headline is the first text of the page.
-    let html = render_html(&sample_summary(), &[]);
+    let html = render_html_json(&sample_summary(), &[]);
     let body = &html[html.find("<main>").unwrap()..];
     assert!(body.find("Retrieval found the right source").unwrap() < body.find("<h2>").unwrap());
 }
@@ -228,7 +228,7 @@ fn strings_from_the_input_are_escaped() {
         metrics: [(evil.to_owned(), 0.5)].into_iter().collect(),
         ..QuestionView::default()
     };
-    let html = render_html(&summary, &[q]);
+    let html = render_html_json(&summary, &[q]);
     assert!(
         !html.to_ascii_lowercase().contains("<script"),
         "unescaped script tag"
@@ -263,7 +263,7 @@ fn missing_and_ill_typed_fields_do_not_panic() {
     ];
     for summary in &odd {
         for questions in [vec![], sample_questions(), vec![QuestionView::default()]] {
-            let html = render_html(summary, &questions);
+            let html = render_html_json(summary, &questions);
             check_figures(summary, &html);
             assert_self_contained(&html);
             for id in SECTION_IDS {
@@ -275,7 +275,7 @@ fn missing_and_ill_typed_fields_do_not_panic() {
 
 #[test]
 fn failing_questions_come_first_grouped_by_class_and_ok_ones_are_folded() {
-    let html = render_html(&sample_summary(), &sample_questions());
+    let html = render_html_json(&sample_summary(), &sample_questions());
     let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
     // Decision order: stale_source, retrieval_miss, ranking_miss; then no_label and ok.
     assert!(at(">q-017<") < at(">q-051<"));
@@ -306,7 +306,7 @@ fn replay_page_says_generation_was_not_assessed() {
     for k in ["generation", "latency_ms", "tokens"] {
         m.remove(k);
     }
-    let html = render_html(&summary, &[]);
+    let html = render_html_json(&summary, &[]);
     let gen = &html[html.find("<section id=\"generation\">").unwrap()
         ..html.find("<section id=\"questions\">").unwrap()];
     assert!(gen.contains("trace mode only"));
@@ -314,8 +314,8 @@ fn replay_page_says_generation_was_not_assessed() {
 
 #[test]
 fn output_is_deterministic() {
-    let a = render_html(&sample_summary(), &sample_questions());
-    let b = render_html(&sample_summary(), &sample_questions());
+    let a = render_html_json(&sample_summary(), &sample_questions());
+    let b = render_html_json(&sample_summary(), &sample_questions());
     assert_eq!(a, b);
 }
 

@@ -1,22 +1,25 @@
-//! Tests of `render_markdown`: a snapshot of the sample report, escaping, empty input.
+//! Tests of `render_markdown_json`: a snapshot of the sample report, escaping, empty input.
 #![allow(missing_docs)]
 
 mod common;
 
 use common::{sample_questions, sample_summary};
-use ragdiag_report::{render_markdown, QuestionView};
+use ragdiag_report::{render_markdown_json, QuestionView};
 use serde_json::json;
 
 #[test]
 fn sample_report() {
-    insta::assert_snapshot!(render_markdown(&sample_summary(), &sample_questions()));
+    insta::assert_snapshot!(render_markdown_json(&sample_summary(), &sample_questions()));
 }
 
 #[test]
 fn empty_summary() {
-    assert_eq!(render_markdown(&json!({}), &[]), "# ragdiag diagnosis\n");
     assert_eq!(
-        render_markdown(&json!(null), &[QuestionView::default()])
+        render_markdown_json(&json!({}), &[]),
+        "# ragdiag diagnosis\n"
+    );
+    assert_eq!(
+        render_markdown_json(&json!(null), &[QuestionView::default()])
             .lines()
             .next(),
         Some("# ragdiag diagnosis")
@@ -35,7 +38,7 @@ fn table_cells_and_html_are_escaped() {
         reason: "<b>".into(),
         ..QuestionView::default()
     };
-    let md = render_markdown(&summary, &[q]);
+    let md = render_markdown_json(&summary, &[q]);
     assert!(md.contains("- &lt;script&gt;x&lt;/script&gt; \\| \\*bold\\*"));
     assert!(md.contains("| a\\|b c | 1 |"));
     assert!(md.contains("- `` q\\|1` `` **Ranking miss**: &lt;b&gt;"));

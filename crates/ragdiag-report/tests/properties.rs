@@ -6,7 +6,8 @@ mod common;
 
 use proptest::prelude::*;
 use ragdiag_report::{
-    highlight_html, normalize_ranges, render_html, render_markdown, QuestionView, RetrievedView,
+    highlight_html, normalize_ranges, render_html_json, render_markdown_json, QuestionView,
+    RetrievedView,
 };
 use serde_json::{Map, Value};
 
@@ -75,15 +76,15 @@ proptest! {
             retrieved: vec![RetrievedView { text: s, highlight: rs, ..RetrievedView::default() }],
             ..QuestionView::default()
         };
-        let html = render_html(&serde_json::json!({}), std::slice::from_ref(&q));
+        let html = render_html_json(&serde_json::json!({}), std::slice::from_ref(&q));
         prop_assert!(html.ends_with("</html>\n"));
-        let _ = render_markdown(&serde_json::json!({}), &[q]);
+        let _ = render_markdown_json(&serde_json::json!({}), &[q]);
     }
 
     #[test]
     fn random_summaries_render_and_figures_match(summary in summary_value()) {
-        let html = render_html(&summary, &[]);
-        let _ = render_markdown(&summary, &[]);
+        let html = render_html_json(&summary, &[]);
+        let _ = render_markdown_json(&summary, &[]);
         let mut rest = html.as_str();
         while let Some(at) = rest.find("data-figure=\"") {
             rest = &rest[at + 13..];

@@ -25,8 +25,13 @@
 
 use rustc_hash::FxHashMap;
 
+mod replay;
 mod stack;
 
+pub use replay::{
+    cached_index, check_query_model, chunk_depth, chunk_inputs, chunk_inputs_with_tokens,
+    corpus_sha256, doc_chunks, doc_rankings, query_model, CachedIndex, ChunkError, IndexKey,
+};
 pub use stack::{
     build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, NoProgress,
     Progress, Result, RetrieverKind, SearchOptions, SearchOutput, Searcher, CHUNKS_FILE,

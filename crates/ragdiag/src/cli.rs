@@ -91,8 +91,8 @@ pub(crate) struct ChunkingArgs {
     #[arg(long)]
     pub(crate) ann: bool,
     /// Embedding model: `minilm` (default), `hash:DIM`, or a model folder.
-    #[arg(long, default_value = "minilm", value_parser = crate::stack::parse_model)]
-    pub(crate) model: crate::stack::ModelChoice,
+    #[arg(long, default_value = "minilm", value_parser = parse_model)]
+    pub(crate) model: ragdiag_embed::ModelChoice,
     /// Never download the model or runtime.
     #[arg(long)]
     pub(crate) no_fetch: bool,
@@ -143,8 +143,8 @@ pub(crate) struct DiagnoseArgs {
     #[arg(long)]
     pub(crate) chunker: Option<String>,
     /// The embedding model of replays (default all-MiniLM-L6-v2).
-    #[arg(long, value_parser = crate::stack::parse_model)]
-    pub(crate) model: Option<crate::stack::ModelChoice>,
+    #[arg(long, value_parser = parse_model)]
+    pub(crate) model: Option<ragdiag_embed::ModelChoice>,
     /// The context window: the top this many chunks (default 5).
     #[arg(long)]
     pub(crate) context_k: Option<usize>,
@@ -252,8 +252,8 @@ pub(crate) struct IndexArgs {
     pub(crate) out: PathBuf,
     /// Embedding model: `minilm` (all-MiniLM-L6-v2, fetched on first use), a folder with a
     /// sentence-transformers ONNX export, `none` (BM25 only), or `hash:DIM` (test embedder).
-    #[arg(long, default_value = "minilm", value_parser = crate::stack::parse_model)]
-    pub(crate) model: crate::stack::ModelChoice,
+    #[arg(long, default_value = "minilm", value_parser = parse_model)]
+    pub(crate) model: ragdiag_embed::ModelChoice,
     /// Chunker spec: `doc`, `tokens:SIZE/OVERLAP`, `recursive:SIZE/OVERLAP`, `sentence:SIZE`,
     /// `markdown:SIZE`, `semantic:SIZE` (suffix `@cl100k` to count cl100k tokens).
     #[arg(long, default_value = "doc")]
@@ -306,8 +306,8 @@ pub(crate) struct SearchArgs {
     #[arg(long)]
     pub(crate) run: Option<PathBuf>,
     /// The embedding model for queries (default: the one the index was built with).
-    #[arg(long, value_parser = crate::stack::parse_model)]
-    pub(crate) model: Option<crate::stack::ModelChoice>,
+    #[arg(long, value_parser = parse_model)]
+    pub(crate) model: Option<ragdiag_embed::ModelChoice>,
     /// Never download the model or runtime.
     #[arg(long)]
     pub(crate) no_fetch: bool,
@@ -473,6 +473,11 @@ pub(crate) struct FreshnessArgs {
     /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
     #[arg(long)]
     pub(crate) out: PathBuf,
+}
+
+/// Parses `--model`: `minilm` (default), `none`, `hash:DIM`, or a model folder.
+pub(crate) fn parse_model(s: &str) -> Result<ragdiag_embed::ModelChoice, String> {
+    s.parse()
 }
 
 fn parse_date(s: &str) -> Result<ragdiag_core::Timestamp, String> {

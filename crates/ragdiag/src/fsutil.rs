@@ -1,7 +1,6 @@
 //! File-system and output helpers shared by the commands.
 
 use anyhow::{Context, Result};
-use arrow::record_batch::RecordBatch;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
@@ -40,7 +39,7 @@ pub(crate) fn check_out_not_inside(out: &Path, inputs: &[&Path]) -> Result<()> {
 }
 
 /// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
@@ -52,21 +51,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub(crate) fn file_sha256(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(hex(&Sha256::digest(&bytes)))
-}
-
-/// A Parquet file holding `batch`, with `ragdiag.schema_version` in its key-value metadata.
-pub(crate) fn parquet_bytes(batch: &RecordBatch, schema_version: u32) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            "ragdiag.schema_version".into(),
-            schema_version.to_string(),
-        )]))
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-    w.write(batch)?;
-    w.close()?;
-    Ok(buf)
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.

@@ -5,7 +5,8 @@
 mod cli;
 mod commands;
 mod fsutil;
-mod stack;
+mod printer;
+mod settings;
 
 use clap::Parser;
 use std::process::ExitCode;

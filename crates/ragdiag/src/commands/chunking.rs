@@ -30,24 +30,24 @@
 //! `chunks`, `tokens_per_chunk` (with CI), `tokens_per_chunk_p95`, `index_bytes` (CI null).
 //! `--format csv` prints the same rows.
 
-use super::search::doc_rankings;
-use crate::cli::{ChunkingArgs, Format, GlobalArgs};
+use super::open_model;
+use crate::cli::{ChunkingArgs, Format};
 use crate::fsutil::{csv_field, file_sha256};
-use crate::stack::{
-    cached_index, chunk_inputs_with_tokens, corpus_sha256, open_embedder, Bars, Cached,
-    CachedIndex, IndexKey, ModelChoice,
-};
+use crate::printer::{Bars, Printer};
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use ragdiag_chunk::{ChunkerSpec, Strategy};
 use ragdiag_core::{Document, Evidence, Qrels, Query, Timestamp};
-use ragdiag_embed::Embedder;
+use ragdiag_embed::{Cached, Embedder, ModelChoice};
 use ragdiag_eval::span;
 use ragdiag_eval::stats::{self, Interval, Paired};
 use ragdiag_load::{load_chroma, load_corpus, load_queries, LoadOptions};
-use ragdiag_retrieve::{build_index, IndexOptions, RetrieverKind, SearchOptions};
+use ragdiag_retrieve::{
+    build_index, cached_index, chunk_inputs_with_tokens, corpus_sha256, doc_rankings, CachedIndex,
+    IndexKey, IndexOptions, RetrieverKind, SearchOptions,
+};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -130,7 +130,7 @@ struct Inputs {
     queries_sha256: String,
 }
 
-pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
     let started = Instant::now();
     // Specs first: a bad one is a usage error before anything is loaded or embedded.
     let specs = parse_strategies(&args.strategies)?;
@@ -157,7 +157,7 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
     } else {
         ModelChoice::None
     };
-    let embedder = open_embedder(&embed_choice, args.no_fetch, global.quiet)?;
+    let embedder = open_model(&embed_choice, args.no_fetch, printer)?;
     if needs_embedder && embedder.is_none() {
         bail!("--retriever {retriever} and semantic chunking need an embedding model (not --model none)");
     }
@@ -174,16 +174,16 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
 
     let corpus_hash = corpus_sha256(&inputs.docs);
     let home = ragdiag_embed::cache_home(&ragdiag_embed::ModelOptions::default())?;
-    let bars = Bars::new(global.quiet);
+    let bars = printer.bars();
     let mut results = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let canonical = spec.to_string();
-        if !global.quiet {
+        if !printer.quiet() {
             eprintln!("strategy {}/{}: {canonical}", i + 1, specs.len());
         }
         let r = run_strategy(
             args,
-            global.quiet,
+            printer.quiet(),
             &Ctx {
                 inputs: &inputs,
                 space: &space,
@@ -204,7 +204,7 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
         if let Some(e) = &embedder {
             e.flush().context("cannot save the embedding cache")?;
         }
-        if !global.quiet {
+        if !printer.quiet() {
             let how = if r.cached {
                 "index from the cache".to_owned()
             } else {
@@ -287,7 +287,7 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
     provenance.insert("corpus_sha256".into(), json!(corpus_hash));
     provenance.insert("queries".into(), json!(inputs.queries_label));
     provenance.insert("queries_sha256".into(), json!(inputs.queries_sha256));
-    provenance.insert("model".into(), json!(model_spec(&embed_choice)));
+    provenance.insert("model".into(), json!(embed_choice.spec()));
     provenance.insert("model_id".into(), json!(model_id));
     provenance.insert("retriever".into(), json!(retriever.to_string()));
     provenance.insert("k".into(), json!(k));
@@ -341,7 +341,7 @@ pub(crate) fn run(args: &ChunkingArgs, global: &GlobalArgs) -> Result<ExitStatus
         Format::Csv => csv(&rows),
     };
     std::io::stdout().lock().write_all(out.as_bytes())?;
-    if !global.quiet {
+    if !printer.quiet() {
         eprintln!(
             "compared {} strategies on {questions} questions in {:.1} s; reports in {}",
             results.len(),
@@ -408,18 +408,6 @@ fn load_inputs(args: &ChunkingArgs) -> Result<Inputs> {
         queries_label: queries.display().to_string(),
         queries_sha256: file_sha256(queries)?,
     })
-}
-
-fn model_spec(m: &ModelChoice) -> String {
-    match m {
-        ModelChoice::Default => "minilm".to_owned(),
-        ModelChoice::None => "none".to_owned(),
-        ModelChoice::Hash(d) => format!("hash:{d}"),
-        ModelChoice::Dir(p) => std::path::absolute(p)
-            .unwrap_or_else(|_| p.clone())
-            .display()
-            .to_string(),
-    }
 }
 
 /// Every document's code points in one line, with a gap of two between documents, so that
@@ -613,10 +601,11 @@ fn run_strategy(
     let doc_metrics = if c.qrels.is_empty() {
         HashMap::new()
     } else {
-        let rankings = doc_rankings(&searcher, &c.inputs.queries, &out.hits, c.k);
+        let ids: Vec<&str> = c.inputs.queries.iter().map(|q| q.id.as_str()).collect();
+        let rankings = doc_rankings(&searcher, &ids, &out.hits, c.k);
         let names = [format!("recall@{}", c.k), format!("ndcg@{}", c.k)];
         let table =
-            super::search::metrics(&rankings, c.qrels, &c.inputs.queries, &names, args.seed)?;
+            ragdiag_eval::metric_table(&rankings, c.qrels, &c.inputs.queries, &names, args.seed)?;
         let idx: Vec<usize> = names
             .iter()
             .map(|n| table.names.iter().position(|x| x == n).unwrap_or(0))
@@ -853,7 +842,7 @@ fn parquet(rows: &[Row]) -> Result<Vec<u8>> {
         ("p_holm", f(&|r| r.p_holm)),
     ];
     let batch = RecordBatch::try_from_iter(columns)?;
-    crate::fsutil::parquet_bytes(&batch, SCHEMA_VERSION)
+    Ok(ragdiag_load::parquet_bytes(&batch, SCHEMA_VERSION)?)
 }
 
 fn opt(v: Option<f64>) -> String {

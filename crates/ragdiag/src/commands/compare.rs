@@ -1,26 +1,26 @@
 //! `ragdiag compare`: paired comparison of `diagnose` reports question by question.
 
-use crate::cli::{CompareArgs, Format, GlobalArgs};
+use crate::cli::{CompareArgs, Format};
+use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
-use arrow::array::{Array, Float64Array, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use ragdiag_contract::table::{Values, QUERIES};
+use ragdiag_contract::{
+    ClassChange, CompareGate, CompareSummary, Comparison, DiagnoseSummary, COMPARE_SCHEMA_VERSION,
+    DIAGNOSE_SCHEMA_VERSION,
+};
 use ragdiag_eval::stats;
-use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Metric columns of `queries.parquet` that are not metrics.
-const NOT_METRICS: [&str; 1] = ["weight"];
 
 /// One report: per question, its class, reason, weight and metric values.
 struct Report {
     dir: PathBuf,
     name: String,
-    context_k: u64,
+    context_k: usize,
     questions: BTreeMap<String, Row>,
+    /// The metric columns of `queries.parquet` ([`QUERIES`]'s metrics) this report holds.
     metrics: Vec<String>,
 }
 
@@ -33,99 +33,85 @@ struct Row {
 
 fn load(dir: &Path) -> Result<Report> {
     let summary_path = dir.join("summary.json");
-    let summary: Value = serde_json::from_slice(
-        &std::fs::read(&summary_path)
-            .with_context(|| format!("{}: not a ragdiag diagnose report", dir.display()))?,
-    )
-    .with_context(|| format!("{}: unreadable", summary_path.display()))?;
-    let version = summary.get("schema_version").and_then(Value::as_u64);
-    if version != Some(u64::from(super::diagnose::SCHEMA_VERSION)) {
+    let bytes = std::fs::read(&summary_path)
+        .with_context(|| format!("{}: not a ragdiag diagnose report", dir.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: unreadable", summary_path.display()))?;
+    let version = value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(DIAGNOSE_SCHEMA_VERSION)) {
         bail!(
             "{}: schema_version {}, expected {} (not a report of this ragdiag's diagnose)",
             summary_path.display(),
-            summary.get("schema_version").unwrap_or(&Value::Null),
-            super::diagnose::SCHEMA_VERSION
+            value
+                .get("schema_version")
+                .unwrap_or(&serde_json::Value::Null),
+            DIAGNOSE_SCHEMA_VERSION
         );
     }
-    let path = dir.join("queries.parquet");
-    let file =
-        std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{}: not a Parquet file", path.display()))?
-        .build()?;
+    let summary: DiagnoseSummary = serde_json::from_value(value)
+        .with_context(|| format!("{}: not a diagnose summary", summary_path.display()))?;
+    let path = dir.join(QUERIES.file);
+    let columns = ragdiag_load::read_table(&path, &QUERIES)?;
+    let text = |name: &str| -> Result<&Vec<Option<String>>> {
+        match columns.iter().find(|c| c.name == name).map(|c| &c.values) {
+            Some(Values::Utf8(v)) => Ok(v),
+            _ => Err(anyhow!("{}: no text column {name:?}", path.display())),
+        }
+    };
+    let (ids, classes, reasons) = (text("query_id")?, text("class")?, text("reason")?);
+    let float = |name: &str| match columns.iter().find(|c| c.name == name).map(|c| &c.values) {
+        Some(Values::Float64(v)) => Some(v),
+        _ => None,
+    };
+    let metrics: Vec<(&str, &Vec<Option<f64>>)> = QUERIES
+        .metrics()
+        .filter_map(|m| float(m.name).map(|v| (m.name, v)))
+        .collect();
+    let weights = float("weight");
     let mut questions = BTreeMap::new();
-    let mut metrics: Vec<String> = Vec::new();
-    let mut rows_before = 0;
-    for batch in reader {
-        let batch = batch.with_context(|| format!("{}: unreadable", path.display()))?;
-        let col = |name: &str| -> Result<&StringArray> {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .ok_or_else(|| anyhow!("{}: no text column {name:?}", path.display()))
-        };
-        let (ids, classes, reasons) = (col("query_id")?, col("class")?, col("reason")?);
-        let schema = batch.schema();
-        let float_cols: Vec<(String, &Float64Array)> = schema
-            .fields()
-            .iter()
-            .zip(batch.columns())
-            .filter_map(|(f, c)| {
-                c.as_any()
-                    .downcast_ref::<Float64Array>()
-                    .map(|a| (f.name().clone(), a))
-            })
-            .collect();
-        if metrics.is_empty() {
-            metrics = float_cols
-                .iter()
-                .map(|(n, _)| n.clone())
-                .filter(|n| !NOT_METRICS.contains(&n.as_str()))
-                .collect();
-        }
-        for i in 0..batch.num_rows() {
-            let mut values = BTreeMap::new();
-            let mut weight = 1.0;
-            for (name, a) in &float_cols {
-                if a.is_null(i) {
-                    continue;
-                }
-                if !a.value(i).is_finite() {
-                    bail!(
-                        "{}: row {}: {name}: {} is not a finite number",
-                        path.display(),
-                        rows_before + i + 1,
-                        a.value(i)
-                    );
-                }
-                if name == "weight" {
-                    weight = a.value(i);
-                } else {
-                    values.insert(name.clone(), a.value(i));
-                }
+    for (i, id) in ids.iter().enumerate() {
+        let finite = |name: &str, v: f64| -> Result<f64> {
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                bail!(
+                    "{}: row {}: {name}: {v} is not a finite number",
+                    path.display(),
+                    i + 1
+                )
             }
-            questions.insert(
-                ids.value(i).to_owned(),
-                Row {
-                    class: classes.value(i).to_owned(),
-                    reason: reasons.value(i).to_owned(),
-                    weight,
-                    values,
-                },
-            );
+        };
+        let weight = match weights.and_then(|w| w[i]) {
+            Some(w) => finite("weight", w)?,
+            None => 1.0,
+        };
+        let mut values = BTreeMap::new();
+        for (name, v) in &metrics {
+            if let Some(x) = v[i] {
+                values.insert((*name).to_owned(), finite(name, x)?);
+            }
         }
-        rows_before += batch.num_rows();
+        questions.insert(
+            id.clone().unwrap_or_default(),
+            Row {
+                class: classes[i].clone().unwrap_or_default(),
+                reason: reasons[i].clone().unwrap_or_default(),
+                weight,
+                values,
+            },
+        );
     }
-    let name = summary["name"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| dir.display().to_string());
     Ok(Report {
         dir: dir.to_path_buf(),
-        name,
-        context_k: summary["context_k"].as_u64().unwrap_or(5),
+        name: summary
+            .name
+            .clone()
+            .unwrap_or_else(|| dir.display().to_string()),
+        context_k: summary.context_k,
         questions,
-        metrics,
+        metrics: metrics.iter().map(|(n, _)| (*n).to_owned()).collect(),
     })
 }
 
@@ -138,7 +124,7 @@ fn display(metric: &str, r: &Report) -> String {
     }
 }
 
-pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
     if args.reports.len() < 2 {
         bail!("give at least two report directories (the first is the baseline)");
     }
@@ -163,12 +149,12 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
     let mut cmps: Vec<Cmp> = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
         if r.context_k != base.context_k {
-            eprintln!(
-                "warning: {} uses a context window of {}, the baseline {}: hit rates differ in meaning",
+            printer.warn(format_args!(
+                "{} uses a context window of {}, the baseline {}: hit rates differ in meaning",
                 r.dir.display(),
                 r.context_k,
                 base.context_k
-            );
+            ));
         }
         for metric in &base.metrics {
             if !r.metrics.contains(metric) {
@@ -210,7 +196,7 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
     }
 
     // Class changes.
-    let mut changes = Vec::new();
+    let mut class_changes = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
         for (qid, row) in &base.questions {
             let Some(other) = r.questions.get(qid) else {
@@ -224,7 +210,15 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
                 (false, true) => "fixed",
                 _ => "changed",
             };
-            changes.push(json!({"report": r.name, "report_index": ri, "query": qid, "kind": kind, "from": row.class, "to": other.class, "reason": other.reason}));
+            class_changes.push(ClassChange {
+                report: r.name.clone(),
+                report_index: ri,
+                query: qid.clone(),
+                kind: kind.into(),
+                from: row.class.clone(),
+                to: other.class.clone(),
+                reason: other.reason.clone(),
+            });
         }
         let missing: BTreeSet<&String> = base
             .questions
@@ -232,11 +226,11 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
             .filter(|q| !r.questions.contains_key(*q))
             .collect();
         if !missing.is_empty() {
-            eprintln!(
-                "warning: {} lacks {} of the baseline's questions (compared on the shared ones)",
+            printer.warn(format_args!(
+                "{} lacks {} of the baseline's questions (compared on the shared ones)",
                 r.dir.display(),
                 missing.len()
-            );
+            ));
         }
     }
 
@@ -255,42 +249,61 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
         for c in relevant {
             let drop = c.paired.mean_a - c.paired.mean_b;
             let failed = drop > *delta && c.p_holm < 0.05;
-            gates.push(json!({"report": reports[c.report].name, "metric": metric, "max_drop": delta, "drop": drop, "p_holm": c.p_holm, "passed": !failed}));
+            gates.push(CompareGate {
+                report: reports[c.report].name.clone(),
+                metric: metric.clone(),
+                max_drop: *delta,
+                drop,
+                p_holm: c.p_holm,
+                passed: !failed,
+            });
         }
     }
 
-    let comparisons: Vec<Value> = cmps
+    let comparisons: Vec<Comparison> = cmps
         .iter()
         .map(|c| {
             let r = &reports[c.report];
-            json!({
-                "baseline": base.name, "report": r.name, "metric": display(&c.metric, r),
-                "mean_baseline": c.paired.mean_a, "mean": c.paired.mean_b,
-                "difference": c.paired.diff.estimate, "ci_lower": c.paired.diff.lower, "ci_upper": c.paired.diff.upper,
-                "n": c.paired.diff.n, "p_randomization": c.paired.p_randomization, "p_bootstrap": c.paired.p_bootstrap,
-                "p_holm": c.p_holm, "effect_size": c.paired.effect_size,
-                "wins": c.paired.wins, "losses": c.paired.losses, "ties": c.paired.ties,
-            })
+            Comparison {
+                baseline: base.name.clone(),
+                report: r.name.clone(),
+                metric: display(&c.metric, r),
+                mean_baseline: c.paired.mean_a,
+                mean: c.paired.mean_b,
+                difference: c.paired.diff.estimate,
+                ci_lower: c.paired.diff.lower,
+                ci_upper: c.paired.diff.upper,
+                n: c.paired.diff.n,
+                p_randomization: c.paired.p_randomization,
+                p_bootstrap: c.paired.p_bootstrap,
+                p_holm: c.p_holm,
+                effect_size: c.paired.effect_size,
+                wins: c.paired.wins,
+                losses: c.paired.losses,
+                ties: c.paired.ties,
+            }
         })
         .collect();
-    let summary = json!({
-        "schema_version": 1,
-        "baseline": base.dir.display().to_string(),
-        "reports": reports.iter().map(|r| r.dir.display().to_string()).collect::<Vec<_>>(),
-        "comparisons": comparisons,
-        "class_changes": changes,
-        "gates": gates,
-        "seed": args.seed,
-    });
+    let summary = CompareSummary {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        baseline: base.dir.display().to_string(),
+        reports: reports
+            .iter()
+            .map(|r| r.dir.display().to_string())
+            .collect(),
+        comparisons,
+        class_changes,
+        gates,
+        seed: args.seed,
+    };
 
-    let table = text_table(&summary);
     match args.format {
         Format::Json => {
             let mut out = serde_json::to_string_pretty(&summary)?;
             out.push('\n');
-            std::io::stdout().lock().write_all(out.as_bytes())?;
+            printer.data(&out)?;
         }
-        _ => std::io::stdout().lock().write_all(table.as_bytes())?,
+        _ => printer.data(&text_table(&summary))?,
     }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -298,113 +311,90 @@ pub(crate) fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<ExitStatus>
         bytes.push(b'\n');
         crate::fsutil::write_atomic(&out.join("summary.json"), &bytes)?;
         crate::fsutil::write_atomic(&out.join("report.md"), markdown(&summary).as_bytes())?;
-        if !global.quiet {
-            eprintln!("comparison written to {}", out.display());
-        }
+        printer.note(format_args!("comparison written to {}", out.display()));
     }
-    let failed: Vec<&Value> = summary["gates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|g| g["passed"] == false)
-        .collect();
-    for g in &failed {
-        eprintln!(
+    let mut failed = false;
+    for g in summary.gates.iter().filter(|g| !g.passed) {
+        failed = true;
+        printer.say(format_args!(
             "regression: {} {} dropped by {:.4} (more than {}, Holm p = {:.4})",
-            g["report"].as_str().unwrap_or(""),
-            g["metric"].as_str().unwrap_or(""),
-            g["drop"].as_f64().unwrap_or(0.0),
-            g["max_drop"],
-            g["p_holm"].as_f64().unwrap_or(1.0)
-        );
+            g.report, g.metric, g.drop, g.max_drop, g.p_holm
+        ));
     }
-    Ok(if failed.is_empty() {
-        ExitStatus::Success
-    } else {
+    Ok(if failed {
         ExitStatus::Failure
+    } else {
+        ExitStatus::Success
     })
 }
 
-fn text_table(summary: &Value) -> String {
+fn text_table(summary: &CompareSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<14} {:<12} {:>8} {:>8} {:>9}  {:<19} {:>8} {:>5} {:>9}",
         "report", "metric", "base", "mean", "diff", "95% CI", "p (Holm)", "n", "W/L/T"
     );
-    for c in summary["comparisons"].as_array().into_iter().flatten() {
-        let f = |k: &str| c[k].as_f64().unwrap_or(f64::NAN);
+    for c in &summary.comparisons {
         let _ = writeln!(
             out,
             "{:<14} {:<12} {:>8.4} {:>8.4} {:>+9.4}  [{:+.4}, {:+.4}] {:>8.4} {:>5} {:>3}/{}/{}",
-            c["report"].as_str().unwrap_or(""),
-            c["metric"].as_str().unwrap_or(""),
-            f("mean_baseline"),
-            f("mean"),
-            f("difference"),
-            f("ci_lower"),
-            f("ci_upper"),
-            f("p_holm"),
-            c["n"],
-            c["wins"],
-            c["losses"],
-            c["ties"]
+            c.report,
+            c.metric,
+            c.mean_baseline,
+            c.mean,
+            c.difference,
+            c.ci_lower,
+            c.ci_upper,
+            c.p_holm,
+            c.n,
+            c.wins,
+            c.losses,
+            c.ties
         );
     }
-    let changes = summary["class_changes"].as_array().map_or(0, Vec::len);
-    if changes > 0 {
+    if !summary.class_changes.is_empty() {
         let _ = writeln!(out, "\nclass changes:");
-        for ch in summary["class_changes"].as_array().into_iter().flatten() {
+        for ch in &summary.class_changes {
             let _ = writeln!(
                 out,
                 "  {} {:<9} {} → {}  ({}): {}",
-                ch["query"].as_str().unwrap_or(""),
-                ch["kind"].as_str().unwrap_or(""),
-                ch["from"].as_str().unwrap_or(""),
-                ch["to"].as_str().unwrap_or(""),
-                ch["report"].as_str().unwrap_or(""),
-                ch["reason"].as_str().unwrap_or("")
+                ch.query, ch.kind, ch.from, ch.to, ch.report, ch.reason
             );
         }
     }
     out
 }
 
-fn markdown(summary: &Value) -> String {
+fn markdown(summary: &CompareSummary) -> String {
     let mut md = String::from("# ragdiag comparison\n\n");
-    let _ = writeln!(
-        md,
-        "Baseline: `{}`\n",
-        summary["baseline"].as_str().unwrap_or("")
-    );
+    let _ = writeln!(md, "Baseline: `{}`\n", summary.baseline);
     let _ = writeln!(
         md,
         "| report | metric | baseline | mean | difference (95% CI) | p (Holm) | n | wins / losses / ties |\n|---|---|---|---|---|---|---|---|"
     );
-    for c in summary["comparisons"].as_array().into_iter().flatten() {
-        let f = |k: &str| c[k].as_f64().unwrap_or(f64::NAN);
+    for c in &summary.comparisons {
         let _ = writeln!(
             md,
             "| {} | {} | {:.4} | {:.4} | {:+.4} ({:+.4} to {:+.4}) | {:.4} | {} | {} / {} / {} |",
-            c["report"].as_str().unwrap_or(""),
-            c["metric"].as_str().unwrap_or(""),
-            f("mean_baseline"),
-            f("mean"),
-            f("difference"),
-            f("ci_lower"),
-            f("ci_upper"),
-            f("p_holm"),
-            c["n"],
-            c["wins"],
-            c["losses"],
-            c["ties"]
+            c.report,
+            c.metric,
+            c.mean_baseline,
+            c.mean,
+            c.difference,
+            c.ci_lower,
+            c.ci_upper,
+            c.p_holm,
+            c.n,
+            c.wins,
+            c.losses,
+            c.ties
         );
     }
-    let regressed: Vec<&Value> = summary["class_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["kind"] == "regressed")
+    let regressed: Vec<&ClassChange> = summary
+        .class_changes
+        .iter()
+        .filter(|c| c.kind == "regressed")
         .collect();
     if !regressed.is_empty() {
         let _ = writeln!(
@@ -415,10 +405,10 @@ fn markdown(summary: &Value) -> String {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
-                c["query"].as_str().unwrap_or("").replace('|', "\\|"),
-                c["report"].as_str().unwrap_or(""),
-                c["to"].as_str().unwrap_or(""),
-                c["reason"].as_str().unwrap_or("").replace('|', "\\|")
+                c.query.replace('|', "\\|"),
+                c.report,
+                c.to,
+                c.reason.replace('|', "\\|")
             );
         }
     }

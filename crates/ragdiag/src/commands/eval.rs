@@ -1,8 +1,9 @@
 //! `ragdiag eval`: trec_eval-compatible evaluation, with confidence intervals and paired
 //! significance tests when several runs are compared.
 
-use crate::cli::{EvalArgs, Format, GlobalArgs, QrelsFormatArg, RunFormatArg};
+use crate::cli::{EvalArgs, Format, QrelsFormatArg, RunFormatArg};
 use crate::fsutil::csv_field;
+use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Qrels;
@@ -26,7 +27,7 @@ struct RunResult {
     agg: Aggregate,
 }
 
-pub(crate) fn run(args: &EvalArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
     let measures = MeasureSet::parse(&args.measures)?;
     let params = EvalParams {
         relevance_level: args.level,
@@ -54,7 +55,7 @@ pub(crate) fn run(args: &EvalArgs, global: &GlobalArgs) -> Result<ExitStatus> {
             &measures,
             &params,
             args.complete,
-            global.quiet,
+            printer.quiet(),
         )?);
     }
     let cfg = stats::Config {
@@ -69,7 +70,7 @@ pub(crate) fn run(args: &EvalArgs, global: &GlobalArgs) -> Result<ExitStatus> {
             write_trec_eval(&mut out, &results[0], &measures, args)?
         }
         Format::Text => {
-            if args.per_query && !global.quiet {
+            if args.per_query && !printer.quiet() {
                 eprintln!("note: -q with several runs is shown only in --format json or csv");
             }
             write_table(&mut out, &results, &measures, &cfg)?;
@@ -84,7 +85,7 @@ pub(crate) fn run(args: &EvalArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     out.flush()?;
     if let Some(dir) = &args.out {
         write_report(dir, &results, &measures, &cfg, args)?;
-        if !global.quiet {
+        if !printer.quiet() {
             eprintln!("wrote {}", dir.join("report.md").display());
         }
     }

@@ -1,12 +1,14 @@
 //! `ragdiag freshness`: the corpus freshness audit, and staleness inside retrieval results.
 
-use crate::cli::{FreshnessArgs, GlobalArgs};
+use super::open_model;
+use crate::cli::FreshnessArgs;
+use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{Context, Result};
 use arrow::array::{ArrayRef, BooleanArray, Int64Array, ListBuilder, StringArray, StringBuilder};
 use arrow::record_batch::RecordBatch;
 use ragdiag_core::{Document, Query, Timestamp};
-use ragdiag_eval::stats;
+use ragdiag_embed::Embedder as _;
 use ragdiag_fresh::{audit, Audit, Config, DocFreshness};
 use ragdiag_load::{load_corpus, load_queries, load_run, load_trace, LoadOptions};
 use serde_json::{json, Value};
@@ -27,7 +29,7 @@ const AGE_BUCKETS: &[(i64, &str)] = &[
     (i64::MAX, "> 2 years"),
 ];
 
-pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> {
     crate::fsutil::check_out_not_inside(&args.out, &[&args.corpus])?;
     let as_of = args.as_of.unwrap_or_else(Timestamp::now);
     // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
@@ -79,17 +81,18 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
             p,
             queries.as_deref().unwrap_or_default(),
             args,
-            global.quiet,
+            printer,
         )?),
         (None, None, None) => None,
         _ => anyhow::bail!("give one of --run, --trace and --index"),
     };
     let retrieval_figures = rankings.map(|r| {
-        retrieval_level(
+        ragdiag_fresh::retrieval_staleness(
             &r,
             usize::try_from(args.k).unwrap_or(usize::MAX),
             args.seed,
-            &by_id,
+            &docs,
+            &report,
             queries.as_deref(),
         )
     });
@@ -125,11 +128,12 @@ pub(crate) fn run(args: &FreshnessArgs, global: &GlobalArgs) -> Result<ExitStatu
     )?;
     let md = markdown(&summary, &report);
     crate::fsutil::write_atomic(&args.out.join("report.md"), md.as_bytes())?;
-    super::print_warnings(&findings, &args.out.join("report.md"));
-    if !global.quiet {
-        eprint!("{}", terminal_summary(&summary));
-        eprintln!("wrote {}", args.out.join("report.md").display());
-    }
+    printer.warning_lines(&findings, &args.out.join("report.md"));
+    printer.note(headline(&summary));
+    printer.note(format_args!(
+        "wrote {}",
+        args.out.join("report.md").display()
+    ));
     Ok(ExitStatus::Success)
 }
 
@@ -287,14 +291,23 @@ fn index_rankings(
     index: &std::path::Path,
     queries: &[Query],
     args: &FreshnessArgs,
-    quiet: bool,
+    printer: Printer,
 ) -> Result<Vec<(String, Vec<String>)>> {
-    use super::search::{chunk_depth, doc_rankings, query_embedder};
-    use ragdiag_retrieve::{RetrieverKind, SearchOptions, Searcher};
+    use ragdiag_retrieve::{
+        check_query_model, chunk_depth, doc_rankings, query_model, RetrieverKind, SearchOptions,
+        Searcher,
+    };
     let searcher = Searcher::open(index)
         .with_context(|| format!("cannot open the index {}", index.display()))?;
     let retriever = RetrieverKind::from(args.retriever);
-    let embedder = query_embedder(&searcher, index, None, retriever, args.no_fetch, quiet)?;
+    let embedder = match query_model(&searcher, index, None, retriever)? {
+        Some(choice) => {
+            let e = open_model(&choice, args.no_fetch, printer)?;
+            check_query_model(&searcher, index, e.as_ref().map(|e| e.model_id()))?;
+            e
+        }
+        None => None,
+    };
     let k = usize::try_from(args.k).unwrap_or(usize::MAX);
     let options = SearchOptions {
         retriever,
@@ -307,12 +320,13 @@ fn index_rankings(
         &texts,
         &options,
         embedder.as_ref().map(|e| e as &dyn ragdiag_embed::Embedder),
-        &crate::stack::Bars::new(quiet),
+        &printer.bars(),
     )?;
     if let Some(e) = &embedder {
         e.flush().context("cannot save the embedding cache")?;
     }
-    Ok(doc_rankings(&searcher, queries, &out.hits, k)
+    let ids: Vec<&str> = queries.iter().map(|q| q.id.as_str()).collect();
+    Ok(doc_rankings(&searcher, &ids, &out.hits, k)
         .into_iter()
         .map(|r| (r.qid, r.docs.into_iter().map(|(d, _)| d).collect()))
         .collect())
@@ -333,87 +347,6 @@ fn trace_rankings(trace: Vec<ragdiag_core::TraceRecord>) -> Vec<(String, Vec<Str
             (t.query_id, docs)
         })
         .collect()
-}
-
-/// Staleness inside rankings (document ids best first, per question): stale-hit rate@k, top
-/// hit stale, superseded ranked above current, ghost citations, never-retrieved documents.
-pub(crate) fn retrieval_level(
-    rankings: &[(String, Vec<String>)],
-    k: usize,
-    seed: u64,
-    by_id: &HashMap<&str, (&Document, &DocFreshness)>,
-    queries: Option<&[Query]>,
-) -> Value {
-    let k = k.max(1);
-    let (mut stale_rate, mut top_stale) = (Vec::new(), Vec::new());
-    let mut superseded_above = Vec::new();
-    let mut ghosts = Vec::new();
-    let mut retrieved_live: HashSet<&str> = HashSet::new();
-    let wanted: Option<HashSet<&str>> =
-        queries.map(|qs| qs.iter().map(|q| q.id.as_str()).collect());
-    for (qid, docs) in rankings {
-        if wanted.as_ref().is_some_and(|w| !w.contains(qid.as_str())) {
-            continue;
-        }
-        let ranked: Vec<&str> = docs.iter().take(k).map(String::as_str).collect();
-        let stale_flags: Vec<bool> = ranked
-            .iter()
-            .map(|d| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true)))
-            .collect();
-        stale_rate.push(share(
-            stale_flags.iter().filter(|s| **s).count(),
-            ranked.len(),
-        ));
-        top_stale.push(if stale_flags.first().copied().unwrap_or(false) {
-            1.0
-        } else {
-            0.0
-        });
-        for (rank, doc) in ranked.iter().enumerate() {
-            match by_id.get(doc) {
-                None => ghosts.push(
-                    json!({"query": qid, "rank": rank + 1, "doc": doc, "why": "not in the corpus"}),
-                ),
-                Some((d, _)) if d.deleted => ghosts
-                    .push(json!({"query": qid, "rank": rank + 1, "doc": doc, "why": "deleted"})),
-                Some((d, f)) => {
-                    retrieved_live.insert(d.id.as_str());
-                    if let Some(newer) = &f.superseded_by {
-                        let newer_rank = ranked.iter().position(|x| x == newer);
-                        if newer_rank.is_none_or(|nr| nr > rank) {
-                            superseded_above.push(json!({"query": qid, "stale": doc, "stale_rank": rank + 1, "current": newer, "current_rank": newer_rank.map(|r| r + 1)}));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let cfg = stats::Config {
-        seed,
-        ..stats::Config::default()
-    };
-    let ci = |v: &[f64]| {
-        let i = stats::bootstrap_means(&[v], None, &cfg)[0];
-        json!({"value": i.estimate, "ci_lower": i.lower, "ci_upper": i.upper, "n": i.n})
-    };
-    let never: Vec<&str> = by_id
-        .values()
-        .filter(|(d, _)| !d.deleted && !retrieved_live.contains(d.id.as_str()))
-        .map(|(d, _)| d.id.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    json!({
-        "k": k,
-        "questions": stale_rate.len(),
-        "stale_hit_rate_at_k": ci(&stale_rate),
-        "top_hit_stale_share": ci(&top_stale),
-        "superseded_ranked_above_current": superseded_above.len(),
-        "superseded_above_current": superseded_above,
-        "ghost_citations": ghosts.len(),
-        "ghosts": ghosts,
-        "never_retrieved_live_documents": never,
-    })
 }
 
 fn documents_parquet(docs: &[Document], report: &Audit) -> Result<Vec<u8>> {
@@ -546,7 +479,7 @@ fn documents_parquet(docs: &[Document], report: &Audit) -> Result<Vec<u8>> {
         ("tags", Arc::new(tags.finish())),
     ];
     let batch = RecordBatch::try_from_iter(columns)?;
-    crate::fsutil::parquet_bytes(&batch, SCHEMA_VERSION)
+    Ok(ragdiag_load::parquet_bytes(&batch, SCHEMA_VERSION)?)
 }
 
 fn pct(x: f64) -> String {
@@ -590,10 +523,6 @@ fn headline(summary: &Value) -> String {
         );
     }
     s
-}
-
-fn terminal_summary(summary: &Value) -> String {
-    format!("{}\n", headline(summary))
 }
 
 fn md_escape(s: &str) -> String {

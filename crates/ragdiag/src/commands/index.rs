@@ -1,16 +1,17 @@
 //! `ragdiag index`: chunk, embed (cached) and index a corpus into one directory.
 
-use crate::cli::{GlobalArgs, IndexArgs};
-use crate::stack::{chunk_inputs, corpus_sha256, open_embedder, Bars, ModelChoice};
+use super::open_model;
+use crate::cli::IndexArgs;
+use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{Context, Result};
 use ragdiag_embed::Embedder;
 use ragdiag_load::{load_corpus, LoadOptions};
-use ragdiag_retrieve::{build_index, IndexOptions};
+use ragdiag_retrieve::{build_index, chunk_inputs, corpus_sha256, IndexOptions};
 use serde_json::json;
 use std::time::Instant;
 
-pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
     let started = Instant::now();
     let loaded = load_corpus(
         &args.corpus,
@@ -19,42 +20,35 @@ pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         },
     )?;
     for d in loaded.diagnostics.items() {
-        eprintln!("{d}");
+        printer.say(d);
     }
     let docs = loaded.items;
     if docs.is_empty() {
         anyhow::bail!("{}: the corpus holds no documents", args.corpus.display());
     }
-    let embedder = open_embedder(&args.model, args.no_fetch, global.quiet)?;
+    let embedder = open_model(&args.model, args.no_fetch, printer)?;
     let chunks = chunk_inputs(
         &docs,
         &args.chunker,
         &args.model,
         embedder.as_ref().map(|e| e as &dyn Embedder),
         args.no_fetch,
-        global.quiet,
+        printer.quiet(),
     )?;
     let empty = docs.len() - chunks.iter().map(|c| &c.entry.doc).dedup_count();
-    if empty > 0 && !global.quiet {
-        eprintln!("note: {empty} documents have no text and give no chunks");
+    if empty > 0 {
+        printer.note(format_args!(
+            "note: {empty} documents have no text and give no chunks"
+        ));
     }
 
-    let model_spec = match &args.model {
-        ModelChoice::Default => "minilm".to_owned(),
-        ModelChoice::None => "none".to_owned(),
-        ModelChoice::Hash(d) => format!("hash:{d}"),
-        ModelChoice::Dir(p) => std::path::absolute(p)
-            .unwrap_or_else(|_| p.clone())
-            .display()
-            .to_string(),
-    };
     let meta = json!({
         "corpus": args.corpus.display().to_string(),
         "corpus_sha256": corpus_sha256(&docs),
         "documents": docs.len(),
         "chunks": chunks.len(),
         "chunker": args.chunker,
-        "model": model_spec,
+        "model": args.model.spec(),
         "model_id": embedder.as_ref().map(|e| e.model_id().to_owned()),
     });
     let options = IndexOptions {
@@ -62,7 +56,7 @@ pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         meta,
         ..IndexOptions::default()
     };
-    let bars = Bars::new(global.quiet);
+    let bars = printer.bars();
     let report = build_index(
         &args.out,
         &chunks,
@@ -74,7 +68,7 @@ pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     if let Some(e) = &embedder {
         e.flush().context("cannot save the embedding cache")?;
     }
-    if !global.quiet {
+    if !printer.quiet() {
         let embedded = embedder.as_ref().map_or(0, |e| e.embedded_texts());
         let mut line = format!(
             "indexed {} documents as {} chunks into {} in {:.1} s",
@@ -93,7 +87,7 @@ pub(crate) fn run(args: &IndexArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         if let (Some(ef), Some(r)) = (report.hnsw_ef, report.hnsw_recall) {
             line.push_str(&format!("; HNSW ef {ef} (recall@10 {r:.4} on a sample)"));
         }
-        eprintln!("{line}");
+        printer.note(line);
     }
     Ok(ExitStatus::Success)
 }

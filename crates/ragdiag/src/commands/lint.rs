@@ -1,7 +1,8 @@
 //! `ragdiag lint`: run every loader on the given inputs (listing every malformed record, not
 //! just the first) and the cross-checks; print `path:line: field: reason` lines.
 
-use crate::cli::{Format, GlobalArgs, LintArgs};
+use crate::cli::{Format, LintArgs};
+use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{bail, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Severity};
@@ -34,7 +35,7 @@ fn absorb<T>(
     }
 }
 
-pub(crate) fn run(args: &LintArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
     if args.corpus.is_none()
         && args.queries.is_none()
         && args.qrels.is_none()
@@ -128,7 +129,7 @@ pub(crate) fn run(args: &LintArgs, global: &GlobalArgs) -> Result<ExitStatus> {
             }
         }
     }
-    if !global.quiet {
+    if !printer.quiet() {
         let mut summary = Vec::new();
         if let Some(c) = &corpus {
             summary.push(format!("{} documents", c.len()));

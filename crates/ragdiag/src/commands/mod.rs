@@ -1,4 +1,6 @@
-//! One module per subcommand; each returns `anyhow::Result<ExitStatus>`.
+//! One module per subcommand; each resolves its settings, calls the libraries, prints through
+//! the [`Printer`] and returns an [`ExitStatus`]. Commands never import each other: what two of
+//! them share lives in a library crate, or (for the binary's own glue) here.
 
 mod chunking;
 mod compare;
@@ -10,38 +12,34 @@ mod lint;
 mod search;
 
 use crate::cli::{Cli, Command};
+use crate::printer::Printer;
 use crate::ExitStatus;
-use std::fmt::Display;
-use std::path::Path;
+use ragdiag_embed::{open_embedder, Cached, ModelChoice};
 
-/// Warnings printed on stderr by a command that writes a report; the rest are counted.
-const MAX_PRINTED_WARNINGS: usize = 50;
-
-/// Prints a report's warnings on stderr, `warning: ` first, at most [`MAX_PRINTED_WARNINGS`]
-/// of them, then how many more `report` lists. `--quiet` does not silence them: it hides
-/// progress and notes only.
-pub(crate) fn print_warnings<T: Display>(warnings: &[T], report: &Path) {
-    for w in warnings.iter().take(MAX_PRINTED_WARNINGS) {
-        eprintln!("warning: {w}");
-    }
-    if warnings.len() > MAX_PRINTED_WARNINGS {
-        eprintln!(
-            "warning: … and {} more, all listed in {}",
-            warnings.len() - MAX_PRINTED_WARNINGS,
-            report.display()
-        );
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let printer = Printer::new(cli.global.quiet);
+    match cli.command {
+        Command::Eval(args) => eval::run(&args, printer),
+        Command::Lint(args) => lint::run(&args, printer),
+        Command::Freshness(args) => freshness::run(&args, printer),
+        Command::Index(args) => index::run(&args, printer),
+        Command::Search(args) => search::run(&args, printer),
+        Command::Diagnose(args) => diagnose::run(&args, printer),
+        Command::Compare(args) => compare::run(&args, printer),
+        Command::Chunking(args) => chunking::run(&args, printer),
     }
 }
 
-pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    match cli.command {
-        Command::Eval(args) => eval::run(&args, &cli.global),
-        Command::Lint(args) => lint::run(&args, &cli.global),
-        Command::Freshness(args) => freshness::run(&args, &cli.global),
-        Command::Index(args) => index::run(&args, &cli.global),
-        Command::Search(args) => search::run(&args, &cli.global),
-        Command::Diagnose(args) => diagnose::run(&args, &cli.global),
-        Command::Compare(args) => compare::run(&args, &cli.global),
-        Command::Chunking(args) => chunking::run(&args, &cli.global),
+/// The embedder of `choice` behind its cache (`None` for `--model none`), with the cache's
+/// warnings printed.
+pub(crate) fn open_model(
+    choice: &ModelChoice,
+    no_fetch: bool,
+    printer: Printer,
+) -> anyhow::Result<Option<Cached>> {
+    let e = open_embedder(choice, no_fetch, printer.quiet())?;
+    for w in e.iter().flat_map(|e| e.warnings()) {
+        printer.warn(w);
     }
+    Ok(e)
 }

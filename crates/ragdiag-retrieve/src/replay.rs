@@ -1,96 +1,45 @@
-//! What `index`, `search` and the commands built on them share: choosing the embedding model,
-//! chunking a corpus, describing an index, the index cache of `diagnose` and `chunking`, and
-//! progress bars.
+//! What the replaying commands (`index`, `search`, `diagnose`, `chunking`, `freshness
+//! --index`) share: chunking a corpus by spec into index inputs, the cache of indexes keyed by
+//! what they are built from, and document rankings from chunk hits.
 
-use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::{ChunkEntry, ChunkInput, Hit, Searcher};
+use ragdiag_chunk::{Chunker, ChunkerSpec, ModelTokenizer, Strategy, TokenizerChoice};
 use ragdiag_core::Document;
-use ragdiag_embed::{
-    cache_home, ensure_model, CachedEmbedder, Embedder, HashEmbedder, MiniLmEmbedder, ModelOptions,
-};
-use ragdiag_retrieve::{ChunkEntry, ChunkInput, Progress, Searcher};
+use ragdiag_embed::{ensure_model, Embedder, ModelChoice};
+use ragdiag_eval::{sort_trec, DocRanking};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::Arc;
 
-/// The embedding model a command uses, from `--model`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ModelChoice {
-    /// The pinned all-MiniLM-L6-v2 (int8), fetched on first use.
-    Default,
-    /// A folder with the five model files of another sentence-transformers ONNX export.
-    Dir(PathBuf),
-    /// No embeddings: BM25 only.
-    None,
-    /// The deterministic hashing embedder of `DIM` dimensions (tests and smoke runs; not
-    /// semantic).
-    Hash(usize),
-}
-
-/// Parses `--model`: `minilm` (default), `none`, `hash:DIM`, or a model folder.
-pub(crate) fn parse_model(s: &str) -> Result<ModelChoice, String> {
-    match s {
-        "minilm" | "default" | "all-MiniLM-L6-v2" => Ok(ModelChoice::Default),
-        "none" => Ok(ModelChoice::None),
-        _ => {
-            if let Some(dim) = s.strip_prefix("hash:") {
-                match dim.parse::<usize>() {
-                    Ok(d) if (2..=4096).contains(&d) => Ok(ModelChoice::Hash(d)),
-                    _ => Err(format!("{s:?}: hash:DIM needs a dimension from 2 to 4096")),
-                }
-            } else {
-                Ok(ModelChoice::Dir(PathBuf::from(s)))
-            }
-        }
-    }
-}
-
-/// An embedder with its Parquet cache in `$RAGDIAG_HOME/embeddings/`.
-pub(crate) type Cached = CachedEmbedder<Box<dyn Embedder>>;
-
-/// Opens the chosen model behind the embedding cache (`None` for `--model none`). The model and
-/// ONNX Runtime are fetched on first use unless `no_fetch` (or `RAGDIAG_OFFLINE=1`).
-pub(crate) fn open_embedder(
-    choice: &ModelChoice,
-    no_fetch: bool,
-    quiet: bool,
-) -> Result<Option<Cached>> {
-    let opts = ModelOptions {
-        offline: no_fetch,
-        quiet,
-        model_dir: match choice {
-            ModelChoice::Dir(d) => Some(d.clone()),
-            _ => None,
-        },
-        ..ModelOptions::default()
-    };
-    let inner: Box<dyn Embedder> = match choice {
-        ModelChoice::None => return Ok(None),
-        ModelChoice::Hash(dim) => Box::new(HashEmbedder::new(*dim)),
-        ModelChoice::Default | ModelChoice::Dir(_) => {
-            let files = ensure_model(&opts).context("the embedding model is not available")?;
-            Box::new(MiniLmEmbedder::new(&files).context("cannot load the embedding model")?)
-        }
-    };
-    let home = cache_home(&opts)?;
-    let name: String = inner
-        .model_id()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let path = home.join("embeddings").join(format!("{name}.parquet"));
-    let cached = CachedEmbedder::new(inner, path);
-    for w in cached.warnings() {
-        eprintln!("warning: {w}");
-    }
-    Ok(Some(cached))
+/// Why a corpus could not be chunked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChunkError {
+    /// The chunker spec is not understood.
+    #[error("--chunker: {0}")]
+    Spec(#[source] ragdiag_chunk::Error),
+    /// Semantic chunking was asked for without an embedding model.
+    #[error("--chunker {0}: semantic chunking needs an embedding model (not --model none)")]
+    SemanticNeedsModel(String),
+    /// The model's tokenizer could not be had.
+    #[error("the model's tokenizer is not available")]
+    Tokenizer(#[source] ragdiag_embed::Error),
+    /// The tokenizer file does not load.
+    #[error("cannot load {path}")]
+    TokenizerFile {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: ragdiag_chunk::Error,
+    },
+    /// The chunker failed.
+    #[error(transparent)]
+    Chunk(#[from] ragdiag_chunk::Error),
+    /// The chunker returned a chunk that does not fit its document (a bug).
+    #[error("{0}")]
+    Inconsistent(String),
 }
 
 /// Chunks of a corpus, ready to index, by the chunker spec of DESIGN.md (`doc`,
@@ -98,27 +47,35 @@ pub(crate) fn open_embedder(
 /// `@cl100k` to count cl100k tokens). Sizes count the embedding model's tokens otherwise: the
 /// tokenizer of `model` (the pinned MiniLM's for `none` and `hash:`). `semantic` needs
 /// `embedder`.
-pub(crate) fn chunk_inputs<'a>(
+///
+/// # Errors
+///
+/// [`ChunkError`].
+pub fn chunk_inputs<'a>(
     docs: &'a [Document],
     chunker: &str,
     model: &ModelChoice,
     embedder: Option<&dyn Embedder>,
     no_fetch: bool,
     quiet: bool,
-) -> Result<Vec<ChunkInput<'a>>> {
+) -> Result<Vec<ChunkInput<'a>>, ChunkError> {
     chunk_inputs_inner(docs, chunker, model, embedder, no_fetch, quiet, false).map(|(c, _)| c)
 }
 
 /// [`chunk_inputs`] with each chunk's token count (`ChunkOut::tokens`: the spec's tokenizer;
 /// for `doc`, the document's text counted by that tokenizer).
-pub(crate) fn chunk_inputs_with_tokens<'a>(
+///
+/// # Errors
+///
+/// [`ChunkError`].
+pub fn chunk_inputs_with_tokens<'a>(
     docs: &'a [Document],
     chunker: &str,
     model: &ModelChoice,
     embedder: Option<&dyn Embedder>,
     no_fetch: bool,
     quiet: bool,
-) -> Result<(Vec<ChunkInput<'a>>, Vec<usize>)> {
+) -> Result<(Vec<ChunkInput<'a>>, Vec<usize>), ChunkError> {
     chunk_inputs_inner(docs, chunker, model, embedder, no_fetch, quiet, true)
 }
 
@@ -130,63 +87,52 @@ fn chunk_inputs_inner<'a>(
     no_fetch: bool,
     quiet: bool,
     doc_tokens: bool,
-) -> Result<(Vec<ChunkInput<'a>>, Vec<usize>)> {
-    use ragdiag_chunk::{Chunker, ChunkerSpec, ModelTokenizer, Strategy, TokenizerChoice};
-    let spec: ChunkerSpec = chunker
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--chunker: {e}"))?;
+) -> Result<(Vec<ChunkInput<'a>>, Vec<usize>), ChunkError> {
+    let spec: ChunkerSpec = chunker.parse().map_err(ChunkError::Spec)?;
     let doc_strategy = matches!(spec.strategy, Strategy::Doc);
     if doc_strategy && !doc_tokens {
         return Ok((doc_chunks(docs), Vec::new()));
     }
     if matches!(spec.strategy, Strategy::Semantic { .. }) && embedder.is_none() {
-        anyhow::bail!(
-            "--chunker {spec}: semantic chunking needs an embedding model (not --model none)"
-        );
+        return Err(ChunkError::SemanticNeedsModel(spec.to_string()));
     }
-    let tokenizer: Option<std::sync::Arc<dyn ragdiag_chunk::Tokenizer>> =
-        if spec.tokenizer == TokenizerChoice::Model {
-            let opts = ModelOptions {
-                offline: no_fetch,
-                quiet,
-                model_dir: match model {
-                    ModelChoice::Dir(d) => Some(d.clone()),
-                    _ => None,
-                },
-                ..ModelOptions::default()
-            };
-            let files = ensure_model(&opts).context("the model's tokenizer is not available")?;
-            Some(std::sync::Arc::new(
-                ModelTokenizer::from_file(&files.tokenizer)
-                    .with_context(|| format!("cannot load {}", files.tokenizer.display()))?,
-            ))
-        } else {
-            None
-        };
+    let tokenizer: Option<Arc<dyn ragdiag_chunk::Tokenizer>> = if spec.tokenizer
+        == TokenizerChoice::Model
+    {
+        let files = ensure_model(&model.options(no_fetch, quiet)).map_err(ChunkError::Tokenizer)?;
+        Some(Arc::new(
+            ModelTokenizer::from_file(&files.tokenizer).map_err(|source| {
+                ChunkError::TokenizerFile {
+                    path: files.tokenizer.display().to_string(),
+                    source,
+                }
+            })?,
+        ))
+    } else {
+        None
+    };
     let chunker = Chunker::for_spec(spec, tokenizer)?;
     if doc_strategy {
         let chunks = doc_chunks(docs);
         let tokens = chunks
             .iter()
             .map(|c| chunker.tokenizer().count(c.text))
-            .collect::<std::result::Result<Vec<usize>, _>>()?;
+            .collect::<Result<Vec<usize>, _>>()?;
         return Ok((chunks, tokens));
     }
     let outs = chunker.chunk_corpus(docs, embedder)?;
     let tokens: Vec<usize> = outs.iter().map(|o| o.tokens).collect();
-    let by_id: std::collections::HashMap<&str, &Document> =
-        docs.iter().map(|d| (d.id.as_str(), d)).collect();
+    let by_id: HashMap<&str, &Document> = docs.iter().map(|d| (d.id.as_str(), d)).collect();
     outs.into_iter()
         .map(|o| {
-            let d = by_id
-                .get(o.chunk.doc_id.as_str())
-                .ok_or_else(|| anyhow::anyhow!("chunker returned an unknown document"))?;
+            let d = by_id.get(o.chunk.doc_id.as_str()).ok_or_else(|| {
+                ChunkError::Inconsistent("chunker returned an unknown document".into())
+            })?;
             // The chunker's byte span: converting the code points back to bytes would scan the
             // text from its start for every chunk, quadratic in a document's length.
-            let text = d
-                .text
-                .get(o.bytes.clone())
-                .ok_or_else(|| anyhow::anyhow!("chunk span out of range in {}", d.id))?;
+            let text = d.text.get(o.bytes.clone()).ok_or_else(|| {
+                ChunkError::Inconsistent(format!("chunk span out of range in {}", d.id))
+            })?;
             Ok(ChunkInput {
                 entry: ChunkEntry {
                     doc: o.chunk.doc_id,
@@ -199,12 +145,13 @@ fn chunk_inputs_inner<'a>(
                 text,
             })
         })
-        .collect::<Result<Vec<_>>>()
+        .collect::<Result<Vec<_>, ChunkError>>()
         .map(|c| (c, tokens))
 }
 
 /// One chunk a document; a document with a title but no text is still findable.
-fn doc_chunks(docs: &[Document]) -> Vec<ChunkInput<'_>> {
+#[must_use]
+pub fn doc_chunks(docs: &[Document]) -> Vec<ChunkInput<'_>> {
     docs.iter()
         .filter(|d| !d.text.trim().is_empty() || !d.title.as_deref().unwrap_or("").is_empty())
         .map(|d| ChunkInput {
@@ -221,9 +168,19 @@ fn doc_chunks(docs: &[Document]) -> Vec<ChunkInput<'_>> {
         .collect()
 }
 
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 /// sha256 over the documents' ids, titles and texts, in order: the corpus's identity in an
 /// index's description and in reports' provenance.
-pub(crate) fn corpus_sha256(docs: &[Document]) -> String {
+#[must_use]
+pub fn corpus_sha256(docs: &[Document]) -> String {
     let mut h = Sha256::new();
     for d in docs {
         for part in [
@@ -235,28 +192,30 @@ pub(crate) fn corpus_sha256(docs: &[Document]) -> String {
             h.update(part.as_bytes());
         }
     }
-    crate::fsutil::hex(&h.finalize())
+    hex(&h.finalize())
 }
 
 /// What a cached index is built from; each field is part of its key in
 /// `$RAGDIAG_HOME/indexes/`.
-pub(crate) struct IndexKey<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct IndexKey<'a> {
     /// The command that owns the index (`diagnose`, `chunking`): commands do not share indexes.
-    pub(crate) purpose: &'a str,
+    pub purpose: &'a str,
     /// [`corpus_sha256`] of the documents.
-    pub(crate) corpus_sha256: &'a str,
+    pub corpus_sha256: &'a str,
     /// The chunker spec (its version, [`ragdiag_chunk::CHUNKER_VERSION`], is added).
-    pub(crate) chunker: &'a str,
+    pub chunker: &'a str,
     /// The embedding model's id, `None` for BM25 only.
-    pub(crate) model_id: Option<&'a str>,
+    pub model_id: Option<&'a str>,
     /// Anything else the index depends on (`hnsw`, `flat`), or empty.
-    pub(crate) variant: &'a str,
+    pub variant: &'a str,
 }
 
 impl IndexKey<'_> {
     /// The index's folder in `home`.
-    fn dir(&self, home: &Path) -> PathBuf {
-        let key = crate::fsutil::hex(&Sha256::digest(
+    #[must_use]
+    pub fn dir(&self, home: &Path) -> PathBuf {
+        let key = hex(&Sha256::digest(
             format!(
                 "{}\n{}\n{}\nchunker v{}\n{}\n{}",
                 self.purpose,
@@ -273,26 +232,31 @@ impl IndexKey<'_> {
 }
 
 /// An index from [`cached_index`].
-pub(crate) struct CachedIndex<T> {
-    pub(crate) searcher: Searcher,
+pub struct CachedIndex<T> {
+    /// The index, opened.
+    pub searcher: Searcher,
     /// Its folder.
-    pub(crate) dir: PathBuf,
+    pub dir: PathBuf,
     /// Whether it came from the cache (else it was just built).
-    pub(crate) from_cache: bool,
+    pub from_cache: bool,
     /// What the caller's `accept` read from the cached index, or its `build` returned.
-    pub(crate) value: T,
+    pub value: T,
 }
 
 /// The index for `key` from the cache in `home`, or a new one that `build` writes into the
 /// folder it is given (`build_index` writes atomically, so a build cut short leaves no index
 /// that opens). A cached index is used only when it opens, its description names the same
 /// corpus, and `accept` takes it, returning what the caller needs from it.
-pub(crate) fn cached_index<T>(
+///
+/// # Errors
+///
+/// What `build` returns, or the index just built failing to open.
+pub fn cached_index<T, E: From<crate::Error>>(
     home: &Path,
     key: &IndexKey<'_>,
     accept: impl FnOnce(&Searcher) -> Option<T>,
-    build: impl FnOnce(&Path) -> Result<T>,
-) -> Result<CachedIndex<T>> {
+    build: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<CachedIndex<T>, E> {
     let dir = key.dir(home);
     if let Ok(searcher) = Searcher::open(&dir) {
         if searcher.meta()["corpus_sha256"] == serde_json::json!(key.corpus_sha256) {
@@ -307,8 +271,7 @@ pub(crate) fn cached_index<T>(
         }
     }
     let value = build(&dir)?;
-    let searcher = Searcher::open(&dir)
-        .with_context(|| format!("cannot open the index just built in {}", dir.display()))?;
+    let searcher = Searcher::open(&dir)?;
     Ok(CachedIndex {
         searcher,
         dir,
@@ -317,86 +280,95 @@ pub(crate) fn cached_index<T>(
     })
 }
 
-/// indicatif bars on stderr, one stage at a time; nothing with `--quiet` or when stderr is not a
-/// terminal (then each stage prints one line when it ends, unless quiet).
-pub(crate) struct Bars {
-    quiet: bool,
-    current: Mutex<Option<(String, ProgressBar)>>,
-}
-
-impl Bars {
-    pub(crate) fn new(quiet: bool) -> Self {
-        Bars {
-            quiet,
-            current: Mutex::new(None),
+/// The model to embed the queries of a dense or hybrid search of the index at `index` with
+/// (`None` for BM25): `requested`, else the model the index was built with.
+///
+/// # Errors
+///
+/// [`crate::Error::Unsupported`] when the index records a model spec that does not parse.
+pub fn query_model(
+    searcher: &Searcher,
+    index: &Path,
+    requested: Option<&ModelChoice>,
+    retriever: crate::RetrieverKind,
+) -> crate::Result<Option<ModelChoice>> {
+    if retriever == crate::RetrieverKind::Bm25 {
+        return Ok(None);
+    }
+    match requested {
+        Some(c) => Ok(Some(c.clone())),
+        None => {
+            let spec = searcher.meta()["model"].as_str().unwrap_or("none");
+            spec.parse().map(Some).map_err(|e: String| {
+                crate::Error::Unsupported(format!("{}: model: {e}", index.display()))
+            })
         }
     }
 }
 
-impl Progress for Bars {
-    fn start(&self, stage: &str, total: u64) {
-        if self.quiet {
-            return;
-        }
-        let bar = if total > 0 {
-            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-        };
-        let style = if total > 0 {
-            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)")
-        } else {
-            ProgressStyle::with_template("{msg:>18} {spinner} {elapsed}")
-        };
-        if let Ok(style) = style {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(stage.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(200));
-        let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        *cur = Some((stage.to_owned(), bar));
-    }
-
-    fn advance(&self, n: u64) {
-        if let Some((_, bar)) = &*self.current.lock().unwrap_or_else(|e| e.into_inner()) {
-            bar.inc(n);
+/// Checks that queries embedded by `model_id` (`None`: no model) can search the index at
+/// `index`: the index has vectors, made by the same model.
+///
+/// # Errors
+///
+/// [`crate::Error::Unsupported`] naming the mismatch and what to do.
+pub fn check_query_model(
+    searcher: &Searcher,
+    index: &Path,
+    model_id: Option<&str>,
+) -> crate::Result<()> {
+    let Some(model_id) = model_id else {
+        return Err(crate::Error::Unsupported(format!(
+            "{}: the index was built without an embedding model (--model none), so only \
+             --retriever bm25 can search it",
+            index.display()
+        )));
+    };
+    if let Some(built) = searcher.meta()["model_id"].as_str() {
+        if built != model_id {
+            return Err(crate::Error::Unsupported(format!(
+                "{}: the index was built with {built}, the queries would be embedded with \
+                 {model_id}: rebuild the index or pass the same --model",
+                index.display()
+            )));
         }
     }
+    Ok(())
+}
 
-    fn finish(&self) {
-        let taken = self
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some((stage, bar)) = taken {
-            let elapsed = bar.elapsed();
-            let done = bar.position();
-            bar.finish_and_clear();
-            if done > 0 {
-                eprintln!("{stage}: {done} in {:.1} s", elapsed.as_secs_f64());
-            } else {
-                eprintln!("{stage}: {:.1} s", elapsed.as_secs_f64());
+/// Chunks to retrieve so that `k` documents usually survive the roll-up: `k` times the most
+/// chunks any document has (at most 10 times), never more than the index holds.
+#[must_use]
+pub fn chunk_depth(searcher: &Searcher, k: usize) -> usize {
+    let most = searcher.max_chunks_per_doc().clamp(1, 10);
+    k.saturating_mul(most).min(searcher.chunks().len().max(1))
+}
+
+/// Each query's chunk hits rolled up to its top `k` documents, in trec_eval's order.
+#[must_use]
+pub fn doc_rankings(
+    searcher: &Searcher,
+    query_ids: &[&str],
+    hits: &[Vec<Hit>],
+    k: usize,
+) -> Vec<DocRanking> {
+    query_ids
+        .iter()
+        .zip(hits)
+        .map(|(q, hits)| {
+            let mut docs = searcher.rollup_docs(hits, k);
+            sort_trec(&mut docs);
+            DocRanking {
+                qid: (*q).to_owned(),
+                docs,
             }
-        }
-    }
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_choices() {
-        assert_eq!(parse_model("none"), Ok(ModelChoice::None));
-        assert_eq!(parse_model("minilm"), Ok(ModelChoice::Default));
-        assert_eq!(parse_model("hash:64"), Ok(ModelChoice::Hash(64)));
-        assert!(parse_model("hash:0").is_err() && parse_model("hash:x").is_err());
-        assert_eq!(
-            parse_model("models/mine"),
-            Ok(ModelChoice::Dir(PathBuf::from("models/mine")))
-        );
-    }
 
     #[test]
     fn corpus_hash_separates_fields() {
@@ -462,22 +434,22 @@ mod tests {
         let corpus = corpus_sha256(&docs);
         let builds = std::cell::Cell::new(0);
         let open = |corpus_in_meta: &str, accept: bool| {
-            cached_index(
+            cached_index::<(), crate::Error>(
                 home.path(),
                 &key(&corpus, "doc"),
                 |_| accept.then_some(()),
                 |dir| {
                     builds.set(builds.get() + 1);
-                    let options = ragdiag_retrieve::IndexOptions {
+                    let options = crate::IndexOptions {
                         meta: serde_json::json!({ "corpus_sha256": corpus_in_meta }),
-                        ..ragdiag_retrieve::IndexOptions::default()
+                        ..crate::IndexOptions::default()
                     };
-                    ragdiag_retrieve::build_index(
+                    crate::build_index(
                         dir,
                         &doc_chunks(&docs),
                         None,
                         &options,
-                        &ragdiag_retrieve::NoProgress,
+                        &crate::NoProgress,
                     )?;
                     Ok(())
                 },
@@ -495,7 +467,7 @@ mod tests {
         assert!(!open("another corpus", false).from_cache && builds.get() == 3);
         assert!(!open(&corpus, true).from_cache && builds.get() == 4);
         // A damaged index: rebuilt, never an error.
-        std::fs::write(first.dir.join(ragdiag_retrieve::CHUNKS_FILE), b"garbage").unwrap();
+        std::fs::write(first.dir.join(crate::CHUNKS_FILE), b"garbage").unwrap();
         assert!(!open(&corpus, true).from_cache && builds.get() == 5);
         assert!(open(&corpus, true).from_cache && builds.get() == 5);
     }

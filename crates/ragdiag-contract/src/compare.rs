@@ -1,0 +1,103 @@
+//! `summary.json` of `ragdiag compare --out`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the `summary.json` written by `compare --out`.
+pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+
+/// Reports compared question by question against the first.
+///
+/// # Warning
+///
+/// A compatibility promise; a change bumps [`COMPARE_SCHEMA_VERSION`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CompareSummary {
+    /// [`COMPARE_SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// The baseline report's folder.
+    pub baseline: String,
+    /// Every report's folder, the baseline first.
+    pub reports: Vec<String>,
+    /// One paired comparison per (report, metric), Holm-corrected across all of them.
+    pub comparisons: Vec<Comparison>,
+    /// Questions whose class differs from the baseline's.
+    pub class_changes: Vec<ClassChange>,
+    /// The `--fail-on-regression` gates.
+    pub gates: Vec<CompareGate>,
+    /// The seed of the paired tests.
+    pub seed: u64,
+}
+
+/// One metric of one report against the baseline, on the questions both scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Comparison {
+    /// The baseline's name.
+    pub baseline: String,
+    /// The report's name.
+    pub report: String,
+    /// The metric (`hit@5`, `ndcg@10`, …).
+    pub metric: String,
+    /// The baseline's mean.
+    pub mean_baseline: f64,
+    /// The report's mean.
+    pub mean: f64,
+    /// Mean paired difference, report − baseline.
+    pub difference: f64,
+    /// Lower bound of its 95% paired-bootstrap interval.
+    pub ci_lower: f64,
+    /// Upper bound of its 95% paired-bootstrap interval.
+    pub ci_upper: f64,
+    /// Paired questions.
+    pub n: usize,
+    /// Two-sided p-value of the paired randomization test.
+    pub p_randomization: f64,
+    /// Two-sided p-value of the paired bootstrap.
+    pub p_bootstrap: f64,
+    /// The randomization p-value after Holm's correction.
+    pub p_holm: f64,
+    /// Mean difference over the differences' standard deviation.
+    pub effect_size: Option<f64>,
+    /// Questions where the report is higher.
+    pub wins: usize,
+    /// Questions where the report is lower.
+    pub losses: usize,
+    /// Questions with equal values.
+    pub ties: usize,
+}
+
+/// A question whose class changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ClassChange {
+    /// The report's name.
+    pub report: String,
+    /// The report's position in the command line (the baseline is 0).
+    pub report_index: usize,
+    /// The question id.
+    pub query: String,
+    /// `fixed` (to `ok`), `regressed` (from `ok`) or `changed`.
+    pub kind: String,
+    /// The baseline's class.
+    pub from: String,
+    /// The report's class.
+    pub to: String,
+    /// The report's reason.
+    pub reason: String,
+}
+
+/// One `--fail-on-regression` gate of one report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CompareGate {
+    /// The report's name.
+    pub report: String,
+    /// The metric as given.
+    pub metric: String,
+    /// The largest drop allowed.
+    pub max_drop: f64,
+    /// The drop measured (baseline − report).
+    pub drop: f64,
+    /// The Holm-corrected p-value of the drop.
+    pub p_holm: f64,
+    /// Whether the gate passed.
+    pub passed: bool,
+}

@@ -1,0 +1,725 @@
+//! From diagnoses to the typed `summary.json` of `ragdiag diagnose`: the figures with their
+//! intervals, the gates, and the plain-language headline.
+
+use crate::{Class, Diagnoses, Diagnosis, RetrievedItem};
+use ragdiag_contract::freshness::RetrievalStaleness;
+use ragdiag_contract::table::{Column, Values, QUERIES};
+use ragdiag_contract::{
+    ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Interval, Latency, Mode,
+    Provenance, QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
+    DIAGNOSE_SCHEMA_VERSION,
+};
+use ragdiag_core::{Document, Query, TraceRecord};
+use ragdiag_eval::{stats, MetricTable};
+use ragdiag_fresh::Audit;
+use std::collections::{BTreeMap, HashSet};
+
+/// Depths of the evidence-recall curve.
+const CURVE: [usize; 9] = [1, 2, 3, 5, 10, 20, 30, 50, 100];
+
+/// Everything a diagnosis summary is made from.
+#[derive(Debug)]
+pub struct SummaryInput<'a> {
+    /// Trace or replay.
+    pub mode: Mode,
+    /// The report's name.
+    pub name: Option<String>,
+    /// The context window.
+    pub context_k: usize,
+    /// The candidate pool.
+    pub pool_k: usize,
+    /// The seed of every interval.
+    pub seed: u64,
+    /// `--fail-under` thresholds, metric by metric.
+    pub gates: &'a [(String, f64)],
+    /// What the gates compare.
+    pub gate_on: GateOn,
+    /// The corpus.
+    pub docs: &'a [Document],
+    /// Its freshness audit.
+    pub audit: &'a Audit,
+    /// The questions, aligned with `diagnoses`.
+    pub queries: &'a [Query],
+    /// One diagnosis per question.
+    pub diagnoses: &'a Diagnoses,
+    /// Document-level metrics, when the questions have judgments.
+    pub table: Option<&'a MetricTable>,
+    /// Staleness of what was retrieved, at the context window.
+    pub retrieval: &'a RetrievalStaleness,
+    /// The trace (trace mode): latency and token figures.
+    pub trace: Option<&'a [TraceRecord]>,
+    /// Problems of meaning found in the inputs.
+    pub warnings: Vec<String>,
+    /// What produced the report.
+    pub provenance: Provenance,
+}
+
+/// A gate names a metric the summary does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--fail-under: unknown metric {metric:?} (this report has {known:?})")]
+pub struct UnknownMetric {
+    /// The metric asked for.
+    pub metric: String,
+    /// The metrics the summary has.
+    pub known: Vec<String>,
+}
+
+/// Builds the summary: metrics with bootstrap intervals (hit@K over the answerable scored
+/// questions, weighted), the recall curve, class shares, flags, freshness, tags, answer quality,
+/// latency and tokens (trace mode), gates and the headline.
+///
+/// # Errors
+///
+/// [`UnknownMetric`] when a gate names a metric the summary does not have.
+pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, UnknownMetric> {
+    let SummaryInput {
+        mode,
+        name,
+        context_k,
+        pool_k,
+        seed,
+        gates: gate_specs,
+        gate_on,
+        docs,
+        audit,
+        queries,
+        diagnoses,
+        table,
+        retrieval,
+        trace,
+        warnings,
+        provenance,
+    } = input;
+    let ds = &diagnoses.diagnoses;
+    let total = ds.len();
+    let scored: Vec<usize> = (0..total)
+        .filter(|&i| ds[i].class != Class::NoLabel)
+        .collect();
+    // "Found the right source": answerable, labelled questions whose evidence is in the window.
+    let retrieval_scored: Vec<usize> = scored
+        .iter()
+        .copied()
+        .filter(|&i| queries[i].answerable)
+        .collect();
+    let weights_of = |idx: &[usize]| -> Option<Vec<f64>> {
+        stats::relative_weights(idx.iter().map(|&i| queries[i].weight).collect())
+    };
+    let hit_at = |i: usize, k: usize| -> f64 {
+        if ds[i].best_gold_rank.is_some_and(|r| r <= k) {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let rw = weights_of(&retrieval_scored);
+    let mut metrics = BTreeMap::new();
+    let hits: Vec<f64> = retrieval_scored
+        .iter()
+        .map(|&i| hit_at(i, context_k))
+        .collect();
+    metrics.insert(hit_name(context_k), interval(&hits, rw.as_deref(), seed));
+    if let Some(t) = table {
+        for (name, iv) in t.names.iter().zip(&t.intervals) {
+            metrics.insert(
+                name.clone(),
+                Interval::of(iv.estimate, iv.lower, iv.upper, iv.n),
+            );
+        }
+    }
+    let recall_curve: Vec<RecallPoint> = CURVE
+        .iter()
+        .filter(|&&k| k <= pool_k)
+        .map(|&k| {
+            let v: Vec<f64> = retrieval_scored.iter().map(|&i| hit_at(i, k)).collect();
+            RecallPoint {
+                k,
+                rate: interval(&v, rw.as_deref(), seed),
+            }
+        })
+        .collect();
+
+    // Classes: shares of the scored questions, with intervals.
+    let sw = weights_of(&scored);
+    let mut classes = BTreeMap::new();
+    for class in Class::ALL {
+        let count = ds.iter().filter(|d| d.class == class).count();
+        let mut entry = ClassEntry {
+            count,
+            ..ClassEntry::default()
+        };
+        if class != Class::NoLabel {
+            let v: Vec<f64> = scored
+                .iter()
+                .map(|&i| f64::from(u8::from(ds[i].class == class)))
+                .collect();
+            let iv = interval(&v, sw.as_deref(), seed);
+            entry.share = iv.mean;
+            entry.ci_lower = iv.ci_lower;
+            entry.ci_upper = iv.ci_upper;
+        }
+        classes.insert(class.as_str().to_owned(), entry);
+    }
+    let flags = diagnoses
+        .summary
+        .flags
+        .iter()
+        .map(|f| (f.flag.as_str().to_owned(), FlagEntry { count: f.count }))
+        .collect();
+
+    // Freshness of what was retrieved.
+    let freshness = RetrievalFreshness {
+        stale_hit_rate: StaleHitRate {
+            k: context_k,
+            rate: retrieval.stale_hit_rate_at_k.into(),
+        },
+        top_hit_stale_share: retrieval.top_hit_stale_share.into(),
+        superseded_above_current: retrieval.superseded_ranked_above_current,
+        ghost_citations: retrieval.ghost_citations,
+        documents: docs.len(),
+        stale_documents: audit
+            .documents
+            .iter()
+            .filter(|f| f.stale == Some(true))
+            .count(),
+        undated_documents: audit.documents.iter().filter(|f| f.stale.is_none()).count(),
+        conflicts: audit.conflicts.len(),
+    };
+
+    // By tag.
+    let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &retrieval_scored {
+        for t in &queries[i].tags {
+            tags.entry(t.as_str()).or_default().push(i);
+        }
+    }
+    let by_tag: Vec<TagEntry> = tags
+        .iter()
+        .map(|(tag, idx)| {
+            let v: Vec<f64> = idx.iter().map(|&i| hit_at(i, context_k)).collect();
+            TagEntry {
+                tag: (*tag).to_owned(),
+                n: idx.len(),
+                hit_rate: interval(&v, None, seed),
+                failures: idx.iter().filter(|&&i| ds[i].class != Class::Ok).count(),
+            }
+        })
+        .collect();
+
+    let (generation, latency_ms, tokens) = match trace {
+        Some(trace) => {
+            let (lat, tok) = latency_tokens(trace, ds, queries);
+            (Some(generation(ds, queries, seed)), Some(lat), Some(tok))
+        }
+        None => (None, None, None),
+    };
+
+    let mut summary = DiagnoseSummary {
+        schema_version: DIAGNOSE_SCHEMA_VERSION,
+        mode,
+        name,
+        questions: QuestionCounts {
+            total,
+            scored: scored.len(),
+            no_label: total - scored.len(),
+            retrieval_scored: retrieval_scored.len(),
+        },
+        context_k,
+        pool_k,
+        metrics,
+        recall_curve,
+        classes,
+        flags,
+        freshness,
+        by_tag,
+        generation,
+        latency_ms,
+        tokens,
+        gates: Vec::new(),
+        headline: Vec::new(),
+        warnings,
+        provenance,
+    };
+    summary.gates = gates(&summary, gate_specs, gate_on)?;
+    summary.headline = headline(&summary);
+    Ok(summary)
+}
+
+/// The name of the evidence hit rate in the context window: `hit@K`.
+#[must_use]
+pub fn hit_name(context_k: usize) -> String {
+    format!("hit@{context_k}")
+}
+
+/// The mean of `v` with its bootstrap interval (empty: every figure `null`).
+fn interval(v: &[f64], weights: Option<&[f64]>, seed: u64) -> Interval {
+    if v.is_empty() {
+        return Interval::empty();
+    }
+    let cfg = stats::Config {
+        seed,
+        ..stats::Config::default()
+    };
+    let i = stats::bootstrap_means(&[v], weights, &cfg)[0];
+    Interval::of(i.estimate, i.lower, i.upper, i.n)
+}
+
+/// Each gate against the summary's metrics.
+fn gates(
+    summary: &DiagnoseSummary,
+    specs: &[(String, f64)],
+    on: GateOn,
+) -> Result<Vec<Gate>, UnknownMetric> {
+    specs
+        .iter()
+        .map(|(metric, threshold)| {
+            let Some(m) = summary.metrics.get(metric.as_str()) else {
+                return Err(UnknownMetric {
+                    metric: metric.clone(),
+                    known: summary.metrics.keys().cloned().collect(),
+                });
+            };
+            let value = match on {
+                GateOn::LowerCi => m.ci_lower,
+                GateOn::Point => m.mean,
+            };
+            Ok(Gate {
+                metric: metric.clone(),
+                op: ">=".into(),
+                threshold: *threshold,
+                on,
+                value,
+                passed: value.is_some_and(|v| v >= *threshold),
+            })
+        })
+        .collect()
+}
+
+/// Answer quality (trace mode). An answer to an unanswerable question is correct when it
+/// abstains; otherwise it is correct as the attribution engine judged it (questions without a
+/// reference answer are left out).
+fn generation(ds: &[Diagnosis], queries: &[Query], seed: u64) -> Generation {
+    let answered: Vec<&Diagnosis> = ds.iter().filter(|d| d.answer.is_some()).collect();
+    let correct: Vec<f64> = ds
+        .iter()
+        .zip(queries)
+        .filter_map(|(d, q)| answer_ok(d, q))
+        .map(|c| f64::from(u8::from(c)))
+        .collect();
+    let grounded: Vec<f64> = answered
+        .iter()
+        .filter_map(|d| d.answer.as_ref())
+        .filter(|a| !a.abstained)
+        .map(|a| f64::from(u8::from(a.grounded())))
+        .collect();
+    let abstained: Vec<f64> = answered
+        .iter()
+        .filter_map(|d| d.answer.as_ref())
+        .map(|a| f64::from(u8::from(a.abstained)))
+        .collect();
+    Generation {
+        answers: answered.len(),
+        correct: interval(&correct, None, seed),
+        grounded: interval(&grounded, None, seed),
+        abstained: interval(&abstained, None, seed),
+    }
+}
+
+/// The nearest-rank percentile `q` of sorted values.
+fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+/// Whether the answer is right: correct for an answerable question, abstaining for an
+/// unanswerable one; `None` when not assessed.
+#[must_use]
+pub fn answer_ok(d: &Diagnosis, q: &Query) -> Option<bool> {
+    let a = d.answer.as_ref()?;
+    if q.answerable {
+        a.correct
+    } else {
+        Some(a.abstained)
+    }
+}
+
+fn latency_tokens(trace: &[TraceRecord], ds: &[Diagnosis], queries: &[Query]) -> (Latency, Tokens) {
+    let correct: HashSet<&str> = ds
+        .iter()
+        .zip(queries)
+        .filter(|(d, q)| answer_ok(d, q) == Some(true))
+        .map(|(d, _)| d.query_id.as_str())
+        .collect();
+    let known: HashSet<&str> = ds.iter().map(|d| d.query_id.as_str()).collect();
+    let mut seen = HashSet::new();
+    let lines: Vec<&TraceRecord> = trace
+        .iter()
+        .filter(|t| known.contains(t.query_id.as_str()) && seen.insert(t.query_id.as_str()))
+        .collect();
+    let sorted = |f: &dyn Fn(&TraceRecord) -> Option<f64>| {
+        let mut v: Vec<f64> = lines
+            .iter()
+            .filter_map(|t| f(t))
+            .filter(|x| x.is_finite())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let lat = sorted(&|t| t.latency_ms);
+    let prompt = sorted(&|t| t.prompt_tokens);
+    let completion = sorted(&|t| t.completion_tokens);
+    let total_tokens: f64 = lines
+        .iter()
+        .map(|t| t.prompt_tokens.unwrap_or(0.0) + t.completion_tokens.unwrap_or(0.0))
+        .sum();
+    let per_correct_answer = (!correct.is_empty()
+        && (!prompt.is_empty() || !completion.is_empty()))
+    .then(|| total_tokens / correct.len() as f64);
+    (
+        Latency {
+            p50: percentile(&lat, 0.5),
+            p95: percentile(&lat, 0.95),
+            n: lat.len(),
+        },
+        Tokens {
+            prompt_p50: percentile(&prompt, 0.5),
+            prompt_p95: percentile(&prompt, 0.95),
+            completion_p50: percentile(&completion, 0.5),
+            completion_p95: percentile(&completion, 0.95),
+            per_correct_answer,
+            n: prompt.len().max(completion.len()),
+        },
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", 100.0 * x)
+}
+
+fn fmt4(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
+}
+
+/// The plain-language summary: what a product manager reads first.
+#[must_use]
+pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
+    let k = summary.context_k;
+    let mut out = Vec::new();
+    let hit = summary.metrics.get(&hit_name(k));
+    if let Some((m, l, u, n)) = hit.and_then(|h| Some((h.mean?, h.ci_lower?, h.ci_upper?, h.n))) {
+        out.push(format!(
+            "Retrieval found the right source within the top {k} for {} of questions (95% CI {}–{}, n = {n}).",
+            pct(m),
+            pct(l),
+            pct(u),
+        ));
+    } else {
+        out.push(
+            "No question has relevance labels or evidence, so retrieval was not scored.".into(),
+        );
+    }
+    let scored = summary.questions.scored;
+    let mut failures: Vec<(&String, usize)> = summary
+        .classes
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "ok" | "no_label"))
+        .map(|(name, v)| (name, v.count))
+        .filter(|(_, c)| *c > 0)
+        .collect();
+    failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let ok = summary.classes.get("ok").map_or(0, |c| c.count);
+    if let Some((top, count)) = failures.first() {
+        let total_fail: usize = failures.iter().map(|f| f.1).sum();
+        let share = &summary.classes[top.as_str()];
+        out.push(format!(
+            "{total_fail} of {scored} scored questions fail and {ok} are ok. The largest cause of failure is {}: {count} questions, {} of those scored (95% CI {}–{}).",
+            class_words(top),
+            pct(share.share.unwrap_or(0.0)),
+            pct(share.ci_lower.unwrap_or(0.0)),
+            pct(share.ci_upper.unwrap_or(0.0)),
+        ));
+        if failures.len() > 1 {
+            let rest: Vec<String> = failures[1..]
+                .iter()
+                .map(|(n, c)| format!("{} {c}", class_short(n)))
+                .collect();
+            out.push(format!("Then: {}.", rest.join("; ")));
+        }
+    } else if scored > 0 {
+        out.push(format!("All {scored} scored questions are ok."));
+    }
+    let f = &summary.freshness;
+    let (undated, documents) = (f.undated_documents, f.documents);
+    if documents > 0 && undated == documents {
+        out.push(format!(
+            "Freshness is unknown: none of the {documents} documents has a date (updated_at)."
+        ));
+    } else if let Some(rate) = f.stale_hit_rate.rate.mean {
+        let unknown = if undated > 0 {
+            format!(", {undated} undated")
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "Stale content: {} of the top-{k} hits are stale ({} of {documents} documents are stale{unknown}); the top hit is stale for {} of questions.",
+            pct(rate),
+            f.stale_documents,
+            pct(f.top_hit_stale_share.mean.unwrap_or(0.0)),
+        ));
+    }
+    if let Some(c) = summary.generation.as_ref().map(|g| g.correct) {
+        if let Some(mean) = c.mean {
+            out.push(format!(
+                "Answers: {} correct (95% CI {}–{}, n = {}).",
+                pct(mean),
+                pct(c.ci_lower.unwrap_or(0.0)),
+                pct(c.ci_upper.unwrap_or(0.0)),
+                c.n
+            ));
+        }
+    }
+    for g in summary.failed_gates() {
+        out.push(format!(
+            "Gate failed: {} is {} (must be at least {}).",
+            g.metric,
+            fmt4(g.value),
+            fmt4(Some(g.threshold))
+        ));
+    }
+    out
+}
+
+/// A class in a list of causes (`stale content`, `ranking misses`).
+fn class_short(class: &str) -> String {
+    match class {
+        "stale_source" => "stale content".into(),
+        "corpus_gap" => "missing content".into(),
+        "chunking_split" => "chunking".into(),
+        "retrieval_miss" => "retrieval misses".into(),
+        "ranking_miss" => "ranking misses".into(),
+        "generation_failure" => "generation".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A class as the headline names the largest cause of failure.
+fn class_words(class: &str) -> String {
+    match class {
+        "stale_source" => "stale content (a superseded or expired page won)".into(),
+        "corpus_gap" => "missing content (no live page holds the answer)".into(),
+        "chunking_split" => "chunking (the evidence is split across chunks)".into(),
+        "retrieval_miss" => "retrieval (no chunk with the evidence was retrieved)".into(),
+        "ranking_miss" => "ranking (the evidence ranked below the context window)".into(),
+        "generation_failure" => "the generator (good context, wrong or ungrounded answer)".into(),
+        "unanswerable" => "unanswerable questions".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The columns of `queries.parquet` ([`ragdiag_contract::table::QUERIES`]): one row per
+/// question. The metric columns hold `table`'s per-question values (null where a question was
+/// not evaluated, or everywhere without judgments).
+#[must_use]
+pub fn queries_columns(
+    queries: &[Query],
+    diagnoses: &[Diagnosis],
+    table: Option<&MetricTable>,
+) -> Vec<Column> {
+    let text = |f: &dyn Fn(usize) -> String| -> Values {
+        Values::Utf8((0..queries.len()).map(|i| Some(f(i))).collect())
+    };
+    let d = diagnoses;
+    let per_query: std::collections::HashMap<&str, &Vec<f64>> = table
+        .map(|t| t.per_query.iter().map(|(q, v)| (q.as_str(), v)).collect())
+        .unwrap_or_default();
+    let mut columns = vec![
+        Column {
+            name: "query_id",
+            values: text(&|i| queries[i].id.clone()),
+        },
+        Column {
+            name: "text",
+            values: text(&|i| queries[i].text.clone()),
+        },
+        Column {
+            name: "class",
+            values: text(&|i| d[i].class.as_str().to_owned()),
+        },
+        Column {
+            name: "flags",
+            values: text(&|i| {
+                d[i].flags
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+        },
+        Column {
+            name: "rule",
+            values: Values::Int64(d.iter().map(|d| Some(i64::from(d.rule.number()))).collect()),
+        },
+        Column {
+            name: "rule_name",
+            values: text(&|i| d[i].rule.name().to_owned()),
+        },
+        Column {
+            name: "reason",
+            values: text(&|i| d[i].reason.clone()),
+        },
+        Column {
+            name: "best_gold_rank",
+            values: Values::Int64(
+                d.iter()
+                    .map(|d| d.best_gold_rank.map(|r| r as i64))
+                    .collect(),
+            ),
+        },
+        Column {
+            name: "answer_correct",
+            values: Values::Boolean(
+                d.iter()
+                    .map(|d| d.answer.as_ref().and_then(|a| a.correct))
+                    .collect(),
+            ),
+        },
+        Column {
+            name: "answer_grounded",
+            values: Values::Boolean(
+                d.iter()
+                    .map(|d| d.answer.as_ref().map(|a| a.grounded()))
+                    .collect(),
+            ),
+        },
+        Column {
+            name: "answer_abstained",
+            values: Values::Boolean(
+                d.iter()
+                    .map(|d| d.answer.as_ref().map(|a| a.abstained))
+                    .collect(),
+            ),
+        },
+        Column {
+            name: "hit",
+            values: Values::Float64(
+                d.iter()
+                    .zip(queries)
+                    .map(|(d, q)| {
+                        (d.class != Class::NoLabel && q.answerable).then(|| {
+                            f64::from(u8::from(d.best_gold_rank.is_some_and(|r| r <= d.context_k)))
+                        })
+                    })
+                    .collect(),
+            ),
+        },
+        Column {
+            name: "weight",
+            values: Values::Float64(queries.iter().map(|q| Some(q.weight)).collect()),
+        },
+        Column {
+            name: "tags",
+            values: text(&|i| queries[i].tags.join(",")),
+        },
+    ];
+    let fixed = columns.len();
+    for def in QUERIES.metrics().filter(|c| c.name != "hit") {
+        let at = table.and_then(|t| t.names.iter().position(|n| n == def.name));
+        columns.push(Column {
+            name: def.name,
+            values: Values::Float64(
+                queries
+                    .iter()
+                    .map(|q| {
+                        let v = per_query.get(q.id.as_str())?;
+                        at.map(|c| v[c])
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    debug_assert_eq!(columns.len() - fixed, QUERIES.metrics().count() - 1);
+    columns
+}
+
+/// The columns of `hits.parquet` ([`ragdiag_contract::table::HITS`]): one row per retrieved
+/// item of each question, in rank order; `sources[q][i]` names the retrievers of item `i`.
+#[must_use]
+pub fn hits_columns(
+    queries: &[Query],
+    items: &[&[RetrievedItem]],
+    sources: &[Vec<String>],
+    docs: &[Document],
+    audit: &Audit,
+) -> Vec<Column> {
+    let by_id: std::collections::HashMap<&str, &ragdiag_fresh::DocFreshness> = docs
+        .iter()
+        .zip(&audit.documents)
+        .map(|(d, f)| (d.id.as_str(), f))
+        .collect();
+    let (mut qid, mut rank, mut doc, mut start, mut end) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut score, mut retriever, mut stale, mut reason) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((q, list), srcs) in queries.iter().zip(items).zip(sources) {
+        for (i, (item, src)) in list.iter().zip(srcs).enumerate() {
+            qid.push(Some(q.id.clone()));
+            rank.push(Some(i as i64 + 1));
+            doc.push(Some(item.doc.clone()));
+            start.push(item.span.map(|s| s.0 as i64));
+            end.push(item.span.map(|s| s.1 as i64));
+            score.push(item.score);
+            retriever.push(Some(src.clone()));
+            let f = by_id.get(item.doc.as_str());
+            stale.push(f.and_then(|f| f.stale));
+            reason.push(match f {
+                Some(f) => f.stale_reason().map(|r| r.as_str().to_owned()),
+                None => Some("unknown_document".to_owned()),
+            });
+        }
+    }
+    let col = |name, values| Column { name, values };
+    vec![
+        col("query_id", Values::Utf8(qid)),
+        col("rank", Values::Int64(rank)),
+        col("doc", Values::Utf8(doc)),
+        col("start", Values::Int64(start)),
+        col("end", Values::Int64(end)),
+        col("score", Values::Float64(score)),
+        col("retriever", Values::Utf8(retriever)),
+        col("stale", Values::Boolean(stale)),
+        col("stale_reason", Values::Utf8(reason)),
+    ]
+}
+
+/// A question's documents in the order of their first chunk, scored so that trec_eval's order
+/// (score descending) is this order: the item's score when scores fall with rank, else 1/rank.
+#[must_use]
+pub fn doc_ranking(qid: &str, items: &[RetrievedItem]) -> ragdiag_eval::DocRanking {
+    let mut seen = HashSet::new();
+    let firsts: Vec<(&str, Option<f64>)> = items
+        .iter()
+        .filter(|i| seen.insert(i.doc.as_str()))
+        .map(|i| (i.doc.as_str(), i.score))
+        .collect();
+    let monotone = firsts.iter().all(|(_, s)| s.is_some_and(f64::is_finite))
+        && firsts
+            .windows(2)
+            .all(|w| w[0].1.unwrap_or(0.0) > w[1].1.unwrap_or(0.0));
+    ragdiag_eval::DocRanking {
+        qid: qid.to_owned(),
+        docs: firsts
+            .iter()
+            .enumerate()
+            .map(|(i, (d, sc))| {
+                let score = if monotone {
+                    sc.unwrap_or(0.0)
+                } else {
+                    1.0 / (i + 1) as f64
+                };
+                ((*d).to_owned(), score)
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,192 @@
+//! Document rankings as reports use them: trec_eval's order, the TREC run text, and the table
+//! of headline metrics with their intervals.
+
+use crate::stats::{self, Interval};
+use crate::{evaluate_topic, EvalParams, MeasureError, MeasureSet, Ranked};
+use ragdiag_core::{Qrels, Query};
+use std::fmt::Write as _;
+
+/// One query's documents, best first, with the scores written to the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocRanking {
+    /// The query id.
+    pub qid: String,
+    /// Document ids with their scores, best first.
+    pub docs: Vec<(String, f64)>,
+}
+
+/// trec_eval's order: score descending, then docno descending.
+pub fn sort_trec(docs: &mut [(String, f64)]) {
+    docs.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+}
+
+/// A score as written to a run: the shortest text that reads back as the same value (as an
+/// `f32` when the score is one, so BM25 and cosine scores stay short).
+#[must_use]
+pub fn fmt_score(score: f64) -> String {
+    let narrow = score as f32;
+    if f64::from(narrow) == score {
+        format!("{narrow}")
+    } else {
+        format!("{score}")
+    }
+}
+
+/// The TREC run of `rankings` (`qid Q0 docno rank score tag`, one line per document, ranks from
+/// 1 in the given order): the one run writer of `search` and `diagnose`.
+#[must_use]
+pub fn trec_run(rankings: &[DocRanking], tag: &str) -> String {
+    let mut out = String::new();
+    for r in rankings {
+        for (i, (doc, score)) in r.docs.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{} Q0 {doc} {} {} {tag}",
+                r.qid,
+                i + 1,
+                fmt_score(*score)
+            );
+        }
+    }
+    out
+}
+
+/// The headline metrics: one interval per measure, and each query's values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricTable {
+    /// The measures' names (DESIGN.md's aliases: `ndcg@10`, `recall@100`, `mrr`, …).
+    pub names: Vec<String>,
+    /// One interval per measure.
+    pub intervals: Vec<Interval>,
+    /// Per evaluated query: its id and one value per measure.
+    pub per_query: Vec<(String, Vec<f64>)>,
+}
+
+impl MetricTable {
+    /// Query `qid`'s value of every measure, if it was evaluated.
+    #[must_use]
+    pub fn query(&self, qid: &str) -> Option<&[f64]> {
+        self.per_query
+            .iter()
+            .find(|(q, _)| q == qid)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Why a metric table could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// A measure request is not understood.
+    #[error("--measure: {0}")]
+    Measure(#[from] MeasureError),
+    /// A document appears twice in one ranking.
+    #[error("document {doc:?} ranked twice for {qid}")]
+    Duplicate {
+        /// The query.
+        qid: String,
+        /// The document.
+        doc: String,
+    },
+    /// No ranking has judgments.
+    #[error("no searched query has relevance judgments")]
+    NoJudgedQuery,
+}
+
+/// Evaluates document rankings over every judged query (a query with no results scores 0, as
+/// `trec_eval -c`; `trec_eval` on the written run agrees whenever every query has a result).
+/// `queries` gives each ranking's weight (aligned with `rankings`); the intervals are bootstrap
+/// intervals seeded by `seed`.
+///
+/// # Errors
+///
+/// An unknown measure, a document ranked twice, or no judged query.
+pub fn metric_table(
+    rankings: &[DocRanking],
+    qrels: &Qrels,
+    queries: &[Query],
+    requested: &[String],
+    seed: u64,
+) -> Result<MetricTable, TableError> {
+    let measures = MeasureSet::parse(requested)?;
+    let columns = measures.columns();
+    let params = EvalParams::default();
+    let mut per_column: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
+    let mut used_weights = Vec::new();
+    let mut per_query = Vec::new();
+    for (r, q) in rankings.iter().zip(queries) {
+        let Some(judged) = qrels.get(&r.qid) else {
+            continue;
+        };
+        let mut ranking: Vec<Ranked<'_>> = r
+            .docs
+            .iter()
+            .enumerate()
+            .map(|(i, (d, s))| Ranked {
+                docno: d,
+                score: *s,
+                tag: i as u32,
+            })
+            .collect();
+        let values = evaluate_topic(judged, &mut ranking, &measures, &params).map_err(|d| {
+            TableError::Duplicate {
+                qid: r.qid.clone(),
+                doc: d.docno,
+            }
+        })?;
+        for (c, v) in values.iter().enumerate() {
+            per_column[c].push(*v);
+        }
+        per_query.push((r.qid.clone(), values));
+        used_weights.push(q.weight);
+    }
+    if used_weights.is_empty() {
+        return Err(TableError::NoJudgedQuery);
+    }
+    let weights = stats::relative_weights(used_weights);
+    let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
+    let cfg = stats::Config {
+        seed,
+        ..stats::Config::default()
+    };
+    let intervals = stats::bootstrap_means(&refs, weights.as_deref(), &cfg);
+    Ok(MetricTable {
+        names: columns.iter().map(|c| c.alias()).collect(),
+        intervals,
+        per_query,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_round_trip_and_stay_short() {
+        assert_eq!(fmt_score(f64::from(12.5f32)), "12.5");
+        assert_eq!(fmt_score(f64::from(0.1f32)), "0.1");
+        let rrf = 1.0 / 61.0 + 1.0 / 62.0;
+        assert_eq!(fmt_score(rrf).parse::<f64>().unwrap(), rrf);
+    }
+
+    #[test]
+    fn trec_order_breaks_ties_by_docno_descending() {
+        let mut d = vec![
+            ("a".to_owned(), 1.0),
+            ("c".to_owned(), 1.0),
+            ("b".to_owned(), 2.0),
+        ];
+        sort_trec(&mut d);
+        let names: Vec<&str> = d.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(names, ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn run_lines_rank_from_one() {
+        let r = DocRanking {
+            qid: "q1".into(),
+            docs: vec![("d2".into(), 2.5), ("d1".into(), 1.0)],
+        };
+        assert_eq!(trec_run(&[r], "t"), "q1 Q0 d2 1 2.5 t\nq1 Q0 d1 2 1 t\n");
+    }
+}

@@ -1,0 +1,249 @@
+//! The Parquet tables of reports, through their declarations in `ragdiag-contract`: one
+//! writer for every declared table, and the reader `ragdiag compare` uses.
+
+use arrow::array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use ragdiag_contract::table::{Column, ColumnKind, Table, Values};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The key-value metadata entry holding a table's schema version.
+pub const SCHEMA_VERSION_KEY: &str = "ragdiag.schema_version";
+
+/// A report table could not be written or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The columns do not match the declaration (a bug of the writer).
+    #[error("{0}")]
+    Declaration(String),
+    /// Arrow refused the columns.
+    #[error("cannot assemble {file}")]
+    Arrow {
+        /// The table's file name.
+        file: &'static str,
+        /// The cause.
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+    /// Parquet failed to encode or decode.
+    #[error("{path}: not a readable Parquet file")]
+    Parquet {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// The file cannot be opened.
+    #[error("cannot open {path}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file lacks a declared column, or holds it with another type.
+    #[error("{path}: {reason}")]
+    Schema {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The Parquet bytes of `columns`, checked against `table`'s declaration, with the table's
+/// schema version in the key-value metadata (`ragdiag.schema_version`).
+///
+/// # Errors
+///
+/// Columns that do not match the declaration, or an encoding failure.
+pub fn table_bytes(table: &Table, columns: Vec<Column>) -> Result<Vec<u8>, TableError> {
+    table.check(&columns).map_err(TableError::Declaration)?;
+    let arrays = columns.into_iter().map(|c| {
+        let array: ArrayRef = match c.values {
+            Values::Utf8(v) => Arc::new(StringArray::from(v)),
+            Values::Int64(v) => Arc::new(Int64Array::from(v)),
+            Values::Float64(v) => Arc::new(Float64Array::from(v)),
+            Values::Boolean(v) => Arc::new(BooleanArray::from(v)),
+        };
+        (c.name, array)
+    });
+    let batch = RecordBatch::try_from_iter(arrays).map_err(|source| TableError::Arrow {
+        file: table.file,
+        source,
+    })?;
+    parquet_bytes(&batch, table.schema_version).map_err(|source| TableError::Parquet {
+        path: table.file.to_owned(),
+        source,
+    })
+}
+
+/// A Parquet file holding `batch`, with `ragdiag.schema_version` in its key-value metadata.
+///
+/// # Errors
+///
+/// An encoding failure.
+pub fn parquet_bytes(
+    batch: &RecordBatch,
+    schema_version: u32,
+) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+    let mut buf = Vec::new();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            SCHEMA_VERSION_KEY.into(),
+            schema_version.to_string(),
+        )]))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(buf)
+}
+
+/// Reads the declared columns of `table` that the file at `path` holds, in declaration order
+/// (a column the file lacks is left out; one of another type is an error).
+///
+/// # Errors
+///
+/// A file that cannot be opened or decoded, or a declared column of the wrong type.
+pub fn read_table(path: &Path, table: &Table) -> Result<Vec<Column>, TableError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| TableError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let parquet = |source| TableError::Parquet {
+        path: shown.clone(),
+        source,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(parquet)?
+        .build()
+        .map_err(parquet)?;
+    let mut columns: Vec<Column> = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| TableError::Parquet {
+            path: shown.clone(),
+            source: parquet::errors::ParquetError::ArrowError(e.to_string()),
+        })?;
+        let mut at = 0;
+        for def in table.columns {
+            let Some(array) = batch.column_by_name(def.name) else {
+                continue;
+            };
+            let wrong = || TableError::Schema {
+                path: shown.clone(),
+                reason: format!(
+                    "column {:?} is {}, expected {:?}",
+                    def.name,
+                    array.data_type(),
+                    def.kind
+                ),
+            };
+            let values = match def.kind {
+                ColumnKind::Utf8 => {
+                    let a = array
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .ok_or_else(wrong)?;
+                    Values::Utf8(a.iter().map(|v| v.map(str::to_owned)).collect())
+                }
+                ColumnKind::Int64 => {
+                    let a = array
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .ok_or_else(wrong)?;
+                    Values::Int64(a.iter().collect())
+                }
+                ColumnKind::Float64 => {
+                    let a = array
+                        .as_any()
+                        .downcast_ref::<Float64Array>()
+                        .ok_or_else(wrong)?;
+                    Values::Float64(a.iter().collect())
+                }
+                ColumnKind::Boolean => {
+                    let a = array
+                        .as_any()
+                        .downcast_ref::<BooleanArray>()
+                        .ok_or_else(wrong)?;
+                    Values::Boolean(a.iter().collect())
+                }
+            };
+            match columns.get_mut(at) {
+                Some(c) => append(&mut c.values, values),
+                None => columns.push(Column {
+                    name: def.name,
+                    values,
+                }),
+            }
+            at += 1;
+        }
+    }
+    Ok(columns)
+}
+
+/// Appends the rows of `more` (of the same kind) to `to`.
+fn append(to: &mut Values, more: Values) {
+    match (to, more) {
+        (Values::Utf8(a), Values::Utf8(b)) => a.extend(b),
+        (Values::Int64(a), Values::Int64(b)) => a.extend(b),
+        (Values::Float64(a), Values::Float64(b)) => a.extend(b),
+        (Values::Boolean(a), Values::Boolean(b)) => a.extend(b),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ragdiag_contract::table::{HITS, QUERIES};
+
+    fn hits_columns(n: usize) -> Vec<Column> {
+        HITS.columns
+            .iter()
+            .map(|d| Column {
+                name: d.name,
+                values: match d.kind {
+                    ColumnKind::Utf8 => {
+                        Values::Utf8((0..n).map(|i| Some(format!("v{i}"))).collect())
+                    }
+                    ColumnKind::Int64 => Values::Int64((0..n).map(|i| Some(i as i64)).collect()),
+                    ColumnKind::Float64 => {
+                        Values::Float64((0..n).map(|i| Some(i as f64 / 2.0)).collect())
+                    }
+                    ColumnKind::Boolean => {
+                        Values::Boolean((0..n).map(|i| Some(i % 2 == 0)).collect())
+                    }
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_written_table_reads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hits.parquet");
+        let columns = hits_columns(5);
+        std::fs::write(&path, table_bytes(&HITS, columns.clone()).unwrap()).unwrap();
+        assert_eq!(read_table(&path, &HITS).unwrap(), columns);
+        // Read through another declaration: only the columns both declare come back.
+        let back = read_table(&path, &QUERIES).unwrap();
+        let names: Vec<&str> = back.iter().map(|c| c.name).collect();
+        assert_eq!(names, ["query_id"]);
+    }
+
+    #[test]
+    fn columns_off_the_declaration_are_refused() {
+        let mut columns = hits_columns(2);
+        columns.swap(0, 1);
+        assert!(matches!(
+            table_bytes(&HITS, columns),
+            Err(TableError::Declaration(_))
+        ));
+    }
+}

@@ -1,0 +1,347 @@
+//! Flags and `ragdiag.toml` resolved into each command's settings before any work: a flag beats
+//! the file, the file beats the default, and each default is written once, here.
+
+use crate::cli::{DiagnoseArgs, GateOn};
+use anyhow::{anyhow, bail, Context, Result};
+use ragdiag_core::Timestamp;
+use ragdiag_embed::ModelChoice;
+use ragdiag_retrieve::RetrieverKind;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Defaults of `diagnose` (and of `ragdiag.toml`).
+pub(crate) mod defaults {
+    /// The replay retriever.
+    pub(crate) const RETRIEVER: ragdiag_retrieve::RetrieverKind =
+        ragdiag_retrieve::RetrieverKind::Hybrid;
+    /// The replay chunker.
+    pub(crate) const CHUNKER: &str = "doc";
+    /// The context window.
+    pub(crate) const CONTEXT_K: usize = 5;
+    /// The candidate pool of replays.
+    pub(crate) const POOL_K: usize = 100;
+    /// The share of an evidence span a chunk must cover.
+    pub(crate) const COVER: f64 = 0.9;
+    /// The seed of every interval and test.
+    pub(crate) const SEED: u64 = 42;
+    /// Token F1 at which an answer is correct.
+    pub(crate) const ANSWER_F1: f64 = 0.8;
+    /// Share of a sentence's content tokens found in the window for it to be grounded.
+    pub(crate) const GROUND_TOKEN_SHARE: f64 = 0.6;
+    /// Cosine with a window sentence for a sentence to be grounded (`--ground-embeddings`).
+    pub(crate) const GROUND_COSINE: f64 = 0.75;
+}
+
+/// `ragdiag.toml`: the same settings as the flags (flags win).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    corpus: Option<PathBuf>,
+    queries: Option<PathBuf>,
+    qrels: Option<PathBuf>,
+    trace: Option<PathBuf>,
+    retriever: Option<String>,
+    chunker: Option<String>,
+    model: Option<String>,
+    context_k: Option<usize>,
+    pool_k: Option<usize>,
+    cover: Option<f64>,
+    as_of: Option<String>,
+    fail_under: Option<BTreeMap<String, f64>>,
+    gate_on: Option<String>,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    answer_f1: Option<f64>,
+    ground_token_share: Option<f64>,
+    ground_cosine: Option<f64>,
+    ground_embeddings: Option<bool>,
+}
+
+impl FileConfig {
+    /// Reads `path` (TOML).
+    pub(crate) fn read(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        FileConfig::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+    }
+
+    fn parse(text: &str) -> std::result::Result<FileConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
+/// The settings of `diagnose` after merging flags, the config file and defaults.
+#[derive(Debug, Clone)]
+pub(crate) struct DiagnoseSettings {
+    pub(crate) corpus: PathBuf,
+    pub(crate) queries: PathBuf,
+    pub(crate) qrels: Option<PathBuf>,
+    pub(crate) trace: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
+    pub(crate) retriever: RetrieverKind,
+    pub(crate) chunker: String,
+    pub(crate) model: ModelChoice,
+    pub(crate) context_k: usize,
+    pub(crate) pool_k: usize,
+    pub(crate) cover: f64,
+    pub(crate) as_of: Timestamp,
+    pub(crate) gates: Vec<(String, f64)>,
+    pub(crate) gate_on: ragdiag_contract::GateOn,
+    pub(crate) seed: u64,
+    pub(crate) out: PathBuf,
+    pub(crate) answer_f1: f64,
+    pub(crate) ground_token_share: f64,
+    pub(crate) ground_cosine: f64,
+    pub(crate) ground_embeddings: bool,
+}
+
+/// A threshold in (0, 1].
+fn unit(v: f64, name: &str) -> Result<f64> {
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        bail!("--{name} must be in (0, 1] (got {v})")
+    }
+}
+
+impl DiagnoseSettings {
+    /// Resolves the flags with `--config`'s file, if any.
+    pub(crate) fn resolve(args: &DiagnoseArgs) -> Result<DiagnoseSettings> {
+        let file = match &args.config {
+            Some(p) => FileConfig::read(p)?,
+            None => FileConfig::default(),
+        };
+        Self::merge(args, file)
+    }
+
+    /// Flags beat `file`, which beats the defaults. Paths in the file are relative to it.
+    pub(crate) fn merge(args: &DiagnoseArgs, file: FileConfig) -> Result<DiagnoseSettings> {
+        let base = args
+            .config
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let rel = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base.join(p) });
+        let need = |v: Option<PathBuf>, name: &str| {
+            v.ok_or_else(|| anyhow!("--{name} is required (or `{name}` in the config file)"))
+        };
+        let retriever = match (args.retriever, file.retriever.as_deref()) {
+            (Some(r), _) => r.into(),
+            (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("retriever: {e}"))?,
+            (None, None) => defaults::RETRIEVER,
+        };
+        let model = match (&args.model, file.model.as_deref()) {
+            (Some(m), _) => m.clone(),
+            (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("model: {e}"))?,
+            (None, None) => ModelChoice::Default,
+        };
+        let as_of = match (args.as_of, file.as_of.as_deref()) {
+            (Some(t), _) => t,
+            (None, Some(s)) => {
+                Timestamp::parse(s).ok_or_else(|| anyhow!("as_of: {s:?} is not a date"))?
+            }
+            (None, None) => Timestamp::now(),
+        };
+        let gates = match (&args.fail_under, file.fail_under) {
+            (Some(g), _) => g.0.clone(),
+            (None, Some(m)) => m.into_iter().collect(),
+            (None, None) => Vec::new(),
+        };
+        // The command line's parser refuses these already; the config file's values land here.
+        if let Some((m, v)) = gates.iter().find(|(_, v)| !v.is_finite()) {
+            bail!("fail_under: {m} = {v}: the threshold must be finite");
+        }
+        let gate_on = match (args.gate_on, file.gate_on.as_deref()) {
+            (Some(GateOn::LowerCi), _) | (None, Some("lower-ci")) => {
+                ragdiag_contract::GateOn::LowerCi
+            }
+            (Some(GateOn::Point), _) | (None, Some("point") | None) => {
+                ragdiag_contract::GateOn::Point
+            }
+            (None, Some(other)) => bail!("gate_on: {other:?} (expected point or lower-ci)"),
+        };
+        let context_k = args
+            .context_k
+            .or(file.context_k)
+            .unwrap_or(defaults::CONTEXT_K);
+        let pool_k = args.pool_k.or(file.pool_k).unwrap_or(defaults::POOL_K);
+        let cover = args.cover.or(file.cover).unwrap_or(defaults::COVER);
+        if context_k == 0 || pool_k < context_k {
+            bail!("--context-k must be at least 1 and --pool-k at least --context-k");
+        }
+        if !(cover > 0.0 && cover <= 1.0) {
+            bail!("--cover must be in (0, 1]");
+        }
+        Ok(DiagnoseSettings {
+            corpus: need(args.corpus.clone().or(rel(file.corpus)), "corpus")?,
+            queries: need(args.queries.clone().or(rel(file.queries)), "queries")?,
+            qrels: args.qrels.clone().or(rel(file.qrels)),
+            trace: args.trace.clone().or(rel(file.trace)),
+            config: args.config.clone(),
+            retriever,
+            chunker: args
+                .chunker
+                .clone()
+                .or(file.chunker)
+                .unwrap_or_else(|| defaults::CHUNKER.into()),
+            model,
+            context_k,
+            pool_k,
+            cover,
+            as_of,
+            gates,
+            gate_on,
+            seed: args.seed.or(file.seed).unwrap_or(defaults::SEED),
+            out: need(args.out.clone().or(rel(file.out)), "out")?,
+            answer_f1: unit(
+                args.answer_f1
+                    .or(file.answer_f1)
+                    .unwrap_or(defaults::ANSWER_F1),
+                "answer-f1",
+            )?,
+            ground_token_share: unit(
+                args.ground_token_share
+                    .or(file.ground_token_share)
+                    .unwrap_or(defaults::GROUND_TOKEN_SHARE),
+                "ground-token-share",
+            )?,
+            // Checked by the engine: a cosine in [-1, 1].
+            ground_cosine: args
+                .ground_cosine
+                .or(file.ground_cosine)
+                .unwrap_or(defaults::GROUND_COSINE),
+            ground_embeddings: args.ground_embeddings || file.ground_embeddings.unwrap_or(false),
+        })
+    }
+
+    /// The attribution engine's configuration.
+    pub(crate) fn diag_config(
+        &self,
+        mode: ragdiag_diagnose::Mode,
+    ) -> ragdiag_diagnose::Config<'static> {
+        ragdiag_diagnose::Config {
+            mode,
+            context_k: self.context_k,
+            pool_k: self.pool_k,
+            cover: self.cover,
+            f1_threshold: self.answer_f1,
+            grounding: ragdiag_diagnose::GroundingConfig {
+                token_share: self.ground_token_share,
+                embedding_cosine: self.ground_cosine,
+            },
+            ..ragdiag_diagnose::Config::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn args(flags: &[&str]) -> DiagnoseArgs {
+        let cli = Cli::try_parse_from(
+            ["ragdiag", "diagnose"]
+                .iter()
+                .copied()
+                .chain(flags.iter().copied()),
+        )
+        .unwrap();
+        match cli.command {
+            Command::Diagnose(a) => a,
+            _ => unreachable!("parsed as diagnose"),
+        }
+    }
+
+    fn file(toml: &str) -> FileConfig {
+        FileConfig::parse(toml).unwrap()
+    }
+
+    const REQUIRED: &str = "corpus = 'kb'\nqueries = 'q.jsonl'\nout = 'r'\n";
+
+    #[test]
+    fn a_flag_beats_the_file_which_beats_the_default() {
+        let s = DiagnoseSettings::merge(&args(&[]), file(REQUIRED)).unwrap();
+        assert_eq!(
+            (s.context_k, s.pool_k, s.seed, s.chunker.as_str()),
+            (
+                defaults::CONTEXT_K,
+                defaults::POOL_K,
+                defaults::SEED,
+                defaults::CHUNKER
+            )
+        );
+        assert_eq!(s.retriever, defaults::RETRIEVER);
+        assert_eq!(s.gate_on, ragdiag_contract::GateOn::Point);
+        let with_file = file(&format!(
+            "{REQUIRED}context_k = 3\nseed = 7\nchunker = 'tokens:100/0'\nretriever = 'bm25'\n\
+             gate_on = 'lower-ci'\nanswer_f1 = 0.5\n[fail_under]\n'hit@3' = 0.5\n"
+        ));
+        let s = DiagnoseSettings::merge(&args(&[]), with_file).unwrap();
+        assert_eq!(
+            (s.context_k, s.seed, s.chunker.as_str()),
+            (3, 7, "tokens:100/0")
+        );
+        assert_eq!(s.retriever, RetrieverKind::Bm25);
+        assert_eq!(s.gate_on, ragdiag_contract::GateOn::LowerCi);
+        assert_eq!(s.gates, [("hit@3".to_owned(), 0.5)]);
+        assert!((s.answer_f1 - 0.5).abs() < 1e-12);
+        let with_file = file(&format!(
+            "{REQUIRED}context_k = 3\nseed = 7\nretriever = 'bm25'\ngate_on = 'lower-ci'\n"
+        ));
+        let flags = args(&[
+            "--context-k",
+            "8",
+            "--seed",
+            "9",
+            "--retriever",
+            "dense",
+            "--gate-on",
+            "point",
+            "--fail-under",
+            "recall@10=0.7",
+        ]);
+        let s = DiagnoseSettings::merge(&flags, with_file).unwrap();
+        assert_eq!((s.context_k, s.seed), (8, 9));
+        assert_eq!(s.retriever, RetrieverKind::Dense);
+        assert_eq!(s.gate_on, ragdiag_contract::GateOn::Point);
+        assert_eq!(s.gates, [("recall@10".to_owned(), 0.7)]);
+    }
+
+    #[test]
+    fn paths_in_the_file_are_relative_to_it_and_required_ones_are_named() {
+        let flags = args(&["--config", "conf/ragdiag.toml"]);
+        let s = DiagnoseSettings::merge(&flags, file(REQUIRED)).unwrap();
+        assert_eq!(s.corpus, Path::new("conf/kb"));
+        assert_eq!(s.out, Path::new("conf/r"));
+        let s = DiagnoseSettings::merge(&args(&["--out", "x"]), file(REQUIRED)).unwrap();
+        assert_eq!(s.out, Path::new("x"));
+        let e = DiagnoseSettings::merge(&args(&[]), file("corpus = 'kb'\n")).unwrap_err();
+        assert!(e.to_string().contains("--queries is required"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_wherever_they_come_from() {
+        let bad = [
+            format!("{REQUIRED}cover = 1.5\n"),
+            format!("{REQUIRED}context_k = 0\n"),
+            format!("{REQUIRED}context_k = 10\npool_k = 5\n"),
+            format!("{REQUIRED}answer_f1 = 0\n"),
+            format!("{REQUIRED}gate_on = 'median'\n"),
+            format!("{REQUIRED}as_of = 'soon'\n"),
+            format!("{REQUIRED}[fail_under]\n'hit@5' = nan\n"),
+        ];
+        for toml in bad {
+            assert!(
+                DiagnoseSettings::merge(&args(&[]), file(&toml)).is_err(),
+                "{toml}"
+            );
+        }
+        assert!(FileConfig::parse("unknown_key = 1\n").is_err());
+        let e = DiagnoseSettings::merge(&args(&["--cover", "2"]), file(REQUIRED)).unwrap_err();
+        assert!(e.to_string().contains("--cover"), "{e}");
+    }
+}
