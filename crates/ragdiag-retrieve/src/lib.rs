@@ -27,9 +27,11 @@ use rustc_hash::FxHashMap;
 
 mod stack;
 
+/// The progress interface, defined in `ragdiag-core` and re-exported for existing callers.
+pub use ragdiag_core::{NoProgress, Progress};
 pub use stack::{
-    build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, NoProgress,
-    Progress, Result, RetrieverKind, SearchOptions, SearchOutput, Searcher, CHUNKS_FILE,
+    build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, Result,
+    RetrieverKind, SearchOptions, SearchOutput, Searcher, CHUNKS_FILE,
 };
 
 /// One retriever's result: an item key and its raw score, in rank order (best first).
