@@ -41,14 +41,16 @@ mod install;
 mod model;
 mod onnx;
 mod reference;
+mod settings;
 mod vector;
 
 pub use cache::{CacheWarning, CachedEmbedder, EmbeddingCache, CACHE_SCHEMA_VERSION};
 pub use error::{Error, Result};
 pub use hash::HashEmbedder;
-pub use model::{cache_home, ensure_model, ModelFiles, ModelOptions, MODEL_NAME, ORT_VERSION};
+pub use model::{cache_home, ensure_model, ModelFiles, MODEL_NAME, ORT_VERSION};
 pub use onnx::{MiniLmEmbedder, MAX_LENGTH};
 pub use ragdiag_core::{cosine, EmbedError, Embedder};
 pub use reference::{
     compare_with_reference, ReferenceReport, ReferenceRow, FP32_MIN_COSINE, INT8_ONNX_MIN_COSINE,
 };
+pub use settings::ModelOptions;

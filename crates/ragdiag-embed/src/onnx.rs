@@ -1,7 +1,8 @@
 //! [`MiniLmEmbedder`]: all-MiniLM-L6-v2 through fastembed and ONNX Runtime.
 
 use crate::error::BoxError;
-use crate::model::{ensure_model, ModelFiles, ModelOptions};
+use crate::model::{ensure_model, ModelFiles};
+use crate::settings::ModelOptions;
 use crate::vector::normalize;
 use crate::{EmbedError, Embedder, Error, Result};
 use fastembed::{
