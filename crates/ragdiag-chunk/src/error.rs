@@ -56,7 +56,7 @@ pub enum Error {
         doc_id: String,
         /// The cause.
         #[source]
-        source: ragdiag_embed::Error,
+        source: ragdiag_core::EmbedError,
     },
     /// The embedder broke its contract (one vector a text).
     #[error("embedding the pieces of document {doc_id}: {vectors} vectors for {texts} texts")]

@@ -5,6 +5,11 @@
 //! evidence and reference answers, [`Qrels`] and [`Run`]s as TREC understands them, and the
 //! [`Diagnostic`] type that carries the `path:line: field: reason` findings of DESIGN.md.
 //!
+//! It also holds the interfaces the other crates meet at: the [`Embedder`] trait with its
+//! [`EmbedError`] (implemented on ONNX Runtime in `ragdiag-embed`) and [`cosine`], and the
+//! [`Progress`] trait long stages report to. A crate that only consumes vectors therefore links
+//! no model runtime.
+//!
 //! This crate does no I/O and depends on no index, model or file format; loaders live in
 //! `ragdiag-load`, metrics in `ragdiag-eval`.
 //!
@@ -19,14 +24,18 @@
 //! ```
 
 mod diag;
+mod embed;
 mod model;
+mod progress;
 mod text;
 mod time;
 
 pub use diag::{Collapsed, Diagnostic, Diagnostics, Location, Severity};
+pub use embed::{cosine, EmbedError, Embedder};
 pub use model::{
     Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc, TraceHit,
     TraceRecord,
 };
+pub use progress::{NoProgress, Progress};
 pub use text::{byte_to_char_offsets, char_len, char_span_to_bytes, find_quote, QuoteMatch};
 pub use time::Timestamp;

@@ -3,7 +3,7 @@
 use crate::answer::AbstentionMatcher;
 use crate::ground::GroundingConfig;
 use crate::types::Mode;
-use ragdiag_embed::Embedder;
+use ragdiag_core::Embedder;
 use std::fmt;
 
 /// Diagnosis settings, with DESIGN.md's defaults.

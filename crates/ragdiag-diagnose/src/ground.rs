@@ -1,6 +1,6 @@
 //! Groundedness: is every sentence of an answer supported by the context window?
 
-use ragdiag_embed::{cosine, Embedder};
+use ragdiag_core::{cosine, Embedder};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 

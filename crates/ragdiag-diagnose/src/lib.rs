@@ -12,7 +12,7 @@
 //!   ([`RetrievedItem::from_chunk`], [`QueryInput::replay`]) or from a trace line
 //!   ([`QueryInput::from_trace`], which locates each hit's text in its document).
 //! - [`Config`]: mode, context window, pool, cover, answer and groundedness thresholds, an
-//!   optional [`Embedder`](ragdiag_embed::Embedder).
+//!   optional [`Embedder`](ragdiag_core::Embedder).
 //! - [`diagnose`] / [`diagnose_trace`]: [`Diagnoses`] with one [`Diagnosis`] per question in
 //!   input order, a [`Summary`] per class and flag, and warnings.
 //! - Answer helpers: [`normalize_answer`], [`token_f1`], [`compare_answer`],
@@ -81,7 +81,7 @@ pub use types::{
     StaleHit, WindowItem,
 };
 
-use ragdiag_core::{Diagnostics, Query, TraceRecord};
+use ragdiag_core::{Diagnostics, EmbedError, Query, TraceRecord};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -98,11 +98,11 @@ pub enum Error {
     InvalidConfig(String),
     /// The embedder failed while assessing groundedness.
     #[error("embedding answer and context sentences failed")]
-    Embed(#[source] ragdiag_embed::Error),
+    Embed(#[source] EmbedError),
 }
 
-impl From<ragdiag_embed::Error> for Error {
-    fn from(e: ragdiag_embed::Error) -> Self {
+impl From<EmbedError> for Error {
+    fn from(e: EmbedError) -> Self {
         Error::Embed(e)
     }
 }

@@ -1,7 +1,7 @@
 //! [`EmbeddingCache`], a Parquet file of embeddings keyed by model and text, and
 //! [`CachedEmbedder`], which puts one in front of any [`Embedder`].
 
-use crate::{Embedder, Error, Result};
+use crate::{EmbedError, Embedder, Error, Result};
 use arrow::array::{
     Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, StringArray,
 };
@@ -549,13 +549,14 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
         self.inner.dim()
     }
 
-    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         self.embed_cached(texts, self.inner.model_id(), |batch| {
-            self.inner.embed_documents(batch)
+            self.inner.embed_documents(batch).map_err(Error::from)
         })
+        .map_err(EmbedError::from)
     }
 
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let key = text_key(text);
         let model = {
             let mut state = self.state();
@@ -572,10 +573,11 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
         Ok(v)
     }
 
-    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         self.embed_cached(texts, &self.query_model_id, |batch| {
-            self.inner.embed_queries(batch)
+            self.inner.embed_queries(batch).map_err(Error::from)
         })
+        .map_err(EmbedError::from)
     }
 }
 
@@ -788,10 +790,10 @@ mod tests {
             fn dim(&self) -> usize {
                 4
             }
-            fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
                 Ok(texts.iter().map(|_| vec![1.0]).collect())
             }
-            fn embed_query(&self, _: &str) -> Result<Vec<f32>> {
+            fn embed_query(&self, _: &str) -> Result<Vec<f32>, EmbedError> {
                 Ok(vec![1.0])
             }
         }
@@ -803,5 +805,46 @@ mod tests {
             "short: returned 1 vectors for 1 texts (expected 4 dimensions each)"
         );
         assert!(cached.embed_query("a").is_err());
+    }
+
+    #[test]
+    fn queries_reach_the_inner_embedder_in_one_batch_and_its_errors_unchanged() {
+        use std::sync::Mutex;
+        /// Records the size of each `embed_queries` batch; a query of "fail" fails.
+        #[derive(Default)]
+        struct Batches(Mutex<Vec<usize>>);
+        impl Embedder for Batches {
+            fn model_id(&self) -> &str {
+                "batches"
+            }
+            fn dim(&self) -> usize {
+                1
+            }
+            fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+                Ok(vec![vec![1.0]; texts.len()])
+            }
+            fn embed_query(&self, _: &str) -> Result<Vec<f32>, EmbedError> {
+                self.0.lock().unwrap().push(1);
+                Ok(vec![1.0])
+            }
+            fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+                if texts.contains(&"fail") {
+                    return Err(EmbedError::new("the batch failed"));
+                }
+                self.0.lock().unwrap().push(texts.len());
+                Ok(vec![vec![1.0]; texts.len()])
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let inner = Arc::new(Batches::default());
+        let cached = CachedEmbedder::new(Arc::clone(&inner), dir.path().join("c.parquet"));
+        // Through `&dyn`, the `Arc` and the cache: one batch of the three distinct texts.
+        let e: &dyn Embedder = &cached;
+        assert_eq!(e.embed_queries(&["a", "b", "a", "c"]).unwrap().len(), 4);
+        assert_eq!(*inner.0.lock().unwrap(), vec![3]);
+        // Another crate's error comes out as it went in, not as this crate's.
+        let err = e.embed_queries(&["fail"]).unwrap_err();
+        assert_eq!(err.to_string(), "the batch failed");
+        assert!(err.downcast_ref::<Error>().is_none());
     }
 }

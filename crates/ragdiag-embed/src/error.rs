@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use ragdiag_core::EmbedError;
 use std::path::PathBuf;
 
 /// A boxed error from a lower layer (fastembed, ONNX Runtime, Arrow, Parquet).
@@ -140,6 +141,10 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// An embedder of another crate, wrapped by one of this crate's (a
+    /// [`CachedEmbedder`](crate::CachedEmbedder)), failed; shown as it is.
+    #[error(transparent)]
+    Embedder(EmbedError),
     /// An embedder returned something that breaks the [`crate::Embedder`] contract.
     #[error("{model_id}: {reason}")]
     Contract {
@@ -198,5 +203,59 @@ impl Error {
     }
 }
 
+/// What [`Embedder`](crate::Embedder) methods return: the error itself, wrapped (its message,
+/// source and [`Error::is_user_error`] kept; [`EmbedError::downcast_ref`] gives it back). An
+/// [`Error::Embedder`] gives back the [`EmbedError`] it holds.
+impl From<Error> for EmbedError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Embedder(inner) => inner,
+            own => EmbedError::wrap(own),
+        }
+    }
+}
+
+/// The error an [`EmbedError`] wraps when it is this crate's, else [`Error::Embedder`].
+impl From<EmbedError> for Error {
+    fn from(e: EmbedError) -> Self {
+        e.downcast::<Error>().unwrap_or_else(Error::Embedder)
+    }
+}
+
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_survives_the_round_trip_through_embed_error() {
+        let own = Error::InvalidSetting {
+            name: "RAGDIAG_HOME",
+            reason: "not set".into(),
+        };
+        let wrapped = EmbedError::from(own);
+        assert_eq!(wrapped.to_string(), "RAGDIAG_HOME: not set");
+        assert!(wrapped.downcast_ref::<Error>().unwrap().is_user_error());
+        let back = Error::from(wrapped);
+        assert!(matches!(back, Error::InvalidSetting { .. }), "{back}");
+
+        // The cause stays reachable through `source`, once.
+        let io = Error::io("reading", "/x", std::io::Error::other("disk"));
+        let wrapped = EmbedError::from(io);
+        assert_eq!(wrapped.to_string(), "/x: reading");
+        assert_eq!(
+            std::error::Error::source(&wrapped).map(ToString::to_string),
+            Some("disk".to_owned())
+        );
+
+        // Another crate's error passes through this crate's and comes back unchanged.
+        let foreign = Error::from(EmbedError::new("the model is busy"));
+        assert!(matches!(foreign, Error::Embedder(_)));
+        assert_eq!(foreign.to_string(), "the model is busy");
+        let back = EmbedError::from(foreign);
+        assert!(back.get_ref().is_none());
+        assert_eq!(back.to_string(), "the model is busy");
+    }
+}

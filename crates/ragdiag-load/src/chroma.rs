@@ -9,8 +9,8 @@
 //! the corpus text at its offsets, or whose offsets fall outside the corpus, is a warning
 //! (`path:line: references[i]: reason`); the span is kept as given.
 
-use crate::corpus::accept;
 use crate::lines::{read_file, strip_bom};
+use crate::record::accept;
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Document, Evidence, Judgment, Location, Query};
 use serde_json::Value;

@@ -1,9 +1,10 @@
 //! Corpus loaders: ragdiag JSONL, BEIR `corpus.jsonl`, folders of Markdown/text/HTML files with
 //! YAML front matter, and Parquet.
 
+use crate::document::document_from_record;
 use crate::frontmatter::split_front_matter;
 use crate::lines::read_file;
-use crate::record::{load_jsonl, Record};
+use crate::record::{accept, load_jsonl, Record};
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Document, Location};
 use std::path::{Path, PathBuf};
@@ -18,23 +19,6 @@ pub enum CorpusFormat {
     /// A Parquet file with the JSONL columns.
     Parquet,
 }
-
-/// Field names a corpus record may carry.
-pub(crate) const DOCUMENT_FIELDS: &[&str] = &[
-    "id",
-    "_id",
-    "title",
-    "text",
-    "url",
-    "source",
-    "updated_at",
-    "version",
-    "supersedes",
-    "valid_until",
-    "deleted",
-    "tags",
-    "metadata",
-];
 
 impl CorpusFormat {
     /// Detects the format of `path`: a directory (or a BEIR dataset folder), `.parquet`, else JSONL.
@@ -96,111 +80,6 @@ pub(crate) fn keep_first<T>(
             true
         }
     });
-}
-
-/// Handles one record's outcome: keep it, skip it (listing why), or stop the load.
-pub(crate) fn accept<T>(
-    out: &mut Vec<T>,
-    diagnostics: &mut Diagnostics,
-    opts: &LoadOptions,
-    item: std::result::Result<T, Diagnostic>,
-) -> Result<()> {
-    match item {
-        Ok(x) => {
-            out.push(x);
-            Ok(())
-        }
-        Err(d) if opts.skip_invalid => {
-            diagnostics.push(d);
-            Ok(())
-        }
-        Err(d) => Err(LoadError::Invalid(d)),
-    }
-}
-
-/// Builds a document from one record. `text_override` supplies the body for front-matter files.
-pub(crate) fn document_from_record(
-    rec: &Record<'_>,
-    text_override: Option<String>,
-    default_id: Option<&str>,
-    warnings: &mut Diagnostics,
-) -> std::result::Result<Document, Diagnostic> {
-    let id = match (rec.has("id") || rec.has("_id"), default_id) {
-        (false, Some(d)) => d.to_string(),
-        _ => rec.id(&["id", "_id"])?,
-    };
-    // Once the id is known, every finding about this record names it.
-    let mut own = Diagnostics::default();
-    let result = document_fields(rec, text_override, id.clone(), &mut own);
-    let name = |mut d: Diagnostic| {
-        d.reason.push_str(&format!(" (document {id:?})"));
-        d
-    };
-    for d in own {
-        warnings.push(name(d));
-    }
-    result.map_err(name)
-}
-
-fn document_fields(
-    rec: &Record<'_>,
-    text_override: Option<String>,
-    id: String,
-    warnings: &mut Diagnostics,
-) -> std::result::Result<Document, Diagnostic> {
-    let text = match text_override {
-        Some(t) => {
-            if rec.has("text") {
-                warnings.warn(
-                    rec.location().clone(),
-                    "text",
-                    "front matter `text` ignored; the body is the text",
-                );
-            }
-            t
-        }
-        None => rec.req_str("text")?,
-    };
-    let beir = rec.has("_id");
-    if !beir {
-        rec.warn_unknown(DOCUMENT_FIELDS, warnings);
-    }
-    let metadata = match rec.get("metadata") {
-        None => None,
-        Some(v @ serde_json::Value::Object(_)) => Some(v.clone()),
-        Some(other) => {
-            return Err(rec.err(
-                "metadata",
-                format!(
-                    "expected an object, found {}",
-                    crate::record::type_name(other)
-                ),
-            ))
-        }
-    };
-    let supersedes = rec.opt_id("supersedes")?;
-    if supersedes.as_deref() == Some(id.as_str()) {
-        warnings.warn(
-            rec.location().clone(),
-            "supersedes",
-            "a document cannot supersede itself; ignored",
-        );
-    }
-    Ok(Document {
-        title: rec.opt_str("title")?,
-        url: rec.opt_str("url")?,
-        source: rec.opt_str("source")?,
-        updated_at: rec.opt_date("updated_at", warnings)?,
-        version: rec.opt_str_or_number("version")?,
-        supersedes: supersedes.filter(|s| s != &id),
-        valid_until: rec.opt_date("valid_until", warnings)?,
-        deleted: rec.opt_bool("deleted")?.unwrap_or(false),
-        tags: rec.opt_str_list("tags")?,
-        metadata,
-        origin: rec.location().clone(),
-        text,
-        id,
-    })
 }
 
 /// Loads a JSONL corpus (ragdiag or BEIR fields). Blank lines are skipped.

@@ -26,6 +26,7 @@
 mod check;
 mod chroma;
 mod corpus;
+mod document;
 mod error;
 mod frontmatter;
 mod html;

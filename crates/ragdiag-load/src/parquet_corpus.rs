@@ -5,8 +5,8 @@
 //! `updated_at` and `valid_until` may be strings (RFC 3339 or `YYYY-MM-DD`) or Parquet's own
 //! date and timestamp types (a timestamp without a time zone is read as UTC).
 
-use crate::corpus::{accept, document_from_record};
-use crate::record::{parse_json_line, Record};
+use crate::document::document_from_record;
+use crate::record::{accept, parse_json_line, Record};
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::datatypes::{

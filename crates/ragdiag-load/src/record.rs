@@ -1,9 +1,8 @@
 //! Typed access to the fields of one JSON record (a JSONL line, a front matter block, a Parquet
 //! row), turning every type problem into a located [`Diagnostic`].
 
-use crate::corpus::accept;
 use crate::lines::{lines, read_file};
-use crate::{LoadOptions, Result};
+use crate::{LoadError, LoadOptions, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Location, Timestamp};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -34,6 +33,26 @@ pub(crate) fn load_jsonl<T>(
         accept(&mut items, diagnostics, opts, item)?;
     }
     Ok(items)
+}
+
+/// Handles one record's outcome: keep it, skip it (listing why), or stop the load.
+pub(crate) fn accept<T>(
+    out: &mut Vec<T>,
+    diagnostics: &mut Diagnostics,
+    opts: &LoadOptions,
+    item: std::result::Result<T, Diagnostic>,
+) -> Result<()> {
+    match item {
+        Ok(x) => {
+            out.push(x);
+            Ok(())
+        }
+        Err(d) if opts.skip_invalid => {
+            diagnostics.push(d);
+            Ok(())
+        }
+        Err(d) => Err(LoadError::Invalid(d)),
+    }
 }
 
 /// A JSON object with the location it came from.

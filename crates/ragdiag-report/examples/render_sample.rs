@@ -14,11 +14,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let questions = common::sample_questions();
     std::fs::write(
         dir.join("report.html"),
-        ragdiag_report::render_html(&summary, &questions),
+        ragdiag_report::render_html_json(&summary, &questions),
     )?;
     std::fs::write(
         dir.join("report.md"),
-        ragdiag_report::render_markdown(&summary, &questions),
+        ragdiag_report::render_markdown_json(&summary, &questions),
     )?;
     std::fs::write(
         dir.join("summary.json"),

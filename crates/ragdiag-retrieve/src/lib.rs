@@ -28,13 +28,15 @@ use rustc_hash::FxHashMap;
 mod replay;
 mod stack;
 
+/// The progress interface, defined in `ragdiag-core` and re-exported for existing callers.
+pub use ragdiag_core::{NoProgress, Progress};
 pub use replay::{
     cached_index, check_query_model, chunk_depth, chunk_inputs, chunk_inputs_with_tokens,
     corpus_sha256, doc_chunks, doc_rankings, query_model, CachedIndex, ChunkError, IndexKey,
 };
 pub use stack::{
-    build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, NoProgress,
-    Progress, Result, RetrieverKind, SearchOptions, SearchOutput, Searcher, CHUNKS_FILE,
+    build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, Result,
+    RetrieverKind, SearchOptions, SearchOutput, Searcher, CHUNKS_FILE,
 };
 
 /// One retriever's result: an item key and its raw score, in rank order (best first).

@@ -2,7 +2,7 @@
 //! BM25, dense or hybrid retrieval.
 
 use crate::{rrf, weighted, Hit, Ranked, SourceScore};
-use ragdiag_embed::Embedder;
+use ragdiag_core::{EmbedError, Embedder, Progress};
 use ragdiag_index::{BuildOptions, FlatIndex, HnswConfig, IndexDir};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ pub enum Error {
     Index(#[from] ragdiag_index::Error),
     /// The embedder failed.
     #[error(transparent)]
-    Embed(#[from] ragdiag_embed::Error),
+    Embed(#[from] EmbedError),
     /// The request cannot be served by this index (e.g. dense search on an index without
     /// vectors, or a query embedder of another model).
     #[error("{0}")]
@@ -106,26 +106,6 @@ impl ChunkInput<'_> {
     pub fn lexical_text(&self) -> String {
         self.dense_text()
     }
-}
-
-/// Receives progress: a stage starts with a known amount of work, advances, and ends.
-pub trait Progress: Sync {
-    /// A stage begins (`total` units of work, 0 when unknown).
-    fn start(&self, stage: &str, total: u64);
-    /// `n` more units are done.
-    fn advance(&self, n: u64);
-    /// The stage is over.
-    fn finish(&self);
-}
-
-/// A [`Progress`] that reports nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&self, _: &str, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
 }
 
 /// How [`build_index`] builds.
@@ -631,6 +611,7 @@ fn overlap_at(ann: &[(u32, f32)], exact: &[(u32, f32)], k: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ragdiag_core::NoProgress;
     use ragdiag_embed::{CachedEmbedder, HashEmbedder};
 
     fn entry(doc: &str, index: u32, len: usize) -> ChunkEntry {
