@@ -376,6 +376,13 @@ pub struct Diagnosis {
     pub context_k: usize,
     /// The context window.
     pub window: Vec<WindowItem>,
+    /// One verdict per ranked item of the input ([`QueryInput::retrieved`](crate::QueryInput),
+    /// best first): whether it holds the evidence, by exactly the test that decided the class
+    /// ([`Diagnosis::evidence_rule`]; only evidence in live documents counts, so a chunk of a
+    /// deleted document never does). Items past the pool (replay: below the top `pool_k`) are
+    /// judged by the same test, though only the pool counts for the class. All `false` when
+    /// no rule needed the evidence (rules 1 and 2).
+    pub holds_evidence: Vec<bool>,
     /// The stale documents in the window.
     pub stale_in_window: Vec<StaleHit>,
     /// The pool chunks that each hold part of an evidence span (when the evidence is split).

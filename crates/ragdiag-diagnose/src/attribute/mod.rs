@@ -40,12 +40,18 @@ pub(crate) fn diagnose_one(
 
     let (mut flags, mut stale_hits) = window_flags(corpus, window, &window_texts, cfg);
     let mut diag = blank(q, pool.len(), cfg.context_k);
-    let no_verdicts = vec![false; input.retrieved.len()];
 
     // Rule 1.
     if let Some(reason) = rules::no_label(q) {
         diag.reason = reason;
-        finish(&mut diag, flags, stale_hits, &pool, &no_verdicts, corpus);
+        finish(
+            &mut diag,
+            flags,
+            stale_hits,
+            &pool,
+            vec![false; input.retrieved.len()],
+            corpus,
+        );
         return Ok(diag);
     }
 
@@ -55,7 +61,14 @@ pub(crate) fn diagnose_one(
         diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
         let decision = rules::unanswerable(input, diag.answer.as_ref(), cfg.mode);
         decide(&mut diag, decision);
-        finish(&mut diag, flags, stale_hits, &pool, &no_verdicts, corpus);
+        finish(
+            &mut diag,
+            flags,
+            stale_hits,
+            &pool,
+            vec![false; input.retrieved.len()],
+            corpus,
+        );
         return Ok(diag);
     }
 
@@ -91,14 +104,7 @@ pub(crate) fn diagnose_one(
     decide(&mut diag, decision);
     diag.gold = gold_spans(corpus, &ev);
     diag.split = split.map(|s| s.parts).unwrap_or_default();
-    finish(
-        &mut diag,
-        flags,
-        stale_hits,
-        &pool,
-        &judged.verdicts,
-        corpus,
-    );
+    finish(&mut diag, flags, stale_hits, &pool, judged.verdicts, corpus);
     Ok(diag)
 }
 
@@ -181,6 +187,7 @@ fn blank(q: &ragdiag_core::Query, pool_size: usize, context_k: usize) -> Diagnos
         pool_size,
         context_k,
         window: Vec::new(),
+        holds_evidence: Vec::new(),
         stale_in_window: Vec::new(),
         split: Vec::new(),
         label_noise: Vec::new(),
@@ -195,13 +202,13 @@ fn decide(diag: &mut Diagnosis, d: Decision) {
     diag.reason = d.reason;
 }
 
-/// Fills in the flags, the stale hits and the window (with each item's verdict).
+/// Fills in the flags, the stale hits, the window and every retrieved item's verdict.
 fn finish(
     diag: &mut Diagnosis,
     flags: BTreeSet<Flag>,
     stale_hits: Vec<StaleHit>,
     pool: &Pool<'_>,
-    verdicts: &[bool],
+    verdicts: Vec<bool>,
     corpus: &Corpus<'_>,
 ) {
     diag.flags = flags;
@@ -217,4 +224,5 @@ fn finish(
             stale: p.doc.is_some_and(|d| corpus.is_stale(d)),
         })
         .collect();
+    diag.holds_evidence = verdicts;
 }

@@ -348,7 +348,6 @@ pub(crate) fn run(args: &DiagnoseArgs, global: &GlobalArgs) -> Result<ExitStatus
         &by_id,
         table.as_ref(),
         s.context_k,
-        s.cover,
     );
     let md = ragdiag_report::render_markdown(&summary, &views);
     crate::fsutil::write_atomic(&s.out.join("report.md"), md.as_bytes())?;
@@ -1073,7 +1072,6 @@ fn question_views(
     by_id: &HashMap<&str, (&Document, &DocFreshness)>,
     table: Option<&super::search::MetricTable>,
     context_k: usize,
-    cover: f64,
 ) -> Vec<ragdiag_report::QuestionView> {
     use ragdiag_report::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
     let per_query: HashMap<&str, (&[String], &Vec<f64>)> = table
@@ -1089,8 +1087,6 @@ fn question_views(
         .zip(&diagnoses.diagnoses)
         .zip(retrieved)
         .map(|((q, d), r)| {
-            let relevant_rule =
-                d.evidence_rule == Some(ragdiag_diagnose::EvidenceRule::RelevantDocument);
             let mut gold: Vec<GoldView> = d
                 .gold
                 .iter()
@@ -1136,16 +1132,6 @@ fn question_views(
                         .filter(|g| g.doc == item.doc)
                         .map(|g| (g.start, g.end))
                         .collect();
-                    let holds = if relevant_rule {
-                        q.relevant.iter().any(|j| j.grade > 0 && j.doc == item.doc)
-                    } else {
-                        item.span.is_some_and(|(a, b)| {
-                            golds.iter().any(|&(gs, ge)| {
-                                let overlap = ge.min(b).saturating_sub(gs.max(a));
-                                ge > gs && overlap as f64 >= cover * (ge - gs) as f64
-                            })
-                        })
-                    };
                     // A window of the chunk around its first gold overlap.
                     let len = ragdiag_core::char_len(span_text);
                     let first = item.span.and_then(|(a, b)| {
@@ -1190,7 +1176,8 @@ fn question_views(
                         stale_reason: fresh
                             .and_then(|f| f.stale_reason().map(|r| r.as_str().to_owned()))
                             .or_else(|| entry.is_none().then(|| "unknown document".to_owned())),
-                        holds_evidence: holds,
+                        // The engine's own verdict, by the test that decided the class.
+                        holds_evidence: d.holds_evidence.get(i).copied().unwrap_or(false),
                         in_window: i < context_k,
                         highlight,
                     }
