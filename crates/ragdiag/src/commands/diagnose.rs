@@ -772,7 +772,7 @@ fn build_summary(
         "schema_version": SCHEMA_VERSION,
         "mode": if trace.is_some() { "trace" } else { "replay" },
         "name": s.out.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "questions": {"total": total, "scored": scored.len(), "no_label": total - scored.len(), "retrieval_scored": retrieval_scored.len()},
+        "questions": {"total": total, "scored": scored.len(), (Class::NoLabel.as_str()): total - scored.len(), "retrieval_scored": retrieval_scored.len()},
         "context_k": s.context_k,
         "pool_k": s.pool_k,
         "metrics": metrics,
@@ -947,15 +947,15 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
     let classes = summary["classes"].as_object();
     let scored = summary["questions"]["scored"].as_u64().unwrap_or(0);
     if let Some(classes) = classes {
-        let mut failures: Vec<(&String, u64)> = classes
-            .iter()
-            .filter(|(name, _)| !matches!(name.as_str(), "ok" | "no_label"))
-            .map(|(name, v)| (name, v["count"].as_u64().unwrap_or(0)))
-            .filter(|(_, c)| *c > 0)
+        let mut failures: Vec<(Class, u64)> = Class::ALL
+            .into_iter()
+            .filter(|c| !matches!(c, Class::Ok | Class::NoLabel))
+            .filter_map(|c| Some((c, classes.get(c.as_str())?["count"].as_u64().unwrap_or(0))))
+            .filter(|(_, n)| *n > 0)
             .collect();
-        failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
         let ok = classes
-            .get("ok")
+            .get(Class::Ok.as_str())
             .and_then(|v| v["count"].as_u64())
             .unwrap_or(0);
         if let Some((top, count)) = failures.first() {
@@ -963,7 +963,7 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
             let share = &classes[top.as_str()];
             out.push(format!(
                 "{total_fail} of {scored} scored questions fail and {ok} are ok. The largest cause of failure is {}: {count} questions, {} of those scored (95% CI {}–{}).",
-                class_words(top),
+                top.cause(),
                 pct(share["share"].as_f64().unwrap_or(0.0)),
                 pct(share["ci_lower"].as_f64().unwrap_or(0.0)),
                 pct(share["ci_upper"].as_f64().unwrap_or(0.0)),
@@ -971,7 +971,7 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
             if failures.len() > 1 {
                 let rest: Vec<String> = failures[1..]
                     .iter()
-                    .map(|(n, c)| format!("{} {c}", class_short(n)))
+                    .map(|(n, c)| format!("{} {c}", n.short()))
                     .collect();
                 out.push(format!("Then: {}.", rest.join("; ")));
             }
@@ -1023,31 +1023,6 @@ fn headline(summary: &Value, hit_name: &str, k: usize) -> Vec<String> {
         }
     }
     out
-}
-
-fn class_short(class: &str) -> String {
-    match class {
-        "stale_source" => "stale content".into(),
-        "corpus_gap" => "missing content".into(),
-        "chunking_split" => "chunking".into(),
-        "retrieval_miss" => "retrieval misses".into(),
-        "ranking_miss" => "ranking misses".into(),
-        "generation_failure" => "generation".into(),
-        other => other.replace('_', " "),
-    }
-}
-
-fn class_words(class: &str) -> String {
-    match class {
-        "stale_source" => "stale content (a superseded or expired page won)".into(),
-        "corpus_gap" => "missing content (no live page holds the answer)".into(),
-        "chunking_split" => "chunking (the evidence is split across chunks)".into(),
-        "retrieval_miss" => "retrieval (no chunk with the evidence was retrieved)".into(),
-        "ranking_miss" => "ranking (the evidence ranked below the context window)".into(),
-        "generation_failure" => "the generator (good context, wrong or ungrounded answer)".into(),
-        "unanswerable" => "unanswerable questions".into(),
-        other => other.replace('_', " "),
-    }
 }
 
 /// Longest snippet shown for a retrieved chunk, in code points.
