@@ -40,18 +40,13 @@ pub(crate) fn diagnose_one(
 
     let (mut flags, mut stale_hits) = window_flags(corpus, window, &window_texts, cfg);
     let mut diag = blank(q, pool.len(), cfg.context_k);
+    // Rules 1 and 2 judge no item.
+    let unjudged = || vec![false; input.retrieved.len()];
 
     // Rule 1.
     if let Some(reason) = rules::no_label(q) {
         diag.reason = reason;
-        finish(
-            &mut diag,
-            flags,
-            stale_hits,
-            &pool,
-            vec![false; input.retrieved.len()],
-            corpus,
-        );
+        finish(&mut diag, flags, stale_hits, &pool, unjudged(), corpus);
         return Ok(diag);
     }
 
@@ -61,14 +56,7 @@ pub(crate) fn diagnose_one(
         diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
         let decision = rules::unanswerable(input, diag.answer.as_ref(), cfg.mode);
         decide(&mut diag, decision);
-        finish(
-            &mut diag,
-            flags,
-            stale_hits,
-            &pool,
-            vec![false; input.retrieved.len()],
-            corpus,
-        );
+        finish(&mut diag, flags, stale_hits, &pool, unjudged(), corpus);
         return Ok(diag);
     }
 
