@@ -421,21 +421,25 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
         );
     }
     let scored = summary.questions.scored;
-    let mut failures: Vec<(&String, usize)> = summary
-        .classes
-        .iter()
-        .filter(|(name, _)| !matches!(name.as_str(), "ok" | "no_label"))
-        .map(|(name, v)| (name, v.count))
-        .filter(|(_, c)| *c > 0)
+    let count_of = |c: Class| summary.classes.get(c.as_str()).map_or(0, |e| e.count);
+    let mut failures: Vec<(Class, usize)> = Class::ALL
+        .into_iter()
+        .filter(|c| !matches!(c, Class::Ok | Class::NoLabel))
+        .map(|c| (c, count_of(c)))
+        .filter(|(_, n)| *n > 0)
         .collect();
-    failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let ok = summary.classes.get("ok").map_or(0, |c| c.count);
+    failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+    let ok = count_of(Class::Ok);
     if let Some((top, count)) = failures.first() {
         let total_fail: usize = failures.iter().map(|f| f.1).sum();
-        let share = &summary.classes[top.as_str()];
+        let share = summary
+            .classes
+            .get(top.as_str())
+            .copied()
+            .unwrap_or_default();
         out.push(format!(
             "{total_fail} of {scored} scored questions fail and {ok} are ok. The largest cause of failure is {}: {count} questions, {} of those scored (95% CI {}–{}).",
-            class_words(top),
+            top.cause(),
             pct(share.share.unwrap_or(0.0)),
             pct(share.ci_lower.unwrap_or(0.0)),
             pct(share.ci_upper.unwrap_or(0.0)),
@@ -443,7 +447,7 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
         if failures.len() > 1 {
             let rest: Vec<String> = failures[1..]
                 .iter()
-                .map(|(n, c)| format!("{} {c}", class_short(n)))
+                .map(|(n, c)| format!("{} {c}", n.short()))
                 .collect();
             out.push(format!("Then: {}.", rest.join("; ")));
         }
@@ -489,33 +493,6 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
         ));
     }
     out
-}
-
-/// A class in a list of causes (`stale content`, `ranking misses`).
-fn class_short(class: &str) -> String {
-    match class {
-        "stale_source" => "stale content".into(),
-        "corpus_gap" => "missing content".into(),
-        "chunking_split" => "chunking".into(),
-        "retrieval_miss" => "retrieval misses".into(),
-        "ranking_miss" => "ranking misses".into(),
-        "generation_failure" => "generation".into(),
-        other => other.replace('_', " "),
-    }
-}
-
-/// A class as the headline names the largest cause of failure.
-fn class_words(class: &str) -> String {
-    match class {
-        "stale_source" => "stale content (a superseded or expired page won)".into(),
-        "corpus_gap" => "missing content (no live page holds the answer)".into(),
-        "chunking_split" => "chunking (the evidence is split across chunks)".into(),
-        "retrieval_miss" => "retrieval (no chunk with the evidence was retrieved)".into(),
-        "ranking_miss" => "ranking (the evidence ranked below the context window)".into(),
-        "generation_failure" => "the generator (good context, wrong or ungrounded answer)".into(),
-        "unanswerable" => "unanswerable questions".into(),
-        other => other.replace('_', " "),
-    }
 }
 
 /// The columns of `queries.parquet` ([`ragdiag_contract::table::QUERIES`]): one row per

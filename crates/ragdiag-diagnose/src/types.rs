@@ -20,17 +20,25 @@ pub enum Mode {
 }
 
 /// The primary class of a question: the first rule of DESIGN.md's decision order that holds.
+///
+/// This is the one home of everything said about a class: its name ([`Class::as_str`]), the
+/// words readers see ([`Class::label`], [`Class::short`], [`Class::cause`], [`Class::help`]),
+/// its colour ([`Class::colour`], [`Class::tint`]), whether it is a failure
+/// ([`Class::is_failure`]) and its place in the display order ([`Class::ALL`]). Reports and the
+/// command line read them from here.
+///
+/// Variants are declared in [`Class::ALL`]'s order, so `Ord` is that order too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
     /// No labels at all: reported, not scored.
     NoLabel,
+    /// Unanswerable question with no answer to assess (replay).
+    Unanswerable,
     /// Nothing went wrong (or, for unanswerable questions, the answer abstained).
     Ok,
     /// No live document holds the evidence.
     CorpusGap,
-    /// Unanswerable question with no answer to assess (replay).
-    Unanswerable,
     /// A stale version of the gold won, or the gold itself is stale.
     StaleSource,
     /// The evidence exists but the chunks cut it apart.
@@ -43,13 +51,27 @@ pub enum Class {
     GenerationFailure,
 }
 
+/// What readers are told about a class.
+struct ClassMeta {
+    name: &'static str,
+    label: &'static str,
+    short: &'static str,
+    cause: &'static str,
+    help: &'static str,
+    colour: &'static str,
+    tint: &'static str,
+}
+
 impl Class {
-    /// Every class, in the order reports list them.
+    /// Every class, in DESIGN.md's decision order: by the first rule that assigns it (1
+    /// `no_label`, 2 `unanswerable`, 3 `ok`, 4 `corpus_gap`, 5 `stale_source`, 6
+    /// `chunking_split`, 7 `retrieval_miss`, 8 `ranking_miss`, 9 `generation_failure`). Reports
+    /// list classes in this order (the failures first, see [`Class::is_failure`]).
     pub const ALL: [Class; 9] = [
         Class::NoLabel,
+        Class::Unanswerable,
         Class::Ok,
         Class::CorpusGap,
-        Class::Unanswerable,
         Class::StaleSource,
         Class::ChunkingSplit,
         Class::RetrievalMiss,
@@ -57,26 +79,159 @@ impl Class {
         Class::GenerationFailure,
     ];
 
-    /// The snake_case name of DESIGN.md.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
+    /// Colours are Okabe–Ito (colour-blind safe); each tint is a light mix of its colour.
+    const fn meta(self) -> ClassMeta {
         match self {
-            Class::NoLabel => "no_label",
-            Class::Ok => "ok",
-            Class::CorpusGap => "corpus_gap",
-            Class::Unanswerable => "unanswerable",
-            Class::StaleSource => "stale_source",
-            Class::ChunkingSplit => "chunking_split",
-            Class::RetrievalMiss => "retrieval_miss",
-            Class::RankingMiss => "ranking_miss",
-            Class::GenerationFailure => "generation_failure",
+            Class::NoLabel => ClassMeta {
+                name: "no_label",
+                label: "No label",
+                short: "no label",
+                cause: "no label",
+                help: "No relevance labels, evidence or reference answer: reported, not scored.",
+                colour: "#BBBBBB",
+                tint: "#F1F1F1",
+            },
+            Class::Unanswerable => ClassMeta {
+                name: "unanswerable",
+                label: "Unanswerable",
+                short: "unanswerable",
+                cause: "unanswerable questions",
+                help: "Marked unanswerable, with no answer to assess.",
+                colour: "#F0E442",
+                tint: "#FCFAD9",
+            },
+            Class::Ok => ClassMeta {
+                name: "ok",
+                label: "OK",
+                short: "ok",
+                cause: "ok",
+                help: "The evidence reached the context window (and, with a trace, the answer was \
+                       correct and grounded).",
+                colour: "#009E73",
+                tint: "#CCECE3",
+            },
+            Class::CorpusGap => ClassMeta {
+                name: "corpus_gap",
+                label: "Corpus gap",
+                short: "missing content",
+                cause: "missing content (no live page holds the answer)",
+                help: "No live document holds the evidence: the knowledge base lacks the fact.",
+                colour: "#666666",
+                tint: "#E0E0E0",
+            },
+            Class::StaleSource => ClassMeta {
+                name: "stale_source",
+                label: "Stale source",
+                short: "stale content",
+                cause: "stale content (a superseded or expired page won)",
+                help: "A stale version of the gold document won a place in the context window, \
+                       or the gold document is itself stale.",
+                colour: "#D55E00",
+                tint: "#F7DFCC",
+            },
+            Class::ChunkingSplit => ClassMeta {
+                name: "chunking_split",
+                label: "Chunking split",
+                short: "chunking",
+                cause: "chunking (the evidence is split across chunks)",
+                help: "The evidence exists, but the chunker cut it apart: no single chunk holds \
+                       it.",
+                colour: "#CC79A7",
+                tint: "#F5E4ED",
+            },
+            Class::RetrievalMiss => ClassMeta {
+                name: "retrieval_miss",
+                label: "Retrieval miss",
+                short: "retrieval misses",
+                cause: "retrieval (no chunk with the evidence was retrieved)",
+                help: "No chunk holding the evidence was retrieved at all.",
+                colour: "#E69F00",
+                tint: "#FAECCC",
+            },
+            Class::RankingMiss => ClassMeta {
+                name: "ranking_miss",
+                label: "Ranking miss",
+                short: "ranking misses",
+                cause: "ranking (the evidence ranked below the context window)",
+                help: "A chunk holding the evidence was retrieved, but ranked below the context \
+                       window.",
+                colour: "#56B4E9",
+                tint: "#DDF0FB",
+            },
+            Class::GenerationFailure => ClassMeta {
+                name: "generation_failure",
+                label: "Generation failure",
+                short: "generation",
+                cause: "the generator (good context, wrong or ungrounded answer)",
+                help: "The evidence was in the context window, but the answer was wrong or not \
+                       grounded.",
+                colour: "#0072B2",
+                tint: "#CCE3F0",
+            },
         }
     }
 
-    /// The class named `name` (DESIGN.md's snake_case).
+    /// The snake_case name of DESIGN.md (`stale_source`): what reports and `summary.json`
+    /// write.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        self.meta().name
+    }
+
+    /// The class named `name` (DESIGN.md's snake_case); `None` for an unknown name.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// A reader's name, for headings, badges and tables: `Stale source`.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        self.meta().label
+    }
+
+    /// A short lower-case phrase for lists of causes: `stale content`.
+    #[must_use]
+    pub const fn short(self) -> &'static str {
+        self.meta().short
+    }
+
+    /// The cause in plain words, as in "the largest cause of failure is …": `stale content (a
+    /// superseded or expired page won)`.
+    #[must_use]
+    pub const fn cause(self) -> &'static str {
+        self.meta().cause
+    }
+
+    /// One sentence on what the class means.
+    #[must_use]
+    pub const fn help(self) -> &'static str {
+        self.meta().help
+    }
+
+    /// The class's colour (CSS hex), for charts and badges.
+    #[must_use]
+    pub const fn colour(self) -> &'static str {
+        self.meta().colour
+    }
+
+    /// A light tint of [`Class::colour`], for backgrounds.
+    #[must_use]
+    pub const fn tint(self) -> &'static str {
+        self.meta().tint
+    }
+
+    /// The question failed: every class but `ok`, `no_label` (not scored) and `unanswerable`
+    /// (an unanswerable question with no answer to assess).
+    #[must_use]
+    pub const fn is_failure(self) -> bool {
+        !matches!(self, Class::Ok | Class::NoLabel | Class::Unanswerable)
+    }
+
+    /// The position in [`Class::ALL`] (the display order).
+    #[must_use]
+    pub const fn order(self) -> usize {
+        self as usize
     }
 }
 
@@ -87,6 +242,10 @@ impl fmt::Display for Class {
 }
 
 /// A condition seen on the way, whatever the class (DESIGN.md, "Flags").
+///
+/// Like [`Class`], the one home of everything said about a flag: its name ([`Flag::as_str`]),
+/// label ([`Flag::label`]), help ([`Flag::help`]) and order ([`Flag::ALL`], which `Ord`
+/// follows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
@@ -112,6 +271,13 @@ pub enum Flag {
     LabelNoise,
 }
 
+/// What readers are told about a flag.
+struct FlagMeta {
+    name: &'static str,
+    label: &'static str,
+    help: &'static str,
+}
+
 impl Flag {
     /// Every flag, in DESIGN.md's order.
     pub const ALL: [Flag; 9] = [
@@ -126,26 +292,88 @@ impl Flag {
         Flag::LabelNoise,
     ];
 
-    /// The snake_case name of DESIGN.md.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
+    const fn meta(self) -> FlagMeta {
         match self {
-            Flag::CorpusGap => "corpus_gap",
-            Flag::StaleInContext => "stale_in_context",
-            Flag::ChunkingSplit => "chunking_split",
-            Flag::ConflictingVersions => "conflicting_versions",
-            Flag::NearDuplicateCrowding => "near_duplicate_crowding",
-            Flag::LexicalOnly => "lexical_only",
-            Flag::SemanticOnly => "semantic_only",
-            Flag::NormalisedQuoteMatch => "normalised_quote_match",
-            Flag::LabelNoise => "label_noise",
+            Flag::CorpusGap => FlagMeta {
+                name: "corpus_gap",
+                label: "Corpus gap",
+                help: "The question is unanswerable, or no live document holds its evidence.",
+            },
+            Flag::StaleInContext => FlagMeta {
+                name: "stale_in_context",
+                label: "Stale in context",
+                help: "A stale (superseded, expired or deleted) document is inside the context \
+                       window.",
+            },
+            Flag::ChunkingSplit => FlagMeta {
+                name: "chunking_split",
+                label: "Chunking split",
+                help: "No chunk in the pool holds the evidence, while at least two chunks of its \
+                       document each hold part of it.",
+            },
+            Flag::ConflictingVersions => FlagMeta {
+                name: "conflicting_versions",
+                label: "Conflicting versions",
+                help: "The context window holds two versions of one document, or both \
+                       documents of a conflict.",
+            },
+            Flag::NearDuplicateCrowding => FlagMeta {
+                name: "near_duplicate_crowding",
+                label: "Near duplicate crowding",
+                help: "Near-identical chunks take at least half of the context window.",
+            },
+            Flag::LexicalOnly => FlagMeta {
+                name: "lexical_only",
+                label: "Lexical only",
+                help: "Only the lexical (BM25) retriever found a chunk holding the evidence.",
+            },
+            Flag::SemanticOnly => FlagMeta {
+                name: "semantic_only",
+                label: "Semantic only",
+                help: "Only the dense (embedding) retriever found a chunk holding the evidence.",
+            },
+            Flag::NormalisedQuoteMatch => FlagMeta {
+                name: "normalised_quote_match",
+                label: "Normalised quote match",
+                help: "A quote was found in its document only after normalising whitespace and \
+                       case.",
+            },
+            Flag::LabelNoise => FlagMeta {
+                name: "label_noise",
+                label: "Label noise",
+                help: "A live document not labelled relevant holds the evidence.",
+            },
         }
     }
 
-    /// The flag named `name`.
+    /// The snake_case name of DESIGN.md (`stale_in_context`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        self.meta().name
+    }
+
+    /// The flag named `name`; `None` for an unknown name.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Flag> {
         Flag::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// A reader's name: `Stale in context`.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        self.meta().label
+    }
+
+    /// One sentence on what the flag means.
+    #[must_use]
+    pub const fn help(self) -> &'static str {
+        self.meta().help
+    }
+
+    /// The position in [`Flag::ALL`] (the display order).
+    #[must_use]
+    pub const fn order(self) -> usize {
+        self as usize
     }
 }
 
@@ -376,6 +604,13 @@ pub struct Diagnosis {
     pub context_k: usize,
     /// The context window.
     pub window: Vec<WindowItem>,
+    /// One verdict per ranked item of the input ([`QueryInput::retrieved`](crate::QueryInput),
+    /// best first): whether it holds the evidence, by exactly the test that decided the class
+    /// ([`Diagnosis::evidence_rule`]; only evidence in live documents counts, so a chunk of a
+    /// deleted document never does). Items past the pool (replay: below the top `pool_k`) are
+    /// judged by the same test, though only the pool counts for the class. All `false` when
+    /// no rule needed the evidence (rules 1 and 2).
+    pub holds_evidence: Vec<bool>,
     /// The stale documents in the window.
     pub stale_in_window: Vec<StaleHit>,
     /// The pool chunks that each hold part of an evidence span (when the evidence is split).

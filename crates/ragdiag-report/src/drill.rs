@@ -3,7 +3,7 @@
 
 use crate::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
 use ragdiag_core::{char_len, char_span_to_bytes, Document, Query};
-use ragdiag_diagnose::{Diagnosis, EvidenceRule, RetrievedItem};
+use ragdiag_diagnose::{Diagnosis, RetrievedItem};
 use ragdiag_eval::MetricTable;
 use ragdiag_fresh::{Audit, DocFreshness};
 use std::collections::HashMap;
@@ -37,8 +37,6 @@ pub struct DrillInput<'a> {
     pub table: Option<&'a MetricTable>,
     /// The context window.
     pub context_k: usize,
-    /// The share of an evidence span a chunk must cover to hold it.
-    pub cover: f64,
 }
 
 /// Code points `start..end` of `text` (clamped).
@@ -75,7 +73,6 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
         .zip(input.diagnoses)
         .zip(input.shown)
         .map(|((q, d), r)| {
-            let relevant_rule = d.evidence_rule == Some(EvidenceRule::RelevantDocument);
             let mut gold: Vec<GoldView> = d
                 .gold
                 .iter()
@@ -121,16 +118,6 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
                         .filter(|g| g.doc == item.doc)
                         .map(|g| (g.start, g.end))
                         .collect();
-                    let holds = if relevant_rule {
-                        q.relevant.iter().any(|j| j.grade > 0 && j.doc == item.doc)
-                    } else {
-                        item.span.is_some_and(|(a, b)| {
-                            golds.iter().any(|&(gs, ge)| {
-                                let overlap = ge.min(b).saturating_sub(gs.max(a));
-                                ge > gs && overlap as f64 >= input.cover * (ge - gs) as f64
-                            })
-                        })
-                    };
                     // A window of the chunk around its first gold overlap.
                     let len = char_len(span_text);
                     let first = item.span.and_then(|(a, b)| {
@@ -175,7 +162,8 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
                         stale_reason: fresh
                             .and_then(|f| f.stale_reason().map(|r| r.as_str().to_owned()))
                             .or_else(|| entry.is_none().then(|| "unknown document".to_owned())),
-                        holds_evidence: holds,
+                        // The engine's own verdict, by the test that decided the class.
+                        holds_evidence: d.holds_evidence.get(i).copied().unwrap_or(false),
                         in_window: i < input.context_k,
                         highlight,
                     }

@@ -4,13 +4,14 @@ use crate::escape::{attr, prose_html, text, token};
 use crate::figure::{ci, fig};
 use crate::highlight::highlight_html;
 use crate::node::{
-    class_help, class_label, class_order, flag_order, humanize, metric_kind, metric_order, stat,
-    Kind, Node,
+    class_help, class_label, class_order, flag_label, flag_order, humanize, metric_kind,
+    metric_order, stat, Kind, Node,
 };
 use crate::svg::{
     class_chart, class_colour, curve_chart, metric_chart, mini_bar, ClassRow, CurvePoint, MetricRow,
 };
 use crate::view::{QuestionView, RetrievedView};
+use ragdiag_diagnose::Class;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -68,12 +69,13 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     out.push_str("<meta name=\"generator\" content=\"ragdiag\">\n");
     w!(
         out,
-        "<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
+        "<title>{}</title>\n<style>\n{}{CSS}</style>\n</head>\n<body>\n<main>\n",
         text(&if name.is_empty() {
             "ragdiag diagnosis".to_owned()
         } else {
             format!("ragdiag diagnosis: {name}")
-        })
+        }),
+        class_colours()
     );
     summary_section(&mut out, &root);
     metrics_section(&mut out, &root);
@@ -87,6 +89,16 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     warnings_section(&mut out, &root);
     out.push_str("<footer>Written by ragdiag. This page is self-contained: it loads nothing and runs no script.</footer>\n</main>\n</body>\n</html>\n");
     out
+}
+
+/// The CSS custom properties `report.css` takes from the classes' colours: evidence is drawn in
+/// `ok`'s colour, stale documents in `stale_source`'s.
+fn class_colours() -> String {
+    format!(
+        ":root {{ --evidence: {}; --stale: {}; }}\n",
+        Class::Ok.colour(),
+        Class::StaleSource.colour()
+    )
 }
 
 fn open(out: &mut String, idx: usize, title_extra: &str) {
@@ -142,7 +154,7 @@ fn summary_section(out: &mut String, root: &Node<'_>) {
             "<p class=\"counts\">{} questions: {} scored, {} without labels (not scored).</p>\n",
             fig(&q.get("total"), Kind::Count),
             fig(&q.get("scored"), Kind::Count),
-            fig(&q.get("no_label"), Kind::Count)
+            fig(&q.get(Class::NoLabel.as_str()), Kind::Count)
         );
     }
     let gates = root.get("gates").items();
@@ -297,7 +309,7 @@ fn classes_section(out: &mut String, root: &Node<'_>) {
             w!(
                 out,
                 "<tr><td><span class=\"flag\">{}</span></td><td class=\"num\">{}</td></tr>\n",
-                text(&humanize(name)),
+                text(&flag_label(name)),
                 fig(&count, Kind::Count)
             );
         }
@@ -663,7 +675,7 @@ fn question(out: &mut String, i: usize, q: &QuestionView) {
         text(&q.id)
     );
     for f in &q.flags {
-        w!(out, " <span class=\"flag\">{}</span>", text(&humanize(f)));
+        w!(out, " <span class=\"flag\">{}</span>", text(&flag_label(f)));
     }
     for t in &q.tags {
         w!(out, " <span class=\"tag\">{}</span>", text(t));

@@ -2,9 +2,11 @@
 
 use crate::escape::{md, md_code, prose_md};
 use crate::node::{
-    class_label, class_order, flag_order, humanize, metric_kind, metric_order, stat, Kind, Node,
+    class_label, class_order, flag_label, flag_order, humanize, metric_kind, metric_order, stat,
+    Kind, Node,
 };
 use crate::view::QuestionView;
+use ragdiag_diagnose::Class;
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -74,7 +76,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
                 "**Questions:** {} total, {} scored, {} without labels.",
                 val(&q.get("total"), Kind::Count),
                 val(&q.get("scored"), Kind::Count),
-                val(&q.get("no_label"), Kind::Count)
+                val(&q.get(Class::NoLabel.as_str()), Kind::Count)
             );
         }
         if !mode.is_empty() {
@@ -205,7 +207,7 @@ fn classes(out: &mut String, root: &Node<'_>) {
             w!(
                 out,
                 "| {} | {} |",
-                md(&humanize(name)),
+                md(&flag_label(name)),
                 val(&count, Kind::Count)
             );
         }

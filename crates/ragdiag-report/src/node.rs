@@ -1,6 +1,8 @@
 //! Tolerant access to `summary.json`: a value together with its figure path, number
-//! formatting, and the display names of classes, flags and metrics.
+//! formatting, the display names of metrics, and the display names and order of classes and
+//! flags (read from `ragdiag-diagnose`, with a fallback for unknown names).
 
+use ragdiag_diagnose::{Class, Flag};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -194,28 +196,15 @@ fn group(s: &str) -> String {
     out
 }
 
-/// The flags in DESIGN.md's order; unknown flags come after, by name.
-const FLAG_ORDER: [&str; 9] = [
-    "corpus_gap",
-    "stale_in_context",
-    "chunking_split",
-    "conflicting_versions",
-    "near_duplicate_crowding",
-    "lexical_only",
-    "semantic_only",
-    "normalised_quote_match",
-    "label_noise",
-];
-
-/// Orders flag names by [`FLAG_ORDER`], then by name.
+/// Orders flag names by [`Flag::ALL`], then by name (unknown flags after the known ones).
 pub(crate) fn flag_order(a: &str, b: &str) -> Ordering {
-    let key = |n: &str| {
-        FLAG_ORDER
-            .iter()
-            .position(|f| *f == n)
-            .unwrap_or(FLAG_ORDER.len())
-    };
+    let key = |n: &str| Flag::from_name(n).map_or(Flag::ALL.len(), Flag::order);
     key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+/// A reader's name for a flag ([`Flag::label`]); an unknown name humanized.
+pub(crate) fn flag_label(f: &str) -> String {
+    Flag::from_name(f).map_or_else(|| humanize(f), |f| f.label().to_owned())
 }
 
 /// The display kind of a metric by its name.
@@ -284,66 +273,30 @@ pub(crate) fn metric_order(a: &str, b: &str) -> Ordering {
     key(a).cmp(&key(b)).then_with(|| a.cmp(b))
 }
 
-/// The failure classes in the order the page lists them (DESIGN.md's decision order), then the
-/// classes that are not failures.
-pub(crate) const CLASS_ORDER: [&str; 9] = [
-    "corpus_gap",
-    "stale_source",
-    "chunking_split",
-    "retrieval_miss",
-    "ranking_miss",
-    "generation_failure",
-    "unanswerable",
-    "no_label",
-    "ok",
-];
-
-/// Orders class names: [`CLASS_ORDER`] first, unknown names after it by name, except that `ok`
-/// always comes last.
+/// Orders class names as the page lists them: the failures in [`Class::ALL`]'s order (DESIGN.md's
+/// decision order), then unknown names (failures too) by name, then the classes that are not
+/// failures, in [`Class::ALL`]'s order (so `ok` comes last).
 pub(crate) fn class_order(a: &str, b: &str) -> Ordering {
-    let key = |n: &str| {
-        let pos = CLASS_ORDER.iter().position(|c| *c == n);
-        match pos {
-            Some(8) => (2, 0),
-            Some(p) if p >= 6 => (1, p),
-            Some(p) => (0, p),
-            None => (0, CLASS_ORDER.len()),
-        }
+    let key = |n: &str| match Class::from_name(n) {
+        Some(c) => (!c.is_failure(), c.order()),
+        None => (false, Class::ALL.len()),
     };
     key(a).cmp(&key(b)).then_with(|| a.cmp(b))
 }
 
-/// A reader's name for a class.
+/// A reader's name for a class ([`Class::label`]); `Unclassified` for an empty name, an unknown
+/// name humanized.
 pub(crate) fn class_label(c: &str) -> String {
-    match c {
-        "ok" => "OK".to_owned(),
-        "no_label" => "No label".to_owned(),
-        "corpus_gap" => "Corpus gap".to_owned(),
-        "unanswerable" => "Unanswerable".to_owned(),
-        "stale_source" => "Stale source".to_owned(),
-        "chunking_split" => "Chunking split".to_owned(),
-        "retrieval_miss" => "Retrieval miss".to_owned(),
-        "ranking_miss" => "Ranking miss".to_owned(),
-        "generation_failure" => "Generation failure".to_owned(),
-        "" => "Unclassified".to_owned(),
-        other => humanize(other),
+    match Class::from_name(c) {
+        Some(class) => class.label().to_owned(),
+        None if c.is_empty() => "Unclassified".to_owned(),
+        None => humanize(c),
     }
 }
 
-/// One sentence on what a class means.
+/// One sentence on what a class means ([`Class::help`]); empty for an unknown name.
 pub(crate) fn class_help(c: &str) -> &'static str {
-    match c {
-        "ok" => "The evidence reached the context window (and, with a trace, the answer was correct and grounded).",
-        "no_label" => "No relevance labels, evidence or reference answer: reported, not scored.",
-        "corpus_gap" => "No live document holds the evidence: the knowledge base lacks the fact.",
-        "unanswerable" => "Marked unanswerable, with no answer to assess.",
-        "stale_source" => "A stale version of the gold document won a place in the context window, or the gold document is itself stale.",
-        "chunking_split" => "The evidence exists, but the chunker cut it apart: no single chunk holds it.",
-        "retrieval_miss" => "No chunk holding the evidence was retrieved at all.",
-        "ranking_miss" => "A chunk holding the evidence was retrieved, but ranked below the context window.",
-        "generation_failure" => "The evidence was in the context window, but the answer was wrong or not grounded.",
-        _ => "",
-    }
+    Class::from_name(c).map_or("", Class::help)
 }
 
 /// `stale_in_context` → `Stale in context`.

@@ -4,6 +4,7 @@
 use crate::escape::{attr, text};
 use crate::figure::fig_tag;
 use crate::node::{class_label, Kind, Node};
+use ragdiag_diagnose::Class;
 use std::fmt::Write as _;
 
 /// One decimal, without `-0.0`.
@@ -16,20 +17,9 @@ fn r(v: f64) -> String {
     }
 }
 
-/// Okabe–Ito colour (and a light tint of it) for a class; unknown classes are grey.
+/// A class's colour and tint ([`Class::colour`], [`Class::tint`]); unknown classes are grey.
 pub(crate) fn class_colour(class: &str) -> (&'static str, &'static str) {
-    match class {
-        "ok" => ("#009E73", "#CCECE3"),
-        "stale_source" => ("#D55E00", "#F7DFCC"),
-        "chunking_split" => ("#CC79A7", "#F5E4ED"),
-        "retrieval_miss" => ("#E69F00", "#FAECCC"),
-        "ranking_miss" => ("#56B4E9", "#DDF0FB"),
-        "generation_failure" => ("#0072B2", "#CCE3F0"),
-        "corpus_gap" => ("#666666", "#E0E0E0"),
-        "unanswerable" => ("#F0E442", "#FCFAD9"),
-        "no_label" => ("#BBBBBB", "#F1F1F1"),
-        _ => ("#999999", "#EBEBEB"),
-    }
+    Class::from_name(class).map_or(("#999999", "#EBEBEB"), |c| (c.colour(), c.tint()))
 }
 
 /// One row of the metric chart.

@@ -1,5 +1,6 @@
 //! The per-question input of the drill-down: what the `diagnose` command hands the renderer.
 
+use ragdiag_diagnose::Class;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -9,9 +10,9 @@ use std::collections::BTreeMap;
 /// renders. Strings are shown verbatim after HTML escaping; nothing is interpreted as markup.
 ///
 /// The class and flag names are DESIGN.md's snake_case names (`stale_source`,
-/// `stale_in_context`, …) as plain strings, so this crate needs no dependency on the attribution
-/// engine and an unknown name still renders (under its own heading, after the known failure
-/// classes).
+/// `stale_in_context`, …) as plain strings, as `summary.json` and a looser JSON carry them. They
+/// are parsed with `Class::from_name` / `Flag::from_name` for labels, colours and order; an
+/// unknown name still renders (under its own heading, after the known failure classes).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QuestionView {
@@ -56,12 +57,12 @@ impl QuestionView {
     }
 }
 
-/// Whether a class is a failure. `ok` is not; `no_label` (not scored) and `unanswerable`
-/// (an unanswerable question with no answer to assess) are not failures either. Every other
-/// name, including unknown ones, is.
+/// Whether a class is a failure ([`Class::is_failure`]): `ok` is not; `no_label` (not scored)
+/// and `unanswerable` (an unanswerable question with no answer to assess) are not failures
+/// either. Every other name, including unknown ones, is.
 #[must_use]
 pub fn is_failing_class(class: &str) -> bool {
-    !matches!(class, "ok" | "no_label" | "unanswerable")
+    Class::from_name(class).is_none_or(Class::is_failure)
 }
 
 /// The rule of the decision order that fired: `{"number": 5, "name": "stale_gold"}`.

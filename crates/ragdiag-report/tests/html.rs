@@ -332,3 +332,79 @@ fn question_views_round_trip_through_json_and_accept_query_id() {
     assert_eq!(loose.id, "q9");
     assert!(loose.is_failing());
 }
+
+#[test]
+fn class_and_flag_words_colours_and_order_come_from_the_engine() {
+    use ragdiag_diagnose::{Class, Flag};
+    use ragdiag_report::{is_failing_class, render_markdown_json};
+    let counts = |names: Vec<&str>| -> serde_json::Map<String, Value> {
+        names
+            .into_iter()
+            .map(|n| (n.to_owned(), json!({"count": 1, "share": 0.1})))
+            .collect()
+    };
+    let summary = json!({
+        "classes": counts(Class::ALL.iter().rev().map(|c| c.as_str()).collect()),
+        "flags": counts(Flag::ALL.iter().rev().map(|f| f.as_str()).collect()),
+    });
+    let questions: Vec<QuestionView> = Class::ALL
+        .iter()
+        .rev()
+        .map(|c| QuestionView {
+            id: format!("q-{c}"),
+            class: c.as_str().into(),
+            flags: Flag::ALL.iter().map(|f| f.as_str().into()).collect(),
+            ..QuestionView::default()
+        })
+        .collect();
+    let html = render_html_json(&summary, &questions);
+    let md = render_markdown_json(&summary, &questions);
+    for c in Class::ALL {
+        assert!(html.contains(&format!(
+            "<span class=\"badge\" style=\"border-color:{};background:{}\">{}</span>",
+            c.colour(),
+            c.tint(),
+            c.label()
+        )));
+        assert!(html.contains(&format!("fill=\"{}\"", c.colour())), "{c}");
+        assert!(html.contains(c.help()), "{c}");
+        assert!(md.contains(&format!("| {} |", c.label())), "{c}");
+        assert_eq!(is_failing_class(c.as_str()), c.is_failure());
+    }
+    assert!(is_failing_class("mystery"));
+    for f in Flag::ALL {
+        assert!(html.contains(&format!("<span class=\"flag\">{}</span>", f.label())));
+        assert!(md.contains(&format!("| {} |", f.label())), "{f}");
+    }
+    assert!(html.contains(&format!(
+        "--evidence: {}; --stale: {};",
+        Class::Ok.colour(),
+        Class::StaleSource.colour()
+    )));
+    // One order everywhere: the failures in Class::ALL's order, then the others (ok last).
+    let order: Vec<Class> = Class::ALL
+        .iter()
+        .filter(|c| c.is_failure())
+        .chain(Class::ALL.iter().filter(|c| !c.is_failure()))
+        .copied()
+        .collect();
+    assert_eq!(order.last(), Some(&Class::Ok));
+    let increasing = |page: &str, key: &dyn Fn(Class) -> String| {
+        let at: Vec<usize> = order
+            .iter()
+            .map(|&c| page.find(&key(c)).unwrap_or_else(|| panic!("{c} missing")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{order:?} at {at:?}");
+    };
+    increasing(&html, &|c| format!("data-figure=\"classes.{c}.count\""));
+    increasing(&html, &|c| format!("id=\"qclass-{c}\""));
+    increasing(&md, &|c| format!("| {} |", c.label()));
+    let flag_at: Vec<usize> = Flag::ALL
+        .iter()
+        .map(|f| {
+            html.find(&format!("<td><span class=\"flag\">{}", f.label()))
+                .unwrap()
+        })
+        .collect();
+    assert!(flag_at.windows(2).all(|w| w[0] < w[1]));
+}

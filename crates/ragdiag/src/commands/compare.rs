@@ -205,7 +205,8 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
             if other.class == row.class {
                 continue;
             }
-            let kind = match (row.class == "ok", other.class == "ok") {
+            let ok = ragdiag_diagnose::Class::Ok.as_str();
+            let kind = match (row.class == ok, other.class == ok) {
                 (true, false) => "regressed",
                 (false, true) => "fixed",
                 _ => "changed",

@@ -156,7 +156,6 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         audit: &audit,
         table: table.as_ref(),
         context_k: s.context_k,
-        cover: s.cover,
     });
     let md = ragdiag_report::render_markdown(&summary, &views);
     write_atomic(&s.out.join("report.md"), md.as_bytes())?;

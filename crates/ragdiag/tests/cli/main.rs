@@ -11,6 +11,7 @@ mod freshness;
 mod house_style;
 mod lint;
 mod search;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,176 @@
+//! One function per flag of DESIGN.md ("Flags"): conditions seen on the way, whatever the
+//! class.
+
+use super::evidence::{overlap, Judged, Resolved, Span};
+use super::pool::{Pool, PoolItem};
+use crate::corpus::Corpus;
+use crate::types::{Flag, SplitPart, StaleHit};
+use std::collections::BTreeSet;
+
+/// `stale_in_context`: the stale documents in the window. `version_of_gold` is left `false`
+/// (see [`mark_versions_of_gold`]).
+pub(super) fn stale_in_context(corpus: &Corpus<'_>, window: &[PoolItem<'_>]) -> Vec<StaleHit> {
+    window
+        .iter()
+        .filter_map(|p| {
+            let (d, rank) = (p.doc?, p.rank?);
+            corpus.is_stale(d).then(|| StaleHit {
+                rank,
+                doc: p.item.doc.clone(),
+                reason: corpus.stale_reason(d),
+                superseded_by: corpus.superseded_by(d).map(str::to_string),
+                version_of_gold: false,
+            })
+        })
+        .collect()
+}
+
+/// Marks the stale hits that are stale versions of a gold document (rule 5).
+pub(super) fn mark_versions_of_gold(
+    corpus: &Corpus<'_>,
+    hits: &mut [StaleHit],
+    versions: &BTreeSet<usize>,
+) {
+    for h in hits {
+        if let Some(d) = corpus.index(&h.doc) {
+            h.version_of_gold = versions.contains(&d);
+        }
+    }
+}
+
+/// `conflicting_versions`: two window documents that are versions of each other, or a
+/// conflict pair of the audit.
+pub(super) fn conflicting_versions(corpus: &Corpus<'_>, window: &[PoolItem<'_>]) -> bool {
+    let mut docs: Vec<usize> = window.iter().filter_map(|p| p.doc).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    docs.iter().enumerate().any(|(i, &a)| {
+        docs[i + 1..]
+            .iter()
+            .any(|&b| corpus.in_conflict(a, b) || corpus.are_versions(a, b))
+    })
+}
+
+/// Word 3-shingles (as strings) of a text, for chunk near-duplicates.
+fn shingles(text: &str) -> BTreeSet<String> {
+    let w: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if w.len() < 3 {
+        return std::iter::once(w.join(" "))
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    w.windows(3).map(|x| x.join(" ")).collect()
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let inter = a.intersection(b).count();
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+/// `near_duplicate_crowding`: window chunks with a near-identical partner in the window (word
+/// 3-shingle Jaccard ≥ `threshold`) take at least half of its slots, and at least two.
+pub(super) fn near_duplicate_crowding(window_texts: &[&str], threshold: f64) -> bool {
+    if window_texts.len() < 2 {
+        return false;
+    }
+    let sh: Vec<BTreeSet<String>> = window_texts.iter().map(|t| shingles(t)).collect();
+    let crowded = (0..sh.len())
+        .filter(|&i| (0..sh.len()).any(|j| j != i && jaccard(&sh[i], &sh[j]) >= threshold))
+        .count();
+    crowded >= 2 && 2 * crowded >= window_texts.len()
+}
+
+/// `corpus_gap` (rules 3 to 10; rule 2 always raises it): no live document holds the
+/// evidence.
+pub(super) fn corpus_gap(judged: &Judged) -> bool {
+    !judged.live_evidence
+}
+
+/// `normalised_quote_match`: a labelled quote was located only by the normalised match.
+pub(super) fn normalised_quote_match(ev: &Resolved) -> bool {
+    ev.spans.iter().any(|s| s.labelled && s.normalised)
+}
+
+/// `label_noise`: the live documents not labelled relevant that hold the evidence, sorted.
+pub(super) fn label_noise(corpus: &Corpus<'_>, ev: &Resolved) -> Vec<String> {
+    let mut noise: Vec<String> = ev
+        .spans
+        .iter()
+        .filter(|s| !s.labelled)
+        .map(|s| corpus.id(s.doc).to_string())
+        .collect();
+    noise.sort();
+    noise.dedup();
+    noise
+}
+
+/// `lexical_only` / `semantic_only`: among the pool items holding the evidence that carry
+/// retriever ranks, only one retriever found any.
+pub(super) fn retriever_only(pool: &Pool<'_>, judged: &Judged) -> Option<Flag> {
+    let infos: Vec<_> = judged
+        .holding
+        .iter()
+        .filter_map(|&i| pool.items[i].item.retrievers)
+        .collect();
+    let lex = infos.iter().any(|r| r.lexical.is_some());
+    let dense = infos.iter().any(|r| r.dense.is_some());
+    match (lex, dense) {
+        (true, false) => Some(Flag::LexicalOnly),
+        (false, true) => Some(Flag::SemanticOnly),
+        _ => None,
+    }
+}
+
+/// The evidence split apart by the chunks (rule 6, and the flag).
+pub(super) struct Split {
+    /// The live evidence span that is split.
+    pub(super) span: Span,
+    /// The pool chunks of its document that each hold part of it, ranked ones first by rank.
+    pub(super) parts: Vec<SplitPart>,
+}
+
+/// `chunking_split` (the rule 6 condition): no pool chunk holds the evidence, while at least two
+/// pool chunks of a live evidence span's document each overlap it.
+pub(super) fn chunking_split(pool: &Pool<'_>, judged: &Judged) -> Option<Split> {
+    if !judged.holding.is_empty() {
+        return None;
+    }
+    for s in &judged.live_spans {
+        let len = (s.end - s.start) as f64;
+        let mut parts: Vec<SplitPart> = pool
+            .items
+            .iter()
+            .filter_map(|p| {
+                let span = p.item.span?;
+                if p.doc != Some(s.doc) {
+                    return None;
+                }
+                let o = overlap(span, (s.start, s.end));
+                (o > 0).then(|| SplitPart {
+                    rank: p.rank,
+                    doc: p.item.doc.clone(),
+                    start: span.0,
+                    end: span.1,
+                    coverage: o as f64 / len,
+                })
+            })
+            .collect();
+        if parts.len() >= 2 {
+            parts.sort_by(|a, b| {
+                (a.rank.is_none(), a.rank, a.start).cmp(&(b.rank.is_none(), b.rank, b.start))
+            });
+            return Some(Split {
+                span: s.clone(),
+                parts,
+            });
+        }
+    }
+    None
+}
