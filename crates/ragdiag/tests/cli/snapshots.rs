@@ -205,7 +205,7 @@ fn eval_lint_chunking_index_and_search() {
             "--queries",
             &repo("queries/tallyfox.jsonl"),
             "--strategies",
-            "doc,tokens:120/20@cl100k,recursive:300/0@cl100k",
+            "tokens:120/20@cl100k,recursive:300/0@cl100k",
             "--retriever",
             "bm25",
             "--out",
