@@ -89,3 +89,174 @@ pub struct Ghost {
     /// `deleted` or `not in the corpus`.
     pub why: String,
 }
+
+/// Version of `summary.json` and `documents.parquet` written by `ragdiag freshness`.
+pub const FRESHNESS_SCHEMA_VERSION: u32 = 1;
+
+/// What `ragdiag freshness` found, as written to `summary.json`.
+///
+/// # Warning
+///
+/// A compatibility promise; a change bumps [`FRESHNESS_SCHEMA_VERSION`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FreshnessSummary {
+    /// [`FRESHNESS_SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// What produced the audit.
+    pub provenance: FreshnessProvenance,
+    /// The corpus census.
+    pub corpus: CorpusFreshness,
+    /// Labels pointing at stale or changed documents (with `--queries`).
+    pub labels: Option<LabelFreshness>,
+    /// Staleness of what retrieval returned (with `--run`, `--trace` or `--index`).
+    pub retrieval: Option<RetrievalStaleness>,
+    /// Malformed records skipped and problems of meaning found in the inputs.
+    pub findings: Vec<String>,
+}
+
+/// What produced a freshness audit. Paths are as given on the command line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FreshnessProvenance {
+    /// The ragdiag version.
+    pub ragdiag_version: String,
+    /// The command line.
+    pub command: String,
+    /// The corpus path.
+    pub corpus: String,
+    /// The questions' path.
+    pub queries: Option<String>,
+    /// The run's path.
+    pub run: Option<String>,
+    /// The trace's path.
+    pub trace: Option<String>,
+    /// The audit date.
+    pub as_of: String,
+    /// `--max-age`, in days.
+    pub max_age_days: Option<i64>,
+    /// The near-duplicate Jaccard threshold.
+    pub near_duplicate_jaccard: f64,
+    /// The depth of the retrieval figures.
+    pub k: u64,
+    /// The seed of the intervals.
+    pub seed: u64,
+}
+
+/// The corpus census (exact counts: no interval).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CorpusFreshness {
+    /// Documents audited.
+    pub documents: usize,
+    /// Stale documents.
+    pub stale: usize,
+    /// Their share of the documents.
+    pub stale_share: f64,
+    /// Stale documents by their first reason (`superseded`, `expired`, …).
+    pub stale_by_reason: std::collections::BTreeMap<String, usize>,
+    /// Documents superseded by inference from a newer near-duplicate.
+    pub superseded_inferred: usize,
+    /// Undated documents: freshness unknown.
+    pub unknown_undated: usize,
+    /// Dated documents that are not stale.
+    pub fresh: usize,
+    /// Documents older than `--max-age`.
+    pub aged: usize,
+    /// Documents by age.
+    pub age_histogram: Vec<AgeBucket>,
+    /// The stale share per tag, source and folder.
+    pub stale_share_by_group: Vec<GroupShare>,
+    /// Supersession chains, oldest first.
+    pub supersession_chains: Vec<Vec<String>>,
+    /// Near-duplicate pairs.
+    pub near_duplicates: Vec<NearDuplicatePair>,
+    /// Conflicting statements between current documents.
+    pub conflicts: Vec<ConflictPair>,
+    /// Documents linked by conflicts, grouped.
+    pub conflict_clusters: Vec<Vec<String>>,
+}
+
+/// One bar of the age histogram.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AgeBucket {
+    /// The age range (`< 30 days`, …, `undated`).
+    pub bucket: String,
+    /// Documents in it.
+    pub documents: usize,
+}
+
+/// The stale share of one group of documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GroupShare {
+    /// `tag`, `source` or `folder`.
+    pub kind: String,
+    /// The group's name.
+    pub name: String,
+    /// Documents in the group.
+    pub documents: usize,
+    /// Stale documents in it.
+    pub stale: usize,
+    /// Their share.
+    pub stale_share: f64,
+}
+
+/// Two near-duplicate documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NearDuplicatePair {
+    /// The older document.
+    pub older: String,
+    /// The newer document.
+    pub newer: String,
+    /// Word 3-shingle Jaccard similarity.
+    pub jaccard: f64,
+    /// Whether dates decided which is older.
+    pub dated: bool,
+}
+
+/// Two current documents that state different quantities for the same thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConflictPair {
+    /// The first document.
+    pub doc_a: String,
+    /// The second document.
+    pub doc_b: String,
+    /// The first document's sentence.
+    pub sentence_a: String,
+    /// The second document's sentence.
+    pub sentence_b: String,
+    /// How alike the two sentences' templates are.
+    pub similarity: f64,
+}
+
+/// Labels that point at stale or changed documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LabelFreshness {
+    /// Questions read.
+    pub questions: usize,
+    /// Answerable questions whose gold document is stale.
+    pub answerable_with_stale_gold: Vec<StaleGold>,
+    /// Labels made before their gold document's last update.
+    pub labels_dated_before_gold_update: Vec<LabelBeforeUpdate>,
+}
+
+/// A question whose gold document is stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StaleGold {
+    /// The question.
+    pub query: String,
+    /// The gold document.
+    pub doc: String,
+    /// Why it is stale.
+    pub stale_reason: Option<String>,
+}
+
+/// A label older than its gold document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LabelBeforeUpdate {
+    /// The question.
+    pub query: String,
+    /// The gold document.
+    pub doc: String,
+    /// When the question was labelled.
+    pub asked_at: String,
+    /// When the document was last updated.
+    pub updated_at: String,
+}

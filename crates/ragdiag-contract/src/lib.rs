@@ -12,6 +12,7 @@
 //!
 //! - [`DiagnoseSummary`]: `ragdiag diagnose`'s `summary.json`.
 //! - [`CompareSummary`]: `ragdiag compare --out`'s `summary.json`.
+//! - [`freshness::FreshnessSummary`]: `ragdiag freshness`'s `summary.json`.
 //! - [`Interval`]: a mean with its 95% bootstrap interval and sample size, the shape of every
 //!   estimated figure.
 //!
@@ -61,6 +62,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "compare-summary.schema.json",
             to_value(schemars::schema_for!(CompareSummary)),
+        ),
+        (
+            "freshness-summary.schema.json",
+            to_value(schemars::schema_for!(freshness::FreshnessSummary)),
         ),
     ]
 }

@@ -18,6 +18,8 @@ pub enum ColumnKind {
     Float64,
     /// A boolean.
     Boolean,
+    /// A list of UTF-8 texts (never null; empty for none).
+    Utf8List,
 }
 
 /// What a column is for.
@@ -70,6 +72,8 @@ pub enum Values {
     Float64(Vec<Option<f64>>),
     /// [`ColumnKind::Boolean`].
     Boolean(Vec<Option<bool>>),
+    /// [`ColumnKind::Utf8List`].
+    Utf8List(Vec<Vec<String>>),
 }
 
 impl Values {
@@ -81,6 +85,7 @@ impl Values {
             Values::Int64(_) => ColumnKind::Int64,
             Values::Float64(_) => ColumnKind::Float64,
             Values::Boolean(_) => ColumnKind::Boolean,
+            Values::Utf8List(_) => ColumnKind::Utf8List,
         }
     }
 
@@ -92,6 +97,7 @@ impl Values {
             Values::Int64(v) => v.len(),
             Values::Float64(v) => v.len(),
             Values::Boolean(v) => v.len(),
+            Values::Utf8List(v) => v.len(),
         }
     }
 
@@ -109,6 +115,7 @@ impl Values {
             Values::Int64(v) => v[i].is_none(),
             Values::Float64(v) => v[i].is_none(),
             Values::Boolean(v) => v[i].is_none(),
+            Values::Utf8List(_) => false,
         }
     }
 }
@@ -195,7 +202,7 @@ const fn col(
     }
 }
 
-use ColumnKind::{Boolean, Float64, Int64, Utf8};
+use ColumnKind::{Boolean, Float64, Int64, Utf8, Utf8List};
 use Role::{Attribute, Key, Metric, Weight};
 
 const NOT_SCORED: Option<&str> = Some("the question has no relevance judgments");
@@ -383,13 +390,99 @@ pub const HITS: Table = Table {
     ],
 };
 
+const NOT_STALE: Option<&str> = Some("not stale");
+
+/// `documents.parquet` of `ragdiag freshness`: one row per document, in input order.
+pub const DOCUMENTS: Table = Table {
+    file: "documents.parquet",
+    schema_version: crate::freshness::FRESHNESS_SCHEMA_VERSION,
+    columns: &[
+        col("id", Utf8, Key, None, "the document id"),
+        col("title", Utf8, Attribute, Some("no title"), "the title"),
+        col(
+            "origin",
+            Utf8,
+            Attribute,
+            None,
+            "where it was read (`path:line`)",
+        ),
+        col(
+            "updated_at",
+            Utf8,
+            Attribute,
+            Some("undated"),
+            "its date (RFC 3339 or YYYY-MM-DD)",
+        ),
+        col(
+            "age_days",
+            Int64,
+            Attribute,
+            Some("undated"),
+            "days from its date to the audit date",
+        ),
+        col("undated", Boolean, Attribute, None, "it has no date"),
+        col("aged", Boolean, Attribute, None, "older than `--max-age`"),
+        col(
+            "stale",
+            Boolean,
+            Attribute,
+            Some("undated: freshness unknown"),
+            "it is stale",
+        ),
+        col(
+            "stale_reason",
+            Utf8,
+            Attribute,
+            NOT_STALE,
+            "the first reason it is stale",
+        ),
+        col(
+            "superseded_inferred",
+            Boolean,
+            Attribute,
+            None,
+            "superseded by a newer near-duplicate",
+        ),
+        col(
+            "superseded_by",
+            Utf8,
+            Attribute,
+            NOT_STALE,
+            "the document that replaces it",
+        ),
+        col(
+            "expired",
+            Boolean,
+            Attribute,
+            None,
+            "past its `valid_until`",
+        ),
+        col("deleted", Boolean, Attribute, None, "marked deleted"),
+        col(
+            "near_duplicate_of",
+            Utf8,
+            Attribute,
+            Some("no near-duplicate"),
+            "a near-duplicate document",
+        ),
+        col(
+            "conflicts_with",
+            Utf8,
+            Attribute,
+            Some("no conflict"),
+            "current documents it conflicts with, comma-separated",
+        ),
+        col("tags", Utf8List, Attribute, None, "its tags"),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn declarations_are_unique_and_compare_tests_exactly_the_metrics() {
-        for t in [QUERIES, HITS] {
+        for t in [QUERIES, HITS, DOCUMENTS] {
             let mut names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
             names.sort_unstable();
             names.dedup();

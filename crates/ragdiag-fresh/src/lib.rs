@@ -29,9 +29,11 @@
 
 mod conflict;
 mod minhash;
+mod report;
 mod retrieval;
 
 pub use conflict::{Conflict, Quantity};
+pub use report::{corpus_freshness, documents_columns, headline, label_freshness};
 pub use retrieval::retrieval_staleness;
 
 use minhash::{hash64, jaccard_sorted, MinHasher};

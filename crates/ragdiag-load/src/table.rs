@@ -1,7 +1,10 @@
 //! The Parquet tables of reports, through their declarations in `ragdiag-contract`: one
 //! writer for every declared table, and the reader `ragdiag compare` uses.
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, ListBuilder, StringArray,
+    StringBuilder,
+};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use ragdiag_contract::table::{Column, ColumnKind, Table, Values};
@@ -69,6 +72,16 @@ pub fn table_bytes(table: &Table, columns: Vec<Column>) -> Result<Vec<u8>, Table
             Values::Int64(v) => Arc::new(Int64Array::from(v)),
             Values::Float64(v) => Arc::new(Float64Array::from(v)),
             Values::Boolean(v) => Arc::new(BooleanArray::from(v)),
+            Values::Utf8List(v) => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for row in v {
+                    for t in row {
+                        b.values().append_value(t);
+                    }
+                    b.append(true);
+                }
+                Arc::new(b.finish())
+            }
         };
         (c.name, array)
     });
@@ -173,6 +186,22 @@ pub fn read_table(path: &Path, table: &Table) -> Result<Vec<Column>, TableError>
                         .ok_or_else(wrong)?;
                     Values::Boolean(a.iter().collect())
                 }
+                ColumnKind::Utf8List => {
+                    let a = array
+                        .as_any()
+                        .downcast_ref::<ListArray>()
+                        .ok_or_else(wrong)?;
+                    let mut rows = Vec::with_capacity(a.len());
+                    for i in 0..a.len() {
+                        let item = a.value(i);
+                        let texts = item
+                            .as_any()
+                            .downcast_ref::<StringArray>()
+                            .ok_or_else(wrong)?;
+                        rows.push(texts.iter().flatten().map(str::to_owned).collect());
+                    }
+                    Values::Utf8List(rows)
+                }
             };
             match columns.get_mut(at) {
                 Some(c) => append(&mut c.values, values),
@@ -194,6 +223,7 @@ fn append(to: &mut Values, more: Values) {
         (Values::Int64(a), Values::Int64(b)) => a.extend(b),
         (Values::Float64(a), Values::Float64(b)) => a.extend(b),
         (Values::Boolean(a), Values::Boolean(b)) => a.extend(b),
+        (Values::Utf8List(a), Values::Utf8List(b)) => a.extend(b),
         _ => {}
     }
 }
@@ -201,10 +231,11 @@ fn append(to: &mut Values, more: Values) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ragdiag_contract::table::{HITS, QUERIES};
+    use ragdiag_contract::table::{DOCUMENTS, HITS, QUERIES};
 
-    fn hits_columns(n: usize) -> Vec<Column> {
-        HITS.columns
+    fn columns_of(table: &Table, n: usize) -> Vec<Column> {
+        table
+            .columns
             .iter()
             .map(|d| Column {
                 name: d.name,
@@ -219,6 +250,9 @@ mod tests {
                     ColumnKind::Boolean => {
                         Values::Boolean((0..n).map(|i| Some(i % 2 == 0)).collect())
                     }
+                    ColumnKind::Utf8List => {
+                        Values::Utf8List((0..n).map(|i| vec![format!("t{i}"); i]).collect())
+                    }
                 },
             })
             .collect()
@@ -228,18 +262,22 @@ mod tests {
     fn a_written_table_reads_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hits.parquet");
-        let columns = hits_columns(5);
+        let columns = columns_of(&HITS, 5);
         std::fs::write(&path, table_bytes(&HITS, columns.clone()).unwrap()).unwrap();
         assert_eq!(read_table(&path, &HITS).unwrap(), columns);
         // Read through another declaration: only the columns both declare come back.
         let back = read_table(&path, &QUERIES).unwrap();
         let names: Vec<&str> = back.iter().map(|c| c.name).collect();
         assert_eq!(names, ["query_id"]);
+        // Lists of texts too.
+        let columns = columns_of(&DOCUMENTS, 4);
+        std::fs::write(&path, table_bytes(&DOCUMENTS, columns.clone()).unwrap()).unwrap();
+        assert_eq!(read_table(&path, &DOCUMENTS).unwrap(), columns);
     }
 
     #[test]
     fn columns_off_the_declaration_are_refused() {
-        let mut columns = hits_columns(2);
+        let mut columns = columns_of(&HITS, 2);
         columns.swap(0, 1);
         assert!(matches!(
             table_bytes(&HITS, columns),

@@ -75,6 +75,7 @@
 mod drill;
 mod escape;
 mod figure;
+mod freshness;
 mod highlight;
 mod html;
 mod markdown;
@@ -83,6 +84,7 @@ mod svg;
 mod view;
 
 pub use drill::{question_views, DrillInput, Shown};
+pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS};
 pub use markdown::render_markdown_json;

@@ -32,7 +32,8 @@ mod stack;
 pub use ragdiag_core::{NoProgress, Progress};
 pub use replay::{
     cached_index, check_query_model, chunk_depth, chunk_inputs, chunk_inputs_with_tokens,
-    corpus_sha256, doc_chunks, doc_rankings, query_model, CachedIndex, ChunkError, IndexKey,
+    corpus_sha256, doc_chunks, doc_rankings, query_model, replay_index, replay_items, CachedIndex,
+    ChunkError, IndexKey, ReplayError, ReplaySpec,
 };
 pub use stack::{
     build_index, ChunkEntry, ChunkInput, Error, Fusion, IndexOptions, IndexReport, Result,

@@ -5,7 +5,8 @@
 use crate::{ChunkEntry, ChunkInput, Hit, Searcher};
 use ragdiag_chunk::{Chunker, ChunkerSpec, ModelTokenizer, Strategy, TokenizerChoice};
 use ragdiag_core::Document;
-use ragdiag_embed::{ensure_model, Embedder, ModelChoice};
+use ragdiag_diagnose::{RetrievedItem, RetrieverRanks};
+use ragdiag_embed::{ensure_model, Cached, Embedder, ModelChoice};
 use ragdiag_eval::{sort_trec, DocRanking};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -334,6 +335,140 @@ pub fn check_query_model(
         }
     }
     Ok(())
+}
+
+/// What a replay's cached index is built from.
+pub struct ReplaySpec<'a> {
+    /// The command that owns the index (`diagnose`): commands do not share indexes.
+    pub purpose: &'a str,
+    /// The corpus.
+    pub docs: &'a [Document],
+    /// How the corpus was named on the command line (recorded in the index description).
+    pub corpus_label: &'a str,
+    /// The chunker spec.
+    pub chunker: &'a str,
+    /// The model whose tokenizer sizes chunks.
+    pub model: &'a ModelChoice,
+    /// The embedder behind its cache (`None`: BM25 only).
+    pub embedder: Option<&'a Cached>,
+    /// An HNSW graph is built above this many chunks (exact search below).
+    pub hnsw_above: usize,
+    /// No progress from the model provisioning.
+    pub quiet: bool,
+}
+
+/// Why a replay index could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The corpus could not be chunked.
+    #[error(transparent)]
+    Chunk(#[from] ChunkError),
+    /// The index could not be built or opened.
+    #[error("cannot build the index")]
+    Build(#[from] crate::Error),
+    /// The embedding cache could not be saved.
+    #[error("cannot save the embedding cache")]
+    Flush(#[source] ragdiag_embed::Error),
+}
+
+/// The replay index of `spec` from the cache in `home`, or built (chunked, embedded with the
+/// embedding cache saved, indexed) and cached.
+///
+/// # Errors
+///
+/// [`ReplayError`].
+pub fn replay_index(
+    home: &Path,
+    spec: &ReplaySpec<'_>,
+    progress: &dyn crate::Progress,
+) -> Result<CachedIndex<()>, ReplayError> {
+    let corpus_hash = corpus_sha256(spec.docs);
+    let model_id = spec.embedder.map(|e| e.model_id().to_owned());
+    let embedder = spec.embedder.map(|e| e as &dyn Embedder);
+    let key = IndexKey {
+        purpose: spec.purpose,
+        corpus_sha256: &corpus_hash,
+        chunker: spec.chunker,
+        model_id: model_id.as_deref(),
+        variant: "",
+    };
+    cached_index(
+        home,
+        &key,
+        |_| Some(()),
+        |dir| -> Result<(), ReplayError> {
+            let chunks = chunk_inputs(
+                spec.docs,
+                spec.chunker,
+                spec.model,
+                embedder,
+                false,
+                spec.quiet,
+            )?;
+            let meta = serde_json::json!({
+                "corpus": spec.corpus_label,
+                "corpus_sha256": corpus_hash,
+                "documents": spec.docs.len(),
+                "chunks": chunks.len(),
+                "chunker": spec.chunker,
+                "model_id": model_id,
+            });
+            let options = crate::IndexOptions {
+                hnsw: chunks.len() > spec.hnsw_above,
+                meta,
+                ..crate::IndexOptions::default()
+            };
+            crate::build_index(dir, &chunks, embedder, &options, progress)?;
+            if let Some(e) = spec.embedder {
+                e.flush().map_err(ReplayError::Flush)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A replay's hits as the attribution engine takes them: per question, each chunk hit as a
+/// [`RetrievedItem`] (with the lexical and dense ranks when `hybrid`), and which retrievers
+/// found it (`bm25`, `dense`, `bm25+dense`).
+#[must_use]
+pub fn replay_items(
+    searcher: &Searcher,
+    hits: &[Vec<Hit>],
+    hybrid: bool,
+) -> (Vec<Vec<RetrievedItem>>, Vec<Vec<String>>) {
+    let chunks = searcher.chunks();
+    let mut items = Vec::with_capacity(hits.len());
+    let mut sources = Vec::with_capacity(hits.len());
+    for hits in hits {
+        let mut list = Vec::with_capacity(hits.len());
+        let mut names = Vec::with_capacity(hits.len());
+        for h in hits {
+            let c = &chunks[h.key as usize];
+            let chunk = ragdiag_core::Chunk::new(c.doc.clone(), c.index, c.start, c.end);
+            let rank_of = |name: &str| {
+                h.sources
+                    .iter()
+                    .find(|x| x.retriever == name)
+                    .map(|x| u32::try_from(x.rank).unwrap_or(u32::MAX))
+            };
+            let ranks = hybrid.then(|| RetrieverRanks {
+                lexical: rank_of("bm25"),
+                dense: rank_of("dense"),
+            });
+            list.push(RetrievedItem::from_chunk(&chunk, h.score, ranks));
+            names.push(
+                h.sources
+                    .iter()
+                    .map(|x| x.retriever.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            );
+        }
+        items.push(list);
+        sources.push(names);
+    }
+    (items, sources)
 }
 
 /// Chunks to retrieve so that `k` documents usually survive the roll-up: `k` times the most

@@ -11,14 +11,14 @@ use anyhow::{bail, Context, Result};
 use ragdiag_contract::table::{HITS, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Qrels, Query, Timestamp, TraceRecord};
-use ragdiag_diagnose::{Corpus, Diagnoses, RetrievedItem, RetrieverRanks, SummaryInput};
+use ragdiag_diagnose::{Corpus, Diagnoses, RetrievedItem, SummaryInput};
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
     load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, load_trace, LoadOptions,
 };
 use ragdiag_retrieve::{
-    build_index, cached_index, chunk_depth, chunk_inputs, corpus_sha256, CachedIndex, IndexKey,
-    IndexOptions, RetrieverKind, SearchOptions,
+    chunk_depth, corpus_sha256, replay_index, replay_items, ReplaySpec, RetrieverKind,
+    SearchOptions,
 };
 use std::path::Path;
 
@@ -139,7 +139,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         &s.out.join(HITS.file),
         &ragdiag_load::table_bytes(&HITS, hits_table)?,
     )?;
-    write_atomic(&s.out.join("warnings.jsonl"), &findings_jsonl(&findings))?;
+    write_atomic(
+        &s.out.join("warnings.jsonl"),
+        &super::findings_jsonl(&findings),
+    )?;
     let shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()
         .zip(&r.answers)
@@ -195,24 +198,6 @@ fn print_outcome(summary: &DiagnoseSummary, out: &Path, printer: Printer) -> Res
     } else {
         ExitStatus::Success
     })
-}
-
-/// Every finding, one JSON object a line (`path`, `line`, `field`, `reason`, `severity`): the
-/// full list behind the report's collapsed warnings.
-fn findings_jsonl(findings: &Diagnostics) -> Vec<u8> {
-    let mut out = Vec::new();
-    for d in findings.items() {
-        let line = serde_json::json!({
-            "path": d.location.path.display().to_string(),
-            "line": d.location.line,
-            "field": d.field,
-            "reason": d.reason,
-            "severity": format!("{:?}", d.severity).to_lowercase(),
-        });
-        out.extend_from_slice(line.to_string().as_bytes());
-        out.push(b'\n');
-    }
-    out
 }
 
 /// What produced the report; the mode adds its own entries.
@@ -311,102 +296,36 @@ fn replay(
         s.model.clone()
     };
     let embedder = open_model(&model, false, printer)?;
-    let embedder_ref = embedder.as_ref().map(|e| e as &dyn Embedder);
-    let model_id = embedder.as_ref().map(|e| e.model_id().to_owned());
-    let corpus_hash = corpus_sha256(docs);
     let home = ragdiag_embed::cache_home(&ragdiag_embed::ModelOptions::default())?;
     let bars = printer.bars();
-    let key = IndexKey {
+    let spec = ReplaySpec {
         purpose: "diagnose",
-        corpus_sha256: &corpus_hash,
+        docs,
+        corpus_label: &s.corpus.display().to_string(),
         chunker: &s.chunker,
-        model_id: model_id.as_deref(),
-        variant: "",
+        model: &model,
+        embedder: embedder.as_ref(),
+        hnsw_above: EXACT_UP_TO,
+        quiet: printer.quiet(),
     };
-    let CachedIndex {
-        searcher,
-        dir: index_dir,
-        ..
-    } = cached_index(
-        &home,
-        &key,
-        |_| Some(()),
-        |dir| -> Result<()> {
-            let chunks = chunk_inputs(
-                docs,
-                &s.chunker,
-                &model,
-                embedder_ref,
-                false,
-                printer.quiet(),
-            )?;
-            let meta = serde_json::json!({
-                "corpus": s.corpus.display().to_string(),
-                "corpus_sha256": corpus_hash,
-                "documents": docs.len(),
-                "chunks": chunks.len(),
-                "chunker": s.chunker,
-                "model_id": model_id,
-            });
-            let options = IndexOptions {
-                // Diagnosis searches exactly (deterministic); the graph is for large corpora.
-                hnsw: chunks.len() > EXACT_UP_TO,
-                meta,
-                ..IndexOptions::default()
-            };
-            build_index(dir, &chunks, embedder_ref, &options, &bars)
-                .context("cannot build the index")?;
-            if let Some(e) = &embedder {
-                e.flush().context("cannot save the embedding cache")?;
-            }
-            Ok(())
-        },
-    )?;
+    let index = replay_index(&home, &spec, &bars)?;
+    let searcher = &index.searcher;
     let options = SearchOptions {
         retriever: s.retriever,
-        k: s.pool_k.min(chunk_depth(&searcher, s.pool_k)).max(1),
+        k: s.pool_k.min(chunk_depth(searcher, s.pool_k)).max(1),
         exact: searcher.chunks().len() <= EXACT_UP_TO,
         ..SearchOptions::default()
     };
     let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
+    let embedder_ref = embedder.as_ref().map(|e| e as &dyn Embedder);
     let out = searcher.search(&texts, &options, embedder_ref, &bars)?;
     if let Some(e) = &embedder {
         e.flush().context("cannot save the embedding cache")?;
     }
     provenance.ann_recall = out.ann_recall;
-    provenance.index = Some(index_dir.display().to_string());
-    provenance.model_id = Some(model_id);
-    let chunks = searcher.chunks();
-    let mut items = Vec::with_capacity(queries.len());
-    let mut sources = Vec::with_capacity(queries.len());
-    for hits in &out.hits {
-        let mut list = Vec::with_capacity(hits.len());
-        let mut names = Vec::with_capacity(hits.len());
-        for h in hits {
-            let c = &chunks[h.key as usize];
-            let chunk = ragdiag_core::Chunk::new(c.doc.clone(), c.index, c.start, c.end);
-            let rank_of = |name: &str| {
-                h.sources
-                    .iter()
-                    .find(|x| x.retriever == name)
-                    .map(|x| u32::try_from(x.rank).unwrap_or(u32::MAX))
-            };
-            let ranks = (s.retriever == RetrieverKind::Hybrid).then(|| RetrieverRanks {
-                lexical: rank_of("bm25"),
-                dense: rank_of("dense"),
-            });
-            list.push(RetrievedItem::from_chunk(&chunk, h.score, ranks));
-            names.push(
-                h.sources
-                    .iter()
-                    .map(|x| x.retriever.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            );
-        }
-        items.push(list);
-        sources.push(names);
-    }
+    provenance.index = Some(index.dir.display().to_string());
+    provenance.model_id = Some(embedder.as_ref().map(|e| e.model_id().to_owned()));
+    let (items, sources) = replay_items(searcher, &out.hits, s.retriever == RetrieverKind::Hybrid);
     let inputs: Vec<ragdiag_diagnose::QueryInput<'_>> = queries
         .iter()
         .zip(&items)

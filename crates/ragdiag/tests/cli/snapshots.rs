@@ -325,4 +325,34 @@ fn demo_summaries_follow_the_published_schemas() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+
+    let freshness_schema =
+        jsonschema::validator_for(&schema("freshness-summary.schema.json")).unwrap();
+    let out = tmp.path().join("fresh");
+    let shown = run(
+        tmp.path(),
+        &[
+            "freshness",
+            "--quiet",
+            "--corpus",
+            &repo("corpora/tallyfox"),
+            "--queries",
+            &repo("queries/tallyfox.jsonl"),
+            "--trace",
+            &repo("queries/tallyfox.trace.jsonl"),
+            "--as-of",
+            "2026-10-01",
+            "--out",
+            &out.to_string_lossy(),
+        ],
+    );
+    assert!(shown.starts_with("exit: 0"), "{shown}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let errors: Vec<String> = freshness_schema
+        .iter_errors(&summary)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(summary["retrieval"].is_object() && summary["labels"].is_object());
 }

@@ -1,0 +1,166 @@
+//! `report.md` of `ragdiag freshness`, from its typed summary and the audit.
+
+use ragdiag_contract::freshness::FreshnessSummary;
+use ragdiag_fresh::Audit;
+use std::fmt::Write as _;
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
+/// undated documents, the stale share by group, chains, near-duplicates, conflicts, labels,
+/// staleness in retrieval and the data findings.
+#[must_use]
+pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> String {
+    let c = &summary.corpus;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# Freshness audit\n\n{}\n",
+        ragdiag_fresh::headline(summary)
+    );
+    let _ = writeln!(md, "## Age\n\n| age | documents |\n|---|---|");
+    for b in &c.age_histogram {
+        let _ = writeln!(md, "| {} | {} |", b.bucket, b.documents);
+    }
+    let _ = writeln!(
+        md,
+        "\n## Stale documents\n\n| document | reason | replaced by |\n|---|---|---|"
+    );
+    for d in report.documents.iter().filter(|d| d.stale == Some(true)) {
+        let reason = match d.stale_reason() {
+            Some(ragdiag_fresh::StaleReason::SupersededInferred) => {
+                "superseded (inferred: older near-duplicate)".to_string()
+            }
+            Some(r) => r.as_str().to_string(),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            md_escape(&d.id),
+            reason,
+            d.superseded_by
+                .as_deref()
+                .map(md_escape)
+                .unwrap_or_default()
+        );
+    }
+    let undated: Vec<&str> = report
+        .documents
+        .iter()
+        .filter(|d| d.stale.is_none())
+        .map(|d| d.id.as_str())
+        .collect();
+    let _ = writeln!(
+        md,
+        "\n## Undated (freshness unknown)\n\n{}",
+        if undated.is_empty() {
+            "None.".to_string()
+        } else {
+            undated
+                .iter()
+                .map(|d| format!("- {}", md_escape(d)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    );
+    let _ = writeln!(
+        md,
+        "\n## Stale share by group\n\n| group | documents | stale | share |\n|---|---|---|---|"
+    );
+    for g in &c.stale_share_by_group {
+        let _ = writeln!(
+            md,
+            "| {} `{}` | {} | {} | {} |",
+            g.kind,
+            md_escape(&g.name),
+            g.documents,
+            g.stale,
+            pct(g.stale_share)
+        );
+    }
+    let _ = writeln!(md, "\n## Supersession chains\n");
+    for ch in &report.chains {
+        let _ = writeln!(
+            md,
+            "- {}",
+            ch.iter()
+                .map(|s| md_escape(s))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n## Near-duplicates\n\n| older | newer | Jaccard |\n|---|---|---|"
+    );
+    for n in &report.near_duplicates {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.3} |",
+            md_escape(&n.older),
+            md_escape(&n.newer),
+            n.jaccard
+        );
+    }
+    let _ = writeln!(md, "\n## Conflicts between current documents\n");
+    for x in &report.conflicts {
+        let _ = writeln!(
+            md,
+            "- **{}** vs **{}**\n  - {}: “{}”\n  - {}: “{}”",
+            md_escape(&x.doc_a),
+            md_escape(&x.doc_b),
+            md_escape(&x.doc_a),
+            md_escape(&x.sentence_a),
+            md_escape(&x.doc_b),
+            md_escape(&x.sentence_b)
+        );
+    }
+    if let Some(l) = &summary.labels {
+        let _ = writeln!(md, "\n## Labels\n");
+        for s in &l.answerable_with_stale_gold {
+            let _ = writeln!(
+                md,
+                "- question `{}`: gold `{}` is stale ({})",
+                s.query,
+                s.doc,
+                s.stale_reason.as_deref().unwrap_or("")
+            );
+        }
+        for s in &l.labels_dated_before_gold_update {
+            let _ = writeln!(
+                md,
+                "- question `{}`: labelled {} but `{}` was updated {}",
+                s.query, s.asked_at, s.doc, s.updated_at
+            );
+        }
+    }
+    if let Some(r) = &summary.retrieval {
+        let _ = writeln!(md, "\n## In retrieval (top {})\n", r.k);
+        let _ = writeln!(
+            md,
+            "- superseded documents ranked above their current version: {}",
+            r.superseded_ranked_above_current
+        );
+        let _ = writeln!(
+            md,
+            "- ghost citations (hits on deleted or unknown documents): {}",
+            r.ghost_citations
+        );
+        let never = r.never_retrieved_live_documents.len();
+        let _ = writeln!(md, "- live documents no question retrieves: {never}");
+    }
+    if !summary.findings.is_empty() {
+        let _ = writeln!(md, "\n## Data findings\n");
+        for f in &summary.findings {
+            let _ = writeln!(md, "- {}", md_escape(f));
+        }
+    }
+    md
+}
