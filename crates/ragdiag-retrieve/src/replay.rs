@@ -353,6 +353,8 @@ pub struct ReplaySpec<'a> {
     pub embedder: Option<&'a Cached>,
     /// An HNSW graph is built above this many chunks (exact search below).
     pub hnsw_above: usize,
+    /// Never download the model's tokenizer.
+    pub no_fetch: bool,
     /// No progress from the model provisioning.
     pub quiet: bool,
 }
@@ -403,7 +405,7 @@ pub fn replay_index(
                 spec.chunker,
                 spec.model,
                 embedder,
-                false,
+                spec.no_fetch,
                 spec.quiet,
             )?;
             let meta = serde_json::json!({

@@ -21,6 +21,43 @@ pub(crate) struct GlobalArgs {
     pub(crate) quiet: bool,
 }
 
+/// The embedding model (`index`, `search`, `diagnose`, `chunking`, `freshness --index`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ModelArgs {
+    /// Embedding model: `minilm` (all-MiniLM-L6-v2, fetched on first use), a folder with a
+    /// sentence-transformers ONNX export, `none` (BM25 only), or `hash:DIM` (test embedder).
+    /// Default: `minilm`, or for a search of an index the model it was built with.
+    #[arg(long, value_parser = parse_model)]
+    pub(crate) model: Option<ragdiag_embed::ModelChoice>,
+    /// Never download the model or runtime: fail with the command to run instead.
+    #[arg(long)]
+    pub(crate) no_fetch: bool,
+}
+
+/// How questions are retrieved (`search`, `diagnose`, `chunking`, `freshness --index`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct RetrievalArgs {
+    /// The retriever (default hybrid).
+    #[arg(long, value_enum)]
+    pub(crate) retriever: Option<RetrieverArg>,
+    /// Exact vector search, the ground truth (default for `diagnose` up to 200,000 chunks and
+    /// for `chunking`).
+    #[arg(long, overrides_with = "ann")]
+    pub(crate) exact: bool,
+    /// Search the HNSW graph, its recall against exact search reported (default for `search`
+    /// and `freshness --index`).
+    #[arg(long, overrides_with = "exact")]
+    pub(crate) ann: bool,
+}
+
+/// The statistics (every command that reports intervals or paired tests).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct StatsArgs {
+    /// Seed of the bootstrap intervals and paired tests (default 42).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Evaluate runs against qrels: trec_eval-compatible output, plus CIs and significance.
@@ -51,9 +88,8 @@ pub(crate) struct CompareArgs {
     /// `ndcg@10=0.02,hit@5=0.05`.
     #[arg(long, value_parser = parse_gates)]
     pub(crate) fail_on_regression: Option<Gates>,
-    /// Seed of the paired tests.
-    #[arg(long, default_value_t = 42)]
-    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
     /// Output format of the table.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
@@ -78,30 +114,18 @@ pub(crate) struct ChunkingArgs {
     /// tests: `tokens:250/125@cl100k,recursive:200/0@cl100k`.
     #[arg(long, required = true, value_delimiter = ',')]
     pub(crate) strategies: Vec<String>,
-    /// The retriever.
-    #[arg(long, value_enum, default_value = "dense")]
-    pub(crate) retriever: RetrieverArg,
+    #[command(flatten)]
+    pub(crate) retrieval: RetrievalArgs,
     /// Chunks retrieved per question (the context window).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub(crate) k: u64,
-    /// Exact vector search (the default for this command).
-    #[arg(long, conflicts_with = "ann")]
-    pub(crate) exact: bool,
-    /// Search an HNSW graph instead of exact search (its recall is reported).
-    #[arg(long)]
-    pub(crate) ann: bool,
-    /// Embedding model: `minilm` (default), `hash:DIM`, or a model folder.
-    #[arg(long, default_value = "minilm", value_parser = parse_model)]
-    pub(crate) model: ragdiag_embed::ModelChoice,
-    /// Never download the model or runtime.
-    #[arg(long)]
-    pub(crate) no_fetch: bool,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// Skip malformed records (each is listed) instead of stopping.
     #[arg(long)]
     pub(crate) skip_invalid: bool,
-    /// Seed of the bootstrap intervals and paired tests.
-    #[arg(long, default_value_t = 42)]
-    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
     /// Output format of the table on stdout.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
@@ -136,15 +160,13 @@ pub(crate) struct DiagnoseArgs {
     /// A `ragdiag.toml` with the same settings (flags win; its paths are relative to it).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
-    /// The replay retriever (default hybrid).
-    #[arg(long, value_enum)]
-    pub(crate) retriever: Option<RetrieverArg>,
+    #[command(flatten)]
+    pub(crate) retrieval: RetrievalArgs,
     /// The replay chunker (default `doc`).
     #[arg(long)]
     pub(crate) chunker: Option<String>,
-    /// The embedding model of replays (default all-MiniLM-L6-v2).
-    #[arg(long, value_parser = parse_model)]
-    pub(crate) model: Option<ragdiag_embed::ModelChoice>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// The context window: the top this many chunks (default 5).
     #[arg(long)]
     pub(crate) context_k: Option<usize>,
@@ -163,9 +185,8 @@ pub(crate) struct DiagnoseArgs {
     /// Compare gates with the point estimate or the lower CI bound.
     #[arg(long, value_enum)]
     pub(crate) gate_on: Option<GateOn>,
-    /// Seed of the bootstrap intervals (default 42).
-    #[arg(long)]
-    pub(crate) seed: Option<u64>,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
     /// An answer is correct when its token F1 with an accepted answer reaches this (default
     /// 0.8), or when it contains one.
     #[arg(long)]
@@ -250,17 +271,12 @@ pub(crate) struct IndexArgs {
     /// The index directory to write (replaced atomically if it holds an index).
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// Embedding model: `minilm` (all-MiniLM-L6-v2, fetched on first use), a folder with a
-    /// sentence-transformers ONNX export, `none` (BM25 only), or `hash:DIM` (test embedder).
-    #[arg(long, default_value = "minilm", value_parser = parse_model)]
-    pub(crate) model: ragdiag_embed::ModelChoice,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// Chunker spec: `doc`, `tokens:SIZE/OVERLAP`, `recursive:SIZE/OVERLAP`, `sentence:SIZE`,
     /// `markdown:SIZE`, `semantic:SIZE` (suffix `@cl100k` to count cl100k tokens).
     #[arg(long, default_value = "doc")]
     pub(crate) chunker: String,
-    /// Never download the model or runtime: fail with the command to run instead.
-    #[arg(long)]
-    pub(crate) no_fetch: bool,
     /// Exact vectors only, no HNSW graph.
     #[arg(long)]
     pub(crate) no_hnsw: bool,
@@ -281,12 +297,8 @@ pub(crate) struct SearchArgs {
     /// headline metrics are printed.
     #[arg(long)]
     pub(crate) qrels: Option<PathBuf>,
-    /// The retriever.
-    #[arg(long, value_enum, default_value = "hybrid")]
-    pub(crate) retriever: RetrieverArg,
-    /// Exact vector search instead of HNSW (the ground truth).
-    #[arg(long)]
-    pub(crate) exact: bool,
+    #[command(flatten)]
+    pub(crate) retrieval: RetrievalArgs,
     /// Documents per query in the run.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) k: u64,
@@ -305,18 +317,13 @@ pub(crate) struct SearchArgs {
     /// The TREC run to write (default: stdout).
     #[arg(long)]
     pub(crate) run: Option<PathBuf>,
-    /// The embedding model for queries (default: the one the index was built with).
-    #[arg(long, value_parser = parse_model)]
-    pub(crate) model: Option<ragdiag_embed::ModelChoice>,
-    /// Never download the model or runtime.
-    #[arg(long)]
-    pub(crate) no_fetch: bool,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// Metrics printed with `--qrels`.
     #[arg(short = 'm', long = "measure", default_values = ["ndcg@10", "recall@100", "map", "mrr"])]
     pub(crate) measures: Vec<String>,
-    /// Seed of the bootstrap intervals.
-    #[arg(long, default_value_t = 42)]
-    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
     /// Output format of the metrics table.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
@@ -397,9 +404,8 @@ pub(crate) struct EvalArgs {
     /// Output format. `text` with one run is trec_eval's format.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
-    /// Seed of the bootstrap and randomization tests.
-    #[arg(long, default_value_t = 42)]
-    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
     /// Bootstrap resamples and randomization permutations.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub(crate) resamples: u64,
@@ -446,15 +452,10 @@ pub(crate) struct FreshnessArgs {
     /// it retrieves.
     #[arg(long, requires = "queries")]
     pub(crate) index: Option<PathBuf>,
-    /// The retriever of `--index` replays.
-    #[arg(long, value_enum, default_value = "hybrid")]
-    pub(crate) retriever: RetrieverArg,
-    /// Exact vector search for `--index` replays (default: the HNSW graph).
-    #[arg(long)]
-    pub(crate) exact: bool,
-    /// Never download the embedding model or runtime.
-    #[arg(long)]
-    pub(crate) no_fetch: bool,
+    #[command(flatten)]
+    pub(crate) retrieval: RetrievalArgs,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
     /// Depth of the retrieval-level figures (stale-hit rate@k, coverage).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) k: u64,
@@ -467,9 +468,8 @@ pub(crate) struct FreshnessArgs {
     /// Word 3-shingle Jaccard at or above which documents are near-duplicates, in (0, 1].
     #[arg(long, default_value_t = 0.8, value_parser = parse_jaccard)]
     pub(crate) near_duplicate: f64,
-    /// Seed of the bootstrap intervals.
-    #[arg(long, default_value_t = 42)]
-    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
     /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
     #[arg(long)]
     pub(crate) out: PathBuf,

@@ -1,7 +1,7 @@
 //! Flags and `ragdiag.toml` resolved into each command's settings before any work: a flag beats
 //! the file, the file beats the default, and each default is written once, here.
 
-use crate::cli::{DiagnoseArgs, GateOn};
+use crate::cli::{DiagnoseArgs, GateOn, ModelArgs, RetrievalArgs, StatsArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Timestamp;
 use ragdiag_embed::ModelChoice;
@@ -31,6 +31,39 @@ pub(crate) mod defaults {
     pub(crate) const GROUND_TOKEN_SHARE: f64 = 0.6;
     /// Cosine with a window sentence for a sentence to be grounded (`--ground-embeddings`).
     pub(crate) const GROUND_COSINE: f64 = 0.75;
+}
+
+impl StatsArgs {
+    /// `--seed`, else [`defaults::SEED`].
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed.unwrap_or(defaults::SEED)
+    }
+}
+
+impl RetrievalArgs {
+    /// `--retriever`, else [`defaults::RETRIEVER`].
+    pub(crate) fn retriever(&self) -> RetrieverKind {
+        self.retriever.map_or(defaults::RETRIEVER, Into::into)
+    }
+
+    /// Whether to search exactly: `--exact` or `--ann` (the last one given wins), else the
+    /// command's default.
+    pub(crate) fn exact_or(&self, default: bool) -> bool {
+        if self.exact {
+            true
+        } else if self.ann {
+            false
+        } else {
+            default
+        }
+    }
+}
+
+impl ModelArgs {
+    /// `--model`, else the pinned MiniLM.
+    pub(crate) fn model(&self) -> ModelChoice {
+        self.model.clone().unwrap_or(ModelChoice::Default)
+    }
 }
 
 /// `ragdiag.toml`: the same settings as the flags (flags win).
@@ -82,6 +115,9 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) retriever: RetrieverKind,
     pub(crate) chunker: String,
     pub(crate) model: ModelChoice,
+    /// `--exact` (true) or `--ann` (false); `None`: exact up to 200,000 chunks.
+    pub(crate) exact: Option<bool>,
+    pub(crate) no_fetch: bool,
     pub(crate) context_k: usize,
     pub(crate) pool_k: usize,
     pub(crate) cover: f64,
@@ -127,12 +163,12 @@ impl DiagnoseSettings {
         let need = |v: Option<PathBuf>, name: &str| {
             v.ok_or_else(|| anyhow!("--{name} is required (or `{name}` in the config file)"))
         };
-        let retriever = match (args.retriever, file.retriever.as_deref()) {
+        let retriever = match (args.retrieval.retriever, file.retriever.as_deref()) {
             (Some(r), _) => r.into(),
             (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("retriever: {e}"))?,
             (None, None) => defaults::RETRIEVER,
         };
-        let model = match (&args.model, file.model.as_deref()) {
+        let model = match (&args.model.model, file.model.as_deref()) {
             (Some(m), _) => m.clone(),
             (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("model: {e}"))?,
             (None, None) => ModelChoice::Default,
@@ -193,7 +229,9 @@ impl DiagnoseSettings {
             as_of,
             gates,
             gate_on,
-            seed: args.seed.or(file.seed).unwrap_or(defaults::SEED),
+            seed: args.stats.seed.or(file.seed).unwrap_or(defaults::SEED),
+            exact: (args.retrieval.exact || args.retrieval.ann).then_some(args.retrieval.exact),
+            no_fetch: args.model.no_fetch,
             out: need(args.out.clone().or(rel(file.out)), "out")?,
             answer_f1: unit(
                 args.answer_f1
@@ -306,9 +344,37 @@ mod tests {
         ]);
         let s = DiagnoseSettings::merge(&flags, with_file).unwrap();
         assert_eq!((s.context_k, s.seed), (8, 9));
+        assert_eq!(s.exact, None);
         assert_eq!(s.retriever, RetrieverKind::Dense);
         assert_eq!(s.gate_on, ragdiag_contract::GateOn::Point);
         assert_eq!(s.gates, [("recall@10".to_owned(), 0.7)]);
+    }
+
+    #[test]
+    fn shared_groups_resolve_to_their_one_default() {
+        let a = args(&[]);
+        assert_eq!(a.stats.seed(), defaults::SEED);
+        assert_eq!(a.retrieval.retriever(), defaults::RETRIEVER);
+        assert!(a.retrieval.exact_or(true) && !a.retrieval.exact_or(false));
+        assert_eq!(a.model.model(), ModelChoice::Default);
+        let a = args(&[
+            "--exact",
+            "--ann",
+            "--seed",
+            "3",
+            "--model",
+            "hash:8",
+            "--no-fetch",
+        ]);
+        assert!(
+            !a.retrieval.exact_or(true),
+            "the last of --exact/--ann wins"
+        );
+        let a2 = args(&["--ann", "--exact"]);
+        assert!(a2.retrieval.exact_or(false));
+        assert_eq!((a.stats.seed(), a.model.model()), (3, ModelChoice::Hash(8)));
+        let s = DiagnoseSettings::merge(&a, file(REQUIRED)).unwrap();
+        assert_eq!((s.exact, s.no_fetch), (Some(false), true));
     }
 
     #[test]

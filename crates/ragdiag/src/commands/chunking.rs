@@ -147,17 +147,20 @@ pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
         bail!("{}: no questions", inputs.queries_label);
     }
     let k = usize::try_from(args.k).unwrap_or(usize::MAX);
-    let retriever = RetrieverKind::from(args.retriever);
+    let retriever = args.retrieval.retriever();
+    let ann = !args.retrieval.exact_or(true);
+    let seed = args.stats.seed();
+    let model = args.model.model();
     let needs_embedder = retriever != RetrieverKind::Bm25
         || specs
             .iter()
             .any(|s| matches!(s.strategy, Strategy::Semantic { .. }));
     let embed_choice = if needs_embedder {
-        args.model.clone()
+        model.clone()
     } else {
         ModelChoice::None
     };
-    let embedder = open_model(&embed_choice, args.no_fetch, printer)?;
+    let embedder = open_model(&embed_choice, args.model.no_fetch, printer)?;
     if needs_embedder && embedder.is_none() {
         bail!("--retriever {retriever} and semantic chunking need an embedding model (not --model none)");
     }
@@ -232,7 +235,7 @@ pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
         stats::relative_weights(w)
     };
     let cfg = stats::Config {
-        seed: args.seed,
+        seed,
         ..stats::Config::default()
     };
     let scope_weights: Vec<Option<Vec<f64>>> = defs.iter().map(|d| weights(d.scope)).collect();
@@ -291,8 +294,8 @@ pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
     provenance.insert("model_id".into(), json!(model_id));
     provenance.insert("retriever".into(), json!(retriever.to_string()));
     provenance.insert("k".into(), json!(k));
-    provenance.insert("exact".into(), json!(!args.ann));
-    provenance.insert("seed".into(), json!(args.seed));
+    provenance.insert("exact".into(), json!(!ann));
+    provenance.insert("seed".into(), json!(seed));
     provenance.insert("embedded_texts".into(), json!(embedded_total));
     provenance.insert(
         "elapsed_s".into(),
@@ -518,7 +521,7 @@ fn run_strategy(
     c: &Ctx<'_>,
     spec: &str,
 ) -> Result<StrategyResult> {
-    let hnsw = args.ann && c.embedder.is_some();
+    let hnsw = !args.retrieval.exact_or(true) && c.embedder.is_some();
     let key = IndexKey {
         purpose: "chunking",
         corpus_sha256: c.corpus_hash,
@@ -547,9 +550,9 @@ fn run_strategy(
             let (chunks, tokens) = chunk_inputs_with_tokens(
                 &c.inputs.docs,
                 spec,
-                &args.model,
+                &args.model.model(),
                 c.embedder,
-                args.no_fetch,
+                args.model.no_fetch,
                 quiet,
             )
             .map_err(|e| anyhow!("{spec}: {e:#}"))?;
@@ -580,7 +583,7 @@ fn run_strategy(
     let options = SearchOptions {
         retriever: c.retriever,
         k: c.k.min(searcher.chunks().len()).max(1),
-        exact: !args.ann,
+        exact: args.retrieval.exact_or(true),
         ..SearchOptions::default()
     };
     let texts: Vec<&str> = c.inputs.queries.iter().map(|q| q.text.as_str()).collect();
@@ -604,8 +607,13 @@ fn run_strategy(
         let ids: Vec<&str> = c.inputs.queries.iter().map(|q| q.id.as_str()).collect();
         let rankings = doc_rankings(&searcher, &ids, &out.hits, c.k);
         let names = [format!("recall@{}", c.k), format!("ndcg@{}", c.k)];
-        let table =
-            ragdiag_eval::metric_table(&rankings, c.qrels, &c.inputs.queries, &names, args.seed)?;
+        let table = ragdiag_eval::metric_table(
+            &rankings,
+            c.qrels,
+            &c.inputs.queries,
+            &names,
+            args.stats.seed(),
+        )?;
         let idx: Vec<usize> = names
             .iter()
             .map(|n| table.names.iter().position(|x| x == n).unwrap_or(0))

@@ -135,7 +135,7 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         .collect::<Result<_>>()?;
     let base = &reports[0];
     let cfg = stats::Config {
-        seed: args.seed,
+        seed: args.stats.seed(),
         ..stats::Config::default()
     };
 
@@ -295,7 +295,7 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         comparisons,
         class_changes,
         gates,
-        seed: args.seed,
+        seed: args.stats.seed(),
     };
 
     match args.format {

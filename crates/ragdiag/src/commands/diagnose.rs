@@ -247,7 +247,7 @@ fn from_trace(
     let trace = loaded.items;
     // Groundedness by embedding similarity too, when asked for (it needs the model).
     let embedder = if s.ground_embeddings {
-        open_model(&s.model, false, printer)?
+        open_model(&s.model, s.no_fetch, printer)?
     } else {
         None
     };
@@ -295,7 +295,7 @@ fn replay(
     } else {
         s.model.clone()
     };
-    let embedder = open_model(&model, false, printer)?;
+    let embedder = open_model(&model, s.no_fetch, printer)?;
     let home = ragdiag_embed::cache_home(&ragdiag_embed::ModelOptions::default())?;
     let bars = printer.bars();
     let spec = ReplaySpec {
@@ -306,6 +306,7 @@ fn replay(
         model: &model,
         embedder: embedder.as_ref(),
         hnsw_above: EXACT_UP_TO,
+        no_fetch: s.no_fetch,
         quiet: printer.quiet(),
     };
     let index = replay_index(&home, &spec, &bars)?;
@@ -313,7 +314,7 @@ fn replay(
     let options = SearchOptions {
         retriever: s.retriever,
         k: s.pool_k.min(chunk_depth(searcher, s.pool_k)).max(1),
-        exact: searcher.chunks().len() <= EXACT_UP_TO,
+        exact: s.exact.unwrap_or(searcher.chunks().len() <= EXACT_UP_TO),
         ..SearchOptions::default()
     };
     let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();

@@ -60,7 +60,7 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let cfg = stats::Config {
         resamples: args.resamples as usize,
-        seed: args.seed,
+        seed: args.stats.seed(),
         level: 0.95,
     };
     let stdout = std::io::stdout();

@@ -74,7 +74,7 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
             max_age_days: args.max_age,
             near_duplicate_jaccard: args.near_duplicate,
             k: args.k,
-            seed: args.seed,
+            seed: args.stats.seed(),
         },
         corpus: ragdiag_fresh::corpus_freshness(&docs, &report, &args.corpus),
         labels: queries
@@ -84,7 +84,7 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
             ragdiag_fresh::retrieval_staleness(
                 &r,
                 usize::try_from(args.k).unwrap_or(usize::MAX),
-                args.seed,
+                args.stats.seed(),
                 &docs,
                 &report,
                 queries.as_deref(),
@@ -142,15 +142,14 @@ fn index_rankings(
     printer: Printer,
 ) -> Result<Vec<(String, Vec<String>)>> {
     use ragdiag_retrieve::{
-        check_query_model, chunk_depth, doc_rankings, query_model, RetrieverKind, SearchOptions,
-        Searcher,
+        check_query_model, chunk_depth, doc_rankings, query_model, SearchOptions, Searcher,
     };
     let searcher = Searcher::open(index)
         .with_context(|| format!("cannot open the index {}", index.display()))?;
-    let retriever = RetrieverKind::from(args.retriever);
-    let embedder = match query_model(&searcher, index, None, retriever)? {
+    let retriever = args.retrieval.retriever();
+    let embedder = match query_model(&searcher, index, args.model.model.as_ref(), retriever)? {
         Some(choice) => {
-            let e = open_model(&choice, args.no_fetch, printer)?;
+            let e = open_model(&choice, args.model.no_fetch, printer)?;
             check_query_model(&searcher, index, e.as_ref().map(|e| e.model_id()))?;
             e
         }
@@ -160,7 +159,7 @@ fn index_rankings(
     let options = SearchOptions {
         retriever,
         k: chunk_depth(&searcher, k),
-        exact: args.exact,
+        exact: args.retrieval.exact_or(false),
         ..SearchOptions::default()
     };
     let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();

@@ -26,13 +26,14 @@ pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
     if docs.is_empty() {
         anyhow::bail!("{}: the corpus holds no documents", args.corpus.display());
     }
-    let embedder = open_model(&args.model, args.no_fetch, printer)?;
+    let model = args.model.model();
+    let embedder = open_model(&model, args.model.no_fetch, printer)?;
     let chunks = chunk_inputs(
         &docs,
         &args.chunker,
-        &args.model,
+        &model,
         embedder.as_ref().map(|e| e as &dyn Embedder),
-        args.no_fetch,
+        args.model.no_fetch,
         printer.quiet(),
     )?;
     let empty = docs.len() - chunks.iter().map(|c| &c.entry.doc).dedup_count();
@@ -48,7 +49,7 @@ pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
         "documents": docs.len(),
         "chunks": chunks.len(),
         "chunker": args.chunker,
-        "model": args.model.spec(),
+        "model": model.spec(),
         "model_id": embedder.as_ref().map(|e| e.model_id().to_owned()),
     });
     let options = IndexOptions {

@@ -29,10 +29,11 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
         // A usage error stops here, before the search and before `--run` is written.
         MeasureSet::parse(&args.measures).map_err(|e| anyhow!("--measure: {e}"))?;
     }
-    let retriever = RetrieverKind::from(args.retriever);
-    let embedder = match query_model(&searcher, &args.index, args.model.as_ref(), retriever)? {
+    let retriever = args.retrieval.retriever();
+    let embedder = match query_model(&searcher, &args.index, args.model.model.as_ref(), retriever)?
+    {
         Some(choice) => {
-            let e = open_model(&choice, args.no_fetch, printer)?;
+            let e = open_model(&choice, args.model.no_fetch, printer)?;
             check_query_model(&searcher, &args.index, e.as_ref().map(|e| e.model_id()))?;
             e
         }
@@ -43,7 +44,7 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
     let options = SearchOptions {
         retriever,
         k: chunk_depth(&searcher, k),
-        exact: args.exact,
+        exact: args.retrieval.exact_or(false),
         fusion: match args.fusion {
             FusionArg::Rrf => Fusion::Rrf { k: args.rrf_k },
             FusionArg::Weighted => Fusion::Weighted {
@@ -96,7 +97,13 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
     }
 
     if let Some(qrels) = qrels {
-        let table = metric_table(&rankings, &qrels, &queries, &args.measures, args.seed)?;
+        let table = metric_table(
+            &rankings,
+            &qrels,
+            &queries,
+            &args.measures,
+            args.stats.seed(),
+        )?;
         let text = metrics_text(&table, args.format, out.ann_recall, retriever)?;
         if args.run.is_some() {
             printer.data(&text)?;
