@@ -13,6 +13,7 @@
 //! - [`DiagnoseSummary`]: `ragdiag diagnose`'s `summary.json`.
 //! - [`CompareSummary`]: `ragdiag compare --out`'s `summary.json`.
 //! - [`freshness::FreshnessSummary`]: `ragdiag freshness`'s `summary.json`.
+//! - [`eval::EvalSummary`]: `ragdiag eval --format json` (and `--out`'s `summary.json`).
 //! - [`Interval`]: a mean with its 95% bootstrap interval and sample size, the shape of every
 //!   estimated figure.
 //!
@@ -36,6 +37,7 @@
 
 mod compare;
 mod diagnose;
+pub mod eval;
 pub mod freshness;
 mod interval;
 pub mod table;
@@ -62,6 +64,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "compare-summary.schema.json",
             to_value(schemars::schema_for!(CompareSummary)),
+        ),
+        (
+            "eval-summary.schema.json",
+            to_value(schemars::schema_for!(eval::EvalSummary)),
         ),
         (
             "freshness-summary.schema.json",

@@ -72,102 +72,198 @@ pub struct UnknownMetric {
 ///
 /// [`UnknownMetric`] when a gate names a metric the summary does not have.
 pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, UnknownMetric> {
-    let SummaryInput {
-        mode,
-        name,
-        context_k,
-        pool_k,
-        seed,
-        gates: gate_specs,
-        gate_on,
-        docs,
-        audit,
-        queries,
-        diagnoses,
-        table,
-        retrieval,
-        trace,
-        warnings,
-        provenance,
-    } = input;
-    let ds = &diagnoses.diagnoses;
-    let total = ds.len();
-    let scored: Vec<usize> = (0..total)
-        .filter(|&i| ds[i].class != Class::NoLabel)
-        .collect();
-    // "Found the right source": answerable, labelled questions whose evidence is in the window.
-    let retrieval_scored: Vec<usize> = scored
-        .iter()
-        .copied()
-        .filter(|&i| queries[i].answerable)
-        .collect();
-    let weights_of = |idx: &[usize]| -> Option<Vec<f64>> {
-        stats::relative_weights(idx.iter().map(|&i| queries[i].weight).collect())
+    let ds = &input.diagnoses.diagnoses;
+    let scope = Scope::new(ds, input.queries, input.seed);
+    let (generation, latency_ms, tokens) = match input.trace {
+        Some(trace) => {
+            let (lat, tok) = latency_tokens(trace, ds, input.queries);
+            (
+                Some(generation(ds, input.queries, input.seed)),
+                Some(lat),
+                Some(tok),
+            )
+        }
+        None => (None, None, None),
     };
-    let hit_at = |i: usize, k: usize| -> f64 {
-        if ds[i].best_gold_rank.is_some_and(|r| r <= k) {
+    let mut summary = DiagnoseSummary {
+        schema_version: DIAGNOSE_SCHEMA_VERSION,
+        mode: input.mode,
+        name: input.name,
+        questions: QuestionCounts {
+            total: ds.len(),
+            scored: scope.scored.len(),
+            no_label: ds.len() - scope.scored.len(),
+            retrieval_scored: scope.retrieval_scored.len(),
+        },
+        context_k: input.context_k,
+        pool_k: input.pool_k,
+        metrics: scope.metrics(input.context_k, input.table),
+        recall_curve: scope.curve(input.pool_k),
+        classes: scope.classes(),
+        flags: input
+            .diagnoses
+            .summary
+            .flags
+            .iter()
+            .map(|f| (f.flag.as_str().to_owned(), FlagEntry { count: f.count }))
+            .collect(),
+        freshness: retrieval_freshness(input.context_k, input.docs, input.audit, input.retrieval),
+        by_tag: scope.by_tag(input.context_k),
+        generation,
+        latency_ms,
+        tokens,
+        gates: Vec::new(),
+        headline: Vec::new(),
+        warnings: input.warnings,
+        provenance: input.provenance,
+    };
+    summary.gates = gates(&summary, input.gates, input.gate_on)?;
+    summary.headline = headline(&summary);
+    Ok(summary)
+}
+
+/// The questions a figure is over: scored (labelled) ones for class shares, answerable scored
+/// ones for hit rates, each with its traffic weight.
+struct Scope<'a> {
+    ds: &'a [Diagnosis],
+    queries: &'a [Query],
+    seed: u64,
+    scored: Vec<usize>,
+    /// "Found the right source": answerable, labelled questions.
+    retrieval_scored: Vec<usize>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(ds: &'a [Diagnosis], queries: &'a [Query], seed: u64) -> Self {
+        let scored: Vec<usize> = (0..ds.len())
+            .filter(|&i| ds[i].class != Class::NoLabel)
+            .collect();
+        let retrieval_scored = scored
+            .iter()
+            .copied()
+            .filter(|&i| queries[i].answerable)
+            .collect();
+        Scope {
+            ds,
+            queries,
+            seed,
+            scored,
+            retrieval_scored,
+        }
+    }
+
+    fn weights(&self, idx: &[usize]) -> Option<Vec<f64>> {
+        stats::relative_weights(idx.iter().map(|&i| self.queries[i].weight).collect())
+    }
+
+    /// 1 when question `i`'s evidence is in its top `k`.
+    fn hit_at(&self, i: usize, k: usize) -> f64 {
+        if self.ds[i].best_gold_rank.is_some_and(|r| r <= k) {
             1.0
         } else {
             0.0
         }
-    };
-    let rw = weights_of(&retrieval_scored);
-    let mut metrics = BTreeMap::new();
-    let hits: Vec<f64> = retrieval_scored
-        .iter()
-        .map(|&i| hit_at(i, context_k))
-        .collect();
-    metrics.insert(hit_name(context_k), interval(&hits, rw.as_deref(), seed));
-    if let Some(t) = table {
-        for (name, iv) in t.names.iter().zip(&t.intervals) {
+    }
+
+    /// The weighted hit rate at `k` over the answerable scored questions.
+    fn hit_rate(&self, k: usize) -> Interval {
+        let v: Vec<f64> = self
+            .retrieval_scored
+            .iter()
+            .map(|&i| self.hit_at(i, k))
+            .collect();
+        interval(
+            &v,
+            self.weights(&self.retrieval_scored).as_deref(),
+            self.seed,
+        )
+    }
+
+    /// hit@K and the document-level metrics.
+    fn metrics(&self, context_k: usize, table: Option<&MetricTable>) -> BTreeMap<String, Interval> {
+        let mut metrics = BTreeMap::new();
+        metrics.insert(hit_name(context_k), self.hit_rate(context_k));
+        for (name, iv) in table.iter().flat_map(|t| t.names.iter().zip(&t.intervals)) {
             metrics.insert(
                 name.clone(),
                 Interval::of(iv.estimate, iv.lower, iv.upper, iv.n),
             );
         }
+        metrics
     }
-    let recall_curve: Vec<RecallPoint> = CURVE
-        .iter()
-        .filter(|&&k| k <= pool_k)
-        .map(|&k| {
-            let v: Vec<f64> = retrieval_scored.iter().map(|&i| hit_at(i, k)).collect();
-            RecallPoint {
+
+    /// The hit rate at each depth of [`CURVE`] within the pool.
+    fn curve(&self, pool_k: usize) -> Vec<RecallPoint> {
+        CURVE
+            .iter()
+            .filter(|&&k| k <= pool_k)
+            .map(|&k| RecallPoint {
                 k,
-                rate: interval(&v, rw.as_deref(), seed),
-            }
-        })
-        .collect();
-
-    // Classes: shares of the scored questions, with intervals.
-    let sw = weights_of(&scored);
-    let mut classes = BTreeMap::new();
-    for class in Class::ALL {
-        let count = ds.iter().filter(|d| d.class == class).count();
-        let mut entry = ClassEntry {
-            count,
-            ..ClassEntry::default()
-        };
-        if class != Class::NoLabel {
-            let v: Vec<f64> = scored
-                .iter()
-                .map(|&i| f64::from(u8::from(ds[i].class == class)))
-                .collect();
-            let iv = interval(&v, sw.as_deref(), seed);
-            entry.share = iv.mean;
-            entry.ci_lower = iv.ci_lower;
-            entry.ci_upper = iv.ci_upper;
-        }
-        classes.insert(class.as_str().to_owned(), entry);
+                rate: self.hit_rate(k),
+            })
+            .collect()
     }
-    let flags = diagnoses
-        .summary
-        .flags
-        .iter()
-        .map(|f| (f.flag.as_str().to_owned(), FlagEntry { count: f.count }))
-        .collect();
 
-    // Freshness of what was retrieved.
-    let freshness = RetrievalFreshness {
+    /// Each class's count and its share of the scored questions, with intervals.
+    fn classes(&self) -> BTreeMap<String, ClassEntry> {
+        let sw = self.weights(&self.scored);
+        Class::ALL
+            .into_iter()
+            .map(|class| {
+                let count = self.ds.iter().filter(|d| d.class == class).count();
+                let mut entry = ClassEntry {
+                    count,
+                    ..ClassEntry::default()
+                };
+                if class != Class::NoLabel {
+                    let v: Vec<f64> = self
+                        .scored
+                        .iter()
+                        .map(|&i| f64::from(u8::from(self.ds[i].class == class)))
+                        .collect();
+                    let iv = interval(&v, sw.as_deref(), self.seed);
+                    entry.share = iv.mean;
+                    entry.ci_lower = iv.ci_lower;
+                    entry.ci_upper = iv.ci_upper;
+                }
+                (class.as_str().to_owned(), entry)
+            })
+            .collect()
+    }
+
+    /// The hit rate (unweighted) and failures per question tag.
+    fn by_tag(&self, context_k: usize) -> Vec<TagEntry> {
+        let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for &i in &self.retrieval_scored {
+            for t in &self.queries[i].tags {
+                tags.entry(t.as_str()).or_default().push(i);
+            }
+        }
+        tags.iter()
+            .map(|(tag, idx)| {
+                let v: Vec<f64> = idx.iter().map(|&i| self.hit_at(i, context_k)).collect();
+                TagEntry {
+                    tag: (*tag).to_owned(),
+                    n: idx.len(),
+                    hit_rate: interval(&v, None, self.seed),
+                    failures: idx
+                        .iter()
+                        .filter(|&&i| self.ds[i].class != Class::Ok)
+                        .count(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The freshness of the corpus and of what was retrieved, at the context window.
+fn retrieval_freshness(
+    context_k: usize,
+    docs: &[Document],
+    audit: &Audit,
+    retrieval: &RetrievalStaleness,
+) -> RetrievalFreshness {
+    RetrievalFreshness {
         stale_hit_rate: StaleHitRate {
             k: context_k,
             rate: retrieval.stale_hit_rate_at_k.into(),
@@ -183,65 +279,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, Unknown
             .count(),
         undated_documents: audit.documents.iter().filter(|f| f.stale.is_none()).count(),
         conflicts: audit.conflicts.len(),
-    };
-
-    // By tag.
-    let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for &i in &retrieval_scored {
-        for t in &queries[i].tags {
-            tags.entry(t.as_str()).or_default().push(i);
-        }
     }
-    let by_tag: Vec<TagEntry> = tags
-        .iter()
-        .map(|(tag, idx)| {
-            let v: Vec<f64> = idx.iter().map(|&i| hit_at(i, context_k)).collect();
-            TagEntry {
-                tag: (*tag).to_owned(),
-                n: idx.len(),
-                hit_rate: interval(&v, None, seed),
-                failures: idx.iter().filter(|&&i| ds[i].class != Class::Ok).count(),
-            }
-        })
-        .collect();
-
-    let (generation, latency_ms, tokens) = match trace {
-        Some(trace) => {
-            let (lat, tok) = latency_tokens(trace, ds, queries);
-            (Some(generation(ds, queries, seed)), Some(lat), Some(tok))
-        }
-        None => (None, None, None),
-    };
-
-    let mut summary = DiagnoseSummary {
-        schema_version: DIAGNOSE_SCHEMA_VERSION,
-        mode,
-        name,
-        questions: QuestionCounts {
-            total,
-            scored: scored.len(),
-            no_label: total - scored.len(),
-            retrieval_scored: retrieval_scored.len(),
-        },
-        context_k,
-        pool_k,
-        metrics,
-        recall_curve,
-        classes,
-        flags,
-        freshness,
-        by_tag,
-        generation,
-        latency_ms,
-        tokens,
-        gates: Vec::new(),
-        headline: Vec::new(),
-        warnings,
-        provenance,
-    };
-    summary.gates = gates(&summary, gate_specs, gate_on)?;
-    summary.headline = headline(&summary);
-    Ok(summary)
 }
 
 /// The name of the evidence hit rate in the context window: `hit@K`.
