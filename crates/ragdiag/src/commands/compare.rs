@@ -9,7 +9,7 @@ use ragdiag_contract::{
     ClassChange, CompareGate, CompareSummary, Comparison, DiagnoseSummary, COMPARE_SCHEMA_VERSION,
     DIAGNOSE_SCHEMA_VERSION,
 };
-use ragdiag_eval::stats;
+use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -139,14 +139,9 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         ..stats::Config::default()
     };
 
-    // Every (report, metric) paired against the baseline on the questions both scored.
-    struct Cmp {
-        report: usize,
-        metric: String,
-        paired: stats::Paired,
-        p_holm: f64,
-    }
-    let mut cmps: Vec<Cmp> = Vec::new();
+    // Every (report, metric) paired against the baseline on the questions both scored; one
+    // Holm family over all of them.
+    let mut samples = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
         if r.context_k != base.context_k {
             printer.warn(format_args!(
@@ -175,25 +170,12 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
             if a.is_empty() {
                 continue;
             }
-            let w = stats::relative_weights(w);
-            let paired = stats::paired(&a, &b, w.as_deref(), &cfg);
-            cmps.push(Cmp {
-                report: ri,
-                metric: metric.clone(),
-                paired,
-                p_holm: 1.0,
-            });
+            samples.push(
+                PairedSample::new((ri, metric.clone()), a, b).weighted(stats::relative_weights(w)),
+            );
         }
     }
-    let holm = stats::holm(
-        &cmps
-            .iter()
-            .map(|c| c.paired.p_randomization)
-            .collect::<Vec<_>>(),
-    );
-    for (c, p) in cmps.iter_mut().zip(holm) {
-        c.p_holm = p;
-    }
+    let cmps = stats::paired_comparisons(samples, &cfg);
 
     // Class changes.
     let mut class_changes = Vec::new();
@@ -243,7 +225,8 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         } else {
             metric.as_str()
         };
-        let relevant: Vec<&Cmp> = cmps.iter().filter(|c| c.metric == key).collect();
+        let relevant: Vec<&PairedComparison<(usize, String)>> =
+            cmps.iter().filter(|c| c.key.1 == key).collect();
         if relevant.is_empty() {
             bail!("--fail-on-regression: no metric {metric:?} in these reports");
         }
@@ -251,7 +234,7 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
             let drop = c.paired.mean_a - c.paired.mean_b;
             let failed = drop > *delta && c.p_holm < 0.05;
             gates.push(CompareGate {
-                report: reports[c.report].name.clone(),
+                report: reports[c.key.0].name.clone(),
                 metric: metric.clone(),
                 max_drop: *delta,
                 drop,
@@ -264,11 +247,11 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
     let comparisons: Vec<Comparison> = cmps
         .iter()
         .map(|c| {
-            let r = &reports[c.report];
+            let r = &reports[c.key.0];
             Comparison {
                 baseline: base.name.clone(),
                 report: r.name.clone(),
-                metric: display(&c.metric, r),
+                metric: display(&c.key.1, r),
                 mean_baseline: c.paired.mean_a,
                 mean: c.paired.mean_b,
                 difference: c.paired.diff.estimate,
