@@ -10,6 +10,9 @@
 //! [`Progress`] trait long stages report to. A crate that only consumes vectors therefore links
 //! no model runtime.
 //!
+//! And it holds the one definition of a near-duplicate text: [`word_shingles`] (word 3-shingles,
+//! hashed with [`stable_hash`]) compared by [`jaccard_sorted`].
+//!
 //! This crate does no I/O and depends on no index, model or file format; loaders live in
 //! `ragdiag-load`, metrics in `ragdiag-eval`.
 //!
@@ -27,6 +30,7 @@ mod diag;
 mod embed;
 mod model;
 mod progress;
+mod shingle;
 mod text;
 mod time;
 
@@ -37,5 +41,6 @@ pub use model::{
     TraceRecord,
 };
 pub use progress::{NoProgress, Progress};
+pub use shingle::{jaccard_sorted, stable_hash, word_shingles, words};
 pub use text::{byte_to_char_offsets, char_len, char_span_to_bytes, find_quote, QuoteMatch};
 pub use time::Timestamp;
