@@ -868,7 +868,7 @@ fn csv(rows: &[Row]) -> String {
 
 fn fmt_value(d: &MetricDef, v: f64) -> String {
     if d.percent {
-        format!("{:.1}%", 100.0 * v)
+        ragdiag_core::pct(v, 1)
     } else if d.id == "context_tokens" {
         format!("{v:.0}")
     } else {

@@ -9,6 +9,7 @@ use ragdiag_contract::{
     ClassChange, CompareGate, CompareSummary, Comparison, DiagnoseSummary, COMPARE_SCHEMA_VERSION,
     DIAGNOSE_SCHEMA_VERSION,
 };
+use ragdiag_core::{md_code, md_escape, md_prose};
 use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -352,7 +353,7 @@ fn text_table(summary: &CompareSummary) -> String {
 
 fn markdown(summary: &CompareSummary) -> String {
     let mut md = String::from("# ragdiag comparison\n\n");
-    let _ = writeln!(md, "Baseline: `{}`\n", summary.baseline);
+    let _ = writeln!(md, "Baseline: {}\n", md_code(&summary.baseline));
     let _ = writeln!(
         md,
         "| report | metric | baseline | mean | difference (95% CI) | p (Holm) | n | wins / losses / ties |\n|---|---|---|---|---|---|---|---|"
@@ -361,8 +362,8 @@ fn markdown(summary: &CompareSummary) -> String {
         let _ = writeln!(
             md,
             "| {} | {} | {:.4} | {:.4} | {:+.4} ({:+.4} to {:+.4}) | {:.4} | {} | {} / {} / {} |",
-            c.report,
-            c.metric,
+            md_escape(&c.report),
+            md_escape(&c.metric),
             c.mean_baseline,
             c.mean,
             c.difference,
@@ -389,12 +390,70 @@ fn markdown(summary: &CompareSummary) -> String {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
-                c.query.replace('|', "\\|"),
-                c.report,
+                md_escape(&c.query),
+                md_escape(&c.report),
                 c.to,
-                c.reason.replace('|', "\\|")
+                md_prose(&c.reason)
             );
         }
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Report names, question ids and reasons are escaped in `report.md` (they were only
+    /// `|`-escaped, and report names not at all); reasons keep their code spans.
+    #[test]
+    fn markdown_escapes_what_the_reports_name() {
+        let summary = CompareSummary {
+            schema_version: COMPARE_SCHEMA_VERSION,
+            baseline: "runs/`base`".into(),
+            reports: Vec::new(),
+            comparisons: vec![Comparison {
+                baseline: "base".into(),
+                report: "<b>new|er</b>".into(),
+                metric: "hit@5".into(),
+                mean_baseline: 0.5,
+                mean: 0.75,
+                difference: 0.25,
+                ci_lower: 0.1,
+                ci_upper: 0.4,
+                n: 10,
+                p_randomization: 0.01,
+                p_bootstrap: 0.01,
+                p_holm: 0.02,
+                effect_size: None,
+                wins: 3,
+                losses: 0,
+                ties: 7,
+            }],
+            class_changes: vec![ClassChange {
+                report: "*new*".into(),
+                report_index: 1,
+                query: "q|1".into(),
+                kind: "regressed".into(),
+                from: "ok".into(),
+                to: "ranking_miss".into(),
+                reason: "`doc|a` ranked 6, outside the context window of *5*".into(),
+            }],
+            gates: Vec::new(),
+            seed: 42,
+        };
+        let md = markdown(&summary);
+        assert!(md.contains("Baseline: `` runs/`base` ``\n"), "{md}");
+        assert!(
+            md.contains("| &lt;b&gt;new\\|er&lt;/b&gt; | hit@5 | 0.5000 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| q\\|1 | \\*new\\* | ranking_miss | `doc\\|a` ranked 6, outside the context \
+                 window of \\*5\\* |"
+            ),
+            "{md}"
+        );
+    }
 }

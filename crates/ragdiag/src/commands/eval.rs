@@ -106,7 +106,7 @@ fn write_report(
     crate::fsutil::write_atomic(&dir.join("summary.json"), &json)?;
     let mut md = Vec::new();
     writeln!(md, "# ragdiag eval\n")?;
-    writeln!(md, "Qrels: `{}`; {} run(s). Each cell: mean over queries [95% percentile bootstrap CI, {} resamples, seed {}].", args.qrels.display(), results.len(), cfg.resamples, cfg.seed)?;
+    writeln!(md, "Qrels: {}; {} run(s). Each cell: mean over queries [95% percentile bootstrap CI, {} resamples, seed {}].", ragdiag_core::md_code(&args.qrels.display().to_string()), results.len(), cfg.resamples, cfg.seed)?;
     if results.len() > 1 {
         writeln!(md, "Later runs show the difference from the first and the Holm-corrected p-value of a paired randomization test ({} permutations); `*` marks p < 0.05.", cfg.resamples)?;
     }

@@ -7,7 +7,7 @@ use crate::ExitStatus;
 use anyhow::{Context, Result};
 use arrow::array::{ArrayRef, BooleanArray, Int64Array, ListBuilder, StringArray, StringBuilder};
 use arrow::record_batch::RecordBatch;
-use ragdiag_core::{Document, Query, Timestamp};
+use ragdiag_core::{md_code, md_escape, pct, Document, Query, Timestamp};
 use ragdiag_embed::Embedder as _;
 use ragdiag_fresh::{audit, Audit, Config, DocFreshness};
 use ragdiag_load::{load_corpus, load_queries, load_run, load_trace, LoadOptions};
@@ -482,15 +482,11 @@ fn documents_parquet(docs: &[Document], report: &Audit) -> Result<Vec<u8>> {
     Ok(ragdiag_load::parquet_bytes(&batch, SCHEMA_VERSION)?)
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
-
 fn headline(summary: &Value) -> String {
     let c = &summary["corpus"];
     let mut s = format!(
         "{} documents audited as of {}: {} stale ({}), {} of unknown freshness (undated), {} fresh.",
-        c["documents"], summary["provenance"]["as_of"].as_str().unwrap_or(""), c["stale"], pct(c["stale_share"].as_f64().unwrap_or(0.0)), c["unknown_undated"], c["fresh"]
+        c["documents"], summary["provenance"]["as_of"].as_str().unwrap_or(""), c["stale"], pct(c["stale_share"].as_f64().unwrap_or(0.0), 1), c["unknown_undated"], c["fresh"]
     );
     let by = c["stale_by_reason"]
         .as_object()
@@ -519,14 +515,10 @@ fn headline(summary: &Value) -> String {
         let _ = write!(
             s,
             " In retrieval, {} of the top {} hits are stale (95% CI {}–{}, n = {} questions); the top hit is stale for {} of questions.",
-            pct(rate["value"].as_f64().unwrap_or(0.0)), r["k"], pct(rate["ci_lower"].as_f64().unwrap_or(0.0)), pct(rate["ci_upper"].as_f64().unwrap_or(0.0)), rate["n"], pct(r["top_hit_stale_share"]["value"].as_f64().unwrap_or(0.0))
+            pct(rate["value"].as_f64().unwrap_or(0.0), 1), r["k"], pct(rate["ci_lower"].as_f64().unwrap_or(0.0), 1), pct(rate["ci_upper"].as_f64().unwrap_or(0.0), 1), rate["n"], pct(r["top_hit_stale_share"]["value"].as_f64().unwrap_or(0.0), 1)
         );
     }
     s
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn markdown(summary: &Value, report: &Audit) -> String {
@@ -591,12 +583,12 @@ fn markdown(summary: &Value, report: &Audit) -> String {
     for g in c["stale_share_by_group"].as_array().into_iter().flatten() {
         let _ = writeln!(
             md,
-            "| {} `{}` | {} | {} | {} |",
+            "| {} {} | {} | {} | {} |",
             g["kind"].as_str().unwrap_or(""),
-            md_escape(g["name"].as_str().unwrap_or("")),
+            md_code(g["name"].as_str().unwrap_or("")),
             g["documents"],
             g["stale"],
-            pct(g["stale_share"].as_f64().unwrap_or(0.0))
+            pct(g["stale_share"].as_f64().unwrap_or(0.0), 1)
         );
     }
     let _ = writeln!(md, "\n## Supersession chains\n");
@@ -645,9 +637,9 @@ fn markdown(summary: &Value, report: &Audit) -> String {
         {
             let _ = writeln!(
                 md,
-                "- question `{}`: gold `{}` is stale ({})",
-                s["query"].as_str().unwrap_or(""),
-                s["doc"].as_str().unwrap_or(""),
+                "- question {}: gold {} is stale ({})",
+                md_code(s["query"].as_str().unwrap_or("")),
+                md_code(s["doc"].as_str().unwrap_or("")),
                 s["stale_reason"].as_str().unwrap_or("")
             );
         }
@@ -658,10 +650,10 @@ fn markdown(summary: &Value, report: &Audit) -> String {
         {
             let _ = writeln!(
                 md,
-                "- question `{}`: labelled {} but `{}` was updated {}",
-                s["query"].as_str().unwrap_or(""),
+                "- question {}: labelled {} but {} was updated {}",
+                md_code(s["query"].as_str().unwrap_or("")),
                 s["asked_at"].as_str().unwrap_or(""),
-                s["doc"].as_str().unwrap_or(""),
+                md_code(s["doc"].as_str().unwrap_or("")),
                 s["updated_at"].as_str().unwrap_or("")
             );
         }
