@@ -10,6 +10,11 @@
 //! [`Progress`] trait long stages report to. A crate that only consumes vectors therefore links
 //! no model runtime.
 //!
+//! And it holds the one definition of a near-duplicate text: [`word_shingles`] (word 3-shingles,
+//! hashed with [`stable_hash`]) compared by [`jaccard_sorted`]; and the string helpers every
+//! report writer shares: the Markdown escapes [`md_escape`], [`md_code`] and [`md_prose`], and
+//! [`pct`].
+//!
 //! This crate does no I/O and depends on no index, model or file format; loaders live in
 //! `ragdiag-load`, metrics in `ragdiag-eval`.
 //!
@@ -27,6 +32,8 @@ mod diag;
 mod embed;
 mod model;
 mod progress;
+mod render;
+mod shingle;
 mod text;
 mod time;
 
@@ -37,5 +44,7 @@ pub use model::{
     TraceRecord,
 };
 pub use progress::{NoProgress, Progress};
+pub use render::{md_code, md_escape, md_prose, pct};
+pub use shingle::{jaccard_sorted, stable_hash, word_shingles, words};
 pub use text::{byte_to_char_offsets, char_len, char_span_to_bytes, find_quote, QuoteMatch};
 pub use time::Timestamp;

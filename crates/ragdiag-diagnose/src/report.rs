@@ -9,7 +9,7 @@ use ragdiag_contract::{
     Provenance, QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
-use ragdiag_core::{Document, Query, TraceRecord};
+use ragdiag_core::{pct, Document, Query, TraceRecord};
 use ragdiag_eval::{stats, MetricTable};
 use ragdiag_fresh::Audit;
 use std::collections::{BTreeMap, HashSet};
@@ -432,10 +432,6 @@ fn latency_tokens(trace: &[TraceRecord], ds: &[Diagnosis], queries: &[Query]) ->
     )
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.0}%", 100.0 * x)
-}
-
 fn fmt4(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".into(), |v| format!("{v:.4}"))
 }
@@ -449,9 +445,9 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
     if let Some((m, l, u, n)) = hit.and_then(|h| Some((h.mean?, h.ci_lower?, h.ci_upper?, h.n))) {
         out.push(format!(
             "Retrieval found the right source within the top {k} for {} of questions (95% CI {}–{}, n = {n}).",
-            pct(m),
-            pct(l),
-            pct(u),
+            pct(m, 0),
+            pct(l, 0),
+            pct(u, 0),
         ));
     } else {
         out.push(
@@ -478,9 +474,9 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
         out.push(format!(
             "{total_fail} of {scored} scored questions fail and {ok} are ok. The largest cause of failure is {}: {count} questions, {} of those scored (95% CI {}–{}).",
             top.cause(),
-            pct(share.share.unwrap_or(0.0)),
-            pct(share.ci_lower.unwrap_or(0.0)),
-            pct(share.ci_upper.unwrap_or(0.0)),
+            pct(share.share.unwrap_or(0.0), 0),
+            pct(share.ci_lower.unwrap_or(0.0), 0),
+            pct(share.ci_upper.unwrap_or(0.0), 0),
         ));
         if failures.len() > 1 {
             let rest: Vec<String> = failures[1..]
@@ -506,18 +502,18 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
         };
         out.push(format!(
             "Stale content: {} of the top-{k} hits are stale ({} of {documents} documents are stale{unknown}); the top hit is stale for {} of questions.",
-            pct(rate),
+            pct(rate, 0),
             f.stale_documents,
-            pct(f.top_hit_stale_share.mean.unwrap_or(0.0)),
+            pct(f.top_hit_stale_share.mean.unwrap_or(0.0), 0),
         ));
     }
     if let Some(c) = summary.generation.as_ref().map(|g| g.correct) {
         if let Some(mean) = c.mean {
             out.push(format!(
                 "Answers: {} correct (95% CI {}–{}, n = {}).",
-                pct(mean),
-                pct(c.ci_lower.unwrap_or(0.0)),
-                pct(c.ci_upper.unwrap_or(0.0)),
+                pct(mean, 0),
+                pct(c.ci_lower.unwrap_or(0.0), 0),
+                pct(c.ci_upper.unwrap_or(0.0), 0),
                 c.n
             ));
         }

@@ -4,10 +4,14 @@
 //! Every procedure is seeded and deterministic: resamples are drawn in fixed blocks, each from
 //! its own ChaCha8 stream derived from the seed, so the result does not depend on the number of
 //! threads. All columns of one call share the same resamples (a joint bootstrap over questions).
+//!
+//! [`paired_comparisons`] is the one place a report's paired tests are run and corrected: every
+//! (candidate × metric) comparison of one call forms one Holm family.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Resampling settings (DESIGN.md: 10,000 resamples, seed 42, 95%).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -256,6 +260,108 @@ pub fn paired(a: &[f64], b: &[f64], weights: Option<&[f64]>, cfg: &Config) -> Pa
     }
 }
 
+/// One claim a report makes: a candidate's values of one metric, paired question by question
+/// with the baseline's values of the same metric. Give it to [`paired_comparisons`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedSample<'a, K> {
+    /// What the caller names the comparison by, e.g. `(candidate, metric)`; handed back
+    /// unchanged in the [`PairedComparison`].
+    pub key: K,
+    /// The baseline's values, one per question.
+    pub baseline: Cow<'a, [f64]>,
+    /// The candidate's values on the same questions, in the same order.
+    pub candidate: Cow<'a, [f64]>,
+    /// The questions' weights, aligned the same way (as [`relative_weights`] gives them);
+    /// `None` for the unweighted mean.
+    pub weights: Option<Cow<'a, [f64]>>,
+}
+
+impl<'a, K> PairedSample<'a, K> {
+    /// An unweighted sample: `baseline[i]` and `candidate[i]` are the same question's values.
+    pub fn new(
+        key: K,
+        baseline: impl Into<Cow<'a, [f64]>>,
+        candidate: impl Into<Cow<'a, [f64]>>,
+    ) -> Self {
+        PairedSample {
+            key,
+            baseline: baseline.into(),
+            candidate: candidate.into(),
+            weights: None,
+        }
+    }
+
+    /// The same sample with question weights (`None` keeps it unweighted).
+    #[must_use]
+    pub fn weighted(self, weights: Option<impl Into<Cow<'a, [f64]>>>) -> Self {
+        PairedSample {
+            weights: weights.map(Into::into),
+            ..self
+        }
+    }
+}
+
+/// The outcome of one [`PairedSample`]: the paired test of the candidate against the baseline
+/// and its Holm-adjusted p-value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedComparison<K> {
+    /// The sample's key.
+    pub key: K,
+    /// Means, the difference candidate − baseline with its paired-bootstrap interval, the
+    /// randomization and bootstrap p-values, the effect size, wins, losses and ties.
+    pub paired: Paired,
+    /// The randomization p-value, Holm-adjusted over every comparison of the call.
+    pub p_holm: f64,
+}
+
+/// Runs [`paired`] on every sample (candidate against baseline, weighted when the sample says
+/// so) and adjusts the randomization p-values with [`holm`], in the input order.
+///
+/// **The correction family is every comparison of the call**: all (candidate × metric)
+/// samples at once, the family of all the claims one report makes. A report that compares
+/// three candidates on seven metrics corrects for 21 tests, not for 7 per candidate or 3 per
+/// metric, so a `*` or a failed regression gate survives however the report's table is read.
+/// Call it once per report with every comparison that report shows.
+///
+/// # Panics
+///
+/// When a sample's candidate (or weights) are not as long as its baseline: the pairs must be
+/// aligned question by question before the call.
+pub fn paired_comparisons<'a, K>(
+    samples: impl IntoIterator<Item = PairedSample<'a, K>>,
+    cfg: &Config,
+) -> Vec<PairedComparison<K>> {
+    let tested: Vec<(K, Paired)> = samples
+        .into_iter()
+        .map(|s| {
+            if let Some(w) = &s.weights {
+                assert_eq!(
+                    w.len(),
+                    s.baseline.len(),
+                    "paired weights must be aligned with the samples"
+                );
+            }
+            let p = paired(&s.baseline, &s.candidate, s.weights.as_deref(), cfg);
+            (s.key, p)
+        })
+        .collect();
+    let adjusted = holm(
+        &tested
+            .iter()
+            .map(|(_, p)| p.p_randomization)
+            .collect::<Vec<_>>(),
+    );
+    tested
+        .into_iter()
+        .zip(adjusted)
+        .map(|((key, paired), p_holm)| PairedComparison {
+            key,
+            paired,
+            p_holm,
+        })
+        .collect()
+}
+
 /// Holm–Bonferroni adjusted p-values, in the input order (each ≤ 1, monotone in rank).
 pub fn holm(p: &[f64]) -> Vec<f64> {
     let m = p.len();
@@ -339,6 +445,153 @@ mod tests {
         let q = paired(&a, &c, None, &Config::default());
         assert!(q.p_randomization > 0.5, "{q:?}");
         assert!(q.diff.lower < 0.0 && q.diff.upper > 0.0);
+    }
+
+    /// Values of 80 questions; `shift` is added to every `every`-th one.
+    fn shifted(base: &[f64], every: usize, shift: f64) -> Vec<f64> {
+        base.iter()
+            .enumerate()
+            .map(|(i, x)| if i % every == 0 { x + shift } else { *x })
+            .collect()
+    }
+
+    fn base() -> Vec<f64> {
+        (0..80).map(|i| f64::from((i * 7) % 10) / 10.0).collect()
+    }
+
+    #[test]
+    fn the_family_is_every_comparison_of_the_call() {
+        let cfg = Config {
+            resamples: 2000,
+            ..Config::default()
+        };
+        let (a, b) = (base(), base().iter().map(|x| 1.0 - x).collect::<Vec<_>>());
+        // Two candidates × three metrics (two metrics share a baseline, one has its own).
+        let mut samples = Vec::new();
+        for cand in 0..2 {
+            for (metric, baseline) in [(0, &a), (1, &a), (2, &b)] {
+                let every = 2 + cand + 2 * metric;
+                let shift = 0.05 * (1 + metric) as f64;
+                samples.push(PairedSample::new(
+                    (cand, metric),
+                    baseline.as_slice(),
+                    shifted(baseline, every, shift),
+                ));
+            }
+        }
+        let out = paired_comparisons(samples.clone(), &cfg);
+        assert_eq!(out.len(), 6);
+        let raw: Vec<f64> = out.iter().map(|c| c.paired.p_randomization).collect();
+        // Holm over all six, not over each metric's two or each candidate's three.
+        let family = holm(&raw);
+        for (c, h) in out.iter().zip(&family) {
+            assert_eq!(c.p_holm, *h);
+        }
+        let smallest = raw.iter().copied().fold(f64::INFINITY, f64::min);
+        let at_smallest = out
+            .iter()
+            .find(|c| c.paired.p_randomization == smallest)
+            .unwrap();
+        assert!(6.0 * smallest < 0.05, "{raw:?}");
+        assert!((at_smallest.p_holm - 6.0 * smallest).abs() < 1e-15);
+        // A call with one sample corrects nothing.
+        let one = paired_comparisons(samples.into_iter().take(1), &cfg);
+        assert_eq!(one[0].p_holm, one[0].paired.p_randomization);
+        assert!(paired_comparisons(Vec::<PairedSample<'_, ()>>::new(), &cfg).is_empty());
+    }
+
+    #[test]
+    fn holm_adjusted_p_values_keep_the_order_of_the_raw_ones() {
+        let cfg = Config {
+            resamples: 2000,
+            ..Config::default()
+        };
+        let a = base();
+        let samples: Vec<PairedSample<'_, usize>> = (0..8)
+            .map(|k| PairedSample::new(k, a.as_slice(), shifted(&a, 2 + k, 0.02 * k as f64)))
+            .collect();
+        let out = paired_comparisons(samples, &cfg);
+        for x in &out {
+            assert!(
+                x.p_holm >= x.paired.p_randomization && x.p_holm <= 1.0,
+                "{x:?}"
+            );
+            for y in &out {
+                if x.paired.p_randomization <= y.paired.p_randomization {
+                    assert!(x.p_holm <= y.p_holm, "{x:?} {y:?}");
+                }
+            }
+        }
+        // Holm on its own: monotone in rank even where m·p would fall.
+        assert_eq!(holm(&[0.01, 0.011, 0.5]), vec![0.03, 0.03, 0.5]);
+    }
+
+    #[test]
+    fn each_comparison_pairs_its_own_baseline_and_candidate_in_input_order() {
+        let cfg = Config {
+            resamples: 500,
+            ..Config::default()
+        };
+        let a = base();
+        let up = shifted(&a, 1, 0.1);
+        let out = paired_comparisons(
+            [
+                PairedSample::new("up", a.as_slice(), up.as_slice()),
+                PairedSample::new("down", up.as_slice(), a.as_slice()),
+                PairedSample::new("same", a.clone(), a.clone()),
+            ],
+            &cfg,
+        );
+        let keys: Vec<&str> = out.iter().map(|c| c.key).collect();
+        assert_eq!(keys, ["up", "down", "same"]);
+        assert!((out[0].paired.diff.estimate - 0.1).abs() < 1e-12);
+        assert!((out[1].paired.diff.estimate + 0.1).abs() < 1e-12);
+        assert_eq!((out[0].paired.wins, out[1].paired.losses), (80, 80));
+        assert_eq!(out[2].paired.ties, 80);
+        // The same test as `paired` on the pair alone.
+        assert_eq!(out[0].paired, paired(&a, &up, None, &cfg));
+    }
+
+    #[test]
+    #[should_panic(expected = "aligned")]
+    fn unaligned_pairs_are_refused() {
+        let _ = paired_comparisons(
+            [PairedSample::new((), vec![0.0, 1.0], vec![1.0])],
+            &Config::default(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "weights must be aligned")]
+    fn unaligned_weights_are_refused() {
+        let _ = paired_comparisons(
+            [PairedSample::new((), vec![0.0, 1.0], vec![1.0, 1.0]).weighted(Some(vec![1.0]))],
+            &Config::default(),
+        );
+    }
+
+    #[test]
+    fn weights_weight_the_comparison() {
+        let cfg = Config {
+            resamples: 500,
+            ..Config::default()
+        };
+        // The candidate wins question 0 by 1 and loses question 1 by 1.
+        let (a, b) = (vec![0.0, 1.0], vec![1.0, 0.0]);
+        let w = [3.0, 1.0];
+        let out = paired_comparisons(
+            [
+                PairedSample::new(0, a.as_slice(), b.as_slice()),
+                PairedSample::new(1, a.as_slice(), b.as_slice()).weighted(Some(&w[..])),
+                PairedSample::new(2, a.as_slice(), b.as_slice()).weighted(None::<Vec<f64>>),
+            ],
+            &cfg,
+        );
+        assert_eq!(out[0].paired.diff.estimate, 0.0);
+        assert_eq!(out[1].paired.diff.estimate, 0.5);
+        assert_eq!((out[1].paired.mean_a, out[1].paired.mean_b), (0.25, 0.75));
+        assert_eq!(out[1].paired, paired(&a, &b, Some(&w), &cfg));
+        assert_eq!(out[2].paired, out[0].paired);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! LSH) are aligned; they conflict when their quantities, normalised (durations in hours, money
 //! with its currency), differ. "7 days" and "72 hours" conflict; "30 days" and "1 month" do not.
 
-use crate::minhash::{hash64, jaccard_sorted, MinHasher};
-use ragdiag_core::Document;
+use crate::minhash::MinHasher;
+use ragdiag_core::{jaccard_sorted, stable_hash, words, Document};
 use rustc_hash::FxHashSet;
 
 /// A normalised quantity.
@@ -155,16 +155,16 @@ fn statement(doc: usize, sentence: &str) -> Option<Statement> {
             tokens.push(q.placeholder().to_string());
             quantities.push(q);
         } else {
-            tokens.extend(crate::words(tok));
+            tokens.extend(words(tok));
         }
         i += 1;
     }
     if quantities.is_empty() || tokens.len() < 4 {
         return None;
     }
-    let mut template: Vec<u64> = tokens.iter().map(hash64).collect();
+    let mut template: Vec<u64> = tokens.iter().map(stable_hash).collect();
     // Bigrams keep some word order, so "14 days to 30" and "30 days to 14" stay apart.
-    template.extend(tokens.windows(2).map(hash64));
+    template.extend(tokens.windows(2).map(stable_hash));
     template.sort_unstable();
     template.dedup();
     Some(Statement {
@@ -214,7 +214,7 @@ fn same_topic(a: &Document, b: &Document) -> bool {
         return true;
     }
     let vocab = |d: &Document| -> FxHashSet<String> {
-        crate::words(&d.text)
+        words(&d.text)
             .into_iter()
             .filter(|w| w.chars().count() >= 4)
             .collect()

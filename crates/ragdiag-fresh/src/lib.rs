@@ -36,8 +36,8 @@ pub use conflict::{Conflict, Quantity};
 pub use report::{corpus_freshness, documents_columns, headline, label_freshness};
 pub use retrieval::retrieval_staleness;
 
-use minhash::{hash64, jaccard_sorted, MinHasher};
-use ragdiag_core::{Diagnostics, Document, Timestamp};
+use minhash::MinHasher;
+use ragdiag_core::{jaccard_sorted, word_shingles, Diagnostics, Document, Timestamp};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -188,32 +188,6 @@ impl Audit {
     }
 }
 
-/// Lower-cased alphanumeric word tokens.
-pub(crate) fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Sorted, unique hashes of the word 3-shingles of `text` (documents shorter than three words
-/// contribute their words as one shingle).
-fn shingles(text: &str) -> Vec<u64> {
-    let w = words(text);
-    let mut out: Vec<u64> = if w.len() < 3 {
-        if w.is_empty() {
-            Vec::new()
-        } else {
-            vec![hash64(&w)]
-        }
-    } else {
-        w.windows(3).map(hash64).collect()
-    };
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
 /// Marks the documents on supersession cycles and reports each cycle at its smallest id (at
 /// every member with that id, should ids repeat), written from there round to itself, in
 /// document order. `successor` is a functional graph, so one three-colour walk that takes
@@ -334,7 +308,7 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     }
 
     // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
-    let shingle_sets: Vec<Vec<u64>> = docs.par_iter().map(|d| shingles(&d.text)).collect();
+    let shingle_sets: Vec<Vec<u64>> = docs.par_iter().map(|d| word_shingles(&d.text)).collect();
     let hasher = MinHasher::new(16, 4, 0x5eed);
     let signatures: Vec<Vec<u64>> = shingle_sets
         .par_iter()

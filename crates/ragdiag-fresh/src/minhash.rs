@@ -1,8 +1,9 @@
 //! MinHash signatures and banded LSH: candidate pairs of similar sets without comparing every
-//! pair. Candidates are always verified with the exact Jaccard by the caller.
+//! pair. Candidates are always verified with the exact Jaccard by the caller
+//! ([`ragdiag_core::jaccard_sorted`]).
 
-use rustc_hash::{FxHashMap, FxHasher};
-use std::hash::{Hash, Hasher};
+use ragdiag_core::stable_hash;
+use rustc_hash::FxHashMap;
 
 /// A family of `bands × rows` hash functions, seeded.
 #[derive(Debug, Clone)]
@@ -10,13 +11,6 @@ pub(crate) struct MinHasher {
     coeffs: Vec<(u64, u64)>,
     bands: usize,
     rows: usize,
-}
-
-/// A stable 64-bit hash (FxHash is deterministic across runs and platforms of one width).
-pub(crate) fn hash64<T: Hash + ?Sized>(x: &T) -> u64 {
-    let mut h = FxHasher::default();
-    x.hash(&mut h);
-    h.finish()
 }
 
 impl MinHasher {
@@ -63,7 +57,7 @@ impl MinHasher {
                 if sig.first() == Some(&u64::MAX) {
                     continue;
                 }
-                let key = hash64(&sig[band * self.rows..(band + 1) * self.rows]);
+                let key = stable_hash(&sig[band * self.rows..(band + 1) * self.rows]);
                 buckets.entry(key).or_default().push(i);
             }
             for members in buckets.values() {
@@ -81,39 +75,20 @@ impl MinHasher {
     }
 }
 
-/// Exact Jaccard similarity of two sorted, deduplicated slices.
-pub(crate) fn jaccard_sorted(a: &[u64], b: &[u64]) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 0.0;
-    }
-    let (mut i, mut j, mut inter) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                inter += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    inter as f64 / (a.len() + b.len() - inter) as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ragdiag_core::jaccard_sorted;
 
     #[test]
     fn similar_sets_become_candidates_dissimilar_rarely() {
         let mh = MinHasher::new(16, 4, 1);
-        let base: Vec<u64> = (0..200).map(|i| hash64(&i)).collect();
+        let base: Vec<u64> = (0..200).map(|i| stable_hash(&i)).collect();
         let mut near = base.clone();
         for (k, slot) in near.iter_mut().take(15).enumerate() {
-            *slot = hash64(&(1000 + k));
+            *slot = stable_hash(&(1000 + k));
         }
-        let far: Vec<u64> = (500..700).map(|i| hash64(&i)).collect();
+        let far: Vec<u64> = (500..700).map(|i| stable_hash(&i)).collect();
         let sigs = vec![mh.signature(&base), mh.signature(&near), mh.signature(&far)];
         let c = mh.candidates(&sigs);
         assert!(c.contains(&(0, 1)));

@@ -198,7 +198,7 @@ pub fn label_freshness(queries: &[Query], docs: &[Document], audit: &Audit) -> L
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
+    ragdiag_core::pct(x, 1)
 }
 
 /// The plain-language summary of an audit.

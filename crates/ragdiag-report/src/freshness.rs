@@ -1,15 +1,12 @@
 //! `report.md` of `ragdiag freshness`, from its typed summary and the audit.
 
 use ragdiag_contract::freshness::FreshnessSummary;
+use ragdiag_core::{md_code, md_escape};
 use ragdiag_fresh::Audit;
 use std::fmt::Write as _;
 
 fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    ragdiag_core::pct(x, 1)
 }
 
 /// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
@@ -77,9 +74,9 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
     for g in &c.stale_share_by_group {
         let _ = writeln!(
             md,
-            "| {} `{}` | {} | {} | {} |",
+            "| {} {} | {} | {} | {} |",
             g.kind,
-            md_escape(&g.name),
+            md_code(&g.name),
             g.documents,
             g.stale,
             pct(g.stale_share)
@@ -127,17 +124,20 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         for s in &l.answerable_with_stale_gold {
             let _ = writeln!(
                 md,
-                "- question `{}`: gold `{}` is stale ({})",
-                s.query,
-                s.doc,
+                "- question {}: gold {} is stale ({})",
+                md_code(&s.query),
+                md_code(&s.doc),
                 s.stale_reason.as_deref().unwrap_or("")
             );
         }
         for s in &l.labels_dated_before_gold_update {
             let _ = writeln!(
                 md,
-                "- question `{}`: labelled {} but `{}` was updated {}",
-                s.query, s.asked_at, s.doc, s.updated_at
+                "- question {}: labelled {} but {} was updated {}",
+                md_code(&s.query),
+                s.asked_at,
+                md_code(&s.doc),
+                s.updated_at
             );
         }
     }

@@ -1,11 +1,11 @@
 //! `report.md`: the summary and tables, for pull requests and wikis.
 
-use crate::escape::{md, md_code, prose_md};
 use crate::node::{
     class_label, class_order, flag_label, flag_order, humanize, metric_kind, metric_order, stat,
     Kind, Node,
 };
 use crate::view::QuestionView;
+use ragdiag_core::{md_code, md_escape, md_prose};
 use ragdiag_diagnose::Class;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -52,7 +52,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
     if name.is_empty() {
         w!(out, "# ragdiag diagnosis\n");
     } else {
-        w!(out, "# ragdiag diagnosis: {}\n", md(name));
+        w!(out, "# ragdiag diagnosis: {}\n", md_escape(name));
     }
     let headline: Vec<&str> = root
         .get("headline")
@@ -61,7 +61,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
         .filter_map(Node::str)
         .collect();
     for h in &headline {
-        w!(out, "- {}", md(h));
+        w!(out, "- {}", md_escape(h));
     }
     if !headline.is_empty() {
         w!(out);
@@ -83,7 +83,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
             if !line.is_empty() {
                 line.push(' ');
             }
-            let _ = write!(line, "**Mode:** {}.", md(mode));
+            let _ = write!(line, "**Mode:** {}.", md_escape(mode));
         }
         w!(out, "{line}\n");
     }
@@ -126,7 +126,7 @@ fn gates(out: &mut String, root: &Node<'_>) {
         let op = match g.get("op").str().unwrap_or("") {
             ">=" => "≥".to_owned(),
             "<=" => "≤".to_owned(),
-            other => md(other),
+            other => md_escape(other),
         };
         let result = match g.get("passed").bool() {
             Some(true) => "✅ pass",
@@ -186,7 +186,7 @@ fn classes(out: &mut String, root: &Node<'_>) {
             w!(
                 out,
                 "| {} | {} | {} | {} |",
-                md(&class_label(name)),
+                md_escape(&class_label(name)),
                 val(&count, Kind::Count),
                 val(&node.get("share"), Kind::Rate),
                 ci(&node.get("ci_lower"), &node.get("ci_upper"), Kind::Rate)
@@ -207,7 +207,7 @@ fn classes(out: &mut String, root: &Node<'_>) {
             w!(
                 out,
                 "| {} | {} |",
-                md(&flag_label(name)),
+                md_escape(&flag_label(name)),
                 val(&count, Kind::Count)
             );
         }
@@ -279,7 +279,7 @@ fn tags(out: &mut String, root: &Node<'_>) {
         w!(
             out,
             "| {} | {} | {} | {} | {} |",
-            md(&t.get("tag").scalar_text().unwrap_or_default()),
+            md_escape(&t.get("tag").scalar_text().unwrap_or_default()),
             val(&t.get("n"), Kind::Count),
             val(&mean, Kind::Rate),
             ci(&lo, &hi, Kind::Rate),
@@ -308,7 +308,7 @@ fn generation(out: &mut String, root: &Node<'_>) {
             w!(
                 out,
                 "| {} | {} | {} | {} |",
-                md(&humanize(key)),
+                md_escape(&humanize(key)),
                 val(&mean, Kind::Rate),
                 ci(&lo, &hi, Kind::Rate),
                 val(&n, Kind::Count)
@@ -352,18 +352,18 @@ fn failing(out: &mut String, questions: &[QuestionView]) {
     w!(out, "## Failing questions ({})\n", failing.len());
     for (_, q) in failing.iter().take(MAX_FAILING) {
         let rule = q.rule.as_ref().map_or_else(String::new, |r| {
-            format!(" (rule {} {})", r.number, md(&r.name))
+            format!(" (rule {} {})", r.number, md_escape(&r.name))
         });
         let reason = if q.reason.is_empty() {
             String::new()
         } else {
-            format!(": {}", prose_md(&q.reason))
+            format!(": {}", md_prose(&q.reason))
         };
         w!(
             out,
             "- {} **{}**{rule}{reason}",
             md_code(&q.id),
-            md(&class_label(&q.class))
+            md_escape(&class_label(&q.class))
         );
     }
     if failing.len() > MAX_FAILING {

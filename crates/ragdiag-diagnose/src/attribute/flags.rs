@@ -5,6 +5,7 @@ use super::evidence::{overlap, Judged, Resolved, Span};
 use super::pool::{Pool, PoolItem};
 use crate::corpus::Corpus;
 use crate::types::{Flag, SplitPart, StaleHit};
+use ragdiag_core::{jaccard_sorted, word_shingles};
 use std::collections::BTreeSet;
 
 /// `stale_in_context`: the stale documents in the window. `version_of_gold` is left `false`
@@ -51,38 +52,16 @@ pub(super) fn conflicting_versions(corpus: &Corpus<'_>, window: &[PoolItem<'_>])
     })
 }
 
-/// Word 3-shingles (as strings) of a text, for chunk near-duplicates.
-fn shingles(text: &str) -> BTreeSet<String> {
-    let w: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    if w.len() < 3 {
-        return std::iter::once(w.join(" "))
-            .filter(|s| !s.is_empty())
-            .collect();
-    }
-    w.windows(3).map(|x| x.join(" ")).collect()
-}
-
-fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
-    }
-    let inter = a.intersection(b).count();
-    inter as f64 / (a.len() + b.len() - inter) as f64
-}
-
 /// `near_duplicate_crowding`: window chunks with a near-identical partner in the window (word
-/// 3-shingle Jaccard ≥ `threshold`) take at least half of its slots, and at least two.
+/// 3-shingle Jaccard ≥ `threshold`, as [`ragdiag_core::word_shingles`] defines it) take at least
+/// half of its slots, and at least two. Chunks without words are nobody's near-duplicate.
 pub(super) fn near_duplicate_crowding(window_texts: &[&str], threshold: f64) -> bool {
     if window_texts.len() < 2 {
         return false;
     }
-    let sh: Vec<BTreeSet<String>> = window_texts.iter().map(|t| shingles(t)).collect();
+    let sh: Vec<Vec<u64>> = window_texts.iter().map(|t| word_shingles(t)).collect();
     let crowded = (0..sh.len())
-        .filter(|&i| (0..sh.len()).any(|j| j != i && jaccard(&sh[i], &sh[j]) >= threshold))
+        .filter(|&i| (0..sh.len()).any(|j| j != i && jaccard_sorted(&sh[i], &sh[j]) >= threshold))
         .count();
     crowded >= 2 && 2 * crowded >= window_texts.len()
 }
@@ -173,4 +152,25 @@ pub(super) fn chunking_split(pool: &Pool<'_>, judged: &Judged) -> Option<Split> 
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_duplicate_crowding;
+
+    #[test]
+    fn near_duplicates_crowd_a_window_when_they_fill_half_of_it() {
+        let a = "Annual plans can be refunded within 30 days of purchase.";
+        let b = "annual plans can be refunded within 30 days of purchase!";
+        let c = "Support is open from nine to five on weekdays.";
+        assert!(near_duplicate_crowding(&[a, b, c], 0.8));
+        let (d, e) = ("Exports are CSV files.", "Invoices are numbered per year.");
+        assert!(near_duplicate_crowding(&[a, b, c, d], 0.8));
+        assert!(!near_duplicate_crowding(&[a, b, c, d, e], 0.8));
+        assert!(!near_duplicate_crowding(&[a, c], 0.8));
+        assert!(!near_duplicate_crowding(&[a], 0.8));
+        // Chunks without words share no shingle: not near-duplicates (the string shingles this
+        // replaced called two of them identical).
+        assert!(!near_duplicate_crowding(&["---", "* * *"], 0.8));
+    }
 }

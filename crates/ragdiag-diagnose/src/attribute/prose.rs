@@ -19,11 +19,6 @@ pub(super) fn quoted(s: &str) -> String {
     }
 }
 
-/// A share as a whole percentage.
-pub(super) fn pct(x: f64) -> String {
-    format!("{:.0}%", x * 100.0)
-}
-
 /// `a`, `a and b`, `a, b and c`.
 pub(super) fn and_list(parts: &[String]) -> String {
     match parts.len() {

@@ -5,11 +5,12 @@
 use super::evidence::{Judged, Resolved};
 use super::flags::Split;
 use super::pool::Pool;
-use super::prose::{and_list, code, list_ranks, pct, quoted, stale_desc};
+use super::prose::{and_list, code, list_ranks, quoted, stale_desc};
 use crate::config::Config;
 use crate::corpus::Corpus;
 use crate::input::QueryInput;
 use crate::types::{AnswerAssessment, Class, EvidenceRule, Mode, Rule, StaleHit};
+use ragdiag_core::pct;
 use ragdiag_core::Query;
 use rustc_hash::FxHashSet;
 
@@ -273,8 +274,8 @@ fn evidence_split(f: &Facts<'_>) -> Option<Decision> {
         .parts
         .iter()
         .map(|p| match p.rank {
-            Some(r) => format!("rank {r} ({})", pct(p.coverage)),
-            None => format!("a pre-rerank candidate ({})", pct(p.coverage)),
+            Some(r) => format!("rank {r} ({})", pct(p.coverage, 0)),
+            None => format!("a pre-rerank candidate ({})", pct(p.coverage, 0)),
         })
         .collect();
     decided(
@@ -285,7 +286,7 @@ fn evidence_split(f: &Facts<'_>) -> Option<Decision> {
              holds {}",
             code(f.corpus.id(split.span.doc)),
             and_list(&parts),
-            pct(f.cfg.cover)
+            pct(f.cfg.cover, 0)
         ),
     )
 }

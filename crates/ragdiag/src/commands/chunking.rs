@@ -42,7 +42,7 @@ use ragdiag_chunk::{ChunkerSpec, Strategy};
 use ragdiag_core::{Document, Evidence, Qrels, Query, Timestamp};
 use ragdiag_embed::{Cached, Embedder, ModelChoice};
 use ragdiag_eval::span;
-use ragdiag_eval::stats::{self, Interval, Paired};
+use ragdiag_eval::stats::{self, Interval, Paired, PairedSample};
 use ragdiag_load::{load_chroma, load_corpus, load_queries, LoadOptions};
 use ragdiag_retrieve::{
     build_index, cached_index, chunk_inputs_with_tokens, corpus_sha256, doc_rankings, CachedIndex,
@@ -251,30 +251,22 @@ pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
         let t: Vec<f64> = r.tokens.iter().map(|&t| t as f64).collect();
         r.tokens_interval = (!t.is_empty()).then(|| stats::bootstrap_means(&[&t], None, &cfg)[0]);
     }
-    let mut raw = Vec::new();
-    let mut slots = Vec::new();
-    for si in 1..results.len() {
-        let mut row = Vec::with_capacity(defs.len());
+    let mut samples = Vec::new();
+    for (si, r) in results.iter().enumerate().skip(1) {
         for (m, w) in scope_weights.iter().enumerate() {
-            let (a, b) = (&results[0].values[m], &results[si].values[m]);
-            if a.is_empty() {
-                row.push(None);
-                continue;
+            let a = &results[0].values[m];
+            if !a.is_empty() {
+                samples.push(PairedSample::new((si, m), a, &r.values[m]).weighted(w.as_deref()));
             }
-            let p = stats::paired(a, b, w.as_deref(), &cfg);
-            raw.push(p.p_randomization);
-            slots.push((si, m));
-            row.push(Some((p, f64::NAN)));
-        }
-        results[si].vs_first = row;
-    }
-    for ((si, m), adj) in slots.iter().zip(stats::holm(&raw)) {
-        if let Some((_, h)) = &mut results[*si].vs_first[*m] {
-            *h = adj;
         }
     }
-    if let Some(first) = results.first_mut() {
-        first.vs_first = vec![None; defs.len()];
+    let mut vs_first = vec![vec![None; defs.len()]; results.len()];
+    for c in stats::paired_comparisons(samples, &cfg) {
+        let (si, m) = c.key;
+        vs_first[si][m] = Some((c.paired, c.p_holm));
+    }
+    for (r, v) in results.iter_mut().zip(vs_first) {
+        r.vs_first = v;
     }
 
     let verdict = verdict(&results, &defs);
@@ -884,7 +876,7 @@ fn csv(rows: &[Row]) -> String {
 
 fn fmt_value(d: &MetricDef, v: f64) -> String {
     if d.percent {
-        format!("{:.1}%", 100.0 * v)
+        ragdiag_core::pct(v, 1)
     } else if d.id == "context_tokens" {
         format!("{v:.0}")
     } else {

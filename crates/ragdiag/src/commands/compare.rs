@@ -9,7 +9,8 @@ use ragdiag_contract::{
     ClassChange, CompareGate, CompareSummary, Comparison, DiagnoseSummary, COMPARE_SCHEMA_VERSION,
     DIAGNOSE_SCHEMA_VERSION,
 };
-use ragdiag_eval::stats;
+use ragdiag_core::{md_code, md_escape, md_prose};
+use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -139,14 +140,9 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         ..stats::Config::default()
     };
 
-    // Every (report, metric) paired against the baseline on the questions both scored.
-    struct Cmp {
-        report: usize,
-        metric: String,
-        paired: stats::Paired,
-        p_holm: f64,
-    }
-    let mut cmps: Vec<Cmp> = Vec::new();
+    // Every (report, metric) paired against the baseline on the questions both scored; one
+    // Holm family over all of them.
+    let mut samples = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
         if r.context_k != base.context_k {
             printer.warn(format_args!(
@@ -175,25 +171,12 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
             if a.is_empty() {
                 continue;
             }
-            let w = stats::relative_weights(w);
-            let paired = stats::paired(&a, &b, w.as_deref(), &cfg);
-            cmps.push(Cmp {
-                report: ri,
-                metric: metric.clone(),
-                paired,
-                p_holm: 1.0,
-            });
+            samples.push(
+                PairedSample::new((ri, metric.clone()), a, b).weighted(stats::relative_weights(w)),
+            );
         }
     }
-    let holm = stats::holm(
-        &cmps
-            .iter()
-            .map(|c| c.paired.p_randomization)
-            .collect::<Vec<_>>(),
-    );
-    for (c, p) in cmps.iter_mut().zip(holm) {
-        c.p_holm = p;
-    }
+    let cmps = stats::paired_comparisons(samples, &cfg);
 
     // Class changes.
     let mut class_changes = Vec::new();
@@ -243,7 +226,8 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         } else {
             metric.as_str()
         };
-        let relevant: Vec<&Cmp> = cmps.iter().filter(|c| c.metric == key).collect();
+        let relevant: Vec<&PairedComparison<(usize, String)>> =
+            cmps.iter().filter(|c| c.key.1 == key).collect();
         if relevant.is_empty() {
             bail!("--fail-on-regression: no metric {metric:?} in these reports");
         }
@@ -251,7 +235,7 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
             let drop = c.paired.mean_a - c.paired.mean_b;
             let failed = drop > *delta && c.p_holm < 0.05;
             gates.push(CompareGate {
-                report: reports[c.report].name.clone(),
+                report: reports[c.key.0].name.clone(),
                 metric: metric.clone(),
                 max_drop: *delta,
                 drop,
@@ -264,11 +248,11 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
     let comparisons: Vec<Comparison> = cmps
         .iter()
         .map(|c| {
-            let r = &reports[c.report];
+            let r = &reports[c.key.0];
             Comparison {
                 baseline: base.name.clone(),
                 report: r.name.clone(),
-                metric: display(&c.metric, r),
+                metric: display(&c.key.1, r),
                 mean_baseline: c.paired.mean_a,
                 mean: c.paired.mean_b,
                 difference: c.paired.diff.estimate,
@@ -369,7 +353,7 @@ fn text_table(summary: &CompareSummary) -> String {
 
 fn markdown(summary: &CompareSummary) -> String {
     let mut md = String::from("# ragdiag comparison\n\n");
-    let _ = writeln!(md, "Baseline: `{}`\n", summary.baseline);
+    let _ = writeln!(md, "Baseline: {}\n", md_code(&summary.baseline));
     let _ = writeln!(
         md,
         "| report | metric | baseline | mean | difference (95% CI) | p (Holm) | n | wins / losses / ties |\n|---|---|---|---|---|---|---|---|"
@@ -378,8 +362,8 @@ fn markdown(summary: &CompareSummary) -> String {
         let _ = writeln!(
             md,
             "| {} | {} | {:.4} | {:.4} | {:+.4} ({:+.4} to {:+.4}) | {:.4} | {} | {} / {} / {} |",
-            c.report,
-            c.metric,
+            md_escape(&c.report),
+            md_escape(&c.metric),
             c.mean_baseline,
             c.mean,
             c.difference,
@@ -406,12 +390,70 @@ fn markdown(summary: &CompareSummary) -> String {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
-                c.query.replace('|', "\\|"),
-                c.report,
+                md_escape(&c.query),
+                md_escape(&c.report),
                 c.to,
-                c.reason.replace('|', "\\|")
+                md_prose(&c.reason)
             );
         }
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Report names, question ids and reasons are escaped in `report.md` (they were only
+    /// `|`-escaped, and report names not at all); reasons keep their code spans.
+    #[test]
+    fn markdown_escapes_what_the_reports_name() {
+        let summary = CompareSummary {
+            schema_version: COMPARE_SCHEMA_VERSION,
+            baseline: "runs/`base`".into(),
+            reports: Vec::new(),
+            comparisons: vec![Comparison {
+                baseline: "base".into(),
+                report: "<b>new|er</b>".into(),
+                metric: "hit@5".into(),
+                mean_baseline: 0.5,
+                mean: 0.75,
+                difference: 0.25,
+                ci_lower: 0.1,
+                ci_upper: 0.4,
+                n: 10,
+                p_randomization: 0.01,
+                p_bootstrap: 0.01,
+                p_holm: 0.02,
+                effect_size: None,
+                wins: 3,
+                losses: 0,
+                ties: 7,
+            }],
+            class_changes: vec![ClassChange {
+                report: "*new*".into(),
+                report_index: 1,
+                query: "q|1".into(),
+                kind: "regressed".into(),
+                from: "ok".into(),
+                to: "ranking_miss".into(),
+                reason: "`doc|a` ranked 6, outside the context window of *5*".into(),
+            }],
+            gates: Vec::new(),
+            seed: 42,
+        };
+        let md = markdown(&summary);
+        assert!(md.contains("Baseline: `` runs/`base` ``\n"), "{md}");
+        assert!(
+            md.contains("| &lt;b&gt;new\\|er&lt;/b&gt; | hit@5 | 0.5000 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| q\\|1 | \\*new\\* | ranking_miss | `doc\\|a` ranked 6, outside the context \
+                 window of \\*5\\* |"
+            ),
+            "{md}"
+        );
+    }
 }

@@ -106,7 +106,7 @@ fn write_report(
     crate::fsutil::write_atomic(&dir.join("summary.json"), &json)?;
     let mut md = Vec::new();
     writeln!(md, "# ragdiag eval\n")?;
-    writeln!(md, "Qrels: `{}`; {} run(s). Each cell: mean over queries [95% percentile bootstrap CI, {} resamples, seed {}].", args.qrels.display(), results.len(), cfg.resamples, cfg.seed)?;
+    writeln!(md, "Qrels: {}; {} run(s). Each cell: mean over queries [95% percentile bootstrap CI, {} resamples, seed {}].", ragdiag_core::md_code(&args.qrels.display().to_string()), results.len(), cfg.resamples, cfg.seed)?;
     if results.len() > 1 {
         writeln!(md, "Later runs show the difference from the first and the Holm-corrected p-value of a paired randomization test ({} permutations); `*` marks p < 0.05.", cfg.resamples)?;
     }
@@ -277,17 +277,18 @@ struct Comparison {
     p_holm: f64,
 }
 
+/// Every later run against the first on every ratio measure, Holm-corrected as one family
+/// (all the runs × measures the table shows).
 fn compare(results: &[RunResult], measures: &MeasureSet, cfg: &stats::Config) -> Vec<Comparison> {
     let columns = measures.columns();
-    let mut out = Vec::new();
     let Some(base) = results.first() else {
-        return out;
+        return Vec::new();
     };
+    let mut samples = Vec::new();
     for (c, col) in columns.iter().enumerate() {
         if col.kind.unit() != Unit::Ratio || matches!(col.kind, Kind::Runid | Kind::GmMap) {
             continue;
         }
-        let first = out.len();
         for (ri, r) in results.iter().enumerate().skip(1) {
             // Pair on the queries both runs were evaluated on.
             let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -304,24 +305,18 @@ fn compare(results: &[RunResult], measures: &MeasureSet, cfg: &stats::Config) ->
                     }
                 }
             }
-            let paired = stats::paired(&a, &b, None, cfg);
-            out.push(Comparison {
-                run: ri,
-                column: c,
-                paired,
-                p_holm: 1.0,
-            });
-        }
-        // Holm across the runs compared with the baseline on this measure.
-        let ps: Vec<f64> = out[first..]
-            .iter()
-            .map(|x| x.paired.p_randomization)
-            .collect();
-        for (x, p) in out[first..].iter_mut().zip(stats::holm(&ps)) {
-            x.p_holm = p;
+            samples.push(stats::PairedSample::new((ri, c), a, b));
         }
     }
-    out
+    stats::paired_comparisons(samples, cfg)
+        .into_iter()
+        .map(|x| Comparison {
+            run: x.key.0,
+            column: x.key.1,
+            paired: x.paired,
+            p_holm: x.p_holm,
+        })
+        .collect()
 }
 
 fn fmt_ci(s: &Summary, c: &Column) -> String {
@@ -389,7 +384,7 @@ fn write_table(
         .collect();
     writeln!(
         out,
-        "\nn = {} queries; [95% percentile bootstrap CI, {} resamples, seed {}]; +diff vs the first run, p = paired randomization test ({} permutations), Holm-corrected per measure; * p < 0.05",
+        "\nn = {} queries; [95% percentile bootstrap CI, {} resamples, seed {}]; +diff vs the first run, p = paired randomization test ({} permutations), Holm-corrected over all the measures and runs compared; * p < 0.05",
         ns.join(" / "),
         cfg.resamples,
         cfg.seed,
@@ -471,7 +466,7 @@ fn to_json(
         "qrels": args.qrels.display().to_string(),
         "relevance_level": args.level,
         "complete": args.complete,
-        "statistics": {"method": "percentile bootstrap over queries; paired randomization (sign-flip) test; Holm per measure", "resamples": cfg.resamples, "seed": cfg.seed, "confidence": cfg.level},
+        "statistics": {"method": "percentile bootstrap over queries; paired randomization (sign-flip) test; Holm over every measure and run compared", "resamples": cfg.resamples, "seed": cfg.seed, "confidence": cfg.level},
         "runs": runs,
         "comparisons": comps,
     })

@@ -113,6 +113,52 @@ fn several_runs_give_one_table_with_cis_and_tests() {
     assert_eq!(csv.stdout.lines().count(), 3);
 }
 
+/// Holm's family is every comparison of the table: on the demo, three measures of one run give
+/// three tests, so the smallest p is multiplied by three (per measure it would stay as it is).
+#[test]
+fn holm_corrects_all_the_measures_of_the_table_together() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tallyfox");
+    let path = |f: &str| root.join(f).to_string_lossy().into_owned();
+    let out = ragdiag(&[
+        "eval",
+        "--quiet",
+        "--format",
+        "json",
+        "-m",
+        "map",
+        "-m",
+        "P.5",
+        "-m",
+        "Rprec",
+        &path("qrels.txt"),
+        &path("production.trec"),
+        &path("keyword.trec"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let comps = v["comparisons"].as_array().unwrap();
+    assert_eq!(comps.len(), 3);
+    let mut ps: Vec<(f64, f64)> = comps
+        .iter()
+        .map(|c| {
+            (
+                c["p_randomization"].as_f64().unwrap(),
+                c["p_holm"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    ps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(ps[0].0 < ps[1].0 && ps[1].0 < ps[2].0, "{ps:?}");
+    let expected = [3.0 * ps[0].0, (2.0 * ps[1].0).max(3.0 * ps[0].0), ps[2].0];
+    for ((_, holm), e) in ps.iter().zip(expected) {
+        assert!((holm - e.min(1.0)).abs() < 1e-12, "{ps:?}");
+    }
+    assert!(v["statistics"]["method"]
+        .as_str()
+        .unwrap()
+        .contains("Holm over every measure and run compared"));
+}
+
 #[test]
 fn beir_qrels_with_crlf_and_json_runs_are_read() {
     let dir = tempfile::tempdir().unwrap();

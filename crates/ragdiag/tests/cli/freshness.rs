@@ -241,3 +241,42 @@ fn replay_against_an_index_finds_the_superseded_page_above_the_current_one() {
     ]);
     assert_eq!(o.code, 2);
 }
+
+/// Ids, tags and sentences from the corpus are escaped in `report.md`: table cells and list
+/// items with Markdown's escapes, tags in code spans (ids were only `|`-escaped and tags not at
+/// all).
+#[test]
+fn report_md_escapes_what_the_corpus_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(
+        dir.path(),
+        "c.jsonl",
+        concat!(
+            r#"{"id":"<b>old*","text":"Plans cost $10.","updated_at":"2025-01-01","tags":["a_b`c"]}"#,
+            "\n",
+            r#"{"id":"new|1","text":"Plans cost $12.","updated_at":"2026-01-01","supersedes":"<b>old*","tags":["a_b`c"]}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("out");
+    let o = ragdiag(&[
+        "freshness",
+        "--quiet",
+        "--corpus",
+        &corpus,
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("| &lt;b&gt;old\\* | superseded | new\\|1 |"),
+        "{md}"
+    );
+    assert!(md.contains("| tag ``a_b`c`` | 2 | 1 | 50.0% |"), "{md}");
+    assert!(md.contains("- &lt;b&gt;old\\* → new\\|1"), "{md}");
+    assert!(!md.contains("<b>"), "{md}");
+}
