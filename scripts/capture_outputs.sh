@@ -10,14 +10,15 @@
 # $RAGDIAG_HOME: the first run embeds the corpora, later runs read the caches.
 set -euo pipefail
 OUT="$(realpath -m "$2")"
-# The binary runs from one fixed path, so that command lines in provenance compare equal.
-BIN=/tmp/ragdiag-capture/ragdiag
-mkdir -p /tmp/ragdiag-capture
-cp "$1" "$BIN"
+SRC_BIN="$(realpath "$1")"
 SHARED="${RAGDIAG_SHARED:-$(dirname "$0")/../../shared}"
 cd "$(dirname "$0")/.."
 rm -rf "$OUT"
-mkdir -p "$OUT"
+mkdir -p "$OUT/.bin"
+# The binary runs from inside OUT, so that command lines in provenance compare equal once
+# same_outputs.py replaces each folder's path (and captures running at once do not collide).
+BIN="$OUT/.bin/ragdiag"
+cp "$SRC_BIN" "$BIN"
 run() {
     local name="$1"
     shift

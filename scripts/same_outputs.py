@@ -28,7 +28,8 @@ def scrub(v, roots):
 
 
 def walk(root):
-    for dirpath, _, files in os.walk(root):
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".bin"]
         for f in files:
             yield os.path.relpath(os.path.join(dirpath, f), root)
 
