@@ -13,6 +13,7 @@
 //! - [`DiagnoseSummary`]: `ragdiag diagnose`'s `summary.json`.
 //! - [`CompareSummary`]: `ragdiag compare --out`'s `summary.json`.
 //! - [`freshness::FreshnessSummary`]: `ragdiag freshness`'s `summary.json`.
+//! - [`chunking::ChunkingSummary`]: `ragdiag chunking`'s `summary.json`.
 //! - [`eval::EvalSummary`]: `ragdiag eval --format json` (and `--out`'s `summary.json`).
 //! - [`Interval`]: a mean with its 95% bootstrap interval and sample size, the shape of every
 //!   estimated figure.
@@ -35,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod chunking;
 mod compare;
 mod diagnose;
 pub mod eval;
@@ -72,6 +74,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "freshness-summary.schema.json",
             to_value(schemars::schema_for!(freshness::FreshnessSummary)),
+        ),
+        (
+            "chunking-summary.schema.json",
+            to_value(schemars::schema_for!(chunking::ChunkingSummary)),
         ),
     ]
 }

@@ -2,7 +2,8 @@
 //!
 //! A [`Table`] names its file, its schema version and its columns in order; the writers build
 //! [`Column`]s checked against the declaration ([`Table::check`]), and `ragdiag compare` reads
-//! exactly the columns whose [`Role`] is [`Role::Metric`].
+//! exactly the columns whose [`Role`] is [`Role::Metric`] (per-question figures; the long
+//! [`STRATEGIES`] table holds [`Role::Estimate`]s, figures over many questions).
 //!
 //! Every column is written as a nullable Arrow field (the files of schema version 1 were), and
 //! each file carries `ragdiag.schema_version` in its key-value metadata.
@@ -33,6 +34,9 @@ pub enum Role {
     Metric,
     /// The question's traffic weight (relative).
     Weight,
+    /// A figure over many questions (a mean, an interval's bound, a paired test's result) in
+    /// a table of one row per figure; `ragdiag compare` never tests it.
+    Estimate,
 }
 
 /// One declared column.
@@ -203,7 +207,7 @@ const fn col(
 }
 
 use ColumnKind::{Boolean, Float64, Int64, Utf8, Utf8List};
-use Role::{Attribute, Key, Metric, Weight};
+use Role::{Attribute, Estimate, Key, Metric, Weight};
 
 const NOT_SCORED: Option<&str> = Some("the question has no relevance judgments");
 
@@ -476,13 +480,107 @@ pub const DOCUMENTS: Table = Table {
     ],
 };
 
+const NO_INTERVAL: Option<&str> = Some(
+    "no interval: no question has the metric, or a cost figure without one (`chunks`, \
+     `tokens_per_chunk_p95`, `index_bytes`)",
+);
+const NOT_PAIRED: Option<&str> = Some(
+    "not compared: the first strategy, a cost figure, or a metric no question of the first \
+     strategy has",
+);
+
+/// `strategies.parquet` of `ragdiag chunking`: long, one row per strategy and figure, the
+/// strategies in command-line order, each with its metrics (in `summary.json`'s order:
+/// `span_recall`, `span_precision`, `span_iou`, `precision_omega`, `recall@K`, `ndcg@K`,
+/// `context_tokens`) then its cost figures (`chunks`, `tokens_per_chunk`,
+/// `tokens_per_chunk_p95`, `index_bytes`). `--format csv` prints the same rows.
+pub const STRATEGIES: Table = Table {
+    file: "strategies.parquet",
+    schema_version: crate::chunking::CHUNKING_SCHEMA_VERSION,
+    columns: &[
+        col("strategy", Utf8, Key, None, "the chunker spec, canonical"),
+        col("metric", Utf8, Key, None, "the metric or cost figure"),
+        col(
+            "mean",
+            Float64,
+            Estimate,
+            Some("no question has the metric"),
+            "the mean over the metric's questions (over chunks for `tokens_per_chunk`), or the \
+             cost figure (chunks, tokens, bytes)",
+        ),
+        col(
+            "ci_lower",
+            Float64,
+            Estimate,
+            NO_INTERVAL,
+            "the lower bound of its 95% bootstrap interval",
+        ),
+        col(
+            "ci_upper",
+            Float64,
+            Estimate,
+            NO_INTERVAL,
+            "the upper bound of its 95% bootstrap interval",
+        ),
+        col(
+            "n",
+            Int64,
+            Attribute,
+            None,
+            "the questions behind the mean (the chunks, for cost figures); 0 when none",
+        ),
+        col(
+            "diff",
+            Float64,
+            Estimate,
+            NOT_PAIRED,
+            "the mean paired difference, this strategy − the first",
+        ),
+        col(
+            "diff_ci_lower",
+            Float64,
+            Estimate,
+            NOT_PAIRED,
+            "the lower bound of its 95% paired-bootstrap interval",
+        ),
+        col(
+            "diff_ci_upper",
+            Float64,
+            Estimate,
+            NOT_PAIRED,
+            "the upper bound of its 95% paired-bootstrap interval",
+        ),
+        col(
+            "effect_size",
+            Float64,
+            Estimate,
+            Some("not compared, or the differences do not vary"),
+            "the mean difference over the differences' standard deviation",
+        ),
+        col(
+            "p_randomization",
+            Float64,
+            Estimate,
+            NOT_PAIRED,
+            "two-sided p-value of the paired randomization test",
+        ),
+        col(
+            "p_holm",
+            Float64,
+            Estimate,
+            NOT_PAIRED,
+            "the randomization p-value after Holm's correction across every strategy × metric",
+        ),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn declarations_are_unique_and_compare_tests_exactly_the_metrics() {
-        for t in [QUERIES, HITS, DOCUMENTS] {
+        for t in [QUERIES, HITS, DOCUMENTS, STRATEGIES] {
             let mut names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
             names.sort_unstable();
             names.dedup();
@@ -503,6 +601,12 @@ mod tests {
         );
         // The weight is a Float64 column that is not a metric.
         assert_eq!(QUERIES.column("weight").map(|c| c.role), Some(Role::Weight));
+        // The long table of chunking holds estimates, never per-question figures.
+        assert_eq!(STRATEGIES.metrics().count(), 0);
+        assert_eq!(
+            STRATEGIES.column("mean").map(|c| c.role),
+            Some(Role::Estimate)
+        );
     }
 
     #[test]
