@@ -11,6 +11,8 @@
 //! - [`aggregate`] averages (or sums) per-query values exactly as trec_eval's `all` line does.
 //! - [`span`] computes Chroma's span metrics for chunking (recall, precision, IoU,
 //!   precision-Ω) over code-point ranges.
+//! - [`chunking`] is the index-free half of `ragdiag chunking`: its metrics, each question's
+//!   values for one strategy's retrieval, and the intervals and paired tests across strategies.
 //! - [`stats`] holds the percentile bootstrap, the paired randomization test, the paired
 //!   bootstrap, effect sizes and Holm's correction.
 //!
@@ -30,6 +32,7 @@
 //! ```
 
 mod aggregate;
+pub mod chunking;
 mod measure;
 mod ranking;
 pub mod span;
