@@ -54,13 +54,7 @@ pub(crate) fn file_sha256(path: &Path) -> Result<String> {
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
+pub(crate) use ragdiag_core::csv_field;
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
 /// disk, then renamed over `path`. A reader sees the old file or the new one, never a part.
