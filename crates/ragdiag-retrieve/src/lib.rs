@@ -8,6 +8,8 @@
 //!   (k = 60 by default), independent of the order the lists are given in.
 //! - [`weighted`]: weighted score fusion after min-max normalising each list to [0, 1].
 //! - [`rollup`]: chunk hits to document hits, each document scored by its best chunk.
+//! - [`chunking`]: the engine of `ragdiag chunking` (one strategy measured, a comparison's
+//!   typed summary and the rows of `strategies.parquet`).
 //!
 //! Every fused [`Hit`] keeps where each retriever ranked it and its raw score, so a report can
 //! say why a chunk ended where it did. Ties are broken by key (ascending), so results are
@@ -25,6 +27,7 @@
 
 use rustc_hash::FxHashMap;
 
+pub mod chunking;
 mod replay;
 mod stack;
 
