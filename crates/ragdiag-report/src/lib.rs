@@ -72,6 +72,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod chunking;
 mod drill;
 mod escape;
 mod figure;
@@ -83,6 +84,7 @@ mod node;
 mod svg;
 mod view;
 
+pub use chunking::{chunking_verdict, render_chunking_markdown, render_chunking_text, table_csv};
 pub use drill::{question_views, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
