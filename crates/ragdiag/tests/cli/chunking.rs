@@ -1,5 +1,5 @@
-//! `ragdiag chunking`: hand-computed span metrics, report files, paired tests, the warm cache,
-//! and bad strategy specs.
+//! `ragdiag chunking`: hand-computed span metrics, report files (the summary against its
+//! published schema), paired tests, the warm cache, and bad strategy specs.
 
 use crate::write;
 use serde_json::Value;
@@ -42,6 +42,22 @@ fn summary(out: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
 }
 
+/// The summary validates against the published `schemas/chunking-summary.schema.json`.
+fn assert_follows_schema(summary: &Value) {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/chunking-summary.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(summary)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut broken = summary.clone();
+    broken["strategies"][0]["chunks"] = serde_json::json!("three");
+    assert!(!validator.is_valid(&broken));
+}
+
 fn close(a: &Value, b: f64) {
     let a = a.as_f64().unwrap_or(f64::NAN);
     assert!((a - b).abs() < 1e-12, "{a} != {b}");
@@ -82,6 +98,7 @@ fn span_metrics_by_hand_with_bm25() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let s = summary(&out);
+    assert_follows_schema(&s);
     assert_eq!(s["schema_version"], 1);
     assert_eq!(s["k"], 2);
     let first = &s["strategies"][0];
@@ -168,6 +185,7 @@ fn warm_run_embeds_nothing_and_formats() {
         warm.stderr
     );
     let s2 = summary(&out);
+    assert_follows_schema(&s2);
     assert_eq!(s2["provenance"]["embedded_texts"], 0);
     assert_eq!(s2["strategies"][1]["index_cached"], true);
     assert_eq!(
