@@ -77,12 +77,13 @@ pub struct StrategyRun {
 #[non_exhaustive]
 pub enum ChunkingError {
     /// The corpus could not be chunked.
-    #[error("{spec}: {error}")]
+    #[error("{spec}")]
     Chunk {
         /// The chunker spec.
         spec: String,
         /// The cause.
-        error: ChunkError,
+        #[source]
+        source: ChunkError,
     },
     /// The chunker gave no chunk.
     #[error("{0}: the corpus gives no chunks")]
@@ -155,9 +156,9 @@ pub fn measure_strategy(
                 options.no_fetch,
                 options.quiet,
             )
-            .map_err(|error| ChunkingError::Chunk {
+            .map_err(|source| ChunkingError::Chunk {
                 spec: spec.to_owned(),
-                error,
+                source,
             })?;
             if chunks.is_empty() {
                 return Err(ChunkingError::NoChunks(spec.to_owned()));

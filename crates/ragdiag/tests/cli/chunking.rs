@@ -261,3 +261,37 @@ fn bad_strategies_exit_2() {
     );
     assert_eq!(o.code, 2);
 }
+
+#[test]
+fn a_chunker_failure_keeps_its_cause() {
+    // Model-token sizes need the model's tokenizer; offline with an empty home, the error says
+    // why it is missing and what to do, after the spec.
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(dir.path(), "c.jsonl", CORPUS.as_bytes());
+    let queries = write(dir.path(), "q.jsonl", QUERIES.as_bytes());
+    let out = dir.path().join("rep");
+    let o = run(
+        &dir.path().join("home"),
+        &[
+            "chunking",
+            "--corpus",
+            &corpus,
+            "--queries",
+            &queries,
+            "--strategies",
+            "tokens:8/0",
+            "--retriever",
+            "bm25",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("tokens:8/0: the model's tokenizer is not available: "),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("RAGDIAG_OFFLINE"), "{}", o.stderr);
+}
