@@ -358,4 +358,31 @@ fn demo_summaries_follow_the_published_schemas() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(summary["retrieval"].is_object() && summary["labels"].is_object());
+
+    let eval_schema = jsonschema::validator_for(&schema("eval-summary.schema.json")).unwrap();
+    let shown = run(
+        tmp.path(),
+        &[
+            "eval",
+            "-q",
+            "--format",
+            "json",
+            "examples/tallyfox/qrels.txt",
+            "examples/tallyfox/production.trec",
+            "examples/tallyfox/keyword.trec",
+        ],
+    );
+    let json = shown
+        .split_once("--- stdout\n")
+        .and_then(|(_, rest)| rest.split_once("--- stderr\n"))
+        .map(|(stdout, _)| stdout)
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_str(json).unwrap();
+    let errors: Vec<String> = eval_schema
+        .iter_errors(&summary)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary["runs"].as_array().map(Vec::len), Some(2));
+    assert!(summary["runs"][0]["per_query"].is_object());
 }
