@@ -53,6 +53,7 @@
 
 mod answer;
 mod attribute;
+mod compare;
 mod config;
 mod corpus;
 mod ground;
@@ -65,6 +66,7 @@ pub use answer::{
     compare_answer, normalize_answer, token_f1, AbstentionMatcher, Correctness,
     DEFAULT_ABSTAIN_PHRASES,
 };
+pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
 pub use corpus::Corpus;
 pub use ground::{

@@ -72,6 +72,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compare;
 mod drill;
 mod escape;
 mod figure;
@@ -83,6 +84,7 @@ mod node;
 mod svg;
 mod view;
 
+pub use compare::{compare_table, render_compare_markdown};
 pub use drill::{question_views, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
