@@ -82,8 +82,54 @@ pub fn compare_reports(
         ..stats::Config::default()
     };
 
-    // Every (report, metric) paired against the baseline on the questions both scored; one
-    // Holm family over all of them.
+    let samples = paired_samples(reports, &mut warnings);
+    let cmps = stats::paired_comparisons(samples, &cfg);
+    let class_changes = class_changes(reports, &mut warnings);
+    let gates = regression_gates(reports, &cmps, max_drops)?;
+    let comparisons: Vec<Comparison> = cmps
+        .iter()
+        .map(|c| {
+            let r = &reports[c.key.0];
+            Comparison {
+                baseline: base.name.clone(),
+                report: r.name.clone(),
+                metric: display(&c.key.1, r),
+                mean_baseline: c.paired.mean_a,
+                mean: c.paired.mean_b,
+                difference: c.paired.diff.estimate,
+                ci_lower: c.paired.diff.lower,
+                ci_upper: c.paired.diff.upper,
+                n: c.paired.diff.n,
+                p_randomization: c.paired.p_randomization,
+                p_bootstrap: c.paired.p_bootstrap,
+                p_holm: c.p_holm,
+                effect_size: c.paired.effect_size,
+                wins: c.paired.wins,
+                losses: c.paired.losses,
+                ties: c.paired.ties,
+            }
+        })
+        .collect();
+    let summary = CompareSummary {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        baseline: base.dir.clone(),
+        reports: reports.iter().map(|r| r.dir.clone()).collect(),
+        comparisons,
+        class_changes,
+        gates,
+        seed,
+    };
+
+    Ok((summary, warnings))
+}
+
+/// Every (report, metric) of the later reports paired with the baseline on the questions both
+/// scored, weighted by the baseline's weights.
+fn paired_samples<'a>(
+    reports: &[ReportRows],
+    warnings: &mut Vec<String>,
+) -> Vec<PairedSample<'a, (usize, String)>> {
+    let base = &reports[0];
     let mut samples = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
         if r.context_k != base.context_k {
@@ -116,9 +162,13 @@ pub fn compare_reports(
             );
         }
     }
-    let cmps = stats::paired_comparisons(samples, &cfg);
+    samples
+}
 
-    // Class changes.
+/// The questions whose class differs from the baseline's: `fixed` (to `ok`), `regressed`
+/// (from `ok`) or `changed`.
+fn class_changes(reports: &[ReportRows], warnings: &mut Vec<String>) -> Vec<ClassChange> {
+    let base = &reports[0];
     let mut class_changes = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
         for (qid, row) in &base.questions {
@@ -158,7 +208,16 @@ pub fn compare_reports(
         }
     }
 
-    // Regression gates.
+    class_changes
+}
+
+/// Each gate against every report that holds its metric: failed when the metric dropped by
+/// more than allowed with a Holm-corrected p below 0.05.
+fn regression_gates(
+    reports: &[ReportRows],
+    cmps: &[PairedComparison<(usize, String)>],
+    max_drops: &[(String, f64)],
+) -> Result<Vec<CompareGate>, NoSuchMetric> {
     let mut gates = Vec::new();
     for (metric, delta) in max_drops {
         let key = if metric.starts_with("hit@") {
@@ -185,41 +244,7 @@ pub fn compare_reports(
         }
     }
 
-    let comparisons: Vec<Comparison> = cmps
-        .iter()
-        .map(|c| {
-            let r = &reports[c.key.0];
-            Comparison {
-                baseline: base.name.clone(),
-                report: r.name.clone(),
-                metric: display(&c.key.1, r),
-                mean_baseline: c.paired.mean_a,
-                mean: c.paired.mean_b,
-                difference: c.paired.diff.estimate,
-                ci_lower: c.paired.diff.lower,
-                ci_upper: c.paired.diff.upper,
-                n: c.paired.diff.n,
-                p_randomization: c.paired.p_randomization,
-                p_bootstrap: c.paired.p_bootstrap,
-                p_holm: c.p_holm,
-                effect_size: c.paired.effect_size,
-                wins: c.paired.wins,
-                losses: c.paired.losses,
-                ties: c.paired.ties,
-            }
-        })
-        .collect();
-    let summary = CompareSummary {
-        schema_version: COMPARE_SCHEMA_VERSION,
-        baseline: base.dir.clone(),
-        reports: reports.iter().map(|r| r.dir.clone()).collect(),
-        comparisons,
-        class_changes,
-        gates,
-        seed,
-    };
-
-    Ok((summary, warnings))
+    Ok(gates)
 }
 
 #[cfg(test)]
