@@ -36,7 +36,7 @@ fn absorb<T>(
 }
 
 pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
-    if args.corpus.is_none()
+    if args.corpus.corpus.is_none()
         && args.queries.is_none()
         && args.qrels.is_none()
         && args.run.is_empty()
@@ -45,7 +45,7 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let opts = LoadOptions { skip_invalid: true };
     let mut all = Diagnostics::default();
-    let corpus = match &args.corpus {
+    let corpus = match &args.corpus.corpus {
         Some(p) => absorb(&mut all, load_corpus(p, &opts))?,
         None => None,
     };
