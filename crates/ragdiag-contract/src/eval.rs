@@ -67,19 +67,31 @@ pub struct EvalRun {
 pub enum MeasureValue {
     /// `runid`: the run's tag.
     Runid(String),
-    /// A figure, with its 95% bootstrap interval for ratio measures.
-    Figure {
+    /// A ratio measure with its 95% percentile bootstrap interval over queries.
+    Interval {
         /// The value (trec_eval's `all` line; `null` when not a number).
         value: Option<f64>,
-        /// The lower bound of the interval (ratio measures).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The lower bound of the interval.
+        #[serde(deserialize_with = "required")]
         ci_lower: Option<f64>,
-        /// The upper bound of the interval (ratio measures).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The upper bound of the interval.
+        #[serde(deserialize_with = "required")]
         ci_upper: Option<f64>,
         /// Queries behind it.
         n: usize,
     },
+    /// A count, or a measure without an interval.
+    Point {
+        /// The value (trec_eval's `all` line; `null` when not a number).
+        value: Option<f64>,
+        /// Queries behind it.
+        n: usize,
+    },
+}
+
+/// A field that must be present, possibly `null`.
+fn required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)
 }
 
 /// One measure of one run against the first run, on the queries both evaluated.
@@ -117,4 +129,29 @@ pub struct EvalComparison {
     pub losses: usize,
     /// Queries with equal values.
     pub ties: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measure_values_read_back_as_they_were_written() {
+        for v in [
+            MeasureValue::Runid("bm25".into()),
+            MeasureValue::Interval {
+                value: Some(0.5),
+                ci_lower: None,
+                ci_upper: Some(0.7),
+                n: 9,
+            },
+            MeasureValue::Point {
+                value: Some(12.0),
+                n: 9,
+            },
+        ] {
+            let json = serde_json::to_value(&v).unwrap();
+            assert_eq!(serde_json::from_value::<MeasureValue>(json).unwrap(), v);
+        }
+    }
 }

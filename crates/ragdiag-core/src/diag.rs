@@ -87,6 +87,25 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The finding as one JSON object: `path`, `line` (null when unknown), `field`, `reason`
+    /// and `severity` (`error` or `warning`), as `lint --format json` and the reports'
+    /// `warnings.jsonl` write it.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "path": self.location.path.display().to_string(),
+            "line": self.location.line,
+            "field": self.field,
+            "reason": self.reason,
+            "severity": match self.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+        })
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.field.is_empty() {

@@ -1,5 +1,5 @@
 //! Pure string helpers for what reports print: the Markdown escapes every report writer uses
-//! (`report.md` of `diagnose`, `freshness` and `compare`), percentages and CSV fields.
+//! (`report.md` of `diagnose`, `freshness` and `compare`) and percentages.
 
 /// Escapes prose for Markdown, safe in a GFM table cell: HTML-significant characters become
 /// entities, Markdown punctuation is backslash-escaped, line breaks and tabs become spaces (so a
@@ -87,26 +87,9 @@ pub fn pct(share: f64, decimals: usize) -> String {
     format!("{:.*}%", decimals, 100.0 * share)
 }
 
-/// A CSV field (RFC 4180), quoted when it holds a comma, a quote or a line break.
-#[must_use]
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("tokens:250/125@cl100k"), "tokens:250/125@cl100k");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"\n"), "\"say \"\"hi\"\"\n\"");
-    }
 
     #[test]
     fn markdown_escapes() {

@@ -53,6 +53,7 @@
 
 mod answer;
 mod attribute;
+mod compare;
 mod config;
 mod corpus;
 mod ground;
@@ -65,6 +66,7 @@ pub use answer::{
     compare_answer, normalize_answer, token_f1, AbstentionMatcher, Correctness,
     DEFAULT_ABSTAIN_PHRASES,
 };
+pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
 pub use corpus::Corpus;
 pub use ground::{
@@ -161,6 +163,30 @@ pub fn diagnose_trace(
     trace: &[TraceRecord],
     cfg: &Config<'_>,
 ) -> Result<Diagnoses> {
+    diagnose_trace_shown(corpus, queries, trace, cfg).map(|(d, _)| d)
+}
+
+/// What a diagnosis saw of each question, as the reports show it.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    /// The ranked items of each question (its located trace hits), best first.
+    pub items: Vec<Vec<RetrievedItem>>,
+    /// The answer the system gave each question.
+    pub answers: Vec<Option<String>>,
+}
+
+/// [`diagnose_trace`], also handing back each question's located hits and answer (the hits are
+/// located once, for the diagnosis and the reports).
+///
+/// # Errors
+///
+/// As [`diagnose`].
+pub fn diagnose_trace_shown(
+    corpus: &Corpus<'_>,
+    queries: &[Query],
+    trace: &[TraceRecord],
+    cfg: &Config<'_>,
+) -> Result<(Diagnoses, Shown)> {
     let cfg = Config {
         mode: Mode::Trace,
         ..cfg.clone()
@@ -171,7 +197,11 @@ pub fn diagnose_trace(
     let mut out = diagnose(corpus, &inputs, &cfg)?;
     warnings.extend(std::mem::take(&mut out.warnings));
     out.warnings = warnings;
-    Ok(out)
+    let shown = Shown {
+        items: inputs.iter().map(|i| i.retrieved.clone()).collect(),
+        answers: inputs.iter().map(|i| i.answer.clone()).collect(),
+    };
+    Ok((out, shown))
 }
 
 /// Joins `queries` to their trace lines by id and locates each hit in its document: one input

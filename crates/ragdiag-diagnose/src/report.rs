@@ -3,14 +3,14 @@
 
 use crate::{Class, Diagnoses, Diagnosis, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
-use ragdiag_contract::table::{Column, Values, QUERIES};
+use ragdiag_contract::table::{Column, Values, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::{
     ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Interval, Latency, Mode,
     Provenance, QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
-use ragdiag_core::{pct, Document, Query, TraceRecord};
-use ragdiag_eval::{stats, MetricTable};
+use ragdiag_core::{pct, Document, Qrels, Query, TraceRecord};
+use ragdiag_eval::{stats, DocRanking, MetricTable};
 use ragdiag_fresh::Audit;
 use std::collections::{BTreeMap, HashSet};
 
@@ -42,16 +42,38 @@ pub struct SummaryInput<'a> {
     pub queries: &'a [Query],
     /// One diagnosis per question.
     pub diagnoses: &'a Diagnoses,
-    /// Document-level metrics, when the questions have judgments.
-    pub table: Option<&'a MetricTable>,
-    /// Staleness of what was retrieved, at the context window.
-    pub retrieval: &'a RetrievalStaleness,
+    /// What each question retrieved (ranked items, best first), aligned with `queries`.
+    pub items: &'a [Vec<RetrievedItem>],
     /// The trace (trace mode): latency and token figures.
     pub trace: Option<&'a [TraceRecord]>,
     /// Problems of meaning found in the inputs.
     pub warnings: Vec<String>,
     /// What produced the report.
     pub provenance: Provenance,
+}
+
+/// A diagnosis evaluated: its summary, each question's document ranking (the report's
+/// `run.trec`) and, with judgments, the document-level metrics per question.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// `summary.json`.
+    pub summary: DiagnoseSummary,
+    /// Each question's documents in the order of their first chunk.
+    pub rankings: Vec<DocRanking>,
+    /// trec_eval's measures of [`QUERY_MEASURES`] per question, when there are judgments.
+    pub table: Option<MetricTable>,
+}
+
+/// Why a diagnosis could not be summarised.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SummaryError {
+    /// The document rankings could not be evaluated.
+    #[error(transparent)]
+    Table(#[from] ragdiag_eval::TableError),
+    /// A gate names a metric the summary does not have.
+    #[error(transparent)]
+    Gate(#[from] UnknownMetric),
 }
 
 /// A gate names a metric the summary does not have.
@@ -64,15 +86,54 @@ pub struct UnknownMetric {
     pub known: Vec<String>,
 }
 
-/// Builds the summary: metrics with bootstrap intervals (hit@K over the answerable scored
+/// Evaluates a diagnosis and builds its summary: document rankings from the retrieved items,
+/// trec_eval's measures per question (with judgments), the staleness of what was retrieved,
+/// metrics with bootstrap intervals (hit@K over the answerable scored
 /// questions, weighted), the recall curve, class shares, flags, freshness, tags, answer quality,
 /// latency and tokens (trace mode), gates and the headline.
 ///
 /// # Errors
 ///
-/// [`UnknownMetric`] when a gate names a metric the summary does not have.
-pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, UnknownMetric> {
+/// [`SummaryError`]: a ranking that trec_eval's semantics refuse, or a gate naming a metric
+/// the summary does not have.
+pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError> {
     let ds = &input.diagnoses.diagnoses;
+    let rankings: Vec<DocRanking> = input
+        .queries
+        .iter()
+        .zip(input.items)
+        .map(|(q, items)| doc_ranking(&q.id, items))
+        .collect();
+    let qrels = Qrels::from_queries(input.queries);
+    let table = if qrels.is_empty() {
+        None
+    } else {
+        let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
+        Some(ragdiag_eval::metric_table(
+            &rankings,
+            &qrels,
+            input.queries,
+            &measures,
+            input.seed,
+        )?)
+    };
+    let doc_lists: Vec<(String, Vec<String>)> = rankings
+        .iter()
+        .map(|r| {
+            (
+                r.qid.clone(),
+                r.docs.iter().map(|(d, _)| d.clone()).collect(),
+            )
+        })
+        .collect();
+    let retrieval = ragdiag_fresh::retrieval_staleness(
+        &doc_lists,
+        input.context_k,
+        input.seed,
+        input.docs,
+        input.audit,
+        Some(input.queries),
+    );
     let scope = Scope::new(ds, input.queries, input.seed);
     let (generation, latency_ms, tokens) = match input.trace {
         Some(trace) => {
@@ -97,7 +158,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, Unknown
         },
         context_k: input.context_k,
         pool_k: input.pool_k,
-        metrics: scope.metrics(input.context_k, input.table),
+        metrics: scope.metrics(input.context_k, table.as_ref()),
         recall_curve: scope.curve(input.pool_k),
         classes: scope.classes(),
         flags: input
@@ -107,7 +168,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, Unknown
             .iter()
             .map(|f| (f.flag.as_str().to_owned(), FlagEntry { count: f.count }))
             .collect(),
-        freshness: retrieval_freshness(input.context_k, input.docs, input.audit, input.retrieval),
+        freshness: retrieval_freshness(input.context_k, input.docs, input.audit, &retrieval),
         by_tag: scope.by_tag(input.context_k),
         generation,
         latency_ms,
@@ -119,7 +180,11 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<DiagnoseSummary, Unknown
     };
     summary.gates = gates(&summary, input.gates, input.gate_on)?;
     summary.headline = headline(&summary);
-    Ok(summary)
+    Ok(Evaluated {
+        summary,
+        rankings,
+        table,
+    })
 }
 
 /// The questions a figure is over: scored (labelled) ones for class shares, answerable scored

@@ -35,6 +35,7 @@ mod aggregate;
 pub mod chunking;
 mod measure;
 mod ranking;
+mod report;
 pub mod span;
 pub mod stats;
 mod topic;
@@ -44,5 +45,6 @@ pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
 pub use ranking::{
     fmt_score, metric_table, sort_trec, trec_run, DocRanking, MetricTable, TableError,
 };
+pub use report::{csv_field, trec_eval_text, EvalMeta, Evaluation, RunEval};
 pub use span::{span_scores, SpanScores};
 pub use topic::{evaluate_topic, DuplicateDoc, EvalParams, Ranked};

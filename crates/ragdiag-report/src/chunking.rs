@@ -8,8 +8,8 @@
 use ragdiag_contract::chunking::{ChunkingStrategy, ChunkingSummary, PairedTest};
 use ragdiag_contract::table::{Column, Values};
 use ragdiag_contract::Interval;
-use ragdiag_core::csv_field;
 use ragdiag_eval::chunking::ChunkingMetric;
+use ragdiag_eval::csv_field;
 use std::fmt::Write as _;
 
 use ChunkingMetric::{ContextTokens, DocNdcg, DocRecall, SpanIou, SpanRecall};

@@ -73,6 +73,7 @@
 //! ```
 
 mod chunking;
+mod compare;
 mod drill;
 mod escape;
 mod figure;
@@ -85,6 +86,7 @@ mod svg;
 mod view;
 
 pub use chunking::{chunking_verdict, render_chunking_markdown, render_chunking_text, table_csv};
+pub use compare::{compare_table, render_compare_markdown};
 pub use drill::{question_views, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};

@@ -21,6 +21,14 @@ pub(crate) struct GlobalArgs {
     pub(crate) quiet: bool,
 }
 
+/// The knowledge base (`index`, `freshness`, `diagnose`, `lint`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct CorpusArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: Option<PathBuf>,
+}
+
 /// The embedding model (`index`, `search`, `diagnose`, `chunking`, `freshness --index`).
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct ModelArgs {
@@ -145,9 +153,8 @@ pub(crate) enum GateOn {
 
 #[derive(Debug, Args)]
 pub(crate) struct DiagnoseArgs {
-    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
-    #[arg(long)]
-    pub(crate) corpus: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) corpus: CorpusArgs,
     /// Questions: ragdiag JSONL, or BEIR queries.jsonl with `--qrels`.
     #[arg(long)]
     pub(crate) queries: Option<PathBuf>,
@@ -265,9 +272,8 @@ pub(crate) enum FusionArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct IndexArgs {
-    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
-    #[arg(long)]
-    pub(crate) corpus: PathBuf,
+    #[command(flatten)]
+    pub(crate) corpus: CorpusArgs,
     /// The index directory to write (replaced atomically if it holds an index).
     #[arg(long)]
     pub(crate) out: PathBuf,
@@ -417,9 +423,8 @@ pub(crate) struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LintArgs {
-    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
-    #[arg(long)]
-    pub(crate) corpus: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) corpus: CorpusArgs,
     /// Queries (ragdiag JSONL or BEIR queries.jsonl).
     #[arg(long)]
     pub(crate) queries: Option<PathBuf>,
@@ -436,9 +441,8 @@ pub(crate) struct LintArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct FreshnessArgs {
-    /// Corpus: JSONL, BEIR folder, folder of Markdown/text/HTML, or Parquet.
-    #[arg(long)]
-    pub(crate) corpus: PathBuf,
+    #[command(flatten)]
+    pub(crate) corpus: CorpusArgs,
     /// Questions (ragdiag JSONL): coverage and label checks.
     #[arg(long)]
     pub(crate) queries: Option<PathBuf>,
@@ -615,6 +619,7 @@ mod tests {
             panic!()
         };
         assert!(l.queries.is_none());
+        assert_eq!(l.corpus.corpus.as_deref(), Some(std::path::Path::new("c")));
         assert_eq!(l.run.len(), 2);
     }
 }

@@ -53,9 +53,6 @@ pub(crate) fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex(&Sha256::digest(&bytes)))
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-pub(crate) use ragdiag_core::csv_field;
-
 /// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
 /// disk, then renamed over `path`. A reader sees the old file or the new one, never a part.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Flags and `ragdiag.toml` resolved into each command's settings before any work: a flag beats
 //! the file, the file beats the default, and each default is written once, here.
 
-use crate::cli::{DiagnoseArgs, GateOn, ModelArgs, RetrievalArgs, StatsArgs};
+use crate::cli::{CorpusArgs, DiagnoseArgs, GateOn, ModelArgs, RetrievalArgs, StatsArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Timestamp;
 use ragdiag_embed::ModelChoice;
@@ -31,6 +31,15 @@ pub(crate) mod defaults {
     pub(crate) const GROUND_TOKEN_SHARE: f64 = 0.6;
     /// Cosine with a window sentence for a sentence to be grounded (`--ground-embeddings`).
     pub(crate) const GROUND_COSINE: f64 = 0.75;
+}
+
+impl CorpusArgs {
+    /// `--corpus`, which this command needs.
+    pub(crate) fn required(&self) -> Result<&Path> {
+        self.corpus
+            .as_deref()
+            .ok_or_else(|| anyhow!("--corpus is required"))
+    }
 }
 
 impl StatsArgs {
@@ -211,7 +220,7 @@ impl DiagnoseSettings {
             bail!("--cover must be in (0, 1]");
         }
         Ok(DiagnoseSettings {
-            corpus: need(args.corpus.clone().or(rel(file.corpus)), "corpus")?,
+            corpus: need(args.corpus.corpus.clone().or(rel(file.corpus)), "corpus")?,
             queries: need(args.queries.clone().or(rel(file.queries)), "queries")?,
             qrels: args.qrels.clone().or(rel(file.qrels)),
             trace: args.trace.clone().or(rel(file.trace)),

@@ -8,9 +8,9 @@ use crate::printer::{collapsed_lines, Printer};
 use crate::settings::DiagnoseSettings;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
-use ragdiag_contract::table::{HITS, QUERIES, QUERY_MEASURES};
+use ragdiag_contract::table::{HITS, QUERIES};
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
-use ragdiag_core::{Diagnostics, Document, Qrels, Query, Timestamp, TraceRecord};
+use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{Corpus, Diagnoses, RetrievedItem, SummaryInput};
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
@@ -63,38 +63,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut r = r;
     findings.extend(std::mem::take(&mut r.diagnoses.warnings));
 
-    let rankings: Vec<_> = queries
-        .iter()
-        .zip(&r.items)
-        .map(|(q, items)| ragdiag_diagnose::doc_ranking(&q.id, items))
-        .collect();
-    let qrels = Qrels::from_queries(&queries);
-    let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
-    let table = if qrels.is_empty() {
-        None
-    } else {
-        Some(ragdiag_eval::metric_table(
-            &rankings, &qrels, &queries, &measures, s.seed,
-        )?)
-    };
-    let doc_lists: Vec<(String, Vec<String>)> = rankings
-        .iter()
-        .map(|r| {
-            (
-                r.qid.clone(),
-                r.docs.iter().map(|(d, _)| d.clone()).collect(),
-            )
-        })
-        .collect();
-    let retrieval = ragdiag_fresh::retrieval_staleness(
-        &doc_lists,
-        s.context_k,
-        s.seed,
-        &docs,
-        &audit,
-        Some(&queries),
-    );
-    let summary = ragdiag_diagnose::build_summary(SummaryInput {
+    let evaluated = ragdiag_diagnose::build_summary(SummaryInput {
         mode: if r.trace.is_some() {
             Mode::Trace
         } else {
@@ -110,25 +79,25 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         audit: &audit,
         queries: &queries,
         diagnoses: &r.diagnoses,
-        table: table.as_ref(),
-        retrieval: &retrieval,
+        items: &r.items,
         trace: r.trace.as_deref(),
         warnings: collapsed_lines(&findings),
         provenance,
     })?;
+    let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
     // Outputs.
     std::fs::create_dir_all(&s.out)
         .with_context(|| format!("cannot create {}", s.out.display()))?;
-    let mut json = serde_json::to_vec_pretty(&summary)?;
+    let mut json = serde_json::to_vec_pretty(summary)?;
     json.push(b'\n');
     write_atomic(&s.out.join("summary.json"), &json)?;
     write_atomic(
         &s.out.join("run.trec"),
-        ragdiag_eval::trec_run(&rankings, "ragdiag-diagnose").as_bytes(),
+        ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
     )?;
     let ds = &r.diagnoses.diagnoses;
-    let queries_table = ragdiag_diagnose::queries_columns(&queries, ds, table.as_ref());
+    let queries_table = ragdiag_diagnose::queries_columns(&queries, ds, table);
     write_atomic(
         &s.out.join(QUERIES.file),
         &ragdiag_load::table_bytes(&QUERIES, queries_table)?,
@@ -157,16 +126,16 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         shown: &shown,
         docs: &docs,
         audit: &audit,
-        table: table.as_ref(),
+        table,
         context_k: s.context_k,
     });
-    let md = ragdiag_report::render_markdown(&summary, &views);
+    let md = ragdiag_report::render_markdown(summary, &views);
     write_atomic(&s.out.join("report.md"), md.as_bytes())?;
-    let html = ragdiag_report::render_html(&summary, &views);
+    let html = ragdiag_report::render_html(summary, &views);
     write_atomic(&s.out.join("report.html"), html.as_bytes())?;
 
     printer.warning_lines(&summary.warnings, &s.out.join("report.md"));
-    print_outcome(&summary, &s.out, printer)
+    print_outcome(summary, &s.out, printer)
 }
 
 /// The headline on stdout, then each failed gate on stderr.
@@ -255,27 +224,25 @@ fn from_trace(
         embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
         ..s.diag_config(ragdiag_diagnose::Mode::Trace)
     };
-    let inputs = ragdiag_diagnose::trace_inputs(corpus, queries, &trace, &mut warnings);
-    let mut diagnoses = ragdiag_diagnose::diagnose(corpus, &inputs, &cfg)?;
+    let (mut diagnoses, shown) =
+        ragdiag_diagnose::diagnose_trace_shown(corpus, queries, &trace, &cfg)?;
     warnings.extend(std::mem::take(&mut diagnoses.warnings));
     diagnoses.warnings = warnings;
     if let Some(e) = &embedder {
         e.flush().context("cannot save the embedding cache")?;
         provenance.grounding_model_id = Some(e.model_id().to_owned());
     }
-    let items: Vec<Vec<RetrievedItem>> = inputs.iter().map(|i| i.retrieved.clone()).collect();
-    let answers = inputs.iter().map(|i| i.answer.clone()).collect();
-    drop(inputs);
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(file_sha256(path)?);
     Ok(Retrieved {
         diagnoses,
-        sources: items
+        sources: shown
+            .items
             .iter()
             .map(|i| vec!["trace".into(); i.len()])
             .collect(),
-        items,
-        answers,
+        items: shown.items,
+        answers: shown.answers,
         trace: Some(trace),
     })
 }

@@ -17,16 +17,17 @@ use ragdiag_load::{load_corpus, load_queries, load_run, load_trace, LoadOptions}
 use std::collections::HashSet;
 
 pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> {
-    crate::fsutil::check_out_not_inside(&args.out, &[&args.corpus])?;
+    let corpus = args.corpus.required()?;
+    crate::fsutil::check_out_not_inside(&args.out, &[corpus])?;
     let as_of = args.as_of.unwrap_or_else(Timestamp::now);
     // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
     // which is listed in the report and printed on stderr, and the audit goes on over the rest.
     let load_opts = LoadOptions { skip_invalid: true };
-    let loaded = load_corpus(&args.corpus, &load_opts)?;
+    let loaded = load_corpus(corpus, &load_opts)?;
     let mut findings: Diagnostics = loaded.diagnostics;
     let docs = loaded.items;
     if docs.is_empty() {
-        anyhow::bail!("{}: no documents to audit", args.corpus.display());
+        anyhow::bail!("{}: no documents to audit", corpus.display());
     }
     let cfg = Config {
         max_age_days: args.max_age,
@@ -66,7 +67,7 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         provenance: FreshnessProvenance {
             ragdiag_version: env!("CARGO_PKG_VERSION").into(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
-            corpus: args.corpus.display().to_string(),
+            corpus: corpus.display().to_string(),
             queries: path(&args.queries),
             run: path(&args.run),
             trace: path(&args.trace),
@@ -76,7 +77,7 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
             k: args.k,
             seed: args.stats.seed(),
         },
-        corpus: ragdiag_fresh::corpus_freshness(&docs, &report, &args.corpus),
+        corpus: ragdiag_fresh::corpus_freshness(&docs, &report, corpus),
         labels: queries
             .as_deref()
             .map(|qs| ragdiag_fresh::label_freshness(qs, &docs, &report)),

@@ -13,8 +13,9 @@ use std::time::Instant;
 
 pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
     let started = Instant::now();
+    let corpus = args.corpus.required()?;
     let loaded = load_corpus(
-        &args.corpus,
+        corpus,
         &LoadOptions {
             skip_invalid: args.skip_invalid,
         },
@@ -24,7 +25,7 @@ pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let docs = loaded.items;
     if docs.is_empty() {
-        anyhow::bail!("{}: the corpus holds no documents", args.corpus.display());
+        anyhow::bail!("{}: the corpus holds no documents", corpus.display());
     }
     let model = args.model.model();
     let embedder = open_model(&model, args.model.no_fetch, printer)?;
@@ -44,7 +45,7 @@ pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
     }
 
     let meta = json!({
-        "corpus": args.corpus.display().to_string(),
+        "corpus": corpus.display().to_string(),
         "corpus_sha256": corpus_sha256(&docs),
         "documents": docs.len(),
         "chunks": chunks.len(),

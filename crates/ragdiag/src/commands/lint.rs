@@ -9,7 +9,7 @@ use ragdiag_core::{Diagnostic, Diagnostics, Severity};
 use ragdiag_load::{
     cross_check, load_corpus, load_qrels, load_queries, load_run, Inputs, LoadError, LoadOptions,
 };
-use std::io::Write;
+use std::fmt::Write as _;
 
 fn absorb<T>(
     all: &mut Diagnostics,
@@ -36,7 +36,7 @@ fn absorb<T>(
 }
 
 pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
-    if args.corpus.is_none()
+    if args.corpus.corpus.is_none()
         && args.queries.is_none()
         && args.qrels.is_none()
         && args.run.is_empty()
@@ -45,7 +45,7 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let opts = LoadOptions { skip_invalid: true };
     let mut all = Diagnostics::default();
-    let corpus = match &args.corpus {
+    let corpus = match &args.corpus.corpus {
         Some(p) => absorb(&mut all, load_corpus(p, &opts))?,
         None => None,
     };
@@ -76,31 +76,17 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
     all.extend(cross_check(&inputs));
     let errors = all.error_count();
     let warnings = all.len() - errors;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = String::new();
     match args.format {
         Format::Json => {
-            let items: Vec<_> = all
-                .items()
-                .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "path": d.location.path.display().to_string(),
-                        "line": d.location.line,
-                        "field": d.field,
-                        "reason": d.reason,
-                        "severity": if d.severity == Severity::Error { "error" } else { "warning" },
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(
-                &mut out,
+            let items: Vec<_> = all.items().iter().map(Diagnostic::to_json).collect();
+            out = serde_json::to_string_pretty(
                 &serde_json::json!({"errors": errors, "warnings": warnings, "findings": items}),
             )?;
-            writeln!(out)?;
+            out.push('\n');
         }
         Format::Csv => {
-            writeln!(out, "severity,path,line,field,reason")?;
+            let _ = writeln!(out, "severity,path,line,field,reason");
             for d in all.items() {
                 let sev = if d.severity == Severity::Error {
                     "error"
@@ -108,14 +94,14 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
                     "warning"
                 };
                 let esc = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-                writeln!(
+                let _ = writeln!(
                     out,
                     "{sev},{},{},{},{}",
                     esc(&d.location.path.display().to_string()),
                     d.location.line.map_or(String::new(), |l| l.to_string()),
                     esc(&d.field),
                     esc(&d.reason)
-                )?;
+                );
             }
         }
         Format::Text => {
@@ -125,10 +111,11 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
                 } else {
                     "warning"
                 };
-                writeln!(out, "{sev}: {d}")?;
+                let _ = writeln!(out, "{sev}: {d}");
             }
         }
     }
+    printer.data(&out)?;
     if !printer.quiet() {
         let mut summary = Vec::new();
         if let Some(c) = &corpus {
@@ -140,10 +127,10 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
         if let Some(q) = &qrels {
             summary.push(format!("judgments for {} queries", q.len()));
         }
-        eprintln!(
+        printer.note(format_args!(
             "lint: {}; {errors} errors, {warnings} warnings",
             summary.join(", ")
-        );
+        ));
     }
     Ok(if errors > 0 {
         ExitStatus::Error

@@ -44,19 +44,12 @@ pub(crate) fn open_model(
     Ok(e)
 }
 
-/// Every finding, one JSON object a line (`path`, `line`, `field`, `reason`, `severity`): the
-/// full list behind the report's collapsed warnings.
+/// Every finding, one JSON object a line ([`ragdiag_core::Diagnostic::to_json`]): the full list
+/// behind a report's collapsed warnings.
 pub(crate) fn findings_jsonl(findings: &ragdiag_core::Diagnostics) -> Vec<u8> {
     let mut out = Vec::new();
     for d in findings.items() {
-        let line = serde_json::json!({
-            "path": d.location.path.display().to_string(),
-            "line": d.location.line,
-            "field": d.field,
-            "reason": d.reason,
-            "severity": format!("{:?}", d.severity).to_lowercase(),
-        });
-        out.extend_from_slice(line.to_string().as_bytes());
+        out.extend_from_slice(d.to_json().to_string().as_bytes());
         out.push(b'\n');
     }
     out

@@ -252,7 +252,15 @@ fn eval_lint_chunking_index_and_search() {
     });
 }
 
-/// The demo's summaries validate against the schemas published in `schemas/`.
+/// A summary read back through its contract type serialises to the same JSON (every field is
+/// typed: nothing is lost or added on the way).
+fn round_trips<T: serde::Serialize + serde::de::DeserializeOwned>(summary: &serde_json::Value) {
+    let typed: T = serde_json::from_value(summary.clone()).expect("reads as its contract type");
+    assert_eq!(&serde_json::to_value(&typed).unwrap(), summary);
+}
+
+/// The demo's summaries validate against the schemas published in `schemas/`, and read back
+/// through their contract types unchanged.
 #[test]
 fn demo_summaries_follow_the_published_schemas() {
     let tmp = tempfile::tempdir().unwrap();
@@ -304,6 +312,7 @@ fn demo_summaries_follow_the_published_schemas() {
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:#?}");
+        round_trips::<ragdiag_contract::DiagnoseSummary>(&summary);
         // The schema can fail: a figure of the wrong type is refused.
         let mut broken = summary.clone();
         broken["context_k"] = serde_json::json!("five");
@@ -328,6 +337,7 @@ fn demo_summaries_follow_the_published_schemas() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+    round_trips::<ragdiag_contract::CompareSummary>(&summary);
 
     let freshness_schema =
         jsonschema::validator_for(&schema("freshness-summary.schema.json")).unwrap();
@@ -358,4 +368,33 @@ fn demo_summaries_follow_the_published_schemas() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(summary["retrieval"].is_object() && summary["labels"].is_object());
+    round_trips::<ragdiag_contract::freshness::FreshnessSummary>(&summary);
+
+    let eval_schema = jsonschema::validator_for(&schema("eval-summary.schema.json")).unwrap();
+    let shown = run(
+        tmp.path(),
+        &[
+            "eval",
+            "-q",
+            "--format",
+            "json",
+            "examples/tallyfox/qrels.txt",
+            "examples/tallyfox/production.trec",
+            "examples/tallyfox/keyword.trec",
+        ],
+    );
+    let json = shown
+        .split_once("--- stdout\n")
+        .and_then(|(_, rest)| rest.split_once("--- stderr\n"))
+        .map(|(stdout, _)| stdout)
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_str(json).unwrap();
+    let errors: Vec<String> = eval_schema
+        .iter_errors(&summary)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(summary["runs"].as_array().map(Vec::len), Some(2));
+    assert!(summary["runs"][0]["per_query"].is_object());
+    round_trips::<ragdiag_contract::eval::EvalSummary>(&summary);
 }

@@ -1,0 +1,303 @@
+//! `ragdiag compare`: diagnose reports compared question by question against the first.
+
+use ragdiag_contract::{
+    ClassChange, CompareGate, CompareSummary, Comparison, COMPARE_SCHEMA_VERSION,
+};
+use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One report as `compare` reads it: per question, its class, reason, weight and metric values.
+#[derive(Debug, Clone, Default)]
+pub struct ReportRows {
+    /// The report's folder, as given.
+    pub dir: String,
+    /// Its name (`summary.json`'s `name`).
+    pub name: String,
+    /// Its context window.
+    pub context_k: usize,
+    /// Its questions by id.
+    pub questions: BTreeMap<String, QuestionRow>,
+    /// The metric columns it holds (the declared metrics of `queries.parquet`).
+    pub metrics: Vec<String>,
+}
+
+/// One question of a report.
+#[derive(Debug, Clone, Default)]
+pub struct QuestionRow {
+    /// Its class.
+    pub class: String,
+    /// Its reason.
+    pub reason: String,
+    /// Its traffic weight.
+    pub weight: f64,
+    /// Its metric values (scored metrics only).
+    pub values: BTreeMap<String, f64>,
+}
+
+/// A `--fail-on-regression` gate names a metric no comparison has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--fail-on-regression: no metric {0:?} in these reports")]
+pub struct NoSuchMetric(pub String);
+
+/// The display name of the per-question evidence hit: `hit@K`.
+fn display(metric: &str, r: &ReportRows) -> String {
+    if metric == "hit" {
+        format!("hit@{}", r.context_k)
+    } else {
+        metric.to_owned()
+    }
+}
+
+/// Every later report against the first: each metric both hold, paired on the questions both
+/// scored and weighted by the baseline's weights, Holm-corrected as one family (all the
+/// comparisons of the call); the questions whose class changed; and the regression gates
+/// (`max_drops`: a metric, `hit@K` for the hit, and the largest drop allowed). Also returns
+/// warnings (different context windows, missing questions).
+///
+/// # Errors
+///
+/// [`NoSuchMetric`] when a gate names a metric no comparison has.
+pub fn compare_reports(
+    reports: &[ReportRows],
+    max_drops: &[(String, f64)],
+    seed: u64,
+) -> Result<(CompareSummary, Vec<String>), NoSuchMetric> {
+    let mut warnings = Vec::new();
+    let Some(base) = reports.first() else {
+        return Ok((
+            CompareSummary {
+                schema_version: COMPARE_SCHEMA_VERSION,
+                baseline: String::new(),
+                reports: Vec::new(),
+                comparisons: Vec::new(),
+                class_changes: Vec::new(),
+                gates: Vec::new(),
+                seed,
+            },
+            warnings,
+        ));
+    };
+    let cfg = stats::Config {
+        seed,
+        ..stats::Config::default()
+    };
+
+    let samples = paired_samples(reports, &mut warnings);
+    let cmps = stats::paired_comparisons(samples, &cfg);
+    let class_changes = class_changes(reports, &mut warnings);
+    let gates = regression_gates(reports, &cmps, max_drops)?;
+    let comparisons: Vec<Comparison> = cmps
+        .iter()
+        .map(|c| {
+            let r = &reports[c.key.0];
+            Comparison {
+                baseline: base.name.clone(),
+                report: r.name.clone(),
+                metric: display(&c.key.1, r),
+                mean_baseline: c.paired.mean_a,
+                mean: c.paired.mean_b,
+                difference: c.paired.diff.estimate,
+                ci_lower: c.paired.diff.lower,
+                ci_upper: c.paired.diff.upper,
+                n: c.paired.diff.n,
+                p_randomization: c.paired.p_randomization,
+                p_bootstrap: c.paired.p_bootstrap,
+                p_holm: c.p_holm,
+                effect_size: c.paired.effect_size,
+                wins: c.paired.wins,
+                losses: c.paired.losses,
+                ties: c.paired.ties,
+            }
+        })
+        .collect();
+    let summary = CompareSummary {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        baseline: base.dir.clone(),
+        reports: reports.iter().map(|r| r.dir.clone()).collect(),
+        comparisons,
+        class_changes,
+        gates,
+        seed,
+    };
+
+    Ok((summary, warnings))
+}
+
+/// Every (report, metric) of the later reports paired with the baseline on the questions both
+/// scored, weighted by the baseline's weights.
+fn paired_samples<'a>(
+    reports: &[ReportRows],
+    warnings: &mut Vec<String>,
+) -> Vec<PairedSample<'a, (usize, String)>> {
+    let base = &reports[0];
+    let mut samples = Vec::new();
+    for (ri, r) in reports.iter().enumerate().skip(1) {
+        if r.context_k != base.context_k {
+            warnings.push(format!(
+                "{} uses a context window of {}, the baseline {}: hit rates differ in meaning",
+                r.dir, r.context_k, base.context_k
+            ));
+        }
+        for metric in &base.metrics {
+            if !r.metrics.contains(metric) {
+                continue;
+            }
+            let (mut a, mut b, mut w) = (Vec::new(), Vec::new(), Vec::new());
+            for (qid, row) in &base.questions {
+                let (Some(va), Some(vb)) = (
+                    row.values.get(metric),
+                    r.questions.get(qid).and_then(|x| x.values.get(metric)),
+                ) else {
+                    continue;
+                };
+                a.push(*va);
+                b.push(*vb);
+                w.push(row.weight);
+            }
+            if a.is_empty() {
+                continue;
+            }
+            samples.push(
+                PairedSample::new((ri, metric.clone()), a, b).weighted(stats::relative_weights(w)),
+            );
+        }
+    }
+    samples
+}
+
+/// The questions whose class differs from the baseline's: `fixed` (to `ok`), `regressed`
+/// (from `ok`) or `changed`.
+fn class_changes(reports: &[ReportRows], warnings: &mut Vec<String>) -> Vec<ClassChange> {
+    let base = &reports[0];
+    let mut class_changes = Vec::new();
+    for (ri, r) in reports.iter().enumerate().skip(1) {
+        for (qid, row) in &base.questions {
+            let Some(other) = r.questions.get(qid) else {
+                continue;
+            };
+            if other.class == row.class {
+                continue;
+            }
+            let ok = crate::Class::Ok.as_str();
+            let kind = match (row.class == ok, other.class == ok) {
+                (true, false) => "regressed",
+                (false, true) => "fixed",
+                _ => "changed",
+            };
+            class_changes.push(ClassChange {
+                report: r.name.clone(),
+                report_index: ri,
+                query: qid.clone(),
+                kind: kind.into(),
+                from: row.class.clone(),
+                to: other.class.clone(),
+                reason: other.reason.clone(),
+            });
+        }
+        let missing: BTreeSet<&String> = base
+            .questions
+            .keys()
+            .filter(|q| !r.questions.contains_key(*q))
+            .collect();
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "{} lacks {} of the baseline's questions (compared on the shared ones)",
+                r.dir,
+                missing.len()
+            ));
+        }
+    }
+
+    class_changes
+}
+
+/// Each gate against every report that holds its metric: failed when the metric dropped by
+/// more than allowed with a Holm-corrected p below 0.05.
+fn regression_gates(
+    reports: &[ReportRows],
+    cmps: &[PairedComparison<(usize, String)>],
+    max_drops: &[(String, f64)],
+) -> Result<Vec<CompareGate>, NoSuchMetric> {
+    let mut gates = Vec::new();
+    for (metric, delta) in max_drops {
+        let key = if metric.starts_with("hit@") {
+            "hit"
+        } else {
+            metric.as_str()
+        };
+        let relevant: Vec<&PairedComparison<(usize, String)>> =
+            cmps.iter().filter(|c| c.key.1 == key).collect();
+        if relevant.is_empty() {
+            return Err(NoSuchMetric(metric.clone()));
+        }
+        for c in relevant {
+            let drop = c.paired.mean_a - c.paired.mean_b;
+            let failed = drop > *delta && c.p_holm < 0.05;
+            gates.push(CompareGate {
+                report: reports[c.key.0].name.clone(),
+                metric: metric.clone(),
+                max_drop: *delta,
+                drop,
+                p_holm: c.p_holm,
+                passed: !failed,
+            });
+        }
+    }
+
+    Ok(gates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(name: &str, hits: &[f64], classes: &[&str]) -> ReportRows {
+        ReportRows {
+            dir: format!("reports/{name}"),
+            name: name.into(),
+            context_k: 5,
+            questions: hits
+                .iter()
+                .zip(classes)
+                .enumerate()
+                .map(|(i, (h, c))| {
+                    let row = QuestionRow {
+                        class: (*c).into(),
+                        reason: format!("reason {i}"),
+                        weight: 1.0,
+                        values: [("hit".to_owned(), *h)].into_iter().collect(),
+                    };
+                    (format!("q{i:02}"), row)
+                })
+                .collect(),
+            metrics: vec!["hit".into()],
+        }
+    }
+
+    #[test]
+    fn a_drop_beyond_the_gate_fails_and_changed_classes_are_listed() {
+        let ok = crate::Class::Ok.as_str();
+        let miss = crate::Class::RankingMiss.as_str();
+        let base = report("base", &[1.0; 30], &[ok; 30]);
+        let mut worse_classes = vec![ok; 30];
+        worse_classes[..20].fill(miss);
+        let mut hits = vec![1.0; 30];
+        hits[..20].fill(0.0);
+        let worse = report("worse", &hits, &worse_classes);
+        let gates = [("hit@5".to_owned(), 0.1)];
+        let (summary, warnings) = compare_reports(&[base.clone(), worse], &gates, 42).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(summary.comparisons.len(), 1);
+        let c = &summary.comparisons[0];
+        assert_eq!((c.metric.as_str(), c.n, c.losses), ("hit@5", 30, 20));
+        assert!(c.p_holm < 0.05, "{}", c.p_holm);
+        assert!(!summary.gates[0].passed);
+        assert_eq!(summary.class_changes.len(), 20);
+        assert!(summary.class_changes.iter().all(|x| x.kind == "regressed"));
+        // The same report against itself passes, and an unknown metric is refused.
+        let (same, _) = compare_reports(&[base.clone(), base.clone()], &gates, 42).unwrap();
+        assert!(same.gates[0].passed && same.class_changes.is_empty());
+        let err = compare_reports(&[base.clone(), base], &[("mrr".into(), 0.1)], 42);
+        assert_eq!(err.unwrap_err(), NoSuchMetric("mrr".into()));
+    }
+}

@@ -1,0 +1,155 @@
+//! The output of `ragdiag compare`: its text table and `report.md`, from the typed summary.
+
+use ragdiag_contract::{ClassChange, CompareSummary};
+use ragdiag_core::{md_code, md_escape, md_prose};
+use std::fmt::Write as _;
+
+/// The comparison as a text table, then the class changes.
+#[must_use]
+pub fn compare_table(summary: &CompareSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<14} {:<12} {:>8} {:>8} {:>9}  {:<19} {:>8} {:>5} {:>9}",
+        "report", "metric", "base", "mean", "diff", "95% CI", "p (Holm)", "n", "W/L/T"
+    );
+    for c in &summary.comparisons {
+        let _ = writeln!(
+            out,
+            "{:<14} {:<12} {:>8.4} {:>8.4} {:>+9.4}  [{:+.4}, {:+.4}] {:>8.4} {:>5} {:>3}/{}/{}",
+            c.report,
+            c.metric,
+            c.mean_baseline,
+            c.mean,
+            c.difference,
+            c.ci_lower,
+            c.ci_upper,
+            c.p_holm,
+            c.n,
+            c.wins,
+            c.losses,
+            c.ties
+        );
+    }
+    if !summary.class_changes.is_empty() {
+        let _ = writeln!(out, "\nclass changes:");
+        for ch in &summary.class_changes {
+            let _ = writeln!(
+                out,
+                "  {} {:<9} {} → {}  ({}): {}",
+                ch.query, ch.kind, ch.from, ch.to, ch.report, ch.reason
+            );
+        }
+    }
+    out
+}
+
+/// The comparison as `report.md`.
+#[must_use]
+pub fn render_compare_markdown(summary: &CompareSummary) -> String {
+    let mut md = String::from("# ragdiag comparison\n\n");
+    let _ = writeln!(md, "Baseline: {}\n", md_code(&summary.baseline));
+    let _ = writeln!(
+        md,
+        "| report | metric | baseline | mean | difference (95% CI) | p (Holm) | n | wins / losses / ties |\n|---|---|---|---|---|---|---|---|"
+    );
+    for c in &summary.comparisons {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.4} | {:.4} | {:+.4} ({:+.4} to {:+.4}) | {:.4} | {} | {} / {} / {} |",
+            md_escape(&c.report),
+            md_escape(&c.metric),
+            c.mean_baseline,
+            c.mean,
+            c.difference,
+            c.ci_lower,
+            c.ci_upper,
+            c.p_holm,
+            c.n,
+            c.wins,
+            c.losses,
+            c.ties
+        );
+    }
+    let regressed: Vec<&ClassChange> = summary
+        .class_changes
+        .iter()
+        .filter(|c| c.kind == "regressed")
+        .collect();
+    if !regressed.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Regressed questions\n\n| question | report | now | why |\n|---|---|---|---|"
+        );
+        for c in regressed {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                md_escape(&c.query),
+                md_escape(&c.report),
+                c.to,
+                md_prose(&c.reason)
+            );
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ragdiag_contract::{Comparison, COMPARE_SCHEMA_VERSION};
+
+    /// Report names, question ids and reasons are escaped in `report.md` (they were only
+    /// `|`-escaped, and report names not at all); reasons keep their code spans.
+    #[test]
+    fn markdown_escapes_what_the_reports_name() {
+        let summary = CompareSummary {
+            schema_version: COMPARE_SCHEMA_VERSION,
+            baseline: "runs/`base`".into(),
+            reports: Vec::new(),
+            comparisons: vec![Comparison {
+                baseline: "base".into(),
+                report: "<b>new|er</b>".into(),
+                metric: "hit@5".into(),
+                mean_baseline: 0.5,
+                mean: 0.75,
+                difference: 0.25,
+                ci_lower: 0.1,
+                ci_upper: 0.4,
+                n: 10,
+                p_randomization: 0.01,
+                p_bootstrap: 0.01,
+                p_holm: 0.02,
+                effect_size: None,
+                wins: 3,
+                losses: 0,
+                ties: 7,
+            }],
+            class_changes: vec![ClassChange {
+                report: "*new*".into(),
+                report_index: 1,
+                query: "q|1".into(),
+                kind: "regressed".into(),
+                from: "ok".into(),
+                to: "ranking_miss".into(),
+                reason: "`doc|a` ranked 6, outside the context window of *5*".into(),
+            }],
+            gates: Vec::new(),
+            seed: 42,
+        };
+        let md = render_compare_markdown(&summary);
+        assert!(md.contains("Baseline: `` runs/`base` ``\n"), "{md}");
+        assert!(
+            md.contains("| &lt;b&gt;new\\|er&lt;/b&gt; | hit@5 | 0.5000 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| q\\|1 | \\*new\\* | ranking_miss | `doc\\|a` ranked 6, outside the context \
+                 window of \\*5\\* |"
+            ),
+            "{md}"
+        );
+    }
+}
