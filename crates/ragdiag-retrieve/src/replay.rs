@@ -18,7 +18,7 @@ use std::sync::Arc;
 #[non_exhaustive]
 pub enum ChunkError {
     /// The chunker spec is not understood.
-    #[error("--chunker: {0}")]
+    #[error("--chunker")]
     Spec(#[source] ragdiag_chunk::Error),
     /// Semantic chunking was asked for without an embedding model.
     #[error("--chunker {0}: semantic chunking needs an embedding model (not --model none)")]
