@@ -56,26 +56,56 @@ pub fn md_code(s: &str) -> String {
     format!("{fence}{pad}{clean}{pad}{fence}")
 }
 
-/// Markdown for prose in which `` `x` `` marks an identifier (as the attribution engine's
-/// reasons do): each paired backtick span becomes a code span ([`md_code`]), the rest is
-/// escaped ([`md_escape`]), and an unpaired backtick stays a literal backtick.
+/// One piece of prose in which `` `x` `` marks an identifier ([`prose_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProsePart<'a> {
+    /// Plain text.
+    Text(&'a str),
+    /// The inside of a paired backtick span: an identifier.
+    Code(&'a str),
+    /// A backtick without a partner, then the text after it (both literal).
+    Unpaired(&'a str),
+}
+
+/// Splits prose at its backticks: paired spans are identifiers, an unpaired backtick stays
+/// literal. The one reading of the attribution engine's reasons, for Markdown and HTML alike.
 #[must_use]
-pub fn md_prose(s: &str) -> String {
+pub fn prose_parts(s: &str) -> Vec<ProsePart<'_>> {
     let parts: Vec<&str> = s.split('`').collect();
     let paired = if parts.len() % 2 == 1 {
         parts.len()
     } else {
         parts.len() - 1
     };
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i >= paired {
+                ProsePart::Unpaired(p)
+            } else if i % 2 == 1 {
+                ProsePart::Code(p)
+            } else {
+                ProsePart::Text(p)
+            }
+        })
+        .collect()
+}
+
+/// Markdown for prose in which `` `x` `` marks an identifier (as the attribution engine's
+/// reasons do): each paired backtick span becomes a code span ([`md_code`]), the rest is
+/// escaped ([`md_escape`]), and an unpaired backtick stays a literal backtick.
+#[must_use]
+pub fn md_prose(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
-    for (i, p) in parts.iter().enumerate() {
-        if i >= paired {
-            out.push_str("\\`");
-            out.push_str(&md_escape(p));
-        } else if i % 2 == 1 {
-            out.push_str(&md_code(p));
-        } else {
-            out.push_str(&md_escape(p));
+    for part in prose_parts(s) {
+        match part {
+            ProsePart::Unpaired(p) => {
+                out.push_str("\\`");
+                out.push_str(&md_escape(p));
+            }
+            ProsePart::Code(p) => out.push_str(&md_code(p)),
+            ProsePart::Text(p) => out.push_str(&md_escape(p)),
         }
     }
     out
@@ -85,6 +115,18 @@ pub fn md_prose(s: &str) -> String {
 #[must_use]
 pub fn pct(share: f64, decimals: usize) -> String {
     format!("{:.*}%", decimals, 100.0 * share)
+}
+
+/// Lower-case hex of `bytes` (digests in reports, cache keys and manifests).
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]

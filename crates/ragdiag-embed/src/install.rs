@@ -385,13 +385,7 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        write!(s, "{b:02x}").expect("writing to a String");
-    }
-    s
-}
+pub(crate) use ragdiag_core::hex;
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -7,7 +7,7 @@ use ragdiag_contract::freshness::{
     LabelFreshness, NearDuplicatePair, StaleGold,
 };
 use ragdiag_contract::table::{Column, Values};
-use ragdiag_core::{Document, Query};
+use ragdiag_core::{pct, Document, Query};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -197,10 +197,6 @@ pub fn label_freshness(queries: &[Query], docs: &[Document], audit: &Audit) -> L
     }
 }
 
-fn pct(x: f64) -> String {
-    ragdiag_core::pct(x, 1)
-}
-
 /// The plain-language summary of an audit.
 #[must_use]
 pub fn headline(summary: &FreshnessSummary) -> String {
@@ -210,7 +206,7 @@ pub fn headline(summary: &FreshnessSummary) -> String {
         c.documents,
         summary.provenance.as_of,
         c.stale,
-        pct(c.stale_share),
+        pct(c.stale_share, 1),
         c.unknown_undated,
         c.fresh
     );
@@ -238,12 +234,12 @@ pub fn headline(summary: &FreshnessSummary) -> String {
         let _ = write!(
             s,
             " In retrieval, {} of the top {} hits are stale (95% CI {}–{}, n = {} questions); the top hit is stale for {} of questions.",
-            pct(rate.value.unwrap_or(0.0)),
+            pct(rate.value.unwrap_or(0.0), 1),
             r.k,
-            pct(rate.ci_lower.unwrap_or(0.0)),
-            pct(rate.ci_upper.unwrap_or(0.0)),
+            pct(rate.ci_lower.unwrap_or(0.0), 1),
+            pct(rate.ci_upper.unwrap_or(0.0), 1),
             rate.n,
-            pct(r.top_hit_stale_share.value.unwrap_or(0.0))
+            pct(r.top_hit_stale_share.value.unwrap_or(0.0), 1)
         );
     }
     s

@@ -35,23 +35,20 @@ pub(crate) fn token(s: &str) -> String {
 /// do): each paired backtick span becomes `<code>`, everything is escaped, and an unpaired
 /// backtick stays literal.
 pub(crate) fn prose_html(s: &str) -> String {
-    let parts: Vec<&str> = s.split('`').collect();
-    let paired = if parts.len() % 2 == 1 {
-        parts.len()
-    } else {
-        parts.len() - 1
-    };
+    use ragdiag_core::ProsePart;
     let mut out = String::with_capacity(s.len() + 16);
-    for (i, p) in parts.iter().enumerate() {
-        if i >= paired {
-            out.push('`');
-            out.push_str(&text(p));
-        } else if i % 2 == 1 {
-            out.push_str("<code>");
-            out.push_str(&text(p));
-            out.push_str("</code>");
-        } else {
-            out.push_str(&text(p));
+    for part in ragdiag_core::prose_parts(s) {
+        match part {
+            ProsePart::Unpaired(p) => {
+                out.push('`');
+                out.push_str(&text(p));
+            }
+            ProsePart::Code(p) => {
+                out.push_str("<code>");
+                out.push_str(&text(p));
+                out.push_str("</code>");
+            }
+            ProsePart::Text(p) => out.push_str(&text(p)),
         }
     }
     out

@@ -1,13 +1,9 @@
 //! `report.md` of `ragdiag freshness`, from its typed summary and the audit.
 
 use ragdiag_contract::freshness::FreshnessSummary;
-use ragdiag_core::{md_code, md_escape};
+use ragdiag_core::{md_code, md_escape, pct};
 use ragdiag_fresh::Audit;
 use std::fmt::Write as _;
-
-fn pct(x: f64) -> String {
-    ragdiag_core::pct(x, 1)
-}
 
 /// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
 /// undated documents, the stale share by group, chains, near-duplicates, conflicts, labels,
@@ -79,7 +75,7 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
             md_code(&g.name),
             g.documents,
             g.stale,
-            pct(g.stale_share)
+            pct(g.stale_share, 1)
         );
     }
     let _ = writeln!(md, "\n## Supersession chains\n");

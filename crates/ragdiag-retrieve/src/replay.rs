@@ -169,15 +169,6 @@ pub fn doc_chunks(docs: &[Document]) -> Vec<ChunkInput<'_>> {
         .collect()
 }
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// sha256 over the documents' ids, titles and texts, in order: the corpus's identity in an
 /// index's description and in reports' provenance.
 #[must_use]
@@ -193,7 +184,7 @@ pub fn corpus_sha256(docs: &[Document]) -> String {
             h.update(part.as_bytes());
         }
     }
-    hex(&h.finalize())
+    ragdiag_core::hex(&h.finalize())
 }
 
 /// What a cached index is built from; each field is part of its key in
@@ -216,7 +207,7 @@ impl IndexKey<'_> {
     /// The index's folder in `home`.
     #[must_use]
     pub fn dir(&self, home: &Path) -> PathBuf {
-        let key = hex(&Sha256::digest(
+        let key = ragdiag_core::hex(&Sha256::digest(
             format!(
                 "{}\n{}\n{}\nchunker v{}\n{}\n{}",
                 self.purpose,

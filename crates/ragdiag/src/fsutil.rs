@@ -38,19 +38,10 @@ pub(crate) fn check_out_not_inside(out: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// sha256 of a file's bytes, in hex (reports' provenance).
 pub(crate) fn file_sha256(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&Sha256::digest(&bytes)))
+    Ok(ragdiag_core::hex(&Sha256::digest(&bytes)))
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
