@@ -729,11 +729,7 @@ pub fn hits_columns(
     docs: &[Document],
     audit: &Audit,
 ) -> Vec<Column> {
-    let by_id: std::collections::HashMap<&str, &ragdiag_fresh::DocFreshness> = docs
-        .iter()
-        .zip(&audit.documents)
-        .map(|(d, f)| (d.id.as_str(), f))
-        .collect();
+    let by_id = audit.by_id(docs);
     let (mut qid, mut rank, mut doc, mut start, mut end) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut score, mut retriever, mut stale, mut reason) =
@@ -747,7 +743,7 @@ pub fn hits_columns(
             end.push(item.span.map(|s| s.1 as i64));
             score.push(item.score);
             retriever.push(Some(src.clone()));
-            let f = by_id.get(item.doc.as_str());
+            let f = by_id.get(item.doc.as_str()).map(|(_, f)| *f);
             stale.push(f.and_then(|f| f.stale));
             reason.push(match f {
                 Some(f) => f.stale_reason().map(|r| r.as_str().to_owned()),

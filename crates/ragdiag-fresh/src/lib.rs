@@ -143,6 +143,19 @@ pub struct Audit {
 }
 
 impl Audit {
+    /// Each document of `docs` (the audited documents, in audit order) with its freshness, by
+    /// id: the one join of a corpus and its audit that reports use.
+    #[must_use]
+    pub fn by_id<'a>(
+        &'a self,
+        docs: &'a [Document],
+    ) -> std::collections::HashMap<&'a str, (&'a Document, &'a DocFreshness)> {
+        docs.iter()
+            .zip(&self.documents)
+            .map(|(d, f)| (d.id.as_str(), (d, f)))
+            .collect()
+    }
+
     /// The freshness of `id`.
     pub fn get(&self, id: &str) -> Option<&DocFreshness> {
         self.documents.iter().find(|d| d.id == id)

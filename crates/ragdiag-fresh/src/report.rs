@@ -159,11 +159,7 @@ fn gold_docs(q: &Query) -> Vec<&str> {
 /// document's last update.
 #[must_use]
 pub fn label_freshness(queries: &[Query], docs: &[Document], audit: &Audit) -> LabelFreshness {
-    let by_id: HashMap<&str, (&Document, &crate::DocFreshness)> = docs
-        .iter()
-        .zip(&audit.documents)
-        .map(|(d, f)| (d.id.as_str(), (d, f)))
-        .collect();
+    let by_id = audit.by_id(docs);
     let mut stale_gold = Vec::new();
     let mut dated_before = Vec::new();
     for q in queries.iter().filter(|q| q.answerable) {

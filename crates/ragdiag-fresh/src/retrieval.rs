@@ -1,12 +1,12 @@
 //! Staleness inside retrieval results: stale-hit rate@k, stale top hits, superseded documents
 //! ranked above their current version, ghost citations and live documents never retrieved.
 
-use crate::{Audit, DocFreshness};
+use crate::Audit;
 use ragdiag_contract::freshness::{Ghost, RetrievalStaleness, SupersededAbove};
 use ragdiag_contract::Interval;
 use ragdiag_core::{Document, Query};
 use ragdiag_eval::stats;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// Audits document rankings (ids best first, per question id) against the corpus audit: the
 /// figures at depth `k` (at least 1), with bootstrap intervals seeded by `seed`. With `queries`,
@@ -20,11 +20,7 @@ pub fn retrieval_staleness(
     audit: &Audit,
     queries: Option<&[Query]>,
 ) -> RetrievalStaleness {
-    let by_id: HashMap<&str, (&Document, &DocFreshness)> = docs
-        .iter()
-        .zip(&audit.documents)
-        .map(|(d, f)| (d.id.as_str(), (d, f)))
-        .collect();
+    let by_id = audit.by_id(docs);
     let k = k.max(1);
     let (mut stale_rate, mut top_stale) = (Vec::new(), Vec::new());
     let mut superseded_above = Vec::new();

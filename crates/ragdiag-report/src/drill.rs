@@ -5,7 +5,7 @@ use crate::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
 use ragdiag_core::{char_len, char_span_to_bytes, Document, Query};
 use ragdiag_diagnose::{Diagnosis, RetrievedItem};
 use ragdiag_eval::MetricTable;
-use ragdiag_fresh::{Audit, DocFreshness};
+use ragdiag_fresh::Audit;
 use std::collections::HashMap;
 
 /// Longest snippet shown for a retrieved chunk, in code points.
@@ -52,12 +52,7 @@ fn cp_slice(text: &str, start: usize, end: usize) -> &str {
 /// The drill-down view of every question, in input order.
 #[must_use]
 pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
-    let by_id: HashMap<&str, (&Document, &DocFreshness)> = input
-        .docs
-        .iter()
-        .zip(&input.audit.documents)
-        .map(|(d, f)| (d.id.as_str(), (d, f)))
-        .collect();
+    let by_id = input.audit.by_id(input.docs);
     let per_query: HashMap<&str, (&[String], &Vec<f64>)> = input
         .table
         .map(|t| {
