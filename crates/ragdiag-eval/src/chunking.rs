@@ -13,12 +13,12 @@
 //!   relevance judgments, weights); [`Questions::measure`] turns one strategy's chunks and
 //!   top-`k` hits into per-question values ([`crate::span`]'s recall, precision, IoU and
 //!   precision-Ω, precision-Ω over all chunks of the question's evidence documents; document
-//!   `recall@k` and `ndcg@k` through [`metric_table`]; the tokens of the `k` chunks), and
+//!   `recall@k` and `ndcg@k` through [`per_query_values`]; the tokens of the `k` chunks), and
 //!   [`Questions::compare`] gives each metric its bootstrap interval and each strategy after
 //!   the first its paired tests against the first ([`stats::paired_comparisons`]: one Holm
 //!   family across every strategy × metric).
 
-use crate::ranking::{metric_table, DocRanking, TableError};
+use crate::ranking::{per_query_values, DocRanking, TableError};
 use crate::span;
 use crate::stats::{self, Interval, Paired, PairedSample};
 use ragdiag_core::{Document, Evidence, Qrels, Query};
@@ -307,18 +307,17 @@ impl<'a> Questions<'a> {
     /// Each question's values for one strategy: `chunks` are its chunks by key, `tokens` their
     /// token counts, `top` each question's retrieved chunk keys, best first (the first `k`
     /// count), and `rankings` each question's documents rolled up from its top `k` chunks
-    /// (needed when some question is judged; `seed` seeds [`metric_table`]'s intervals).
+    /// (needed when some question is judged).
     ///
     /// # Errors
     ///
-    /// [`metric_table`]'s, for rankings that rank a document twice.
+    /// [`per_query_values`]'s, for rankings that rank a document twice.
     pub fn measure(
         &self,
         chunks: &[ChunkSpan<'_>],
         tokens: Vec<usize>,
         top: &[Vec<u32>],
         rankings: Option<&[DocRanking]>,
-        seed: u64,
     ) -> Result<StrategyValues, TableError> {
         // Chunks in the shared space, and per document for precision-Ω.
         let ranges: Vec<Range<usize>> = chunks
@@ -330,7 +329,7 @@ impl<'a> Questions<'a> {
             by_doc.entry(c.doc).or_default().push(r.clone());
         }
         let doc_metrics = match rankings {
-            Some(rankings) if !self.qrels.is_empty() => self.doc_metrics(rankings, seed)?,
+            Some(rankings) if !self.qrels.is_empty() => self.doc_metrics(rankings)?,
             _ => HashMap::new(),
         };
         let mut values: Vec<Vec<f64>> = vec![Vec::new(); ChunkingMetric::ALL.len()];
@@ -375,19 +374,20 @@ impl<'a> Questions<'a> {
     fn doc_metrics(
         &self,
         rankings: &[DocRanking],
-        seed: u64,
     ) -> Result<HashMap<String, [f64; 2]>, TableError> {
         let names = [
             ChunkingMetric::DocRecall.id(self.k),
             ChunkingMetric::DocNdcg.id(self.k),
         ];
-        let table = metric_table(rankings, &self.qrels, self.queries, &names, seed)?;
+        // Per-question values only: the intervals across strategies are made later, so none
+        // are bootstrapped here.
+        let evaluated = per_query_values(rankings, &self.qrels, self.queries, &names)?;
         let idx: Vec<usize> = names
             .iter()
-            .map(|n| table.names.iter().position(|x| x == n).unwrap_or(0))
+            .map(|n| evaluated.names.iter().position(|x| x == n).unwrap_or(0))
             .collect();
-        Ok(table
-            .per_query
+        Ok(evaluated
+            .values
             .into_iter()
             .map(|(qid, v)| (qid, [v[idx[0]], v[idx[1]]]))
             .collect())
@@ -567,7 +567,7 @@ mod tests {
             docs: vec![("a".into(), 1.0)],
         }];
         let a = q
-            .measure(&whole, vec![5, 3], &[vec![0, 1]], Some(&rankings), 1)
+            .measure(&whole, vec![5, 3], &[vec![0, 1]], Some(&rankings))
             .unwrap();
         assert_eq!(a.values[ChunkingMetric::SpanRecall.index()], [1.0]);
         assert_eq!(
@@ -590,7 +590,7 @@ mod tests {
             },
         ];
         let b = q
-            .measure(&halves, vec![3, 2], &[vec![1]], Some(&rankings), 1)
+            .measure(&halves, vec![3, 2], &[vec![1]], Some(&rankings))
             .unwrap();
         assert_eq!(b.values[ChunkingMetric::SpanIou.index()], [7.0 / 8.0]);
         // The first half touches the evidence, so it meets it (Chroma's rule): Ω spans both.

@@ -43,7 +43,8 @@ mod topic;
 pub use aggregate::{aggregate, Aggregate};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
 pub use ranking::{
-    fmt_score, metric_table, sort_trec, trec_run, DocRanking, MetricTable, TableError,
+    fmt_score, metric_table, per_query_values, sort_trec, trec_run, DocRanking, MetricTable,
+    PerQuery, TableError,
 };
 pub use report::{csv_field, trec_eval_text, EvalMeta, Evaluation, RunEval};
 pub use span::{span_scores, SpanScores};

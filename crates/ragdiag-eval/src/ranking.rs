@@ -93,27 +93,32 @@ pub enum TableError {
     NoJudgedQuery,
 }
 
-/// Evaluates document rankings over every judged query (a query with no results scores 0, as
-/// `trec_eval -c`; `trec_eval` on the written run agrees whenever every query has a result).
-/// `queries` gives each ranking's weight (aligned with `rankings`); the intervals are bootstrap
-/// intervals seeded by `seed`.
+/// Each judged query's values of the requested measures, without intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerQuery {
+    /// The measures' names (DESIGN.md's aliases), in trec_eval's print order.
+    pub names: Vec<String>,
+    /// Per evaluated query: its id and one value per measure.
+    pub values: Vec<(String, Vec<f64>)>,
+    /// Each evaluated query's weight, aligned with `values`.
+    pub weights: Vec<f64>,
+}
+
+/// Evaluates document rankings over every judged query (`queries` gives each ranking's weight,
+/// aligned with `rankings`). A query with no results scores 0, as `trec_eval -c`.
 ///
 /// # Errors
 ///
 /// An unknown measure, a document ranked twice, or no judged query.
-pub fn metric_table(
+pub fn per_query_values(
     rankings: &[DocRanking],
     qrels: &Qrels,
     queries: &[Query],
     requested: &[String],
-    seed: u64,
-) -> Result<MetricTable, TableError> {
+) -> Result<PerQuery, TableError> {
     let measures = MeasureSet::parse(requested)?;
-    let columns = measures.columns();
     let params = EvalParams::default();
-    let mut per_column: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
-    let mut used_weights = Vec::new();
-    let mut per_query = Vec::new();
+    let (mut values, mut weights) = (Vec::new(), Vec::new());
     for (r, q) in rankings.iter().zip(queries) {
         let Some(judged) = qrels.get(&r.qid) else {
             continue;
@@ -128,22 +133,48 @@ pub fn metric_table(
                 tag: i as u32,
             })
             .collect();
-        let values = evaluate_topic(judged, &mut ranking, &measures, &params).map_err(|d| {
+        let evaluated = evaluate_topic(judged, &mut ranking, &measures, &params).map_err(|d| {
             TableError::Duplicate {
                 qid: r.qid.clone(),
                 doc: d.docno,
             }
         })?;
-        for (c, v) in values.iter().enumerate() {
-            per_column[c].push(*v);
-        }
-        per_query.push((r.qid.clone(), values));
-        used_weights.push(q.weight);
+        values.push((r.qid.clone(), evaluated));
+        weights.push(q.weight);
     }
-    if used_weights.is_empty() {
+    if values.is_empty() {
         return Err(TableError::NoJudgedQuery);
     }
-    let weights = stats::relative_weights(used_weights);
+    Ok(PerQuery {
+        names: measures.columns().iter().map(|c| c.alias()).collect(),
+        values,
+        weights,
+    })
+}
+
+/// Evaluates document rankings over every judged query ([`per_query_values`]) and gives each
+/// measure its bootstrap interval (weighted by `queries`' weights, aligned with `rankings`;
+/// seeded by `seed`). `trec_eval` on the written run agrees whenever every query has a result.
+///
+/// # Errors
+///
+/// An unknown measure, a document ranked twice, or no judged query.
+pub fn metric_table(
+    rankings: &[DocRanking],
+    qrels: &Qrels,
+    queries: &[Query],
+    requested: &[String],
+    seed: u64,
+) -> Result<MetricTable, TableError> {
+    let PerQuery {
+        names,
+        values,
+        weights,
+    } = per_query_values(rankings, qrels, queries, requested)?;
+    let per_column: Vec<Vec<f64>> = (0..names.len())
+        .map(|c| values.iter().map(|(_, v)| v[c]).collect())
+        .collect();
+    let weights = stats::relative_weights(weights);
     let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
     let cfg = stats::Config {
         seed,
@@ -151,9 +182,9 @@ pub fn metric_table(
     };
     let intervals = stats::bootstrap_means(&refs, weights.as_deref(), &cfg);
     Ok(MetricTable {
-        names: columns.iter().map(|c| c.alias()).collect(),
+        names,
         intervals,
-        per_query,
+        per_query: values,
     })
 }
 

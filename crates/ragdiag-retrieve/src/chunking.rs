@@ -215,7 +215,7 @@ pub fn measure_strategy(
         .iter()
         .map(|hits| hits.iter().map(|h| h.key).collect())
         .collect();
-    let measured = questions.measure(&chunks, tokens, &top, rankings.as_deref(), options.seed)?;
+    let measured = questions.measure(&chunks, tokens, &top, rankings.as_deref())?;
     Ok(StrategyRun {
         spec: spec.to_owned(),
         chunks: chunks.len(),
@@ -447,7 +447,7 @@ mod tests {
             end: ends,
         }];
         let measured = questions
-            .measure(&chunks, vec![4], &[vec![0], vec![0]], None, 1)
+            .measure(&chunks, vec![4], &[vec![0], vec![0]], None)
             .unwrap();
         StrategyRun {
             spec: spec.into(),

@@ -68,6 +68,16 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let evaluation = Evaluation::new(&results, &measures, &cfg);
+    // The summary (with per-query values under -q) is built once, for stdout and --out alike.
+    let json = match (args.format, &args.out) {
+        (Format::Json, _) | (_, Some(_)) => {
+            let mut json =
+                serde_json::to_string_pretty(&evaluation.summary(&meta, args.per_query))?;
+            json.push('\n');
+            json
+        }
+        _ => String::new(),
+    };
     let text = match args.format {
         Format::Text if results.len() == 1 => {
             trec_eval_text(&results[0], &measures, args.per_query, args.no_summary)
@@ -78,20 +88,13 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
             }
             evaluation.table()
         }
-        Format::Json => {
-            let mut json =
-                serde_json::to_string_pretty(&evaluation.summary(&meta, args.per_query))?;
-            json.push('\n');
-            json
-        }
+        Format::Json => json.clone(),
         Format::Csv => evaluation.csv(args.per_query),
     };
     printer.data(&text)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut json = serde_json::to_vec_pretty(&evaluation.summary(&meta, args.per_query))?;
-        json.push(b'\n');
-        crate::fsutil::write_atomic(&dir.join("summary.json"), &json)?;
+        crate::fsutil::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
         crate::fsutil::write_atomic(
             &dir.join("report.md"),
             evaluation.markdown(&meta).as_bytes(),
