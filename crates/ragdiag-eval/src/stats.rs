@@ -1,4 +1,5 @@
-//! Statistics for honest reporting: percentile bootstrap confidence intervals, the paired
+//! Statistics for honest reporting: Wilson score intervals of proportions, percentile
+//! bootstrap confidence intervals of means, the paired
 //! randomization (sign-flip) test, the paired bootstrap, effect sizes and Holm's correction.
 //!
 //! Every procedure is seeded and deterministic: resamples are drawn in fixed blocks, each from
@@ -162,6 +163,111 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
             percentile_interval(mean(col, weights), draws, n, cfg.level)
         })
         .collect()
+}
+
+/// The Wilson score interval of a (weighted) proportion: `values` are each question's 0/1
+/// outcome (any value in [0, 1] is read as a share of a success), `weights` its traffic weight.
+///
+/// Unlike a percentile bootstrap it is not degenerate at 0/n or n/n (0 of 7 gives 0–35.4% at
+/// 95%, not 0–0%) and it is exact enough at small n, where a bootstrap of a proportion is not.
+/// With weights, the Kish effective sample size (Σw)²/Σw² stands for n in the formula; the
+/// reported `n` stays the number of questions. An empty input (or all weights 0) gives an
+/// estimate of 0 with bounds NaN and `n` 0.
+#[must_use]
+pub fn wilson(values: &[f64], weights: Option<&[f64]>, level: f64) -> Interval {
+    let n = values.len();
+    let (sum_w, sum_w2) = match weights {
+        None => (n as f64, n as f64),
+        Some(w) => (w.iter().sum::<f64>(), w.iter().map(|w| w * w).sum::<f64>()),
+    };
+    if n == 0 || sum_w <= 0.0 || sum_w2 <= 0.0 {
+        return Interval {
+            estimate: 0.0,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            n: 0,
+        };
+    }
+    let p = mean(values, weights).clamp(0.0, 1.0);
+    let n_eff = sum_w * sum_w / sum_w2;
+    let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * n_eff)) / (1.0 + z2 / n_eff);
+    let half = z / (1.0 + z2 / n_eff) * (p * (1.0 - p) / n_eff + z2 / (4.0 * n_eff * n_eff)).sqrt();
+    Interval {
+        estimate: p,
+        // Exact at the edges, where rounding would leave 1e-17 or 1 - 1e-16.
+        lower: if p == 0.0 {
+            0.0
+        } else {
+            (centre - half).max(0.0)
+        },
+        upper: if p == 1.0 {
+            1.0
+        } else {
+            (centre + half).min(1.0)
+        },
+        n,
+    }
+}
+
+/// The standard normal quantile (inverse CDF) at `p` in (0, 1): Acklam's rational
+/// approximation, relative error below 1.2e-9.
+#[must_use]
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    if !(p > 0.0 && p < 1.0) {
+        return if p == 0.0 {
+            f64::NEG_INFINITY
+        } else if p == 1.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
+    }
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    const LOW: f64 = 0.024_25;
+    if p < LOW {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - LOW {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
 }
 
 /// A paired comparison of system B against system A on the same questions.
@@ -380,6 +486,47 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wilson_is_not_degenerate_at_the_edges() {
+        // Reference values: the Wilson score interval at 95% (z = 1.959964).
+        let zero = wilson(&[0.0; 7], None, 0.95);
+        assert_eq!((zero.estimate, zero.lower, zero.n), (0.0, 0.0, 7));
+        assert!((zero.upper - 0.354_34).abs() < 1e-4, "{zero:?}");
+        let one = wilson(&[1.0], None, 0.95);
+        assert_eq!((one.estimate, one.upper, one.n), (1.0, 1.0, 1));
+        assert!((one.lower - 0.206_55).abs() < 1e-4, "{one:?}");
+        let all = wilson(&[1.0; 20], None, 0.95);
+        assert!((all.lower - 0.838_89).abs() < 1e-4, "{all:?}");
+        // 7 of 10: 0.3968–0.8922.
+        let mut v = vec![1.0; 7];
+        v.extend([0.0; 3]);
+        let mid = wilson(&v, None, 0.95);
+        assert!((mid.lower - 0.396_8).abs() < 1e-4 && (mid.upper - 0.892_2).abs() < 1e-4);
+        assert_eq!(wilson(&[], None, 0.95).n, 0);
+        assert!(wilson(&[], None, 0.95).lower.is_nan());
+    }
+
+    #[test]
+    fn wilson_weights_shrink_the_effective_sample() {
+        // Equal weights change nothing; one dominant weight widens the interval.
+        let v = [1.0, 1.0, 0.0, 1.0];
+        let plain = wilson(&v, None, 0.95);
+        let equal = wilson(&v, Some(&[3.0; 4]), 0.95);
+        assert!((plain.lower - equal.lower).abs() < 1e-12);
+        let skew = wilson(&v, Some(&[1.0, 1.0, 1.0, 20.0]), 0.95);
+        assert!(skew.upper - skew.lower > plain.upper - plain.lower);
+        assert_eq!(skew.n, 4);
+    }
+
+    #[test]
+    fn normal_quantile_matches_tables() {
+        assert!((normal_quantile(0.975) - 1.959_963_985).abs() < 1e-8);
+        assert!((normal_quantile(0.5)).abs() < 1e-12);
+        assert!((normal_quantile(0.01) + 2.326_347_874).abs() < 1e-8);
+        assert!((normal_quantile(0.999) - 3.090_232_306).abs() < 1e-8);
+        assert!(normal_quantile(1.5).is_nan());
+    }
 
     #[test]
     fn holm_matches_a_hand_example() {
