@@ -207,8 +207,8 @@ impl OpenOptions {
 ///
 /// [`IndexDir::build_into`] builds in a hidden sibling directory and renames it into place only
 /// when complete, so an interrupted build leaves either the previous index or nothing at `DIR`
-/// (plus, after a crash, a `.DIR.building-*` directory that never opens as an index and may be
-/// deleted).
+/// (plus, after a crash, a `.DIR.building-*` directory that never opens as an index). The next
+/// build of `DIR` removes such leftovers (and `.DIR.old-*` ones) whose builder process is gone.
 #[derive(Debug)]
 pub struct IndexDir {
     path: PathBuf,
@@ -243,6 +243,7 @@ impl IndexDir {
         check_replaceable(final_dir)?;
         let (parent, name) = split_dir(final_dir)?;
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        remove_abandoned(&parent, &name);
         let tmp = parent.join(format!(".{name}.building-{}", unique_suffix()));
         fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let guard = RemoveOnDrop(Some(tmp.clone()));
@@ -532,6 +533,48 @@ impl Drop for RemoveOnDrop {
             let _ = fs::remove_dir_all(p);
         }
     }
+}
+
+/// Removes `.NAME.building-PID-*` and `.NAME.old-PID-*` directories in `parent` left by an
+/// interrupted build whose process `PID` is no longer running. Best effort: what cannot be read
+/// or removed stays. A directory whose builder may still be running is never touched: on
+/// Linux a builder is running when `/proc/PID` exists; elsewhere (no way to tell) only
+/// leftovers older than a day are removed.
+fn remove_abandoned(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| {
+            n.strip_prefix(&format!(".{name}.building-"))
+                .or_else(|| n.strip_prefix(&format!(".{name}.old-")))
+        }) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if entry.file_type().is_ok_and(|t| t.is_dir()) && builder_gone(pid, &entry.path()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether the process that made `dir` (process id `pid`) has certainly ended.
+fn builder_gone(pid: u32, dir: &Path) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
+        return !Path::new(&format!("/proc/{pid}")).exists();
+    }
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > DAY)
 }
 
 fn unique_suffix() -> String {

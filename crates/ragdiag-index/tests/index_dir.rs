@@ -190,6 +190,36 @@ fn a_failed_build_changes_nothing() {
 }
 
 #[test]
+fn the_next_build_removes_what_a_killed_build_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    // A killed builder's leftovers: its process (an id above any pid_max) is gone.
+    let dead = tmp.path().join(".idx.building-4294967295-17-0");
+    let dead_old = tmp.path().join(".idx.old-4294967294-18-0");
+    // A builder that is still running (this process, and process 1) must not lose its work;
+    // another index's leftover and names that merely look alike are not ours to remove.
+    let alive = tmp
+        .path()
+        .join(format!(".idx.building-{}-19-0", std::process::id()));
+    let init = tmp.path().join(".idx.building-1-20-0");
+    let other = tmp.path().join(".other.building-4294967295-21-0");
+    let odd = tmp.path().join(".idx.building-notapid");
+    for d in [&dead, &dead_old, &alive, &init, &other, &odd] {
+        fs::create_dir_all(d.join("lexical")).unwrap();
+        fs::write(d.join("lexical/x"), b"partial").unwrap();
+    }
+    build(&dir);
+    assert!(
+        !dead.exists() && !dead_old.exists(),
+        "abandoned builds left"
+    );
+    for d in [&alive, &init, &other, &odd] {
+        assert!(d.exists(), "{} removed", d.display());
+    }
+    IndexDir::open(&dir).unwrap();
+}
+
+#[test]
 fn an_unfinished_build_directory_does_not_open() {
     // What a crash leaves: everything but the manifest.
     let tmp = tempfile::tempdir().unwrap();
