@@ -25,10 +25,11 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
     if queries.is_empty() {
         bail!("{}: no queries to search", args.queries.display());
     }
-    if qrels.is_some() {
-        // A usage error stops here, before the search and before `--run` is written.
-        MeasureSet::parse(&args.measures).map_err(|e| anyhow!("--measure: {e}"))?;
-    }
+    // A usage error stops here, before the search and before `--run` is written.
+    let measures = match qrels {
+        Some(_) => Some(MeasureSet::parse(&args.measures).map_err(|e| anyhow!("--measure: {e}"))?),
+        None => None,
+    };
     let retriever = args.retrieval.retriever();
     let embedder = match query_model(&searcher, &args.index, args.model.model.as_ref(), retriever)?
     {
@@ -96,14 +97,23 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
 
-    if let Some(qrels) = qrels {
-        let table = metric_table(
+    if let (Some(qrels), Some(measures)) = (qrels, measures) {
+        let mut table = metric_table(
             &rankings,
             &qrels,
             &queries,
             &args.measures,
             args.stats.seed(),
         )?;
+        let deeper = deeper_than_run(&measures, k);
+        if !deeper.is_empty() {
+            drop_columns(&mut table, &deeper);
+            printer.warn(format_args!(
+                "{} omitted: deeper than the run, which keeps {k} documents per question \
+                 (--k {k}); raise --k to measure them",
+                deeper.join(", ")
+            ));
+        }
         let text = metrics_text(&table, args.format, out.ann_recall, retriever)?;
         if args.run.is_some() {
             printer.data(&text)?;
@@ -141,6 +151,35 @@ fn load_inputs(args: &SearchArgs, printer: Printer) -> Result<(Vec<Query>, Optio
             let qrels = (!qrels.is_empty()).then_some(qrels);
             Ok((queries.items, qrels))
         }
+    }
+}
+
+/// The measures whose cutoff lies beyond the `k` documents a run keeps per question: their
+/// figures would be the cutoff-`k` figure (recall) or deflated by it (precision), not what
+/// their names say.
+fn deeper_than_run(measures: &MeasureSet, k: usize) -> Vec<String> {
+    measures
+        .columns()
+        .iter()
+        .filter(|c| {
+            c.cutoff
+                .is_some_and(|c| usize::try_from(c).map_or(true, |c| c > k))
+        })
+        .map(ragdiag_eval::Column::alias)
+        .collect()
+}
+
+/// Removes the columns named `names` from `table`.
+fn drop_columns(table: &mut MetricTable, names: &[String]) {
+    let keep: Vec<bool> = table.names.iter().map(|n| !names.contains(n)).collect();
+    fn retain<T>(v: &mut Vec<T>, keep: &[bool]) {
+        let mut flags = keep.iter();
+        v.retain(|_| flags.next().copied().unwrap_or(true));
+    }
+    retain(&mut table.names, &keep);
+    retain(&mut table.intervals, &keep);
+    for (_, values) in &mut table.per_query {
+        retain(values, &keep);
     }
 }
 

@@ -88,7 +88,20 @@ fn index_then_search_with_every_retriever() {
         );
         assert_eq!(o.code, 0, "{retriever}: {}", o.stderr);
         // The queries' own labels give the metrics table, on stdout since the run is a file.
-        assert!(o.stdout.contains("ndcg@10"), "{retriever}: {}", o.stdout);
+        assert!(o.stdout.contains("mrr"), "{retriever}: {}", o.stdout);
+        // Measures deeper than the 3-document run are omitted, and the omission is said.
+        assert!(!o.stdout.contains("ndcg@10"), "{retriever}: {}", o.stdout);
+        assert!(
+            !o.stdout.contains("recall@100"),
+            "{retriever}: {}",
+            o.stdout
+        );
+        assert!(
+            o.stderr
+                .contains("recall@100, ndcg@10 omitted: deeper than the run, which keeps 3"),
+            "{retriever}: {}",
+            o.stderr
+        );
         assert!(
             o.stdout.contains("    3"),
             "n = 3 judged queries: {}",
@@ -119,16 +132,16 @@ fn index_then_search_with_every_retriever() {
             assert!(text.starts_with("q1 Q0 refunds 1 "), "{text}");
         }
 
-        // The printed nDCG@10 equals trec_eval's (ragdiag eval) on the written run.
+        // The printed MAP equals trec_eval's (ragdiag eval) on the written run.
         let qrels = write(
             dir.path(),
             "qrels.txt",
             b"q1 0 refunds 1\nq2 0 api 2\nq3 0 sso 1\n",
         );
-        let e = ragdiag(&["eval", "-m", "ndcg_cut.10", &qrels, &run_s]);
+        let e = ragdiag(&["eval", "-m", "map", &qrels, &run_s]);
         assert_eq!(e.code, 0, "{}", e.stderr);
         let from_eval: f64 = e.stdout.split_whitespace().nth(2).unwrap().parse().unwrap();
-        let line = o.stdout.lines().find(|l| l.starts_with("ndcg@10")).unwrap();
+        let line = o.stdout.lines().find(|l| l.starts_with("map ")).unwrap();
         let shown: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert!((shown - from_eval).abs() < 1e-4, "{shown} vs {from_eval}");
     }
