@@ -5,9 +5,24 @@ use ragdiag_core::{md_code, md_escape, pct};
 use ragdiag_fresh::Audit;
 use std::fmt::Write as _;
 
+/// How many rows each list of report.md shows; the rest are counted and left to
+/// `documents.parquet` and `summary.json`, so the report of a million-document corpus stays small.
+pub const LISTED: usize = 50;
+
+/// The line after a list cut at [`LISTED`]: how many more rows, and where all of them are.
+fn more(md: &mut String, total: usize, all_in: &str) {
+    if total > LISTED {
+        let _ = writeln!(
+            md,
+            "\n… and {} more (the first {LISTED} are listed; all {total} are in {all_in}).",
+            total - LISTED
+        );
+    }
+}
+
 /// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
 /// undated documents, the stale share by group, chains, near-duplicates, conflicts, labels,
-/// staleness in retrieval and the data findings.
+/// staleness in retrieval and the data findings. Long lists show their first [`LISTED`] rows.
 #[must_use]
 pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> String {
     let c = &summary.corpus;
@@ -25,7 +40,9 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         md,
         "\n## Stale documents\n\n| document | reason | replaced by |\n|---|---|---|"
     );
-    for d in report.documents.iter().filter(|d| d.stale == Some(true)) {
+    let stale = report.documents.iter().filter(|d| d.stale == Some(true));
+    let stale_total = stale.clone().count();
+    for d in stale.take(LISTED) {
         let reason = match d.stale_reason() {
             Some(ragdiag_fresh::StaleReason::SupersededInferred) => {
                 "superseded (inferred: older near-duplicate)".to_string()
@@ -44,6 +61,7 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
                 .unwrap_or_default()
         );
     }
+    more(&mut md, stale_total, "`documents.parquet`");
     let undated: Vec<&str> = report
         .documents
         .iter()
@@ -58,11 +76,13 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         } else {
             undated
                 .iter()
+                .take(LISTED)
                 .map(|d| format!("- {}", md_escape(d)))
                 .collect::<Vec<_>>()
                 .join("\n")
         }
     );
+    more(&mut md, undated.len(), "`documents.parquet`");
     let _ = writeln!(
         md,
         "\n## Stale share by group\n\n| group | documents | stale | share |\n|---|---|---|---|"
@@ -79,7 +99,7 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         );
     }
     let _ = writeln!(md, "\n## Supersession chains\n");
-    for ch in &report.chains {
+    for ch in report.chains.iter().take(LISTED) {
         let _ = writeln!(
             md,
             "- {}",
@@ -89,11 +109,12 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
                 .join(" → ")
         );
     }
+    more(&mut md, report.chains.len(), "`summary.json`");
     let _ = writeln!(
         md,
         "\n## Near-duplicates\n\n| older | newer | Jaccard |\n|---|---|---|"
     );
-    for n in &report.near_duplicates {
+    for n in report.near_duplicates.iter().take(LISTED) {
         let _ = writeln!(
             md,
             "| {} | {} | {:.3} |",
@@ -102,8 +123,9 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
             n.jaccard
         );
     }
+    more(&mut md, report.near_duplicates.len(), "`summary.json`");
     let _ = writeln!(md, "\n## Conflicts between current documents\n");
-    for x in &report.conflicts {
+    for x in report.conflicts.iter().take(LISTED) {
         let _ = writeln!(
             md,
             "- **{}** vs **{}**\n  - {}: “{}”\n  - {}: “{}”",
@@ -115,9 +137,10 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
             md_escape(&x.sentence_b)
         );
     }
+    more(&mut md, report.conflicts.len(), "`summary.json`");
     if let Some(l) = &summary.labels {
         let _ = writeln!(md, "\n## Labels\n");
-        for s in &l.answerable_with_stale_gold {
+        for s in l.answerable_with_stale_gold.iter().take(LISTED) {
             let _ = writeln!(
                 md,
                 "- question {}: gold {} is stale ({})",
@@ -126,7 +149,12 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
                 s.stale_reason.as_deref().unwrap_or("")
             );
         }
-        for s in &l.labels_dated_before_gold_update {
+        more(
+            &mut md,
+            l.answerable_with_stale_gold.len(),
+            "`summary.json`",
+        );
+        for s in l.labels_dated_before_gold_update.iter().take(LISTED) {
             let _ = writeln!(
                 md,
                 "- question {}: labelled {} but {} was updated {}",
@@ -136,6 +164,11 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
                 s.updated_at
             );
         }
+        more(
+            &mut md,
+            l.labels_dated_before_gold_update.len(),
+            "`summary.json`",
+        );
     }
     if let Some(r) = &summary.retrieval {
         let _ = writeln!(md, "\n## In retrieval (top {})\n", r.k);

@@ -280,3 +280,70 @@ fn report_md_escapes_what_the_corpus_names() {
     assert!(md.contains("- &lt;b&gt;old\\* → new\\|1"), "{md}");
     assert!(!md.contains("<b>"), "{md}");
 }
+
+#[test]
+fn long_lists_in_report_md_are_cut_and_point_to_the_tables() {
+    // 120 undated documents with distinct texts and 60 dated ones superseded by their
+    // successors: report.md lists the first 50 of each and says where the rest are.
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = String::new();
+    for i in 0..120 {
+        lines.push_str(&format!(
+            "{{\"id\":\"u{i:03}\",\"text\":\"Undated page {i} about topic {}.\"}}\n",
+            i * 7919
+        ));
+    }
+    for i in 0..60 {
+        lines.push_str(&format!(
+            "{{\"id\":\"old{i:02}\",\"text\":\"Old {i}.\",\"updated_at\":\"2025-01-01\"}}\n\
+             {{\"id\":\"new{i:02}\",\"text\":\"New {i}.\",\"updated_at\":\"2026-01-01\",\"supersedes\":\"old{i:02}\"}}\n"
+        ));
+    }
+    let corpus = write(dir.path(), "c.jsonl", lines.as_bytes());
+    let out = dir.path().join("out");
+    let o = ragdiag(&[
+        "freshness",
+        "--corpus",
+        &corpus,
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let undated = md
+        .split("## Undated")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert_eq!(undated.lines().filter(|l| l.starts_with("- u")).count(), 50);
+    assert!(
+        undated.contains("- u049") && !undated.contains("- u050"),
+        "{undated}"
+    );
+    assert!(
+        undated.contains(
+            "… and 70 more (the first 50 are listed; all 120 are in `documents.parquet`)."
+        ),
+        "{undated}"
+    );
+    let stale = md
+        .split("## Stale documents")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert_eq!(stale.lines().filter(|l| l.starts_with("| old")).count(), 50);
+    assert!(stale.contains("… and 10 more"), "{stale}");
+    // The table holds every row.
+    let columns = ragdiag_load::read_table(
+        &out.join("documents.parquet"),
+        &ragdiag_contract::table::DOCUMENTS,
+    )
+    .unwrap();
+    assert_eq!(columns[0].values.len(), 240);
+}
