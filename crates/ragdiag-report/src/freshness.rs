@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 /// How many rows each list of report.md shows; the rest are counted and left to
 /// `documents.parquet` and `summary.json`, so the report of a million-document corpus stays small.
-pub const LISTED: usize = 50;
+pub(crate) const LISTED: usize = 50;
 
 /// The line after a list cut at [`LISTED`]: how many more rows, and where all of them are.
 fn more(md: &mut String, total: usize, all_in: &str) {
