@@ -4,7 +4,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the `summary.json` written by `compare --out`.
-pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: `classes_not_compared` (reports of another mode than the baseline's).
+pub const COMPARE_SCHEMA_VERSION: u32 = 2;
 
 /// Reports compared question by question against the first.
 ///
@@ -23,10 +25,25 @@ pub struct CompareSummary {
     pub comparisons: Vec<Comparison>,
     /// Questions whose class differs from the baseline's.
     pub class_changes: Vec<ClassChange>,
+    /// Reports whose classes are not compared with the baseline's, and why: a replay report
+    /// against a trace report (or the reverse) — replay assesses no answers, so a trace's
+    /// `generation_failure` would read as `ok` there and be called "fixed". Their metrics are
+    /// still compared.
+    #[serde(default)]
+    pub classes_not_compared: Vec<NotCompared>,
     /// The `--fail-on-regression` gates.
     pub gates: Vec<CompareGate>,
     /// The seed of the paired tests.
     pub seed: u64,
+}
+
+/// A report whose classes are not compared with the baseline's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NotCompared {
+    /// The report's folder.
+    pub report: String,
+    /// Why, in a sentence.
+    pub reason: String,
 }
 
 /// One metric of one report against the baseline, on the questions both scored.

@@ -44,7 +44,9 @@ pub mod freshness;
 mod interval;
 pub mod table;
 
-pub use compare::{ClassChange, CompareGate, CompareSummary, Comparison, COMPARE_SCHEMA_VERSION};
+pub use compare::{
+    ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
+};
 pub use diagnose::{
     ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Latency, Mode, Provenance,
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,

@@ -1,7 +1,7 @@
 //! `ragdiag compare`: diagnose reports compared question by question against the first.
 
 use ragdiag_contract::{
-    ClassChange, CompareGate, CompareSummary, Comparison, COMPARE_SCHEMA_VERSION,
+    ClassChange, CompareGate, CompareSummary, Comparison, Mode, NotCompared, COMPARE_SCHEMA_VERSION,
 };
 use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +15,8 @@ pub struct ReportRows {
     pub name: String,
     /// Its context window.
     pub context_k: usize,
+    /// Whether it diagnosed a trace or a replay (`None`: not said).
+    pub mode: Option<Mode>,
     /// Its questions by id.
     pub questions: BTreeMap<String, QuestionRow>,
     /// The metric columns it holds (the declared metrics of `queries.parquet`).
@@ -71,6 +73,7 @@ pub fn compare_reports(
                 reports: Vec::new(),
                 comparisons: Vec::new(),
                 class_changes: Vec::new(),
+                classes_not_compared: Vec::new(),
                 gates: Vec::new(),
                 seed,
             },
@@ -84,7 +87,7 @@ pub fn compare_reports(
 
     let samples = paired_samples(reports, &mut warnings);
     let cmps = stats::paired_comparisons(samples, &cfg);
-    let class_changes = class_changes(reports, &mut warnings);
+    let (class_changes, classes_not_compared) = class_changes(reports, &mut warnings);
     let gates = regression_gates(reports, &cmps, max_drops)?;
     let comparisons: Vec<Comparison> = cmps
         .iter()
@@ -116,6 +119,7 @@ pub fn compare_reports(
         reports: reports.iter().map(|r| r.dir.clone()).collect(),
         comparisons,
         class_changes,
+        classes_not_compared,
         gates,
         seed,
     };
@@ -166,11 +170,38 @@ fn paired_samples<'a>(
 }
 
 /// The questions whose class differs from the baseline's: `fixed` (to `ok`), `regressed`
-/// (from `ok`) or `changed`.
-fn class_changes(reports: &[ReportRows], warnings: &mut Vec<String>) -> Vec<ClassChange> {
+/// (from `ok`) or `changed`; and the reports whose classes cannot be compared with the
+/// baseline's (another mode).
+fn class_changes(
+    reports: &[ReportRows],
+    warnings: &mut Vec<String>,
+) -> (Vec<ClassChange>, Vec<NotCompared>) {
     let base = &reports[0];
     let mut class_changes = Vec::new();
+    let mut not_compared = Vec::new();
     for (ri, r) in reports.iter().enumerate().skip(1) {
+        if let (Some(a), Some(b)) = (base.mode, r.mode) {
+            if a != b {
+                let mode = |m: Mode| match m {
+                    Mode::Trace => "trace",
+                    Mode::Replay => "replay",
+                };
+                let reason = format!(
+                    "{} is a {} report and the baseline a {} report: classes are not compared \
+                     (replay assesses no answers, so a generation failure in the trace would \
+                     read as ok); metrics are",
+                    r.dir,
+                    mode(b),
+                    mode(a)
+                );
+                warnings.push(reason.clone());
+                not_compared.push(NotCompared {
+                    report: r.dir.clone(),
+                    reason,
+                });
+                continue;
+            }
+        }
         for (qid, row) in &base.questions {
             let Some(other) = r.questions.get(qid) else {
                 continue;
@@ -208,7 +239,7 @@ fn class_changes(reports: &[ReportRows], warnings: &mut Vec<String>) -> Vec<Clas
         }
     }
 
-    class_changes
+    (class_changes, not_compared)
 }
 
 /// Each gate against every report that holds its metric: failed when the metric dropped by
@@ -256,6 +287,7 @@ mod tests {
             dir: format!("reports/{name}"),
             name: name.into(),
             context_k: 5,
+            mode: Some(Mode::Trace),
             questions: hits
                 .iter()
                 .zip(classes)
@@ -299,5 +331,33 @@ mod tests {
         assert!(same.gates[0].passed && same.class_changes.is_empty());
         let err = compare_reports(&[base.clone(), base], &[("mrr".into(), 0.1)], 42);
         assert_eq!(err.unwrap_err(), NoSuchMetric("mrr".into()));
+    }
+
+    #[test]
+    fn a_replay_report_is_not_compared_class_by_class_with_a_trace_report() {
+        // In the trace the answers were wrong over good context (generation_failure); the
+        // replay, which assesses no answers, calls the same questions ok. That is no fix.
+        let gen = crate::Class::GenerationFailure.as_str();
+        let ok = crate::Class::Ok.as_str();
+        let trace = report("trace", &[1.0; 12], &[gen; 12]);
+        let mut replay = report("replay", &[1.0; 12], &[ok; 12]);
+        replay.mode = Some(Mode::Replay);
+        let (summary, warnings) = compare_reports(&[trace.clone(), replay], &[], 42).unwrap();
+        assert!(
+            summary.class_changes.is_empty(),
+            "{:?}",
+            summary.class_changes
+        );
+        assert_eq!(summary.classes_not_compared.len(), 1);
+        assert_eq!(summary.classes_not_compared[0].report, "reports/replay");
+        assert!(warnings[0].contains("replay report and the baseline a trace report"));
+        // Metrics are still compared.
+        assert_eq!(summary.comparisons.len(), 1);
+        // Two trace reports are compared as before.
+        let mut fixed = report("fixed", &[1.0; 12], &[ok; 12]);
+        fixed.mode = Some(Mode::Trace);
+        let (summary, _) = compare_reports(&[trace, fixed], &[], 42).unwrap();
+        assert_eq!(summary.class_changes.len(), 12);
+        assert!(summary.classes_not_compared.is_empty());
     }
 }

@@ -31,6 +31,9 @@ pub fn compare_table(summary: &CompareSummary) -> String {
             c.ties
         );
     }
+    for n in &summary.classes_not_compared {
+        let _ = writeln!(out, "\nclasses not compared: {}", n.reason);
+    }
     if !summary.class_changes.is_empty() {
         let _ = writeln!(out, "\nclass changes:");
         for ch in &summary.class_changes {
@@ -70,6 +73,9 @@ pub fn render_compare_markdown(summary: &CompareSummary) -> String {
             c.losses,
             c.ties
         );
+    }
+    for n in &summary.classes_not_compared {
+        let _ = writeln!(md, "\n**Classes not compared:** {}", md_escape(&n.reason));
     }
     let regressed: Vec<&ClassChange> = summary
         .class_changes
@@ -135,6 +141,7 @@ mod tests {
                 to: "ranking_miss".into(),
                 reason: "`doc|a` ranked 6, outside the context window of *5*".into(),
             }],
+            classes_not_compared: Vec::new(),
             gates: Vec::new(),
             seed: 42,
         };

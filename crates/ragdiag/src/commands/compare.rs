@@ -91,6 +91,7 @@ fn load(dir: &Path) -> Result<ReportRows> {
             .clone()
             .unwrap_or_else(|| dir.display().to_string()),
         context_k: summary.context_k,
+        mode: Some(summary.mode),
         questions,
         metrics: metrics.iter().map(|(n, _)| (*n).to_owned()).collect(),
     })
