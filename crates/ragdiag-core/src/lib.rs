@@ -44,7 +44,7 @@ pub use model::{
     TraceRecord,
 };
 pub use progress::{NoProgress, Progress};
-pub use render::{hex, md_code, md_escape, md_prose, pct, prose_parts, ProsePart};
+pub use render::{group_thousands, hex, md_code, md_escape, md_prose, pct, prose_parts, ProsePart};
 pub use shingle::{jaccard_sorted, stable_hash, word_shingles, words};
 pub use text::{byte_to_char_offsets, char_len, char_span_to_bytes, find_quote, QuoteMatch};
 pub use time::Timestamp;

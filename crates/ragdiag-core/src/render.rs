@@ -129,9 +129,38 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// Inserts thousands separators into the integer part of a formatted number:
+/// `"1234567.5"` → `"1,234,567.5"`, `"-1000"` → `"-1,000"`.
+#[must_use]
+pub fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::from(sign);
+    for (n, c) in int.chars().enumerate() {
+        if n > 0 && (int.len() - n) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
+        assert_eq!(group_thousands("-1000"), "-1,000");
+        assert_eq!(group_thousands("999"), "999");
+    }
 
     #[test]
     fn markdown_escapes() {

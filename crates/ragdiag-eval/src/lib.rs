@@ -13,7 +13,9 @@
 //!   precision-Ω) over code-point ranges.
 //! - [`chunking`] is the index-free half of `ragdiag chunking`: its metrics, each question's
 //!   values for one strategy's retrieval, and the intervals and paired tests across strategies.
-//! - [`stats`] holds the percentile bootstrap, the paired randomization test, the paired
+//! - [`power`] plans question counts: the questions a comparison needs and the smallest
+//!   difference a question set detects (proportions paired and unpaired, means).
+//! - [`stats`] holds Wilson intervals, the percentile bootstrap, the paired randomization test, the paired
 //!   bootstrap, effect sizes and Holm's correction.
 //!
 //! ```
@@ -34,6 +36,7 @@
 mod aggregate;
 pub mod chunking;
 mod measure;
+pub mod power;
 mod ranking;
 mod report;
 pub mod span;

@@ -173,27 +173,7 @@ pub(crate) fn count(v: f64) -> String {
     } else {
         format!("{v:.1}")
     };
-    group(&s)
-}
-
-/// Inserts thousands separators into the integer part of a formatted number.
-fn group(s: &str) -> String {
-    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
-    let (int, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(i, f)| (i, Some(f)));
-    let mut out = String::from(sign);
-    for (n, c) in int.chars().enumerate() {
-        if n > 0 && (int.len() - n) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
+    ragdiag_core::group_thousands(&s)
 }
 
 /// Orders flag names by [`Flag::ALL`], then by name (unknown flags after the known ones).

@@ -85,6 +85,52 @@ pub(crate) enum Command {
     /// Compare chunking strategies: span recall, precision, IoU and precision-Ω, document
     /// metrics and cost, with paired tests against the first strategy.
     Chunking(ChunkingArgs),
+    /// How many questions a comparison needs to detect a difference, or the smallest
+    /// difference a question set detects (two-sided test, given power).
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The metric (`hit@5`, `success@10`, `ndcg@10`, …). `hit@K` and `success@K` are
+    /// proportions; any other metric is a mean and needs `--sd`.
+    #[arg(long)]
+    pub(crate) metric: String,
+    /// The metric's current value (the baseline), e.g. 0.8.
+    #[arg(long)]
+    pub(crate) baseline: f64,
+    /// The difference to detect (absolute, e.g. 0.03): prints the questions needed.
+    #[arg(
+        long,
+        required_unless_present = "questions",
+        conflicts_with = "questions",
+        allow_negative_numbers = true
+    )]
+    pub(crate) delta: Option<f64>,
+    /// A question count: prints the smallest drop it detects.
+    #[arg(long)]
+    pub(crate) questions: Option<usize>,
+    /// For a mean (nDCG, MRR): the standard deviation of its per-question values.
+    #[arg(long)]
+    pub(crate) sd: Option<f64>,
+    /// For a mean, paired: the standard deviation of the per-question differences between
+    /// the two systems (default: `--sd` × √2, no correlation — the most questions).
+    #[arg(long)]
+    pub(crate) sd_diff: Option<f64>,
+    /// For a proportion, paired: the share of questions on which the two systems disagree,
+    /// e.g. (wins + losses) / n of a past `ragdiag compare` (default: independent outcomes,
+    /// the most questions).
+    #[arg(long)]
+    pub(crate) discordance: Option<f64>,
+    /// Two-sided significance level.
+    #[arg(long, default_value_t = 0.05)]
+    pub(crate) alpha: f64,
+    /// Power: the chance of detecting a true difference of that size.
+    #[arg(long, default_value_t = 0.8)]
+    pub(crate) power: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -395,7 +441,7 @@ pub(crate) struct EvalArgs {
         short = 'l',
         value_name = "LEVEL",
         default_value_t = 1,
-        allow_negative_numbers = true
+        allow_hyphen_values = true
     )]
     pub(crate) level: i64,
     /// Evaluate only the top N documents of each query.

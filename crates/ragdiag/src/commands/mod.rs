@@ -9,6 +9,7 @@ mod eval;
 mod freshness;
 mod index;
 mod lint;
+mod plan;
 mod search;
 
 use crate::cli::{Cli, Command};
@@ -27,6 +28,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Diagnose(args) => diagnose::run(&args, printer),
         Command::Compare(args) => compare::run(&args, printer),
         Command::Chunking(args) => chunking::run(&args, printer),
+        Command::Plan(args) => plan::run(&args, printer),
     }
 }
 

@@ -10,6 +10,7 @@ mod eval_text;
 mod freshness;
 mod house_style;
 mod lint;
+mod plan;
 mod search;
 mod snapshots;
 
