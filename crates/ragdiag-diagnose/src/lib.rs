@@ -89,7 +89,9 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// Version of the serialised [`Diagnosis`] and [`Summary`].
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: the flag `ghost_citation` and `Grounding::unsupported_claims`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything that can go wrong in a diagnosis. Problems of the data are warnings in
 /// [`Diagnoses::warnings`], never errors.
