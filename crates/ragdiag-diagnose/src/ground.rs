@@ -126,8 +126,10 @@ pub struct Grounding {
 /// The specific claims of `text`, as spans of it in text order: every run of characters that
 /// holds a digit (numbers, amounts with their currency sign or `%`, dates, times, versions:
 /// `$40`, `2.9%`, `2025-03-01`, `9:30`), and every run of capitalised words that does not
-/// start a sentence or a line (`Halifax`, `Regional Municipality`; the first word of a
-/// sentence and the pronoun `I` are capitalised by grammar, not because they name something).
+/// start a sentence, a line or a clause after `:` (`Halifax`, `Regional Municipality`; such
+/// first words, the pronoun `I` and capitalised stop words such as `You` or `The` are
+/// capitalised by grammar, not because they name something; all-capital words such as `US`
+/// are names).
 ///
 /// ```
 /// use ragdiag_diagnose::claims;
@@ -141,14 +143,21 @@ pub fn claims(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for sentence in split_sentences(text) {
         let base = sentence.as_ptr() as usize - text.as_ptr() as usize;
-        let mut first_word = true;
         let mut name: Option<(usize, usize)> = None;
+        let mut prev_end: Option<usize> = None;
         for (start, end) in words(sentence) {
             let w = &sentence[start..end];
+            let first_word = prev_end.is_none_or(|p| sentence[p..start].contains(':'));
+            prev_end = Some(end);
             let is_number = w.bytes().any(|c| c.is_ascii_digit());
             let capitalised = w.chars().next().is_some_and(char::is_uppercase) && !is_number;
-            let counts =
-                capitalised && !first_word && !matches!(w, "I" | "I'm" | "I've" | "I'd" | "I'll");
+            let all_caps = w
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase);
+            let grammar = matches!(w, "I" | "I'm" | "I've" | "I'd" | "I'll")
+                || (!all_caps && is_stop(&w.to_lowercase()));
+            let counts = capitalised && !first_word && !grammar;
             let joined = name.is_some_and(|(_, e)| sentence[e..start].chars().all(|c| c == ' '));
             match (counts, name) {
                 (true, Some((s, _))) if joined => name = Some((s, end)),
@@ -179,7 +188,6 @@ pub fn claims(text: &str) -> Vec<&str> {
                 };
                 out.push((base + s, base + e));
             }
-            first_word = false;
         }
         if let Some((s, e)) = name {
             out.push((base + s, base + e));
@@ -376,8 +384,13 @@ mod tests {
             claims("Giant African land snails. They live in Nova Scotia since March 2021."),
             ["African", "Nova Scotia", "March", "2021"]
         );
-        // Sentence- and line-initial capitals and the pronoun I are grammar, not names.
+        // Sentence-, line- and clause-initial capitals, capitalised stop words and the pronoun
+        // I are grammar, not names; an all-capital word is a name.
         assert!(claims("Yes. Pickup is weekly.\nWorms eat it. I think so.").is_empty());
+        assert!(
+            claims("Note: Pickup is weekly, and You pay nothing. So The fee is waived.").is_empty()
+        );
+        assert_eq!(claims("Shipping to the US is free."), ["US"]);
         assert_eq!(
             claims("It opened at 9:30 on 2025-03-01, with 1,000 seats."),
             ["9:30", "2025-03-01", "1,000"]
