@@ -6,10 +6,29 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of `summary.json`, `queries.parquet` and `hits.parquet` written by `diagnose`.
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: every proportion carries a Wilson score interval (1: percentile bootstrap); class shares
+/// are over the assessed questions (`questions.not_assessed` added); flags carry their share.
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 2;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///
+/// # Figures and intervals
+///
+/// Every [`Interval`] and share is a point estimate with a 95% interval. Proportions (a share of
+/// questions, or of hits, with a yes/no outcome) carry a **Wilson score interval**, which is not
+/// degenerate at 0/n or n/n (0 of 7 is 0.0%, 95% CI 0.0–35.4%; 1 of 1 is 100%, 20.7–100%);
+/// weighted ones use Kish's effective sample size. Means of graded metrics carry the 95%
+/// **percentile bootstrap** over questions (10,000 resamples, seeded). Per field:
+///
+/// | Figure | Interval |
+/// |---|---|
+/// | `metrics["hit@K"]`, `recall_curve` | Wilson, weighted |
+/// | `metrics` from trec_eval (`recall@k`, `ndcg@10`, `mrr`, `map`) | bootstrap, weighted |
+/// | `classes.*.share`, `flags.*.share` | Wilson, weighted |
+/// | `by_tag[].hit_rate` | Wilson |
+/// | `freshness.stale_hit_rate`, `freshness.top_hit_stale_share` | Wilson |
+/// | `generation.correct`, `.grounded`, `.abstained` | Wilson |
 /// # Warning
 ///
 /// A compatibility promise: `ragdiag compare`, CI gates and users' scripts read it. A change of
@@ -33,9 +52,11 @@ pub struct DiagnoseSummary {
     pub metrics: BTreeMap<String, Interval>,
     /// The evidence hit rate at growing depths.
     pub recall_curve: Vec<RecallPoint>,
-    /// Each failure class (DESIGN.md's names) with its count and share of the scored questions.
+    /// Each failure class (DESIGN.md's names) with its count and share of the assessed
+    /// questions (Wilson interval).
     pub classes: BTreeMap<String, ClassEntry>,
-    /// Each flag with the number of questions carrying it.
+    /// Each flag with the number of questions carrying it and their share of all questions
+    /// (Wilson interval).
     pub flags: BTreeMap<String, FlagEntry>,
     /// Freshness of the corpus and of what was retrieved.
     pub freshness: RetrievalFreshness,
@@ -79,6 +100,11 @@ pub struct QuestionCounts {
     pub scored: usize,
     /// Questions without any label.
     pub no_label: usize,
+    /// Scored questions that could not be assessed: unanswerable questions with no answer to
+    /// judge (class `unanswerable`; every one in replay mode). Counted and shown, neither ok
+    /// nor failures, and left out of the class shares.
+    #[serde(default)]
+    pub not_assessed: usize,
     /// Scored questions that are answerable: the denominator of the hit rates.
     pub retrieval_scored: usize,
 }
@@ -88,7 +114,7 @@ pub struct QuestionCounts {
 pub struct RecallPoint {
     /// The depth.
     pub k: usize,
-    /// The share of questions with evidence in the top `k`.
+    /// The share of questions with evidence in the top `k` (Wilson interval, weighted).
     #[serde(flatten)]
     pub rate: Interval,
 }
@@ -98,22 +124,32 @@ pub struct RecallPoint {
 pub struct ClassEntry {
     /// Questions of this class.
     pub count: usize,
-    /// Its share of the scored questions (absent for `no_label`, which is not scored).
+    /// Its weighted share of the assessed questions (absent for `no_label`, which is not
+    /// scored, and `unanswerable`, which is not assessed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<f64>,
-    /// The lower bound of the share's 95% interval.
+    /// The lower bound of the share's 95% Wilson interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci_lower: Option<f64>,
-    /// The upper bound of the share's 95% interval.
+    /// The upper bound of the share's 95% Wilson interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci_upper: Option<f64>,
 }
 
 /// One flag.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FlagEntry {
     /// Questions carrying it.
     pub count: usize,
+    /// Their weighted share of all questions (absent when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+    /// The lower bound of the share's 95% Wilson interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_lower: Option<f64>,
+    /// The upper bound of the share's 95% Wilson interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_upper: Option<f64>,
 }
 
 /// Freshness figures of a diagnosis.
@@ -121,7 +157,7 @@ pub struct FlagEntry {
 pub struct RetrievalFreshness {
     /// The share of stale hits in the context window.
     pub stale_hit_rate: StaleHitRate,
-    /// The share of questions whose top hit is stale.
+    /// The share of questions whose top hit is stale (Wilson interval).
     pub top_hit_stale_share: Interval,
     /// Superseded documents ranked above their current version.
     pub superseded_above_current: usize,
@@ -142,7 +178,8 @@ pub struct RetrievalFreshness {
 pub struct StaleHitRate {
     /// The depth (the context window).
     pub k: usize,
-    /// The mean share of stale hits per question.
+    /// The mean share of stale hits per question, with a Wilson interval over the questions
+    /// (conservative: a per-question share in [0, 1] with mean p varies at most p(1 − p)).
     #[serde(flatten)]
     pub rate: Interval,
 }
@@ -154,9 +191,9 @@ pub struct TagEntry {
     pub tag: String,
     /// Answerable scored questions with the tag.
     pub n: usize,
-    /// Their evidence hit rate in the context window.
+    /// Their evidence hit rate in the context window (Wilson interval, unweighted).
     pub hit_rate: Interval,
-    /// How many of them are not `ok`.
+    /// How many of them failed (any class but `ok`, `no_label` and `unanswerable`).
     pub failures: usize,
 }
 
@@ -165,11 +202,11 @@ pub struct TagEntry {
 pub struct Generation {
     /// Questions with an answer.
     pub answers: usize,
-    /// The share of correct answers (abstaining is correct for unanswerable questions).
+    /// The share of correct answers (abstaining is correct for unanswerable questions; Wilson).
     pub correct: Interval,
-    /// The share of grounded answers among those that did not abstain.
+    /// The share of grounded answers among those that did not abstain (Wilson).
     pub grounded: Interval,
-    /// The share of answers that abstained.
+    /// The share of answers that abstained (Wilson).
     pub abstained: Interval,
 }
 

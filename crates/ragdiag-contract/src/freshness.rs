@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// A share with its 95% bootstrap interval, as `ragdiag freshness` writes it (`value`, where
+/// A share with its 95% Wilson score interval, as `ragdiag freshness` writes it (`value`, where
 /// the other summaries say `mean`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Estimate {
@@ -46,9 +46,11 @@ pub struct RetrievalStaleness {
     pub k: usize,
     /// Questions audited.
     pub questions: usize,
-    /// The mean share of stale documents in each question's top `k`.
+    /// The mean share of stale documents in each question's top `k`, with a Wilson interval
+    /// over the questions (conservative: a per-question share in [0, 1] with mean p varies at
+    /// most p(1 − p)).
     pub stale_hit_rate_at_k: Estimate,
-    /// The share of questions whose top document is stale.
+    /// The share of questions whose top document is stale (Wilson interval).
     pub top_hit_stale_share: Estimate,
     /// How many superseded documents rank above their current version (or without it).
     pub superseded_ranked_above_current: usize,

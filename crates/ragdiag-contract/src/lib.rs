@@ -15,7 +15,8 @@
 //! - [`freshness::FreshnessSummary`]: `ragdiag freshness`'s `summary.json`.
 //! - [`chunking::ChunkingSummary`]: `ragdiag chunking`'s `summary.json`.
 //! - [`eval::EvalSummary`]: `ragdiag eval --format json` (and `--out`'s `summary.json`).
-//! - [`Interval`]: a mean with its 95% bootstrap interval and sample size, the shape of every
+//! - [`Interval`]: a mean with its 95% interval (Wilson score for proportions, percentile
+//!   bootstrap for means of graded metrics) and sample size, the shape of every
 //!   estimated figure.
 //!
 //! # Warning

@@ -1,5 +1,7 @@
-//! Groundedness: is every sentence of an answer supported by the context window?
+//! Groundedness: is every sentence of an answer supported by the context window, and does
+//! every specific claim it makes (a number, an amount, a date, a name) occur there?
 
+use crate::answer::match_tokens;
 use ragdiag_core::{cosine, Embedder};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
@@ -113,13 +115,128 @@ pub struct Grounding {
     pub sentences: Vec<SentenceSupport>,
     /// Share of supported sentences (1 for an answer without sentences).
     pub grounded_share: f64,
-    /// Every sentence is supported.
+    /// The specific claims of the answer ([`claims`]: numbers, amounts, dates, capitalised
+    /// names) that occur in no context chunk and not in the question, as the answer writes
+    /// them, in answer order.
+    pub unsupported_claims: Vec<String>,
+    /// Every sentence is supported and every claim occurs in the context (or the question).
     pub grounded: bool,
+}
+
+/// The specific claims of `text`, as spans of it in text order: every run of characters that
+/// holds a digit (numbers, amounts with their currency sign or `%`, dates, times, versions:
+/// `$40`, `2.9%`, `2025-03-01`, `9:30`), and every run of capitalised words that does not
+/// start a sentence, a line or a clause after `:` (`Halifax`, `Regional Municipality`; such
+/// first words, the pronoun `I` and capitalised stop words such as `You` or `The` are
+/// capitalised by grammar, not because they name something; all-capital words such as `US`
+/// are names).
+///
+/// ```
+/// use ragdiag_diagnose::claims;
+/// assert_eq!(
+///     claims("Pickup is weekly. The City offers a $40 windrow service on 2025-03-01."),
+///     ["City", "$40", "2025-03-01"]
+/// );
+/// ```
+#[must_use]
+pub fn claims(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for sentence in split_sentences(text) {
+        let base = sentence.as_ptr() as usize - text.as_ptr() as usize;
+        let mut name: Option<(usize, usize)> = None;
+        let mut prev_end: Option<usize> = None;
+        for (start, end) in words(sentence) {
+            let w = &sentence[start..end];
+            let first_word = prev_end.is_none_or(|p| sentence[p..start].contains(':'));
+            prev_end = Some(end);
+            let is_number = w.bytes().any(|c| c.is_ascii_digit());
+            let capitalised = w.chars().next().is_some_and(char::is_uppercase) && !is_number;
+            let all_caps = w
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase);
+            let grammar = matches!(w, "I" | "I'm" | "I've" | "I'd" | "I'll")
+                || (!all_caps && is_stop(&w.to_lowercase()));
+            let counts = capitalised && !first_word && !grammar;
+            let joined = name.is_some_and(|(_, e)| sentence[e..start].chars().all(|c| c == ' '));
+            match (counts, name) {
+                (true, Some((s, _))) if joined => name = Some((s, end)),
+                (true, prev) => {
+                    if let Some((s, e)) = prev {
+                        out.push((base + s, base + e));
+                    }
+                    name = Some((start, end));
+                }
+                (false, prev) => {
+                    if let Some((s, e)) = prev {
+                        out.push((base + s, base + e));
+                    }
+                    name = None;
+                }
+            }
+            if is_number {
+                // An amount keeps its currency sign and its percent sign.
+                let s = if sentence[..start].ends_with(['$', '€', '£', '¥']) {
+                    start - 1
+                } else {
+                    start
+                };
+                let e = if sentence[end..].starts_with('%') {
+                    end + 1
+                } else {
+                    end
+                };
+                out.push((base + s, base + e));
+            }
+        }
+        if let Some((s, e)) = name {
+            out.push((base + s, base + e));
+        }
+    }
+    out.sort_unstable();
+    out.into_iter().map(|(s, e)| &text[s..e]).collect()
+}
+
+/// The words of a sentence as byte ranges: runs of alphanumeric characters, joined across one
+/// inner `.`, `,`, `:`, `/`, `-` or `'` between two alphanumeric characters (`3.90`,
+/// `1,000`, `9:30`, `2025-03-01`, `don't`).
+fn words(s: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].1.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = chars[i].0;
+        let mut j = i + 1;
+        while j < chars.len() {
+            let c = chars[j].1;
+            if c.is_alphanumeric() {
+                j += 1;
+            } else if matches!(c, '.' | ',' | ':' | '/' | '-' | '\'' | '’')
+                && chars.get(j + 1).is_some_and(|n| n.1.is_alphanumeric())
+                && (c != ',' || chars[j - 1].1.is_ascii_digit())
+            {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        let end = chars.get(j).map_or(s.len(), |c| c.0);
+        out.push((start, end));
+        i = j;
+    }
+    out
 }
 
 /// Assesses `answer` against the context window's texts. Sentences are first checked by
 /// content-token overlap; only those that fail it are embedded (with `embedder`), together
-/// with the context sentences.
+/// with the context sentences. Then every claim of the answer ([`claims`]) must occur, as
+/// [`match_tokens`] (stemmed, numbers in one form), in some context text or in `question`
+/// (a name the user wrote is supported by the question): a claim found nowhere makes the
+/// answer ungrounded, however well its sentences overlap the context.
 ///
 /// # Errors
 ///
@@ -127,6 +244,7 @@ pub struct Grounding {
 pub fn assess_grounding(
     answer: &str,
     context: &[&str],
+    question: &str,
     cfg: &GroundingConfig,
     embedder: Option<&dyn Embedder>,
 ) -> crate::Result<Grounding> {
@@ -172,11 +290,36 @@ pub fn assess_grounding(
     }
     let n = sentences.len();
     let ok = sentences.iter().filter(|s| s.supported).count();
+    let unsupported_claims = unsupported_claims(answer, context, question);
     Ok(Grounding {
         grounded_share: if n == 0 { 1.0 } else { ok as f64 / n as f64 },
-        grounded: ok == n,
+        grounded: ok == n && unsupported_claims.is_empty(),
+        unsupported_claims,
         sentences,
     })
+}
+
+/// The claims of `answer` whose match tokens are not all among those of one context text or
+/// of the question, deduplicated, in answer order.
+fn unsupported_claims(answer: &str, context: &[&str], question: &str) -> Vec<String> {
+    let cl = claims(answer);
+    if cl.is_empty() {
+        return Vec::new();
+    }
+    let sources: Vec<FxHashSet<String>> = context
+        .iter()
+        .chain(std::iter::once(&question))
+        .map(|t| match_tokens(t).into_iter().collect())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for c in cl {
+        let toks = match_tokens(c);
+        let found = toks.is_empty() || sources.iter().any(|s| toks.iter().all(|t| s.contains(t)));
+        if !found && !out.iter().any(|o| o == c) {
+            out.push(c.to_owned());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -207,12 +350,14 @@ mod tests {
     fn grounded_when_every_sentence_is_supported() {
         let ctx = ["Growth costs $39 per month and includes 3 users."];
         let cfg = GroundingConfig::default();
-        let g = assess_grounding("The Growth plan costs $39 per month.", &ctx, &cfg, None).unwrap();
+        let g =
+            assess_grounding("The Growth plan costs $39 per month.", &ctx, "", &cfg, None).unwrap();
         assert!(g.grounded);
         assert_eq!(g.grounded_share, 1.0);
         let g = assess_grounding(
             "Growth costs $39 per month. It also ships with a free parrot named Kevin.",
             &ctx,
+            "",
             &cfg,
             None,
         )
@@ -222,11 +367,84 @@ mod tests {
         assert!(!g.sentences[1].supported);
         assert!(g.sentences[1].token_share < 0.6);
         // No sentences at all: trivially grounded.
-        let g = assess_grounding("...", &ctx, &cfg, None).unwrap();
+        let g = assess_grounding("...", &ctx, "", &cfg, None).unwrap();
         assert!(g.grounded && g.sentences.is_empty());
         // Stop words alone are trivially supported.
-        let g = assess_grounding("It is.", &[], &cfg, None).unwrap();
+        let g = assess_grounding("It is.", &[], "", &cfg, None).unwrap();
         assert!(g.grounded);
+    }
+
+    #[test]
+    fn claims_are_numbers_amounts_dates_and_names_inside_sentences() {
+        assert_eq!(
+            claims("Growth costs $39 per month, or 2.9% + 30c per card payment."),
+            ["$39", "2.9%", "30c"]
+        );
+        assert_eq!(
+            claims("Giant African land snails. They live in Nova Scotia since March 2021."),
+            ["African", "Nova Scotia", "March", "2021"]
+        );
+        // Sentence-, line- and clause-initial capitals, capitalised stop words and the pronoun
+        // I are grammar, not names; an all-capital word is a name.
+        assert!(claims("Yes. Pickup is weekly.\nWorms eat it. I think so.").is_empty());
+        assert!(
+            claims("Note: Pickup is weekly, and You pay nothing. So The fee is waived.").is_empty()
+        );
+        assert_eq!(claims("Shipping to the US is free."), ["US"]);
+        assert_eq!(
+            claims("It opened at 9:30 on 2025-03-01, with 1,000 seats."),
+            ["9:30", "2025-03-01", "1,000"]
+        );
+        assert!(claims("").is_empty());
+    }
+
+    #[test]
+    fn a_claim_in_no_context_chunk_makes_a_fluent_answer_ungrounded() {
+        let ctx = [
+            "Windrow clearing: the City clears the snow ridge left at the end of your driveway \
+             after the plough passes, for residents who register as eligible.",
+        ];
+        let cfg = GroundingConfig::default();
+        let question = "Does the City clear windrows?";
+        let base =
+            "Yes, the City clears the windrow at the end of your driveway after the plough passes";
+        let g = assess_grounding(&format!("{base}."), &ctx, question, &cfg, None).unwrap();
+        assert!(g.grounded, "{g:?}");
+        let added = format!("{base}, and the City offers a $40 windrow clearing service.");
+        let g = assess_grounding(&added, &ctx, question, &cfg, None).unwrap();
+        assert!(
+            g.sentences.iter().all(|s| s.supported),
+            "sentences overlap: {g:?}"
+        );
+        assert!(!g.grounded);
+        assert_eq!(g.unsupported_claims, ["$40"]);
+        // The same number in another chunk supports it, written another way.
+        let ctx2 = [ctx[0], "The windrow service costs 40.00 dollars a season."];
+        let g = assess_grounding(&added, &ctx2, question, &cfg, None).unwrap();
+        assert!(g.grounded, "{g:?}");
+        // A name the user wrote is supported by the question; one from nowhere is not.
+        let g = assess_grounding(
+            "Yes, in Halifax the City clears the windrow after the plough passes.",
+            &ctx,
+            "Does the City clear windrows in Halifax?",
+            &cfg,
+            None,
+        )
+        .unwrap();
+        assert!(g.grounded, "{g:?}");
+        let g = assess_grounding(
+            "Yes, in Dartmouth the City clears the windrow after the plough passes.",
+            &ctx,
+            question,
+            &cfg,
+            None,
+        )
+        .unwrap();
+        assert_eq!(g.unsupported_claims, ["Dartmouth"]);
+        // A claim must occur within one chunk: tokens scattered over two do not make it.
+        let g =
+            assess_grounding("It is in Nova Scotia.", &["Nova", "Scotia"], "", &cfg, None).unwrap();
+        assert_eq!(g.unsupported_claims, ["Nova Scotia"]);
     }
 
     #[test]
@@ -236,6 +454,7 @@ mod tests {
         let g = assess_grounding(
             "alpha beta gamma delta epsilon",
             &ctx,
+            "",
             &GroundingConfig::default(),
             None,
         )
@@ -253,16 +472,16 @@ mod tests {
             embedding_cosine: 0.5,
         };
         let answer = "Refunds arrive on the card in ten days.";
-        let without = assess_grounding(answer, &ctx, &cfg, None).unwrap();
+        let without = assess_grounding(answer, &ctx, "", &cfg, None).unwrap();
         assert!(!without.grounded);
-        let with = assess_grounding(answer, &ctx, &cfg, Some(&e)).unwrap();
+        let with = assess_grounding(answer, &ctx, "", &cfg, Some(&e)).unwrap();
         assert!(with.sentences[0].best_cosine.unwrap() >= 0.5);
         assert!(with.grounded);
         let strict = GroundingConfig {
             token_share: 1.0,
             embedding_cosine: 0.999,
         };
-        let g = assess_grounding(answer, &ctx, &strict, Some(&e)).unwrap();
+        let g = assess_grounding(answer, &ctx, "", &strict, Some(&e)).unwrap();
         assert!(!g.grounded);
         assert!(g.sentences[0].best_cosine.is_some());
     }

@@ -15,7 +15,7 @@
 //!   optional [`Embedder`](ragdiag_core::Embedder).
 //! - [`diagnose`] / [`diagnose_trace`]: [`Diagnoses`] with one [`Diagnosis`] per question in
 //!   input order, a [`Summary`] per class and flag, and warnings.
-//! - Answer helpers: [`normalize_answer`], [`token_f1`], [`compare_answer`],
+//! - Answer helpers: [`normalize_answer`], [`match_tokens`], [`token_f1`], [`compare_answer`],
 //!   [`AbstentionMatcher`], [`assess_grounding`].
 //!
 //! The crate README lists the decisions taken where DESIGN.md is silent.
@@ -63,14 +63,15 @@ mod summary;
 mod types;
 
 pub use answer::{
-    compare_answer, normalize_answer, token_f1, AbstentionMatcher, Correctness,
+    compare_answer, match_tokens, normalize_answer, token_f1, AbstentionMatcher, Correctness,
     DEFAULT_ABSTAIN_PHRASES,
 };
 pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
 pub use corpus::Corpus;
 pub use ground::{
-    assess_grounding, content_tokens, split_sentences, Grounding, GroundingConfig, SentenceSupport,
+    assess_grounding, claims, content_tokens, split_sentences, Grounding, GroundingConfig,
+    SentenceSupport,
 };
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
@@ -88,7 +89,9 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// Version of the serialised [`Diagnosis`] and [`Summary`].
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: the flag `ghost_citation` and `Grounding::unsupported_claims`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything that can go wrong in a diagnosis. Problems of the data are warnings in
 /// [`Diagnoses::warnings`], never errors.

@@ -1,7 +1,7 @@
 //! From diagnoses to the typed `summary.json` of `ragdiag diagnose`: the figures with their
 //! intervals, the gates, and the plain-language headline.
 
-use crate::{Class, Diagnoses, Diagnosis, RetrievedItem};
+use crate::{Class, Diagnoses, Diagnosis, Flag, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::{Column, Values, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::{
@@ -28,7 +28,7 @@ pub struct SummaryInput<'a> {
     pub context_k: usize,
     /// The candidate pool.
     pub pool_k: usize,
-    /// The seed of every interval.
+    /// The seed of the bootstrap intervals (means of graded metrics).
     pub seed: u64,
     /// `--fail-under` thresholds, metric by metric.
     pub gates: &'a [(String, f64)],
@@ -88,9 +88,15 @@ pub struct UnknownMetric {
 
 /// Evaluates a diagnosis and builds its summary: document rankings from the retrieved items,
 /// trec_eval's measures per question (with judgments), the staleness of what was retrieved,
-/// metrics with bootstrap intervals (hit@K over the answerable scored
-/// questions, weighted), the recall curve, class shares, flags, freshness, tags, answer quality,
-/// latency and tokens (trace mode), gates and the headline.
+/// metrics (hit@K over the answerable scored questions, weighted), the recall curve, class
+/// shares, flags, freshness, tags, answer quality, latency and tokens (trace mode), gates and
+/// the headline.
+///
+/// Every proportion (hit@K and the recall curve, class and flag shares, tag hit rates, stale
+/// shares, correct, grounded and abstained shares) carries a Wilson score interval
+/// ([`stats::wilson`], Kish's effective n for weighted ones), which is not degenerate at 0/n
+/// or n/n; the means of graded metrics (recall@k, nDCG, MRR, MAP) carry the percentile
+/// bootstrap of [`ragdiag_eval::metric_table`].
 ///
 /// # Errors
 ///
@@ -129,20 +135,15 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
     let retrieval = ragdiag_fresh::retrieval_staleness(
         &doc_lists,
         input.context_k,
-        input.seed,
         input.docs,
         input.audit,
         Some(input.queries),
     );
-    let scope = Scope::new(ds, input.queries, input.seed);
+    let scope = Scope::new(ds, input.queries);
     let (generation, latency_ms, tokens) = match input.trace {
         Some(trace) => {
             let (lat, tok) = latency_tokens(trace, ds, input.queries);
-            (
-                Some(generation(ds, input.queries, input.seed)),
-                Some(lat),
-                Some(tok),
-            )
+            (Some(generation(ds, input.queries)), Some(lat), Some(tok))
         }
         None => (None, None, None),
     };
@@ -154,6 +155,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
             total: ds.len(),
             scored: scope.scored.len(),
             no_label: ds.len() - scope.scored.len(),
+            not_assessed: scope.scored.len() - scope.assessed.len(),
             retrieval_scored: scope.retrieval_scored.len(),
         },
         context_k: input.context_k,
@@ -161,13 +163,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         metrics: scope.metrics(input.context_k, table.as_ref()),
         recall_curve: scope.curve(input.pool_k),
         classes: scope.classes(),
-        flags: input
-            .diagnoses
-            .summary
-            .flags
-            .iter()
-            .map(|f| (f.flag.as_str().to_owned(), FlagEntry { count: f.count }))
-            .collect(),
+        flags: scope.flags(),
         freshness: retrieval_freshness(input.context_k, input.docs, input.audit, &retrieval),
         by_tag: scope.by_tag(input.context_k),
         generation,
@@ -187,21 +183,28 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
     })
 }
 
-/// The questions a figure is over: scored (labelled) ones for class shares, answerable scored
-/// ones for hit rates, each with its traffic weight.
+/// The questions a figure is over: assessed ones for class shares, answerable scored ones for
+/// hit rates, all for flag shares, each with its traffic weight.
 struct Scope<'a> {
     ds: &'a [Diagnosis],
     queries: &'a [Query],
-    seed: u64,
     scored: Vec<usize>,
+    /// Scored questions that could be assessed: all but the unanswerable ones with no answer
+    /// to judge (class `unanswerable`), which are neither ok nor failures.
+    assessed: Vec<usize>,
     /// "Found the right source": answerable, labelled questions.
     retrieval_scored: Vec<usize>,
 }
 
 impl<'a> Scope<'a> {
-    fn new(ds: &'a [Diagnosis], queries: &'a [Query], seed: u64) -> Self {
+    fn new(ds: &'a [Diagnosis], queries: &'a [Query]) -> Self {
         let scored: Vec<usize> = (0..ds.len())
             .filter(|&i| ds[i].class != Class::NoLabel)
+            .collect();
+        let assessed = scored
+            .iter()
+            .copied()
+            .filter(|&i| ds[i].class != Class::Unanswerable)
             .collect();
         let retrieval_scored = scored
             .iter()
@@ -211,8 +214,8 @@ impl<'a> Scope<'a> {
         Scope {
             ds,
             queries,
-            seed,
             scored,
+            assessed,
             retrieval_scored,
         }
     }
@@ -230,18 +233,14 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// The weighted hit rate at `k` over the answerable scored questions.
+    /// The weighted hit rate at `k` over the answerable scored questions (Wilson).
     fn hit_rate(&self, k: usize) -> Interval {
         let v: Vec<f64> = self
             .retrieval_scored
             .iter()
             .map(|&i| self.hit_at(i, k))
             .collect();
-        interval(
-            &v,
-            self.weights(&self.retrieval_scored).as_deref(),
-            self.seed,
-        )
+        proportion(&v, self.weights(&self.retrieval_scored).as_deref())
     }
 
     /// hit@K and the document-level metrics.
@@ -269,9 +268,10 @@ impl<'a> Scope<'a> {
             .collect()
     }
 
-    /// Each class's count and its share of the scored questions, with intervals.
+    /// Each class's count and its weighted share of the assessed questions, with Wilson
+    /// intervals; `no_label` (not scored) and `unanswerable` (not assessed) have a count only.
     fn classes(&self) -> BTreeMap<String, ClassEntry> {
-        let sw = self.weights(&self.scored);
+        let aw = self.weights(&self.assessed);
         Class::ALL
             .into_iter()
             .map(|class| {
@@ -280,13 +280,13 @@ impl<'a> Scope<'a> {
                     count,
                     ..ClassEntry::default()
                 };
-                if class != Class::NoLabel {
+                if !matches!(class, Class::NoLabel | Class::Unanswerable) {
                     let v: Vec<f64> = self
-                        .scored
+                        .assessed
                         .iter()
                         .map(|&i| f64::from(u8::from(self.ds[i].class == class)))
                         .collect();
-                    let iv = interval(&v, sw.as_deref(), self.seed);
+                    let iv = proportion(&v, aw.as_deref());
                     entry.share = iv.mean;
                     entry.ci_lower = iv.ci_lower;
                     entry.ci_upper = iv.ci_upper;
@@ -296,7 +296,31 @@ impl<'a> Scope<'a> {
             .collect()
     }
 
-    /// The hit rate (unweighted) and failures per question tag.
+    /// Each flag's count and its weighted share of all questions, with Wilson intervals.
+    fn flags(&self) -> BTreeMap<String, FlagEntry> {
+        let all: Vec<usize> = (0..self.ds.len()).collect();
+        let w = self.weights(&all);
+        Flag::ALL
+            .into_iter()
+            .map(|flag| {
+                let v: Vec<f64> = self
+                    .ds
+                    .iter()
+                    .map(|d| f64::from(u8::from(d.flags.contains(&flag))))
+                    .collect();
+                let iv = proportion(&v, w.as_deref());
+                let entry = FlagEntry {
+                    count: self.ds.iter().filter(|d| d.flags.contains(&flag)).count(),
+                    share: iv.mean,
+                    ci_lower: iv.ci_lower,
+                    ci_upper: iv.ci_upper,
+                };
+                (flag.as_str().to_owned(), entry)
+            })
+            .collect()
+    }
+
+    /// The hit rate (unweighted, Wilson) and failures per question tag.
     fn by_tag(&self, context_k: usize) -> Vec<TagEntry> {
         let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in &self.retrieval_scored {
@@ -310,10 +334,10 @@ impl<'a> Scope<'a> {
                 TagEntry {
                     tag: (*tag).to_owned(),
                     n: idx.len(),
-                    hit_rate: interval(&v, None, self.seed),
+                    hit_rate: proportion(&v, None),
                     failures: idx
                         .iter()
-                        .filter(|&&i| self.ds[i].class != Class::Ok)
+                        .filter(|&&i| self.ds[i].class.is_failure())
                         .count(),
                 }
             })
@@ -353,16 +377,14 @@ pub fn hit_name(context_k: usize) -> String {
     format!("hit@{context_k}")
 }
 
-/// The mean of `v` with its bootstrap interval (empty: every figure `null`).
-fn interval(v: &[f64], weights: Option<&[f64]>, seed: u64) -> Interval {
+/// The share of successes among `v` (each question's 0/1 outcome, or a share in [0, 1]) with
+/// its 95% Wilson score interval ([`stats::wilson`]; Kish's effective n with weights); empty:
+/// every figure `null`.
+fn proportion(v: &[f64], weights: Option<&[f64]>) -> Interval {
     if v.is_empty() {
         return Interval::empty();
     }
-    let cfg = stats::Config {
-        seed,
-        ..stats::Config::default()
-    };
-    let i = stats::bootstrap_means(&[v], weights, &cfg)[0];
+    let i = stats::wilson(v, weights, stats::Config::default().level);
     Interval::of(i.estimate, i.lower, i.upper, i.n)
 }
 
@@ -397,10 +419,10 @@ fn gates(
         .collect()
 }
 
-/// Answer quality (trace mode). An answer to an unanswerable question is correct when it
-/// abstains; otherwise it is correct as the attribution engine judged it (questions without a
-/// reference answer are left out).
-fn generation(ds: &[Diagnosis], queries: &[Query], seed: u64) -> Generation {
+/// Answer quality (trace mode), each share with its Wilson interval. An answer to an
+/// unanswerable question is correct when it abstains; otherwise it is correct as the
+/// attribution engine judged it (questions without a reference answer are left out).
+fn generation(ds: &[Diagnosis], queries: &[Query]) -> Generation {
     let answered: Vec<&Diagnosis> = ds.iter().filter(|d| d.answer.is_some()).collect();
     let correct: Vec<f64> = ds
         .iter()
@@ -421,9 +443,9 @@ fn generation(ds: &[Diagnosis], queries: &[Query], seed: u64) -> Generation {
         .collect();
     Generation {
         answers: answered.len(),
-        correct: interval(&correct, None, seed),
-        grounded: interval(&grounded, None, seed),
-        abstained: interval(&abstained, None, seed),
+        correct: proportion(&correct, None),
+        grounded: proportion(&grounded, None),
+        abstained: proportion(&abstained, None),
     }
 }
 
@@ -519,16 +541,42 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
             "No question has relevance labels or evidence, so retrieval was not scored.".into(),
         );
     }
-    let scored = summary.questions.scored;
+    let not_assessed = summary.questions.not_assessed;
+    let assessed = summary.questions.scored - not_assessed.min(summary.questions.scored);
     let count_of = |c: Class| summary.classes.get(c.as_str()).map_or(0, |e| e.count);
     let mut failures: Vec<(Class, usize)> = Class::ALL
         .into_iter()
-        .filter(|c| !matches!(c, Class::Ok | Class::NoLabel))
+        .filter(|c| c.is_failure())
         .map(|c| (c, count_of(c)))
         .filter(|(_, n)| *n > 0)
         .collect();
     failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
     let ok = count_of(Class::Ok);
+    // Without questions left unassessed, the assessed questions are the scored ones.
+    let of = if not_assessed == 0 {
+        "scored"
+    } else {
+        "assessed"
+    };
+    let aside = match (not_assessed, summary.mode) {
+        (0, _) => String::new(),
+        (n, Mode::Replay) => format!(
+            " {n} unanswerable {} not assessed (a replay has no answers to judge).",
+            if n == 1 {
+                "question is"
+            } else {
+                "questions are"
+            }
+        ),
+        (n, Mode::Trace) => format!(
+            " {n} unanswerable {} not assessed (the trace has no answer to judge).",
+            if n == 1 {
+                "question is"
+            } else {
+                "questions are"
+            }
+        ),
+    };
     if let Some((top, count)) = failures.first() {
         let total_fail: usize = failures.iter().map(|f| f.1).sum();
         let share = summary
@@ -537,7 +585,7 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
             .copied()
             .unwrap_or_default();
         out.push(format!(
-            "{total_fail} of {scored} scored questions fail and {ok} are ok. The largest cause of failure is {}: {count} questions, {} of those scored (95% CI {}–{}).",
+            "{total_fail} of {assessed} {of} questions fail and {ok} are ok.{aside} The largest cause of failure is {}: {count} questions, {} of those {of} (95% CI {}–{}).",
             top.cause(),
             pct(share.share.unwrap_or(0.0), 0),
             pct(share.ci_lower.unwrap_or(0.0), 0),
@@ -550,8 +598,10 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
                 .collect();
             out.push(format!("Then: {}.", rest.join("; ")));
         }
-    } else if scored > 0 {
-        out.push(format!("All {scored} scored questions are ok."));
+    } else if assessed > 0 {
+        out.push(format!("All {assessed} {of} questions are ok.{aside}"));
+    } else if not_assessed > 0 {
+        out.push(aside.trim_start().to_owned());
     }
     let f = &summary.freshness;
     let (undated, documents) = (f.undated_documents, f.documents);

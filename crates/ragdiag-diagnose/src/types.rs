@@ -269,6 +269,11 @@ pub enum Flag {
     NormalisedQuoteMatch,
     /// A live document not labelled relevant holds the evidence.
     LabelNoise,
+    /// The answer's evidence came from a deleted or unknown document: the context chunk the
+    /// answer draws on (the best-ranked one that contains an accepted answer, else the one
+    /// that shares the most of the answer's content tokens) belongs to a document that is
+    /// deleted or not in the corpus. Trace mode, answers that do not abstain.
+    GhostCitation,
 }
 
 /// What readers are told about a flag.
@@ -279,8 +284,8 @@ struct FlagMeta {
 }
 
 impl Flag {
-    /// Every flag, in DESIGN.md's order.
-    pub const ALL: [Flag; 9] = [
+    /// Every flag, in DESIGN.md's order, then `ghost_citation` (a ragdiag addition).
+    pub const ALL: [Flag; 10] = [
         Flag::CorpusGap,
         Flag::StaleInContext,
         Flag::ChunkingSplit,
@@ -290,6 +295,7 @@ impl Flag {
         Flag::SemanticOnly,
         Flag::NormalisedQuoteMatch,
         Flag::LabelNoise,
+        Flag::GhostCitation,
     ];
 
     const fn meta(self) -> FlagMeta {
@@ -342,6 +348,11 @@ impl Flag {
                 name: "label_noise",
                 label: "Label noise",
                 help: "A live document not labelled relevant holds the evidence.",
+            },
+            Flag::GhostCitation => FlagMeta {
+                name: "ghost_citation",
+                label: "Ghost citation",
+                help: "The answer drew on a chunk of a deleted or unknown document.",
             },
         }
     }

@@ -484,6 +484,117 @@ fn trace_answers_are_assessed() {
 }
 
 #[test]
+fn inflected_and_renumbered_answers_are_correct() {
+    let mut docs = fillers();
+    docs.push(doc(
+        "pests",
+        "Garden pests. Giant African land snails eat most garden plants. Worms are harmless. \
+         A colony holds 1,000 snails.",
+    ));
+    let cases = [
+        ("Giant African land snails", "Giant African land snail"),
+        ("Worm", "Worms."),
+        ("1000 snails", "1,000.0 snails"),
+    ];
+    for (accepted, answer) in cases {
+        let q = Query {
+            id: "q1".into(),
+            text: "which pest eats garden plants?".into(),
+            relevant: vec![Judgment {
+                doc: "pests".into(),
+                grade: 2,
+            }],
+            reference_answers: vec![accepted.into()],
+            ..Query::default()
+        };
+        let hits = vec![th("pests", &docs[3].text)];
+        let out = run_trace(
+            &docs,
+            &q,
+            &[trace_record(hits, None, answer)],
+            &Config::default(),
+        );
+        let d = &out.diagnoses[0];
+        assert_eq!(
+            (d.class, d.rule),
+            (Class::Ok, Rule::CorrectAndGrounded),
+            "{answer}: {}",
+            d.reason
+        );
+    }
+}
+
+#[test]
+fn a_correct_answer_with_an_invented_amount_is_not_grounded() {
+    let mut docs = fillers();
+    docs.push(doc("refunds", &refunds_text()));
+    let q = query(true);
+    let hits = vec![th("refunds", QUOTE), th("api", "The API returns JSON.")];
+    let answer = "Annual plans can be refunded within 30 days of purchase, for a $40 fee.";
+    let out = run_trace(
+        &docs,
+        &q,
+        &[trace_record(hits, None, answer)],
+        &Config::default(),
+    );
+    let d = &out.diagnoses[0];
+    let a = d.answer.as_ref().unwrap();
+    assert_eq!(a.correct, Some(true));
+    assert!(a.grounding.sentences.iter().all(|s| s.supported), "{a:?}");
+    assert_eq!(a.grounding.unsupported_claims, ["$40"]);
+    assert_eq!(
+        (d.class, d.rule),
+        (Class::GenerationFailure, Rule::BadAnswer)
+    );
+    assert!(
+        d.reason.ends_with(
+            "but the answer is not grounded: it states \"$40\" found in no chunk of the \
+             context window (nor in the question)"
+        ),
+        "{}",
+        d.reason
+    );
+}
+
+#[test]
+fn an_answer_drawn_from_a_deleted_page_is_a_ghost_citation() {
+    let mut docs = fillers();
+    docs.push(doc("refunds", &refunds_text()));
+    let mut old = doc("refunds-old", &refunds_text());
+    old.deleted = true;
+    docs.push(old);
+    let q = query(true);
+    let answer = "Annual plans can be refunded within 30 days.";
+    let cfg = Config::default();
+    // The deleted copy at rank 1 is what the answer draws on, whatever the class.
+    let hits = vec![th("refunds-old", QUOTE), th("refunds", "Refunds overview.")];
+    let out = run_trace(&docs, &q, &[trace_record(hits, None, answer)], &cfg);
+    let d = &out.diagnoses[0];
+    assert!(d.flags.contains(&Flag::GhostCitation), "{:?}", d.flags);
+    // A page the corpus does not have is a ghost too.
+    let hits = vec![th("refunds-cache", QUOTE), th("refunds", QUOTE)];
+    let out = run_trace(&docs, &q, &[trace_record(hits, None, answer)], &cfg);
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class, Class::Ok, "{}", d.reason);
+    assert!(d.flags.contains(&Flag::GhostCitation), "{:?}", d.flags);
+    // Drawn from the live page: no flag, even with the deleted copy in the window.
+    let hits = vec![th("refunds", QUOTE), th("refunds-old", "Refunds overview.")];
+    let out = run_trace(&docs, &q, &[trace_record(hits, None, answer)], &cfg);
+    let d = &out.diagnoses[0];
+    assert_eq!((d.class, d.rule), (Class::Ok, Rule::CorrectAndGrounded));
+    assert!(!d.flags.contains(&Flag::GhostCitation));
+    // An abstention draws on nothing.
+    let hits = vec![th("refunds-old", QUOTE)];
+    let out = run_trace(
+        &docs,
+        &q,
+        &[trace_record(hits, None, "I don't know.")],
+        &cfg,
+    );
+    assert!(!out.diagnoses[0].flags.contains(&Flag::GhostCitation));
+}
+
+#[test]
 fn embedder_groundedness_is_wired_in() {
     let mut docs = fillers();
     docs.push(doc("refunds", &refunds_text()));

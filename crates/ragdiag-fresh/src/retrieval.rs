@@ -9,13 +9,15 @@ use ragdiag_eval::stats;
 use std::collections::{BTreeSet, HashSet};
 
 /// Audits document rankings (ids best first, per question id) against the corpus audit: the
-/// figures at depth `k` (at least 1), with bootstrap intervals seeded by `seed`. With `queries`,
-/// rankings of other question ids are left out.
+/// figures at depth `k` (at least 1). Both shares carry a 95% Wilson score interval over the
+/// questions ([`stats::wilson`]): the top-hit stale share is a proportion of questions; the
+/// stale-hit rate is the mean of each question's stale share of its top `k`, for which the
+/// Wilson interval over questions is conservative (a share in [0, 1] with mean p has variance
+/// at most p(1 − p)). With `queries`, rankings of other question ids are left out.
 #[must_use]
 pub fn retrieval_staleness(
     rankings: &[(String, Vec<String>)],
     k: usize,
-    seed: u64,
     docs: &[Document],
     audit: &Audit,
     queries: Option<&[Query]>,
@@ -76,12 +78,11 @@ pub fn retrieval_staleness(
             }
         }
     }
-    let cfg = stats::Config {
-        seed,
-        ..stats::Config::default()
-    };
     let ci = |v: &[f64]| {
-        let i = stats::bootstrap_means(&[v], None, &cfg)[0];
+        if v.is_empty() {
+            return Interval::empty().into();
+        }
+        let i = stats::wilson(v, None, stats::Config::default().level);
         Interval::of(i.estimate, i.lower, i.upper, i.n).into()
     };
     let never: BTreeSet<&str> = by_id
@@ -99,5 +100,62 @@ pub fn retrieval_staleness(
         ghost_citations: ghosts.len(),
         ghosts,
         never_retrieved_live_documents: never.into_iter().map(str::to_owned).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retrieval_staleness;
+    use crate::{audit, Config};
+    use ragdiag_core::{Document, Location, Timestamp};
+
+    fn doc(id: &str, text: &str, supersedes: Option<&str>) -> Document {
+        Document {
+            id: id.into(),
+            text: text.into(),
+            updated_at: Timestamp::parse("2026-03-01"),
+            supersedes: supersedes.map(Into::into),
+            origin: Location::new("c.jsonl", 1),
+            ..Document::default()
+        }
+    }
+
+    fn ranking(q: &str, docs: &[&str]) -> (String, Vec<String>) {
+        (q.into(), docs.iter().map(|d| (*d).to_owned()).collect())
+    }
+
+    /// 0 of n and n of n stale top hits get Wilson bounds, not 0–0% or 100–100%.
+    #[test]
+    fn stale_shares_carry_wilson_intervals() {
+        let docs = vec![
+            doc("old", "Refunds take 14 days.", None),
+            doc("new", "Refunds take 10 days.", Some("old")),
+            doc("api", "The API returns JSON.", None),
+        ];
+        let a = audit(&docs, &Config::new(Timestamp::parse("2026-10-01").unwrap()));
+        let z2 = 1.959_963_984_540_054_f64.powi(2);
+        // None of 4 questions has a stale top hit: 0% (95% CI 0–49.0%).
+        let fresh: Vec<_> = (0..4)
+            .map(|i| ranking(&format!("q{i}"), &["api"]))
+            .collect();
+        let r = retrieval_staleness(&fresh, 1, &docs, &a, None);
+        let top = r.top_hit_stale_share;
+        assert_eq!((top.value, top.ci_lower, top.n), (Some(0.0), Some(0.0), 4));
+        assert!((top.ci_upper.unwrap() - z2 / (4.0 + z2)).abs() < 1e-9);
+        // The one question has a stale top hit: 100% (95% CI 20.7–100%).
+        let stale = vec![ranking("q0", &["old", "new"])];
+        let r = retrieval_staleness(&stale, 2, &docs, &a, None);
+        let top = r.top_hit_stale_share;
+        assert_eq!((top.value, top.ci_upper, top.n), (Some(1.0), Some(1.0), 1));
+        assert!((top.ci_lower.unwrap() - 1.0 / (1.0 + z2)).abs() < 1e-9);
+        // Half of its top 2 is stale: the mean share 0.5 with the Wilson interval of n = 1.
+        let rate = r.stale_hit_rate_at_k;
+        assert_eq!(rate.value, Some(0.5));
+        assert!(rate.ci_lower.unwrap() > 0.0 && rate.ci_upper.unwrap() < 1.0);
+        assert_eq!(r.superseded_ranked_above_current, 1);
+        // No question: nothing estimated.
+        let r = retrieval_staleness(&[], 1, &docs, &a, None);
+        assert_eq!(r.top_hit_stale_share.value, None);
+        assert_eq!(r.top_hit_stale_share.n, 0);
     }
 }

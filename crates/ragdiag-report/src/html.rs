@@ -149,9 +149,18 @@ fn summary_section(out: &mut String, root: &Node<'_>) {
     }
     let q = root.get("questions");
     if q.is_present() {
+        let not_assessed = q.get("not_assessed");
+        let aside = if not_assessed.num().is_some_and(|n| n > 0.0) {
+            format!(
+                " of which {} unanswerable without an answer to judge (not assessed)",
+                fig(&not_assessed, Kind::Count)
+            )
+        } else {
+            String::new()
+        };
         w!(
             out,
-            "<p class=\"counts\">{} questions: {} scored, {} without labels (not scored).</p>\n",
+            "<p class=\"counts\">{} questions: {} scored{aside}, {} without labels (not scored).</p>\n",
             fig(&q.get("total"), Kind::Count),
             fig(&q.get("scored"), Kind::Count),
             fig(&q.get(Class::NoLabel.as_str()), Kind::Count)
@@ -221,7 +230,7 @@ fn metrics_section(out: &mut String, root: &Node<'_>) {
         close(out);
         return;
     }
-    out.push_str("<p class=\"lede\">Document-level metrics over the scored questions: the mean, its 95% bootstrap confidence interval (the whisker) and the number of questions.</p>\n");
+    out.push_str("<p class=\"lede\">Metrics over the scored questions: the mean, its 95% confidence interval (the whisker; a Wilson score interval for the hit rate, a percentile bootstrap for graded metrics) and the number of questions.</p>\n");
     let rows: Vec<MetricRow<'_>> = entries
         .iter()
         .map(|(name, node)| {
@@ -261,7 +270,7 @@ fn classes_section(out: &mut String, root: &Node<'_>) {
     if entries.is_empty() {
         note(out, "No failure classes in this summary.");
     } else {
-        out.push_str("<p class=\"lede\">One primary class per question, the first rule of the decision order that holds. Shares with 95% confidence intervals.</p>\n");
+        out.push_str("<p class=\"lede\">One primary class per question, the first rule of the decision order that holds. Shares of the assessed questions with 95% Wilson score intervals; unanswerable questions without an answer to judge are counted, not assessed.</p>\n");
         let rows: Vec<ClassRow<'_>> = entries
             .iter()
             .map(|(name, node)| {
@@ -299,7 +308,7 @@ fn classes_section(out: &mut String, root: &Node<'_>) {
     let mut flags = root.get("flags").entries();
     flags.sort_by(|a, b| flag_order(a.0, b.0));
     if !flags.is_empty() {
-        out.push_str("<h3>Flags</h3>\n<p class=\"lede\">Conditions seen on the way, whatever the class; a question can carry several.</p>\n<table>\n<thead><tr><th>Flag</th><th class=\"num\">Questions</th></tr></thead>\n<tbody>\n");
+        out.push_str("<h3>Flags</h3>\n<p class=\"lede\">Conditions seen on the way, whatever the class; a question can carry several. Shares of all questions with 95% Wilson score intervals.</p>\n<table>\n<thead><tr><th>Flag</th><th class=\"num\">Questions</th><th class=\"num\">Share</th><th class=\"num\">95% CI</th></tr></thead>\n<tbody>\n");
         for (name, node) in &flags {
             let count = if node.num().is_some() {
                 node.clone()
@@ -308,9 +317,11 @@ fn classes_section(out: &mut String, root: &Node<'_>) {
             };
             w!(
                 out,
-                "<tr><td><span class=\"flag\">{}</span></td><td class=\"num\">{}</td></tr>\n",
+                "<tr><td><span class=\"flag\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
                 text(&flag_label(name)),
-                fig(&count, Kind::Count)
+                fig(&count, Kind::Count),
+                fig(&node.get("share"), Kind::Rate),
+                ci(&node.get("ci_lower"), &node.get("ci_upper"), Kind::Rate)
             );
         }
         out.push_str("</tbody>\n</table>\n");

@@ -71,9 +71,18 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
     if q.is_present() || !mode.is_empty() {
         let mut line = String::new();
         if q.is_present() {
+            let not_assessed = q.get("not_assessed");
+            let aside = if not_assessed.num().is_some_and(|n| n > 0.0) {
+                format!(
+                    " ({} unanswerable without an answer to judge: not assessed)",
+                    val(&not_assessed, Kind::Count)
+                )
+            } else {
+                String::new()
+            };
             let _ = write!(
                 line,
-                "**Questions:** {} total, {} scored, {} without labels.",
+                "**Questions:** {} total, {} scored{aside}, {} without labels.",
                 val(&q.get("total"), Kind::Count),
                 val(&q.get("scored"), Kind::Count),
                 val(&q.get(Class::NoLabel.as_str()), Kind::Count)
@@ -166,7 +175,11 @@ fn metrics(out: &mut String, root: &Node<'_>) {
             val(&n, Kind::Count)
         );
     }
-    w!(out);
+    w!(
+        out,
+        "\nIntervals: Wilson score for proportions (hit rates, shares), percentile bootstrap for \
+         means of graded metrics.\n"
+    );
 }
 
 fn classes(out: &mut String, root: &Node<'_>) {
@@ -197,7 +210,10 @@ fn classes(out: &mut String, root: &Node<'_>) {
     let mut flags = root.get("flags").entries();
     flags.sort_by(|a, b| flag_order(a.0, b.0));
     if !flags.is_empty() {
-        w!(out, "| Flag | Questions |\n|---|--:|");
+        w!(
+            out,
+            "| Flag | Questions | Share | 95% CI |\n|---|--:|--:|--:|"
+        );
         for (name, node) in &flags {
             let count = if node.num().is_some() {
                 node.clone()
@@ -206,9 +222,11 @@ fn classes(out: &mut String, root: &Node<'_>) {
             };
             w!(
                 out,
-                "| {} | {} |",
+                "| {} | {} | {} | {} |",
                 md_escape(&flag_label(name)),
-                val(&count, Kind::Count)
+                val(&count, Kind::Count),
+                val(&node.get("share"), Kind::Rate),
+                ci(&node.get("ci_lower"), &node.get("ci_upper"), Kind::Rate)
             );
         }
         w!(out);

@@ -36,10 +36,17 @@ pub(super) fn assess_answer(
         Grounding {
             sentences: Vec::new(),
             grounded_share: 1.0,
+            unsupported_claims: Vec::new(),
             grounded: true,
         }
     } else {
-        assess_grounding(answer, window_texts, &cfg.grounding, cfg.embedder)?
+        assess_grounding(
+            answer,
+            window_texts,
+            &input.query.text,
+            &cfg.grounding,
+            cfg.embedder,
+        )?
     };
     Ok(Some(AnswerAssessment {
         correct,

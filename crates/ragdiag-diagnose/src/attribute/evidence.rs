@@ -37,8 +37,8 @@ pub(super) struct Resolved {
     pub(super) gold_docs: Vec<usize>,
     /// Why labelled evidence could not be used (absent documents, quotes not found).
     pub(super) missing: Vec<String>,
-    /// Accepted answers, normalised (answer-text rule).
-    pub(super) accepted: Vec<String>,
+    /// Accepted answers as [`match_tokens`](crate::match_tokens) (answer-text rule).
+    pub(super) accepted: Vec<Vec<String>>,
 }
 
 /// Code points shared by two spans.
@@ -89,10 +89,10 @@ pub(super) fn resolve(
     relevant.sort_unstable();
     relevant.dedup();
     let mut gold_docs = relevant.clone();
-    let accepted: Vec<String> = q
+    let accepted: Vec<Vec<String>> = q
         .reference_answers
         .iter()
-        .map(|a| crate::answer::normalize_answer(a))
+        .map(|a| crate::answer::match_tokens(a))
         .filter(|a| !a.is_empty())
         .collect();
     if q.evidence.is_empty() {
@@ -292,11 +292,10 @@ fn holds(
             doc.is_some_and(|d| corpus.is_live(d) && ev.relevant.contains(&d))
         }
         EvidenceRule::AnswerText => {
-            let t = crate::answer::normalize_answer(item_text(corpus, item, doc));
-            let padded = format!(" {t} ");
+            let t = crate::answer::match_tokens(item_text(corpus, item, doc));
             ev.accepted
                 .iter()
-                .any(|a| padded.contains(&format!(" {a} ")))
+                .any(|a| crate::answer::contains_seq(&t, a))
         }
     }
 }

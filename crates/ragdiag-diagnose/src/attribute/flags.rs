@@ -3,10 +3,12 @@
 
 use super::evidence::{overlap, Judged, Resolved, Span};
 use super::pool::{Pool, PoolItem};
+use crate::answer::{contains_seq, match_tokens};
 use crate::corpus::Corpus;
+use crate::ground::content_tokens;
 use crate::types::{Flag, SplitPart, StaleHit};
 use ragdiag_core::{jaccard_sorted, word_shingles};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// `stale_in_context`: the stale documents in the window. `version_of_gold` is left `false`
 /// (see [`mark_versions_of_gold`]).
@@ -64,6 +66,61 @@ pub(super) fn near_duplicate_crowding(window_texts: &[&str], threshold: f64) -> 
         .filter(|&i| (0..sh.len()).any(|j| j != i && jaccard_sorted(&sh[i], &sh[j]) >= threshold))
         .count();
     crowded >= 2 && 2 * crowded >= window_texts.len()
+}
+
+/// The window item an answer draws on: among the window chunks that contain an accepted answer
+/// the answer states (as [`match_tokens`]; all chunks when it states none or no chunk holds
+/// it), the one holding the largest share of the
+/// answer's content tokens, at least `min_share` of them, ties to the better rank. `None`
+/// when no chunk reaches `min_share`.
+pub(super) fn answer_source(
+    answer: &str,
+    accepted: &[String],
+    window_texts: &[&str],
+    min_share: f64,
+) -> Option<usize> {
+    let toks = content_tokens(answer);
+    if toks.is_empty() {
+        return None;
+    }
+    let stated = match_tokens(answer);
+    let accepted: Vec<Vec<String>> = accepted
+        .iter()
+        .map(|a| match_tokens(a))
+        .filter(|a| contains_seq(&stated, a))
+        .collect();
+    let holding: Vec<usize> = (0..window_texts.len())
+        .filter(|&i| {
+            let t = match_tokens(window_texts[i]);
+            accepted.iter().any(|a| contains_seq(&t, a))
+        })
+        .collect();
+    let candidates = if holding.is_empty() {
+        (0..window_texts.len()).collect()
+    } else {
+        holding
+    };
+    let mut best: Option<(usize, f64)> = None;
+    for i in candidates {
+        let chunk: HashSet<String> = content_tokens(window_texts[i]).into_iter().collect();
+        let share = toks.iter().filter(|t| chunk.contains(*t)).count() as f64 / toks.len() as f64;
+        if share >= min_share && best.is_none_or(|(_, b)| share > b) {
+            best = Some((i, share));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// `ghost_citation`: the window chunk the answer draws on ([`answer_source`]) belongs to a
+/// deleted document or to one the corpus does not have.
+pub(super) fn ghost_citation(
+    corpus: &Corpus<'_>,
+    window: &[PoolItem<'_>],
+    source: Option<usize>,
+) -> bool {
+    source
+        .and_then(|i| window.get(i))
+        .is_some_and(|p| p.doc.is_none_or(|d| !corpus.is_live(d)))
 }
 
 /// `corpus_gap` (rules 3 to 10; rule 2 always raises it): no live document holds the
@@ -156,7 +213,43 @@ pub(super) fn chunking_split(pool: &Pool<'_>, judged: &Judged) -> Option<Split> 
 
 #[cfg(test)]
 mod tests {
-    use super::near_duplicate_crowding;
+    use super::{answer_source, near_duplicate_crowding};
+
+    #[test]
+    fn the_answer_source_is_the_chunk_it_draws_on() {
+        let window = [
+            "Refunds are sent within 14 days of the request.",
+            "Crypto payments: pay invoices in Bitcoin with a 1% fee.",
+            "Invoices can be paid by card or bank transfer.",
+        ];
+        let accepted = vec!["Bitcoin".to_string()];
+        // A correct answer: the chunk with the accepted answer, wherever it ranks.
+        assert_eq!(
+            answer_source(
+                "You can pay invoices in Bitcoin for a 1% fee.",
+                &accepted,
+                &window,
+                0.6
+            ),
+            Some(1)
+        );
+        // No chunk holds an accepted answer: the one that shares the most of the answer.
+        assert_eq!(
+            answer_source("Invoices can be paid by card.", &accepted, &window, 0.6),
+            Some(2)
+        );
+        // Nothing supports it enough, or nothing to compare.
+        assert_eq!(
+            answer_source("Parrots sing.", &accepted, &window, 0.6),
+            None
+        );
+        assert_eq!(answer_source("It is.", &accepted, &window, 0.6), None);
+        // Ties go to the better rank.
+        assert_eq!(
+            answer_source("card", &[], &[window[2], window[2]], 0.6),
+            Some(0)
+        );
+    }
 
     #[test]
     fn near_duplicates_crowd_a_window_when_they_fill_half_of_it() {

@@ -54,6 +54,7 @@ pub(crate) fn diagnose_one(
     if !q.answerable {
         flags.insert(Flag::CorpusGap);
         diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
+        answer_flags(corpus, input, window, &window_texts, &diag, cfg, &mut flags);
         let decision = rules::unanswerable(input, diag.answer.as_ref(), cfg.mode);
         decide(&mut diag, decision);
         finish(&mut diag, flags, stale_hits, &pool, unjudged(), corpus);
@@ -74,6 +75,7 @@ pub(crate) fn diagnose_one(
 
     // Rules 3 to 10: the first that holds.
     diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
+    answer_flags(corpus, input, window, &window_texts, &diag, cfg, &mut flags);
     let facts = Facts {
         corpus,
         cfg,
@@ -115,6 +117,33 @@ fn window_flags(
         flags.insert(Flag::NearDuplicateCrowding);
     }
     (flags, stale_hits)
+}
+
+/// Adds the flags that depend on the assessed answer (`ghost_citation`).
+fn answer_flags(
+    corpus: &Corpus<'_>,
+    input: &QueryInput<'_>,
+    window: &[PoolItem<'_>],
+    window_texts: &[&str],
+    diag: &Diagnosis,
+    cfg: &Config<'_>,
+    flags: &mut BTreeSet<Flag>,
+) {
+    let (Some(a), Some(answer)) = (diag.answer.as_ref(), input.answer.as_deref()) else {
+        return;
+    };
+    if a.abstained {
+        return;
+    }
+    let source = flags::answer_source(
+        answer,
+        &input.query.reference_answers,
+        window_texts,
+        cfg.grounding.token_share,
+    );
+    if flags::ghost_citation(corpus, window, source) {
+        flags.insert(Flag::GhostCitation);
+    }
 }
 
 /// Adds the flags that depend on the judged evidence, and returns the split, if any

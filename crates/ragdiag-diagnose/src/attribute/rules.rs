@@ -413,13 +413,25 @@ fn answer_problem(f: &Facts<'_>, a: &AnswerAssessment) -> Option<String> {
         .filter(|s| !s.supported)
         .map(|s| s.sentence.as_str())
         .collect();
-    Some(format!(
-        "the answer is not grounded: {} of its {} sentences {} not supported by the context ({})",
-        bad.len(),
-        a.grounding.sentences.len(),
-        if bad.len() == 1 { "is" } else { "are" },
-        quoted(bad.first().copied().unwrap_or(""))
-    ))
+    let claims = &a.grounding.unsupported_claims;
+    let claim_part = (!claims.is_empty()).then(|| {
+        let list: Vec<String> = claims.iter().map(|c| quoted(c)).collect();
+        format!(
+            "it states {} found in no chunk of the context window (nor in the question)",
+            list.join(", ")
+        )
+    });
+    let sentence_part = (!bad.is_empty()).then(|| {
+        format!(
+            "{} of its {} sentences {} not supported by the context ({})",
+            bad.len(),
+            a.grounding.sentences.len(),
+            if bad.len() == 1 { "is" } else { "are" },
+            quoted(bad[0])
+        )
+    });
+    let parts: Vec<String> = [claim_part, sentence_part].into_iter().flatten().collect();
+    Some(format!("the answer is not grounded: {}", parts.join("; ")))
 }
 
 /// Rule 10, `evidence_in_window`: the evidence is in the window and no answer problem is

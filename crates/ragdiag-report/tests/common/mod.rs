@@ -44,8 +44,8 @@ pub fn sample_summary() -> Value {
             "no_label": {"count": 12}
         },
         "flags": {
-            "stale_in_context": {"count": 21},
-            "conflicting_versions": {"count": 7},
+            "stale_in_context": {"count": 21, "share": 0.1579, "ci_lower": 0.1058, "ci_upper": 0.2292},
+            "conflicting_versions": {"count": 7, "share": 0.0526, "ci_lower": 0.0258, "ci_upper": 0.1047},
             "near_duplicate_crowding": {"count": 4},
             "label_noise": {"count": 2}
         },

@@ -85,7 +85,6 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
             ragdiag_fresh::retrieval_staleness(
                 &r,
                 usize::try_from(args.k).unwrap_or(usize::MAX),
-                args.stats.seed(),
                 &docs,
                 &report,
                 queries.as_deref(),

@@ -68,7 +68,10 @@ fn demo_trace_classes_match_the_truth_file_and_runs_are_deterministic() {
     }
     assert!(html.contains("&lt;script src="), "corpus markup is escaped");
     let s = summary(&a);
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(
+        s["schema_version"],
+        ragdiag_contract::DIAGNOSE_SCHEMA_VERSION
+    );
     assert_eq!(s["mode"], "trace");
 
     // Class counts equal the truth file's.
@@ -395,7 +398,10 @@ fn compare_finds_the_regression_and_gates_on_it() {
     let o = ragdiag(&["compare", a.to_str().unwrap(), other.to_str().unwrap()]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        o.stderr.contains("schema_version 99, expected 1"),
+        o.stderr.contains(&format!(
+            "schema_version 99, expected {}",
+            ragdiag_contract::DIAGNOSE_SCHEMA_VERSION
+        )),
         "{}",
         o.stderr
     );
