@@ -263,6 +263,16 @@ pub struct Gate {
     pub value: Option<f64>,
     /// Whether the gate passed.
     pub passed: bool,
+    /// The smallest drop of the metric (from its current mean) that a paired comparison on
+    /// these questions detects with 80% power at two-sided α = 0.05 (`ragdiag compare`'s
+    /// test), assuming the two systems' per-question outcomes uncorrelated — the most a
+    /// comparison can need, so real, correlated systems detect smaller drops. `hit@K` and
+    /// `success@K`: McNemar's test; graded metrics: the z test of the mean difference, with
+    /// the per-question standard deviation × √2 as that of the differences. A regression
+    /// smaller than this can pass unnoticed. `null` when nothing can be detected (or no
+    /// estimate). `ragdiag plan` computes it for other settings.
+    #[serde(default)]
+    pub detectable_drop: Option<f64>,
 }
 
 /// What produced a report. Paths are as given on the command line.

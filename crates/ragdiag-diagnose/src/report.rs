@@ -174,7 +174,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         warnings: input.warnings,
         provenance: input.provenance,
     };
-    summary.gates = gates(&summary, input.gates, input.gate_on)?;
+    summary.gates = gates(&summary, input.gates, input.gate_on, table.as_ref())?;
     summary.headline = headline(&summary);
     Ok(Evaluated {
         summary,
@@ -393,6 +393,7 @@ fn gates(
     summary: &DiagnoseSummary,
     specs: &[(String, f64)],
     on: GateOn,
+    table: Option<&MetricTable>,
 ) -> Result<Vec<Gate>, UnknownMetric> {
     specs
         .iter()
@@ -414,9 +415,33 @@ fn gates(
                 on,
                 value,
                 passed: value.is_some_and(|v| v >= *threshold),
+                detectable_drop: detectable_drop(metric, m, table),
             })
         })
         .collect()
+}
+
+/// See [`Gate::detectable_drop`].
+fn detectable_drop(metric: &str, m: &Interval, table: Option<&MetricTable>) -> Option<f64> {
+    let design = ragdiag_eval::power::Design::default();
+    let mean = m.mean?;
+    if metric.starts_with("hit@") || metric.starts_with("success@") {
+        return ragdiag_eval::power::detectable_drop_paired(mean, m.n, None, &design);
+    }
+    let t = table?;
+    let c = t.names.iter().position(|n| n == metric)?;
+    let v: Vec<f64> = t.per_query.iter().map(|(_, v)| v[c]).collect();
+    if v.len() < 2 {
+        return None;
+    }
+    let mu = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = (v.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
+    ragdiag_eval::power::detectable_mean_difference(
+        sd * std::f64::consts::SQRT_2,
+        v.len(),
+        true,
+        &design,
+    )
 }
 
 /// Answer quality (trace mode), each share with its Wilson interval. An answer to an

@@ -185,7 +185,7 @@ fn summary_section(out: &mut String, root: &Node<'_>) {
                 gates.len()
             );
         }
-        out.push_str("<table class=\"gates\">\n<thead><tr><th>Metric</th><th>Condition</th><th class=\"num\">Value</th><th>Result</th></tr></thead>\n<tbody>\n");
+        out.push_str("<table class=\"gates\">\n<thead><tr><th>Metric</th><th>Condition</th><th class=\"num\">Value</th><th class=\"num\" title=\"The smallest drop from the current value that a paired comparison on these questions detects with 80% power at α = 0.05 (uncorrelated systems, the most it can be)\">Smallest detectable drop</th><th>Result</th></tr></thead>\n<tbody>\n");
         for g in &gates {
             let metric = g.get("metric").str().unwrap_or("");
             let kind = metric_kind(metric);
@@ -196,11 +196,12 @@ fn summary_section(out: &mut String, root: &Node<'_>) {
             };
             w!(
                 out,
-                "<tr><td><code>{}</code></td><td>{} {}</td><td class=\"num\">{}</td><td>{result}</td></tr>\n",
+                "<tr><td><code>{}</code></td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{result}</td></tr>\n",
                 text(metric),
                 text(&op_symbol(g.get("op").str().unwrap_or(""))),
                 fig(&g.get("threshold"), kind),
-                fig(&g.get("value"), kind)
+                fig(&g.get("value"), kind),
+                fig(&g.get("detectable_drop"), kind)
             );
         }
         out.push_str("</tbody>\n</table>\n");

@@ -127,7 +127,7 @@ fn gates(out: &mut String, root: &Node<'_>) {
     }
     w!(
         out,
-        "| Metric | Condition | Value | Result |\n|---|---|--:|---|"
+        "| Metric | Condition | Value | Smallest detectable drop¹ | Result |\n|---|---|--:|--:|---|"
     );
     for g in &gates {
         let metric = g.get("metric").str().unwrap_or("");
@@ -144,12 +144,19 @@ fn gates(out: &mut String, root: &Node<'_>) {
         };
         w!(
             out,
-            "| {} | {op} {} | {} | {result} |",
+            "| {} | {op} {} | {} | {} | {result} |",
             md_code(metric),
             val(&g.get("threshold"), kind),
-            val(&g.get("value"), kind)
+            val(&g.get("value"), kind),
+            val(&g.get("detectable_drop"), kind)
         );
     }
+    w!(
+        out,
+        "\n¹ The smallest drop from the current value that a paired comparison on these questions \
+         detects with 80% power at α = 0.05 (uncorrelated systems, the most it can be); a smaller \
+         regression can pass unnoticed. `ragdiag plan` computes other settings."
+    );
     w!(out);
 }
 

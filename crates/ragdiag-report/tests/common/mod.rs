@@ -72,8 +72,8 @@ pub fn sample_summary() -> Value {
         "latency_ms": {"p50": 812, "p95": 2315.5, "n": 133},
         "tokens": {"prompt_p50": 1840, "prompt_p95": 3120, "completion_p50": 96, "completion_p95": 231, "per_correct_answer": 2673.4},
         "gates": [
-            {"metric": "recall@10", "op": ">=", "threshold": 0.8, "value": 0.78, "passed": false},
-            {"metric": "ndcg@10", "op": ">=", "threshold": 0.6, "value": 0.7012, "passed": true}
+            {"metric": "recall@10", "op": ">=", "threshold": 0.8, "value": 0.78, "passed": false, "detectable_drop": 0.0712},
+            {"metric": "ndcg@10", "op": ">=", "threshold": 0.6, "value": 0.7012, "passed": true, "detectable_drop": 0.0815}
         ],
         "warnings": [
             "queries.jsonl:14: relevant: unknown document `pricing-2023`",

@@ -165,6 +165,29 @@ fn gates_fail_with_exit_1_and_name_the_metric() {
     let s = summary(&out);
     assert_eq!(s["gates"][0]["passed"], false);
     assert_eq!(s["gates"][1]["passed"], true);
+    // Each gate says the smallest drop these questions detect: for hit@5 the figure
+    // `ragdiag plan` gives for its mean and question count.
+    let hit = &s["metrics"]["hit@5"];
+    let plan = run(&[
+        "plan".into(),
+        "--metric".into(),
+        "hit@5".into(),
+        "--baseline".into(),
+        hit["mean"].to_string(),
+        "--questions".into(),
+        hit["n"].to_string(),
+        "--format".into(),
+        "json".into(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let drop = s["gates"][0]["detectable_drop"].as_f64().unwrap();
+    assert!((drop - plan["detectable_drop_paired"].as_f64().unwrap()).abs() < 1e-12);
+    assert!(drop > 0.05 && drop < 0.5, "{drop}");
+    let mrr_drop = s["gates"][1]["detectable_drop"].as_f64().unwrap();
+    assert!(mrr_drop > 0.0 && mrr_drop < 0.5, "{mrr_drop}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Smallest detectable drop"), "{md}");
 
     let mut args = demo_args(&out);
     args.extend([
