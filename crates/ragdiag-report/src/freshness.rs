@@ -6,7 +6,8 @@ use ragdiag_fresh::Audit;
 use std::fmt::Write as _;
 
 /// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
-/// undated documents, the stale share by group, chains, near-duplicates, conflicts, labels,
+/// undated documents, the stale share by group, chains, near-duplicates, conflicts, updates of
+/// a changing figure (when there are any), labels,
 /// staleness in retrieval and the data findings.
 #[must_use]
 pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> String {
@@ -114,6 +115,24 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
             md_escape(&x.doc_b),
             md_escape(&x.sentence_b)
         );
+    }
+    if !report.updates.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Updates of a changing figure (the newer wins; not conflicts)\n"
+        );
+        for u in &report.updates {
+            let _ = writeln!(
+                md,
+                "- **{}** (older) → **{}** (newer)\n  - {}: “{}”\n  - {}: “{}”",
+                md_escape(&u.older),
+                md_escape(&u.newer),
+                md_escape(&u.older),
+                md_escape(&u.sentence_older),
+                md_escape(&u.newer),
+                md_escape(&u.sentence_newer)
+            );
+        }
     }
     if let Some(l) = &summary.labels {
         let _ = writeln!(md, "\n## Labels\n");
