@@ -7,7 +7,8 @@ Builds ragdiag corpus JSONL files from the shared data (read from `$RAGDIAG_SHAR
 `--out` as JSONL. Fails when the shared data is missing.
 
 Corpora and how they are split into documents (all current: undated, except Jest's pages,
-which carry their own date):
+which carry their own date; every document of a corpus has the corpus as its `source`, so
+the audit's topic gate lets every pair through and the sentence rules alone decide):
 - scifact: each abstract of datasets/scifact/corpus.jsonl (5,183);
 - wikitexts: each article of chroma_chunking_eval/corpora/wikitexts.md (` = Title = ` lines);
 - pubmed: each article (`PMID:` lines);
@@ -15,7 +16,8 @@ which carry their own date):
 - state_of_the_union: each paragraph;
 - chatlogs: each conversation (one per line), its messages joined;
 - jest: the pages of the latest version (29.6) of kb/jest-2023/corpus.jsonl;
-- jest-all: all 11 versions' pages together, as the KB holds them.
+- jest-all: all 11 versions' pages together, as the KB holds them;
+- jest-undated: the same without dates (every version current: real disagreements).
 
 Usage: make_pairs.py --bin target/debug/ragdiag --out .cache/pairs-after.jsonl
 """
@@ -89,6 +91,9 @@ def corpora(root):
     # All 11 versions loaded together, as the shared KB holds them (each page dated).
     out["jest-all"] = [json.loads(line) for line in
                        open(os.path.join(root, "kb/jest-2023/corpus.jsonl"), encoding="utf-8")]
+    # The same pages without their dates: nothing is superseded, every version is current, and
+    # pages whose statements changed between versions disagree for real.
+    out["jest-undated"] = [{k: v for k, v in d.items() if k != "updated_at"} for d in out["jest-all"]]
     for name, ds in out.items():
         if not ds:
             sys.exit(f"{name}: no documents read")
@@ -107,7 +112,9 @@ def main():
         path = os.path.join(args.work, name + ".jsonl")
         with open(path, "w", encoding="utf-8") as f:
             for d in docs:
-                f.write(json.dumps(d) + "\n")
+                # One source per corpus, as a crawl of one site has: every pair of documents is
+                # then "same topic", and only the sentence rules decide.
+                f.write(json.dumps({**d, "source": name}) + "\n")
         outdir = os.path.join(args.work, name + "-out")
         subprocess.run([args.bin, "freshness", "--corpus", path, "--as-of", AS_OF, "--out", outdir],
                        check=True, stdout=subprocess.DEVNULL)

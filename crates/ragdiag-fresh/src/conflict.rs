@@ -2,11 +2,12 @@
 //! quantities (prices, durations, percentages, counts) about the same subject in the same time
 //! scope; and *updates*: successive values of a changing figure in documents of different dates.
 //!
-//! Each sentence holding a number becomes a *template*: its words with every quantity replaced
-//! by a placeholder of its kind (`<money>`, `<duration>`, `<percent>`, `<number>`). Sentences of
-//! different documents whose templates are similar (Jaccard ≥ the threshold, or one template
-//! nearly contained in the other with Jaccard ≥ the threshold − 0.1, found by MinHash LSH) are
-//! aligned; they disagree when their quantities, normalised (durations in hours, money with its
+//! Each sentence holding a number becomes a *template*: its words other than stop words
+//! (comparison words such as "more" and "least" kept), with every quantity replaced by a
+//! placeholder of its kind (`<money>`, `<duration>`, `<percent>`, `<number>`), and their
+//! bigrams. Sentences of different documents whose templates are similar (Jaccard ≥ the
+//! threshold, or one template nearly contained in the other with Jaccard ≥ the threshold − 0.1,
+//! found by MinHash LSH) are aligned; they disagree when their quantities, normalised (durations in hours, money with its
 //! currency), differ. "7 days" and "72 hours" disagree; "30 days" and "1 month" do not.
 //!
 //! A disagreement is evidence only when the two statements are about the same subject in the
@@ -18,15 +19,23 @@
 //!   titles name different years, dates, versions or numbers are different scopes too;
 //! - **fragments**: a sentence with fewer than [`MIN_CONTENT`] content words (words other than
 //!   stop words, units, scope words and numbers: "to 8 p.m.", "and what was it in 2015?") is
-//!   never evidence; nor is a table row with several figures (its columns' scope is in a header
-//!   it does not carry);
+//!   never evidence; nor is a table row (its columns' scope is in a header it does not carry)
+//!   or a line of code;
+//! - **one value per document**: a document that states the same form with several values
+//!   speaks of several things (two segments, two calls), and a document that also states the
+//!   other's value does not contradict it;
 //! - **subject**: the two sentences share at least [`MIN_CONTENT`] content words and at least
 //!   half of the larger sentence's; a word swapped for another when either is a name
 //!   (capitalised: "Brazil won 4-1" vs "England won 3-0", "Starter costs $19" vs "Growth costs
 //!   $39") means different subjects, and so does more than one word swapped each way;
-//! - **boilerplate**: a sentence form shared by [`BOILERPLATE_DOCS`] or more documents with at
-//!   least three different values is a template filled in per document ("Your invoice total is
-//!   $X"), which carries no subject of its own;
+//! - **boilerplate**: a sentence form (its content words and quantity kinds) shared by
+//!   [`BOILERPLATE_DOCS`] or more documents with at least three different values is a template
+//!   filled in per document ("Your invoice total is $X", "N studies met the inclusion
+//!   criteria"), which carries no subject of its own; page, section and list numbers ("44 the
+//!   PNC Financial Services Group", "… (continued) 7") and leading section labels ("RESULTS")
+//!   are not quantities or content;
+//! - **bounds**: the two sentences bound their figures the same way ("more than 10 ounces" and
+//!   "less than 20 ounces" are different statements);
 //! - **topic**: the two documents share a tag, a source or enough vocabulary (see
 //!   `same_topic`).
 //!
@@ -41,9 +50,10 @@ use std::sync::OnceLock;
 
 /// Content words a sentence needs to be evidence, and that two aligned sentences must share.
 pub(crate) const MIN_CONTENT: usize = 2;
-/// Documents sharing a sentence form (with three or more different values) that make it
-/// boilerplate.
-pub(crate) const BOILERPLATE_DOCS: usize = 5;
+/// Documents sharing a sentence form, each with its own value (three or more different values),
+/// that make it a per-document template: "RESULTS 37 studies met the inclusion criteria" in
+/// three abstracts is each paper's own count, not one fact stated three ways.
+pub(crate) const BOILERPLATE_DOCS: usize = 3;
 
 /// A normalised quantity.
 #[derive(Debug, Clone, PartialEq)]
@@ -306,6 +316,7 @@ fn stop_words() -> &'static FxHashSet<&'static str> {
             "yours",
             "percent",
             "cent",
+            "total",
             "am",
             "pm",
             "again",
@@ -395,9 +406,6 @@ fn change_word(w: &str) -> bool {
         w,
         "now"
             | "currently"
-            | "so far"
-            | "to date"
-            | "as of"
             | "rose"
             | "risen"
             | "rises"
@@ -417,6 +425,54 @@ fn change_word(w: &str) -> bool {
             | "tally"
             | "latest"
             | "cumulative"
+    )
+}
+
+/// An all-capitals section label of four letters or more: `RESULTS`, `METHODS`.
+fn is_heading_label(t: &str) -> bool {
+    t.len() >= 4 && t.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Words that bound a figure: "more than", "at least", "up to", "below".
+fn is_comparator(w: &str) -> bool {
+    matches!(
+        w,
+        "more"
+            | "less"
+            | "fewer"
+            | "greater"
+            | "over"
+            | "under"
+            | "least"
+            | "most"
+            | "above"
+            | "below"
+            | "max"
+            | "maximum"
+            | "min"
+            | "minimum"
+            | "exactly"
+            | "before"
+            | "after"
+    )
+}
+
+/// Words that a page, section or list number follows.
+fn is_label_word(w: &str) -> bool {
+    matches!(
+        w,
+        "chapter"
+            | "section"
+            | "page"
+            | "part"
+            | "step"
+            | "item"
+            | "note"
+            | "notes"
+            | "table"
+            | "figure"
+            | "appendix"
+            | "continued"
     )
 }
 
@@ -492,7 +548,7 @@ struct Statement {
     text: String,
     /// Sorted, unique token and bigram hashes.
     template: Vec<u64>,
-    /// The sentence's form: its token sequence with quantities as placeholders.
+    /// The sentence's form: its content words and the kinds of its quantities.
     form: u64,
     quantities: Vec<Quantity>,
     /// Content words (lower-cased, plural `s` removed), sorted and unique.
@@ -501,6 +557,8 @@ struct Statement {
     names: Vec<String>,
     /// Time-scope markers (`year:2015`, `day:29`, `dec`, `friday`, …), sorted and unique.
     scope: Vec<String>,
+    /// Comparison words, in order.
+    comparators: Vec<String>,
     /// Speaks of a changing figure.
     change: bool,
     /// A table row or a line of code: not a statement on its own.
@@ -548,6 +606,8 @@ struct Reading {
     content: Vec<String>,
     names: Vec<String>,
     scope: Vec<String>,
+    /// Comparison words, in order: "more than 10" and "less than 20" say different things.
+    comparators: Vec<String>,
     change: bool,
 }
 
@@ -560,12 +620,23 @@ fn read(sentence: &str) -> Reading {
     let mut names: Vec<String> = Vec::new();
     let mut scope: Vec<String> = Vec::new();
     let mut change = false;
+    let mut comparators: Vec<String> = Vec::new();
+    // Leading section labels ("RESULTS", "METHODS") head the sentence; they say nothing of it.
     let mut i = 0;
+    while i + 1 < raw.len() && is_heading_label(trim_token(raw[i])) {
+        i += 1;
+    }
+    let start = i;
     while i < raw.len() {
         let tok = trim_token(raw[i]);
         let next = lower.get(i + 1).map(String::as_str).unwrap_or("");
         let prev = if i > 0 { lower[i - 1].as_str() } else { "" };
-        if change_word(&lower[i]) || change_word(&format!("{} {next}", lower[i])) {
+        if change_word(&lower[i])
+            || matches!(
+                (lower[i].as_str(), next),
+                ("so", "far") | ("to", "date") | ("as", "of")
+            )
+        {
             change = true;
         }
         if is_clock_token(tok) {
@@ -612,6 +683,15 @@ fn read(sentence: &str) -> Reading {
                 i += 1;
                 continue;
             }
+            let last = i + 1 == raw.len();
+            let labelled = i > 0 && (raw[i - 1].ends_with(')') || is_label_word(prev));
+            if plain && ((i == start && matches!(next, "the" | "a" | "an")) || (last && labelled)) {
+                // A page, section or list number: "44 the PNC Financial Services Group",
+                // "Notes to financial statements (continued) 7".
+                tokens.push("<label>".into());
+                i += 1;
+                continue;
+            }
             let q = if let Some(c) = currency {
                 Quantity::Money {
                     currency: c,
@@ -634,6 +714,9 @@ fn read(sentence: &str) -> Reading {
         }
         let capital = tok.chars().next().is_some_and(char::is_uppercase);
         for (k, w) in words(tok).into_iter().enumerate() {
+            if is_comparator(&w) {
+                comparators.push(w.clone());
+            }
             if let Some(s) = scope_word(&w).or(if w == "may" && capital && k == 0 && i > 0 {
                 Some("may")
             } else {
@@ -673,6 +756,7 @@ fn read(sentence: &str) -> Reading {
         content,
         names,
         scope,
+        comparators,
         change,
     }
 }
@@ -684,15 +768,29 @@ fn statement(doc: usize, sentence: &str) -> Option<Statement> {
         content,
         names,
         scope,
+        comparators,
         change,
     } = read(sentence);
     if quantities.is_empty() || tokens.len() < 4 {
         return None;
     }
-    let form = stable_hash(&tokens);
-    let mut template: Vec<u64> = tokens.iter().map(stable_hash).collect();
-    // Bigrams keep some word order, so "14 days to 30" and "30 days to 14" stay apart.
-    template.extend(tokens.windows(2).map(stable_hash));
+    // The form is what the sentence says, whatever the order and the little words.
+    let form = stable_hash(&(
+        &content,
+        quantities
+            .iter()
+            .map(Quantity::placeholder)
+            .collect::<Vec<_>>(),
+    ));
+    // The template leaves out stop words ("in 2 days" and "within 3 days" align) but keeps
+    // comparison words; bigrams keep some word order, so "14 days to 30" and "30 days to 14"
+    // stay apart.
+    let kept: Vec<&String> = tokens
+        .iter()
+        .filter(|t| !stop_words().contains(t.as_str()) || is_comparator(t))
+        .collect();
+    let mut template: Vec<u64> = kept.iter().map(stable_hash).collect();
+    template.extend(kept.windows(2).map(stable_hash));
     template.sort_unstable();
     template.dedup();
     let table_row = sentence.contains('|') || looks_like_code(sentence);
@@ -705,6 +803,7 @@ fn statement(doc: usize, sentence: &str) -> Option<Statement> {
         content,
         names,
         scope,
+        comparators,
         change,
         table_row,
     })
@@ -895,7 +994,7 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
             .iter()
             .zip(&b.quantities)
             .any(|(x, y)| !x.same(y));
-        if !kinds_match || !differ || a.scope != b.scope {
+        if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
             continue;
         }
         if !evidence(a)
