@@ -19,10 +19,15 @@ def wilson(k, n, z=1.959963984540054):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
-n = len(rows)
-real = sum(r["label"] == "real" for r in rows)
-upd = sum(r["label"] == "update" for r in rows)
-for name, k in (("real", real), ("real or update", real + upd)):
-    lo, hi = wilson(k, n)
-    print(f"{sys.argv[1]}: n = {n}, {name}: {k}/{n} = {k / n if n else 0:.2f} (95% Wilson {lo:.2f}–{hi:.2f})")
+def main():
+    rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+    n = len(rows)
+    real = sum(r["label"] == "real" for r in rows)
+    upd = sum(r["label"] == "update" for r in rows)
+    for name, k in (("real", real), ("real or update", real + upd)):
+        lo, hi = wilson(k, n)
+        print(f"{sys.argv[1]}: n = {n}, {name}: {k}/{n} = {k / n if n else 0:.2f} (95% Wilson {lo:.2f}–{hi:.2f})")
+
+
+if __name__ == "__main__":
+    main()

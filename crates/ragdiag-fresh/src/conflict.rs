@@ -18,7 +18,7 @@
 //!   sentences must be the same in both (none in either counts as the same); documents whose
 //!   titles name different years, dates, versions or numbers are different scopes too;
 //! - **fragments**: a sentence with fewer than [`MIN_CONTENT`] content words (words other than
-//!   stop words, units, scope words and numbers: "to 8 p.m.", "and what was it in 2015?") is
+//!   stop words, units of time and measure, scope words and numbers: "to 8 p.m.", "and what was it in 2015?") is
 //!   never evidence; nor is a table row (its columns' scope is in a header it does not carry)
 //!   or a line of code;
 //! - **one value per document**: a document that states the same form with several values
@@ -433,6 +433,43 @@ fn is_heading_label(t: &str) -> bool {
     t.len() >= 4 && t.bytes().all(|b| b.is_ascii_uppercase())
 }
 
+/// Units of measure: part of a quantity, not of the subject ("pg/ml", "10 MB").
+fn is_unit(w: &str) -> bool {
+    matches!(
+        w,
+        "mg" | "kg"
+            | "ml"
+            | "dl"
+            | "pg"
+            | "ng"
+            | "ug"
+            | "µg"
+            | "mmol"
+            | "mol"
+            | "mm"
+            | "cm"
+            | "km"
+            | "kb"
+            | "mb"
+            | "gb"
+            | "tb"
+            | "hz"
+            | "khz"
+            | "mhz"
+            | "ghz"
+            | "ms"
+            | "kcal"
+            | "mmhg"
+            | "iu"
+            | "bpm"
+            | "px"
+            | "pt"
+            | "nm"
+            | "μm"
+            | "um"
+    )
+}
+
 /// Words that bound a figure: "more than", "at least", "up to", "below".
 fn is_comparator(w: &str) -> bool {
     matches!(
@@ -526,8 +563,12 @@ fn is_clock_token(t: &str) -> bool {
 /// A line of code rather than prose: `mockFn.mockImplementation(x => 36 + x);`, `a = 5`.
 fn looks_like_code(s: &str) -> bool {
     let t = s.trim_end();
+    let first = s.split_whitespace().next().unwrap_or("");
     s.contains("=>")
-        || s.contains(" = ")
+        || matches!(
+            first,
+            "const" | "let" | "var" | "import" | "return" | "export"
+        )
         || s.contains('{')
         || s.contains('}')
         || t.ends_with(';')
@@ -729,6 +770,7 @@ fn read(sentence: &str) -> Reading {
                 && w.chars().all(char::is_alphabetic)
                 && !stop_words().contains(w.as_str())
                 && duration_hours(&w).is_none()
+                && !is_unit(&w)
                 && !is_meridiem(&w)
             {
                 let n = normal(&w);
@@ -824,7 +866,8 @@ fn sentences(text: &str) -> Vec<&str> {
                     .rfind(char::is_whitespace)
                     .map_or(0, |p| p + 1)
                     .max(start);
-                if b == b'.' && line[word_start..i].contains('.') {
+                let word = &line[word_start..i];
+                if b == b'.' && word.contains('.') && !word.bytes().any(|c| c.is_ascii_digit()) {
                     continue;
                 }
                 out.push(&line[start..=i]);
@@ -1114,10 +1157,11 @@ mod tests {
     #[test]
     fn sentences_do_not_end_at_abbreviations() {
         assert_eq!(
-            sentences("Open 9 a.m. to 5 p.m. daily. Closed e.g. on holidays! Next"),
+            sentences("Open 9 a.m. to 5 p.m. daily. Closed e.g. on holidays! It was 0.40. Next"),
             [
                 "Open 9 a.m. to 5 p.m. daily.",
                 "Closed e.g. on holidays!",
+                "It was 0.40.",
                 "Next"
             ]
         );
@@ -1127,6 +1171,7 @@ mod tests {
     fn code_and_table_rows_are_not_statements() {
         assert!(looks_like_code("mockFn.mockImplementation(x => 36 + x);"));
         assert!(looks_like_code("const limit = 5"));
+        assert!(!looks_like_code("Subjects aged > or = 80 years."));
         assert!(!looks_like_code("The limit (per key) is 5 requests."));
         let s = statement(0, "net sales | $9105 | $9202").unwrap();
         assert!(s.table_row);

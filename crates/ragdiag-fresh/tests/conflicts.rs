@@ -172,6 +172,11 @@ const NOT_CONFLICTS: &[(&str, &str, &str)] = &[
         "The check passes when a can holds less than 20 ounces of soda.",
     ),
     (
+        "statistics fragment (units are not subject)",
+        "12.5 pg/ml, P < 0.001).",
+        "14.2 pg/ml, P < 0.001).",
+    ),
+    (
         "page numbers",
         "44 The PNC Financial Services Group, Inc.",
         "78 The PNC Financial Services Group, Inc.",
