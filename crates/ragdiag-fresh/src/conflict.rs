@@ -517,7 +517,8 @@ fn is_meridiem(w: &str) -> bool {
     matches!(w, "am" | "pm" | "a.m" | "p.m" | "a.m." | "p.m.")
 }
 
-/// Parses `12`, `1,200`, `12.5`, `$39`, `39%`, `30-day` into a value and its decorations.
+/// Parses `12`, `1,200`, `12.5`, `$39`, `39%`, `30-day`, `6–13`, `6/30` into a value and its
+/// decorations.
 fn parse_number(token: &str) -> Option<(Option<char>, f64, bool, Option<&str>)> {
     let mut t = token;
     let currency = t.chars().next().filter(|c| matches!(c, '$' | '€' | '£'));
@@ -534,11 +535,27 @@ fn parse_number(token: &str) -> Option<(Option<char>, f64, bool, Option<&str>)> 
     }
     let value: f64 = num.replace(',', "").parse().ok()?;
     let percent = rest == "%";
-    let suffix = rest.strip_prefix('-').filter(|s| !s.is_empty());
-    if !rest.is_empty() && !percent && suffix.is_none() {
+    let suffix = rest.strip_prefix(['-', '–']).filter(|s| !s.is_empty());
+    // "6/30 mice", "2.8/100": the first number is the figure; the unit is the next word.
+    let ratio = rest.len() > 1 && rest.starts_with('/');
+    if !rest.is_empty() && !percent && suffix.is_none() && !ratio {
         return None;
     }
     Some((currency, value, percent, suffix))
+}
+
+/// A date written as one token: `12/31/2014`, `2014-12-31`, `31.12.2014`.
+fn is_date_token(t: &str) -> bool {
+    let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+        && t.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<FxHashSet<_>>()
+            .len()
+            == 1
 }
 
 /// A clock time written as one token: `18:30`, `8pm`, `8:30a.m.`.
@@ -680,14 +697,41 @@ fn read(sentence: &str) -> Reading {
         {
             change = true;
         }
+        // "> 7 mmol/l" written as ">7": the sign bounds the figure.
+        let tok = match tok.char_indices().next() {
+            Some((_, c @ ('>' | '<' | '≥' | '≤' | '~' | '≈')))
+                if tok[c.len_utf8()..].starts_with(|d: char| d.is_ascii_digit()) =>
+            {
+                comparators.push(
+                    if matches!(c, '>' | '≥') {
+                        "more"
+                    } else if matches!(c, '<' | '≤') {
+                        "less"
+                    } else {
+                        "about"
+                    }
+                    .to_string(),
+                );
+                &tok[c.len_utf8()..]
+            }
+            _ => tok,
+        };
         if is_clock_token(tok) {
             tokens.push("<time>".into());
+            i += 1;
+            continue;
+        }
+        if is_date_token(tok) {
+            scope.push(format!("date:{tok}"));
+            tokens.push("<date>".into());
             i += 1;
             continue;
         }
         if let Some((currency, value, percent, suffix)) = parse_number(tok) {
             let integer = value.fract() == 0.0 && !tok.contains('.');
             let plain = currency.is_none() && !percent && suffix.is_none() && integer;
+            // A suffix is the unit ("30-day") unless it is the end of a range ("6–13 weeks").
+            let suffix = suffix.filter(|x| !x.starts_with(|c: char| c.is_ascii_digit()));
             let unit = suffix
                 .map(str::to_lowercase)
                 .unwrap_or_else(|| next.to_string());
@@ -1144,6 +1188,18 @@ mod tests {
         // Capitalised May next to a day is a month; the modal verb is not.
         assert_eq!(read("Paid on May 5 to 10 people.").scope, ["day:5", "may"]);
         assert!(read("Refunds may take 5 days.").scope.is_empty());
+        // Dates in one token are scope; ratios, en-dash ranges and signed bounds are figures.
+        let r = read("On 12/31/2014 leukemias in 6/30 mice at 6–13 weeks with urea >7 mmol/l.");
+        assert_eq!(r.scope, ["date:12/31/2014"]);
+        assert_eq!(
+            r.quantities,
+            vec![
+                Quantity::Number(6.0),
+                Quantity::Duration(6.0 * 24.0 * 7.0),
+                Quantity::Number(7.0)
+            ]
+        );
+        assert_eq!(r.comparators, ["more"]);
     }
 
     #[test]
