@@ -546,6 +546,14 @@ fn parse_number(token: &str) -> Option<(Option<char>, f64, bool, Option<&str>)> 
 
 /// A date written as one token: `12/31/2014`, `2014-12-31`, `31.12.2014`.
 fn is_date_token(t: &str) -> bool {
+    if t.len() < 5
+        || !t.starts_with(|c: char| c.is_ascii_digit())
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'))
+    {
+        return false;
+    }
     let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
     parts.len() == 3
         && parts
