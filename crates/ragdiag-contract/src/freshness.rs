@@ -93,7 +93,7 @@ pub struct Ghost {
 }
 
 /// Version of `summary.json` and `documents.parquet` written by `ragdiag freshness`.
-pub const FRESHNESS_SCHEMA_VERSION: u32 = 1;
+pub const FRESHNESS_SCHEMA_VERSION: u32 = 2;
 
 /// What `ragdiag freshness` found, as written to `summary.json`.
 ///
@@ -174,6 +174,10 @@ pub struct CorpusFreshness {
     pub conflicts: Vec<ConflictPair>,
     /// Documents linked by conflicts, grouped.
     pub conflict_clusters: Vec<Vec<String>>,
+    /// Successive values of a changing figure in current documents of different dates (the
+    /// newer wins): not conflicts.
+    #[serde(default)]
+    pub updates: Vec<UpdatePair>,
 }
 
 /// One bar of the age histogram.
@@ -224,6 +228,21 @@ pub struct ConflictPair {
     pub sentence_a: String,
     /// The second document's sentence.
     pub sentence_b: String,
+    /// How alike the two sentences' templates are.
+    pub similarity: f64,
+}
+
+/// A changing figure stated with different values by two current documents of different dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UpdatePair {
+    /// The older document.
+    pub older: String,
+    /// The newer document, whose value wins.
+    pub newer: String,
+    /// The older document's sentence.
+    pub sentence_older: String,
+    /// The newer document's sentence.
+    pub sentence_newer: String,
     /// How alike the two sentences' templates are.
     pub similarity: f64,
 }

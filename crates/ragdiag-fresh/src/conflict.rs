@@ -1,15 +1,59 @@
 //! Conflicting statements: aligned sentences of two current documents that state different
-//! quantities (prices, durations, percentages, counts).
+//! quantities (prices, durations, percentages, counts) about the same subject in the same time
+//! scope; and *updates*: successive values of a changing figure in documents of different dates.
 //!
-//! Each sentence holding a number becomes a *template*: its words with every quantity replaced
-//! by a placeholder of its kind (`<money>`, `<duration>`, `<percent>`, `<number>`). Sentences of
-//! different documents whose templates are similar (Jaccard ≥ the threshold, found by MinHash
-//! LSH) are aligned; they conflict when their quantities, normalised (durations in hours, money
-//! with its currency), differ. "7 days" and "72 hours" conflict; "30 days" and "1 month" do not.
+//! Each sentence holding a number becomes a *template*: its words other than stop words
+//! (comparison words such as "more" and "least" kept), with every quantity replaced by a
+//! placeholder of its kind (`<money>`, `<duration>`, `<percent>`, `<number>`), and their
+//! bigrams. Sentences of different documents whose templates are similar (Jaccard ≥ the
+//! threshold, or one template nearly contained in the other with Jaccard ≥ the threshold − 0.1,
+//! found by MinHash LSH) are aligned; they disagree when their quantities, normalised (durations in hours, money with its
+//! currency), differ. "7 days" and "72 hours" disagree; "30 days" and "1 month" do not.
+//!
+//! A disagreement is evidence only when the two statements are about the same subject in the
+//! same time scope:
+//! - **not quantities**: clock times ("8 p.m.", "18:30"), years ("in 2015") and days of a month
+//!   ("December 29") are time scope, not figures to disagree on;
+//! - **time scope**: years, months, days, weekdays, seasons, holidays and quarters named in the
+//!   sentences must be the same in both (none in either counts as the same); documents whose
+//!   titles name different years, dates, versions or numbers are different scopes too;
+//! - **fragments**: a sentence with fewer than [`MIN_CONTENT`] content words (words other than
+//!   stop words, units of time and measure, scope words and numbers: "to 8 p.m.", "and what was it in 2015?") is
+//!   never evidence; nor is a table row (its columns' scope is in a header it does not carry)
+//!   or a line of code;
+//! - **one value per document**: a document that states the same form with several values
+//!   speaks of several things (two segments, two calls), and a document that also states the
+//!   other's value does not contradict it;
+//! - **subject**: the two sentences share at least [`MIN_CONTENT`] content words and at least
+//!   half of the larger sentence's; a word swapped for another when either is a name
+//!   (capitalised: "Brazil won 4-1" vs "England won 3-0", "Starter costs $19" vs "Growth costs
+//!   $39") means different subjects, and so does more than one word swapped each way;
+//! - **boilerplate**: a sentence form (its content words and quantity kinds) shared by
+//!   [`BOILERPLATE_DOCS`] or more documents with at least three different values is a template
+//!   filled in per document ("Your invoice total is $X", "N studies met the inclusion
+//!   criteria"), which carries no subject of its own; page, section and list numbers ("44 the
+//!   PNC Financial Services Group", "… (continued) 7") and leading section labels ("RESULTS")
+//!   are not quantities or content;
+//! - **bounds**: the two sentences bound their figures the same way ("more than 10 ounces" and
+//!   "less than 20 ounces" are different statements);
+//! - **topic**: the two documents share a tag, a source or enough vocabulary (see
+//!   `same_topic`).
+//!
+//! A disagreement that passes is an **update**, not a conflict, when both documents are dated
+//! with different dates and a sentence speaks of a changing figure ("has risen to", "so far",
+//! "as of", "now"): the newer document's value wins. Otherwise it is a **conflict**.
 
 use crate::minhash::MinHasher;
 use ragdiag_core::{jaccard_sorted, stable_hash, words, Document};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::OnceLock;
+
+/// Content words a sentence needs to be evidence, and that two aligned sentences must share.
+pub(crate) const MIN_CONTENT: usize = 2;
+/// Documents sharing a sentence form, each with its own value (three or more different values),
+/// that make it a per-document template: "RESULTS 37 studies met the inclusion criteria" in
+/// three abstracts is each paper's own count, not one fact stated three ways.
+pub(crate) const BOILERPLATE_DOCS: usize = 3;
 
 /// A normalised quantity.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +102,17 @@ impl Quantity {
             _ => false,
         }
     }
+
+    fn key(&self) -> u64 {
+        match self {
+            Quantity::Money { currency, amount } => {
+                stable_hash(&(0u8, *currency, amount.to_bits()))
+            }
+            Quantity::Duration(v) => stable_hash(&(1u8, v.to_bits())),
+            Quantity::Percent(v) => stable_hash(&(2u8, v.to_bits())),
+            Quantity::Number(v) => stable_hash(&(3u8, v.to_bits())),
+        }
+    }
 }
 
 /// Two current documents stating different quantities in aligned sentences.
@@ -75,6 +130,22 @@ pub struct Conflict {
     pub similarity: f64,
 }
 
+/// A changing figure stated with different values by two current documents of different
+/// dates: the newer value wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    /// The older document.
+    pub older: String,
+    /// The newer document.
+    pub newer: String,
+    /// The sentence of `older`.
+    pub sentence_older: String,
+    /// The sentence of `newer`.
+    pub sentence_newer: String,
+    /// Template similarity of the two sentences.
+    pub similarity: f64,
+}
+
 fn duration_hours(unit: &str) -> Option<f64> {
     Some(match unit {
         "minute" | "minutes" | "min" | "mins" => 1.0 / 60.0,
@@ -87,7 +158,367 @@ fn duration_hours(unit: &str) -> Option<f64> {
     })
 }
 
-/// Parses `12`, `1,200`, `12.5`, `$39`, `39%`, `30-day` into a value and its decorations.
+fn set(words: &'static [&'static str]) -> FxHashSet<&'static str> {
+    words.iter().copied().collect()
+}
+
+/// General English words that name no subject.
+fn stop_words() -> &'static FxHashSet<&'static str> {
+    static S: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    S.get_or_init(|| {
+        set(&[
+            "a",
+            "about",
+            "above",
+            "after",
+            "again",
+            "all",
+            "also",
+            "am",
+            "an",
+            "and",
+            "another",
+            "any",
+            "approximately",
+            "are",
+            "around",
+            "as",
+            "at",
+            "be",
+            "been",
+            "before",
+            "being",
+            "below",
+            "between",
+            "both",
+            "but",
+            "by",
+            "can",
+            "could",
+            "did",
+            "do",
+            "does",
+            "doing",
+            "done",
+            "down",
+            "during",
+            "each",
+            "either",
+            "etc",
+            "every",
+            "few",
+            "for",
+            "from",
+            "further",
+            "had",
+            "has",
+            "have",
+            "having",
+            "he",
+            "her",
+            "here",
+            "hers",
+            "him",
+            "his",
+            "how",
+            "i",
+            "if",
+            "in",
+            "into",
+            "is",
+            "it",
+            "its",
+            "itself",
+            "just",
+            "last",
+            "least",
+            "less",
+            "many",
+            "may",
+            "me",
+            "might",
+            "more",
+            "most",
+            "much",
+            "must",
+            "my",
+            "nearly",
+            "next",
+            "no",
+            "nor",
+            "not",
+            "of",
+            "off",
+            "on",
+            "once",
+            "one",
+            "only",
+            "onto",
+            "or",
+            "other",
+            "our",
+            "ours",
+            "out",
+            "over",
+            "own",
+            "per",
+            "s",
+            "same",
+            "shall",
+            "she",
+            "should",
+            "so",
+            "some",
+            "such",
+            "t",
+            "than",
+            "that",
+            "the",
+            "their",
+            "theirs",
+            "them",
+            "then",
+            "there",
+            "these",
+            "they",
+            "this",
+            "those",
+            "through",
+            "to",
+            "too",
+            "under",
+            "until",
+            "up",
+            "upon",
+            "us",
+            "very",
+            "via",
+            "was",
+            "we",
+            "were",
+            "what",
+            "when",
+            "where",
+            "which",
+            "while",
+            "who",
+            "whom",
+            "whose",
+            "why",
+            "will",
+            "with",
+            "within",
+            "without",
+            "would",
+            "yes",
+            "you",
+            "your",
+            "yours",
+            "percent",
+            "cent",
+            "total",
+            "am",
+            "pm",
+            "again",
+            "approx",
+            "roughly",
+            "almost",
+        ])
+    })
+}
+
+/// Months, weekdays, seasons and holidays: time scope, not subject.
+fn scope_word(w: &str) -> Option<&'static str> {
+    static S: OnceLock<FxHashMap<&'static str, &'static str>> = OnceLock::new();
+    let m = S.get_or_init(|| {
+        let mut m = FxHashMap::default();
+        for (names, canon) in [
+            (&["january", "jan"][..], "jan"),
+            (&["february", "feb"], "feb"),
+            (&["march", "mar"], "mar"),
+            (&["april", "apr"], "apr"),
+            (&["june", "jun"], "jun"),
+            (&["july", "jul"], "jul"),
+            (&["august", "aug"], "aug"),
+            (&["september", "sep", "sept"], "sep"),
+            (&["october", "oct"], "oct"),
+            (&["november", "nov"], "nov"),
+            (&["december", "dec"], "dec"),
+        ] {
+            for n in names {
+                m.insert(*n, canon);
+            }
+        }
+        for w in [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "spring",
+            "summer",
+            "autumn",
+            "winter",
+            "christmas",
+            "easter",
+            "thanksgiving",
+            "halloween",
+            "ramadan",
+            "q1",
+            "q2",
+            "q3",
+            "q4",
+            "h1",
+            "h2",
+        ] {
+            m.insert(w, w);
+        }
+        m
+    });
+    m.get(w).copied()
+}
+
+fn is_month(w: &str) -> bool {
+    scope_word(w).is_some_and(|c| {
+        matches!(
+            c,
+            "jan"
+                | "feb"
+                | "mar"
+                | "apr"
+                | "may"
+                | "jun"
+                | "jul"
+                | "aug"
+                | "sep"
+                | "oct"
+                | "nov"
+                | "dec"
+        )
+    })
+}
+
+/// Words that mark a running figure: its successive values are updates, not conflicts.
+fn change_word(w: &str) -> bool {
+    matches!(
+        w,
+        "now"
+            | "currently"
+            | "rose"
+            | "risen"
+            | "rises"
+            | "climbed"
+            | "climbs"
+            | "increased"
+            | "grew"
+            | "grown"
+            | "fell"
+            | "fallen"
+            | "dropped"
+            | "declined"
+            | "reached"
+            | "jumped"
+            | "surged"
+            | "toll"
+            | "tally"
+            | "latest"
+            | "cumulative"
+    )
+}
+
+/// An all-capitals section label of four letters or more: `RESULTS`, `METHODS`.
+fn is_heading_label(t: &str) -> bool {
+    t.len() >= 4 && t.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Units of measure: part of a quantity, not of the subject ("pg/ml", "10 MB").
+fn is_unit(w: &str) -> bool {
+    matches!(
+        w,
+        "mg" | "kg"
+            | "ml"
+            | "dl"
+            | "pg"
+            | "ng"
+            | "ug"
+            | "µg"
+            | "mmol"
+            | "mol"
+            | "mm"
+            | "cm"
+            | "km"
+            | "kb"
+            | "mb"
+            | "gb"
+            | "tb"
+            | "hz"
+            | "khz"
+            | "mhz"
+            | "ghz"
+            | "ms"
+            | "kcal"
+            | "mmhg"
+            | "iu"
+            | "bpm"
+            | "px"
+            | "pt"
+            | "nm"
+            | "μm"
+            | "um"
+    )
+}
+
+/// Words that bound a figure: "more than", "at least", "up to", "below".
+fn is_comparator(w: &str) -> bool {
+    matches!(
+        w,
+        "more"
+            | "less"
+            | "fewer"
+            | "greater"
+            | "over"
+            | "under"
+            | "least"
+            | "most"
+            | "above"
+            | "below"
+            | "max"
+            | "maximum"
+            | "min"
+            | "minimum"
+            | "exactly"
+            | "before"
+            | "after"
+    )
+}
+
+/// Words that a page, section or list number follows.
+fn is_label_word(w: &str) -> bool {
+    matches!(
+        w,
+        "chapter"
+            | "section"
+            | "page"
+            | "part"
+            | "step"
+            | "item"
+            | "note"
+            | "notes"
+            | "table"
+            | "figure"
+            | "appendix"
+            | "continued"
+    )
+}
+
+fn is_meridiem(w: &str) -> bool {
+    matches!(w, "am" | "pm" | "a.m" | "p.m" | "a.m." | "p.m.")
+}
+
+/// Parses `12`, `1,200`, `12.5`, `$39`, `39%`, `30-day`, `6–13`, `6/30` into a value and its
+/// decorations.
 fn parse_number(token: &str) -> Option<(Option<char>, f64, bool, Option<&str>)> {
     let mut t = token;
     let currency = t.chars().next().filter(|c| matches!(c, '$' | '€' | '£'));
@@ -104,47 +535,264 @@ fn parse_number(token: &str) -> Option<(Option<char>, f64, bool, Option<&str>)> 
     }
     let value: f64 = num.replace(',', "").parse().ok()?;
     let percent = rest == "%";
-    let suffix = rest.strip_prefix('-').filter(|s| !s.is_empty());
-    if !rest.is_empty() && !percent && suffix.is_none() {
+    let suffix = rest.strip_prefix(['-', '–']).filter(|s| !s.is_empty());
+    // "6/30 mice", "2.8/100": the first number is the figure; the unit is the next word.
+    let ratio = rest.len() > 1 && rest.starts_with('/');
+    if !rest.is_empty() && !percent && suffix.is_none() && !ratio {
         return None;
     }
     Some((currency, value, percent, suffix))
 }
 
-/// A sentence's template (sorted, unique token hashes) and its quantities, in order.
+/// A date written as one token: `12/31/2014`, `2014-12-31`, `31.12.2014`.
+fn is_date_token(t: &str) -> bool {
+    if t.len() < 5
+        || !t.starts_with(|c: char| c.is_ascii_digit())
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'.'))
+    {
+        return false;
+    }
+    let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+        && t.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<FxHashSet<_>>()
+            .len()
+            == 1
+}
+
+/// A clock time written as one token: `18:30`, `8pm`, `8:30a.m.`.
+fn is_clock_token(t: &str) -> bool {
+    let t = t.to_ascii_lowercase();
+    let core = t
+        .strip_suffix("a.m")
+        .or_else(|| t.strip_suffix("p.m"))
+        .or_else(|| t.strip_suffix("am"))
+        .or_else(|| t.strip_suffix("pm"));
+    let (body, meridiem) = match core {
+        Some(c) => (c, true),
+        None => (t.as_str(), false),
+    };
+    let mut parts = body.split(':');
+    let h = parts.next().unwrap_or("");
+    let m = parts.next();
+    let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    digits(h) && parts.next().is_none() && (m.is_some_and(digits) || (m.is_none() && meridiem))
+}
+
+/// A line of code rather than prose: `mockFn.mockImplementation(x => 36 + x);`, `a = 5`.
+fn looks_like_code(s: &str) -> bool {
+    let t = s.trim_end();
+    let first = s.split_whitespace().next().unwrap_or("");
+    s.contains("=>")
+        || matches!(
+            first,
+            "const" | "let" | "var" | "import" | "return" | "export"
+        )
+        || s.contains('{')
+        || s.contains('}')
+        || t.ends_with(';')
+        || s.split_whitespace().any(|w| {
+            let w = w.trim_start_matches(['(', '`']);
+            w.contains('(')
+                && w.split('(').next().is_some_and(|f| {
+                    f.contains('.')
+                        && f.chars()
+                            .all(|c| c.is_alphanumeric() || c == '.' || c == '_')
+                })
+        })
+}
+
+/// A sentence's template, its quantities and what it is about.
 struct Statement {
     doc: usize,
     text: String,
+    /// Sorted, unique token and bigram hashes.
     template: Vec<u64>,
+    /// The sentence's form: its content words and the kinds of its quantities.
+    form: u64,
     quantities: Vec<Quantity>,
+    /// Content words (lower-cased, plural `s` removed), sorted and unique.
+    content: Vec<String>,
+    /// Content words written with a capital letter (names), sorted and unique.
+    names: Vec<String>,
+    /// Time-scope markers (`year:2015`, `day:29`, `dec`, `friday`, …), sorted and unique.
+    scope: Vec<String>,
+    /// Comparison words, in order.
+    comparators: Vec<String>,
+    /// Speaks of a changing figure.
+    change: bool,
+    /// A table row or a line of code: not a statement on its own.
+    table_row: bool,
 }
 
-fn statement(doc: usize, sentence: &str) -> Option<Statement> {
+/// A content word's normal form: lower case, a plural `s` removed.
+fn normal(w: &str) -> String {
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        w[..w.len() - 1].to_string()
+    } else {
+        w.to_string()
+    }
+}
+
+fn trim_token(t: &str) -> &str {
+    t.trim_matches(|c: char| {
+        matches!(
+            c,
+            '(' | ')'
+                | '*'
+                | '`'
+                | '"'
+                | ','
+                | ';'
+                | ':'
+                | '.'
+                | '!'
+                | '?'
+                | '['
+                | ']'
+                | '“'
+                | '”'
+                | '\''
+        )
+    })
+}
+
+/// A sentence read word by word: its tokens (quantities and time scope as placeholders), its
+/// quantities and what it is about.
+#[derive(Default)]
+struct Reading {
+    tokens: Vec<String>,
+    quantities: Vec<Quantity>,
+    content: Vec<String>,
+    names: Vec<String>,
+    scope: Vec<String>,
+    /// Comparison words, in order: "more than 10" and "less than 20" say different things.
+    comparators: Vec<String>,
+    change: bool,
+}
+
+fn read(sentence: &str) -> Reading {
     let raw: Vec<&str> = sentence.split_whitespace().collect();
+    let lower: Vec<String> = raw.iter().map(|t| trim_token(t).to_lowercase()).collect();
     let mut tokens: Vec<String> = Vec::new();
     let mut quantities = Vec::new();
+    let mut content: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut scope: Vec<String> = Vec::new();
+    let mut change = false;
+    let mut comparators: Vec<String> = Vec::new();
+    // Leading section labels ("RESULTS", "METHODS") head the sentence; they say nothing of it.
     let mut i = 0;
+    while i + 1 < raw.len() && is_heading_label(trim_token(raw[i])) {
+        i += 1;
+    }
+    let start = i;
     while i < raw.len() {
-        let tok = raw[i].trim_matches(|c: char| {
-            matches!(
-                c,
-                '(' | ')' | '*' | '`' | '"' | ',' | ';' | ':' | '.' | '!' | '?' | '[' | ']'
+        let tok = trim_token(raw[i]);
+        let next = lower.get(i + 1).map(String::as_str).unwrap_or("");
+        let prev = if i > 0 { lower[i - 1].as_str() } else { "" };
+        if change_word(&lower[i])
+            || matches!(
+                (lower[i].as_str(), next),
+                ("so", "far") | ("to", "date") | ("as", "of")
             )
-        });
+        {
+            change = true;
+        }
+        // "> 7 mmol/l" written as ">7": the sign bounds the figure.
+        let tok = match tok.char_indices().next() {
+            Some((_, c @ ('>' | '<' | '≥' | '≤' | '~' | '≈')))
+                if tok[c.len_utf8()..].starts_with(|d: char| d.is_ascii_digit()) =>
+            {
+                comparators.push(
+                    if matches!(c, '>' | '≥') {
+                        "more"
+                    } else if matches!(c, '<' | '≤') {
+                        "less"
+                    } else {
+                        "about"
+                    }
+                    .to_string(),
+                );
+                &tok[c.len_utf8()..]
+            }
+            _ => tok,
+        };
+        if is_clock_token(tok) {
+            tokens.push("<time>".into());
+            i += 1;
+            continue;
+        }
+        if is_date_token(tok) {
+            scope.push(format!("date:{tok}"));
+            tokens.push("<date>".into());
+            i += 1;
+            continue;
+        }
         if let Some((currency, value, percent, suffix)) = parse_number(tok) {
-            let next = raw.get(i + 1).map(|n| {
-                n.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            });
-            let unit = suffix.map(str::to_lowercase).or(next.clone());
+            let integer = value.fract() == 0.0 && !tok.contains('.');
+            let plain = currency.is_none() && !percent && suffix.is_none() && integer;
+            // A suffix is the unit ("30-day") unless it is the end of a range ("6–13 weeks").
+            let suffix = suffix.filter(|x| !x.starts_with(|c: char| c.is_ascii_digit()));
+            let unit = suffix
+                .map(str::to_lowercase)
+                .unwrap_or_else(|| next.to_string());
+            if plain && value <= 24.0 && is_meridiem(next) {
+                // A clock time: "8 p.m.".
+                tokens.push("<time>".into());
+                i += 2;
+                continue;
+            }
+            let digits = tok.trim_start_matches(|c: char| !c.is_ascii_digit());
+            let num_len = digits
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(digits.len());
+            let year_like = currency.is_none()
+                && !percent
+                && integer
+                && num_len == 4
+                && (1900.0..=2100.0).contains(&value)
+                && duration_hours(&unit).is_none()
+                && unit != "percent";
+            if year_like {
+                scope.push(format!("year:{value}"));
+                tokens.push("<year>".into());
+                i += 1;
+                continue;
+            }
+            let after_may = i > 0 && trim_token(raw[i - 1]) == "May";
+            if plain
+                && (1.0..=31.0).contains(&value)
+                && (is_month(prev) || is_month(next) || after_may)
+            {
+                scope.push(format!("day:{value}"));
+                tokens.push("<day>".into());
+                i += 1;
+                continue;
+            }
+            let last = i + 1 == raw.len();
+            let labelled = i > 0 && (raw[i - 1].ends_with(')') || is_label_word(prev));
+            if plain && ((i == start && matches!(next, "the" | "a" | "an")) || (last && labelled)) {
+                // A page, section or list number: "44 the PNC Financial Services Group",
+                // "Notes to financial statements (continued) 7".
+                tokens.push("<label>".into());
+                i += 1;
+                continue;
+            }
             let q = if let Some(c) = currency {
                 Quantity::Money {
                     currency: c,
                     amount: value,
                 }
-            } else if percent || next.as_deref() == Some("percent") {
+            } else if percent || next == "percent" {
                 Quantity::Percent(value)
-            } else if let Some(h) = unit.as_deref().and_then(duration_hours) {
+            } else if let Some(h) = duration_hours(&unit) {
                 if suffix.is_none() {
                     i += 1; // the unit word is part of the quantity
                 }
@@ -154,28 +802,109 @@ fn statement(doc: usize, sentence: &str) -> Option<Statement> {
             };
             tokens.push(q.placeholder().to_string());
             quantities.push(q);
-        } else {
-            tokens.extend(words(tok));
+            i += 1;
+            continue;
+        }
+        let capital = tok.chars().next().is_some_and(char::is_uppercase);
+        for (k, w) in words(tok).into_iter().enumerate() {
+            if is_comparator(&w) {
+                comparators.push(w.clone());
+            }
+            if let Some(s) = scope_word(&w).or(if w == "may" && capital && k == 0 && i > 0 {
+                Some("may")
+            } else {
+                None
+            }) {
+                scope.push(s.to_string());
+            } else if w == "quarter" && matches!(prev, "first" | "second" | "third" | "fourth") {
+                scope.push(format!("quarter:{prev}"));
+            } else if w.len() >= 2
+                && w.chars().all(char::is_alphabetic)
+                && !stop_words().contains(w.as_str())
+                && duration_hours(&w).is_none()
+                && !is_unit(&w)
+                && !is_meridiem(&w)
+            {
+                let n = normal(&w);
+                if capital && k == 0 {
+                    names.push(n.clone());
+                }
+                content.push(n);
+            } else if w.len() > 2
+                && w.starts_with("fy")
+                && w[2..].bytes().all(|b| b.is_ascii_digit())
+            {
+                scope.push(format!("year:{}", &w[2..]));
+            }
+            tokens.push(w);
         }
         i += 1;
     }
+    for v in [&mut content, &mut names, &mut scope] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    Reading {
+        tokens,
+        quantities,
+        content,
+        names,
+        scope,
+        comparators,
+        change,
+    }
+}
+
+fn statement(doc: usize, sentence: &str) -> Option<Statement> {
+    let Reading {
+        tokens,
+        quantities,
+        content,
+        names,
+        scope,
+        comparators,
+        change,
+    } = read(sentence);
     if quantities.is_empty() || tokens.len() < 4 {
         return None;
     }
-    let mut template: Vec<u64> = tokens.iter().map(stable_hash).collect();
-    // Bigrams keep some word order, so "14 days to 30" and "30 days to 14" stay apart.
-    template.extend(tokens.windows(2).map(stable_hash));
+    // The form is what the sentence says, whatever the order and the little words.
+    let form = stable_hash(&(
+        &content,
+        quantities
+            .iter()
+            .map(Quantity::placeholder)
+            .collect::<Vec<_>>(),
+    ));
+    // The template leaves out stop words ("in 2 days" and "within 3 days" align) but keeps
+    // comparison words; bigrams keep some word order, so "14 days to 30" and "30 days to 14"
+    // stay apart.
+    let kept: Vec<&String> = tokens
+        .iter()
+        .filter(|t| !stop_words().contains(t.as_str()) || is_comparator(t))
+        .collect();
+    let mut template: Vec<u64> = kept.iter().map(stable_hash).collect();
+    template.extend(kept.windows(2).map(stable_hash));
     template.sort_unstable();
     template.dedup();
+    let table_row = sentence.contains('|') || looks_like_code(sentence);
     Some(Statement {
         doc,
         text: sentence.trim().to_string(),
         template,
+        form,
         quantities,
+        content,
+        names,
+        scope,
+        comparators,
+        change,
+        table_row,
     })
 }
 
-/// Sentences: split at `.`, `!` or `?` followed by whitespace, and at line breaks.
+/// Sentences: split at `.`, `!` or `?` followed by whitespace (not after an abbreviation with
+/// inner dots such as "p.m." or "e.g."), and at line breaks.
 fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -185,6 +914,14 @@ fn sentences(text: &str) -> Vec<&str> {
             if matches!(b, b'.' | b'!' | b'?')
                 && bytes.get(i + 1).is_some_and(|n| n.is_ascii_whitespace())
             {
+                let word_start = line[..i]
+                    .rfind(char::is_whitespace)
+                    .map_or(0, |p| p + 1)
+                    .max(start);
+                let word = &line[word_start..i];
+                if b == b'.' && word.contains('.') && !word.bytes().any(|c| c.is_ascii_digit()) {
+                    continue;
+                }
                 out.push(&line[start..=i]);
                 start = i + 1;
             }
@@ -225,7 +962,65 @@ fn same_topic(a: &Document, b: &Document) -> bool {
     union > 0 && inter as f64 / union as f64 >= 0.2
 }
 
-pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64) -> Vec<Conflict> {
+/// The scope a document's title names (years, months, days, …, and versions or other
+/// numbers), sorted.
+fn title_scope(d: &Document) -> Vec<String> {
+    let Some(title) = d.title.as_deref() else {
+        return Vec::new();
+    };
+    let mut scope = read(title).scope;
+    // Versions and numbers named in a title scope the page too: "From v27 to v28" and
+    // "From v28 to v29" are about different upgrades.
+    scope.extend(
+        words(title)
+            .into_iter()
+            .filter(|w| {
+                let n = w.strip_prefix('v').unwrap_or(w);
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            })
+            .map(|w| format!("title:{}", w.trim_start_matches('v'))),
+    );
+    scope.sort_unstable();
+    scope.dedup();
+    scope
+}
+
+/// Whether two aligned statements are about the same subject: enough shared content words, and
+/// no name (or more than one word each way) swapped.
+fn same_subject(a: &Statement, b: &Statement) -> bool {
+    let shared = a.content.iter().filter(|w| b.content.contains(w)).count();
+    if shared < MIN_CONTENT || 2 * shared < a.content.len().max(b.content.len()) {
+        return false;
+    }
+    let only_a: Vec<&String> = a
+        .content
+        .iter()
+        .filter(|w| !b.content.contains(w))
+        .collect();
+    let only_b: Vec<&String> = b
+        .content
+        .iter()
+        .filter(|w| !a.content.contains(w))
+        .collect();
+    if only_a.is_empty() || only_b.is_empty() {
+        return true; // one sentence adds words to the other: the same statement, reworded
+    }
+    let named =
+        only_a.iter().any(|w| a.names.contains(w)) || only_b.iter().any(|w| b.names.contains(w));
+    !named && only_a.len() == 1 && only_b.len() == 1
+}
+
+fn values(s: &Statement) -> u64 {
+    stable_hash(&s.quantities.iter().map(Quantity::key).collect::<Vec<_>>())
+}
+
+/// What the aligned statements of current documents say to each other.
+pub(crate) struct Disagreements {
+    pub(crate) conflicts: Vec<Conflict>,
+    pub(crate) updates: Vec<Update>,
+}
+
+pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64) -> Disagreements {
     let statements: Vec<Statement> = docs
         .iter()
         .enumerate()
@@ -236,20 +1031,52 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
                 .filter_map(move |s| statement(i, s))
         })
         .collect();
-    let hasher = MinHasher::new(12, 3, 0xc0ff);
+    // Sentence forms filled in by many documents with different values: boilerplate.
+    let mut forms: FxHashMap<u64, (FxHashSet<usize>, FxHashSet<u64>)> = FxHashMap::default();
+    for s in &statements {
+        let e = forms.entry(s.form).or_default();
+        e.0.insert(s.doc);
+        e.1.insert(values(s));
+    }
+    // The values each document states in each sentence form: a document stating one form with
+    // several values speaks of several things (two segments, two plans), and a document that
+    // states the other's value too does not contradict it.
+    let mut stated: FxHashMap<(usize, u64), FxHashSet<u64>> = FxHashMap::default();
+    for s in &statements {
+        stated.entry((s.doc, s.form)).or_default().insert(values(s));
+    }
+    let evidence = |s: &Statement| {
+        let (d, v) = &forms[&s.form];
+        s.content.len() >= MIN_CONTENT
+            && !s.table_row
+            && !(d.len() >= BOILERPLATE_DOCS && v.len() >= 3)
+            && stated[&(s.doc, s.form)].len() == 1
+    };
+    let also_states = |doc: usize, other: &Statement| {
+        stated
+            .get(&(doc, other.form))
+            .is_some_and(|v| v.contains(&values(other)))
+    };
+    let hasher = MinHasher::new(16, 2, 0xc0ff);
     let signatures: Vec<Vec<u64>> = statements
         .iter()
         .map(|s| hasher.signature(&s.template))
         .collect();
     let mut seen_pairs: FxHashSet<(usize, usize)> = FxHashSet::default();
-    let mut out = Vec::new();
+    let mut title_scopes: FxHashMap<usize, Vec<String>> = FxHashMap::default();
+    let mut out = Disagreements {
+        conflicts: Vec::new(),
+        updates: Vec::new(),
+    };
     for (i, j) in hasher.candidates(&signatures) {
         let (a, b) = (&statements[i], &statements[j]);
         if a.doc == b.doc || a.quantities.len() != b.quantities.len() {
             continue;
         }
         let sim = jaccard_sorted(&a.template, &b.template);
-        if sim < threshold {
+        let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
+        let contained = inter / a.template.len().min(b.template.len()) as f64;
+        if sim < threshold && !(sim >= threshold - 0.1 && contained >= 0.9) {
             continue;
         }
         let kinds_match = a
@@ -262,7 +1089,15 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
             .iter()
             .zip(&b.quantities)
             .any(|(x, y)| !x.same(y));
-        if !kinds_match || !differ {
+        if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
+            continue;
+        }
+        if !evidence(a)
+            || !evidence(b)
+            || !same_subject(a, b)
+            || also_states(a.doc, b)
+            || also_states(b.doc, a)
+        {
             continue;
         }
         let (a, b) = if docs[a.doc].id <= docs[b.doc].id {
@@ -273,16 +1108,42 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         if seen_pairs.contains(&(a.doc, b.doc)) || !same_topic(&docs[a.doc], &docs[b.doc]) {
             continue;
         }
+        let ta = title_scopes
+            .entry(a.doc)
+            .or_insert_with(|| title_scope(&docs[a.doc]))
+            .clone();
+        let tb = title_scopes
+            .entry(b.doc)
+            .or_insert_with(|| title_scope(&docs[b.doc]));
+        if !ta.is_empty() && !tb.is_empty() && ta != *tb {
+            continue;
+        }
         seen_pairs.insert((a.doc, b.doc));
-        out.push(Conflict {
-            doc_a: docs[a.doc].id.clone(),
-            doc_b: docs[b.doc].id.clone(),
-            sentence_a: a.text.clone(),
-            sentence_b: b.text.clone(),
-            similarity: sim,
-        });
+        let dates = (docs[a.doc].updated_at, docs[b.doc].updated_at);
+        match dates {
+            (Some(da), Some(db)) if da != db && (a.change || b.change) => {
+                let (old, new) = if da < db { (a, b) } else { (b, a) };
+                out.updates.push(Update {
+                    older: docs[old.doc].id.clone(),
+                    newer: docs[new.doc].id.clone(),
+                    sentence_older: old.text.clone(),
+                    sentence_newer: new.text.clone(),
+                    similarity: sim,
+                });
+            }
+            _ => out.conflicts.push(Conflict {
+                doc_a: docs[a.doc].id.clone(),
+                doc_b: docs[b.doc].id.clone(),
+                sentence_a: a.text.clone(),
+                sentence_b: b.text.clone(),
+                similarity: sim,
+            }),
+        }
     }
-    out.sort_by(|x, y| x.doc_a.cmp(&y.doc_a).then(x.doc_b.cmp(&y.doc_b)));
+    out.conflicts
+        .sort_by(|x, y| x.doc_a.cmp(&y.doc_a).then(x.doc_b.cmp(&y.doc_b)));
+    out.updates
+        .sort_by(|x, y| x.older.cmp(&y.older).then(x.newer.cmp(&y.newer)));
     out
 }
 
@@ -317,6 +1178,69 @@ mod tests {
         assert!(statement(0, "No numbers in this sentence at all.").is_none());
     }
 
+    #[test]
+    fn clock_times_years_and_days_are_scope_not_quantities() {
+        let r =
+            read("Doors open at 8 p.m., 18:30 or 9am on Friday, December 29, 2017 for 3 guests.");
+        assert_eq!(r.quantities, vec![Quantity::Number(3.0)]);
+        assert_eq!(r.scope, ["day:29", "dec", "friday", "year:2017"]);
+        assert!(r.tokens.iter().filter(|t| *t == "<time>").count() == 3);
+        let r = read("In the week ending July 7, rates fell in the third quarter of FY2023.");
+        assert_eq!(
+            r.scope,
+            ["day:7", "jul", "quarter:third", "year:2023"],
+            "{:?}",
+            r.tokens
+        );
+        assert!(r.change, "'fell' marks a changing figure");
+        // Capitalised May next to a day is a month; the modal verb is not.
+        assert_eq!(read("Paid on May 5 to 10 people.").scope, ["day:5", "may"]);
+        assert!(read("Refunds may take 5 days.").scope.is_empty());
+        // Dates in one token are scope; ratios, en-dash ranges and signed bounds are figures.
+        let r = read("On 12/31/2014 leukemias in 6/30 mice at 6–13 weeks with urea >7 mmol/l.");
+        assert_eq!(r.scope, ["date:12/31/2014"]);
+        assert_eq!(
+            r.quantities,
+            vec![
+                Quantity::Number(6.0),
+                Quantity::Duration(6.0 * 24.0 * 7.0),
+                Quantity::Number(7.0)
+            ]
+        );
+        assert_eq!(r.comparators, ["more"]);
+    }
+
+    #[test]
+    fn content_words_and_names() {
+        let r = read("Brazil won 4-1 to advance to the quarterfinals in 3 days.");
+        assert_eq!(r.content, ["advance", "brazil", "quarterfinal", "won"]);
+        assert_eq!(r.names, ["brazil"]);
+        assert!(read("and what was it in 2015?").content.is_empty());
+    }
+
+    #[test]
+    fn sentences_do_not_end_at_abbreviations() {
+        assert_eq!(
+            sentences("Open 9 a.m. to 5 p.m. daily. Closed e.g. on holidays! It was 0.40. Next"),
+            [
+                "Open 9 a.m. to 5 p.m. daily.",
+                "Closed e.g. on holidays!",
+                "It was 0.40.",
+                "Next"
+            ]
+        );
+    }
+
+    #[test]
+    fn code_and_table_rows_are_not_statements() {
+        assert!(looks_like_code("mockFn.mockImplementation(x => 36 + x);"));
+        assert!(looks_like_code("const limit = 5"));
+        assert!(!looks_like_code("Subjects aged > or = 80 years."));
+        assert!(!looks_like_code("The limit (per key) is 5 requests."));
+        let s = statement(0, "net sales | $9105 | $9202").unwrap();
+        assert!(s.table_row);
+    }
+
     fn d(id: &str, text: &str) -> Document {
         Document {
             id: id.into(),
@@ -334,7 +1258,7 @@ mod tests {
             d("e", "Growth costs $39 per month and includes 3 users."),
             d("f", "Starter costs $19 per month and includes 1 user."),
         ];
-        let c = find_conflicts(&docs, &[true; 5], 0.7);
+        let c = find_conflicts(&docs, &[true; 5], 0.7).conflicts;
         let pairs: Vec<(&str, &str)> = c
             .iter()
             .map(|x| (x.doc_a.as_str(), x.doc_b.as_str()))
@@ -349,9 +1273,9 @@ mod tests {
         tagged[0].tags = vec!["exports".into()];
         tagged[1].tags = vec!["security".into()];
         tagged[2].tags = vec!["Exports".into()];
-        let c = find_conflicts(&tagged, &[true; 5], 0.7);
+        let c = find_conflicts(&tagged, &[true; 5], 0.7).conflicts;
         assert!(c.is_empty(), "different topics, and a/c agree: {c:?}");
-        let none = find_conflicts(&docs, &[true, false, true, true, true], 0.7);
+        let none = find_conflicts(&docs, &[true, false, true, true, true], 0.7).conflicts;
         assert!(
             none.is_empty(),
             "stale documents are not compared: {none:?}"

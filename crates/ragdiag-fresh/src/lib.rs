@@ -6,7 +6,9 @@
 //! deleted. **Aged** (older than `max_age`) is reported separately and is not stale. A document
 //! with no date is **undated**: its stale flag is unknown (`None`), never false, unless a
 //! dated fact (supersession, deletion, expiry) makes it stale. **Conflicts** are pairs of current
-//! documents whose aligned sentences state different numbers, prices, durations or percentages.
+//! documents whose aligned sentences state different numbers, prices, durations or percentages
+//! about the same subject in the same time scope; **updates** are successive values of a
+//! changing figure in documents of different dates (the newer wins). See `conflict.rs`.
 //!
 //! Near-duplicates and aligned sentences are found with MinHash and banded LSH (sub-quadratic)
 //! and verified with the exact Jaccard.
@@ -32,7 +34,7 @@ mod minhash;
 mod report;
 mod retrieval;
 
-pub use conflict::{Conflict, Quantity};
+pub use conflict::{Conflict, Quantity, Update};
 pub use report::{corpus_freshness, documents_columns, headline, label_freshness};
 pub use retrieval::retrieval_staleness;
 
@@ -138,6 +140,8 @@ pub struct Audit {
     pub near_duplicates: Vec<NearDuplicate>,
     /// Conflicting statements between current documents.
     pub conflicts: Vec<Conflict>,
+    /// Successive values of a changing figure in current documents of different dates.
+    pub updates: Vec<Update>,
     /// Data errors found on the way (supersession cycles, dangling ids).
     pub findings: Diagnostics,
 }
@@ -393,13 +397,15 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
 
     // Conflicts between current documents (not stale; undated ones count as current).
     let current: Vec<bool> = documents.iter().map(|f| f.stale != Some(true)).collect();
-    let conflicts = conflict::find_conflicts(docs, &current, cfg.sentence_jaccard);
+    let conflict::Disagreements { conflicts, updates } =
+        conflict::find_conflicts(docs, &current, cfg.sentence_jaccard);
 
     Audit {
         documents,
         chains,
         near_duplicates,
         conflicts,
+        updates,
         findings,
     }
 }

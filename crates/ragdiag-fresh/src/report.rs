@@ -4,7 +4,7 @@
 use crate::{Audit, StaleReason};
 use ragdiag_contract::freshness::{
     AgeBucket, ConflictPair, CorpusFreshness, FreshnessSummary, GroupShare, LabelBeforeUpdate,
-    LabelFreshness, NearDuplicatePair, StaleGold,
+    LabelFreshness, NearDuplicatePair, StaleGold, UpdatePair,
 };
 use ragdiag_contract::table::{Column, Values};
 use ragdiag_core::{pct, Document, Query};
@@ -138,6 +138,17 @@ pub fn corpus_freshness(docs: &[Document], audit: &Audit, corpus_root: &Path) ->
             })
             .collect(),
         conflict_clusters: audit.conflict_clusters(),
+        updates: audit
+            .updates
+            .iter()
+            .map(|u| UpdatePair {
+                older: u.older.clone(),
+                newer: u.newer.clone(),
+                sentence_older: u.sentence_older.clone(),
+                sentence_newer: u.sentence_newer.clone(),
+                similarity: u.similarity,
+            })
+            .collect(),
     }
 }
 

@@ -21,8 +21,9 @@ fn more(md: &mut String, total: usize, all_in: &str) {
 }
 
 /// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
-/// undated documents, the stale share by group, chains, near-duplicates, conflicts, labels,
-/// staleness in retrieval and the data findings. Long lists show their first [`LISTED`] rows.
+/// undated documents, the stale share by group, chains, near-duplicates, conflicts, updates of
+/// a changing figure (when there are any), labels, staleness in retrieval and the data findings.
+/// Long lists show their first [`LISTED`] rows.
 #[must_use]
 pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> String {
     let c = &summary.corpus;
@@ -138,6 +139,25 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         );
     }
     more(&mut md, report.conflicts.len(), "`summary.json`");
+    if !report.updates.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Updates of a changing figure (the newer wins; not conflicts)\n"
+        );
+        for u in report.updates.iter().take(LISTED) {
+            let _ = writeln!(
+                md,
+                "- **{}** (older) → **{}** (newer)\n  - {}: “{}”\n  - {}: “{}”",
+                md_escape(&u.older),
+                md_escape(&u.newer),
+                md_escape(&u.older),
+                md_escape(&u.sentence_older),
+                md_escape(&u.newer),
+                md_escape(&u.sentence_newer)
+            );
+        }
+        more(&mut md, report.updates.len(), "`summary.json`");
+    }
     if let Some(l) = &summary.labels {
         let _ = writeln!(md, "\n## Labels\n");
         for s in l.answerable_with_stale_gold.iter().take(LISTED) {

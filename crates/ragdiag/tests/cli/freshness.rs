@@ -57,7 +57,7 @@ fn audit_writes_reports_and_survives_bad_documents() {
     );
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
     let findings: Vec<&str> = s["findings"]
         .as_array()
         .unwrap()
@@ -346,4 +346,47 @@ fn long_lists_in_report_md_are_cut_and_point_to_the_tables() {
     )
     .unwrap();
     assert_eq!(columns[0].values.len(), 240);
+}
+
+#[test]
+fn updates_of_a_changing_figure_are_reported_apart_from_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(
+        dir.path(),
+        "c.jsonl",
+        concat!(
+            r#"{"id":"day1","text":"The death toll from the floods has risen to 41 in the region.","updated_at":"2026-03-01","source":"news"}"#,
+            "\n",
+            r#"{"id":"day4","text":"The death toll from the floods has risen to 63 in the region.","updated_at":"2026-03-04","source":"news"}"#,
+            "\n",
+            r#"{"id":"faq","text":"Refunds are accepted within 30 days of purchase.","updated_at":"2026-03-01","source":"kb"}"#,
+            "\n",
+            r#"{"id":"policy","text":"Refunds are accepted within 14 days of purchase.","updated_at":"2026-04-01","source":"kb"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let out = dir.path().join("out");
+    let o = ragdiag(&[
+        "freshness",
+        "--quiet",
+        "--corpus",
+        &corpus,
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let c = &s["corpus"];
+    assert_eq!(c["conflicts"].as_array().unwrap().len(), 1, "{c}");
+    assert_eq!(c["conflicts"][0]["doc_a"], "faq");
+    assert_eq!(c["updates"].as_array().unwrap().len(), 1, "{c}");
+    assert_eq!(c["updates"][0]["older"], "day1");
+    assert_eq!(c["updates"][0]["newer"], "day4");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Updates of a changing figure"), "{md}");
+    assert!(md.contains("- **day1** (older) → **day4** (newer)"), "{md}");
 }
