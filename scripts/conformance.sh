@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Conformance checks that need ../shared/datasets (and PyPI for the oracle packages).
+# Conformance checks that need ../shared/datasets and ../shared/oracles (and PyPI for the
+# oracle packages).
 # Fails, never skips, when the data is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +13,20 @@ for f in corpus.jsonl queries.jsonl qrels/test.tsv; do
     fi
 done
 
+if [ ! -f "$SHARED/oracles/trec_eval-10.0/Makefile" ]; then
+    echo "conformance: missing $SHARED/oracles/trec_eval-10.0 (the shared oracles must sit beside the repository)" >&2
+    exit 1
+fi
+
 echo "== build (release)"
 cargo build --release --locked -p ragdiag
 BIN="$PWD/target/release/ragdiag"
 
-echo "== python oracle (pytrec-eval-terrier = trec_eval's C code, ir-measures)"
+echo "== ragdiag eval against trec_eval 10.0 (built from $SHARED/oracles; its test suite, and -q on generated runs)"
+# Fails, never skips, when $SHARED/oracles/trec_eval-10.0 is missing.
+python3 scripts/check_trec_eval10.py --bin "$BIN" --shared "$SHARED"
+
+echo "== python oracle (pytrec-eval-terrier = trec_eval 9.x's C code, ir-measures)"
 VENV=.cache/venv-conformance
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -27,7 +37,7 @@ fi
 echo "== demo knowledge base: independent checker"
 python3 scripts/check_demo.py
 
-echo "== ragdiag eval parity with trec_eval (synthetic cases and SciFact)"
+echo "== ragdiag eval parity with trec_eval 9.x where 9.x and 10.0 agree (synthetic cases and SciFact)"
 "$VENV/bin/python" scripts/parity_trec_eval.py --bin "$BIN" --scifact "$SCIFACT"
 
 echo "== embedding correctness against the reference vectors"

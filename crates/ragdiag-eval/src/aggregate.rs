@@ -4,6 +4,10 @@ use crate::measure::{Kind, MeasureSet};
 use crate::topic::{missing_topic_values, EvalParams};
 use ragdiag_core::Qrels;
 
+/// One query's evaluation: its id, one value per column, and its `relstring` (empty when not
+/// requested).
+pub type TopicValues = (String, Vec<f64>, String);
+
 /// Per-query values and their summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
@@ -11,17 +15,20 @@ pub struct Aggregate {
     pub qids: Vec<String>,
     /// `values[q][c]`: query `q`, column `c` (aligned with [`MeasureSet::columns`]).
     pub values: Vec<Vec<f64>>,
+    /// Each query's `relstring` (empty when not requested), aligned with `qids`.
+    pub relstrings: Vec<String>,
     /// Summary value per column, as trec_eval's `all` line.
     pub all: Vec<f64>,
 }
 
-/// Summarises per-query values exactly as trec_eval does. `evaluated` holds `(qid, values)` for
-/// every query that is in both the qrels and the run. With `complete` (trec_eval's `-c`),
-/// queries of the qrels that the run lacks are added with the values trec_eval gives them
-/// (every measure 0 except `num_rel`), and `num_rel`'s summary becomes the number of qrels
-/// lines with a grade above 0. Sums run in query-id order, so rounding matches trec_eval.
+/// Summarises per-query values exactly as trec_eval does. `evaluated` holds every query that
+/// is in both the qrels and the run. With `complete` (trec_eval's `-c`), queries of the qrels
+/// that the run lacks are added with the values trec_eval 10.0 gives them (evaluated against
+/// a one-document ranking of an unjudged document; see `missing_topic_values`), and
+/// `num_rel`'s summary becomes the number of qrels lines with a grade above 0. Sums run in
+/// query-id order, so rounding matches trec_eval.
 pub fn aggregate(
-    mut evaluated: Vec<(String, Vec<f64>)>,
+    mut evaluated: Vec<TopicValues>,
     qrels: &Qrels,
     measures: &MeasureSet,
     params: &EvalParams,
@@ -29,13 +36,11 @@ pub fn aggregate(
 ) -> Aggregate {
     if complete {
         let have: rustc_hash::FxHashSet<String> =
-            evaluated.iter().map(|(q, _)| q.clone()).collect();
+            evaluated.iter().map(|(q, _, _)| q.clone()).collect();
         for (qid, judgments) in &qrels.queries {
             if !have.contains(qid) {
-                evaluated.push((
-                    qid.clone(),
-                    missing_topic_values(judgments, measures, params),
-                ));
+                let (values, rel) = missing_topic_values(judgments, measures, params);
+                evaluated.push((qid.clone(), values, rel));
             }
         }
     }
@@ -43,22 +48,22 @@ pub fn aggregate(
     let n = evaluated.len();
     let columns = measures.columns();
     let mut all = vec![0.0; columns.len()];
-    for (_, values) in &evaluated {
+    for (_, values, _) in &evaluated {
         for (sum, v) in all.iter_mut().zip(values) {
             *sum += v;
         }
     }
     for (sum, c) in all.iter_mut().zip(columns) {
         *sum = match c.kind {
-            Kind::NumRet | Kind::NumRelRet | Kind::NumQ => *sum,
+            Kind::NumRet | Kind::NumRelRet | Kind::NumQ | Kind::NumNonrelJudgedRet => *sum,
             Kind::NumRel if complete => qrels
                 .queries
                 .values()
                 .map(|j| j.iter().filter(|(_, g)| *g > 0).count() as f64)
                 .sum(),
             Kind::NumRel => *sum,
-            Kind::Runid => 0.0,
-            Kind::GmMap => {
+            Kind::Runid | Kind::Relstring => 0.0,
+            Kind::GmMap | Kind::GmBpref => {
                 if n == 0 {
                     0.0
                 } else {
@@ -74,6 +79,18 @@ pub fn aggregate(
             }
         };
     }
-    let (qids, values) = evaluated.into_iter().unzip();
-    Aggregate { qids, values, all }
+    let mut qids = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n);
+    let mut relstrings = Vec::with_capacity(n);
+    for (q, v, r) in evaluated {
+        qids.push(q);
+        values.push(v);
+        relstrings.push(r);
+    }
+    Aggregate {
+        qids,
+        values,
+        relstrings,
+        all,
+    }
 }

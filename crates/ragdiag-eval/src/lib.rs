@@ -3,8 +3,9 @@
 //! This crate does no I/O and knows no index, model or file format: it takes judgments
 //! ([`ragdiag_core::QueryJudgments`]) and ranked lists of `(docno, score)` and returns numbers.
 //!
-//! - [`MeasureSet`] parses trec_eval measure requests (`map`, `P.5,10`, `ndcg_cut.10`,
-//!   `official`) and DESIGN.md's names (`ndcg@10`, `p@5`, `mrr`), and lists the output
+//! - [`MeasureSet`] parses trec_eval 10.0 measure requests with their parameters (`map`,
+//!   `P.5,10`, `iprec_at_recall..1,.25`, `ndcg.1=3,2=9`, the sets `official`, `set` and
+//!   `all_trec`) and DESIGN.md's names (`ndcg@10`, `p@5`, `mrr`), and lists the output
 //!   [`Column`]s in trec_eval's print order.
 //! - [`evaluate_topic`] ranks one query's documents as trec_eval does (score descending, then
 //!   docno descending; the file's rank column is ignored) and computes every column.
@@ -43,7 +44,7 @@ pub mod span;
 pub mod stats;
 mod topic;
 
-pub use aggregate::{aggregate, Aggregate};
+pub use aggregate::{aggregate, Aggregate, TopicValues};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
 pub use ranking::{
     fmt_score, metric_table, per_query_values, sort_trec, trec_run, DocRanking, MetricTable,
@@ -51,4 +52,4 @@ pub use ranking::{
 };
 pub use report::{csv_field, trec_eval_text, EvalMeta, Evaluation, RunEval};
 pub use span::{span_scores, SpanScores};
-pub use topic::{evaluate_topic, DuplicateDoc, EvalParams, Ranked};
+pub use topic::{evaluate_topic, relstring, DuplicateDoc, EvalParams, Ranked};

@@ -94,6 +94,7 @@ impl<'a> Evaluation<'a> {
                     .columns
                     .iter()
                     .zip(figs)
+                    .filter(|(c, _)| c.kind.unit() != Unit::Text)
                     .map(|(c, f)| {
                         let value = match (c.kind, &f.ci) {
                             (Kind::Runid, _) => MeasureValue::Runid(r.tag.clone()),
@@ -121,7 +122,7 @@ impl<'a> Evaluation<'a> {
                                 .columns
                                 .iter()
                                 .zip(values)
-                                .filter(|(c, _)| c.kind.per_query())
+                                .filter(|(c, _)| c.kind.per_query() && c.kind.unit() != Unit::Text)
                                 .map(|(c, v)| (c.name.clone(), finite(*v)))
                                 .collect();
                             (qid.clone(), m)
@@ -188,6 +189,9 @@ impl<'a> Evaluation<'a> {
         header.extend(self.runs.iter().map(|r| format!("{} ({})", r.path, r.tag)));
         rows.push(header);
         for (c, col) in self.columns.iter().enumerate() {
+            if col.kind.unit() == Unit::Text {
+                continue;
+            }
             let mut row = vec![col.name.clone()];
             for (ri, r) in self.runs.iter().enumerate() {
                 let mut cell = if col.kind == Kind::Runid {
@@ -246,7 +250,7 @@ impl<'a> Evaluation<'a> {
             if per_query {
                 for (qid, values) in r.agg.qids.iter().zip(&r.agg.values) {
                     for (c, v) in self.columns.iter().zip(values) {
-                        if c.kind.per_query() {
+                        if c.kind.per_query() && c.kind.unit() != Unit::Text {
                             let _ = writeln!(out, "{run},{},{},{v},,,1,,", csv_field(qid), c.name);
                         }
                     }
@@ -255,6 +259,9 @@ impl<'a> Evaluation<'a> {
             for (ci, (c, f)) in self.columns.iter().zip(&self.figures[ri]).enumerate() {
                 if c.kind == Kind::Runid {
                     let _ = writeln!(out, "{run},all,runid,{},,,,,", csv_field(&r.tag));
+                    continue;
+                }
+                if c.kind.unit() == Unit::Text {
                     continue;
                 }
                 let (lo, hi) = f.ci.map_or((String::new(), String::new()), |i| {
@@ -306,8 +313,8 @@ pub fn csv_field(s: &str) -> String {
 fn trec_value(c: &Column, v: f64) -> String {
     match c.kind.unit() {
         Unit::Count => format!("{}", v as i64),
-        Unit::Ratio if v.is_nan() => format!("{:>6}", "-nan"),
-        Unit::Ratio => format!("{v:6.4}"),
+        Unit::Ratio | Unit::Text if v.is_nan() => format!("{:>6}", "-nan"),
+        Unit::Ratio | Unit::Text => format!("{v:6.4}"),
     }
 }
 
@@ -323,9 +330,11 @@ pub fn trec_eval_text(
     let columns = measures.columns();
     let mut out = String::new();
     if per_query {
-        for (qid, values) in r.agg.qids.iter().zip(&r.agg.values) {
+        for ((qid, values), rel) in r.agg.qids.iter().zip(&r.agg.values).zip(&r.agg.relstrings) {
             for (c, v) in columns.iter().zip(values) {
-                if c.kind.per_query() {
+                if c.kind == Kind::Relstring {
+                    let _ = writeln!(out, "{:<22}\t{}\t'{}'", c.name, qid, rel);
+                } else if c.kind.per_query() {
                     let _ = writeln!(out, "{:<22}\t{}\t{}", c.name, qid, trec_value(c, *v));
                 }
             }
@@ -333,6 +342,9 @@ pub fn trec_eval_text(
     }
     if !no_summary {
         for (c, v) in columns.iter().zip(&r.agg.all) {
+            if !c.kind.summary() {
+                continue;
+            }
             if c.kind == Kind::Runid {
                 let _ = writeln!(out, "{:<22}\tall\t{}", c.name, r.tag);
             } else {
@@ -366,7 +378,7 @@ fn figures(r: &RunEval, columns: &[Column], cfg: &stats::Config) -> Vec<Figure> 
         .collect();
     for (i, &c) in ci_cols.iter().enumerate() {
         if let Some(iv) = intervals.get(i) {
-            out[c].ci = Some(if columns[c].kind == Kind::GmMap {
+            out[c].ci = Some(if matches!(columns[c].kind, Kind::GmMap | Kind::GmBpref) {
                 // The percentile interval respects monotone transforms: exponentiate the
                 // interval of the mean log.
                 Interval {
@@ -395,7 +407,9 @@ fn compare(
     };
     let mut samples = Vec::new();
     for (c, col) in columns.iter().enumerate() {
-        if col.kind.unit() != Unit::Ratio || matches!(col.kind, Kind::Runid | Kind::GmMap) {
+        if col.kind.unit() != Unit::Ratio
+            || matches!(col.kind, Kind::Runid | Kind::GmMap | Kind::GmBpref)
+        {
             continue;
         }
         for (ri, r) in runs.iter().enumerate().skip(1) {

@@ -1,4 +1,7 @@
 //! Qrels loaders: TREC (`qid iter docno rel`) and BEIR TSV (`query-id corpus-id score`, header).
+//!
+//! A line that starts with `#` is a comment, as trec_eval 10.0 reads qrels (only in the first
+//! column: `CR#93` inside a line is a document id).
 
 use crate::lines::{lines, read_file};
 use crate::record::id_problem;
@@ -15,8 +18,8 @@ pub enum QrelsFormat {
     Beir,
 }
 
-/// Loads qrels, detecting the format from the first non-blank line (4 fields: TREC, 3: BEIR)
-/// unless `format` names one.
+/// Loads qrels, detecting the format from the first line that is neither blank nor a `#`
+/// comment (4 fields: TREC, 3: BEIR) unless `format` names one.
 pub fn load_qrels(
     path: &Path,
     format: Option<QrelsFormat>,
@@ -48,6 +51,9 @@ pub fn parse_qrels(
             }
             Err(d) => return Err(LoadError::Invalid(d)),
         };
+        if line.text.starts_with('#') {
+            continue;
+        }
         if line.text.contains('\0') {
             // A NUL is no field separator: `d3\0` would silently judge a document no run holds.
             let d = Diagnostic::error(
@@ -208,6 +214,20 @@ mod tests {
         .unwrap();
         assert_eq!(skipped.items.get("1").unwrap().grade("d1"), Some(1));
         assert_eq!(skipped.diagnostics.error_count(), 1);
+    }
+
+    #[test]
+    fn comment_lines_are_skipped_and_do_not_decide_the_format() {
+        let t = parse("# comment here\n301 0 d1 0\n# and comment here\n301 0 CR#93E 1\n")
+            .unwrap()
+            .items;
+        assert_eq!(t.get("301").unwrap().len(), 2);
+        assert_eq!(t.get("301").unwrap().grade("CR#93E"), Some(1));
+        // The 3-word comment first ("# comment here") is not read as a BEIR header: the
+        // format comes from the first judgment (4 columns: TREC).
+        let t = parse("# comment here\n1 0 d1 2\n").unwrap().items;
+        assert_eq!(t.get("1").unwrap().grade("d1"), Some(2));
+        assert!(parse("# only comments\n").is_err());
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! [`RunEntry`] (16 bytes) per line points into it. A 165 MB, 5,000,000-line run needs about
 //! 130 MB. Ranks in the file are ignored: ordering is the evaluator's job (score descending,
 //! then docno descending, as trec_eval).
+//!
+//! As trec_eval 10.0 reads a TREC run: a line whose first non-blank character is `#` is a
+//! comment, blank lines are skipped, columns after the sixth are ignored, and the run's tag is
+//! the sixth column of its last line.
 
 use crate::lines::strip_bom;
 use crate::record::id_problem;
@@ -19,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// Run file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunFormat {
-    /// Six whitespace-separated columns: `qid Q0 docno rank score tag`.
+    /// Six whitespace-separated columns: `qid Q0 docno rank score tag` (more are ignored).
     Trec,
     /// A JSON object `{qid: {docno: score}}` (pytrec_eval / BEIR results).
     Json,
@@ -62,7 +66,7 @@ pub struct CompactRun {
     arenas: Vec<String>,
     /// Where each chunk began in the file (empty for runs not read from a TREC file).
     starts: Vec<ChunkStart>,
-    /// The run tag (sixth column of the first line).
+    /// The run tag (sixth column of the last line, as trec_eval reports it).
     pub tag: String,
     /// Queries sorted by id (byte order).
     pub queries: Vec<QueryEntries>,
@@ -95,7 +99,7 @@ impl CompactRun {
         file.take(CHUNK as u64 * 2).read_to_end(&mut text).ok()?;
         let mut data_lines = 0usize;
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-            if line.iter().all(|&b| is_space(b)) {
+            if skipped_line(line) {
                 continue;
             }
             if data_lines == k {
@@ -392,6 +396,14 @@ fn is_space(b: u8) -> bool {
     b <= b' ' && (b == b' ' || (b'\t'..=b'\r').contains(&b))
 }
 
+/// Whether a TREC run line holds no entry: blank, or a comment (first non-blank byte `#`).
+fn skipped_line(line: &[u8]) -> bool {
+    match line.iter().find(|&&b| !is_space(b)) {
+        None => true,
+        Some(&b) => b == b'#',
+    }
+}
+
 /// Splits one line (no `\n`) into at most 7 whitespace-separated fields, as byte ranges.
 /// Returns the number of fields found (7 means "more than 6").
 #[inline]
@@ -439,7 +451,7 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
     })?;
     let mut groups: Vec<(String, Vec<RunEntry>)> = Vec::new();
     let mut arena = String::with_capacity(bytes.len() / 4);
-    let mut tag = None;
+    let mut last_tag: Option<(usize, usize)> = None;
     let mut pos = 0usize;
     let mut f = [(0usize, 0usize); 7];
     for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
@@ -449,10 +461,10 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
         let line_pos = pos;
         pos = end + 1;
         let n = split_fields(&bytes[line_pos..end], &mut f);
-        if n == 0 {
+        if n == 0 || bytes[line_pos + f[0].0] == b'#' {
             continue;
         }
-        if n != 6 {
+        if n < 6 {
             let n = text[line_pos..end].split_ascii_whitespace().count();
             return Err(err(
                 line_pos,
@@ -473,9 +485,7 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
                 ))
             }
         };
-        if tag.is_none() {
-            tag = Some(field(5).to_string());
-        }
+        last_tag = Some((line_pos + f[5].0, line_pos + f[5].1));
         let docno = field(2);
         let qid = field(0);
         for (name, id) in [("qid", qid), ("docno", docno)] {
@@ -502,6 +512,7 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
             _ => groups.push((qid.to_string(), vec![entry])),
         }
     }
+    let tag = last_tag.map(|(a, b)| text[a..b].to_string());
     Ok(Piece { groups, arena, tag })
 }
 
@@ -605,7 +616,7 @@ fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun
     let mut tag = None;
     for (_, piece) in pieces {
         let piece = piece?;
-        if tag.is_none() {
+        if piece.tag.is_some() {
             tag = piece.tag;
         }
         arenas.push(piece.arena);
@@ -691,6 +702,24 @@ mod tests {
     }
 
     #[test]
+    fn comments_extra_columns_and_the_last_tag_as_trec_eval_10() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = load(
+            dir.path(),
+            b"# a comment\n1 Q0 d#1 1 2.0 first more junk at\n  # indented comment\n1 Q0 d2 2 1.0 last end of line\n",
+        );
+        assert_eq!(r.tag, "last");
+        let docs: Vec<_> = r.queries[0].entries.iter().map(|e| r.docno(e)).collect();
+        assert_eq!(docs, ["d#1", "d2"]);
+        assert_eq!(
+            r.location(&r.queries[0].entries[1]).to_string(),
+            format!("{}:4", dir.path().join("r.trec").display())
+        );
+        let e = parse_run(Path::new("-"), b"# only a comment\n".to_vec(), None).unwrap_err();
+        assert_eq!(e.to_string(), "-: empty run (no retrieved documents)");
+    }
+
+    #[test]
     fn bad_runs_are_located() {
         for (input, expected) in [
             (
@@ -702,7 +731,6 @@ mod tests {
                 "r.trec:1: score: expected a number, found \"abc\"",
             ),
             (b"1 Q0 d1 1 NaN t\n", "r.trec:1: score: expected a number"),
-            (b"1 Q0 d1 1 0.5 t extra\n", "r.trec:1: expected 6 columns"),
             (
                 b"1 Q0 d1 1 0.5 t\n1 Q0 \xff 1 0.4 t\n",
                 "r.trec:2: invalid UTF-8",

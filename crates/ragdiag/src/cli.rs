@@ -420,11 +420,13 @@ pub(crate) enum RunFormatArg {
 pub(crate) struct EvalArgs {
     /// Qrels file (TREC `qid iter docno rel` or BEIR `query-id corpus-id score` TSV).
     pub(crate) qrels: PathBuf,
-    /// Run file(s) (TREC `qid Q0 docno rank score tag`, or JSON `{qid: {docno: score}}`).
+    /// Run file(s) (TREC `qid Q0 docno rank score tag`, or JSON `{qid: {docno: score}}`);
+    /// `-` reads one from standard input.
     #[arg(required = true)]
     pub(crate) runs: Vec<PathBuf>,
-    /// Measure, trec_eval style: `map`, `P.5,10`, `ndcg_cut.10`, `official`; or `ndcg@10`, `mrr`.
-    /// Repeatable. Default: trec_eval's `official` set.
+    /// Measure, trec_eval 10.0 style, with its parameters: `map`, `P.5,10`, `ndcg_cut.10`,
+    /// `iprec_at_recall..1,.25`, `ndcg.1=3,2=9`, `utility.2,-1,0,0`, `rbp.p=0.8`; the sets
+    /// `official`, `set`, `all_trec`; or `ndcg@10`, `mrr`. Repeatable. Default: `official`.
     #[arg(short = 'm', value_name = "MEASURE")]
     pub(crate) measures: Vec<String>,
     /// Print per-query values as well as the summary.
@@ -447,6 +449,12 @@ pub(crate) struct EvalArgs {
     /// Evaluate only the top N documents of each query.
     #[arg(short = 'M', value_name = "N")]
     pub(crate) max_docs: Option<usize>,
+    /// Number of documents in the collection (used by `utility` only).
+    #[arg(short = 'N', value_name = "N", default_value_t = 0)]
+    pub(crate) num_docs_in_coll: u64,
+    /// Evaluate only the judged documents of each ranking (unjudged ones are dropped).
+    #[arg(short = 'J')]
+    pub(crate) judged_only: bool,
     /// Qrels format (default: detected from the column count).
     #[arg(long, value_enum)]
     pub(crate) qrels_format: Option<QrelsFormatArg>,
@@ -575,7 +583,8 @@ mod tests {
     #[test]
     fn eval_flags_accept_trec_eval_spellings() {
         let Command::Eval(e) = parse(&[
-            "eval", "-q", "-c", "-mmap", "-m", "P.5,10", "-l2", "-M", "100", "qrels", "a", "b",
+            "eval", "-q", "-c", "-mmap", "-m", "P.5,10", "-l2", "-M", "100", "-J", "-N1000",
+            "qrels", "a", "-",
         ])
         .command
         else {
@@ -585,7 +594,9 @@ mod tests {
         assert_eq!(e.measures, ["map", "P.5,10"]);
         assert_eq!(e.level, 2);
         assert_eq!(e.max_docs, Some(100));
-        assert_eq!(e.runs.len(), 2);
+        assert!(e.judged_only);
+        assert_eq!(e.num_docs_in_coll, 1000);
+        assert_eq!(e.runs, [PathBuf::from("a"), PathBuf::from("-")]);
         assert_eq!(e.format, Format::Text);
     }
 

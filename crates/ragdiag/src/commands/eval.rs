@@ -8,10 +8,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Qrels;
 use ragdiag_eval::stats;
 use ragdiag_eval::{
-    aggregate, evaluate_topic, trec_eval_text, EvalMeta, EvalParams, Evaluation, MeasureSet,
-    Ranked, RunEval,
+    aggregate, evaluate_topic, relstring, trec_eval_text, EvalMeta, EvalParams, Evaluation, Kind,
+    MeasureSet, Ranked, RunEval, TopicValues,
 };
-use ragdiag_load::{load_qrels, load_run, LoadOptions, QrelsFormat, RunFormat};
+use ragdiag_load::{load_qrels, load_run, parse_run, LoadOptions, QrelsFormat, RunFormat};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -20,7 +20,12 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
     let params = EvalParams {
         relevance_level: args.level,
         max_docs: args.max_docs.unwrap_or(usize::MAX),
+        num_docs_in_coll: args.num_docs_in_coll,
+        judged_docs_only: args.judged_only,
     };
+    if args.runs.iter().filter(|p| is_stdin(p)).count() > 1 {
+        bail!("standard input (`-`) can be read as one run only");
+    }
     let qrels_format = args.qrels_format.map(|f| match f {
         QrelsFormatArg::Trec => QrelsFormat::Trec,
         QrelsFormatArg::Beir => QrelsFormat::Beir,
@@ -114,7 +119,19 @@ fn evaluate_run(
     complete: bool,
     printer: Printer,
 ) -> Result<RunEval> {
-    let run = load_run(path, format)?;
+    let run = if is_stdin(path) {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("reading the run from standard input")?;
+        parse_run(path, bytes, format)?
+    } else {
+        load_run(path, format)?
+    };
+    let relstring_len = measures
+        .columns()
+        .iter()
+        .find(|c| c.kind == Kind::Relstring)
+        .map(|c| c.values.first().map_or(0, |&l| l.max(0.0) as usize));
     let work: Vec<_> = run
         .queries
         .iter()
@@ -127,7 +144,7 @@ fn evaluate_run(
             path.display()
         ));
     }
-    let evaluated: Vec<(String, Vec<f64>)> = work
+    let evaluated: Vec<TopicValues> = work
         .par_iter()
         .map(|(q, judged)| {
             let mut ranking: Vec<Ranked<'_>> = q
@@ -141,7 +158,11 @@ fn evaluate_run(
                 })
                 .collect();
             evaluate_topic(judged, &mut ranking, measures, params)
-                .map(|values| (q.qid.clone(), values))
+                .map(|values| {
+                    let rel = relstring_len
+                        .map_or_else(String::new, |len| relstring(judged, &ranking, len, params));
+                    (q.qid.clone(), values, rel)
+                })
                 .map_err(|dup| {
                     anyhow!(
                         "{}: docno: document {:?} retrieved twice for query {:?}",
@@ -164,4 +185,9 @@ fn evaluate_run(
         tag: run.tag.clone(),
         agg,
     })
+}
+
+/// Whether a run path names standard input (`-`, as trec_eval 10.0 reads it).
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }

@@ -1,6 +1,11 @@
 //! `ragdiag eval` against figures computed by trec_eval's own C code (pytrec-eval-terrier),
 //! stored by `scripts/parity_trec_eval.py --golden crates/ragdiag/tests/data/parity`.
 //! The live comparison (more cases, SciFact) runs in the conformance script.
+//!
+//! pytrec-eval-terrier embeds trec_eval 9.x and ragdiag matches 10.0; they differ on
+//! `iprec_at_recall` (10.0 rounds level × R, 9.x added 0.9 and truncated), which is skipped
+//! here (`nine_and_ten_agree`) and checked against the 10.0 binary by
+//! `scripts/check_trec_eval10.py`.
 
 use crate::{data, ragdiag};
 use serde_json::Value;
@@ -48,7 +53,7 @@ fn check(case: &str, extra: &[&str], expected: &str) {
     }
     for (qid, vals) in exp_per {
         for (m, v) in vals.as_object().unwrap() {
-            if m == "num_q" || m == "gm_map" {
+            if m == "num_q" || m == "gm_map" || !nine_and_ten_agree(m) {
                 continue;
             }
             let got = our_per[qid][m]
@@ -62,6 +67,9 @@ fn check(case: &str, extra: &[&str], expected: &str) {
         }
     }
     for (m, v) in expected["all"].as_object().unwrap() {
+        if !nine_and_ten_agree(m) {
+            continue;
+        }
         let s = &ours["summary"][m];
         let got = s
             .get("value")
@@ -76,6 +84,11 @@ fn check(case: &str, extra: &[&str], expected: &str) {
         compared += 1;
     }
     assert!(compared > 1500, "only {compared} values compared");
+}
+
+/// Whether trec_eval 9.x (the golden figures) and 10.0 compute measure `m` the same way.
+fn nine_and_ten_agree(m: &str) -> bool {
+    !m.starts_with("iprec_at_recall")
 }
 
 #[test]

@@ -212,3 +212,62 @@ fn out_dir_receives_a_report() {
     let csv = std::fs::read_to_string(out_dir.join("per_query.csv")).unwrap();
     assert!(csv.contains(",1,map,0.5,,,1,,"), "{csv}");
 }
+
+#[test]
+fn run_on_stdin_with_comments_and_extra_columns_reads_as_the_file() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(
+        dir.path(),
+        "qrels",
+        b"# judged by hand\n1 0 a 1\n1 0 b 0\n1 0 c 2\n",
+    );
+    let text = b"# a run\n1 Q0 a 1 0.9 first extra columns\n  # indented\n1 Q0 c 2 0.5 last\n";
+    let r = write(dir.path(), "run", text);
+    let args = [
+        "eval",
+        "--quiet",
+        "-q",
+        "-m",
+        "runid",
+        "-m",
+        "P.1,2",
+        "-m",
+        "relstring.3",
+    ];
+    let from_file = ragdiag(&[&args[..], &[q.as_str(), r.as_str()]].concat());
+    assert_eq!(from_file.code, 0, "{}", from_file.stderr);
+    assert_eq!(
+        from_file.stdout,
+        "P_1                   \t1\t1.0000\nP_2                   \t1\t1.0000\nrelstring_3           \t1\t'12'\nrunid                 \tall\tlast\nP_1                   \tall\t1.0000\nP_2                   \tall\t1.0000\n"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(args)
+        .args([q.as_str(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), from_file.stdout);
+}
+
+#[test]
+fn malformed_measure_parameters_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let r = write(dir.path(), "run", RUN);
+    for (bad, says) in [
+        ("P.5,5", "duplicate cutoffs"),
+        ("ndcg.1=", "is not a number"),
+        ("utility.1,2", "utility takes 4 coefficients, found 2"),
+        ("all_prefs", "not supported"),
+    ] {
+        let out = ragdiag(&["eval", "-m", bad, &q, &r]);
+        assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{bad}: {}", out.stderr);
+    }
+}
