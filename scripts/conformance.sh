@@ -27,6 +27,9 @@ fi
 echo "== demo knowledge base: independent checker"
 python3 scripts/check_demo.py
 
+echo "== freshness on a real versioned knowledge base (../shared/kb/jest-2023) and hygiene on SciFact"
+python3 scripts/check_kb.py --bin "$BIN" --kb "$SHARED/kb" --scifact "$SCIFACT"
+
 echo "== ragdiag eval parity with trec_eval (synthetic cases and SciFact)"
 "$VENV/bin/python" scripts/parity_trec_eval.py --bin "$BIN" --scifact "$SCIFACT"
 
