@@ -152,7 +152,8 @@ pub struct CorpusFreshness {
     pub stale_share: f64,
     /// Stale documents by their first reason (`superseded`, `expired`, …).
     pub stale_by_reason: std::collections::BTreeMap<String, usize>,
-    /// Documents superseded by inference from a newer near-duplicate.
+    /// Documents superseded by inference (a newer near-duplicate, or the same page in a newer
+    /// version).
     pub superseded_inferred: usize,
     /// Undated documents: freshness unknown.
     pub unknown_undated: usize,

@@ -445,7 +445,7 @@ pub const DOCUMENTS: Table = Table {
             Boolean,
             Attribute,
             None,
-            "superseded by a newer near-duplicate",
+            "superseded by inference (a newer near-duplicate, or the same page in a newer version)",
         ),
         col(
             "superseded_by",

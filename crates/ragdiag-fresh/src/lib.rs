@@ -11,6 +11,14 @@
 //! Near-duplicates and aligned sentences are found with MinHash and banded LSH (sub-quadratic)
 //! and verified with the exact Jaccard.
 //!
+//! **Hygiene** is kept apart from staleness ([`Hygiene`]): near-empty documents, exact
+//! duplicates and boilerplate passages. Boilerplate shingles are left out of the near-duplicate
+//! sets, near-empty documents take no part in the inference, and identical texts are duplicates,
+//! not supersession, unless their versions differ. In **versioned docs**, a page is also
+//! superseded by the same page (title or path stem) of a newer version that is its best match
+//! there, below the near-duplicate cut ([`Inference::SamePage`]); each superseded document gets
+//! its current version, and [`StatementChange`]s say what changed between them.
+//!
 //! ```
 //! use ragdiag_core::{Document, Timestamp};
 //! use ragdiag_fresh::{audit, Config};
@@ -94,7 +102,8 @@ pub enum StaleReason {
     Expired,
     /// Another document's `supersedes` names it.
     Superseded,
-    /// An older near-duplicate of a newer document.
+    /// Inferred: an older near-duplicate of a newer document, or the same page in an older
+    /// version ([`DocFreshness::inferred_from`] says which).
     SupersededInferred,
 }
 
