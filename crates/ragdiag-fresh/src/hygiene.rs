@@ -8,7 +8,7 @@
 //!
 //! **Boilerplate shingles.** A word 3-shingle is boilerplate when at least
 //! `max(boilerplate_min_docs, ⌈boilerplate_share × units⌉)` units hold it. Document frequencies
-//! are estimated in bounded memory with a count-min sketch, and counted exactly for the
+//! are estimated in bounded memory (at most 128 MB) with a count-min sketch, and counted exactly for the
 //! shingles the sketch lets through (the sketch only overestimates). Boilerplate shingles are
 //! left out of the near-duplicate sets; a *passage* is a run of at least
 //! [`BOILERPLATE_MIN_RUN_WORDS`] words covered by consecutive boilerplate shingles held by the
@@ -122,29 +122,30 @@ fn normalised_text_hash(text: &str) -> u64 {
 }
 
 /// Words with their byte spans, lower-cased as [`ragdiag_core::words`] makes them.
-fn word_spans(text: &str) -> Vec<(String, usize, usize)> {
-    let mut out = Vec::new();
+fn word_spans(text: &str) -> (Vec<String>, Vec<(usize, usize)>) {
+    let (mut words, mut spans) = (Vec::new(), Vec::new());
     let mut start = None;
     for (i, c) in text.char_indices() {
         if c.is_alphanumeric() {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
-            out.push((text[s..i].to_lowercase(), s, i));
+            words.push(text[s..i].to_lowercase());
+            spans.push((s, i));
         }
     }
     if let Some(s) = start {
-        out.push((text[s..].to_lowercase(), s, text.len()));
+        words.push(text[s..].to_lowercase());
+        spans.push((s, text.len()));
     }
-    out
+    (words, spans)
 }
 
 /// The shingle hashes of `words` in order (one shingle for one or two words), as
 /// [`ragdiag_core::word_shingles`] hashes them.
-fn ordered_shingles(words: &[(String, usize, usize)]) -> Vec<u64> {
-    let w: Vec<String> = words.iter().map(|x| x.0.clone()).collect();
+fn ordered_shingles(w: &[String]) -> Vec<u64> {
     match w.len() {
         0 => Vec::new(),
-        1 | 2 => vec![stable_hash(&w[..])],
+        1 | 2 => vec![stable_hash(w)],
         _ => w.windows(3).map(stable_hash).collect(),
     }
 }
@@ -195,7 +196,7 @@ impl Sketch {
     fn new(items: usize) -> Self {
         let width = (items.saturating_mul(2))
             .next_power_of_two()
-            .clamp(1 << 10, 1 << 24);
+            .clamp(1 << 10, 1 << 23);
         Sketch {
             rows: (0..Self::SEEDS.len())
                 .map(|_| (0..width).map(|_| AtomicU32::new(0)).collect())
@@ -229,10 +230,17 @@ impl Sketch {
 /// content shingle sets the near-duplicate inference uses.
 pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config) -> Prepared {
     let n = docs.len();
-    let sets: Vec<Vec<u64>> = docs
+    // Each document's shingle set and word count, from one reading of its words.
+    let (sets, word_counts): (Vec<Vec<u64>>, Vec<usize>) = docs
         .par_iter()
-        .map(|d| ragdiag_core::word_shingles(&d.text))
-        .collect();
+        .map(|d| {
+            let w = ragdiag_core::words(&d.text);
+            let mut set = ordered_shingles(&w);
+            set.sort_unstable();
+            set.dedup();
+            (set, w.len())
+        })
+        .unzip();
     let text_hash: Vec<u64> = docs
         .par_iter()
         .map(|d| normalised_text_hash(&d.text))
@@ -309,8 +317,12 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
     // Per document: own words, boilerplate passages, content shingles.
     let per_doc: Vec<DocWords> = docs
         .par_iter()
-        .map(|d| {
-            let w = word_spans(&d.text);
+        .enumerate()
+        .map(|(i, d)| {
+            if !sets[i].iter().any(|x| boilerplate.contains_key(x)) {
+                return (word_counts[i], word_counts[i], Vec::new());
+            }
+            let (w, spans) = word_spans(&d.text);
             let sh = ordered_shingles(&w);
             let mut covered = vec![false; w.len()];
             let mut runs = Vec::new();
@@ -343,7 +355,7 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
                 }
                 if end_word - start >= BOILERPLATE_MIN_RUN_WORDS {
                     let key = stable_hash(&sh[start..end]);
-                    let text = d.text[w[start].1..w[end_word - 1].2].to_string();
+                    let text = d.text[spans[start].0..spans[end_word - 1].1].to_string();
                     runs.push((key, text));
                 }
             }
@@ -453,14 +465,15 @@ mod tests {
     #[test]
     fn word_spans_match_core_words() {
         let t = "Café-Ünïcode, 30 DAYS!\n(v2)";
-        let w: Vec<String> = word_spans(t).into_iter().map(|x| x.0).collect();
+        let (w, spans) = word_spans(t);
         assert_eq!(w, ragdiag_core::words(t));
-        let mut o = ordered_shingles(&word_spans(t));
+        assert_eq!(&t[spans[0].0..spans[0].1], "Café");
+        let mut o = ordered_shingles(&w);
         o.sort_unstable();
         o.dedup();
         assert_eq!(o, ragdiag_core::word_shingles(t));
         assert_eq!(
-            ordered_shingles(&word_spans("Hello, World")),
+            ordered_shingles(&word_spans("Hello, World").0),
             ragdiag_core::word_shingles("Hello, World")
         );
     }
