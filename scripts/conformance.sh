@@ -37,6 +37,9 @@ fi
 echo "== demo knowledge base: independent checker"
 python3 scripts/check_demo.py
 
+echo "== freshness on a real versioned knowledge base (../shared/kb/jest-2023) and hygiene on SciFact"
+python3 scripts/check_kb.py --bin "$BIN" --kb "$SHARED/kb" --scifact "$SCIFACT"
+
 echo "== ragdiag eval parity with trec_eval 9.x where 9.x and 10.0 agree (synthetic cases and SciFact)"
 "$VENV/bin/python" scripts/parity_trec_eval.py --bin "$BIN" --scifact "$SCIFACT"
 

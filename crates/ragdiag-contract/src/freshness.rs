@@ -154,7 +154,8 @@ pub struct CorpusFreshness {
     pub stale_share: f64,
     /// Stale documents by their first reason (`superseded`, `expired`, …).
     pub stale_by_reason: std::collections::BTreeMap<String, usize>,
-    /// Documents superseded by inference from a newer near-duplicate.
+    /// Documents superseded by inference (a newer near-duplicate, or the same page in a newer
+    /// version).
     pub superseded_inferred: usize,
     /// Undated documents: freshness unknown.
     pub unknown_undated: usize,
@@ -178,6 +179,92 @@ pub struct CorpusFreshness {
     /// newer wins): not conflicts.
     #[serde(default)]
     pub updates: Vec<UpdatePair>,
+
+    // Hygiene and versioned pages (schema 2).
+    /// Corpus hygiene, apart from staleness: near-empty documents, exact duplicates, boilerplate.
+    #[serde(default)]
+    pub hygiene: HygieneFindings,
+    /// Every superseded document with the document that replaces it and its current version.
+    #[serde(default)]
+    pub superseded: Vec<SupersededDoc>,
+    /// Statements that changed between superseded documents and their current versions.
+    #[serde(default)]
+    pub changed_statements: Vec<ChangedStatement>,
+}
+
+/// Corpus hygiene findings (not staleness).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HygieneFindings {
+    /// A document with fewer own words (words not covered by boilerplate) is near-empty.
+    pub near_empty_words: usize,
+    /// Units counted for boilerplate (exact copies and versions of one page count once).
+    pub units: usize,
+    /// A word 3-shingle held by at least this many units is boilerplate.
+    pub boilerplate_cut: usize,
+    /// Distinct boilerplate shingles (left out of near-duplicate inference).
+    pub boilerplate_shingles: usize,
+    /// Empty, boilerplate-only and near-empty documents.
+    pub near_empty: Vec<NearEmptyDoc>,
+    /// Groups of documents with identical text (whitespace aside) and the same version or none.
+    pub duplicate_groups: Vec<Vec<String>>,
+    /// Boilerplate passages, most widespread first (at most 50).
+    pub boilerplate: Vec<BoilerplateFinding>,
+    /// Boilerplate passages found in all.
+    pub boilerplate_passages_total: usize,
+}
+
+/// A document with (almost) no text of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NearEmptyDoc {
+    /// The document.
+    pub id: String,
+    /// `empty`, `boilerplate only` or `near-empty`.
+    pub kind: String,
+    /// Its words.
+    pub words: usize,
+    /// Its words not covered by boilerplate.
+    pub own_words: usize,
+}
+
+/// A passage shared by many documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BoilerplateFinding {
+    /// The passage, as the example document has it.
+    pub text: String,
+    /// Documents holding it.
+    pub documents: usize,
+    /// One of them.
+    pub example: String,
+}
+
+/// A superseded document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SupersededDoc {
+    /// The superseded document.
+    pub doc: String,
+    /// The document that replaces it.
+    pub superseded_by: String,
+    /// The current document at the end of its supersession chain.
+    pub current: String,
+    /// `explicit` (a `supersedes` field), `near_duplicate` or `same_page` (inferred).
+    pub how: String,
+}
+
+/// A statement that changed between a superseded document and its current version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangedStatement {
+    /// The superseded document (the newest one holding the old statement).
+    pub old_doc: String,
+    /// The current document.
+    pub new_doc: String,
+    /// The old statement.
+    pub old_statement: String,
+    /// The new statement.
+    pub new_statement: String,
+    /// What changed: `number`, `version`, `flag`, `code`, `name`, `default`.
+    pub kinds: Vec<String>,
+    /// Older superseded documents holding the same old statement with the same replacement.
+    pub also_in: Vec<String>,
 }
 
 /// One bar of the age histogram.

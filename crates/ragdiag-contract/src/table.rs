@@ -445,7 +445,7 @@ pub const DOCUMENTS: Table = Table {
             Boolean,
             Attribute,
             None,
-            "superseded by a newer near-duplicate",
+            "superseded by inference (a newer near-duplicate, or the same page in a newer version)",
         ),
         col(
             "superseded_by",
@@ -477,6 +477,41 @@ pub const DOCUMENTS: Table = Table {
             "current documents it conflicts with, comma-separated",
         ),
         col("tags", Utf8List, Attribute, None, "its tags"),
+        col(
+            "inferred_from",
+            Utf8,
+            Attribute,
+            Some("not inferred"),
+            "how a supersession was inferred: `near_duplicate` or `same_page`",
+        ),
+        col(
+            "current",
+            Utf8,
+            Attribute,
+            Some("not superseded"),
+            "the current document at the end of its supersession chain",
+        ),
+        col(
+            "hygiene",
+            Utf8,
+            Attribute,
+            Some("no finding"),
+            "`empty`, `boilerplate only`, `near-empty` or `duplicate`",
+        ),
+        col(
+            "duplicate_of",
+            Utf8,
+            Attribute,
+            Some("no duplicate"),
+            "the first other document with identical text",
+        ),
+        col(
+            "own_words",
+            Int64,
+            Attribute,
+            None,
+            "its words not covered by boilerplate",
+        ),
     ],
 };
 

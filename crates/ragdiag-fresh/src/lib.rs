@@ -13,6 +13,14 @@
 //! Near-duplicates and aligned sentences are found with MinHash and banded LSH (sub-quadratic)
 //! and verified with the exact Jaccard.
 //!
+//! **Hygiene** is kept apart from staleness ([`Hygiene`]): near-empty documents, exact
+//! duplicates and boilerplate passages. Boilerplate shingles are left out of the near-duplicate
+//! sets, near-empty documents take no part in the inference, and identical texts are duplicates,
+//! not supersession, unless their versions differ. In **versioned docs**, a page is also
+//! superseded by the same page (title or path stem) of a newer version that is its best match
+//! there, below the near-duplicate cut ([`Inference::SamePage`]); each superseded document gets
+//! its current version, and [`StatementChange`]s say what changed between them.
+//!
 //! ```
 //! use ragdiag_core::{Document, Timestamp};
 //! use ragdiag_fresh::{audit, Config};
@@ -29,17 +37,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod changes;
 mod conflict;
+mod hygiene;
 mod minhash;
 mod report;
 mod retrieval;
+mod versions;
 
+pub use changes::{StatementChange, CHANGE_MIN_SIMILARITY};
 pub use conflict::{Conflict, Quantity, Update};
+pub use hygiene::{BoilerplatePassage, Hygiene, NearEmpty, BOILERPLATE_MIN_RUN_WORDS};
 pub use report::{corpus_freshness, documents_columns, headline, label_freshness};
 pub use retrieval::retrieval_staleness;
 
 use minhash::MinHasher;
-use ragdiag_core::{jaccard_sorted, word_shingles, Diagnostics, Document, Timestamp};
+use ragdiag_core::{jaccard_sorted, Diagnostics, Document, Timestamp};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -54,6 +67,16 @@ pub struct Config {
     pub near_duplicate_jaccard: f64,
     /// Template Jaccard at or above which two sentences are aligned (conflict detection).
     pub sentence_jaccard: f64,
+
+    // Hygiene and versioned pages (`hygiene.rs`, `versions.rs`).
+    /// A document with fewer words of its own (not boilerplate) is near-empty (default 20).
+    pub near_empty_words: usize,
+    /// A shingle held by at least this share of the units is boilerplate (default 0.02)…
+    pub boilerplate_share: f64,
+    /// …and by at least this many units (default 10).
+    pub boilerplate_min_docs: usize,
+    /// The Jaccard floor of same-page supersession in versioned docs (default 0.3).
+    pub same_page_jaccard: f64,
 }
 
 impl Config {
@@ -64,6 +87,10 @@ impl Config {
             max_age_days: None,
             near_duplicate_jaccard: 0.8,
             sentence_jaccard: 0.7,
+            near_empty_words: 20,
+            boilerplate_share: 0.02,
+            boilerplate_min_docs: 10,
+            same_page_jaccard: 0.3,
         }
     }
 }
@@ -77,7 +104,8 @@ pub enum StaleReason {
     Expired,
     /// Another document's `supersedes` names it.
     Superseded,
-    /// An older near-duplicate of a newer document.
+    /// Inferred: an older near-duplicate of a newer document, or the same page in an older
+    /// version ([`DocFreshness::inferred_from`] says which).
     SupersededInferred,
 }
 
@@ -107,6 +135,31 @@ pub struct DocFreshness {
     pub reasons: Vec<StaleReason>,
     /// The newer document that replaces it, explicit or inferred.
     pub superseded_by: Option<String>,
+    /// How an inferred supersession was inferred.
+    pub inferred_from: Option<Inference>,
+    /// The current document at the end of its supersession chain (`None` when not superseded).
+    pub current: Option<String>,
+}
+
+/// The evidence of an inferred supersession.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inference {
+    /// A newer near-duplicate (content Jaccard at or above the cut), or an identical text in a
+    /// newer version.
+    NearDuplicate,
+    /// The same page (title or path stem) in a newer version, its best match there, below the
+    /// cut but at or above the same-page floor.
+    SamePage,
+}
+
+impl Inference {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inference::NearDuplicate => "near_duplicate",
+            Inference::SamePage => "same_page",
+        }
+    }
 }
 
 impl DocFreshness {
@@ -144,6 +197,11 @@ pub struct Audit {
     pub updates: Vec<Update>,
     /// Data errors found on the way (supersession cycles, dangling ids).
     pub findings: Diagnostics,
+    /// Empty and near-empty documents, exact duplicates, boilerplate.
+    pub hygiene: Hygiene,
+    /// Statements that changed between superseded documents and their current versions,
+    /// one per distinct (old, new) pair of statements.
+    pub changes: Vec<StatementChange>,
 }
 
 impl Audit {
@@ -271,6 +329,45 @@ fn report_cycles(
     in_cycle
 }
 
+/// The end of each document's supersession chain (`None` for a document nothing replaces),
+/// each edge followed once (a chain of n documents costs n steps, not n²). A cycle, which
+/// only mixed explicit and inferred edges could make, ends at the node where it closes.
+fn chain_ends(next: &[Option<usize>]) -> Vec<Option<usize>> {
+    let mut end: Vec<Option<usize>> = vec![None; next.len()];
+    let mut done = vec![false; next.len()];
+    let mut on_path = vec![false; next.len()];
+    let mut path = Vec::new();
+    for first in 0..next.len() {
+        if done[first] || next[first].is_none() {
+            continue;
+        }
+        let mut cur = first;
+        // Walk until a resolved node, the end of the chain, or a node already on this path.
+        let tail = loop {
+            if done[cur] {
+                break end[cur].unwrap_or(cur);
+            }
+            if on_path[cur] {
+                break cur;
+            }
+            match next[cur] {
+                None => break cur,
+                Some(n) => {
+                    on_path[cur] = true;
+                    path.push(cur);
+                    cur = n;
+                }
+            }
+        };
+        for k in path.drain(..) {
+            end[k] = Some(tail);
+            done[k] = true;
+            on_path[k] = false;
+        }
+    }
+    end
+}
+
 /// Audits `docs` at `cfg.as_of`.
 pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     let mut findings = Diagnostics::default();
@@ -324,16 +421,39 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
         chains.push(chain);
     }
 
+    // Hygiene: boilerplate shingles are left out of the sets, near-empty documents out of the
+    // inference, identical texts without version evidence are duplicates.
+    let info: Vec<versions::VersionInfo> = docs.par_iter().map(versions::version_info).collect();
+    let prepared = hygiene::prepare(docs, &info, cfg);
+    let content = &prepared.content;
+    let version_separated = |i: usize, j: usize| matches!((&info[i].version, &info[j].version), (Some(a), Some(b)) if a != b);
+
     // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
-    let shingle_sets: Vec<Vec<u64>> = docs.par_iter().map(|d| word_shingles(&d.text)).collect();
     let hasher = MinHasher::new(16, 4, 0x5eed);
-    let signatures: Vec<Vec<u64>> = shingle_sets
+    let signatures: Vec<Vec<u64>> = content
         .par_iter()
-        .map(|s| hasher.signature(s))
+        .zip(&prepared.near_empty)
+        .map(|(s, &empty)| {
+            if empty {
+                vec![u64::MAX; 64]
+            } else {
+                hasher.signature(s)
+            }
+        })
         .collect();
     let mut near_duplicates = Vec::new();
+    // The best newer candidate of each older document: (Jaccard, newer index).
+    let mut best_newer: Vec<Option<(f64, usize)>> = vec![None; docs.len()];
     for (i, j) in hasher.candidates(&signatures) {
-        let jac = jaccard_sorted(&shingle_sets[i], &shingle_sets[j]);
+        let identical = prepared.text_hash[i] == prepared.text_hash[j];
+        if identical && !version_separated(i, j) {
+            continue; // a duplicate (hygiene), not a version
+        }
+        let jac = if identical {
+            1.0
+        } else {
+            jaccard_sorted(&content[i], &content[j])
+        };
         if jac < cfg.near_duplicate_jaccard {
             continue;
         }
@@ -349,11 +469,18 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
                 }
             }
         };
-        if dated && !docs[older].deleted {
-            let explicit = successor[older].is_some();
-            if !explicit {
-                reasons[older].push(StaleReason::SupersededInferred);
-                superseded_by[older] = Some(docs[newer].id.clone());
+        if dated && !docs[older].deleted && successor[older].is_none() {
+            let better = match best_newer[older] {
+                None => true,
+                Some((bj, bn)) => {
+                    jac > bj
+                        || (jac == bj
+                            && (docs[newer].updated_at, &docs[bn].id)
+                                > (docs[bn].updated_at, &docs[newer].id))
+                }
+            };
+            if better {
+                best_newer[older] = Some((jac, newer));
             }
         }
         near_duplicates.push(NearDuplicate {
@@ -364,6 +491,47 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
         });
     }
     near_duplicates.sort_by(|x, y| x.older.cmp(&y.older).then(x.newer.cmp(&y.newer)));
+    let mut inferred_from: Vec<Option<Inference>> = vec![None; docs.len()];
+    for (older, best) in best_newer.iter().enumerate() {
+        if let Some((_, newer)) = best {
+            reasons[older].push(StaleReason::SupersededInferred);
+            superseded_by[older] = Some(docs[*newer].id.clone());
+            inferred_from[older] = Some(Inference::NearDuplicate);
+        }
+    }
+
+    // The same page in a newer version, edited below the cut.
+    let eligible: Vec<bool> = (0..docs.len())
+        .map(|i| !docs[i].deleted && !prepared.near_empty[i])
+        .collect();
+    let open: Vec<usize> = (0..docs.len())
+        .filter(|&i| {
+            eligible[i]
+                && superseded_by[i].is_none()
+                && successor[i].is_none()
+                && docs[i].updated_at.is_some()
+                && info[i].version.is_some()
+        })
+        .collect();
+    for sp in versions::same_page(
+        docs,
+        &info,
+        content,
+        &open,
+        &eligible,
+        cfg.same_page_jaccard,
+    ) {
+        reasons[sp.old].push(StaleReason::SupersededInferred);
+        superseded_by[sp.old] = Some(docs[sp.new].id.clone());
+        inferred_from[sp.old] = Some(Inference::SamePage);
+    }
+
+    // The current version at the end of each supersession chain.
+    let next: Vec<Option<usize>> = superseded_by
+        .iter()
+        .map(|s| s.as_deref().and_then(|id| index.get(id).copied()))
+        .collect();
+    let current_of = chain_ends(&next);
 
     // Expiry, deletion, age.
     let mut documents = Vec::with_capacity(docs.len());
@@ -392,6 +560,8 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
             stale,
             reasons: r,
             superseded_by: superseded_by[i].take(),
+            inferred_from: inferred_from[i],
+            current: current_of[i].map(|c| docs[c].id.clone()),
         });
     }
 
@@ -400,6 +570,8 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     let conflict::Disagreements { conflicts, updates } =
         conflict::find_conflicts(docs, &current, cfg.sentence_jaccard);
 
+    let changes = changes::all_changes(docs, &current_of, &prepared.near_empty);
+
     Audit {
         documents,
         chains,
@@ -407,6 +579,8 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
         conflicts,
         updates,
         findings,
+        hygiene: prepared.hygiene,
+        changes,
     }
 }
 
@@ -618,6 +792,16 @@ mod tests {
         assert_eq!(msgs.len(), 1);
         assert!(msgs[0].starts_with("c.jsonl:1: supersedes: supersession cycle: v0 → v1 → v2 → "));
         assert!(msgs[0].ends_with(&format!(" → v{} → v0", n - 1)));
+    }
+
+    #[test]
+    fn chain_ends_follow_each_edge_once_and_stop_at_cycles() {
+        // 0 → 1 → 2, 3 → 2, 4 alone, 5 → 6 → 5.
+        let next = [Some(1), Some(2), None, Some(2), None, Some(6), Some(5)];
+        assert_eq!(
+            chain_ends(&next),
+            [Some(2), Some(2), None, Some(2), None, Some(5), Some(5)]
+        );
     }
 
     proptest::proptest! {

@@ -3,8 +3,9 @@
 
 use crate::{Audit, StaleReason};
 use ragdiag_contract::freshness::{
-    AgeBucket, ConflictPair, CorpusFreshness, FreshnessSummary, GroupShare, LabelBeforeUpdate,
-    LabelFreshness, NearDuplicatePair, StaleGold, UpdatePair,
+    AgeBucket, BoilerplateFinding, ChangedStatement, ConflictPair, CorpusFreshness,
+    FreshnessSummary, GroupShare, HygieneFindings, LabelBeforeUpdate, LabelFreshness,
+    NearDuplicatePair, NearEmptyDoc, StaleGold, SupersededDoc, UpdatePair,
 };
 use ragdiag_contract::table::{Column, Values};
 use ragdiag_core::{pct, Document, Query};
@@ -149,6 +150,73 @@ pub fn corpus_freshness(docs: &[Document], audit: &Audit, corpus_root: &Path) ->
                 similarity: u.similarity,
             })
             .collect(),
+        hygiene: hygiene_findings(audit),
+        superseded: audit
+            .documents
+            .iter()
+            .filter_map(|d| {
+                let by = d.superseded_by.clone()?;
+                if !d
+                    .reasons
+                    .iter()
+                    .any(|r| matches!(r, StaleReason::Superseded | StaleReason::SupersededInferred))
+                {
+                    return None;
+                }
+                Some(SupersededDoc {
+                    doc: d.id.clone(),
+                    current: d.current.clone().unwrap_or_else(|| by.clone()),
+                    superseded_by: by,
+                    how: d
+                        .inferred_from
+                        .map_or("explicit", crate::Inference::as_str)
+                        .to_owned(),
+                })
+            })
+            .collect(),
+        changed_statements: audit
+            .changes
+            .iter()
+            .map(|c| ChangedStatement {
+                old_doc: c.old_doc.clone(),
+                new_doc: c.new_doc.clone(),
+                old_statement: c.old_statement.clone(),
+                new_statement: c.new_statement.clone(),
+                kinds: c.kinds.iter().map(|k| (*k).to_owned()).collect(),
+                also_in: c.also_in.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn hygiene_findings(audit: &Audit) -> HygieneFindings {
+    let h = &audit.hygiene;
+    HygieneFindings {
+        near_empty_words: h.near_empty_words,
+        units: h.units,
+        boilerplate_cut: h.boilerplate_cut,
+        boilerplate_shingles: h.boilerplate_shingles,
+        near_empty: h
+            .near_empty
+            .iter()
+            .map(|e| NearEmptyDoc {
+                id: e.id.clone(),
+                kind: e.kind().to_owned(),
+                words: e.words,
+                own_words: e.own_words,
+            })
+            .collect(),
+        duplicate_groups: h.duplicate_groups.clone(),
+        boilerplate: h
+            .boilerplate
+            .iter()
+            .map(|b| BoilerplateFinding {
+                text: b.text.clone(),
+                documents: b.documents,
+                example: b.example.clone(),
+            })
+            .collect(),
+        boilerplate_passages_total: h.boilerplate_passages_total,
     }
 }
 
@@ -223,11 +291,17 @@ pub fn headline(summary: &FreshnessSummary) -> String {
         .map(|(k, v)| format!("{v} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let same_page = c.superseded.iter().filter(|x| x.how == "same_page").count();
     if !by.is_empty() {
         let _ = write!(
             s,
-            " Stale by reason: {by} ({} superseded by inference from a newer near-duplicate).",
-            c.superseded_inferred
+            " Stale by reason: {by} ({} superseded by inference from a newer near-duplicate{}).",
+            c.superseded_inferred - same_page,
+            if same_page > 0 {
+                format!(", {same_page} from the same page in a newer version")
+            } else {
+                String::new()
+            }
         );
     }
     let _ = write!(
@@ -236,6 +310,36 @@ pub fn headline(summary: &FreshnessSummary) -> String {
         c.near_duplicates.len(),
         c.conflicts.len()
     );
+    if !c.updates.is_empty() {
+        let _ = write!(
+            s,
+            " {} updates of a changing figure between documents of different dates (the newer \
+             wins; not conflicts).",
+            c.updates.len()
+        );
+    }
+    if !c.changed_statements.is_empty() {
+        let _ = write!(
+            s,
+            " {} statements changed between superseded documents and their current versions.",
+            c.changed_statements.len()
+        );
+    }
+    let h = &c.hygiene;
+    let dup_docs: usize = h.duplicate_groups.iter().map(Vec::len).sum();
+    if !h.near_empty.is_empty()
+        || !h.duplicate_groups.is_empty()
+        || h.boilerplate_passages_total > 0
+    {
+        let _ = write!(
+            s,
+            " Hygiene (not staleness): {} empty or near-empty documents, {} documents in {} groups of exact duplicates, {} boilerplate passages.",
+            h.near_empty.len(),
+            dup_docs,
+            h.duplicate_groups.len(),
+            h.boilerplate_passages_total
+        );
+    }
     if let Some(r) = &summary.retrieval {
         let rate = &r.stale_hit_rate_at_k;
         let _ = write!(
@@ -271,6 +375,19 @@ pub fn documents_columns(docs: &[Document], audit: &Audit) -> Vec<Column> {
             ]
         })
         .collect();
+    let near_empty: HashMap<&str, &str> = audit
+        .hygiene
+        .near_empty
+        .iter()
+        .map(|e| (e.id.as_str(), e.kind()))
+        .collect();
+    let mut duplicate_of: HashMap<&str, &str> = HashMap::new();
+    for g in &audit.hygiene.duplicate_groups {
+        for (k, id) in g.iter().enumerate() {
+            let other = if k == 0 { &g[1] } else { &g[0] };
+            duplicate_of.insert(id.as_str(), other.as_str());
+        }
+    }
     let f = &audit.documents;
     let col = |name, values| Column { name, values };
     let has = |r: StaleReason| -> Values {
@@ -350,6 +467,54 @@ pub fn documents_columns(docs: &[Document], audit: &Audit) -> Vec<Column> {
         col(
             "tags",
             Values::Utf8List(docs.iter().map(|d| d.tags.clone()).collect()),
+        ),
+        col(
+            "inferred_from",
+            Values::Utf8(
+                f.iter()
+                    .map(|x| x.inferred_from.map(|i| i.as_str().to_owned()))
+                    .collect(),
+            ),
+        ),
+        col(
+            "current",
+            Values::Utf8(f.iter().map(|x| x.current.clone()).collect()),
+        ),
+        col(
+            "hygiene",
+            Values::Utf8(
+                docs.iter()
+                    .map(|d| {
+                        near_empty
+                            .get(d.id.as_str())
+                            .map(|k| (*k).to_owned())
+                            .or_else(|| {
+                                duplicate_of
+                                    .contains_key(d.id.as_str())
+                                    .then(|| "duplicate".to_owned())
+                            })
+                    })
+                    .collect(),
+            ),
+        ),
+        col(
+            "duplicate_of",
+            Values::Utf8(
+                docs.iter()
+                    .map(|d| duplicate_of.get(d.id.as_str()).map(|s| (*s).to_owned()))
+                    .collect(),
+            ),
+        ),
+        col(
+            "own_words",
+            Values::Int64(
+                audit
+                    .hygiene
+                    .own_words
+                    .iter()
+                    .map(|&w| Some(i64::try_from(w).unwrap_or(i64::MAX)))
+                    .collect(),
+            ),
         ),
     ]
 }

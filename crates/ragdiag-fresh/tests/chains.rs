@@ -31,6 +31,8 @@ fn a_chain_of_a_hundred_thousand_documents() {
         assert_eq!(d.stale, Some(true), "v{i}");
         assert_eq!(d.reasons, [StaleReason::Superseded], "v{i}");
         assert_eq!(d.superseded_by, Some(format!("v{}", i + 1)));
+        // The current version is the chain's end (found in linear time).
+        assert_eq!(d.current, Some(format!("v{}", n - 1)));
     }
     let head = &r.documents[n - 1];
     assert_eq!(head.id, format!("v{}", n - 1));

@@ -23,7 +23,8 @@ fn more(md: &mut String, total: usize, all_in: &str) {
 /// The freshness audit as Markdown: the headline, ages, stale documents with their reasons,
 /// undated documents, the stale share by group, chains, near-duplicates, conflicts, updates of
 /// a changing figure (when there are any), labels, staleness in retrieval and the data findings.
-/// Long lists show their first [`LISTED`] rows.
+/// Changed statements and hygiene come after the near-duplicates. Long lists show their first
+/// [`LISTED`] rows.
 #[must_use]
 pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> String {
     let c = &summary.corpus;
@@ -45,9 +46,12 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
     let stale_total = stale.clone().count();
     for d in stale.take(LISTED) {
         let reason = match d.stale_reason() {
-            Some(ragdiag_fresh::StaleReason::SupersededInferred) => {
-                "superseded (inferred: older near-duplicate)".to_string()
-            }
+            Some(ragdiag_fresh::StaleReason::SupersededInferred) => match d.inferred_from {
+                Some(ragdiag_fresh::Inference::SamePage) => {
+                    "superseded (inferred: same page in a newer version)".to_string()
+                }
+                _ => "superseded (inferred: older near-duplicate)".to_string(),
+            },
             Some(r) => r.as_str().to_string(),
             None => String::new(),
         };
@@ -125,6 +129,8 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         );
     }
     more(&mut md, report.near_duplicates.len(), "`summary.json`");
+    render_changes(&mut md, summary);
+    render_hygiene(&mut md, summary);
     let _ = writeln!(md, "\n## Conflicts between current documents\n");
     for x in report.conflicts.iter().take(LISTED) {
         let _ = writeln!(
@@ -212,4 +218,124 @@ pub fn render_freshness_markdown(summary: &FreshnessSummary, report: &Audit) -> 
         }
     }
     md
+}
+
+/// Statements that changed between superseded documents and their current versions.
+fn render_changes(md: &mut String, summary: &FreshnessSummary) {
+    let changes = &summary.corpus.changed_statements;
+    if changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Changed statements (superseded → current)\n\n{} statements whose numbers, versions, flags, code names, names or defaults changed.\n",
+        changes.len()
+    );
+    for c in changes.iter().take(LISTED) {
+        let also = if c.also_in.is_empty() {
+            String::new()
+        } else {
+            format!(" (also in {})", c.also_in.len())
+        };
+        let _ = writeln!(
+            md,
+            "- {} → {} ({}){}\n  - old: “{}”\n  - new: “{}”",
+            md_escape(&c.old_doc),
+            md_escape(&c.new_doc),
+            c.kinds.join(", "),
+            also,
+            md_escape(&c.old_statement),
+            md_escape(&c.new_statement)
+        );
+    }
+    more(md, changes.len(), "`summary.json`");
+}
+
+/// Hygiene findings: near-empty documents, exact duplicates, boilerplate.
+fn render_hygiene(md: &mut String, summary: &FreshnessSummary) {
+    let h = &summary.corpus.hygiene;
+    let _ = writeln!(
+        md,
+        "\n## Hygiene (not staleness)\n\nNear-empty: fewer than {} words of the document's own (not boilerplate). Boilerplate: a word 3-shingle held by at least {} of {} units (exact copies and versions of one page count once); passages of at least {} words. Boilerplate is left out of near-duplicate inference; near-empty documents take no part in it, and identical texts (same version or none) are duplicates, never superseded.\n",
+        h.near_empty_words,
+        h.boilerplate_cut,
+        h.units,
+        ragdiag_fresh::BOILERPLATE_MIN_RUN_WORDS
+    );
+    let _ = writeln!(md, "### Empty or near-empty ({})\n", h.near_empty.len());
+    if h.near_empty.is_empty() {
+        let _ = writeln!(md, "None.");
+    } else {
+        let _ = writeln!(
+            md,
+            "| document | finding | words | own words |\n|---|---|---|---|"
+        );
+        for e in h.near_empty.iter().take(LISTED) {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                md_escape(&e.id),
+                e.kind,
+                e.words,
+                e.own_words
+            );
+        }
+        if h.near_empty.len() > LISTED {
+            let _ = writeln!(
+                md,
+                "\n… and {} more (`documents.parquet`, column `hygiene`).",
+                h.near_empty.len() - LISTED
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n### Exact duplicates ({} groups)\n",
+        h.duplicate_groups.len()
+    );
+    if h.duplicate_groups.is_empty() {
+        let _ = writeln!(md, "None.");
+    }
+    for g in h.duplicate_groups.iter().take(LISTED) {
+        let shown: Vec<String> = g.iter().take(10).map(|s| md_escape(s)).collect();
+        let more = if g.len() > 10 {
+            format!(", … ({} in all)", g.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(md, "- {}{}", shown.join(", "), more);
+    }
+    if h.duplicate_groups.len() > LISTED {
+        let _ = writeln!(
+            md,
+            "- … and {} more groups (`documents.parquet`, column `duplicate_of`).",
+            h.duplicate_groups.len() - LISTED
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n### Boilerplate passages ({})\n",
+        h.boilerplate_passages_total
+    );
+    if h.boilerplate.is_empty() {
+        let _ = writeln!(md, "None.");
+    } else {
+        let _ = writeln!(md, "| documents | example | passage |\n|---|---|---|");
+        for b in &h.boilerplate {
+            let text: String = b.text.chars().take(300).collect();
+            let cut = if b.text.chars().count() > 300 {
+                "…"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {}{} |",
+                b.documents,
+                md_escape(&b.example),
+                md_escape(&text.split_whitespace().collect::<Vec<_>>().join(" ")),
+                cut
+            );
+        }
+    }
 }

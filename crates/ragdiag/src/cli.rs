@@ -526,6 +526,20 @@ pub(crate) struct FreshnessArgs {
     /// Word 3-shingle Jaccard at or above which documents are near-duplicates, in (0, 1].
     #[arg(long, default_value_t = 0.8, value_parser = parse_jaccard)]
     pub(crate) near_duplicate: f64,
+    /// Versioned docs: the Jaccard floor at which a page is superseded by the same page (title or
+    /// path stem) in a newer version, when it is the best match there, in (0, 1].
+    #[arg(long, default_value_t = 0.3, value_parser = parse_jaccard)]
+    pub(crate) same_page: f64,
+    /// Hygiene: a document with fewer words of its own (not boilerplate) is near-empty.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) near_empty_words: usize,
+    /// Hygiene: a word 3-shingle held by at least this share of the documents (exact copies and
+    /// versions of one page counted once) is boilerplate, in (0, 1]…
+    #[arg(long, default_value_t = 0.02, value_parser = parse_share)]
+    pub(crate) boilerplate_share: f64,
+    /// …and by at least this many.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..))]
+    pub(crate) boilerplate_min_docs: u64,
     #[command(flatten)]
     pub(crate) stats: StatsArgs,
     /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
@@ -565,6 +579,13 @@ pub(crate) fn parse_age(s: &str) -> Result<i64, String> {
 const MAX_AGE_DAYS: i64 = 3_650_000;
 
 /// A Jaccard threshold in (0, 1].
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("{s:?}: expected a share in (0, 1]")),
+    }
+}
+
 fn parse_jaccard(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
@@ -623,6 +644,8 @@ mod tests {
         assert!(parse_age("99999999999999999y").is_err() && parse_age("10001y").is_err());
         assert_eq!(parse_age("10000y"), Ok(MAX_AGE_DAYS));
         assert_eq!(parse_jaccard("0.8"), Ok(0.8));
+        assert_eq!(parse_share("0.02"), Ok(0.02));
+        assert!(parse_share("0").is_err() && parse_share("1.5").is_err());
         assert_eq!(parse_jaccard("1"), Ok(1.0));
         for bad in ["nan", "0", "1.5", "-0.2", "inf", "x"] {
             assert!(parse_jaccard(bad).is_err(), "{bad}");

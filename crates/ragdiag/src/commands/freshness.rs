@@ -32,6 +32,10 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
     let cfg = Config {
         max_age_days: args.max_age,
         near_duplicate_jaccard: args.near_duplicate,
+        same_page_jaccard: args.same_page,
+        near_empty_words: args.near_empty_words,
+        boilerplate_share: args.boilerplate_share,
+        boilerplate_min_docs: usize::try_from(args.boilerplate_min_docs).unwrap_or(usize::MAX),
         ..Config::new(as_of)
     };
     let report = audit(&docs, &cfg);

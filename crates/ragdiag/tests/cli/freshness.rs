@@ -389,4 +389,118 @@ fn updates_of_a_changing_figure_are_reported_apart_from_conflicts() {
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Updates of a changing figure"), "{md}");
     assert!(md.contains("- **day1** (older) → **day4** (newer)"), "{md}");
+    assert!(
+        md.contains("1 updates of a changing figure between documents of different dates"),
+        "{md}"
+    );
+}
+
+/// Issue 14: failed extractions holding only boilerplate are hygiene findings, not superseded;
+/// an edited page of a newer docs version supersedes the old one below the near-duplicate cut;
+/// `summary.json` and `documents.parquet` say which is the current version and what changed.
+#[test]
+fn hygiene_and_versioned_pages_in_the_outputs() {
+    use ragdiag_contract::table::{Values, DOCUMENTS};
+    let dir = tempfile::tempdir().unwrap();
+    let ad = "Advertisement. Thank you for your feedback. Was this ad relevant to you? Tell us why you do not want to see this ad. Close.";
+    let words = |seed: usize, n: usize| -> String {
+        (0..n)
+            .map(|k| format!("w{}", (seed * 7919 + k * 104_729) % 5003))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut lines = Vec::new();
+    for k in 0..4 {
+        lines.push(serde_json::json!({"id": format!("failed-{k}"), "text": ad, "updated_at": format!("2026-0{}-01", k + 1)}));
+    }
+    for k in 0..4 {
+        lines.push(serde_json::json!({"id": format!("story-{k}"), "text": format!("{} {ad}", words(k + 10, 80)), "updated_at": "2026-05-01"}));
+    }
+    let old = format!(
+        "{}. The default timeout is 5 seconds. {}.",
+        words(1, 60),
+        words(2, 60)
+    );
+    // One word in eight changed: Jaccard about 0.45, well under 0.8.
+    let new_text = {
+        let mut w: Vec<String> = old.split(' ').map(String::from).collect();
+        for k in (0..w.len()).step_by(8) {
+            if !w[k].starts_with('w') {
+                continue;
+            }
+            w[k] = format!("z{k}");
+        }
+        w.join(" ").replace("5 seconds", "10 seconds")
+    };
+    lines.push(serde_json::json!({"id": "1.0/setup", "title": "Setup", "version": "1.0", "text": old, "updated_at": "2025-01-01"}));
+    lines.push(serde_json::json!({"id": "2.0/setup", "title": "Setup", "version": "2.0", "text": new_text, "updated_at": "2026-01-01"}));
+    lines.push(serde_json::json!({"id": "2.0/other", "title": "Other", "version": "2.0", "text": words(3, 120), "updated_at": "2026-01-01"}));
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let corpus = write(dir.path(), "c.jsonl", body.as_bytes());
+    let out = dir.path().join("out");
+    let o = ragdiag(&[
+        "freshness",
+        "--corpus",
+        &corpus,
+        "--as-of",
+        "2026-10-01",
+        "--boilerplate-min-docs",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Hygiene (not staleness): 4 empty or near-empty documents, 4 documents in 1 groups of exact duplicates, 1 boilerplate passages."),
+        "{}",
+        o.stderr
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let c = &s["corpus"];
+    assert_eq!(c["stale"], 1, "only the old setup page is stale: {c}");
+    assert_eq!(
+        c["superseded"],
+        serde_json::json!([{"doc": "1.0/setup", "superseded_by": "2.0/setup", "current": "2.0/setup", "how": "same_page"}])
+    );
+    let h = &c["hygiene"];
+    assert_eq!(h["boilerplate_cut"], 3);
+    let kinds: Vec<&str> = h["near_empty"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["boilerplate only"; 4]);
+    assert_eq!(
+        h["duplicate_groups"],
+        serde_json::json!([["failed-0", "failed-1", "failed-2", "failed-3"]])
+    );
+    assert_eq!(h["boilerplate"][0]["documents"], 8);
+    let ch = &c["changed_statements"][0];
+    assert_eq!(ch["old_statement"], "The default timeout is 5 seconds.");
+    assert_eq!(ch["new_statement"], "The default timeout is 10 seconds.");
+    assert_eq!(ch["kinds"], serde_json::json!(["default", "number"]));
+
+    let cols = ragdiag_load::read_table(&out.join("documents.parquet"), &DOCUMENTS).unwrap();
+    let utf8 = |name: &str| -> Vec<Option<String>> {
+        match &cols.iter().find(|c| c.name == name).unwrap().values {
+            Values::Utf8(v) => v.clone(),
+            v => panic!("{name}: {v:?}"),
+        }
+    };
+    let hygiene = utf8("hygiene");
+    assert_eq!(hygiene[0].as_deref(), Some("boilerplate only"));
+    assert_eq!(hygiene[4], None);
+    assert_eq!(utf8("duplicate_of")[1].as_deref(), Some("failed-0"));
+    assert_eq!(utf8("current")[8].as_deref(), Some("2.0/setup"));
+    assert_eq!(utf8("inferred_from")[8].as_deref(), Some("same_page"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Hygiene (not staleness)"), "{md}");
+    assert!(
+        md.contains(
+            "| 1.0/setup | superseded (inferred: same page in a newer version) | 2.0/setup |"
+        ),
+        "{md}"
+    );
 }
