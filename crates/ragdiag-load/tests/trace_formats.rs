@@ -1,0 +1,381 @@
+//! Traces written by other tools' own code (scripts/fixtures/make_trace_fixtures.py) load into
+//! the same records as the ragdiag trace of the same questions.
+
+use ragdiag_core::{Query, TraceHit, TraceRecord};
+use ragdiag_load::{
+    detect_trace_format, load_corpus, load_queries, load_trace, load_trace_as, LoadOptions,
+    TraceFile, TraceFormat, TraceOptions, UNLOCATED_DOC,
+};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/traces")
+        .join(name)
+}
+
+fn questions() -> Vec<Query> {
+    load_queries(&fixture("questions.jsonl"), &LoadOptions::default())
+        .unwrap()
+        .items
+}
+
+fn expected() -> Vec<TraceRecord> {
+    load_trace(&fixture("ragdiag.trace.jsonl"), &LoadOptions::default())
+        .unwrap()
+        .items
+}
+
+fn load(name: &str, opts: &TraceOptions<'_>) -> TraceFile {
+    let (t, warnings) = load_warned(name, opts);
+    assert!(warnings.is_empty(), "{name}: {warnings:?}");
+    t
+}
+
+fn load_warned(name: &str, opts: &TraceOptions<'_>) -> (TraceFile, Vec<String>) {
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let mut t = load_trace_as(&fixture(name), opts, &LoadOptions::default())
+        .unwrap()
+        .items;
+    let warnings = t.locate(&docs);
+    (
+        t,
+        warnings.items().iter().map(ToString::to_string).collect(),
+    )
+}
+
+/// What a format can carry: without scores, latency or tokens when `full` is false.
+fn comparable(r: &TraceRecord, full: bool) -> TraceRecord {
+    let hit = |h: &TraceHit| TraceHit {
+        score: h.score.filter(|_| full),
+        ..h.clone()
+    };
+    TraceRecord {
+        query_id: r.query_id.clone(),
+        retrieved: r.retrieved.iter().map(hit).collect(),
+        candidates: r
+            .candidates
+            .as_ref()
+            .filter(|_| full)
+            .map(|c| c.iter().map(hit).collect()),
+        answer: r.answer.clone(),
+        latency_ms: r.latency_ms.filter(|_| full),
+        prompt_tokens: r.prompt_tokens.filter(|_| full),
+        completion_tokens: r.completion_tokens.filter(|_| full),
+        origin: ragdiag_core::Location::default(),
+    }
+}
+
+fn same(got: &[TraceRecord], full: bool) {
+    let want: Vec<TraceRecord> = expected().iter().map(|r| comparable(r, full)).collect();
+    let got: Vec<TraceRecord> = got.iter().map(|r| comparable(r, full)).collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "{}", w.query_id);
+    }
+}
+
+#[test]
+fn formats_are_detected() {
+    for (name, f) in [
+        ("ragdiag.trace.jsonl", TraceFormat::Ragdiag),
+        ("openinference.jsonl", TraceFormat::OpenInference),
+        ("otlp.json", TraceFormat::Otel),
+        ("ragas.jsonl", TraceFormat::Ragas),
+        ("ragchecker.json", TraceFormat::RagChecker),
+    ] {
+        assert_eq!(detect_trace_format(&fixture(name)).unwrap(), f, "{name}");
+    }
+}
+
+#[test]
+fn openinference_spans_match_the_ragdiag_trace() {
+    let qs = questions();
+    // By the root span's input text.
+    let by_text = load(
+        "openinference.jsonl",
+        &TraceOptions {
+            questions: &qs,
+            ..TraceOptions::default()
+        },
+    );
+    assert_eq!(by_text.format, TraceFormat::OpenInference);
+    assert!(by_text.questions.is_none());
+    same(&by_text.records, true);
+    // q006 went through the reranker: the retriever's hits are its candidates.
+    let q6 = &by_text.records[5];
+    assert_eq!(q6.retrieved.len(), 10);
+    assert_eq!(q6.candidates.as_ref().map(Vec::len), Some(12));
+    // By a metadata key, without the questions.
+    let by_key = load(
+        "openinference.jsonl",
+        &TraceOptions {
+            query_id_key: Some("query_id"),
+            ..TraceOptions::default()
+        },
+    );
+    same(&by_key.records, true);
+    // Neither: the trace ids stand in.
+    let raw = load("openinference.jsonl", &TraceOptions::default());
+    assert!(raw.records.iter().all(|r| r.query_id.starts_with("0x")));
+}
+
+#[test]
+fn otlp_json_matches_the_ragdiag_trace() {
+    let qs = questions();
+    let t = load(
+        "otlp.json",
+        &TraceOptions {
+            questions: &qs,
+            ..TraceOptions::default()
+        },
+    );
+    assert_eq!(t.format, TraceFormat::Otel);
+    same(&t.records, true);
+}
+
+#[test]
+fn ragas_dataset_matches_and_carries_questions() {
+    // Without questions: ids are generated, the texts and answers come from the file.
+    let (t, _) = load_warned("ragas.jsonl", &TraceOptions::default());
+    let carried = t.questions.as_ref().unwrap();
+    let qs = questions();
+    assert_eq!(carried.len(), qs.len());
+    for (c, q) in carried.iter().zip(&qs) {
+        assert_eq!(c.text, q.text);
+        assert_eq!(c.reference_answers.first(), q.reference_answers.first());
+        // Every reference context is a gold quote, located in its document.
+        let gold: Vec<_> = q.evidence.iter().map(ragdiag_core::Evidence::doc).collect();
+        let found: Vec<_> = c.evidence.iter().map(ragdiag_core::Evidence::doc).collect();
+        assert_eq!(found, gold, "{}", q.id);
+    }
+    assert_eq!(t.records[0].query_id, "ragas-1");
+    // With the questions, their ids; hits located by their text alone. Two of the texts (in q005)
+    // are in two documents each: a warning says so, and the first in corpus order is taken,
+    // which here is the document the demo trace names.
+    let (t, warnings) = load_warned(
+        "ragas.jsonl",
+        &TraceOptions {
+            questions: &qs,
+            ..TraceOptions::default()
+        },
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("ragas.jsonl:5: retrieved[2]: 2 hit text(s) without a document id are in several documents"),
+        "{warnings:?}"
+    );
+    same(&t.records, false);
+}
+
+#[test]
+fn ragchecker_input_matches_and_carries_questions() {
+    let t = load("ragchecker.json", &TraceOptions::default());
+    assert_eq!(t.format, TraceFormat::RagChecker);
+    same(&t.records, false);
+    let carried = t.questions.unwrap();
+    assert_eq!(carried[0].id, "q001");
+    assert_eq!(carried[0].reference_answers, vec!["$39".to_owned()]);
+}
+
+#[test]
+fn text_found_nowhere_is_an_unknown_document_with_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            r#"{"user_input":"a","retrieved_contexts":["zebra quokka marmot llama","more zebra quokka text here"],"response":"x"}"#,
+            "\n",
+            r#"{"user_input":"b","contexts":["zebra quokka marmot alpaca"]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let mut t = load_trace_as(&p, &TraceOptions::default(), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let w = t.locate(&docs);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w.items()[0].to_string().contains("3 hit text(s)"), "{w:?}");
+    assert!(t
+        .records
+        .iter()
+        .flat_map(|r| &r.retrieved)
+        .all(|h| h.doc == UNLOCATED_DOC));
+}
+
+#[test]
+fn malformed_records_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, Option<TraceFormat>, &str)] = &[
+        (
+            "a.jsonl",
+            "{\"user_input\":\"a\",\"retrieved_contexts\":\"one\"}\n",
+            None,
+            "a.jsonl:1: retrieved_contexts: expected a list of strings, found a string",
+        ),
+        (
+            "b.jsonl",
+            "{\"user_input\":\"a\",\"contexts\":[\"x\"]}\n{\"question\":\"b\",\"contexts\":[3.5, {}]}\n",
+            None,
+            "b.jsonl:2: contexts[1]: expected a string, found an object",
+        ),
+        (
+            "c.json",
+            r#"{"results":[{"query_id":"q1","query":"a","retrieved_context":[{"doc_id":"d","text":"t"}]},{"query_id":"q2","query":"b","retrieved_context":[{"text":7}]}]}"#,
+            None,
+            "c.json: results[1].retrieved_context[0].text: expected a string, found a number",
+        ),
+        (
+            "d.json",
+            r#"{"results":[{"query":"a","retrieved_context":[]}, {"query_id":"q 2","query":"b","retrieved_context":[]}]}"#,
+            None,
+            "d.json: results[1].query_id: contains whitespace",
+        ),
+        (
+            "e.jsonl",
+            "{\"context\":{\"trace_id\":\"t1\",\"span_id\":\"s1\"},\"attributes\":{\"openinference.span.kind\":\"RETRIEVER\",\"retrieval.documents.0.document.score\":0.5}}\n",
+            None,
+            "e.jsonl:1: attributes.retrieval.documents.0.document: neither document.id nor document.content",
+        ),
+        (
+            "f.jsonl",
+            "{\"context\":{\"trace_id\":\"t1\"}}\n{\"name\":\"x\",\"attributes\":{}}\n",
+            Some(TraceFormat::OpenInference),
+            "f.jsonl:2: context.trace_id: missing required field",
+        ),
+        (
+            "g.json",
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"t","attributes":[{"key":"llm.token_count.prompt","value":{"intValue":"many"}}]}]}]}]}"#,
+            None,
+            "g.json: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value: intValue \"many\" is not an integer",
+        ),
+        (
+            "h.json",
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"s"}]}]}]}"#,
+            None,
+            "h.json: resourceSpans[0].scopeSpans[0].spans[0].traceId: missing required field",
+        ),
+        (
+            "i.jsonl",
+            "{\"query_id\":\"q\",\"retrieved\":[],\"user_input\":\"a\",\"contexts\":[]}\n",
+            None,
+            "cannot tell the trace format: the first record matches ragdiag and ragas",
+        ),
+        (
+            "j.jsonl",
+            "{\"id\":\"q\",\"text\":\"a question\"}\n",
+            None,
+            "matches none of: ragdiag (query_id + retrieved), openinference",
+        ),
+        (
+            "k.jsonl",
+            "not json at all\n",
+            None,
+            "formats considered: ragdiag",
+        ),
+        (
+            "l.jsonl",
+            "{\"user_input\":\"a\",\"contexts\":[\"x\"]}\n",
+            Some(TraceFormat::RagChecker),
+            "l.jsonl: results: missing required field",
+        ),
+        (
+            "l2.jsonl",
+            "{\"user_input\":\"a\",\"contexts\":[\"x\"]}\n{\"user_input\":\"b\",\"contexts\":[\"y\"]}\n",
+            Some(TraceFormat::RagChecker),
+            "l2.jsonl:2: invalid JSON",
+        ),
+        (
+            "m.jsonl",
+            "{\"user_input\":\"a\",\"contexts\":[\"x\"]}\n",
+            Some(TraceFormat::Otel),
+            "m.jsonl: resourceSpans: missing required field",
+        ),
+    ];
+    for (name, text, format, expected) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let opts = TraceOptions {
+            format: *format,
+            ..TraceOptions::default()
+        };
+        let e = load_trace_as(&p, &opts, &LoadOptions::default())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{name}: {e}\n  expected: {expected}");
+    }
+}
+
+#[test]
+fn gen_ai_attributes_give_answer_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.json");
+    std::fs::write(
+        &p,
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+          {"traceId":"abc","spanId":"1","startTimeUnixNano":"1000000000","endTimeUnixNano":"1250000000","attributes":[{"key":"input.value","value":{"stringValue":"What  is it?"}}]},
+          {"traceId":"abc","spanId":"2","parentSpanId":"1","startTimeUnixNano":"1100000000","endTimeUnixNano":"1200000000","attributes":[
+            {"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},
+            {"key":"gen_ai.usage.input_tokens","value":{"intValue":"120"}},
+            {"key":"gen_ai.usage.output_tokens","value":{"intValue":7}},
+            {"key":"gen_ai.completion.0.content","value":{"stringValue":"It is this."}}]}]}]}]}"#,
+    )
+    .unwrap();
+    let qs = vec![Query {
+        id: "q9".into(),
+        text: "What is it?".into(),
+        ..Query::default()
+    }];
+    let t = load_trace_as(
+        &p,
+        &TraceOptions {
+            questions: &qs,
+            ..TraceOptions::default()
+        },
+        &LoadOptions::default(),
+    )
+    .unwrap()
+    .items;
+    let r = &t.records[0];
+    assert_eq!(r.query_id, "q9");
+    assert_eq!(r.answer.as_deref(), Some("It is this."));
+    assert_eq!(r.prompt_tokens, Some(120.0));
+    assert_eq!(r.completion_tokens, Some(7.0));
+    assert_eq!(r.latency_ms, Some(250.0));
+    assert!(r.retrieved.is_empty());
+}
+
+#[test]
+fn nested_document_lists_read_like_flattened_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("n.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            r#"{"context.trace_id":"t","context.span_id":"a","span_kind":"RETRIEVER","attributes.retrieval.documents":[{"document.id":"d1","document.score":0.9,"document.content":"x"},{"document":{"id":"d2","score":0.5}}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let t = load_trace_as(&p, &TraceOptions::default(), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let docs: Vec<(&str, Option<f64>)> = t.records[0]
+        .retrieved
+        .iter()
+        .map(|h| (h.doc.as_str(), h.score))
+        .collect();
+    assert_eq!(docs, vec![("d1", Some(0.9)), ("d2", Some(0.5))]);
+}
