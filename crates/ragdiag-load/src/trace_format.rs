@@ -318,8 +318,24 @@ enum Found {
     Nowhere(f64),
 }
 
+/// Lower-cased, whitespace runs collapsed to one space, ends trimmed: the text [`find_quote`]
+/// compares when the exact text is not found.
+fn normalise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
+/// Finds texts in the corpus; the normalised texts and the shingles of the documents are
+/// computed once, on first need.
 struct Locator<'d> {
     docs: &'d [Document],
+    normalised: Vec<String>,
     shingles: Vec<Vec<u64>>,
 }
 
@@ -327,19 +343,38 @@ impl<'d> Locator<'d> {
     fn new(docs: &'d [Document]) -> Self {
         Locator {
             docs,
+            normalised: Vec::new(),
             shingles: Vec::new(),
         }
     }
 
-    fn find(&mut self, text: &str) -> Found {
-        let mut holders = self
-            .docs
-            .iter()
+    /// The documents holding `needle` in `hay` (each document's text, or its normalised text).
+    fn holders<'h>(needle: &str, hay: impl Iterator<Item = &'h str>) -> Option<(usize, usize)> {
+        if needle.is_empty() {
+            return None;
+        }
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut found = hay
             .enumerate()
-            .filter(|(_, d)| find_quote(&d.text, text).is_some())
+            .filter(|(_, h)| finder.find(h.as_bytes()).is_some())
             .map(|(i, _)| i);
-        if let Some(first) = holders.next() {
-            return Found::Exact(first, 1 + holders.count());
+        let first = found.next()?;
+        Some((first, 1 + found.count()))
+    }
+
+    /// Verbatim, else after normalising whitespace and case (what [`find_quote`] accepts),
+    /// else by shingle containment.
+    fn find(&mut self, text: &str) -> Found {
+        if let Some((first, n)) = Self::holders(text, self.docs.iter().map(|d| d.text.as_str())) {
+            return Found::Exact(first, n);
+        }
+        if self.normalised.is_empty() {
+            self.normalised = self.docs.iter().map(|d| normalise(&d.text)).collect();
+        }
+        let norm = normalise(text);
+        if let Some((first, n)) = Self::holders(&norm, self.normalised.iter().map(String::as_str)) {
+            debug_assert!(find_quote(&self.docs[first].text, text).is_some());
+            return Found::Exact(first, n);
         }
         if self.shingles.is_empty() {
             self.shingles = self.docs.iter().map(|d| word_shingles(&d.text)).collect();

@@ -485,9 +485,11 @@ fn documents(span: &Span, prefix: &str) -> FieldResult<Option<Vec<TraceHit>>> {
         let score = match fields.get("document.score") {
             None => None,
             Some(Value::Number(x)) => x.as_f64().filter(|x| x.is_finite()),
+            // OTLP JSON writes non-finite doubles as "NaN"/"Infinity": no score, as in ragdiag's
+            // own traces.
             Some(Value::String(s)) => match s.trim().parse::<f64>() {
-                Ok(x) if x.is_finite() => Some(x),
-                _ => return Err(err(".score", format!("expected a number, found {s:?}"))),
+                Ok(x) => Some(x).filter(|x| x.is_finite()),
+                Err(_) => return Err(err(".score", format!("expected a number, found {s:?}"))),
             },
             Some(v) => {
                 return Err(err(
@@ -586,10 +588,11 @@ pub(crate) fn records_from_spans(
     for tid in order {
         let mut spans = by_trace.remove(&tid).unwrap_or_default();
         spans.sort_by_key(|s| s.start_ns.unwrap_or(i128::MAX));
-        let ids: Vec<&str> = spans.iter().filter_map(|s| s.span_id.as_deref()).collect();
+        let ids: rustc_hash::FxHashSet<&str> =
+            spans.iter().filter_map(|s| s.span_id.as_deref()).collect();
         let root = spans
             .iter()
-            .find(|s| s.parent.as_deref().is_none_or(|p| !ids.contains(&p)))
+            .find(|s| s.parent.as_deref().is_none_or(|p| !ids.contains(p)))
             .unwrap_or(&spans[0]);
         let origin = root.origin.clone();
         let kind = |k: &'static str| spans.iter().filter(move |s| s.kind.as_deref() == Some(k));
