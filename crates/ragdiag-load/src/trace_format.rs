@@ -13,9 +13,10 @@ use crate::trace_datasets::{read_ragas, read_ragchecker};
 use crate::trace_spans::{read_openinference, read_otlp, records_from_spans};
 use crate::{load_trace, LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{
-    find_quote, word_shingles, Diagnostics, Document, Evidence, Judgment, Location, Query,
-    TraceRecord,
+    find_quote, stable_hash, word_shingles, words, Diagnostics, Document, Evidence, Judgment,
+    Location, Query, TraceRecord,
 };
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::fmt;
 use std::path::Path;
@@ -331,67 +332,122 @@ fn normalise(s: &str) -> String {
     out
 }
 
-/// Finds texts in the corpus; the normalised texts and the shingles of the documents are
-/// computed once, on first need.
+/// Finds texts in the corpus through an inverted index of the documents' word 3-shingles (built
+/// on first need): a document that holds a text verbatim, or after normalising whitespace and
+/// case, holds every shingle of the text's interior words (all but the first and last, which
+/// may be cut from longer words), so only the documents holding all of those are searched. A
+/// text of fewer than five words has no interior shingle and is searched in every document.
 struct Locator<'d> {
     docs: &'d [Document],
-    normalised: Vec<String>,
+    normalised: Vec<Option<String>>,
     shingles: Vec<Vec<u64>>,
+    postings: FxHashMap<u64, Vec<u32>>,
 }
 
 impl<'d> Locator<'d> {
     fn new(docs: &'d [Document]) -> Self {
         Locator {
             docs,
-            normalised: Vec::new(),
+            normalised: vec![None; docs.len()],
             shingles: Vec::new(),
+            postings: FxHashMap::default(),
         }
     }
 
-    /// The documents holding `needle` in `hay` (each document's text, or its normalised text).
-    fn holders<'h>(needle: &str, hay: impl Iterator<Item = &'h str>) -> Option<(usize, usize)> {
-        if needle.is_empty() {
+    fn index(&mut self) {
+        if !self.shingles.is_empty() || self.docs.is_empty() {
+            return;
+        }
+        self.shingles = self.docs.iter().map(|d| word_shingles(&d.text)).collect();
+        for (i, sh) in self.shingles.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            for h in sh {
+                self.postings.entry(*h).or_default().push(i);
+            }
+        }
+    }
+
+    /// The documents that may hold `text`: those holding all its interior shingles, or every
+    /// document when it has none.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let w = words(text);
+        if w.len() < 5 {
+            return (0..self.docs.len()).collect();
+        }
+        let mut interior: Vec<u64> = w[1..w.len() - 1].windows(3).map(stable_hash).collect();
+        interior.sort_unstable();
+        interior.dedup();
+        let rarest = interior
+            .iter()
+            .min_by_key(|h| self.postings.get(*h).map_or(0, Vec::len))
+            .copied();
+        let Some(list) = rarest.and_then(|h| self.postings.get(&h)) else {
+            return Vec::new();
+        };
+        list.iter()
+            .map(|&i| i as usize)
+            .filter(|&i| {
+                interior
+                    .iter()
+                    .all(|h| self.shingles[i].binary_search(h).is_ok())
+            })
+            .collect()
+    }
+
+    /// The first of `candidates` holding `text` (verbatim, else normalised), and how many do.
+    fn holders(&mut self, text: &str, candidates: &[usize]) -> Option<(usize, usize)> {
+        let exact = memchr::memmem::Finder::new(text.as_bytes());
+        let hits: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| exact.find(self.docs[i].text.as_bytes()).is_some())
+            .collect();
+        if let Some(&first) = hits.first() {
+            return Some((first, hits.len()));
+        }
+        let norm = normalise(text);
+        if norm.is_empty() {
             return None;
         }
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let mut found = hay
-            .enumerate()
-            .filter(|(_, h)| finder.find(h.as_bytes()).is_some())
-            .map(|(i, _)| i);
-        let first = found.next()?;
-        Some((first, 1 + found.count()))
+        let finder = memchr::memmem::Finder::new(norm.as_bytes());
+        let mut hits = Vec::new();
+        for &i in candidates {
+            let n = self.normalised[i].get_or_insert_with(|| normalise(&self.docs[i].text));
+            if finder.find(n.as_bytes()).is_some() {
+                debug_assert!(find_quote(&self.docs[i].text, text).is_some());
+                hits.push(i);
+            }
+        }
+        hits.first().map(|&f| (f, hits.len()))
     }
 
     /// Verbatim, else after normalising whitespace and case (what [`find_quote`] accepts),
     /// else by shingle containment.
     fn find(&mut self, text: &str) -> Found {
-        if let Some((first, n)) = Self::holders(text, self.docs.iter().map(|d| d.text.as_str())) {
+        self.index();
+        let candidates = self.candidates(text);
+        if let Some((first, n)) = self.holders(text, &candidates) {
             return Found::Exact(first, n);
-        }
-        if self.normalised.is_empty() {
-            self.normalised = self.docs.iter().map(|d| normalise(&d.text)).collect();
-        }
-        let norm = normalise(text);
-        if let Some((first, n)) = Self::holders(&norm, self.normalised.iter().map(String::as_str)) {
-            debug_assert!(find_quote(&self.docs[first].text, text).is_some());
-            return Found::Exact(first, n);
-        }
-        if self.shingles.is_empty() {
-            self.shingles = self.docs.iter().map(|d| word_shingles(&d.text)).collect();
         }
         let mine = word_shingles(text);
         if mine.is_empty() {
             return Found::Nowhere(0.0);
         }
-        let mut best = (0usize, 0.0f64);
-        for (i, s) in self.shingles.iter().enumerate() {
-            let held = mine.iter().filter(|h| s.binary_search(h).is_ok()).count();
-            #[allow(clippy::cast_precision_loss)]
-            let share = held as f64 / mine.len() as f64;
-            if share > best.1 {
-                best = (i, share);
+        let mut held: FxHashMap<u32, usize> = FxHashMap::default();
+        for h in &mine {
+            for &d in self.postings.get(h).map_or(&[][..], Vec::as_slice) {
+                *held.entry(d).or_default() += 1;
             }
         }
+        // The most shingles held; ties to the first document in corpus order.
+        let best = held
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map_or((0, 0.0), |(d, n)| {
+                #[allow(clippy::cast_precision_loss)]
+                let share = n as f64 / mine.len() as f64;
+                (d as usize, share)
+            });
         if best.1 >= SHINGLE_CONTAINMENT {
             Found::Shingles(best.0, best.1)
         } else {

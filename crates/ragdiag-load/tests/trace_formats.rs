@@ -379,3 +379,35 @@ fn nested_document_lists_read_like_flattened_keys() {
         .collect();
     assert_eq!(docs, vec![("d1", Some(0.9)), ("d2", Some(0.5))]);
 }
+
+#[test]
+fn edited_text_is_located_by_its_shingles() {
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let d = docs
+        .iter()
+        .find(|d| d.id == "billing-refund-policy")
+        .unwrap();
+    // Forty words of the document with one word changed: not verbatim, most shingles held.
+    let words: Vec<&str> = d.text.split_whitespace().take(40).collect();
+    let mut edited = words.clone();
+    edited[20] = "zzzz";
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("e.jsonl");
+    let line = serde_json::json!({"user_input": "q", "retrieved_contexts": [edited.join(" ")]});
+    std::fs::write(&p, format!("{line}\n")).unwrap();
+    let mut t = load_trace_as(&p, &TraceOptions::default(), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let w = t.locate(&docs);
+    assert_eq!(t.records[0].retrieved[0].doc, "billing-refund-policy");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w.items()[0]
+            .to_string()
+            .contains("e.jsonl:1: retrieved[0]: 1 hit text(s)")
+            && w.items()[0].to_string().contains("word 3-shingles"),
+        "{w:?}"
+    );
+}
