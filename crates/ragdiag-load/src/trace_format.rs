@@ -10,7 +10,9 @@
 
 use crate::lines::{read_file, strip_bom};
 use crate::trace_datasets::{read_ragas, read_ragchecker};
-use crate::trace_spans::{read_openinference, read_otlp, records_from_spans};
+use crate::trace_spans::{
+    read_openinference, read_openinference_parquet, read_otlp, records_from_spans,
+};
 use crate::{load_trace, LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{
     find_quote, stable_hash, word_shingles, words, Diagnostics, Document, Evidence, Judgment,
@@ -34,7 +36,8 @@ pub const UNLOCATED_DOC: &str = "(unlocated)";
 pub enum TraceFormat {
     /// ragdiag's JSONL: `query_id`, `retrieved`, `answer`, ….
     Ragdiag,
-    /// OpenInference spans, one JSON span a line (OpenTelemetry SDK `to_json()`, Phoenix).
+    /// OpenInference spans, one JSON span a line (OpenTelemetry SDK `to_json()`, Phoenix), or
+    /// Phoenix's span dataframe as Parquet.
     OpenInference,
     /// OpenTelemetry spans as OTLP JSON (`resourceSpans`), with OpenInference or `gen_ai.*`
     /// attributes.
@@ -177,7 +180,12 @@ fn object_formats(v: &Value) -> Vec<TraceFormat> {
     out
 }
 
-/// Detects a trace file's format from its content: the whole file as one JSON value (a JSON
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Detects a trace file's format from its content (a `.parquet` file is OpenInference spans): the whole file as one JSON value (a JSON
 /// list's first item), else its first non-blank line.
 ///
 /// # Errors
@@ -194,15 +202,9 @@ pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        return Err(LoadError::unusable(
-            path,
-            "Parquet traces are not read; export the spans as JSONL (one span a line) and give \
-             --trace-format openinference",
-        ));
+    if is_parquet(path) {
+        // Phoenix's span dataframe (or TraceDataset) saved as Parquet.
+        return Ok(TraceFormat::OpenInference);
     }
     let probe: Option<Value> = match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Array(items)) => items.into_iter().next(),
@@ -272,6 +274,8 @@ pub fn load_trace_as(
         TraceFormat::OpenInference | TraceFormat::Otel => {
             let spans = if format == TraceFormat::Otel {
                 read_otlp(path, opts, &mut diagnostics)?
+            } else if is_parquet(path) {
+                read_openinference_parquet(path, opts, &mut diagnostics)?
             } else {
                 read_openinference(path, opts, &mut diagnostics)?
             };

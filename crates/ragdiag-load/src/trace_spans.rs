@@ -100,7 +100,10 @@ fn time_ns(v: &Value) -> Option<i128> {
             if let Ok(n) = s.trim().parse::<i128>() {
                 return Some(n);
             }
-            let t = Timestamp::parse(s)?.as_datetime();
+            // A timestamp without a zone (Arrow's JSON of a naive timestamp column) is UTC.
+            let t = Timestamp::parse(s)
+                .or_else(|| Timestamp::parse(&format!("{}Z", s.trim())))?
+                .as_datetime();
             t.timestamp_nanos_opt().map(i128::from)
         }
         _ => None,
@@ -201,6 +204,50 @@ pub(crate) fn read_openinference(
             }
         };
         crate::record::accept(&mut out, diags, opts, span)?;
+    }
+    Ok(out)
+}
+
+/// Reads OpenInference spans from Parquet (Phoenix's span dataframe saved with `to_parquet`,
+/// or a `TraceDataset` saved by Phoenix): each row as Arrow writes it to JSON, then as a JSONL
+/// span. Rows are numbered from 1 in messages.
+pub(crate) fn read_openinference_parquet(
+    path: &Path,
+    opts: &LoadOptions,
+    diags: &mut Diagnostics,
+) -> Result<Vec<Span>> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(4096).build())
+        .map_err(|e| LoadError::unusable(path, format!("not a readable Parquet file: {e}")))?;
+    let mut out = Vec::new();
+    let mut row = 0u64;
+    for batch in reader {
+        let batch = batch
+            .and_then(|b| crate::parquet_corpus::dates_as_text_in(b, &["start_time", "end_time"]))
+            .map_err(|e| LoadError::unusable(path, format!("corrupt Parquet data: {e}")))?;
+        let mut buf = Vec::new();
+        {
+            let mut writer = arrow::json::LineDelimitedWriter::new(&mut buf);
+            writer
+                .write(&batch)
+                .and_then(|()| writer.finish())
+                .map_err(|e| LoadError::unusable(path, format!("unsupported column type: {e}")))?;
+        }
+        for line in String::from_utf8_lossy(&buf).lines() {
+            row += 1;
+            let loc = Location::new(path, row);
+            let span = match serde_json::from_str::<Value>(line) {
+                Ok(v) => {
+                    let mut flat = BTreeMap::new();
+                    flatten("", &v, &mut flat);
+                    span_from_flat(flat, loc)
+                }
+                Err(e) => Err(Diagnostic::error(loc, "", format!("invalid JSON: {e}"))),
+            };
+            crate::record::accept(&mut out, diags, opts, span)?;
+        }
     }
     Ok(out)
 }

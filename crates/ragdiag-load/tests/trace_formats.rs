@@ -86,6 +86,7 @@ fn formats_are_detected() {
     for (name, f) in [
         ("ragdiag.trace.jsonl", TraceFormat::Ragdiag),
         ("openinference.jsonl", TraceFormat::OpenInference),
+        ("phoenix.parquet", TraceFormat::OpenInference),
         ("otlp.json", TraceFormat::Otel),
         ("ragas.jsonl", TraceFormat::Ragas),
         ("ragchecker.json", TraceFormat::RagChecker),
@@ -124,6 +125,28 @@ fn openinference_spans_match_the_ragdiag_trace() {
     // Neither: the trace ids stand in.
     let raw = load("openinference.jsonl", &TraceOptions::default());
     assert!(raw.records.iter().all(|r| r.query_id.starts_with("0x")));
+}
+
+#[test]
+fn phoenix_parquet_matches_the_ragdiag_trace() {
+    // Phoenix keeps the attributes nested (`attributes.retrieval` a struct of lists of structs).
+    let qs = questions();
+    let t = load(
+        "phoenix.parquet",
+        &TraceOptions {
+            questions: &qs,
+            ..TraceOptions::default()
+        },
+    );
+    same(&t.records, true);
+    let by_key = load(
+        "phoenix.parquet",
+        &TraceOptions {
+            query_id_key: Some("query_id"),
+            ..TraceOptions::default()
+        },
+    );
+    same(&by_key.records, true);
 }
 
 #[test]

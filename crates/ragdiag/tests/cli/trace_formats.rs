@@ -51,6 +51,7 @@ fn every_format_gives_the_classes_of_the_ragdiag_trace() {
     let want_rows = std::fs::read(base.join("queries.parquet")).unwrap();
     for (name, format, full) in [
         ("openinference.jsonl", "openinference", true),
+        ("phoenix.parquet", "openinference", true),
         ("otlp.json", "otel", true),
         ("ragas.jsonl", "ragas", false),
         ("ragchecker.json", "ragchecker", false),
