@@ -673,7 +673,7 @@ pub(crate) fn records_from_spans(
         };
         #[allow(clippy::cast_precision_loss)]
         let latency_ms = match (root.start_ns, root.end_ns) {
-            (Some(a), Some(b)) if b >= a => Some((b - a) as f64 / 1e6),
+            (Some(a), Some(b)) => b.checked_sub(a).filter(|d| *d >= 0).map(|d| d as f64 / 1e6),
             _ => None,
         };
         // The question: a configured key, else the root's input text, else the trace id.

@@ -434,3 +434,102 @@ fn edited_text_is_located_by_its_shingles() {
         "{w:?}"
     );
 }
+
+#[test]
+fn a_reranker_without_a_retriever_span_ranks_its_input_as_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            r#"{"context":{"trace_id":"t","span_id":"r"},"parent_id":null,"start_time":"2026-01-01T00:00:00Z","end_time":"2026-01-01T00:00:01.5Z","attributes":{"openinference.span.kind":"CHAIN","input.value":"q","output.value":"root answer"}}"#,
+            "\n",
+            r#"{"context":{"trace_id":"t","span_id":"k"},"parent_id":"r","attributes":{"openinference.span.kind":"RERANKER","reranker.input_documents.0.document.id":"a","reranker.input_documents.1.document.id":"b","reranker.output_documents.0.document.id":"b"}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let t = load_trace_as(&p, &TraceOptions::default(), &LoadOptions::default())
+        .unwrap()
+        .items;
+    let r = &t.records[0];
+    let ids = |h: &[TraceHit]| h.iter().map(|h| h.doc.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&r.retrieved), ["b"]);
+    assert_eq!(ids(r.candidates.as_deref().unwrap()), ["a", "b"]);
+    assert_eq!(r.answer.as_deref(), Some("root answer"));
+    assert_eq!(r.latency_ms, Some(1500.0));
+}
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<i128>().prop_map(|x| serde_json::Value::from(x.to_string())),
+            any::<f64>().prop_map(|x| serde_json::json!(x)),
+            "[a-z0-9 .]{0,8}".prop_map(serde_json::Value::from),
+        ];
+        let keys = prop_oneof![
+            Just("context".to_owned()),
+            Just("trace_id".to_owned()),
+            Just("attributes".to_owned()),
+            Just("resourceSpans".to_owned()),
+            Just("scopeSpans".to_owned()),
+            Just("spans".to_owned()),
+            Just("traceId".to_owned()),
+            Just("key".to_owned()),
+            Just("value".to_owned()),
+            Just("intValue".to_owned()),
+            Just("retrieval.documents.0.document.id".to_owned()),
+            Just("user_input".to_owned()),
+            Just("retrieved_contexts".to_owned()),
+            Just("results".to_owned()),
+            Just("query_id".to_owned()),
+            Just("query".to_owned()),
+            Just("retrieved_context".to_owned()),
+            Just("retrieved".to_owned()),
+            Just("start_time".to_owned()),
+            Just("end_time".to_owned()),
+            Just("parent_id".to_owned()),
+            Just("llm.output_messages".to_owned()),
+            "[a-z_.]{1,6}",
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_json_in_any_declared_format_never_panics(
+            values in prop::collection::vec(json_value(), 1..4),
+            as_lines in any::<bool>(),
+            format in prop::option::of(prop::sample::select(TraceFormat::ALL.to_vec())),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("t.json");
+            let text = if as_lines {
+                values.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            } else {
+                values[0].to_string()
+            };
+            std::fs::write(&p, text).unwrap();
+            let opts = TraceOptions { format, query_id_key: Some("query_id"), ..TraceOptions::default() };
+            for skip_invalid in [false, true] {
+                if let Ok(l) = load_trace_as(&p, &opts, &LoadOptions { skip_invalid }) {
+                    let mut t = l.items;
+                    let _ = t.locate(&[]);
+                }
+            }
+        }
+    }
+}

@@ -425,6 +425,24 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_makes_queries_optional_and_its_format_comes_from_flag_or_file() {
+        let toml = "corpus = 'kb'\nout = 'r'\ntrace = 't.jsonl'\ntrace_format = 'ragas'\n";
+        let s = DiagnoseSettings::merge(&args(&[]), file(toml)).unwrap();
+        assert_eq!(s.queries, None);
+        assert_eq!(s.trace_format, Some(ragdiag_load::TraceFormat::Ragas));
+        let flags = args(&["--trace-format", "otel", "--trace-query-id-key", "qid"]);
+        let s = DiagnoseSettings::merge(&flags, file(toml)).unwrap();
+        assert_eq!(s.trace_format, Some(ragdiag_load::TraceFormat::Otel));
+        assert_eq!(s.trace_query_id_key.as_deref(), Some("qid"));
+        let bad = format!("{REQUIRED}trace_format = 'phoenix'\n");
+        let e = DiagnoseSettings::merge(&args(&[]), file(&bad)).unwrap_err();
+        assert!(
+            e.to_string().contains("trace_format: unknown trace format"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn out_of_range_values_are_refused_wherever_they_come_from() {
         let bad = [
             format!("{REQUIRED}cover = 1.5\n"),
