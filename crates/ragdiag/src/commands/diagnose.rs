@@ -72,11 +72,11 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             ),
         }
     }
-    let questions_label = s.queries.as_ref().or(s.trace.as_ref()).map(|p| p.display());
     if queries.is_empty() {
+        let from = s.queries.as_ref().or(s.trace.as_ref());
         bail!(
             "{}: no questions",
-            questions_label.expect("queries or trace")
+            from.map_or_else(String::new, |p| p.display().to_string())
         );
     }
     let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
