@@ -43,7 +43,8 @@ pub(crate) struct Span {
 }
 
 /// Flattens `v` into `out` under `prefix`: objects by `.key`, lists by `.index`. A string that
-/// holds a JSON object (OpenInference's `metadata`) is kept and also flattened under its key.
+/// holds a JSON object or list (OpenInference's `metadata`, `gen_ai.output.messages`) is kept
+/// and also flattened under its key.
 fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
     let join = |k: &str| {
         if prefix.is_empty() {
@@ -64,9 +65,9 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
             }
         }
         Value::Null => {}
-        Value::String(s) if s.trim_start().starts_with('{') => {
+        Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
             out.insert(prefix.to_owned(), v.clone());
-            if let Ok(inner @ Value::Object(_)) = serde_json::from_str::<Value>(s) {
+            if let Ok(inner @ (Value::Object(_) | Value::Array(_))) = serde_json::from_str(s) {
                 flatten(prefix, &inner, out);
             }
         }
@@ -688,8 +689,22 @@ pub(crate) fn records_from_spans(
         let query_id = match keyed {
             Some(id) => id,
             None => {
-                let input = root.attrs.get("input.value").and_then(Value::as_str);
-                match input.and_then(|t| match_question(topts.questions, t)) {
+                // The input text, or a string field of it when it is JSON (LangChain's
+                // `{"question": …}`).
+                let inputs = root
+                    .attrs
+                    .range("input.value".to_owned()..)
+                    .take_while(|(k, _)| k.starts_with("input.value"))
+                    .filter(|(k, _)| *k == "input.value" || k.starts_with("input.value."))
+                    .filter_map(|(_, v)| v.as_str());
+                let mut found = None;
+                for t in inputs {
+                    found = match_question(topts.questions, t);
+                    if found.is_some() {
+                        break;
+                    }
+                }
+                match found {
                     Some(id) => id,
                     None => {
                         if !topts.questions.is_empty() {

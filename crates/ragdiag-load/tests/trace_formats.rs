@@ -381,6 +381,49 @@ fn gen_ai_attributes_give_answer_and_tokens() {
 }
 
 #[test]
+fn a_json_root_input_names_its_question_by_a_string_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("j.jsonl");
+    let line = serde_json::json!({
+        "context": {"trace_id": "t", "span_id": "r"},
+        "attributes": {"input.value": "{\"question\": \"How  much is Growth?\", \"k\": 5}"}
+    });
+    std::fs::write(&p, format!("{line}\n")).unwrap();
+    let qs = vec![Query {
+        id: "q1".into(),
+        text: "How much is Growth?".into(),
+        ..Query::default()
+    }];
+    let opts = TraceOptions {
+        questions: &qs,
+        ..TraceOptions::default()
+    };
+    let t = load_trace_as(&p, &opts, &LoadOptions::default())
+        .unwrap()
+        .items;
+    assert_eq!(t.records[0].query_id, "q1");
+}
+
+#[test]
+fn gen_ai_output_messages_as_a_json_string_give_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.json");
+    let messages = r#"[{"role":"assistant","parts":[{"type":"text","content":"Thirty days."}]}]"#;
+    let request = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": "t", "spanId": "1",
+        "attributes": [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.output.messages", "value": {"stringValue": messages}}
+        ]
+    }]}]}]});
+    std::fs::write(&p, request.to_string()).unwrap();
+    let t = load_trace_as(&p, &TraceOptions::default(), &LoadOptions::default())
+        .unwrap()
+        .items;
+    assert_eq!(t.records[0].answer.as_deref(), Some("Thirty days."));
+}
+
+#[test]
 fn nested_document_lists_read_like_flattened_keys() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("n.jsonl");
