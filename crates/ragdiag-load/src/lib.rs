@@ -15,6 +15,7 @@
 //! | TREC qrels (`qid iter docno rel`) / BEIR qrels TSV (header, CRLF) | column count | [`load_qrels`] |
 //! | TREC run (`qid Q0 docno rank score tag`) / JSON run (`{qid: {doc: score}}`) | first byte | [`load_run`] |
 //! | trace JSONL (`query_id`, `retrieved`, `answer`, …) | — | [`load_trace`] |
+//! | any trace: ragdiag, OpenInference spans, OTLP JSON, RAGAS, RAGChecker | content | [`load_trace_as`] |
 //!
 //! ```no_run
 //! use ragdiag_load::{load_corpus, LoadOptions};
@@ -38,6 +39,9 @@ mod record;
 mod run;
 mod table;
 mod trace;
+mod trace_datasets;
+mod trace_format;
+mod trace_spans;
 
 pub use check::{cross_check, Inputs};
 pub use chroma::{load_chroma, ChromaDataset};
@@ -49,6 +53,10 @@ pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};
 pub use table::{parquet_bytes, read_table, table_bytes, TableError, SCHEMA_VERSION_KEY};
 pub use trace::load_trace;
+pub use trace_format::{
+    detect_trace_format, load_trace_as, TraceFile, TraceFormat, TraceOptions, SHINGLE_CONTAINMENT,
+    UNLOCATED_DOC,
+};
 
 use ragdiag_core::Diagnostics;
 

@@ -31,12 +31,20 @@ const DATE_COLUMNS: &[&str] = &["updated_at", "valid_until"];
 /// a timestamp without a zone is taken to be UTC. A value chrono cannot represent becomes a
 /// string that is no date, so it is warned about as unparseable like any other.
 fn dates_as_text(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
+    dates_as_text_in(batch, DATE_COLUMNS)
+}
+
+/// [`dates_as_text`] for the top-level columns named `names` (a trace's span times).
+pub(crate) fn dates_as_text_in(
+    batch: RecordBatch,
+    names: &[&str],
+) -> std::result::Result<RecordBatch, ArrowError> {
     let schema = batch.schema();
     let mut changed = false;
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
-        let text = if DATE_COLUMNS.contains(&field.name().as_str()) {
+        let text = if names.contains(&field.name().as_str()) {
             date_strings(column)
         } else {
             None

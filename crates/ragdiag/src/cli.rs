@@ -197,19 +197,40 @@ pub(crate) enum GateOn {
     LowerCi,
 }
 
+/// How to read `--trace` when it is not ragdiag's own JSONL.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct TraceFormatArgs {
+    /// The trace's format: ragdiag, openinference (spans, JSONL), otel (OTLP JSON), ragas or
+    /// ragchecker (default: detected from the file).
+    #[arg(long, value_parser = parse_trace_format)]
+    pub(crate) trace_format: Option<ragdiag_load::TraceFormat>,
+    /// Span attribute (or `metadata` key, or dataset field) holding the question id; without it
+    /// a trace's question is the one whose text its root span's `input.value` equals.
+    #[arg(long)]
+    pub(crate) trace_query_id_key: Option<String>,
+}
+
+fn parse_trace_format(s: &str) -> Result<ragdiag_load::TraceFormat, String> {
+    s.parse()
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DiagnoseArgs {
     #[command(flatten)]
     pub(crate) corpus: CorpusArgs,
-    /// Questions: ragdiag JSONL, or BEIR queries.jsonl with `--qrels`.
+    /// Questions: ragdiag JSONL, or BEIR queries.jsonl with `--qrels` (optional with a RAGAS
+    /// or RAGChecker trace, which carries its questions).
     #[arg(long)]
     pub(crate) queries: Option<PathBuf>,
     /// Relevance judgments (TREC or BEIR TSV) for BEIR-style questions.
     #[arg(long)]
     pub(crate) qrels: Option<PathBuf>,
-    /// What the team's system retrieved and answered (JSONL): diagnose it as it ran.
+    /// What the team's system retrieved and answered (ragdiag JSONL, OpenInference spans, OTLP
+    /// JSON, RAGAS or RAGChecker; see `--trace-format`): diagnose it as it ran.
     #[arg(long)]
     pub(crate) trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trace_format: TraceFormatArgs,
     /// A `ragdiag.toml` with the same settings (flags win; its paths are relative to it).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
@@ -488,6 +509,11 @@ pub(crate) struct LintArgs {
     /// Run file(s) to check for format errors.
     #[arg(long)]
     pub(crate) run: Vec<PathBuf>,
+    /// A trace (any `--trace-format`) to check for malformed records.
+    #[arg(long)]
+    pub(crate) trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trace_format: TraceFormatArgs,
     /// Output format of the findings.
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
@@ -503,9 +529,12 @@ pub(crate) struct FreshnessArgs {
     /// A run (TREC or JSON, document ids): stale hits in what retrieval returns.
     #[arg(long)]
     pub(crate) run: Option<PathBuf>,
-    /// A trace (JSONL: `query_id`, `retrieved`, …): stale hits in what the team's system retrieved.
+    /// A trace (ragdiag JSONL or any `--trace-format`): stale hits in what the team's system
+    /// retrieved.
     #[arg(long)]
     pub(crate) trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trace_format: TraceFormatArgs,
     /// An index of the corpus (`ragdiag index`): replay `--queries` against it and audit what
     /// it retrieves.
     #[arg(long, requires = "queries")]

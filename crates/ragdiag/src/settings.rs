@@ -83,6 +83,8 @@ pub(crate) struct FileConfig {
     queries: Option<PathBuf>,
     qrels: Option<PathBuf>,
     trace: Option<PathBuf>,
+    trace_format: Option<String>,
+    trace_query_id_key: Option<String>,
     retriever: Option<String>,
     chunker: Option<String>,
     model: Option<String>,
@@ -117,9 +119,12 @@ impl FileConfig {
 #[derive(Debug, Clone)]
 pub(crate) struct DiagnoseSettings {
     pub(crate) corpus: PathBuf,
-    pub(crate) queries: PathBuf,
+    /// `None` only with a trace: its questions then come from the trace (RAGAS, RAGChecker).
+    pub(crate) queries: Option<PathBuf>,
     pub(crate) qrels: Option<PathBuf>,
     pub(crate) trace: Option<PathBuf>,
+    pub(crate) trace_format: Option<ragdiag_load::TraceFormat>,
+    pub(crate) trace_query_id_key: Option<String>,
     pub(crate) config: Option<PathBuf>,
     pub(crate) retriever: RetrieverKind,
     pub(crate) chunker: String,
@@ -207,6 +212,21 @@ impl DiagnoseSettings {
             }
             (None, Some(other)) => bail!("gate_on: {other:?} (expected point or lower-ci)"),
         };
+        let trace = args.trace.clone().or(rel(file.trace));
+        let queries = args.queries.clone().or(rel(file.queries));
+        let queries = if trace.is_some() {
+            queries
+        } else {
+            Some(need(queries, "queries")?)
+        };
+        let trace_format = match (args.trace_format.trace_format, file.trace_format.as_deref()) {
+            (Some(f), _) => Some(f),
+            (None, Some(s)) => Some(
+                s.parse()
+                    .map_err(|e: String| anyhow!("trace_format: {e}"))?,
+            ),
+            (None, None) => None,
+        };
         let context_k = args
             .context_k
             .or(file.context_k)
@@ -221,9 +241,15 @@ impl DiagnoseSettings {
         }
         Ok(DiagnoseSettings {
             corpus: need(args.corpus.corpus.clone().or(rel(file.corpus)), "corpus")?,
-            queries: need(args.queries.clone().or(rel(file.queries)), "queries")?,
+            queries,
             qrels: args.qrels.clone().or(rel(file.qrels)),
-            trace: args.trace.clone().or(rel(file.trace)),
+            trace,
+            trace_format,
+            trace_query_id_key: args
+                .trace_format
+                .trace_query_id_key
+                .clone()
+                .or(file.trace_query_id_key),
             config: args.config.clone(),
             retriever,
             chunker: args
@@ -396,6 +422,24 @@ mod tests {
         assert_eq!(s.out, Path::new("x"));
         let e = DiagnoseSettings::merge(&args(&[]), file("corpus = 'kb'\n")).unwrap_err();
         assert!(e.to_string().contains("--queries is required"), "{e}");
+    }
+
+    #[test]
+    fn a_trace_makes_queries_optional_and_its_format_comes_from_flag_or_file() {
+        let toml = "corpus = 'kb'\nout = 'r'\ntrace = 't.jsonl'\ntrace_format = 'ragas'\n";
+        let s = DiagnoseSettings::merge(&args(&[]), file(toml)).unwrap();
+        assert_eq!(s.queries, None);
+        assert_eq!(s.trace_format, Some(ragdiag_load::TraceFormat::Ragas));
+        let flags = args(&["--trace-format", "otel", "--trace-query-id-key", "qid"]);
+        let s = DiagnoseSettings::merge(&flags, file(toml)).unwrap();
+        assert_eq!(s.trace_format, Some(ragdiag_load::TraceFormat::Otel));
+        assert_eq!(s.trace_query_id_key.as_deref(), Some("qid"));
+        let bad = format!("{REQUIRED}trace_format = 'phoenix'\n");
+        let e = DiagnoseSettings::merge(&args(&[]), file(&bad)).unwrap_err();
+        assert!(
+            e.to_string().contains("trace_format: unknown trace format"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{Corpus, Diagnoses, RetrievedItem, SummaryInput};
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
-    load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, load_trace, LoadOptions,
+    load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, LoadOptions,
 };
 use ragdiag_retrieve::{
     chunk_depth, corpus_sha256, replay_index, replay_items, ReplaySpec, RetrieverKind,
@@ -48,17 +48,52 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     if docs.is_empty() {
         bail!("{}: the corpus holds no documents", s.corpus.display());
     }
-    let queries = load_query_set(&s, &mut findings)?;
+    let mut queries = load_query_set(&s, &mut findings)?;
+    let trace = match &s.trace {
+        Some(p) => Some(crate::commands::trace_input::read_trace(
+            p,
+            s.trace_format,
+            s.trace_query_id_key.as_deref(),
+            &queries,
+            &docs,
+            &mut findings,
+        )?),
+        None => None,
+    };
+    if s.queries.is_none() {
+        // Only with a trace (settings): the questions are the ones it carries.
+        match trace.as_ref().and_then(|t| t.questions.clone()) {
+            Some(q) => queries = q,
+            None => bail!(
+                "--queries is required: a {} trace does not carry its questions",
+                trace
+                    .as_ref()
+                    .map_or("ragdiag".into(), |t| t.format.to_string())
+            ),
+        }
+    }
     if queries.is_empty() {
-        bail!("{}: no questions", s.queries.display());
+        let from = s.queries.as_ref().or(s.trace.as_ref());
+        bail!(
+            "{}: no questions",
+            from.map_or_else(String::new, |p| p.display().to_string())
+        );
     }
     let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
     findings.extend(audit.findings.clone());
     let corpus = Corpus::new(&docs, &audit);
     let mut provenance = provenance(&s, &docs)?;
-    let r = match &s.trace {
-        Some(path) => from_trace(&s, path, &queries, &corpus, printer, &mut provenance)?,
-        None => replay(&s, &docs, &queries, &corpus, printer, &mut provenance)?,
+    let r = match (&s.trace, trace) {
+        (Some(path), Some(t)) => from_trace(
+            &s,
+            path,
+            t.records,
+            &queries,
+            &corpus,
+            printer,
+            &mut provenance,
+        )?,
+        _ => replay(&s, &docs, &queries, &corpus, printer, &mut provenance)?,
     };
     let mut r = r;
     findings.extend(std::mem::take(&mut r.diagnoses.warnings));
@@ -171,13 +206,19 @@ fn print_outcome(summary: &DiagnoseSummary, out: &Path, printer: Printer) -> Res
 
 /// What produced the report; the mode adds its own entries.
 fn provenance(s: &DiagnoseSettings, docs: &[Document]) -> Result<Provenance> {
+    // Without --queries the questions are the trace's.
+    let questions = s
+        .queries
+        .as_ref()
+        .or(s.trace.as_ref())
+        .context("--queries is required")?;
     Ok(Provenance {
         ragdiag_version: env!("CARGO_PKG_VERSION").into(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         corpus: s.corpus.display().to_string(),
         corpus_sha256: corpus_sha256(docs),
-        queries: s.queries.display().to_string(),
-        queries_sha256: file_sha256(&s.queries)?,
+        queries: questions.display().to_string(),
+        queries_sha256: file_sha256(questions)?,
         chunker: s.chunker.clone(),
         retriever: s.retriever.to_string(),
         seed: s.seed,
@@ -188,32 +229,36 @@ fn provenance(s: &DiagnoseSettings, docs: &[Document]) -> Result<Provenance> {
     })
 }
 
+/// `--queries` (none without it: the trace then carries them).
 fn load_query_set(s: &DiagnoseSettings, findings: &mut Diagnostics) -> Result<Vec<Query>> {
     let opts = LoadOptions::default();
+    let Some(queries) = &s.queries else {
+        return Ok(Vec::new());
+    };
     let loaded = match &s.qrels {
         Some(path) => {
             let qrels = load_qrels(path, None, &opts)?;
             findings.extend(qrels.diagnostics);
-            load_beir_queries_with_qrels(&s.queries, &qrels.items, path, &opts)?
+            load_beir_queries_with_qrels(queries, &qrels.items, path, &opts)?
         }
-        None => load_queries(&s.queries, &opts)?,
+        None => load_queries(queries, &opts)?,
     };
     findings.extend(loaded.diagnostics);
     Ok(loaded.items)
 }
 
-/// Trace mode: what the team's system retrieved and answered, located in the corpus.
+/// Trace mode: what the team's system retrieved and answered (read from `path`), located in
+/// the corpus.
 fn from_trace(
     s: &DiagnoseSettings,
     path: &Path,
+    trace: Vec<TraceRecord>,
     queries: &[Query],
     corpus: &Corpus<'_>,
     printer: Printer,
     provenance: &mut Provenance,
 ) -> Result<Retrieved> {
-    let loaded = load_trace(path, &LoadOptions::default())?;
-    let mut warnings = loaded.diagnostics;
-    let trace = loaded.items;
+    let mut warnings = Diagnostics::default();
     // Groundedness by embedding similarity too, when asked for (it needs the model).
     let embedder = if s.ground_embeddings {
         open_model(&s.model, s.no_fetch, printer)?

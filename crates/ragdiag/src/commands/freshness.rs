@@ -13,7 +13,7 @@ use ragdiag_contract::table::DOCUMENTS;
 use ragdiag_core::{Diagnostics, Query, Timestamp};
 use ragdiag_embed::Embedder as _;
 use ragdiag_fresh::{audit, Config};
-use ragdiag_load::{load_corpus, load_queries, load_run, load_trace, LoadOptions};
+use ragdiag_load::{load_corpus, load_queries, load_run, LoadOptions};
 use std::collections::HashSet;
 
 pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> {
@@ -52,9 +52,13 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
     let rankings = match (&args.run, &args.trace, &args.index) {
         (Some(p), None, None) => Some(run_rankings(p)?),
         (None, Some(p), None) => {
-            let t = load_trace(p, &load_opts)?;
-            findings.extend(t.diagnostics);
-            Some(trace_rankings(t.items))
+            let t = args.trace_format.read(
+                p,
+                queries.as_deref().unwrap_or_default(),
+                &docs,
+                &mut findings,
+            )?;
+            Some(trace_rankings(t.records))
         }
         (None, None, Some(p)) => Some(index_rankings(
             p,

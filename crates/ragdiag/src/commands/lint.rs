@@ -7,7 +7,8 @@ use crate::ExitStatus;
 use anyhow::{bail, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Severity};
 use ragdiag_load::{
-    cross_check, load_corpus, load_qrels, load_queries, load_run, Inputs, LoadError, LoadOptions,
+    cross_check, load_corpus, load_qrels, load_queries, load_run, load_trace_as, Inputs, LoadError,
+    LoadOptions, TraceOptions,
 };
 use std::fmt::Write as _;
 
@@ -40,8 +41,9 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
         && args.queries.is_none()
         && args.qrels.is_none()
         && args.run.is_empty()
+        && args.trace.is_none()
     {
-        bail!("nothing to lint: give --corpus, --queries, --qrels and/or --run");
+        bail!("nothing to lint: give --corpus, --queries, --qrels, --run and/or --trace");
     }
     let opts = LoadOptions { skip_invalid: true };
     let mut all = Diagnostics::default();
@@ -66,6 +68,19 @@ pub(crate) fn run(args: &LintArgs, printer: Printer) -> Result<ExitStatus> {
                 "",
                 e.to_string(),
             )),
+        }
+    }
+    if let Some(p) = &args.trace {
+        // Every malformed record is listed; with a corpus, text-only hits are located too.
+        let topts = TraceOptions {
+            format: args.trace_format.trace_format,
+            query_id_key: args.trace_format.trace_query_id_key.as_deref(),
+            questions: queries.as_deref().unwrap_or_default(),
+        };
+        if let Some(mut t) = absorb(&mut all, load_trace_as(p, &topts, &opts))? {
+            if let Some(docs) = &corpus {
+                all.extend(t.locate(docs));
+            }
         }
     }
     let inputs = Inputs {

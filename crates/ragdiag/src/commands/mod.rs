@@ -11,6 +11,7 @@ mod index;
 mod lint;
 mod plan;
 mod search;
+mod trace_input;
 
 use crate::cli::{Cli, Command};
 use crate::printer::Printer;

@@ -13,6 +13,7 @@ mod lint;
 mod plan;
 mod search;
 mod snapshots;
+mod trace_formats;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
