@@ -2,6 +2,7 @@
 
 use crate::measure::{Kind, MeasureSet};
 use crate::topic::{missing_topic_values, EvalParams};
+use crate::zscore::ZScores;
 use ragdiag_core::Qrels;
 
 /// One query's evaluation: its id, one value per column, and its `relstring` (empty when not
@@ -19,6 +20,8 @@ pub struct Aggregate {
     pub relstrings: Vec<String>,
     /// Summary value per column, as trec_eval's `all` line.
     pub all: Vec<f64>,
+    /// Whether the values are z-scores (trec_eval's `-Z`): printed with a `Z` before the name.
+    pub zscored: bool,
 }
 
 /// Summarises per-query values exactly as trec_eval does. `evaluated` holds every query that
@@ -26,13 +29,15 @@ pub struct Aggregate {
 /// that the run lacks are added with the values trec_eval 10.0 gives them (evaluated against
 /// a one-document ranking of an unjudged document; see `missing_topic_values`), and
 /// `num_rel`'s summary becomes the number of qrels lines with a grade above 0. Sums run in
-/// query-id order, so rounding matches trec_eval.
+/// query-id order, so rounding matches trec_eval. With `zscores` (trec_eval's `-Z`), every
+/// query's values (the added ones too) are converted before they are summarised.
 pub fn aggregate(
     mut evaluated: Vec<TopicValues>,
     qrels: &Qrels,
     measures: &MeasureSet,
     params: &EvalParams,
     complete: bool,
+    zscores: Option<&ZScores>,
 ) -> Aggregate {
     if complete {
         let have: rustc_hash::FxHashSet<String> =
@@ -47,6 +52,11 @@ pub fn aggregate(
     evaluated.sort_by(|a, b| a.0.cmp(&b.0));
     let n = evaluated.len();
     let columns = measures.columns();
+    if let Some(z) = zscores {
+        for (qid, values, _) in &mut evaluated {
+            z.convert(qid, columns, values);
+        }
+    }
     let mut all = vec![0.0; columns.len()];
     for (_, values, _) in &evaluated {
         for (sum, v) in all.iter_mut().zip(values) {
@@ -92,5 +102,6 @@ pub fn aggregate(
         values,
         relstrings,
         all,
+        zscored: zscores.is_some(),
     }
 }

@@ -43,6 +43,7 @@ mod report;
 pub mod span;
 pub mod stats;
 mod topic;
+pub mod zscore;
 
 pub use aggregate::{aggregate, Aggregate, TopicValues};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};

@@ -310,6 +310,15 @@ pub fn csv_field(s: &str) -> String {
 }
 
 /// A value as trec_eval prints it (`%ld` for counts, `%6.4f` otherwise; NaN as glibc).
+/// A z-score as trec_eval prints it (`%6.4f`, counts included).
+fn z_value(v: f64) -> String {
+    if v.is_nan() {
+        format!("{:>6}", "-nan")
+    } else {
+        format!("{v:6.4}")
+    }
+}
+
 fn trec_value(c: &Column, v: f64) -> String {
     match c.kind.unit() {
         Unit::Count => format!("{}", v as i64),
@@ -334,6 +343,8 @@ pub fn trec_eval_text(
             for (c, v) in columns.iter().zip(values) {
                 if c.kind == Kind::Relstring {
                     let _ = writeln!(out, "{:<22}\t{}\t'{}'", c.name, qid, rel);
+                } else if c.kind.per_query() && r.agg.zscored {
+                    let _ = writeln!(out, "Z{:<22}\t{}\t{}", c.name, qid, z_value(*v));
                 } else if c.kind.per_query() {
                     let _ = writeln!(out, "{:<22}\t{}\t{}", c.name, qid, trec_value(c, *v));
                 }
@@ -347,6 +358,8 @@ pub fn trec_eval_text(
             }
             if c.kind == Kind::Runid {
                 let _ = writeln!(out, "{:<22}\tall\t{}", c.name, r.tag);
+            } else if r.agg.zscored {
+                let _ = writeln!(out, "Z{:<22}\tall\t{}", c.name, z_value(*v));
             } else {
                 let _ = writeln!(out, "{:<22}\tall\t{}", c.name, trec_value(c, *v));
             }

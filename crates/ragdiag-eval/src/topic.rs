@@ -428,7 +428,7 @@ impl Context<'_> {
 }
 
 /// `MIN_GEO_MEAN` of trec_eval: the floor of the geometric-mean measures.
-const MIN_GEO_MEAN: f64 = 1e-5;
+pub(crate) const MIN_GEO_MEAN: f64 = 1e-5;
 /// `INFAP_EPSILON` of trec_eval.
 const INFAP_EPSILON: f64 = 1e-5;
 

@@ -476,6 +476,10 @@ pub(crate) struct EvalArgs {
     /// Evaluate only the judged documents of each ranking (unjudged ones are dropped).
     #[arg(short = 'J')]
     pub(crate) judged_only: bool,
+    /// Express each query's values as z-scores against a reference file of
+    /// `qid measure mean stddev` lines (trec_eval's `-Z`; names printed with a `Z`).
+    #[arg(short = 'Z', long = "zscore", value_name = "FILE")]
+    pub(crate) zscores: Option<PathBuf>,
     /// Qrels format (default: detected from the column count).
     #[arg(long, value_enum)]
     pub(crate) qrels_format: Option<QrelsFormatArg>,

@@ -7,6 +7,7 @@ use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
 use ragdiag_core::Qrels;
 use ragdiag_eval::stats;
+use ragdiag_eval::zscore::ZScores;
 use ragdiag_eval::{
     aggregate, evaluate_topic, relstring, trec_eval_text, EvalMeta, EvalParams, Evaluation, Kind,
     MeasureSet, Ranked, RunEval, TopicValues,
@@ -39,17 +40,24 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
         RunFormatArg::Trec => RunFormat::Trec,
         RunFormatArg::Json => RunFormat::Json,
     });
+    let zscores = match &args.zscores {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(ZScores::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?)
+        }
+        None => None,
+    };
+    let judging = Judging {
+        qrels: &qrels,
+        measures: &measures,
+        params: &params,
+        complete: args.complete,
+        zscores: zscores.as_ref(),
+    };
     let mut results = Vec::with_capacity(args.runs.len());
     for path in &args.runs {
-        results.push(evaluate_run(
-            path,
-            run_format,
-            &qrels,
-            &measures,
-            &params,
-            args.complete,
-            printer,
-        )?);
+        results.push(evaluate_run(path, run_format, &judging, printer)?);
     }
     let cfg = stats::Config {
         resamples: usize::try_from(args.resamples).unwrap_or(usize::MAX),
@@ -110,15 +118,30 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// What every run is judged against, and how.
+struct Judging<'a> {
+    qrels: &'a Qrels,
+    measures: &'a MeasureSet,
+    params: &'a EvalParams,
+    /// trec_eval's `-c`.
+    complete: bool,
+    /// trec_eval's `-Z`.
+    zscores: Option<&'a ZScores>,
+}
+
 fn evaluate_run(
     path: &Path,
     format: Option<RunFormat>,
-    qrels: &Qrels,
-    measures: &MeasureSet,
-    params: &EvalParams,
-    complete: bool,
+    judging: &Judging<'_>,
     printer: Printer,
 ) -> Result<RunEval> {
+    let Judging {
+        qrels,
+        measures,
+        params,
+        complete,
+        zscores,
+    } = *judging;
     let run = if is_stdin(path) {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
@@ -179,7 +202,7 @@ fn evaluate_run(
             path.display()
         );
     }
-    let agg = aggregate(evaluated, qrels, measures, params, complete);
+    let agg = aggregate(evaluated, qrels, measures, params, complete, zscores);
     Ok(RunEval {
         path: path.display().to_string(),
         tag: run.tag.clone(),

@@ -271,3 +271,38 @@ fn malformed_measure_parameters_are_usage_errors() {
         assert!(out.stderr.contains(says), "{bad}: {}", out.stderr);
     }
 }
+
+#[test]
+fn zscores_against_a_reference_file() {
+    // -Z: (value − mean) / stddev per query and measure; a missing reference gives
+    // trec_eval's -1000000; counts print as decimals; names gain a Z.
+    let dir = tempfile::tempdir().unwrap();
+    let q = write(dir.path(), "qrels", QRELS);
+    let r = write(dir.path(), "run", RUN);
+    let z = write(
+        dir.path(),
+        "z",
+        b"1 map 0.25 0.5\n2 map 0.5 0.25\n1 num_ret 2 2\n",
+    );
+    let out = ragdiag(&[
+        "eval", "--quiet", "-q", "-m", "map", "-m", "num_ret", "-Z", &z, &q, &r,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = "\
+Znum_ret               \t1\t0.5000
+Zmap                   \t1\t0.5000
+Znum_ret               \t2\t-1000000.0000
+Zmap                   \t2\t-2.0000
+Znum_ret               \tall\t-999999.5000
+Zmap                   \tall\t-0.7500
+";
+    assert_eq!(out.stdout, expected);
+    let bad = write(dir.path(), "bad", b"1 map 0.25 0.5\n1 map x\n");
+    let out = ragdiag(&["eval", "-Z", &bad, &q, &r]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("bad:2: expected 4 fields"),
+        "{}",
+        out.stderr
+    );
+}
