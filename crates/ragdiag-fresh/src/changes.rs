@@ -17,7 +17,8 @@
 //! no evidence).
 //!
 //! **A change of fact.** The pair must substitute tokens (some removed and some added), at most
-//! `max(6, 30%)` of the longer statement's tokens, and a changed token must be a number, a
+//! `max(6, 30%)` of the longer statement's tokens — or only add tokens, when one of those names
+//! code, a flag or a version (a list of accepted names grew) — and a changed token must be a number, a
 //! version, a CLI flag, a code name (in backticks, or with `.`, `_`, `(` or inner capitals) or a
 //! capitalised name; a statement about a default that changes such a value is also a `default`
 //! change (rewording around the word "default" is not).
@@ -272,13 +273,22 @@ fn kinds_of(token: &str, first: bool) -> Vec<&'static str> {
 fn change_kinds(old: &[Token<'_>], new: &[Token<'_>]) -> Vec<&'static str> {
     let removed = minus(old, new);
     let added = minus(new, old);
-    if removed.is_empty() || added.is_empty() {
-        return Vec::new();
-    }
     let longer = old.len().max(new.len());
     let limit = 6usize.max((0.3 * longer as f64).floor() as usize);
-    if removed.len() > limit || added.len() > limit {
+    if added.is_empty() || removed.len() > limit || added.len() > limit {
         return Vec::new();
+    }
+    if removed.is_empty() {
+        // Only additions: a change of fact when what is added names code, a flag or a
+        // version (a list of accepted file names or options grew); added words are not.
+        let mut k: Vec<&'static str> = added
+            .iter()
+            .flat_map(|t| kinds_of(t.orig, false))
+            .filter(|k| matches!(*k, "code" | "flag" | "version"))
+            .collect();
+        k.sort_unstable();
+        k.dedup();
+        return k;
     }
     let mut k: Vec<&'static str> = Vec::new();
     for (side, changed) in [(old, &removed), (new, &added)] {
@@ -518,5 +528,11 @@ mod tests {
         assert!(changed_statements(&old, &old).is_empty());
         let new = doc("Both options may optionally return a promise.");
         assert!(changed_statements(&old, &new).is_empty(), "addition only");
+        // A list of accepted names that grew is a change.
+        let old = doc("A preset should point to a module with a `preset.json` or `preset.js` file at the root.");
+        let new = doc("A preset should point to a module with a `preset.json`, `preset.js` or `preset.cjs` file at the root.");
+        let c = changed_statements(&old, &new);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].2, ["code"]);
     }
 }
