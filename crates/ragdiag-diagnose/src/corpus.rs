@@ -3,7 +3,45 @@
 
 use ragdiag_core::{char_span_to_bytes, Document};
 use ragdiag_fresh::{Audit, DocFreshness};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::Hasher;
+use std::sync::OnceLock;
+
+/// A whitespace-delimited token lower-cased character by character (as
+/// [`ragdiag_core::find_quote`] normalises), hashed.
+fn token_hash(word: &str, buf: &mut String) -> u64 {
+    buf.clear();
+    for c in word.chars() {
+        buf.extend(c.to_lowercase());
+    }
+    let mut h = FxHasher::default();
+    h.write(buf.as_bytes());
+    h.finish()
+}
+
+/// Every document's distinct token hashes → the documents holding them, ascending.
+/// `None` beyond 2^32 documents.
+fn token_postings(docs: &[Document]) -> Option<FxHashMap<u64, Vec<u32>>> {
+    u32::try_from(docs.len()).ok()?;
+    let mut index: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    let mut buf = String::new();
+    let mut seen: Vec<u64> = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        seen.clear();
+        seen.extend(
+            d.text
+                .split(char::is_whitespace)
+                .filter(|w| !w.is_empty())
+                .map(|w| token_hash(w, &mut buf)),
+        );
+        seen.sort_unstable();
+        seen.dedup();
+        for &h in &seen {
+            index.entry(h).or_default().push(i as u32);
+        }
+    }
+    Some(index)
+}
 
 /// The documents and their freshness audit, indexed for the diagnosis.
 ///
@@ -21,6 +59,8 @@ pub struct Corpus<'a> {
     older: Vec<Vec<usize>>,
     conflicts: FxHashSet<(usize, usize)>,
     char_lens: Vec<usize>,
+    /// Hashed tokens → the documents holding them, built on first use ([`Corpus::tokens`]).
+    tokens: OnceLock<Option<FxHashMap<u64, Vec<u32>>>>,
 }
 
 impl<'a> Corpus<'a> {
@@ -90,7 +130,45 @@ impl<'a> Corpus<'a> {
             older,
             conflicts,
             char_lens,
+            tokens: OnceLock::new(),
         }
+    }
+
+    /// The documents that may hold `text` exactly or whitespace- and case-normalised (as
+    /// [`ragdiag_core::find_quote`] matches), ascending; `None` when `text` has too few words to
+    /// narrow the search (then every document may).
+    ///
+    /// Any such match holds each *interior* word of `text` (a whitespace-delimited token with
+    /// whitespace on both sides), lower-cased character by character, as a whole token of the
+    /// document. The postings of every token are built once, on the first call, so a question
+    /// costs the length of its rarest words' postings rather than a pass over the corpus.
+    pub(crate) fn may_hold(&self, text: &str) -> Option<Vec<usize>> {
+        let mut buf = String::new();
+        let words: Vec<&str> = text
+            .split(char::is_whitespace)
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.len() < 3 {
+            return None;
+        }
+        let index = self
+            .tokens
+            .get_or_init(|| token_postings(self.docs))
+            .as_ref()?;
+        let mut lists: Vec<&[u32]> = words[1..words.len() - 1]
+            .iter()
+            .map(|w| {
+                index
+                    .get(&token_hash(w, &mut buf))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let mut out: Vec<u32> = lists[0].to_vec();
+        for l in lists.iter().skip(1).take(2) {
+            out.retain(|d| l.binary_search(d).is_ok());
+        }
+        Some(out.into_iter().map(|d| d as usize).collect())
     }
 
     /// The documents.
@@ -177,6 +255,69 @@ impl<'a> Corpus<'a> {
         match char_span_to_bytes(text, s, e) {
             Some((bs, be)) => &text[bs..be],
             None => "",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use ragdiag_core::{find_quote, Timestamp};
+
+    const WORDS: &[&str] = &[
+        "Plan",
+        "plan",
+        "PLAN",
+        "ΣΟΦΟΣ",
+        "σοφος",
+        "costs",
+        "$39",
+        "a",
+        "day",
+        "İstanbul",
+        "x",
+    ];
+    const GAPS: &[&str] = &[" ", "  ", "\n", "\t ", "\u{a0}", "-", ""];
+
+    fn text(picks: &[(usize, usize)]) -> String {
+        picks
+            .iter()
+            .map(|&(w, g)| format!("{}{}", WORDS[w % WORDS.len()], GAPS[g % GAPS.len()]))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        /// Every document where `find_quote` matches (exactly or normalised) is a candidate.
+        #[test]
+        fn candidates_include_every_document_that_matches(
+            docs in proptest::collection::vec(
+                proptest::collection::vec((0usize..20, 0usize..20), 1..30), 1..6),
+            from in 0usize..5, at in 0usize..400, len in 1usize..80, upper in any::<bool>(),
+        ) {
+            let docs: Vec<Document> = docs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Document { id: format!("d{i}"), text: text(p), ..Document::default() })
+                .collect();
+            // A quote cut from one of the documents, sometimes re-cased.
+            let src: Vec<char> = docs[from % docs.len()].text.chars().collect();
+            let s = at % src.len();
+            let quote: String = src[s..(s + len).min(src.len())].iter().collect();
+            let quote = if upper { quote.to_uppercase() } else { quote };
+            let audit = ragdiag_fresh::audit(
+                &docs,
+                &ragdiag_fresh::Config::new(Timestamp::parse("2026-01-01").unwrap()),
+            );
+            let corpus = Corpus::new(&docs, &audit);
+            if let Some(candidates) = corpus.may_hold(&quote) {
+                for (j, d) in docs.iter().enumerate() {
+                    if find_quote(&d.text, &quote).is_some() {
+                        prop_assert!(candidates.contains(&j), "{quote:?} is in {:?}", d.text);
+                    }
+                }
+            }
         }
     }
 }

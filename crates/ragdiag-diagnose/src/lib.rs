@@ -85,6 +85,7 @@ pub use types::{
 };
 
 use ragdiag_core::{Diagnostics, EmbedError, Query, TraceRecord};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -140,10 +141,20 @@ pub fn diagnose(
     cfg: &Config<'_>,
 ) -> Result<Diagnoses> {
     cfg.validate()?;
+    // Questions are independent: diagnosed in parallel, then taken in input order (results,
+    // warnings and the first error alike), so the output does not depend on the thread count.
+    let each: Vec<(Result<Diagnosis>, Diagnostics)> = inputs
+        .par_iter()
+        .map(|input| {
+            let mut w = Diagnostics::default();
+            (attribute::diagnose_one(corpus, input, cfg, &mut w), w)
+        })
+        .collect();
     let mut warnings = Diagnostics::default();
     let mut diagnoses = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        diagnoses.push(attribute::diagnose_one(corpus, input, cfg, &mut warnings)?);
+    for (d, w) in each {
+        warnings.extend(w);
+        diagnoses.push(d?);
     }
     Ok(Diagnoses {
         summary: Summary::of(&diagnoses),

@@ -192,6 +192,25 @@ fn diagnosis_is_deterministic() {
     assert_eq!(a, b);
 }
 
+/// Questions are diagnosed in parallel: one thread and four give the same diagnoses and the
+/// same warnings, in the same order.
+#[test]
+fn diagnosis_does_not_depend_on_the_thread_count() {
+    let truth = truth();
+    let with = |n: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap();
+        let out = pool.install(|| run(&truth));
+        (
+            serde_json::to_string(&out).unwrap(),
+            format!("{:?}", out.warnings),
+        )
+    };
+    assert_eq!(with(1), with(4));
+}
+
 /// Every trace text is an exact substring of its page, so locating them warns about nothing.
 #[test]
 fn demo_trace_locates_every_hit() {

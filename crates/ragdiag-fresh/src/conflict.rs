@@ -1073,12 +1073,8 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         if a.doc == b.doc || a.quantities.len() != b.quantities.len() {
             continue;
         }
-        let sim = jaccard_sorted(&a.template, &b.template);
-        let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
-        let contained = inter / a.template.len().min(b.template.len()) as f64;
-        if sim < threshold && !(sim >= threshold - 0.1 && contained >= 0.9) {
-            continue;
-        }
+        // The cheap tests first: most candidate pairs differ in their quantities' kinds or
+        // scope, and the Jaccard of their templates is then never needed.
         let kinds_match = a
             .quantities
             .iter()
@@ -1090,6 +1086,12 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
             .zip(&b.quantities)
             .any(|(x, y)| !x.same(y));
         if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
+            continue;
+        }
+        let sim = jaccard_sorted(&a.template, &b.template);
+        let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
+        let contained = inter / a.template.len().min(b.template.len()) as f64;
+        if sim < threshold && !(sim >= threshold - 0.1 && contained >= 0.9) {
             continue;
         }
         if !evidence(a)

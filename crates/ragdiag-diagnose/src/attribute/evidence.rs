@@ -215,7 +215,10 @@ fn search_other_documents(
     let home_live = spans
         .iter()
         .any(|s| s.evidence == ei && corpus.is_live(s.doc));
-    for j in 0..corpus.documents().len() {
+    let candidates = corpus
+        .may_hold(t)
+        .unwrap_or_else(|| (0..corpus.documents().len()).collect());
+    for j in candidates {
         if Some(j) == home || !corpus.is_live(j) {
             continue;
         }
