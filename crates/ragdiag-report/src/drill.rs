@@ -199,6 +199,7 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
                     .unwrap_or_default(),
                 retrieved: views,
                 metrics,
+                weight: Some(q.weight),
             }
         })
         .collect()

@@ -589,6 +589,14 @@ fn badge(class: &str) -> String {
     )
 }
 
+/// At most this many questions of one class are drawn in full (about 13 KB each with long
+/// pages), so the page stays a few megabytes however many questions there are.
+pub const SHOWN_PER_CLASS: usize = 25;
+
+fn weight(q: &QuestionView) -> f64 {
+    q.weight.filter(|w| w.is_finite()).unwrap_or(1.0)
+}
+
 fn questions_section(out: &mut String, questions: &[QuestionView]) {
     let failing = questions.iter().filter(|q| q.is_failing()).count();
     open(out, 7, "");
@@ -651,7 +659,22 @@ fn questions_section(out: &mut String, questions: &[QuestionView]) {
         if !help.is_empty() {
             w!(out, "<p class=\"help\">{}</p>\n", text(help));
         }
-        for (i, q) in qs {
+        // A large class shows its most traffic-weighted questions (input order among equals);
+        // every question is in queries.parquet and hits.parquet.
+        let mut shown: Vec<&(usize, &QuestionView)> = qs.iter().collect();
+        if shown.len() > SHOWN_PER_CLASS {
+            shown.sort_by(|a, b| weight(b.1).total_cmp(&weight(a.1)).then(a.0.cmp(&b.0)));
+            shown.truncate(SHOWN_PER_CLASS);
+            shown.sort_by_key(|(i, _)| *i);
+            w!(
+                out,
+                "<p class=\"help muted\">Showing the {} most traffic-weighted of these {} questions; \
+                 every question is in <code>queries.parquet</code> and <code>hits.parquet</code>.</p>\n",
+                SHOWN_PER_CLASS,
+                qs.len()
+            );
+        }
+        for (i, q) in shown {
             question(out, *i, q);
         }
         if fold {

@@ -90,7 +90,7 @@ pub use compare::{compare_table, render_compare_markdown};
 pub use drill::{question_views, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
-pub use html::{render_html_json, SECTION_IDS};
+pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};
 pub use markdown::render_markdown_json;
 
 use ragdiag_contract::DiagnoseSummary;

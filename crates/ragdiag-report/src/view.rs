@@ -46,6 +46,9 @@ pub struct QuestionView {
     pub retrieved: Vec<RetrievedView>,
     /// Per-question metrics (`recall@10` → 1.0), shown in key order.
     pub metrics: BTreeMap<String, f64>,
+    /// The question's traffic weight (`None`: 1). The page shows the most weighted questions
+    /// of a large class first.
+    pub weight: Option<f64>,
 }
 
 impl QuestionView {

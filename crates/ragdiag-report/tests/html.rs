@@ -408,3 +408,52 @@ fn class_and_flag_words_colours_and_order_come_from_the_engine() {
         .collect();
     assert!(flag_at.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// A large class draws only its most traffic-weighted questions (in input order), says how
+/// many it holds and where the rest are; the page's size does not grow with the class.
+#[test]
+fn a_large_class_shows_its_heaviest_questions_and_says_so() {
+    use ragdiag_report::SHOWN_PER_CLASS;
+    let many = |n: usize| -> Vec<QuestionView> {
+        (0..n)
+            .map(|i| QuestionView {
+                id: format!("q{i}"),
+                class: "retrieval_miss".into(),
+                // Every seventh question carries ten times the traffic.
+                weight: Some(if i % 7 == 3 { 10.0 } else { 1.0 }),
+                ..QuestionView::default()
+            })
+            .collect()
+    };
+    let summary = json!({});
+    let html = render_html_json(&summary, &many(400));
+    let drawn: Vec<usize> = (1..=400)
+        .filter(|i| html.contains(&format!("<article class=\"q\" id=\"q-{i}\">")))
+        .collect();
+    assert_eq!(drawn.len(), SHOWN_PER_CLASS);
+    // The heavy ones first (57 of them, more than the cap): all drawn are heavy, earliest first.
+    assert!(drawn.iter().all(|i| (i - 1) % 7 == 3), "{drawn:?}");
+    assert_eq!(drawn[0], 4);
+    assert!(drawn.windows(2).all(|w| w[0] < w[1]));
+    assert!(html.contains(&format!(
+        "Showing the {SHOWN_PER_CLASS} most traffic-weighted of these 400 questions"
+    )));
+    // The jump list counts the whole class.
+    assert!(
+        html.contains("#qclass-retrieval_miss\">"),
+        "jump link missing"
+    );
+    assert!(html.contains(" (400)</a>"));
+    // A class at the cap is drawn whole, without the note.
+    let small = render_html_json(&summary, &many(SHOWN_PER_CLASS));
+    assert!(!small.contains("most traffic-weighted"));
+    assert!(small.contains(&format!("id=\"q-{SHOWN_PER_CLASS}\"")));
+    // 4,000 questions make a page no bigger than 400 do (within a few per cent).
+    let big = render_html_json(&summary, &many(4000));
+    assert!(
+        big.len() < html.len() * 11 / 10,
+        "{} vs {}",
+        big.len(),
+        html.len()
+    );
+}

@@ -143,6 +143,7 @@ pub fn sample_questions() -> Vec<QuestionView> {
             hit(6, "invoices", "Invoices are sent on the first of the month.", 0.6032),
         ],
         metrics: [("recall@10".to_owned(), 1.0), ("ndcg@10".to_owned(), 0.4307), ("mrr".to_owned(), 0.25)].into_iter().collect(),
+        weight: None,
     };
     let ranking = QuestionView {
         id: "q-042".into(),
