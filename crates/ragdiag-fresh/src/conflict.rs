@@ -940,7 +940,8 @@ fn sentences(text: &str) -> Vec<&str> {
 /// otherwise they come from the same source, or their vocabularies overlap (Jaccard of words of
 /// four letters or more ≥ 0.2). A password-reset link and a client-portal link may both "expire
 /// after" some hours without contradicting each other.
-fn same_topic(a: &Document, b: &Document) -> bool {
+fn same_topic(docs: &[Document], i: usize, j: usize, vocab: &mut Vocabularies) -> bool {
+    let (a, b) = (&docs[i], &docs[j]);
     if !a.tags.is_empty() && !b.tags.is_empty() {
         return a
             .tags
@@ -950,16 +951,32 @@ fn same_topic(a: &Document, b: &Document) -> bool {
     if a.source.is_some() && a.source == b.source {
         return true;
     }
-    let vocab = |d: &Document| -> FxHashSet<String> {
-        words(&d.text)
-            .into_iter()
-            .filter(|w| w.chars().count() >= 4)
-            .collect()
-    };
-    let (va, vb) = (vocab(a), vocab(b));
-    let inter = va.intersection(&vb).count();
-    let union = va.len() + vb.len() - inter;
-    union > 0 && inter as f64 / union as f64 >= 0.2
+    vocab.make(docs, i);
+    vocab.make(docs, j);
+    jaccard_sorted(&vocab.by_doc[&i], &vocab.by_doc[&j]) >= 0.2
+}
+
+/// Each document's vocabulary for [`same_topic`] (its distinct words of four or more
+/// characters, hashed and sorted), made once per document however many of its statements are
+/// compared.
+#[derive(Default)]
+struct Vocabularies {
+    by_doc: FxHashMap<usize, Vec<u64>>,
+}
+
+impl Vocabularies {
+    fn make(&mut self, docs: &[Document], i: usize) {
+        self.by_doc.entry(i).or_insert_with(|| {
+            let mut v: Vec<u64> = words(&docs[i].text)
+                .into_iter()
+                .filter(|w| w.chars().count() >= 4)
+                .map(|w| stable_hash(&w))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
+    }
 }
 
 /// The scope a document's title names (years, months, days, …, and versions or other
@@ -1063,6 +1080,8 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         .map(|s| hasher.signature(&s.template))
         .collect();
     let mut seen_pairs: FxHashSet<(usize, usize)> = FxHashSet::default();
+    let mut topics: FxHashMap<(usize, usize), bool> = FxHashMap::default();
+    let mut vocab = Vocabularies::default();
     let mut title_scopes: FxHashMap<usize, Vec<String>> = FxHashMap::default();
     let mut out = Disagreements {
         conflicts: Vec::new(),
@@ -1107,7 +1126,13 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         } else {
             (b, a)
         };
-        if seen_pairs.contains(&(a.doc, b.doc)) || !same_topic(&docs[a.doc], &docs[b.doc]) {
+        if seen_pairs.contains(&(a.doc, b.doc)) {
+            continue;
+        }
+        let topic = *topics
+            .entry((a.doc, b.doc))
+            .or_insert_with(|| same_topic(docs, a.doc, b.doc, &mut vocab));
+        if !topic {
             continue;
         }
         let ta = title_scopes
