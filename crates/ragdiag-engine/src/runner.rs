@@ -39,11 +39,14 @@ impl Default for Policy {
     }
 }
 
+/// One question's hits, or why it has none.
+pub type Answer = Result<Vec<EngineHit>, EngineError>;
+
 /// What a run gave.
 #[derive(Debug)]
 pub struct Outcome {
     /// Each question's hits or the error that ended its last attempt, in the questions' order.
-    pub results: Vec<Result<Vec<EngineHit>, EngineError>>,
+    pub results: Vec<Answer>,
     /// Requests sent to the engine (retries included).
     pub sent: usize,
     /// Questions answered from the cache.
@@ -116,8 +119,7 @@ pub fn run(
     cache: Option<&Cache>,
 ) -> Outcome {
     let identity = engine.identity();
-    let results: Vec<Mutex<Option<Result<Vec<EngineHit>, EngineError>>>> =
-        requests.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Answer>>> = requests.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let (sent, cached, retried) = (
         AtomicUsize::new(0),

@@ -327,6 +327,22 @@ impl DiagnoseSettings {
     }
 }
 
+/// The engine settings in `path` (TOML: an `[engine]` table, or its keys at the top level).
+pub(crate) fn read_engine(path: &Path) -> Result<ragdiag_engine::config::EngineConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    engine_from_table(table).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+fn engine_from_table(
+    table: toml::Table,
+) -> std::result::Result<ragdiag_engine::config::EngineConfig, String> {
+    let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
+    ragdiag_engine::config::EngineConfig::from_value(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,20 +497,4 @@ mod tests {
         let e = DiagnoseSettings::merge(&args(&["--cover", "2"]), file(REQUIRED)).unwrap_err();
         assert!(e.to_string().contains("--cover"), "{e}");
     }
-}
-
-/// The engine settings in `path` (TOML: an `[engine]` table, or its keys at the top level).
-pub(crate) fn read_engine(path: &Path) -> Result<ragdiag_engine::config::EngineConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    engine_from_table(table).map_err(|e| anyhow!("{}: {e}", path.display()))
-}
-
-fn engine_from_table(
-    table: toml::Table,
-) -> std::result::Result<ragdiag_engine::config::EngineConfig, String> {
-    let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
-    ragdiag_engine::config::EngineConfig::from_value(value)
 }
