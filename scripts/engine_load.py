@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -84,7 +85,17 @@ def load_chroma(args, rows, dim):
         base,
         {
             "name": args.collection,
-            "configuration": {"hnsw": {"space": "ip", "ef_search": 1000, "ef_construction": 400}},
+            # Up to batch_size vectors stay in Chroma's brute-force buffer: exact search for
+            # collections this small (--exact-limit), as ragdiag's own diagnosis searches.
+            "configuration": {
+                "hnsw": {
+                    "space": "ip",
+                    "ef_search": 1000,
+                    "ef_construction": 400,
+                    "batch_size": args.exact_limit,
+                    "sync_threshold": args.exact_limit,
+                }
+            },
         },
     )
     for i in range(0, len(rows), 500):
@@ -101,6 +112,18 @@ def load_chroma(args, rows, dim):
             },
         )
     n = call("GET", f"{base}/{coll['id']}/count")
+    # Chroma indexes what was added in the background: wait until a query sees every chunk.
+    for _ in range(120):
+        got = call(
+            "POST",
+            f"{base}/{coll['id']}/query",
+            {"query_embeddings": [rows[0]["vector"]], "n_results": len(rows), "include": []},
+        )
+        if len(got["ids"][0]) == len(rows):
+            break
+        time.sleep(0.25)
+    else:
+        print(f"chroma: warning: a query does not see all {len(rows)} chunks", file=sys.stderr)
     print(f"chroma: {n} chunks of dimension {dim} in {args.collection}")
 
 
@@ -154,6 +177,7 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--collection", required=True)
     p.add_argument("--api-key-env")
+    p.add_argument("--exact-limit", type=int, default=10000, help="Chroma: vectors kept in its exact buffer")
     args = p.parse_args()
     rows, dim = read_index(args.index)
     if args.engine == "chroma":
