@@ -290,12 +290,13 @@ fn concurrency_is_bounded_and_the_rate_limited() {
         ..quick(0)
     };
     let started = Instant::now();
-    let out = run(e.as_ref(), &requests(8), &policy, None);
+    let out = run(e.as_ref(), &requests(16), &policy, None);
     let took = started.elapsed();
     assert_eq!(out.failed(), 0);
-    // 8 questions of 100 ms, 4 at a time: two waves, not one and not eight.
+    // 16 questions of 100 ms, 4 at a time: four waves (400 ms), neither one wave of 16 nor
+    // sixteen one after the other (1.6 s).
     assert!(
-        took >= Duration::from_millis(200) && took < Duration::from_millis(700),
+        took >= Duration::from_millis(400) && took < Duration::from_millis(1200),
         "{took:?}"
     );
     let m = mock(vec![Reply::Http(200, HITS.into())]);

@@ -370,6 +370,25 @@ mod tests {
     const REQUIRED: &str = "corpus = 'kb'\nqueries = 'q.jsonl'\nout = 'r'\n";
 
     #[test]
+    fn the_engine_comes_from_the_file_and_a_flag_beats_it() {
+        let with_engine = format!(
+            "{REQUIRED}[engine]\nkind = 'typesense'\nurl = 'http://127.0.0.1:8108'\n\
+             collection = 'kb'\napi_key_env = 'TS_KEY'\nconcurrency = 2\n"
+        );
+        let s = DiagnoseSettings::merge(&args(&[]), file(&with_engine)).unwrap();
+        let e = s.engine.expect("[engine] read");
+        assert_eq!(e.kind, ragdiag_engine::config::Kind::Typesense);
+        assert_eq!(e.policy(None).concurrency, 2);
+        assert_eq!(e.policy(Some(6)).concurrency, 6);
+        let s = DiagnoseSettings::merge(&args(&["--concurrency", "3"]), file(REQUIRED)).unwrap();
+        assert!(s.engine.is_none());
+        assert_eq!(s.concurrency, Some(3));
+        let bad = format!("{REQUIRED}[engine]\nurl = 'http://x'\ncolection = 'kb'\n");
+        let err = DiagnoseSettings::merge(&args(&[]), file(&bad)).unwrap_err();
+        assert!(err.to_string().contains("colection"), "{err}");
+    }
+
+    #[test]
     fn a_flag_beats_the_file_which_beats_the_default() {
         let s = DiagnoseSettings::merge(&args(&[]), file(REQUIRED)).unwrap();
         assert_eq!(
