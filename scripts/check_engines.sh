@@ -62,8 +62,8 @@ COMMON=(--corpus corpora/tallyfox --queries queries/tallyfox.jsonl --model "$MOD
 "$BIN" index --corpus corpora/tallyfox --out "$WORK/idx" --model "$MODEL" --no-hnsw --quiet
 python3 scripts/engine_load.py chroma --index "$WORK/idx" --url "http://127.0.0.1:$CHROMA_PORT" --collection tallyfox
 python3 scripts/engine_load.py typesense --index "$WORK/idx" --url "http://127.0.0.1:$TS_PORT" \
-    --collection tallyfox --api-key-env TYPESENSE_API_KEY
-for e in chroma typesense http-typesense; do
+    --collection tallyfox --api-key-env TYPESENSE_API_KEY --corpus corpora/tallyfox
+for e in chroma typesense http-typesense typesense-text; do
     sed -e "s#127.0.0.1:8000#127.0.0.1:$CHROMA_PORT#; s#127.0.0.1:8108#127.0.0.1:$TS_PORT#" \
         "examples/engines/$e.toml" >"$WORK/$e.toml"
 done
@@ -113,10 +113,19 @@ else:
     assert recall >= 0.95, f"recall@20 against exact search {recall:.4f}"
     same_classes = "the same" if counts(s1) == counts(s2) else "differ"
     print(f"   ANN: recall@20 against exact {recall:.4f}; classes {same_classes}")
+where = "below the top 20" if exact else "where the HNSW search ranks otherwise"
 print(f"   {len(same)} of {len(r1)} questions have exactly the pool of 100 of ragdiag's exact "
-      f"search, each with the same cause (the others differ below the top 20)")
+      f"search, each with the same cause (the others differ {where})")
 EOF
 done
+
+echo "-- typesense-text: the engine's own text search (query = \"text\")"
+"$BIN" search --engine "$WORK/typesense-text.toml" --queries queries/tallyfox.jsonl --k 10 \
+    -m ndcg@10 --run "$WORK/text.trec" >"$WORK/text.out" 2>"$WORK/text.err" \
+    || fail "typesense text search failed: $(cat "$WORK/text.err")"
+grep -q "retrieval failed" "$WORK/text.err" && fail "typesense text search: $(cat "$WORK/text.err")"
+[ "$(cut -d' ' -f1 "$WORK/text.trec" | sort -u | wc -l)" -eq 133 ] || fail "not every question was answered"
+echo "   $(grep ndcg "$WORK/text.out")"
 
 echo "-- a re-run is answered from the cache"
 "$BIN" diagnose "${COMMON[@]}" --engine "$WORK/typesense.toml" --out "$WORK/again" \

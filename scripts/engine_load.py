@@ -22,6 +22,27 @@ import urllib.error
 import urllib.request
 
 
+def corpus_texts(folder):
+    """Document texts of a folder of Markdown files: the body after the front matter, whose `id`
+    names the document (else the file name). Close to what ragdiag reads, enough for an engine's
+    own text search; the offsets stored come from ragdiag's chunk table."""
+    texts = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".md"):
+            continue
+        raw = open(os.path.join(folder, name), encoding="utf-8").read()
+        doc_id, body = name[:-3], raw
+        if raw.startswith("---\n"):
+            end = raw.find("\n---\n", 4)
+            if end > 0:
+                for line in raw[4:end].splitlines():
+                    if line.startswith("id:"):
+                        doc_id = line[3:].strip()
+                body = raw[end + 5 :]
+        texts[doc_id] = body
+    return texts
+
+
 def read_index(folder):
     with open(os.path.join(folder, "chunks.jsonl"), encoding="utf-8") as f:
         chunks = [json.loads(line) for line in f if line.strip()]
@@ -146,17 +167,21 @@ def load_typesense(args, rows, dim):
                 {"name": "doc_id", "type": "string"},
                 {"name": "start", "type": "int32"},
                 {"name": "end", "type": "int32"},
+                {"name": "text", "type": "string", "optional": True},
                 {"name": "embedding", "type": "float[]", "num_dim": dim},
             ],
         },
         headers=h,
     )
-    lines = "\n".join(
-        json.dumps(
-            {"id": r["id"], "doc_id": r["doc_id"], "start": r["start"], "end": r["end"], "embedding": r["vector"]}
-        )
-        for r in rows
-    )
+    texts = corpus_texts(args.corpus) if args.corpus else {}
+
+    def doc(r):
+        d = {"id": r["id"], "doc_id": r["doc_id"], "start": r["start"], "end": r["end"], "embedding": r["vector"]}
+        if r["doc_id"] in texts:
+            d["text"] = texts[r["doc_id"]][r["start"] : r["end"]]
+        return d
+
+    lines = "\n".join(json.dumps(doc(r)) for r in rows)
     out = call(
         "POST",
         f"{base}/collections/{args.collection}/documents/import?action=create",
@@ -177,6 +202,7 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--collection", required=True)
     p.add_argument("--api-key-env")
+    p.add_argument("--corpus", help="Typesense: a folder of Markdown files whose text is stored too")
     p.add_argument("--exact-limit", type=int, default=10000, help="Chroma: vectors kept in its exact buffer")
     args = p.parse_args()
     rows, dim = read_index(args.index)
