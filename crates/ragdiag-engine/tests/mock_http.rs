@@ -19,6 +19,8 @@ enum Reply {
     Http(u16, String),
     /// Sleep this long, then answer 200 with the body.
     Slow(Duration, String),
+    /// Announce a 1,000-byte body, send these bytes, and close the connection.
+    Partial(String),
 }
 
 /// A server answering the n-th request with `script[n]` (the last one repeats); it records each
@@ -67,6 +69,14 @@ fn serve(stream: TcpStream, reply: &Reply, seen: &Mutex<Vec<String>>) {
         .unwrap()
         .push(format!("{head}\n{}", String::from_utf8_lossy(&body)));
     let (status, body) = match reply {
+        Reply::Partial(b) => {
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{b}"
+            );
+            return;
+        }
         Reply::Http(s, b) => (*s, b.clone()),
         Reply::Slow(d, b) => {
             std::thread::sleep(*d);
@@ -218,6 +228,20 @@ fn malformed_answers_name_what_is_wrong() {
         assert!(err.to_string().contains(expect), "{body}: {err}");
         assert_eq!(out.sent, 1, "malformed answers are not retried");
     }
+}
+
+#[test]
+fn a_partial_answer_fails_the_question_after_the_retries() {
+    let m = mock(vec![Reply::Partial(
+        r#"{"result": {"hits": [{"_id""#.into(),
+    )]);
+    let e = engine(&m.url, 5.0);
+    let started = Instant::now();
+    let out = run(e.as_ref(), &requests(1), &quick(2), None);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let err = out.results[0].as_ref().unwrap_err();
+    assert!(err.to_string().contains("the answer broke off"), "{err}");
+    assert_eq!(out.sent, 3, "a broken answer is transient: retried");
 }
 
 #[test]
