@@ -60,4 +60,7 @@ echo "== Chroma's chunking evaluation through ragdiag chunking (the report's ten
 # machine), nothing on a warm re-run.
 python3 scripts/check_chroma_study.py --bin "$BIN" --chroma "$SHARED/datasets/chroma_chunking_eval"
 
+echo "== engines: Chroma and Typesense on 127.0.0.1 through --engine (scripts/check_engines.sh)"
+scripts/check_engines.sh "$BIN"
+
 echo "conformance: all checks passed"

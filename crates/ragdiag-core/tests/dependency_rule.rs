@@ -64,6 +64,7 @@ const BANNED: &[(&str, &str)] = &[
         "parquet",
         "the Parquet format of ragdiag-load and the embedding cache",
     ),
+    ("ureq", "the HTTP client of ragdiag-engine (network I/O)"),
 ];
 
 /// Whether a crate name matches a [`BANNED`] pattern.

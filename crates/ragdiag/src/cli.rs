@@ -280,6 +280,20 @@ pub(crate) struct DiagnoseArgs {
     /// run.trec.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+/// Retrieval by a team's running engine instead of ragdiag's own index.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct EngineArgs {
+    /// Ask a running engine: a TOML file with its settings (an `[engine]` table, or its keys;
+    /// kinds `http`, `chroma`, `typesense`). `diagnose` also reads `[engine]` from `--config`.
+    #[arg(long, value_name = "FILE", visible_alias = "engine-config")]
+    pub(crate) engine: Option<PathBuf>,
+    /// Questions in flight at once with an engine (default 4, or `concurrency` in its settings).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub(crate) concurrency: Option<u64>,
 }
 
 /// `--fail-under` thresholds, metric by metric.
@@ -360,9 +374,11 @@ pub(crate) struct IndexArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
-    /// The index directory (`ragdiag index --out`).
-    #[arg(long)]
-    pub(crate) index: PathBuf,
+    /// The index directory (`ragdiag index --out`); not with `--engine`.
+    #[arg(long, required_unless_present = "engine", conflicts_with = "engine")]
+    pub(crate) index: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
     /// Queries: ragdiag JSONL or BEIR queries.jsonl.
     #[arg(long)]
     pub(crate) queries: PathBuf,

@@ -100,6 +100,8 @@ pub(crate) struct FileConfig {
     ground_token_share: Option<f64>,
     ground_cosine: Option<f64>,
     ground_embeddings: Option<bool>,
+    /// Retrieval by a running engine (`ragdiag_engine::config::EngineConfig`'s keys).
+    engine: Option<toml::Table>,
 }
 
 impl FileConfig {
@@ -144,6 +146,10 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) ground_token_share: f64,
     pub(crate) ground_cosine: f64,
     pub(crate) ground_embeddings: bool,
+    /// Retrieval by a running engine (`--engine` or `[engine]`), replacing the replay index.
+    pub(crate) engine: Option<ragdiag_engine::config::EngineConfig>,
+    /// `--concurrency`.
+    pub(crate) concurrency: Option<usize>,
 }
 
 /// A threshold in (0, 1].
@@ -286,6 +292,18 @@ impl DiagnoseSettings {
                 .or(file.ground_cosine)
                 .unwrap_or(defaults::GROUND_COSINE),
             ground_embeddings: args.ground_embeddings || file.ground_embeddings.unwrap_or(false),
+            engine: match (&args.engine.engine, file.engine) {
+                (Some(p), _) => Some(read_engine(p)?),
+                (None, Some(t)) => Some(
+                    engine_from_table(t)
+                        .map_err(|e| anyhow!("[engine] in the config file: {e}"))?,
+                ),
+                (None, None) => None,
+            },
+            concurrency: args
+                .engine
+                .concurrency
+                .map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
         })
     }
 
@@ -307,6 +325,22 @@ impl DiagnoseSettings {
             ..ragdiag_diagnose::Config::default()
         }
     }
+}
+
+/// The engine settings in `path` (TOML: an `[engine]` table, or its keys at the top level).
+pub(crate) fn read_engine(path: &Path) -> Result<ragdiag_engine::config::EngineConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    engine_from_table(table).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+fn engine_from_table(
+    table: toml::Table,
+) -> std::result::Result<ragdiag_engine::config::EngineConfig, String> {
+    let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
+    ragdiag_engine::config::EngineConfig::from_value(value)
 }
 
 #[cfg(test)]
@@ -334,6 +368,25 @@ mod tests {
     }
 
     const REQUIRED: &str = "corpus = 'kb'\nqueries = 'q.jsonl'\nout = 'r'\n";
+
+    #[test]
+    fn the_engine_comes_from_the_file_and_a_flag_beats_it() {
+        let with_engine = format!(
+            "{REQUIRED}[engine]\nkind = 'typesense'\nurl = 'http://127.0.0.1:8108'\n\
+             collection = 'kb'\napi_key_env = 'TS_KEY'\nconcurrency = 2\n"
+        );
+        let s = DiagnoseSettings::merge(&args(&[]), file(&with_engine)).unwrap();
+        let e = s.engine.expect("[engine] read");
+        assert_eq!(e.kind, ragdiag_engine::config::Kind::Typesense);
+        assert_eq!(e.policy(None).concurrency, 2);
+        assert_eq!(e.policy(Some(6)).concurrency, 6);
+        let s = DiagnoseSettings::merge(&args(&["--concurrency", "3"]), file(REQUIRED)).unwrap();
+        assert!(s.engine.is_none());
+        assert_eq!(s.concurrency, Some(3));
+        let bad = format!("{REQUIRED}[engine]\nurl = 'http://x'\ncolection = 'kb'\n");
+        let err = DiagnoseSettings::merge(&args(&[]), file(&bad)).unwrap_err();
+        assert!(err.to_string().contains("colection"), "{err}");
+    }
 
     #[test]
     fn a_flag_beats_the_file_which_beats_the_default() {

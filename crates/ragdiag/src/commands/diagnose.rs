@@ -79,6 +79,9 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             from.map_or_else(String::new, |p| p.display().to_string())
         );
     }
+    if s.engine.is_some() && s.trace.is_some() {
+        bail!("--engine replays the questions: it cannot be used with --trace");
+    }
     let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
     findings.extend(audit.findings.clone());
     let corpus = Corpus::new(&docs, &audit);
@@ -93,7 +96,23 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             printer,
             &mut provenance,
         )?,
-        _ => replay(&s, &docs, &queries, &corpus, printer, &mut provenance)?,
+        _ => match &s.engine {
+            Some(config) => {
+                let (r, kept) = from_engine(
+                    &s,
+                    config,
+                    &docs,
+                    &queries,
+                    &corpus,
+                    printer,
+                    &mut provenance,
+                    &mut findings,
+                )?;
+                queries = kept;
+                r
+            }
+            None => replay(&s, &docs, &queries, &corpus, printer, &mut provenance)?,
+        },
     };
     let mut r = r;
     findings.extend(std::mem::take(&mut r.diagnoses.warnings));
@@ -290,6 +309,72 @@ fn from_trace(
         answers: shown.answers,
         trace: Some(trace),
     })
+}
+
+/// Replay through a running engine: it retrieves each question's pool; its hits are located in
+/// the corpus (configured offsets, else their text, else the whole document) and diagnosed as
+/// a replay. A question whose retrieval failed is a warning and is left out of the diagnosis
+/// (never scored as a miss); the questions kept are returned.
+#[allow(clippy::too_many_arguments)]
+fn from_engine(
+    s: &DiagnoseSettings,
+    config: &ragdiag_engine::config::EngineConfig,
+    docs: &[Document],
+    queries: &[Query],
+    corpus: &Corpus<'_>,
+    printer: Printer,
+    provenance: &mut Provenance,
+    findings: &mut Diagnostics,
+) -> Result<(Retrieved, Vec<Query>)> {
+    let asked = super::engine_input::ask(
+        config,
+        queries,
+        s.pool_k,
+        &s.model,
+        s.no_fetch,
+        s.concurrency,
+        printer,
+    )?;
+    findings.extend(asked.failures(queries));
+    asked.check_any()?;
+    let by_id: std::collections::HashMap<&str, &Document> =
+        docs.iter().map(|d| (d.id.as_str(), d)).collect();
+    let (mut kept, mut items) = (Vec::new(), Vec::new());
+    for (q, r) in queries.iter().zip(&asked.results) {
+        if let Ok(hits) = r {
+            let (list, warnings) =
+                ragdiag_engine::items::retrieved_items(&asked.name, &q.id, hits, &by_id);
+            findings.extend(warnings);
+            kept.push(q.clone());
+            items.push(list);
+        }
+    }
+    provenance.retriever = format!("engine ({})", asked.name);
+    provenance.chunker = "the engine's own".into();
+    provenance.model_id = Some(asked.model_id.clone());
+    let inputs: Vec<ragdiag_diagnose::QueryInput<'_>> = kept
+        .iter()
+        .zip(&items)
+        .map(|(q, list)| ragdiag_diagnose::QueryInput::replay(q, list.clone()))
+        .collect();
+    let diagnoses = ragdiag_diagnose::diagnose(
+        corpus,
+        &inputs,
+        &s.diag_config(ragdiag_diagnose::Mode::Replay),
+    )?;
+    Ok((
+        Retrieved {
+            diagnoses,
+            answers: vec![None; items.len()],
+            sources: items
+                .iter()
+                .map(|i| vec!["engine".into(); i.len()])
+                .collect(),
+            items,
+            trace: None,
+        },
+        kept,
+    ))
 }
 
 /// Replay: chunk, embed and index the corpus (cached), retrieve every question's pool, and

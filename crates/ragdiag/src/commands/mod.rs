@@ -5,6 +5,7 @@
 mod chunking;
 mod compare;
 mod diagnose;
+mod engine_input;
 mod eval;
 mod freshness;
 mod index;

@@ -11,16 +11,18 @@ use ragdiag_embed::Embedder;
 use ragdiag_eval::{metric_table, trec_run, MeasureSet, MetricTable};
 use ragdiag_load::{load_beir_queries_with_qrels, load_qrels, load_queries, LoadOptions};
 use ragdiag_retrieve::{
-    check_query_model, chunk_depth, doc_rankings, query_model, Fusion, RetrieverKind,
-    SearchOptions, Searcher,
+    check_query_model, chunk_depth, doc_rankings, query_model, Fusion, SearchOptions, Searcher,
 };
 use serde_json::json;
 use std::fmt::Write as _;
 use std::time::Instant;
 
 pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
-    let searcher = Searcher::open(&args.index)
-        .with_context(|| format!("cannot open the index {}", args.index.display()))?;
+    let Some(index) = &args.index else {
+        return run_engine(args, printer);
+    };
+    let searcher = Searcher::open(index)
+        .with_context(|| format!("cannot open the index {}", index.display()))?;
     let (queries, qrels) = load_inputs(args, printer)?;
     if queries.is_empty() {
         bail!("{}: no queries to search", args.queries.display());
@@ -31,11 +33,10 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
         None => None,
     };
     let retriever = args.retrieval.retriever();
-    let embedder = match query_model(&searcher, &args.index, args.model.model.as_ref(), retriever)?
-    {
+    let embedder = match query_model(&searcher, index, args.model.model.as_ref(), retriever)? {
         Some(choice) => {
             let e = open_model(&choice, args.model.no_fetch, printer)?;
-            check_query_model(&searcher, &args.index, e.as_ref().map(|e| e.model_id()))?;
+            check_query_model(&searcher, index, e.as_ref().map(|e| e.model_id()))?;
             e
         }
         None => None,
@@ -114,11 +115,93 @@ pub(crate) fn run(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
                 deeper.join(", ")
             ));
         }
-        let text = metrics_text(&table, args.format, out.ann_recall, retriever)?;
+        let text = metrics_text(&table, args.format, out.ann_recall, &retriever.to_string())?;
         if args.run.is_some() {
             printer.data(&text)?;
         } else {
             // The run is on stdout: the table goes to stderr so the run stays clean.
+            printer.say(text.trim_end_matches('\n'));
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `--engine`: the engine retrieves each question's top `--k`, rolled up to documents in its
+/// order; a question whose retrieval failed is warned about and left out of the run and the
+/// metrics (never scored as a miss).
+fn run_engine(args: &SearchArgs, printer: Printer) -> Result<ExitStatus> {
+    let path = args
+        .engine
+        .engine
+        .as_ref()
+        .context("--index or --engine is required")?;
+    let config = crate::settings::read_engine(path)?;
+    let (queries, qrels) = load_inputs(args, printer)?;
+    if queries.is_empty() {
+        bail!("{}: no queries to search", args.queries.display());
+    }
+    let measures = match qrels {
+        Some(_) => Some(MeasureSet::parse(&args.measures).map_err(|e| anyhow!("--measure: {e}"))?),
+        None => None,
+    };
+    let k = usize::try_from(args.k).unwrap_or(usize::MAX);
+    let concurrency = args
+        .engine
+        .concurrency
+        .map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+    let asked = super::engine_input::ask(
+        &config,
+        &queries,
+        k,
+        &args.model.model(),
+        args.model.no_fetch,
+        concurrency,
+        printer,
+    )?;
+    let failures = asked.failures(&queries);
+    for c in failures.collapse(3) {
+        printer.warn(c);
+    }
+    asked.check_any()?;
+    let (kept, rankings): (Vec<Query>, Vec<_>) = queries
+        .iter()
+        .zip(&asked.results)
+        .filter_map(|(q, r)| {
+            let hits = r.as_ref().ok()?;
+            Some((
+                q.clone(),
+                ragdiag_engine::items::doc_ranking(&q.id, hits, k),
+            ))
+        })
+        .unzip();
+    let run = trec_run(&rankings, "ragdiag-engine");
+    match &args.run {
+        Some(path) => crate::fsutil::write_atomic(path, run.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => printer.data(&run)?,
+    }
+    if let (Some(qrels), Some(measures)) = (qrels, measures) {
+        let mut table = metric_table(&rankings, &qrels, &kept, &args.measures, args.stats.seed())?;
+        let deeper = deeper_than_run(&measures, k);
+        if !deeper.is_empty() {
+            drop_columns(&mut table, &deeper);
+            printer.warn(format_args!(
+                "{} omitted: deeper than the run, which keeps {k} documents per question \
+                 (--k {k}); raise --k to measure them",
+                deeper.join(", ")
+            ));
+        }
+        if kept.len() < queries.len() {
+            printer.warn(format_args!(
+                "{} of {} questions failed to retrieve and are left out of the metrics",
+                queries.len() - kept.len(),
+                queries.len()
+            ));
+        }
+        let text = metrics_text(&table, args.format, None, "engine")?;
+        if args.run.is_some() {
+            printer.data(&text)?;
+        } else {
             printer.say(text.trim_end_matches('\n'));
         }
     }
@@ -187,7 +270,7 @@ fn metrics_text(
     table: &MetricTable,
     format: Format,
     ann_recall: Option<f64>,
-    retriever: RetrieverKind,
+    retriever: &str,
 ) -> Result<String> {
     let mut out = String::new();
     match format {
@@ -217,7 +300,7 @@ fn metrics_text(
                     )
                 })
                 .collect();
-            let v = json!({"retriever": retriever.to_string(), "metrics": metrics, "ann_recall": ann_recall});
+            let v = json!({"retriever": retriever, "metrics": metrics, "ann_recall": ann_recall});
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Csv => {

@@ -5,6 +5,7 @@ mod bad_input;
 mod chunking;
 mod demo_data;
 mod diagnose;
+mod engine;
 mod eval_parity;
 mod eval_text;
 mod freshness;

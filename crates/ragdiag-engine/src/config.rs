@@ -1,0 +1,397 @@
+//! The `[engine]` settings (in `ragdiag.toml` or the file given to `--engine`): the generic HTTP
+//! adapter's request and response mapping, or a preset (`chroma`, `typesense`) expanded into
+//! one, plus the runner's policy.
+
+use crate::http::{HttpEngine, HttpSpec, ResponseMap};
+use crate::runner::Policy;
+use crate::EngineError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What kind of engine the settings describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Any HTTP JSON service: `url`, `method`, `body`, `headers` and `response` as given.
+    #[default]
+    Http,
+    /// Chroma's HTTP API v2 (`url` is the server, e.g. `http://127.0.0.1:8000`).
+    Chroma,
+    /// Typesense (`url` is the server, e.g. `http://127.0.0.1:8108`).
+    Typesense,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Http => "http",
+            Kind::Chroma => "chroma",
+            Kind::Typesense => "typesense",
+        })
+    }
+}
+
+/// How a preset asks: by the query embedding ragdiag computes, or by the question's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryMode {
+    /// Send the query embedding (`--model` must be the model the engine's vectors were made
+    /// with).
+    #[default]
+    Embedding,
+    /// Send the text; the engine searches (or embeds) it itself.
+    Text,
+}
+
+/// A header's value: written in the file, or read from an environment variable
+/// (`{ env = "NAME" }`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum HeaderValue {
+    /// The value itself.
+    Literal(String),
+    /// The name of the environment variable holding it.
+    Env {
+        /// The variable.
+        env: String,
+    },
+}
+
+/// The `[engine]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// `http` (default), `chroma` or `typesense`.
+    #[serde(default)]
+    pub kind: Kind,
+    /// The endpoint (`http`) or the server (presets).
+    pub url: String,
+    /// HTTP method of `http` (default `POST`).
+    pub method: Option<String>,
+    /// Request body template of `http`: `{{query}}`, `{{embedding}}` and `{{k}}` are replaced
+    /// by their JSON encodings.
+    pub body: Option<String>,
+    /// Extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderValue>,
+    /// Response mapping of `http`.
+    pub response: Option<ResponseMap>,
+    /// The collection (presets).
+    pub collection: Option<String>,
+    /// Chroma's tenant (default `default_tenant`).
+    pub tenant: Option<String>,
+    /// Chroma's database (default `default_database`).
+    pub database: Option<String>,
+    /// How presets ask (default `embedding`).
+    pub query: Option<QueryMode>,
+    /// Environment variable holding the API key of a preset (Typesense's
+    /// `X-TYPESENSE-API-KEY`, Chroma's `x-chroma-token`).
+    pub api_key_env: Option<String>,
+    /// Typesense's vector field (default `embedding`).
+    pub vector_field: Option<String>,
+    /// Typesense's text fields for `query = "text"` (default `text`).
+    pub query_by: Option<String>,
+    /// Metadata field naming the hit's document (default: the hit's id is the document's).
+    pub doc_field: Option<String>,
+    /// Metadata field naming the chunk.
+    pub chunk_field: Option<String>,
+    /// Metadata fields holding the passage's code-point offsets in its document.
+    pub start_field: Option<String>,
+    /// See `start_field`.
+    pub end_field: Option<String>,
+    /// Per-request timeout in seconds (default 30).
+    pub timeout_s: Option<f64>,
+    /// Questions in flight at once (default 4; `--concurrency` wins).
+    pub concurrency: Option<usize>,
+    /// Retries of a transient failure (default 3).
+    pub retries: Option<u32>,
+    /// First backoff in milliseconds, doubled each retry (default 250).
+    pub backoff_ms: Option<u64>,
+    /// At most this many requests a second (default: no limit).
+    pub rate: Option<f64>,
+}
+
+/// Defaults of the runner's policy.
+pub mod defaults {
+    /// Questions in flight at once.
+    pub const CONCURRENCY: usize = 4;
+    /// Per-request timeout, seconds.
+    pub const TIMEOUT_S: f64 = 30.0;
+    /// Retries of a transient failure.
+    pub const RETRIES: u32 = 3;
+    /// First backoff, milliseconds.
+    pub const BACKOFF_MS: u64 = 250;
+    /// Longest backoff, milliseconds.
+    pub const BACKOFF_MAX_MS: u64 = 8_000;
+}
+
+impl EngineConfig {
+    /// Reads the settings from a parsed document (TOML converted to JSON): either one with an
+    /// `[engine]` table, like `ragdiag.toml`, or the table's keys at the top level.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the key at fault.
+    pub fn from_value(value: serde_json::Value) -> Result<EngineConfig, String> {
+        let value = match value {
+            serde_json::Value::Object(mut m) if m.contains_key("engine") => {
+                m.remove("engine").unwrap_or_default()
+            }
+            v => v,
+        };
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    /// The runner's policy; `concurrency` (a flag) wins over the file.
+    #[must_use]
+    pub fn policy(&self, concurrency: Option<usize>) -> Policy {
+        Policy {
+            concurrency: concurrency
+                .or(self.concurrency)
+                .unwrap_or(defaults::CONCURRENCY)
+                .max(1),
+            retries: self.retries.unwrap_or(defaults::RETRIES),
+            backoff: Duration::from_millis(self.backoff_ms.unwrap_or(defaults::BACKOFF_MS)),
+            backoff_max: Duration::from_millis(defaults::BACKOFF_MAX_MS),
+            rate: self.rate.filter(|r| r.is_finite() && *r > 0.0),
+            seed: 0,
+        }
+    }
+
+    /// The engine these settings describe. A Chroma preset asks the server for the
+    /// collection's id here.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Request`] for settings that cannot work (a missing key, an unset
+    /// environment variable, a bad pointer), or the error of Chroma's collection lookup.
+    pub fn build(&self) -> Result<HttpEngine, EngineError> {
+        let bad = |m: String| EngineError::Request(format!("engine ({}): {m}", self.kind));
+        let timeout = self.timeout_s.unwrap_or(defaults::TIMEOUT_S);
+        if !(timeout.is_finite() && timeout > 0.0) {
+            return Err(bad("timeout_s must be a positive number of seconds".into()));
+        }
+        let mut headers = Vec::new();
+        for (name, v) in &self.headers {
+            headers.push(resolve_header(name, v).map_err(bad)?);
+        }
+        let base = self.url.trim_end_matches('/').to_owned();
+        if base.is_empty() {
+            return Err(bad("url is required".into()));
+        }
+        let mode = self.query.unwrap_or_default();
+        let collection = || {
+            self.collection
+                .clone()
+                .ok_or_else(|| bad("collection is required".into()))
+        };
+        let spec = match self.kind {
+            Kind::Http => HttpSpec {
+                kind: "http".into(),
+                method: self.method.clone().unwrap_or_else(|| "POST".into()),
+                url: base,
+                body: self.body.clone(),
+                headers,
+                response: self
+                    .response
+                    .clone()
+                    .ok_or_else(|| bad("[engine.response] is required".into()))?,
+            },
+            Kind::Chroma => {
+                if let Some(env) = &self.api_key_env {
+                    headers.push(
+                        resolve_header("x-chroma-token", &HeaderValue::Env { env: env.clone() })
+                            .map_err(bad)?,
+                    );
+                }
+                if mode == QueryMode::Text {
+                    return Err(bad(
+                        "Chroma's HTTP API takes query embeddings only: use query = \"embedding\" \
+                         with the collection's model"
+                            .into(),
+                    ));
+                }
+                let tenant = self.tenant.as_deref().unwrap_or("default_tenant");
+                let database = self.database.as_deref().unwrap_or("default_database");
+                let coll = collection()?;
+                let prefix = format!(
+                    "{base}/api/v2/tenants/{}/databases/{}/collections",
+                    path_segment(tenant),
+                    path_segment(database)
+                );
+                let id = HttpEngine::lookup_string(
+                    &format!("{prefix}/{}", path_segment(&coll)),
+                    &headers,
+                    Duration::from_secs_f64(timeout),
+                    "/id",
+                )?;
+                HttpSpec {
+                    kind: "chroma".into(),
+                    method: "POST".into(),
+                    url: format!("{prefix}/{}/query", path_segment(&id)),
+                    body: Some(
+                        r#"{"query_embeddings": [{{embedding}}], "n_results": {{k}}, "include": ["documents", "metadatas", "distances"]}"#
+                            .into(),
+                    ),
+                    headers,
+                    response: ResponseMap {
+                        hits: None,
+                        id: "/ids/0".into(),
+                        score: Some("/distances/0".into()),
+                        score_is_distance: true,
+                        text: Some("/documents/0".into()),
+                        metadata: Some("/metadatas/0".into()),
+                        error: Some("/error".into()),
+                    },
+                }
+            }
+            Kind::Typesense => {
+                let env = self.api_key_env.clone().ok_or_else(|| {
+                    bad("api_key_env is required (the variable holding the API key)".into())
+                })?;
+                headers.push(
+                    resolve_header("X-TYPESENSE-API-KEY", &HeaderValue::Env { env })
+                        .map_err(bad)?,
+                );
+                let coll = serde_json::to_string(&collection()?).unwrap_or_default();
+                let (search, score) = match mode {
+                    QueryMode::Embedding => {
+                        let field = self.vector_field.as_deref().unwrap_or("embedding");
+                        let field_json = serde_json::to_string(field).unwrap_or_default();
+                        let query =
+                            serde_json::to_string(&format!("{field}:(")).unwrap_or_default();
+                        // The vector query is a string: its JSON is cut open to hold the
+                        // embedding's JSON (numbers only, nothing to escape).
+                        let open = &query[..query.len() - 1];
+                        (
+                            format!(
+                                r#""q": "*", "vector_query": {open}{{{{embedding}}}}, k:{{{{k}}}})", "exclude_fields": {field_json}"#
+                            ),
+                            ("/vector_distance", true),
+                        )
+                    }
+                    QueryMode::Text => {
+                        let by = serde_json::to_string(self.query_by.as_deref().unwrap_or("text"))
+                            .unwrap_or_default();
+                        (
+                            format!(r#""q": {{{{query}}}}, "query_by": {by}"#),
+                            ("/text_match", false),
+                        )
+                    }
+                };
+                HttpSpec {
+                    kind: "typesense".into(),
+                    method: "POST".into(),
+                    url: format!("{base}/multi_search"),
+                    body: Some(format!(
+                        r#"{{"searches": [{{"collection": {coll}, {search}, "per_page": {{{{k}}}}}}]}}"#
+                    )),
+                    headers,
+                    response: ResponseMap {
+                        hits: Some("/results/0/hits".into()),
+                        id: "/document/id".into(),
+                        score: Some(score.0.into()),
+                        score_is_distance: score.1,
+                        text: Some("/document/text".into()),
+                        metadata: Some("/document".into()),
+                        error: Some("/results/0/error".into()),
+                    },
+                }
+            }
+        };
+        HttpEngine::new(
+            spec,
+            crate::http::Fields {
+                doc: self.doc_field.clone(),
+                chunk: self.chunk_field.clone(),
+                start: self.start_field.clone(),
+                end: self.end_field.clone(),
+            },
+            Duration::from_secs_f64(timeout),
+        )
+        .map_err(bad)
+    }
+}
+
+/// A header's name and value; the value is a secret when it came from the environment.
+fn resolve_header(name: &str, v: &HeaderValue) -> Result<(String, String, Option<String>), String> {
+    match v {
+        HeaderValue::Literal(s) => Ok((name.to_owned(), s.clone(), None)),
+        HeaderValue::Env { env } => match std::env::var(env) {
+            Ok(s) if !s.is_empty() => Ok((name.to_owned(), s, Some(env.clone()))),
+            _ => Err(format!(
+                "header {name}: the environment variable {env} is not set"
+            )),
+        },
+    }
+}
+
+/// `s` percent-encoded for one URL path segment.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Engine;
+
+    fn parse(s: &str) -> EngineConfig {
+        let v: serde_json::Value = serde_json::from_str(s).unwrap();
+        EngineConfig::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_typesense_preset_makes_a_valid_body() {
+        std::env::set_var("RAGDIAG_TEST_TS_KEY", "s3cret");
+        let c = parse(
+            r#"{"engine": {"kind": "typesense", "url": "http://127.0.0.1:1/", "collection": "kb\"x",
+                "api_key_env": "RAGDIAG_TEST_TS_KEY"}}"#,
+        );
+        let e = c.build().unwrap();
+        let body = e
+            .body_for(&crate::Request {
+                id: "q".into(),
+                text: "t".into(),
+                embedding: Some(vec![0.5, -1.0]),
+                k: 7,
+            })
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["searches"][0]["collection"], "kb\"x");
+        assert_eq!(
+            v["searches"][0]["vector_query"],
+            "embedding:([0.5,-1.0], k:7)"
+        );
+        assert_eq!(v["searches"][0]["per_page"], 7);
+        assert!(!e.identity().contains("s3cret"));
+        assert!(e.identity().contains("RAGDIAG_TEST_TS_KEY"));
+    }
+
+    #[test]
+    fn a_missing_variable_is_named_and_unknown_keys_refused() {
+        let c = parse(
+            r#"{"kind": "typesense", "url": "http://x", "collection": "c", "api_key_env": "RAGDIAG_TEST_UNSET_VAR"}"#,
+        );
+        let err = c.build().unwrap_err().to_string();
+        assert!(err.contains("RAGDIAG_TEST_UNSET_VAR is not set"), "{err}");
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"url": "x", "colection": "c"}"#).unwrap();
+        let err = EngineConfig::from_value(v).unwrap_err();
+        assert!(err.contains("colection"), "{err}");
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(path_segment("a b/c"), "a%20b%2Fc");
+    }
+}

@@ -1,0 +1,120 @@
+//! Asking `--engine` the questions, shared by `search` and `diagnose`: the engine built from
+//! its settings, query embeddings when it takes them, the runner with its cache under
+//! `$RAGDIAG_HOME/engine-cache`, and one note of what was sent. Failures stay per question.
+
+use super::open_model;
+use crate::printer::Printer;
+use anyhow::{anyhow, bail, Context, Result};
+use ragdiag_core::{Diagnostic, Diagnostics, Location, Query};
+use ragdiag_embed::{Embedder, ModelChoice};
+use ragdiag_engine::cache::Cache;
+use ragdiag_engine::config::EngineConfig;
+use ragdiag_engine::{Engine, EngineError, EngineHit, Request};
+
+/// Every question's answer from the engine.
+pub(crate) struct Asked {
+    /// The engine's name (kind and URL, no credentials).
+    pub(crate) name: String,
+    /// The query model, when ragdiag embedded the questions.
+    pub(crate) model_id: Option<String>,
+    /// Each question's hits or why it failed, in the questions' order.
+    pub(crate) results: Vec<Result<Vec<EngineHit>, EngineError>>,
+}
+
+impl Asked {
+    /// One warning per failed question (`engine: question "q": retrieval failed: cause`).
+    pub(crate) fn failures(&self, queries: &[Query]) -> Diagnostics {
+        let mut out = Diagnostics::default();
+        for (q, r) in queries.iter().zip(&self.results) {
+            if let Err(e) = r {
+                out.push(Diagnostic::warning(
+                    Location::file(&self.name),
+                    format!("question \"{}\"", q.id),
+                    format!("retrieval failed, the question is left out of every figure: {e}"),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Fails (exit 2) when no question could be retrieved.
+    pub(crate) fn check_any(&self) -> Result<()> {
+        if !self.results.is_empty() && self.results.iter().all(Result::is_err) {
+            let first = self.results.iter().find_map(|r| r.as_ref().err());
+            bail!(
+                "{}: no question could be retrieved ({} failed){}",
+                self.name,
+                self.results.len(),
+                first.map_or_else(String::new, |e| format!("; the first: {e}"))
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Asks `config`'s engine the top `k` for every question; the query model is `model` when the
+/// engine takes embeddings.
+pub(crate) fn ask(
+    config: &EngineConfig,
+    queries: &[Query],
+    k: usize,
+    model: &ModelChoice,
+    no_fetch: bool,
+    concurrency: Option<usize>,
+    printer: Printer,
+) -> Result<Asked> {
+    let engine = config.build().map_err(|e| anyhow!("--engine: {e}"))?;
+    let name = engine.name();
+    let (embeddings, model_id) = if engine.needs_embedding() {
+        let Some(e) = open_model(model, no_fetch, printer)? else {
+            bail!(
+                "--engine: {name} takes query embeddings: give --model, the model its vectors \
+                 were made with"
+            );
+        };
+        let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
+        let v = e
+            .embed_queries(&texts)
+            .context("cannot embed the questions")?;
+        e.flush().context("cannot save the embedding cache")?;
+        (Some(v), Some(e.model_id().to_owned()))
+    } else {
+        (None, None)
+    };
+    let requests: Vec<Request> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| Request {
+            id: q.id.clone(),
+            text: q.text.clone(),
+            embedding: embeddings.as_ref().map(|v| v[i].clone()),
+            k,
+        })
+        .collect();
+    let home = ragdiag_embed::cache_home(&ragdiag_embed::ModelOptions::default())?;
+    let cache = Cache::new(home.join("engine-cache"));
+    let out = ragdiag_engine::runner::run(
+        &engine,
+        &requests,
+        &config.policy(concurrency),
+        Some(&cache),
+    );
+    for e in &out.cache_errors {
+        printer.warn(format_args!("cannot write the engine cache: {e}"));
+    }
+    printer.note(format_args!(
+        "{name}: {} questions, {} requests sent ({} answered from the cache, {} retries), \
+         {} failed; engine time {:.2} s",
+        requests.len(),
+        out.sent,
+        out.cached,
+        out.retried,
+        out.failed(),
+        out.engine_time.as_secs_f64()
+    ));
+    Ok(Asked {
+        name,
+        model_id,
+        results: out.results,
+    })
+}

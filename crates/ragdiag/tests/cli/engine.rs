@@ -1,0 +1,280 @@
+//! `--engine`: `diagnose` and `search` through an HTTP engine served in-process (a
+//! `TcpListener` in a thread). Failed questions are reported with their cause and left out of
+//! the figures, a re-run is answered from the cache, and the credential (an environment
+//! variable sent as a header) is in no output file, cache file or message.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const SECRET: &str = "Bearer engine-secret-7f3a9c";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A mock engine: every question gets three documents of the demo, except those whose text
+/// holds `fail_word`, which get HTTP 500 with a body that echoes the Authorization header.
+/// Returns the URL and the count of requests.
+fn engine(fail_word: &'static str) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/search", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            c.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut len, mut auth) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("authorization:") {
+                    auth = line["authorization:".len()..].trim().to_owned();
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let req: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let text = req["q"].as_str().unwrap_or("");
+            let (status, out) = if text.contains(fail_word) {
+                (500, format!("internal error for {auth}"))
+            } else {
+                let hits = serde_json::json!({"hits": [
+                    {"id": "pricing-plans#0", "score": 0.9, "meta": {"doc": "pricing-plans"}},
+                    {"id": "support-hours#0", "score": 0.5, "meta": {"doc": "support-hours"}},
+                    {"id": "api-keys#0", "score": 0.1, "meta": {"doc": "api-keys"}}]});
+                (200, hits.to_string())
+            };
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
+                out.len()
+            );
+        }
+    });
+    (url, count)
+}
+
+fn settings(dir: &Path, url: &str) -> String {
+    let toml = format!(
+        r#"[engine]
+url = "{url}"
+body = '{{"q": {{{{query}}}}, "size": {{{{k}}}}}}'
+doc_field = "doc"
+retries = 1
+backoff_ms = 10
+timeout_s = 5
+
+[engine.headers]
+Authorization = {{ env = "RAGDIAG_TEST_ENGINE_KEY" }}
+
+[engine.response]
+hits = "/hits"
+id = "/id"
+score = "/score"
+metadata = "/meta"
+"#
+    );
+    crate::write(dir, "engine.toml", toml.as_bytes())
+}
+
+fn run(home: &Path, args: &[&str]) -> crate::Out {
+    let out = Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("RAGDIAG_HOME", home)
+        .env("RAGDIAG_TEST_ENGINE_KEY", SECRET)
+        .output()
+        .expect("run ragdiag");
+    crate::Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn assert_no_secret(dir: &Path, texts: &[&str]) {
+    let needle = SECRET.as_bytes();
+    for f in files(dir) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the credential is in {}",
+            f.display()
+        );
+    }
+    for t in texts {
+        assert!(!t.contains("engine-secret"), "{t}");
+    }
+}
+
+#[test]
+fn diagnose_through_an_engine_reports_failed_questions_and_caches() {
+    let (url, count) = engine("plan");
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let cfg = settings(tmp.path(), &url);
+    let out = tmp.path().join("out");
+    let r = repo();
+    let (corpus, queries) = (r.join("corpora/tallyfox"), r.join("queries/tallyfox.jsonl"));
+    let args = [
+        "diagnose",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--queries",
+        queries.to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--engine",
+        &cfg,
+        "--concurrency",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = run(&home, &args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // The 15 questions that mention "plan" failed: each is reported with its cause.
+    let failing = std::fs::read_to_string(&queries)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().contains("plan")
+        })
+        .count();
+    assert!(failing > 0);
+    assert!(o.stderr.contains("retrieval failed"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("HTTP 500: internal error for ***"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(&format!("{failing} failed")),
+        "{}",
+        o.stderr
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    // Left out of every figure, not scored as misses.
+    assert_eq!(s["questions"]["total"], 133 - failing);
+    let warnings = std::fs::read_to_string(out.join("warnings.jsonl")).unwrap();
+    assert_eq!(warnings.matches("retrieval failed").count(), failing);
+    assert!(s["provenance"]["retriever"]
+        .as_str()
+        .unwrap()
+        .starts_with("engine (http http://127.0.0.1:"));
+    let sent = count.load(Ordering::SeqCst);
+    // Each failing question is asked twice (one retry); the others once.
+    assert_eq!(sent, 133 + failing);
+
+    // A re-run asks only the questions that failed.
+    let o2 = run(&home, &args);
+    assert_eq!(o2.code, 0, "{}", o2.stderr);
+    assert_eq!(count.load(Ordering::SeqCst), sent + 2 * failing);
+    assert!(
+        o2.stderr
+            .contains(&format!("{} answered from the cache", 133 - failing)),
+        "{}",
+        o2.stderr
+    );
+    assert_no_secret(tmp.path(), &[&o.stdout, &o.stderr, &o2.stdout, &o2.stderr]);
+}
+
+#[test]
+fn search_through_an_engine_writes_the_retrieved_questions() {
+    let (url, _) = engine("2fa");
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let cfg = settings(tmp.path(), &url);
+    let queries = repo().join("queries/tallyfox.jsonl");
+    let o = run(
+        &home,
+        &[
+            "search",
+            "--engine",
+            &cfg,
+            "--queries",
+            queries.to_str().unwrap(),
+            "--k",
+            "2",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let first = o.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("q001 Q0 pricing-plans 1 0.9 ragdiag-engine"),
+        "{first}"
+    );
+    assert_eq!(
+        o.stdout.lines().filter(|l| l.starts_with("q001 ")).count(),
+        2
+    );
+    // q002 mentions 2fa: it failed and is not in the run, and the metrics leave it out.
+    assert!(!o.stdout.contains("q002 "), "{}", o.stdout);
+    assert!(o.stderr.contains("question \"q002\""), "{}", o.stderr);
+    assert!(o.stderr.contains("left out of the metrics"), "{}", o.stderr);
+    assert_no_secret(tmp.path(), &[&o.stdout, &o.stderr]);
+}
+
+#[test]
+fn nothing_retrieved_exits_2_naming_the_engine() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = settings(tmp.path(), &format!("http://127.0.0.1:{port}/search"));
+    let queries = repo().join("queries/tallyfox.jsonl");
+    let o = run(
+        &tmp.path().join("home"),
+        &[
+            "search",
+            "--engine",
+            &cfg,
+            "--queries",
+            queries.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "http http://127.0.0.1:{port}/search: no question could be retrieved (133 failed)"
+        )),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("cannot connect to"), "{}", o.stderr);
+    // --index and --engine exclude each other; one of them is needed.
+    let o = run(
+        tmp.path(),
+        &["search", "--queries", queries.to_str().unwrap()],
+    );
+    assert_eq!(o.code, 2);
+}
