@@ -12,6 +12,7 @@
 //!
 //! No I/O: the binary reads the runs and the label files and writes the page and the questions.
 
+pub use ragdiag_core::Label;
 use ragdiag_core::{Qrels, Query};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -185,25 +186,6 @@ fn sentences(text: &str) -> Vec<&str> {
         out.push(&text[start..]);
     }
     out
-}
-
-/// One labeller's grade of one (question, document) pair.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Label {
-    /// The question.
-    pub query_id: String,
-    /// The document.
-    pub doc: String,
-    /// The grade (0 judged not relevant).
-    pub grade: i64,
-    /// Who labelled it.
-    pub labeller: String,
-    /// When (as written by the labelling page: an RFC 3339 instant).
-    pub labelled_at: Option<String>,
-    /// The content hash of the document text as it was labelled.
-    pub doc_hash: Option<String>,
-    /// The labeller's note.
-    pub note: Option<String>,
 }
 
 /// The one grade of a (question, document) pair, resolved from its labellers.
