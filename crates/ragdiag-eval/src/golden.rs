@@ -104,6 +104,36 @@ pub fn pool(queries: &[Query], judged: &Qrels, sources: &[PoolSource], depth: us
     out
 }
 
+/// Judged@k of one source, per question (in the source's order): the share of its top
+/// `min(k, retrieved)` distinct documents that `judged` grades (ir_measures' `Judged@k`);
+/// a question with nothing retrieved is left out.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn judged_at(judged: &Qrels, source: &PoolSource, k: usize) -> Vec<f64> {
+    source
+        .rankings
+        .iter()
+        .filter_map(|(qid, docs)| {
+            let mut seen = BTreeSet::new();
+            let top: Vec<&str> = docs
+                .iter()
+                .map(String::as_str)
+                .filter(|d| seen.insert(*d))
+                .take(k)
+                .collect();
+            if top.is_empty() {
+                return None;
+            }
+            let j = judged.get(qid);
+            let n = top
+                .iter()
+                .filter(|d| j.is_some_and(|j| j.grade(d).is_some()))
+                .count();
+            Some(n as f64 / top.len() as f64)
+        })
+        .collect()
+}
+
 /// A piece of a passage: consecutive pieces concatenate to the passage exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -436,6 +466,29 @@ mod tests {
         assert!((items[2].priority - 0.5).abs() < 1e-12);
         assert_eq!(items[0].ranks, [("s1".to_owned(), 3), ("s2".to_owned(), 1)]);
         assert_eq!(items[0].best_rank, 1);
+    }
+
+    #[test]
+    fn judged_at_counts_distinct_top_documents() {
+        let q = Query {
+            id: "q1".into(),
+            relevant: vec![Judgment {
+                doc: "b".into(),
+                grade: 0,
+            }],
+            ..Query::default()
+        };
+        let judged = Qrels::from_queries([&q]);
+        let s = PoolSource {
+            name: "s".into(),
+            rankings: vec![
+                ("q1".into(), vec!["a".into(), "a".into(), "b".into(), "c".into()]),
+                ("q2".into(), vec!["x".into()]),
+                ("q3".into(), vec![]),
+            ],
+        };
+        // q1's top 2 distinct documents are a and b: one judged. q2: none. q3: left out.
+        assert_eq!(judged_at(&judged, &s, 2), [0.5, 0.0]);
     }
 
     #[test]
