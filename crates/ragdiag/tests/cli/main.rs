@@ -8,6 +8,7 @@ mod diagnose;
 mod eval_parity;
 mod eval_text;
 mod freshness;
+mod golden;
 mod house_style;
 mod lint;
 mod plan;

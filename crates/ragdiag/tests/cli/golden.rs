@@ -1,0 +1,194 @@
+//! `ragdiag pool` and `ragdiag labels import`: pooling, the labelling page and CSV, merging
+//! labels into questions and qrels.
+
+use crate::{ragdiag, write};
+
+const CORPUS: &str = r#"{"id": "pricing", "title": "Plans", "text": "Welcome. Growth costs $39 per month. Starter costs $15 per month."}
+{"id": "old-pricing", "text": "Growth was $32 per month in 2025."}
+{"id": "refunds", "text": "Refunds take five days."}
+{"id": "api", "text": "The API allows 100 requests per minute."}
+"#;
+
+const QUERIES: &str = r#"{"id": "q1", "text": "growth price per month", "relevant": [{"doc": "pricing", "grade": 3}]}
+
+{"id": "q2", "text": "how long do refunds take", "tags": ["billing"]}
+"#;
+
+/// Run a: q1 → pricing, old-pricing, api; q2 → api, refunds. Run b: q1 → old-pricing, refunds.
+const RUN_A: &str = "q1 Q0 pricing 1 3.0 a\nq1 Q0 old-pricing 2 2.0 a\nq1 Q0 api 3 1.0 a\nq2 Q0 api 1 2.0 a\nq2 Q0 refunds 2 1.0 a\n";
+const RUN_B: &str = "q1 Q0 old-pricing 1 5.0 b\nq1 Q0 refunds 2 4.0 b\n";
+
+fn fixture() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(dir.path(), "corpus.jsonl", CORPUS.as_bytes());
+    let queries = write(dir.path(), "queries.jsonl", QUERIES.as_bytes());
+    write(dir.path(), "a.trec", RUN_A.as_bytes());
+    write(dir.path(), "b.trec", RUN_B.as_bytes());
+    (dir, corpus, queries)
+}
+
+#[test]
+fn pool_writes_the_unjudged_pairs_by_priority_with_judged_at_k() {
+    let (dir, corpus, queries) = fixture();
+    let d = dir.path();
+    let out = d.join("pool");
+    let (a, b) = (d.join("a.trec"), d.join("b.trec"));
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--run",
+        a.to_str().unwrap(),
+        "--run",
+        b.to_str().unwrap(),
+        "--depth",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Depth 2: a gives q1 old-pricing@2 (pricing is judged), q2 api@1 and refunds@2; b gives
+    // q1 old-pricing@1 and refunds@2. old-pricing: 1/log2(3) + 1 = 1.631; q2 api: 1;
+    // q2 refunds and q1 refunds: 1/log2(3) = 0.631 each (ties by question id).
+    let csv = std::fs::read_to_string(out.join("pool.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(5).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["q1", "old-pricing", "1.6309", "1", "a.trec@2 b.trec@1"],
+            vec!["q2", "api", "1.0000", "1", "a.trec@1"],
+            vec!["q1", "refunds", "0.6309", "2", "b.trec@2"],
+            vec!["q2", "refunds", "0.6309", "2", "a.trec@2"],
+        ]
+    );
+    assert!(o.stdout.starts_with("pooled 4 (question, document) pairs"), "{}", o.stdout);
+    // judged@2: a judges 1 of 2 for q1 and 0 of 2 for q2: 25%; b judges none.
+    assert!(o.stdout.contains(&format!("  {:<24} 25.0% (", "a.trec")), "{}", o.stdout);
+    assert!(o.stdout.contains(&format!("  {:<24} 0.0% (", "b.trec")), "{}", o.stdout);
+    let page = std::fs::read_to_string(out.join("label.html")).unwrap();
+    assert!(page.contains("\"doc\":\"old-pricing\""));
+    // The document hash travels with each pair: sha256 of the text as labelled.
+    assert!(page.contains("\"doc_hash\":\"sha256:"));
+    // --limit keeps the first pairs.
+    let o = ragdiag(&[
+        "pool", "--corpus", &corpus, "--queries", &queries, "--run", a.to_str().unwrap(),
+        "--depth", "2", "--limit", "1", "--out", out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("(3 in all; --limit kept the first 1)"), "{}", o.stdout);
+    assert_eq!(std::fs::read_to_string(out.join("pool.csv")).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn pool_needs_something_to_pool() {
+    let (dir, corpus, queries) = fixture();
+    let out = dir.path().join("pool");
+    let o = ragdiag(&[
+        "pool", "--corpus", &corpus, "--queries", &queries, "--out", out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("give at least one --run or --trace"), "{}", o.stderr);
+}
+
+const ANN: &str = r#"{"query_id":"q1","doc":"old-pricing","grade":1,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z","doc_hash":"sha256:aa","note":"older page"}
+{"query_id":"q2","doc":"refunds","grade":3,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z","doc_hash":"sha256:bb"}
+{"query_id":"q1","doc":"pricing","grade":2,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z"}
+"#;
+const BOB: &str = "query_id,doc,grade,labeller,labelled_at,doc_hash,note\r\nq1,old-pricing,0,bob,2026-01-03T00:00:00Z,sha256:aa,\r\nq2,refunds,3,bob,2026-01-03T00:00:00Z,sha256:bb,\r\nq9,api,1,bob,,,\r\n";
+
+#[test]
+fn import_merges_into_questions_resolves_conflicts_and_reports_kappa() {
+    let (dir, _, queries) = fixture();
+    let d = dir.path();
+    let ann = write(d, "ann.jsonl", ANN.as_bytes());
+    let bob = write(d, "bob.csv", BOB.as_bytes());
+    let out = d.join("merged.jsonl");
+    let o = ragdiag(&[
+        "labels", "import", &ann, &bob, "--queries", &queries, "--out", out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with(
+            "imported 6 label(s) by 2 labeller(s) (ann, bob) for 4 pair(s): 2 new judgment(s), 1 replaced\n"
+        ),
+        "{}",
+        o.stdout
+    );
+    // Both labelled (q1, old-pricing) and (q2, refunds): ann (1, 3), bob (0, 3):
+    // p_o = 1/2, p_e = 1/2·0 + 0 + 1/2·1/2 = 1/4, κ = (1/2 − 1/4) / (3/4) = 1/3.
+    assert!(
+        o.stdout.contains("agreement: Cohen's kappa 0.333 over the 2 pair(s) every labeller graded (1 unanimous)"),
+        "{}",
+        o.stdout
+    );
+    // ann 1, bob 0: a tie goes to the lower grade.
+    assert!(o.stdout.contains("  q1 old-pricing: ann 1, bob 0 → 0"), "{}", o.stdout);
+    assert!(o.stderr.contains("labels of 1 question(s) not in the input were not merged (first: q9)"), "{}", o.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    // The blank line is kept as written.
+    assert_eq!(lines[1], "");
+    let q1: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let rel = q1["relevant"].as_array().unwrap();
+    // ann's grade 2 of pricing replaces the old grade 3; old-pricing is new.
+    assert_eq!(rel.len(), 2);
+    assert_eq!(rel[0]["doc"], "old-pricing");
+    assert_eq!(rel[0]["grade"], 0);
+    assert_eq!(rel[0]["labellers"], serde_json::json!({"ann": 1, "bob": 0}));
+    assert_eq!(rel[0]["labelled_at"], "2026-01-03T00:00:00Z");
+    assert_eq!(rel[0]["doc_hash"], "sha256:aa");
+    assert_eq!(rel[0]["notes"], serde_json::json!(["ann: older page"]));
+    assert_eq!(rel[1]["doc"], "pricing");
+    assert_eq!(rel[1]["grade"], 2);
+    let q2: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(q2["tags"], serde_json::json!(["billing"]));
+    assert_eq!(q2["relevant"][0]["grade"], 3);
+    // The merged file loads as questions.
+    let o = ragdiag(&["lint", "--queries", out.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+}
+
+#[test]
+fn import_into_qrels_keeps_provenance_beside_it() {
+    let (dir, _, _) = fixture();
+    let d = dir.path();
+    let qrels = write(d, "qrels.txt", b"q1 0 pricing 3\n");
+    let ann = write(d, "ann.jsonl", ANN.as_bytes());
+    let out = d.join("new.qrels");
+    let o = ragdiag(&[
+        "labels", "import", &ann, "--qrels", &qrels, "--out", out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "q1 0 pricing 2\nq1 0 old-pricing 1\nq2 0 refunds 3\n"
+    );
+    let side = std::fs::read_to_string(d.join("new.qrels.labels.jsonl")).unwrap();
+    assert_eq!(side.lines().count(), 3);
+    assert!(side.contains("\"labellers\":{\"ann\":1}"), "{side}");
+}
+
+#[test]
+fn import_stops_at_a_malformed_label_with_its_place() {
+    let (dir, _, queries) = fixture();
+    let d = dir.path();
+    let bad = write(
+        d,
+        "bad.jsonl",
+        b"{\"query_id\":\"q1\",\"doc\":\"x\",\"grade\":1,\"labeller\":\"ann\"}\n{\"query_id\":\"q1\",\"doc\":\"x y\",\"grade\":1,\"labeller\":\"ann\"}\n",
+    );
+    let out = d.join("merged.jsonl");
+    let o = ragdiag(&[
+        "labels", "import", &bad, "--queries", &queries, "--out", out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("bad.jsonl:2: doc: "), "{}", o.stderr);
+    assert!(!out.exists());
+}
