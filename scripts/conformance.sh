@@ -60,4 +60,7 @@ echo "== Chroma's chunking evaluation through ragdiag chunking (the report's ten
 # machine), nothing on a warm re-run.
 python3 scripts/check_chroma_study.py --bin "$BIN" --chroma "$SHARED/datasets/chroma_chunking_eval"
 
+echo "== version-tied labels on ../shared/kb/jest-2023 (labelled on 27.x pages, checked on 29.6)"
+python3 scripts/check_label_versions.py "$BIN" --kb "$SHARED/kb/jest-2023"
+
 echo "conformance: all checks passed"

@@ -425,6 +425,139 @@ pub fn fleiss_kappa(items: &[Vec<i64>]) -> Option<f64> {
     Some((p_bar - chance) / (1.0 - chance))
 }
 
+/// A label tied to the document text it was made on: a judgment, or an evidence quote or span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TiedLabel {
+    /// The question.
+    pub query_id: String,
+    /// The document.
+    pub doc: String,
+    /// The hash of the document text the label was made on (`None`: not tied to a version).
+    pub doc_hash: Option<String>,
+    /// For evidence: the quoted text.
+    pub quote: Option<String>,
+    /// For evidence: its code-point span in the text as labelled.
+    pub span: Option<(usize, usize)>,
+}
+
+/// What became of the document a label points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocState {
+    /// The text hashes as it did when labelled.
+    Current,
+    /// The text changed since the label was made: the label needs re-review.
+    Changed,
+    /// The label carries no hash: whether the text changed is unknown.
+    Untied,
+    /// No document of that id in the corpus.
+    Missing,
+    /// The document is marked deleted.
+    Deleted,
+    /// Another document supersedes it (explicitly, its `supersedes` field).
+    Superseded(String),
+}
+
+impl DocState {
+    /// Whether a label on a document in this state needs re-review.
+    #[must_use]
+    pub fn needs_review(&self) -> bool {
+        !matches!(self, DocState::Current | DocState::Untied)
+    }
+
+    /// A short name (`current`, `changed`, `untied`, `missing`, `deleted`, `superseded`).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            DocState::Current => "current",
+            DocState::Changed => "changed",
+            DocState::Untied => "untied",
+            DocState::Missing => "missing",
+            DocState::Deleted => "deleted",
+            DocState::Superseded(_) => "superseded",
+        }
+    }
+}
+
+/// Where an evidence label's text is in the current document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceState {
+    /// At the same place (or, without a recorded span, somewhere).
+    Found,
+    /// Elsewhere: its span in the current text.
+    Moved(usize, usize),
+    /// Not in the current text (not even after normalising whitespace and case).
+    Gone,
+    /// A span without a quote on a changed text: nothing to look for.
+    Unverifiable,
+}
+
+impl EvidenceState {
+    /// A short name (`found`, `moved`, `gone`, `unverifiable`).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            EvidenceState::Found => "found",
+            EvidenceState::Moved(..) => "moved",
+            EvidenceState::Gone => "gone",
+            EvidenceState::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+/// The current corpus as [`check_label`] sees one document.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentDoc<'a> {
+    /// Its text now.
+    pub text: &'a str,
+    /// The hash of that text (the same function as the label's).
+    pub hash: &'a str,
+    /// Marked deleted.
+    pub deleted: bool,
+    /// The document that supersedes it, if any.
+    pub superseded_by: Option<&'a str>,
+}
+
+/// Checks a label against the document as it is now: the document's state and, for evidence,
+/// whether its text is found where it was, moved, or gone. Evidence on a missing document is
+/// gone; on an unchanged one it is found.
+#[must_use]
+pub fn check_label(
+    label: &TiedLabel,
+    current: Option<CurrentDoc<'_>>,
+) -> (DocState, Option<EvidenceState>) {
+    let is_evidence = label.quote.is_some() || label.span.is_some();
+    let Some(doc) = current else {
+        return (DocState::Missing, is_evidence.then_some(EvidenceState::Gone));
+    };
+    let state = if doc.deleted {
+        DocState::Deleted
+    } else if let Some(by) = doc.superseded_by {
+        DocState::Superseded(by.to_owned())
+    } else {
+        match &label.doc_hash {
+            None => DocState::Untied,
+            Some(h) if h == doc.hash => DocState::Current,
+            Some(_) => DocState::Changed,
+        }
+    };
+    if !is_evidence {
+        return (state, None);
+    }
+    let unchanged = label.doc_hash.as_deref() == Some(doc.hash);
+    let evidence = match (&label.quote, label.span) {
+        _ if unchanged => EvidenceState::Found,
+        (Some(q), span) => match ragdiag_core::find_quote(doc.text, q) {
+            None => EvidenceState::Gone,
+            Some(m) => match span {
+                Some((s, _)) if s != m.start => EvidenceState::Moved(m.start, m.end),
+                _ => EvidenceState::Found,
+            },
+        },
+        (None, _) => EvidenceState::Unverifiable,
+    };
+    (state, Some(evidence))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,5 +752,52 @@ mod tests {
         // ann (3, 1) vs bob (2, 0): no agreement and no shared grade: κ = 0.
         assert!((ag.kappa.unwrap() - 0.0).abs() < 1e-12);
         assert!(merge_labels(&labels[..1]).agreement.is_none());
+    }
+
+    fn tied(hash: Option<&str>, quote: Option<&str>, span: Option<(usize, usize)>) -> TiedLabel {
+        TiedLabel {
+            query_id: "q".into(),
+            doc: "d".into(),
+            doc_hash: hash.map(str::to_owned),
+            quote: quote.map(str::to_owned),
+            span,
+        }
+    }
+
+    #[test]
+    fn labels_on_changed_documents_need_review_and_evidence_is_found_moved_or_gone() {
+        let now = CurrentDoc {
+            text: "Intro. Growth costs $39 per month.",
+            hash: "h2",
+            deleted: false,
+            superseded_by: None,
+        };
+        // A judgment: current, changed, untied.
+        assert_eq!(check_label(&tied(Some("h2"), None, None), Some(now)), (DocState::Current, None));
+        let (st, ev) = check_label(&tied(Some("h1"), None, None), Some(now));
+        assert!(st.needs_review() && ev.is_none());
+        assert_eq!(check_label(&tied(None, None, None), Some(now)).0, DocState::Untied);
+        // Evidence on the changed text: at its old start (7), elsewhere, or gone.
+        let q = "Growth costs $39 per month.";
+        assert_eq!(check_label(&tied(Some("h1"), Some(q), Some((7, 34))), Some(now)).1, Some(EvidenceState::Found));
+        assert_eq!(
+            check_label(&tied(Some("h1"), Some(q), Some((0, 27))), Some(now)).1,
+            Some(EvidenceState::Moved(7, 34))
+        );
+        assert_eq!(
+            check_label(&tied(Some("h1"), Some("Growth costs $32 per month."), None), Some(now)).1,
+            Some(EvidenceState::Gone)
+        );
+        assert_eq!(check_label(&tied(Some("h1"), None, Some((0, 5))), Some(now)).1, Some(EvidenceState::Unverifiable));
+        // Unchanged text: found without looking.
+        assert_eq!(check_label(&tied(Some("h2"), None, Some((0, 5))), Some(now)).1, Some(EvidenceState::Found));
+        // Missing, deleted, superseded documents.
+        assert_eq!(check_label(&tied(Some("h1"), Some(q), None), None), (DocState::Missing, Some(EvidenceState::Gone)));
+        let gone = CurrentDoc { deleted: true, ..now };
+        assert_eq!(check_label(&tied(Some("h2"), None, None), Some(gone)).0, DocState::Deleted);
+        let old = CurrentDoc { superseded_by: Some("d2"), ..now };
+        let st = check_label(&tied(Some("h2"), None, None), Some(old)).0;
+        assert_eq!(st, DocState::Superseded("d2".into()));
+        assert!(st.needs_review());
     }
 }

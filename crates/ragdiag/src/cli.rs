@@ -784,6 +784,23 @@ pub(crate) enum LabelsCommand {
     /// questions JSONL or a qrels file; several labellers are resolved by majority (a tie goes
     /// to the lowest tied grade) and their agreement reported (Cohen's or Fleiss' kappa).
     Import(LabelsImportArgs),
+    /// Check labels tied to document versions (`doc_hash`) against the corpus as it is now:
+    /// labels whose document changed, was deleted, superseded or is missing need re-review,
+    /// and each evidence quote is found, moved or gone.
+    Check(LabelsCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LabelsCheckArgs {
+    /// Corpus as it is now: JSONL, BEIR folder or corpus.jsonl, folder of files, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// Questions (ragdiag JSONL) whose `relevant` and `evidence` entries may carry `doc_hash`.
+    #[arg(long)]
+    pub(crate) queries: PathBuf,
+    /// Output format: a text list of the labels needing re-review, or JSON of every label.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -192,3 +192,58 @@ fn import_stops_at_a_malformed_label_with_its_place() {
     assert!(o.stderr.contains("bad.jsonl:2: doc: "), "{}", o.stderr);
     assert!(!out.exists());
 }
+
+#[test]
+fn check_flags_labels_whose_document_changed_with_their_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let old_text = "Growth costs $32 per month. Refunds take five days.";
+    let hash = |t: &str| {
+        use sha2::{Digest, Sha256};
+        format!("sha256:{:x}", Sha256::digest(t.as_bytes()))
+    };
+    let corpus = write(
+        d,
+        "now.jsonl",
+        br#"{"id": "pricing", "text": "Intro. Growth costs $39 per month. Refunds take five days."}
+{"id": "faq", "text": "Same as before.", "deleted": true}
+{"id": "api-v2", "text": "Limits.", "supersedes": "api-v1"}
+{"id": "api-v1", "text": "Old limits."}
+"#,
+    );
+    let q = serde_json::json!({
+        "id": "q1", "text": "growth price",
+        "relevant": [
+            {"doc": "pricing", "grade": 2, "doc_hash": hash(old_text)},
+            {"doc": "faq", "grade": 1, "doc_hash": hash("Same as before.")},
+            {"doc": "api-v1", "grade": 1, "doc_hash": hash("Old limits.")},
+            {"doc": "api-v2", "grade": 1, "doc_hash": hash("Limits.")},
+            {"doc": "gone", "grade": 1, "doc_hash": "sha256:00"},
+            {"doc": "pricing", "grade": 1}
+        ],
+        "evidence": [
+            {"doc": "pricing", "quote": "Growth costs $32 per month.", "doc_hash": hash(old_text)},
+            {"doc": "pricing", "quote": "Refunds take five days.", "start": 28, "end": 51, "doc_hash": hash(old_text)}
+        ]
+    });
+    let queries = write(d, "q.jsonl", format!("{q}\n").as_bytes());
+    let o = ragdiag(&["labels", "check", "--corpus", &corpus, "--queries", &queries]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        "8 label(s): 7 tied to a document version, 1 not; 6 need re-review
+  q1 pricing judgment: document changed
+  q1 faq judgment: document deleted
+  q1 api-v1 judgment: document superseded by api-v2
+  q1 gone judgment: document missing
+  q1 pricing evidence: document changed, evidence gone
+  q1 pricing evidence: document changed, evidence moved to 35..58
+"
+    );
+    let o = ragdiag(&["labels", "check", "--corpus", &corpus, "--queries", &queries, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["needs_review"], 6);
+    assert_eq!(v["checked"][3]["document"], "current");
+    assert_eq!(v["checked"][5]["document"], "untied");
+    assert_eq!(v["checked"][7]["moved_to"], serde_json::json!([35, 58]));
+}
