@@ -50,11 +50,13 @@ pub struct PoolItem {
 /// A document counts as judged when `judged` grades it for the question (any grade, 0
 /// included). Questions missing from `queries` get weight 1.
 #[must_use]
-pub fn pool(queries: &[Query], judged: &Qrels, sources: &[PoolSource], depth: usize) -> Vec<PoolItem> {
-    let weight: BTreeMap<&str, f64> = queries
-        .iter()
-        .map(|q| (q.id.as_str(), q.weight))
-        .collect();
+pub fn pool(
+    queries: &[Query],
+    judged: &Qrels,
+    sources: &[PoolSource],
+    depth: usize,
+) -> Vec<PoolItem> {
+    let weight: BTreeMap<&str, f64> = queries.iter().map(|q| (q.id.as_str(), q.weight)).collect();
     let mut items: BTreeMap<(String, String), PoolItem> = BTreeMap::new();
     for source in sources {
         for (qid, docs) in &source.rankings {
@@ -145,9 +147,9 @@ pub struct Segment {
 
 const STOP: &[&str] = &[
     "about", "after", "all", "also", "and", "any", "are", "can", "could", "did", "does", "for",
-    "from", "get", "has", "have", "how", "into", "its", "much", "not", "now", "our", "per", "should",
-    "that", "the", "their", "then", "there", "this", "what", "when", "where", "which", "who", "why",
-    "will", "with", "would", "you", "your",
+    "from", "get", "has", "have", "how", "into", "its", "much", "not", "now", "our", "per",
+    "should", "that", "the", "their", "then", "there", "this", "what", "when", "where", "which",
+    "who", "why", "will", "with", "would", "you", "your",
 ];
 
 /// The question's content words: lower-cased, at least 3 characters, not a stop word, a
@@ -308,8 +310,10 @@ pub fn merge_labels(labels: &[Label]) -> Merged {
     let labellers: BTreeSet<&str> = labels.iter().map(|l| l.labeller.as_str()).collect();
     let mut resolved = Vec::with_capacity(by_pair.len());
     for ((qid, doc), per) in &by_pair {
-        let grades: BTreeMap<String, i64> =
-            per.iter().map(|(who, l)| ((*who).to_owned(), l.grade)).collect();
+        let grades: BTreeMap<String, i64> = per
+            .iter()
+            .map(|(who, l)| ((*who).to_owned(), l.grade))
+            .collect();
         let list: Vec<i64> = grades.values().copied().collect();
         let latest = per
             .values()
@@ -415,10 +419,7 @@ pub fn fleiss_kappa(items: &[Vec<i64>]) -> Option<f64> {
         let sq: f64 = counts.values().map(|c| c * c).sum();
         p_bar += (sq - m) / (m * (m - 1.0)) / n_items;
     }
-    let chance: f64 = totals
-        .values()
-        .map(|t| (t / (n_items * m)).powi(2))
-        .sum();
+    let chance: f64 = totals.values().map(|t| (t / (n_items * m)).powi(2)).sum();
     if (1.0 - chance).abs() < 1e-12 {
         return None;
     }
@@ -527,7 +528,10 @@ pub fn check_label(
 ) -> (DocState, Option<EvidenceState>) {
     let is_evidence = label.quote.is_some() || label.span.is_some();
     let Some(doc) = current else {
-        return (DocState::Missing, is_evidence.then_some(EvidenceState::Gone));
+        return (
+            DocState::Missing,
+            is_evidence.then_some(EvidenceState::Gone),
+        );
     };
     let state = if doc.deleted {
         DocState::Deleted
@@ -615,7 +619,10 @@ mod tests {
         let s = PoolSource {
             name: "s".into(),
             rankings: vec![
-                ("q1".into(), vec!["a".into(), "a".into(), "b".into(), "c".into()]),
+                (
+                    "q1".into(),
+                    vec!["a".into(), "a".into(), "b".into(), "c".into()],
+                ),
                 ("q2".into(), vec!["x".into()]),
                 ("q3".into(), vec![]),
             ],
@@ -633,7 +640,10 @@ mod tests {
         };
         let sources = [PoolSource {
             name: "s".into(),
-            rankings: vec![("q1".into(), vec!["x".into()]), ("q2".into(), vec!["y".into()])],
+            rankings: vec![
+                ("q1".into(), vec!["x".into()]),
+                ("q2".into(), vec!["y".into()]),
+            ],
         }];
         let items = pool(&[heavy], &Qrels::default(), &sources, 10);
         assert_eq!(items[0].doc, "x");
@@ -773,29 +783,60 @@ mod tests {
             superseded_by: None,
         };
         // A judgment: current, changed, untied.
-        assert_eq!(check_label(&tied(Some("h2"), None, None), Some(now)), (DocState::Current, None));
+        assert_eq!(
+            check_label(&tied(Some("h2"), None, None), Some(now)),
+            (DocState::Current, None)
+        );
         let (st, ev) = check_label(&tied(Some("h1"), None, None), Some(now));
         assert!(st.needs_review() && ev.is_none());
-        assert_eq!(check_label(&tied(None, None, None), Some(now)).0, DocState::Untied);
+        assert_eq!(
+            check_label(&tied(None, None, None), Some(now)).0,
+            DocState::Untied
+        );
         // Evidence on the changed text: at its old start (7), elsewhere, or gone.
         let q = "Growth costs $39 per month.";
-        assert_eq!(check_label(&tied(Some("h1"), Some(q), Some((7, 34))), Some(now)).1, Some(EvidenceState::Found));
+        assert_eq!(
+            check_label(&tied(Some("h1"), Some(q), Some((7, 34))), Some(now)).1,
+            Some(EvidenceState::Found)
+        );
         assert_eq!(
             check_label(&tied(Some("h1"), Some(q), Some((0, 27))), Some(now)).1,
             Some(EvidenceState::Moved(7, 34))
         );
         assert_eq!(
-            check_label(&tied(Some("h1"), Some("Growth costs $32 per month."), None), Some(now)).1,
+            check_label(
+                &tied(Some("h1"), Some("Growth costs $32 per month."), None),
+                Some(now)
+            )
+            .1,
             Some(EvidenceState::Gone)
         );
-        assert_eq!(check_label(&tied(Some("h1"), None, Some((0, 5))), Some(now)).1, Some(EvidenceState::Unverifiable));
+        assert_eq!(
+            check_label(&tied(Some("h1"), None, Some((0, 5))), Some(now)).1,
+            Some(EvidenceState::Unverifiable)
+        );
         // Unchanged text: found without looking.
-        assert_eq!(check_label(&tied(Some("h2"), None, Some((0, 5))), Some(now)).1, Some(EvidenceState::Found));
+        assert_eq!(
+            check_label(&tied(Some("h2"), None, Some((0, 5))), Some(now)).1,
+            Some(EvidenceState::Found)
+        );
         // Missing, deleted, superseded documents.
-        assert_eq!(check_label(&tied(Some("h1"), Some(q), None), None), (DocState::Missing, Some(EvidenceState::Gone)));
-        let gone = CurrentDoc { deleted: true, ..now };
-        assert_eq!(check_label(&tied(Some("h2"), None, None), Some(gone)).0, DocState::Deleted);
-        let old = CurrentDoc { superseded_by: Some("d2"), ..now };
+        assert_eq!(
+            check_label(&tied(Some("h1"), Some(q), None), None),
+            (DocState::Missing, Some(EvidenceState::Gone))
+        );
+        let gone = CurrentDoc {
+            deleted: true,
+            ..now
+        };
+        assert_eq!(
+            check_label(&tied(Some("h2"), None, None), Some(gone)).0,
+            DocState::Deleted
+        );
+        let old = CurrentDoc {
+            superseded_by: Some("d2"),
+            ..now
+        };
         let st = check_label(&tied(Some("h2"), None, None), Some(old)).0;
         assert_eq!(st, DocState::Superseded("d2".into()));
         assert!(st.needs_review());

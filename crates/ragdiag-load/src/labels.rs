@@ -100,7 +100,8 @@ fn load_csv(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Label>>> {
             Ok(rec) => {
                 let loc = Location::new(path, rec.position().map_or(0, csv::Position::line));
                 let get = |i: usize| rec.get(i).unwrap_or("").trim();
-                let opt = |i: Option<usize>| i.map(get).filter(|s| !s.is_empty()).map(str::to_owned);
+                let opt =
+                    |i: Option<usize>| i.map(get).filter(|s| !s.is_empty()).map(str::to_owned);
                 if get(g).is_empty() {
                     continue;
                 }
@@ -183,11 +184,24 @@ mod tests {
             "l.jsonl",
             "{\"query_id\":\"q1\",\"doc\":\"a\",\"grade\":2,\"labeller\":\"ann\"}\n{\"query_id\":\"q1\",\"doc\":\"a\",\"grade\":\"high\",\"labeller\":\"ann\"}\n",
         );
-        let e = load_labels(&p, &LoadOptions::default()).unwrap_err().to_string();
-        assert!(e.ends_with("l.jsonl:2: grade: expected an integer, found a string"), "{e}");
-        let (_d, p) = write("m.jsonl", "{\"query_id\":\"q1\",\"doc\":\"a\",\"grade\":1}\n");
-        let e = load_labels(&p, &LoadOptions::default()).unwrap_err().to_string();
-        assert!(e.ends_with("m.jsonl:1: labeller: missing required field"), "{e}");
+        let e = load_labels(&p, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("l.jsonl:2: grade: expected an integer, found a string"),
+            "{e}"
+        );
+        let (_d, p) = write(
+            "m.jsonl",
+            "{\"query_id\":\"q1\",\"doc\":\"a\",\"grade\":1}\n",
+        );
+        let e = load_labels(&p, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("m.jsonl:1: labeller: missing required field"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -196,8 +210,13 @@ mod tests {
             "pool.csv",
             "query_id,doc,priority,passage,grade,labeller,note\nq1,a,1.0,\"x, y\",3,bob,fine\nq1,b,0.5,z,,,\nq2,c,0.2,w,x,bob,\n",
         );
-        let e = load_labels(&p, &LoadOptions::default()).unwrap_err().to_string();
-        assert!(e.ends_with("pool.csv:4: grade: expected an integer, found \"x\""), "{e}");
+        let e = load_labels(&p, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("pool.csv:4: grade: expected an integer, found \"x\""),
+            "{e}"
+        );
         let opts = LoadOptions { skip_invalid: true };
         let l = load_labels(&p, &opts).unwrap();
         assert_eq!(l.items.len(), 1);
@@ -205,7 +224,9 @@ mod tests {
         assert_eq!(l.items[0].note.as_deref(), Some("fine"));
         assert_eq!(l.diagnostics.len(), 1);
         let (_d, p) = write("bad.csv", "query_id,doc,grade\nq1,a,1\n");
-        let e = load_labels(&p, &LoadOptions::default()).unwrap_err().to_string();
+        let e = load_labels(&p, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no \"labeller\" column"), "{e}");
     }
 }

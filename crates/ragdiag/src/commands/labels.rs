@@ -6,7 +6,9 @@ use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
 use ragdiag_core::Diagnostics;
-use ragdiag_eval::golden::{check_label, merge_labels, CurrentDoc, EvidenceState, Merged, Resolved, TiedLabel};
+use ragdiag_eval::golden::{
+    check_label, merge_labels, CurrentDoc, EvidenceState, Merged, Resolved, TiedLabel,
+};
 use ragdiag_load::{load_corpus, load_labels, load_qrels, load_queries, LoadOptions};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,9 +90,10 @@ fn summary(labels: &[ragdiag_core::Label], merged: &Merged, o: &Outcome) -> Stri
         } else {
             "Fleiss' kappa"
         };
-        let kappa = a
-            .kappa
-            .map_or_else(|| "undefined (every label the same grade)".to_owned(), |k| format!("{k:.3}"));
+        let kappa = a.kappa.map_or_else(
+            || "undefined (every label the same grade)".to_owned(),
+            |k| format!("{k:.3}"),
+        );
         let _ = writeln!(
             out,
             "agreement: {name} {kappa} over the {} pair(s) every labeller graded ({} unanimous)",
@@ -194,7 +197,10 @@ fn into_questions(path: &Path, merged: &Merged, out: &Path) -> Result<Outcome> {
             continue;
         };
         // The loader keeps the first record of a repeated id: so does the merge.
-        let Some(rs) = by_query.get(id.as_str()).filter(|_| done.insert(id.clone())) else {
+        let Some(rs) = by_query
+            .get(id.as_str())
+            .filter(|_| done.insert(id.clone()))
+        else {
             written.push_str(line);
             continue;
         };
@@ -282,8 +288,13 @@ fn tied_labels(qid: &str, v: &Value) -> Vec<(&'static str, TiedLabel)> {
     for (kind, key) in [("judgment", "relevant"), ("evidence", "evidence")] {
         for e in v.get(key).and_then(Value::as_array).into_iter().flatten() {
             let Some(o) = e.as_object() else { continue };
-            let Some(doc) = id_of(o.get("doc")) else { continue };
-            let span = match (o.get("start").and_then(Value::as_u64), o.get("end").and_then(Value::as_u64)) {
+            let Some(doc) = id_of(o.get("doc")) else {
+                continue;
+            };
+            let span = match (
+                o.get("start").and_then(Value::as_u64),
+                o.get("end").and_then(Value::as_u64),
+            ) {
                 (Some(a), Some(b)) => usize::try_from(a).ok().zip(usize::try_from(b).ok()),
                 _ => None,
             };
@@ -293,7 +304,11 @@ fn tied_labels(qid: &str, v: &Value) -> Vec<(&'static str, TiedLabel)> {
                     query_id: qid.to_owned(),
                     doc,
                     doc_hash: str_of(o, "doc_hash"),
-                    quote: if kind == "evidence" { str_of(o, "quote") } else { None },
+                    quote: if kind == "evidence" {
+                        str_of(o, "quote")
+                    } else {
+                        None
+                    },
                     span: if kind == "evidence" { span } else { None },
                 },
             ));
@@ -326,7 +341,9 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
     let mut rows = Vec::new();
     let (mut tied, mut untied) = (0usize, 0usize);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         let Some(qid) = record_id(&v) else { continue };
         if !seen.insert(qid.clone()) {
             continue;

@@ -8,8 +8,8 @@ mod diagnose;
 mod eval;
 mod freshness;
 mod index;
-mod lint;
 mod labels;
+mod lint;
 mod plan;
 mod pool;
 mod search;
@@ -66,5 +66,8 @@ pub(crate) fn findings_jsonl(findings: &ragdiag_core::Diagnostics) -> Vec<u8> {
 /// its UTF-8 bytes.
 pub(crate) fn doc_hash(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    format!("sha256:{}", ragdiag_core::hex(&Sha256::digest(text.as_bytes())))
+    format!(
+        "sha256:{}",
+        ragdiag_core::hex(&Sha256::digest(text.as_bytes()))
+    )
 }

@@ -158,7 +158,9 @@ pub(crate) fn run(args: &PoolArgs, printer: Printer) -> Result<ExitStatus> {
             String::new()
         }
     );
-    out.push_str(&format!("judged@{depth} before labelling (mean over questions, 95% CI):\n"));
+    out.push_str(&format!(
+        "judged@{depth} before labelling (mean over questions, 95% CI):\n"
+    ));
     let cfg = stats::Config::default();
     for s in &sources {
         let values = judged_at(&judged, s, depth);
@@ -183,9 +185,10 @@ pub(crate) fn run(args: &PoolArgs, printer: Printer) -> Result<ExitStatus> {
 
 /// A source's name: its file name, or its path when another source has that file name.
 fn source_name(path: &Path, taken: &mut BTreeSet<String>) -> String {
-    let short = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let short = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let name = if taken.contains(&short) {
         path.display().to_string()
     } else {

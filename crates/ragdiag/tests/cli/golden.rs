@@ -67,22 +67,55 @@ fn pool_writes_the_unjudged_pairs_by_priority_with_judged_at_k() {
             vec!["q2", "refunds", "0.6309", "2", "a.trec@2"],
         ]
     );
-    assert!(o.stdout.starts_with("pooled 4 (question, document) pairs"), "{}", o.stdout);
+    assert!(
+        o.stdout.starts_with("pooled 4 (question, document) pairs"),
+        "{}",
+        o.stdout
+    );
     // judged@2: a judges 1 of 2 for q1 and 0 of 2 for q2: 25%; b judges none.
-    assert!(o.stdout.contains(&format!("  {:<24} 25.0% (", "a.trec")), "{}", o.stdout);
-    assert!(o.stdout.contains(&format!("  {:<24} 0.0% (", "b.trec")), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!("  {:<24} 25.0% (", "a.trec")),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains(&format!("  {:<24} 0.0% (", "b.trec")),
+        "{}",
+        o.stdout
+    );
     let page = std::fs::read_to_string(out.join("label.html")).unwrap();
     assert!(page.contains("\"doc\":\"old-pricing\""));
     // The document hash travels with each pair: sha256 of the text as labelled.
     assert!(page.contains("\"doc_hash\":\"sha256:"));
     // --limit keeps the first pairs.
     let o = ragdiag(&[
-        "pool", "--corpus", &corpus, "--queries", &queries, "--run", a.to_str().unwrap(),
-        "--depth", "2", "--limit", "1", "--out", out.to_str().unwrap(),
+        "pool",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--run",
+        a.to_str().unwrap(),
+        "--depth",
+        "2",
+        "--limit",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stdout.contains("(3 in all; --limit kept the first 1)"), "{}", o.stdout);
-    assert_eq!(std::fs::read_to_string(out.join("pool.csv")).unwrap().lines().count(), 2);
+    assert!(
+        o.stdout.contains("(3 in all; --limit kept the first 1)"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("pool.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -90,10 +123,20 @@ fn pool_needs_something_to_pool() {
     let (dir, corpus, queries) = fixture();
     let out = dir.path().join("pool");
     let o = ragdiag(&[
-        "pool", "--corpus", &corpus, "--queries", &queries, "--out", out.to_str().unwrap(),
+        "pool",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("give at least one --run or --trace"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("give at least one --run or --trace"),
+        "{}",
+        o.stderr
+    );
 }
 
 const ANN: &str = r#"{"query_id":"q1","doc":"old-pricing","grade":1,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z","doc_hash":"sha256:aa","note":"older page"}
@@ -110,7 +153,14 @@ fn import_merges_into_questions_resolves_conflicts_and_reports_kappa() {
     let bob = write(d, "bob.csv", BOB.as_bytes());
     let out = d.join("merged.jsonl");
     let o = ragdiag(&[
-        "labels", "import", &ann, &bob, "--queries", &queries, "--out", out.to_str().unwrap(),
+        "labels",
+        "import",
+        &ann,
+        &bob,
+        "--queries",
+        &queries,
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
@@ -123,13 +173,24 @@ fn import_merges_into_questions_resolves_conflicts_and_reports_kappa() {
     // Both labelled (q1, old-pricing) and (q2, refunds): ann (1, 3), bob (0, 3):
     // p_o = 1/2, p_e = 1/2·0 + 0 + 1/2·1/2 = 1/4, κ = (1/2 − 1/4) / (3/4) = 1/3.
     assert!(
-        o.stdout.contains("agreement: Cohen's kappa 0.333 over the 2 pair(s) every labeller graded (1 unanimous)"),
+        o.stdout.contains(
+            "agreement: Cohen's kappa 0.333 over the 2 pair(s) every labeller graded (1 unanimous)"
+        ),
         "{}",
         o.stdout
     );
     // ann 1, bob 0: a tie goes to the lower grade.
-    assert!(o.stdout.contains("  q1 old-pricing: ann 1, bob 0 → 0"), "{}", o.stdout);
-    assert!(o.stderr.contains("labels of 1 question(s) not in the input were not merged (first: q9)"), "{}", o.stderr);
+    assert!(
+        o.stdout.contains("  q1 old-pricing: ann 1, bob 0 → 0"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stderr
+            .contains("labels of 1 question(s) not in the input were not merged (first: q9)"),
+        "{}",
+        o.stderr
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3);
@@ -163,7 +224,13 @@ fn import_into_qrels_keeps_provenance_beside_it() {
     let ann = write(d, "ann.jsonl", ANN.as_bytes());
     let out = d.join("new.qrels");
     let o = ragdiag(&[
-        "labels", "import", &ann, "--qrels", &qrels, "--out", out.to_str().unwrap(),
+        "labels",
+        "import",
+        &ann,
+        "--qrels",
+        &qrels,
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
@@ -186,7 +253,13 @@ fn import_stops_at_a_malformed_label_with_its_place() {
     );
     let out = d.join("merged.jsonl");
     let o = ragdiag(&[
-        "labels", "import", &bad, "--queries", &queries, "--out", out.to_str().unwrap(),
+        "labels",
+        "import",
+        &bad,
+        "--queries",
+        &queries,
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("bad.jsonl:2: doc: "), "{}", o.stderr);
@@ -227,7 +300,14 @@ fn check_flags_labels_whose_document_changed_with_their_evidence() {
         ]
     });
     let queries = write(d, "q.jsonl", format!("{q}\n").as_bytes());
-    let o = ragdiag(&["labels", "check", "--corpus", &corpus, "--queries", &queries]);
+    let o = ragdiag(&[
+        "labels",
+        "check",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+    ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
         o.stdout,
@@ -240,7 +320,16 @@ fn check_flags_labels_whose_document_changed_with_their_evidence() {
   q1 pricing evidence: document changed, evidence moved to 35..58
 "
     );
-    let o = ragdiag(&["labels", "check", "--corpus", &corpus, "--queries", &queries, "--format", "json"]);
+    let o = ragdiag(&[
+        "labels",
+        "check",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["needs_review"], 6);
     assert_eq!(v["checked"][3]["document"], "current");
