@@ -562,6 +562,77 @@ pub fn check_label(
     (state, Some(evidence))
 }
 
+/// Texts with fewer words than this are not tested for leakage: too short to tell a copy from
+/// a coincidence (`$39` is in many pages).
+pub const LEAK_MIN_WORDS: usize = 5;
+
+/// A question or reference answer copied into the corpus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leak {
+    /// The question.
+    pub query_id: String,
+    /// `question` or `reference_answer`.
+    pub field: &'static str,
+    /// The document holding most of it.
+    pub doc: String,
+    /// The share of the text's word 3-shingles that the document holds (containment).
+    pub containment: f64,
+}
+
+/// Questions and reference answers whose word 3-shingles the corpus holds at least
+/// `threshold` of, in one document (containment `|S ∩ D| / |S|`, exact on the shingle hashes,
+/// through an inverted index of the documents' shingles). Texts under [`LEAK_MIN_WORDS`] words
+/// are passed over. One leak per question and field: the most contained (ties: the first
+/// document); in question order, the question before its answers.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<Leak> {
+    let mut postings: rustc_hash::FxHashMap<u64, Vec<u32>> = rustc_hash::FxHashMap::default();
+    for (i, (_, text)) in docs.iter().enumerate() {
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        for h in ragdiag_core::word_shingles(text) {
+            postings.entry(h).or_default().push(i);
+        }
+    }
+    let best = |text: &str| -> Option<(usize, f64)> {
+        if ragdiag_core::words(text).len() < LEAK_MIN_WORDS {
+            return None;
+        }
+        let sh = ragdiag_core::word_shingles(text);
+        let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+        for h in &sh {
+            for d in postings.get(h).into_iter().flatten() {
+                *counts.entry(*d).or_default() += 1;
+            }
+        }
+        let (doc, n) = counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+        Some((doc as usize, n as f64 / sh.len() as f64))
+    };
+    let mut out = Vec::new();
+    for q in queries {
+        let mut push = |field: &'static str, found: Option<(usize, f64)>| {
+            if let Some((d, c)) = found.filter(|(_, c)| *c >= threshold) {
+                out.push(Leak {
+                    query_id: q.id.clone(),
+                    field,
+                    doc: docs[d].0.to_owned(),
+                    containment: c,
+                });
+            }
+        };
+        push("question", best(&q.text));
+        let answer = q
+            .reference_answers
+            .iter()
+            .filter_map(|a| best(a))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        push("reference_answer", answer);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -840,5 +911,53 @@ mod tests {
         let st = check_label(&tied(Some("h2"), None, None), Some(old)).0;
         assert_eq!(st, DocState::Superseded("d2".into()));
         assert!(st.needs_review());
+    }
+
+    #[test]
+    fn leakage_finds_copied_questions_and_answers_by_containment() {
+        let docs = [
+            (
+                "faq",
+                "Q: how do i export my invoices to csv? A: Use Reports, then Export.",
+            ),
+            (
+                "guide",
+                "Invoices can be exported from the reports page as a spreadsheet.",
+            ),
+        ];
+        let q = |id: &str, text: &str, answers: &[&str]| Query {
+            id: id.into(),
+            text: text.into(),
+            reference_answers: answers.iter().map(|a| (*a).to_owned()).collect(),
+            ..Query::default()
+        };
+        let queries = [
+            // All 6 shingles of the question are in faq: containment 1.
+            q("q1", "How do I export my invoices to CSV", &["$39"]),
+            // 3 of its 4 shingles ("how do i", "do i export", "i export my"): 0.75.
+            q("q2", "how do i export my receipts", &[]),
+            // Its answer is copied (4 words: too short to test) and so is nothing else.
+            q(
+                "q3",
+                "what is the refund window for annual plans",
+                &["Use Reports, then Export"],
+            ),
+            q("q4", "a b", &["reports page as a spreadsheet for you"]),
+        ];
+        let leaks = leakage(&queries, &docs, 0.6);
+        let got: Vec<(&str, &str, &str, f64)> = leaks
+            .iter()
+            .map(|l| (l.query_id.as_str(), l.field, l.doc.as_str(), l.containment))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("q1", "question", "faq", 1.0),
+                ("q2", "question", "faq", 0.75),
+                // 3 of its 5 shingles are in guide: exactly the threshold.
+                ("q4", "reference_answer", "guide", 0.6),
+            ]
+        );
+        assert_eq!(leakage(&queries, &docs, 0.61).len(), 2);
     }
 }

@@ -788,6 +788,26 @@ pub(crate) enum LabelsCommand {
     /// labels whose document changed, was deleted, superseded or is missing need re-review,
     /// and each evidence quote is found, moved or gone.
     Check(LabelsCheckArgs),
+    /// Questions and reference answers copied into the corpus (word 3-gram containment in one
+    /// document); with `--run`, the metrics with and without the leaked questions.
+    Leakage(LabelsLeakageArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LabelsLeakageArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of files, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// Questions (ragdiag JSONL).
+    #[arg(long)]
+    pub(crate) queries: PathBuf,
+    /// The share of a text's word 3-grams one document must hold for it to count as leaked.
+    #[arg(long, default_value_t = 0.6)]
+    pub(crate) threshold: f64,
+    /// A TREC run (e.g. a `diagnose` report's `run.trec`): nDCG@10 and recall@10 over the
+    /// judged questions, with and without the leaked ones.
+    #[arg(long)]
+    pub(crate) run: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

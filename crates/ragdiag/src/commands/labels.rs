@@ -1,7 +1,9 @@
 //! `ragdiag labels import`: labels from the labelling page (or a filled pool CSV) merged into a
 //! questions JSONL or a qrels file, several labellers resolved and their agreement reported.
 
-use crate::cli::{Format, LabelsArgs, LabelsCheckArgs, LabelsCommand, LabelsImportArgs};
+use crate::cli::{
+    Format, LabelsArgs, LabelsCheckArgs, LabelsCommand, LabelsImportArgs, LabelsLeakageArgs,
+};
 use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
@@ -22,6 +24,7 @@ pub(crate) fn run(args: &LabelsArgs, printer: Printer) -> Result<ExitStatus> {
     match &args.command {
         LabelsCommand::Import(a) => import(a, printer),
         LabelsCommand::Check(a) => check(a, printer),
+        LabelsCommand::Leakage(a) => leakage(a, printer),
     }
 }
 
@@ -420,6 +423,115 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
     };
     if args.format == Format::Csv {
         printer.note("note: labels check prints text or JSON; CSV is shown as text");
+    }
+    printer.data(&out)?;
+    Ok(ExitStatus::Success)
+}
+
+fn leakage(args: &LabelsLeakageArgs, printer: Printer) -> Result<ExitStatus> {
+    if !(args.threshold > 0.0 && args.threshold <= 1.0) {
+        bail!("--threshold must be in (0, 1], got {}", args.threshold);
+    }
+    let opts = LoadOptions::default();
+    let docs = load_corpus(&args.corpus, &opts)?.items;
+    let queries = load_queries(&args.queries, &opts)?.items;
+    let texts: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|d| (d.id.as_str(), d.text.as_str()))
+        .collect();
+    let leaks = ragdiag_eval::golden::leakage(&queries, &texts, args.threshold);
+    // A reference answer found in one of its question's own gold pages is an extractive
+    // answer, as expected; it inflates nothing. Every other leak does.
+    let gold: BTreeMap<&str, BTreeSet<&str>> = queries
+        .iter()
+        .map(|q| {
+            let docs = q
+                .relevant
+                .iter()
+                .filter(|j| j.grade > 0)
+                .map(|j| j.doc.as_str())
+                .chain(q.evidence.iter().map(ragdiag_core::Evidence::doc))
+                .collect();
+            (q.id.as_str(), docs)
+        })
+        .collect();
+    let extractive = |l: &ragdiag_eval::golden::Leak| {
+        l.field == "reference_answer"
+            && gold
+                .get(l.query_id.as_str())
+                .is_some_and(|g| g.contains(l.doc.as_str()))
+    };
+    let leaked: BTreeSet<&str> = leaks
+        .iter()
+        .filter(|l| !extractive(l))
+        .map(|l| l.query_id.as_str())
+        .collect();
+    let mut out = format!(
+        "leakage (word 3-gram containment in one document >= {:.2}, texts of {}+ words): {} of {} questions leaked; {} reference answer(s) found in their own gold page (extractive, not counted)\n",
+        args.threshold,
+        ragdiag_eval::golden::LEAK_MIN_WORDS,
+        leaked.len(),
+        queries.len(),
+        leaks.iter().filter(|l| extractive(l)).count(),
+    );
+    for l in &leaks {
+        let _ = writeln!(
+            out,
+            "  {} {} in {}: {} of its 3-grams{}",
+            l.query_id,
+            l.field.replace('_', " "),
+            l.doc,
+            ragdiag_core::pct(l.containment, 0),
+            if extractive(l) {
+                " (a gold page: extractive)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(path) = &args.run {
+        let run = ragdiag_load::load_run(path, None)?;
+        let by_q: BTreeMap<&str, &ragdiag_load::QueryEntries> =
+            run.queries.iter().map(|q| (q.qid.as_str(), q)).collect();
+        let ranking = |q: &ragdiag_core::Query| ragdiag_eval::DocRanking {
+            qid: q.id.clone(),
+            docs: by_q.get(q.id.as_str()).map_or_else(Vec::new, |e| {
+                e.entries
+                    .iter()
+                    .map(|x| (run.docno(x).to_owned(), x.score))
+                    .collect()
+            }),
+        };
+        let qrels = ragdiag_core::Qrels::from_queries(&queries);
+        let measures = ["ndcg_cut.10".to_owned(), "recall.10".to_owned()];
+        let kept: Vec<ragdiag_core::Query> = queries
+            .iter()
+            .filter(|q| !leaked.contains(q.id.as_str()))
+            .cloned()
+            .collect();
+        let _ = writeln!(out, "{} (95% CI, n judged questions):", path.display());
+        for (label, set) in [("all questions", &queries), ("without the leaked", &kept)] {
+            let rankings: Vec<_> = set.iter().map(ranking).collect();
+            match ragdiag_eval::metric_table(&rankings, &qrels, set, &measures, 42) {
+                Ok(t) => {
+                    let cells: Vec<String> = t
+                        .names
+                        .iter()
+                        .zip(&t.intervals)
+                        .map(|(n, iv)| {
+                            format!(
+                                "{n} {:.3} ({:.3}–{:.3}, n = {})",
+                                iv.estimate, iv.lower, iv.upper, iv.n
+                            )
+                        })
+                        .collect();
+                    let _ = writeln!(out, "  {label:<20} {}", cells.join("   "));
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  {label:<20} not measured: {e}");
+                }
+            }
+        }
     }
     printer.data(&out)?;
     Ok(ExitStatus::Success)

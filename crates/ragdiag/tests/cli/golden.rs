@@ -336,3 +336,76 @@ fn check_flags_labels_whose_document_changed_with_their_evidence() {
     assert_eq!(v["checked"][5]["document"], "untied");
     assert_eq!(v["checked"][7]["moved_to"], serde_json::json!([35, 58]));
 }
+
+#[test]
+fn leakage_reports_copied_questions_and_the_metrics_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let corpus = write(
+        d,
+        "c.jsonl",
+        br#"{"id": "faq", "text": "How do I export my invoices to CSV? Open Reports and press Export."}
+{"id": "guide", "text": "Refunds are paid back to the original card within five business days."}
+"#,
+    );
+    let queries = write(
+        d,
+        "q.jsonl",
+        br#"{"id": "q1", "text": "how do i export my invoices to csv", "relevant": [{"doc": "faq", "grade": 1}]}
+{"id": "q2", "text": "when do refunds arrive", "relevant": [{"doc": "guide", "grade": 1}], "reference_answer": ["paid back to the original card within five business days"]}
+{"id": "q3", "text": "where is the refund policy", "relevant": [{"doc": "guide", "grade": 1}]}
+"#,
+    );
+    let run = write(
+        d,
+        "r.trec",
+        b"q1 Q0 faq 1 2 r\nq2 Q0 faq 1 2 r\nq2 Q0 guide 2 1 r\nq3 Q0 faq 1 1 r\n",
+    );
+    let o = ragdiag(&[
+        "labels",
+        "leakage",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--run",
+        &run,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("leakage (word 3-gram containment in one document >= 0.60, texts of 5+ words): 1 of 3 questions leaked; 1 reference answer(s) found in their own gold page (extractive, not counted)\n"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("  q1 question in faq: 100% of its 3-grams\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains(
+            "  q2 reference answer in guide: 100% of its 3-grams (a gold page: extractive)\n"
+        ),
+        "{}",
+        o.stdout
+    );
+    // recall@10: q1 1, q2 1, q3 0 → 0.667 with q1; 0.5 without it.
+    assert!(
+        o.stdout.contains("  all questions        recall@10 0.667"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("  without the leaked   recall@10 0.500"),
+        "{}",
+        o.stdout
+    );
+    let o = ragdiag(&[
+        "labels",
+        "leakage",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--threshold",
+        "0",
+    ]);
+    assert_eq!(o.code, 2);
+}
