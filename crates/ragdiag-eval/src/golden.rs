@@ -9,6 +9,11 @@
 //! - [`merge_labels`] resolves the labels of several labellers by one stated rule
 //!   ([`resolve_grade`]: the majority grade, a tie going to the lowest tied grade) and measures
 //!   their agreement ([`cohen_kappa`] for two labellers, [`fleiss_kappa`] for more).
+//! - [`check_label`] holds a label tied to a document version (its `doc_hash`) against the
+//!   document as it is now: current, changed, deleted, superseded or missing, and its evidence
+//!   found, moved or gone.
+//! - [`leakage`] finds questions and reference answers copied into the corpus (word 3-gram
+//!   containment in one document, through an inverted index).
 //!
 //! No I/O: the binary reads the runs and the label files and writes the page and the questions.
 
