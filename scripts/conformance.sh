@@ -62,5 +62,7 @@ python3 scripts/check_chroma_study.py --bin "$BIN" --chroma "$SHARED/datasets/ch
 
 echo "== engines: Chroma and Typesense on 127.0.0.1 through --engine (scripts/check_engines.sh)"
 scripts/check_engines.sh "$BIN"
+echo "== version-tied labels on ../shared/kb/jest-2023 (labelled on 27.x pages, checked on 29.6)"
+python3 scripts/check_label_versions.py "$BIN" --kb "$SHARED/kb/jest-2023"
 
 echo "conformance: all checks passed"

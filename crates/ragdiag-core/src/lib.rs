@@ -30,6 +30,7 @@
 
 mod diag;
 mod embed;
+mod label;
 mod model;
 mod progress;
 mod render;
@@ -39,6 +40,7 @@ mod time;
 
 pub use diag::{Collapsed, Diagnostic, Diagnostics, Location, Severity};
 pub use embed::{cosine, EmbedError, Embedder};
+pub use label::Label;
 pub use model::{
     Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc, TraceHit,
     TraceRecord,

@@ -88,6 +88,11 @@ pub(crate) enum Command {
     /// How many questions a comparison needs to detect a difference, or the smallest
     /// difference a question set detects (two-sided test, given power).
     Plan(PlanArgs),
+    /// Pool the unjudged documents that runs and traces ranked high (TREC depth pooling) into
+    /// a self-contained labelling page and a CSV, those that can move the metrics most first.
+    Pool(PoolArgs),
+    /// Golden-set labels: `import` merges the labelling page's exports into questions or qrels.
+    Labels(LabelsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -751,4 +756,105 @@ mod tests {
         assert_eq!(l.corpus.corpus.as_deref(), Some(std::path::Path::new("c")));
         assert_eq!(l.run.len(), 2);
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PoolArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// Questions (ragdiag JSONL); their `relevant` documents count as judged.
+    #[arg(long)]
+    pub(crate) queries: PathBuf,
+    /// More judgments (TREC or BEIR qrels): documents graded there count as judged too.
+    #[arg(long)]
+    pub(crate) qrels: Option<PathBuf>,
+    /// A TREC run to pool (repeatable), e.g. the `run.trec` of a `diagnose` report.
+    #[arg(long = "run")]
+    pub(crate) runs: Vec<PathBuf>,
+    /// A trace to pool (repeatable): what a production system retrieved.
+    #[arg(long = "trace")]
+    pub(crate) traces: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trace_format: TraceFormatArgs,
+    /// Pool depth: each system's top k documents per question.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub(crate) depth: u64,
+    /// Keep only the first N pairs (highest priority).
+    #[arg(long)]
+    pub(crate) limit: Option<usize>,
+    /// Output folder: `label.html` (the labelling page) and `pool.csv`.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LabelsArgs {
+    #[command(subcommand)]
+    pub(crate) command: LabelsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LabelsCommand {
+    /// Merge labels (the labelling page's JSONL or CSV exports, or a filled `pool.csv`) into a
+    /// questions JSONL or a qrels file; several labellers are resolved by majority (a tie goes
+    /// to the lowest tied grade) and their agreement reported (Cohen's or Fleiss' kappa).
+    Import(LabelsImportArgs),
+    /// Check labels tied to document versions (`doc_hash`) against the corpus as it is now:
+    /// labels whose document changed, was deleted, superseded or is missing need re-review,
+    /// and each evidence quote is found, moved or gone.
+    Check(LabelsCheckArgs),
+    /// Questions and reference answers copied into the corpus (word 3-gram containment in one
+    /// document); with `--run`, the metrics with and without the leaked questions.
+    Leakage(LabelsLeakageArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LabelsLeakageArgs {
+    /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of files, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// Questions (ragdiag JSONL).
+    #[arg(long)]
+    pub(crate) queries: PathBuf,
+    /// The share of a text's word 3-grams one document must hold for it to count as leaked.
+    #[arg(long, default_value_t = 0.6)]
+    pub(crate) threshold: f64,
+    /// A TREC run (e.g. a `diagnose` report's `run.trec`): nDCG@10 and recall@10 over the
+    /// judged questions, with and without the leaked ones.
+    #[arg(long)]
+    pub(crate) run: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LabelsCheckArgs {
+    /// Corpus as it is now: JSONL, BEIR folder or corpus.jsonl, folder of files, or Parquet.
+    #[arg(long)]
+    pub(crate) corpus: PathBuf,
+    /// Questions (ragdiag JSONL) whose `relevant` and `evidence` entries may carry `doc_hash`.
+    #[arg(long)]
+    pub(crate) queries: PathBuf,
+    /// Output format: a text list of the labels needing re-review, or JSON of every label.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LabelsImportArgs {
+    /// Label files: JSONL, or CSV (`.csv`).
+    #[arg(required = true)]
+    pub(crate) labels: Vec<PathBuf>,
+    /// The questions JSONL to merge into: each label becomes a `relevant` entry with its
+    /// labellers' grades, date and document hash; every other field is kept as written.
+    #[arg(long, required_unless_present = "qrels", conflicts_with = "qrels")]
+    pub(crate) queries: Option<PathBuf>,
+    /// Or the qrels to merge into (written as TREC qrels).
+    #[arg(long)]
+    pub(crate) qrels: Option<PathBuf>,
+    /// Skip malformed label records (each is listed) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+    /// The file to write (may be the input itself: it is replaced atomically).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
 }

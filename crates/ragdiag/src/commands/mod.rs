@@ -9,8 +9,10 @@ mod engine_input;
 mod eval;
 mod freshness;
 mod index;
+mod labels;
 mod lint;
 mod plan;
+mod pool;
 mod search;
 mod trace_input;
 
@@ -31,6 +33,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Compare(args) => compare::run(&args, printer),
         Command::Chunking(args) => chunking::run(&args, printer),
         Command::Plan(args) => plan::run(&args, printer),
+        Command::Pool(args) => pool::run(&args, printer),
+        Command::Labels(args) => labels::run(&args, printer),
     }
 }
 
@@ -57,4 +61,14 @@ pub(crate) fn findings_jsonl(findings: &ragdiag_core::Diagnostics) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+/// The content hash of a document's text as labels record it: `sha256:` and the hex digest of
+/// its UTF-8 bytes.
+pub(crate) fn doc_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "sha256:{}",
+        ragdiag_core::hex(&Sha256::digest(text.as_bytes()))
+    )
 }

@@ -9,6 +9,7 @@ mod engine;
 mod eval_parity;
 mod eval_text;
 mod freshness;
+mod golden;
 mod house_style;
 mod lint;
 mod plan;

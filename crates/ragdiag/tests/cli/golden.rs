@@ -1,0 +1,411 @@
+//! `ragdiag pool` and `ragdiag labels import`: pooling, the labelling page and CSV, merging
+//! labels into questions and qrels.
+
+use crate::{ragdiag, write};
+
+const CORPUS: &str = r#"{"id": "pricing", "title": "Plans", "text": "Welcome. Growth costs $39 per month. Starter costs $15 per month."}
+{"id": "old-pricing", "text": "Growth was $32 per month in 2025."}
+{"id": "refunds", "text": "Refunds take five days."}
+{"id": "api", "text": "The API allows 100 requests per minute."}
+"#;
+
+const QUERIES: &str = r#"{"id": "q1", "text": "growth price per month", "relevant": [{"doc": "pricing", "grade": 3}]}
+
+{"id": "q2", "text": "how long do refunds take", "tags": ["billing"]}
+"#;
+
+/// Run a: q1 → pricing, old-pricing, api; q2 → api, refunds. Run b: q1 → old-pricing, refunds.
+const RUN_A: &str = "q1 Q0 pricing 1 3.0 a\nq1 Q0 old-pricing 2 2.0 a\nq1 Q0 api 3 1.0 a\nq2 Q0 api 1 2.0 a\nq2 Q0 refunds 2 1.0 a\n";
+const RUN_B: &str = "q1 Q0 old-pricing 1 5.0 b\nq1 Q0 refunds 2 4.0 b\n";
+
+fn fixture() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(dir.path(), "corpus.jsonl", CORPUS.as_bytes());
+    let queries = write(dir.path(), "queries.jsonl", QUERIES.as_bytes());
+    write(dir.path(), "a.trec", RUN_A.as_bytes());
+    write(dir.path(), "b.trec", RUN_B.as_bytes());
+    (dir, corpus, queries)
+}
+
+#[test]
+fn pool_writes_the_unjudged_pairs_by_priority_with_judged_at_k() {
+    let (dir, corpus, queries) = fixture();
+    let d = dir.path();
+    let out = d.join("pool");
+    let (a, b) = (d.join("a.trec"), d.join("b.trec"));
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--run",
+        a.to_str().unwrap(),
+        "--run",
+        b.to_str().unwrap(),
+        "--depth",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Depth 2: a gives q1 old-pricing@2 (pricing is judged), q2 api@1 and refunds@2; b gives
+    // q1 old-pricing@1 and refunds@2. old-pricing: 1/log2(3) + 1 = 1.631; q2 api: 1;
+    // q2 refunds and q1 refunds: 1/log2(3) = 0.631 each (ties by question id).
+    let csv = std::fs::read_to_string(out.join("pool.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(5).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["q1", "old-pricing", "1.6309", "1", "a.trec@2 b.trec@1"],
+            vec!["q2", "api", "1.0000", "1", "a.trec@1"],
+            vec!["q1", "refunds", "0.6309", "2", "b.trec@2"],
+            vec!["q2", "refunds", "0.6309", "2", "a.trec@2"],
+        ]
+    );
+    assert!(
+        o.stdout.starts_with("pooled 4 (question, document) pairs"),
+        "{}",
+        o.stdout
+    );
+    // judged@2: a judges 1 of 2 for q1 and 0 of 2 for q2: 25%; b judges none.
+    assert!(
+        o.stdout.contains(&format!("  {:<24} 25.0% (", "a.trec")),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains(&format!("  {:<24} 0.0% (", "b.trec")),
+        "{}",
+        o.stdout
+    );
+    let page = std::fs::read_to_string(out.join("label.html")).unwrap();
+    assert!(page.contains("\"doc\":\"old-pricing\""));
+    // The document hash travels with each pair: sha256 of the text as labelled.
+    assert!(page.contains("\"doc_hash\":\"sha256:"));
+    // --limit keeps the first pairs.
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--run",
+        a.to_str().unwrap(),
+        "--depth",
+        "2",
+        "--limit",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains("(3 in all; --limit kept the first 1)"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("pool.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn pool_needs_something_to_pool() {
+    let (dir, corpus, queries) = fixture();
+    let out = dir.path().join("pool");
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("give at least one --run or --trace"),
+        "{}",
+        o.stderr
+    );
+}
+
+const ANN: &str = r#"{"query_id":"q1","doc":"old-pricing","grade":1,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z","doc_hash":"sha256:aa","note":"older page"}
+{"query_id":"q2","doc":"refunds","grade":3,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z","doc_hash":"sha256:bb"}
+{"query_id":"q1","doc":"pricing","grade":2,"labeller":"ann","labelled_at":"2026-01-02T00:00:00Z"}
+"#;
+const BOB: &str = "query_id,doc,grade,labeller,labelled_at,doc_hash,note\r\nq1,old-pricing,0,bob,2026-01-03T00:00:00Z,sha256:aa,\r\nq2,refunds,3,bob,2026-01-03T00:00:00Z,sha256:bb,\r\nq9,api,1,bob,,,\r\n";
+
+#[test]
+fn import_merges_into_questions_resolves_conflicts_and_reports_kappa() {
+    let (dir, _, queries) = fixture();
+    let d = dir.path();
+    let ann = write(d, "ann.jsonl", ANN.as_bytes());
+    let bob = write(d, "bob.csv", BOB.as_bytes());
+    let out = d.join("merged.jsonl");
+    let o = ragdiag(&[
+        "labels",
+        "import",
+        &ann,
+        &bob,
+        "--queries",
+        &queries,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with(
+            "imported 6 label(s) by 2 labeller(s) (ann, bob) for 4 pair(s): 2 new judgment(s), 1 replaced\n"
+        ),
+        "{}",
+        o.stdout
+    );
+    // Both labelled (q1, old-pricing) and (q2, refunds): ann (1, 3), bob (0, 3):
+    // p_o = 1/2, p_e = 1/2·0 + 0 + 1/2·1/2 = 1/4, κ = (1/2 − 1/4) / (3/4) = 1/3.
+    assert!(
+        o.stdout.contains(
+            "agreement: Cohen's kappa 0.333 over the 2 pair(s) every labeller graded (1 unanimous)"
+        ),
+        "{}",
+        o.stdout
+    );
+    // ann 1, bob 0: a tie goes to the lower grade.
+    assert!(
+        o.stdout.contains("  q1 old-pricing: ann 1, bob 0 → 0"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stderr
+            .contains("labels of 1 question(s) not in the input were not merged (first: q9)"),
+        "{}",
+        o.stderr
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    // The blank line is kept as written.
+    assert_eq!(lines[1], "");
+    let q1: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let rel = q1["relevant"].as_array().unwrap();
+    // ann's grade 2 of pricing replaces the old grade 3; old-pricing is new.
+    assert_eq!(rel.len(), 2);
+    assert_eq!(rel[0]["doc"], "old-pricing");
+    assert_eq!(rel[0]["grade"], 0);
+    assert_eq!(rel[0]["labellers"], serde_json::json!({"ann": 1, "bob": 0}));
+    assert_eq!(rel[0]["labelled_at"], "2026-01-03T00:00:00Z");
+    assert_eq!(rel[0]["doc_hash"], "sha256:aa");
+    assert_eq!(rel[0]["notes"], serde_json::json!(["ann: older page"]));
+    assert_eq!(rel[1]["doc"], "pricing");
+    assert_eq!(rel[1]["grade"], 2);
+    let q2: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(q2["tags"], serde_json::json!(["billing"]));
+    assert_eq!(q2["relevant"][0]["grade"], 3);
+    // The merged file loads as questions.
+    let o = ragdiag(&["lint", "--queries", out.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+}
+
+#[test]
+fn import_into_qrels_keeps_provenance_beside_it() {
+    let (dir, _, _) = fixture();
+    let d = dir.path();
+    let qrels = write(d, "qrels.txt", b"q1 0 pricing 3\n");
+    let ann = write(d, "ann.jsonl", ANN.as_bytes());
+    let out = d.join("new.qrels");
+    let o = ragdiag(&[
+        "labels",
+        "import",
+        &ann,
+        "--qrels",
+        &qrels,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "q1 0 pricing 2\nq1 0 old-pricing 1\nq2 0 refunds 3\n"
+    );
+    let side = std::fs::read_to_string(d.join("new.qrels.labels.jsonl")).unwrap();
+    assert_eq!(side.lines().count(), 3);
+    assert!(side.contains("\"labellers\":{\"ann\":1}"), "{side}");
+}
+
+#[test]
+fn import_stops_at_a_malformed_label_with_its_place() {
+    let (dir, _, queries) = fixture();
+    let d = dir.path();
+    let bad = write(
+        d,
+        "bad.jsonl",
+        b"{\"query_id\":\"q1\",\"doc\":\"x\",\"grade\":1,\"labeller\":\"ann\"}\n{\"query_id\":\"q1\",\"doc\":\"x y\",\"grade\":1,\"labeller\":\"ann\"}\n",
+    );
+    let out = d.join("merged.jsonl");
+    let o = ragdiag(&[
+        "labels",
+        "import",
+        &bad,
+        "--queries",
+        &queries,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("bad.jsonl:2: doc: "), "{}", o.stderr);
+    assert!(!out.exists());
+}
+
+#[test]
+fn check_flags_labels_whose_document_changed_with_their_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let old_text = "Growth costs $32 per month. Refunds take five days.";
+    let hash = |t: &str| {
+        use sha2::{Digest, Sha256};
+        format!("sha256:{:x}", Sha256::digest(t.as_bytes()))
+    };
+    let corpus = write(
+        d,
+        "now.jsonl",
+        br#"{"id": "pricing", "text": "Intro. Growth costs $39 per month. Refunds take five days."}
+{"id": "faq", "text": "Same as before.", "deleted": true}
+{"id": "api-v2", "text": "Limits.", "supersedes": "api-v1"}
+{"id": "api-v1", "text": "Old limits."}
+"#,
+    );
+    let q = serde_json::json!({
+        "id": "q1", "text": "growth price",
+        "relevant": [
+            {"doc": "pricing", "grade": 2, "doc_hash": hash(old_text)},
+            {"doc": "faq", "grade": 1, "doc_hash": hash("Same as before.")},
+            {"doc": "api-v1", "grade": 1, "doc_hash": hash("Old limits.")},
+            {"doc": "api-v2", "grade": 1, "doc_hash": hash("Limits.")},
+            {"doc": "gone", "grade": 1, "doc_hash": "sha256:00"},
+            {"doc": "pricing", "grade": 1}
+        ],
+        "evidence": [
+            {"doc": "pricing", "quote": "Growth costs $32 per month.", "doc_hash": hash(old_text)},
+            {"doc": "pricing", "quote": "Refunds take five days.", "start": 28, "end": 51, "doc_hash": hash(old_text)}
+        ]
+    });
+    let queries = write(d, "q.jsonl", format!("{q}\n").as_bytes());
+    let o = ragdiag(&[
+        "labels",
+        "check",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        "8 label(s): 7 tied to a document version, 1 not; 6 need re-review
+  q1 pricing judgment: document changed
+  q1 faq judgment: document deleted
+  q1 api-v1 judgment: document superseded by api-v2
+  q1 gone judgment: document missing
+  q1 pricing evidence: document changed, evidence gone
+  q1 pricing evidence: document changed, evidence moved to 35..58
+"
+    );
+    let o = ragdiag(&[
+        "labels",
+        "check",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["needs_review"], 6);
+    assert_eq!(v["checked"][3]["document"], "current");
+    assert_eq!(v["checked"][5]["document"], "untied");
+    assert_eq!(v["checked"][7]["moved_to"], serde_json::json!([35, 58]));
+}
+
+#[test]
+fn leakage_reports_copied_questions_and_the_metrics_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let corpus = write(
+        d,
+        "c.jsonl",
+        br#"{"id": "faq", "text": "How do I export my invoices to CSV? Open Reports and press Export."}
+{"id": "guide", "text": "Refunds are paid back to the original card within five business days."}
+"#,
+    );
+    let queries = write(
+        d,
+        "q.jsonl",
+        br#"{"id": "q1", "text": "how do i export my invoices to csv", "relevant": [{"doc": "faq", "grade": 1}]}
+{"id": "q2", "text": "when do refunds arrive", "relevant": [{"doc": "guide", "grade": 1}], "reference_answer": ["paid back to the original card within five business days"]}
+{"id": "q3", "text": "where is the refund policy", "relevant": [{"doc": "guide", "grade": 1}]}
+"#,
+    );
+    let run = write(
+        d,
+        "r.trec",
+        b"q1 Q0 faq 1 2 r\nq2 Q0 faq 1 2 r\nq2 Q0 guide 2 1 r\nq3 Q0 faq 1 1 r\n",
+    );
+    let o = ragdiag(&[
+        "labels",
+        "leakage",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--run",
+        &run,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("leakage (word 3-gram containment in one document >= 0.60, texts of 5+ words): 1 of 3 questions leaked; 1 reference answer(s) found in their own gold page (extractive, not counted)\n"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("  q1 question in faq: 100% of its 3-grams\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains(
+            "  q2 reference answer in guide: 100% of its 3-grams (a gold page: extractive)\n"
+        ),
+        "{}",
+        o.stdout
+    );
+    // recall@10: q1 1, q2 1, q3 0 → 0.667 with q1; 0.5 without it.
+    assert!(
+        o.stdout.contains("  all questions        recall@10 0.667"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("  without the leaked   recall@10 0.500"),
+        "{}",
+        o.stdout
+    );
+    let o = ragdiag(&[
+        "labels",
+        "leakage",
+        "--corpus",
+        &corpus,
+        "--queries",
+        &queries,
+        "--threshold",
+        "0",
+    ]);
+    assert_eq!(o.code, 2);
+}
