@@ -8,7 +8,7 @@
 //! largest share of the text's word 3-shingles when that share reaches
 //! [`SHINGLE_CONTAINMENT`]; a text found nowhere is a hit on [`UNLOCATED_DOC`], with a warning.
 
-use crate::lines::{read_file, strip_bom};
+use crate::lines::{for_each_line, read_file, strip_bom};
 use crate::trace_datasets::{read_ragas, read_ragchecker};
 use crate::trace_spans::{
     read_openinference, read_openinference_parquet, read_otlp, records_from_spans,
@@ -193,8 +193,6 @@ fn is_parquet(path: &Path) -> bool {
 /// The file cannot be read, or its content matches none or several formats (the message lists
 /// the formats considered).
 pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
-    let bytes = read_file(path)?;
-    let bytes = strip_bom(&bytes);
     let considered = || {
         TraceFormat::ALL
             .iter()
@@ -206,13 +204,33 @@ pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
         // Phoenix's span dataframe (or TraceDataset) saved as Parquet.
         return Ok(TraceFormat::OpenInference);
     }
-    let probe: Option<Value> = match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Array(items)) => items.into_iter().next(),
-        Ok(v) => Some(v),
-        Err(_) => String::from_utf8_lossy(bytes)
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| serde_json::from_str(l).ok()),
+    let limit = crate::max_record_bytes()?;
+    let size = std::fs::metadata(path)
+        .map_err(|e| LoadError::io(path, e))?
+        .len();
+    let probe: Option<Value> = if size <= limit {
+        let bytes = read_file(path)?;
+        let bytes = strip_bom(&bytes);
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Array(items)) => items.into_iter().next(),
+            Ok(v) => Some(v),
+            Err(_) => String::from_utf8_lossy(bytes)
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .and_then(|l| serde_json::from_str(l).ok()),
+        }
+    } else {
+        // Too large to be one JSON record: told from its first non-blank line, read alone.
+        let mut first = None;
+        for_each_line(path, |line| match line {
+            Err(d) => Err(LoadError::Invalid(d)),
+            Ok(l) if l.text.trim().is_empty() => Ok(true),
+            Ok(l) => {
+                first = serde_json::from_str(l.text).ok();
+                Ok(false)
+            }
+        })?;
+        first
     };
     let Some(probe) = probe else {
         return Err(LoadError::unusable(
