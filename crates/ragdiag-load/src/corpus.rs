@@ -134,7 +134,14 @@ pub(crate) fn load_dir_corpus(dir: &Path, opts: &LoadOptions) -> Result<Loaded<V
     let mut docs = Vec::new();
     let mut diagnostics = Diagnostics::default();
     for file in files {
-        let bytes = read_record_file(&file)?;
+        let bytes = match read_record_file(&file) {
+            Ok(bytes) => bytes,
+            Err(LoadError::Invalid(d)) => {
+                accept(&mut docs, &mut diagnostics, opts, Err(d))?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let rel = file.strip_prefix(dir).unwrap_or(&file);
         let default_id = derived_id(rel);
         let item = load_one_file(&file, &bytes, &default_id, &mut diagnostics);

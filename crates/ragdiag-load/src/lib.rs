@@ -49,7 +49,11 @@ pub use chroma::{load_chroma, ChromaDataset};
 pub use corpus::{load_corpus, CorpusFormat};
 pub use error::{LoadError, Result};
 pub use html::html_visible_text;
-pub use limits::{max_record_bytes, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_ENV};
+pub use limits::{
+    max_record_bytes, max_record_values, max_results_per_query, DEFAULT_MAX_RECORD_BYTES,
+    DEFAULT_MAX_RECORD_VALUES, DEFAULT_MAX_RESULTS_PER_QUERY, MAX_RECORD_BYTES_ENV,
+    MAX_RECORD_VALUES_ENV, MAX_RESULTS_PER_QUERY_ENV,
+};
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};

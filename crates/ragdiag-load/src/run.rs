@@ -653,6 +653,7 @@ fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun
     let mut queries: Vec<QueryEntries> = Vec::new();
     let mut arenas = Vec::with_capacity(pieces.len());
     let mut tag = None;
+    let max_results = crate::limits::max_results_per_query()?;
     for (_, piece) in pieces {
         let piece = piece?;
         if piece.tag.is_some() {
@@ -660,12 +661,27 @@ fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun
         }
         arenas.push(piece.arena);
         for (qid, entries) in piece.groups {
-            match index.get(&qid) {
-                Some(&i) => queries[i].entries.extend(entries),
+            let i = match index.get(&qid) {
+                Some(&i) => {
+                    queries[i].entries.extend(entries);
+                    i
+                }
                 None => {
                     index.insert(qid.clone(), queries.len());
                     queries.push(QueryEntries { qid, entries });
+                    queries.len() - 1
                 }
+            };
+            if queries[i].entries.len() as u64 > max_results {
+                return Err(LoadError::unusable(
+                    path,
+                    format!(
+                        "query {:?} has more than {max_results} results, the limit of one \
+                         query; set {} to raise it",
+                        queries[i].qid,
+                        crate::limits::MAX_RESULTS_PER_QUERY_ENV
+                    ),
+                ));
             }
         }
     }

@@ -205,19 +205,39 @@ pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
         return Ok(TraceFormat::OpenInference);
     }
     let limit = crate::max_record_bytes()?;
+    let budget = crate::max_record_values()?;
     let size = std::fs::metadata(path)
         .map_err(|e| LoadError::io(path, e))?
         .len();
+    // A record of too many values is refused (located) rather than parsed whole; one that is
+    // not JSON tells nothing.
+    let probe_line = |text: &str, number: u64| -> Result<Option<Value>> {
+        match crate::limits::parse_bounded(text.as_bytes(), budget) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.to_string().starts_with(&crate::limits::too_many(budget)) => {
+                Err(LoadError::Invalid(ragdiag_core::Diagnostic::error(
+                    ragdiag_core::Location::new(path, number),
+                    "",
+                    crate::limits::too_many(budget),
+                )))
+            }
+            Err(_) => Ok(None),
+        }
+    };
     let probe: Option<Value> = if size <= limit {
         let bytes = read_file(path)?;
         let bytes = strip_bom(&bytes);
-        match serde_json::from_slice::<Value>(bytes) {
+        match crate::limits::parse_bounded(bytes, budget) {
             Ok(Value::Array(items)) => items.into_iter().next(),
             Ok(v) => Some(v),
-            Err(_) => String::from_utf8_lossy(bytes)
+            Err(_) => match String::from_utf8_lossy(bytes)
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .and_then(|l| serde_json::from_str(l).ok()),
+                .zip(1u64..)
+                .find(|(l, _)| !l.trim().is_empty())
+            {
+                Some((l, number)) => probe_line(l, number)?,
+                None => None,
+            },
         }
     } else {
         // Too large to be one JSON record: told from its first non-blank line, read alone.
@@ -226,7 +246,7 @@ pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
             Err(d) => Err(LoadError::Invalid(d)),
             Ok(l) if l.text.trim().is_empty() => Ok(true),
             Ok(l) => {
-                first = serde_json::from_str(l.text).ok();
+                first = probe_line(l.text, l.number)?;
                 Ok(false)
             }
         })?;

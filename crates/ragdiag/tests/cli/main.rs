@@ -15,6 +15,8 @@ mod search;
 mod snapshots;
 mod trace_formats;
 
+mod bounds;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
