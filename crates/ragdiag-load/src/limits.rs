@@ -91,7 +91,11 @@ pub fn max_results_per_query() -> Result<u64> {
 pub(crate) fn parse_bounded(text: &[u8], budget: u64) -> serde_json::Result<Value> {
     let mut de = serde_json::Deserializer::from_slice(text);
     let left = Cell::new(budget);
-    let value = Bounded { left: &left, budget }.deserialize(&mut de)?;
+    let value = Bounded {
+        left: &left,
+        budget,
+    }
+    .deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
@@ -201,7 +205,11 @@ pub fn max_record_bytes() -> Result<u64> {
 }
 
 fn bad_setting(v: &str) -> LoadError {
-    bad_number(MAX_RECORD_BYTES_ENV, v, "a positive number of bytes (e.g. 64M)")
+    bad_number(
+        MAX_RECORD_BYTES_ENV,
+        v,
+        "a positive number of bytes (e.g. 64M)",
+    )
 }
 
 fn bad_number(var: &str, v: &str, expected: &str) -> LoadError {
@@ -228,7 +236,7 @@ fn parse_size(s: &str) -> Option<u64> {
 
 /// `limit` for people: `33554432 bytes (32 MiB)`.
 pub(crate) fn describe(limit: u64) -> String {
-    if limit >= 1 << 20 && limit % (1 << 20) == 0 {
+    if limit >= 1 << 20 && limit.is_multiple_of(1 << 20) {
         format!("{limit} bytes ({} MiB)", limit >> 20)
     } else {
         format!("{limit} bytes")

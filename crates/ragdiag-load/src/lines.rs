@@ -189,7 +189,10 @@ mod tests {
     fn lines_over_the_limit_are_refused_and_skipped() {
         let long = "the line is longer than 8 bytes, the limit of one record; set \
                     RAGDIAG_MAX_RECORD_BYTES to raise it";
-        let got = read(b"\xEF\xBB\xBFabc\r\n12345678\r\n123456789\nok\n0123456789abc", 8);
+        let got = read(
+            b"\xEF\xBB\xBFabc\r\n12345678\r\n123456789\nok\n0123456789abc",
+            8,
+        );
         let want: Vec<(u64, String)> = vec![
             (1, "abc".into()),
             (2, "12345678".into()),
@@ -199,7 +202,10 @@ mod tests {
         ];
         assert_eq!(got, want);
         // Exactly the limit, without a terminator, and a BOM that does not count.
-        assert_eq!(read(b"\xEF\xBB\xBF12345678", 8), vec![(1, "12345678".into())]);
+        assert_eq!(
+            read(b"\xEF\xBB\xBF12345678", 8),
+            vec![(1, "12345678".into())]
+        );
         assert_eq!(read(b"1234567890\n", 8), vec![(1, long.into())]);
         assert_eq!(
             read(b"\xff\n", 8)[0].1,

@@ -300,9 +300,8 @@ pub(crate) fn parse_json_line(text: &str, loc: &Location) -> FieldResult<Value> 
     if text.contains('\0') {
         return Err(Diagnostic::error(loc.clone(), "", "NUL byte in line"));
     }
-    let budget = crate::limits::max_record_values().map_err(|e| {
-        Diagnostic::error(loc.clone(), "", e.to_string())
-    })?;
+    let budget = crate::limits::max_record_values()
+        .map_err(|e| Diagnostic::error(loc.clone(), "", e.to_string()))?;
     crate::limits::parse_bounded(text.as_bytes(), budget).map_err(|e| {
         let msg = e.to_string();
         if msg.starts_with(&crate::limits::too_many(budget)) {

@@ -620,7 +620,10 @@ mod tests {
         // Refused by the caller: rebuilt.
         let refused = open(&corpus, false);
         assert!(!refused.from_cache && builds.get() == 2);
-        assert!(refused.rebuilt.unwrap().contains("it lacks what this run reads"));
+        assert!(refused
+            .rebuilt
+            .unwrap()
+            .contains("it lacks what this run reads"));
         // A description naming another corpus (a hash collision on the folder name): rebuilt.
         assert!(!open("another corpus", false).from_cache && builds.get() == 3);
         assert!(!open(&corpus, true).from_cache && builds.get() == 4);
@@ -630,8 +633,10 @@ mod tests {
         assert!(!damaged.from_cache && builds.get() == 5);
         let warning = damaged.rebuilt.unwrap();
         assert!(
-            warning.starts_with(&format!("cached index {} is unusable (", first.dir.display()))
-                && warning.ends_with("); rebuilt it"),
+            warning.starts_with(&format!(
+                "cached index {} is unusable (",
+                first.dir.display()
+            )) && warning.ends_with("); rebuilt it"),
             "{warning}"
         );
         assert!(warning.contains("chunks.jsonl"), "{warning}");

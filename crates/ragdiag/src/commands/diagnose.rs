@@ -138,14 +138,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     )?;
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     let hits_table = ragdiag_diagnose::hits_columns(&queries, &items, &r.sources, &docs, &audit);
-    files.write(
-        HITS.file,
-        &ragdiag_load::table_bytes(&HITS, hits_table)?,
-    )?;
-    files.write(
-        "warnings.jsonl",
-        &super::findings_jsonl(&findings),
-    )?;
+    files.write(HITS.file, &ragdiag_load::table_bytes(&HITS, hits_table)?)?;
+    files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;
     let shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()
         .zip(&r.answers)

@@ -105,7 +105,8 @@ fn a_one_gigabyte_jsonl_record_is_refused_in_bounded_memory() {
     ]));
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        o.stderr.contains(&format!("c.jsonl:1: the line {LIMIT_MESSAGE}")),
+        o.stderr
+            .contains(&format!("c.jsonl:1: the line {LIMIT_MESSAGE}")),
         "{}",
         o.stderr
     );
@@ -114,7 +115,8 @@ fn a_one_gigabyte_jsonl_record_is_refused_in_bounded_memory() {
     // Listing (lint): the long record is listed, the rest of the file still read.
     let (o, peak) = run_measured(&mut ragdiag_cmd(&["lint", "--corpus", c]));
     assert!(
-        o.stdout.contains(&format!("c.jsonl:1: the line {LIMIT_MESSAGE}")),
+        o.stdout
+            .contains(&format!("c.jsonl:1: the line {LIMIT_MESSAGE}")),
         "{}\n{}",
         o.stdout,
         o.stderr
@@ -123,21 +125,22 @@ fn a_one_gigabyte_jsonl_record_is_refused_in_bounded_memory() {
     assert!(peak < 160, "peak RSS {peak} MiB for a listed 1 GB line");
     // Raised, the same line is read (not run here: it would take a gigabyte, by request); a
     // limit below the second record refuses that one too.
-    let (o, _) = run_measured(
-        ragdiag_cmd(&["lint", "--corpus", c]).env("RAGDIAG_MAX_RECORD_BYTES", "40"),
-    );
+    let (o, _) =
+        run_measured(ragdiag_cmd(&["lint", "--corpus", c]).env("RAGDIAG_MAX_RECORD_BYTES", "40"));
     assert!(
-        o.stdout.contains("c.jsonl:2: the line is longer than 40 bytes"),
+        o.stdout
+            .contains("c.jsonl:2: the line is longer than 40 bytes"),
         "{}",
         o.stdout
     );
-    let (o, _) = run_measured(
-        ragdiag_cmd(&["lint", "--corpus", c]).env("RAGDIAG_MAX_RECORD_BYTES", "lots"),
-    );
+    let (o, _) =
+        run_measured(ragdiag_cmd(&["lint", "--corpus", c]).env("RAGDIAG_MAX_RECORD_BYTES", "lots"));
     assert_eq!(o.code, 2);
     assert!(
-        o.stdout.contains("RAGDIAG_MAX_RECORD_BYTES: expected a positive number of bytes")
-            || o.stderr.contains("RAGDIAG_MAX_RECORD_BYTES: expected a positive number of bytes"),
+        o.stdout
+            .contains("RAGDIAG_MAX_RECORD_BYTES: expected a positive number of bytes")
+            || o.stderr
+                .contains("RAGDIAG_MAX_RECORD_BYTES: expected a positive number of bytes"),
         "{}\n{}",
         o.stdout,
         o.stderr
@@ -171,7 +174,8 @@ fn a_hundred_megabyte_markdown_paragraph_is_refused_before_it_is_read() {
     ]));
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
-        o.stderr.contains(&format!("huge.md: the file {LIMIT_MESSAGE}")),
+        o.stderr
+            .contains(&format!("huge.md: the file {LIMIT_MESSAGE}")),
         "{}",
         o.stderr
     );
@@ -217,7 +221,10 @@ fn a_trace_record_of_a_million_hits_is_refused_in_bounded_memory() {
     let trace = dir.path().join("t.jsonl");
     hits_trace(&trace, 1_000_000);
     let size_mib = std::fs::metadata(&trace).unwrap().len() >> 20;
-    assert!(size_mib < 32, "under the byte limit: the value count refuses it");
+    assert!(
+        size_mib < 32,
+        "under the byte limit: the value count refuses it"
+    );
     for format in [None, Some("ragdiag")] {
         let mut args = vec![
             "lint",
@@ -284,7 +291,10 @@ fn a_query_of_millions_of_results_is_refused_before_evaluation() {
     );
     let file_mib = std::fs::metadata(&run).unwrap().len() >> 20;
     // Reading holds ~24 bytes a line and a few 8 MB chunks; evaluating would take ~100 a line.
-    assert!(peak < 64 + file_mib, "peak RSS {peak} MiB, run {file_mib} MiB");
+    assert!(
+        peak < 64 + file_mib,
+        "peak RSS {peak} MiB, run {file_mib} MiB"
+    );
     // Raised, it is evaluated.
     let (o, _) = run_measured(
         ragdiag_cmd(&["eval", "-m", "map", &qrels, &run])
@@ -304,12 +314,19 @@ fn ten_million_results_for_one_query_are_refused_within_the_file_size() {
     let started = std::time::Instant::now();
     let (o, peak) = run_measured(&mut ragdiag_cmd(&["eval", "-m", "map", &qrels, &run]));
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("more than 1000000 results"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("more than 1000000 results"),
+        "{}",
+        o.stderr
+    );
     let file_mib = std::fs::metadata(&run).unwrap().len() >> 20;
     eprintln!(
         "10,000,000 lines ({file_mib} MiB): refused in {:.1} s, peak RSS {peak} MiB",
         started.elapsed().as_secs_f64()
     );
     // Reading holds ~24 bytes a line and a few 8 MB chunks; evaluating would take ~100 a line.
-    assert!(peak < 64 + file_mib, "peak RSS {peak} MiB, run {file_mib} MiB");
+    assert!(
+        peak < 64 + file_mib,
+        "peak RSS {peak} MiB, run {file_mib} MiB"
+    );
 }

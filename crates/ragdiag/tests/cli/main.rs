@@ -16,6 +16,7 @@ mod snapshots;
 mod trace_formats;
 
 mod bounds;
+mod faults;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
