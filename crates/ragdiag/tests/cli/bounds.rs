@@ -308,6 +308,7 @@ fn a_query_of_millions_of_results_is_refused_before_evaluation() {
 /// (about 20 s to write and read); `scripts/bounds_full.sh` runs it.
 #[test]
 #[ignore = "writes a 317 MB run; run by scripts/bounds_full.sh"]
+#[allow(clippy::print_stderr)] // The figures are what scripts/bounds_full.sh reports.
 fn ten_million_results_for_one_query_are_refused_within_the_file_size() {
     let dir = tempfile::tempdir().unwrap();
     let (qrels, run) = one_query_run(dir.path(), 10_000_000);
