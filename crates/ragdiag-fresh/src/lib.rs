@@ -125,7 +125,8 @@ impl StaleReason {
 pub struct DocFreshness {
     /// Document id.
     pub id: String,
-    /// Whole days from `updated_at` to the as-of date; `None` when undated.
+    /// Whole days from `updated_at` to the as-of date; `None` when undated or dated after the
+    /// as-of date (a warning in [`Audit::findings`]).
     pub age_days: Option<i64>,
     /// Older than the configured maximum age.
     pub aged: bool,
@@ -545,10 +546,23 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
         }
         r.sort();
         r.dedup();
-        let age_days = d.updated_at.map(|u| u.days_until(cfg.as_of));
+        // A document dated after the audit date (a wrong date, or a wrong clock) has no age
+        // to go by: like an undated one, unknown unless something else makes it stale.
+        let age_days = d
+            .updated_at
+            .map(|u| u.days_until(cfg.as_of))
+            .filter(|&a| a >= 0);
+        if d.updated_at.is_some() && age_days.is_none() {
+            findings.warn(
+                d.origin.clone(),
+                "updated_at",
+                "dated after the audit date (--as-of, or today's clock): its age is unknown; \
+                 check the date or the clock",
+            );
+        }
         let stale = if !r.is_empty() {
             Some(true)
-        } else if d.updated_at.is_none() {
+        } else if age_days.is_none() {
             None
         } else {
             Some(false)
@@ -683,6 +697,31 @@ mod tests {
         assert_eq!(r.near_duplicates.len(), 1);
         assert!(!r.near_duplicates[0].dated);
         assert!(r.documents.iter().all(|d| d.stale == Some(false)));
+    }
+
+    #[test]
+    fn documents_dated_after_the_audit_are_of_unknown_age_with_a_warning() {
+        // cfg() audits at 2026-10-01.
+        let future = doc("f", "from the future", Some("2027-03-01"));
+        let mut future_deleted = doc("fd", "deleted, from the future", Some("2027-03-01"));
+        future_deleted.deleted = true;
+        let today = doc("t", "written on the day", Some("2026-10-01"));
+        let mut c = cfg();
+        c.max_age_days = Some(30);
+        let r = audit(&[future, future_deleted, today], &c);
+        let f = r.get("f").unwrap();
+        assert_eq!((f.age_days, f.aged, f.stale), (None, false, None));
+        let fd = r.get("fd").unwrap();
+        assert_eq!((fd.age_days, fd.stale), (None, Some(true)));
+        let t = r.get("t").unwrap();
+        assert_eq!((t.age_days, t.stale), (Some(0), Some(false)));
+        let msgs: Vec<String> = r.findings.items().iter().map(ToString::to_string).collect();
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .all(|m| m.contains("updated_at: dated after the audit date")),
+            "{msgs:?}"
+        );
     }
 
     #[test]

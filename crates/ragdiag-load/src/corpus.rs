@@ -3,7 +3,7 @@
 
 use crate::document::document_from_record;
 use crate::frontmatter::split_front_matter;
-use crate::lines::read_file;
+use crate::lines::read_record_file;
 use crate::record::{accept, load_jsonl, Record};
 use crate::{LoadError, LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Document, Location};
@@ -134,7 +134,14 @@ pub(crate) fn load_dir_corpus(dir: &Path, opts: &LoadOptions) -> Result<Loaded<V
     let mut docs = Vec::new();
     let mut diagnostics = Diagnostics::default();
     for file in files {
-        let bytes = read_file(&file)?;
+        let bytes = match read_record_file(&file) {
+            Ok(bytes) => bytes,
+            Err(LoadError::Invalid(d)) => {
+                accept(&mut docs, &mut diagnostics, opts, Err(d))?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let rel = file.strip_prefix(dir).unwrap_or(&file);
         let default_id = derived_id(rel);
         let item = load_one_file(&file, &bytes, &default_id, &mut diagnostics);

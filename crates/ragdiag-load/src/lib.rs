@@ -32,6 +32,7 @@ mod error;
 mod frontmatter;
 mod html;
 mod labels;
+mod limits;
 mod lines;
 mod parquet_corpus;
 mod qrels;
@@ -50,6 +51,11 @@ pub use corpus::{load_corpus, CorpusFormat};
 pub use error::{LoadError, Result};
 pub use html::html_visible_text;
 pub use labels::load_labels;
+pub use limits::{
+    max_record_bytes, max_record_values, max_results_per_query, DEFAULT_MAX_RECORD_BYTES,
+    DEFAULT_MAX_RECORD_VALUES, DEFAULT_MAX_RESULTS_PER_QUERY, MAX_RECORD_BYTES_ENV,
+    MAX_RECORD_VALUES_ENV, MAX_RESULTS_PER_QUERY_ENV,
+};
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};

@@ -1,7 +1,7 @@
 //! Typed access to the fields of one JSON record (a JSONL line, a front matter block, a Parquet
 //! row), turning every type problem into a located [`Diagnostic`].
 
-use crate::lines::{lines, read_file};
+use crate::lines::for_each_line;
 use crate::{LoadError, LoadOptions, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Location, Timestamp};
 use serde_json::{Map, Value};
@@ -18,20 +18,19 @@ pub(crate) fn load_jsonl<T>(
     diagnostics: &mut Diagnostics,
     mut parse: impl FnMut(&Record<'_>, &mut Diagnostics) -> FieldResult<T>,
 ) -> Result<Vec<T>> {
-    let bytes = read_file(path)?;
     let mut items = Vec::new();
-    for line in lines(path, &bytes) {
+    for_each_line(path, |line| {
         let item = match line {
             Err(d) => Err(d),
-            Ok(line) if line.text.trim().is_empty() => continue,
+            Ok(line) if line.text.trim().is_empty() => return Ok(true),
             Ok(line) => {
                 let loc = Location::new(path, line.number);
                 parse_json_line(line.text, &loc)
                     .and_then(|value| parse(&Record::new(&value, &loc)?, diagnostics))
             }
         };
-        accept(&mut items, diagnostics, opts, item)?;
-    }
+        accept(&mut items, diagnostics, opts, item).map(|()| true)
+    })?;
     Ok(items)
 }
 
@@ -301,8 +300,13 @@ pub(crate) fn parse_json_line(text: &str, loc: &Location) -> FieldResult<Value> 
     if text.contains('\0') {
         return Err(Diagnostic::error(loc.clone(), "", "NUL byte in line"));
     }
-    serde_json::from_str(text).map_err(|e| {
+    let budget = crate::limits::max_record_values()
+        .map_err(|e| Diagnostic::error(loc.clone(), "", e.to_string()))?;
+    crate::limits::parse_bounded(text.as_bytes(), budget).map_err(|e| {
         let msg = e.to_string();
+        if msg.starts_with(&crate::limits::too_many(budget)) {
+            return Diagnostic::error(loc.clone(), "", crate::limits::too_many(budget));
+        }
         let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
         Diagnostic::error(
             loc.clone(),

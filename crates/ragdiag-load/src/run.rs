@@ -517,7 +517,36 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
 }
 
 /// Reads `reader` in chunks that end at line ends, sending each with its first line number.
+/// The line starting at this number is longer than the record limit (sent as an I/O error's
+/// payload by [`read_chunks`]).
+#[derive(Debug)]
+struct LineTooLong {
+    line: u64,
+    limit: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} is longer than {} bytes", self.line, self.limit)
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// An error of [`read_chunks`] as a load error: a line over the limit is located at its line.
+fn chunk_error(path: &Path, e: std::io::Error) -> LoadError {
+    match e.get_ref().and_then(|r| r.downcast_ref::<LineTooLong>()) {
+        Some(t) => LoadError::Invalid(ragdiag_core::Diagnostic::error(
+            Location::new(path, t.line),
+            "",
+            crate::limits::too_long("the line", t.limit),
+        )),
+        None => LoadError::io(path, e),
+    }
+}
+
 fn read_chunks(
+    limit: u64,
     mut reader: impl Read,
     tx: std::sync::mpsc::SyncSender<std::io::Result<RawChunk>>,
     recycled: std::sync::mpsc::Receiver<Vec<u8>>,
@@ -556,6 +585,15 @@ fn read_chunks(
                 carry.extend_from_slice(&buf[nl + 1..]);
                 buf.truncate(nl + 1);
             } else {
+                // One unfinished line: held whole only up to the record limit.
+                if buf.len() as u64 > limit {
+                    let too_long = LineTooLong { line, limit };
+                    let _ = tx.send(Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        too_long,
+                    )));
+                    return;
+                }
                 carry = std::mem::take(&mut buf);
                 continue;
             }
@@ -583,11 +621,12 @@ fn read_chunks(
 }
 
 fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun> {
+    let limit = crate::max_record_bytes()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let (give_back, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
     let mut starts = Vec::new();
     let pieces: Vec<(usize, Result<Piece>)> = std::thread::scope(|scope| {
-        scope.spawn(move || read_chunks(reader, tx, recycled));
+        scope.spawn(move || read_chunks(limit, reader, tx, recycled));
         rx.into_iter()
             .map(|chunk| {
                 chunk.inspect(|c| {
@@ -604,7 +643,7 @@ fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun
                     let _ = give_back.send(c.bytes);
                     (c.index, piece)
                 }
-                Err(e) => (usize::MAX, Err(LoadError::io(path, e))),
+                Err(e) => (usize::MAX, Err(chunk_error(path, e))),
             })
             .collect()
     });
@@ -614,6 +653,7 @@ fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun
     let mut queries: Vec<QueryEntries> = Vec::new();
     let mut arenas = Vec::with_capacity(pieces.len());
     let mut tag = None;
+    let max_results = crate::limits::max_results_per_query()?;
     for (_, piece) in pieces {
         let piece = piece?;
         if piece.tag.is_some() {
@@ -621,12 +661,27 @@ fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun
         }
         arenas.push(piece.arena);
         for (qid, entries) in piece.groups {
-            match index.get(&qid) {
-                Some(&i) => queries[i].entries.extend(entries),
+            let i = match index.get(&qid) {
+                Some(&i) => {
+                    queries[i].entries.extend(entries);
+                    i
+                }
                 None => {
                     index.insert(qid.clone(), queries.len());
                     queries.push(QueryEntries { qid, entries });
+                    queries.len() - 1
                 }
+            };
+            if queries[i].entries.len() as u64 > max_results {
+                return Err(LoadError::unusable(
+                    path,
+                    format!(
+                        "query {:?} has more than {max_results} results, the limit of one \
+                         query; set {} to raise it",
+                        queries[i].qid,
+                        crate::limits::MAX_RESULTS_PER_QUERY_ENV
+                    ),
+                ));
             }
         }
     }

@@ -8,7 +8,7 @@
 //! largest share of the text's word 3-shingles when that share reaches
 //! [`SHINGLE_CONTAINMENT`]; a text found nowhere is a hit on [`UNLOCATED_DOC`], with a warning.
 
-use crate::lines::{read_file, strip_bom};
+use crate::lines::{for_each_line, read_file, strip_bom};
 use crate::trace_datasets::{read_ragas, read_ragchecker};
 use crate::trace_spans::{
     read_openinference, read_openinference_parquet, read_otlp, records_from_spans,
@@ -193,8 +193,6 @@ fn is_parquet(path: &Path) -> bool {
 /// The file cannot be read, or its content matches none or several formats (the message lists
 /// the formats considered).
 pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
-    let bytes = read_file(path)?;
-    let bytes = strip_bom(&bytes);
     let considered = || {
         TraceFormat::ALL
             .iter()
@@ -206,13 +204,53 @@ pub fn detect_trace_format(path: &Path) -> Result<TraceFormat> {
         // Phoenix's span dataframe (or TraceDataset) saved as Parquet.
         return Ok(TraceFormat::OpenInference);
     }
-    let probe: Option<Value> = match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Array(items)) => items.into_iter().next(),
-        Ok(v) => Some(v),
-        Err(_) => String::from_utf8_lossy(bytes)
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| serde_json::from_str(l).ok()),
+    let limit = crate::max_record_bytes()?;
+    let budget = crate::max_record_values()?;
+    let size = std::fs::metadata(path)
+        .map_err(|e| LoadError::io(path, e))?
+        .len();
+    // A record of too many values is refused (located) rather than parsed whole; one that is
+    // not JSON tells nothing.
+    let probe_line = |text: &str, number: u64| -> Result<Option<Value>> {
+        match crate::limits::parse_bounded(text.as_bytes(), budget) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.to_string().starts_with(&crate::limits::too_many(budget)) => {
+                Err(LoadError::Invalid(ragdiag_core::Diagnostic::error(
+                    ragdiag_core::Location::new(path, number),
+                    "",
+                    crate::limits::too_many(budget),
+                )))
+            }
+            Err(_) => Ok(None),
+        }
+    };
+    let probe: Option<Value> = if size <= limit {
+        let bytes = read_file(path)?;
+        let bytes = strip_bom(&bytes);
+        match crate::limits::parse_bounded(bytes, budget) {
+            Ok(Value::Array(items)) => items.into_iter().next(),
+            Ok(v) => Some(v),
+            Err(_) => match String::from_utf8_lossy(bytes)
+                .lines()
+                .zip(1u64..)
+                .find(|(l, _)| !l.trim().is_empty())
+            {
+                Some((l, number)) => probe_line(l, number)?,
+                None => None,
+            },
+        }
+    } else {
+        // Too large to be one JSON record: told from its first non-blank line, read alone.
+        let mut first = None;
+        for_each_line(path, |line| match line {
+            Err(d) => Err(LoadError::Invalid(d)),
+            Ok(l) if l.text.trim().is_empty() => Ok(true),
+            Ok(l) => {
+                first = probe_line(l.text, l.number)?;
+                Ok(false)
+            }
+        })?;
+        first
     };
     let Some(probe) = probe else {
         return Err(LoadError::unusable(

@@ -62,6 +62,9 @@ pub struct StrategyRun {
     pub index_dir: PathBuf,
     /// Whether the index came from the cache.
     pub from_cache: bool,
+    /// Why a cached index that was there was rebuilt (a warning), see
+    /// [`CachedIndex::rebuilt`].
+    pub cache_rebuilt: Option<String>,
     /// Texts embedded for this strategy.
     pub embedded_texts: usize,
     /// Seconds to chunk, embed and index (`None` from the cache).
@@ -138,6 +141,7 @@ pub fn measure_strategy(
         dir: index_dir,
         from_cache,
         value: (tokens, build_s),
+        rebuilt: cache_rebuilt,
     } = cached_index(
         options.home,
         &key,
@@ -222,6 +226,7 @@ pub fn measure_strategy(
         index_bytes: dir_size(&index_dir),
         index_dir,
         from_cache,
+        cache_rebuilt,
         embedded_texts,
         build_s,
         ann_recall: out.ann_recall,
@@ -455,6 +460,7 @@ mod tests {
             index_bytes: 10,
             index_dir: PathBuf::from("/i"),
             from_cache: true,
+            cache_rebuilt: None,
             embedded_texts: 0,
             build_s: None,
             ann_recall: None,

@@ -233,6 +233,9 @@ pub struct CachedIndex<T> {
     pub from_cache: bool,
     /// What the caller's `accept` read from the cached index, or its `build` returned.
     pub value: T,
+    /// When a cached index was there but not used (damaged, truncated, of another corpus),
+    /// why, as a warning: `cached index DIR is unusable (REASON); rebuilt it`.
+    pub rebuilt: Option<String>,
 }
 
 /// The index for `key` from the cache in `home`, or a new one that `build` writes into the
@@ -250,15 +253,33 @@ pub fn cached_index<T, E: From<crate::Error>>(
     build: impl FnOnce(&Path) -> Result<T, E>,
 ) -> Result<CachedIndex<T>, E> {
     let dir = key.dir(home);
-    if let Ok(searcher) = Searcher::open(&dir) {
-        if searcher.meta()["corpus_sha256"] == serde_json::json!(key.corpus_sha256) {
-            if let Some(value) = accept(&searcher) {
-                return Ok(CachedIndex {
-                    searcher,
-                    dir,
-                    from_cache: true,
-                    value,
-                });
+    let mut unusable = None;
+    if dir.exists() {
+        match Searcher::open(&dir) {
+            Ok(searcher) => {
+                if searcher.meta()["corpus_sha256"] != serde_json::json!(key.corpus_sha256) {
+                    unusable = Some("it describes another corpus".to_owned());
+                } else if let Some(value) = accept(&searcher) {
+                    return Ok(CachedIndex {
+                        searcher,
+                        dir,
+                        from_cache: true,
+                        value,
+                        rebuilt: None,
+                    });
+                } else {
+                    unusable = Some("it lacks what this run reads from it".to_owned());
+                }
+            }
+            Err(e) => {
+                let mut reason = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    reason.push_str(": ");
+                    reason.push_str(&s.to_string());
+                    source = s.source();
+                }
+                unusable = Some(reason);
             }
         }
     }
@@ -266,6 +287,12 @@ pub fn cached_index<T, E: From<crate::Error>>(
     let searcher = Searcher::open(&dir)?;
     Ok(CachedIndex {
         searcher,
+        rebuilt: unusable.map(|reason| {
+            format!(
+                "cached index {} is unusable ({reason}); rebuilt it",
+                dir.display()
+            )
+        }),
         dir,
         from_cache: false,
         value,
@@ -586,17 +613,41 @@ mod tests {
         };
         let first = open(&corpus, true);
         assert!(!first.from_cache && builds.get() == 1);
+        assert_eq!(first.rebuilt, None, "nothing was there: no warning");
         assert_eq!(first.searcher.chunks().len(), 1);
         let second = open(&corpus, true);
         assert!(second.from_cache && builds.get() == 1 && second.dir == first.dir);
         // Refused by the caller: rebuilt.
-        assert!(!open(&corpus, false).from_cache && builds.get() == 2);
+        let refused = open(&corpus, false);
+        assert!(!refused.from_cache && builds.get() == 2);
+        assert!(refused
+            .rebuilt
+            .unwrap()
+            .contains("it lacks what this run reads"));
         // A description naming another corpus (a hash collision on the folder name): rebuilt.
         assert!(!open("another corpus", false).from_cache && builds.get() == 3);
         assert!(!open(&corpus, true).from_cache && builds.get() == 4);
-        // A damaged index: rebuilt, never an error.
+        // A damaged index: rebuilt, never an error, with a warning that says so.
         std::fs::write(first.dir.join(crate::CHUNKS_FILE), b"garbage").unwrap();
-        assert!(!open(&corpus, true).from_cache && builds.get() == 5);
-        assert!(open(&corpus, true).from_cache && builds.get() == 5);
+        let damaged = open(&corpus, true);
+        assert!(!damaged.from_cache && builds.get() == 5);
+        let warning = damaged.rebuilt.unwrap();
+        assert!(
+            warning.starts_with(&format!(
+                "cached index {} is unusable (",
+                first.dir.display()
+            )) && warning.ends_with("); rebuilt it"),
+            "{warning}"
+        );
+        assert!(warning.contains("chunks.jsonl"), "{warning}");
+        let healed = open(&corpus, true);
+        assert!(healed.from_cache && builds.get() == 5 && healed.rebuilt.is_none());
+        // Truncated: the same.
+        let manifest = first.dir.join("manifest.json");
+        let bytes = std::fs::read(&manifest).unwrap();
+        std::fs::write(&manifest, &bytes[..bytes.len() / 2]).unwrap();
+        let truncated = open(&corpus, true);
+        assert!(!truncated.from_cache && builds.get() == 6);
+        assert!(truncated.rebuilt.unwrap().contains("manifest.json"));
     }
 }

@@ -51,7 +51,24 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+    remove_abandoned_temporaries(dir);
+    staged(dir, path, bytes)?
+        .persist(path)
+        .with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// The prefix of the temporary files written in an output folder: `.ragdiag-tmp-PID-`.
+const TMP_PREFIX: &str = ".ragdiag-tmp-";
+
+/// `bytes` written to a temporary file in `dir` (for `path`), flushed to disk. Dropped, it is
+/// removed; a process killed before that leaves it, and [`remove_abandoned_temporaries`]
+/// removes it on the next write into `dir`.
+fn staged(dir: &Path, path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+        .suffix(".tmp")
+        .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     // Reports are for reading: the usual 0644, not the temporary file's 0600.
     #[cfg(unix)]
@@ -64,9 +81,85 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    Ok(tmp)
+}
+
+/// Removes `.ragdiag-tmp-PID-*.tmp` files in `dir` whose process has ended (left by a run that
+/// was killed while writing). Best effort. On Linux a process is running when `/proc/PID`
+/// exists; elsewhere only files older than a day are removed.
+fn remove_abandoned_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TMP_PREFIX))
+            .filter(|n| n.ends_with(".tmp"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let gone = if pid == std::process::id() {
+            false
+        } else if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600))
+        };
+        if gone && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The files of one report, written as a set: [`ReportFiles::write`] stages each file (written
+/// and flushed to a temporary file beside it) and [`ReportFiles::commit`] renames them all into
+/// place, `summary.json` last. A run that fails (a full disk, an unwritable folder) or is
+/// killed before the commit leaves the folder's previous report whole and no new file; the
+/// commit itself is only renames, over in microseconds.
+pub(crate) struct ReportFiles {
+    dir: std::path::PathBuf,
+    staged: Vec<(std::path::PathBuf, tempfile::NamedTempFile)>,
+}
+
+impl ReportFiles {
+    /// A report in `dir`, created if missing (temporaries of killed runs there are removed).
+    pub(crate) fn new(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        remove_abandoned_temporaries(dir);
+        Ok(ReportFiles {
+            dir: dir.to_path_buf(),
+            staged: Vec::new(),
+        })
+    }
+
+    /// Stages the file `name` of the report.
+    pub(crate) fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(name);
+        let tmp = staged(&self.dir, &path, bytes)?;
+        self.staged.push((path, tmp));
+        Ok(())
+    }
+
+    /// Renames every staged file into place, `summary.json` last: a folder with a new
+    /// `summary.json` holds the whole new report.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.staged
+            .sort_by_key(|(path, _)| path.file_name() == Some("summary.json".as_ref()));
+        for (path, tmp) in self.staged {
+            tmp.persist(&path)
+                .with_context(|| format!("replacing {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -85,6 +178,40 @@ mod tests {
             1,
             "no temporary file left behind"
         );
+    }
+
+    #[test]
+    fn a_report_is_replaced_as_a_set_and_leftovers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A killed run's temporary (no process has id u32::MAX - 1) and another's file.
+        let dead = d.join(format!("{TMP_PREFIX}{}-abc.tmp", u32::MAX - 1));
+        let mine = d.join(format!("{TMP_PREFIX}{}-abc.tmp", std::process::id()));
+        std::fs::write(&dead, b"half").unwrap();
+        std::fs::write(&mine, b"in flight").unwrap();
+        std::fs::write(d.join("notes.txt"), b"keep").unwrap();
+        let mut files = ReportFiles::new(d).unwrap();
+        assert!(!dead.exists() && mine.exists());
+        std::fs::remove_file(&mine).unwrap();
+        files.write("summary.json", b"{}").unwrap();
+        files.write("report.md", b"# new").unwrap();
+        // Nothing is in place before the commit.
+        assert!(!d.join("summary.json").exists() && !d.join("report.md").exists());
+        files.commit().unwrap();
+        assert_eq!(std::fs::read(d.join("report.md")).unwrap(), b"# new");
+        assert_eq!(std::fs::read(d.join("summary.json")).unwrap(), b"{}");
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["notes.txt", "report.md", "summary.json"]);
+        // Dropped uncommitted (an error part-way): nothing changes, no temporary stays.
+        let mut files = ReportFiles::new(d).unwrap();
+        files.write("report.md", b"# newer").unwrap();
+        drop(files);
+        assert_eq!(std::fs::read(d.join("report.md")).unwrap(), b"# new");
+        assert_eq!(std::fs::read_dir(d).unwrap().count(), 3);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use super::open_model;
 use crate::cli::{ChunkingArgs, Format};
-use crate::fsutil::{file_sha256, write_atomic};
+use crate::fsutil::{file_sha256, ReportFiles};
 use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{anyhow, bail, Context, Result};
@@ -103,6 +103,9 @@ pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
         if let Some(e) = &embedder {
             e.flush().context("cannot save the embedding cache")?;
         }
+        if let Some(w) = &r.cache_rebuilt {
+            printer.warn(w);
+        }
         let how = if r.from_cache {
             "index from the cache".to_owned()
         } else {
@@ -137,18 +140,15 @@ pub(crate) fn run(args: &ChunkingArgs, printer: Printer) -> Result<ExitStatus> {
     summary.verdict = ragdiag_report::chunking_verdict(&summary);
     let columns = strategies_columns(&summary);
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    write_atomic(
-        &args.out.join("summary.json"),
-        &serde_json::to_vec_pretty(&summary)?,
-    )?;
-    write_atomic(
-        &args.out.join(STRATEGIES.file),
+    let mut files = ReportFiles::new(&args.out)?;
+    files.write("summary.json", &serde_json::to_vec_pretty(&summary)?)?;
+    files.write(
+        STRATEGIES.file,
         &ragdiag_load::table_bytes(&STRATEGIES, columns.clone())?,
     )?;
     let md = ragdiag_report::render_chunking_markdown(&summary);
-    write_atomic(&args.out.join("report.md"), md.as_bytes())?;
+    files.write("report.md", md.as_bytes())?;
+    files.commit()?;
 
     let out = match args.format {
         Format::Text => ragdiag_report::render_chunking_text(&summary),

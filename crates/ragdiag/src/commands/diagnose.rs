@@ -3,7 +3,7 @@
 
 use super::open_model;
 use crate::cli::DiagnoseArgs;
-use crate::fsutil::{file_sha256, write_atomic};
+use crate::fsutil::{file_sha256, ReportFiles};
 use crate::printer::{collapsed_lines, Printer};
 use crate::settings::DiagnoseSettings;
 use crate::ExitStatus;
@@ -141,31 +141,24 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
     // Outputs.
-    std::fs::create_dir_all(&s.out)
-        .with_context(|| format!("cannot create {}", s.out.display()))?;
+    let mut files = ReportFiles::new(&s.out)?;
     let mut json = serde_json::to_vec_pretty(summary)?;
     json.push(b'\n');
-    write_atomic(&s.out.join("summary.json"), &json)?;
-    write_atomic(
-        &s.out.join("run.trec"),
+    files.write("summary.json", &json)?;
+    files.write(
+        "run.trec",
         ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
     )?;
     let ds = &r.diagnoses.diagnoses;
     let queries_table = ragdiag_diagnose::queries_columns(&queries, ds, table);
-    write_atomic(
-        &s.out.join(QUERIES.file),
+    files.write(
+        QUERIES.file,
         &ragdiag_load::table_bytes(&QUERIES, queries_table)?,
     )?;
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     let hits_table = ragdiag_diagnose::hits_columns(&queries, &items, &r.sources, &docs, &audit);
-    write_atomic(
-        &s.out.join(HITS.file),
-        &ragdiag_load::table_bytes(&HITS, hits_table)?,
-    )?;
-    write_atomic(
-        &s.out.join("warnings.jsonl"),
-        &super::findings_jsonl(&findings),
-    )?;
+    files.write(HITS.file, &ragdiag_load::table_bytes(&HITS, hits_table)?)?;
+    files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;
     let shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()
         .zip(&r.answers)
@@ -184,9 +177,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         context_k: s.context_k,
     });
     let md = ragdiag_report::render_markdown(summary, &views);
-    write_atomic(&s.out.join("report.md"), md.as_bytes())?;
+    files.write("report.md", md.as_bytes())?;
     let html = ragdiag_report::render_html(summary, &views);
-    write_atomic(&s.out.join("report.html"), html.as_bytes())?;
+    files.write("report.html", html.as_bytes())?;
+    files.commit()?;
 
     printer.warning_lines(&summary.warnings, &s.out.join("report.md"));
     print_outcome(summary, &s.out, printer)
@@ -407,6 +401,9 @@ fn replay(
         quiet: printer.quiet(),
     };
     let index = replay_index(&home, &spec, &bars)?;
+    if let Some(w) = &index.rebuilt {
+        printer.warn(w);
+    }
     let searcher = &index.searcher;
     let options = SearchOptions {
         retriever: s.retriever,

@@ -100,21 +100,18 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         }),
         findings: collapsed_lines(&findings),
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let mut files = crate::fsutil::ReportFiles::new(&args.out)?;
     let mut json_bytes = serde_json::to_vec_pretty(&summary)?;
     json_bytes.push(b'\n');
-    crate::fsutil::write_atomic(&args.out.join("summary.json"), &json_bytes)?;
-    crate::fsutil::write_atomic(
-        &args.out.join(DOCUMENTS.file),
+    files.write("summary.json", &json_bytes)?;
+    files.write(
+        DOCUMENTS.file,
         &ragdiag_load::table_bytes(&DOCUMENTS, ragdiag_fresh::documents_columns(&docs, &report))?,
     )?;
-    crate::fsutil::write_atomic(
-        &args.out.join("warnings.jsonl"),
-        &super::findings_jsonl(&findings),
-    )?;
+    files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;
     let md = ragdiag_report::render_freshness_markdown(&summary, &report);
-    crate::fsutil::write_atomic(&args.out.join("report.md"), md.as_bytes())?;
+    files.write("report.md", md.as_bytes())?;
+    files.commit()?;
     printer.warning_lines(&summary.findings, &args.out.join("report.md"));
     printer.note(ragdiag_fresh::headline(&summary));
     printer.note(format_args!(

@@ -17,6 +17,9 @@ mod search;
 mod snapshots;
 mod trace_formats;
 
+mod bounds;
+mod faults;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
