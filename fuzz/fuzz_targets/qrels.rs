@@ -10,11 +10,21 @@ use ragdiag_load::{parse_qrels, LoadOptions, QrelsFormat};
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// A line that starts with `#` is a comment (trec_eval 10.0's `get_qrels.c`), so a query id
+/// that starts with `#` (legal: read from an indented line) is written indented.
+fn indent(qid: &str) -> &'static str {
+    if qid.starts_with('#') {
+        " "
+    } else {
+        ""
+    }
+}
+
 fn trec(q: &Qrels) -> String {
     let mut out = String::new();
     for (qid, judged) in &q.queries {
         for (doc, grade) in judged.iter() {
-            let _ = writeln!(out, "{qid} 0 {doc} {grade}");
+            let _ = writeln!(out, "{}{qid} 0 {doc} {grade}", indent(qid));
         }
     }
     out
@@ -24,7 +34,7 @@ fn beir(q: &Qrels) -> String {
     let mut out = String::from("query-id\tcorpus-id\tscore\n");
     for (qid, judged) in &q.queries {
         for (doc, grade) in judged.iter() {
-            let _ = writeln!(out, "{qid}\t{doc}\t{grade}");
+            let _ = writeln!(out, "{}{qid}\t{doc}\t{grade}", indent(qid));
         }
     }
     out
