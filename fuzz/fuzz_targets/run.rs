@@ -10,8 +10,11 @@ use ragdiag_load::{parse_run, parse_run_in_chunks, CompactRun, RunFormat};
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// Each query's (docno, score bits) in file order.
+type Queries = Vec<(String, Vec<(String, u64)>)>;
+
 /// Each query's (docno, score) in file order, and the tag.
-fn entries(run: &CompactRun) -> (Vec<(String, Vec<(String, u64)>)>, String) {
+fn entries(run: &CompactRun) -> (Queries, String) {
     let queries = run
         .queries
         .iter()
