@@ -42,6 +42,7 @@ mod compare;
 mod diagnose;
 pub mod eval;
 pub mod freshness;
+mod gates;
 mod interval;
 pub mod table;
 
@@ -53,6 +54,7 @@ pub use diagnose::{
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
+pub use gates::Gates;
 pub use interval::Interval;
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
 

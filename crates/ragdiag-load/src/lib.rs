@@ -58,7 +58,9 @@ pub use limits::{
 };
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};
-pub use run::{load_run, parse_run, CompactRun, QueryEntries, RunEntry, RunFormat};
+pub use run::{
+    load_run, parse_run, parse_run_in_chunks, CompactRun, QueryEntries, RunEntry, RunFormat,
+};
 pub use table::{parquet_bytes, read_table, table_bytes, TableError, SCHEMA_VERSION_KEY};
 pub use trace::load_trace;
 pub use trace_format::{

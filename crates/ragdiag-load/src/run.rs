@@ -187,7 +187,7 @@ pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
                 .map_err(|e| LoadError::io(path, e))?;
             parse_json_run(path, strip_bom(&bytes))
         }
-        RunFormat::Trec => parse_trec_stream(path, std::io::Cursor::new(head).chain(file)),
+        RunFormat::Trec => parse_trec_stream(path, std::io::Cursor::new(head).chain(file), CHUNK),
     }
 }
 
@@ -200,9 +200,21 @@ fn detect_format(head: &[u8]) -> RunFormat {
 
 /// Parses a run from its bytes; see [`load_run`].
 pub fn parse_run(path: &Path, bytes: Vec<u8>, format: Option<RunFormat>) -> Result<CompactRun> {
+    parse_run_in_chunks(path, bytes, format, CHUNK)
+}
+
+/// [`parse_run`] with a TREC run read in chunks of `chunk` bytes (at least 1) instead of 8 MB,
+/// so that tests and fuzz targets reach the parallel reader's chunk boundaries with small
+/// inputs. The result is the same for every chunk size.
+pub fn parse_run_in_chunks(
+    path: &Path,
+    bytes: Vec<u8>,
+    format: Option<RunFormat>,
+    chunk: usize,
+) -> Result<CompactRun> {
     match format.unwrap_or_else(|| detect_format(&bytes)) {
         RunFormat::Json => parse_json_run(path, strip_bom(&bytes)),
-        RunFormat::Trec => parse_trec_stream(path, std::io::Cursor::new(bytes)),
+        RunFormat::Trec => parse_trec_stream(path, std::io::Cursor::new(bytes), chunk.max(1)),
     }
 }
 
@@ -441,10 +453,18 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
         ))
     };
     let bytes = chunk.bytes.as_slice();
-    let text =
-        std::str::from_utf8(bytes).map_err(|e| err(e.valid_up_to(), "", "invalid UTF-8".into()))?;
-    if let Some(i) = memchr::memchr(0, bytes) {
-        return Err(err(i, "", "NUL byte (binary file?)".into()));
+    // The first byte that cannot be read (invalid UTF-8 or a NUL) is reported when the line
+    // holding it is reached, so a bad line before it is reported first, as it would be in
+    // any other chunking of the file.
+    let (text, mut unreadable) = match std::str::from_utf8(bytes) {
+        Ok(t) => (t, None),
+        Err(e) => (
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+            Some((e.valid_up_to(), "invalid UTF-8")),
+        ),
+    };
+    if let Some(i) = memchr::memchr(0, text.as_bytes()) {
+        unreadable = Some((i, "NUL byte (binary file?)"));
     }
     let chunk_id = u16::try_from(chunk.index).map_err(|_| {
         LoadError::unusable(path, "run file too large (over 65,535 chunks of 8 MB)")
@@ -460,6 +480,9 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
         }
         let line_pos = pos;
         pos = end + 1;
+        if let Some((at, reason)) = unreadable.filter(|&(at, _)| at <= end) {
+            return Err(err(at, "", reason.into()));
+        }
         let n = split_fields(&bytes[line_pos..end], &mut f);
         if n == 0 || bytes[line_pos + f[0].0] == b'#' {
             continue;
@@ -548,6 +571,7 @@ fn chunk_error(path: &Path, e: std::io::Error) -> LoadError {
 fn read_chunks(
     limit: u64,
     mut reader: impl Read,
+    chunk_size: usize,
     tx: std::sync::mpsc::SyncSender<std::io::Result<RawChunk>>,
     recycled: std::sync::mpsc::Receiver<Vec<u8>>,
 ) {
@@ -561,19 +585,22 @@ fn read_chunks(
         buf.extend_from_slice(&carry);
         carry.clear();
         let had = buf.len();
-        buf.reserve(CHUNK);
-        let got = match (&mut reader).take(CHUNK as u64).read_to_end(&mut buf) {
+        buf.reserve(chunk_size);
+        let got = match (&mut reader).take(chunk_size as u64).read_to_end(&mut buf) {
             Ok(n) => n,
             Err(e) => {
                 let _ = tx.send(Err(e));
                 return;
             }
         };
-        if first {
+        // The byte order mark is decided once the first bytes can tell (a chunk shorter than
+        // the mark would otherwise keep it as part of the first query id).
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        if first && (buf.len() >= BOM.len() || got == 0 || !BOM.starts_with(&buf)) {
             first = false;
-            if buf.starts_with(b"\xEF\xBB\xBF") {
-                buf.drain(..3);
-                byte = 3;
+            if buf.starts_with(BOM) {
+                buf.drain(..BOM.len());
+                byte = BOM.len() as u64;
             }
         }
         if got == 0 && had == 0 {
@@ -620,13 +647,17 @@ fn read_chunks(
     }
 }
 
-fn parse_trec_stream(path: &Path, reader: impl Read + Send) -> Result<CompactRun> {
+fn parse_trec_stream(
+    path: &Path,
+    reader: impl Read + Send,
+    chunk_size: usize,
+) -> Result<CompactRun> {
     let limit = crate::max_record_bytes()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let (give_back, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
     let mut starts = Vec::new();
     let pieces: Vec<(usize, Result<Piece>)> = std::thread::scope(|scope| {
-        scope.spawn(move || read_chunks(limit, reader, tx, recycled));
+        scope.spawn(move || read_chunks(limit, reader, chunk_size, tx, recycled));
         rx.into_iter()
             .map(|chunk| {
                 chunk.inspect(|c| {
@@ -836,6 +867,65 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("cannot read"), "{e}");
+    }
+
+    /// Each query's docnos and scores in file order.
+    type Queries = Vec<(String, Vec<(String, f64)>)>;
+
+    /// Each query's docnos and scores in file order, and the tag.
+    fn contents(r: &CompactRun) -> (Queries, String) {
+        let qs = r
+            .queries
+            .iter()
+            .map(|q| {
+                let docs = q.entries.iter().map(|e| (r.docno(e).to_owned(), e.score));
+                (q.qid.clone(), docs.collect())
+            })
+            .collect();
+        (qs, r.tag.clone())
+    }
+
+    #[test]
+    fn every_chunk_size_reads_the_same_run() {
+        let text = b"\xEF\xBB\xBFq2 Q0 b 1 2.5 t1\n# note\nq1 Q0 a 1 1 t1\r\n\nq2 Q0 c 2 -1e3 t2";
+        let whole = contents(&parse(text).unwrap());
+        assert_eq!(whole.0.len(), 2);
+        for chunk in 1..=text.len() + 1 {
+            let r = parse_run_in_chunks(Path::new("r.trec"), text.to_vec(), None, chunk).unwrap();
+            assert_eq!(contents(&r), whole, "chunks of {chunk} bytes");
+        }
+        // The first bad line in file order is the one reported, also when a later line is
+        // not UTF-8 or holds a NUL (found by the `run` fuzz target: the whole chunk's UTF-8
+        // was checked before its lines, so the error depended on where chunks ended).
+        for (bad, expected) in [
+            (
+                &b"q1 Q0 a 1 1 t\nq1 Q0 b 2 x t\n"[..],
+                "r.trec:2: score: expected a number",
+            ),
+            (
+                b"q1 Q0 a 1 1 t\nq1 Q0 b\nq1 Q0 \xff 3 1 t\n",
+                "r.trec:2: expected 6 columns",
+            ),
+            (
+                b"q1 Q0 a 1 1 t\nq1 Q0 b\nq1 Q0 \0 3 1 t\n",
+                "r.trec:2: expected 6 columns",
+            ),
+            (
+                b"q1 Q0 a 1 1 t\nq1 Q0 \xff 3 1 t\nq1 Q0 b\n",
+                "r.trec:2: invalid UTF-8",
+            ),
+            (
+                b"q1 Q0 a 1 1 t\nq1 Q0 \0 3 1 t\nq1 \xff\n",
+                "r.trec:2: NUL byte",
+            ),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{e}");
+            for chunk in 1..=bad.len() {
+                let r = parse_run_in_chunks(Path::new("r.trec"), bad.to_vec(), None, chunk);
+                assert_eq!(r.unwrap_err().to_string(), e, "chunks of {chunk} bytes");
+            }
+        }
     }
 
     #[test]

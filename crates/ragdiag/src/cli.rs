@@ -301,29 +301,12 @@ pub(crate) struct EngineArgs {
     pub(crate) concurrency: Option<u64>,
 }
 
-/// `--fail-under` thresholds, metric by metric.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Gates(pub(crate) Vec<(String, f64)>);
+/// `--fail-under` thresholds, metric by metric (parsed in `ragdiag-contract`, beside the gates).
+pub(crate) use ragdiag_contract::Gates;
 
 /// Parses `metric=value[,metric=value…]`.
 pub(crate) fn parse_gates(s: &str) -> Result<Gates, String> {
-    s.split(',')
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| {
-            let (m, v) = p
-                .split_once('=')
-                .ok_or_else(|| format!("{p:?}: expected metric=value, e.g. recall@10=0.8"))?;
-            let v: f64 = v
-                .trim()
-                .parse()
-                .map_err(|_| format!("{p:?}: {v:?} is not a number"))?;
-            if !v.is_finite() {
-                return Err(format!("{p:?}: the threshold must be finite"));
-            }
-            Ok((m.trim().to_owned(), v))
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map(Gates)
+    s.parse()
 }
 
 /// Which retriever ranks (DESIGN.md: bm25 | dense | hybrid).

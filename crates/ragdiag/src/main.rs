@@ -1,61 +1,7 @@
 //! The `ragdiag` binary: parses arguments, runs one command, maps the outcome to an exit code
-//! (0 ok, 1 a gate failed, 2 usage error, unusable input or internal failure).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//! (0 ok, 1 a gate failed, 2 usage error, unusable input or internal failure). The work is in
+//! the library half of this crate (`lib.rs`).
 
-mod cli;
-mod commands;
-mod fsutil;
-mod printer;
-mod settings;
-
-use clap::Parser;
-use std::process::ExitCode;
-
-/// What a command reports back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExitStatus {
-    /// Everything ran and passed.
-    Success,
-    /// The run completed and a gate failed (used by the gating commands).
-    Failure,
-    /// Unusable input found while the command still completed its report (lint).
-    Error,
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(s: ExitStatus) -> ExitCode {
-        match s {
-            ExitStatus::Success => ExitCode::from(0),
-            ExitStatus::Failure => ExitCode::from(1),
-            ExitStatus::Error => ExitCode::from(2),
-        }
-    }
-}
-
-fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    match commands::run(cli) {
-        Ok(status) => status.into(),
-        Err(err) => {
-            if is_broken_pipe(&err) {
-                return ExitCode::from(0);
-            }
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+fn main() -> std::process::ExitCode {
+    ragdiag::main()
 }

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Gathers the fuzz targets' seed corpora from the repository's fixtures into fuzz/corpus/TARGET/.
+
+The seeds are made at run time (fuzz/corpus is not committed): the demo knowledge base
+(corpora/tallyfox), its questions, trace, qrels and runs (queries/, examples/tallyfox/), the
+trace fixtures of every format (crates/ragdiag-load/tests/fixtures/traces/) and the parity runs
+and qrels (crates/ragdiag/tests/data/parity/). Targets whose inputs have no fixture file (HTML,
+ragdiag.toml, specs) get a few hand-written seeds in the shapes the README documents. Formats
+that take a selector byte (see each target's doc comment) get one seed per useful selector.
+
+Usage: scripts/fuzz_seeds.py [OUT_DIR]   (default fuzz/corpus)
+"""
+
+import hashlib
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "fuzz" / "corpus"
+LIMIT = 16 * 1024  # libFuzzer's default -max_len is 4096; keep seeds near it
+
+
+def seed(target: str, data: bytes) -> None:
+    d = OUT / target
+    d.mkdir(parents=True, exist_ok=True)
+    data = data[:LIMIT]
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+def read(rel: str) -> bytes:
+    return (ROOT / rel).read_bytes()
+
+
+def head_lines(data: bytes, n: int) -> bytes:
+    return b"".join(data.splitlines(keepends=True)[:n])
+
+
+def front_matter(text: str):
+    """(fields, body) of a Markdown page with a simple `key: value` front matter."""
+    fields, body = {}, text
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end > 0:
+            for line in text[4:end].splitlines():
+                k, _, v = line.partition(":")
+                fields[k.strip()] = v.strip()
+            body = text[end + 5 :]
+    return fields, body
+
+
+pages = sorted((ROOT / "corpora" / "tallyfox").glob("*.md"))
+records = {}
+for p in pages:
+    text = p.read_text(encoding="utf-8")
+    seed("frontmatter", text.encode())
+    fields, body = front_matter(text)
+    rec = {"id": fields.get("id", p.stem), "title": fields.get("title", ""), "text": body}
+    if "updated_at" in fields:
+        rec["updated_at"] = fields["updated_at"]
+    records[rec["id"]] = rec
+
+# Corpus JSONL (ragdiag's fields, and BEIR's `_id`), a few pages per seed.
+lines = [json.dumps(r, ensure_ascii=False) for r in records.values()]
+for i in range(0, min(len(lines), 24), 3):
+    chunk = "\n".join(lines[i : i + 3]).encode() + b"\n"
+    seed("corpus_jsonl", chunk)
+    seed("parquet_corpus", b"\x01" + chunk)
+beir = {"_id": "d1", "title": "", "text": next(iter(records.values()))["text"][:300]}
+seed("corpus_jsonl", json.dumps(beir).encode() + b"\n")
+seed("parquet_corpus", b"\x00" + read("crates/ragdiag-load/tests/fixtures/traces/phoenix.parquet"))
+
+# Questions: the first line is one corpus document, the rest questions whose evidence is in it.
+for line in read("queries/tallyfox.jsonl").splitlines()[:40]:
+    q = json.loads(line)
+    docs = [e["doc"] for e in q.get("evidence", []) if e.get("doc") in records]
+    doc = records[docs[0]] if docs else next(iter(records.values()))
+    seed("queries_jsonl", json.dumps(doc, ensure_ascii=False).encode() + b"\n" + line + b"\n")
+
+# Traces: selector byte = format index (0 ragdiag, 1 openinference, 2 otel, 3 ragas,
+# 4 ragchecker, 5 detect) | 0x80 for a `.json` file name.
+fx = "crates/ragdiag-load/tests/fixtures/traces/"
+for name, fmt, json_ext in [
+    ("ragdiag.trace.jsonl", 0, False),
+    ("openinference.jsonl", 1, False),
+    ("otlp.json", 2, True),
+    ("ragas.jsonl", 3, False),
+    ("ragchecker.json", 4, True),
+]:
+    data = read(fx + name)
+    ext = 0x80 if json_ext else 0
+    seed("trace", bytes([fmt | ext]) + data)
+    seed("trace", bytes([5 | ext]) + data)
+seed("trace", b"\x00" + head_lines(read("queries/tallyfox.trace.jsonl"), 20))
+
+# Qrels: selector 0 detect, 1 TREC, 2 BEIR.
+for rel in ["examples/tallyfox/qrels.txt", "crates/ragdiag/tests/data/parity/ties.qrels",
+            "crates/ragdiag/tests/data/parity/unique.qrels"]:
+    data = head_lines(read(rel), 200)
+    seed("qrels", b"\x00" + data)
+    seed("qrels", b"\x01" + data)
+    tsv = b"query-id\tcorpus-id\tscore\n" + b"".join(
+        b"\t".join([f[0], f[2], f[3]]) + b"\n"
+        for f in (l.split() for l in data.splitlines()) if len(f) == 4)
+    seed("qrels", b"\x02" + tsv)
+
+# Runs: selector % 3 = 0 detect, 1 TREC, 2 JSON; selector / 3 + 1 = the chunk size in bytes.
+for rel in ["examples/tallyfox/production.trec", "examples/tallyfox/keyword.trec",
+            "crates/ragdiag/tests/data/parity/ties.run", "crates/ragdiag/tests/data/parity/unique.run"]:
+    data = head_lines(read(rel), 120)
+    for sel in [0, 1, 3 * 9, 3 * 40 + 1, 3 * 84]:
+        seed("run", bytes([sel]) + data)
+    as_json = {}
+    for f in (l.split() for l in data.decode().splitlines()):
+        if len(f) >= 6:
+            as_json.setdefault(f[0], {})[f[2]] = float(f[4])
+    seed("run", b"\x02" + json.dumps(as_json, indent=1).encode())
+
+# HTML: no page is committed; pages in the shapes a crawled help center has.
+for html in [
+    "<!doctype html><html><head><title>Refunds &amp; credits</title><style>p{}</style></head>"
+    "<body><h1>Refunds</h1><p>Refunds are issued within <b>14 days</b>.</p><script>x<1</script>"
+    "<ul><li>a &lt; b</li><li>caf&eacute; &#233; &#x1F600;</li></ul><textarea><p></textarea>"
+    "<svg><text>hidden</text></svg><!-- note --><p>1 < 2 and a<b</p></body></html>",
+    "<title>x</title><pre>  keep\n  lines </pre><br/>tail",
+]:
+    seed("html", html.encode())
+for p in pages[:4]:
+    seed("html", front_matter(p.read_text(encoding="utf-8"))[1].encode())
+
+# ragdiag.toml, as the README shows it, and its edge cases.
+for toml in [
+    "corpus = 'corpora/tallyfox'\nqueries = 'queries/tallyfox.jsonl'\nout = 'reports/r'\n"
+    "retriever = 'hybrid'\nchunker = 'recursive:400/50'\ncontext_k = 5\npool_k = 20\ncover = 0.5\n"
+    "as_of = '2026-09-01'\nseed = 7\ngate_on = 'lower-ci'\n[fail_under]\n'recall@10' = 0.8\n",
+    "trace = 't.jsonl'\ntrace_format = 'ragas'\nmodel = 'hash:64'\nanswer_f1 = 0.5\n"
+    "ground_token_share = 0.6\nground_cosine = 0.7\nground_embeddings = true\n",
+    "corpus = 'kb'\nout = 'r'\ncover = 1e-9\n",
+]:
+    seed("config_toml", toml.encode())
+
+for m in ["official", "all_trec", "set", "P.5,10\nrecall.100", "ndcg_cut.10\nmap\nrecip_rank",
+          "iprec_at_recall.0.30,0.5", "ndcg@10\nmrr\nrecall@100\np@5", "gm_map\nRprec_mult.0.2",
+          "utility.1,-1,0,0", "ndcg.0=0,1=1,2=3", "relstring.10", "11pt_avg.0.2,0.8", "set_F.0.5"]:
+    seed("measure_spec", m.encode())
+
+body = front_matter(pages[0].read_text(encoding="utf-8"))[1][:1500] if pages else "text"
+for spec in ["doc", "tokens:64/8", "tokens:32@cl100k", "recursive:100/10", "recursive:40/0@cl100k",
+             "sentence:50", "markdown:80", "markdown:30@cl100k", "semantic:200"]:
+    seed("chunker_spec", (spec + "\n" + body).encode())
+
+for g in ["recall@10=0.8,ndcg@10=0.6", "hit@5=0.8", " mrr = 1e-3 ,", "class.ok=0.5,stale_hit_rate@5=-0.1"]:
+    seed("gate_spec", g.encode())
+
+print(f"seeds in {OUT}: " + ", ".join(
+    f"{d.name} {len(list(d.iterdir()))}" for d in sorted(OUT.iterdir()) if d.is_dir()))
