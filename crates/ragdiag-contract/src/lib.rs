@@ -41,8 +41,10 @@ pub mod chunking;
 mod compare;
 mod diagnose;
 pub mod eval;
+mod fix;
 pub mod freshness;
 mod interval;
+mod rerank;
 pub mod table;
 
 pub use compare::{
@@ -53,7 +55,9 @@ pub use diagnose::{
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
+pub use fix::{FixAction, FixKind, FixPage};
 pub use interval::Interval;
+pub use rerank::{RerankShare, RerankerImpact};
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
 
 /// Every published JSON Schema: its file name in `schemas/` and the schema, generated from the
