@@ -16,6 +16,9 @@ macro_rules! w {
     }};
 }
 
+/// The colour of questions the reranker hurt (a vermillion apart from every class colour).
+const HURT: &str = "#d55e00";
+
 /// At most this many actions are shown; the rest are counted (all are in summary.json).
 pub(crate) const MAX_ACTIONS: usize = 8;
 /// At most this many question ids are listed per action on the page.
@@ -161,7 +164,7 @@ pub(crate) fn reranker_section(out: &mut String, root: &Node<'_>) {
     );
     let parts: Vec<(&str, Node<'_>, &str)> = vec![
         ("helped", r.get("helped"), Class::Ok.colour()),
-        ("hurt", r.get("hurt"), Class::RankingMiss.colour()),
+        ("hurt", r.get("hurt"), HURT),
         ("neutral", r.get("neutral"), "#b8b8b8"),
     ];
     let total: f64 = parts
@@ -191,7 +194,15 @@ pub(crate) fn reranker_section(out: &mut String, root: &Node<'_>) {
             }
             x += wdt;
         }
-        out.push_str("</svg><figcaption>Questions the reranker helped, hurt or left as they were, at the context window.</figcaption></figure>\n");
+        out.push_str("</svg><figcaption>Questions the reranker helped, hurt or left as they were, at the context window:");
+        for (name, n, colour) in &parts {
+            w!(
+                out,
+                " <svg width=\"10\" height=\"10\" aria-hidden=\"true\"><rect width=\"10\" height=\"10\" fill=\"{colour}\"/></svg> {name} {}",
+                n.get("count").num().map_or_else(String::new, |c| Kind::Count.format(c))
+            );
+        }
+        out.push_str(".</figcaption></figure>\n");
     }
     out.push_str("<table>\n<thead><tr><th>Effect</th><th class=\"num\">Questions</th><th class=\"num\">Share</th><th class=\"num\">95% CI</th><th class=\"num\">n</th><th>Question ids</th></tr></thead>\n<tbody>\n");
     for (name, n, _) in &parts {
