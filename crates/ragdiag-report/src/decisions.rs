@@ -99,7 +99,7 @@ pub(crate) fn fix_first_section(out: &mut String, root: &Node<'_>) {
         return;
     }
     out.push_str("<p class=\"lede\">What to fix first: each action with the failing questions it would address, ranked by their traffic weight. The share is of the assessed questions (weighted), with its 95% interval.</p>\n");
-    out.push_str("<table class=\"fix\">\n<thead><tr><th class=\"num\">#</th><th>Action</th><th class=\"num\">Questions</th><th class=\"num\">Traffic weight</th><th class=\"num\">Share</th><th class=\"num\">95% CI</th><th></th><th>Question ids</th></tr></thead>\n<tbody>\n");
+    out.push_str("<table class=\"fix\">\n<thead><tr><th class=\"num\">#</th><th>Action</th><th class=\"num\">Questions</th><th class=\"num\">Traffic weight</th><th class=\"num\">Share</th><th class=\"num\">95% CI</th><th></th></tr></thead>\n<tbody>\n");
     for a in actions.iter().take(MAX_ACTIONS) {
         let kind = a.get("kind").str().unwrap_or("");
         let class = kind_class(kind);
@@ -114,7 +114,7 @@ pub(crate) fn fix_first_section(out: &mut String, root: &Node<'_>) {
         }
         w!(
             out,
-            "<tr><td class=\"num\">{}</td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"num\">{}</td><td>{} {}<br><span class=\"help\">Questions: {}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
             fig(&a.get("rank"), Kind::Count),
             badge(class.as_str()),
             format!(
@@ -122,12 +122,12 @@ pub(crate) fn fix_first_section(out: &mut String, root: &Node<'_>) {
                 prose_html(a.get("action").str().unwrap_or("")),
                 pages_html(&a.get("pages").items())
             ),
+            id_list.join(", "),
             fig(&a.get("questions"), Kind::Count),
             fig(&a.get("weight"), Kind::Count),
             fig(&share.get("mean"), Kind::Rate),
             ci(&share.get("ci_lower"), &share.get("ci_upper"), Kind::Rate),
-            mini_bar(share.get("mean").num(), share.get("ci_lower").num(), share.get("ci_upper").num()),
-            id_list.join(", ")
+            mini_bar(share.get("mean").num(), share.get("ci_lower").num(), share.get("ci_upper").num())
         );
     }
     out.push_str("</tbody>\n</table>\n");
