@@ -28,7 +28,8 @@ CLASSES = ['no_label', 'ok', 'corpus_gap', 'stale_source', 'chunking_split', 're
            'ranking_miss', 'generation_failure']
 UNITS = {'second', 'seconds', 'minute', 'minutes', 'hour', 'hours', 'day', 'days', 'week', 'weeks',
          'month', 'months', 'year', 'years'}
-FLAGS_CHECKED = {'corpus_gap', 'stale_in_context', 'chunking_split', 'conflicting_versions'}
+FLAGS_CHECKED = {'corpus_gap', 'stale_in_context', 'chunking_split', 'conflicting_versions',
+                 'reranker_demoted_gold', 'reranker_promoted_gold'}
 ABSTAIN = ["i don't know", 'i do not know', "don't know", 'not in the documents',
            "doesn't cover", 'does not cover', "couldn't find", 'could not find', 'cannot find',
            "can't find", 'no information', 'not mentioned', 'unable to find', "i'm not sure"]
@@ -358,6 +359,8 @@ def main():
     counts = {c: 0 for c in CLASSES}
     unans_abstain = unans_assert = 0
     label_before = []
+    rerank_effects = {'helped': 0, 'hurt': 0, 'neutral': 0}
+    with_candidates = 0
     for q in queries:
         qid = q['id']
         t = trace.get(qid)
@@ -371,6 +374,7 @@ def main():
         if not isinstance(t.get('answer'), str):
             fail('%s: trace answer must be a string' % where)
             continue
+        with_candidates += 'candidates' in t
         ret = t.get('retrieved', [])
         if not 1 <= len(ret) <= 20:
             fail('%s: %d retrieved items (want 1-20)' % (where, len(ret)))
@@ -390,6 +394,29 @@ def main():
             if r > 1 and not it['score'] < ret[r - 2]['score']:
                 fail('%s: scores not strictly decreasing at rank %d' % (where, r))
             items.append((r, d, s, s + len(it['text']), it['text']))
+        # candidates: the reranker's input; it reorders them, so every final item is among them
+        cands = []
+        if 'candidates' in t:
+            cl = t['candidates']
+            if not isinstance(cl, list) or not len(ret) <= len(cl) <= 50:
+                fail('%s: candidates must be a list of %d to 50 items' % (where, len(ret)))
+                cl = []
+            seen = set()
+            for r, it in enumerate(cl, 1):
+                d = it.get('doc')
+                s = docs[d]['text'].find(it.get('text', '\0')) if d in docs else -1
+                if s < 0:
+                    fail('%s: candidate %d: text is not an exact substring of %s' % (where, r, d))
+                    continue
+                if (d, s) in seen:
+                    fail('%s: candidate %d repeats an earlier candidate' % (where, r))
+                seen.add((d, s))
+                if r > 1 and not it['score'] < cl[r - 2]['score']:
+                    fail('%s: candidate scores not strictly decreasing at %d' % (where, r))
+                cands.append((r, d, s, s + len(it['text']), it['text']))
+            for it in items:
+                if (it[1], it[2]) not in seen:
+                    fail('%s: rank %d is not among the candidates' % (where, it[0]))
         labelled = any(key in q for key in ('relevant', 'evidence', 'reference_answer'))
         spans = []
         for e in q.get('evidence', []):
@@ -491,6 +518,20 @@ def main():
         for a, b in itertools.combinations(sorted(window_docs), 2):
             if frozenset((a, b)) in conflict_pairs or frozenset((a, b)) in version_pairs:
                 flags.add('conflicting_versions')
+        if cands and rule > 2:
+            def best(lst):
+                ranks = [it[0] for it in lst if any(holds(it, sp) for sp in spans)]
+                return min(ranks) if ranks else None
+            before, after = best(cands), best(items)
+            inside = lambda r: r is not None and r <= k
+            if inside(before) and not inside(after):
+                flags.add('reranker_demoted_gold')
+                rerank_effects['hurt'] += 1
+            elif inside(after) and not inside(before):
+                flags.add('reranker_promoted_gold')
+                rerank_effects['helped'] += 1
+            else:
+                rerank_effects['neutral'] += 1
         tf_flags = set(tr.get('flags', []))
         if tf_flags & FLAGS_CHECKED != flags:
             fail('%s: truth flags %s, derived %s' % (qid, sorted(tf_flags), sorted(flags)))
@@ -530,7 +571,13 @@ def main():
     if unans_assert < 10:
         fail('%d unanswerable questions with asserted answers (want >= 10)' % unans_assert)
 
+    if not 0.2 <= with_candidates / max(1, len(queries)) <= 0.6:
+        fail('%d of %d trace lines carry candidates (want 20-60%%)' % (with_candidates, len(queries)))
+    if rerank_effects['helped'] < 3 or rerank_effects['hurt'] < 3:
+        fail('the reranker helps %(helped)d and hurts %(hurt)d questions (want >= 3 each)' % rerank_effects)
     print('pages: %d (%d live), questions: %d' % (len(docs), len(live), len(queries)))
+    print('candidates: %d trace lines; reranker helped=%d hurt=%d neutral=%d'
+          % (with_candidates, rerank_effects['helped'], rerank_effects['hurt'], rerank_effects['neutral']))
     print('classes (answerable or unlabelled): ' + ', '.join('%s=%d' % (c, counts[c]) for c in CLASSES))
     print('unanswerable: abstaining=%d asserted=%d' % (unans_abstain, unans_assert))
     print('stale pages: %d, undated: %d, conflicts: %d, near-duplicates: %d'

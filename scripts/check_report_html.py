@@ -8,8 +8,8 @@ Checks:
   1. The page refers to nothing outside itself: no <script>, <img>, <link>, <iframe>, ...,
      no src/srcset/action/poster/xlink:href attribute, every href is a "#fragment", no url()
      or @import in CSS, no event-handler attribute.
-  2. The section ids exist, once each, in order (summary, metrics, classes, recall-curve,
-     freshness, tags, generation, questions, provenance, warnings).
+  2. The section ids exist, once each, in order (summary, fix-first, metrics, classes,
+     recall-curve, freshness, tags, generation, reranker, questions, provenance, warnings).
   3. Every element with data-figure="a.b.c" has data-value equal to the number at that path of
      summary.json (keys joined by ".", with "\\." and "\\\\" escaping a dot or backslash in a key).
   4. In Chromium (--dump-dom, with --host-resolver-rules="MAP * ~NOTFOUND" so no name resolves,
@@ -36,12 +36,14 @@ from pathlib import Path
 
 SECTION_IDS = [
     "summary",
+    "fix-first",
     "metrics",
     "classes",
     "recall-curve",
     "freshness",
     "tags",
     "generation",
+    "reranker",
     "questions",
     "provenance",
     "warnings",

@@ -20,7 +20,15 @@ Plan syntax (blank lines and lines starting with '#' are ignored):
                            doc#E1 / doc#E2 = chunks holding the first / last part of a
                            split evidence span, doc#k = k-th chunk (0-based), * = filler
     x: doc doc ...         optional, documents the filler must not use for this question
+    c: 3 1 2 * 4 ...       optional, the pre-rerank candidates: numbers are ranks of the `r:`
+                           list, * a filler the reranker dropped; unlisted ranks follow in
+                           order, then fillers up to 20 items
     a: answer text, one line
+
+Questions without `c:` get candidates too when a hash of their id falls below CANDIDATE_SHARE
+(a system that logs its reranker's input for part of the traffic): the final list with
+neighbouring pairs swapped (never across the window's edge at rank 5), then fillers; for
+those the reranker moves the evidence within the window or outside it, never across it.
 
 Usage: python3 corpora/tools/build_trace.py [--list FILE]
 """
@@ -31,6 +39,8 @@ CORPUS = os.path.join(ROOT, 'corpora', 'tallyfox')
 QUERIES = os.path.join(ROOT, 'queries', 'tallyfox.jsonl')
 PLAN = os.path.join(ROOT, 'corpora', 'tools', 'trace_plan.txt')
 OUT = os.path.join(ROOT, 'queries', 'tallyfox.trace.jsonl')
+CANDIDATE_SHARE = 0.35
+N_CANDIDATES = 20
 MAX_WORDS = 150
 MIN_WORDS = 12
 # older near-duplicates: stale without a `supersedes` pointing at them
@@ -139,6 +149,31 @@ def parse_plan():
     return plan
 
 
+def candidate_order(qid, spec, n):
+    """The pre-rerank order as indexes into the final list (None: a filler), or None when the
+    question has no candidates."""
+    if spec is None:
+        if rnd(qid + 'cand', 0, 1) >= CANDIDATE_SHARE:
+            return None
+        order = list(range(n))
+        for a in range(0, n - 1, 2):
+            if (a < 5) == (a + 1 < 5):
+                order[a], order[a + 1] = order[a + 1], order[a]
+        return order
+    order, seen = [], set()
+    for ref in spec.split():
+        if ref == '*':
+            order.append(None)
+            continue
+        r = int(ref) - 1
+        if not 0 <= r < n or r in seen:
+            sys.exit('%s: bad candidate reference %s' % (qid, ref))
+        seen.add(r)
+        order.append(r)
+    order += [r for r in range(n) if r not in seen]
+    return order
+
+
 def main():
     docs = load_corpus()
     chunks = {d: chunk(v['text']) for d, v in docs.items()}
@@ -235,14 +270,28 @@ def main():
             if i:
                 score -= rnd('%s-%d' % (qid, i), 0.004, 0.035)
             retrieved.append({'doc': d, 'text': docs[d]['text'][c[0]:c[1]], 'score': round(score, 4)})
+        cand_order = candidate_order(qid, p.get('c'), len(items))
+        candidates = None
+        if cand_order is not None:
+            citems = [items[o] if o is not None else next(fill) for o in cand_order]
+            while len(citems) < N_CANDIDATES:
+                citems.append(next(fill))
+            cscore, candidates = float(rnd(qid + 'ctop', 0.55, 0.7)), []
+            for i, (d, c) in enumerate(citems):
+                if i:
+                    cscore -= rnd('%s-c%d' % (qid, i), 0.002, 0.02)
+                candidates.append({'doc': d, 'text': docs[d]['text'][c[0]:c[1]], 'score': round(cscore, 4)})
         ans = p.get('a', '')
         ctx_words = sum(words(r['text']) for r in retrieved[:5])
         prompt = int(240 + 1.33 * ctx_words + 1.3 * words(q['text']))
         compl = max(3, int(1.35 * words(ans) + rnd(qid + 'c', 0, 6)))
         lat = int(420 + 0.18 * prompt + 14 * compl + rnd(qid + 'l', 0, 380))
-        out_lines.append(json.dumps({'query_id': qid, 'retrieved': retrieved, 'answer': ans,
-                                     'latency_ms': lat, 'prompt_tokens': prompt,
-                                     'completion_tokens': compl}, ensure_ascii=False))
+        line = {'query_id': qid, 'retrieved': retrieved}
+        if candidates is not None:
+            line['candidates'] = candidates
+        line.update({'answer': ans, 'latency_ms': lat, 'prompt_tokens': prompt,
+                     'completion_tokens': compl})
+        out_lines.append(json.dumps(line, ensure_ascii=False))
     with open(OUT, 'w', encoding='utf-8') as f:
         f.write('\n'.join(out_lines) + '\n')
     print('wrote %d trace lines to %s' % (len(out_lines), os.path.relpath(OUT, ROOT)))

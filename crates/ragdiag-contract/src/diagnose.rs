@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 ///
 /// 2: every proportion carries a Wilson score interval (1: percentile bootstrap); class shares
 /// are over the assessed questions (`questions.not_assessed` added); flags carry their share.
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 2;
+/// 3: `reranker` (trace `candidates`), `fix_first`, the flags `reranker_demoted_gold` and
+/// `reranker_promoted_gold`, and the `queries.parquet` columns `pre_rerank_gold_rank` and
+/// `reranker_effect`.
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///
@@ -71,6 +74,13 @@ pub struct DiagnoseSummary {
     /// Token use of the traced system (trace mode only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
+    /// What to fix first: actions ranked by the traffic weight of the failing questions each
+    /// would address.
+    #[serde(default)]
+    pub fix_first: Vec<crate::FixAction>,
+    /// What the reranker did (trace mode, when the trace has `candidates`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reranker: Option<crate::RerankerImpact>,
     /// The `--fail-under` gates and whether each passed.
     pub gates: Vec<Gate>,
     /// The plain-language summary, one sentence group per line.

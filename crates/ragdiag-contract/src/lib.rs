@@ -41,9 +41,11 @@ pub mod chunking;
 mod compare;
 mod diagnose;
 pub mod eval;
+mod fix;
 pub mod freshness;
 mod gates;
 mod interval;
+mod rerank;
 pub mod table;
 
 pub use compare::{
@@ -55,7 +57,9 @@ pub use diagnose::{
     DIAGNOSE_SCHEMA_VERSION,
 };
 pub use gates::Gates;
+pub use fix::{FixAction, FixKind, FixPage};
 pub use interval::Interval;
+pub use rerank::{RerankShare, RerankerImpact};
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
 
 /// Every published JSON Schema: its file name in `schemas/` and the schema, generated from the

@@ -333,6 +333,22 @@ pub const QUERIES: Table = Table {
             NOT_SCORED,
             "nDCG at 10 (trec_eval's ndcg_cut.10)",
         ),
+        // The reranker (trace `candidates`), after the metrics.
+        col(
+            "pre_rerank_gold_rank",
+            Int64,
+            Attribute,
+            Some("no candidates, not assessed, or no candidate holds the evidence"),
+            "the rank (from 1) of the best pre-rerank candidate holding the evidence",
+        ),
+        col(
+            "reranker_effect",
+            Utf8,
+            Attribute,
+            Some("no candidates or not assessed"),
+            "`helped`, `hurt` or `neutral`: the evidence entered, left or kept its place \
+             in or out of the context window",
+        ),
     ],
 };
 

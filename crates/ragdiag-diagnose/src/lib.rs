@@ -56,9 +56,11 @@ mod attribute;
 mod compare;
 mod config;
 mod corpus;
+mod fix_first;
 mod ground;
 mod input;
 mod report;
+mod rerank;
 mod summary;
 mod types;
 
@@ -69,6 +71,7 @@ pub use answer::{
 pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
 pub use corpus::Corpus;
+pub use fix_first::fix_first;
 pub use ground::{
     assess_grounding, claims, content_tokens, split_sentences, Grounding, GroundingConfig,
     SentenceSupport,
@@ -78,10 +81,11 @@ pub use report::{
     answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, queries_columns,
     SummaryInput, UnknownMetric,
 };
+pub use rerank::reranker_impact;
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use types::{
-    AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, Rule, SplitPart,
-    StaleHit, WindowItem,
+    AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, RerankEffect,
+    RerankOutcome, Rule, SplitPart, StaleHit, WindowItem,
 };
 
 use ragdiag_core::{Diagnostics, EmbedError, Query, TraceRecord};
@@ -92,7 +96,8 @@ use serde::Serialize;
 /// Version of the serialised [`Diagnosis`] and [`Summary`].
 ///
 /// 2: the flag `ghost_citation` and `Grounding::unsupported_claims`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: the flags `reranker_demoted_gold` and `reranker_promoted_gold`, `Diagnosis::rerank`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything that can go wrong in a diagnosis. Problems of the data are warnings in
 /// [`Diagnoses::warnings`], never errors.

@@ -169,6 +169,8 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         generation,
         latency_ms,
         tokens,
+        fix_first: crate::fix_first::fix_first(ds, input.queries, input.docs, input.audit),
+        reranker: crate::rerank::reranker_impact(ds, input.queries, input.context_k, input.seed),
         gates: Vec::new(),
         headline: Vec::new(),
         warnings: input.warnings,
@@ -791,6 +793,22 @@ pub fn queries_columns(
         });
     }
     debug_assert_eq!(columns.len() - fixed, QUERIES.metrics().count() - 1);
+    columns.push(Column {
+        name: "pre_rerank_gold_rank",
+        values: Values::Int64(
+            d.iter()
+                .map(|d| d.rerank.and_then(|r| r.before).map(|r| r as i64))
+                .collect(),
+        ),
+    });
+    columns.push(Column {
+        name: "reranker_effect",
+        values: Values::Utf8(
+            d.iter()
+                .map(|d| d.rerank.map(|r| r.effect.as_str().to_owned()))
+                .collect(),
+        ),
+    });
     columns
 }
 

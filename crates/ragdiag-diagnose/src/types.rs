@@ -274,6 +274,12 @@ pub enum Flag {
     /// that shares the most of the answer's content tokens) belongs to a document that is
     /// deleted or not in the corpus. Trace mode, answers that do not abstain.
     GhostCitation,
+    /// Trace mode, with `candidates`: the pre-rerank candidates held the evidence inside the
+    /// context window (a candidate of rank ≤ `context_k` holds it), the final ranking does not.
+    RerankerDemotedGold,
+    /// Trace mode, with `candidates`: the final ranking holds the evidence inside the context
+    /// window, the pre-rerank candidates did not.
+    RerankerPromotedGold,
 }
 
 /// What readers are told about a flag.
@@ -284,8 +290,9 @@ struct FlagMeta {
 }
 
 impl Flag {
-    /// Every flag, in DESIGN.md's order, then `ghost_citation` (a ragdiag addition).
-    pub const ALL: [Flag; 10] = [
+    /// Every flag, in DESIGN.md's order, then the ragdiag additions `ghost_citation`,
+    /// `reranker_demoted_gold` and `reranker_promoted_gold`.
+    pub const ALL: [Flag; 12] = [
         Flag::CorpusGap,
         Flag::StaleInContext,
         Flag::ChunkingSplit,
@@ -296,6 +303,8 @@ impl Flag {
         Flag::NormalisedQuoteMatch,
         Flag::LabelNoise,
         Flag::GhostCitation,
+        Flag::RerankerDemotedGold,
+        Flag::RerankerPromotedGold,
     ];
 
     const fn meta(self) -> FlagMeta {
@@ -353,6 +362,18 @@ impl Flag {
                 name: "ghost_citation",
                 label: "Ghost citation",
                 help: "The answer drew on a chunk of a deleted or unknown document.",
+            },
+            Flag::RerankerDemotedGold => FlagMeta {
+                name: "reranker_demoted_gold",
+                label: "Reranker demoted gold",
+                help: "Before reranking the evidence was inside the context window; the \
+                       reranker pushed it out.",
+            },
+            Flag::RerankerPromotedGold => FlagMeta {
+                name: "reranker_promoted_gold",
+                label: "Reranker promoted gold",
+                help: "Before reranking the evidence was outside the context window; the \
+                       reranker brought it in.",
             },
         }
     }
@@ -632,4 +653,63 @@ pub struct Diagnosis {
     pub answer: Option<AnswerAssessment>,
     /// The question's traffic weight.
     pub weight: f64,
+    /// What the reranker did to the evidence (trace mode, a trace line with `candidates`, an
+    /// answerable labelled question); `None` otherwise.
+    pub rerank: Option<RerankOutcome>,
+}
+
+/// What reranking did to a question's evidence: where the pre-rerank candidates (the trace's
+/// `candidates`) and the final ranking (`retrieved`) held it, by the same test that decides
+/// the class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RerankOutcome {
+    /// Rank (1-based) of the best candidate holding the evidence; `None` when none does.
+    pub before: Option<usize>,
+    /// Rank of the best item of the final ranking holding it ([`Diagnosis::best_gold_rank`]).
+    pub after: Option<usize>,
+    /// Helped, hurt or neutral, judged at the context window.
+    pub effect: RerankEffect,
+}
+
+/// The reranker's effect on one question, judged at the context window (`context_k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RerankEffect {
+    /// The evidence entered the window (`reranker_promoted_gold`).
+    Helped,
+    /// The evidence left the window (`reranker_demoted_gold`).
+    Hurt,
+    /// The evidence was in the window both times, or in neither.
+    Neutral,
+}
+
+impl RerankEffect {
+    /// The three effects, in display order.
+    pub const ALL: [RerankEffect; 3] = [
+        RerankEffect::Helped,
+        RerankEffect::Hurt,
+        RerankEffect::Neutral,
+    ];
+
+    /// The effect of moving the evidence from rank `before` to rank `after`, with a window of
+    /// `k`.
+    #[must_use]
+    pub fn of(before: Option<usize>, after: Option<usize>, k: usize) -> Self {
+        let inside = |r: Option<usize>| r.is_some_and(|r| r <= k);
+        match (inside(before), inside(after)) {
+            (false, true) => RerankEffect::Helped,
+            (true, false) => RerankEffect::Hurt,
+            _ => RerankEffect::Neutral,
+        }
+    }
+
+    /// `helped`, `hurt` or `neutral`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RerankEffect::Helped => "helped",
+            RerankEffect::Hurt => "hurt",
+            RerankEffect::Neutral => "neutral",
+        }
+    }
 }

@@ -220,3 +220,99 @@ fn demo_trace_locates_every_hit() {
     assert_eq!(out.summary.questions, 133);
     assert_eq!(out.summary.count(Class::NoLabel), 12);
 }
+
+/// "Fix first" on the demo: every failing question lands in exactly one action, the pages
+/// behind each action are its questions' own, stale pages redirect to current ones, the list
+/// is ranked by traffic, and the reranker's planted effects come back.
+#[test]
+fn fix_first_accounts_for_every_failure_and_names_the_pages() {
+    use ragdiag_contract::FixKind;
+    let truth = truth();
+    let opts = LoadOptions::default();
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
+        .unwrap()
+        .items;
+    let queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
+        .unwrap()
+        .items;
+    let fresh = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
+    );
+    let out = run(&truth);
+    let ds = &out.diagnoses;
+    let actions = ragdiag_diagnose::fix_first(ds, &queries, &docs, &fresh);
+    let failing: BTreeSet<&str> = ds
+        .iter()
+        .filter(|d| d.class.is_failure())
+        .map(|d| d.query_id.as_str())
+        .collect();
+    let mut seen = BTreeSet::new();
+    for a in &actions {
+        assert_eq!(a.questions, a.queries.len());
+        for q in &a.queries {
+            assert!(seen.insert(q.as_str()), "{q} in two actions");
+        }
+        let own: BTreeSet<&str> = a.queries.iter().map(String::as_str).collect();
+        for p in &a.pages {
+            assert!(!p.queries.is_empty());
+            assert!(p.queries.iter().all(|q| own.contains(q.as_str())), "{p:?}");
+        }
+        let class_of = |q: &str| ds.iter().find(|d| d.query_id == q).unwrap().class;
+        let want = match a.kind {
+            FixKind::RetireStalePage | FixKind::UpdateStalePage => Class::StaleSource,
+            FixKind::SurfacePage => Class::RetrievalMiss,
+            FixKind::KeepEvidenceWhole => Class::ChunkingSplit,
+            FixKind::ImproveRanking => Class::RankingMiss,
+            FixKind::WritePage => Class::CorpusGap,
+            FixKind::FixGeneration => Class::GenerationFailure,
+        };
+        assert!(a.queries.iter().all(|q| class_of(q) == want), "{a:?}");
+        let share = a.share.mean.unwrap();
+        assert!(a.share.ci_lower.unwrap() < share && share < a.share.ci_upper.unwrap());
+    }
+    assert_eq!(
+        seen, failing,
+        "every failing question in exactly one action"
+    );
+    assert!(actions.windows(2).all(|w| w[0].weight >= w[1].weight));
+    assert!(actions.iter().enumerate().all(|(i, a)| a.rank == i + 1));
+    let by_kind = |k: FixKind| actions.iter().find(|a| a.kind == k).unwrap();
+    // The 2025 price list outranks the current one for q003 (truth's rationale).
+    let retire = by_kind(FixKind::RetireStalePage);
+    let p = retire
+        .pages
+        .iter()
+        .find(|p| p.page == "pricing-plans-2025")
+        .unwrap();
+    assert_eq!(p.successor.as_deref(), Some("pricing-plans"));
+    assert!(p.queries.contains(&"q003".to_owned()));
+    let stale = |id: &str| {
+        fresh
+            .documents
+            .iter()
+            .find(|d| d.id == id)
+            .and_then(|d| d.stale)
+    };
+    for p in &retire.pages {
+        assert_eq!(stale(&p.page), Some(true), "{}", p.page);
+        assert_ne!(stale(p.successor.as_deref().unwrap()), Some(true));
+    }
+    // q006's refund evidence straddles a heading: its page is named with the span's size.
+    let split = by_kind(FixKind::KeepEvidenceWhole);
+    let p = split
+        .pages
+        .iter()
+        .find(|p| p.page == "billing-refund-policy")
+        .unwrap();
+    assert!(p.queries.contains(&"q006".to_owned()));
+    assert!(p.chunk_words.unwrap() >= 5 && p.chunk_chars.unwrap() > p.chunk_words.unwrap());
+    assert_eq!(
+        split.chunk_words,
+        split.pages.iter().filter_map(|p| p.chunk_words).max()
+    );
+
+    let impact = ragdiag_diagnose::reranker_impact(ds, &queries, truth.context_k, 42).unwrap();
+    assert_eq!(impact.helped.queries, ["q001", "q007", "q011"]);
+    assert_eq!(impact.hurt.queries, ["q009", "q030", "q078"]);
+}

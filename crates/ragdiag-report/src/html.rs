@@ -17,27 +17,31 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The section ids of the page, in order. Every page has all of them.
-pub const SECTION_IDS: [&str; 10] = [
+pub const SECTION_IDS: [&str; 12] = [
     "summary",
+    "fix-first",
     "metrics",
     "classes",
     "recall-curve",
     "freshness",
     "tags",
     "generation",
+    "reranker",
     "questions",
     "provenance",
     "warnings",
 ];
 
-const SECTION_TITLES: [&str; 10] = [
+const SECTION_TITLES: [&str; 12] = [
     "Summary",
+    "Fix first",
     "Retrieval quality",
     "Failure classes",
     "Recall by depth",
     "Freshness",
     "By tag",
     "Generation",
+    "Reranker",
     "Questions",
     "Provenance",
     "Warnings",
@@ -78,12 +82,14 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
         class_colours()
     );
     summary_section(&mut out, &root);
+    crate::decisions::fix_first_section(&mut out, &root);
     metrics_section(&mut out, &root);
     classes_section(&mut out, &root);
     curve_section(&mut out, &root);
     freshness_section(&mut out, &root);
     tags_section(&mut out, &root);
     generation_section(&mut out, &root);
+    crate::decisions::reranker_section(&mut out, &root);
     questions_section(&mut out, questions);
     provenance_section(&mut out, &root);
     warnings_section(&mut out, &root);
@@ -101,7 +107,9 @@ fn class_colours() -> String {
     )
 }
 
-fn open(out: &mut String, idx: usize, title_extra: &str) {
+/// Opens the section `id` of [`SECTION_IDS`] with its title.
+pub(crate) fn open(out: &mut String, id: &str, title_extra: &str) {
+    let idx = SECTION_IDS.iter().position(|s| *s == id).unwrap_or(0);
     w!(
         out,
         "<section id=\"{}\">\n<h2>{}{title_extra}</h2>\n",
@@ -110,11 +118,11 @@ fn open(out: &mut String, idx: usize, title_extra: &str) {
     );
 }
 
-fn close(out: &mut String) {
+pub(crate) fn close(out: &mut String) {
     out.push_str("</section>\n");
 }
 
-fn note(out: &mut String, s: &str) {
+pub(crate) fn note(out: &mut String, s: &str) {
     w!(out, "<p class=\"empty\">{}</p>\n", text(s));
 }
 
@@ -223,7 +231,7 @@ fn op_symbol(op: &str) -> String {
 }
 
 fn metrics_section(out: &mut String, root: &Node<'_>) {
-    open(out, 1, "");
+    open(out, "metrics", "");
     let mut entries = root.get("metrics").entries();
     entries.sort_by(|a, b| metric_order(a.0, b.0));
     if entries.is_empty() {
@@ -265,7 +273,7 @@ fn metrics_section(out: &mut String, root: &Node<'_>) {
 }
 
 fn classes_section(out: &mut String, root: &Node<'_>) {
-    open(out, 2, "");
+    open(out, "classes", "");
     let mut entries = root.get("classes").entries();
     entries.sort_by(|a, b| class_order(a.0, b.0));
     if entries.is_empty() {
@@ -331,7 +339,7 @@ fn classes_section(out: &mut String, root: &Node<'_>) {
 }
 
 fn curve_section(out: &mut String, root: &Node<'_>) {
-    open(out, 3, "");
+    open(out, "recall-curve", "");
     let items = root.get("recall_curve").items();
     if items.is_empty() {
         note(out, "No recall curve in this summary.");
@@ -407,7 +415,7 @@ fn count_card(out: &mut String, title: &str, node: &Node<'_>, help: &str) {
 }
 
 fn freshness_section(out: &mut String, root: &Node<'_>) {
-    open(out, 4, "");
+    open(out, "freshness", "");
     let f = root.get("freshness");
     if !f.is_present() {
         note(out, "No freshness audit in this summary.");
@@ -482,7 +490,7 @@ fn freshness_section(out: &mut String, root: &Node<'_>) {
 }
 
 fn tags_section(out: &mut String, root: &Node<'_>) {
-    open(out, 5, "");
+    open(out, "tags", "");
     let items = root.get("by_tag").items();
     if items.is_empty() {
         note(out, "No tagged questions in this summary.");
@@ -510,7 +518,7 @@ fn tags_section(out: &mut String, root: &Node<'_>) {
 }
 
 fn generation_section(out: &mut String, root: &Node<'_>) {
-    open(out, 6, "");
+    open(out, "generation", "");
     let g = root.get("generation");
     let lat = root.get("latency_ms");
     let tok = root.get("tokens");
@@ -581,7 +589,7 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
     close(out);
 }
 
-fn badge(class: &str) -> String {
+pub(crate) fn badge(class: &str) -> String {
     let (colour, tint) = class_colour(class);
     format!(
         "<span class=\"badge\" style=\"border-color:{colour};background:{tint}\">{}</span>",
@@ -599,7 +607,7 @@ fn weight(q: &QuestionView) -> f64 {
 
 fn questions_section(out: &mut String, questions: &[QuestionView]) {
     let failing = questions.iter().filter(|q| q.is_failing()).count();
-    open(out, 7, "");
+    open(out, "questions", "");
     if questions.is_empty() {
         note(out, "No per-question details were given.");
         close(out);
@@ -863,7 +871,7 @@ fn format_score(s: f64) -> String {
 }
 
 fn provenance_section(out: &mut String, root: &Node<'_>) {
-    open(out, 8, "");
+    open(out, "provenance", "");
     let p = root.get("provenance");
     let sv = root.get("schema_version");
     let mut entries = p.entries();
@@ -930,7 +938,7 @@ fn warnings_section(out: &mut String, root: &Node<'_>) {
         .collect();
     open(
         out,
-        9,
+        "warnings",
         &if items.is_empty() {
             String::new()
         } else {

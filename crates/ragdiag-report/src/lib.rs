@@ -74,6 +74,7 @@
 
 mod chunking;
 mod compare;
+mod decisions;
 mod drill;
 mod escape;
 mod figure;

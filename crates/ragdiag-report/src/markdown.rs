@@ -97,11 +97,13 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
         w!(out, "{line}\n");
     }
     gates(&mut out, &root);
+    crate::decisions::fix_first_markdown(&mut out, &root);
     metrics(&mut out, &root);
     classes(&mut out, &root);
     freshness(&mut out, &root);
     tags(&mut out, &root);
     generation(&mut out, &root);
+    crate::decisions::reranker_markdown(&mut out, &root);
     failing(&mut out, questions);
     warnings(&mut out, &root);
     provenance(&mut out, &root);

@@ -457,3 +457,62 @@ fn a_large_class_shows_its_heaviest_questions_and_says_so() {
         html.len()
     );
 }
+
+/// Fix first and the reranker: on the page (every figure from the summary, ids and pages
+/// escaped) and in report.md.
+#[test]
+fn fix_first_and_reranker_sections_show_the_summary() {
+    use ragdiag_report::render_markdown_json;
+    let share =
+        |m: f64| json!({"mean": m, "ci_lower": m / 2.0, "ci_upper": (m * 2.0).min(1.0), "n": 40});
+    let mut summary = sample_summary();
+    summary["fix_first"] = json!([
+        {"rank": 1, "kind": "retire_stale_page",
+         "action": "Retire or redirect 1 superseded page that outranks its successor (`old<b>` → `new`): 2 failing questions.",
+         "questions": 2, "weight": 3.5, "share": share(0.08), "queries": ["q<1>", "q2"],
+         "pages": [{"page": "old<b>", "successor": "new", "queries": ["q<1>", "q2"]}]},
+        {"rank": 2, "kind": "keep_evidence_whole", "action": "Keep evidence whole on 1 page.",
+         "questions": 1, "weight": 1.0, "share": share(0.025), "queries": ["q3"], "chunk_words": 31,
+         "pages": [{"page": "split", "chunk_words": 31, "chunk_chars": 190, "queries": ["q3"]}]}
+    ]);
+    let effect =
+        |c: usize, m: f64, ids: &[&str]| json!({"count": c, "share": share(m), "queries": ids});
+    summary["reranker"] = json!({
+        "questions": 40, "context_k": 5,
+        "helped": effect(3, 0.075, &["q1", "q<7>"]), "hurt": effect(2, 0.05, &["q9"]),
+        "neutral": effect(35, 0.875, &[]),
+        "comparisons": [{"baseline": "candidates", "report": "retrieved", "metric": "hit@5",
+            "mean_baseline": 0.5, "mean": 0.525, "difference": 0.025, "ci_lower": -0.05,
+            "ci_upper": 0.1, "n": 40, "p_randomization": 0.6, "p_bootstrap": 0.6, "p_holm": 0.9,
+            "effect_size": 0.1, "wins": 3, "losses": 2, "ties": 35}]
+    });
+    let html = render_html_json(&summary, &sample_questions());
+    let paths = check_figures(&summary, &html);
+    assert_self_contained(&html);
+    for p in [
+        "fix_first.0.weight",
+        "fix_first.0.share.mean",
+        "fix_first.1.pages.0.chunk_words",
+        "reranker.helped.count",
+        "reranker.hurt.share.ci_upper",
+        "reranker.comparisons.0.p_holm",
+    ] {
+        assert!(paths.iter().any(|x| x == p), "{p} not on the page");
+    }
+    assert!(html.contains("<code>old&lt;b&gt;</code> → <code>new</code>"));
+    assert!(html.contains("<code>q&lt;7&gt;</code>") && !html.contains("q<7>"));
+    let fix = html.find("<section id=\"fix-first\">").unwrap();
+    assert!(fix < html.find("<section id=\"metrics\">").unwrap());
+    let md = render_markdown_json(&summary, &sample_questions());
+    assert!(md.contains("## Fix first") && md.contains("## Reranker"));
+    assert!(md.contains("`old<b>` → `new`: `q<1>`, `q2`"), "{md}");
+    assert!(
+        md.contains("| hurt | 2 | 5.0% | 2.5–10.0% | `q9` |"),
+        "{md}"
+    );
+    // Without the sections in the summary, the page says so and report.md leaves them out.
+    let bare = render_html_json(&sample_summary(), &sample_questions());
+    assert!(bare.contains("not assessed") && bare.contains("no fix-first list"));
+    let md = render_markdown_json(&sample_summary(), &sample_questions());
+    assert!(!md.contains("## Reranker"));
+}

@@ -397,3 +397,27 @@ pub(super) fn stale_versions_of_gold(
     }
     out
 }
+
+/// Rank (1-based) of the best pre-rerank candidate holding the evidence, by the same test as
+/// the ranking's items; `None` when none does.
+pub(super) fn candidate_gold_rank(
+    corpus: &Corpus<'_>,
+    candidates: &[RetrievedItem],
+    ev: &Resolved,
+    judged: &Judged,
+    cover: f64,
+) -> Option<usize> {
+    candidates
+        .iter()
+        .position(|c| {
+            holds(
+                corpus,
+                ev,
+                &judged.live_spans,
+                cover,
+                c,
+                corpus.index(&c.doc),
+            )
+        })
+        .map(|i| i + 1)
+}

@@ -15,7 +15,9 @@ mod rules;
 use crate::config::Config;
 use crate::corpus::Corpus;
 use crate::input::QueryInput;
-use crate::types::{Class, Diagnosis, Flag, GoldSpan, Rule, StaleHit, WindowItem};
+use crate::types::{
+    Class, Diagnosis, Flag, GoldSpan, Mode, RerankEffect, RerankOutcome, Rule, StaleHit, WindowItem,
+};
 use evidence::{Judged, Resolved};
 use flags::Split;
 use pool::{item_text, Pool, PoolItem};
@@ -72,6 +74,7 @@ pub(crate) fn diagnose_one(
 
     let (split, noise) = evidence_flags(corpus, &pool, &ev, &judged, &mut flags);
     diag.label_noise = noise;
+    diag.rerank = rerank_outcome(corpus, input, cfg, &ev, &judged, &mut flags);
 
     // Rules 3 to 10: the first that holds.
     diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
@@ -173,6 +176,38 @@ fn evidence_flags(
     (split, noise)
 }
 
+/// What the reranker did to the evidence (trace mode, with candidates), and its flag.
+fn rerank_outcome(
+    corpus: &Corpus<'_>,
+    input: &QueryInput<'_>,
+    cfg: &Config<'_>,
+    ev: &Resolved,
+    judged: &Judged,
+    flags: &mut BTreeSet<Flag>,
+) -> Option<RerankOutcome> {
+    let candidates = input
+        .candidates
+        .as_deref()
+        .filter(|_| cfg.mode == Mode::Trace)?;
+    let before = evidence::candidate_gold_rank(corpus, candidates, ev, judged, cfg.cover);
+    let after = judged.best_gold_rank();
+    let effect = RerankEffect::of(before, after, cfg.context_k);
+    match effect {
+        RerankEffect::Helped => {
+            flags.insert(Flag::RerankerPromotedGold);
+        }
+        RerankEffect::Hurt => {
+            flags.insert(Flag::RerankerDemotedGold);
+        }
+        RerankEffect::Neutral => {}
+    }
+    Some(RerankOutcome {
+        before,
+        after,
+        effect,
+    })
+}
+
 /// The located evidence, as the diagnosis reports it.
 fn gold_spans(corpus: &Corpus<'_>, ev: &Resolved) -> Vec<GoldSpan> {
     ev.spans
@@ -210,6 +245,7 @@ fn blank(q: &ragdiag_core::Query, pool_size: usize, context_k: usize) -> Diagnos
         label_noise: Vec::new(),
         answer: None,
         weight: q.weight,
+        rerank: None,
     }
 }
 

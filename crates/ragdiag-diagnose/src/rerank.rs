@@ -1,0 +1,113 @@
+//! The reranker's impact: the pre-rerank candidates against the final ranking, question by
+//! question (trace mode, `candidates`).
+
+use crate::{Class, Diagnosis, RerankEffect};
+use ragdiag_contract::{Comparison, Interval, RerankShare, RerankerImpact};
+use ragdiag_core::Query;
+use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
+
+/// A per-question value of the best evidence rank (`None`: not found).
+type RankMetric<'a> = dyn Fn(Option<usize>) -> f64 + 'a;
+
+/// The reranker's impact over the answerable labelled questions with candidates; `None` when
+/// there are none. Shares are weighted by traffic (Wilson, Kish's effective n); the paired
+/// tests (final ranking against candidates on `hit@1`, `hit@K` and `evidence_mrr`) are
+/// weighted the same way and Holm-corrected together.
+#[must_use]
+pub fn reranker_impact(
+    ds: &[Diagnosis],
+    queries: &[Query],
+    context_k: usize,
+    seed: u64,
+) -> Option<RerankerImpact> {
+    let idx: Vec<usize> = (0..ds.len())
+        .filter(|&i| {
+            ds[i].rerank.is_some() && ds[i].class != Class::NoLabel && queries[i].answerable
+        })
+        .collect();
+    if idx.is_empty() {
+        return None;
+    }
+    let weights = stats::relative_weights(idx.iter().map(|&i| queries[i].weight).collect());
+    let level = stats::Config::default().level;
+    let share = |effect: RerankEffect| -> RerankShare {
+        let v: Vec<f64> = idx
+            .iter()
+            .map(|&i| f64::from(u8::from(ds[i].rerank.is_some_and(|r| r.effect == effect))))
+            .collect();
+        let iv = stats::wilson(&v, weights.as_deref(), level);
+        let mut ids: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| ds[i].rerank.is_some_and(|r| r.effect == effect))
+            .collect();
+        ids.sort_by(|&a, &b| {
+            queries[b]
+                .weight
+                .total_cmp(&queries[a].weight)
+                .then_with(|| queries[a].id.cmp(&queries[b].id))
+        });
+        RerankShare {
+            count: ids.len(),
+            share: Interval::of(iv.estimate, iv.lower, iv.upper, iv.n),
+            queries: ids.into_iter().map(|i| queries[i].id.clone()).collect(),
+        }
+    };
+    let hit = |r: Option<usize>, k: usize| f64::from(u8::from(r.is_some_and(|r| r <= k)));
+    let rr = |r: Option<usize>| r.map_or(0.0, |r| 1.0 / r as f64);
+    let column = |f: &dyn Fn(Option<usize>) -> f64, before: bool| -> Vec<f64> {
+        idx.iter()
+            .map(|&i| {
+                let o = ds[i].rerank.expect("filtered on rerank");
+                f(if before { o.before } else { o.after })
+            })
+            .collect()
+    };
+    let metrics: [(String, &RankMetric<'_>); 3] = [
+        ("hit@1".to_owned(), &|r| hit(r, 1)),
+        (format!("hit@{context_k}"), &|r| hit(r, context_k)),
+        ("evidence_mrr".to_owned(), &rr),
+    ];
+    let samples = metrics.iter().map(|(name, f)| {
+        PairedSample::new(name.clone(), column(*f, true), column(*f, false))
+            .weighted(weights.clone())
+    });
+    let cfg = stats::Config {
+        seed,
+        ..stats::Config::default()
+    };
+    let comparisons = stats::paired_comparisons(samples, &cfg)
+        .into_iter()
+        .map(comparison)
+        .collect();
+    Some(RerankerImpact {
+        questions: idx.len(),
+        context_k,
+        helped: share(RerankEffect::Helped),
+        hurt: share(RerankEffect::Hurt),
+        neutral: share(RerankEffect::Neutral),
+        comparisons,
+    })
+}
+
+/// One paired test as the contract writes it: `retrieved` against `candidates`.
+fn comparison(c: PairedComparison<String>) -> Comparison {
+    Comparison {
+        baseline: "candidates".to_owned(),
+        report: "retrieved".to_owned(),
+        metric: c.key,
+        mean_baseline: c.paired.mean_a,
+        mean: c.paired.mean_b,
+        difference: c.paired.diff.estimate,
+        ci_lower: c.paired.diff.lower,
+        ci_upper: c.paired.diff.upper,
+        n: c.paired.diff.n,
+        p_randomization: c.paired.p_randomization,
+        p_bootstrap: c.paired.p_bootstrap,
+        p_holm: c.p_holm,
+        effect_size: c.paired.effect_size,
+        wins: c.paired.wins,
+        losses: c.paired.losses,
+        ties: c.paired.ties,
+    }
+}
