@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 ///
 /// 2: every proportion carries a Wilson score interval (1: percentile bootstrap); class shares
 /// are over the assessed questions (`questions.not_assessed` added); flags carry their share.
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 2;
+/// 3: `thresholds` (the score-floor sweep of trace mode) and `review` (the review queue) added.
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///
@@ -29,6 +30,7 @@ pub const DIAGNOSE_SCHEMA_VERSION: u32 = 2;
 /// | `by_tag[].hit_rate` | Wilson |
 /// | `freshness.stale_hit_rate`, `freshness.top_hit_stale_share` | Wilson |
 /// | `generation.correct`, `.grounded`, `.abstained` | Wilson |
+/// | `thresholds.*.coverage`, `.accuracy`, `.correct_abstention`, `.false_answer_rate` | Wilson |
 /// # Warning
 ///
 /// A compatibility promise: `ragdiag compare`, CI gates and users' scripts read it. A change of
@@ -71,6 +73,13 @@ pub struct DiagnoseSummary {
     /// Token use of the traced system (trace mode only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
+    /// Thresholds and abstention: the score-floor sweep (trace mode, with scores and judgeable
+    /// answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<crate::Thresholds>,
+    /// The review queue: questions near the score floor or whose class rests on a weak signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::Review>,
     /// The `--fail-under` gates and whether each passed.
     pub gates: Vec<Gate>,
     /// The plain-language summary, one sentence group per line.

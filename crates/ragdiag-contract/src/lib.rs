@@ -44,6 +44,7 @@ pub mod eval;
 pub mod freshness;
 mod interval;
 pub mod table;
+mod threshold;
 
 pub use compare::{
     ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
@@ -55,6 +56,9 @@ pub use diagnose::{
 };
 pub use interval::Interval;
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
+pub use threshold::{
+    Review, ReviewItem, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds,
+};
 
 /// Every published JSON Schema: its file name in `schemas/` and the schema, generated from the
 /// types.

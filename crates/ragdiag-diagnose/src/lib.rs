@@ -59,7 +59,9 @@ mod corpus;
 mod ground;
 mod input;
 mod report;
+pub mod review;
 mod summary;
+pub mod threshold;
 mod types;
 
 pub use answer::{
@@ -76,7 +78,7 @@ pub use ground::{
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
     answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, queries_columns,
-    SummaryInput, UnknownMetric,
+    SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use types::{

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The section ids of the page, in order. Every page has all of them.
-pub const SECTION_IDS: [&str; 10] = [
+pub const SECTION_IDS: [&str; 12] = [
     "summary",
     "metrics",
     "classes",
@@ -25,12 +25,14 @@ pub const SECTION_IDS: [&str; 10] = [
     "freshness",
     "tags",
     "generation",
+    "thresholds",
+    "review",
     "questions",
     "provenance",
     "warnings",
 ];
 
-const SECTION_TITLES: [&str; 10] = [
+const SECTION_TITLES: [&str; 12] = [
     "Summary",
     "Retrieval quality",
     "Failure classes",
@@ -38,6 +40,8 @@ const SECTION_TITLES: [&str; 10] = [
     "Freshness",
     "By tag",
     "Generation",
+    "Thresholds and abstention",
+    "Review queue",
     "Questions",
     "Provenance",
     "Warnings",
@@ -84,6 +88,8 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     freshness_section(&mut out, &root);
     tags_section(&mut out, &root);
     generation_section(&mut out, &root);
+    thresholds_section(&mut out, &root);
+    review_section(&mut out, &root);
     questions_section(&mut out, questions);
     provenance_section(&mut out, &root);
     warnings_section(&mut out, &root);
@@ -581,6 +587,18 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
     close(out);
 }
 
+fn thresholds_section(out: &mut String, root: &Node<'_>) {
+    open(out, 7, "");
+    crate::thresholds::html_body(out, root);
+    close(out);
+}
+
+fn review_section(out: &mut String, root: &Node<'_>) {
+    open(out, 8, "");
+    crate::thresholds::review_html_body(out, root);
+    close(out);
+}
+
 fn badge(class: &str) -> String {
     let (colour, tint) = class_colour(class);
     format!(
@@ -591,7 +609,7 @@ fn badge(class: &str) -> String {
 
 fn questions_section(out: &mut String, questions: &[QuestionView]) {
     let failing = questions.iter().filter(|q| q.is_failing()).count();
-    open(out, 7, "");
+    open(out, 9, "");
     if questions.is_empty() {
         note(out, "No per-question details were given.");
         close(out);
@@ -840,7 +858,7 @@ fn format_score(s: f64) -> String {
 }
 
 fn provenance_section(out: &mut String, root: &Node<'_>) {
-    open(out, 8, "");
+    open(out, 10, "");
     let p = root.get("provenance");
     let sv = root.get("schema_version");
     let mut entries = p.entries();
@@ -907,7 +925,7 @@ fn warnings_section(out: &mut String, root: &Node<'_>) {
         .collect();
     open(
         out,
-        9,
+        11,
         &if items.is_empty() {
             String::new()
         } else {

@@ -276,6 +276,18 @@ pub(crate) struct DiagnoseArgs {
     /// Also judge groundedness by embedding similarity (loads the embedding model).
     #[arg(long)]
     pub(crate) ground_embeddings: bool,
+    /// The system's current floor on its top hit's retrieval score (it abstains below it):
+    /// marked as the operating point of the score-floor sweep (trace mode).
+    #[arg(long)]
+    pub(crate) score_floor: Option<f64>,
+    /// The score-floor sweep recommends the lowest floor whose answered questions' accuracy
+    /// has a lower 95% bound of at least this (default 0.95).
+    #[arg(long, conflicts_with = "max_false_answer_rate")]
+    pub(crate) target_accuracy: Option<f64>,
+    /// Instead of `--target-accuracy`: the lowest floor whose false-answer rate (wrong answers
+    /// over all questions) has an upper 95% bound of at most this.
+    #[arg(long)]
+    pub(crate) max_false_answer_rate: Option<f64>,
     /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
     /// run.trec.
     #[arg(long)]

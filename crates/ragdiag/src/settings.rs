@@ -31,6 +31,8 @@ pub(crate) mod defaults {
     pub(crate) const GROUND_TOKEN_SHARE: f64 = 0.6;
     /// Cosine with a window sentence for a sentence to be grounded (`--ground-embeddings`).
     pub(crate) const GROUND_COSINE: f64 = 0.75;
+    /// The accuracy the recommended score floor must reach with its lower 95% bound.
+    pub(crate) const TARGET_ACCURACY: f64 = 0.95;
 }
 
 impl CorpusArgs {
@@ -100,6 +102,9 @@ pub(crate) struct FileConfig {
     ground_token_share: Option<f64>,
     ground_cosine: Option<f64>,
     ground_embeddings: Option<bool>,
+    score_floor: Option<f64>,
+    target_accuracy: Option<f64>,
+    max_false_answer_rate: Option<f64>,
 }
 
 impl FileConfig {
@@ -144,6 +149,8 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) ground_token_share: f64,
     pub(crate) ground_cosine: f64,
     pub(crate) ground_embeddings: bool,
+    /// The score-floor sweep: its target and the current floor.
+    pub(crate) thresholds: ragdiag_diagnose::ThresholdOptions,
 }
 
 /// A threshold in (0, 1].
@@ -153,6 +160,48 @@ fn unit(v: f64, name: &str) -> Result<f64> {
     } else {
         bail!("--{name} must be in (0, 1] (got {v})")
     }
+}
+
+/// `--score-floor` and the sweep's target (`--target-accuracy` or `--max-false-answer-rate`;
+/// a flag beats the file, where naming both is an error).
+fn threshold_options(
+    args: &DiagnoseArgs,
+    file: &FileConfig,
+    answer_f1: f64,
+    ground_token_share: f64,
+) -> Result<ragdiag_diagnose::ThresholdOptions> {
+    use ragdiag_contract::ThresholdTarget;
+    let target = match (args.target_accuracy, args.max_false_answer_rate) {
+        (Some(a), _) => ThresholdTarget::Accuracy(a),
+        (None, Some(m)) => ThresholdTarget::MaxFalseAnswerRate(m),
+        (None, None) => match (file.target_accuracy, file.max_false_answer_rate) {
+            (Some(_), Some(_)) => {
+                bail!("target_accuracy and max_false_answer_rate: name one of them, not both")
+            }
+            (Some(a), None) => ThresholdTarget::Accuracy(a),
+            (None, Some(m)) => ThresholdTarget::MaxFalseAnswerRate(m),
+            (None, None) => ThresholdTarget::Accuracy(defaults::TARGET_ACCURACY),
+        },
+    };
+    match target {
+        ThresholdTarget::Accuracy(a) if !(a > 0.0 && a <= 1.0) => {
+            bail!("--target-accuracy must be in (0, 1] (got {a})")
+        }
+        ThresholdTarget::MaxFalseAnswerRate(m) if !(0.0..1.0).contains(&m) => {
+            bail!("--max-false-answer-rate must be in [0, 1) (got {m})")
+        }
+        _ => {}
+    }
+    let current = args.score_floor.or(file.score_floor);
+    if let Some(f) = current.filter(|f| !f.is_finite()) {
+        bail!("--score-floor must be a finite number (got {f})");
+    }
+    Ok(ragdiag_diagnose::ThresholdOptions {
+        target,
+        current,
+        answer_f1,
+        ground_token_share,
+    })
 }
 
 impl DiagnoseSettings {
@@ -177,6 +226,19 @@ impl DiagnoseSettings {
         let need = |v: Option<PathBuf>, name: &str| {
             v.ok_or_else(|| anyhow!("--{name} is required (or `{name}` in the config file)"))
         };
+        let answer_f1 = unit(
+            args.answer_f1
+                .or(file.answer_f1)
+                .unwrap_or(defaults::ANSWER_F1),
+            "answer-f1",
+        )?;
+        let ground_token_share = unit(
+            args.ground_token_share
+                .or(file.ground_token_share)
+                .unwrap_or(defaults::GROUND_TOKEN_SHARE),
+            "ground-token-share",
+        )?;
+        let thresholds = threshold_options(args, &file, answer_f1, ground_token_share)?;
         let retriever = match (args.retrieval.retriever, file.retriever.as_deref()) {
             (Some(r), _) => r.into(),
             (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("retriever: {e}"))?,
@@ -268,24 +330,15 @@ impl DiagnoseSettings {
             exact: (args.retrieval.exact || args.retrieval.ann).then_some(args.retrieval.exact),
             no_fetch: args.model.no_fetch,
             out: need(args.out.clone().or(rel(file.out)), "out")?,
-            answer_f1: unit(
-                args.answer_f1
-                    .or(file.answer_f1)
-                    .unwrap_or(defaults::ANSWER_F1),
-                "answer-f1",
-            )?,
-            ground_token_share: unit(
-                args.ground_token_share
-                    .or(file.ground_token_share)
-                    .unwrap_or(defaults::GROUND_TOKEN_SHARE),
-                "ground-token-share",
-            )?,
+            answer_f1,
+            ground_token_share,
             // Checked by the engine: a cosine in [-1, 1].
             ground_cosine: args
                 .ground_cosine
                 .or(file.ground_cosine)
                 .unwrap_or(defaults::GROUND_COSINE),
             ground_embeddings: args.ground_embeddings || file.ground_embeddings.unwrap_or(false),
+            thresholds,
         })
     }
 

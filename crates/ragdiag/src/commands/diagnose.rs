@@ -118,6 +118,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         trace: r.trace.as_deref(),
         warnings: collapsed_lines(&findings),
         provenance,
+        thresholds: s.thresholds,
     })?;
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
@@ -143,6 +144,12 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         &s.out.join(HITS.file),
         &ragdiag_load::table_bytes(&HITS, hits_table)?,
     )?;
+    if let Some(review) = &summary.review {
+        write_atomic(
+            &s.out.join("review.csv"),
+            ragdiag_diagnose::review::review_csv(review, &queries).as_bytes(),
+        )?;
+    }
     write_atomic(
         &s.out.join("warnings.jsonl"),
         &super::findings_jsonl(&findings),
