@@ -13,7 +13,8 @@ Checks:
   2b. The newer sections show what summary.json holds: with `thresholds`, every swept floor's
      coverage, accuracy and false-answer rate, the current and recommended points, each tag's
      row, and the trade-off chart (an SVG labelled "Score floor ..."); with `review`, the count
-     per reason and the first 100 queued questions' weights.
+     per reason and the first 100 queued questions' weights; with `cost`, the cost per question
+     and per correct answer and every latency p50 and p95.
   3. Every element with data-figure="a.b.c" has data-value equal to the number at that path of
      summary.json (keys joined by ".", with "\\." and "\\\\" escaping a dot or backslash in a key).
   4. In Chromium (--dump-dom, with --host-resolver-rules="MAP * ~NOTFOUND" so no name resolves,
@@ -171,6 +172,17 @@ def required_figures(summary: object) -> tuple[list[str], list[str]]:
                     paths.append(f"{base}.{fig}.mean")
         if sum(1 for p in t.get("sweep") or [] if p.get("floor") is not None) >= 2:
             labels.append("Score floor")
+    c = summary.get("cost") if isinstance(summary, dict) else None
+    if isinstance(c, dict):
+        groups = [("cost.latency_correct", c.get("latency_correct")), ("cost.latency_wrong", c.get("latency_wrong"))]
+        groups += [(f"cost.by_class.{i}.latency", k.get("latency")) for i, k in enumerate(c.get("by_class") or [])]
+        for base, lat in groups:
+            for q in ("p50", "p95"):
+                if ((lat or {}).get(q) or {}).get("mean") is not None:
+                    paths.append(f"{base}.{q}.mean")
+        for key in ("cost_per_question", "cost_per_correct_answer"):
+            if (c.get(key) or {}).get("mean") is not None:
+                paths.append(f"cost.{key}.mean")
     r = summary.get("review") if isinstance(summary, dict) else None
     if isinstance(r, dict):
         paths += [f"review.reasons.{k}" for k in (r.get("reasons") or {})]

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 ///
 /// 2: every proportion carries a Wilson score interval (1: percentile bootstrap); class shares
 /// are over the assessed questions (`questions.not_assessed` added); flags carry their share.
-/// 3: `thresholds` (the score-floor sweep of trace mode) and `review` (the review queue) added.
+/// 3: `thresholds` (the score-floor sweep of trace mode), `review` (the review queue) and `cost`
+/// (cost and latency with intervals) added.
 pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
@@ -80,6 +81,10 @@ pub struct DiagnoseSummary {
     /// The review queue: questions near the score floor or whose class rests on a weak signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<crate::Review>,
+    /// Cost (with `--price`) and latency per question, per correct answer and per class (trace
+    /// mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::CostLatency>,
     /// The `--fail-under` gates and whether each passed.
     pub gates: Vec<Gate>,
     /// The plain-language summary, one sentence group per line.

@@ -39,6 +39,7 @@
 
 pub mod chunking;
 mod compare;
+mod cost;
 mod diagnose;
 pub mod eval;
 pub mod freshness;
@@ -54,6 +55,7 @@ pub use diagnose::{
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
+pub use cost::{ClassCost, CostLatency, LatencyQuantiles, Price};
 pub use interval::Interval;
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
 pub use threshold::{

@@ -56,6 +56,7 @@ mod attribute;
 mod compare;
 mod config;
 mod corpus;
+pub mod cost;
 mod ground;
 mod input;
 mod report;

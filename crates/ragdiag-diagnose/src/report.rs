@@ -52,6 +52,8 @@ pub struct SummaryInput<'a> {
     pub provenance: Provenance,
     /// The score-floor sweep's target and operating point (trace mode).
     pub thresholds: ThresholdOptions,
+    /// Token prices per million tokens (`--price`), for the cost figures (trace mode).
+    pub price: Option<ragdiag_contract::Price>,
 }
 
 /// The settings of the score-floor sweep ([`crate::threshold`]).
@@ -220,6 +222,9 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         tokens,
         thresholds,
         review: Some(review),
+        cost: input
+            .trace
+            .map(|t| crate::cost::cost_latency(t, ds, input.queries, input.price, input.seed)),
         gates: Vec::new(),
         headline: Vec::new(),
         warnings,

@@ -114,6 +114,7 @@ fn input<'a>(
             answer_f1: 0.8,
             ground_token_share: 0.6,
         },
+        price: None,
     }
 }
 

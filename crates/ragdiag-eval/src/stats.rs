@@ -165,6 +165,30 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
         .collect()
 }
 
+/// The percentile bootstrap interval of any statistic of the questions: `stat` gets the indices
+/// of one resample (drawn with replacement from `0..n`) and returns the statistic, `estimate` is
+/// its value on the questions as they are. Draws that are not finite (a ratio with nothing
+/// under it) are left out. Seeded and independent of the thread count, like every resampling
+/// here. `n` 0 gives NaN bounds.
+pub fn bootstrap_statistic<F>(n: usize, estimate: f64, cfg: &Config, stat: F) -> Interval
+where
+    F: Fn(&[usize]) -> f64 + Sync,
+{
+    if n == 0 {
+        return Interval {
+            estimate,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            n: 0,
+        };
+    }
+    let rows = resample_rows(cfg, 1, |rng, row| {
+        let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+        row[0] = stat(&idx);
+    });
+    percentile_interval(estimate, rows.into_iter().map(|r| r[0]).collect(), n, cfg.level)
+}
+
 /// The Wilson score interval of a (weighted) proportion: `values` are each question's 0/1
 /// outcome (any value in [0, 1] is read as a share of a success), `weights` its traffic weight.
 ///

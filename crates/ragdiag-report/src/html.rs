@@ -584,6 +584,7 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
         }
         out.push_str("</tbody>\n</table>\n");
     }
+    crate::cost::html(out, root);
     close(out);
 }
 

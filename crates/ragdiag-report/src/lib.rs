@@ -74,6 +74,7 @@
 
 mod chunking;
 mod compare;
+mod cost;
 mod drill;
 mod escape;
 mod figure;

@@ -102,6 +102,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
     freshness(&mut out, &root);
     tags(&mut out, &root);
     generation(&mut out, &root);
+    crate::cost::markdown(&mut out, &root);
     crate::thresholds::markdown(&mut out, &root);
     crate::thresholds::review_markdown(&mut out, &root);
     failing(&mut out, questions);

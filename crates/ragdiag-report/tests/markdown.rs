@@ -133,6 +133,7 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
             answer_f1: 0.8,
             ground_token_share: 0.6,
         },
+        price: None,
     })
     .unwrap()
     .summary;

@@ -105,6 +105,15 @@ pub(crate) struct FileConfig {
     score_floor: Option<f64>,
     target_accuracy: Option<f64>,
     max_false_answer_rate: Option<f64>,
+    price: Option<PriceConfig>,
+}
+
+/// `[price]` of `ragdiag.toml`: per million tokens.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceConfig {
+    prompt: f64,
+    completion: f64,
 }
 
 impl FileConfig {
@@ -151,6 +160,8 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) ground_embeddings: bool,
     /// The score-floor sweep: its target and the current floor.
     pub(crate) thresholds: ragdiag_diagnose::ThresholdOptions,
+    /// `--price` (or `[price]`), per million tokens.
+    pub(crate) price: Option<ragdiag_contract::Price>,
 }
 
 /// A threshold in (0, 1].
@@ -239,6 +250,19 @@ impl DiagnoseSettings {
             "ground-token-share",
         )?;
         let thresholds = threshold_options(args, &file, answer_f1, ground_token_share)?;
+        let price = match (args.price, file.price) {
+            (Some(p), _) => Some(p),
+            (None, Some(p)) => {
+                if !(p.prompt.is_finite() && p.prompt >= 0.0 && p.completion.is_finite() && p.completion >= 0.0) {
+                    bail!("price: prompt and completion must be finite numbers ≥ 0");
+                }
+                Some(ragdiag_contract::Price {
+                    prompt: p.prompt,
+                    completion: p.completion,
+                })
+            }
+            (None, None) => None,
+        };
         let retriever = match (args.retrieval.retriever, file.retriever.as_deref()) {
             (Some(r), _) => r.into(),
             (None, Some(s)) => s.parse().map_err(|e: String| anyhow!("retriever: {e}"))?,
@@ -339,6 +363,7 @@ impl DiagnoseSettings {
                 .unwrap_or(defaults::GROUND_COSINE),
             ground_embeddings: args.ground_embeddings || file.ground_embeddings.unwrap_or(false),
             thresholds,
+            price,
         })
     }
 

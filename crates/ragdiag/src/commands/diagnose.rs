@@ -119,6 +119,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         warnings: collapsed_lines(&findings),
         provenance,
         thresholds: s.thresholds,
+        price: s.price,
     })?;
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
