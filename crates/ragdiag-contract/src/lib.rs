@@ -50,12 +50,12 @@ mod threshold;
 pub use compare::{
     ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
 };
+pub use cost::{ClassCost, CostLatency, LatencyQuantiles, Price};
 pub use diagnose::{
     ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Latency, Mode, Provenance,
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
-pub use cost::{ClassCost, CostLatency, LatencyQuantiles, Price};
 pub use interval::Interval;
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
 pub use threshold::{

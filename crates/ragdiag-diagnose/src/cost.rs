@@ -50,10 +50,15 @@ fn quantiles(values: &[f64], cfg: &stats::Config) -> LatencyQuantiles {
             return Interval::empty();
         }
         let estimate = nearest_rank(&mut values.to_vec(), q);
-        interval(stats::bootstrap_statistic(values.len(), estimate, cfg, |idx| {
-            let mut v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
-            nearest_rank(&mut v, q)
-        }))
+        interval(stats::bootstrap_statistic(
+            values.len(),
+            estimate,
+            cfg,
+            |idx| {
+                let mut v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
+                nearest_rank(&mut v, q)
+            },
+        ))
     };
     LatencyQuantiles {
         p50: at(0.5),
@@ -146,7 +151,10 @@ pub fn cost_latency(
         })
     };
     let lat = |keep: &dyn Fn(&Row) -> bool| -> Vec<f64> {
-        rows.iter().filter(|r| keep(r)).filter_map(|r| r.latency).collect()
+        rows.iter()
+            .filter(|r| keep(r))
+            .filter_map(|r| r.latency)
+            .collect()
     };
     let by_class = Class::ALL
         .into_iter()

@@ -80,8 +80,7 @@ pub fn review_queue(
                 ));
             }
             if let Some(sent) = a.grounding.sentences.iter().find(|s| {
-                s.best_cosine.is_none()
-                    && (s.token_share - opts.ground_token_share).abs() <= MARGIN
+                s.best_cosine.is_none() && (s.token_share - opts.ground_token_share).abs() <= MARGIN
             }) {
                 why.push((
                     "borderline_grounding",

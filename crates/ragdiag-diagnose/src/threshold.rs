@@ -365,9 +365,11 @@ mod tests {
                 };
                 met += usize::from(ok);
             }
-            assert!(made >= 250, "{target:?}: only {made} of 300 samples recommend a floor");
+            assert!(
+                made >= 250,
+                "{target:?}: only {made} of 300 samples recommend a floor"
+            );
             let rate = f64::from(met as u32) / f64::from(made as u32);
-            eprintln!("{target:?}, n = {n}: the target met in {met} of {made} samples");
             assert!(
                 rate >= 0.95,
                 "{target:?}: the recommended floor meets the target in {met} of {made} samples"

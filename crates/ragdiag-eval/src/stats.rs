@@ -186,7 +186,12 @@ where
         let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
         row[0] = stat(&idx);
     });
-    percentile_interval(estimate, rows.into_iter().map(|r| r[0]).collect(), n, cfg.level)
+    percentile_interval(
+        estimate,
+        rows.into_iter().map(|r| r[0]).collect(),
+        n,
+        cfg.level,
+    )
 }
 
 /// The Wilson score interval of a (weighted) proportion: `values` are each question's 0/1

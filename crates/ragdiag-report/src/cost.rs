@@ -110,7 +110,10 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
             "| {label} | {} | {} | {} | {} |",
             iv(&lat.get("p50"), &ms),
             iv(&lat.get("p95"), &ms),
-            lat.get("p50").get("n").num().map_or_else(|| "0".into(), |v| Kind::Count.format(v)),
+            lat.get("p50")
+                .get("n")
+                .num()
+                .map_or_else(|| "0".into(), |v| Kind::Count.format(v)),
             cost.map_or_else(String::new, |n| iv(n, &money)),
         );
     };

@@ -202,7 +202,7 @@ fn chart(t: &Node<'_>) -> Option<String> {
         return None;
     }
     let (fmin, fmax) = (pts[0].f, pts[pts.len() - 1].f);
-    if !(fmax > fmin) {
+    if fmax <= fmin {
         return None;
     }
     let (x0, x1, y0, y1) = (64.0, 730.0, 14.0, 244.0);
@@ -236,11 +236,20 @@ fn chart(t: &Node<'_>) -> Option<String> {
         );
     }
     // The accuracy band: upper bounds left to right, lower bounds back.
-    let banded: Vec<&P> = pts.iter().filter(|p| p.lo.is_some() && p.hi.is_some()).collect();
+    let banded: Vec<&P> = pts
+        .iter()
+        .filter(|p| p.lo.is_some() && p.hi.is_some())
+        .collect();
     if banded.len() >= 2 {
         let mut d = String::new();
         for (i, p) in banded.iter().enumerate() {
-            w!(d, "{}{} {}", if i == 0 { "M" } else { "L" }, r(x(p.f)), r(y(p.hi.unwrap_or(0.0))));
+            w!(
+                d,
+                "{}{} {}",
+                if i == 0 { "M" } else { "L" },
+                r(x(p.f)),
+                r(y(p.hi.unwrap_or(0.0)))
+            );
         }
         for p in banded.iter().rev() {
             w!(d, "L{} {}", r(x(p.f)), r(y(p.lo.unwrap_or(0.0))));
@@ -252,7 +261,13 @@ fn chart(t: &Node<'_>) -> Option<String> {
         let mut first = true;
         for p in &pts {
             if let Some(v) = get(p) {
-                w!(d, "{}{} {}", if first { "M" } else { "L" }, r(x(p.f)), r(y(v)));
+                w!(
+                    d,
+                    "{}{} {}",
+                    if first { "M" } else { "L" },
+                    r(x(p.f)),
+                    r(y(v))
+                );
                 first = false;
             }
         }
@@ -328,12 +343,18 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
     if !t.is_present() {
         return;
     }
-    let pct = |n: &Node<'_>| n.num().map_or_else(|| "—".to_owned(), |v| Kind::Rate.format(v));
+    let pct = |n: &Node<'_>| {
+        n.num()
+            .map_or_else(|| "—".to_owned(), |v| Kind::Rate.format(v))
+    };
     let ci = |n: &Node<'_>| match (n.get("ci_lower").num(), n.get("ci_upper").num()) {
         (Some(l), Some(u)) => format!("{}–{}", Kind::Rate.format_bare(l), Kind::Rate.format(u)),
         _ => "—".to_owned(),
     };
-    let count = |n: &Node<'_>| n.num().map_or_else(|| "—".to_owned(), |v| Kind::Count.format(v));
+    let count = |n: &Node<'_>| {
+        n.num()
+            .map_or_else(|| "—".to_owned(), |v| Kind::Count.format(v))
+    };
     let _ = writeln!(
         out,
         "## Thresholds and abstention\n\nAbstaining when the top hit scores below a floor, on {} questions ({} unanswerable, {} without a score). Target: {}.\n",
@@ -390,8 +411,16 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 md_escape(&tag.get("tag").scalar_text().unwrap_or_default()),
                 count(&tag.get("n")),
-                if own.is_present() { floor_md(&own) } else { "none meets it".into() },
-                if own.is_present() { pct(&own.get("coverage").get("mean")) } else { "—".into() },
+                if own.is_present() {
+                    floor_md(&own)
+                } else {
+                    "none meets it".into()
+                },
+                if own.is_present() {
+                    pct(&own.get("coverage").get("mean"))
+                } else {
+                    "—".into()
+                },
                 pct(&at.get("accuracy").get("mean")),
                 ci(&at.get("accuracy")),
                 pct(&at.get("false_answer_rate").get("mean")),
@@ -487,20 +516,31 @@ pub(crate) fn review_markdown(out: &mut String, root: &Node<'_>) {
         "## Review queue\n\n{} questions to check, heaviest traffic first (all in `review.csv`).\n",
         items.len()
     );
-    let _ = writeln!(out, "| Question | Weight | Class | Top score | Why |\n|---|--:|---|--:|---|");
+    let _ = writeln!(
+        out,
+        "| Question | Weight | Class | Top score | Why |\n|---|--:|---|--:|---|"
+    );
     for it in items.iter().take(MAX_REVIEW) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
             ragdiag_core::md_code(&it.get("query_id").scalar_text().unwrap_or_default()),
-            it.get("weight").num().map_or_else(|| "—".into(), |v| Kind::Count.format(v)),
+            it.get("weight")
+                .num()
+                .map_or_else(|| "—".into(), |v| Kind::Count.format(v)),
             md_escape(&it.get("class").scalar_text().unwrap_or_default()),
-            it.get("top_score").num().map_or_else(|| "—".into(), |v| Kind::Plain.format(v)),
+            it.get("top_score")
+                .num()
+                .map_or_else(|| "—".into(), |v| Kind::Plain.format(v)),
             md_escape(&it.get("detail").scalar_text().unwrap_or_default()),
         );
     }
     if items.len() > MAX_REVIEW {
-        let _ = writeln!(out, "\n… and {} more in `review.csv`.", items.len() - MAX_REVIEW);
+        let _ = writeln!(
+            out,
+            "\n… and {} more in `review.csv`.",
+            items.len() - MAX_REVIEW
+        );
     }
     out.push('\n');
 }

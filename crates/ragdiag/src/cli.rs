@@ -320,7 +320,9 @@ pub(crate) fn parse_price(s: &str) -> Result<ragdiag_contract::Price, String> {
     }
     match (prompt, completion) {
         (Some(prompt), Some(completion)) => Ok(ragdiag_contract::Price { prompt, completion }),
-        _ => Err(format!("{s:?}: give both, e.g. prompt=3,completion=15 (per million tokens)")),
+        _ => Err(format!(
+            "{s:?}: give both, e.g. prompt=3,completion=15 (per million tokens)"
+        )),
     }
 }
 

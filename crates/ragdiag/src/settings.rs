@@ -253,7 +253,11 @@ impl DiagnoseSettings {
         let price = match (args.price, file.price) {
             (Some(p), _) => Some(p),
             (None, Some(p)) => {
-                if !(p.prompt.is_finite() && p.prompt >= 0.0 && p.completion.is_finite() && p.completion >= 0.0) {
+                if !(p.prompt.is_finite()
+                    && p.prompt >= 0.0
+                    && p.completion.is_finite()
+                    && p.completion >= 0.0)
+                {
                     bail!("price: prompt and completion must be finite numbers ≥ 0");
                 }
                 Some(ragdiag_contract::Price {
