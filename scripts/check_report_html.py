@@ -9,7 +9,13 @@ Checks:
      no src/srcset/action/poster/xlink:href attribute, every href is a "#fragment", no url()
      or @import in CSS, no event-handler attribute.
   2. The section ids exist, once each, in order (summary, fix-first, metrics, classes,
-     recall-curve, freshness, tags, generation, reranker, questions, provenance, warnings).
+     recall-curve, freshness, tags, generation, reranker, thresholds, review, questions,
+     provenance, warnings).
+  2b. The newer sections show what summary.json holds: with `thresholds`, every swept floor's
+     coverage, accuracy and false-answer rate, the current and recommended points, each tag's
+     row, and the trade-off chart (an SVG labelled "Score floor ..."); with `review`, the count
+     per reason and the first 100 queued questions' weights; with `cost`, the cost per question
+     and per correct answer and every latency p50 and p95.
   3. Every element with data-figure="a.b.c" has data-value equal to the number at that path of
      summary.json (keys joined by ".", with "\\." and "\\\\" escaping a dot or backslash in a key).
   4. In Chromium (--dump-dom, with --host-resolver-rules="MAP * ~NOTFOUND" so no name resolves,
@@ -44,6 +50,8 @@ SECTION_IDS = [
     "tags",
     "generation",
     "reranker",
+    "thresholds",
+    "review",
     "questions",
     "provenance",
     "warnings",
@@ -64,6 +72,7 @@ class Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.ids: list[str] = []
+        self.labels: list[str] = []
         self.figures: list[tuple[str, str | None]] = []
         self.problems: list[str] = []
         self._in_style = False
@@ -84,6 +93,8 @@ class Page(HTMLParser):
             val = val or ""
             if key == "id":
                 self.ids.append(val)
+            elif key == "aria-label":
+                self.labels.append(val)
             elif key == "data-figure":
                 figure = val
             elif key == "data-value":
@@ -142,6 +153,46 @@ def resolve(summary: object, path: str) -> object:
     return node
 
 
+def required_figures(summary: object) -> tuple[list[str], list[str]]:
+    """The figure paths and chart labels the newer sections must show for this summary."""
+    paths: list[str] = []
+    labels: list[str] = []
+    t = summary.get("thresholds") if isinstance(summary, dict) else None
+    if isinstance(t, dict):
+        paths += ["thresholds.n", "thresholds.n_unanswerable"]
+        points = [(f"thresholds.sweep.{i}", p) for i, p in enumerate(t.get("sweep") or [])]
+        for key in ("current", "recommended"):
+            if isinstance(t.get(key), dict):
+                points.append((f"thresholds.{key}", t[key]))
+        for i, tag in enumerate(t.get("by_tag") or []):
+            paths.append(f"thresholds.by_tag.{i}.n")
+            points.append((f"thresholds.by_tag.{i}.at_overall", tag.get("at_overall") or {}))
+        for base, p in points:
+            for fig in ("coverage", "accuracy", "false_answer_rate"):
+                if base.endswith("at_overall") and fig == "coverage":
+                    continue
+                if (p.get(fig) or {}).get("mean") is not None:
+                    paths.append(f"{base}.{fig}.mean")
+        if sum(1 for p in t.get("sweep") or [] if p.get("floor") is not None) >= 2:
+            labels.append("Score floor")
+    c = summary.get("cost") if isinstance(summary, dict) else None
+    if isinstance(c, dict):
+        groups = [("cost.latency_correct", c.get("latency_correct")), ("cost.latency_wrong", c.get("latency_wrong"))]
+        groups += [(f"cost.by_class.{i}.latency", k.get("latency")) for i, k in enumerate(c.get("by_class") or [])]
+        for base, lat in groups:
+            for q in ("p50", "p95"):
+                if ((lat or {}).get(q) or {}).get("mean") is not None:
+                    paths.append(f"{base}.{q}.mean")
+        for key in ("cost_per_question", "cost_per_correct_answer"):
+            if (c.get(key) or {}).get("mean") is not None:
+                paths.append(f"cost.{key}.mean")
+    r = summary.get("review") if isinstance(summary, dict) else None
+    if isinstance(r, dict):
+        paths += [f"review.reasons.{k}" for k in (r.get("reasons") or {})]
+        paths += [f"review.items.{i}.weight" for i in range(min(100, len(r.get("items") or [])))]
+    return paths, labels
+
+
 def check_page(html: str, summary: object, where: str, static: bool) -> tuple[list[str], int]:
     page = Page()
     page.feed(html)
@@ -156,6 +207,14 @@ def check_page(html: str, summary: object, where: str, static: bool) -> tuple[li
             positions.append(page.ids.index(sid))
     if positions != sorted(positions):
         problems.append(f"{where}: section ids out of order: {[page.ids[p] for p in positions]}")
+    shown = {path for path, _ in page.figures}
+    paths, labels = required_figures(summary)
+    for path in paths:
+        if path not in shown:
+            problems.append(f"{where}: summary.json has {path} but the page does not show it")
+    for label in labels:
+        if not any(l.startswith(label) for l in page.labels):
+            problems.append(f"{where}: no chart labelled \"{label} ...\"")
     for path, raw in page.figures:
         try:
             want = resolve(summary, path)

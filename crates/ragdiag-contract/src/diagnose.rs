@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 /// are over the assessed questions (`questions.not_assessed` added); flags carry their share.
 /// 3: `reranker` (trace `candidates`), `fix_first`, the flags `reranker_demoted_gold` and
 /// `reranker_promoted_gold`, and the `queries.parquet` columns `pre_rerank_gold_rank` and
-/// `reranker_effect`.
+/// `reranker_effect`; `thresholds` (the score-floor sweep of trace mode), `review` (the review
+/// queue) and `cost` (cost and latency with intervals).
 pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
@@ -32,6 +33,7 @@ pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
 /// | `by_tag[].hit_rate` | Wilson |
 /// | `freshness.stale_hit_rate`, `freshness.top_hit_stale_share` | Wilson |
 /// | `generation.correct`, `.grounded`, `.abstained` | Wilson |
+/// | `thresholds.*.coverage`, `.accuracy`, `.correct_abstention`, `.false_answer_rate` | Wilson |
 /// # Warning
 ///
 /// A compatibility promise: `ragdiag compare`, CI gates and users' scripts read it. A change of
@@ -81,6 +83,17 @@ pub struct DiagnoseSummary {
     /// What the reranker did (trace mode, when the trace has `candidates`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reranker: Option<crate::RerankerImpact>,
+    /// Thresholds and abstention: the score-floor sweep (trace mode, with scores and judgeable
+    /// answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<crate::Thresholds>,
+    /// The review queue: questions near the score floor or whose class rests on a weak signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::Review>,
+    /// Cost (with `--price`) and latency per question, per correct answer and per class (trace
+    /// mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::CostLatency>,
     /// The `--fail-under` gates and whether each passed.
     pub gates: Vec<Gate>,
     /// The plain-language summary, one sentence group per line.

@@ -39,6 +39,7 @@
 
 pub mod chunking;
 mod compare;
+mod cost;
 mod diagnose;
 pub mod eval;
 mod fix;
@@ -47,20 +48,25 @@ mod gates;
 mod interval;
 mod rerank;
 pub mod table;
+mod threshold;
 
 pub use compare::{
     ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
 };
+pub use cost::{ClassCost, CostLatency, LatencyQuantiles, Price};
 pub use diagnose::{
     ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Latency, Mode, Provenance,
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
-pub use gates::Gates;
 pub use fix::{FixAction, FixKind, FixPage};
+pub use gates::Gates;
 pub use interval::Interval;
 pub use rerank::{RerankShare, RerankerImpact};
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
+pub use threshold::{
+    Review, ReviewItem, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds,
+};
 
 /// Every published JSON Schema: its file name in `schemas/` and the schema, generated from the
 /// types.

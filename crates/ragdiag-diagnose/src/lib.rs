@@ -56,12 +56,15 @@ mod attribute;
 mod compare;
 mod config;
 mod corpus;
+pub mod cost;
 mod fix_first;
 mod ground;
 mod input;
 mod report;
 mod rerank;
+pub mod review;
 mod summary;
+pub mod threshold;
 mod types;
 
 pub use answer::{
@@ -79,7 +82,7 @@ pub use ground::{
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
     answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, queries_columns,
-    SummaryInput, UnknownMetric,
+    SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
 pub use summary::{ClassCount, FlagCount, Summary};

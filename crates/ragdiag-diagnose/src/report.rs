@@ -6,8 +6,8 @@ use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::{Column, Values, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::{
     ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Interval, Latency, Mode,
-    Provenance, QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
-    DIAGNOSE_SCHEMA_VERSION,
+    Provenance, QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry,
+    ThresholdTarget, Tokens, DIAGNOSE_SCHEMA_VERSION,
 };
 use ragdiag_core::{pct, Document, Qrels, Query, TraceRecord};
 use ragdiag_eval::{stats, DocRanking, MetricTable};
@@ -50,6 +50,23 @@ pub struct SummaryInput<'a> {
     pub warnings: Vec<String>,
     /// What produced the report.
     pub provenance: Provenance,
+    /// The score-floor sweep's target and operating point (trace mode).
+    pub thresholds: ThresholdOptions,
+    /// Token prices per million tokens (`--price`), for the cost figures (trace mode).
+    pub price: Option<ragdiag_contract::Price>,
+}
+
+/// The settings of the score-floor sweep ([`crate::threshold`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThresholdOptions {
+    /// What the recommended floor must meet.
+    pub target: ThresholdTarget,
+    /// The system's current floor on the top score (`--score-floor`), if named.
+    pub current: Option<f64>,
+    /// The answer F1 at which an answer is correct (the review queue's borderline F1).
+    pub answer_f1: f64,
+    /// The grounded token share of a sentence (the review queue's borderline groundedness).
+    pub ground_token_share: f64,
 }
 
 /// A diagnosis evaluated: its summary, each question's document ranking (the report's
@@ -147,6 +164,40 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         }
         None => (None, None, None),
     };
+    let mut warnings = input.warnings;
+    let opts = input.thresholds;
+    let (outcomes, thresholds) = if input.trace.is_none() {
+        (vec![None; ds.len()], None)
+    } else if crate::threshold::scores_rise_with_rank(input.items) {
+        warnings.push(
+            "thresholds: the trace's scores rise with rank (distances, not similarities), so no score floor was swept".into(),
+        );
+        (vec![None; ds.len()], None)
+    } else {
+        let (outcomes, without_score) = crate::threshold::outcomes(ds, input.queries, input.items);
+        let t = crate::threshold::thresholds(
+            &outcomes,
+            input.queries,
+            without_score,
+            opts.target,
+            opts.current,
+        );
+        (outcomes, t)
+    };
+    let review = crate::review::review_queue(
+        ds,
+        input.queries,
+        &outcomes,
+        crate::review::ReviewOptions {
+            floor: opts.current.or_else(|| {
+                thresholds
+                    .as_ref()
+                    .and_then(|t| t.recommended.and_then(|p| p.floor))
+            }),
+            answer_f1: opts.answer_f1,
+            ground_token_share: opts.ground_token_share,
+        },
+    );
     let mut summary = DiagnoseSummary {
         schema_version: DIAGNOSE_SCHEMA_VERSION,
         mode: input.mode,
@@ -171,9 +222,14 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         tokens,
         fix_first: crate::fix_first::fix_first(ds, input.queries, input.docs, input.audit),
         reranker: crate::rerank::reranker_impact(ds, input.queries, input.context_k, input.seed),
+        thresholds,
+        review: Some(review),
+        cost: input
+            .trace
+            .map(|t| crate::cost::cost_latency(t, ds, input.queries, input.price, input.seed)),
         gates: Vec::new(),
         headline: Vec::new(),
-        warnings: input.warnings,
+        warnings,
         provenance: input.provenance,
     };
     summary.gates = gates(&summary, input.gates, input.gate_on, table.as_ref())?;
@@ -660,6 +716,9 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
             ));
         }
     }
+    if let Some(t) = &summary.thresholds {
+        out.push(threshold_headline(t));
+    }
     for g in summary.failed_gates() {
         out.push(format!(
             "Gate failed: {} is {} (must be at least {}).",
@@ -669,6 +728,44 @@ pub fn headline(summary: &DiagnoseSummary) -> Vec<String> {
         ));
     }
     out
+}
+
+/// The headline's sentence on the score floor: the recommendation and what it costs.
+fn threshold_headline(t: &ragdiag_contract::Thresholds) -> String {
+    let goal = match t.target {
+        ThresholdTarget::Accuracy(a) => format!("{} accuracy (lower 95% bound)", pct(a, 0)),
+        ThresholdTarget::MaxFalseAnswerRate(m) => {
+            format!("at most {} false answers (upper 95% bound)", pct(m, 0))
+        }
+    };
+    let at = |p: &ragdiag_contract::ThresholdPoint| {
+        format!(
+            "{} of questions answered, {} of them correctly (95% CI {}–{}), {} false answers",
+            pct(p.coverage.mean.unwrap_or(0.0), 0),
+            pct(p.accuracy.mean.unwrap_or(0.0), 0),
+            pct(p.accuracy.ci_lower.unwrap_or(0.0), 0),
+            pct(p.accuracy.ci_upper.unwrap_or(0.0), 0),
+            pct(p.false_answer_rate.mean.unwrap_or(0.0), 0),
+        )
+    };
+    match &t.recommended {
+        Some(p) => match p.floor {
+            Some(f) => format!(
+                "Score floor: abstaining below a top score of {f} meets {goal}: {} (n = {}).",
+                at(p),
+                t.n
+            ),
+            None => format!(
+                "Score floor: the system meets {goal} without a floor: {} (n = {}).",
+                at(p),
+                t.n
+            ),
+        },
+        None => format!(
+            "Score floor: no floor on the top score meets {goal} on these {} questions.",
+            t.n
+        ),
+    }
 }
 
 /// The columns of `queries.parquet` ([`ragdiag_contract::table::QUERIES`]): one row per

@@ -108,6 +108,13 @@ fn input<'a>(
         trace,
         warnings: Vec::new(),
         provenance: Provenance::default(),
+        thresholds: ragdiag_diagnose::ThresholdOptions {
+            target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+            current: None,
+            answer_f1: 0.8,
+            ground_token_share: 0.6,
+        },
+        price: None,
     }
 }
 

@@ -165,6 +165,35 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
         .collect()
 }
 
+/// The percentile bootstrap interval of any statistic of the questions: `stat` gets the indices
+/// of one resample (drawn with replacement from `0..n`) and returns the statistic, `estimate` is
+/// its value on the questions as they are. Draws that are not finite (a ratio with nothing
+/// under it) are left out. Seeded and independent of the thread count, like every resampling
+/// here. `n` 0 gives NaN bounds.
+pub fn bootstrap_statistic<F>(n: usize, estimate: f64, cfg: &Config, stat: F) -> Interval
+where
+    F: Fn(&[usize]) -> f64 + Sync,
+{
+    if n == 0 {
+        return Interval {
+            estimate,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            n: 0,
+        };
+    }
+    let rows = resample_rows(cfg, 1, |rng, row| {
+        let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+        row[0] = stat(&idx);
+    });
+    percentile_interval(
+        estimate,
+        rows.into_iter().map(|r| r[0]).collect(),
+        n,
+        cfg.level,
+    )
+}
+
 /// The Wilson score interval of a (weighted) proportion: `values` are each question's 0/1
 /// outcome (any value in [0, 1] is read as a share of a success), `weights` its traffic weight.
 ///
@@ -189,7 +218,27 @@ pub fn wilson(values: &[f64], weights: Option<&[f64]>, level: f64) -> Interval {
         };
     }
     let p = mean(values, weights).clamp(0.0, 1.0);
-    let n_eff = sum_w * sum_w / sum_w2;
+    wilson_at(p, sum_w * sum_w / sum_w2, n, level)
+}
+
+/// The Wilson score interval of `successes` out of `n` unweighted outcomes: the same as
+/// [`wilson`] over `n` 0/1 values, without building them (sweeps call it thousands of times).
+#[must_use]
+pub fn wilson_count(successes: usize, n: usize, level: f64) -> Interval {
+    if n == 0 {
+        return Interval {
+            estimate: 0.0,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            n: 0,
+        };
+    }
+    let p = (successes as f64 / n as f64).clamp(0.0, 1.0);
+    wilson_at(p, n as f64, n, level)
+}
+
+/// The Wilson interval of a proportion `p` with effective sample size `n_eff` (> 0).
+fn wilson_at(p: f64, n_eff: f64, n: usize, level: f64) -> Interval {
     let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
     let z2 = z * z;
     let centre = (p + z2 / (2.0 * n_eff)) / (1.0 + z2 / n_eff);
@@ -505,6 +554,18 @@ mod tests {
         assert!((mid.lower - 0.396_8).abs() < 1e-4 && (mid.upper - 0.892_2).abs() < 1e-4);
         assert_eq!(wilson(&[], None, 0.95).n, 0);
         assert!(wilson(&[], None, 0.95).lower.is_nan());
+    }
+
+    #[test]
+    fn wilson_count_equals_wilson_over_the_outcomes() {
+        for (k, n) in [(0, 7), (1, 1), (7, 10), (20, 20), (3, 250)] {
+            let v: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i < k))).collect();
+            let a = wilson(&v, None, 0.95);
+            let b = wilson_count(k, n, 0.95);
+            assert_eq!((a.estimate, a.n), (b.estimate, b.n));
+            assert!((a.lower - b.lower).abs() < 1e-12 && (a.upper - b.upper).abs() < 1e-12);
+        }
+        assert!(wilson_count(0, 0, 0.95).lower.is_nan());
     }
 
     #[test]

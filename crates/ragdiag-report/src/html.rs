@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The section ids of the page, in order. Every page has all of them.
-pub const SECTION_IDS: [&str; 12] = [
+pub const SECTION_IDS: [&str; 14] = [
     "summary",
     "fix-first",
     "metrics",
@@ -27,12 +27,14 @@ pub const SECTION_IDS: [&str; 12] = [
     "tags",
     "generation",
     "reranker",
+    "thresholds",
+    "review",
     "questions",
     "provenance",
     "warnings",
 ];
 
-const SECTION_TITLES: [&str; 12] = [
+const SECTION_TITLES: [&str; 14] = [
     "Summary",
     "Fix first",
     "Retrieval quality",
@@ -42,6 +44,8 @@ const SECTION_TITLES: [&str; 12] = [
     "By tag",
     "Generation",
     "Reranker",
+    "Thresholds and abstention",
+    "Review queue",
     "Questions",
     "Provenance",
     "Warnings",
@@ -90,6 +94,8 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     tags_section(&mut out, &root);
     generation_section(&mut out, &root);
     crate::decisions::reranker_section(&mut out, &root);
+    thresholds_section(&mut out, &root);
+    review_section(&mut out, &root);
     questions_section(&mut out, questions);
     provenance_section(&mut out, &root);
     warnings_section(&mut out, &root);
@@ -586,6 +592,19 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
         }
         out.push_str("</tbody>\n</table>\n");
     }
+    crate::cost::html(out, root);
+    close(out);
+}
+
+fn thresholds_section(out: &mut String, root: &Node<'_>) {
+    open(out, "thresholds", "");
+    crate::thresholds::html_body(out, root);
+    close(out);
+}
+
+fn review_section(out: &mut String, root: &Node<'_>) {
+    open(out, "review", "");
+    crate::thresholds::review_html_body(out, root);
     close(out);
 }
 

@@ -6,8 +6,8 @@
 //!   JSON of `summary.json`, also of a partial or hand-written one): one self-contained HTML page (inline CSS and inline SVG charts, no
 //!   script, no external resource of any kind, a Content-Security-Policy that forbids loading
 //!   anything). Sections, with the stable ids of [`SECTION_IDS`], in order: `summary`,
-//!   `metrics`, `classes`, `recall-curve`, `freshness`, `tags`, `generation`, `questions`,
-//!   `provenance`, `warnings`. Every page has all of them; a section with no data says so.
+//!   `metrics`, `classes`, `recall-curve`, `freshness`, `tags`, `generation`, `thresholds`,
+//!   `review`, `questions`, `provenance`, `warnings`. Every page has all of them; a section with no data says so.
 //! - [`render_markdown`] / [`render_markdown_json`]: the headline, gates and tables, and the failing questions, for pull
 //!   requests and wikis.
 //!
@@ -74,6 +74,7 @@
 
 mod chunking;
 mod compare;
+mod cost;
 mod decisions;
 mod drill;
 mod escape;
@@ -85,6 +86,7 @@ mod labelling;
 mod markdown;
 mod node;
 mod svg;
+mod thresholds;
 mod view;
 
 pub use chunking::{chunking_verdict, render_chunking_markdown, render_chunking_text, table_csv};

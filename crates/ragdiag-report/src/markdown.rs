@@ -104,6 +104,9 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
     tags(&mut out, &root);
     generation(&mut out, &root);
     crate::decisions::reranker_markdown(&mut out, &root);
+    crate::cost::markdown(&mut out, &root);
+    crate::thresholds::markdown(&mut out, &root);
+    crate::thresholds::review_markdown(&mut out, &root);
     failing(&mut out, questions);
     warnings(&mut out, &root);
     provenance(&mut out, &root);

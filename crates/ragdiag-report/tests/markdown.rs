@@ -127,6 +127,13 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         trace: None,
         warnings: Vec::new(),
         provenance: Provenance::default(),
+        thresholds: ragdiag_diagnose::ThresholdOptions {
+            target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+            current: None,
+            answer_f1: 0.8,
+            ground_token_share: 0.6,
+        },
+        price: None,
     })
     .unwrap()
     .summary;

@@ -281,6 +281,22 @@ pub(crate) struct DiagnoseArgs {
     /// Also judge groundedness by embedding similarity (loads the embedding model).
     #[arg(long)]
     pub(crate) ground_embeddings: bool,
+    /// The system's current floor on its top hit's retrieval score (it abstains below it):
+    /// marked as the operating point of the score-floor sweep (trace mode).
+    #[arg(long)]
+    pub(crate) score_floor: Option<f64>,
+    /// The score-floor sweep recommends the lowest floor whose answered questions' accuracy
+    /// has a lower 95% bound of at least this (default 0.95).
+    #[arg(long, conflicts_with = "max_false_answer_rate")]
+    pub(crate) target_accuracy: Option<f64>,
+    /// Instead of `--target-accuracy`: the lowest floor whose false-answer rate (wrong answers
+    /// over all questions) has an upper 95% bound of at most this.
+    #[arg(long)]
+    pub(crate) max_false_answer_rate: Option<f64>,
+    /// Token prices per million tokens, `prompt=3,completion=15`: cost per question, per
+    /// correct answer and per class (trace mode).
+    #[arg(long, value_parser = parse_price)]
+    pub(crate) price: Option<ragdiag_contract::Price>,
     /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
     /// run.trec.
     #[arg(long)]
@@ -299,6 +315,34 @@ pub(crate) struct EngineArgs {
     /// Questions in flight at once with an engine (default 4, or `concurrency` in its settings).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub(crate) concurrency: Option<u64>,
+}
+
+/// Parses `prompt=P,completion=C` (prices per million tokens, finite and not negative).
+pub(crate) fn parse_price(s: &str) -> Result<ragdiag_contract::Price, String> {
+    let (mut prompt, mut completion) = (None, None);
+    for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?}: expected prompt=PRICE,completion=PRICE"))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{part:?}: {v:?} is not a number"))?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!("{part:?}: a price must be a finite number ≥ 0"));
+        }
+        match k.trim() {
+            "prompt" => prompt = Some(v),
+            "completion" => completion = Some(v),
+            other => return Err(format!("{other:?}: expected prompt or completion")),
+        }
+    }
+    match (prompt, completion) {
+        (Some(prompt), Some(completion)) => Ok(ragdiag_contract::Price { prompt, completion }),
+        _ => Err(format!(
+            "{s:?}: give both, e.g. prompt=3,completion=15 (per million tokens)"
+        )),
+    }
 }
 
 /// `--fail-under` thresholds, metric by metric (parsed in `ragdiag-contract`, beside the gates).

@@ -31,6 +31,8 @@ pub(crate) mod defaults {
     pub(crate) const GROUND_TOKEN_SHARE: f64 = 0.6;
     /// Cosine with a window sentence for a sentence to be grounded (`--ground-embeddings`).
     pub(crate) const GROUND_COSINE: f64 = 0.75;
+    /// The accuracy the recommended score floor must reach with its lower 95% bound.
+    pub(crate) const TARGET_ACCURACY: f64 = 0.95;
 }
 
 impl CorpusArgs {
@@ -102,6 +104,18 @@ pub(crate) struct FileConfig {
     ground_embeddings: Option<bool>,
     /// Retrieval by a running engine (`ragdiag_engine::config::EngineConfig`'s keys).
     engine: Option<toml::Table>,
+    score_floor: Option<f64>,
+    target_accuracy: Option<f64>,
+    max_false_answer_rate: Option<f64>,
+    price: Option<PriceConfig>,
+}
+
+/// `[price]` of `ragdiag.toml`: per million tokens.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceConfig {
+    prompt: f64,
+    completion: f64,
 }
 
 impl FileConfig {
@@ -150,6 +164,10 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) engine: Option<ragdiag_engine::config::EngineConfig>,
     /// `--concurrency`.
     pub(crate) concurrency: Option<usize>,
+    /// The score-floor sweep: its target and the current floor.
+    pub(crate) thresholds: ragdiag_diagnose::ThresholdOptions,
+    /// `--price` (or `[price]`), per million tokens.
+    pub(crate) price: Option<ragdiag_contract::Price>,
 }
 
 /// A threshold in (0, 1].
@@ -159,6 +177,48 @@ fn unit(v: f64, name: &str) -> Result<f64> {
     } else {
         bail!("--{name} must be in (0, 1] (got {v})")
     }
+}
+
+/// `--score-floor` and the sweep's target (`--target-accuracy` or `--max-false-answer-rate`;
+/// a flag beats the file, where naming both is an error).
+fn threshold_options(
+    args: &DiagnoseArgs,
+    file: &FileConfig,
+    answer_f1: f64,
+    ground_token_share: f64,
+) -> Result<ragdiag_diagnose::ThresholdOptions> {
+    use ragdiag_contract::ThresholdTarget;
+    let target = match (args.target_accuracy, args.max_false_answer_rate) {
+        (Some(a), _) => ThresholdTarget::Accuracy(a),
+        (None, Some(m)) => ThresholdTarget::MaxFalseAnswerRate(m),
+        (None, None) => match (file.target_accuracy, file.max_false_answer_rate) {
+            (Some(_), Some(_)) => {
+                bail!("target_accuracy and max_false_answer_rate: name one of them, not both")
+            }
+            (Some(a), None) => ThresholdTarget::Accuracy(a),
+            (None, Some(m)) => ThresholdTarget::MaxFalseAnswerRate(m),
+            (None, None) => ThresholdTarget::Accuracy(defaults::TARGET_ACCURACY),
+        },
+    };
+    match target {
+        ThresholdTarget::Accuracy(a) if !(a > 0.0 && a <= 1.0) => {
+            bail!("--target-accuracy must be in (0, 1] (got {a})")
+        }
+        ThresholdTarget::MaxFalseAnswerRate(m) if !(0.0..1.0).contains(&m) => {
+            bail!("--max-false-answer-rate must be in [0, 1) (got {m})")
+        }
+        _ => {}
+    }
+    let current = args.score_floor.or(file.score_floor);
+    if let Some(f) = current.filter(|f| !f.is_finite()) {
+        bail!("--score-floor must be a finite number (got {f})");
+    }
+    Ok(ragdiag_diagnose::ThresholdOptions {
+        target,
+        current,
+        answer_f1,
+        ground_token_share,
+    })
 }
 
 impl DiagnoseSettings {
@@ -182,6 +242,36 @@ impl DiagnoseSettings {
         let rel = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base.join(p) });
         let need = |v: Option<PathBuf>, name: &str| {
             v.ok_or_else(|| anyhow!("--{name} is required (or `{name}` in the config file)"))
+        };
+        let answer_f1 = unit(
+            args.answer_f1
+                .or(file.answer_f1)
+                .unwrap_or(defaults::ANSWER_F1),
+            "answer-f1",
+        )?;
+        let ground_token_share = unit(
+            args.ground_token_share
+                .or(file.ground_token_share)
+                .unwrap_or(defaults::GROUND_TOKEN_SHARE),
+            "ground-token-share",
+        )?;
+        let thresholds = threshold_options(args, &file, answer_f1, ground_token_share)?;
+        let price = match (args.price, file.price) {
+            (Some(p), _) => Some(p),
+            (None, Some(p)) => {
+                if !(p.prompt.is_finite()
+                    && p.prompt >= 0.0
+                    && p.completion.is_finite()
+                    && p.completion >= 0.0)
+                {
+                    bail!("price: prompt and completion must be finite numbers ≥ 0");
+                }
+                Some(ragdiag_contract::Price {
+                    prompt: p.prompt,
+                    completion: p.completion,
+                })
+            }
+            (None, None) => None,
         };
         let retriever = match (args.retrieval.retriever, file.retriever.as_deref()) {
             (Some(r), _) => r.into(),
@@ -274,18 +364,8 @@ impl DiagnoseSettings {
             exact: (args.retrieval.exact || args.retrieval.ann).then_some(args.retrieval.exact),
             no_fetch: args.model.no_fetch,
             out: need(args.out.clone().or(rel(file.out)), "out")?,
-            answer_f1: unit(
-                args.answer_f1
-                    .or(file.answer_f1)
-                    .unwrap_or(defaults::ANSWER_F1),
-                "answer-f1",
-            )?,
-            ground_token_share: unit(
-                args.ground_token_share
-                    .or(file.ground_token_share)
-                    .unwrap_or(defaults::GROUND_TOKEN_SHARE),
-                "ground-token-share",
-            )?,
+            answer_f1,
+            ground_token_share,
             // Checked by the engine: a cosine in [-1, 1].
             ground_cosine: args
                 .ground_cosine
@@ -304,6 +384,8 @@ impl DiagnoseSettings {
                 .engine
                 .concurrency
                 .map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
+            thresholds,
+            price,
         })
     }
 

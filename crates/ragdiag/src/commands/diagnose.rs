@@ -137,6 +137,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         trace: r.trace.as_deref(),
         warnings: collapsed_lines(&findings),
         provenance,
+        thresholds: s.thresholds,
+        price: s.price,
     })?;
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
@@ -158,6 +160,12 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     let hits_table = ragdiag_diagnose::hits_columns(&queries, &items, &r.sources, &docs, &audit);
     files.write(HITS.file, &ragdiag_load::table_bytes(&HITS, hits_table)?)?;
+    if let Some(review) = &summary.review {
+        files.write(
+            "review.csv",
+            ragdiag_diagnose::review::review_csv(review, &queries).as_bytes(),
+        )?;
+    }
     files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;
     let shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()

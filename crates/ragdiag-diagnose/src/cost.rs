@@ -1,0 +1,213 @@
+//! Cost and latency of a traced system: cost per question, per correct answer and per class
+//! from token prices, and latency quantiles by class and for correct against wrong answers,
+//! each with a percentile bootstrap interval.
+
+use crate::report::answer_ok;
+use crate::{Class, Diagnosis};
+use ragdiag_contract::{ClassCost, CostLatency, Interval, LatencyQuantiles, Price};
+use ragdiag_core::{Query, TraceRecord};
+use ragdiag_eval::stats;
+use std::collections::{HashMap, HashSet};
+
+/// One traced question's figures.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    class: Class,
+    ok: Option<bool>,
+    latency: Option<f64>,
+    cost: Option<f64>,
+}
+
+/// The nearest-rank quantile `q` of `v` (reordered in place); NaN when empty.
+fn nearest_rank(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    *v.select_nth_unstable_by(rank - 1, f64::total_cmp).1
+}
+
+fn interval(i: stats::Interval) -> Interval {
+    Interval::of(i.estimate, i.lower, i.upper, i.n)
+}
+
+/// A cost interval rounded to a millionth of the currency (a thousandth of a cent), so the page
+/// and `report.md` show it exactly as `summary.json` holds it.
+fn money(i: Interval) -> Interval {
+    let r = |v: Option<f64>| v.map(|v| (v * 1e6).round() / 1e6);
+    Interval {
+        mean: r(i.mean),
+        ci_lower: r(i.ci_lower),
+        ci_upper: r(i.ci_upper),
+        n: i.n,
+    }
+}
+
+/// The p50 and p95 of `values` with bootstrap intervals.
+fn quantiles(values: &[f64], cfg: &stats::Config) -> LatencyQuantiles {
+    let at = |q: f64| {
+        if values.is_empty() {
+            return Interval::empty();
+        }
+        let estimate = nearest_rank(&mut values.to_vec(), q);
+        interval(stats::bootstrap_statistic(
+            values.len(),
+            estimate,
+            cfg,
+            |idx| {
+                let mut v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
+                nearest_rank(&mut v, q)
+            },
+        ))
+    };
+    LatencyQuantiles {
+        p50: at(0.5),
+        p95: at(0.95),
+    }
+}
+
+/// The mean of `values` with its bootstrap interval; `None` when empty.
+fn mean(values: &[f64], cfg: &stats::Config) -> Option<Interval> {
+    if values.is_empty() {
+        return None;
+    }
+    let est = stats::mean(values, None);
+    Some(money(interval(stats::bootstrap_statistic(
+        values.len(),
+        est,
+        cfg,
+        |idx| idx.iter().map(|&i| values[i]).sum::<f64>() / idx.len() as f64,
+    ))))
+}
+
+/// Cost and latency of the traced questions (the first trace line of each diagnosed question).
+/// `price`: per million prompt and completion tokens; without it no cost is computed.
+#[must_use]
+pub fn cost_latency(
+    trace: &[TraceRecord],
+    ds: &[Diagnosis],
+    queries: &[Query],
+    price: Option<Price>,
+    seed: u64,
+) -> CostLatency {
+    let cfg = stats::Config {
+        seed,
+        ..stats::Config::default()
+    };
+    let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
+    for t in trace {
+        first.entry(t.query_id.as_str()).or_insert(t);
+    }
+    let mut seen = HashSet::new();
+    let rows: Vec<Row> = ds
+        .iter()
+        .zip(queries)
+        .filter(|(d, _)| seen.insert(d.query_id.as_str()))
+        .filter_map(|(d, q)| {
+            let t = first.get(d.query_id.as_str())?;
+            let finite = |v: Option<f64>| v.filter(|x| x.is_finite() && *x >= 0.0);
+            let (p, c) = (finite(t.prompt_tokens), finite(t.completion_tokens));
+            let cost = price.and_then(|pr| {
+                (p.is_some() || c.is_some()).then(|| {
+                    (p.unwrap_or(0.0) * pr.prompt + c.unwrap_or(0.0) * pr.completion) / 1e6
+                })
+            });
+            Some(Row {
+                class: d.class,
+                ok: answer_ok(d, q),
+                latency: finite(t.latency_ms),
+                cost,
+            })
+        })
+        .collect();
+    let costs: Vec<f64> = rows.iter().filter_map(|r| r.cost).collect();
+    // Cost per correct answer: total cost over correct answers, among questions with a cost
+    // and a judged answer, resampling questions.
+    let judged: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.cost?, f64::from(u8::from(r.ok?)))))
+        .collect();
+    let ratio = |idx: &mut dyn Iterator<Item = usize>| {
+        let (mut c, mut k) = (0.0, 0.0);
+        for i in idx {
+            c += judged[i].0;
+            k += judged[i].1;
+        }
+        if k > 0.0 {
+            c / k
+        } else {
+            f64::NAN
+        }
+    };
+    let per_correct = {
+        let est = ratio(&mut (0..judged.len()));
+        est.is_finite().then(|| {
+            money(interval(stats::bootstrap_statistic(
+                judged.len(),
+                est,
+                &cfg,
+                |idx| ratio(&mut idx.iter().copied()),
+            )))
+        })
+    };
+    let lat = |keep: &dyn Fn(&Row) -> bool| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| keep(r))
+            .filter_map(|r| r.latency)
+            .collect()
+    };
+    let by_class = Class::ALL
+        .into_iter()
+        .filter(|c| rows.iter().any(|r| r.class == *c))
+        .map(|c| {
+            let cc: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.class == c)
+                .filter_map(|r| r.cost)
+                .collect();
+            ClassCost {
+                class: c.as_str().to_owned(),
+                cost: mean(&cc, &cfg),
+                latency: quantiles(&lat(&|r| r.class == c), &cfg),
+            }
+        })
+        .collect();
+    CostLatency {
+        price,
+        cost_per_question: mean(&costs, &cfg),
+        cost_per_correct_answer: per_correct,
+        latency_correct: quantiles(&lat(&|r| r.ok == Some(true)), &cfg),
+        latency_wrong: quantiles(&lat(&|r| r.ok == Some(false)), &cfg),
+        by_class,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_matches_the_definition() {
+        let mut v = vec![5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(nearest_rank(&mut v, 0.5), 3.0);
+        assert_eq!(nearest_rank(&mut v, 0.95), 5.0);
+        assert_eq!(nearest_rank(&mut v, 0.2), 1.0);
+        assert!(nearest_rank(&mut [], 0.5).is_nan());
+    }
+
+    #[test]
+    fn quantile_intervals_cover_the_estimate_and_are_seeded() {
+        let v: Vec<f64> = (1..=200).map(f64::from).collect();
+        let cfg = stats::Config {
+            resamples: 2000,
+            ..stats::Config::default()
+        };
+        let q = quantiles(&v, &cfg);
+        assert_eq!(q.p50.mean, Some(100.0));
+        assert_eq!(q.p95.mean, Some(190.0));
+        let (l, u) = (q.p50.ci_lower.unwrap(), q.p50.ci_upper.unwrap());
+        assert!(l < 100.0 && u > 100.0 && l > 80.0 && u < 120.0, "{l}–{u}");
+        assert_eq!(quantiles(&v, &cfg), q);
+        assert_eq!(quantiles(&[], &cfg).p50, Interval::empty());
+    }
+}

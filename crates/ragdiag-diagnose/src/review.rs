@@ -1,0 +1,149 @@
+//! The review queue: questions whose outcome a person should check, because the system's top
+//! score sits near the chosen floor, or because their class rests on a weak signal (evidence
+//! found only by the normalised quote match, an answer F1 or a sentence's grounded token share
+//! close to its threshold).
+
+use crate::threshold::Outcome;
+use crate::Diagnosis;
+use ragdiag_contract::{Review, ReviewItem};
+use ragdiag_core::Query;
+use std::collections::BTreeMap;
+
+/// The band around the floor: this share of the range of the top scores, on each side.
+pub const BAND_SHARE: f64 = 0.05;
+/// An answer F1 or grounded token share this close to its threshold is borderline.
+pub const MARGIN: f64 = 0.1;
+
+/// What the queue is built from besides the diagnoses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReviewOptions {
+    /// The floor the band is around (current, else recommended), if any.
+    pub floor: Option<f64>,
+    /// The answer F1 at which an answer is correct.
+    pub answer_f1: f64,
+    /// The share of a sentence's content tokens that grounds it.
+    pub ground_token_share: f64,
+}
+
+/// The review queue of a diagnosis: `outcomes` are the sweep's questions aligned with `ds`
+/// (their top scores), `None` where a question took no part.
+#[must_use]
+pub fn review_queue(
+    ds: &[Diagnosis],
+    queries: &[Query],
+    outcomes: &[Option<Outcome>],
+    opts: ReviewOptions,
+) -> Review {
+    let scores: Vec<f64> = outcomes.iter().flatten().map(|o| o.score).collect();
+    let range = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        - scores.iter().copied().fold(f64::INFINITY, f64::min);
+    let band = opts
+        .floor
+        .filter(|_| range.is_finite())
+        // Rounded to 6 decimals: the band is shown, and scores rarely carry more.
+        .map(|_| (BAND_SHARE * range * 1e6).round() / 1e6);
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut items = Vec::new();
+    for (i, (d, q)) in ds.iter().zip(queries).enumerate() {
+        let score = outcomes.get(i).copied().flatten().map(|o| o.score);
+        let mut why: Vec<(&str, String)> = Vec::new();
+        if let (Some(f), Some(b), Some(s)) = (opts.floor, band, score) {
+            if (s - f).abs() <= b {
+                why.push((
+                    "near_floor",
+                    format!("top score {s} is within ±{b:.4} of the floor {f}"),
+                ));
+            }
+        }
+        if let Some(g) = d.gold.iter().find(|g| g.normalised && g.labelled && g.live) {
+            why.push((
+                "normalised_quote",
+                format!(
+                    "the evidence in {} was found only by the whitespace- and case-normalised quote match",
+                    g.doc
+                ),
+            ));
+        }
+        if let Some(a) = d.answer.as_ref().filter(|a| !a.abstained) {
+            let c = &a.correctness;
+            if q.answerable
+                && a.correct.is_some()
+                && !c.contains
+                && (c.best_f1 - opts.answer_f1).abs() <= MARGIN
+            {
+                why.push((
+                    "borderline_f1",
+                    format!(
+                        "answer F1 {:.2} against the threshold {} decides whether it is correct",
+                        c.best_f1, opts.answer_f1
+                    ),
+                ));
+            }
+            if let Some(sent) = a.grounding.sentences.iter().find(|s| {
+                s.best_cosine.is_none() && (s.token_share - opts.ground_token_share).abs() <= MARGIN
+            }) {
+                why.push((
+                    "borderline_grounding",
+                    format!(
+                        "a sentence has {:.2} of its content tokens in the context against the threshold {}",
+                        sent.token_share, opts.ground_token_share
+                    ),
+                ));
+            }
+        }
+        if why.is_empty() {
+            continue;
+        }
+        for (r, _) in &why {
+            *reasons.entry((*r).to_owned()).or_default() += 1;
+        }
+        items.push(ReviewItem {
+            query_id: d.query_id.clone(),
+            weight: q.weight,
+            class: d.class.as_str().to_owned(),
+            top_score: score,
+            reasons: why.iter().map(|(r, _)| (*r).to_owned()).collect(),
+            detail: why
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    }
+    items.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.query_id.cmp(&b.query_id))
+    });
+    Review {
+        floor: band.and(opts.floor),
+        band,
+        margin: MARGIN,
+        reasons,
+        items,
+    }
+}
+
+/// `review.csv`: one row per queued question, in queue order.
+#[must_use]
+pub fn review_csv(review: &Review, queries: &[Query]) -> String {
+    let text: std::collections::HashMap<&str, &str> = queries
+        .iter()
+        .map(|q| (q.id.as_str(), q.text.as_str()))
+        .collect();
+    let mut out = String::from("query_id,weight,class,top_score,reasons,detail,question\n");
+    for it in &review.items {
+        let cells = [
+            ragdiag_eval::csv_field(&it.query_id),
+            it.weight.to_string(),
+            ragdiag_eval::csv_field(&it.class),
+            it.top_score.map(|s| s.to_string()).unwrap_or_default(),
+            ragdiag_eval::csv_field(&it.reasons.join(";")),
+            ragdiag_eval::csv_field(&it.detail),
+            ragdiag_eval::csv_field(text.get(it.query_id.as_str()).copied().unwrap_or("")),
+        ];
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}

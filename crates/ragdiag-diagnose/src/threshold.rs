@@ -1,0 +1,379 @@
+//! Thresholds and abstention (trace mode): a floor on the top hit's retrieval score below which
+//! the system would decline to answer, swept over the observed scores, with the recommended
+//! floor for a target accuracy or a maximum false-answer rate.
+
+use crate::report::answer_ok;
+use crate::{Diagnosis, RetrievedItem};
+use ragdiag_contract::{Interval, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds};
+use ragdiag_core::Query;
+use ragdiag_eval::stats;
+use std::collections::BTreeMap;
+
+/// At most this many floors are swept (besides "no floor").
+pub const MAX_FLOORS: usize = 100;
+
+/// One question's part in the sweep: its top score and what its own answer was.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    /// The top hit's retrieval score (higher: more confident).
+    pub score: f64,
+    /// Whether the question has an answer in the corpus.
+    pub answerable: bool,
+    /// The system's own answer declines to answer.
+    pub abstained: bool,
+    /// The system's own answer is right: correct for an answerable question (never when it
+    /// abstained); for an unanswerable one, only abstaining is right.
+    pub correct: bool,
+}
+
+impl Outcome {
+    /// Whether the question is answered at `floor` (`None`: no floor).
+    fn answered(&self, floor: Option<f64>) -> bool {
+        !self.abstained && floor.is_none_or(|f| self.score >= f)
+    }
+}
+
+/// The questions of a diagnosis that take part in the sweep, aligned with `queries`
+/// (`None`: left out), and how many judgeable questions were left out for lack of a score.
+///
+/// A question takes part when it is labelled, its answer can be judged ([`answer_ok`]) and its
+/// top item has a finite score.
+#[must_use]
+pub fn outcomes(
+    ds: &[Diagnosis],
+    queries: &[Query],
+    items: &[Vec<RetrievedItem>],
+) -> (Vec<Option<Outcome>>, usize) {
+    let mut without_score = 0;
+    let out = ds
+        .iter()
+        .zip(queries)
+        .zip(items)
+        .map(|((d, q), items)| {
+            let ok = answer_ok(d, q)?;
+            let a = d.answer.as_ref()?;
+            let Some(score) = items
+                .first()
+                .and_then(|i| i.score)
+                .filter(|s| s.is_finite())
+            else {
+                without_score += 1;
+                return None;
+            };
+            Some(Outcome {
+                score,
+                answerable: q.answerable,
+                abstained: a.abstained,
+                correct: ok && !(q.answerable && a.abstained),
+            })
+        })
+        .collect();
+    (out, without_score)
+}
+
+/// Whether the scores rise with rank (distances rather than similarities) for most questions
+/// with two scored hits: then a floor on the top score means nothing.
+#[must_use]
+pub fn scores_rise_with_rank(items: &[Vec<RetrievedItem>]) -> bool {
+    let (mut rising, mut pairs) = (0usize, 0usize);
+    for list in items {
+        if let (Some(a), Some(b)) = (
+            list.first().and_then(|i| i.score),
+            list.get(1).and_then(|i| i.score),
+        ) {
+            pairs += 1;
+            if a < b {
+                rising += 1;
+            }
+        }
+    }
+    pairs > 0 && rising * 2 > pairs
+}
+
+/// The share `k` of `n` with its 95% Wilson interval; `n` 0: every figure `null`.
+fn share(k: usize, n: usize) -> Interval {
+    if n == 0 {
+        return Interval::empty();
+    }
+    let i = stats::wilson_count(k, n, stats::Config::default().level);
+    Interval::of(i.estimate, i.lower, i.upper, i.n)
+}
+
+/// The figures of `outcomes` at `floor` (`None`: no floor).
+#[must_use]
+pub fn point(outcomes: &[Outcome], floor: Option<f64>) -> ThresholdPoint {
+    let n = outcomes.len();
+    let (mut answered, mut right, mut unanswerable, mut abstain_ok) = (0, 0, 0, 0);
+    for o in outcomes {
+        let ans = o.answered(floor);
+        if ans {
+            answered += 1;
+            if o.correct && o.answerable {
+                right += 1;
+            }
+        }
+        if !o.answerable {
+            unanswerable += 1;
+            if !ans {
+                abstain_ok += 1;
+            }
+        }
+    }
+    ThresholdPoint {
+        floor,
+        answered,
+        coverage: share(answered, n),
+        accuracy: share(right, answered),
+        correct_abstention: share(abstain_ok, unanswerable),
+        false_answer_rate: share(answered - right, n),
+    }
+}
+
+/// The floors swept: no floor, then each distinct score ascending (at most [`MAX_FLOORS`],
+/// taken at evenly spaced ranks of the distinct scores when there are more).
+#[must_use]
+pub fn floors(outcomes: &[Outcome]) -> Vec<Option<f64>> {
+    let mut scores: Vec<f64> = outcomes.iter().map(|o| o.score).collect();
+    scores.sort_by(f64::total_cmp);
+    scores.dedup();
+    let picked: Vec<f64> = if scores.len() <= MAX_FLOORS {
+        scores
+    } else {
+        let last = scores.len() - 1;
+        let mut v: Vec<f64> = (0..MAX_FLOORS)
+            .map(|i| scores[(i * last + (MAX_FLOORS - 1) / 2) / (MAX_FLOORS - 1)])
+            .collect();
+        v.dedup();
+        v
+    };
+    std::iter::once(None)
+        .chain(picked.into_iter().map(Some))
+        .collect()
+}
+
+/// Whether `p` meets `target` with its confidence bound.
+#[must_use]
+pub fn meets(p: &ThresholdPoint, target: ThresholdTarget) -> bool {
+    match target {
+        ThresholdTarget::Accuracy(t) => p.accuracy.ci_lower.is_some_and(|l| l >= t),
+        ThresholdTarget::MaxFalseAnswerRate(m) => {
+            p.false_answer_rate.ci_upper.is_some_and(|u| u <= m)
+        }
+    }
+}
+
+/// The sweep of `outcomes` and the lowest floor of it that meets `target`.
+#[must_use]
+pub fn sweep(
+    outcomes: &[Outcome],
+    target: ThresholdTarget,
+) -> (Vec<ThresholdPoint>, Option<ThresholdPoint>) {
+    let sweep: Vec<ThresholdPoint> = floors(outcomes)
+        .into_iter()
+        .map(|f| point(outcomes, f))
+        .collect();
+    let recommended = sweep.iter().find(|p| meets(p, target)).copied();
+    (sweep, recommended)
+}
+
+/// The thresholds block of `summary.json`: the sweep, the recommendation, the operating point
+/// `current` (a floor), and the same per tag. `None` when no question takes part.
+#[must_use]
+pub fn thresholds(
+    outcomes: &[Option<Outcome>],
+    queries: &[Query],
+    without_score: usize,
+    target: ThresholdTarget,
+    current: Option<f64>,
+) -> Option<Thresholds> {
+    let all: Vec<Outcome> = outcomes.iter().flatten().copied().collect();
+    if all.is_empty() {
+        return None;
+    }
+    let (points, recommended) = sweep(&all, target);
+    let overall_floor = recommended.and_then(|p| p.floor);
+    let mut tags: BTreeMap<&str, Vec<Outcome>> = BTreeMap::new();
+    for (o, q) in outcomes.iter().zip(queries) {
+        if let Some(o) = o {
+            for t in &q.tags {
+                tags.entry(t.as_str()).or_default().push(*o);
+            }
+        }
+    }
+    let by_tag = tags
+        .into_iter()
+        .map(|(tag, os)| TagThreshold {
+            tag: tag.to_owned(),
+            n: os.len(),
+            recommended: sweep(&os, target).1,
+            at_overall: point(&os, overall_floor),
+        })
+        .collect();
+    Some(Thresholds {
+        n: all.len(),
+        n_unanswerable: all.iter().filter(|o| !o.answerable).count(),
+        without_score,
+        target,
+        current: current.map(|f| point(&all, Some(f))),
+        recommended,
+        sweep: points,
+        by_tag,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o(score: f64, answerable: bool, abstained: bool, correct: bool) -> Outcome {
+        Outcome {
+            score,
+            answerable,
+            abstained,
+            correct,
+        }
+    }
+
+    #[test]
+    fn a_point_counts_answers_abstentions_and_false_answers() {
+        let os = [
+            o(0.9, true, false, true),   // right
+            o(0.8, true, false, false),  // wrong
+            o(0.3, true, false, true),   // right, but below 0.5
+            o(0.2, false, false, false), // hallucination, below 0.5
+            o(0.7, false, true, true),   // correct abstention by the system
+            o(0.6, true, true, false),   // abstained though answerable
+        ];
+        let p = point(&os, None);
+        assert_eq!(p.answered, 4);
+        assert_eq!(p.accuracy.mean, Some(0.5));
+        assert_eq!(p.coverage.mean, Some(4.0 / 6.0));
+        assert_eq!(p.false_answer_rate.mean, Some(2.0 / 6.0));
+        assert_eq!(p.correct_abstention.mean, Some(0.5));
+        assert_eq!(p.correct_abstention.n, 2);
+        let p = point(&os, Some(0.5));
+        assert_eq!(p.answered, 2);
+        assert_eq!(p.accuracy.mean, Some(0.5));
+        assert_eq!(p.false_answer_rate.mean, Some(1.0 / 6.0));
+        assert_eq!(p.correct_abstention.mean, Some(1.0));
+        let p = point(&os, Some(0.95));
+        assert_eq!(p.answered, 0);
+        assert_eq!(p.accuracy, Interval::empty());
+        assert_eq!(p.false_answer_rate.mean, Some(0.0));
+    }
+
+    #[test]
+    fn floors_are_distinct_ascending_and_capped() {
+        let os: Vec<Outcome> = (0..1000)
+            .map(|i| o(f64::from(i % 500) / 500.0, true, false, true))
+            .collect();
+        let f = floors(&os);
+        assert_eq!(f[0], None);
+        assert!(f.len() <= MAX_FLOORS + 1 && f.len() > MAX_FLOORS / 2);
+        assert_eq!(f[1], Some(0.0));
+        assert_eq!(f.last().copied().flatten(), Some(499.0 / 500.0));
+        assert!(f[1..].windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn the_recommendation_is_the_lowest_floor_meeting_the_target() {
+        // Below 0.5 every answer is wrong, above it every answer is right.
+        let os: Vec<Outcome> = (0..100)
+            .map(|i| {
+                let s = f64::from(i) / 100.0;
+                o(s, true, false, s >= 0.5)
+            })
+            .collect();
+        // 50 of 50 right has a lower bound of 92.9%; 50 of 51 (floor 0.49) 89.6%.
+        let (points, rec) = sweep(&os, ThresholdTarget::Accuracy(0.9));
+        let rec = rec.expect("a floor meets 90%");
+        assert_eq!(rec.floor, Some(0.5));
+        assert!(rec.accuracy.ci_lower.unwrap() >= 0.9);
+        assert_eq!(rec.coverage.mean, Some(0.5));
+        // Every lower floor misses the target.
+        assert!(points
+            .iter()
+            .take_while(|p| p.floor != rec.floor)
+            .all(|p| !meets(p, ThresholdTarget::Accuracy(0.9))));
+        // No false answer of 100 has an upper bound of 3.7%; 1 of 100 5.4%.
+        let (_, rec) = sweep(&os, ThresholdTarget::MaxFalseAnswerRate(0.05));
+        let rec = rec.expect("a floor keeps false answers under 5%");
+        assert!(rec.false_answer_rate.ci_upper.unwrap() <= 0.05);
+        assert_eq!(rec.floor, Some(0.5));
+        // Nothing reaches 100% with its lower bound.
+        assert_eq!(sweep(&os, ThresholdTarget::Accuracy(1.0)).1, None);
+    }
+
+    /// splitmix64: a seeded stream of uniform numbers for the simulation.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> f64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            (z >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// A population where the chance of a right answer rises with the score, and 10% of
+    /// questions are unanswerable, with weaker top hits (scores below 0.6), answered (wrongly)
+    /// 70% of the time.
+    fn population(rng: &mut Rng, size: usize) -> Vec<Outcome> {
+        (0..size)
+            .map(|_| {
+                let score = (rng.next() * 1000.0).round() / 1000.0;
+                if rng.next() < 0.1 {
+                    let abstained = rng.next() < 0.3;
+                    o(score * 0.6, false, abstained, abstained)
+                } else {
+                    let p = 1.0 / (1.0 + (-(10.0 * score - 4.0)).exp());
+                    o(score, true, false, rng.next() < p)
+                }
+            })
+            .collect()
+    }
+
+    /// The recommended floor meets the target on the population in at least 95% of
+    /// simulated samples: the lower confidence bound guards against picking a floor whose
+    /// sample accuracy is high by chance.
+    #[test]
+    fn the_recommended_floor_meets_the_target_in_95_percent_of_resamples() {
+        let mut rng = Rng(17);
+        let pop = population(&mut rng, 100_000);
+        for (target, n) in [
+            (ThresholdTarget::Accuracy(0.9), 400),
+            (ThresholdTarget::Accuracy(0.95), 1000),
+            (ThresholdTarget::MaxFalseAnswerRate(0.1), 400),
+        ] {
+            let (mut made, mut met) = (0, 0);
+            for _ in 0..300 {
+                let sample: Vec<Outcome> = (0..n)
+                    .map(|_| pop[(rng.next() * pop.len() as f64) as usize])
+                    .collect();
+                let Some(rec) = sweep(&sample, target).1 else {
+                    continue;
+                };
+                made += 1;
+                let truth = point(&pop, rec.floor);
+                let ok = match target {
+                    ThresholdTarget::Accuracy(t) => truth.accuracy.mean.unwrap_or(0.0) >= t,
+                    ThresholdTarget::MaxFalseAnswerRate(m) => {
+                        truth.false_answer_rate.mean.unwrap_or(1.0) <= m
+                    }
+                };
+                met += usize::from(ok);
+            }
+            assert!(
+                made >= 250,
+                "{target:?}: only {made} of 300 samples recommend a floor"
+            );
+            let rate = f64::from(met as u32) / f64::from(made as u32);
+            assert!(
+                rate >= 0.95,
+                "{target:?}: the recommended floor meets the target in {met} of {made} samples"
+            );
+        }
+    }
+}
