@@ -548,6 +548,16 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
         entries
             .sort_by_key(|(k, _)| (known.iter().position(|x| x == k).unwrap_or(known.len()), *k));
         for (key, node) in &entries {
+            // A plain number (`answers`, the count of assessed answers) is a count, not a share.
+            if node.num().is_some() {
+                w!(
+                    out,
+                    "<tr><td>{}</td><td></td><td></td><td class=\"num\">{}</td></tr>\n",
+                    text(&humanize(key)),
+                    fig(node, Kind::Count)
+                );
+                continue;
+            }
             let [mean, lo, hi, n] = stat(node);
             w!(
                 out,

@@ -516,3 +516,17 @@ fn fix_first_and_reranker_sections_show_the_summary() {
     let md = render_markdown_json(&sample_summary(), &sample_questions());
     assert!(!md.contains("## Reranker"));
 }
+
+/// `generation.answers` is a count of assessed answers: shown as a count, never as a share.
+#[test]
+fn the_count_of_answers_is_not_a_percentage() {
+    let mut summary = sample_summary();
+    summary["generation"]["answers"] = json!(121);
+    let html = render_html_json(&summary, &sample_questions());
+    assert!(
+        html.contains("data-figure=\"generation.answers\" data-value=\"121\">121</span>"),
+        "{}",
+        &html[html.find("id=\"generation\"").unwrap_or(0)..][..2000.min(html.len())]
+    );
+    assert!(!html.contains("12100"));
+}
