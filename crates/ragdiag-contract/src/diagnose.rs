@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// 3: `reranker` (trace `candidates`), `fix_first`, the flags `reranker_demoted_gold` and
 /// `reranker_promoted_gold`, and the `queries.parquet` columns `pre_rerank_gold_rank` and
 /// `reranker_effect`; `thresholds` (the score-floor sweep of trace mode), `review` (the review
-/// queue) and `cost` (cost and latency with intervals).
+/// queue) and `cost` (cost and latency with intervals); `provenance.trace_format`.
 pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
@@ -331,6 +331,10 @@ pub struct Provenance {
     /// sha256 of the trace file (trace mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_sha256: Option<String>,
+    /// The format the trace was read as (`ragdiag`, `openinference`, `otel`, `ragas`,
+    /// `ragchecker`; trace mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_format: Option<String>,
     /// The embedding model of `--ground-embeddings` (trace mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grounding_model_id: Option<String>,

@@ -87,15 +87,18 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let corpus = Corpus::new(&docs, &audit);
     let mut provenance = provenance(&s, &docs)?;
     let r = match (&s.trace, trace) {
-        (Some(path), Some(t)) => from_trace(
-            &s,
-            path,
-            t.records,
-            &queries,
-            &corpus,
-            printer,
-            &mut provenance,
-        )?,
+        (Some(path), Some(t)) => {
+            provenance.trace_format = Some(t.format.to_string());
+            from_trace(
+                &s,
+                path,
+                t.records,
+                &queries,
+                &corpus,
+                printer,
+                &mut provenance,
+            )?
+        }
         _ => match &s.engine {
             Some(config) => {
                 let (r, kept) = from_engine(

@@ -48,6 +48,7 @@ fn every_format_gives_the_classes_of_the_ragdiag_trace() {
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let want = summary(&base);
+    assert_eq!(want["provenance"]["trace_format"], "ragdiag");
     let want_rows = std::fs::read(base.join("queries.parquet")).unwrap();
     for (name, format, full) in [
         ("openinference.jsonl", "openinference", true),
@@ -65,6 +66,8 @@ fn every_format_gives_the_classes_of_the_ragdiag_trace() {
             assert_eq!(o.code, 0, "{name}: {}", o.stderr);
             let got = summary(&out);
             assert_eq!(got["mode"], "trace");
+            // The format read, declared or detected, is recorded with the trace.
+            assert_eq!(got["provenance"]["trace_format"], format, "{name}");
             assert_eq!(got["classes"], want["classes"], "{name}");
             assert_eq!(got["metrics"], want["metrics"], "{name}");
             // One row per question with its class and rule: the same bytes. Datasets carry no
