@@ -253,6 +253,10 @@ pub fn cached_index<T, E: From<crate::Error>>(
     build: impl FnOnce(&Path) -> Result<T, E>,
 ) -> Result<CachedIndex<T>, E> {
     let dir = key.dir(home);
+    // One process at a time looks at, builds and opens a cached index: a second process
+    // building the same one waits, then finds it built (instead of replacing the directory
+    // under the first one's searcher).
+    let _lock = lock_cached(&dir)?;
     let mut unusable = None;
     if dir.exists() {
         match Searcher::open(&dir) {
@@ -297,6 +301,28 @@ pub fn cached_index<T, E: From<crate::Error>>(
         from_cache: false,
         value,
     })
+}
+
+/// Takes the exclusive lock of the cached index `dir` (the file `DIR.lock` beside it), waiting
+/// while another process holds it; released when the returned file is dropped (or the process
+/// ends).
+fn lock_cached(dir: &Path) -> crate::Result<std::fs::File> {
+    let path = dir.with_extension("lock");
+    let io = |source| crate::Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    fs4::fs_std::FileExt::lock_exclusive(&file).map_err(io)?;
+    Ok(file)
 }
 
 /// The model to embed the queries of a dense or hybrid search of the index at `index` with
@@ -576,6 +602,51 @@ mod tests {
             assert_ne!(base.dir(home), o.dir(home), "field {i}");
         }
         assert!(base.dir(home).starts_with("/h/indexes"));
+    }
+
+    #[test]
+    fn a_second_builder_waits_for_the_first_and_takes_its_index() {
+        let home = tempfile::tempdir().unwrap();
+        let docs = [Document {
+            id: "d1".into(),
+            text: "refunds are paid within ten days".into(),
+            ..Document::default()
+        }];
+        let corpus = corpus_sha256(&docs);
+        let build = |dir: &Path| -> crate::Result<()> {
+            let options = crate::IndexOptions {
+                meta: serde_json::json!({ "corpus_sha256": corpus }),
+                ..crate::IndexOptions::default()
+            };
+            crate::build_index(dir, &doc_chunks(&docs), None, &options, &crate::NoProgress)?;
+            Ok(())
+        };
+        let k = key(&corpus, "doc");
+        let dir = k.dir(home.path());
+        // Another process is building this index: it holds the lock.
+        let held = lock_cached(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let got = cached_index::<(), crate::Error>(
+                    home.path(),
+                    &k,
+                    |_| Some(()),
+                    |_| panic!("the index being built elsewhere was built again"),
+                )
+                .unwrap();
+                tx.send(got.from_cache).unwrap();
+            });
+            // The second one waits while the first holds the lock …
+            let waited = rx.recv_timeout(std::time::Duration::from_millis(300));
+            assert!(waited.is_err(), "did not wait: {waited:?}");
+            // … the first finishes its index and lets go …
+            build(&dir).unwrap();
+            drop(held);
+            // … and the second takes the finished index from the cache.
+            let from_cache = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap();
+            assert!(from_cache);
+        });
     }
 
     #[test]

@@ -34,6 +34,15 @@ pub enum Error {
     /// vectors, or a query embedder of another model).
     #[error("{0}")]
     Unsupported(String),
+    /// A file of the index cache could not be opened or locked.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// The chunk table of an index directory is unreadable.
     #[error("{path}: {reason}")]
     Corrupt {

@@ -372,15 +372,18 @@ fn two_processes_building_one_cached_index_agree_and_the_cache_opens() {
             .stderr(Stdio::piped());
         c
     };
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let first = run(&a).spawn().unwrap();
-    let second = run(&b).spawn().unwrap();
-    for o in [
-        first.wait_with_output().unwrap(),
-        second.wait_with_output().unwrap(),
-    ] {
+    // Four at once (two raced rarely enough to pass while one could replace the index under
+    // the other's searcher; a lock per cached index now serialises the builds).
+    let outs: Vec<_> = ["a", "b", "a2", "b2"]
+        .iter()
+        .map(|n| dir.path().join(n))
+        .collect();
+    let children: Vec<_> = outs.iter().map(|o| run(o).spawn().unwrap()).collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
+    let (a, b) = (outs[0].clone(), outs[1].clone());
     let metrics = |out: &Path| -> Vec<Value> {
         let s: Value =
             serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
@@ -406,6 +409,8 @@ fn two_processes_building_one_cached_index_agree_and_the_cache_opens() {
     let ma = metrics(&a);
     assert_eq!(ma.len(), 3);
     assert_eq!(ma, metrics(&b));
+    assert_eq!(ma, metrics(&outs[2]));
+    assert_eq!(ma, metrics(&outs[3]));
     // The cache opens: a third run takes every index from it, with no warning.
     let c = dir.path().join("c");
     let o = output(&mut run(&c));
