@@ -158,7 +158,12 @@ impl HttpEngine {
             req = req.set(name, value);
         }
         let started = Instant::now();
-        let v = answer(req.call(), url, timeout, started, &secrets)?;
+        let body = answer(req.call(), url, timeout, started, &secrets)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| EngineError::Malformed {
+                url: redact_url(url),
+                reason: format!("not JSON: {e}"),
+            })?;
         match v.pointer(pointer) {
             Some(serde_json::Value::String(s)) => Ok(s.clone()),
             _ => Err(EngineError::Malformed {
@@ -370,11 +375,28 @@ impl Engine for HttpEngine {
         } else {
             req.call()
         };
-        let v = answer(sent, &self.spec.url, self.timeout, started, &self.secrets)?;
-        self.hits(&v).map_err(|reason| EngineError::Malformed {
+        let body = answer(sent, &self.spec.url, self.timeout, started, &self.secrets)?;
+        self.parse_answer(&body)
+    }
+}
+
+impl HttpEngine {
+    /// The hits of an answer's body (at most the size limit, already read), mapped as
+    /// configured: every fault is [`EngineError::Malformed`] naming the engine's URL, with
+    /// the credentials scrubbed from its reason.
+    ///
+    /// # Errors
+    ///
+    /// The body is not JSON, the mapping's pointers find nothing usable, an id is missing or
+    /// empty, a score is not a finite number, or the engine's error field is set.
+    pub fn parse_answer(&self, body: &[u8]) -> Result<Vec<EngineHit>, EngineError> {
+        let malformed = |reason: String| EngineError::Malformed {
             url: redact_url(&self.spec.url),
             reason: self.scrub(&reason),
-        })
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| malformed(format!("not JSON: {e}")))?;
+        self.hits(&v).map_err(malformed)
     }
 }
 
@@ -387,14 +409,14 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .build()
 }
 
-/// The JSON of an answer, or the error with its cause.
+/// The body of an answer (at most [`MAX_RESPONSE`] bytes), or the error with its cause.
 fn answer(
     sent: Result<ureq::Response, ureq::Error>,
     url: &str,
     timeout: Duration,
     started: Instant,
     secrets: &[String],
-) -> Result<serde_json::Value, EngineError> {
+) -> Result<Vec<u8>, EngineError> {
     let shown = redact_url(url);
     let timed_out = || EngineError::Timeout {
         url: shown.clone(),
@@ -459,10 +481,7 @@ fn answer(
             reason: format!("the answer is larger than {} MB", MAX_RESPONSE >> 20),
         });
     }
-    serde_json::from_slice(&bytes).map_err(|e| EngineError::Malformed {
-        url: shown,
-        reason: format!("not JSON: {e}"),
-    })
+    Ok(bytes)
 }
 
 /// The value at pointer `q` of `v`, if any.

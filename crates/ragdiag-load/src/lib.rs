@@ -52,9 +52,10 @@ pub use error::{LoadError, Result};
 pub use html::html_visible_text;
 pub use labels::load_labels;
 pub use limits::{
-    max_record_bytes, max_record_values, max_results_per_query, DEFAULT_MAX_RECORD_BYTES,
-    DEFAULT_MAX_RECORD_VALUES, DEFAULT_MAX_RESULTS_PER_QUERY, MAX_RECORD_BYTES_ENV,
-    MAX_RECORD_VALUES_ENV, MAX_RESULTS_PER_QUERY_ENV,
+    max_record_bytes, max_record_values, max_results_per_query, parse_size, set_flags, LimitFlags,
+    DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_VALUES, DEFAULT_MAX_RESULTS_PER_QUERY,
+    MAX_RECORD_BYTES_ENV, MAX_RECORD_BYTES_FLAG, MAX_RECORD_VALUES_ENV, MAX_RECORD_VALUES_FLAG,
+    MAX_RESULTS_PER_QUERY_ENV, MAX_RESULTS_PER_QUERY_FLAG,
 };
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};

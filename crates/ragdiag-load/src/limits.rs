@@ -1,15 +1,17 @@
 //! Resource limits on input: the largest record a loader holds in memory at once.
 //!
-//! Two limits, each raised by an environment variable: a record's length in bytes
+//! Three limits, each raised by a global flag of the `ragdiag` binary or an environment
+//! variable (the flag wins; [`set_flags`]): a record's length in bytes
 //! ([`max_record_bytes`]), and the number of JSON values in one JSON record
 //! ([`max_record_values`]: a parsed value takes tens of bytes in memory, so a record of
-//! many small values, such as a trace record of a million hits, is bounded by their count).
+//! many small values, such as a trace record of a million hits, is bounded by their count),
+//! and the results of one query in a run ([`max_results_per_query`]).
 //!
 //! A JSONL line (a document, a question, a trace record with its hits), a file of a folder
 //! corpus (one document), a line of a TREC run and the first record a trace's format is told
 //! from are each one *record*. A record longer than [`max_record_bytes`] is refused while it is
-//! read, before it is held whole, with a message naming the limit and
-//! [`MAX_RECORD_BYTES_ENV`], which raises it. Files of many records are read a record at a time,
+//! read, before it is held whole, with a message naming the limit, the flag and
+//! [`MAX_RECORD_BYTES_ENV`], which raise it. Files of many records are read a record at a time,
 //! so the memory a load takes grows with what it keeps, not with the longest line.
 
 use crate::{LoadError, Result};
@@ -17,6 +19,52 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::Value;
 use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Limits given as flags (`--max-record-bytes`, `--max-record-values`,
+/// `--max-results-per-query`); `None` leaves the environment variable or the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitFlags {
+    /// [`max_record_bytes`].
+    pub record_bytes: Option<u64>,
+    /// [`max_record_values`].
+    pub record_values: Option<u64>,
+    /// [`max_results_per_query`].
+    pub results_per_query: Option<u64>,
+}
+
+// 0: not set by a flag (every limit is positive).
+static FLAG_RECORD_BYTES: AtomicU64 = AtomicU64::new(0);
+static FLAG_RECORD_VALUES: AtomicU64 = AtomicU64::new(0);
+static FLAG_RESULTS_PER_QUERY: AtomicU64 = AtomicU64::new(0);
+
+/// Sets this process's limits from flags: a limit given here wins over its environment
+/// variable. The binary calls it once, before any input is read.
+pub fn set_flags(flags: LimitFlags) {
+    for (cell, v) in [
+        (&FLAG_RECORD_BYTES, flags.record_bytes),
+        (&FLAG_RECORD_VALUES, flags.record_values),
+        (&FLAG_RESULTS_PER_QUERY, flags.results_per_query),
+    ] {
+        cell.store(v.unwrap_or(0), Ordering::Relaxed);
+    }
+}
+
+fn flag(cell: &AtomicU64) -> Option<u64> {
+    Some(cell.load(Ordering::Relaxed)).filter(|&v| v > 0)
+}
+
+/// The flag that raises the record-bytes limit.
+pub const MAX_RECORD_BYTES_FLAG: &str = "--max-record-bytes";
+/// The flag that raises the record-values limit.
+pub const MAX_RECORD_VALUES_FLAG: &str = "--max-record-values";
+/// The flag that raises the results-per-query limit.
+pub const MAX_RESULTS_PER_QUERY_FLAG: &str = "--max-results-per-query";
+
+/// How to raise a limit: `raise it with FLAG or VAR`.
+fn raise(flag: &str, var: &str) -> String {
+    format!("raise it with {flag} or {var}")
+}
 
 /// The environment variable that sets [`max_record_bytes`] (a number of bytes, optionally with
 /// a `K`, `M` or `G` suffix, powers of 1024).
@@ -35,13 +83,17 @@ pub const MAX_RECORD_VALUES_ENV: &str = "RAGDIAG_MAX_RECORD_VALUES";
 /// thousand values.
 pub const DEFAULT_MAX_RECORD_VALUES: u64 = 200_000;
 
-/// The most JSON values one record may hold, from [`MAX_RECORD_VALUES_ENV`] or the default.
+/// The most JSON values one record may hold: the flag, else [`MAX_RECORD_VALUES_ENV`], else
+/// the default.
 ///
 /// # Errors
 ///
 /// [`LoadError::Unusable`] (naming the variable) when it is set to something that is not a
 /// positive number.
 pub fn max_record_values() -> Result<u64> {
+    if let Some(v) = flag(&FLAG_RECORD_VALUES) {
+        return Ok(v);
+    }
     match std::env::var(MAX_RECORD_VALUES_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_RECORD_VALUES),
         Ok(v) => parse_size(&v)
@@ -61,14 +113,17 @@ pub const MAX_RESULTS_PER_QUERY_ENV: &str = "RAGDIAG_MAX_RESULTS_PER_QUERY";
 /// TREC run has 1,000). Read, a result takes about 24 bytes; evaluated, about 100.
 pub const DEFAULT_MAX_RESULTS_PER_QUERY: u64 = 1_000_000;
 
-/// The most results one query of a run may have, from [`MAX_RESULTS_PER_QUERY_ENV`] or the
-/// default.
+/// The most results one query of a run may have: the flag, else
+/// [`MAX_RESULTS_PER_QUERY_ENV`], else the default.
 ///
 /// # Errors
 ///
 /// [`LoadError::Unusable`] (naming the variable) when it is set to something that is not a
 /// positive number.
 pub fn max_results_per_query() -> Result<u64> {
+    if let Some(v) = flag(&FLAG_RESULTS_PER_QUERY) {
+        return Ok(v);
+    }
     match std::env::var(MAX_RESULTS_PER_QUERY_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_RESULTS_PER_QUERY),
         Ok(v) => parse_size(&v).ok_or_else(|| {
@@ -122,8 +177,8 @@ impl Bounded<'_> {
 /// The reason given for a record of more than `limit` JSON values.
 pub(crate) fn too_many(limit: u64) -> String {
     format!(
-        "the record holds more than {limit} JSON values, the limit of one record; set \
-         {MAX_RECORD_VALUES_ENV} to raise it"
+        "the record holds more than {limit} JSON values, the limit of one record; {}",
+        raise(MAX_RECORD_VALUES_FLAG, MAX_RECORD_VALUES_ENV)
     )
 }
 
@@ -190,13 +245,17 @@ impl<'de> Visitor<'de> for Bounded<'_> {
     }
 }
 
-/// The largest record a loader reads, from [`MAX_RECORD_BYTES_ENV`] or the default.
+/// The largest record a loader reads: the flag, else [`MAX_RECORD_BYTES_ENV`], else the
+/// default.
 ///
 /// # Errors
 ///
 /// [`LoadError::Unusable`] (naming the variable) when the variable is set to something that is
 /// not a positive size.
 pub fn max_record_bytes() -> Result<u64> {
+    if let Some(v) = flag(&FLAG_RECORD_BYTES) {
+        return Ok(v);
+    }
     match std::env::var(MAX_RECORD_BYTES_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_RECORD_BYTES),
         Ok(v) => parse_size(&v).ok_or_else(|| bad_setting(&v)),
@@ -216,8 +275,10 @@ fn bad_number(var: &str, v: &str, expected: &str) -> LoadError {
     LoadError::unusable(Path::new(var), format!("expected {expected}, found {v:?}"))
 }
 
-/// `123`, `64K`, `32M`, `2G` (powers of 1024, case-insensitive, an optional `B`/`iB`).
-fn parse_size(s: &str) -> Option<u64> {
+/// `123`, `64K`, `32M`, `2G` (powers of 1024, case-insensitive, an optional `B`/`iB`);
+/// `None` for anything else, zero included.
+#[must_use]
+pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let lower = s.to_ascii_lowercase();
     let body = lower
@@ -247,8 +308,9 @@ pub(crate) fn describe(limit: u64) -> String {
 /// than the limit, and how to raise it.
 pub(crate) fn too_long(what: &str, limit: u64) -> String {
     format!(
-        "{what} is longer than {}, the limit of one record; set {MAX_RECORD_BYTES_ENV} to raise it",
-        describe(limit)
+        "{what} is longer than {}, the limit of one record; {}",
+        describe(limit),
+        raise(MAX_RECORD_BYTES_FLAG, MAX_RECORD_BYTES_ENV)
     )
 }
 

@@ -187,8 +187,8 @@ mod tests {
 
     #[test]
     fn lines_over_the_limit_are_refused_and_skipped() {
-        let long = "the line is longer than 8 bytes, the limit of one record; set \
-                    RAGDIAG_MAX_RECORD_BYTES to raise it";
+        let long = "the line is longer than 8 bytes, the limit of one record; raise it \
+                    with --max-record-bytes or RAGDIAG_MAX_RECORD_BYTES";
         let got = read(
             b"\xEF\xBB\xBFabc\r\n12345678\r\n123456789\nok\n0123456789abc",
             8,

@@ -708,8 +708,9 @@ fn parse_trec_stream(
                     path,
                     format!(
                         "query {:?} has more than {max_results} results, the limit of one \
-                         query; set {} to raise it",
+                         query; raise it with {} or {}",
                         queries[i].qid,
+                        crate::limits::MAX_RESULTS_PER_QUERY_FLAG,
                         crate::limits::MAX_RESULTS_PER_QUERY_ENV
                     ),
                 ));

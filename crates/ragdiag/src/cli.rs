@@ -19,6 +19,24 @@ pub(crate) struct GlobalArgs {
     /// No progress or notes on stderr (errors and warnings still print).
     #[arg(long, global = true)]
     pub(crate) quiet: bool,
+    /// The longest record an input may hold (a JSONL line, a file of a folder corpus, a run
+    /// line), e.g. 256M [env: RAGDIAG_MAX_RECORD_BYTES; default 32M].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = size)]
+    pub(crate) max_record_bytes: Option<u64>,
+    /// The most JSON values one record may hold [env: RAGDIAG_MAX_RECORD_VALUES; default
+    /// 200000].
+    #[arg(long, global = true, value_name = "N", value_parser = size)]
+    pub(crate) max_record_values: Option<u64>,
+    /// The most results one query of a run may have [env: RAGDIAG_MAX_RESULTS_PER_QUERY;
+    /// default 1000000].
+    #[arg(long, global = true, value_name = "N", value_parser = size)]
+    pub(crate) max_results_per_query: Option<u64>,
+}
+
+/// A positive size or count: `123`, `64K`, `32M`, `2G` (powers of 1024).
+fn size(s: &str) -> Result<u64, String> {
+    ragdiag_load::parse_size(s)
+        .ok_or_else(|| format!("expected a positive number such as 5000, 64K or 32M, found {s:?}"))
 }
 
 /// The knowledge base (`index`, `freshness`, `diagnose`, `lint`).

@@ -1,7 +1,7 @@
 //! Doors into the binary's parsers of outside input, for the fuzz targets (`fuzz/`) and tests.
 //!
-//! Only `ragdiag.toml` is parsed in the binary itself; every other input format is read by a
-//! library crate, which the fuzz targets call directly.
+//! Only `ragdiag.toml` and the `--engine` file are parsed in the binary itself; every other
+//! input format is read by a library crate, which the fuzz targets call directly.
 
 use crate::cli::{Cli, Command};
 use crate::settings::{DiagnoseSettings, FileConfig};
@@ -63,6 +63,17 @@ pub fn diagnose_config(path: &Path) -> anyhow::Result<ResolvedConfig> {
         gates: s.gates,
         chunker: s.chunker,
     })
+}
+
+/// Reads `path` as `--engine PATH` does (TOML: an `[engine]` table, or its keys at the top
+/// level).
+///
+/// # Errors
+///
+/// The file cannot be read or parsed, or a key is unknown or of the wrong type (the message
+/// starts with the path).
+pub fn engine_config(path: &Path) -> anyhow::Result<ragdiag_engine::config::EngineConfig> {
+    crate::settings::read_engine(path)
 }
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    ragdiag_load::set_flags(ragdiag_load::LimitFlags {
+        record_bytes: cli.global.max_record_bytes,
+        record_values: cli.global.max_record_values,
+        results_per_query: cli.global.max_results_per_query,
+    });
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(err) => {

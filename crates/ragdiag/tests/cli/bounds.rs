@@ -78,7 +78,7 @@ fn write_streamed(path: &Path, head: &[u8], unit: &[u8], n: usize, tail: &[u8]) 
     f.flush().unwrap();
 }
 
-const LIMIT_MESSAGE: &str = "is longer than 33554432 bytes (32 MiB), the limit of one record; set RAGDIAG_MAX_RECORD_BYTES to raise it";
+const LIMIT_MESSAGE: &str = "is longer than 33554432 bytes (32 MiB), the limit of one record; raise it with --max-record-bytes or RAGDIAG_MAX_RECORD_BYTES";
 
 #[test]
 fn a_one_gigabyte_jsonl_record_is_refused_in_bounded_memory() {
@@ -132,6 +132,30 @@ fn a_one_gigabyte_jsonl_record_is_refused_in_bounded_memory() {
             .contains("c.jsonl:2: the line is longer than 40 bytes"),
         "{}",
         o.stdout
+    );
+    // The flag does the same, and wins over the variable.
+    let (o, _) = run_measured(
+        ragdiag_cmd(&["lint", "--corpus", c, "--max-record-bytes", "40"])
+            .env("RAGDIAG_MAX_RECORD_BYTES", "2G"),
+    );
+    assert!(
+        o.stdout
+            .contains("c.jsonl:2: the line is longer than 40 bytes"),
+        "{}",
+        o.stdout
+    );
+    let (o, _) = run_measured(&mut ragdiag_cmd(&[
+        "lint",
+        "--corpus",
+        c,
+        "--max-record-bytes",
+        "0",
+    ]));
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("expected a positive number"),
+        "{}",
+        o.stderr
     );
     let (o, _) =
         run_measured(ragdiag_cmd(&["lint", "--corpus", c]).env("RAGDIAG_MAX_RECORD_BYTES", "lots"));
@@ -239,7 +263,7 @@ fn a_trace_record_of_a_million_hits_is_refused_in_bounded_memory() {
         assert!(
             o.stdout.contains(
                 "t.jsonl:1: the record holds more than 200000 JSON values, the limit of one \
-                 record; set RAGDIAG_MAX_RECORD_VALUES to raise it"
+                 record; raise it with --max-record-values or RAGDIAG_MAX_RECORD_VALUES"
             ),
             "{}\n{}",
             o.stdout,
@@ -258,6 +282,23 @@ fn a_trace_record_of_a_million_hits_is_refused_in_bounded_memory() {
         trace.to_str().unwrap(),
     ]));
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    // The flag sets the limit too: lowered below them, the same hits are refused.
+    let (o, _) = run_measured(&mut ragdiag_cmd(&[
+        "lint",
+        "--max-record-values",
+        "1000",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]));
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout
+            .contains("the record holds more than 1000 JSON values"),
+        "{}",
+        o.stdout
+    );
 }
 
 /// A run of `lines` results for one query, and qrels judging one of them.
@@ -283,8 +324,8 @@ fn a_query_of_millions_of_results_is_refused_before_evaluation() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
         o.stderr.contains(
-            "r.trec: query \"1\" has more than 1000000 results, the limit of one query; set \
-             RAGDIAG_MAX_RESULTS_PER_QUERY to raise it"
+            "r.trec: query \"1\" has more than 1000000 results, the limit of one query; raise \
+             it with --max-results-per-query or RAGDIAG_MAX_RESULTS_PER_QUERY"
         ),
         "{}",
         o.stderr
@@ -300,6 +341,17 @@ fn a_query_of_millions_of_results_is_refused_before_evaluation() {
         ragdiag_cmd(&["eval", "-m", "map", &qrels, &run])
             .env("RAGDIAG_MAX_RESULTS_PER_QUERY", "2M"),
     );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "map                   \tall\t0.1667\n");
+    let (o, _) = run_measured(&mut ragdiag_cmd(&[
+        "eval",
+        "--max-results-per-query",
+        "2M",
+        "-m",
+        "map",
+        &qrels,
+        &run,
+    ]));
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.stdout, "map                   \tall\t0.1667\n");
 }
