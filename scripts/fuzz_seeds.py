@@ -152,5 +152,44 @@ for spec in ["doc", "tokens:64/8", "tokens:32@cl100k", "recursive:100/10", "recu
 for g in ["recall@10=0.8,ndcg@10=0.6", "hit@5=0.8", " mrr = 1e-3 ,", "class.ok=0.5,stale_hit_rate@5=-0.1"]:
     seed("gate_spec", g.encode())
 
+# Label files as the labelling page exports them (JSONL; CSV with the pool's extra columns),
+# on the demo's questions and documents.
+qids = [json.loads(l)["id"] for l in read("queries/tallyfox.jsonl").splitlines()[:4] if l.strip()]
+dids = list(records)[:3]
+labels = []
+for i, (q, d) in enumerate([(q, d) for q in qids for d in dids][:9]):
+    for who in ["ann", "bo"] if i % 3 else ["ann"]:
+        labels.append({"query_id": q, "doc": d, "grade": (i + len(who)) % 3, "labeller": who,
+                       "labelled_at": f"2026-11-0{1 + i % 9}T10:00:00Z",
+                       "doc_hash": "sha256:" + "ab" * 32, "note": "" if i % 2 else "évidence, \"quoted\""})
+seed("labels", b"\x00" + "".join(json.dumps(l, ensure_ascii=False) + "\n" for l in labels).encode())
+rows = ["query_id,doc,title,passage,grade,labeller,labelled_at,doc_hash,note"]
+for l in labels:
+    rows.append(",".join([l["query_id"], l["doc"], "A title", '"a passage, with ""quotes""\nand a line"',
+                          str(l["grade"]) if l["grade"] else "", l["labeller"], l["labelled_at"],
+                          l["doc_hash"], l["note"].replace('"', '""').join('""')]))
+seed("labels", b"\x01" + ("\r\n".join(rows) + "\r\n").encode())
+
+# Engine answers for the target's three fixed mappings (selector 0 columnar, 1 rows, 2 plain),
+# and each example engine file with an answer of its shape after a NUL byte (selector 3).
+columnar = {"ids": [["c1", "c2", "c3"]], "distances": [[0.12, 0.3, 0.31]],
+            "documents": [["Héllo wörld", "final sigma: ΟΔΟΣ", None]],
+            "metadatas": [[{"doc_id": "d1", "start": 0, "end": 11}, {"doc_id": "d2", "start": 3},
+                           {"doc_id": "missing"}]], "error": None}
+rows_answer = {"results": [{"hits": [
+    {"document": {"id": "c1", "doc_id": "d1", "chunk": "d1#0", "start": 0, "end": 11,
+                  "text": "Héllo wörld"}, "vector_distance": 0.1},
+    {"document": {"id": 7, "doc_id": "7", "text": "An integer id."}, "vector_distance": 0.4}]}]}
+plain = {"hits": [{"id": "d1", "score": 3.5}, {"id": "d2", "score": 1.25}, {"id": 7}]}
+seed("engine_response", b"\x00" + json.dumps(columnar, ensure_ascii=False).encode())
+seed("engine_response", b"\x01" + json.dumps(rows_answer, ensure_ascii=False).encode())
+seed("engine_response", b"\x02" + json.dumps(plain).encode())
+seed("engine_response", b"\x01" + json.dumps({"results": [{"error": "Not found."}]}).encode())
+for p in sorted((ROOT / "examples/engines").glob("*.toml")):
+    shape = rows_answer if "typesense" in p.name else columnar
+    seed("engine_response", b"\x03" + p.read_bytes() + b"\x00" + json.dumps(shape).encode())
+seed("engine_response", b"\x03" + b"url = 'http://127.0.0.1:9/s'\n[response]\nhits = '/hits'\nid = '/id'\n"
+     b"score = '/score'\n\x00" + json.dumps(plain).encode())
+
 print(f"seeds in {OUT}: " + ", ".join(
     f"{d.name} {len(list(d.iterdir()))}" for d in sorted(OUT.iterdir()) if d.is_dir()))

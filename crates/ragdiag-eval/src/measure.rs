@@ -159,47 +159,12 @@ const SET: &[Kind] = &[
     Kind::SetF,
 ];
 
-/// `all_trec` of `measures.c`: every measure of ragdiag's list but `dcg`, `ideal_dcg` and
-/// `judged`.
-const ALL_TREC: &[Kind] = &[
-    Kind::Runid,
-    Kind::NumQ,
-    Kind::NumRet,
-    Kind::NumRel,
-    Kind::NumRelRet,
-    Kind::Map,
-    Kind::GmMap,
-    Kind::Rprec,
-    Kind::Bpref,
-    Kind::RecipRank,
-    Kind::IprecAtRecall,
-    Kind::P,
-    Kind::Relstring,
-    Kind::Recall,
-    Kind::Unj,
-    Kind::Rbp,
-    Kind::RbpResid,
-    Kind::InfAp,
-    Kind::GmBpref,
-    Kind::Utility,
-    Kind::Pt11Avg,
-    Kind::Ndcg,
-    Kind::RelativeP,
-    Kind::RprecMult,
-    Kind::Success,
-    Kind::MapCut,
-    Kind::NdcgCut,
-    Kind::NdcgRel,
-    Kind::Rndcg,
-    Kind::BinG,
-    Kind::G,
-    Kind::SetP,
-    Kind::SetRecall,
-    Kind::SetRelativeP,
-    Kind::SetMap,
-    Kind::SetF,
-    Kind::NumNonrelJudgedRet,
-];
+/// Whether `all_trec` of `measures.c` holds the measure: every measure of ragdiag's list
+/// ([`Kind::ALL`]) but `dcg`, `ideal_dcg` and `judged`. (Columns are printed in [`Kind`]'s
+/// order whatever the order of a set.)
+fn in_all_trec(k: Kind) -> bool {
+    !matches!(k, Kind::Dcg | Kind::IdealDcg | Kind::Judged)
+}
 
 impl Kind {
     const ALL: &'static [Kind] = &[
@@ -627,10 +592,16 @@ impl MeasureSet {
                 Some((n, p)) => (n, Some(p)),
                 None => (request.as_str(), None),
             };
-            let set = match name {
-                "official" => Some(OFFICIAL),
-                "set" => Some(SET),
-                "all_trec" => Some(ALL_TREC),
+            let set: Option<Vec<Kind>> = match name {
+                "official" => Some(OFFICIAL.to_vec()),
+                "set" => Some(SET.to_vec()),
+                "all_trec" => Some(
+                    Kind::ALL
+                        .iter()
+                        .copied()
+                        .filter(|&k| in_all_trec(k))
+                        .collect(),
+                ),
                 _ => None,
             };
             if let Some(set) = set {
@@ -640,7 +611,7 @@ impl MeasureSet {
                         reason: format!("the set {name} takes no parameters"),
                     });
                 }
-                for &k in set {
+                for k in set {
                     add(k, None);
                 }
                 continue;

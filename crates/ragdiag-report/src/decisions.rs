@@ -233,31 +233,63 @@ pub(crate) fn reranker_section(out: &mut String, root: &Node<'_>) {
     out.push_str("</tbody>\n</table>\n");
     let cmps = r.get("comparisons").items();
     if !cmps.is_empty() {
-        out.push_str("<table>\n<thead><tr><th>Evidence metric</th><th class=\"num\">Before rerank</th><th class=\"num\">After</th><th class=\"num\">Difference</th><th class=\"num\">95% CI</th><th class=\"num\">p (Holm)</th><th class=\"num\">Better / worse / same</th></tr></thead>\n<tbody>\n");
+        out.push_str("<table>\n<thead><tr>");
+        for (i, h) in COMPARISON_COLUMNS.iter().enumerate() {
+            let class = if i == 0 { "" } else { " class=\"num\"" };
+            w!(out, "<th{class}>{h}</th>");
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
         for c in &cmps {
-            let metric = c.get("metric").str().unwrap_or("");
-            let kind = if metric == "evidence_mrr" {
-                Kind::Score
-            } else {
-                metric_kind(metric)
-            };
-            w!(
-                out,
-                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} / {} / {}</td></tr>\n",
-                text(metric),
-                fig(&c.get("mean_baseline"), kind),
-                fig(&c.get("mean"), kind),
-                fig(&c.get("difference"), kind),
-                ci(&c.get("ci_lower"), &c.get("ci_upper"), kind),
-                fig(&c.get("p_holm"), Kind::Score),
-                fig(&c.get("wins"), Kind::Count),
-                fig(&c.get("losses"), Kind::Count),
-                fig(&c.get("ties"), Kind::Count)
-            );
+            let cells = comparison_cells(c, fig, ci);
+            w!(out, "<tr><td><code>{}</code></td>", text(&cells[0]));
+            for cell in &cells[1..] {
+                w!(out, "<td class=\"num\">{cell}</td>");
+            }
+            out.push_str("</tr>\n");
         }
         out.push_str("</tbody>\n</table>\n");
     }
     close(out);
+}
+
+/// The columns of the reranker's paired comparisons, in the HTML and Markdown tables alike.
+const COMPARISON_COLUMNS: [&str; 7] = [
+    "Evidence metric",
+    "Before rerank",
+    "After",
+    "Difference",
+    "95% CI",
+    "p (Holm)",
+    "Better / worse / same",
+];
+
+/// One comparison's cells under [`COMPARISON_COLUMNS`]: the metric's name (raw, for the caller
+/// to escape), then its figures written by `val` and `interval` (HTML or Markdown).
+fn comparison_cells(
+    c: &Node<'_>,
+    val: fn(&Node<'_>, Kind) -> String,
+    interval: fn(&Node<'_>, &Node<'_>, Kind) -> String,
+) -> [String; 7] {
+    let metric = c.get("metric").str().unwrap_or("");
+    let kind = if metric == "evidence_mrr" {
+        Kind::Score
+    } else {
+        metric_kind(metric)
+    };
+    [
+        metric.to_owned(),
+        val(&c.get("mean_baseline"), kind),
+        val(&c.get("mean"), kind),
+        val(&c.get("difference"), kind),
+        interval(&c.get("ci_lower"), &c.get("ci_upper"), kind),
+        val(&c.get("p_holm"), Kind::Score),
+        format!(
+            "{} / {} / {}",
+            val(&c.get("wins"), Kind::Count),
+            val(&c.get("losses"), Kind::Count),
+            val(&c.get("ties"), Kind::Count)
+        ),
+    ]
 }
 
 fn md_val(n: &Node<'_>, kind: Kind) -> String {
@@ -374,27 +406,16 @@ pub(crate) fn reranker_markdown(out: &mut String, root: &Node<'_>) {
     }
     let cmps = r.get("comparisons").items();
     if !cmps.is_empty() {
-        out.push_str("\n| Evidence metric | Before rerank | After | Difference | 95% CI | p (Holm) | Better / worse / same |\n|---|--:|--:|--:|--:|--:|--:|\n");
+        w!(
+            out,
+            "\n| {} |\n|---|{}\n",
+            COMPARISON_COLUMNS.join(" | "),
+            "--:|".repeat(COMPARISON_COLUMNS.len() - 1)
+        );
         for c in &cmps {
-            let metric = c.get("metric").str().unwrap_or("");
-            let kind = if metric == "evidence_mrr" {
-                Kind::Score
-            } else {
-                metric_kind(metric)
-            };
-            w!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} / {} / {} |\n",
-                md_escape(metric),
-                md_val(&c.get("mean_baseline"), kind),
-                md_val(&c.get("mean"), kind),
-                md_val(&c.get("difference"), kind),
-                md_ci(&c.get("ci_lower"), &c.get("ci_upper"), kind),
-                md_val(&c.get("p_holm"), Kind::Score),
-                md_val(&c.get("wins"), Kind::Count),
-                md_val(&c.get("losses"), Kind::Count),
-                md_val(&c.get("ties"), Kind::Count)
-            );
+            let mut cells = comparison_cells(c, md_val, md_ci);
+            cells[0] = md_escape(&cells[0]);
+            w!(out, "| {} |\n", cells.join(" | "));
         }
     }
     out.push('\n');

@@ -122,7 +122,7 @@ impl FileConfig {
     /// Reads `path` (TOML).
     pub(crate) fn read(path: &Path) -> Result<FileConfig> {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .with_context(|| format!("{}: cannot read", path.display()))?;
         FileConfig::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
     }
 
@@ -411,8 +411,8 @@ impl DiagnoseSettings {
 
 /// The engine settings in `path` (TOML: an `[engine]` table, or its keys at the top level).
 pub(crate) fn read_engine(path: &Path) -> Result<ragdiag_engine::config::EngineConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let table: toml::Table =
         toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     engine_from_table(table).map_err(|e| anyhow!("{}: {e}", path.display()))
