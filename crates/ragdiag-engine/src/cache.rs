@@ -50,11 +50,22 @@ impl Cache {
         self.dir.join(&key[..2]).join(format!("{key}.json"))
     }
 
-    /// The hits stored under `key`, if any (an unreadable file counts as none).
-    #[must_use]
-    pub fn get(&self, key: &str) -> Option<Vec<EngineHit>> {
-        let bytes = std::fs::read(self.path(key)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+    /// The hits stored under `key`: `Ok(None)` when none are stored.
+    ///
+    /// # Errors
+    ///
+    /// A file that is there but cannot be read or is damaged (truncated, not the hits' JSON):
+    /// `PATH: REASON`. The caller asks the engine again, and [`Cache::put`] replaces the file.
+    pub fn get(&self, key: &str) -> Result<Option<Vec<EngineHit>>, String> {
+        let path = self.path(key);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// Stores `hits` under `key` (temporary file, fsync, rename).

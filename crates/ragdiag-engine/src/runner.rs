@@ -57,6 +57,9 @@ pub struct Outcome {
     pub engine_time: Duration,
     /// Cache files that could not be written (the run goes on).
     pub cache_errors: Vec<String>,
+    /// Cache files that were there but damaged (`PATH: REASON`), sorted: their questions were
+    /// asked again and the files replaced.
+    pub damaged: Vec<String>,
 }
 
 impl Outcome {
@@ -128,6 +131,7 @@ pub fn run(
     );
     let engine_nanos = AtomicUsize::new(0);
     let cache_errors = Mutex::new(Vec::new());
+    let damaged = Mutex::new(Vec::new());
     let limit = policy.rate.map(|r| RateLimit {
         next: Mutex::new(Instant::now()),
         interval: Duration::from_secs_f64(1.0 / r),
@@ -142,12 +146,20 @@ pub fn run(
                 };
                 let key = cache.map(|_| Cache::key(&identity, request));
                 if let (Some(c), Some(k)) = (cache, &key) {
-                    if let Some(hits) = c.get(k) {
-                        cached.fetch_add(1, Ordering::Relaxed);
-                        *results[i]
+                    match c.get(k) {
+                        Ok(Some(hits)) => {
+                            cached.fetch_add(1, Ordering::Relaxed);
+                            *results[i]
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                Some(Ok(hits));
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(e) => damaged
                             .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Ok(hits));
-                        continue;
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(e),
                     }
                 }
                 let mut attempt = 0;
@@ -201,6 +213,13 @@ pub fn run(
         cache_errors: cache_errors
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
+        damaged: {
+            let mut d = damaged
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            d.sort();
+            d
+        },
     }
 }
 

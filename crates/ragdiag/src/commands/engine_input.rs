@@ -102,6 +102,18 @@ pub(crate) fn ask(
     for e in &out.cache_errors {
         printer.warn(format_args!("cannot write the engine cache: {e}"));
     }
+    const SHOWN: usize = 3;
+    for e in out.damaged.iter().take(SHOWN) {
+        printer.warn(format_args!(
+            "a damaged engine cache file was replaced (its question was asked again): {e}"
+        ));
+    }
+    if out.damaged.len() > SHOWN {
+        printer.warn(format_args!(
+            "… and {} more damaged engine cache files, replaced",
+            out.damaged.len() - SHOWN
+        ));
+    }
     printer.note(format_args!(
         "{name}: {} questions, {} requests sent ({} answered from the cache, {} retries), \
          {} failed; engine time {:.2} s",

@@ -204,7 +204,50 @@ fn diagnose_through_an_engine_reports_failed_questions_and_caches() {
         "{}",
         o2.stderr
     );
+    // A damaged cache file (cut short, or not the hits' JSON) is a warning naming it; its
+    // question is asked again and the file replaced.
+    let cached: Vec<PathBuf> = walk_files(&home.join("engine-cache"));
+    assert_eq!(cached.len(), 133 - failing);
+    let cut = std::fs::read(&cached[0]).unwrap();
+    std::fs::write(&cached[0], &cut[..cut.len() / 2]).unwrap();
+    std::fs::write(&cached[1], b"[{\"id\": 7}]").unwrap();
+    let before = count.load(Ordering::SeqCst);
+    let o3 = run(&home, &args);
+    assert_eq!(o3.code, 0, "{}", o3.stderr);
+    assert_eq!(count.load(Ordering::SeqCst), before + 2 + 2 * failing);
+    for f in &cached[..2] {
+        assert!(
+            o3.stderr.contains(&format!(
+                "a damaged engine cache file was replaced (its question was asked again): {}",
+                f.display()
+            )),
+            "{}",
+            o3.stderr
+        );
+    }
+    assert_eq!(std::fs::read(&cached[0]).unwrap(), cut);
+    let o4 = run(&home, &args);
+    assert!(!o4.stderr.contains("damaged"), "{}", o4.stderr);
+    assert_eq!(count.load(Ordering::SeqCst), before + 2 + 4 * failing);
     assert_no_secret(tmp.path(), &[&o.stdout, &o.stderr, &o2.stdout, &o2.stderr]);
+}
+
+/// The files under `dir`, sorted.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[test]
