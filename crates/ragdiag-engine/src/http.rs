@@ -553,7 +553,10 @@ pub fn redact_url(url: &str) -> String {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
+    // User information goes first (a password may hold an unescaped `?`); then whatever
+    // follows the host without a path between (`http://h?key=…`, a query) goes too.
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let authority = authority.split(['?', '#']).next().unwrap_or("");
     let path = path.split(['?', '#']).next().unwrap_or("");
     if scheme.is_empty() {
         format!("{authority}{path}")
@@ -568,6 +571,10 @@ mod tests {
 
     #[test]
     fn urls_lose_their_credentials() {
+        // Found by the engine_response fuzz target: a query with no path before it was kept.
+        assert_eq!(redact_url("http://h:1?api_key=x"), "http://h:1");
+        assert_eq!(redact_url("http://u:pw@h#f"), "http://h");
+        assert_eq!(redact_url("http://u:p?w@h/a"), "http://h/a");
         assert_eq!(
             redact_url("http://u:pw@h:1/a/b?api_key=x#f"),
             "http://h:1/a/b"
