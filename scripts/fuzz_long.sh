@@ -61,7 +61,7 @@ run_one() {
     echo "fuzz-long: $t: ok, ${used} CPU s in $(( $(date +%s) - start )) s wall, ${execs:-?} inputs, corpus $corpus"
 }
 
-rm -f "$logs"/*.result
+for t in "${targets[@]}"; do rm -f "$logs/$t.result"; done
 running=0
 for t in "${targets[@]}"; do
     { run_one "$t" || true; } | tee "$logs/$t.result" &
@@ -72,6 +72,10 @@ for t in "${targets[@]}"; do
     fi
 done
 wait
-if grep -q FAILED "$logs"/*.result; then
+failed=0
+for t in "${targets[@]}"; do
+    if grep -q FAILED "$logs/$t.result"; then failed=1; fi
+done
+if [ "$failed" -ne 0 ]; then
     exit 1
 fi

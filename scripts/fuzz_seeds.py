@@ -21,10 +21,12 @@ OUT = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "fuzz" / "corpu
 LIMIT = 16 * 1024  # libFuzzer's default -max_len is 4096; keep seeds near it
 
 
-def seed(target: str, data: bytes) -> None:
+def seed(target: str, data: bytes, whole: bool = False) -> None:
+    """Writes one seed, cut to LIMIT unless `whole` (a Parquet file is useless cut)."""
     d = OUT / target
     d.mkdir(parents=True, exist_ok=True)
-    data = data[:LIMIT]
+    if not whole:
+        data = data[:LIMIT]
     (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
 
 
@@ -68,7 +70,7 @@ for i in range(0, min(len(lines), 24), 3):
     seed("parquet_corpus", b"\x01" + chunk)
 beir = {"_id": "d1", "title": "", "text": next(iter(records.values()))["text"][:300]}
 seed("corpus_jsonl", json.dumps(beir).encode() + b"\n")
-seed("parquet_corpus", b"\x00" + read("crates/ragdiag-load/tests/fixtures/traces/phoenix.parquet"))
+seed("parquet_corpus", b"\x00" + read("crates/ragdiag-load/tests/fixtures/traces/phoenix.parquet"), whole=True)
 
 # Questions: the first line is one corpus document, the rest questions whose evidence is in it.
 for line in read("queries/tallyfox.jsonl").splitlines()[:40]:
@@ -92,6 +94,10 @@ for name, fmt, json_ext in [
     seed("trace", bytes([fmt | ext]) + data)
     seed("trace", bytes([5 | ext]) + data)
 seed("trace", b"\x00" + head_lines(read("queries/tallyfox.trace.jsonl"), 20))
+# | 0x40: a `.parquet` file (OpenInference spans as Phoenix saves them).
+phoenix = read(fx + "phoenix.parquet")
+seed("trace", bytes([0x40 | 1]) + phoenix, whole=True)
+seed("trace", bytes([0x40 | 5]) + phoenix, whole=True)
 
 # Qrels: selector 0 detect, 1 TREC, 2 BEIR.
 for rel in ["examples/tallyfox/qrels.txt", "crates/ragdiag/tests/data/parity/ties.qrels",

@@ -1,5 +1,6 @@
-//! Traces in every format (ragdiag, OpenInference, OTLP JSON, RAGAS, RAGChecker, or detected):
-//! the first byte picks the format and the file's extension, the rest is the file. Items or a
+//! Traces in every format (ragdiag, OpenInference as JSONL or Parquet, OTLP JSON, RAGAS,
+//! RAGChecker, or detected): the first byte picks the format and the file's extension
+//! (`.jsonl`, `.json`, `.parquet`), the rest is the file. Items or a
 //! located error, strict and lenient loads agreeing; then text-only hits and reference
 //! contexts located in a small corpus: every hit ends with a document, every evidence quote is
 //! found in its document at a span inside it.
@@ -33,13 +34,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let format = TraceFormat::ALL.get(usize::from(selector % 8)).copied();
-    let name = if selector & 0x80 == 0 {
+    let parquet = selector & 0x40 != 0;
+    let name = if parquet {
+        "trace.parquet"
+    } else if selector & 0x80 == 0 {
         "trace.jsonl"
     } else {
         "trace.json"
     };
     let path = write_scratch(name, body);
-    let lines = line_count(body);
+    // A Parquet trace's findings are located by row, which the bytes do not tell.
+    let lines = if parquet { u64::MAX } else { line_count(body) };
     let topts = TraceOptions {
         format,
         ..TraceOptions::default()
