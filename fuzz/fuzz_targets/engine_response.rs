@@ -74,7 +74,10 @@ fn corpus() -> &'static Vec<Document> {
     static DOCS: OnceLock<Vec<Document>> = OnceLock::new();
     DOCS.get_or_init(|| {
         [
-            ("d1", "Héllo wörld: the cache is rebuilt when its file is truncated."),
+            (
+                "d1",
+                "Héllo wörld: the cache is rebuilt when its file is truncated.",
+            ),
             ("d2", "Ünïcode ✓ text\twith tabs and a final sigma: ΟΔΟΣ."),
             ("7", "An integer id."),
         ]
@@ -135,7 +138,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let identity = engine.identity();
     if fixed {
-        assert!(!identity.contains(SECRET), "identity shows a credential: {identity}");
+        assert!(
+            !identity.contains(SECRET),
+            "identity shows a credential: {identity}"
+        );
     }
     let hits = match engine.parse_answer(body) {
         Ok(h) => h,
@@ -146,7 +152,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(!reason.trim().is_empty(), "{e:?}");
             assert!(!url.contains('@') && !url.contains('?'), "{url}");
             if fixed {
-                assert!(!e.to_string().contains(SECRET), "error shows a credential: {e}");
+                assert!(
+                    !e.to_string().contains(SECRET),
+                    "error shows a credential: {e}"
+                );
             }
             return;
         }

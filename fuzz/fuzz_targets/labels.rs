@@ -124,7 +124,11 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .map(|l| (l.query_id.as_str(), l.doc.as_str()))
         .collect();
-    assert_eq!(given.len(), pairs.len(), "a labelled pair was lost or made up");
+    assert_eq!(
+        given.len(),
+        pairs.len(),
+        "a labelled pair was lost or made up"
+    );
     for r in &merged.resolved {
         assert!(!r.grades.is_empty(), "{r:?}");
         assert!(
