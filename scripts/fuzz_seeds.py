@@ -155,8 +155,11 @@ for spec in ["doc", "tokens:64/8", "tokens:32@cl100k", "recursive:100/10", "recu
              "sentence:50", "markdown:80", "markdown:30@cl100k", "semantic:200"]:
     seed("chunker_spec", (spec + "\n" + body).encode())
 
+# gate_spec: an even first byte for `--fail-under` gates, odd for `--price`.
 for g in ["recall@10=0.8,ndcg@10=0.6", "hit@5=0.8", " mrr = 1e-3 ,", "class.ok=0.5,stale_hit_rate@5=-0.1"]:
-    seed("gate_spec", g.encode())
+    seed("gate_spec", b"\x00" + g.encode())
+for p in ["prompt=3,completion=15", " completion = 0.6 ,prompt=0.15,", "prompt=1e-3,completion=0,prompt=2"]:
+    seed("gate_spec", b"\x01" + p.encode())
 
 # Label files as the labelling page exports them (JSONL; CSV with the pool's extra columns),
 # on the demo's questions and documents.

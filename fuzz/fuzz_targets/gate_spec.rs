@@ -1,14 +1,12 @@
-//! Gate specs (`--fail-under`): accepted specs have finite thresholds and trimmed names, and
-//! their canonical form parses back to the same gates.
+//! Specs given as flags: `--fail-under` gates (even first byte) and `--price` prices (odd). An
+//! accepted spec has finite values (prices ≥ 0) and trimmed names, and its canonical form parses
+//! back to the same value.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ragdiag_contract::Gates;
+use ragdiag_contract::{Gates, Price};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else {
-        return;
-    };
+fn gates(s: &str) {
     let Ok(gates) = s.parse::<Gates>() else {
         return;
     };
@@ -21,4 +19,36 @@ fuzz_target!(|data: &[u8]| {
         .parse()
         .unwrap_or_else(|e| panic!("canonical form {canonical:?} does not parse: {e}"));
     assert_eq!(back, gates, "round trip through {canonical:?}");
+}
+
+fn price(s: &str) {
+    let p = match s.parse::<Price>() {
+        Ok(p) => p,
+        Err(e) => {
+            assert!(!e.trim().is_empty());
+            return;
+        }
+    };
+    for v in [p.prompt, p.completion] {
+        assert!(v.is_finite() && v >= 0.0, "{p:?}");
+    }
+    let canonical = p.to_string();
+    let back: Price = canonical
+        .parse()
+        .unwrap_or_else(|e| panic!("canonical form {canonical:?} does not parse: {e}"));
+    assert_eq!(back, p, "round trip through {canonical:?}");
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(s) = std::str::from_utf8(rest) else {
+        return;
+    };
+    if selector % 2 == 0 {
+        gates(s);
+    } else {
+        price(s);
+    }
 });

@@ -39,6 +39,47 @@ pub struct Price {
     pub completion: f64,
 }
 
+impl std::str::FromStr for Price {
+    type Err = String;
+
+    /// Parses `prompt=P,completion=C` (`--price`): both given, each a finite number ≥ 0, per
+    /// million tokens; names trimmed, empty items skipped, a later value of a name wins.
+    fn from_str(s: &str) -> Result<Price, String> {
+        let (mut prompt, mut completion) = (None, None);
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected prompt=PRICE,completion=PRICE"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{part:?}: {v:?} is not a number"))?;
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{part:?}: a price must be a finite number ≥ 0"));
+            }
+            match k.trim() {
+                "prompt" => prompt = Some(v),
+                "completion" => completion = Some(v),
+                other => return Err(format!("{other:?}: expected prompt or completion")),
+            }
+        }
+        match (prompt, completion) {
+            (Some(prompt), Some(completion)) => Ok(Price { prompt, completion }),
+            _ => Err(format!(
+                "{s:?}: give both, e.g. prompt=3,completion=15 (per million tokens)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Price {
+    /// `prompt=P,completion=C`, which parses back to the same prices (`f64`'s shortest
+    /// round-trip form).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "prompt={},completion={}", self.prompt, self.completion)
+    }
+}
+
 /// Latency quantiles (nearest rank) with bootstrap intervals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LatencyQuantiles {
@@ -57,4 +98,35 @@ pub struct ClassCost {
     pub cost: Option<Interval>,
     /// Latency of its questions.
     pub latency: LatencyQuantiles,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Price;
+
+    #[test]
+    fn prices_parse_and_print_back() {
+        let p: Price = " completion = 15 ,prompt=3,".parse().unwrap();
+        assert_eq!(
+            p,
+            Price {
+                prompt: 3.0,
+                completion: 15.0
+            }
+        );
+        assert_eq!(p.to_string(), "prompt=3,completion=15");
+        let q: Price = "prompt=0.15,completion=1e-7".parse().unwrap();
+        assert_eq!(q.to_string().parse::<Price>().unwrap(), q);
+        for bad in [
+            "",
+            "prompt=3",
+            "prompt=-1,completion=2",
+            "prompt=inf,completion=2",
+            "prompt=x,completion=2",
+            "input=3,completion=2",
+            "prompt3,completion=2",
+        ] {
+            assert!(bad.parse::<Price>().is_err(), "{bad:?}");
+        }
+    }
 }

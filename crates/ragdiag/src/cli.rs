@@ -335,32 +335,10 @@ pub(crate) struct EngineArgs {
     pub(crate) concurrency: Option<u64>,
 }
 
-/// Parses `prompt=P,completion=C` (prices per million tokens, finite and not negative).
+/// Parses `prompt=P,completion=C` (prices per million tokens, finite and not negative; parsed
+/// in `ragdiag-contract`, beside the gates).
 pub(crate) fn parse_price(s: &str) -> Result<ragdiag_contract::Price, String> {
-    let (mut prompt, mut completion) = (None, None);
-    for part in s.split(',').filter(|p| !p.trim().is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("{part:?}: expected prompt=PRICE,completion=PRICE"))?;
-        let v: f64 = v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{part:?}: {v:?} is not a number"))?;
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(format!("{part:?}: a price must be a finite number ≥ 0"));
-        }
-        match k.trim() {
-            "prompt" => prompt = Some(v),
-            "completion" => completion = Some(v),
-            other => return Err(format!("{other:?}: expected prompt or completion")),
-        }
-    }
-    match (prompt, completion) {
-        (Some(prompt), Some(completion)) => Ok(ragdiag_contract::Price { prompt, completion }),
-        _ => Err(format!(
-            "{s:?}: give both, e.g. prompt=3,completion=15 (per million tokens)"
-        )),
-    }
+    s.parse()
 }
 
 /// `--fail-under` thresholds, metric by metric (parsed in `ragdiag-contract`, beside the gates).
