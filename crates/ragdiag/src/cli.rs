@@ -202,6 +202,17 @@ pub(crate) enum GateOn {
     LowerCi,
 }
 
+/// `--stale-labels`: how metrics treat labels that need re-review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StaleLabelsArg {
+    /// Score them as they are.
+    Include,
+    /// Drop them from the metrics.
+    Exclude,
+    /// Score them and list them.
+    Flag,
+}
+
 /// How to read `--trace` when it is not ragdiag's own JSONL.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct TraceFormatArgs {
@@ -297,6 +308,11 @@ pub(crate) struct DiagnoseArgs {
     /// correct answer and per class (trace mode).
     #[arg(long, value_parser = parse_price)]
     pub(crate) price: Option<ragdiag_contract::Price>,
+    /// How metrics treat labels whose document changed since they were made (`doc_hash` no
+    /// longer matches; deleted, superseded or missing too): `include` scores them as they are,
+    /// `exclude` drops them from the metrics, `flag` scores them and lists them (default).
+    #[arg(long, value_enum)]
+    pub(crate) stale_labels: Option<StaleLabelsArg>,
     /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
     /// run.trec.
     #[arg(long)]

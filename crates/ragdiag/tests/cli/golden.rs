@@ -409,3 +409,100 @@ fn leakage_reports_copied_questions_and_the_metrics_without_them() {
     ]);
     assert_eq!(o.code, 2);
 }
+
+fn sha(t: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{:x}", Sha256::digest(t.as_bytes()))
+}
+
+/// A question labelled on an old text of its page (the page has changed since), one labelled
+/// on the current text, diagnosed by BM25 with each `--stale-labels` rule.
+fn stale_fixture() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "c.jsonl",
+        br#"{"id":"pricing","text":"Growth costs $39 per month. Starter costs $15 per month.","updated_at":"2026-01-01"}
+{"id":"shipping","text":"Orders ship within two business days.","updated_at":"2026-01-01"}
+{"id":"refunds","text":"Refunds are paid back within 14 days.","updated_at":"2026-01-01"}
+"#,
+    );
+    let old = "Growth costs $32 per month. Starter costs $15 per month.";
+    let q1 = serde_json::json!({"id": "q1", "text": "how much does growth cost per month",
+        "relevant": [{"doc": "pricing", "grade": 2, "doc_hash": sha(old)}],
+        "evidence": [{"doc": "pricing", "quote": "Growth costs $32 per month.", "doc_hash": sha(old)}]});
+    let q2 = serde_json::json!({"id": "q2", "text": "when do orders ship",
+        "relevant": [{"doc": "shipping", "grade": 1, "doc_hash": sha("Orders ship within two business days.")}]});
+    write(d, "q.jsonl", format!("{q1}\n{q2}\n").as_bytes());
+    write(
+        d,
+        "ragdiag.toml",
+        b"corpus = \"c.jsonl\"\nqueries = \"q.jsonl\"\nretriever = \"bm25\"\nas_of = \"2026-10-01\"\ncontext_k = 1\npool_k = 3\n",
+    );
+    let config = d.join("ragdiag.toml").to_str().unwrap().to_owned();
+    (dir, config)
+}
+
+fn diagnose_stale(
+    dir: &std::path::Path,
+    config: &str,
+    rule: Option<&str>,
+) -> (String, serde_json::Value) {
+    let out = dir.join(format!("report-{}", rule.unwrap_or("default")));
+    let mut args = vec![
+        "diagnose",
+        "--config",
+        config,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if let Some(r) = rule {
+        args.extend(["--stale-labels", r]);
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(&args)
+        .env("RAGDIAG_HOME", dir.join("home"))
+        .env("RAGDIAG_OFFLINE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let s = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    (stderr, serde_json::from_str(&s).unwrap())
+}
+
+#[test]
+fn stale_labels_are_flagged_by_default_excluded_or_included_on_request() {
+    let (dir, config) = stale_fixture();
+    let d = dir.path();
+    // flag (the default): scored as they are, and listed.
+    let (err, flagged) = diagnose_stale(d, &config, None);
+    assert!(
+        err.contains("2 label(s) need re-review (their document changed), scored as they are (--stale-labels flag; first: q1 pricing, q1 pricing)"),
+        "{err}"
+    );
+    assert_eq!(flagged["metrics"]["mrr"]["n"], 2);
+    // exclude: q1's judgment and evidence leave the metrics; q1 is left unjudged.
+    let (err, excluded) = diagnose_stale(d, &config, Some("exclude"));
+    assert!(
+        err.contains("2 label(s) need re-review (their document changed): 1 judgment(s) and 1 evidence entr(ies) excluded from the metrics (--stale-labels exclude)"),
+        "{err}"
+    );
+    assert_eq!(excluded["metrics"]["mrr"]["n"], 1);
+    assert_eq!(
+        excluded["questions"]["total"],
+        flagged["questions"]["total"]
+    );
+    // include: scored as they are, no warning.
+    let (err, included) = diagnose_stale(d, &config, Some("include"));
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(included["metrics"], flagged["metrics"]);
+    // The file's setting applies without the flag.
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("stale_labels = \"exclude\"\n");
+    std::fs::write(&config, toml).unwrap();
+    let (_, from_file) = diagnose_stale(d, &config, None);
+    assert_eq!(from_file["metrics"]["mrr"]["n"], 1);
+}
