@@ -313,6 +313,10 @@ pub(crate) struct DiagnoseArgs {
     /// `exclude` drops them from the metrics, `flag` scores them and lists them (default).
     #[arg(long, value_enum)]
     pub(crate) stale_labels: Option<StaleLabelsArg>,
+    /// A question or reference answer is leaked when one document holds this share of its
+    /// word 3-grams (default 0.6): the golden-set panel lists them and the metrics without them.
+    #[arg(long)]
+    pub(crate) leak_threshold: Option<f64>,
     /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
     /// run.trec.
     #[arg(long)]

@@ -33,6 +33,8 @@ pub(crate) mod defaults {
     pub(crate) const GROUND_COSINE: f64 = 0.75;
     /// The accuracy the recommended score floor must reach with its lower 95% bound.
     pub(crate) const TARGET_ACCURACY: f64 = 0.95;
+    /// Word 3-gram containment at which a question or answer is leaked into the corpus.
+    pub(crate) const LEAK_THRESHOLD: f64 = 0.6;
     /// How metrics treat labels needing re-review.
     pub(crate) const STALE_LABELS: ragdiag_eval::golden::StaleLabels =
         ragdiag_eval::golden::StaleLabels::Flag;
@@ -112,6 +114,7 @@ pub(crate) struct FileConfig {
     max_false_answer_rate: Option<f64>,
     price: Option<PriceConfig>,
     stale_labels: Option<String>,
+    leak_threshold: Option<f64>,
 }
 
 /// `[price]` of `ragdiag.toml`: per million tokens.
@@ -174,6 +177,8 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) price: Option<ragdiag_contract::Price>,
     /// `--stale-labels` (or `stale_labels`).
     pub(crate) stale_labels: ragdiag_eval::golden::StaleLabels,
+    /// `--leak-threshold` (or `leak_threshold`).
+    pub(crate) leak_threshold: f64,
 }
 
 /// A threshold in (0, 1].
@@ -271,6 +276,13 @@ impl DiagnoseSettings {
             (None, Some(v)) => v.parse().map_err(|e| anyhow!("stale_labels: {e}"))?,
             (None, None) => defaults::STALE_LABELS,
         };
+        let leak_threshold = args
+            .leak_threshold
+            .or(file.leak_threshold)
+            .unwrap_or(defaults::LEAK_THRESHOLD);
+        if !(leak_threshold > 0.0 && leak_threshold <= 1.0) {
+            bail!("--leak-threshold must be in (0, 1], got {leak_threshold}");
+        }
         let price = match (args.price, file.price) {
             (Some(p), _) => Some(p),
             (None, Some(p)) => {
@@ -402,6 +414,7 @@ impl DiagnoseSettings {
             thresholds,
             price,
             stale_labels,
+            leak_threshold,
         })
     }
 

@@ -279,7 +279,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
         .iter()
         .map(|r| (r.kind, &r.label, &r.state, &r.evidence))
         .collect();
-    let review: Vec<_> = rows.iter().filter(|r| r.2.needs_review()).collect();
+    let review = checked.needing_review().count();
     let out = match args.format {
         Format::Json => {
             let labels: Vec<Value> = rows
@@ -290,7 +290,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
                         "doc": l.doc,
                         "kind": kind,
                         "document": st.name(),
-                        "needs_review": st.needs_review(),
+                        "needs_review": l.doc_hash.is_some() && st.needs_review(),
                         "evidence": ev.as_ref().map(EvidenceState::name),
                     });
                     if let ragdiag_eval::golden::DocState::Superseded(by) = st {
@@ -306,7 +306,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
                 "labels": labels.len(),
                 "tied": tied,
                 "untied": untied,
-                "needs_review": review.len(),
+                "needs_review": review,
                 "checked": labels,
             }))?;
             s.push('\n');
@@ -316,7 +316,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
             let mut s = format!(
                 "{} label(s): {tied} tied to a document version, {untied} not; {} need re-review\n",
                 rows.len(),
-                review.len()
+                review
             );
             for r in checked.needing_review() {
                 let _ = writeln!(

@@ -30,9 +30,14 @@ pub(crate) struct CheckedLabels {
 }
 
 impl CheckedLabels {
-    /// The labels that need re-review.
+    /// The labels that need re-review: tied to a document version (`doc_hash`) whose document
+    /// is no longer that text (changed, deleted, superseded or missing). An untied label on a
+    /// deleted or superseded page is not a stale label but a gold page gone (the golden-set
+    /// panel lists those separately).
     pub(crate) fn needing_review(&self) -> impl Iterator<Item = &CheckedLabel> {
-        self.rows.iter().filter(|r| r.state.needs_review())
+        self.rows
+            .iter()
+            .filter(|r| r.label.doc_hash.is_some() && r.state.needs_review())
     }
 }
 
@@ -153,4 +158,23 @@ pub(crate) fn reason(r: &CheckedLabel) -> String {
         None => String::new(),
     };
     format!("document {why}{ev}")
+}
+
+/// The summary's entry of a label needing re-review.
+pub(crate) fn review_label(r: &CheckedLabel) -> ragdiag_contract::ReviewLabel {
+    ragdiag_contract::ReviewLabel {
+        query_id: r.label.query_id.clone(),
+        doc: r.label.doc.clone(),
+        kind: r.kind.to_owned(),
+        document: r.state.name().to_owned(),
+        superseded_by: match &r.state {
+            DocState::Superseded(by) => Some(by.clone()),
+            _ => None,
+        },
+        evidence: r.evidence.as_ref().map(|e| e.name().to_owned()),
+        moved_to: match r.evidence {
+            Some(EvidenceState::Moved(a, b)) => Some((a, b)),
+            _ => None,
+        },
+    }
 }
