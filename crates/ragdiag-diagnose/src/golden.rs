@@ -198,52 +198,11 @@ fn duplicates(queries: &[Query]) -> Vec<DuplicateGroup> {
         r.sort_unstable();
         r
     };
-    let shingles: Vec<Vec<u64>> = reps
-        .iter()
-        .map(|&i| ragdiag_core::word_shingles(&queries[i].text))
-        .collect();
-    let mut postings: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    for (r, sh) in shingles.iter().enumerate() {
-        for h in sh {
-            postings.entry(*h).or_default().push(r);
-        }
-    }
-    let mut parent: Vec<usize> = (0..reps.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    let mut lowest: BTreeMap<usize, f64> = BTreeMap::new();
-    let mut linked: Vec<(usize, usize, f64)> = Vec::new();
-    for a in 0..reps.len() {
-        let candidates: BTreeSet<usize> = shingles[a]
-            .iter()
-            .flat_map(|h| postings.get(h).into_iter().flatten().copied())
-            .filter(|&b| b > a)
-            .collect();
-        for b in candidates {
-            let j = ragdiag_core::jaccard_sorted(&shingles[a], &shingles[b]);
-            if j >= NEAR_DUPLICATE_JACCARD {
-                linked.push((a, b, j));
-                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-                if ra != rb {
-                    parent[ra.max(rb)] = ra.min(rb);
-                }
-            }
-        }
-    }
-    for (a, _, j) in &linked {
-        let root = find(&mut parent, *a);
-        let e = lowest.entry(root).or_insert(1.0);
-        *e = e.min(*j);
-    }
+    let texts: Vec<&str> = reps.iter().map(|&i| queries[i].text.as_str()).collect();
+    let (roots, lowest) = link_near(&texts);
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for r in 0..reps.len() {
-        let root = find(&mut parent, r);
-        groups.entry(root).or_default().push(r);
+    for (r, root) in roots.iter().enumerate() {
+        groups.entry(*root).or_default().push(r);
     }
     for (root, members) in groups {
         if members.len() > 1 {
@@ -258,6 +217,129 @@ fn duplicates(queries: &[Query]) -> Vec<DuplicateGroup> {
         }
     }
     out
+}
+
+/// Links texts whose word 3-shingle Jaccard reaches [`NEAR_DUPLICATE_JACCARD`] (single
+/// linkage; only pairs sharing a shingle are compared, through an inverted index). Returns each
+/// text's group (the index of its group's first text) and, per group, the lowest Jaccard of the
+/// pairs that linked it.
+fn link_near(texts: &[&str]) -> (Vec<usize>, BTreeMap<usize, f64>) {
+    let shingles: Vec<Vec<u64>> = texts
+        .iter()
+        .map(|t| ragdiag_core::word_shingles(t))
+        .collect();
+    let mut postings: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (r, sh) in shingles.iter().enumerate() {
+        for h in sh {
+            postings.entry(*h).or_default().push(r);
+        }
+    }
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    let mut linked: Vec<(usize, f64)> = Vec::new();
+    for a in 0..texts.len() {
+        let candidates: BTreeSet<usize> = shingles[a]
+            .iter()
+            .flat_map(|h| postings.get(h).into_iter().flatten().copied())
+            .filter(|&b| b > a)
+            .collect();
+        for b in candidates {
+            let j = ragdiag_core::jaccard_sorted(&shingles[a], &shingles[b]);
+            if j >= NEAR_DUPLICATE_JACCARD {
+                linked.push((a, j));
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..texts.len()).map(|i| find(&mut parent, i)).collect();
+    let mut lowest: BTreeMap<usize, f64> = BTreeMap::new();
+    for (a, j) in linked {
+        let e = lowest.entry(roots[a]).or_insert(1.0);
+        *e = e.min(j);
+    }
+    (roots, lowest)
+}
+
+/// A candidate question for the golden set, from traffic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficCandidate {
+    /// The most asked wording (the heaviest; ties: the first seen).
+    pub text: String,
+    /// How many times the group was asked.
+    pub count: usize,
+    /// The summed traffic weight.
+    pub weight: f64,
+    /// The distinct wordings merged into it (normalised text), the candidate's first.
+    pub variants: Vec<String>,
+}
+
+/// The distinct questions of traffic (`(text, weight)` per record), heaviest first: texts equal
+/// after normalisation (lower-cased alphanumeric words) count as one; near-duplicates (word
+/// 3-shingle Jaccard ≥ [`NEAR_DUPLICATE_JACCARD`], single linkage) are merged. Ordered by summed
+/// weight, then count, then first appearance. Empty texts are skipped.
+#[must_use]
+pub fn traffic_candidates(records: &[(&str, f64)]) -> Vec<TrafficCandidate> {
+    // Distinct normalised texts in first-seen order, with each wording's weight.
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut distinct: Vec<(String, usize, f64, BTreeMap<&str, f64>)> = Vec::new();
+    for (text, weight) in records {
+        let n = normalised(text);
+        if n.is_empty() {
+            continue;
+        }
+        let i = *index.entry(n.clone()).or_insert_with(|| {
+            distinct.push((n, 0, 0.0, BTreeMap::new()));
+            distinct.len() - 1
+        });
+        let d = &mut distinct[i];
+        d.1 += 1;
+        d.2 += weight;
+        *d.3.entry(text.trim()).or_default() += weight;
+    }
+    let texts: Vec<&str> = distinct.iter().map(|d| d.0.as_str()).collect();
+    let (roots, _) = link_near(&texts);
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, root) in roots.iter().enumerate() {
+        groups.entry(*root).or_default().push(i);
+    }
+    let mut out: Vec<(usize, TrafficCandidate)> = groups
+        .into_iter()
+        .map(|(root, mut members)| {
+            // The heaviest wording of the heaviest distinct text names the group.
+            members.sort_by(|a, b| distinct[*b].2.total_cmp(&distinct[*a].2).then(a.cmp(b)));
+            let top = &distinct[members[0]];
+            let text = top
+                .3
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)))
+                .map_or_else(|| top.0.clone(), |(t, _)| (*t).to_owned());
+            (
+                root,
+                TrafficCandidate {
+                    text,
+                    count: members.iter().map(|&m| distinct[m].1).sum(),
+                    weight: members.iter().map(|&m| distinct[m].2).sum(),
+                    variants: members.iter().map(|&m| distinct[m].0.clone()).collect(),
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.1.weight
+            .total_cmp(&a.1.weight)
+            .then(b.1.count.cmp(&a.1.count))
+            .then(a.0.cmp(&b.0))
+    });
+    out.into_iter().map(|(_, c)| c).collect()
 }
 
 /// The gold documents of a question: judged relevant (grade > 0) or holding evidence, in
@@ -408,6 +490,34 @@ mod tests {
             text: text.into(),
             ..Query::default()
         }
+    }
+
+    #[test]
+    fn traffic_merges_repeats_and_near_duplicates_heaviest_first() {
+        let c = traffic_candidates(&[
+            ("When do refunds arrive?", 1.0),
+            ("how do i export invoices to csv", 1.0),
+            ("when do refunds arrive", 1.0),
+            ("How do I export invoices to CSV files", 3.0),
+            ("When do refunds arrive?", 1.0),
+            ("what is the api rate limit", 1.0),
+            ("  ", 5.0),
+        ]);
+        assert_eq!(c.len(), 3, "{c:?}");
+        // Exports: weight 1 + 3 (two records, two wordings merged as near-duplicates).
+        assert_eq!(c[0].text, "How do I export invoices to CSV files");
+        assert_eq!((c[0].count, c[0].weight), (2, 4.0));
+        assert_eq!(
+            c[0].variants,
+            [
+                "how do i export invoices to csv files",
+                "how do i export invoices to csv"
+            ]
+        );
+        // Refunds: three records of one normalised text, the commonest wording shown.
+        assert_eq!(c[1].text, "When do refunds arrive?");
+        assert_eq!((c[1].count, c[1].weight), (3, 3.0));
+        assert_eq!(c[2].text, "what is the api rate limit");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub use drill::{question_views, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};
-pub use labelling::{pool_csv, render_labelling_page, LabelTask, GRADES};
+pub use labelling::{pool_csv, render_labelling_page, traffic_csv, LabelTask, GRADES};
 pub use markdown::render_markdown_json;
 
 use ragdiag_contract::DiagnoseSummary;

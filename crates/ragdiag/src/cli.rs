@@ -810,9 +810,11 @@ pub(crate) struct PoolArgs {
     /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
     #[arg(long)]
     pub(crate) corpus: PathBuf,
-    /// Questions (ragdiag JSONL); their `relevant` documents count as judged.
+    /// Questions (ragdiag JSONL); their `relevant` documents count as judged. Without it,
+    /// `--trace` is production traffic: its most asked distinct questions (near-duplicates
+    /// merged) are proposed as golden-set candidates (`candidates.csv`).
     #[arg(long)]
-    pub(crate) queries: PathBuf,
+    pub(crate) queries: Option<PathBuf>,
     /// More judgments (TREC or BEIR qrels): documents graded there count as judged too.
     #[arg(long)]
     pub(crate) qrels: Option<PathBuf>,
@@ -830,7 +832,8 @@ pub(crate) struct PoolArgs {
     /// Keep only the first N pairs (highest priority).
     #[arg(long)]
     pub(crate) limit: Option<usize>,
-    /// Output folder: `label.html` (the labelling page) and `pool.csv`.
+    /// Output folder: `label.html` (the labelling page) and `pool.csv`; without `--queries`,
+    /// `candidates.csv`.
     #[arg(long)]
     pub(crate) out: PathBuf,
 }

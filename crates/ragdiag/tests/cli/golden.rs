@@ -644,3 +644,84 @@ fn diagnose_reports_the_golden_set_panel() {
         serde_json::json!(["q4", "q5"])
     );
 }
+
+#[test]
+fn pool_proposes_the_most_asked_questions_of_unlabelled_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let corpus = write(d, "c.jsonl", CORPUS.as_bytes());
+    let rec = |q: &str| {
+        serde_json::json!({"user_input": q, "retrieved_contexts": ["Refunds take five days."], "response": "five days"})
+            .to_string()
+    };
+    let lines = [
+        rec("How long do refunds take?"),
+        rec("what does growth cost per month"),
+        rec("how long do refunds take"),
+        rec("what does growth cost per month in euros"),
+        rec("How long do refunds take?"),
+        rec("=HYPERLINK(\"x\") api limits, per minute"),
+    ];
+    let trace = write(
+        d,
+        "production.jsonl",
+        format!("{}\n", lines.join("\n")).as_bytes(),
+    );
+    let out = d.join("cand");
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--trace",
+        &trace,
+        "--trace-format",
+        "ragas",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("6 question(s) asked, 3 distinct (equal after normalisation, or word 3-shingle Jaccard >= 0.5 merged); the most asked by weight:\n   1. How long do refunds take? (asked 3, weight 3)\n   2. what does growth cost per month (asked 2, weight 2, 2 wordings)\n"),
+        "{}",
+        o.stdout
+    );
+    let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "rank,question,count,weight,variants");
+    assert_eq!(
+        rows[1],
+        "1,How long do refunds take?,3,3,how long do refunds take"
+    );
+    assert_eq!(
+        rows[2],
+        "2,what does growth cost per month,2,2,what does growth cost per month | what does growth cost per month in euros"
+    );
+    // A formula is guarded and quoted.
+    assert!(
+        rows[3].starts_with("3,\"'=HYPERLINK(\"\"x\"\") api limits, per minute\",1,1,"),
+        "{}",
+        rows[3]
+    );
+    // A ragdiag JSONL trace carries no question text: pooling it needs the questions.
+    let plain = write(
+        d,
+        "plain.jsonl",
+        b"{\"query_id\": \"q1\", \"retrieved\": [{\"doc\": \"api\"}]}\n",
+    );
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--trace",
+        &plain,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("does not carry its questions' text; give --queries"),
+        "{}",
+        o.stderr
+    );
+}
