@@ -66,6 +66,8 @@ pub(crate) struct StatsArgs {
     pub(crate) seed: Option<u64>,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Evaluate runs against qrels: trec_eval-compatible output, plus CIs and significance.
