@@ -15,7 +15,10 @@ in both versions unchanged. Then `ragdiag labels check` runs against each snapsh
   - on the old snapshot nothing needs re-review;
   - on the new one exactly the judgments of pages whose text changed are flagged, those of
     byte-identical pages are current, the changed statements' evidence is gone, and the
-    unchanged sentences are found or moved.
+    unchanged sentences are found or moved;
+  - `diagnose --stale-labels flag` on the new snapshot (BM25) lists the same labels in its
+    golden-set panel and scores them as `include` does; `exclude` drops exactly them and the
+    metrics change (both printed with intervals and n).
 
 Fails (exit 1) when ../shared is missing, never skips. Standard library only.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -146,6 +150,42 @@ def main() -> int:
               f"(on {a.old}: {before['needs_review']}); evidence on {a.new}: "
               + ", ".join(f"{k} {v}" for k, v in sorted(counters.items()))
               + f"; {gone_statements} changed statements' evidence")
+        # diagnose on the new snapshot (BM25 replay): `flag` scores the stale labels and lists
+        # them in the golden-set panel; `exclude` drops them from the metrics.
+        def diagnose(rule: str) -> dict:
+            out = t / f"report-{rule}"
+            r = subprocess.run([a.bin, "diagnose", "--quiet", "--corpus", str(t / "new.jsonl"),
+                                "--queries", str(t / "labelled.jsonl"), "--retriever", "bm25",
+                                "--as-of", "2026-10-01", "--stale-labels", rule, "--out", str(out)],
+                               capture_output=True, text=True,
+                               env={**os.environ, "RAGDIAG_HOME": str(t / "home")})
+            if r.returncode != 0:
+                sys.stderr.write(r.stderr)
+                raise SystemExit(f"FAIL diagnose --stale-labels {rule} exited {r.returncode}")
+            return json.loads((out / "summary.json").read_text())
+
+        flag, exclude, include = diagnose("flag"), diagnose("exclude"), diagnose("include")
+        listed = {(l["query_id"], l["doc"], l["kind"]) for l in flag["golden_set"]["needs_review"]}
+        expected = {(l["query_id"], l["doc"], l["kind"]) for l in after["checked"] if l["needs_review"]}
+        if listed != expected:
+            problems.append(f"diagnose --stale-labels flag lists {len(listed)} labels, labels check {len(expected)}")
+        if flag["metrics"] != include["metrics"]:
+            problems.append("--stale-labels flag and include score differently")
+        n_stale = sum(1 for l in after["checked"] if l["needs_review"])
+        if exclude["golden_set"]["excluded"] != n_stale:
+            problems.append(f"--stale-labels exclude dropped {exclude['golden_set']['excluded']} entries, expected {n_stale}")
+        if exclude["metrics"] == flag["metrics"]:
+            problems.append("--stale-labels exclude did not change the metrics")
+
+        def fig(s: dict, m: str) -> str:
+            iv = s["metrics"].get(m) or {}
+            if iv.get("mean") is None:
+                return f"{m} n/a (n = {iv.get('n', 0)})"
+            return f"{m} {iv['mean']:.3f} ({iv['ci_lower']:.3f}-{iv['ci_upper']:.3f}, n = {iv['n']})"
+
+        for m in ("hit@5", "ndcg@10"):
+            print(f"diagnose on {a.new}: {fig(flag, m)} with the stale labels (flag), "
+                  f"{fig(exclude, m)} without them (exclude)")
     for p in problems:
         print("FAIL", p)
     if not problems:

@@ -9,13 +9,15 @@ Checks:
      no src/srcset/action/poster/xlink:href attribute, every href is a "#fragment", no url()
      or @import in CSS, no event-handler attribute.
   2. The section ids exist, once each, in order (summary, fix-first, metrics, classes,
-     recall-curve, freshness, tags, generation, reranker, thresholds, review, questions,
-     provenance, warnings).
+     recall-curve, freshness, tags, generation, reranker, thresholds, review, golden-set,
+     questions, provenance, warnings).
   2b. The newer sections show what summary.json holds: with `thresholds`, every swept floor's
      coverage, accuracy and false-answer rate, the current and recommended points, each tag's
      row, and the trade-off chart (an SVG labelled "Score floor ..."); with `review`, the count
      per reason and the first 100 queued questions' weights; with `cost`, the cost per question
-     and per correct answer and every latency p50 and p95.
+     and per correct answer and every latency p50 and p95; with `golden_set`, the label counts,
+     every judged@k with its n, the near-duplicate threshold, and the leakage metrics with and
+     without the leaked questions (mean and n).
   3. Every element with data-figure="a.b.c" has data-value equal to the number at that path of
      summary.json (keys joined by ".", with "\\." and "\\\\" escaping a dot or backslash in a key).
   4. In Chromium (--dump-dom, with --host-resolver-rules="MAP * ~NOTFOUND" so no name resolves,
@@ -52,6 +54,7 @@ SECTION_IDS = [
     "reranker",
     "thresholds",
     "review",
+    "golden-set",
     "questions",
     "provenance",
     "warnings",
@@ -190,6 +193,20 @@ def required_figures(summary: object) -> tuple[list[str], list[str]]:
     if isinstance(r, dict):
         paths += [f"review.reasons.{k}" for k in (r.get("reasons") or {})]
         paths += [f"review.items.{i}.weight" for i in range(min(100, len(r.get("items") or [])))]
+    g = summary.get("golden_set") if isinstance(summary, dict) else None
+    if isinstance(g, dict):
+        paths += ["golden_set.labels", "golden_set.tied", "golden_set.near_duplicate_threshold"]
+        for i, c in enumerate(g.get("coverage") or []):
+            paths.append(f"golden_set.coverage.{i}.judged.n")
+            if (c.get("judged") or {}).get("mean") is not None:
+                paths.append(f"golden_set.coverage.{i}.judged.mean")
+        leak = g.get("leakage") or {}
+        paths += ["golden_set.leakage.threshold", "golden_set.leakage.min_words"]
+        for side in ("metrics_all", "metrics_without"):
+            for m, iv in (leak.get(side) or {}).items():
+                paths.append(f"golden_set.leakage.{side}.{m}.n")
+                if iv.get("mean") is not None:
+                    paths.append(f"golden_set.leakage.{side}.{m}.mean")
     return paths, labels
 
 

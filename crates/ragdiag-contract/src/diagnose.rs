@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 /// `reranker_promoted_gold`, and the `queries.parquet` columns `pre_rerank_gold_rank` and
 /// `reranker_effect`; `thresholds` (the score-floor sweep of trace mode), `review` (the review
 /// queue) and `cost` (cost and latency with intervals); `provenance.trace_format`.
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
+/// 4: `golden_set` (coverage, labels needing re-review, duplicates, gold pages gone,
+/// unanswerable questions now answered, leakage).
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 4;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///
@@ -94,6 +96,11 @@ pub struct DiagnoseSummary {
     /// mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::CostLatency>,
+    /// The golden set under the figures: coverage, labels needing re-review, duplicates, gold
+    /// pages gone, unanswerable questions now answered, leakage (questions from a ragdiag
+    /// questions file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub golden_set: Option<crate::GoldenSet>,
     /// The `--fail-under` gates and whether each passed.
     pub gates: Vec<Gate>,
     /// The plain-language summary, one sentence group per line.

@@ -45,6 +45,7 @@ pub mod eval;
 mod fix;
 pub mod freshness;
 mod gates;
+mod golden;
 mod interval;
 mod rerank;
 pub mod table;
@@ -61,6 +62,9 @@ pub use diagnose::{
 };
 pub use fix::{FixAction, FixKind, FixPage};
 pub use gates::Gates;
+pub use golden::{
+    AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenSet, Leak, Leakage, ReviewLabel,
+};
 pub use interval::Interval;
 pub use rerank::{RerankShare, RerankerImpact};
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};

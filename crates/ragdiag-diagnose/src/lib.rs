@@ -58,6 +58,7 @@ mod config;
 mod corpus;
 pub mod cost;
 mod fix_first;
+pub mod golden;
 mod ground;
 mod input;
 mod report;

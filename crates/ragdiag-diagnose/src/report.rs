@@ -227,6 +227,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         cost: input
             .trace
             .map(|t| crate::cost::cost_latency(t, ds, input.queries, input.price, input.seed)),
+        golden_set: None,
         gates: Vec::new(),
         headline: Vec::new(),
         warnings,

@@ -567,6 +567,82 @@ pub fn check_label(
     (state, Some(evidence))
 }
 
+/// How metrics treat labels that need re-review (`--stale-labels`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StaleLabels {
+    /// Score them as they are, silently.
+    Include,
+    /// Drop them from the metrics (a question left without labels is unjudged).
+    Exclude,
+    /// Score them as they are and list them (the default).
+    #[default]
+    Flag,
+}
+
+impl StaleLabels {
+    /// `include`, `exclude` or `flag`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            StaleLabels::Include => "include",
+            StaleLabels::Exclude => "exclude",
+            StaleLabels::Flag => "flag",
+        }
+    }
+}
+
+impl std::str::FromStr for StaleLabels {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "include" => Ok(StaleLabels::Include),
+            "exclude" => Ok(StaleLabels::Exclude),
+            "flag" => Ok(StaleLabels::Flag),
+            other => Err(format!("{other:?} (expected include, exclude or flag)")),
+        }
+    }
+}
+
+/// Removes `labels` (those needing re-review) from the questions: a judgment label drops its
+/// question's `relevant` entry for that document; an evidence label drops the evidence entries
+/// of that document with the same quote (or, for a span label, the same span). Returns how many
+/// judgment and evidence entries were dropped.
+pub fn drop_labels(queries: &mut [Query], labels: &[TiedLabel]) -> (usize, usize) {
+    let mut by_query: BTreeMap<&str, Vec<&TiedLabel>> = BTreeMap::new();
+    for l in labels {
+        by_query.entry(l.query_id.as_str()).or_default().push(l);
+    }
+    let (mut judgments, mut evidence) = (0, 0);
+    for q in queries.iter_mut() {
+        let Some(ls) = by_query.get(q.id.as_str()) else {
+            continue;
+        };
+        for l in ls {
+            let is_evidence = l.quote.is_some() || l.span.is_some();
+            if is_evidence {
+                let before = q.evidence.len();
+                q.evidence.retain(|e| {
+                    let same = match e {
+                        ragdiag_core::Evidence::Quote { doc, quote } => {
+                            *doc == l.doc && l.quote.as_deref() == Some(quote.as_str())
+                        }
+                        ragdiag_core::Evidence::Span { doc, start, end } => {
+                            *doc == l.doc && l.quote.is_none() && l.span == Some((*start, *end))
+                        }
+                    };
+                    !same
+                });
+                evidence += before - q.evidence.len();
+            } else {
+                let before = q.relevant.len();
+                q.relevant.retain(|j| j.doc != l.doc);
+                judgments += before - q.relevant.len();
+            }
+        }
+    }
+    (judgments, evidence)
+}
+
 /// Texts with fewer words than this are not tested for leakage: too short to tell a copy from
 /// a coincidence (`$39` is in many pages).
 pub const LEAK_MIN_WORDS: usize = 5;
@@ -964,5 +1040,82 @@ mod tests {
             ]
         );
         assert_eq!(leakage(&queries, &docs, 0.61).len(), 2);
+    }
+
+    #[test]
+    fn drop_labels_removes_only_the_stale_judgments_and_evidence() {
+        let mut qs = vec![Query {
+            id: "q1".into(),
+            relevant: vec![
+                Judgment {
+                    doc: "a".into(),
+                    grade: 2,
+                },
+                Judgment {
+                    doc: "b".into(),
+                    grade: 1,
+                },
+            ],
+            evidence: vec![
+                ragdiag_core::Evidence::Quote {
+                    doc: "a".into(),
+                    quote: "old words".into(),
+                },
+                ragdiag_core::Evidence::Quote {
+                    doc: "a".into(),
+                    quote: "other words".into(),
+                },
+                ragdiag_core::Evidence::Span {
+                    doc: "b".into(),
+                    start: 0,
+                    end: 4,
+                },
+            ],
+            ..Query::default()
+        }];
+        let stale = [
+            TiedLabel {
+                query_id: "q1".into(),
+                doc: "a".into(),
+                doc_hash: Some("sha256:old".into()),
+                quote: None,
+                span: None,
+            },
+            TiedLabel {
+                query_id: "q1".into(),
+                doc: "a".into(),
+                doc_hash: Some("sha256:old".into()),
+                quote: Some("old words".into()),
+                span: None,
+            },
+            TiedLabel {
+                query_id: "q1".into(),
+                doc: "b".into(),
+                doc_hash: Some("sha256:old".into()),
+                quote: None,
+                span: Some((0, 4)),
+            },
+            // Another question's label touches nothing here.
+            TiedLabel {
+                query_id: "q2".into(),
+                doc: "b".into(),
+                doc_hash: None,
+                quote: None,
+                span: None,
+            },
+        ];
+        assert_eq!(drop_labels(&mut qs, &stale), (1, 2));
+        assert_eq!(qs[0].relevant.len(), 1);
+        assert_eq!(qs[0].relevant[0].doc, "b");
+        assert_eq!(
+            qs[0].evidence,
+            [ragdiag_core::Evidence::Quote {
+                doc: "a".into(),
+                quote: "other words".into(),
+            }]
+        );
+        assert_eq!("exclude".parse(), Ok(StaleLabels::Exclude));
+        assert!("drop".parse::<StaleLabels>().is_err());
+        assert_eq!(StaleLabels::default().name(), "flag");
     }
 }

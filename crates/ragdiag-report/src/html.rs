@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The section ids of the page, in order. Every page has all of them.
-pub const SECTION_IDS: [&str; 14] = [
+pub const SECTION_IDS: [&str; 15] = [
     "summary",
     "fix-first",
     "metrics",
@@ -29,12 +29,13 @@ pub const SECTION_IDS: [&str; 14] = [
     "reranker",
     "thresholds",
     "review",
+    "golden-set",
     "questions",
     "provenance",
     "warnings",
 ];
 
-const SECTION_TITLES: [&str; 14] = [
+const SECTION_TITLES: [&str; 15] = [
     "Summary",
     "Fix first",
     "Retrieval quality",
@@ -46,6 +47,7 @@ const SECTION_TITLES: [&str; 14] = [
     "Reranker",
     "Thresholds and abstention",
     "Review queue",
+    "Golden set",
     "Questions",
     "Provenance",
     "Warnings",
@@ -96,6 +98,7 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     crate::decisions::reranker_section(&mut out, &root);
     thresholds_section(&mut out, &root);
     review_section(&mut out, &root);
+    golden_section(&mut out, &root);
     questions_section(&mut out, questions);
     provenance_section(&mut out, &root);
     warnings_section(&mut out, &root);
@@ -609,6 +612,12 @@ fn generation_section(out: &mut String, root: &Node<'_>) {
 fn thresholds_section(out: &mut String, root: &Node<'_>) {
     open(out, "thresholds", "");
     crate::thresholds::html_body(out, root);
+    close(out);
+}
+
+fn golden_section(out: &mut String, root: &Node<'_>) {
+    open(out, "golden-set", "");
+    crate::golden::html_body(out, root);
     close(out);
 }
 

@@ -15,6 +15,7 @@
 use crate::escape;
 use ragdiag_eval::golden::{PoolItem, Segment};
 use serde::Serialize;
+use std::fmt::Write as _;
 
 /// The grades the page offers, with their meaning (the labels of the buttons).
 pub const GRADES: [(i64, &str); 4] = [
@@ -143,6 +144,26 @@ fn cell(s: &str, text: bool) -> String {
     } else {
         guarded
     }
+}
+
+/// Golden-set candidates from traffic as CSV (`pool` without `--queries`), heaviest first:
+/// rank, the question, how often it was asked, its summed weight, and the distinct wordings
+/// merged into it (normalised, ` | ` between them).
+#[must_use]
+pub fn traffic_csv(candidates: &[ragdiag_diagnose::golden::TrafficCandidate]) -> String {
+    let mut out = String::from("rank,question,count,weight,variants\n");
+    for (i, c) in candidates.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{}",
+            i + 1,
+            cell(&c.text, true),
+            c.count,
+            c.weight,
+            cell(&c.variants.join(" | "), true)
+        );
+    }
+    out
 }
 
 /// The pool as CSV, one row per pair in priority order, with empty `grade`, `labeller` and

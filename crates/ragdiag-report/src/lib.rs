@@ -7,7 +7,7 @@
 //!   script, no external resource of any kind, a Content-Security-Policy that forbids loading
 //!   anything). Sections, with the stable ids of [`SECTION_IDS`], in order: `summary`,
 //!   `metrics`, `classes`, `recall-curve`, `freshness`, `tags`, `generation`, `thresholds`,
-//!   `review`, `questions`, `provenance`, `warnings`. Every page has all of them; a section with no data says so.
+//!   `review`, `golden-set`, `questions`, `provenance`, `warnings`. Every page has all of them; a section with no data says so.
 //! - [`render_markdown`] / [`render_markdown_json`]: the headline, gates and tables, and the failing questions, for pull
 //!   requests and wikis.
 //!
@@ -80,6 +80,7 @@ mod drill;
 mod escape;
 mod figure;
 mod freshness;
+mod golden;
 mod highlight;
 mod html;
 mod labelling;
@@ -95,7 +96,7 @@ pub use drill::{question_views, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};
-pub use labelling::{pool_csv, render_labelling_page, LabelTask, GRADES};
+pub use labelling::{pool_csv, render_labelling_page, traffic_csv, LabelTask, GRADES};
 pub use markdown::render_markdown_json;
 
 use ragdiag_contract::DiagnoseSummary;

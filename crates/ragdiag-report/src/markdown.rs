@@ -107,6 +107,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
     crate::cost::markdown(&mut out, &root);
     crate::thresholds::markdown(&mut out, &root);
     crate::thresholds::review_markdown(&mut out, &root);
+    crate::golden::markdown(&mut out, &root);
     failing(&mut out, questions);
     warnings(&mut out, &root);
     provenance(&mut out, &root);

@@ -84,6 +84,8 @@ pub(crate) struct StatsArgs {
     pub(crate) seed: Option<u64>,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Evaluate runs against qrels: trec_eval-compatible output, plus CIs and significance.
@@ -220,6 +222,17 @@ pub(crate) enum GateOn {
     LowerCi,
 }
 
+/// `--stale-labels`: how metrics treat labels that need re-review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StaleLabelsArg {
+    /// Score them as they are.
+    Include,
+    /// Drop them from the metrics.
+    Exclude,
+    /// Score them and list them.
+    Flag,
+}
+
 /// How to read `--trace` when it is not ragdiag's own JSONL.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct TraceFormatArgs {
@@ -315,6 +328,15 @@ pub(crate) struct DiagnoseArgs {
     /// correct answer and per class (trace mode).
     #[arg(long, value_parser = parse_price)]
     pub(crate) price: Option<ragdiag_contract::Price>,
+    /// How metrics treat labels whose document changed since they were made (`doc_hash` no
+    /// longer matches; deleted, superseded or missing too): `include` scores them as they are,
+    /// `exclude` drops them from the metrics, `flag` scores them and lists them (default).
+    #[arg(long, value_enum)]
+    pub(crate) stale_labels: Option<StaleLabelsArg>,
+    /// A question or reference answer is leaked when one document holds this share of its
+    /// word 3-grams (default 0.6): the golden-set panel lists them and the metrics without them.
+    #[arg(long)]
+    pub(crate) leak_threshold: Option<f64>,
     /// Output directory: report.html, report.md, summary.json, queries.parquet, hits.parquet,
     /// run.trec.
     #[arg(long)]
@@ -786,9 +808,11 @@ pub(crate) struct PoolArgs {
     /// Corpus: JSONL, BEIR folder or corpus.jsonl, folder of Markdown/text/HTML, or Parquet.
     #[arg(long)]
     pub(crate) corpus: PathBuf,
-    /// Questions (ragdiag JSONL); their `relevant` documents count as judged.
+    /// Questions (ragdiag JSONL); their `relevant` documents count as judged. Without it,
+    /// `--trace` is production traffic: its most asked distinct questions (near-duplicates
+    /// merged) are proposed as golden-set candidates (`candidates.csv`).
     #[arg(long)]
-    pub(crate) queries: PathBuf,
+    pub(crate) queries: Option<PathBuf>,
     /// More judgments (TREC or BEIR qrels): documents graded there count as judged too.
     #[arg(long)]
     pub(crate) qrels: Option<PathBuf>,
@@ -806,7 +830,8 @@ pub(crate) struct PoolArgs {
     /// Keep only the first N pairs (highest priority).
     #[arg(long)]
     pub(crate) limit: Option<usize>,
-    /// Output folder: `label.html` (the labelling page) and `pool.csv`.
+    /// Output folder: `label.html` (the labelling page) and `pool.csv`; without `--queries`,
+    /// `candidates.csv`.
     #[arg(long)]
     pub(crate) out: PathBuf,
 }

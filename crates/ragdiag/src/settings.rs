@@ -33,6 +33,11 @@ pub(crate) mod defaults {
     pub(crate) const GROUND_COSINE: f64 = 0.75;
     /// The accuracy the recommended score floor must reach with its lower 95% bound.
     pub(crate) const TARGET_ACCURACY: f64 = 0.95;
+    /// Word 3-gram containment at which a question or answer is leaked into the corpus.
+    pub(crate) const LEAK_THRESHOLD: f64 = 0.6;
+    /// How metrics treat labels needing re-review.
+    pub(crate) const STALE_LABELS: ragdiag_eval::golden::StaleLabels =
+        ragdiag_eval::golden::StaleLabels::Flag;
 }
 
 impl CorpusArgs {
@@ -108,6 +113,8 @@ pub(crate) struct FileConfig {
     target_accuracy: Option<f64>,
     max_false_answer_rate: Option<f64>,
     price: Option<PriceConfig>,
+    stale_labels: Option<String>,
+    leak_threshold: Option<f64>,
 }
 
 /// `[price]` of `ragdiag.toml`: per million tokens.
@@ -168,6 +175,10 @@ pub(crate) struct DiagnoseSettings {
     pub(crate) thresholds: ragdiag_diagnose::ThresholdOptions,
     /// `--price` (or `[price]`), per million tokens.
     pub(crate) price: Option<ragdiag_contract::Price>,
+    /// `--stale-labels` (or `stale_labels`).
+    pub(crate) stale_labels: ragdiag_eval::golden::StaleLabels,
+    /// `--leak-threshold` (or `leak_threshold`).
+    pub(crate) leak_threshold: f64,
 }
 
 /// A threshold in (0, 1].
@@ -256,6 +267,22 @@ impl DiagnoseSettings {
             "ground-token-share",
         )?;
         let thresholds = threshold_options(args, &file, answer_f1, ground_token_share)?;
+        let stale_labels = match (args.stale_labels, file.stale_labels.as_deref()) {
+            (Some(a), _) => match a {
+                crate::cli::StaleLabelsArg::Include => ragdiag_eval::golden::StaleLabels::Include,
+                crate::cli::StaleLabelsArg::Exclude => ragdiag_eval::golden::StaleLabels::Exclude,
+                crate::cli::StaleLabelsArg::Flag => ragdiag_eval::golden::StaleLabels::Flag,
+            },
+            (None, Some(v)) => v.parse().map_err(|e| anyhow!("stale_labels: {e}"))?,
+            (None, None) => defaults::STALE_LABELS,
+        };
+        let leak_threshold = args
+            .leak_threshold
+            .or(file.leak_threshold)
+            .unwrap_or(defaults::LEAK_THRESHOLD);
+        if !(leak_threshold > 0.0 && leak_threshold <= 1.0) {
+            bail!("--leak-threshold must be in (0, 1], got {leak_threshold}");
+        }
         let price = match (args.price, file.price) {
             (Some(p), _) => Some(p),
             (None, Some(p)) => {
@@ -386,6 +413,8 @@ impl DiagnoseSettings {
                 .map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
             thresholds,
             price,
+            stale_labels,
+            leak_threshold,
         })
     }
 
@@ -468,6 +497,21 @@ mod tests {
         let bad = format!("{REQUIRED}[engine]\nurl = 'http://x'\ncolection = 'kb'\n");
         let err = DiagnoseSettings::merge(&args(&[]), file(&bad)).unwrap_err();
         assert!(err.to_string().contains("colection"), "{err}");
+    }
+
+    #[test]
+    fn stale_labels_flag_beats_the_file_which_beats_the_default() {
+        use ragdiag_eval::golden::StaleLabels;
+        let s = DiagnoseSettings::merge(&args(&[]), file(REQUIRED)).unwrap();
+        assert_eq!(s.stale_labels, StaleLabels::Flag);
+        let f = format!("{REQUIRED}stale_labels = 'exclude'\n");
+        let s = DiagnoseSettings::merge(&args(&[]), file(&f)).unwrap();
+        assert_eq!(s.stale_labels, StaleLabels::Exclude);
+        let s = DiagnoseSettings::merge(&args(&["--stale-labels", "include"]), file(&f)).unwrap();
+        assert_eq!(s.stale_labels, StaleLabels::Include);
+        let bad = format!("{REQUIRED}stale_labels = 'drop'\n");
+        let err = DiagnoseSettings::merge(&args(&[]), file(&bad)).unwrap_err();
+        assert!(err.to_string().contains("stale_labels"), "{err}");
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             from.map_or_else(String::new, |p| p.display().to_string())
         );
     }
+    let stale = stale_labels(&s, &docs, &mut queries, printer)?;
     if s.engine.is_some() && s.trace.is_some() {
         bail!("--engine replays the questions: it cannot be used with --trace");
     }
@@ -143,6 +144,26 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         thresholds: s.thresholds,
         price: s.price,
     })?;
+    let mut evaluated = evaluated;
+    if let Some((checked, excluded)) = stale {
+        let golden = ragdiag_diagnose::golden::golden_set(ragdiag_diagnose::golden::GoldenInput {
+            corpus: &corpus,
+            queries: &queries,
+            rankings: &evaluated.rankings,
+            context_k: s.context_k,
+            stale_rule: s.stale_labels.name(),
+            labels: checked.rows.len(),
+            tied: checked.tied,
+            excluded,
+            needs_review: checked
+                .needing_review()
+                .map(super::tied_labels::review_label)
+                .collect(),
+            leak_threshold: s.leak_threshold,
+            seed: s.seed,
+        });
+        ragdiag_diagnose::golden::attach(&mut evaluated.summary, golden);
+    }
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
     // Outputs.
@@ -269,6 +290,54 @@ fn load_query_set(s: &DiagnoseSettings, findings: &mut Diagnostics) -> Result<Ve
     };
     findings.extend(loaded.diagnostics);
     Ok(loaded.items)
+}
+
+/// Labels needing re-review (ragdiag questions only: BEIR qrels carry no `doc_hash`), applied
+/// by `--stale-labels`: with `exclude` they leave the questions before anything is scored.
+fn stale_labels(
+    s: &DiagnoseSettings,
+    docs: &[Document],
+    queries: &mut [Query],
+    printer: Printer,
+) -> Result<Option<(super::tied_labels::CheckedLabels, usize)>> {
+    use ragdiag_eval::golden::StaleLabels;
+    let (Some(path), None) = (&s.queries, &s.qrels) else {
+        return Ok(None);
+    };
+    let checked = super::tied_labels::check_labels(path, docs)?;
+    let review: Vec<_> = checked.needing_review().collect();
+    if review.is_empty() {
+        return Ok(Some((checked, 0)));
+    }
+    let mut excluded = 0;
+    match s.stale_labels {
+        StaleLabels::Include => printer.note(format_args!(
+            "{} label(s) need re-review (their document changed since they were labelled); scored as they are (--stale-labels include)",
+            review.len()
+        )),
+        StaleLabels::Exclude => {
+            let stale: Vec<_> = review.iter().map(|r| r.label.clone()).collect();
+            let (j, e) = ragdiag_eval::golden::drop_labels(queries, &stale);
+            excluded = j + e;
+            printer.warn(format_args!(
+                "{} label(s) need re-review (their document changed since they were labelled): {j} judgment(s) and {e} evidence entr(ies) excluded from the metrics (--stale-labels exclude)",
+                review.len()
+            ));
+        }
+        StaleLabels::Flag => {
+            let first: Vec<String> = review
+                .iter()
+                .take(3)
+                .map(|r| format!("{} {}", r.label.query_id, r.label.doc))
+                .collect();
+            printer.warn(format_args!(
+                "{} label(s) need re-review (their document changed since they were labelled), scored as they are (--stale-labels flag; first: {}); see the golden-set section of report.md",
+                review.len(),
+                first.join(", ")
+            ));
+        }
+    }
+    Ok(Some((checked, excluded)))
 }
 
 /// Trace mode: what the team's system retrieved and answered (read from `path`), located in

@@ -1,6 +1,7 @@
 //! `ragdiag labels import`: labels from the labelling page (or a filled pool CSV) merged into a
 //! questions JSONL or a qrels file, several labellers resolved and their agreement reported.
 
+use super::tied_labels::{check_labels, reason, record_id};
 use crate::cli::{
     Format, LabelsArgs, LabelsCheckArgs, LabelsCommand, LabelsImportArgs, LabelsLeakageArgs,
 };
@@ -8,9 +9,7 @@ use crate::printer::Printer;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
 use ragdiag_core::Diagnostics;
-use ragdiag_eval::golden::{
-    check_label, merge_labels, CurrentDoc, EvidenceState, Merged, Resolved, TiedLabel,
-};
+use ragdiag_eval::golden::{merge_labels, EvidenceState, Merged, Resolved};
 use ragdiag_load::{load_corpus, load_labels, load_qrels, load_queries, LoadOptions};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -148,15 +147,6 @@ fn judgment(r: &Resolved) -> Value {
     v
 }
 
-fn record_id(v: &Value) -> Option<String> {
-    let id = v.get("id").or_else(|| v.get("_id"))?;
-    match id {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// Merges into a questions JSONL: a labelled question's line gets its new `relevant` entries
 /// (replacing an entry for the same document); every other line is written as it was.
 fn into_questions(path: &Path, merged: &Merged, out: &Path) -> Result<Outcome> {
@@ -276,98 +266,20 @@ fn into_qrels(path: &Path, merged: &Merged, out: &Path) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// The labels of one question line: its `relevant` objects and its `evidence` entries, with
-/// their `doc_hash` when they carry one.
-fn tied_labels(qid: &str, v: &Value) -> Vec<(&'static str, TiedLabel)> {
-    let mut out = Vec::new();
-    let id_of = |x: Option<&Value>| match x {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    let str_of = |o: &serde_json::Map<String, Value>, k: &str| {
-        o.get(k).and_then(Value::as_str).map(str::to_owned)
-    };
-    for (kind, key) in [("judgment", "relevant"), ("evidence", "evidence")] {
-        for e in v.get(key).and_then(Value::as_array).into_iter().flatten() {
-            let Some(o) = e.as_object() else { continue };
-            let Some(doc) = id_of(o.get("doc")) else {
-                continue;
-            };
-            let span = match (
-                o.get("start").and_then(Value::as_u64),
-                o.get("end").and_then(Value::as_u64),
-            ) {
-                (Some(a), Some(b)) => usize::try_from(a).ok().zip(usize::try_from(b).ok()),
-                _ => None,
-            };
-            out.push((
-                kind,
-                TiedLabel {
-                    query_id: qid.to_owned(),
-                    doc,
-                    doc_hash: str_of(o, "doc_hash"),
-                    quote: if kind == "evidence" {
-                        str_of(o, "quote")
-                    } else {
-                        None
-                    },
-                    span: if kind == "evidence" { span } else { None },
-                },
-            ));
-        }
-    }
-    out
-}
-
 fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
     let opts = LoadOptions::default();
     let docs = load_corpus(&args.corpus, &opts)?.items;
     // The questions must load (a malformed record stops here, located); the hashes are read
     // from the same lines.
     load_queries(&args.queries, &opts)?;
-    let text = std::fs::read_to_string(&args.queries)
-        .with_context(|| format!("cannot read {}", args.queries.display()))?;
-    let hashes: Vec<String> = docs.iter().map(|d| super::doc_hash(&d.text)).collect();
-    let mut superseded_by: BTreeMap<&str, &str> = BTreeMap::new();
-    for d in &docs {
-        if let Some(old) = &d.supersedes {
-            superseded_by.entry(old.as_str()).or_insert(d.id.as_str());
-        }
-    }
-    let by_id: BTreeMap<&str, usize> = docs
+    let checked = check_labels(&args.queries, &docs)?;
+    let (tied, untied) = (checked.tied, checked.untied);
+    let rows: Vec<_> = checked
+        .rows
         .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
+        .map(|r| (r.kind, &r.label, &r.state, &r.evidence))
         .collect();
-    let mut seen = BTreeSet::new();
-    let mut rows = Vec::new();
-    let (mut tied, mut untied) = (0usize, 0usize);
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        let Some(qid) = record_id(&v) else { continue };
-        if !seen.insert(qid.clone()) {
-            continue;
-        }
-        for (kind, label) in tied_labels(&qid, &v) {
-            let current = by_id.get(label.doc.as_str()).map(|&i| CurrentDoc {
-                text: &docs[i].text,
-                hash: &hashes[i],
-                deleted: docs[i].deleted,
-                superseded_by: superseded_by.get(docs[i].id.as_str()).copied(),
-            });
-            if label.doc_hash.is_some() {
-                tied += 1;
-            } else {
-                untied += 1;
-            }
-            let (state, evidence) = check_label(&label, current);
-            rows.push((kind, label, state, evidence));
-        }
-    }
-    let review: Vec<_> = rows.iter().filter(|r| r.2.needs_review()).collect();
+    let review = checked.needing_review().count();
     let out = match args.format {
         Format::Json => {
             let labels: Vec<Value> = rows
@@ -378,7 +290,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
                         "doc": l.doc,
                         "kind": kind,
                         "document": st.name(),
-                        "needs_review": st.needs_review(),
+                        "needs_review": l.doc_hash.is_some() && st.needs_review(),
                         "evidence": ev.as_ref().map(EvidenceState::name),
                     });
                     if let ragdiag_eval::golden::DocState::Superseded(by) = st {
@@ -394,7 +306,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
                 "labels": labels.len(),
                 "tied": tied,
                 "untied": untied,
-                "needs_review": review.len(),
+                "needs_review": review,
                 "checked": labels,
             }))?;
             s.push('\n');
@@ -404,19 +316,17 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
             let mut s = format!(
                 "{} label(s): {tied} tied to a document version, {untied} not; {} need re-review\n",
                 rows.len(),
-                review.len()
+                review
             );
-            for (kind, l, st, ev) in &review {
-                let why = match st {
-                    ragdiag_eval::golden::DocState::Superseded(by) => format!("superseded by {by}"),
-                    other => other.name().to_owned(),
-                };
-                let ev = match ev {
-                    Some(EvidenceState::Moved(a, b)) => format!(", evidence moved to {a}..{b}"),
-                    Some(e) => format!(", evidence {}", e.name()),
-                    None => String::new(),
-                };
-                let _ = writeln!(s, "  {} {} {kind}: document {why}{ev}", l.query_id, l.doc);
+            for r in checked.needing_review() {
+                let _ = writeln!(
+                    s,
+                    "  {} {} {}: {}",
+                    r.label.query_id,
+                    r.label.doc,
+                    r.kind,
+                    reason(r)
+                );
             }
             s
         }

@@ -14,6 +14,7 @@ mod lint;
 mod plan;
 mod pool;
 mod search;
+mod tied_labels;
 mod trace_input;
 
 use crate::cli::{Cli, Command};

@@ -23,7 +23,10 @@ pub(crate) fn run(args: &PoolArgs, printer: Printer) -> Result<ExitStatus> {
     let loaded = load_corpus(&args.corpus, &opts)?;
     findings.extend(loaded.diagnostics);
     let docs = loaded.items;
-    let loaded = load_queries(&args.queries, &opts)?;
+    let Some(queries_path) = &args.queries else {
+        return traffic(args, &docs, findings, printer);
+    };
+    let loaded = load_queries(queries_path, &opts)?;
     findings.extend(loaded.diagnostics);
     let queries = loaded.items;
     let mut judged = Qrels::from_queries(&queries);
@@ -99,7 +102,7 @@ pub(crate) fn run(args: &PoolArgs, printer: Printer) -> Result<ExitStatus> {
         printer.warn(format_args!(
             "{} question(s) retrieved by the runs are not in {} and are not pooled (first: {})",
             unknown.len(),
-            args.queries.display(),
+            queries_path.display(),
             unknown.iter().next().map_or("", String::as_str)
         ));
         items.retain(|i| text.contains_key(i.query_id.as_str()));
@@ -180,6 +183,66 @@ pub(crate) fn run(args: &PoolArgs, printer: Printer) -> Result<ExitStatus> {
         args.out.join("label.html").display(),
         args.out.join("pool.csv").display()
     ));
+    Ok(ExitStatus::Success)
+}
+
+/// Traffic mode (no `--queries`): the questions the traces carry, grouped (equal after
+/// normalisation, or near-duplicates) and ordered by summed weight, as golden-set candidates.
+fn traffic(
+    args: &PoolArgs,
+    docs: &[Document],
+    mut findings: Diagnostics,
+    printer: Printer,
+) -> Result<ExitStatus> {
+    if !args.runs.is_empty() {
+        bail!("--run needs --queries: a run's question ids mean nothing without them");
+    }
+    let mut asked: Vec<(String, f64)> = Vec::new();
+    for path in &args.traces {
+        let trace = args.trace_format.read(path, &[], docs, &mut findings)?;
+        let Some(questions) = trace.questions else {
+            bail!(
+                "{}: a {} trace does not carry its questions' text; give --queries (the golden set) to pool it, or a trace that carries them (RAGAS, RAGChecker) to propose candidates from traffic",
+                path.display(),
+                trace.format
+            );
+        };
+        asked.extend(questions.into_iter().map(|q| (q.text, q.weight)));
+    }
+    for line in crate::printer::collapsed_lines(&findings) {
+        printer.warn(line);
+    }
+    let records: Vec<(&str, f64)> = asked.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+    let mut candidates = ragdiag_diagnose::golden::traffic_candidates(&records);
+    let distinct = candidates.len();
+    if let Some(limit) = args.limit {
+        candidates.truncate(limit);
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let path = args.out.join("candidates.csv");
+    crate::fsutil::write_atomic(&path, ragdiag_report::traffic_csv(&candidates).as_bytes())?;
+    let mut out = format!(
+        "{} question(s) asked, {distinct} distinct (equal after normalisation, or word 3-shingle Jaccard >= {} merged); the most asked by weight:\n",
+        records.len(),
+        ragdiag_diagnose::golden::NEAR_DUPLICATE_JACCARD
+    );
+    for (i, c) in candidates.iter().take(10).enumerate() {
+        out.push_str(&format!(
+            "  {:>2}. {} (asked {}, weight {}{})\n",
+            i + 1,
+            c.text,
+            c.count,
+            c.weight,
+            if c.variants.len() > 1 {
+                format!(", {} wordings", c.variants.len())
+            } else {
+                String::new()
+            }
+        ));
+    }
+    printer.data(&out)?;
+    printer.note(format_args!("wrote {}", path.display()));
     Ok(ExitStatus::Success)
 }
 

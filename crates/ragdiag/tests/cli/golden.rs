@@ -409,3 +409,319 @@ fn leakage_reports_copied_questions_and_the_metrics_without_them() {
     ]);
     assert_eq!(o.code, 2);
 }
+
+fn sha(t: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{:x}", Sha256::digest(t.as_bytes()))
+}
+
+/// A question labelled on an old text of its page (the page has changed since), one labelled
+/// on the current text, diagnosed by BM25 with each `--stale-labels` rule.
+fn stale_fixture() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "c.jsonl",
+        br#"{"id":"pricing","text":"Growth costs $39 per month. Starter costs $15 per month.","updated_at":"2026-01-01"}
+{"id":"shipping","text":"Orders ship within two business days.","updated_at":"2026-01-01"}
+{"id":"refunds","text":"Refunds are paid back within 14 days.","updated_at":"2026-01-01"}
+"#,
+    );
+    let old = "Growth costs $32 per month. Starter costs $15 per month.";
+    let q1 = serde_json::json!({"id": "q1", "text": "how much does growth cost per month",
+        "relevant": [{"doc": "pricing", "grade": 2, "doc_hash": sha(old)}],
+        "evidence": [{"doc": "pricing", "quote": "Growth costs $32 per month.", "doc_hash": sha(old)}]});
+    let q2 = serde_json::json!({"id": "q2", "text": "when do orders ship",
+        "relevant": [{"doc": "shipping", "grade": 1, "doc_hash": sha("Orders ship within two business days.")}]});
+    write(d, "q.jsonl", format!("{q1}\n{q2}\n").as_bytes());
+    write(
+        d,
+        "ragdiag.toml",
+        b"corpus = \"c.jsonl\"\nqueries = \"q.jsonl\"\nretriever = \"bm25\"\nas_of = \"2026-10-01\"\ncontext_k = 1\npool_k = 3\n",
+    );
+    let config = d.join("ragdiag.toml").to_str().unwrap().to_owned();
+    (dir, config)
+}
+
+fn diagnose_stale(
+    dir: &std::path::Path,
+    config: &str,
+    rule: Option<&str>,
+) -> (String, serde_json::Value) {
+    let out = dir.join(format!("report-{}", rule.unwrap_or("default")));
+    let mut args = vec![
+        "diagnose",
+        "--config",
+        config,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if let Some(r) = rule {
+        args.extend(["--stale-labels", r]);
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(&args)
+        .env("RAGDIAG_HOME", dir.join("home"))
+        .env("RAGDIAG_OFFLINE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let s = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    (stderr, serde_json::from_str(&s).unwrap())
+}
+
+#[test]
+fn stale_labels_are_flagged_by_default_excluded_or_included_on_request() {
+    let (dir, config) = stale_fixture();
+    let d = dir.path();
+    // flag (the default): scored as they are, and listed.
+    let (err, flagged) = diagnose_stale(d, &config, None);
+    assert!(
+        err.contains("2 label(s) need re-review (their document changed since they were labelled), scored as they are (--stale-labels flag; first: q1 pricing, q1 pricing)"),
+        "{err}"
+    );
+    assert_eq!(flagged["metrics"]["mrr"]["n"], 2);
+    // exclude: q1's judgment and evidence leave the metrics; q1 is left unjudged.
+    let (err, excluded) = diagnose_stale(d, &config, Some("exclude"));
+    assert!(
+        err.contains("2 label(s) need re-review (their document changed since they were labelled): 1 judgment(s) and 1 evidence entr(ies) excluded from the metrics (--stale-labels exclude)"),
+        "{err}"
+    );
+    assert_eq!(excluded["metrics"]["mrr"]["n"], 1);
+    assert_eq!(
+        excluded["questions"]["total"],
+        flagged["questions"]["total"]
+    );
+    // include: scored as they are, no warning.
+    let (err, included) = diagnose_stale(d, &config, Some("include"));
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(included["metrics"], flagged["metrics"]);
+    // The file's setting applies without the flag.
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("stale_labels = \"exclude\"\n");
+    std::fs::write(&config, toml).unwrap();
+    let (_, from_file) = diagnose_stale(d, &config, None);
+    assert_eq!(from_file["metrics"]["mrr"]["n"], 1);
+}
+
+#[test]
+fn diagnose_reports_the_golden_set_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "c.jsonl",
+        br#"{"id":"pricing","text":"Growth costs $39 per month. Starter costs $15 per month.","updated_at":"2026-01-01"}
+{"id":"pricing-2025","text":"Growth costs $32 per month.","updated_at":"2025-01-01"}
+{"id":"pricing-2026","text":"Growth costs $39 per month from 2026.","updated_at":"2026-02-01","supersedes":"pricing-2025"}
+{"id":"old-faq","text":"Ask us anything.","updated_at":"2025-01-01","deleted":true}
+{"id":"exports","text":"How do I export my invoices to CSV? Open Reports and press Export.","updated_at":"2026-01-01"}
+{"id":"linux","text":"A desktop app for Linux is available from the downloads page.","updated_at":"2026-03-01"}
+"#,
+    );
+    let old = "Growth costs $35 per month. Starter costs $15 per month.";
+    let lines = [
+        serde_json::json!({"id": "q1", "text": "How much does Growth cost?",
+            "relevant": [{"doc": "pricing", "grade": 2, "doc_hash": sha(old)}]}),
+        serde_json::json!({"id": "q2", "text": "how much does growth cost",
+            "relevant": [{"doc": "pricing-2025", "grade": 1}]}),
+        serde_json::json!({"id": "q3", "text": "where is the faq", "relevant": [{"doc": "old-faq", "grade": 1}, {"doc": "gone-page", "grade": 1}]}),
+        serde_json::json!({"id": "q4", "text": "how do i export my invoices to csv",
+            "relevant": [{"doc": "exports", "grade": 1}]}),
+        serde_json::json!({"id": "q5", "text": "is there a desktop app for linux", "answerable": false,
+            "reference_answer": ["a desktop app for Linux is available"]}),
+        serde_json::json!({"id": "q6", "text": "how do i export my invoices to csv files",
+            "relevant": [{"doc": "exports", "grade": 1}]}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    write(d, "q.jsonl", text.as_bytes());
+    write(
+        d,
+        "ragdiag.toml",
+        b"corpus = \"c.jsonl\"\nqueries = \"q.jsonl\"\nretriever = \"bm25\"\nas_of = \"2026-10-01\"\ncontext_k = 1\npool_k = 3\n",
+    );
+    let config = d.join("ragdiag.toml").to_str().unwrap().to_owned();
+    let (_, s) = diagnose_stale(d, &config, None);
+    assert_eq!(
+        s["schema_version"],
+        ragdiag_contract::DIAGNOSE_SCHEMA_VERSION
+    );
+    let g = &s["golden_set"];
+    assert_eq!(g["stale_rule"], "flag");
+    assert_eq!(
+        (g["labels"].as_u64(), g["tied"].as_u64()),
+        (Some(6), Some(1))
+    );
+    // Only the tied label on a changed text needs re-review.
+    assert_eq!(g["needs_review"].as_array().unwrap().len(), 1);
+    assert_eq!(g["needs_review"][0]["query_id"], "q1");
+    assert_eq!(g["needs_review"][0]["document"], "changed");
+    // Coverage at the context window and at 10 and 20, over the judged questions that
+    // retrieved something: 4 of 5 (BM25 finds nothing for q3's words).
+    let cov = g["coverage"].as_array().unwrap();
+    assert_eq!(
+        cov.iter()
+            .map(|c| c["k"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 10, 20]
+    );
+    assert_eq!(cov[0]["judged"]["n"], 4);
+    // q1 and q2 are the same question; q4 and q6 near (6 of 7 shingles shared).
+    assert_eq!(
+        g["duplicates"],
+        serde_json::json!([
+            {"kind": "exact", "ids": ["q1", "q2"], "similarity": 1.0},
+            {"kind": "near", "ids": ["q4", "q6"], "similarity": 6.0 / 7.0}
+        ])
+    );
+    assert_eq!(
+        g["gold_gone"],
+        serde_json::json!([
+            {"query_id": "q2", "doc": "pricing-2025", "state": "superseded", "by": "pricing-2026"},
+            {"query_id": "q3", "doc": "old-faq", "state": "deleted"},
+            {"query_id": "q3", "doc": "gone-page", "state": "missing"}
+        ])
+    );
+    assert_eq!(
+        g["unanswerable_answered"],
+        serde_json::json!([{"query_id": "q5", "doc": "linux", "via": "reference_answer"}])
+    );
+    // q4 and q6's questions are copied into the exports page, q5's answer into the linux page:
+    // leaked; the metrics without them are over fewer judged questions (q5 has none).
+    let l = &g["leakage"];
+    assert_eq!(l["threshold"], 0.6);
+    assert_eq!(l["leaked_questions"], serde_json::json!(["q4", "q5", "q6"]));
+    assert_eq!(l["metrics_all"]["ndcg@10"]["n"], 5);
+    assert_eq!(l["metrics_without"]["ndcg@10"]["n"], 3);
+    assert!(s["headline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h.as_str().unwrap().starts_with("Leakage: 3 question(s)")));
+    let out = d.join("report-default");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Golden set\n\n6 label(s), 1 tied"), "{md}");
+    assert!(md.contains("- `q3` `gone-page`: missing\n"), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"golden-set\">"));
+    assert!(
+        html.contains("data-figure=\"golden_set.leakage.metrics_without.ndcg@10.n\""),
+        "{html}"
+    );
+    // A stricter threshold finds fewer leaks (q6's question is 6 of 7 shingles in the page).
+    let (_, strict) = {
+        let out = d.join("strict");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+            .args([
+                "diagnose",
+                "--config",
+                &config,
+                "--leak-threshold",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .env("RAGDIAG_HOME", d.join("home"))
+            .env("RAGDIAG_OFFLINE", "1")
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        ((), s)
+    };
+    assert_eq!(
+        strict["golden_set"]["leakage"]["leaked_questions"],
+        serde_json::json!(["q4", "q5"])
+    );
+}
+
+#[test]
+fn pool_proposes_the_most_asked_questions_of_unlabelled_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let corpus = write(d, "c.jsonl", CORPUS.as_bytes());
+    let rec = |q: &str| {
+        serde_json::json!({"user_input": q, "retrieved_contexts": ["Refunds take five days."], "response": "five days"})
+            .to_string()
+    };
+    let lines = [
+        rec("How long do refunds take?"),
+        rec("what does growth cost per month"),
+        rec("how long do refunds take"),
+        rec("what does growth cost per month in euros"),
+        rec("How long do refunds take?"),
+        rec("=HYPERLINK(\"x\") api limits, per minute"),
+    ];
+    let trace = write(
+        d,
+        "production.jsonl",
+        format!("{}\n", lines.join("\n")).as_bytes(),
+    );
+    let out = d.join("cand");
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--trace",
+        &trace,
+        "--trace-format",
+        "ragas",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("6 question(s) asked, 3 distinct (equal after normalisation, or word 3-shingle Jaccard >= 0.5 merged); the most asked by weight:\n   1. How long do refunds take? (asked 3, weight 3)\n   2. what does growth cost per month (asked 2, weight 2, 2 wordings)\n"),
+        "{}",
+        o.stdout
+    );
+    let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "rank,question,count,weight,variants");
+    assert_eq!(
+        rows[1],
+        "1,How long do refunds take?,3,3,how long do refunds take"
+    );
+    assert_eq!(
+        rows[2],
+        "2,what does growth cost per month,2,2,what does growth cost per month | what does growth cost per month in euros"
+    );
+    // A formula is guarded and quoted.
+    assert!(
+        rows[3].starts_with("3,\"'=HYPERLINK(\"\"x\"\") api limits, per minute\",1,1,"),
+        "{}",
+        rows[3]
+    );
+    // A ragdiag JSONL trace carries no question text: pooling it needs the questions.
+    let plain = write(
+        d,
+        "plain.jsonl",
+        b"{\"query_id\": \"q1\", \"retrieved\": [{\"doc\": \"api\"}]}\n",
+    );
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        &corpus,
+        "--trace",
+        &plain,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("does not carry its questions' text; give --queries"),
+        "{}",
+        o.stderr
+    );
+}

@@ -1,0 +1,551 @@
+//! The golden-set panel of the diagnose report ([`ragdiag_contract::GoldenSet`]): coverage of
+//! the ranking by judgments, duplicate questions, gold pages gone, unanswerable questions the
+//! corpus now answers, and leakage with the metrics without the leaked questions. Labels
+//! needing re-review come from the caller (`ragdiag_eval::golden::check_label`, which needs the
+//! `doc_hash` the questions loader does not keep).
+//!
+//! Rules, stated once:
+//! - **Duplicates**: `exact` when the lower-cased alphanumeric words are the same; `near` when
+//!   the word 3-shingle Jaccard ([`ragdiag_core::word_shingles`]) of two questions reaches
+//!   [`NEAR_DUPLICATE_JACCARD`]; near pairs are linked into groups (single linkage), found
+//!   through an inverted index of shingles (only pairs sharing a shingle are compared).
+//! - **Gold gone**: a gold document (judged relevant with grade > 0, or holding evidence) that
+//!   is not in the corpus (`missing`), marked deleted (`deleted`), or has a newer version by
+//!   the freshness audit's supersession, explicit or inferred (`superseded`).
+//! - **Unanswerable now answered**: a question labelled unanswerable whose reference answer or
+//!   evidence quote (of at least [`ANSWER_MIN_WORDS`] words, so that `no` or `$39` does not
+//!   match anywhere) is found in a live document (exact after normalising whitespace and case,
+//!   [`ragdiag_core::find_quote`]).
+//! - **Leakage**: `ragdiag_eval::golden::leakage` (word 3-gram containment in one document);
+//!   a reference answer found in one of its question's gold pages is extractive and inflates
+//!   nothing; every other leak marks its question as leaked.
+
+use crate::Corpus;
+use ragdiag_contract::{
+    AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenSet, Interval, Leak, Leakage,
+    ReviewLabel,
+};
+use ragdiag_core::{Qrels, Query};
+use ragdiag_eval::DocRanking;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Word 3-shingle Jaccard at or above which two questions are near-duplicates.
+pub const NEAR_DUPLICATE_JACCARD: f64 = 0.5;
+
+/// Reference answers and quotes shorter than this are not searched for in the corpus.
+pub const ANSWER_MIN_WORDS: usize = 3;
+
+/// The depths of judged@k, besides the context window.
+const COVERAGE_DEPTHS: [usize; 2] = [10, 20];
+
+/// What the panel is built from.
+pub struct GoldenInput<'a> {
+    /// The corpus with its freshness audit.
+    pub corpus: &'a Corpus<'a>,
+    /// The questions as scored (after `--stale-labels exclude`).
+    pub queries: &'a [Query],
+    /// Each question's document ranking.
+    pub rankings: &'a [DocRanking],
+    /// The context window (a depth of judged@k).
+    pub context_k: usize,
+    /// `--stale-labels`.
+    pub stale_rule: &'a str,
+    /// Labels read, and those carrying `doc_hash`.
+    pub labels: usize,
+    /// Of those, carrying `doc_hash`.
+    pub tied: usize,
+    /// Entries dropped by `exclude`.
+    pub excluded: usize,
+    /// Labels needing re-review.
+    pub needs_review: Vec<ReviewLabel>,
+    /// The leakage threshold (containment).
+    pub leak_threshold: f64,
+    /// The seed of the intervals.
+    pub seed: u64,
+}
+
+/// Builds the panel.
+#[must_use]
+pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
+    GoldenSet {
+        stale_rule: input.stale_rule.to_owned(),
+        labels: input.labels,
+        tied: input.tied,
+        excluded: input.excluded,
+        coverage: coverage(input.queries, input.rankings, input.context_k, input.seed),
+        near_duplicate_threshold: NEAR_DUPLICATE_JACCARD,
+        duplicates: duplicates(input.queries),
+        gold_gone: gold_gone(input.corpus, input.queries),
+        unanswerable_answered: answered_now(input.corpus, input.queries),
+        leakage: leakage(
+            input.corpus,
+            input.queries,
+            input.rankings,
+            input.leak_threshold,
+            input.seed,
+        ),
+        needs_review: input.needs_review,
+    }
+}
+
+/// Sets `summary.golden_set` and adds a headline line when leaked questions move the metrics
+/// or labels need re-review.
+pub fn attach(summary: &mut ragdiag_contract::DiagnoseSummary, golden: GoldenSet) {
+    let fmt = |iv: &Interval| match (iv.mean, iv.ci_lower, iv.ci_upper) {
+        (Some(m), Some(lo), Some(hi)) => format!("{m:.3} ({lo:.3}–{hi:.3}, n = {})", iv.n),
+        _ => format!("n/a (n = {})", iv.n),
+    };
+    let l = &golden.leakage;
+    if !l.leaked_questions.is_empty() {
+        let parts: Vec<String> = l
+            .metrics_all
+            .iter()
+            .filter_map(|(name, all)| {
+                let without = l.metrics_without.get(name)?;
+                Some(format!("{name} {} → {}", fmt(all), fmt(without)))
+            })
+            .collect();
+        summary.headline.push(format!(
+            "Leakage: {} question(s) or their reference answers are copied into the corpus; without them {}.",
+            l.leaked_questions.len(),
+            parts.join(", ")
+        ));
+    }
+    if !golden.needs_review.is_empty() {
+        summary.headline.push(format!(
+            "{} label(s) need re-review: their document changed since they were made ({}).",
+            golden.needs_review.len(),
+            match golden.stale_rule.as_str() {
+                "exclude" => format!("{} entries excluded from the metrics", golden.excluded),
+                "include" => "scored as they are".to_owned(),
+                _ => "scored as they are and listed".to_owned(),
+            }
+        ));
+    }
+    summary.golden_set = Some(golden);
+}
+
+fn interval(iv: &ragdiag_eval::stats::Interval) -> Interval {
+    Interval::of(iv.estimate, iv.lower, iv.upper, iv.n)
+}
+
+fn coverage(
+    queries: &[Query],
+    rankings: &[DocRanking],
+    context_k: usize,
+    seed: u64,
+) -> Vec<Coverage> {
+    let judged = Qrels::from_queries(queries);
+    let source = ragdiag_eval::golden::PoolSource {
+        name: "report".into(),
+        rankings: rankings
+            .iter()
+            .filter(|r| judged.get(&r.qid).is_some())
+            .map(|r| {
+                (
+                    r.qid.clone(),
+                    r.docs.iter().map(|(d, _)| d.clone()).collect(),
+                )
+            })
+            .collect(),
+    };
+    let mut ks: Vec<usize> = std::iter::once(context_k).chain(COVERAGE_DEPTHS).collect();
+    ks.sort_unstable();
+    ks.dedup();
+    let cfg = ragdiag_eval::stats::Config {
+        seed,
+        ..ragdiag_eval::stats::Config::default()
+    };
+    ks.into_iter()
+        .map(|k| {
+            let values = ragdiag_eval::golden::judged_at(&judged, &source, k);
+            let judged = if values.is_empty() {
+                Interval::empty()
+            } else {
+                interval(&ragdiag_eval::stats::bootstrap_means(&[&values], None, &cfg)[0])
+            };
+            Coverage { k, judged }
+        })
+        .collect()
+}
+
+fn normalised(text: &str) -> String {
+    ragdiag_core::words(text).join(" ")
+}
+
+fn duplicates(queries: &[Query]) -> Vec<DuplicateGroup> {
+    let mut out = Vec::new();
+    // Exact: one group per normalised text, in the order of its first question.
+    let mut by_text: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, q) in queries.iter().enumerate() {
+        let n = normalised(&q.text);
+        if !n.is_empty() {
+            by_text.entry(n).or_default().push(i);
+        }
+    }
+    let mut exact: Vec<&Vec<usize>> = by_text.values().filter(|v| v.len() > 1).collect();
+    exact.sort_by_key(|v| v[0]);
+    for g in &exact {
+        out.push(DuplicateGroup {
+            kind: "exact".into(),
+            ids: g.iter().map(|&i| queries[i].id.clone()).collect(),
+            similarity: 1.0,
+        });
+    }
+    // Near: one representative per distinct text, pairs sharing a shingle compared.
+    let reps: Vec<usize> = {
+        let mut r: Vec<usize> = by_text.values().map(|v| v[0]).collect();
+        r.sort_unstable();
+        r
+    };
+    let texts: Vec<&str> = reps.iter().map(|&i| queries[i].text.as_str()).collect();
+    let (roots, lowest) = link_near(&texts);
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (r, root) in roots.iter().enumerate() {
+        groups.entry(*root).or_default().push(r);
+    }
+    for (root, members) in groups {
+        if members.len() > 1 {
+            out.push(DuplicateGroup {
+                kind: "near".into(),
+                ids: members
+                    .iter()
+                    .map(|&r| queries[reps[r]].id.clone())
+                    .collect(),
+                similarity: lowest.get(&root).copied().unwrap_or(1.0),
+            });
+        }
+    }
+    out
+}
+
+/// Links texts whose word 3-shingle Jaccard reaches [`NEAR_DUPLICATE_JACCARD`] (single
+/// linkage; only pairs sharing a shingle are compared, through an inverted index). Returns each
+/// text's group (the index of its group's first text) and, per group, the lowest Jaccard of the
+/// pairs that linked it.
+fn link_near(texts: &[&str]) -> (Vec<usize>, BTreeMap<usize, f64>) {
+    let shingles: Vec<Vec<u64>> = texts
+        .iter()
+        .map(|t| ragdiag_core::word_shingles(t))
+        .collect();
+    let mut postings: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (r, sh) in shingles.iter().enumerate() {
+        for h in sh {
+            postings.entry(*h).or_default().push(r);
+        }
+    }
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    let mut linked: Vec<(usize, f64)> = Vec::new();
+    for a in 0..texts.len() {
+        let candidates: BTreeSet<usize> = shingles[a]
+            .iter()
+            .flat_map(|h| postings.get(h).into_iter().flatten().copied())
+            .filter(|&b| b > a)
+            .collect();
+        for b in candidates {
+            let j = ragdiag_core::jaccard_sorted(&shingles[a], &shingles[b]);
+            if j >= NEAR_DUPLICATE_JACCARD {
+                linked.push((a, j));
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..texts.len()).map(|i| find(&mut parent, i)).collect();
+    let mut lowest: BTreeMap<usize, f64> = BTreeMap::new();
+    for (a, j) in linked {
+        let e = lowest.entry(roots[a]).or_insert(1.0);
+        *e = e.min(j);
+    }
+    (roots, lowest)
+}
+
+/// A candidate question for the golden set, from traffic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficCandidate {
+    /// The most asked wording (the heaviest; ties: the first seen).
+    pub text: String,
+    /// How many times the group was asked.
+    pub count: usize,
+    /// The summed traffic weight.
+    pub weight: f64,
+    /// The distinct wordings merged into it (normalised text), the candidate's first.
+    pub variants: Vec<String>,
+}
+
+/// The distinct questions of traffic (`(text, weight)` per record), heaviest first: texts equal
+/// after normalisation (lower-cased alphanumeric words) count as one; near-duplicates (word
+/// 3-shingle Jaccard ≥ [`NEAR_DUPLICATE_JACCARD`], single linkage) are merged. Ordered by summed
+/// weight, then count, then first appearance. Empty texts are skipped.
+#[must_use]
+pub fn traffic_candidates(records: &[(&str, f64)]) -> Vec<TrafficCandidate> {
+    // Distinct normalised texts in first-seen order, with each wording's weight.
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut distinct: Vec<(String, usize, f64, BTreeMap<&str, f64>)> = Vec::new();
+    for (text, weight) in records {
+        let n = normalised(text);
+        if n.is_empty() {
+            continue;
+        }
+        let i = *index.entry(n.clone()).or_insert_with(|| {
+            distinct.push((n, 0, 0.0, BTreeMap::new()));
+            distinct.len() - 1
+        });
+        let d = &mut distinct[i];
+        d.1 += 1;
+        d.2 += weight;
+        *d.3.entry(text.trim()).or_default() += weight;
+    }
+    let texts: Vec<&str> = distinct.iter().map(|d| d.0.as_str()).collect();
+    let (roots, _) = link_near(&texts);
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, root) in roots.iter().enumerate() {
+        groups.entry(*root).or_default().push(i);
+    }
+    let mut out: Vec<(usize, TrafficCandidate)> = groups
+        .into_iter()
+        .map(|(root, mut members)| {
+            // The heaviest wording of the heaviest distinct text names the group.
+            members.sort_by(|a, b| distinct[*b].2.total_cmp(&distinct[*a].2).then(a.cmp(b)));
+            let top = &distinct[members[0]];
+            let text = top
+                .3
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)))
+                .map_or_else(|| top.0.clone(), |(t, _)| (*t).to_owned());
+            (
+                root,
+                TrafficCandidate {
+                    text,
+                    count: members.iter().map(|&m| distinct[m].1).sum(),
+                    weight: members.iter().map(|&m| distinct[m].2).sum(),
+                    variants: members.iter().map(|&m| distinct[m].0.clone()).collect(),
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.1.weight
+            .total_cmp(&a.1.weight)
+            .then(b.1.count.cmp(&a.1.count))
+            .then(a.0.cmp(&b.0))
+    });
+    out.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The gold documents of a question: judged relevant (grade > 0) or holding evidence, in
+/// first-mention order.
+fn gold_docs(q: &Query) -> Vec<&str> {
+    let mut seen = BTreeSet::new();
+    q.relevant
+        .iter()
+        .filter(|j| j.grade > 0)
+        .map(|j| j.doc.as_str())
+        .chain(q.evidence.iter().map(ragdiag_core::Evidence::doc))
+        .filter(|d| seen.insert(*d))
+        .collect()
+}
+
+fn gold_gone(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<GoldGone> {
+    let mut out = Vec::new();
+    for q in queries {
+        for doc in gold_docs(q) {
+            let (state, by) = match corpus.index(doc) {
+                None => ("missing", None),
+                Some(i) if corpus.doc(i).deleted => ("deleted", None),
+                Some(i) => match corpus.superseded_by(i) {
+                    Some(by) => ("superseded", Some(by.to_owned())),
+                    None => continue,
+                },
+            };
+            out.push(GoldGone {
+                query_id: q.id.clone(),
+                doc: doc.to_owned(),
+                state: state.into(),
+                by,
+            });
+        }
+    }
+    out
+}
+
+fn answered_now(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<AnsweredNow> {
+    let mut out = Vec::new();
+    for q in queries.iter().filter(|q| !q.answerable) {
+        let texts = q
+            .reference_answers
+            .iter()
+            .map(|a| ("reference_answer", a.as_str()))
+            .chain(q.evidence.iter().filter_map(|e| match e {
+                ragdiag_core::Evidence::Quote { quote, .. } => Some(("evidence", quote.as_str())),
+                ragdiag_core::Evidence::Span { .. } => None,
+            }));
+        'texts: for (via, text) in texts {
+            if ragdiag_core::words(text).len() < ANSWER_MIN_WORDS {
+                continue;
+            }
+            let candidates = corpus
+                .may_hold(text)
+                .unwrap_or_else(|| (0..corpus.documents().len()).collect());
+            for i in candidates {
+                if corpus.is_live(i)
+                    && ragdiag_core::find_quote(&corpus.doc(i).text, text).is_some()
+                {
+                    out.push(AnsweredNow {
+                        query_id: q.id.clone(),
+                        doc: corpus.id(i).to_owned(),
+                        via: via.into(),
+                    });
+                    break 'texts;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The metrics of the leakage headline (trec_eval names).
+const LEAK_MEASURES: [&str; 2] = ["ndcg_cut.10", "recall.10"];
+
+fn leakage(
+    corpus: &Corpus<'_>,
+    queries: &[Query],
+    rankings: &[DocRanking],
+    threshold: f64,
+    seed: u64,
+) -> Leakage {
+    let texts: Vec<(&str, &str)> = corpus
+        .documents()
+        .iter()
+        .map(|d| (d.id.as_str(), d.text.as_str()))
+        .collect();
+    let found = ragdiag_eval::golden::leakage(queries, &texts, threshold);
+    let gold: BTreeMap<&str, Vec<&str>> = queries
+        .iter()
+        .map(|q| (q.id.as_str(), gold_docs(q)))
+        .collect();
+    let leaks: Vec<Leak> = found
+        .into_iter()
+        .map(|l| {
+            let extractive = l.field == "reference_answer"
+                && gold
+                    .get(l.query_id.as_str())
+                    .is_some_and(|g| g.contains(&l.doc.as_str()));
+            Leak {
+                query_id: l.query_id,
+                field: l.field.into(),
+                doc: l.doc,
+                containment: l.containment,
+                extractive,
+            }
+        })
+        .collect();
+    let leaked: BTreeSet<&str> = leaks
+        .iter()
+        .filter(|l| !l.extractive)
+        .map(|l| l.query_id.as_str())
+        .collect();
+    let qrels = Qrels::from_queries(queries);
+    let measures: Vec<String> = LEAK_MEASURES.iter().map(|m| (*m).to_owned()).collect();
+    let table = |keep: &dyn Fn(&str) -> bool| -> BTreeMap<String, Interval> {
+        let qs: Vec<Query> = queries.iter().filter(|q| keep(&q.id)).cloned().collect();
+        let rs: Vec<DocRanking> = rankings.iter().filter(|r| keep(&r.qid)).cloned().collect();
+        match ragdiag_eval::metric_table(&rs, &qrels, &qs, &measures, seed) {
+            Ok(t) => t
+                .names
+                .into_iter()
+                .zip(t.intervals.iter().map(interval))
+                .collect(),
+            Err(_) => BTreeMap::new(),
+        }
+    };
+    let metrics_all = table(&|_| true);
+    let metrics_without = table(&|id| !leaked.contains(id));
+    Leakage {
+        threshold,
+        min_words: ragdiag_eval::golden::LEAK_MIN_WORDS,
+        leaked_questions: leaked.iter().map(|s| (*s).to_owned()).collect(),
+        leaks,
+        metrics_all,
+        metrics_without,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(id: &str, text: &str) -> Query {
+        Query {
+            id: id.into(),
+            text: text.into(),
+            ..Query::default()
+        }
+    }
+
+    #[test]
+    fn traffic_merges_repeats_and_near_duplicates_heaviest_first() {
+        let c = traffic_candidates(&[
+            ("When do refunds arrive?", 1.0),
+            ("how do i export invoices to csv", 1.0),
+            ("when do refunds arrive", 1.0),
+            ("How do I export invoices to CSV files", 3.0),
+            ("When do refunds arrive?", 1.0),
+            ("what is the api rate limit", 1.0),
+            ("  ", 5.0),
+        ]);
+        assert_eq!(c.len(), 3, "{c:?}");
+        // Exports: weight 1 + 3 (two records, two wordings merged as near-duplicates).
+        assert_eq!(c[0].text, "How do I export invoices to CSV files");
+        assert_eq!((c[0].count, c[0].weight), (2, 4.0));
+        assert_eq!(
+            c[0].variants,
+            [
+                "how do i export invoices to csv files",
+                "how do i export invoices to csv"
+            ]
+        );
+        // Refunds: three records of one normalised text, the commonest wording shown.
+        assert_eq!(c[1].text, "When do refunds arrive?");
+        assert_eq!((c[1].count, c[1].weight), (3, 3.0));
+        assert_eq!(c[2].text, "what is the api rate limit");
+    }
+
+    #[test]
+    fn duplicates_are_exact_after_normalisation_or_near_by_shingle_jaccard() {
+        let qs = [
+            q("a", "How do I export invoices to CSV?"),
+            q("b", "how do i export invoices to csv"),
+            q("c", "how do i export invoices to csv files"),
+            q("d", "when do refunds arrive"),
+            q("e", "what is the api rate limit"),
+        ];
+        let d = duplicates(&qs);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(
+            (d[0].kind.as_str(), d[0].ids.clone()),
+            ("exact", vec!["a".to_owned(), "b".to_owned()])
+        );
+        // a's 5 shingles and c's 6 share 5: Jaccard 5/6.
+        assert_eq!(
+            (d[1].kind.as_str(), d[1].ids.clone()),
+            ("near", vec!["a".to_owned(), "c".to_owned()])
+        );
+        assert!((d[1].similarity - 5.0 / 6.0).abs() < 1e-12);
+        // Below the threshold: one word changed in a four-word question.
+        let d = duplicates(&[
+            q("x", "when do refunds arrive"),
+            q("y", "when do payouts arrive"),
+        ]);
+        assert!(d.is_empty(), "{d:?}");
+    }
+}
