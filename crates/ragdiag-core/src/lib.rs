@@ -30,6 +30,7 @@
 
 mod diag;
 mod embed;
+mod guard;
 mod label;
 mod model;
 mod progress;
@@ -40,6 +41,7 @@ mod time;
 
 pub use diag::{Collapsed, Diagnostic, Diagnostics, Location, Severity};
 pub use embed::{cosine, EmbedError, Embedder};
+pub use guard::catch_decoder_panic;
 pub use label::Label;
 pub use model::{
     Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc, TraceHit,

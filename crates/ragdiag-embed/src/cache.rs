@@ -277,10 +277,16 @@ impl EmbeddingCache {
             ));
         }
         let reader = builder.build().map_err(|e| format!("cannot read: {e}"))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| format!("cannot read: {e}"))?;
-            self.read_batch(&batch)?;
-        }
+        // The decoder may panic on a damaged page (ragdiag_core::catch_decoder_panic): the
+        // cache is then unusable like any other damaged one.
+        ragdiag_core::catch_decoder_panic(|| {
+            for batch in reader {
+                let batch = batch.map_err(|e| format!("cannot read: {e}"))?;
+                self.read_batch(&batch)?;
+            }
+            Ok::<(), String>(())
+        })
+        .map_err(|m| format!("cannot read: the decoder failed ({m})"))??;
         self.dirty = false;
         Ok(())
     }

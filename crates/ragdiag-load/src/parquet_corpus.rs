@@ -125,6 +125,21 @@ pub(crate) fn load_parquet_corpus(
         return Err(LoadError::unusable(path, "is a directory, expected a file"));
     }
     let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    ragdiag_core::catch_decoder_panic(|| read_documents(file, path, opts)).unwrap_or_else(|m| {
+        Err(LoadError::unusable(
+            path,
+            format!("corrupt Parquet data: the decoder failed ({m})"),
+        ))
+    })
+}
+
+/// The documents of a Parquet corpus (the decoder may panic on corrupt data: see
+/// [`ragdiag_core::catch_decoder_panic`]).
+fn read_documents(
+    file: std::fs::File,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<Loaded<Vec<ragdiag_core::Document>>> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.with_batch_size(4096).build())
         .map_err(|e| LoadError::unusable(path, format!("not a readable Parquet file: {e}")))?;

@@ -129,6 +129,24 @@ pub fn read_table(path: &Path, table: &Table) -> Result<Vec<Column>, TableError>
         path: shown.clone(),
         source,
     })?;
+    ragdiag_core::catch_decoder_panic(|| read_columns(file, &shown, table)).unwrap_or_else(|m| {
+        Err(TableError::Parquet {
+            path: shown.clone(),
+            source: parquet::errors::ParquetError::General(format!(
+                "corrupt data: the decoder failed ({m})"
+            )),
+        })
+    })
+}
+
+/// The declared columns of `file` (the decoder may panic on corrupt data: see
+/// [`ragdiag_core::catch_decoder_panic`]).
+fn read_columns(
+    file: std::fs::File,
+    shown: &str,
+    table: &Table,
+) -> Result<Vec<Column>, TableError> {
+    let shown = shown.to_owned();
     let parquet = |source| TableError::Parquet {
         path: shown.clone(),
         source,

@@ -217,8 +217,28 @@ pub(crate) fn read_openinference_parquet(
     opts: &LoadOptions,
     diags: &mut Diagnostics,
 ) -> Result<Vec<Span>> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    let mut found = Diagnostics::default();
+    let spans = ragdiag_core::catch_decoder_panic(|| read_spans(file, path, opts, &mut found))
+        .unwrap_or_else(|m| {
+            Err(LoadError::unusable(
+                path,
+                format!("corrupt Parquet data: the decoder failed ({m})"),
+            ))
+        })?;
+    diags.extend(found);
+    Ok(spans)
+}
+
+/// The spans of a Parquet file (the decoder may panic on corrupt data: see
+/// [`ragdiag_core::catch_decoder_panic`]).
+fn read_spans(
+    file: std::fs::File,
+    path: &Path,
+    opts: &LoadOptions,
+    diags: &mut Diagnostics,
+) -> Result<Vec<Span>> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.with_batch_size(4096).build())
         .map_err(|e| LoadError::unusable(path, format!("not a readable Parquet file: {e}")))?;

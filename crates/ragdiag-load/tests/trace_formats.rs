@@ -576,3 +576,25 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn a_parquet_trace_the_decoder_panics_on_is_an_error() {
+    // `damaged-levels.parquet` is phoenix.parquet as the `trace` fuzz target damaged it: the
+    // parquet crate panics reading its definition levels (`offset + len out of bounds`).
+    for format in [None, Some(TraceFormat::OpenInference)] {
+        let e = load_trace_as(
+            &fixture("damaged-levels.parquet"),
+            &TraceOptions {
+                format,
+                ..TraceOptions::default()
+            },
+            &LoadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("damaged-levels.parquet: corrupt Parquet data: the decoder failed"),
+            "{e}"
+        );
+    }
+}
