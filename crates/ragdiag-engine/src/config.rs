@@ -134,7 +134,8 @@ pub struct EngineConfig {
     pub score_field: Option<String>,
     /// `pgvector`: true when `sql`'s score is a distance (lower is better): it is negated.
     pub score_is_distance: Option<bool>,
-    /// `pgvector`: the passage text column (returned; searched by `query = "text"`).
+    /// `pgvector`: the passage text column (returned; searched by `query = "text"`: any word
+    /// of the question, ranked by `ts_rank`).
     pub text_field: Option<String>,
     /// `pgvector`: a `json`/`jsonb` column of metadata.
     pub metadata_field: Option<String>,

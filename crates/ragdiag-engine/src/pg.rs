@@ -174,7 +174,13 @@ pub fn builtin_sql(
                 Distance::InnerProduct | Distance::L2 => ScoreOrientation::Negated,
             };
             (
-                format!("SELECT {list}, {d} AS {score} FROM {table} ORDER BY {d}, {id} LIMIT $2"),
+                // The inner query is what an HNSW or IVFFlat index can answer (ORDER BY the
+                // distance alone); the outer one breaks ties by id, so a ranking is the same on
+                // every run.
+                format!(
+                    "SELECT * FROM (SELECT {list}, {d} AS {score} FROM {table} ORDER BY {d} \
+                     LIMIT $2) AS knn ORDER BY {score}, {id}"
+                ),
                 orientation,
             )
         }
@@ -184,7 +190,10 @@ pub fn builtin_sql(
                 || format!("to_tsvector({lang}, {})", quote_ident(b.text)),
                 quote_ident,
             );
-            let q = format!("plainto_tsquery({lang}, $1)");
+            // Any word of the question (plainto_tsquery's AND turned into OR), as BM25 asks.
+            let q = format!(
+                "to_tsquery({lang}, replace(plainto_tsquery({lang}, $1)::text, ' & ', ' | '))"
+            );
             (
                 format!(
                     "SELECT {list}, ts_rank({doc}, {q}) AS {score} FROM {table} \
@@ -841,9 +850,9 @@ mod tests {
         let (sql, o) = builtin_sql(&builtin(Distance::Cosine), QueryMode::Embedding, &c);
         assert_eq!(
             sql,
-            "SELECT \"id\", \"text\", \"doc_id\", \"start\", \"end\", \"meta\", \
+            "SELECT * FROM (SELECT \"id\", \"text\", \"doc_id\", \"start\", \"end\", \"meta\", \
              \"embedding\" <=> $1 AS \"ragdiag_score\" FROM \"kb\".\"ch\"\"unks\" \
-             ORDER BY \"embedding\" <=> $1, \"id\" LIMIT $2"
+             ORDER BY \"embedding\" <=> $1 LIMIT $2) AS knn ORDER BY \"ragdiag_score\", \"id\""
         );
         assert_eq!(o, ScoreOrientation::OneMinus);
         let (sql, o) = builtin_sql(&builtin(Distance::InnerProduct), QueryMode::Embedding, &c);
@@ -856,7 +865,8 @@ mod tests {
         assert!(
             sql.contains(
                 "ts_rank(to_tsvector('eng''lish'::regconfig, \"text\"), \
-                 plainto_tsquery('eng''lish'::regconfig, $1)) AS \"ragdiag_score\""
+                 to_tsquery('eng''lish'::regconfig, replace(plainto_tsquery('eng''lish'::regconfig, \
+                 $1)::text, ' & ', ' | '))) AS \"ragdiag_score\""
             ),
             "{sql}"
         );
