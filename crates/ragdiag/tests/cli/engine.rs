@@ -1,7 +1,8 @@
 //! `--engine`: `diagnose` and `search` through an HTTP engine served in-process (a
 //! `TcpListener` in a thread). Failed questions are reported with their cause and left out of
 //! the figures, a re-run is answered from the cache, and the credential (an environment
-//! variable sent as a header) is in no output file, cache file or message.
+//! variable sent as a header) is in no output file, cache file or message. A pgvector engine
+//! that is down fails naming it, without its password.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -277,4 +278,56 @@ fn nothing_retrieved_exits_2_naming_the_engine() {
         &["search", "--queries", queries.to_str().unwrap()],
     );
     assert_eq!(o.code, 2);
+}
+
+#[test]
+fn a_pgvector_engine_down_exits_2_naming_it_without_its_password() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // One password in the connection string, one from the environment.
+    let toml = format!(
+        r#"[engine]
+kind = "pgvector"
+url = "postgresql://kb:url-pw-5d1e@127.0.0.1:{port}/docs"
+password_env = "RAGDIAG_TEST_PG_PASSWORD"
+table = "chunks"
+query = "text"
+text_field = "text"
+retries = 0
+"#
+    );
+    let cfg = crate::write(tmp.path(), "pg.toml", toml.as_bytes());
+    let queries = repo().join("queries/tallyfox.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(["search", "--engine", &cfg, "--queries"])
+        .arg(&queries)
+        .env("NO_COLOR", "1")
+        .env("RAGDIAG_HOME", tmp.path().join("home"))
+        .env("RAGDIAG_TEST_PG_PASSWORD", "env-pw-8c2b")
+        .output()
+        .expect("run ragdiag");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pgvector postgresql://kb@127.0.0.1:{port}/docs: no question could be retrieved \
+             (133 failed); the first: cannot connect to pgvector postgresql://kb@127.0.0.1:{port}/docs"
+        )),
+        "{stderr}"
+    );
+    for secret in ["url-pw-5d1e", "env-pw-8c2b"] {
+        assert!(!stderr.contains(secret), "{stderr}");
+        for f in files(tmp.path()) {
+            let bytes = std::fs::read(&f).unwrap();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes())
+                    || f.ends_with("pg.toml"),
+                "the password is in {}",
+                f.display()
+            );
+        }
+    }
 }
