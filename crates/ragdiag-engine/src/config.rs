@@ -147,6 +147,10 @@ pub struct EngineConfig {
     /// `pgvector`: session settings on every connection, e.g. `"hnsw.ef_search" = "100"`.
     #[serde(default)]
     pub set: BTreeMap<String, String>,
+    /// `export-corpus`: the metadata field holding a document's date (its `updated_at`).
+    pub updated_field: Option<String>,
+    /// `export-corpus`: the metadata field holding a document's version.
+    pub version_field: Option<String>,
 }
 
 /// Defaults of the runner's policy.
@@ -460,8 +464,117 @@ impl EngineConfig {
             orientation,
             settings: self.set.clone(),
             timeout: Duration::from_secs_f64(timeout),
+            table: self.table.clone(),
         })
         .map_err(bad)
+    }
+}
+
+impl EngineConfig {
+    /// What `export-corpus` pages through: a pgvector table or a Chroma collection.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Request`] for another kind or unusable settings, or the error of
+    /// Chroma's collection lookup.
+    pub fn exporter(&self) -> Result<Box<dyn crate::export::Exporter>, EngineError> {
+        match self.kind {
+            Kind::Pgvector => Ok(Box::new(self.build_pg()?)),
+            Kind::Chroma => {
+                // The query engine's settings give the collection's URL (its id looked up).
+                let query = self.build()?;
+                let url = query.url().trim_end_matches("/query").to_owned() + "/get";
+                Ok(Box::new(ChromaExport {
+                    config: self.clone(),
+                    url,
+                    name: crate::Engine::name(&query),
+                }))
+            }
+            other => Err(EngineError::Request(format!(
+                "engine ({other}): export-corpus reads pgvector and chroma engines"
+            ))),
+        }
+    }
+
+    /// The metadata fields of an exported document.
+    #[must_use]
+    pub fn document_fields(&self) -> crate::export::DocumentFields {
+        crate::export::DocumentFields {
+            updated: self.updated_field.clone(),
+            version: self.version_field.clone(),
+            drop: [
+                &self.doc_field,
+                &self.chunk_field,
+                &self.start_field,
+                &self.end_field,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+        }
+    }
+}
+
+/// A Chroma collection read by its `get` endpoint, `limit` and `offset` a page.
+struct ChromaExport {
+    config: EngineConfig,
+    url: String,
+    name: String,
+}
+
+impl crate::export::Exporter for ChromaExport {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn page(&self, offset: usize, limit: usize) -> Result<Vec<crate::EngineHit>, EngineError> {
+        let bad = |m: String| EngineError::Request(format!("engine (chroma): {m}"));
+        let mut headers = Vec::new();
+        if let Some(env) = &self.config.api_key_env {
+            headers.push(
+                resolve_header("x-chroma-token", &HeaderValue::Env { env: env.clone() })
+                    .map_err(bad)?,
+            );
+        }
+        let spec = HttpSpec {
+            kind: "chroma".into(),
+            method: "POST".into(),
+            url: self.url.clone(),
+            body: Some(format!(
+                r#"{{"limit": {limit}, "offset": {offset}, "include": ["documents", "metadatas"]}}"#
+            )),
+            headers,
+            response: ResponseMap {
+                hits: None,
+                id: "/ids".into(),
+                score: None,
+                score_is_distance: false,
+                text: Some("/documents".into()),
+                metadata: Some("/metadatas".into()),
+                error: Some("/error".into()),
+            },
+        };
+        let engine = HttpEngine::new(
+            spec,
+            crate::http::Fields {
+                doc: self.config.doc_field.clone(),
+                chunk: self.config.chunk_field.clone(),
+                start: self.config.start_field.clone(),
+                end: self.config.end_field.clone(),
+            },
+            Duration::from_secs_f64(self.config.timeout_s.unwrap_or(defaults::TIMEOUT_S)),
+        )
+        .map_err(bad)?;
+        crate::Engine::retrieve(
+            &engine,
+            &crate::Request {
+                id: String::new(),
+                text: String::new(),
+                embedding: None,
+                k: limit,
+            },
+        )
     }
 }
 

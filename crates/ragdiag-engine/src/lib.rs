@@ -20,6 +20,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod items;
 pub mod pg;

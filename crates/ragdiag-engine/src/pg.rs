@@ -94,6 +94,8 @@ pub struct PgSpec {
     pub settings: BTreeMap<String, String>,
     /// Connection and statement timeout.
     pub timeout: Duration,
+    /// The table of the built-in queries (what `export-corpus` pages through).
+    pub table: Option<String>,
 }
 
 /// `name` quoted as an SQL identifier; a dotted name is quoted part by part (`schema.table`).
@@ -423,8 +425,8 @@ impl Inner {
         }
     }
 
-    /// A new connection with the session settings and the prepared query.
-    fn connect(&self) -> Result<Conn, EngineError> {
+    /// A new connection with `statement_timeout` and the session settings.
+    fn open(&self) -> Result<postgres::Client, EngineError> {
         let mut client = self
             .config
             .connect(postgres::NoTls)
@@ -442,6 +444,12 @@ impl Inner {
                 .query("SELECT set_config($1, $2, false)", &[&k, &v])
                 .map_err(|e| self.classify(&e))?;
         }
+        Ok(client)
+    }
+
+    /// A new connection with the session settings and the prepared query.
+    fn connect(&self) -> Result<Conn, EngineError> {
+        let mut client = self.open()?;
         let statement = client
             .prepare(&self.spec.sql)
             .map_err(|e| self.classify(&e))?;
@@ -573,6 +581,67 @@ impl Inner {
             );
         }
         Ok(hits)
+    }
+}
+
+impl crate::export::Exporter for PgEngine {
+    fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+
+    /// The table's rows in id order (`LIMIT`/`OFFSET`), the configured columns mapped as for
+    /// a hit (no score).
+    fn page(&self, offset: usize, limit: usize) -> Result<Vec<EngineHit>, EngineError> {
+        let inner = &self.inner;
+        let Some(table) = &inner.spec.table else {
+            return Err(EngineError::Request(format!(
+                "{}: export-corpus reads a table: give table, not sql",
+                inner.name
+            )));
+        };
+        let c = &inner.spec.columns;
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {} LIMIT $1 OFFSET $2",
+            select_list(c),
+            quote_ident(table),
+            quote_ident(&c.id)
+        );
+        let mut client = inner.open()?;
+        let (limit, offset) = (
+            i64::try_from(limit).unwrap_or(i64::MAX),
+            i64::try_from(offset).unwrap_or(i64::MAX),
+        );
+        let rows = client
+            .query(sql.as_str(), &[&limit, &offset])
+            .map_err(|e| inner.classify(&e))?;
+        let malformed = |reason: String| EngineError::Malformed {
+            url: inner.name.clone(),
+            reason: inner.scrub(&reason),
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let n = usize::try_from(offset).unwrap_or(0) + i + 1;
+            let at = |name: &Option<String>| {
+                name.as_deref()
+                    .and_then(|name| row.columns().iter().position(|col| col.name() == name))
+            };
+            let read = |idx: Option<usize>, what: Kind| -> Result<Cell, EngineError> {
+                idx.map_or(Ok(Cell::Null), |idx| read_cell(row, idx, what))
+                    .map_err(|e| malformed(format!("row {n}: {e}")))
+            };
+            let v = RowValues {
+                id: read(Some(0), Kind::Id)?.text(),
+                score: None,
+                text: read(at(&c.text), Kind::Text)?.text(),
+                doc: read(at(&c.doc), Kind::Id)?.text(),
+                chunk: read(at(&c.chunk), Kind::Id)?.text(),
+                start: read(at(&c.start), Kind::Integer)?.integer(),
+                end: read(at(&c.end), Kind::Integer)?.integer(),
+                metadata: read(at(&c.metadata), Kind::Json)?.json(),
+            };
+            out.push(hit_from(v, n, c, ScoreOrientation::AsIs).map_err(malformed)?);
+        }
+        Ok(out)
     }
 }
 
@@ -832,6 +901,7 @@ mod tests {
             orientation,
             settings: BTreeMap::new(),
             timeout: Duration::from_millis(timeout_ms),
+            table: None,
         }
     }
 
