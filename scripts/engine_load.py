@@ -10,12 +10,20 @@ Standard library only.
     engine_load.py chroma    --index DIR --url http://127.0.0.1:8000 --collection tallyfox
     engine_load.py typesense --index DIR --url http://127.0.0.1:8108 --collection tallyfox \
         --api-key-env TYPESENSE_API_KEY
+    engine_load.py pgvector  --index DIR --url "host=127.0.0.1 port=5432 user=u dbname=kb" \
+        --collection chunks --psql PATH/psql [--hnsw]    (the password in PGPASSWORD)
+
+For pgvector the table is (id text primary key, doc_id, start, "end", text, embedding vector),
+loaded by psql's \\copy in CSV; --hnsw adds an HNSW index for inner product.
 """
 
 import argparse
+import csv
+import io
 import json
 import os
 import struct
+import subprocess
 import sys
 import time
 import urllib.error
@@ -195,19 +203,56 @@ def load_typesense(args, rows, dim):
     print(f"typesense: {info['num_documents']} chunks of dimension {dim} in {args.collection}")
 
 
+def load_pgvector(args, rows, dim):
+    if not args.psql:
+        sys.exit("--psql: the psql program is required for pgvector")
+    texts = corpus_texts(args.corpus) if args.corpus else {}
+    table = '"' + args.collection.replace('"', '""') + '"'
+
+    def psql(sql, data=None, flags=()):
+        cmd = [args.psql, args.url, "-X", "-q", "-v", "ON_ERROR_STOP=1", *flags, "-c", sql]
+        p = subprocess.run(cmd, input=data, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"psql: {sql[:80]}: {p.stderr.strip()[:500]}")
+        return p.stdout
+
+    psql(
+        f"CREATE EXTENSION IF NOT EXISTS vector; DROP TABLE IF EXISTS {table}; "
+        f'CREATE TABLE {table} (id text PRIMARY KEY, doc_id text NOT NULL, start int, "end" int, '
+        f"text text, embedding vector({dim}) NOT NULL)"
+    )
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for r in rows:
+        text = texts[r["doc_id"]][r["start"] : r["end"]] if r["doc_id"] in texts else None
+        # repr of a float32 widened to a double reads back as the same float32.
+        vec = "[" + ",".join(repr(x) for x in r["vector"]) + "]"
+        w.writerow([r["id"], r["doc_id"], r["start"], r["end"], text, vec])
+    psql(f'\\copy {table} (id, doc_id, start, "end", text, embedding) FROM STDIN WITH (FORMAT csv)', out.getvalue())
+    if args.hnsw:
+        psql(f"CREATE INDEX ON {table} USING hnsw (embedding vector_ip_ops)")
+    psql(f"ANALYZE {table}")
+    n = psql(f"SELECT count(*) FROM {table}", flags=["-At"]).strip()
+    print(f"pgvector: {n} chunks of dimension {dim} in {args.collection}{' (HNSW index)' if args.hnsw else ''}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("engine", choices=["chroma", "typesense"])
+    p.add_argument("engine", choices=["chroma", "typesense", "pgvector"])
     p.add_argument("--index", required=True)
     p.add_argument("--url", required=True)
     p.add_argument("--collection", required=True)
     p.add_argument("--api-key-env")
     p.add_argument("--corpus", help="Typesense: a folder of Markdown files whose text is stored too")
     p.add_argument("--exact-limit", type=int, default=10000, help="Chroma: vectors kept in its exact buffer")
+    p.add_argument("--psql", help="pgvector: the psql program")
+    p.add_argument("--hnsw", action="store_true", help="pgvector: add an HNSW index")
     args = p.parse_args()
     rows, dim = read_index(args.index)
     if args.engine == "chroma":
         load_chroma(args, rows, dim)
+    elif args.engine == "pgvector":
+        load_pgvector(args, rows, dim)
     else:
         load_typesense(args, rows, dim)
 

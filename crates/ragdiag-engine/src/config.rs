@@ -20,6 +20,9 @@ pub enum Kind {
     Chroma,
     /// Typesense (`url` is the server, e.g. `http://127.0.0.1:8108`).
     Typesense,
+    /// PostgreSQL with pgvector (`url` is the connection string, or `url_env` names the
+    /// variable holding it).
+    Pgvector,
 }
 
 impl std::fmt::Display for Kind {
@@ -28,6 +31,7 @@ impl std::fmt::Display for Kind {
             Kind::Http => "http",
             Kind::Chroma => "chroma",
             Kind::Typesense => "typesense",
+            Kind::Pgvector => "pgvector",
         })
     }
 }
@@ -65,7 +69,8 @@ pub struct EngineConfig {
     /// `http` (default), `chroma` or `typesense`.
     #[serde(default)]
     pub kind: Kind,
-    /// The endpoint (`http`) or the server (presets).
+    /// The endpoint (`http`), the server (presets) or the connection string (`pgvector`).
+    #[serde(default)]
     pub url: String,
     /// HTTP method of `http` (default `POST`).
     pub method: Option<String>,
@@ -110,6 +115,42 @@ pub struct EngineConfig {
     pub backoff_ms: Option<u64>,
     /// At most this many requests a second (default: no limit).
     pub rate: Option<f64>,
+    /// `pgvector`: the environment variable holding the connection string (instead of `url`).
+    pub url_env: Option<String>,
+    /// `pgvector`: the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// `pgvector`: the table of the built-in queries (`schema.table` allowed).
+    pub table: Option<String>,
+    /// `pgvector`: the team's own query instead of the built-in ones: `$1` is the query
+    /// embedding (`query = "embedding"`) or the question's text (`query = "text"`), `$2`
+    /// (optional) is k; it returns `id_field` and `score_field` and the other columns named.
+    pub sql: Option<String>,
+    /// `pgvector`: the built-in kNN operator, `cosine` (`<=>`, default), `inner_product`
+    /// (`<#>`) or `l2` (`<->`).
+    pub distance: Option<crate::pg::Distance>,
+    /// `pgvector`: the id column (default `id`).
+    pub id_field: Option<String>,
+    /// `pgvector`: the score column of `sql` (default `score`).
+    pub score_field: Option<String>,
+    /// `pgvector`: true when `sql`'s score is a distance (lower is better): it is negated.
+    pub score_is_distance: Option<bool>,
+    /// `pgvector`: the passage text column (returned; searched by `query = "text"`: any word
+    /// of the question, ranked by `ts_rank`).
+    pub text_field: Option<String>,
+    /// `pgvector`: a `json`/`jsonb` column of metadata.
+    pub metadata_field: Option<String>,
+    /// `pgvector`: a `tsvector` column searched by `query = "text"` instead of
+    /// `to_tsvector(text_field)`.
+    pub tsvector_field: Option<String>,
+    /// `pgvector`: the text search configuration of `query = "text"` (default `english`).
+    pub text_search: Option<String>,
+    /// `pgvector`: session settings on every connection, e.g. `"hnsw.ef_search" = "100"`.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// `export-corpus`: the metadata field holding a document's date (its `updated_at`).
+    pub updated_field: Option<String>,
+    /// `export-corpus`: the metadata field holding a document's version.
+    pub version_field: Option<String>,
 }
 
 /// Defaults of the runner's policy.
@@ -187,6 +228,11 @@ impl EngineConfig {
                 .ok_or_else(|| bad("collection is required".into()))
         };
         let spec = match self.kind {
+            Kind::Pgvector => {
+                return Err(bad(
+                    "not an HTTP engine: build it with EngineConfig::engine".into(),
+                ))
+            }
             Kind::Http => HttpSpec {
                 kind: "http".into(),
                 method: self.method.clone().unwrap_or_else(|| "POST".into()),
@@ -314,6 +360,224 @@ impl EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// The engine of any kind these settings describe.
+    ///
+    /// # Errors
+    ///
+    /// As [`EngineConfig::build`], and for `pgvector` a missing table or query, an unset
+    /// variable, or a connection string that cannot be read.
+    pub fn engine(&self) -> Result<Box<dyn crate::Engine>, EngineError> {
+        match self.kind {
+            Kind::Pgvector => Ok(Box::new(self.build_pg()?)),
+            _ => Ok(Box::new(self.build()?)),
+        }
+    }
+
+    /// The pgvector engine of these settings (nothing is connected yet).
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Request`] naming the setting at fault.
+    pub fn build_pg(&self) -> Result<crate::pg::PgEngine, EngineError> {
+        use crate::pg::{builtin_sql, Builtin, Columns, PgEngine, PgSpec, ScoreOrientation};
+        let bad = |m: String| EngineError::Request(format!("engine (pgvector): {m}"));
+        let timeout = self.timeout_s.unwrap_or(defaults::TIMEOUT_S);
+        if !(timeout.is_finite() && timeout > 0.0) {
+            return Err(bad("timeout_s must be a positive number of seconds".into()));
+        }
+        let env = |name: &str, what: &str| match std::env::var(name) {
+            Ok(s) if !s.is_empty() => Ok(s),
+            _ => Err(bad(format!(
+                "{what}: the environment variable {name} is not set"
+            ))),
+        };
+        let conninfo =
+            match &self.url_env {
+                Some(v) => env(v, "url_env")?,
+                None if !self.url.trim().is_empty() => self.url.clone(),
+                None => return Err(bad(
+                    "url (a connection string) or url_env (the variable holding one) is required"
+                        .into(),
+                )),
+            };
+        let password = match &self.password_env {
+            Some(v) => Some((env(v, "password_env")?, v.clone())),
+            None => None,
+        };
+        let mode = self.query.unwrap_or_default();
+        let mut columns = Columns {
+            id: self.id_field.clone().unwrap_or_else(|| "id".into()),
+            score: self.score_field.clone().unwrap_or_else(|| "score".into()),
+            text: self.text_field.clone(),
+            doc: self.doc_field.clone(),
+            chunk: self.chunk_field.clone(),
+            start: self.start_field.clone(),
+            end: self.end_field.clone(),
+            metadata: self.metadata_field.clone(),
+        };
+        let (sql, orientation) = match (&self.sql, &self.table) {
+            (Some(_), Some(_)) => return Err(bad("give either sql or table, not both".into())),
+            (Some(sql), None) => (
+                sql.clone(),
+                if self.score_is_distance.unwrap_or(false) {
+                    ScoreOrientation::Negated
+                } else {
+                    ScoreOrientation::AsIs
+                },
+            ),
+            (None, Some(table)) => {
+                if self.score_field.is_none() {
+                    // A name no table column is likely to have.
+                    columns.score = "ragdiag_score".into();
+                }
+                let text = self.text_field.as_deref();
+                if mode == QueryMode::Text && text.is_none() && self.tsvector_field.is_none() {
+                    return Err(bad(
+                        "query = \"text\" needs text_field or tsvector_field".into()
+                    ));
+                }
+                builtin_sql(
+                    &Builtin {
+                        table,
+                        vector: self.vector_field.as_deref().unwrap_or("embedding"),
+                        distance: self.distance.unwrap_or_default(),
+                        text: text.unwrap_or("text"),
+                        tsvector: self.tsvector_field.as_deref(),
+                        language: self.text_search.as_deref().unwrap_or("english"),
+                    },
+                    mode,
+                    &columns,
+                )
+            }
+            (None, None) => {
+                return Err(bad("table (built-in queries) or sql is required".into()));
+            }
+        };
+        PgEngine::new(PgSpec {
+            conninfo,
+            password,
+            conninfo_env: self.url_env.clone(),
+            sql,
+            mode,
+            columns,
+            orientation,
+            settings: self.set.clone(),
+            timeout: Duration::from_secs_f64(timeout),
+            table: self.table.clone(),
+        })
+        .map_err(bad)
+    }
+}
+
+impl EngineConfig {
+    /// What `export-corpus` pages through: a pgvector table or a Chroma collection.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Request`] for another kind or unusable settings, or the error of
+    /// Chroma's collection lookup.
+    pub fn exporter(&self) -> Result<Box<dyn crate::export::Exporter>, EngineError> {
+        match self.kind {
+            Kind::Pgvector => Ok(Box::new(self.build_pg()?)),
+            Kind::Chroma => {
+                // The query engine's settings give the collection's URL (its id looked up).
+                let query = self.build()?;
+                let url = query.url().trim_end_matches("/query").to_owned() + "/get";
+                Ok(Box::new(ChromaExport {
+                    config: self.clone(),
+                    url,
+                    name: crate::Engine::name(&query),
+                }))
+            }
+            other => Err(EngineError::Request(format!(
+                "engine ({other}): export-corpus reads pgvector and chroma engines"
+            ))),
+        }
+    }
+
+    /// The metadata fields of an exported document.
+    #[must_use]
+    pub fn document_fields(&self) -> crate::export::DocumentFields {
+        crate::export::DocumentFields {
+            updated: self.updated_field.clone(),
+            version: self.version_field.clone(),
+            drop: [
+                &self.doc_field,
+                &self.chunk_field,
+                &self.start_field,
+                &self.end_field,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+        }
+    }
+}
+
+/// A Chroma collection read by its `get` endpoint, `limit` and `offset` a page.
+struct ChromaExport {
+    config: EngineConfig,
+    url: String,
+    name: String,
+}
+
+impl crate::export::Exporter for ChromaExport {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn page(&self, offset: usize, limit: usize) -> Result<Vec<crate::EngineHit>, EngineError> {
+        let bad = |m: String| EngineError::Request(format!("engine (chroma): {m}"));
+        let mut headers = Vec::new();
+        if let Some(env) = &self.config.api_key_env {
+            headers.push(
+                resolve_header("x-chroma-token", &HeaderValue::Env { env: env.clone() })
+                    .map_err(bad)?,
+            );
+        }
+        let spec = HttpSpec {
+            kind: "chroma".into(),
+            method: "POST".into(),
+            url: self.url.clone(),
+            body: Some(format!(
+                r#"{{"limit": {limit}, "offset": {offset}, "include": ["documents", "metadatas"]}}"#
+            )),
+            headers,
+            response: ResponseMap {
+                hits: None,
+                id: "/ids".into(),
+                score: None,
+                score_is_distance: false,
+                text: Some("/documents".into()),
+                metadata: Some("/metadatas".into()),
+                error: Some("/error".into()),
+            },
+        };
+        let engine = HttpEngine::new(
+            spec,
+            crate::http::Fields {
+                doc: self.config.doc_field.clone(),
+                chunk: self.config.chunk_field.clone(),
+                start: self.config.start_field.clone(),
+                end: self.config.end_field.clone(),
+            },
+            Duration::from_secs_f64(self.config.timeout_s.unwrap_or(defaults::TIMEOUT_S)),
+        )
+        .map_err(bad)?;
+        crate::Engine::retrieve(
+            &engine,
+            &crate::Request {
+                id: String::new(),
+                text: String::new(),
+                embedding: None,
+                k: limit,
+            },
+        )
+    }
+}
+
 /// A header's name and value; the value is a secret when it came from the environment.
 fn resolve_header(name: &str, v: &HeaderValue) -> Result<(String, String, Option<String>), String> {
     match v {
@@ -388,6 +652,52 @@ mod tests {
             serde_json::from_str(r#"{"url": "x", "colection": "c"}"#).unwrap();
         let err = EngineConfig::from_value(v).unwrap_err();
         assert!(err.contains("colection"), "{err}");
+    }
+
+    #[test]
+    fn pgvector_settings_name_what_is_missing_and_keep_the_password_out() {
+        let err = parse(r#"{"kind": "pgvector", "url": "host=x"}"#)
+            .engine()
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("table (built-in queries) or sql is required"),
+            "{err}"
+        );
+        let err =
+            parse(r#"{"kind": "pgvector", "url_env": "RAGDIAG_TEST_UNSET_PG", "table": "t"}"#)
+                .engine()
+                .err()
+                .unwrap()
+                .to_string();
+        assert!(err.contains("RAGDIAG_TEST_UNSET_PG is not set"), "{err}");
+        let err = parse(r#"{"kind": "pgvector", "url": "host=x", "table": "t", "query": "text"}"#)
+            .engine()
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("text_field or tsvector_field"), "{err}");
+        std::env::set_var("RAGDIAG_TEST_PG_PASSWORD", "pg-secret-47");
+        let e = parse(
+            r#"{"engine": {"kind": "pgvector", "url": "host=127.0.0.1 port=5433 user=kb dbname=docs",
+                "password_env": "RAGDIAG_TEST_PG_PASSWORD", "table": "chunks", "doc_field": "doc_id",
+                "set": {"hnsw.ef_search": "200"}}}"#,
+        )
+        .engine()
+        .unwrap();
+        assert!(e.needs_embedding());
+        assert_eq!(e.name(), "pgvector postgresql://kb@127.0.0.1:5433/docs");
+        assert!(!e.identity().contains("pg-secret-47"));
+        assert!(e.identity().contains("hnsw.ef_search"));
+        let custom = parse(
+            r#"{"kind": "pgvector", "url": "host=x", "query": "text", "score_is_distance": true,
+                "sql": "SELECT id, 0.5 AS score FROM t WHERE body @@ plainto_tsquery($1)"}"#,
+        )
+        .build_pg()
+        .unwrap();
+        assert!(custom.sql().starts_with("SELECT id, 0.5 AS score"));
+        assert!(!custom.needs_embedding());
     }
 
     #[test]

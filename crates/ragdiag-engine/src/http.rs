@@ -173,6 +173,12 @@ impl HttpEngine {
         }
     }
 
+    /// The endpoint.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.spec.url
+    }
+
     /// The body sent for `request` (the template with its placeholders replaced by JSON).
     ///
     /// # Errors

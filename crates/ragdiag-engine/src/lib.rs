@@ -6,6 +6,9 @@
 //! - [`http::HttpEngine`] is the generic HTTP JSON adapter (a request body template, headers
 //!   from environment variables, the response mapped by JSON Pointer); [`config`] reads its
 //!   settings and expands the `chroma` and `typesense` presets into it.
+//! - [`pg::PgEngine`] asks PostgreSQL with pgvector in its native protocol: kNN by `<=>`, `<#>`
+//!   or `<->`, full text by `ts_rank`, or the team's own SQL; [`config`] builds it for
+//!   `kind = "pgvector"` ([`config::EngineConfig::engine`] builds any kind).
 //! - [`runner::run`] asks every question around any engine: bounded concurrency, retries with
 //!   jittered exponential backoff on 429, 5xx, timeouts and connection errors, a rate limit,
 //!   and the response [`cache::Cache`] so a re-run sends nothing.
@@ -17,8 +20,10 @@
 
 pub mod cache;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod items;
+pub mod pg;
 pub mod runner;
 
 use serde::{Deserialize, Serialize};
@@ -116,6 +121,19 @@ pub enum EngineError {
     /// given).
     #[error("{0}")]
     Request(String),
+    /// The database answered with an error (PostgreSQL's SQLSTATE and message, e.g. a wrong
+    /// password, a missing table).
+    #[error("{url}: {message} (SQLSTATE {code})")]
+    Database {
+        /// The engine's name (no password).
+        url: String,
+        /// The SQLSTATE.
+        code: String,
+        /// The server's message (scrubbed of the password).
+        message: String,
+        /// Whether asking again may succeed (a connection lost, a server shutting down).
+        transient: bool,
+    },
 }
 
 impl EngineError {
@@ -126,6 +144,7 @@ impl EngineError {
             EngineError::Connect { .. } | EngineError::Timeout { .. } => true,
             EngineError::Status { status, .. } => *status == 429 || *status >= 500,
             EngineError::Malformed { .. } | EngineError::Request(_) => false,
+            EngineError::Database { transient, .. } => *transient,
         }
     }
 }

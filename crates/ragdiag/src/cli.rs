@@ -113,6 +113,24 @@ pub(crate) enum Command {
     Pool(PoolArgs),
     /// Golden-set labels: `import` merges the labelling page's exports into questions or qrels.
     Labels(LabelsArgs),
+    /// Read back the documents a running engine stores (pgvector, Chroma), page by page, as a
+    /// JSONL corpus: chunks stitched at their offsets, dates and versions from metadata fields.
+    ExportCorpus(ExportCorpusArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportCorpusArgs {
+    /// The engine's settings (an `[engine]` table; `kind = "pgvector"` with `table`, or
+    /// `kind = "chroma"`); `updated_field` and `version_field` name the metadata fields of a
+    /// document's date and version.
+    #[arg(long)]
+    pub(crate) engine: PathBuf,
+    /// The corpus to write (`.jsonl`).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Chunks read a request.
+    #[arg(long, default_value_t = 500)]
+    pub(crate) page_size: usize,
 }
 
 #[derive(Debug, Args)]

@@ -63,7 +63,7 @@ pub(crate) fn ask(
     concurrency: Option<usize>,
     printer: Printer,
 ) -> Result<Asked> {
-    let engine = config.build().map_err(|e| anyhow!("--engine: {e}"))?;
+    let engine = config.engine().map_err(|e| anyhow!("--engine: {e}"))?;
     let name = engine.name();
     let (embeddings, model_id) = if engine.needs_embedding() {
         let Some(e) = open_model(model, no_fetch, printer)? else {

@@ -7,6 +7,7 @@ mod compare;
 mod diagnose;
 mod engine_input;
 mod eval;
+mod export_corpus;
 mod freshness;
 mod index;
 mod labels;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args, printer),
         Command::Pool(args) => pool::run(&args, printer),
         Command::Labels(args) => labels::run(&args, printer),
+        Command::ExportCorpus(args) => export_corpus::run(&args, printer),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `--engine`: `diagnose` and `search` through an HTTP engine served in-process (a
 //! `TcpListener` in a thread). Failed questions are reported with their cause and left out of
 //! the figures, a re-run is answered from the cache, and the credential (an environment
-//! variable sent as a header) is in no output file, cache file or message.
+//! variable sent as a header) is in no output file, cache file or message. A pgvector engine
+//! that is down fails naming it, without its password.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -320,4 +321,177 @@ fn nothing_retrieved_exits_2_naming_the_engine() {
         &["search", "--queries", queries.to_str().unwrap()],
     );
     assert_eq!(o.code, 2);
+}
+
+#[test]
+fn a_pgvector_engine_down_exits_2_naming_it_without_its_password() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // One password in the connection string, one from the environment.
+    let toml = format!(
+        r#"[engine]
+kind = "pgvector"
+url = "postgresql://kb:url-pw-5d1e@127.0.0.1:{port}/docs"
+password_env = "RAGDIAG_TEST_PG_PASSWORD"
+table = "chunks"
+query = "text"
+text_field = "text"
+retries = 0
+"#
+    );
+    let cfg = crate::write(tmp.path(), "pg.toml", toml.as_bytes());
+    let queries = repo().join("queries/tallyfox.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(["search", "--engine", &cfg, "--queries"])
+        .arg(&queries)
+        .env("NO_COLOR", "1")
+        .env("RAGDIAG_HOME", tmp.path().join("home"))
+        .env("RAGDIAG_TEST_PG_PASSWORD", "env-pw-8c2b")
+        .output()
+        .expect("run ragdiag");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pgvector postgresql://kb@127.0.0.1:{port}/docs: no question could be retrieved \
+             (133 failed); the first: cannot connect to pgvector postgresql://kb@127.0.0.1:{port}/docs"
+        )),
+        "{stderr}"
+    );
+    for secret in ["url-pw-5d1e", "env-pw-8c2b"] {
+        assert!(!stderr.contains(secret), "{stderr}");
+        for f in files(tmp.path()) {
+            let bytes = std::fs::read(&f).unwrap();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes())
+                    || f.ends_with("pg.toml"),
+                "the password is in {}",
+                f.display()
+            );
+        }
+    }
+}
+
+/// A mock Chroma holding five chunks of two documents, served by `get` with limit and offset.
+fn chroma() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let chunks = [
+            ("b#0", "b", 0, 4, "Beta"),
+            ("a#1", "a", 6, 11, "world"),
+            ("a#0", "a", 0, 6, "Hello "),
+            ("b#1", "b", 4, 9, " page"),
+            ("a#2", "a", 11, 12, "!"),
+        ];
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut len, mut first) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if first.is_empty() {
+                    first = line.clone();
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let out = if first.starts_with("GET ") {
+                serde_json::json!({"id": "c1", "name": "kb"})
+            } else {
+                let req: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let (limit, offset) = (
+                    req["limit"].as_u64().unwrap_or(0) as usize,
+                    req["offset"].as_u64().unwrap_or(0) as usize,
+                );
+                let page: Vec<_> = chunks.iter().skip(offset).take(limit).collect();
+                serde_json::json!({
+                    "ids": page.iter().map(|c| c.0).collect::<Vec<_>>(),
+                    "documents": page.iter().map(|c| c.4).collect::<Vec<_>>(),
+                    "metadatas": page.iter().map(|c| serde_json::json!({
+                        "doc_id": c.1, "start": c.2, "end": c.3,
+                        "modified": format!("2025-0{}-01", if c.1 == "a" { 1 } else { 2 }),
+                        "team": "docs"})).collect::<Vec<_>>(),
+                })
+            }
+            .to_string();
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
+                out.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn export_corpus_pages_through_chroma_and_stitches_documents() {
+    let base = chroma();
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = format!(
+        r#"[engine]
+kind = "chroma"
+url = "{base}"
+collection = "kb"
+doc_field = "doc_id"
+start_field = "start"
+end_field = "end"
+updated_field = "modified"
+"#
+    );
+    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    let out = tmp.path().join("corpus.jsonl");
+    let o = run(
+        &tmp.path().join("home"),
+        &[
+            "export-corpus",
+            "--engine",
+            &cfg,
+            "--out",
+            out.to_str().unwrap(),
+            "--page-size",
+            "2",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("exported 2 documents (5 chunks, 2 dated)"),
+        "{}",
+        o.stderr
+    );
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            serde_json::json!({"id": "a", "text": "Hello world!", "updated_at": "2025-01-01",
+                "metadata": {"team": "docs"}}),
+            serde_json::json!({"id": "b", "text": "Beta page", "updated_at": "2025-02-01",
+                "metadata": {"team": "docs"}}),
+        ]
+    );
+    // The written corpus is one ragdiag reads.
+    let lint = run(tmp.path(), &["lint", "--corpus", out.to_str().unwrap()]);
+    assert_eq!(lint.code, 0, "{}", lint.stderr);
+    let o = run(
+        tmp.path(),
+        &["export-corpus", "--engine", &cfg, "--out", "x.parquet"],
+    );
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("writes JSONL"), "{}", o.stderr);
 }
