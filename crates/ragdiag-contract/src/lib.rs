@@ -49,6 +49,7 @@ mod interval;
 mod rerank;
 pub mod table;
 mod threshold;
+pub mod trend;
 
 pub use compare::{
     ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
@@ -93,6 +94,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "chunking-summary.schema.json",
             to_value(schemars::schema_for!(chunking::ChunkingSummary)),
+        ),
+        (
+            "trend-summary.schema.json",
+            to_value(schemars::schema_for!(trend::TrendSummary)),
         ),
     ]
 }

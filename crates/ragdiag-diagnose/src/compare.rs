@@ -42,7 +42,7 @@ pub struct QuestionRow {
 pub struct NoSuchMetric(pub String);
 
 /// The display name of the per-question evidence hit: `hit@K`.
-fn display(metric: &str, r: &ReportRows) -> String {
+pub(crate) fn display(metric: &str, r: &ReportRows) -> String {
     if metric == "hit" {
         format!("hit@{}", r.context_k)
     } else {
@@ -143,30 +143,39 @@ fn paired_samples<'a>(
             ));
         }
         for metric in &base.metrics {
-            if !r.metrics.contains(metric) {
-                continue;
-            }
-            let (mut a, mut b, mut w) = (Vec::new(), Vec::new(), Vec::new());
-            for (qid, row) in &base.questions {
-                let (Some(va), Some(vb)) = (
-                    row.values.get(metric),
-                    r.questions.get(qid).and_then(|x| x.values.get(metric)),
-                ) else {
-                    continue;
-                };
-                a.push(*va);
-                b.push(*vb);
-                w.push(row.weight);
-            }
-            if a.is_empty() {
-                continue;
-            }
-            samples.push(
-                PairedSample::new((ri, metric.clone()), a, b).weighted(stats::relative_weights(w)),
-            );
+            samples.extend(paired_metric((ri, metric.clone()), base, r, metric));
         }
     }
     samples
+}
+
+/// `metric` on the questions both `base` and `r` scored, `base`'s values first, weighted by
+/// `base`'s weights; `None` when `r` lacks the metric or no question has both values.
+pub(crate) fn paired_metric<K>(
+    key: K,
+    base: &ReportRows,
+    r: &ReportRows,
+    metric: &str,
+) -> Option<PairedSample<'static, K>> {
+    if !r.metrics.iter().any(|m| m == metric) {
+        return None;
+    }
+    let (mut a, mut b, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    for (qid, row) in &base.questions {
+        let (Some(va), Some(vb)) = (
+            row.values.get(metric),
+            r.questions.get(qid).and_then(|x| x.values.get(metric)),
+        ) else {
+            continue;
+        };
+        a.push(*va);
+        b.push(*vb);
+        w.push(row.weight);
+    }
+    if a.is_empty() {
+        return None;
+    }
+    Some(PairedSample::new(key, a, b).weighted(stats::relative_weights(w)))
 }
 
 /// The questions whose class differs from the baseline's: `fixed` (to `ok`), `regressed`
