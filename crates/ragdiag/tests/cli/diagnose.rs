@@ -493,3 +493,55 @@ fn answer_and_grounding_thresholds_are_settings() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("--ground-token-share"), "{}", o.stderr);
 }
+
+/// `thresholds.parquet` holds the sweep's rows as `summary.json` holds them: every floor, the
+/// operating points and the per-tag rows, with each figure's interval and n.
+#[test]
+fn thresholds_parquet_holds_the_sweep_of_the_summary() {
+    use ragdiag_contract::table::THRESHOLDS;
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let mut args = demo_args(&a);
+    args.extend(["--score-floor".to_owned(), "0.8".to_owned()]);
+    assert_eq!(run(&args).code, 0);
+    let s: ragdiag_contract::DiagnoseSummary =
+        serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
+    let t = s.thresholds.expect("the demo trace has a sweep");
+    let cols = ragdiag_load::read_table(&a.join(THRESHOLDS.file), &THRESHOLDS).unwrap();
+    let col = |name: &str| &cols.iter().find(|c| c.name == name).unwrap().values;
+    let ragdiag_contract::Values::Utf8(point) = col("point") else {
+        panic!("point")
+    };
+    let ragdiag_contract::Values::Utf8(tag) = col("tag") else {
+        panic!("tag")
+    };
+    let ragdiag_contract::Values::Float64(floor) = col("floor") else {
+        panic!("floor")
+    };
+    let ragdiag_contract::Values::Float64(acc_lo) = col("accuracy_ci_lower") else {
+        panic!("accuracy_ci_lower")
+    };
+    let ragdiag_contract::Values::Int64(acc_n) = col("accuracy_n") else {
+        panic!("accuracy_n")
+    };
+    let sweep: Vec<usize> = (0..point.len())
+        .filter(|&i| point[i].as_deref() == Some("sweep"))
+        .collect();
+    assert_eq!(sweep.len(), t.sweep.len());
+    for (i, p) in sweep.iter().zip(&t.sweep) {
+        assert!(tag[*i].is_none());
+        assert_eq!(floor[*i], p.floor);
+        assert_eq!(acc_lo[*i], p.accuracy.ci_lower);
+        assert_eq!(acc_n[*i], Some(p.accuracy.n as i64));
+    }
+    let current = point.iter().position(|p| p.as_deref() == Some("current"));
+    assert_eq!(
+        floor[current.expect("--score-floor names a current point")],
+        Some(0.8)
+    );
+    let at_overall = point
+        .iter()
+        .filter(|p| p.as_deref() == Some("at_overall"))
+        .count();
+    assert_eq!(at_overall, t.by_tag.len());
+}
