@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 /// `reranker_promoted_gold`, and the `queries.parquet` columns `pre_rerank_gold_rank` and
 /// `reranker_effect`; `thresholds` (the score-floor sweep of trace mode), `review` (the review
 /// queue) and `cost` (cost and latency with intervals); `provenance.trace_format`.
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 3;
+/// 4: the `queries.parquet` columns `latency_ms` and `cost` (per question, for `compare`).
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 4;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///

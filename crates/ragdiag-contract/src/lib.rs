@@ -52,7 +52,8 @@ mod threshold;
 pub mod trend;
 
 pub use compare::{
-    ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
+    ClassChange, CompareGate, CompareSummary, Comparison, Efficiency, NotCompared,
+    COMPARE_SCHEMA_VERSION,
 };
 pub use cost::{ClassCost, CostLatency, LatencyQuantiles, Price};
 pub use diagnose::{

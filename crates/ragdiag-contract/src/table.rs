@@ -349,6 +349,20 @@ pub const QUERIES: Table = Table {
             "`helped`, `hurt` or `neutral`: the evidence entered, left or kept its place \
              in or out of the context window",
         ),
+        col(
+            "latency_ms",
+            Float64,
+            Attribute,
+            Some("no trace record, or it gives no latency (replay mode)"),
+            "the traced system's latency for the question, in milliseconds",
+        ),
+        col(
+            "cost",
+            Float64,
+            Attribute,
+            Some("no --price, or the trace record gives no token counts"),
+            "the question's cost: prompt and completion tokens at --price (per million tokens)",
+        ),
     ],
 };
 

@@ -234,6 +234,7 @@ mod tests {
                         reason: String::new(),
                         weight: 1.0,
                         values: [("hit".to_owned(), *h)].into_iter().collect(),
+                        ..QuestionRow::default()
                     };
                     (format!("{name}-q{i:02}"), row)
                 })

@@ -155,7 +155,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
     )?;
     let ds = &r.diagnoses.diagnoses;
-    let queries_table = ragdiag_diagnose::queries_columns(&queries, ds, table);
+    let queries_table =
+        ragdiag_diagnose::queries_columns(&queries, ds, table, r.trace.as_deref(), s.price);
     files.write(
         QUERIES.file,
         &ragdiag_load::table_bytes(&QUERIES, queries_table)?,

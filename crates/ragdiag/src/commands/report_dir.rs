@@ -48,6 +48,15 @@ pub(crate) fn load(dir: &Path) -> Result<(DiagnoseSummary, ReportRows)> {
         .filter_map(|m| float(m.name).map(|v| (m.name, v)))
         .collect();
     let weights = float("weight");
+    let (costs, latencies) = (float("cost"), float("latency_ms"));
+    let correct = match columns
+        .iter()
+        .find(|c| c.name == "answer_correct")
+        .map(|c| &c.values)
+    {
+        Some(Values::Boolean(v)) => Some(v),
+        _ => None,
+    };
     let mut questions = BTreeMap::new();
     for (i, id) in ids.iter().enumerate() {
         let finite = |name: &str, v: f64| -> Result<f64> {
@@ -78,6 +87,9 @@ pub(crate) fn load(dir: &Path) -> Result<(DiagnoseSummary, ReportRows)> {
                 reason: reasons[i].clone().unwrap_or_default(),
                 weight,
                 values,
+                correct: correct.and_then(|c| c[i]),
+                cost: costs.and_then(|c| c[i]).filter(|v| v.is_finite()),
+                latency_ms: latencies.and_then(|c| c[i]).filter(|v| v.is_finite()),
             },
         );
     }
