@@ -130,7 +130,7 @@ fn trend_chart(
                 s,
                 "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
                 r1(x(i)),
-                r1(y1 + 18.0),
+                r1(y1 + 24.0),
                 text(d)
             );
             last = x(i);
@@ -402,12 +402,13 @@ pub fn render_trend_html(summary: &TrendSummary) -> String {
             let k = kind(&c.metric);
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} to {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
                 text(&c.metric),
                 fig(&cn.get("mean_before"), k),
                 fig(&cn.get("mean_after"), k),
                 fig_tag("span", "", &cn.get("difference"), Kind::Score),
-                ci(&cn.get("ci_lower"), &cn.get("ci_upper"), Kind::Score),
+                fig(&cn.get("ci_lower"), Kind::Score),
+                fig(&cn.get("ci_upper"), Kind::Score),
                 fig(&cn.get("p_holm"), Kind::Score),
                 fig(&cn.get("n"), Kind::Count),
                 if c.regression { "<span class=\"pill regression\">regression</span>" } else { "" }
