@@ -65,4 +65,9 @@ scripts/check_engines.sh "$BIN"
 echo "== version-tied labels on ../shared/kb/jest-2023 (labelled on 27.x pages, checked on 29.6)"
 python3 scripts/check_label_versions.py "$BIN" --kb "$SHARED/kb/jest-2023"
 
+echo "== the second trace (SciFact): diagnose with --price and --target-accuracy, report.html checked; trend finds a regression"
+# About 45 s with a debug binary on a loaded 2-core machine (BM25 index of SciFact, three
+# diagnoses, one headless Chromium render).
+python3 scripts/check_second_trace.py --bin "$BIN" --shared "$SHARED/datasets"
+
 echo "conformance: all checks passed"

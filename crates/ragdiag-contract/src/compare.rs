@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 /// Version of the `summary.json` written by `compare --out`.
 ///
 /// 2: `classes_not_compared` (reports of another mode than the baseline's).
-pub const COMPARE_SCHEMA_VERSION: u32 = 2;
+/// 3: `efficiency` (cost and latency per correct answer, paired against the baseline).
+pub const COMPARE_SCHEMA_VERSION: u32 = 3;
 
 /// Reports compared question by question against the first.
 ///
@@ -31,6 +32,11 @@ pub struct CompareSummary {
     /// still compared.
     #[serde(default)]
     pub classes_not_compared: Vec<NotCompared>,
+    /// Quality per dollar and per second: cost and latency per correct answer of each report
+    /// against the baseline, paired on the shared questions (trace reports with answers, and
+    /// for cost a `--price`).
+    #[serde(default)]
+    pub efficiency: Vec<Efficiency>,
     /// The `--fail-on-regression` gates.
     pub gates: Vec<CompareGate>,
     /// The seed of the paired tests.
@@ -117,4 +123,31 @@ pub struct CompareGate {
     pub p_holm: f64,
     /// Whether the gate passed.
     pub passed: bool,
+}
+
+/// One report's cost or latency per correct answer against the baseline's.
+///
+/// Over the questions both reports hold with the figure and a judged answer
+/// (`queries.parquet`'s `cost` or `latency_ms`, and `answer_correct`): the figure summed over
+/// those questions divided by their correct answers, in each report. The difference (report −
+/// baseline) has a 95% paired percentile bootstrap interval: each resample draws the shared
+/// questions once and recomputes both ratios on them (unweighted; resamples with no correct
+/// answer are left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Efficiency {
+    /// The report's name.
+    pub report: String,
+    /// `cost_per_correct_answer` (currency of `--price`) or `latency_ms_per_correct_answer`
+    /// (milliseconds of waiting per correct answer).
+    pub figure: String,
+    /// The baseline's figure (`null` when it has no correct answer on these questions).
+    pub baseline: Option<f64>,
+    /// The report's figure (`null` when it has no correct answer on these questions).
+    pub value: Option<f64>,
+    /// Correct answers of the baseline on these questions.
+    pub correct_baseline: usize,
+    /// Correct answers of the report on these questions.
+    pub correct: usize,
+    /// `value − baseline` with its paired bootstrap interval; `n`: the shared questions.
+    pub difference: crate::Interval,
 }

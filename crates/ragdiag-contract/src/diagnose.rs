@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 /// `reranker_effect`; `thresholds` (the score-floor sweep of trace mode), `review` (the review
 /// queue) and `cost` (cost and latency with intervals); `provenance.trace_format`.
 /// 4: `golden_set` (coverage, labels needing re-review, duplicates, gold pages gone,
-/// unanswerable questions now answered, leakage).
+/// unanswerable questions now answered, leakage); the `queries.parquet` columns `latency_ms`
+/// and `cost` (per question, for `compare`).
 pub const DIAGNOSE_SCHEMA_VERSION: u32 = 4;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.

@@ -50,9 +50,11 @@ mod interval;
 mod rerank;
 pub mod table;
 mod threshold;
+pub mod trend;
 
 pub use compare::{
-    ClassChange, CompareGate, CompareSummary, Comparison, NotCompared, COMPARE_SCHEMA_VERSION,
+    ClassChange, CompareGate, CompareSummary, Comparison, Efficiency, NotCompared,
+    COMPARE_SCHEMA_VERSION,
 };
 pub use cost::{ClassCost, CostLatency, LatencyQuantiles, Price};
 pub use diagnose::{
@@ -97,6 +99,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "chunking-summary.schema.json",
             to_value(schemars::schema_for!(chunking::ChunkingSummary)),
+        ),
+        (
+            "trend-summary.schema.json",
+            to_value(schemars::schema_for!(trend::TrendSummary)),
         ),
     ]
 }

@@ -349,6 +349,20 @@ pub const QUERIES: Table = Table {
             "`helped`, `hurt` or `neutral`: the evidence entered, left or kept its place \
              in or out of the context window",
         ),
+        col(
+            "latency_ms",
+            Float64,
+            Attribute,
+            Some("no trace record, or it gives no latency (replay mode)"),
+            "the traced system's latency for the question, in milliseconds",
+        ),
+        col(
+            "cost",
+            Float64,
+            Attribute,
+            Some("no --price, or the trace record gives no token counts"),
+            "the question's cost: prompt and completion tokens at --price (per million tokens)",
+        ),
     ],
 };
 
@@ -625,13 +639,158 @@ pub const STRATEGIES: Table = Table {
     ],
 };
 
+/// A null in a figure of [`THRESHOLDS`].
+const NO_ESTIMATE: Option<&str> = Some("nothing to estimate (n is 0)");
+
+/// `thresholds.parquet` of `ragdiag diagnose` (trace mode, when `summary.json` has
+/// `thresholds`): the rows of the score-floor sweep. One row per floor of the sweep over all
+/// questions (`point` `sweep`), the operating points (`current`, `recommended`) and, per tag,
+/// its recommendation and its figures at the overall recommendation (`at_overall`). Every
+/// figure is `summary.json`'s, with its Wilson interval and n.
+pub const THRESHOLDS: Table = Table {
+    file: "thresholds.parquet",
+    schema_version: crate::DIAGNOSE_SCHEMA_VERSION,
+    columns: &[
+        col(
+            "tag",
+            Utf8,
+            Key,
+            Some("all questions"),
+            "the question tag the row is about",
+        ),
+        col(
+            "point",
+            Utf8,
+            Key,
+            None,
+            "`sweep` (a floor of the sweep), `current` (`--score-floor`), `recommended`, or \
+             `at_overall` (a tag at the overall recommendation)",
+        ),
+        col(
+            "floor",
+            Float64,
+            Key,
+            Some("no floor: every question answered"),
+            "the floor on the top hit's retrieval score",
+        ),
+        col(
+            "n",
+            Int64,
+            Attribute,
+            None,
+            "questions taking part (with a scored top hit and a judgeable answer)",
+        ),
+        col(
+            "answered",
+            Int64,
+            Attribute,
+            None,
+            "questions answered at this floor",
+        ),
+        col(
+            "coverage",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "the share answered",
+        ),
+        col(
+            "coverage_ci_lower",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson lower bound",
+        ),
+        col(
+            "coverage_ci_upper",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson upper bound",
+        ),
+        col("coverage_n", Int64, Attribute, None, "its n"),
+        col(
+            "accuracy",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "the share of correct answers among the answered",
+        ),
+        col(
+            "accuracy_ci_lower",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson lower bound",
+        ),
+        col(
+            "accuracy_ci_upper",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson upper bound",
+        ),
+        col("accuracy_n", Int64, Attribute, None, "its n (the answered)"),
+        col(
+            "correct_abstention",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "the share of unanswerable questions that abstain",
+        ),
+        col(
+            "correct_abstention_ci_lower",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson lower bound",
+        ),
+        col(
+            "correct_abstention_ci_upper",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson upper bound",
+        ),
+        col(
+            "correct_abstention_n",
+            Int64,
+            Attribute,
+            None,
+            "its n (the unanswerable)",
+        ),
+        col(
+            "false_answer_rate",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "the share of all questions given a wrong answer",
+        ),
+        col(
+            "false_answer_rate_ci_lower",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson lower bound",
+        ),
+        col(
+            "false_answer_rate_ci_upper",
+            Float64,
+            Estimate,
+            NO_ESTIMATE,
+            "its 95% Wilson upper bound",
+        ),
+        col("false_answer_rate_n", Int64, Attribute, None, "its n"),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn declarations_are_unique_and_compare_tests_exactly_the_metrics() {
-        for t in [QUERIES, HITS, DOCUMENTS, STRATEGIES] {
+        for t in [QUERIES, HITS, DOCUMENTS, STRATEGIES, THRESHOLDS] {
             let mut names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
             names.sort_unstable();
             names.dedup();
@@ -654,6 +813,7 @@ mod tests {
         assert_eq!(QUERIES.column("weight").map(|c| c.role), Some(Role::Weight));
         // The long table of chunking holds estimates, never per-question figures.
         assert_eq!(STRATEGIES.metrics().count(), 0);
+        assert_eq!(THRESHOLDS.metrics().count(), 0);
         assert_eq!(
             STRATEGIES.column("mean").map(|c| c.role),
             Some(Role::Estimate)

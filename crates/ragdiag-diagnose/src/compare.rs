@@ -1,7 +1,8 @@
 //! `ragdiag compare`: diagnose reports compared question by question against the first.
 
 use ragdiag_contract::{
-    ClassChange, CompareGate, CompareSummary, Comparison, Mode, NotCompared, COMPARE_SCHEMA_VERSION,
+    ClassChange, CompareGate, CompareSummary, Comparison, Efficiency, Interval, Mode, NotCompared,
+    COMPARE_SCHEMA_VERSION,
 };
 use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +35,12 @@ pub struct QuestionRow {
     pub weight: f64,
     /// Its metric values (scored metrics only).
     pub values: BTreeMap<String, f64>,
+    /// Whether its answer was judged correct (`None`: no answer judged).
+    pub correct: Option<bool>,
+    /// Its cost at the report's `--price` (`None`: none).
+    pub cost: Option<f64>,
+    /// The traced system's latency, in milliseconds (`None`: none).
+    pub latency_ms: Option<f64>,
 }
 
 /// A `--fail-on-regression` gate names a metric no comparison has.
@@ -42,7 +49,7 @@ pub struct QuestionRow {
 pub struct NoSuchMetric(pub String);
 
 /// The display name of the per-question evidence hit: `hit@K`.
-fn display(metric: &str, r: &ReportRows) -> String {
+pub(crate) fn display(metric: &str, r: &ReportRows) -> String {
     if metric == "hit" {
         format!("hit@{}", r.context_k)
     } else {
@@ -74,6 +81,7 @@ pub fn compare_reports(
                 comparisons: Vec::new(),
                 class_changes: Vec::new(),
                 classes_not_compared: Vec::new(),
+                efficiency: Vec::new(),
                 gates: Vec::new(),
                 seed,
             },
@@ -120,11 +128,72 @@ pub fn compare_reports(
         comparisons,
         class_changes,
         classes_not_compared,
+        efficiency: efficiency(reports, &cfg),
         gates,
         seed,
     };
 
     Ok((summary, warnings))
+}
+
+/// Cost and latency per correct answer of every later report against the baseline, paired on
+/// the questions both hold with the figure and a judged answer (see [`Efficiency`]).
+fn efficiency(reports: &[ReportRows], cfg: &stats::Config) -> Vec<Efficiency> {
+    type Get = fn(&QuestionRow) -> Option<f64>;
+    let figures: [(&str, Get); 2] = [
+        ("cost_per_correct_answer", |q| q.cost),
+        ("latency_ms_per_correct_answer", |q| q.latency_ms),
+    ];
+    let base = &reports[0];
+    let mut out = Vec::new();
+    for r in reports.iter().skip(1) {
+        for (figure, get) in figures {
+            // (baseline figure, baseline correct, report figure, report correct)
+            let rows: Vec<[f64; 4]> = base
+                .questions
+                .iter()
+                .filter_map(|(qid, a)| {
+                    let b = r.questions.get(qid)?;
+                    Some([
+                        get(a)?,
+                        f64::from(u8::from(a.correct?)),
+                        get(b)?,
+                        f64::from(u8::from(b.correct?)),
+                    ])
+                })
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let ratios = |idx: &mut dyn Iterator<Item = usize>| {
+                let mut s = [0.0; 4];
+                for i in idx {
+                    for (acc, v) in s.iter_mut().zip(rows[i]) {
+                        *acc += v;
+                    }
+                }
+                let ratio = |x: f64, k: f64| if k > 0.0 { x / k } else { f64::NAN };
+                (ratio(s[0], s[1]), ratio(s[2], s[3]), s[1], s[3])
+            };
+            let (a, b, ka, kb) = ratios(&mut (0..rows.len()));
+            let iv = stats::bootstrap_statistic(rows.len(), b - a, cfg, |idx| {
+                let (a, b, _, _) = ratios(&mut idx.iter().copied());
+                b - a
+            });
+            let finite = |v: f64| v.is_finite().then_some(v);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            out.push(Efficiency {
+                report: r.name.clone(),
+                figure: figure.to_owned(),
+                baseline: finite(a),
+                value: finite(b),
+                correct_baseline: ka as usize,
+                correct: kb as usize,
+                difference: Interval::of(iv.estimate, iv.lower, iv.upper, iv.n),
+            });
+        }
+    }
+    out
 }
 
 /// Every (report, metric) of the later reports paired with the baseline on the questions both
@@ -143,30 +212,39 @@ fn paired_samples<'a>(
             ));
         }
         for metric in &base.metrics {
-            if !r.metrics.contains(metric) {
-                continue;
-            }
-            let (mut a, mut b, mut w) = (Vec::new(), Vec::new(), Vec::new());
-            for (qid, row) in &base.questions {
-                let (Some(va), Some(vb)) = (
-                    row.values.get(metric),
-                    r.questions.get(qid).and_then(|x| x.values.get(metric)),
-                ) else {
-                    continue;
-                };
-                a.push(*va);
-                b.push(*vb);
-                w.push(row.weight);
-            }
-            if a.is_empty() {
-                continue;
-            }
-            samples.push(
-                PairedSample::new((ri, metric.clone()), a, b).weighted(stats::relative_weights(w)),
-            );
+            samples.extend(paired_metric((ri, metric.clone()), base, r, metric));
         }
     }
     samples
+}
+
+/// `metric` on the questions both `base` and `r` scored, `base`'s values first, weighted by
+/// `base`'s weights; `None` when `r` lacks the metric or no question has both values.
+pub(crate) fn paired_metric<K>(
+    key: K,
+    base: &ReportRows,
+    r: &ReportRows,
+    metric: &str,
+) -> Option<PairedSample<'static, K>> {
+    if !r.metrics.iter().any(|m| m == metric) {
+        return None;
+    }
+    let (mut a, mut b, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    for (qid, row) in &base.questions {
+        let (Some(va), Some(vb)) = (
+            row.values.get(metric),
+            r.questions.get(qid).and_then(|x| x.values.get(metric)),
+        ) else {
+            continue;
+        };
+        a.push(*va);
+        b.push(*vb);
+        w.push(row.weight);
+    }
+    if a.is_empty() {
+        return None;
+    }
+    Some(PairedSample::new(key, a, b).weighted(stats::relative_weights(w)))
 }
 
 /// The questions whose class differs from the baseline's: `fixed` (to `ok`), `regressed`
@@ -298,6 +376,7 @@ mod tests {
                         reason: format!("reason {i}"),
                         weight: 1.0,
                         values: [("hit".to_owned(), *h)].into_iter().collect(),
+                        ..QuestionRow::default()
                     };
                     (format!("q{i:02}"), row)
                 })
@@ -359,5 +438,52 @@ mod tests {
         let (summary, _) = compare_reports(&[trace, fixed], &[], 42).unwrap();
         assert_eq!(summary.class_changes.len(), 12);
         assert!(summary.classes_not_compared.is_empty());
+    }
+
+    #[test]
+    fn cost_and_latency_per_correct_answer_are_paired_against_the_baseline() {
+        let ok = crate::Class::Ok.as_str();
+        let with = |name: &str, cost: f64, latency: f64, wrong: usize| {
+            let mut r = report(name, &[1.0; 40], &[ok; 40]);
+            for (i, q) in r.questions.values_mut().enumerate() {
+                q.correct = Some(i >= wrong);
+                q.cost = Some(cost);
+                q.latency_ms = Some(latency);
+            }
+            r
+        };
+        // The candidate costs twice as much a question and is as often right: its cost per
+        // correct answer doubles; it answers as fast, with 10 more wrong answers.
+        let base = with("base", 0.001, 1000.0, 0);
+        let dear = with("dear", 0.002, 1000.0, 10);
+        let (summary, _) = compare_reports(&[base, dear], &[], 42).unwrap();
+        let e = &summary.efficiency;
+        assert_eq!(e.len(), 2);
+        let cost = e
+            .iter()
+            .find(|e| e.figure == "cost_per_correct_answer")
+            .unwrap();
+        assert_eq!(
+            (cost.correct_baseline, cost.correct, cost.difference.n),
+            (40, 30, 40)
+        );
+        assert!((cost.baseline.unwrap() - 0.001).abs() < 1e-12);
+        assert!((cost.value.unwrap() - 0.08 / 30.0).abs() < 1e-12);
+        assert!(cost.difference.ci_lower.unwrap() > 0.0, "{cost:?}");
+        let latency = e
+            .iter()
+            .find(|e| e.figure == "latency_ms_per_correct_answer")
+            .unwrap();
+        let expected = 40_000.0 / 30.0 - 1000.0;
+        assert!((latency.difference.mean.unwrap() - expected).abs() < 1e-9);
+        assert!(latency.difference.ci_lower.unwrap() > 0.0);
+        // Without costs (no --price) there is no cost figure.
+        let mut plain = with("plain", 0.0, 1000.0, 0);
+        for q in plain.questions.values_mut() {
+            q.cost = None;
+        }
+        let (summary, _) = compare_reports(&[plain.clone(), plain], &[], 42).unwrap();
+        assert_eq!(summary.efficiency.len(), 1);
+        assert_eq!(summary.efficiency[0].difference.mean, Some(0.0));
     }
 }

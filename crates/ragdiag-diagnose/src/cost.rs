@@ -80,6 +80,40 @@ fn mean(values: &[f64], cfg: &stats::Config) -> Option<Interval> {
     ))))
 }
 
+/// A trace record's cost at `price` (prompt and completion tokens per million; `None` without
+/// a price or token counts) and its latency in milliseconds.
+fn record_cost_latency(t: &TraceRecord, price: Option<Price>) -> (Option<f64>, Option<f64>) {
+    let finite = |v: Option<f64>| v.filter(|x| x.is_finite() && *x >= 0.0);
+    let (p, c) = (finite(t.prompt_tokens), finite(t.completion_tokens));
+    let cost = price.and_then(|pr| {
+        (p.is_some() || c.is_some())
+            .then(|| (p.unwrap_or(0.0) * pr.prompt + c.unwrap_or(0.0) * pr.completion) / 1e6)
+    });
+    (cost, finite(t.latency_ms))
+}
+
+/// Each question's cost and latency from the first trace record of its id (`None` where the
+/// trace has no record, or no figure), for `queries.parquet`.
+#[must_use]
+pub fn per_question(
+    trace: Option<&[TraceRecord]>,
+    queries: &[Query],
+    price: Option<Price>,
+) -> Vec<(Option<f64>, Option<f64>)> {
+    let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
+    for t in trace.unwrap_or_default() {
+        first.entry(t.query_id.as_str()).or_insert(t);
+    }
+    queries
+        .iter()
+        .map(|q| {
+            first
+                .get(q.id.as_str())
+                .map_or((None, None), |t| record_cost_latency(t, price))
+        })
+        .collect()
+}
+
 /// Cost and latency of the traced questions (the first trace line of each diagnosed question).
 /// `price`: per million prompt and completion tokens; without it no cost is computed.
 #[must_use]
@@ -105,17 +139,11 @@ pub fn cost_latency(
         .filter(|(d, _)| seen.insert(d.query_id.as_str()))
         .filter_map(|(d, q)| {
             let t = first.get(d.query_id.as_str())?;
-            let finite = |v: Option<f64>| v.filter(|x| x.is_finite() && *x >= 0.0);
-            let (p, c) = (finite(t.prompt_tokens), finite(t.completion_tokens));
-            let cost = price.and_then(|pr| {
-                (p.is_some() || c.is_some()).then(|| {
-                    (p.unwrap_or(0.0) * pr.prompt + c.unwrap_or(0.0) * pr.completion) / 1e6
-                })
-            });
+            let (cost, latency) = record_cost_latency(t, price);
             Some(Row {
                 class: d.class,
                 ok: answer_ok(d, q),
-                latency: finite(t.latency_ms),
+                latency,
                 cost,
             })
         })

@@ -66,6 +66,7 @@ mod rerank;
 pub mod review;
 mod summary;
 pub mod threshold;
+mod trend;
 mod types;
 
 pub use answer::{
@@ -87,6 +88,7 @@ pub use report::{
 };
 pub use rerank::reranker_impact;
 pub use summary::{ClassCount, FlagCount, Summary};
+pub use trend::{trend, DatedReport};
 pub use types::{
     AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, RerankEffect,
     RerankOutcome, Rule, SplitPart, StaleHit, WindowItem,

@@ -777,6 +777,8 @@ pub fn queries_columns(
     queries: &[Query],
     diagnoses: &[Diagnosis],
     table: Option<&MetricTable>,
+    trace: Option<&[ragdiag_core::TraceRecord]>,
+    price: Option<ragdiag_contract::Price>,
 ) -> Vec<Column> {
     let text = |f: &dyn Fn(usize) -> String| -> Values {
         Values::Utf8((0..queries.len()).map(|i| Some(f(i))).collect())
@@ -906,6 +908,15 @@ pub fn queries_columns(
                 .map(|d| d.rerank.map(|r| r.effect.as_str().to_owned()))
                 .collect(),
         ),
+    });
+    let cost_latency = crate::cost::per_question(trace, queries, price);
+    columns.push(Column {
+        name: "latency_ms",
+        values: Values::Float64(cost_latency.iter().map(|c| c.1).collect()),
+    });
+    columns.push(Column {
+        name: "cost",
+        values: Values::Float64(cost_latency.iter().map(|c| c.0).collect()),
     });
     columns
 }

@@ -221,6 +221,114 @@ pub fn thresholds(
     })
 }
 
+/// One figure of a [`ThresholdPoint`].
+type Figure = fn(&ThresholdPoint) -> Interval;
+
+/// The rows of `thresholds.parquet` ([`ragdiag_contract::table::THRESHOLDS`]) from the
+/// summary's `thresholds` block: the overall sweep, the current and recommended points, and
+/// per tag its recommendation and its figures at the overall one.
+#[must_use]
+pub fn thresholds_columns(t: &Thresholds) -> Vec<ragdiag_contract::Column> {
+    use ragdiag_contract::{Column, Values};
+    let mut rows: Vec<(Option<&str>, &str, usize, &ThresholdPoint)> = Vec::new();
+    for p in &t.sweep {
+        rows.push((None, "sweep", t.n, p));
+    }
+    if let Some(p) = &t.current {
+        rows.push((None, "current", t.n, p));
+    }
+    if let Some(p) = &t.recommended {
+        rows.push((None, "recommended", t.n, p));
+    }
+    for tag in &t.by_tag {
+        if let Some(p) = &tag.recommended {
+            rows.push((Some(&tag.tag), "recommended", tag.n, p));
+        }
+        rows.push((Some(&tag.tag), "at_overall", tag.n, &tag.at_overall));
+    }
+    let count = |v: usize| Some(i64::try_from(v).unwrap_or(i64::MAX));
+    let mut columns = vec![
+        Column {
+            name: "tag",
+            values: Values::Utf8(rows.iter().map(|r| r.0.map(str::to_owned)).collect()),
+        },
+        Column {
+            name: "point",
+            values: Values::Utf8(rows.iter().map(|r| Some(r.1.to_owned())).collect()),
+        },
+        Column {
+            name: "floor",
+            values: Values::Float64(rows.iter().map(|r| r.3.floor).collect()),
+        },
+        Column {
+            name: "n",
+            values: Values::Int64(rows.iter().map(|r| count(r.2)).collect()),
+        },
+        Column {
+            name: "answered",
+            values: Values::Int64(rows.iter().map(|r| count(r.3.answered)).collect()),
+        },
+    ];
+    let figures: [(&[&str; 4], Figure); 4] = [
+        (
+            &[
+                "coverage",
+                "coverage_ci_lower",
+                "coverage_ci_upper",
+                "coverage_n",
+            ],
+            |p| p.coverage,
+        ),
+        (
+            &[
+                "accuracy",
+                "accuracy_ci_lower",
+                "accuracy_ci_upper",
+                "accuracy_n",
+            ],
+            |p| p.accuracy,
+        ),
+        (
+            &[
+                "correct_abstention",
+                "correct_abstention_ci_lower",
+                "correct_abstention_ci_upper",
+                "correct_abstention_n",
+            ],
+            |p| p.correct_abstention,
+        ),
+        (
+            &[
+                "false_answer_rate",
+                "false_answer_rate_ci_lower",
+                "false_answer_rate_ci_upper",
+                "false_answer_rate_n",
+            ],
+            |p| p.false_answer_rate,
+        ),
+    ];
+    for (names, get) in figures {
+        let iv: Vec<Interval> = rows.iter().map(|r| get(r.3)).collect();
+        columns.push(Column {
+            name: names[0],
+            values: Values::Float64(iv.iter().map(|i| i.mean).collect()),
+        });
+        columns.push(Column {
+            name: names[1],
+            values: Values::Float64(iv.iter().map(|i| i.ci_lower).collect()),
+        });
+        columns.push(Column {
+            name: names[2],
+            values: Values::Float64(iv.iter().map(|i| i.ci_upper).collect()),
+        });
+        columns.push(Column {
+            name: names[3],
+            values: Values::Int64(iv.iter().map(|i| count(i.n)).collect()),
+        });
+    }
+    columns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,24 @@ use ragdiag_contract::{ClassChange, CompareSummary};
 use ragdiag_core::{md_code, md_escape, md_prose};
 use std::fmt::Write as _;
 
+/// The label of an [`ragdiag_contract::Efficiency`] figure.
+fn efficiency_label(figure: &str) -> &str {
+    match figure {
+        "cost_per_correct_answer" => "cost",
+        "latency_ms_per_correct_answer" => "latency (ms)",
+        other => other,
+    }
+}
+
+/// A figure with four significant decimals, or an em dash.
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"))
+}
+
+fn signed(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:+.4}"))
+}
+
 /// The comparison as a text table, then the class changes.
 #[must_use]
 pub fn compare_table(summary: &CompareSummary) -> String {
@@ -33,6 +51,36 @@ pub fn compare_table(summary: &CompareSummary) -> String {
     }
     for n in &summary.classes_not_compared {
         let _ = writeln!(out, "\nclasses not compared: {}", n.reason);
+    }
+    if !summary.efficiency.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<14} {:<30} {:>12} {:>12} {:>12}  {:<27} {:>5}",
+            "report",
+            "per correct answer",
+            "base",
+            "value",
+            "diff",
+            "95% CI (paired bootstrap)",
+            "n"
+        );
+        for e in &summary.efficiency {
+            let _ = writeln!(
+                out,
+                "{:<14} {:<30} {:>12} {:>12} {:>12}  {:<27} {:>5}",
+                e.report,
+                efficiency_label(&e.figure),
+                num(e.baseline),
+                num(e.value),
+                signed(e.difference.mean),
+                format!(
+                    "[{}, {}]",
+                    signed(e.difference.ci_lower),
+                    signed(e.difference.ci_upper)
+                ),
+                e.difference.n
+            );
+        }
     }
     if !summary.class_changes.is_empty() {
         let _ = writeln!(out, "\nclass changes:");
@@ -76,6 +124,32 @@ pub fn render_compare_markdown(summary: &CompareSummary) -> String {
     }
     for n in &summary.classes_not_compared {
         let _ = writeln!(md, "\n**Classes not compared:** {}", md_escape(&n.reason));
+    }
+    if !summary.efficiency.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Quality per dollar and per second\n\nEach figure summed over the questions \
+             both reports hold with it and a judged answer, divided by the correct answers; the \
+             difference with its 95% paired bootstrap interval.\n\n| report | per correct answer | \
+             baseline | report | difference (95% CI) | correct (baseline / report) | n |\n\
+             |---|---|---|---|---|---|---|"
+        );
+        for e in &summary.efficiency {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} ({} to {}) | {} / {} | {} |",
+                md_escape(&e.report),
+                efficiency_label(&e.figure),
+                num(e.baseline),
+                num(e.value),
+                signed(e.difference.mean),
+                signed(e.difference.ci_lower),
+                signed(e.difference.ci_upper),
+                e.correct_baseline,
+                e.correct,
+                e.difference.n
+            );
+        }
     }
     let regressed: Vec<&ClassChange> = summary
         .class_changes
@@ -142,6 +216,7 @@ mod tests {
                 reason: "`doc|a` ranked 6, outside the context window of *5*".into(),
             }],
             classes_not_compared: Vec::new(),
+            efficiency: Vec::new(),
             gates: Vec::new(),
             seed: 42,
         };

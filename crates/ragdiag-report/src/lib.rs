@@ -88,6 +88,7 @@ mod markdown;
 mod node;
 mod svg;
 mod thresholds;
+mod trend;
 mod view;
 
 pub use chunking::{chunking_verdict, render_chunking_markdown, render_chunking_text, table_csv};
@@ -98,6 +99,7 @@ pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};
 pub use labelling::{pool_csv, render_labelling_page, traffic_csv, LabelTask, GRADES};
 pub use markdown::render_markdown_json;
+pub use trend::{render_trend_html, render_trend_markdown, trend_table};
 
 use ragdiag_contract::DiagnoseSummary;
 

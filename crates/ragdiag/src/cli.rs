@@ -102,6 +102,10 @@ pub(crate) enum Command {
     Diagnose(DiagnoseArgs),
     /// Compare `diagnose` reports question by question against the first (paired tests, Holm).
     Compare(CompareArgs),
+    /// Dated `diagnose` reports over time: metrics and class shares with intervals, each step
+    /// tested question by question (paired, Holm), regressions marked; trend.html, trend.md,
+    /// trend.json.
+    Trend(TrendArgs),
     /// Compare chunking strategies: span recall, precision, IoU and precision-Ω, document
     /// metrics and cost, with paired tests against the first strategy.
     Chunking(ChunkingArgs),
@@ -191,6 +195,29 @@ pub(crate) struct CompareArgs {
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
     /// Also write `summary.json` and `report.md` here.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrendArgs {
+    /// Report directories written by `ragdiag diagnose`, in any order (they are sorted by date).
+    #[arg(required = true, num_args = 1..)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// A report's date when its `provenance.created_at` is not the date to show:
+    /// `DIR=YYYY-MM-DD` (repeatable).
+    #[arg(long = "date", value_name = "DIR=YYYY-MM-DD")]
+    pub(crate) dates: Vec<String>,
+    /// Fail (exit 1) when a metric drops between two consecutive runs by more than this
+    /// (absolute) with Holm p < 0.05: `mrr=0.02,hit@5=0.05`.
+    #[arg(long, value_parser = parse_gates)]
+    pub(crate) fail_on_regression: Option<Gates>,
+    #[command(flatten)]
+    pub(crate) stats: StatsArgs,
+    /// Output format of the table.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+    /// Also write `trend.html`, `trend.md` and `trend.json` here.
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
 }

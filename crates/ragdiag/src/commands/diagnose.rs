@@ -8,7 +8,7 @@ use crate::printer::{collapsed_lines, Printer};
 use crate::settings::DiagnoseSettings;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
-use ragdiag_contract::table::{HITS, QUERIES};
+use ragdiag_contract::table::{HITS, QUERIES, THRESHOLDS};
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{Corpus, Diagnoses, RetrievedItem, SummaryInput};
@@ -176,7 +176,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
     )?;
     let ds = &r.diagnoses.diagnoses;
-    let queries_table = ragdiag_diagnose::queries_columns(&queries, ds, table);
+    let queries_table =
+        ragdiag_diagnose::queries_columns(&queries, ds, table, r.trace.as_deref(), s.price);
     files.write(
         QUERIES.file,
         &ragdiag_load::table_bytes(&QUERIES, queries_table)?,
@@ -188,6 +189,13 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         files.write(
             "review.csv",
             ragdiag_diagnose::review::review_csv(review, &queries).as_bytes(),
+        )?;
+    }
+    if let Some(t) = &summary.thresholds {
+        let table = ragdiag_diagnose::threshold::thresholds_columns(t);
+        files.write(
+            THRESHOLDS.file,
+            &ragdiag_load::table_bytes(&THRESHOLDS, table)?,
         )?;
     }
     files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;

@@ -14,9 +14,11 @@ mod labels;
 mod lint;
 mod plan;
 mod pool;
+mod report_dir;
 mod search;
 mod tied_labels;
 mod trace_input;
+mod trend;
 
 use crate::cli::{Cli, Command};
 use crate::printer::Printer;
@@ -33,6 +35,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Search(args) => search::run(&args, printer),
         Command::Diagnose(args) => diagnose::run(&args, printer),
         Command::Compare(args) => compare::run(&args, printer),
+        Command::Trend(args) => trend::run(&args, printer),
         Command::Chunking(args) => chunking::run(&args, printer),
         Command::Plan(args) => plan::run(&args, printer),
         Command::Pool(args) => pool::run(&args, printer),

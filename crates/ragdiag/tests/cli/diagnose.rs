@@ -493,3 +493,119 @@ fn answer_and_grounding_thresholds_are_settings() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("--ground-token-share"), "{}", o.stderr);
 }
+
+/// `thresholds.parquet` holds the sweep's rows as `summary.json` holds them: every floor, the
+/// operating points and the per-tag rows, with each figure's interval and n.
+#[test]
+fn thresholds_parquet_holds_the_sweep_of_the_summary() {
+    use ragdiag_contract::table::THRESHOLDS;
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let mut args = demo_args(&a);
+    args.extend(["--score-floor".to_owned(), "0.8".to_owned()]);
+    assert_eq!(run(&args).code, 0);
+    let s: ragdiag_contract::DiagnoseSummary =
+        serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
+    let t = s.thresholds.expect("the demo trace has a sweep");
+    let cols = ragdiag_load::read_table(&a.join(THRESHOLDS.file), &THRESHOLDS).unwrap();
+    let col = |name: &str| &cols.iter().find(|c| c.name == name).unwrap().values;
+    let ragdiag_contract::Values::Utf8(point) = col("point") else {
+        panic!("point")
+    };
+    let ragdiag_contract::Values::Utf8(tag) = col("tag") else {
+        panic!("tag")
+    };
+    let ragdiag_contract::Values::Float64(floor) = col("floor") else {
+        panic!("floor")
+    };
+    let ragdiag_contract::Values::Float64(acc_lo) = col("accuracy_ci_lower") else {
+        panic!("accuracy_ci_lower")
+    };
+    let ragdiag_contract::Values::Int64(acc_n) = col("accuracy_n") else {
+        panic!("accuracy_n")
+    };
+    let sweep: Vec<usize> = (0..point.len())
+        .filter(|&i| point[i].as_deref() == Some("sweep"))
+        .collect();
+    assert_eq!(sweep.len(), t.sweep.len());
+    for (i, p) in sweep.iter().zip(&t.sweep) {
+        assert!(tag[*i].is_none());
+        assert_eq!(floor[*i], p.floor);
+        assert_eq!(acc_lo[*i], p.accuracy.ci_lower);
+        assert_eq!(acc_n[*i], Some(p.accuracy.n as i64));
+    }
+    let current = point.iter().position(|p| p.as_deref() == Some("current"));
+    assert_eq!(
+        floor[current.expect("--score-floor names a current point")],
+        Some(0.8)
+    );
+    let at_overall = point
+        .iter()
+        .filter(|p| p.as_deref() == Some("at_overall"))
+        .count();
+    assert_eq!(at_overall, t.by_tag.len());
+}
+
+/// `compare` gives the cost and latency per correct answer of each report against the first,
+/// paired: a trace whose prompts are three times as long and answers 1.5 times as slow costs
+/// more and waits longer per correct answer, with intervals above zero.
+#[test]
+fn compare_pairs_cost_and_latency_per_correct_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = std::fs::read_to_string(repo().join("queries/tallyfox.trace.jsonl")).unwrap();
+    let mut dear = String::new();
+    for line in trace.lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if let Some(p) = v["prompt_tokens"].as_f64() {
+            v["prompt_tokens"] = (p * 3.0).into();
+        }
+        if let Some(l) = v["latency_ms"].as_f64() {
+            v["latency_ms"] = (l * 1.5).into();
+        }
+        dear.push_str(&v.to_string());
+        dear.push('\n');
+    }
+    let dear_path = write(dir.path(), "dear.jsonl", dear.as_bytes());
+    let mut outs = Vec::new();
+    for (name, trace) in [
+        (
+            "base",
+            repo()
+                .join("queries/tallyfox.trace.jsonl")
+                .display()
+                .to_string(),
+        ),
+        ("dear", dear_path),
+    ] {
+        let out = dir.path().join(name);
+        let mut args = demo_args(&out);
+        let t = args.iter().position(|x| x == "--trace").unwrap();
+        args[t + 1] = trace;
+        args.extend(["--price".to_owned(), "prompt=3,completion=15".to_owned()]);
+        assert_eq!(run(&args).code, 0);
+        outs.push(out);
+    }
+    let cmp = dir.path().join("cmp");
+    let o = ragdiag(&[
+        "compare",
+        outs[0].to_str().unwrap(),
+        outs[1].to_str().unwrap(),
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s: ragdiag_contract::CompareSummary =
+        serde_json::from_str(&std::fs::read_to_string(cmp.join("summary.json")).unwrap()).unwrap();
+    let fig = |name: &str| s.efficiency.iter().find(|e| e.figure == name).unwrap();
+    let cost = fig("cost_per_correct_answer");
+    assert!(cost.difference.n > 100 && cost.correct > 0);
+    assert!(cost.value.unwrap() > cost.baseline.unwrap());
+    assert!(cost.difference.ci_lower.unwrap() > 0.0, "{cost:?}");
+    let latency = fig("latency_ms_per_correct_answer");
+    let ratio = latency.value.unwrap() / latency.baseline.unwrap();
+    assert!((ratio - 1.5).abs() < 1e-6, "{ratio}");
+    assert!(latency.difference.ci_lower.unwrap() > 0.0);
+    let md = std::fs::read_to_string(cmp.join("report.md")).unwrap();
+    assert!(md.contains("## Quality per dollar and per second"), "{md}");
+    assert!(o.stdout.contains("per correct answer"), "{}", o.stdout);
+}

@@ -35,11 +35,12 @@ fn demo_diagnose(out: &Path) -> Vec<String> {
     .to_vec()
 }
 
-const DIAGNOSE_FILES: [&str; 8] = [
+const DIAGNOSE_FILES: [&str; 9] = [
     "summary.json",
     "run.trec",
     "queries.parquet",
     "hits.parquet",
+    "thresholds.parquet",
     "review.csv",
     "warnings.jsonl",
     "report.md",

@@ -71,7 +71,8 @@ fn every_format_gives_the_classes_of_the_ragdiag_trace() {
             assert_eq!(got["classes"], want["classes"], "{name}");
             assert_eq!(got["metrics"], want["metrics"], "{name}");
             // One row per question with its class and rule: the same bytes. Datasets carry no
-            // reranker input (`candidates`), so their reranker columns alone may differ.
+            // reranker input (`candidates`) and no latency or token counts, so their reranker,
+            // latency and cost columns alone may differ.
             if full {
                 assert!(
                     std::fs::read(out.join("queries.parquet")).unwrap() == want_rows,
@@ -84,7 +85,12 @@ fn every_format_gives_the_classes_of_the_ragdiag_trace() {
                         &ragdiag_contract::table::QUERIES,
                     )
                     .unwrap();
-                    cols.retain(|c| !matches!(c.name, "pre_rerank_gold_rank" | "reranker_effect"));
+                    cols.retain(|c| {
+                        !matches!(
+                            c.name,
+                            "pre_rerank_gold_rank" | "reranker_effect" | "latency_ms" | "cost"
+                        )
+                    });
                     format!("{cols:?}")
                 };
                 assert_eq!(
