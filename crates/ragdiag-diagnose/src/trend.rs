@@ -262,6 +262,7 @@ mod tests {
             thresholds: None,
             review: None,
             cost: None,
+            golden_set: None,
             gates: Vec::new(),
             headline: Vec::new(),
             warnings: Vec::new(),
