@@ -200,5 +200,30 @@ for p in sorted((ROOT / "examples/engines").glob("*.toml")):
 seed("engine_response", b"\x03" + b"url = 'http://127.0.0.1:9/s'\n[response]\nhits = '/hits'\nid = '/id'\n"
      b"score = '/score'\n\x00" + json.dumps(plain).encode())
 
+# report_dir: a demo report's summary.json, a NUL byte, its queries.parquet (selector 0), and
+# the same rows as JSONL (selector 1). Made with the ragdiag binary when one is built (CI builds
+# it before fuzzing); without one these seeds are left out, said on stderr.
+binary = next((ROOT / "target" / b / "ragdiag" for b in ["release", "debug"]
+               if (ROOT / "target" / b / "ragdiag").exists()), None)
+if binary is None:
+    print("fuzz_seeds: no target/*/ragdiag: report_dir has no report seed", file=sys.stderr)
+else:
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "report"
+        subprocess.run([str(binary), "diagnose", "--quiet", "--corpus", str(ROOT / "corpora/tallyfox"),
+                        "--queries", str(ROOT / "queries/tallyfox.jsonl"),
+                        "--trace", str(ROOT / "queries/tallyfox.trace.jsonl"),
+                        "--as-of", "2026-10-01", "--out", str(out)],
+                       check=True, stdout=subprocess.DEVNULL)
+        summary = (out / "summary.json").read_bytes()
+        seed("report_dir", b"\x00" + summary + b"\x00" + (out / "queries.parquet").read_bytes(), whole=True)
+        rows = [json.dumps({"query_id": f"q{i}", "class": c, "reason": "r", "weight": w,
+                            "hit": h, "map": h / 2, "answer_correct": h > 0})
+                for i, (c, w, h) in enumerate([("ok", 1.0, 1.0), ("retrieval_miss", 2.5, 0.0),
+                                               ("ok", 0.0, 1.0)])]
+        seed("report_dir", b"\x01" + summary + b"\x00" + "\n".join(rows).encode(), whole=True)
+
 print(f"seeds in {OUT}: " + ", ".join(
     f"{d.name} {len(list(d.iterdir()))}" for d in sorted(OUT.iterdir()) if d.is_dir()))

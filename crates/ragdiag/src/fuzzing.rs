@@ -76,6 +76,22 @@ pub fn engine_config(path: &Path) -> anyhow::Result<ragdiag_engine::config::Engi
     crate::settings::read_engine(path)
 }
 
+/// Reads a `diagnose` report folder as `compare` and `trend` do: its summary and its
+/// questions' rows.
+///
+/// # Errors
+///
+/// A file is missing, unreadable or malformed (the message names it), a row is malformed (a
+/// missing or repeated question id, a value that is not finite, a negative weight).
+pub fn report_dir(
+    dir: &Path,
+) -> anyhow::Result<(
+    ragdiag_contract::DiagnoseSummary,
+    ragdiag_diagnose::ReportRows,
+)> {
+    crate::commands::report_dir::load(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ mod labels;
 mod lint;
 mod plan;
 mod pool;
-mod report_dir;
+pub(crate) mod report_dir;
 mod search;
 mod tied_labels;
 mod trace_input;

@@ -70,7 +70,24 @@ pub(crate) fn load(dir: &Path) -> Result<(DiagnoseSummary, ReportRows)> {
                 )
             }
         };
+        let Some(id) = id else {
+            bail!("{}: row {}: query_id: missing", path.display(), i + 1);
+        };
+        if questions.contains_key(id) {
+            let first = ids.iter().position(|x| x.as_ref() == Some(id)).unwrap_or(i);
+            bail!(
+                "{}: row {}: query_id: {id:?} repeats row {} (a question is one row)",
+                path.display(),
+                i + 1,
+                first + 1
+            );
+        }
         let weight = match weights.and_then(|w| w[i]) {
+            Some(w) if w < 0.0 => bail!(
+                "{}: row {}: weight: {w} is negative (a traffic weight is ≥ 0)",
+                path.display(),
+                i + 1
+            ),
             Some(w) => finite("weight", w)?,
             None => 1.0,
         };
@@ -81,7 +98,7 @@ pub(crate) fn load(dir: &Path) -> Result<(DiagnoseSummary, ReportRows)> {
             }
         }
         questions.insert(
-            id.clone().unwrap_or_default(),
+            id.clone(),
             QuestionRow {
                 class: classes[i].clone().unwrap_or_default(),
                 reason: reasons[i].clone().unwrap_or_default(),

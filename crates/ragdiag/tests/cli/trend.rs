@@ -2,6 +2,7 @@
 //! missing folders are refused with exit 2.
 
 use crate::{ragdiag, write};
+use ragdiag_contract::table::{Column, Values, QUERIES};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -175,6 +176,44 @@ fn trend_refuses_missing_and_malformed_folders() {
     std::fs::create_dir_all(&lone).unwrap();
     std::fs::copy(a.join("summary.json"), lone.join("summary.json")).unwrap();
     expect_2(&["trend", s(&a), s(&lone)], "queries.parquet");
+    // Rows that cannot be paired: a repeated question id, a negative weight.
+    let columns = ragdiag_load::read_table(&a.join("queries.parquet"), &QUERIES).unwrap();
+    type Edit = fn(&mut Vec<Column>);
+    let edits: [(&str, Edit, &str); 2] = [
+        (
+            "repeated",
+            |c| {
+                if let Values::Utf8(ids) = &mut c[0].values {
+                    ids[2] = ids[0].clone();
+                }
+            },
+            "row 3: query_id: \"q001\" repeats row 1",
+        ),
+        (
+            "negative",
+            |c| {
+                let w = c.iter_mut().find(|c| c.name == "weight").unwrap();
+                if let Values::Float64(w) = &mut w.values {
+                    w[0] = Some(-1.0);
+                }
+            },
+            "row 1: weight: -1 is negative",
+        ),
+    ];
+    for (name, edit, needle) in edits {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(a.join("summary.json"), d.join("summary.json")).unwrap();
+        let mut c = columns.clone();
+        edit(&mut c);
+        std::fs::write(
+            d.join("queries.parquet"),
+            ragdiag_load::table_bytes(&QUERIES, c).unwrap(),
+        )
+        .unwrap();
+        expect_2(&["trend", s(&a), s(&d)], needle);
+        expect_2(&["compare", s(&a), s(&d)], needle);
+    }
     // A created_at that is no date, without --date.
     let undated = dir.path().join("undated");
     std::fs::create_dir_all(&undated).unwrap();
