@@ -225,5 +225,18 @@ else:
                                                ("ok", 0.0, 1.0)])]
         seed("report_dir", b"\x01" + summary + b"\x00" + "\n".join(rows).encode(), whole=True)
 
+# export_stitch: chunks as an engine stores them (overlapping, with gaps, without offsets, far
+# offsets, no text).
+seed("export_stitch", "\n".join(json.dumps(c, ensure_ascii=False) for c in [
+    {"id": "b#1", "doc": "b", "start": 4, "end": 10, "text": "é fgh "},
+    {"id": "b#0", "doc": "b", "start": 0, "end": 6, "text": "abcdé "},
+    {"id": "a#2", "doc": "a", "text": "second"}, {"id": "a#1", "doc": "a", "text": "first"},
+    {"id": "c#0", "doc": "c", "start": 0, "end": 2, "text": "xy"},
+    {"id": "c#1", "doc": "c", "start": 5, "end": 7, "text": "zw"},
+    {"id": "d#0", "doc": "d", "start": 0, "end": 3, "text": "abc"},
+    {"id": "d#1", "doc": "d", "start": 2, "end": 4, "text": "Xd"},
+    {"id": "e#0", "doc": "e", "start": 40000000, "end": 40000002, "text": "yz"},
+    {"id": "f#0", "doc": "f"}, {"id": "g"}]).encode())
+
 print(f"seeds in {OUT}: " + ", ".join(
     f"{d.name} {len(list(d.iterdir()))}" for d in sorted(OUT.iterdir()) if d.is_dir()))

@@ -65,7 +65,15 @@ pub struct Stitched {
     pub with_gaps: Vec<String>,
     /// Documents whose chunks disagree where they overlap (the earlier chunk's text kept).
     pub disagreeing: Vec<String>,
+    /// Documents with a chunk whose offsets end past [`MAX_PLACED_END`]: their chunks are
+    /// joined in order instead of placed (placing them would take that much memory).
+    pub beyond_limit: Vec<String>,
 }
+
+/// The furthest code point a chunk's offsets may reach for the chunk to be placed at them:
+/// 32 Mi code points, as long as the largest record ragdiag reads by default. Offsets from an
+/// engine are outside input: one chunk saying it starts at 10^15 must not allocate that.
+pub const MAX_PLACED_END: usize = 32 << 20;
 
 /// The metadata fields mapped to a document's dates and version, and those left out of its
 /// metadata (the engine's own mapping fields).
@@ -108,10 +116,18 @@ pub fn documents(
             report.without_text.push(doc.to_owned());
             continue;
         }
-        let placed = parts.iter().all(|p| {
-            p.span
-                .is_some_and(|(s, e)| p.text.as_ref().is_some_and(|t| t.chars().count() == e - s))
-        });
+        let beyond = parts
+            .iter()
+            .any(|p| p.span.is_some_and(|(_, e)| e > MAX_PLACED_END));
+        if beyond {
+            report.beyond_limit.push(doc.to_owned());
+        }
+        let placed = !beyond
+            && parts.iter().all(|p| {
+                p.span.is_some_and(|(s, e)| {
+                    p.text.as_ref().is_some_and(|t| t.chars().count() == e - s)
+                })
+            });
         let text = if placed {
             let mut chars: Vec<char> = Vec::new();
             let (mut gap, mut disagree) = (false, false);
@@ -222,5 +238,14 @@ mod tests {
         assert_eq!(docs[0].text, "abcd");
         assert_eq!(report.disagreeing, ["d"]);
         assert_eq!(docs[0].updated_at, None);
+        // Offsets far past any real document are not allocated: the chunks are joined.
+        let far = 1_000_000_000_000_000;
+        let rows = vec![
+            chunk("e#0", "e", Some((0, 3)), "abc"),
+            chunk("e#1", "e", Some((far, far + 2)), "yz"),
+        ];
+        let (docs, report) = documents(&rows, &DocumentFields::default());
+        assert_eq!(docs[0].text, "abc\n\nyz");
+        assert_eq!(report.beyond_limit, ["e"]);
     }
 }

@@ -56,6 +56,15 @@ pub(crate) fn run(args: &ExportCorpusArgs, printer: Printer) -> Result<ExitStatu
             list(&stitched.disagreeing)
         ));
     }
+    if !stitched.beyond_limit.is_empty() {
+        printer.warn(format_args!(
+            "{name}: {} documents have chunks whose offsets end past {} code points (joined in \
+             order instead of placed at their offsets): {}",
+            stitched.beyond_limit.len(),
+            ragdiag_engine::export::MAX_PLACED_END,
+            list(&stitched.beyond_limit)
+        ));
+    }
     let dated = docs.iter().filter(|d| d.updated_at.is_some()).count();
     printer.note(format_args!(
         "{name}: exported {} documents ({} chunks, {dated} dated) to {}",
