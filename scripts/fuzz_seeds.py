@@ -238,5 +238,18 @@ seed("export_stitch", "\n".join(json.dumps(c, ensure_ascii=False) for c in [
     {"id": "e#0", "doc": "e", "start": 40000000, "end": 40000002, "text": "yz"},
     {"id": "f#0", "doc": "f"}, {"id": "g"}]).encode())
 
+# chroma: a questions_df.csv in Chroma's shape, a NUL byte, the text of corpora/c1.md (the
+# target also writes a fixed corpora/chatlogs.md).
+c1 = "Café prices rose 5%.\nRefunds take 14 days 👍."
+refs = lambda spans: json.dumps([{"content": t, "start_index": s, "end_index": e} for t, s, e in spans],
+                                ensure_ascii=False).replace('"', '""')
+csv_text = "question,references,corpus_id\n" + "\n".join([
+    f'"How fast are refunds?","{refs([("Refunds take 14 days", 21, 41)])}",c1',
+    f'"Prices?","{refs([("Café prices rose 5%.", 0, 20), ("wrong", 3, 8), ("far", 90, 93)])}",c1',
+    f'"Bot said?","{refs([("Refunds take 14 days", 32, 52)])}",chatlogs',
+]) + "\n"
+seed("chroma", csv_text.encode() + b"\x00" + c1.encode())
+seed("chroma", b"\xef\xbb\xbf" + csv_text.encode() + b"\x00" + b"\xef\xbb\xbf" + c1.encode())
+
 print(f"seeds in {OUT}: " + ", ".join(
     f"{d.name} {len(list(d.iterdir()))}" for d in sorted(OUT.iterdir()) if d.is_dir()))

@@ -146,3 +146,12 @@ pub fn check_span(text: &str, start: usize, end: usize, what: &str) {
         "{what}: span {start}..{end} has no byte span"
     );
 }
+
+/// Lets a loader contain a dependency's panic (`ragdiag_core::catch_decoder_panic`, around the
+/// Parquet decoder): libfuzzer-sys's panic hook aborts at the panic, before any `catch_unwind`
+/// runs, so this puts the default hook back. A panic that escapes the target is still a crash:
+/// libfuzzer-sys catches it at the target's edge and aborts.
+pub fn allow_contained_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| drop(std::panic::take_hook()));
+}
