@@ -101,24 +101,7 @@ pub fn compare_reports(
         .iter()
         .map(|c| {
             let r = &reports[c.key.0];
-            Comparison {
-                baseline: base.name.clone(),
-                report: r.name.clone(),
-                metric: display(&c.key.1, r),
-                mean_baseline: c.paired.mean_a,
-                mean: c.paired.mean_b,
-                difference: c.paired.diff.estimate,
-                ci_lower: c.paired.diff.lower,
-                ci_upper: c.paired.diff.upper,
-                n: c.paired.diff.n,
-                p_randomization: c.paired.p_randomization,
-                p_bootstrap: c.paired.p_bootstrap,
-                p_holm: c.p_holm,
-                effect_size: c.paired.effect_size,
-                wins: c.paired.wins,
-                losses: c.paired.losses,
-                ties: c.paired.ties,
-            }
+            contract_comparison(c, &base.name, &r.name, display(&c.key.1, r))
         })
         .collect();
     let summary = CompareSummary {
@@ -327,6 +310,17 @@ fn regression_gates(
     cmps: &[PairedComparison<(usize, String)>],
     max_drops: &[(String, f64)],
 ) -> Result<Vec<CompareGate>, NoSuchMetric> {
+    gates_by(cmps, max_drops, |i| reports[i].name.clone())
+}
+
+/// Each gate (`metric`, largest drop allowed) on every comparison of its metric, keyed
+/// (report index, metric), the report named by `report`: failed when the metric dropped by
+/// more than allowed with a Holm-corrected p below 0.05 (`compare` and `trend`).
+pub(crate) fn gates_by(
+    cmps: &[PairedComparison<(usize, String)>],
+    max_drops: &[(String, f64)],
+    report: impl Fn(usize) -> String,
+) -> Result<Vec<CompareGate>, NoSuchMetric> {
     let mut gates = Vec::new();
     for (metric, delta) in max_drops {
         let key = if metric.starts_with("hit@") {
@@ -341,19 +335,45 @@ fn regression_gates(
         }
         for c in relevant {
             let drop = c.paired.mean_a - c.paired.mean_b;
-            let failed = drop > *delta && c.p_holm < 0.05;
             gates.push(CompareGate {
-                report: reports[c.key.0].name.clone(),
+                report: report(c.key.0),
                 metric: metric.clone(),
                 max_drop: *delta,
                 drop,
                 p_holm: c.p_holm,
-                passed: !failed,
+                passed: !(drop > *delta && c.p_holm < 0.05),
             });
         }
     }
-
     Ok(gates)
+}
+
+/// One paired test as the contract writes it (`compare`, and the reranker's pre- against
+/// post-rerank tests).
+pub(crate) fn contract_comparison<K>(
+    c: &PairedComparison<K>,
+    baseline: &str,
+    report: &str,
+    metric: String,
+) -> Comparison {
+    Comparison {
+        baseline: baseline.to_owned(),
+        report: report.to_owned(),
+        metric,
+        mean_baseline: c.paired.mean_a,
+        mean: c.paired.mean_b,
+        difference: c.paired.diff.estimate,
+        ci_lower: c.paired.diff.lower,
+        ci_upper: c.paired.diff.upper,
+        n: c.paired.diff.n,
+        p_randomization: c.paired.p_randomization,
+        p_bootstrap: c.paired.p_bootstrap,
+        p_holm: c.p_holm,
+        effect_size: c.paired.effect_size,
+        wins: c.paired.wins,
+        losses: c.paired.losses,
+        ties: c.paired.ties,
+    }
 }
 
 #[cfg(test)]

@@ -92,22 +92,6 @@ pub fn reranker_impact(
 
 /// One paired test as the contract writes it: `retrieved` against `candidates`.
 fn comparison(c: PairedComparison<String>) -> Comparison {
-    Comparison {
-        baseline: "candidates".to_owned(),
-        report: "retrieved".to_owned(),
-        metric: c.key,
-        mean_baseline: c.paired.mean_a,
-        mean: c.paired.mean_b,
-        difference: c.paired.diff.estimate,
-        ci_lower: c.paired.diff.lower,
-        ci_upper: c.paired.diff.upper,
-        n: c.paired.diff.n,
-        p_randomization: c.paired.p_randomization,
-        p_bootstrap: c.paired.p_bootstrap,
-        p_holm: c.p_holm,
-        effect_size: c.paired.effect_size,
-        wins: c.paired.wins,
-        losses: c.paired.losses,
-        ties: c.paired.ties,
-    }
+    let metric = c.key.clone();
+    crate::compare::contract_comparison(&c, "candidates", "retrieved", metric)
 }

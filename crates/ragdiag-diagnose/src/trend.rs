@@ -188,30 +188,7 @@ fn gates(
     cmps: &[PairedComparison<(usize, String)>],
     max_drops: &[(String, f64)],
 ) -> Result<Vec<CompareGate>, NoSuchMetric> {
-    let mut gates = Vec::new();
-    for (metric, delta) in max_drops {
-        let key = if metric.starts_with("hit@") {
-            "hit"
-        } else {
-            metric.as_str()
-        };
-        let relevant: Vec<_> = cmps.iter().filter(|c| c.key.1 == key).collect();
-        if relevant.is_empty() {
-            return Err(NoSuchMetric(metric.clone()));
-        }
-        for c in relevant {
-            let drop = c.paired.mean_a - c.paired.mean_b;
-            gates.push(CompareGate {
-                report: runs[c.key.0 + 1].name.clone(),
-                metric: metric.clone(),
-                max_drop: *delta,
-                drop,
-                p_holm: c.p_holm,
-                passed: !(drop > *delta && c.p_holm < 0.05),
-            });
-        }
-    }
-    Ok(gates)
+    crate::compare::gates_by(cmps, max_drops, |i| runs[i + 1].name.clone())
 }
 
 #[cfg(test)]

@@ -41,17 +41,8 @@ pub(crate) fn run(args: &CompareArgs, printer: Printer) -> Result<ExitStatus> {
         crate::fsutil::write_atomic(&out.join("report.md"), md.as_bytes())?;
         printer.note(format_args!("comparison written to {}", out.display()));
     }
-    let mut failed = false;
-    for g in summary.gates.iter().filter(|g| !g.passed) {
-        failed = true;
-        printer.say(format_args!(
-            "regression: {} {} dropped by {:.4} (more than {}, Holm p = {:.4})",
-            g.report, g.metric, g.drop, g.max_drop, g.p_holm
-        ));
-    }
-    Ok(if failed {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(super::report_dir::regression_status(
+        &summary.gates,
+        printer,
+    ))
 }

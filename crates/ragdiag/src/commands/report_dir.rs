@@ -123,3 +123,24 @@ pub(crate) fn load(dir: &Path) -> Result<(DiagnoseSummary, ReportRows)> {
     };
     Ok((summary, rows))
 }
+
+/// Says each failed `--fail-on-regression` gate and gives the exit status: a failure when any
+/// failed (`compare`, `trend`).
+pub(crate) fn regression_status(
+    gates: &[ragdiag_contract::CompareGate],
+    printer: crate::printer::Printer,
+) -> crate::ExitStatus {
+    let mut failed = false;
+    for g in gates.iter().filter(|g| !g.passed) {
+        failed = true;
+        printer.say(format_args!(
+            "regression: {} {} dropped by {:.4} (more than {}, Holm p = {:.4})",
+            g.report, g.metric, g.drop, g.max_drop, g.p_holm
+        ));
+    }
+    if failed {
+        crate::ExitStatus::Failure
+    } else {
+        crate::ExitStatus::Success
+    }
+}
