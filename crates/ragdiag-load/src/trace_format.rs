@@ -133,6 +133,10 @@ pub struct TraceFile {
     /// The questions the file carries (RAGAS, RAGChecker): id, text, reference answer; gold
     /// evidence once [`TraceFile::locate`] has found their reference contexts.
     pub questions: Option<Vec<Query>>,
+    /// Per record (parallel to `records`; empty for formats without spans): the question text
+    /// the trace's root span was asked, when it has one (OpenInference, OTLP). A production
+    /// trace without labels carries its traffic's questions here (`pool`).
+    pub asked: Vec<Option<String>>,
     /// Per question (parallel to `questions`): reference contexts still to locate.
     reference_contexts: Vec<Vec<String>>,
 }
@@ -303,6 +307,7 @@ pub fn load_trace_as(
     let mut diagnostics = Diagnostics::default();
     let mut questions = None;
     let mut reference_contexts = Vec::new();
+    let mut asked = Vec::new();
     let records = match format {
         TraceFormat::Ragdiag => {
             let l = load_trace(path, opts)?;
@@ -323,7 +328,10 @@ pub fn load_trace_as(
                     format!("no spans read as {format}"),
                 ));
             }
-            records_from_spans(spans, topts, &mut diagnostics).map_err(LoadError::Invalid)?
+            let (records, inputs) =
+                records_from_spans(spans, topts, &mut diagnostics).map_err(LoadError::Invalid)?;
+            asked = inputs;
+            records
         }
         TraceFormat::Ragas | TraceFormat::RagChecker => {
             let samples = if format == TraceFormat::Ragas {
@@ -347,6 +355,7 @@ pub fn load_trace_as(
             format,
             records,
             questions,
+            asked,
             reference_contexts,
         },
         diagnostics,

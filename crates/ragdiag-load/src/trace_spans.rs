@@ -636,12 +636,14 @@ fn answer_of(llm: &Span) -> Option<String> {
         .or_else(|| last_message(llm, "gen_ai.output.messages"))
 }
 
-/// Groups spans by trace into one record per question (first trace first).
+/// Groups spans by trace into one record per question (first trace first), each with the
+/// question text its root span was asked (`input.value`, or the first text field of it when it
+/// is JSON), when it has one.
 pub(crate) fn records_from_spans(
     spans: Vec<Span>,
     topts: &TraceOptions<'_>,
     diags: &mut Diagnostics,
-) -> FieldResult<Vec<TraceRecord>> {
+) -> FieldResult<(Vec<TraceRecord>, Vec<Option<String>>)> {
     let mut order: Vec<String> = Vec::new();
     let mut by_trace: FxHashMap<String, Vec<Span>> = FxHashMap::default();
     for s in spans {
@@ -652,6 +654,7 @@ pub(crate) fn records_from_spans(
         e.push(s);
     }
     let mut out = Vec::with_capacity(order.len());
+    let mut asked = Vec::with_capacity(order.len());
     let mut unmatched: Vec<(Location, String)> = Vec::new();
     for tid in order {
         let mut spans = by_trace.remove(&tid).unwrap_or_default();
@@ -697,6 +700,21 @@ pub(crate) fn records_from_spans(
             (Some(a), Some(b)) => b.checked_sub(a).filter(|d| *d >= 0).map(|d| d as f64 / 1e6),
             _ => None,
         };
+        // The input text, or a string field of it when it is JSON (LangChain's
+        // `{"question": …}`).
+        let inputs: Vec<&str> = root
+            .attrs
+            .range("input.value".to_owned()..)
+            .take_while(|(k, _)| k.starts_with("input.value"))
+            .filter(|(k, _)| *k == "input.value" || k.starts_with("input.value."))
+            .filter_map(|(_, v)| v.as_str())
+            .collect();
+        asked.push(
+            inputs
+                .iter()
+                .find(|t| !t.trim().is_empty())
+                .map(|t| (*t).to_owned()),
+        );
         // The question: a configured key, else the root's input text, else the trace id.
         let keyed = topts.query_id_key.and_then(|key| {
             std::iter::once(root).chain(spans.iter()).find_map(|s| {
@@ -709,14 +727,6 @@ pub(crate) fn records_from_spans(
         let query_id = match keyed {
             Some(id) => id,
             None => {
-                // The input text, or a string field of it when it is JSON (LangChain's
-                // `{"question": …}`).
-                let inputs = root
-                    .attrs
-                    .range("input.value".to_owned()..)
-                    .take_while(|(k, _)| k.starts_with("input.value"))
-                    .filter(|(k, _)| *k == "input.value" || k.starts_with("input.value."))
-                    .filter_map(|(_, v)| v.as_str());
                 let mut found = None;
                 for t in inputs {
                     found = match_question(topts.questions, t);
@@ -770,5 +780,5 @@ pub(crate) fn records_from_spans(
             ),
         );
     }
-    Ok(out)
+    Ok((out, asked))
 }

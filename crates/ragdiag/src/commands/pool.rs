@@ -200,14 +200,25 @@ fn traffic(
     let mut asked: Vec<(String, f64)> = Vec::new();
     for path in &args.traces {
         let trace = args.trace_format.read(path, &[], docs, &mut findings)?;
-        let Some(questions) = trace.questions else {
+        // RAGAS and RAGChecker carry their questions; span traces the text each root span was
+        // asked (one request each).
+        let texts: Vec<(String, f64)> = match trace.questions {
+            Some(questions) => questions.into_iter().map(|q| (q.text, q.weight)).collect(),
+            None => trace
+                .asked
+                .into_iter()
+                .flatten()
+                .map(|t| (t, 1.0))
+                .collect(),
+        };
+        if texts.is_empty() {
             bail!(
-                "{}: a {} trace does not carry its questions' text; give --queries (the golden set) to pool it, or a trace that carries them (RAGAS, RAGChecker) to propose candidates from traffic",
+                "{}: a {} trace does not carry its questions' text; give --queries (the golden set) to pool it, or a trace that carries them (RAGAS, RAGChecker, OpenInference or OTLP spans with the question as the root's input) to propose candidates from traffic",
                 path.display(),
                 trace.format
             );
-        };
-        asked.extend(questions.into_iter().map(|q| (q.text, q.weight)));
+        }
+        asked.extend(texts);
     }
     for line in crate::printer::collapsed_lines(&findings) {
         printer.warn(line);

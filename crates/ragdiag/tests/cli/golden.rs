@@ -702,6 +702,37 @@ fn pool_proposes_the_most_asked_questions_of_unlabelled_traffic() {
         "{}",
         rows[3]
     );
+    // OpenInference spans as their producer wrote them: the root's input is the question (the
+    // eight demo questions of the fixture, one trace each).
+    let spans = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ragdiag-load/tests/fixtures/traces/openinference.jsonl");
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora/tallyfox");
+    let o = ragdiag(&[
+        "pool",
+        "--corpus",
+        demo.to_str().unwrap(),
+        "--trace",
+        spans.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.starts_with("8 question(s) asked, 8 distinct"),
+        "{}",
+        o.stdout
+    );
+    let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
+    let questions = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ragdiag-load/tests/fixtures/traces/questions.jsonl"),
+    )
+    .unwrap();
+    for line in questions.lines() {
+        let q: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = q["text"].as_str().unwrap();
+        assert!(csv.contains(text), "{text} not proposed:\n{csv}");
+    }
     // A ragdiag JSONL trace carries no question text: pooling it needs the questions.
     let plain = write(
         d,
