@@ -202,9 +202,10 @@ seed("engine_response", b"\x03" + b"url = 'http://127.0.0.1:9/s'\n[response]\nhi
 
 # report_dir: a demo report's summary.json, a NUL byte, its queries.parquet (selector 0), and
 # the same rows as JSONL (selector 1). Made with the ragdiag binary when one is built (CI builds
-# it before fuzzing); without one these seeds are left out, said on stderr.
-binary = next((ROOT / "target" / b / "ragdiag" for b in ["release", "debug"]
-               if (ROOT / "target" / b / "ragdiag").exists()), None)
+# it before fuzzing; the newer of the release and debug builds); without one, or if it fails,
+# these seeds are left out, said on stderr.
+built = [p for p in (ROOT / "target" / b / "ragdiag" for b in ["release", "debug"]) if p.exists()]
+binary = max(built, key=lambda p: p.stat().st_mtime) if built else None
 if binary is None:
     print("fuzz_seeds: no target/*/ragdiag: report_dir has no report seed", file=sys.stderr)
 else:
@@ -212,18 +213,22 @@ else:
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "report"
-        subprocess.run([str(binary), "diagnose", "--quiet", "--corpus", str(ROOT / "corpora/tallyfox"),
-                        "--queries", str(ROOT / "queries/tallyfox.jsonl"),
-                        "--trace", str(ROOT / "queries/tallyfox.trace.jsonl"),
-                        "--as-of", "2026-10-01", "--out", str(out)],
-                       check=True, stdout=subprocess.DEVNULL)
-        summary = (out / "summary.json").read_bytes()
-        seed("report_dir", b"\x00" + summary + b"\x00" + (out / "queries.parquet").read_bytes(), whole=True)
-        rows = [json.dumps({"query_id": f"q{i}", "class": c, "reason": "r", "weight": w,
-                            "hit": h, "map": h / 2, "answer_correct": h > 0})
-                for i, (c, w, h) in enumerate([("ok", 1.0, 1.0), ("retrieval_miss", 2.5, 0.0),
-                                               ("ok", 0.0, 1.0)])]
-        seed("report_dir", b"\x01" + summary + b"\x00" + "\n".join(rows).encode(), whole=True)
+        made = subprocess.run([str(binary), "diagnose", "--quiet", "--corpus", str(ROOT / "corpora/tallyfox"),
+                               "--queries", str(ROOT / "queries/tallyfox.jsonl"),
+                               "--trace", str(ROOT / "queries/tallyfox.trace.jsonl"),
+                               "--as-of", "2026-10-01", "--out", str(out)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if made.returncode != 0:
+            print(f"fuzz_seeds: {binary} diagnose failed, report_dir has no report seed:\n{made.stderr}",
+                  file=sys.stderr)
+        else:
+            summary = (out / "summary.json").read_bytes()
+            seed("report_dir", b"\x00" + summary + b"\x00" + (out / "queries.parquet").read_bytes(), whole=True)
+            rows = [json.dumps({"query_id": f"q{i}", "class": c, "reason": "r", "weight": w,
+                                "hit": h, "map": h / 2, "answer_correct": h > 0})
+                    for i, (c, w, h) in enumerate([("ok", 1.0, 1.0), ("retrieval_miss", 2.5, 0.0),
+                                                   ("ok", 0.0, 1.0)])]
+            seed("report_dir", b"\x01" + summary + b"\x00" + "\n".join(rows).encode(), whole=True)
 
 # export_stitch: chunks as an engine stores them (overlapping, with gaps, without offsets, far
 # offsets, no text).
