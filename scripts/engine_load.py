@@ -141,8 +141,10 @@ def load_chroma(args, rows, dim):
             },
         )
     n = call("GET", f"{base}/{coll['id']}/count")
-    # Chroma indexes what was added in the background: wait until a query sees every chunk.
-    for _ in range(120):
+    # Chroma indexes what was added in the background: wait until a query sees every chunk (up
+    # to three minutes: on a loaded machine 30 s was not always enough, and the comparison with
+    # ragdiag's own rankings then failed).
+    for _ in range(720):
         got = call(
             "POST",
             f"{base}/{coll['id']}/query",
