@@ -14,7 +14,9 @@ use ragdiag_core::{Diagnostic, Diagnostics, Label, Location};
 use serde_json::Value;
 use std::path::Path;
 
-const LABEL_FIELDS: &[&str] = &[
+/// The fields of a label record, in the order a CSV export writes its columns (the labelling
+/// page's download uses the same order).
+pub const LABEL_FIELDS: &[&str] = &[
     "query_id",
     "doc",
     "grade",

@@ -50,7 +50,7 @@ pub use chroma::{load_chroma, ChromaDataset};
 pub use corpus::{load_corpus, CorpusFormat};
 pub use error::{LoadError, Result};
 pub use html::html_visible_text;
-pub use labels::load_labels;
+pub use labels::{load_labels, LABEL_FIELDS};
 pub use limits::{
     max_record_bytes, max_record_values, max_results_per_query, parse_size, set_flags, LimitFlags,
     DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_VALUES, DEFAULT_MAX_RESULTS_PER_QUERY,

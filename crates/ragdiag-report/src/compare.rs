@@ -95,6 +95,18 @@ pub fn compare_table(summary: &CompareSummary) -> String {
     out
 }
 
+/// The cells a paired test fills in a Markdown table, as `compare` and `trend` both write them:
+/// `difference (lower to upper) | p (Holm) | n`.
+pub(crate) fn paired_cells(
+    difference: f64,
+    lower: f64,
+    upper: f64,
+    p_holm: f64,
+    n: usize,
+) -> String {
+    format!("{difference:+.4} ({lower:+.4} to {upper:+.4}) | {p_holm:.4} | {n}")
+}
+
 /// The comparison as `report.md`.
 #[must_use]
 pub fn render_compare_markdown(summary: &CompareSummary) -> String {
@@ -107,16 +119,12 @@ pub fn render_compare_markdown(summary: &CompareSummary) -> String {
     for c in &summary.comparisons {
         let _ = writeln!(
             md,
-            "| {} | {} | {:.4} | {:.4} | {:+.4} ({:+.4} to {:+.4}) | {:.4} | {} | {} / {} / {} |",
+            "| {} | {} | {:.4} | {:.4} | {} | {} / {} / {} |",
             md_escape(&c.report),
             md_escape(&c.metric),
             c.mean_baseline,
             c.mean,
-            c.difference,
-            c.ci_lower,
-            c.ci_upper,
-            c.p_holm,
-            c.n,
+            paired_cells(c.difference, c.ci_lower, c.ci_upper, c.p_holm, c.n),
             c.wins,
             c.losses,
             c.ties

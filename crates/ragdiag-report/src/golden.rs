@@ -49,6 +49,18 @@ fn gone_reason(g: &Node<'_>) -> String {
     }
 }
 
+/// Opens a table with its header row; a header written `#Name` is a numeric column.
+fn table_open(out: &mut String, headers: &[&str]) {
+    out.push_str("<table>\n<thead><tr>");
+    for h in headers {
+        match h.strip_prefix('#') {
+            Some(h) => w!(out, "<th class=\"num\">{h}</th>"),
+            None => w!(out, "<th>{h}</th>"),
+        }
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+}
+
 fn more_html(out: &mut String, total: usize) {
     if total > SHOWN {
         w!(
@@ -90,7 +102,8 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
         }
     );
     // Coverage.
-    out.push_str("<h3>Coverage</h3>\n<table>\n<thead><tr><th>Depth</th><th class=\"num\">Judged@k (95% CI)</th><th class=\"num\">n</th></tr></thead>\n<tbody>\n");
+    out.push_str("<h3>Coverage</h3>\n");
+    table_open(out, &["Depth", "#Judged@k (95% CI)", "#n"]);
     for c in g.get("coverage").items() {
         let j = c.get("judged");
         w!(
@@ -112,7 +125,7 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
     if review.is_empty() {
         out.push_str("<p class=\"empty\">None: every label tied to a document version matches its text.</p>\n");
     } else {
-        out.push_str("<table>\n<thead><tr><th>Question</th><th>Document</th><th>Label</th><th>Why</th></tr></thead>\n<tbody>\n");
+        table_open(out, &["Question", "Document", "Label", "Why"]);
         for l in review.iter().take(SHOWN) {
             w!(
                 out,
@@ -137,7 +150,7 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
     if dups.is_empty() {
         out.push_str("<p class=\"empty\">None.</p>\n");
     } else {
-        out.push_str("<table>\n<thead><tr><th>Kind</th><th>Questions</th><th class=\"num\">Jaccard</th></tr></thead>\n<tbody>\n");
+        table_open(out, &["Kind", "Questions", "#Jaccard"]);
         for d in dups.iter().take(SHOWN) {
             let ids: Vec<String> = d
                 .get("ids")
@@ -173,7 +186,7 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
             "<p class=\"empty\">None: every gold page is in the corpus, live and current.</p>\n",
         );
     } else {
-        out.push_str("<table>\n<thead><tr><th>Question</th><th>Gold page</th><th>State</th></tr></thead>\n<tbody>\n");
+        table_open(out, &["Question", "Gold page", "State"]);
         for x in gone.iter().take(SHOWN) {
             w!(
                 out,
@@ -196,7 +209,7 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
     if now.is_empty() {
         out.push_str("<p class=\"empty\">None.</p>\n");
     } else {
-        out.push_str("<table>\n<thead><tr><th>Question</th><th>Document</th><th>Found</th></tr></thead>\n<tbody>\n");
+        table_open(out, &["Question", "Document", "Found"]);
         for x in now.iter().take(SHOWN) {
             w!(
                 out,
@@ -220,7 +233,16 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
         fig(&l.get("min_words"), Kind::Count),
         fig(&l.get("threshold"), Kind::Plain)
     );
-    out.push_str("<table>\n<thead><tr><th>Metric</th><th class=\"num\">All judged questions (95% CI)</th><th class=\"num\">n</th><th class=\"num\">Without the leaked (95% CI)</th><th class=\"num\">n</th></tr></thead>\n<tbody>\n");
+    table_open(
+        out,
+        &[
+            "Metric",
+            "#All judged questions (95% CI)",
+            "#n",
+            "#Without the leaked (95% CI)",
+            "#n",
+        ],
+    );
     let without = l.get("metrics_without");
     for (name, all) in l.get("metrics_all").entries() {
         w!(
@@ -247,7 +269,10 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
         );
     }
     if !leaks.is_empty() {
-        out.push_str("<table>\n<thead><tr><th>Question</th><th>Field</th><th>Document</th><th class=\"num\">3-grams contained</th></tr></thead>\n<tbody>\n");
+        table_open(
+            out,
+            &["Question", "Field", "Document", "#3-grams contained"],
+        );
         for x in leaks.iter().take(SHOWN) {
             w!(
                 out,

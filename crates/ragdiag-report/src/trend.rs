@@ -567,15 +567,17 @@ pub fn render_trend_markdown(s: &TrendSummary) -> String {
             for c in &st.comparisons {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {:+.4} ({:+.4} to {:+.4}) | {:.4} | {} | {} |",
+                    "| {} | {} | {} | {} | {} |",
                     md_escape(&a.name),
                     md_escape(&b.name),
                     md_escape(&c.metric),
-                    c.difference,
-                    c.ci_lower,
-                    c.ci_upper,
-                    c.p_holm,
-                    c.n,
+                    crate::compare::paired_cells(
+                        c.difference,
+                        c.ci_lower,
+                        c.ci_upper,
+                        c.p_holm,
+                        c.n
+                    ),
                     if c.regression { "**regression**" } else { "" }
                 );
             }
