@@ -118,7 +118,8 @@ pub(crate) enum Command {
     /// Golden-set labels: `import` merges the labelling page's exports into questions or qrels.
     Labels(LabelsArgs),
     /// Read back the documents a running engine stores (pgvector, Chroma), page by page, as a
-    /// JSONL corpus: chunks stitched at their offsets, dates and versions from metadata fields.
+    /// JSONL or Parquet corpus: chunks stitched at their offsets, dates and versions from metadata
+    /// fields.
     ExportCorpus(ExportCorpusArgs),
 }
 
@@ -129,7 +130,7 @@ pub(crate) struct ExportCorpusArgs {
     /// document's date and version.
     #[arg(long)]
     pub(crate) engine: PathBuf,
-    /// The corpus to write (`.jsonl`).
+    /// The corpus to write (`.jsonl` or `.parquet`).
     #[arg(long)]
     pub(crate) out: PathBuf,
     /// Chunks read a request.

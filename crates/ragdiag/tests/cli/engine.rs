@@ -488,10 +488,42 @@ updated_field = "modified"
     // The written corpus is one ragdiag reads.
     let lint = run(tmp.path(), &["lint", "--corpus", out.to_str().unwrap()]);
     assert_eq!(lint.code, 0, "{}", lint.stderr);
+    // Parquet: the same documents, read back by `--corpus x.parquet`'s reader.
+    let pq = tmp.path().join("corpus.parquet");
+    let o = run(
+        &tmp.path().join("home"),
+        &[
+            "export-corpus",
+            "--engine",
+            &cfg,
+            "--out",
+            pq.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let read = |p: &Path| {
+        let l = ragdiag_load::load_corpus(p, &ragdiag_load::LoadOptions::default()).unwrap();
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        l.items
+            .into_iter()
+            .map(|mut d| {
+                d.origin = ragdiag_core::Location::file("-");
+                d
+            })
+            .collect::<Vec<_>>()
+    };
+    let from_parquet = read(&pq);
+    assert_eq!(from_parquet.len(), 2);
+    assert_eq!(from_parquet, read(&out));
     let o = run(
         tmp.path(),
-        &["export-corpus", "--engine", &cfg, "--out", "x.parquet"],
+        &["export-corpus", "--engine", &cfg, "--out", "x.csv"],
     );
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("writes JSONL"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("writes JSONL (.jsonl) or Parquet"),
+        "{}",
+        o.stderr
+    );
+    assert!(!tmp.path().join("x.csv").exists());
 }
