@@ -690,6 +690,12 @@ pub(crate) struct FreshnessArgs {
     /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// Audit a running engine (pgvector `table`, Chroma): without `--corpus`, the documents it
+    /// stores are read page by page (as `export-corpus` reads them; dates and versions from
+    /// `updated_field` and `version_field`) and audited; with `--queries`, the questions are
+    /// asked of it and what it retrieves is audited.
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
 }
 
 /// Parses `--model`: `minilm` (default), `none`, `hash:DIM`, or a model folder.

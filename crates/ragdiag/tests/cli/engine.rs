@@ -527,3 +527,121 @@ updated_field = "modified"
     );
     assert!(!tmp.path().join("x.csv").exists());
 }
+
+#[test]
+fn freshness_audits_the_documents_an_engine_stores_as_it_would_their_export() {
+    let base = chroma();
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = format!(
+        r#"[engine]
+kind = "chroma"
+url = "{base}"
+collection = "kb"
+doc_field = "doc_id"
+start_field = "start"
+end_field = "end"
+updated_field = "modified"
+"#
+    );
+    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    let home = tmp.path().join("home");
+    let exported = tmp.path().join("corpus.jsonl");
+    let o = run(
+        &home,
+        &[
+            "export-corpus",
+            "--engine",
+            &cfg,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let audit = |source: &[&str], out: &str| {
+        let out = tmp.path().join(out);
+        let mut args = vec!["freshness"];
+        args.extend_from_slice(source);
+        args.extend_from_slice(&["--as-of", "2025-06-01", "--max-age", "100d"]);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let o = run(&home, &args);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (s, o.stderr)
+    };
+    let (live, stderr) = audit(&["--engine", &cfg], "live");
+    assert!(stderr.contains("read 2 documents (5 chunks)"), "{stderr}");
+    let (file, _) = audit(&["--corpus", exported.to_str().unwrap()], "file");
+    assert_eq!(live["corpus"], file["corpus"]);
+    assert_eq!(live["findings"], file["findings"]);
+    // The dates came from the engine's metadata: both documents are dated and aged.
+    assert_eq!(live["corpus"]["documents"], 2, "{}", live["corpus"]);
+    assert!(live["provenance"]["corpus"]
+        .as_str()
+        .unwrap()
+        .starts_with("chroma http://127.0.0.1:"));
+    assert_eq!(live["corpus"]["unknown_undated"], 0, "{}", live["corpus"]);
+    assert_eq!(live["corpus"]["aged"], 2, "{}", live["corpus"]);
+    // Neither a corpus nor an engine: a usage error.
+    let o = run(
+        &home,
+        &["freshness", "--out", tmp.path().join("x").to_str().unwrap()],
+    );
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("--corpus is required (or --engine"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn freshness_audits_what_an_engine_retrieves() {
+    let (url, _count) = engine("plan");
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = settings(tmp.path(), &url);
+    let r = repo();
+    let (corpus, queries) = (r.join("corpora/tallyfox"), r.join("queries/tallyfox.jsonl"));
+    let out = tmp.path().join("out");
+    let args = [
+        "freshness",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--queries",
+        queries.to_str().unwrap(),
+        "--engine",
+        &cfg,
+        "--as-of",
+        "2026-10-01",
+        "--k",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = run(&tmp.path().join("home"), &args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let failing = std::fs::read_to_string(&queries)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().contains("plan")
+        })
+        .count();
+    // The questions whose retrieval failed are findings, not rankings.
+    assert!(failing > 0);
+    assert_eq!(s["retrieval"]["questions"], 133 - failing);
+    let warnings = std::fs::read_to_string(out.join("warnings.jsonl")).unwrap();
+    assert!(warnings.contains("retrieval failed"), "{warnings}");
+    assert_eq!(s["retrieval"]["k"], 3);
+    // --engine with --queries and --run: which ranking is audited would be ambiguous.
+    let run_file = r.join("examples/tallyfox/keyword.trec");
+    let mut both = args.to_vec();
+    both.extend_from_slice(&["--run", run_file.to_str().unwrap()]);
+    let o = run(&tmp.path().join("home"), &both);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("cannot be used with"), "{}", o.stderr);
+}
