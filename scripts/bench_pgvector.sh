@@ -14,7 +14,7 @@
 # Usage: flock /tmp/bigrun.lock scripts/bench_pgvector.sh [RAGDIAG_BINARY]
 #        (default target/release/ragdiag; BENCH_* variables to change the scale)
 # The server's data directory lives in a temporary folder removed at exit, the server stopped
-# by the trap. Needs about 3 GB of disk and 3 GB of memory at 1,000,000 chunks of 384 dimensions.
+# by the trap. Needs about 3 GB of disk and 4 GB of memory at 1,000,000 chunks of 384 dimensions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-$PWD/target/release/ragdiag}"
@@ -27,13 +27,12 @@ K="${BENCH_K:-100}"
 VENV="${ENGINES_VENV:-.cache/venv-engines}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-pgvector.XXXXXX")"
 fail() { echo "bench_pgvector: $*" >&2; exit 1; }
-[ -x "$BIN" ] || fail "no ragdiag binary at $BIN"
 [ -x /usr/bin/time ] || fail "/usr/bin/time is needed (apt-get install time)"
 . scripts/pg_server.sh
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
 pg_install "$VENV"
 trap 'pg_stop; rm -rf "$WORK"' EXIT
-pg_start "$WORK/pg" -c shared_buffers=1GB -c maintenance_work_mem=2GB \
+pg_start "$WORK/pg" -c shared_buffers=1GB -c maintenance_work_mem=3GB \
     -c max_parallel_maintenance_workers=1 -c max_wal_size=8GB -c synchronous_commit=off
 export PGVECTOR_PASSWORD="$PG_PASSWORD"
 psql() { PGPASSWORD="$PG_PASSWORD" "$PGBIN/psql" "$PG_URL" -X -q -v ON_ERROR_STOP=1 "$@"; }
@@ -84,6 +83,9 @@ retries = 0
 "hnsw.ef_search" = "$EF"
 EOF
 
+# BENCH_WAIT_S: seconds to wait for the binary, when it is being built while the server loads.
+for _ in $(seq 1 "${BENCH_WAIT_S:-0}"); do [ -x "$BIN" ] && break; sleep 1; done
+[ -x "$BIN" ] || fail "no ragdiag binary at $BIN"
 echo
 echo "| concurrency | wall s | questions/s | ragdiag user+sys s | ragdiag CPU ms/question | engine ms/question (client-measured) | peak RSS MB |"
 echo "|---|---|---|---|---|---|---|"
