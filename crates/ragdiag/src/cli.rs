@@ -690,12 +690,15 @@ pub(crate) struct FreshnessArgs {
     /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// Audit a running engine (pgvector `table`, Chroma): without `--corpus`, the documents it
-    /// stores are read page by page (as `export-corpus` reads them; dates and versions from
-    /// `updated_field` and `version_field`) and audited; with `--queries`, the questions are
-    /// asked of it and what it retrieves is audited.
-    #[command(flatten)]
-    pub(crate) engine: EngineArgs,
+    /// A running engine's settings (an `[engine]` table): without `--corpus`, the documents it
+    /// stores (pgvector `table`, Chroma) are read page by page, as `export-corpus` reads them
+    /// (dates and versions from `updated_field` and `version_field`), and audited; with
+    /// `--queries`, the questions are asked of it and what it retrieves is audited.
+    #[arg(long, value_name = "FILE", visible_alias = "engine-config")]
+    pub(crate) engine: Option<PathBuf>,
+    /// Questions in flight at once with `--engine` (default 4, or `concurrency` in its settings).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256), requires = "engine")]
+    pub(crate) concurrency: Option<u64>,
 }
 
 /// Parses `--model`: `minilm` (default), `none`, `hash:DIM`, or a model folder.

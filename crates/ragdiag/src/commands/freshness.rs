@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> {
-    let engine = match &args.engine.engine {
+    let engine = match &args.engine {
         Some(p) => Some(crate::settings::read_engine(p)?),
         None => None,
     };
@@ -178,7 +178,6 @@ fn engine_rankings(
 ) -> Result<Vec<(String, Vec<String>)>> {
     let k = usize::try_from(args.k).unwrap_or(usize::MAX);
     let concurrency = args
-        .engine
         .concurrency
         .map(|c| usize::try_from(c).unwrap_or(usize::MAX));
     let asked = super::engine_input::ask(
