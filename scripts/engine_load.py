@@ -13,8 +13,9 @@ Standard library only.
     engine_load.py pgvector  --index DIR --url "host=127.0.0.1 port=5432 user=u dbname=kb" \
         --collection chunks --psql PATH/psql [--hnsw]    (the password in PGPASSWORD)
 
-For pgvector the table is (id text primary key, doc_id, start, "end", text, embedding vector),
-loaded by psql's \\copy in CSV; --hnsw adds an HNSW index for inner product.
+For pgvector the table is (id text primary key, doc_id, start, "end", text, metadata jsonb,
+embedding vector), loaded by psql's \\copy in CSV; with --corpus, `metadata` holds the document's
+`updated_at` and `version` from its front matter; --hnsw adds an HNSW index for inner product.
 """
 
 import argparse
@@ -49,6 +50,27 @@ def corpus_texts(folder):
                 body = raw[end + 5 :]
         texts[doc_id] = body
     return texts
+
+
+def corpus_dates(folder):
+    """Each document's `updated_at` and `version` from its front matter (those it has), for the
+    metadata the engine stores with its chunks."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".md"):
+            continue
+        raw = open(os.path.join(folder, name), encoding="utf-8").read()
+        doc_id, meta = name[:-3], {}
+        end = raw.find("\n---\n", 4) if raw.startswith("---\n") else -1
+        for line in raw[4:end].splitlines() if end > 0 else []:
+            key, _, value = line.partition(":")
+            value = value.strip().strip('"')
+            if key == "id":
+                doc_id = value
+            elif key in ("updated_at", "version") and value:
+                meta[key] = value
+        out[doc_id] = meta
+    return out
 
 
 def read_index(folder):
@@ -209,6 +231,7 @@ def load_pgvector(args, rows, dim):
     if not args.psql:
         sys.exit("--psql: the psql program is required for pgvector")
     texts = corpus_texts(args.corpus) if args.corpus else {}
+    dates = corpus_dates(args.corpus) if args.corpus else {}
     table = '"' + args.collection.replace('"', '""') + '"'
 
     def psql(sql, data=None, flags=()):
@@ -221,7 +244,7 @@ def load_pgvector(args, rows, dim):
     psql(
         f"CREATE EXTENSION IF NOT EXISTS vector; DROP TABLE IF EXISTS {table}; "
         f'CREATE TABLE {table} (id text PRIMARY KEY, doc_id text NOT NULL, start int, "end" int, '
-        f"text text, embedding vector({dim}) NOT NULL)"
+        f"text text, metadata jsonb, embedding vector({dim}) NOT NULL)"
     )
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -229,8 +252,9 @@ def load_pgvector(args, rows, dim):
         text = texts[r["doc_id"]][r["start"] : r["end"]] if r["doc_id"] in texts else None
         # repr of a float32 widened to a double reads back as the same float32.
         vec = "[" + ",".join(repr(x) for x in r["vector"]) + "]"
-        w.writerow([r["id"], r["doc_id"], r["start"], r["end"], text, vec])
-    psql(f'\\copy {table} (id, doc_id, start, "end", text, embedding) FROM STDIN WITH (FORMAT csv)', out.getvalue())
+        meta = json.dumps(dates[r["doc_id"]]) if dates.get(r["doc_id"]) else None
+        w.writerow([r["id"], r["doc_id"], r["start"], r["end"], text, meta, vec])
+    psql(f'\\copy {table} (id, doc_id, start, "end", text, metadata, embedding) FROM STDIN WITH (FORMAT csv)', out.getvalue())
     if args.hnsw:
         psql(f"CREATE INDEX ON {table} USING hnsw (embedding vector_ip_ops)")
     psql(f"ANALYZE {table}")

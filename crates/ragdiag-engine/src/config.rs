@@ -49,8 +49,8 @@ pub enum QueryMode {
 }
 
 /// A header's value: written in the file, or read from an environment variable
-/// (`{ env = "NAME" }`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// (`{ env = "NAME" }`). Its `Debug` shows a written value as `***`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum HeaderValue {
     /// The value itself.
@@ -62,8 +62,18 @@ pub enum HeaderValue {
     },
 }
 
-/// The `[engine]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
+impl std::fmt::Debug for HeaderValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderValue::Literal(_) => f.write_str("Literal(***)"),
+            HeaderValue::Env { env } => f.debug_struct("Env").field("env", env).finish(),
+        }
+    }
+}
+
+/// The `[engine]` table. Its `Debug` shows no credential: `url` without user information,
+/// query string or connection-string password, header values written in the file as `***`.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
     /// `http` (default), `chroma` or `typesense`.
@@ -151,6 +161,107 @@ pub struct EngineConfig {
     pub updated_field: Option<String>,
     /// `export-corpus`: the metadata field holding a document's version.
     pub version_field: Option<String>,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field cannot be left out (or shown unredacted) unnoticed.
+        let EngineConfig {
+            kind,
+            url,
+            method,
+            body,
+            headers,
+            response,
+            collection,
+            tenant,
+            database,
+            query,
+            api_key_env,
+            vector_field,
+            query_by,
+            doc_field,
+            chunk_field,
+            start_field,
+            end_field,
+            timeout_s,
+            concurrency,
+            retries,
+            backoff_ms,
+            rate,
+            url_env,
+            password_env,
+            table,
+            sql,
+            distance,
+            id_field,
+            score_field,
+            score_is_distance,
+            text_field,
+            metadata_field,
+            tsvector_field,
+            text_search,
+            set,
+            updated_field,
+            version_field,
+        } = self;
+        f.debug_struct("EngineConfig")
+            .field("kind", kind)
+            .field("url", &redacted_url(url))
+            .field("method", method)
+            .field("body", body)
+            .field("headers", headers)
+            .field("response", response)
+            .field("collection", collection)
+            .field("tenant", tenant)
+            .field("database", database)
+            .field("query", query)
+            .field("api_key_env", api_key_env)
+            .field("vector_field", vector_field)
+            .field("query_by", query_by)
+            .field("doc_field", doc_field)
+            .field("chunk_field", chunk_field)
+            .field("start_field", start_field)
+            .field("end_field", end_field)
+            .field("timeout_s", timeout_s)
+            .field("concurrency", concurrency)
+            .field("retries", retries)
+            .field("backoff_ms", backoff_ms)
+            .field("rate", rate)
+            .field("url_env", url_env)
+            .field("password_env", password_env)
+            .field("table", table)
+            .field("sql", sql)
+            .field("distance", distance)
+            .field("id_field", id_field)
+            .field("score_field", score_field)
+            .field("score_is_distance", score_is_distance)
+            .field("text_field", text_field)
+            .field("metadata_field", metadata_field)
+            .field("tsvector_field", tsvector_field)
+            .field("text_search", text_search)
+            .field("set", set)
+            .field("updated_field", updated_field)
+            .field("version_field", version_field)
+            .finish()
+    }
+}
+
+/// `url` without credentials: a URL without its user information and query string
+/// ([`crate::http::redact_url`]); a PostgreSQL key-value connection string with its password
+/// as `***` (all of it, when it does not parse).
+fn redacted_url(url: &str) -> String {
+    if url.contains("://") {
+        return crate::http::redact_url(url);
+    }
+    match url.parse::<postgres::Config>() {
+        Ok(c) => match c.get_password() {
+            Some(p) if !p.is_empty() => url.replace(&*String::from_utf8_lossy(p), "***"),
+            _ => url.to_owned(),
+        },
+        Err(_) if url.is_empty() => String::new(),
+        Err(_) => "***".to_owned(),
+    }
 }
 
 /// Defaults of the runner's policy.
@@ -612,6 +723,45 @@ mod tests {
     fn parse(s: &str) -> EngineConfig {
         let v: serde_json::Value = serde_json::from_str(s).unwrap();
         EngineConfig::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn debug_shows_no_credential() {
+        let cases = [
+            (
+                r#"{"url": "http://admin:hunter2-pw@127.0.0.1:8108/x?api_key=k3y-s3cret",
+                    "headers": {"Authorization": "Bearer tok-s3cret", "X-Key": {"env": "KEY_VAR"}},
+                    "response": {"id": "/id"}}"#,
+                "http://127.0.0.1:8108/x",
+            ),
+            (
+                r#"{"kind": "pgvector", "table": "t",
+                    "url": "host=127.0.0.1 port=5432 user=u password=hunter2-pw dbname=kb"}"#,
+                "host=127.0.0.1 port=5432 user=u password=*** dbname=kb",
+            ),
+            (
+                r#"{"kind": "pgvector", "table": "t",
+                    "url": "postgresql://u:hunter2-pw@127.0.0.1:5432/kb?sslmode=disable"}"#,
+                "postgresql://127.0.0.1:5432/kb",
+            ),
+        ];
+        for (json, shown) in cases {
+            let c = parse(json);
+            for text in [format!("{c:?}"), format!("{c:#?}")] {
+                for secret in ["hunter2-pw", "k3y-s3cret", "tok-s3cret"] {
+                    assert!(!text.contains(secret), "{secret} in {text}");
+                }
+                assert!(text.contains(&format!("{shown:?}")), "{text}");
+            }
+        }
+        let http = format!("{:?}", parse(cases[0].0));
+        assert!(http.contains(r#""Authorization": Literal(***)"#), "{http}");
+        assert!(
+            http.contains(r#""X-Key": Env { env: "KEY_VAR" }"#),
+            "{http}"
+        );
+        // A connection string that does not parse is not shown at all.
+        assert_eq!(redacted_url("password='unclosed"), "***");
     }
 
     #[test]

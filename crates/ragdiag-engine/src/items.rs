@@ -113,6 +113,109 @@ pub fn retrieved_items(
     (items, warnings)
 }
 
+/// What [`dates_from_hits`] gave the corpus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FromMetadata {
+    /// Documents that had no date and took one from their hits' metadata.
+    pub dated: usize,
+    /// Documents that had no version and took one.
+    pub versioned: usize,
+    /// Warnings: an unparseable date, hits of one document that disagree.
+    pub warnings: Diagnostics,
+}
+
+/// Gives the documents of `docs` that have no date (no version) the configured date field
+/// (version field) of their hits' metadata, so the freshness audit and the stale-version rule
+/// read them as they would from a corpus carrying them. A document's first hit with the field
+/// decides (questions in order, hits best first); later hits with another value and dates that
+/// do not parse are warnings located at `engine`. Documents that carry the field keep theirs.
+#[must_use]
+pub fn dates_from_hits<'a>(
+    engine: &str,
+    docs: &mut [Document],
+    hits: impl IntoIterator<Item = &'a EngineHit>,
+    fields: &crate::export::DocumentFields,
+) -> FromMetadata {
+    let mut out = FromMetadata::default();
+    if fields.updated.is_none() && fields.version.is_none() {
+        return out;
+    }
+    let index: HashMap<String, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.clone(), i))
+        .collect();
+    // The value each field took per document, and whether it came from the metadata.
+    let mut date: HashMap<usize, String> = HashMap::new();
+    let mut version: HashMap<usize, String> = HashMap::new();
+    let (mut disagree, mut unparseable) = (Vec::new(), Vec::new());
+    for h in hits {
+        let Some(&i) = index.get(h.doc_id()) else {
+            continue;
+        };
+        let value = |f: &Option<String>| {
+            f.as_ref()
+                .and_then(|f| h.metadata.get(f))
+                .and_then(|v| match v {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+        };
+        if let Some(v) = value(&fields.updated) {
+            match date.get(&i) {
+                Some(had) if *had != v => disagree.push(docs[i].id.clone()),
+                Some(_) => {}
+                None if docs[i].updated_at.is_some() => {}
+                None => {
+                    match ragdiag_core::Timestamp::parse(&v) {
+                        Some(t) => {
+                            docs[i].updated_at = Some(t);
+                            out.dated += 1;
+                        }
+                        None => unparseable.push((docs[i].id.clone(), v.clone())),
+                    }
+                    date.insert(i, v);
+                }
+            }
+        }
+        if let Some(v) = value(&fields.version) {
+            match version.get(&i) {
+                Some(had) if *had != v => disagree.push(docs[i].id.clone()),
+                Some(_) => {}
+                None if docs[i].version.is_some() => {}
+                None => {
+                    docs[i].version = Some(v.clone());
+                    out.versioned += 1;
+                    version.insert(i, v);
+                }
+            }
+        }
+    }
+    disagree.sort();
+    disagree.dedup();
+    for id in disagree {
+        out.warnings.push(Diagnostic::warning(
+            Location::file(engine),
+            format!("document \"{id}\""),
+            "its hits carry different dates or versions in their metadata; the first one \
+             retrieved is used"
+                .to_owned(),
+        ));
+    }
+    for (id, v) in unparseable {
+        out.warnings.push(Diagnostic::warning(
+            Location::file(engine),
+            format!("document \"{id}\""),
+            format!(
+                "unparseable date {v:?} in the hits' metadata (expected RFC 3339 or YYYY-MM-DD); \
+                 treated as absent"
+            ),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +243,78 @@ mod tests {
         let hits = [hit("x", None, Some(0.1)), hit("y", None, Some(0.5))];
         assert_eq!(ordered_scores(&hits), vec![2.0, 1.0]);
         assert_eq!(doc_ranking("q", &hits, 5).docs[0].0, "x");
+    }
+
+    #[test]
+    fn documents_without_dates_take_them_from_their_hits_metadata() {
+        let doc = |id: &str, dated: bool| Document {
+            id: id.into(),
+            text: "x".into(),
+            updated_at: dated.then(|| ragdiag_core::Timestamp::parse("2020-01-01").unwrap()),
+            ..Document::default()
+        };
+        let mut docs = vec![
+            doc("a", false),
+            doc("b", true),
+            doc("c", false),
+            doc("d", false),
+        ];
+        let with = |id: &str, doc: &str, meta: serde_json::Value| EngineHit {
+            id: id.into(),
+            doc: Some(doc.into()),
+            metadata: meta.as_object().unwrap().clone(),
+            ..EngineHit::default()
+        };
+        let hits = [
+            with(
+                "a#0",
+                "a",
+                serde_json::json!({"modified": "2025-03-01", "rev": 2}),
+            ),
+            with(
+                "a#1",
+                "a",
+                serde_json::json!({"modified": "2025-04-01", "rev": 2}),
+            ),
+            with(
+                "b#0",
+                "b",
+                serde_json::json!({"modified": "2025-03-01", "rev": "v9"}),
+            ),
+            with("c#0", "c", serde_json::json!({"modified": "last week"})),
+            with("zz#0", "zz", serde_json::json!({"modified": "2025-03-01"})),
+        ];
+        let fields = crate::export::DocumentFields {
+            updated: Some("modified".into()),
+            version: Some("rev".into()),
+            drop: vec![],
+        };
+        let got = dates_from_hits("pg", &mut docs, &hits, &fields);
+        let date = |d: &Document| d.updated_at.map(|t| t.to_string());
+        assert_eq!(date(&docs[0]).as_deref(), Some("2025-03-01"));
+        assert_eq!(docs[0].version.as_deref(), Some("2"));
+        // A document's own date stays; its missing version is filled.
+        assert_eq!(date(&docs[1]).as_deref(), Some("2020-01-01"));
+        assert_eq!(docs[1].version.as_deref(), Some("v9"));
+        assert_eq!(docs[2].updated_at, None);
+        assert_eq!(docs[3], doc("d", false));
+        assert_eq!((got.dated, got.versioned), (1, 2));
+        let w: Vec<String> = got
+            .warnings
+            .items()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("document \"a\": its hits carry different dates"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("unparseable date \"last week\""), "{w:?}");
+        // No fields configured: nothing changes.
+        let mut again = vec![doc("a", false)];
+        let none = dates_from_hits("pg", &mut again, &hits, &Default::default());
+        assert_eq!((none.dated, again[0].updated_at), (0, None));
     }
 
     #[test]

@@ -51,6 +51,34 @@ pub fn load_corpus(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Documen
     Ok(loaded)
 }
 
+/// The documents of `records` (JSON objects with the JSONL corpus fields, e.g. a corpus read
+/// from an engine), read by the same rules as a JSONL file: the record at index `i` is located
+/// at `origin:i+1`.
+///
+/// # Errors
+///
+/// A malformed record (unless [`LoadOptions::skip_invalid`]).
+pub fn documents_from_records(
+    origin: &Path,
+    records: &[serde_json::Value],
+    opts: &LoadOptions,
+) -> Result<Loaded<Vec<ragdiag_core::Document>>> {
+    let mut docs = Vec::with_capacity(records.len());
+    let mut diagnostics = ragdiag_core::Diagnostics::default();
+    for (i, v) in records.iter().enumerate() {
+        let loc = ragdiag_core::Location::new(origin, i as u64 + 1);
+        let item = crate::record::Record::new(v, &loc)
+            .and_then(|rec| document_from_record(&rec, None, None, &mut diagnostics));
+        crate::record::accept(&mut docs, &mut diagnostics, opts, item)?;
+    }
+    let mut loaded = Loaded {
+        items: docs,
+        diagnostics,
+    };
+    dedup_ids(&mut loaded);
+    Ok(loaded)
+}
+
 fn dedup_ids(loaded: &mut Loaded<Vec<Document>>) {
     keep_first(
         &mut loaded.items,

@@ -47,7 +47,7 @@ mod trace_spans;
 
 pub use check::{cross_check, Inputs};
 pub use chroma::{load_chroma, ChromaDataset};
-pub use corpus::{load_corpus, CorpusFormat};
+pub use corpus::{documents_from_records, load_corpus, CorpusFormat};
 pub use error::{LoadError, Result};
 pub use html::html_visible_text;
 pub use labels::{load_labels, LABEL_FIELDS};
@@ -57,6 +57,7 @@ pub use limits::{
     MAX_RECORD_BYTES_ENV, MAX_RECORD_BYTES_FLAG, MAX_RECORD_VALUES_ENV, MAX_RECORD_VALUES_FLAG,
     MAX_RESULTS_PER_QUERY_ENV, MAX_RESULTS_PER_QUERY_FLAG,
 };
+pub use parquet_corpus::corpus_parquet_bytes;
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
 pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{

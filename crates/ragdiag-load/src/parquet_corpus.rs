@@ -175,6 +175,146 @@ fn read_documents(
     })
 }
 
+/// The columns of a written corpus in this order (any others after them, by name).
+const FIRST_COLUMNS: &[&str] = &[
+    "id",
+    "title",
+    "text",
+    "url",
+    "source",
+    "updated_at",
+    "version",
+    "supersedes",
+    "valid_until",
+    "deleted",
+    "tags",
+    "metadata",
+];
+
+/// A Parquet corpus of `records` (JSON objects with the JSONL corpus fields), one row a record
+/// and one column a field, which [`crate::load_corpus`] reads back as the same documents. Column
+/// types are inferred from the values (arrow's JSON schema inference); `metadata` is a struct
+/// column whose fields are the union of the records' keys (a record without a key has it
+/// null, which reads back as absent). A metadata key whose values differ in kind between
+/// records (a number in one, a string in another) is written as text in every record, as
+/// JSON writes it, so one column can hold it; integers and floats mixed become floats.
+///
+/// # Errors
+///
+/// Values arrow cannot hold in one column (e.g. a key nested inside metadata that is an object
+/// in one record and a string in another), or an encoding failure.
+pub fn corpus_parquet_bytes(
+    records: &[serde_json::Value],
+) -> std::result::Result<Vec<u8>, crate::TableError> {
+    use arrow::datatypes::Fields;
+    let arrow_err = |source| crate::TableError::Arrow {
+        file: "corpus",
+        source,
+    };
+    let records = metadata_kinds_aligned(records);
+    let inferred = arrow::json::reader::infer_json_schema_from_iterator(records.iter().map(Ok))
+        .map_err(arrow_err)?;
+    let rank = |name: &str| {
+        FIRST_COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| sorted_field(f))
+        // Parquet cannot write a struct without fields (metadata `{}` in every record).
+        .filter(|f| !matches!(f.data_type(), DataType::Struct(s) if s.is_empty()))
+        .collect();
+    fields.sort_by(|a, b| {
+        rank(a.name())
+            .cmp(&rank(b.name()))
+            .then_with(|| a.name().cmp(b.name()))
+    });
+    let schema = Arc::new(Schema::new(Fields::from(fields)));
+    let mut decoder = arrow::json::ReaderBuilder::new(Arc::clone(&schema))
+        .with_coerce_primitive(true)
+        .build_decoder()
+        .map_err(arrow_err)?;
+    decoder.serialize(&records).map_err(arrow_err)?;
+    let batch = match decoder.flush().map_err(arrow_err)? {
+        Some(b) => b,
+        None => RecordBatch::new_empty(Arc::clone(&schema)),
+    };
+    let parquet_err = |source| crate::TableError::Parquet {
+        path: "corpus".into(),
+        source,
+    };
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)
+        .map_err(parquet_err)?;
+    w.write(&batch).map_err(parquet_err)?;
+    w.close().map_err(parquet_err)?;
+    Ok(buf)
+}
+
+/// `field` with the fields of its structs (at any depth) in name order, so the file does not
+/// depend on the order inference met them in.
+fn sorted_field(field: &Field) -> Field {
+    fn sorted(t: &DataType) -> DataType {
+        match t {
+            DataType::Struct(fs) => {
+                let mut v: Vec<Field> = fs.iter().map(|f| sorted_field(f)).collect();
+                v.sort_by(|a, b| a.name().cmp(b.name()));
+                DataType::Struct(v.into())
+            }
+            DataType::List(item) => DataType::List(Arc::new(sorted_field(item))),
+            other => other.clone(),
+        }
+    }
+    Field::new(field.name(), sorted(field.data_type()), true)
+}
+
+/// `records` with every top-level metadata key whose values are of different JSON kinds
+/// across records (nulls aside; integers and floats are one kind) turned into text.
+fn metadata_kinds_aligned(records: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    use serde_json::Value;
+    use std::collections::{BTreeMap, BTreeSet};
+    fn kind(v: &Value) -> Option<u8> {
+        match v {
+            Value::Null => None,
+            Value::Bool(_) => Some(0),
+            Value::Number(_) => Some(1),
+            Value::String(_) => Some(2),
+            Value::Array(_) => Some(3),
+            Value::Object(_) => Some(4),
+        }
+    }
+    let mut kinds: BTreeMap<&str, BTreeSet<u8>> = BTreeMap::new();
+    for r in records {
+        if let Some(Value::Object(m)) = r.get("metadata") {
+            for (k, v) in m {
+                kinds.entry(k).or_default().extend(kind(v));
+            }
+        }
+    }
+    let mixed: BTreeSet<String> = kinds
+        .into_iter()
+        .filter(|(_, ks)| ks.len() > 1)
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(Value::Object(m)) = r.get_mut("metadata") {
+                for (k, v) in m.iter_mut() {
+                    if mixed.contains(k) && !matches!(v, Value::String(_) | Value::Null) {
+                        *v = Value::String(v.to_string());
+                    }
+                }
+            }
+            r
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +329,69 @@ mod tests {
         let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
+    }
+
+    #[test]
+    fn written_corpora_read_back_as_the_same_documents() {
+        let records: Vec<serde_json::Value> = [
+            r#"{"id":"a","text":"Refunds take five days.","updated_at":"2025-03-01","version":"3","metadata":{"team":"billing","rev":3,"tags":["x","y"],"owner":{"name":"Ann","n":1}}}"#,
+            r#"{"id":"b","text":"Ask support. é ✓","metadata":{"team":"support","score":0.5,"mixed":"one"}}"#,
+            r#"{"id":"c","text":"No metadata, no date.","version":"2"}"#,
+            r#"{"id":"d","text":"Mixed kinds.","updated_at":"2024-01-01T10:00:00Z","metadata":{"mixed":7,"flag":true}}"#,
+        ]
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let (jsonl, parquet) = (dir.path().join("c.jsonl"), dir.path().join("c.parquet"));
+        let lines: Vec<String> = records.iter().map(ToString::to_string).collect();
+        std::fs::write(&jsonl, lines.join("\n")).unwrap();
+        std::fs::write(&parquet, corpus_parquet_bytes(&records).unwrap()).unwrap();
+        let read = |p: &Path| {
+            let l = crate::load_corpus(p, &LoadOptions::default()).unwrap();
+            assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+            l.items
+                .into_iter()
+                .map(|mut d| {
+                    d.origin = Location::file("x");
+                    d
+                })
+                .collect::<Vec<_>>()
+        };
+        let (from_jsonl, mut from_parquet) = (read(&jsonl), read(&parquet));
+        assert_eq!(from_parquet.len(), 4);
+        // The one change: a metadata key of two kinds (a string, a number) is text in both.
+        let mixed = from_parquet[3].metadata.as_mut().unwrap();
+        assert_eq!(mixed["mixed"], serde_json::json!("7"));
+        mixed["mixed"] = serde_json::json!(7);
+        assert_eq!(from_parquet, from_jsonl);
+        assert_eq!(
+            from_jsonl[0].metadata.as_ref().unwrap()["owner"],
+            serde_json::json!({"name": "Ann", "n": 1})
+        );
+        // Columns in the corpus order, the same file for the same records.
+        let bytes = corpus_parquet_bytes(&records).unwrap();
+        assert_eq!(bytes, std::fs::read(&parquet).unwrap());
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&parquet).unwrap())
+                .unwrap();
+        let names: Vec<_> = reader
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["id", "text", "updated_at", "version", "metadata"]);
+        // Empty metadata everywhere is no column; no records is an empty corpus.
+        let bare = vec![serde_json::json!({"id": "a", "text": "x", "metadata": {}})];
+        std::fs::write(&parquet, corpus_parquet_bytes(&bare).unwrap()).unwrap();
+        assert_eq!(read(&parquet)[0].metadata, None);
+        // A nested key of two shapes cannot be one column: an error, not a panic.
+        let clash = vec![
+            serde_json::json!({"id": "a", "text": "x", "metadata": {"o": {"k": {"z": 1}}}}),
+            serde_json::json!({"id": "b", "text": "y", "metadata": {"o": {"k": "s"}}}),
+        ];
+        assert!(corpus_parquet_bytes(&clash).is_err());
     }
 
     #[test]

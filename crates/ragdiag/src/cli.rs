@@ -118,7 +118,8 @@ pub(crate) enum Command {
     /// Golden-set labels: `import` merges the labelling page's exports into questions or qrels.
     Labels(LabelsArgs),
     /// Read back the documents a running engine stores (pgvector, Chroma), page by page, as a
-    /// JSONL corpus: chunks stitched at their offsets, dates and versions from metadata fields.
+    /// JSONL or Parquet corpus: chunks stitched at their offsets, dates and versions from metadata
+    /// fields.
     ExportCorpus(ExportCorpusArgs),
 }
 
@@ -129,7 +130,7 @@ pub(crate) struct ExportCorpusArgs {
     /// document's date and version.
     #[arg(long)]
     pub(crate) engine: PathBuf,
-    /// The corpus to write (`.jsonl`).
+    /// The corpus to write (`.jsonl` or `.parquet`).
     #[arg(long)]
     pub(crate) out: PathBuf,
     /// Chunks read a request.
@@ -689,6 +690,15 @@ pub(crate) struct FreshnessArgs {
     /// Output directory: `report.md`, `summary.json`, `documents.parquet`.
     #[arg(long)]
     pub(crate) out: PathBuf,
+    /// A running engine's settings (an `[engine]` table): without `--corpus`, the documents it
+    /// stores (pgvector `table`, Chroma) are read page by page, as `export-corpus` reads them
+    /// (dates and versions from `updated_field` and `version_field`), and audited; with
+    /// `--queries`, the questions are asked of it and what it retrieves is audited.
+    #[arg(long, value_name = "FILE", visible_alias = "engine-config")]
+    pub(crate) engine: Option<PathBuf>,
+    /// Questions in flight at once with `--engine` (default 4, or `concurrency` in its settings).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256), requires = "engine")]
+    pub(crate) concurrency: Option<u64>,
 }
 
 /// Parses `--model`: `minilm` (default), `none`, `hash:DIM`, or a model folder.

@@ -44,7 +44,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut findings = Diagnostics::default();
     let loaded = load_corpus(&s.corpus, &LoadOptions::default())?;
     findings.extend(loaded.diagnostics);
-    let docs = loaded.items;
+    let mut docs = loaded.items;
     if docs.is_empty() {
         bail!("{}: the corpus holds no documents", s.corpus.display());
     }
@@ -79,10 +79,23 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             from.map_or_else(String::new, |p| p.display().to_string())
         );
     }
-    let stale = stale_labels(&s, &docs, &mut queries, printer)?;
     if s.engine.is_some() && s.trace.is_some() {
         bail!("--engine replays the questions: it cannot be used with --trace");
     }
+    // The engine is asked before the audit: documents the corpus leaves undated (unversioned)
+    // take the configured date (version) field of their hits' metadata.
+    let asked = match &s.engine {
+        Some(config) => Some(ask_engine(
+            &s,
+            config,
+            &mut docs,
+            &queries,
+            printer,
+            &mut findings,
+        )?),
+        None => None,
+    };
+    let stale = stale_labels(&s, &docs, &mut queries, printer)?;
     let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
     findings.extend(audit.findings.clone());
     let corpus = Corpus::new(&docs, &audit);
@@ -100,15 +113,14 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
                 &mut provenance,
             )?
         }
-        _ => match &s.engine {
-            Some(config) => {
+        _ => match asked {
+            Some(asked) => {
                 let (r, kept) = from_engine(
                     &s,
-                    config,
+                    asked,
                     &docs,
                     &queries,
                     &corpus,
-                    printer,
                     &mut provenance,
                     &mut findings,
                 )?;
@@ -393,21 +405,17 @@ fn from_trace(
     })
 }
 
-/// Replay through a running engine: it retrieves each question's pool; its hits are located in
-/// the corpus (configured offsets, else their text, else the whole document) and diagnosed as
-/// a replay. A question whose retrieval failed is a warning and is left out of the diagnosis
-/// (never scored as a miss); the questions kept are returned.
-#[allow(clippy::too_many_arguments)]
-fn from_engine(
+/// Asks the engine every question's pool (failures are findings; none retrieved is an error)
+/// and gives the documents the corpus leaves undated or unversioned the configured date and
+/// version fields of their hits' metadata (`updated_field`, `version_field`).
+fn ask_engine(
     s: &DiagnoseSettings,
     config: &ragdiag_engine::config::EngineConfig,
-    docs: &[Document],
+    docs: &mut [Document],
     queries: &[Query],
-    corpus: &Corpus<'_>,
     printer: Printer,
-    provenance: &mut Provenance,
     findings: &mut Diagnostics,
-) -> Result<(Retrieved, Vec<Query>)> {
+) -> Result<super::engine_input::Asked> {
     let asked = super::engine_input::ask(
         config,
         queries,
@@ -419,6 +427,34 @@ fn from_engine(
     )?;
     findings.extend(asked.failures(queries));
     asked.check_any()?;
+    let hits = asked.results.iter().flatten().flatten();
+    let filled =
+        ragdiag_engine::items::dates_from_hits(&asked.name, docs, hits, &config.document_fields());
+    findings.extend(filled.warnings);
+    if filled.dated + filled.versioned > 0 {
+        printer.note(format_args!(
+            "{}: {} documents dated and {} versioned from the hits' metadata (the corpus had \
+             none for them)",
+            asked.name, filled.dated, filled.versioned
+        ));
+    }
+    Ok(asked)
+}
+
+/// Replay through a running engine: it retrieves each question's pool; its hits are located in
+/// the corpus (configured offsets, else their text, else the whole document) and diagnosed as
+/// a replay. A question whose retrieval failed is a warning and is left out of the diagnosis
+/// (never scored as a miss); the questions kept are returned.
+#[allow(clippy::too_many_arguments)]
+fn from_engine(
+    s: &DiagnoseSettings,
+    asked: super::engine_input::Asked,
+    docs: &[Document],
+    queries: &[Query],
+    corpus: &Corpus<'_>,
+    provenance: &mut Provenance,
+    findings: &mut Diagnostics,
+) -> Result<(Retrieved, Vec<Query>)> {
     let by_id: std::collections::HashMap<&str, &Document> =
         docs.iter().map(|d| (d.id.as_str(), d)).collect();
     let (mut kept, mut items) = (Vec::new(), Vec::new());

@@ -1,6 +1,8 @@
 //! Asking `--engine` the questions, shared by `search` and `diagnose`: the engine built from
 //! its settings, query embeddings when it takes them, the runner with its cache under
 //! `$RAGDIAG_HOME/engine-cache`, and one note of what was sent. Failures stay per question.
+//! And reading back what an engine stores (`export`), shared by `export-corpus` and
+//! `freshness --engine`.
 
 use super::open_model;
 use crate::printer::Printer;
@@ -128,5 +130,74 @@ pub(crate) fn ask(
         name,
         model_id,
         results: out.results,
+    })
+}
+
+/// The documents an engine stores, read back page by page.
+pub(crate) struct Exported {
+    /// The engine's name (kind and URL, no credentials).
+    pub(crate) name: String,
+    /// The documents, in id order.
+    pub(crate) docs: Vec<ragdiag_engine::export::ExportedDocument>,
+    /// How many chunks they were stitched from.
+    pub(crate) chunks: usize,
+}
+
+/// Reads every chunk `config`'s engine stores, `page_size` a request, and stitches them into
+/// documents with the configured date and version fields mapped; what the stitching found is
+/// printed as warnings.
+pub(crate) fn export(
+    config: &EngineConfig,
+    page_size: usize,
+    printer: Printer,
+) -> Result<Exported> {
+    let exporter = config.exporter().map_err(|e| anyhow!("--engine: {e}"))?;
+    let name = exporter.name();
+    let chunks = ragdiag_engine::export::all(exporter.as_ref(), page_size)
+        .map_err(|e| anyhow!("{name}: cannot read the stored chunks: {e}"))?;
+    let (docs, stitched) = ragdiag_engine::export::documents(&chunks, &config.document_fields());
+    let list = |v: &[String]| {
+        let mut s = v.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > 5 {
+            s.push_str(&format!(" and {} more", v.len() - 5));
+        }
+        s
+    };
+    if !stitched.without_text.is_empty() {
+        printer.warn(format_args!(
+            "{name}: {} documents have no stored text and are left out: {}",
+            stitched.without_text.len(),
+            list(&stitched.without_text)
+        ));
+    }
+    if !stitched.with_gaps.is_empty() {
+        printer.warn(format_args!(
+            "{name}: {} documents have text missing between their chunks (filled with spaces, so \
+             offsets hold): {}",
+            stitched.with_gaps.len(),
+            list(&stitched.with_gaps)
+        ));
+    }
+    if !stitched.disagreeing.is_empty() {
+        printer.warn(format_args!(
+            "{name}: {} documents have chunks that disagree where they overlap (the earlier \
+             chunk's text kept): {}",
+            stitched.disagreeing.len(),
+            list(&stitched.disagreeing)
+        ));
+    }
+    if !stitched.beyond_limit.is_empty() {
+        printer.warn(format_args!(
+            "{name}: {} documents have chunks whose offsets end past {} code points (joined in \
+             order instead of placed at their offsets): {}",
+            stitched.beyond_limit.len(),
+            ragdiag_engine::export::MAX_PLACED_END,
+            list(&stitched.beyond_limit)
+        ));
+    }
+    Ok(Exported {
+        name,
+        docs,
+        chunks: chunks.len(),
     })
 }

@@ -15,15 +15,46 @@ use ragdiag_embed::Embedder as _;
 use ragdiag_fresh::{audit, Config};
 use ragdiag_load::{load_corpus, load_queries, load_run, LoadOptions};
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> {
-    let corpus = args.corpus.required()?;
-    crate::fsutil::check_out_not_inside(&args.out, &[corpus])?;
+    let engine = match &args.engine {
+        Some(p) => Some(crate::settings::read_engine(p)?),
+        None => None,
+    };
     let as_of = args.as_of.unwrap_or_else(Timestamp::now);
     // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
     // which is listed in the report and printed on stderr, and the audit goes on over the rest.
     let load_opts = LoadOptions { skip_invalid: true };
-    let loaded = load_corpus(corpus, &load_opts)?;
+    let (corpus, loaded) = match (&args.corpus.corpus, &engine) {
+        (Some(c), _) => {
+            crate::fsutil::check_out_not_inside(&args.out, &[c])?;
+            (c.clone(), load_corpus(c, &load_opts)?)
+        }
+        (None, Some(config)) => {
+            // The engine's documents, read as a JSONL corpus of them would be; findings are
+            // located at the engine's name and the document's position in id order.
+            let exported = super::engine_input::export(config, ENGINE_PAGE_SIZE, printer)?;
+            let records = exported
+                .docs
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            let origin = PathBuf::from(&exported.name);
+            let loaded = ragdiag_load::documents_from_records(&origin, &records, &load_opts)?;
+            printer.note(format_args!(
+                "{}: read {} documents ({} chunks)",
+                exported.name,
+                exported.docs.len(),
+                exported.chunks
+            ));
+            (origin, loaded)
+        }
+        (None, None) => anyhow::bail!(
+            "--corpus is required (or --engine, to audit the documents a running engine stores)"
+        ),
+    };
+    let corpus = corpus.as_path();
     let mut findings: Diagnostics = loaded.diagnostics;
     let docs = loaded.items;
     if docs.is_empty() {
@@ -49,9 +80,21 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         }
         None => None,
     };
-    let rankings = match (&args.run, &args.trace, &args.index) {
-        (Some(p), None, None) => Some(run_rankings(p)?),
-        (None, Some(p), None) => {
+    let asked_engine = engine.as_ref().filter(|_| args.queries.is_some());
+    let rankings = match (&args.run, &args.trace, &args.index, asked_engine) {
+        (None, None, None, Some(config)) => Some(engine_rankings(
+            config,
+            queries.as_deref().unwrap_or_default(),
+            args,
+            printer,
+            &mut findings,
+        )?),
+        (_, _, _, Some(_)) => anyhow::bail!(
+            "--engine with --queries audits what the engine retrieves: it cannot be used with \
+             --run, --trace or --index"
+        ),
+        (Some(p), None, None, None) => Some(run_rankings(p)?),
+        (None, Some(p), None, None) => {
             let t = args.trace_format.read(
                 p,
                 queries.as_deref().unwrap_or_default(),
@@ -60,13 +103,13 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
             )?;
             Some(trace_rankings(t.records))
         }
-        (None, None, Some(p)) => Some(index_rankings(
+        (None, None, Some(p), None) => Some(index_rankings(
             p,
             queries.as_deref().unwrap_or_default(),
             args,
             printer,
         )?),
-        (None, None, None) => None,
+        (None, None, None, None) => None,
         _ => anyhow::bail!("give one of --run, --trace and --index"),
     };
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
@@ -119,6 +162,46 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         args.out.join("report.md").display()
     ));
     Ok(ExitStatus::Success)
+}
+
+/// Chunks read a request when the corpus is read from `--engine`.
+const ENGINE_PAGE_SIZE: usize = 500;
+
+/// Document rankings per question from asking `--engine` (its top `--k` hits rolled up to
+/// documents); a question whose retrieval failed is a finding and has no ranking.
+fn engine_rankings(
+    config: &ragdiag_engine::config::EngineConfig,
+    queries: &[Query],
+    args: &FreshnessArgs,
+    printer: Printer,
+    findings: &mut Diagnostics,
+) -> Result<Vec<(String, Vec<String>)>> {
+    let k = usize::try_from(args.k).unwrap_or(usize::MAX);
+    let concurrency = args
+        .concurrency
+        .map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+    let asked = super::engine_input::ask(
+        config,
+        queries,
+        k,
+        &args.model.model(),
+        args.model.no_fetch,
+        concurrency,
+        printer,
+    )?;
+    findings.extend(asked.failures(queries));
+    asked.check_any()?;
+    Ok(queries
+        .iter()
+        .zip(&asked.results)
+        .filter_map(|(q, r)| {
+            let ranking = ragdiag_engine::items::doc_ranking(&q.id, r.as_ref().ok()?, k);
+            Some((
+                ranking.qid,
+                ranking.docs.into_iter().map(|(d, _)| d).collect(),
+            ))
+        })
+        .collect())
 }
 
 /// Document rankings per question from a run, in trec_eval's order.

@@ -488,10 +488,313 @@ updated_field = "modified"
     // The written corpus is one ragdiag reads.
     let lint = run(tmp.path(), &["lint", "--corpus", out.to_str().unwrap()]);
     assert_eq!(lint.code, 0, "{}", lint.stderr);
+    // Parquet: the same documents, read back by `--corpus x.parquet`'s reader.
+    let pq = tmp.path().join("corpus.parquet");
+    let o = run(
+        &tmp.path().join("home"),
+        &[
+            "export-corpus",
+            "--engine",
+            &cfg,
+            "--out",
+            pq.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let read = |p: &Path| {
+        let l = ragdiag_load::load_corpus(p, &ragdiag_load::LoadOptions::default()).unwrap();
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        l.items
+            .into_iter()
+            .map(|mut d| {
+                d.origin = ragdiag_core::Location::file("-");
+                d
+            })
+            .collect::<Vec<_>>()
+    };
+    let from_parquet = read(&pq);
+    assert_eq!(from_parquet.len(), 2);
+    assert_eq!(from_parquet, read(&out));
     let o = run(
         tmp.path(),
-        &["export-corpus", "--engine", &cfg, "--out", "x.parquet"],
+        &["export-corpus", "--engine", &cfg, "--out", "x.csv"],
     );
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("writes JSONL"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("writes JSONL (.jsonl) or Parquet"),
+        "{}",
+        o.stderr
+    );
+    assert!(!tmp.path().join("x.csv").exists());
+}
+
+#[test]
+fn freshness_audits_the_documents_an_engine_stores_as_it_would_their_export() {
+    let base = chroma();
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = format!(
+        r#"[engine]
+kind = "chroma"
+url = "{base}"
+collection = "kb"
+doc_field = "doc_id"
+start_field = "start"
+end_field = "end"
+updated_field = "modified"
+"#
+    );
+    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    let home = tmp.path().join("home");
+    let exported = tmp.path().join("corpus.jsonl");
+    let o = run(
+        &home,
+        &[
+            "export-corpus",
+            "--engine",
+            &cfg,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let audit = |source: &[&str], out: &str| {
+        let out = tmp.path().join(out);
+        let mut args = vec!["freshness"];
+        args.extend_from_slice(source);
+        args.extend_from_slice(&["--as-of", "2025-06-01", "--max-age", "100d"]);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let o = run(&home, &args);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (s, o.stderr)
+    };
+    let (live, stderr) = audit(&["--engine", &cfg], "live");
+    assert!(stderr.contains("read 2 documents (5 chunks)"), "{stderr}");
+    let (file, _) = audit(&["--corpus", exported.to_str().unwrap()], "file");
+    assert_eq!(live["corpus"], file["corpus"]);
+    assert_eq!(live["findings"], file["findings"]);
+    // The dates came from the engine's metadata: both documents are dated and aged.
+    assert_eq!(live["corpus"]["documents"], 2, "{}", live["corpus"]);
+    assert!(live["provenance"]["corpus"]
+        .as_str()
+        .unwrap()
+        .starts_with("chroma http://127.0.0.1:"));
+    assert_eq!(live["corpus"]["unknown_undated"], 0, "{}", live["corpus"]);
+    assert_eq!(live["corpus"]["aged"], 2, "{}", live["corpus"]);
+    // Neither a corpus nor an engine: a usage error.
+    let o = run(
+        &home,
+        &["freshness", "--out", tmp.path().join("x").to_str().unwrap()],
+    );
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("--corpus is required (or --engine"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn freshness_audits_what_an_engine_retrieves() {
+    let (url, _count) = engine("plan");
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = settings(tmp.path(), &url);
+    let r = repo();
+    let (corpus, queries) = (r.join("corpora/tallyfox"), r.join("queries/tallyfox.jsonl"));
+    let out = tmp.path().join("out");
+    let args = [
+        "freshness",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--queries",
+        queries.to_str().unwrap(),
+        "--engine",
+        &cfg,
+        "--as-of",
+        "2026-10-01",
+        "--k",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = run(&tmp.path().join("home"), &args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let failing = std::fs::read_to_string(&queries)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().contains("plan")
+        })
+        .count();
+    // The questions whose retrieval failed are findings, not rankings.
+    assert!(failing > 0);
+    assert_eq!(s["retrieval"]["questions"], 133 - failing);
+    let warnings = std::fs::read_to_string(out.join("warnings.jsonl")).unwrap();
+    assert!(warnings.contains("retrieval failed"), "{warnings}");
+    assert_eq!(s["retrieval"]["k"], 3);
+    // --engine with --queries and --run: which ranking is audited would be ambiguous.
+    let run_file = r.join("examples/tallyfox/keyword.trec");
+    let mut both = args.to_vec();
+    both.extend_from_slice(&["--run", run_file.to_str().unwrap()]);
+    let o = run(&tmp.path().join("home"), &both);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("cannot be used with"), "{}", o.stderr);
+}
+
+/// An engine that answers every request with `body`.
+fn fixed_engine(body: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/search", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut req = vec![0; len];
+            let _ = reader.read_exact(&mut req);
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn diagnose_dates_undated_documents_from_the_engines_metadata() {
+    // Two versions of one page; the corpus carries no dates, the engine's metadata does. The
+    // older version ranks first, above the gold page holding the answer: with the dates, the
+    // older one is a superseded near-duplicate, and the question is stale_source, as it is with a
+    // corpus carrying the same dates.
+    let page = |days: &str| {
+        format!(
+            "Refunds for annual plans are paid back within {days} business days of the request. \
+             The money goes to the card or bank account that paid the invoice, and the owner of \
+             the workspace gets an email when the refund is sent. Monthly plans are not refunded \
+             for the current month, but you can cancel at any time before the next renewal date \
+             and keep access until the end of the period you paid for."
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = |id: &str, days: &str, date: Option<&str>| {
+        let mut d = serde_json::json!({"id": id, "title": "Refunds", "text": page(days)});
+        if let Some(date) = date {
+            d["updated_at"] = date.into();
+        }
+        d.to_string()
+    };
+    let undated = crate::write(
+        tmp.path(),
+        "undated.jsonl",
+        format!(
+            "{}\n{}\n",
+            doc("refunds-2024", "14", None),
+            doc("refunds-2025", "5", None)
+        )
+        .as_bytes(),
+    );
+    let dated = crate::write(
+        tmp.path(),
+        "dated.jsonl",
+        format!(
+            "{}\n{}\n",
+            doc("refunds-2024", "14", Some("2024-02-01")),
+            doc("refunds-2025", "5", Some("2025-03-01"))
+        )
+        .as_bytes(),
+    );
+    let questions = crate::write(
+        tmp.path(),
+        "q.jsonl",
+        br#"{"id": "q1", "text": "how long do refunds take for annual plans?", "relevant": [{"doc": "refunds-2025", "grade": 2}], "evidence": [{"doc": "refunds-2025", "quote": "paid back within 5 business days"}]}
+"#,
+    );
+    let hits = serde_json::json!({"hits": [
+        {"id": "refunds-2024#0", "score": 0.9,
+         "meta": {"doc": "refunds-2024", "modified": "2024-02-01", "rev": "2024"}},
+        {"id": "refunds-2025#0", "score": 0.8,
+         "meta": {"doc": "refunds-2025", "modified": "2025-03-01", "rev": "2025"}}]});
+    let url = fixed_engine(hits.to_string());
+    let config = |mapped: bool| {
+        let fields = if mapped {
+            "updated_field = \"modified\"\nversion_field = \"rev\"\n"
+        } else {
+            ""
+        };
+        let toml = format!(
+            "[engine]\nurl = \"{url}\"\nbody = '{{\"q\": {{{{query}}}}}}'\ndoc_field = \"doc\"\n\
+             {fields}\n[engine.response]\nhits = \"/hits\"\nid = \"/id\"\nscore = \"/score\"\n\
+             metadata = \"/meta\"\n"
+        );
+        crate::write(tmp.path(), &format!("e{mapped}.toml"), toml.as_bytes())
+    };
+    let diagnose = |corpus: &str, mapped: bool, name: &str| {
+        let out = tmp.path().join(name);
+        let o = run(
+            &tmp.path().join("home"),
+            &[
+                "diagnose",
+                "--corpus",
+                corpus,
+                "--queries",
+                &questions,
+                "--engine",
+                &config(mapped),
+                "--as-of",
+                "2025-06-01",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (s, o.stderr)
+    };
+    let count = |s: &serde_json::Value, class: &str| s["classes"][class]["count"].as_u64();
+    let (from_engine, stderr) = diagnose(&undated, true, "mapped");
+    assert!(
+        stderr.contains("2 documents dated and 2 versioned from the hits' metadata"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(&from_engine, "stale_source"),
+        Some(1),
+        "{}",
+        from_engine["classes"]
+    );
+    let (from_corpus, _) = diagnose(&dated, false, "corpus");
+    assert_eq!(
+        count(&from_corpus, "stale_source"),
+        Some(1),
+        "{}",
+        from_corpus["classes"]
+    );
+    assert_eq!(from_engine["classes"], from_corpus["classes"]);
+    // Without the mapping (or the corpus's dates) nothing is known to be stale.
+    let (neither, _) = diagnose(&undated, false, "neither");
+    assert_ne!(
+        count(&neither, "stale_source"),
+        Some(1),
+        "{}",
+        neither["classes"]
+    );
 }
