@@ -141,7 +141,8 @@ impl FileConfig {
 /// The settings of `diagnose` after merging flags, the config file and defaults.
 #[derive(Debug, Clone)]
 pub(crate) struct DiagnoseSettings {
-    pub(crate) corpus: PathBuf,
+    /// `None` only with an engine: the corpus is then the documents the engine stores.
+    pub(crate) corpus: Option<PathBuf>,
     /// `None` only with a trace: its questions then come from the trace (RAGAS, RAGChecker).
     pub(crate) queries: Option<PathBuf>,
     pub(crate) qrels: Option<PathBuf>,
@@ -233,6 +234,15 @@ fn threshold_options(
 }
 
 impl DiagnoseSettings {
+    /// The corpus as reports and provenance name it: its path, or the engine's name when the
+    /// engine's documents stand for it.
+    pub(crate) fn corpus_label(&self) -> String {
+        self.corpus
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
+
     /// Resolves the flags with `--config`'s file, if any.
     pub(crate) fn resolve(args: &DiagnoseArgs) -> Result<DiagnoseSettings> {
         let file = match &args.config {
@@ -362,8 +372,22 @@ impl DiagnoseSettings {
         if !(cover > 0.0 && cover <= 1.0) {
             bail!("--cover must be in (0, 1]");
         }
+        let engine = match (&args.engine.engine, file.engine) {
+            (Some(p), _) => Some(read_engine(p)?),
+            (None, Some(t)) => Some(
+                engine_from_table(t).map_err(|e| anyhow!("[engine] in the config file: {e}"))?,
+            ),
+            (None, None) => None,
+        };
+        let corpus = args.corpus.corpus.clone().or(rel(file.corpus));
+        if corpus.is_none() && engine.is_none() {
+            bail!(
+                "--corpus is required (or --engine, to diagnose against the documents a running \
+                 engine stores)"
+            );
+        }
         Ok(DiagnoseSettings {
-            corpus: need(args.corpus.corpus.clone().or(rel(file.corpus)), "corpus")?,
+            corpus,
             queries,
             qrels: args.qrels.clone().or(rel(file.qrels)),
             trace,
@@ -399,14 +423,7 @@ impl DiagnoseSettings {
                 .or(file.ground_cosine)
                 .unwrap_or(defaults::GROUND_COSINE),
             ground_embeddings: args.ground_embeddings || file.ground_embeddings.unwrap_or(false),
-            engine: match (&args.engine.engine, file.engine) {
-                (Some(p), _) => Some(read_engine(p)?),
-                (None, Some(t)) => Some(
-                    engine_from_table(t)
-                        .map_err(|e| anyhow!("[engine] in the config file: {e}"))?,
-                ),
-                (None, None) => None,
-            },
+            engine,
             concurrency: args
                 .engine
                 .concurrency
@@ -595,12 +612,19 @@ mod tests {
     fn paths_in_the_file_are_relative_to_it_and_required_ones_are_named() {
         let flags = args(&["--config", "conf/ragdiag.toml"]);
         let s = DiagnoseSettings::merge(&flags, file(REQUIRED)).unwrap();
-        assert_eq!(s.corpus, Path::new("conf/kb"));
+        assert_eq!(s.corpus.as_deref(), Some(Path::new("conf/kb")));
         assert_eq!(s.out, Path::new("conf/r"));
         let s = DiagnoseSettings::merge(&args(&["--out", "x"]), file(REQUIRED)).unwrap();
         assert_eq!(s.out, Path::new("x"));
         let e = DiagnoseSettings::merge(&args(&[]), file("corpus = 'kb'\n")).unwrap_err();
         assert!(e.to_string().contains("--queries is required"), "{e}");
+        // Without a corpus, only an engine can stand for it.
+        let e = DiagnoseSettings::merge(&args(&[]), file("queries = 'q.jsonl'\nout = 'r'\n"))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("--corpus is required (or --engine"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -39,14 +39,27 @@ struct Retrieved {
 }
 
 pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
-    let s = DiagnoseSettings::resolve(args)?;
-    crate::fsutil::check_out_not_inside(&s.out, &[&s.corpus])?;
+    let mut s = DiagnoseSettings::resolve(args)?;
     let mut findings = Diagnostics::default();
-    let loaded = load_corpus(&s.corpus, &LoadOptions::default())?;
+    let loaded = match (&s.corpus, &s.engine) {
+        (Some(corpus), _) => {
+            crate::fsutil::check_out_not_inside(&s.out, &[corpus])?;
+            load_corpus(corpus, &LoadOptions::default())?
+        }
+        (None, Some(config)) => {
+            // The documents the engine stores stand for the corpus (settings allow no other
+            // way to be without one); the engine's name labels it in findings and provenance.
+            let (origin, loaded) =
+                super::engine_input::engine_documents(config, &LoadOptions::default(), printer)?;
+            s.corpus = Some(origin);
+            loaded
+        }
+        (None, None) => bail!("--corpus is required"),
+    };
     findings.extend(loaded.diagnostics);
     let mut docs = loaded.items;
     if docs.is_empty() {
-        bail!("{}: the corpus holds no documents", s.corpus.display());
+        bail!("{}: the corpus holds no documents", s.corpus_label());
     }
     let mut queries = load_query_set(&s, &mut findings)?;
     let trace = match &s.trace {
@@ -280,7 +293,7 @@ fn provenance(s: &DiagnoseSettings, docs: &[Document]) -> Result<Provenance> {
     Ok(Provenance {
         ragdiag_version: env!("CARGO_PKG_VERSION").into(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        corpus: s.corpus.display().to_string(),
+        corpus: s.corpus_label(),
         corpus_sha256: corpus_sha256(docs),
         queries: questions.display().to_string(),
         queries_sha256: file_sha256(questions)?,
@@ -516,7 +529,7 @@ fn replay(
     let spec = ReplaySpec {
         purpose: "diagnose",
         docs,
-        corpus_label: &s.corpus.display().to_string(),
+        corpus_label: &s.corpus_label(),
         chunker: &s.chunker,
         model: &model,
         embedder: embedder.as_ref(),

@@ -1,8 +1,9 @@
 //! Asking `--engine` the questions, shared by `search` and `diagnose`: the engine built from
 //! its settings, query embeddings when it takes them, the runner with its cache under
 //! `$RAGDIAG_HOME/engine-cache`, and one note of what was sent. Failures stay per question.
-//! And reading back what an engine stores (`export`), shared by `export-corpus` and
-//! `freshness --engine`.
+//! And reading back what an engine stores (`export`), shared by `export-corpus`, and as the
+//! documents of a corpus (`engine_documents`) by `freshness --engine` and `diagnose --engine`
+//! without `--corpus`.
 
 use super::open_model;
 use crate::printer::Printer;
@@ -146,6 +147,36 @@ pub(crate) struct Exported {
 /// Reads every chunk `config`'s engine stores, `page_size` a request, and stitches them into
 /// documents with the configured date and version fields mapped; what the stitching found is
 /// printed as warnings.
+/// Chunks read a request when the corpus is read from `--engine`.
+const ENGINE_PAGE_SIZE: usize = 500;
+
+/// The documents an engine stores, read as a JSONL corpus of them would be: findings are located
+/// at the engine's name (returned as the corpus's path) and the document's position in id order.
+pub(crate) fn engine_documents(
+    config: &EngineConfig,
+    opts: &ragdiag_load::LoadOptions,
+    printer: Printer,
+) -> Result<(
+    std::path::PathBuf,
+    ragdiag_load::Loaded<Vec<ragdiag_core::Document>>,
+)> {
+    let exported = export(config, ENGINE_PAGE_SIZE, printer)?;
+    let records = exported
+        .docs
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    let origin = std::path::PathBuf::from(&exported.name);
+    let loaded = ragdiag_load::documents_from_records(&origin, &records, opts)?;
+    printer.note(format_args!(
+        "{}: read {} documents ({} chunks)",
+        exported.name,
+        exported.docs.len(),
+        exported.chunks
+    ));
+    Ok((origin, loaded))
+}
+
 pub(crate) fn export(
     config: &EngineConfig,
     page_size: usize,

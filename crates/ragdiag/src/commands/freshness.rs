@@ -15,7 +15,6 @@ use ragdiag_embed::Embedder as _;
 use ragdiag_fresh::{audit, Config};
 use ragdiag_load::{load_corpus, load_queries, load_run, LoadOptions};
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> {
     let engine = match &args.engine {
@@ -31,25 +30,7 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
             crate::fsutil::check_out_not_inside(&args.out, &[c])?;
             (c.clone(), load_corpus(c, &load_opts)?)
         }
-        (None, Some(config)) => {
-            // The engine's documents, read as a JSONL corpus of them would be; findings are
-            // located at the engine's name and the document's position in id order.
-            let exported = super::engine_input::export(config, ENGINE_PAGE_SIZE, printer)?;
-            let records = exported
-                .docs
-                .iter()
-                .map(serde_json::to_value)
-                .collect::<Result<Vec<_>, _>>()?;
-            let origin = PathBuf::from(&exported.name);
-            let loaded = ragdiag_load::documents_from_records(&origin, &records, &load_opts)?;
-            printer.note(format_args!(
-                "{}: read {} documents ({} chunks)",
-                exported.name,
-                exported.docs.len(),
-                exported.chunks
-            ));
-            (origin, loaded)
-        }
+        (None, Some(config)) => super::engine_input::engine_documents(config, &load_opts, printer)?,
         (None, None) => anyhow::bail!(
             "--corpus is required (or --engine, to audit the documents a running engine stores)"
         ),
@@ -163,9 +144,6 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
     ));
     Ok(ExitStatus::Success)
 }
-
-/// Chunks read a request when the corpus is read from `--engine`.
-const ENGINE_PAGE_SIZE: usize = 500;
 
 /// Document rankings per question from asking `--engine` (its top `--k` hits rolled up to
 /// documents); a question whose retrieval failed is a finding and has no ranking.

@@ -405,10 +405,25 @@ fn chroma() -> String {
             }
             let mut body = vec![0; len];
             let _ = reader.read_exact(&mut body);
+            let req: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let meta = |c: &(&str, &str, usize, usize, &str)| {
+                serde_json::json!({
+                "doc_id": c.1, "start": c.2, "end": c.3,
+                "modified": format!("2025-0{}-01", if c.1 == "a" { 1 } else { 2 }),
+                "team": "docs"})
+            };
             let out = if first.starts_with("GET ") {
                 serde_json::json!({"id": "c1", "name": "kb"})
+            } else if req.get("n_results").is_some() {
+                // A query: the first chunk of each page, page a first, whatever is asked.
+                let hits = [chunks[2], chunks[0]];
+                serde_json::json!({
+                    "ids": [hits.iter().map(|c| c.0).collect::<Vec<_>>()],
+                    "distances": [[0.1, 0.2]],
+                    "documents": [hits.iter().map(|c| c.4).collect::<Vec<_>>()],
+                    "metadatas": [hits.iter().map(meta).collect::<Vec<_>>()],
+                })
             } else {
-                let req: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
                 let (limit, offset) = (
                     req["limit"].as_u64().unwrap_or(0) as usize,
                     req["offset"].as_u64().unwrap_or(0) as usize,
@@ -417,10 +432,7 @@ fn chroma() -> String {
                 serde_json::json!({
                     "ids": page.iter().map(|c| c.0).collect::<Vec<_>>(),
                     "documents": page.iter().map(|c| c.4).collect::<Vec<_>>(),
-                    "metadatas": page.iter().map(|c| serde_json::json!({
-                        "doc_id": c.1, "start": c.2, "end": c.3,
-                        "modified": format!("2025-0{}-01", if c.1 == "a" { 1 } else { 2 }),
-                        "team": "docs"})).collect::<Vec<_>>(),
+                    "metadatas": page.iter().map(|c| meta(c)).collect::<Vec<_>>(),
                 })
             }
             .to_string();
@@ -796,5 +808,93 @@ fn diagnose_dates_undated_documents_from_the_engines_metadata() {
         Some(1),
         "{}",
         neither["classes"]
+    );
+}
+
+#[test]
+fn diagnose_without_a_corpus_reads_the_documents_the_engine_stores() {
+    let base = chroma();
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = format!(
+        r#"[engine]
+kind = "chroma"
+url = "{base}"
+collection = "kb"
+doc_field = "doc_id"
+start_field = "start"
+end_field = "end"
+updated_field = "modified"
+"#
+    );
+    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    let home = tmp.path().join("home");
+    let questions = crate::write(
+        tmp.path(),
+        "q.jsonl",
+        br#"{"id": "q1", "text": "what does the greeting say?", "relevant": [{"doc": "a", "grade": 2}], "evidence": [{"doc": "a", "quote": "world"}]}
+{"id": "q2", "text": "which page is beta?", "relevant": [{"doc": "b", "grade": 1}], "evidence": [{"doc": "b", "quote": "Beta page"}]}
+"#,
+    );
+    let exported = tmp.path().join("corpus.jsonl");
+    let o = run(
+        &home,
+        &[
+            "export-corpus",
+            "--engine",
+            &cfg,
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let diagnose = |corpus: Option<&str>, name: &str| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["diagnose"];
+        if let Some(c) = corpus {
+            args.extend_from_slice(&["--corpus", c]);
+        }
+        args.extend_from_slice(&["--queries", &questions, "--engine", &cfg]);
+        args.extend_from_slice(&["--model", "hash:16", "--as-of", "2025-06-01"]);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let o = run(&home, &args);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (s, o.stderr)
+    };
+    let (live, stderr) = diagnose(None, "live");
+    assert!(stderr.contains("read 2 documents (5 chunks)"), "{stderr}");
+    let (file, _) = diagnose(Some(exported.to_str().unwrap()), "file");
+    // The engine's documents stand for the corpus: the same diagnosis as from their export.
+    assert_eq!(live["classes"], file["classes"]);
+    assert_eq!(live["metrics"], file["metrics"]);
+    assert_eq!(live["freshness"], file["freshness"]);
+    assert_eq!(live["questions"]["total"], 2, "{live}");
+    assert_eq!(live["questions"], file["questions"]);
+    assert!(
+        live["provenance"]["corpus"]
+            .as_str()
+            .unwrap()
+            .starts_with("chroma http://127.0.0.1:"),
+        "{}",
+        live["provenance"]
+    );
+    // Neither a corpus nor an engine: a usage error naming both ways.
+    let o = run(
+        &home,
+        &[
+            "diagnose",
+            "--queries",
+            &questions,
+            "--out",
+            tmp.path().join("x").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("--corpus is required (or --engine"),
+        "{}",
+        o.stderr
     );
 }
