@@ -65,6 +65,7 @@ mod report;
 mod rerank;
 pub mod review;
 mod summary;
+mod texts;
 pub mod threshold;
 mod trend;
 mod types;
@@ -152,13 +153,18 @@ pub fn diagnose(
     cfg: &Config<'_>,
 ) -> Result<Diagnoses> {
     cfg.validate()?;
+    // Every retrieved text, tokenised once (on first use) for all the questions sharing it.
+    let texts = attribute::run_texts(corpus, inputs);
     // Questions are independent: diagnosed in parallel, then taken in input order (results,
     // warnings and the first error alike), so the output does not depend on the thread count.
     let each: Vec<(Result<Diagnosis>, Diagnostics)> = inputs
         .par_iter()
         .map(|input| {
             let mut w = Diagnostics::default();
-            (attribute::diagnose_one(corpus, input, cfg, &mut w), w)
+            (
+                attribute::diagnose_one(corpus, input, cfg, &texts, &mut w),
+                w,
+            )
         })
         .collect();
     let mut warnings = Diagnostics::default();
@@ -222,10 +228,9 @@ pub fn diagnose_trace_shown(
     let mut out = diagnose(corpus, &inputs, &cfg)?;
     warnings.extend(std::mem::take(&mut out.warnings));
     out.warnings = warnings;
-    let shown = Shown {
-        items: inputs.iter().map(|i| i.retrieved.clone()).collect(),
-        answers: inputs.iter().map(|i| i.answer.clone()).collect(),
-    };
+    // Handed over, not copied: the located hits hold the trace's texts.
+    let (items, answers) = inputs.into_iter().map(|i| (i.retrieved, i.answer)).unzip();
+    let shown = Shown { items, answers };
     Ok((out, shown))
 }
 
