@@ -129,3 +129,43 @@ fn a_page_retrieved_by_many_questions_gives_each_the_verdicts_it_gets_alone() {
         g.iter().any(|a| a.correct == Some(true)) && g.iter().any(|a| a.correct == Some(false))
     );
 }
+
+#[test]
+fn taking_the_texts_out_of_the_trace_changes_no_result() {
+    let docs = docs();
+    let audit = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse("2026-10-01").unwrap()),
+    );
+    let corpus = Corpus::new(&docs, &audit);
+    let cfg = Config::default();
+    let (mut queries, mut trace): (Vec<Query>, Vec<TraceRecord>) = (0..20).map(case).unzip();
+    // A line for an unknown question, a second line for q3, and q5 without a line.
+    let mut stray = case(3).1;
+    stray.query_id = "nobody".into();
+    trace.push(stray);
+    trace.push(case(4).1);
+    trace.last_mut().unwrap().query_id = "q3".into();
+    trace.retain(|r| r.query_id != "q5");
+    queries.push(case(40).0);
+    let (kept, shown) =
+        ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
+    let mut taken = trace.clone();
+    let (d, s) =
+        ragdiag_diagnose::diagnose_trace_taking(&corpus, &queries, &mut taken, &cfg).unwrap();
+    assert_eq!(d, kept);
+    assert_eq!(s.items, shown.items);
+    assert_eq!(s.answers, shown.answers);
+    assert!(s.items.iter().flatten().any(|i| i.text.is_some()));
+    // The records lost their hits' texts and nothing else.
+    assert!(taken
+        .iter()
+        .flat_map(|r| &r.retrieved)
+        .all(|h| h.text.is_none()));
+    for r in &mut trace {
+        for h in &mut r.retrieved {
+            h.text = None;
+        }
+    }
+    assert_eq!(taken, trace);
+}
