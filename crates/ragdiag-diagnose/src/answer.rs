@@ -221,6 +221,11 @@ pub(crate) fn contains_seq(hay: &[String], needle: &[String]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// [`contains_seq`] on interned token ids.
+pub(crate) fn contains_ids(hay: &[u32], needle: &[u32]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
 /// The default abstention phrases (matched after [`normalize_answer`], as whole tokens).
 pub const DEFAULT_ABSTAIN_PHRASES: &[&str] = &[
     "I don't know",

@@ -2,6 +2,7 @@
 //! every specific claim it makes (a number, an amount, a date, a name) occur there?
 
 use crate::answer::match_tokens;
+use crate::texts::{Features, Texts};
 use ragdiag_core::{cosine, Embedder};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
@@ -248,7 +249,30 @@ pub fn assess_grounding(
     cfg: &GroundingConfig,
     embedder: Option<&dyn Embedder>,
 ) -> crate::Result<Grounding> {
-    let ctx_tokens: FxHashSet<String> = context.iter().flat_map(|t| content_tokens(t)).collect();
+    let texts = Texts::default();
+    let feats: Vec<_> = context.iter().map(|t| texts.features(None, t)).collect();
+    let feats: Vec<&Features> = feats.iter().map(AsRef::as_ref).collect();
+    assess_grounding_with(answer, context, &feats, &texts, question, cfg, embedder)
+}
+
+/// [`assess_grounding`] with the context texts' tokens made already (`feats[i]` are those of
+/// `context[i]`, their ids from `texts`): what the diagnosis calls, once per question, with
+/// the features shared by every question that retrieved the same texts.
+pub(crate) fn assess_grounding_with(
+    answer: &str,
+    context: &[&str],
+    feats: &[&Features],
+    texts: &Texts<'_>,
+    question: &str,
+    cfg: &GroundingConfig,
+    embedder: Option<&dyn Embedder>,
+) -> crate::Result<Grounding> {
+    // A token is in the context when some context text holds it.
+    let in_context = |t: &str| {
+        texts
+            .id(t)
+            .is_some_and(|id| feats.iter().any(|f| f.has_content(id)))
+    };
     let mut sentences: Vec<SentenceSupport> = split_sentences(answer)
         .into_iter()
         .map(|s| {
@@ -256,7 +280,7 @@ pub fn assess_grounding(
             let share = if toks.is_empty() {
                 1.0
             } else {
-                toks.iter().filter(|t| ctx_tokens.contains(*t)).count() as f64 / toks.len() as f64
+                toks.iter().filter(|t| in_context(t)).count() as f64 / toks.len() as f64
             };
             SentenceSupport {
                 sentence: s.to_string(),
@@ -290,7 +314,7 @@ pub fn assess_grounding(
     }
     let n = sentences.len();
     let ok = sentences.iter().filter(|s| s.supported).count();
-    let unsupported_claims = unsupported_claims(answer, context, question);
+    let unsupported_claims = unsupported_claims(answer, feats, texts, question);
     Ok(Grounding {
         grounded_share: if n == 0 { 1.0 } else { ok as f64 / n as f64 },
         grounded: ok == n && unsupported_claims.is_empty(),
@@ -299,22 +323,27 @@ pub fn assess_grounding(
     })
 }
 
-/// The claims of `answer` whose match tokens are not all among those of one context text or
-/// of the question, deduplicated, in answer order.
-fn unsupported_claims(answer: &str, context: &[&str], question: &str) -> Vec<String> {
+/// The claims of `answer` whose match tokens are not all among those of one context text
+/// (`feats`) or of the question, deduplicated, in answer order.
+fn unsupported_claims(
+    answer: &str,
+    feats: &[&Features],
+    texts: &Texts<'_>,
+    question: &str,
+) -> Vec<String> {
     let cl = claims(answer);
     if cl.is_empty() {
         return Vec::new();
     }
-    let sources: Vec<FxHashSet<String>> = context
-        .iter()
-        .chain(std::iter::once(&question))
-        .map(|t| match_tokens(t).into_iter().collect())
-        .collect();
+    let asked: FxHashSet<String> = match_tokens(question).into_iter().collect();
     let mut out: Vec<String> = Vec::new();
     for c in cl {
         let toks = match_tokens(c);
-        let found = toks.is_empty() || sources.iter().any(|s| toks.iter().all(|t| s.contains(t)));
+        let found = toks.is_empty()
+            || texts
+                .ids(&toks)
+                .is_some_and(|ids| feats.iter().any(|f| ids.iter().all(|&i| f.has_match(i))))
+            || toks.iter().all(|t| asked.contains(t));
         if !found && !out.iter().any(|o| o == c) {
             out.push(c.to_owned());
         }

@@ -65,6 +65,7 @@ mod report;
 mod rerank;
 pub mod review;
 mod summary;
+mod texts;
 pub mod threshold;
 mod trend;
 mod types;
@@ -152,13 +153,18 @@ pub fn diagnose(
     cfg: &Config<'_>,
 ) -> Result<Diagnoses> {
     cfg.validate()?;
+    // Every retrieved text, tokenised once (on first use) for all the questions sharing it.
+    let texts = attribute::run_texts(corpus, inputs);
     // Questions are independent: diagnosed in parallel, then taken in input order (results,
     // warnings and the first error alike), so the output does not depend on the thread count.
     let each: Vec<(Result<Diagnosis>, Diagnostics)> = inputs
         .par_iter()
         .map(|input| {
             let mut w = Diagnostics::default();
-            (attribute::diagnose_one(corpus, input, cfg, &mut w), w)
+            (
+                attribute::diagnose_one(corpus, input, cfg, &texts, &mut w),
+                w,
+            )
         })
         .collect();
     let mut warnings = Diagnostics::default();
@@ -219,13 +225,45 @@ pub fn diagnose_trace_shown(
     cfg.validate()?;
     let mut warnings = Diagnostics::default();
     let inputs = trace_inputs(corpus, queries, trace, &mut warnings);
-    let mut out = diagnose(corpus, &inputs, &cfg)?;
+    diagnose_inputs(corpus, inputs, &cfg, warnings)
+}
+
+/// [`diagnose_trace_shown`] taking the hits' texts out of `trace` ([`take_trace_inputs`]):
+/// the same diagnoses and shown items, with the trace's texts held once. The records keep
+/// everything else (answers, latency, tokens, scores).
+///
+/// # Errors
+///
+/// As [`diagnose`].
+pub fn diagnose_trace_taking(
+    corpus: &Corpus<'_>,
+    queries: &[Query],
+    trace: &mut [TraceRecord],
+    cfg: &Config<'_>,
+) -> Result<(Diagnoses, Shown)> {
+    let cfg = Config {
+        mode: Mode::Trace,
+        ..cfg.clone()
+    };
+    cfg.validate()?;
+    let mut warnings = Diagnostics::default();
+    let inputs = take_trace_inputs(corpus, queries, trace, &mut warnings);
+    diagnose_inputs(corpus, inputs, &cfg, warnings)
+}
+
+/// Diagnoses trace `inputs` (after `warnings` of the join) and hands the items over.
+fn diagnose_inputs(
+    corpus: &Corpus<'_>,
+    inputs: Vec<QueryInput<'_>>,
+    cfg: &Config<'_>,
+    mut warnings: Diagnostics,
+) -> Result<(Diagnoses, Shown)> {
+    let mut out = diagnose(corpus, &inputs, cfg)?;
     warnings.extend(std::mem::take(&mut out.warnings));
     out.warnings = warnings;
-    let shown = Shown {
-        items: inputs.iter().map(|i| i.retrieved.clone()).collect(),
-        answers: inputs.iter().map(|i| i.answer.clone()).collect(),
-    };
+    // Handed over, not copied: the located hits hold the trace's texts.
+    let (items, answers) = inputs.into_iter().map(|i| (i.retrieved, i.answer)).unzip();
+    let shown = Shown { items, answers };
     Ok((out, shown))
 }
 
@@ -237,13 +275,67 @@ pub fn diagnose_trace_shown(
 pub fn trace_inputs<'a>(
     corpus: &Corpus<'_>,
     queries: &'a [Query],
-    trace: &'a [TraceRecord],
+    trace: &[TraceRecord],
+    warnings: &mut Diagnostics,
+) -> Vec<QueryInput<'a>> {
+    join_trace(
+        corpus,
+        queries,
+        trace.len(),
+        |i| &trace[i],
+        |_| {},
+        warnings,
+    )
+}
+
+/// [`trace_inputs`] taking each hit's text from the record into its located item: the records
+/// are left without their hits' texts (the lines not used lose them too), so a trace's texts
+/// are held once, not once in the records and again in the items.
+pub fn take_trace_inputs<'a>(
+    corpus: &Corpus<'_>,
+    queries: &'a [Query],
+    trace: &mut [TraceRecord],
+    warnings: &mut Diagnostics,
+) -> Vec<QueryInput<'a>> {
+    let cell = std::cell::RefCell::new(trace);
+    let n = cell.borrow().len();
+    let mut inputs = join_trace(
+        corpus,
+        queries,
+        n,
+        |i| std::cell::Ref::map(cell.borrow(), |t| &t[i]),
+        |i| {
+            let mut t = cell.borrow_mut();
+            let r = &mut t[i];
+            for h in r
+                .retrieved
+                .iter_mut()
+                .chain(r.candidates.iter_mut().flatten())
+            {
+                h.text = None;
+            }
+        },
+        warnings,
+    );
+    inputs.shrink_to_fit();
+    inputs
+}
+
+/// The join of [`trace_inputs`]: `record(i)` reads line `i`, `done(i)` is called once line `i`
+/// is no longer needed.
+fn join_trace<'a, R: std::ops::Deref<Target = TraceRecord>>(
+    corpus: &Corpus<'_>,
+    queries: &'a [Query],
+    lines: usize,
+    record: impl Fn(usize) -> R,
+    mut done: impl FnMut(usize),
     warnings: &mut Diagnostics,
 ) -> Vec<QueryInput<'a>> {
     let known: FxHashMap<&str, ()> = queries.iter().map(|q| (q.id.as_str(), ())).collect();
-    let mut by_id: FxHashMap<&str, &TraceRecord> = FxHashMap::default();
-    for r in trace {
-        if !known.contains_key(r.query_id.as_str()) {
+    let mut by_id: FxHashMap<String, usize> = FxHashMap::default();
+    for i in 0..lines {
+        let r = record(i);
+        let used = if !known.contains_key(r.query_id.as_str()) {
             warnings.warn(
                 r.origin.clone(),
                 "query_id",
@@ -252,6 +344,7 @@ pub fn trace_inputs<'a>(
                     r.query_id
                 ),
             );
+            false
         } else if by_id.contains_key(r.query_id.as_str()) {
             warnings.warn(
                 r.origin.clone(),
@@ -261,14 +354,38 @@ pub fn trace_inputs<'a>(
                     r.query_id
                 ),
             );
+            false
         } else {
-            by_id.insert(&r.query_id, r);
+            by_id.insert(r.query_id.clone(), i);
+            true
+        };
+        drop(r);
+        if !used {
+            done(i);
+        }
+    }
+    // A line is done after its last question (ids are unique, but a line is never read after
+    // `done` whatever the questions).
+    let mut uses: FxHashMap<usize, usize> = FxHashMap::default();
+    for q in queries {
+        if let Some(&i) = by_id.get(q.id.as_str()) {
+            *uses.entry(i).or_default() += 1;
         }
     }
     let mut inputs = Vec::with_capacity(queries.len());
     for q in queries {
         match by_id.get(q.id.as_str()) {
-            Some(r) => inputs.push(QueryInput::from_trace(q, r, corpus, warnings)),
+            Some(&i) => {
+                let input = QueryInput::from_trace(q, &record(i), corpus, warnings);
+                let left = uses.get_mut(&i).map(|n| {
+                    *n -= 1;
+                    *n
+                });
+                if left == Some(0) {
+                    done(i);
+                }
+                inputs.push(input);
+            }
             None => {
                 warnings.warn(
                     q.origin.clone(),

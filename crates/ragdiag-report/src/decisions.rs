@@ -23,6 +23,17 @@ const HURT: &str = "#d55e00";
 pub(crate) const MAX_ACTIONS: usize = 8;
 /// At most this many question ids are listed per action on the page.
 const MAX_IDS: usize = 12;
+/// At most this many pages are listed per action, in the summary's order (all are in
+/// summary.json): an action can name every page of a large corpus.
+const MAX_PAGES: usize = 20;
+
+/// The note after a capped list of pages.
+fn more_pages(n: usize) -> String {
+    format!(
+        "and {n} more {} (all in <code>summary.json</code>)",
+        if n == 1 { "page" } else { "pages" }
+    )
+}
 
 /// The colour of an action kind: the class it addresses.
 fn kind_class(kind: &str) -> Class {
@@ -55,7 +66,7 @@ fn pages_html(pages: &[Node<'_>]) -> String {
         pages.len(),
         if pages.len() == 1 { "page" } else { "pages" }
     );
-    for p in pages {
+    for p in pages.iter().take(MAX_PAGES) {
         let mut line = format!("<code>{}</code>", text(p.get("page").str().unwrap_or("")));
         if let Some(s) = p.get("successor").str() {
             w!(line, " → <code>{}</code>", text(s));
@@ -77,6 +88,9 @@ fn pages_html(pages: &[Node<'_>]) -> String {
             list.push(format!("and {rest} more"));
         }
         w!(out, "<li>{line}: {}</li>", list.join(", "));
+    }
+    if pages.len() > MAX_PAGES {
+        w!(out, "<li>{}</li>", more_pages(pages.len() - MAX_PAGES));
     }
     out.push_str("</ul></details>");
     out
@@ -347,7 +361,7 @@ pub(crate) fn fix_first_markdown(out: &mut String, root: &Node<'_>) {
             "Pages of action {}:\n\n",
             md_val(&a.get("rank"), Kind::Count)
         );
-        for p in &pages {
+        for p in pages.iter().take(MAX_PAGES) {
             let mut line = md_code(p.get("page").str().unwrap_or(""));
             if let Some(s) = p.get("successor").str() {
                 w!(line, " → {}", md_code(s));
@@ -366,6 +380,15 @@ pub(crate) fn fix_first_markdown(out: &mut String, root: &Node<'_>) {
                 list.push(format!("and {rest} more"));
             }
             w!(out, "- {line}: {}\n", list.join(", "));
+        }
+        if pages.len() > MAX_PAGES {
+            w!(
+                out,
+                "- {}\n",
+                more_pages(pages.len() - MAX_PAGES)
+                    .replace("<code>", "`")
+                    .replace("</code>", "`")
+            );
         }
         out.push('\n');
     }
@@ -419,4 +442,25 @@ pub(crate) fn reranker_markdown(out: &mut String, root: &Node<'_>) {
         }
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_action_lists_at_most_twenty_pages_and_counts_the_rest() {
+        let pages: Vec<serde_json::Value> = (0..33)
+            .map(|i| serde_json::json!({"page": format!("page-{i:03}"), "queries": [format!("q{i}")]}))
+            .collect();
+        let summary = serde_json::json!({"fix_first": [{
+            "rank": 1, "kind": "surface_page", "action": "Make pages findable",
+            "queries": ["q1"], "pages": pages
+        }]});
+        let md = crate::render_markdown_json(&summary, &[]);
+        let html = crate::render_html_json(&summary, &[]);
+        for page in [&md, &html] {
+            assert!(page.contains("page-019") && !page.contains("page-020"));
+            assert!(page.contains("and 13 more pages (all in"), "{page}");
+        }
+        assert!(md.contains("(all in `summary.json`)"));
+    }
 }

@@ -52,155 +52,320 @@ fn cp_slice(text: &str, start: usize, end: usize) -> &str {
 /// The drill-down view of every question, in input order.
 #[must_use]
 pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
-    let by_id = input.audit.by_id(input.docs);
-    let per_query: HashMap<&str, (&[String], &Vec<f64>)> = input
-        .table
-        .map(|t| {
-            t.per_query
-                .iter()
-                .map(|(q, v)| (q.as_str(), (t.names.as_slice(), v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    input
+    let ctx = Context::new(input);
+    (0..input
         .queries
-        .iter()
-        .zip(input.diagnoses)
-        .zip(input.shown)
-        .map(|((q, d), r)| {
-            let mut gold: Vec<GoldView> = d
-                .gold
-                .iter()
-                .filter(|g| g.labelled)
-                .map(|g| GoldView {
-                    doc: g.doc.clone(),
-                    text: by_id
-                        .get(g.doc.as_str())
-                        .map(|(doc, _)| cp_slice(&doc.text, g.start, g.end).to_owned())
-                        .unwrap_or_default(),
-                })
-                .collect();
-            if gold.is_empty() {
-                gold = q
-                    .relevant
-                    .iter()
-                    .filter(|j| j.grade > 0)
-                    .map(|j| GoldView {
-                        doc: j.doc.clone(),
-                        text: String::new(),
-                    })
-                    .collect();
-            }
-            let show = input.context_k + 3;
-            let mut ranks: Vec<usize> = (0..r.items.len().min(show)).collect();
-            if let Some(b) = d.best_gold_rank {
-                if b > show && b <= r.items.len() {
-                    ranks.push(b - 1);
-                }
-            }
-            let views = ranks
-                .into_iter()
-                .map(|i| {
-                    let item = &r.items[i];
-                    let entry = by_id.get(item.doc.as_str());
-                    let (span_text, offset) = match (item.span, entry) {
-                        (Some((a, b)), Some((doc, _))) => (cp_slice(&doc.text, a, b), a),
-                        _ => (item.text.as_deref().unwrap_or(""), 0),
-                    };
-                    let golds: Vec<(usize, usize)> = d
-                        .gold
-                        .iter()
-                        .filter(|g| g.doc == item.doc)
-                        .map(|g| (g.start, g.end))
-                        .collect();
-                    // A window of the chunk around its first gold overlap.
-                    let len = char_len(span_text);
-                    let first = item.span.and_then(|(a, b)| {
-                        golds
-                            .iter()
-                            .filter(|&&(gs, ge)| gs < b && ge > a)
-                            .map(|&(gs, _)| gs.saturating_sub(a))
-                            .min()
-                    });
-                    let from = if len > SNIPPET {
-                        first
-                            .map_or(0, |f| f.saturating_sub(SNIPPET / 4))
-                            .min(len - SNIPPET)
-                    } else {
-                        0
-                    };
-                    let to = (from + SNIPPET).min(len);
-                    let mut text = cp_slice(span_text, from, to).to_owned();
-                    if to < len {
-                        text.push_str(" …");
-                    }
-                    let lo = offset + from;
-                    let highlight = if item.span.is_some() {
-                        golds
-                            .iter()
-                            .filter_map(|&(gs, ge)| {
-                                let (s, e) = (gs.max(lo), ge.min(offset + to));
-                                (s < e).then(|| (s - lo, e - lo))
-                            })
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                    let fresh = entry.map(|(_, f)| *f);
-                    RetrievedView {
-                        rank: i + 1,
-                        doc: item.doc.clone(),
-                        title: entry.and_then(|(doc, _)| doc.title.clone()),
-                        text,
-                        score: item.score,
-                        stale: fresh.and_then(|f| f.stale),
-                        stale_reason: fresh
-                            .and_then(|f| f.stale_reason().map(|r| r.as_str().to_owned()))
-                            .or_else(|| entry.is_none().then(|| "unknown document".to_owned())),
-                        // The engine's own verdict, by the test that decided the class.
-                        holds_evidence: d.holds_evidence.get(i).copied().unwrap_or(false),
-                        in_window: i < input.context_k,
-                        highlight,
-                    }
-                })
-                .collect();
-            let metrics = per_query
-                .get(q.id.as_str())
-                .map(|(names, values)| names.iter().cloned().zip(values.iter().copied()).collect())
-                .unwrap_or_default();
-            QuestionView {
-                id: q.id.clone(),
-                text: q.text.clone(),
-                tags: q.tags.clone(),
-                class: d.class.as_str().to_owned(),
-                flags: d.flags.iter().map(|f| f.as_str().to_owned()).collect(),
-                rule: Some(RuleView {
-                    number: u32::from(d.rule.number()),
-                    name: d.rule.name().to_owned(),
-                }),
-                reason: d.reason.clone(),
-                evidence_rule: d.evidence_rule.map(|e| {
-                    serde_json::to_value(e)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                }),
-                gold,
-                reference_answers: q.reference_answers.clone(),
-                answer: r.answer.map(str::to_owned),
-                verdict: d
-                    .answer
-                    .as_ref()
-                    .map(|a| AnswerVerdict {
-                        correct: a.correct,
-                        grounded: Some(a.grounded()),
-                        abstained: Some(a.abstained),
-                    })
-                    .unwrap_or_default(),
-                retrieved: views,
-                metrics,
-                weight: Some(q.weight),
-            }
-        })
+        .len()
+        .min(input.diagnoses.len())
+        .min(input.shown.len()))
+        .map(|i| ctx.view(i, true))
         .collect()
+}
+
+/// [`question_views`] as the reports use them: every question's class, rule, reason and
+/// verdicts, but the retrieved hits and gold texts only of the questions `report.html` draws
+/// ([`drawn_of_class`] of each class). The pages are the same as with [`question_views`]; the
+/// snippets of the other questions are never made, so the views stay small at any question
+/// count.
+#[must_use]
+pub fn drawn_question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
+    let ctx = Context::new(input);
+    let n = input
+        .queries
+        .len()
+        .min(input.diagnoses.len())
+        .min(input.shown.len());
+    let mut views: Vec<QuestionView> = (0..n).map(|i| ctx.view(i, false)).collect();
+    let mut groups: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
+    for (i, v) in views.iter().enumerate() {
+        groups
+            .entry(v.class.as_str())
+            .or_default()
+            .push((i, v.traffic_weight()));
+    }
+    let mut drawn: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
+    drawn.sort_unstable();
+    for i in drawn {
+        views[i] = ctx.view(i, true);
+    }
+    views
+}
+
+/// The questions of one class that `report.html` draws in full, given as (input position,
+/// traffic weight): all of them up to [`SHOWN_PER_CLASS`](crate::SHOWN_PER_CLASS), else that
+/// many of the most traffic-weighted (input order among equals); positions ascending.
+pub(crate) fn drawn_of_class(group: &[(usize, f64)]) -> Vec<usize> {
+    let mut v = group.to_vec();
+    if v.len() > crate::SHOWN_PER_CLASS {
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(crate::SHOWN_PER_CLASS);
+    }
+    let mut out: Vec<usize> = v.into_iter().map(|(i, _)| i).collect();
+    out.sort_unstable();
+    out
+}
+
+/// What every view is made from, indexed once.
+struct Context<'a> {
+    input: &'a DrillInput<'a>,
+    by_id: HashMap<&'a str, (&'a Document, &'a ragdiag_fresh::DocFreshness)>,
+    per_query: HashMap<&'a str, (&'a [String], &'a Vec<f64>)>,
+}
+
+impl<'a> Context<'a> {
+    fn new(input: &'a DrillInput<'a>) -> Self {
+        let by_id = input.audit.by_id(input.docs);
+        let per_query = input
+            .table
+            .map(|t| {
+                t.per_query
+                    .iter()
+                    .map(|(q, v)| (q.as_str(), (t.names.as_slice(), v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Context {
+            input,
+            by_id,
+            per_query,
+        }
+    }
+
+    /// The view of question `i`; without `full`, its retrieved hits and gold texts are left out.
+    fn view(&self, i: usize, full: bool) -> QuestionView {
+        let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
+        let (q, d, r) = (&input.queries[i], &input.diagnoses[i], &input.shown[i]);
+
+        let mut gold: Vec<GoldView> = d
+            .gold
+            .iter()
+            .filter(|g| g.labelled)
+            .map(|g| GoldView {
+                doc: g.doc.clone(),
+                text: by_id
+                    .get(g.doc.as_str())
+                    .map(|(doc, _)| cp_slice(&doc.text, g.start, g.end).to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        if gold.is_empty() {
+            gold = q
+                .relevant
+                .iter()
+                .filter(|j| j.grade > 0)
+                .map(|j| GoldView {
+                    doc: j.doc.clone(),
+                    text: String::new(),
+                })
+                .collect();
+        }
+        let show = if full { input.context_k + 3 } else { 0 };
+        let mut ranks: Vec<usize> = (0..r.items.len().min(show)).collect();
+        if let (true, Some(b)) = (full, d.best_gold_rank) {
+            if b > show && b <= r.items.len() {
+                ranks.push(b - 1);
+            }
+        }
+        let views = ranks
+            .into_iter()
+            .map(|i| {
+                let item = &r.items[i];
+                let entry = by_id.get(item.doc.as_str());
+                let (span_text, offset) = match (item.span, entry) {
+                    (Some((a, b)), Some((doc, _))) => (cp_slice(&doc.text, a, b), a),
+                    _ => (item.text.as_deref().unwrap_or(""), 0),
+                };
+                let golds: Vec<(usize, usize)> = d
+                    .gold
+                    .iter()
+                    .filter(|g| g.doc == item.doc)
+                    .map(|g| (g.start, g.end))
+                    .collect();
+                // A window of the chunk around its first gold overlap.
+                let len = char_len(span_text);
+                let first = item.span.and_then(|(a, b)| {
+                    golds
+                        .iter()
+                        .filter(|&&(gs, ge)| gs < b && ge > a)
+                        .map(|&(gs, _)| gs.saturating_sub(a))
+                        .min()
+                });
+                let from = if len > SNIPPET {
+                    first
+                        .map_or(0, |f| f.saturating_sub(SNIPPET / 4))
+                        .min(len - SNIPPET)
+                } else {
+                    0
+                };
+                let to = (from + SNIPPET).min(len);
+                let mut text = cp_slice(span_text, from, to).to_owned();
+                if to < len {
+                    text.push_str(" …");
+                }
+                let lo = offset + from;
+                let highlight = if item.span.is_some() {
+                    golds
+                        .iter()
+                        .filter_map(|&(gs, ge)| {
+                            let (s, e) = (gs.max(lo), ge.min(offset + to));
+                            (s < e).then(|| (s - lo, e - lo))
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let fresh = entry.map(|(_, f)| *f);
+                RetrievedView {
+                    rank: i + 1,
+                    doc: item.doc.clone(),
+                    title: entry.and_then(|(doc, _)| doc.title.clone()),
+                    text,
+                    score: item.score,
+                    stale: fresh.and_then(|f| f.stale),
+                    stale_reason: fresh
+                        .and_then(|f| f.stale_reason().map(|r| r.as_str().to_owned()))
+                        .or_else(|| entry.is_none().then(|| "unknown document".to_owned())),
+                    // The engine's own verdict, by the test that decided the class.
+                    holds_evidence: d.holds_evidence.get(i).copied().unwrap_or(false),
+                    in_window: i < input.context_k,
+                    highlight,
+                }
+            })
+            .collect();
+        let metrics = per_query
+            .get(q.id.as_str())
+            .map(|(names, values)| names.iter().cloned().zip(values.iter().copied()).collect())
+            .unwrap_or_default();
+        QuestionView {
+            id: q.id.clone(),
+            text: q.text.clone(),
+            tags: q.tags.clone(),
+            class: d.class.as_str().to_owned(),
+            flags: d.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+            rule: Some(RuleView {
+                number: u32::from(d.rule.number()),
+                name: d.rule.name().to_owned(),
+            }),
+            reason: d.reason.clone(),
+            evidence_rule: d.evidence_rule.map(|e| {
+                serde_json::to_value(e)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            }),
+            gold,
+            reference_answers: q.reference_answers.clone(),
+            answer: r.answer.map(str::to_owned),
+            verdict: d
+                .answer
+                .as_ref()
+                .map(|a| AnswerVerdict {
+                    correct: a.correct,
+                    grounded: Some(a.grounded()),
+                    abstained: Some(a.abstained),
+                })
+                .unwrap_or_default(),
+            retrieved: views,
+            metrics,
+            weight: Some(q.weight),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ragdiag_core::{Evidence, Location, Timestamp, TraceHit, TraceRecord};
+    use ragdiag_diagnose::{diagnose_trace, Config, Corpus};
+
+    #[test]
+    fn the_pages_are_the_same_with_only_the_drawn_questions_hits() {
+        let docs: Vec<Document> = (0..4)
+            .map(|i| Document {
+                id: format!("d{i}"),
+                text: format!("Page {i}. Plans cost ${i}9 per month. Refunds take {i} days."),
+                updated_at: Timestamp::parse("2026-03-01"),
+                ..Document::default()
+            })
+            .collect();
+        let audit = ragdiag_fresh::audit(
+            &docs,
+            &ragdiag_fresh::Config::new(Timestamp::parse("2026-10-01").unwrap()),
+        );
+        let corpus = Corpus::new(&docs, &audit);
+        // 70 questions: most in one class (more than the page draws), weights repeating.
+        let (queries, trace): (Vec<Query>, Vec<TraceRecord>) = (0..70)
+            .map(|n| {
+                let q = Query {
+                    id: format!("q{n}"),
+                    text: format!("question {n}"),
+                    evidence: vec![Evidence::Quote {
+                        doc: format!("d{}", n % 4),
+                        quote: format!("Plans cost ${}9 per month.", n % 4),
+                    }],
+                    reference_answers: vec![format!("${}9", n % 4)],
+                    weight: [1.0, 3.0, 2.0, 3.0, 0.5][n % 5],
+                    ..Query::default()
+                };
+                let r = TraceRecord {
+                    query_id: q.id.clone(),
+                    retrieved: (0..3)
+                        .map(|k| TraceHit {
+                            doc: format!("d{}", (n + k + 1) % 4),
+                            ..TraceHit::default()
+                        })
+                        .collect(),
+                    answer: Some(format!("It costs ${}9.", (n + 1) % 4)),
+                    origin: Location::new("t.jsonl", n as u64 + 1),
+                    ..TraceRecord::default()
+                };
+                (q, r)
+            })
+            .unzip();
+        let cfg = Config {
+            context_k: 2,
+            ..Config::default()
+        };
+        let ds = diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap();
+        let (diagnoses, shown) =
+            ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
+        assert_eq!(ds.diagnoses, diagnoses.diagnoses);
+        let shown: Vec<Shown<'_>> = shown
+            .items
+            .iter()
+            .zip(&shown.answers)
+            .map(|(items, a)| Shown {
+                items,
+                answer: a.as_deref(),
+            })
+            .collect();
+        let input = DrillInput {
+            queries: &queries,
+            diagnoses: &ds.diagnoses,
+            shown: &shown,
+            docs: &docs,
+            audit: &audit,
+            table: None,
+            context_k: 2,
+        };
+        let all = question_views(&input);
+        let drawn = drawn_question_views(&input);
+        let largest = all
+            .iter()
+            .map(|v| all.iter().filter(|w| w.class == v.class).count())
+            .max()
+            .unwrap();
+        assert!(largest > crate::SHOWN_PER_CLASS, "{largest}");
+        let with_hits = drawn.iter().filter(|v| !v.retrieved.is_empty()).count();
+        assert!(with_hits < all.len() && with_hits >= crate::SHOWN_PER_CLASS);
+        let summary = serde_json::json!({});
+        assert_eq!(
+            crate::render_html_json(&summary, &all),
+            crate::render_html_json(&summary, &drawn)
+        );
+        assert_eq!(
+            crate::render_markdown_json(&summary, &all),
+            crate::render_markdown_json(&summary, &drawn)
+        );
+    }
 }

@@ -639,10 +639,6 @@ pub(crate) fn badge(class: &str) -> String {
 /// pages), so the page stays a few megabytes however many questions there are.
 pub const SHOWN_PER_CLASS: usize = 25;
 
-fn weight(q: &QuestionView) -> f64 {
-    q.weight.filter(|w| w.is_finite()).unwrap_or(1.0)
-}
-
 fn questions_section(out: &mut String, questions: &[QuestionView]) {
     let failing = questions.iter().filter(|q| q.is_failing()).count();
     open(out, "questions", "");
@@ -707,11 +703,13 @@ fn questions_section(out: &mut String, questions: &[QuestionView]) {
         }
         // A large class shows its most traffic-weighted questions (input order among equals);
         // every question is in queries.parquet and hits.parquet.
+        // (`drill::drawn_of_class` is the one rule: the views leave out the others' hits.)
         let mut shown: Vec<&(usize, &QuestionView)> = qs.iter().collect();
         if shown.len() > SHOWN_PER_CLASS {
-            shown.sort_by(|a, b| weight(b.1).total_cmp(&weight(a.1)).then(a.0.cmp(&b.0)));
-            shown.truncate(SHOWN_PER_CLASS);
-            shown.sort_by_key(|(i, _)| *i);
+            let weights: Vec<(usize, f64)> =
+                qs.iter().map(|(i, q)| (*i, q.traffic_weight())).collect();
+            let drawn = crate::drill::drawn_of_class(&weights);
+            shown.retain(|(i, _)| drawn.binary_search(i).is_ok());
             w!(
                 out,
                 "<p class=\"help muted\">Showing the {} most traffic-weighted of these {} questions; \

@@ -60,6 +60,14 @@ impl QuestionView {
     }
 }
 
+impl QuestionView {
+    /// The question's traffic weight as the page ranks questions: its weight, 1 when unknown or
+    /// not finite.
+    pub(crate) fn traffic_weight(&self) -> f64 {
+        self.weight.filter(|w| w.is_finite()).unwrap_or(1.0)
+    }
+}
+
 /// Whether a class is a failure ([`Class::is_failure`]): `ok` is not; `no_label` (not scored)
 /// and `unanswerable` (an unanswerable question with no answer to assess) are not failures
 /// either. Every other name, including unknown ones, is.

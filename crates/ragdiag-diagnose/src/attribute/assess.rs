@@ -2,8 +2,9 @@
 
 use crate::answer::compare_answer;
 use crate::config::Config;
-use crate::ground::{assess_grounding, Grounding};
+use crate::ground::{assess_grounding_with, Grounding};
 use crate::input::QueryInput;
+use crate::texts::{Features, Texts};
 use crate::types::{AnswerAssessment, Mode};
 
 /// Assesses the answer against the question's reference answers and the window's texts; `None`
@@ -12,6 +13,8 @@ pub(super) fn assess_answer(
     input: &QueryInput<'_>,
     cfg: &Config<'_>,
     window_texts: &[&str],
+    window: &[&Features],
+    texts: &Texts<'_>,
 ) -> crate::Result<Option<AnswerAssessment>> {
     let (Mode::Trace, Some(answer)) = (cfg.mode, input.answer.as_deref()) else {
         return Ok(None);
@@ -40,9 +43,11 @@ pub(super) fn assess_answer(
             grounded: true,
         }
     } else {
-        assess_grounding(
+        assess_grounding_with(
             answer,
             window_texts,
+            window,
+            texts,
             &input.query.text,
             &cfg.grounding,
             cfg.embedder,

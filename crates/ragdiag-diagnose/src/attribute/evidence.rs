@@ -1,11 +1,12 @@
 //! The question's evidence: located in the corpus ([`resolve`]), then judged against the pool
 //! ([`judge`]): which retrieved items hold it, and which live documents do.
 
-use super::pool::{item_text, Pool};
+use super::pool::{item_text, text_key, Pool};
 use super::prose::code;
 use crate::config::Config;
 use crate::corpus::Corpus;
 use crate::input::{QueryInput, RetrievedItem};
+use crate::texts::Texts;
 use crate::types::EvidenceRule;
 use ragdiag_core::{find_quote, Diagnostics, Evidence, Query};
 use rustc_hash::FxHashSet;
@@ -274,6 +275,7 @@ impl Judged {
 /// evidence in live documents counts.
 fn holds(
     corpus: &Corpus<'_>,
+    texts: &Texts<'_>,
     ev: &Resolved,
     live_spans: &[Span],
     cover: f64,
@@ -295,10 +297,12 @@ fn holds(
             doc.is_some_and(|d| corpus.is_live(d) && ev.relevant.contains(&d))
         }
         EvidenceRule::AnswerText => {
-            let t = crate::answer::match_tokens(item_text(corpus, item, doc));
-            ev.accepted
-                .iter()
-                .any(|a| crate::answer::contains_seq(&t, a))
+            let f = texts.features(text_key(item, doc), item_text(corpus, item, doc));
+            ev.accepted.iter().any(|a| {
+                texts
+                    .ids(a)
+                    .is_some_and(|a| crate::answer::contains_ids(&f.matches, &a))
+            })
         }
     }
 }
@@ -307,6 +311,7 @@ fn holds(
 /// evidence.
 pub(super) fn judge(
     corpus: &Corpus<'_>,
+    texts: &Texts<'_>,
     input: &QueryInput<'_>,
     pool: &Pool<'_>,
     ev: &Resolved,
@@ -324,6 +329,7 @@ pub(super) fn judge(
         .map(|item| {
             holds(
                 corpus,
+                texts,
                 ev,
                 &live_spans,
                 cover,
@@ -338,7 +344,7 @@ pub(super) fn judge(
             let p = &pool.items[i];
             match p.rank {
                 Some(r) => verdicts[r - 1],
-                None => holds(corpus, ev, &live_spans, cover, p.item, p.doc),
+                None => holds(corpus, texts, ev, &live_spans, cover, p.item, p.doc),
             }
         })
         .collect();
@@ -402,6 +408,7 @@ pub(super) fn stale_versions_of_gold(
 /// the ranking's items; `None` when none does.
 pub(super) fn candidate_gold_rank(
     corpus: &Corpus<'_>,
+    texts: &Texts<'_>,
     candidates: &[RetrievedItem],
     ev: &Resolved,
     judged: &Judged,
@@ -412,6 +419,7 @@ pub(super) fn candidate_gold_rank(
         .position(|c| {
             holds(
                 corpus,
+                texts,
                 ev,
                 &judged.live_spans,
                 cover,

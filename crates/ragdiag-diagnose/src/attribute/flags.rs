@@ -3,12 +3,13 @@
 
 use super::evidence::{overlap, Judged, Resolved, Span};
 use super::pool::{Pool, PoolItem};
-use crate::answer::{contains_seq, match_tokens};
+use crate::answer::{contains_ids, contains_seq, match_tokens};
 use crate::corpus::Corpus;
 use crate::ground::content_tokens;
+use crate::texts::{Features, Texts};
 use crate::types::{Flag, SplitPart, StaleHit};
-use ragdiag_core::{jaccard_sorted, word_shingles};
-use std::collections::{BTreeSet, HashSet};
+use ragdiag_core::jaccard_sorted;
+use std::collections::BTreeSet;
 
 /// `stale_in_context`: the stale documents in the window. `version_of_gold` is left `false`
 /// (see [`mark_versions_of_gold`]).
@@ -57,15 +58,15 @@ pub(super) fn conflicting_versions(corpus: &Corpus<'_>, window: &[PoolItem<'_>])
 /// `near_duplicate_crowding`: window chunks with a near-identical partner in the window (word
 /// 3-shingle Jaccard ≥ `threshold`, as [`ragdiag_core::word_shingles`] defines it) take at least
 /// half of its slots, and at least two. Chunks without words are nobody's near-duplicate.
-pub(super) fn near_duplicate_crowding(window_texts: &[&str], threshold: f64) -> bool {
-    if window_texts.len() < 2 {
+pub(super) fn near_duplicate_crowding(shingles: &[&[u64]], threshold: f64) -> bool {
+    if shingles.len() < 2 {
         return false;
     }
-    let sh: Vec<Vec<u64>> = window_texts.iter().map(|t| word_shingles(t)).collect();
+    let sh = shingles;
     let crowded = (0..sh.len())
-        .filter(|&i| (0..sh.len()).any(|j| j != i && jaccard_sorted(&sh[i], &sh[j]) >= threshold))
+        .filter(|&i| (0..sh.len()).any(|j| j != i && jaccard_sorted(sh[i], sh[j]) >= threshold))
         .count();
-    crowded >= 2 && 2 * crowded >= window_texts.len()
+    crowded >= 2 && 2 * crowded >= shingles.len()
 }
 
 /// The window item an answer draws on: among the window chunks that contain an accepted answer
@@ -76,7 +77,8 @@ pub(super) fn near_duplicate_crowding(window_texts: &[&str], threshold: f64) -> 
 pub(super) fn answer_source(
     answer: &str,
     accepted: &[String],
-    window_texts: &[&str],
+    window: &[&Features],
+    texts: &Texts<'_>,
     min_share: f64,
 ) -> Option<usize> {
     let toks = content_tokens(answer);
@@ -84,26 +86,29 @@ pub(super) fn answer_source(
         return None;
     }
     let stated = match_tokens(answer);
-    let accepted: Vec<Vec<String>> = accepted
+    // An accepted answer with a token no window text holds is in none of them.
+    let accepted: Vec<Vec<u32>> = accepted
         .iter()
         .map(|a| match_tokens(a))
         .filter(|a| contains_seq(&stated, a))
+        .filter_map(|a| texts.ids(&a))
         .collect();
-    let holding: Vec<usize> = (0..window_texts.len())
-        .filter(|&i| {
-            let t = match_tokens(window_texts[i]);
-            accepted.iter().any(|a| contains_seq(&t, a))
-        })
+    let holding: Vec<usize> = (0..window.len())
+        .filter(|&i| accepted.iter().any(|a| contains_ids(&window[i].matches, a)))
         .collect();
     let candidates = if holding.is_empty() {
-        (0..window_texts.len()).collect()
+        (0..window.len()).collect()
     } else {
         holding
     };
+    let ids: Vec<Option<u32>> = toks.iter().map(|t| texts.id(t)).collect();
     let mut best: Option<(usize, f64)> = None;
     for i in candidates {
-        let chunk: HashSet<String> = content_tokens(window_texts[i]).into_iter().collect();
-        let share = toks.iter().filter(|t| chunk.contains(*t)).count() as f64 / toks.len() as f64;
+        let held = ids
+            .iter()
+            .filter(|id| id.is_some_and(|id| window[i].has_content(id)))
+            .count();
+        let share = held as f64 / toks.len() as f64;
         if share >= min_share && best.is_none_or(|(_, b)| share > b) {
             best = Some((i, share));
         }
@@ -213,7 +218,26 @@ pub(super) fn chunking_split(pool: &Pool<'_>, judged: &Judged) -> Option<Split> 
 
 #[cfg(test)]
 mod tests {
-    use super::{answer_source, near_duplicate_crowding};
+    use crate::texts::Texts;
+    use ragdiag_core::word_shingles;
+
+    fn answer_source(
+        answer: &str,
+        accepted: &[String],
+        window: &[&str],
+        min: f64,
+    ) -> Option<usize> {
+        let texts = Texts::default();
+        let feats: Vec<_> = window.iter().map(|t| texts.features(None, t)).collect();
+        let feats: Vec<&_> = feats.iter().map(AsRef::as_ref).collect();
+        super::answer_source(answer, accepted, &feats, &texts, min)
+    }
+
+    fn near_duplicate_crowding(window: &[&str], threshold: f64) -> bool {
+        let sh: Vec<Vec<u64>> = window.iter().map(|t| word_shingles(t)).collect();
+        let sh: Vec<&[u64]> = sh.iter().map(Vec::as_slice).collect();
+        super::near_duplicate_crowding(&sh, threshold)
+    }
 
     #[test]
     fn the_answer_source_is_the_chunk_it_draws_on() {

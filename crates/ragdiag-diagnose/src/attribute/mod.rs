@@ -15,21 +15,55 @@ mod rules;
 use crate::config::Config;
 use crate::corpus::Corpus;
 use crate::input::QueryInput;
+use crate::texts::{Features, Texts};
 use crate::types::{
     Class, Diagnosis, Flag, GoldSpan, Mode, RerankEffect, RerankOutcome, Rule, StaleHit, WindowItem,
 };
 use evidence::{Judged, Resolved};
 use flags::Split;
-use pool::{item_text, Pool, PoolItem};
+use pool::{item_text, text_key, Pool, PoolItem};
 use ragdiag_core::Diagnostics;
 use rules::{Decision, Facts};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+
+/// The texts of every located item of `inputs` (rankings and candidates), registered for
+/// [`diagnose_one`] to share.
+pub(crate) fn run_texts<'t>(corpus: &Corpus<'t>, inputs: &'t [QueryInput<'_>]) -> Texts<'t> {
+    let mut texts = Texts::default();
+    for input in inputs {
+        let items = input
+            .retrieved
+            .iter()
+            .chain(input.candidates.iter().flatten());
+        for item in items {
+            let doc = corpus.index(&item.doc);
+            if let (Some(d), Some(span)) = (doc, item.span) {
+                texts.add(d, span, item_text(corpus, item, doc));
+            }
+        }
+    }
+    texts
+}
+
+/// `flags::answer_source`, for the crate's tests against the string implementation.
+#[cfg(test)]
+pub(crate) fn answer_source_for_tests(
+    answer: &str,
+    accepted: &[String],
+    window: &[&Features],
+    texts: &Texts<'_>,
+    min_share: f64,
+) -> Option<usize> {
+    flags::answer_source(answer, accepted, window, texts, min_share)
+}
 
 /// Diagnoses one question.
 pub(crate) fn diagnose_one(
     corpus: &Corpus<'_>,
     input: &QueryInput<'_>,
     cfg: &Config<'_>,
+    texts: &Texts<'_>,
     warnings: &mut Diagnostics,
 ) -> crate::Result<Diagnosis> {
     let q = input.query;
@@ -39,8 +73,19 @@ pub(crate) fn diagnose_one(
         .iter()
         .map(|p| item_text(corpus, p.item, p.doc))
         .collect();
+    // Each text's tokens, made once per run and shared with every question that retrieved it.
+    let feats: Vec<Cow<'_, Features>> = window
+        .iter()
+        .zip(&window_texts)
+        .map(|(p, t)| texts.features(text_key(p.item, p.doc), t))
+        .collect();
+    let feats: Vec<&Features> = feats.iter().map(AsRef::as_ref).collect();
+    let w = Window {
+        feats: &feats,
+        vocab: texts,
+    };
 
-    let (mut flags, mut stale_hits) = window_flags(corpus, window, &window_texts, cfg);
+    let (mut flags, mut stale_hits) = window_flags(corpus, window, &w, cfg);
     let mut diag = blank(q, pool.len(), cfg.context_k);
     // Rules 1 and 2 judge no item.
     let unjudged = || vec![false; input.retrieved.len()];
@@ -55,8 +100,8 @@ pub(crate) fn diagnose_one(
     // Rule 2.
     if !q.answerable {
         flags.insert(Flag::CorpusGap);
-        diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
-        answer_flags(corpus, input, window, &window_texts, &diag, cfg, &mut flags);
+        diag.answer = assess::assess_answer(input, cfg, &window_texts, &feats, texts)?;
+        answer_flags(corpus, input, window, &w, &diag, cfg, &mut flags);
         let decision = rules::unanswerable(input, diag.answer.as_ref(), cfg.mode);
         decide(&mut diag, decision);
         finish(&mut diag, flags, stale_hits, &pool, unjudged(), corpus);
@@ -65,7 +110,7 @@ pub(crate) fn diagnose_one(
 
     // The evidence, judged against the pool.
     let ev = evidence::resolve(corpus, q, cfg, warnings);
-    let judged = evidence::judge(corpus, input, &pool, &ev, cfg.cover);
+    let judged = evidence::judge(corpus, texts, input, &pool, &ev, cfg.cover);
     diag.evidence_rule = Some(ev.rule);
     diag.best_gold_rank = judged.best_gold_rank();
     diag.gold_in_pool = !judged.holding.is_empty();
@@ -74,11 +119,11 @@ pub(crate) fn diagnose_one(
 
     let (split, noise) = evidence_flags(corpus, &pool, &ev, &judged, &mut flags);
     diag.label_noise = noise;
-    diag.rerank = rerank_outcome(corpus, input, cfg, &ev, &judged, &mut flags);
+    diag.rerank = rerank_outcome(corpus, texts, input, cfg, &ev, &judged, &mut flags);
 
     // Rules 3 to 10: the first that holds.
-    diag.answer = assess::assess_answer(input, cfg, &window_texts)?;
-    answer_flags(corpus, input, window, &window_texts, &diag, cfg, &mut flags);
+    diag.answer = assess::assess_answer(input, cfg, &window_texts, &feats, texts)?;
+    answer_flags(corpus, input, window, &w, &diag, cfg, &mut flags);
     let facts = Facts {
         corpus,
         cfg,
@@ -101,11 +146,17 @@ pub(crate) fn diagnose_one(
     Ok(diag)
 }
 
+/// The tokens of the window's texts, in rank order, and the run's vocabulary.
+struct Window<'a, 't> {
+    feats: &'a [&'a Features],
+    vocab: &'a Texts<'t>,
+}
+
 /// The flags that depend only on the window, and the stale hits in it.
 fn window_flags(
     corpus: &Corpus<'_>,
     window: &[PoolItem<'_>],
-    window_texts: &[&str],
+    w: &Window<'_, '_>,
     cfg: &Config<'_>,
 ) -> (BTreeSet<Flag>, Vec<StaleHit>) {
     let mut flags = BTreeSet::new();
@@ -116,7 +167,8 @@ fn window_flags(
     if flags::conflicting_versions(corpus, window) {
         flags.insert(Flag::ConflictingVersions);
     }
-    if flags::near_duplicate_crowding(window_texts, cfg.near_duplicate_jaccard) {
+    let shingles: Vec<&[u64]> = w.feats.iter().map(|f| f.shingles.as_slice()).collect();
+    if flags::near_duplicate_crowding(&shingles, cfg.near_duplicate_jaccard) {
         flags.insert(Flag::NearDuplicateCrowding);
     }
     (flags, stale_hits)
@@ -127,7 +179,7 @@ fn answer_flags(
     corpus: &Corpus<'_>,
     input: &QueryInput<'_>,
     window: &[PoolItem<'_>],
-    window_texts: &[&str],
+    w: &Window<'_, '_>,
     diag: &Diagnosis,
     cfg: &Config<'_>,
     flags: &mut BTreeSet<Flag>,
@@ -141,7 +193,8 @@ fn answer_flags(
     let source = flags::answer_source(
         answer,
         &input.query.reference_answers,
-        window_texts,
+        w.feats,
+        w.vocab,
         cfg.grounding.token_share,
     );
     if flags::ghost_citation(corpus, window, source) {
@@ -179,6 +232,7 @@ fn evidence_flags(
 /// What the reranker did to the evidence (trace mode, with candidates), and its flag.
 fn rerank_outcome(
     corpus: &Corpus<'_>,
+    texts: &Texts<'_>,
     input: &QueryInput<'_>,
     cfg: &Config<'_>,
     ev: &Resolved,
@@ -189,7 +243,7 @@ fn rerank_outcome(
         .candidates
         .as_deref()
         .filter(|_| cfg.mode == Mode::Trace)?;
-    let before = evidence::candidate_gold_rank(corpus, candidates, ev, judged, cfg.cover);
+    let before = evidence::candidate_gold_rank(corpus, texts, candidates, ev, judged, cfg.cover);
     let after = judged.best_gold_rank();
     let effect = RerankEffect::of(before, after, cfg.context_k);
     match effect {

@@ -88,3 +88,12 @@ pub(super) fn item_text<'a>(
         (None, _) => "",
     }
 }
+
+/// The key of an item's text in the run's [`Texts`](crate::texts::Texts): its document and
+/// span (`None` for an item without either: its text is tokenised for itself).
+pub(super) fn text_key(
+    item: &RetrievedItem,
+    doc: Option<usize>,
+) -> Option<(usize, (usize, usize))> {
+    doc.zip(item.span)
+}

@@ -232,7 +232,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             answer: answer.as_deref(),
         })
         .collect();
-    let views = ragdiag_report::question_views(&ragdiag_report::DrillInput {
+    // Hits and snippets only of the questions the page draws (at most 25 per class).
+    let views = ragdiag_report::drawn_question_views(&ragdiag_report::DrillInput {
         queries: &queries,
         diagnoses: ds,
         shown: &shown,
@@ -395,8 +396,10 @@ fn from_trace(
         embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
         ..s.diag_config(ragdiag_diagnose::Mode::Trace)
     };
+    // The hits' texts move from the records into the located items (held once).
+    let mut trace = trace;
     let (mut diagnoses, shown) =
-        ragdiag_diagnose::diagnose_trace_shown(corpus, queries, &trace, &cfg)?;
+        ragdiag_diagnose::diagnose_trace_taking(corpus, queries, &mut trace, &cfg)?;
     warnings.extend(std::mem::take(&mut diagnoses.warnings));
     diagnoses.warnings = warnings;
     if let Some(e) = &embedder {
