@@ -14,7 +14,10 @@ trace grows with `--questions` and is written as it is generated (constant memor
     python3 scripts/gen_scale_trace.py --questions 320 --out /tmp/scale320
     python3 scripts/gen_scale_trace.py --questions 100000 --pages 20000 --out /tmp/scale100k
 
-writes OUT/corpus.jsonl, OUT/queries.jsonl and OUT/trace.jsonl.
+writes OUT/corpus.jsonl, OUT/queries.jsonl and OUT/trace.jsonl. With `--corpus-only` it writes the
+corpus alone, in constant memory, for the freshness audit at scale:
+
+    python3 scripts/gen_scale_trace.py --corpus-only --pages 200000 --mean-page-bytes 6000 --out /tmp/fresh200k
 """
 
 import argparse
@@ -90,6 +93,8 @@ def main():
     ap.add_argument("--hit-text", choices=["full", "none"], default="full",
                     help="hits carry the whole page text (as production traces do) or only the id")
     ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--corpus-only", action="store_true",
+                    help="write OUT/corpus.jsonl alone, holding no page in memory (freshness at scale)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -120,8 +125,11 @@ def main():
                 f.write(json.dumps(rec) + "\n")
             rec = {"id": doc, "title": title, "text": text, "updated_at": date, "url": f"https://docs.example/{doc}"}
             f.write(json.dumps(rec) + "\n")
-            pages.append((doc, text))
+            if not a.corpus_only:
+                pages.append((doc, text))
     os.replace(os.path.join(a.out, "corpus.jsonl.tmp"), os.path.join(a.out, "corpus.jsonl"))
+    if a.corpus_only:
+        return
 
     popular = Zipf(len(pages), a.popularity, rng)
     order = list(range(len(pages)))

@@ -45,6 +45,7 @@
 
 use crate::minhash::MinHasher;
 use ragdiag_core::{jaccard_sorted, stable_hash, words, Document};
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
 
@@ -856,6 +857,11 @@ fn read(sentence: &str) -> Reading {
 }
 
 fn statement(doc: usize, sentence: &str) -> Option<Statement> {
+    // Every quantity is read from a token holding an ASCII digit: a sentence without one is
+    // no statement, and most sentences are left here without being read word by word.
+    if !sentence.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let Reading {
         tokens,
         quantities,
@@ -1002,6 +1008,25 @@ fn title_scope(d: &Document) -> Vec<String> {
     scope
 }
 
+/// Whether two statements whose content words hash to `a` and `b` (sorted) may share enough of
+/// them for [`same_subject`], the longer holding `longest` words: an upper bound, never false
+/// when `same_subject` is true.
+fn may_share_subject(a: &[u64], b: &[u64], longest: usize) -> bool {
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared >= MIN_CONTENT && 2 * shared >= longest
+}
+
 /// Whether two aligned statements are about the same subject: enough shared content words, and
 /// no name (or more than one word each way) swapped.
 fn same_subject(a: &Statement, b: &Statement) -> bool {
@@ -1027,6 +1052,60 @@ fn same_subject(a: &Statement, b: &Statement) -> bool {
     !named && only_a.len() == 1 && only_b.len() == 1
 }
 
+/// What two statements must share to be aligned at all: the number and kinds of their
+/// quantities, their time scope and their comparison words (see [`aligned`]).
+fn alignment_key(s: &Statement) -> u64 {
+    stable_hash(&(
+        s.quantities
+            .iter()
+            .map(Quantity::placeholder)
+            .collect::<Vec<_>>(),
+        &s.scope,
+        &s.comparators,
+    ))
+}
+
+/// The Jaccard of two statements' templates when they are aligned: the same kinds of
+/// quantities with some value different, the same time scope and comparison words, and
+/// templates alike (Jaccard at least `threshold`, or within 0.1 of it when the shorter is
+/// nearly contained in the longer).
+fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
+    if a.quantities.len() != b.quantities.len() {
+        return None;
+    }
+    // The cheap tests first: most candidate pairs differ in their quantities' kinds or scope,
+    // and the Jaccard of their templates is then never needed.
+    let kinds_match = a
+        .quantities
+        .iter()
+        .zip(&b.quantities)
+        .all(|(x, y)| x.placeholder() == y.placeholder());
+    let differ = a
+        .quantities
+        .iter()
+        .zip(&b.quantities)
+        .any(|(x, y)| !x.same(y));
+    if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
+        return None;
+    }
+    // Jaccard is at most the ratio of the sizes: templates of very different lengths are
+    // never alike (a margin keeps the exact test the judge at the edge).
+    let (short, long) = (
+        a.template.len().min(b.template.len()),
+        a.template.len().max(b.template.len()),
+    );
+    if (short as f64) < (threshold - 0.1 - 1e-9) * long as f64 {
+        return None;
+    }
+    let sim = jaccard_sorted(&a.template, &b.template);
+    let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
+    let contained = inter / short as f64;
+    if sim < threshold && !(sim >= threshold - 0.1 && contained >= 0.9) {
+        return None;
+    }
+    Some(sim)
+}
+
 fn values(s: &Statement) -> u64 {
     stable_hash(&s.quantities.iter().map(Quantity::key).collect::<Vec<_>>())
 }
@@ -1039,10 +1118,10 @@ pub(crate) struct Disagreements {
 
 pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64) -> Disagreements {
     let statements: Vec<Statement> = docs
-        .iter()
+        .par_iter()
         .enumerate()
         .filter(|(i, _)| current[*i])
-        .flat_map(|(i, d)| {
+        .flat_map_iter(|(i, d)| {
             sentences(&d.text)
                 .into_iter()
                 .filter_map(move |s| statement(i, s))
@@ -1074,11 +1153,43 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
             .get(&(doc, other.form))
             .is_some_and(|v| v.contains(&values(other)))
     };
+    let eligible: Vec<bool> = statements.par_iter().map(evidence).collect();
+    let alignment: Vec<u64> = statements.iter().map(alignment_key).collect();
+    // Content words hashed and sorted, repeats kept: the hashes two statements share, matched
+    // one to one, are never fewer than the words they share (a collision only adds), so a pair
+    // with too few is no same subject.
+    let subjects: Vec<Vec<u64>> = statements
+        .par_iter()
+        .map(|s| {
+            let mut h: Vec<u64> = s.content.iter().map(stable_hash).collect();
+            h.sort_unstable();
+            h
+        })
+        .collect();
     let hasher = MinHasher::new(16, 2, 0xc0ff);
     let signatures: Vec<Vec<u64>> = statements
-        .iter()
+        .par_iter()
         .map(|s| hasher.signature(&s.template))
         .collect();
+    // Every test a pair must pass that depends on the pair alone, applied while the bands are
+    // scanned (the loop below repeats them): the chance pairs of short sentences that banding
+    // makes by the million are dropped there, in parallel, and never listed.
+    let may_conflict = |i: usize, j: usize| {
+        let (a, b) = (&statements[i], &statements[j]);
+        eligible[i]
+            && eligible[j]
+            && alignment[i] == alignment[j]
+            && a.doc != b.doc
+            && may_share_subject(
+                &subjects[i],
+                &subjects[j],
+                a.content.len().max(b.content.len()),
+            )
+            && aligned(a, b, threshold).is_some()
+            && same_subject(a, b)
+            && !also_states(a.doc, b)
+            && !also_states(b.doc, a)
+    };
     let mut seen_pairs: FxHashSet<(usize, usize)> = FxHashSet::default();
     let mut topics: FxHashMap<(usize, usize), bool> = FxHashMap::default();
     let mut vocab = Vocabularies::default();
@@ -1087,32 +1198,14 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         conflicts: Vec::new(),
         updates: Vec::new(),
     };
-    for (i, j) in hasher.candidates(&signatures) {
+    for (i, j) in hasher.candidates_where(&signatures, may_conflict) {
         let (a, b) = (&statements[i], &statements[j]);
-        if a.doc == b.doc || a.quantities.len() != b.quantities.len() {
+        if a.doc == b.doc {
             continue;
         }
-        // The cheap tests first: most candidate pairs differ in their quantities' kinds or
-        // scope, and the Jaccard of their templates is then never needed.
-        let kinds_match = a
-            .quantities
-            .iter()
-            .zip(&b.quantities)
-            .all(|(x, y)| x.placeholder() == y.placeholder());
-        let differ = a
-            .quantities
-            .iter()
-            .zip(&b.quantities)
-            .any(|(x, y)| !x.same(y));
-        if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
+        let Some(sim) = aligned(a, b, threshold) else {
             continue;
-        }
-        let sim = jaccard_sorted(&a.template, &b.template);
-        let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
-        let contained = inter / a.template.len().min(b.template.len()) as f64;
-        if sim < threshold && !(sim >= threshold - 0.1 && contained >= 0.9) {
-            continue;
-        }
+        };
         if !evidence(a)
             || !evidence(b)
             || !same_subject(a, b)

@@ -3,6 +3,7 @@
 //! ([`ragdiag_core::jaccard_sorted`]).
 
 use ragdiag_core::stable_hash;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 /// A family of `bands × rows` hash functions, seeded.
@@ -50,26 +51,47 @@ impl MinHasher {
 
     /// Candidate pairs `(i, j)`, `i < j`, that share at least one band, sorted and unique.
     pub(crate) fn candidates(&self, signatures: &[Vec<u64>]) -> Vec<(usize, usize)> {
-        let mut pairs = Vec::new();
-        for band in 0..self.bands {
-            let mut buckets: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
-            for (i, sig) in signatures.iter().enumerate() {
-                if sig.first() == Some(&u64::MAX) {
-                    continue;
+        self.candidates_where(signatures, |_, _| true)
+    }
+
+    /// The candidate pairs of [`MinHasher::candidates`] for which `keep(i, j)` holds, sorted
+    /// and unique: the same pairs as filtering that list afterwards, but the bands are scanned
+    /// in parallel and a pair `keep` refuses is never stored, so millions of chance pairs cost
+    /// a test each instead of a place in a list to sort. A pair sharing several bands may be
+    /// tested once per band, so `keep` must be a pure function of the pair.
+    pub(crate) fn candidates_where(
+        &self,
+        signatures: &[Vec<u64>],
+        keep: impl Fn(usize, usize) -> bool + Sync,
+    ) -> Vec<(usize, usize)> {
+        let mut pairs: Vec<(usize, usize)> = (0..self.bands)
+            .into_par_iter()
+            .flat_map_iter(|band| {
+                let mut buckets: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+                for (i, sig) in signatures.iter().enumerate() {
+                    if sig.first() == Some(&u64::MAX) {
+                        continue;
+                    }
+                    let key = stable_hash(&sig[band * self.rows..(band + 1) * self.rows]);
+                    buckets.entry(key).or_default().push(i);
                 }
-                let key = stable_hash(&sig[band * self.rows..(band + 1) * self.rows]);
-                buckets.entry(key).or_default().push(i);
-            }
-            for members in buckets.values() {
-                // Very large buckets are boilerplate shared by many items; cap the pairs they add.
-                for (x, &i) in members.iter().enumerate().take(200) {
-                    for &j in members.iter().skip(x + 1).take(200) {
-                        pairs.push((i.min(j), i.max(j)));
+                let mut kept = Vec::new();
+                for members in buckets.values() {
+                    // Very large buckets are boilerplate shared by many items; cap the pairs
+                    // they add.
+                    for (x, &i) in members.iter().enumerate().take(200) {
+                        for &j in members.iter().skip(x + 1).take(200) {
+                            let pair = (i.min(j), i.max(j));
+                            if keep(pair.0, pair.1) {
+                                kept.push(pair);
+                            }
+                        }
                     }
                 }
-            }
-        }
-        pairs.sort_unstable();
+                kept
+            })
+            .collect();
+        pairs.par_sort_unstable();
         pairs.dedup();
         pairs
     }
@@ -98,5 +120,33 @@ mod tests {
         let mut b = near.clone();
         b.sort_unstable();
         assert!((jaccard_sorted(&a, &b) - 185.0 / 215.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn filtered_candidates_are_the_candidates_filtered() {
+        // Short sets over a small universe: many chance pairs, buckets over the 200 cap.
+        let mh = MinHasher::new(16, 2, 7);
+        let sets: Vec<Vec<u64>> = (0..900u64)
+            .map(|i| {
+                let mut s: Vec<u64> = (0..6)
+                    .map(|k| stable_hash(&((i * 7 + k * 13) % 40)))
+                    .collect();
+                s.sort_unstable();
+                s.dedup();
+                s
+            })
+            .collect();
+        let mut sigs: Vec<Vec<u64>> = sets.iter().map(|s| mh.signature(s)).collect();
+        sigs[3] = mh.signature(&[]);
+        let all = mh.candidates(&sigs);
+        assert!(all.len() > 10_000, "{} pairs", all.len());
+        assert!(!all.iter().any(|&(i, j)| i == 3 || j == 3));
+        let keep = |i: usize, j: usize| {
+            (i + j).is_multiple_of(3) && jaccard_sorted(&sets[i], &sets[j]) >= 0.2
+        };
+        let filtered: Vec<(usize, usize)> =
+            all.iter().copied().filter(|&(i, j)| keep(i, j)).collect();
+        assert!(!filtered.is_empty() && filtered.len() < all.len());
+        assert_eq!(mh.candidates_where(&sigs, keep), filtered);
     }
 }
