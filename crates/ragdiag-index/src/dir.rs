@@ -18,7 +18,8 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 ///
 /// 2: the HNSW graph is this crate's own `hnsw.graph` (version 1 held hnsw_rs's dump,
 /// `hnsw.hnsw.graph` and `hnsw.hnsw.data`); a version-1 directory must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `hnsw.graph` holds the links only (format version 2), its vectors are `vectors.bin`'s.
+pub const SCHEMA_VERSION: u32 = 3;
 
 const LEXICAL_DIR: &str = "lexical";
 const VECTORS_FILE: &str = "vectors.bin";
@@ -402,18 +403,7 @@ impl IndexDir {
             (Some(info), Some(flat)) if flat.is_empty() => {
                 Some(HnswIndex::build(flat, &info.config)?)
             }
-            (Some(info), Some(flat)) => {
-                let hnsw = HnswIndex::load(dir, flat.dim(), flat.len(), &info.config)?;
-                let mut keys = flat.keys().to_vec();
-                keys.sort_unstable();
-                if hnsw.keys() != keys.as_slice() {
-                    return Err(Error::corrupt(
-                        dir.join(crate::hnsw::GRAPH_FILE),
-                        "the graph's keys differ from the vectors' keys",
-                    ));
-                }
-                Some(hnsw)
-            }
+            (Some(info), Some(flat)) => Some(HnswIndex::load(dir, flat, &info.config)?),
         };
         Ok(IndexDir {
             path: dir.to_path_buf(),
