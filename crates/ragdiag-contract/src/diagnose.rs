@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 /// 4: `golden_set` (coverage, labels needing re-review, duplicates, gold pages gone,
 /// unanswerable questions now answered, leakage); the `queries.parquet` columns `latency_ms`
 /// and `cost` (per question, for `compare`).
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 4;
+/// 5: `provenance.ann_build_seconds` and `provenance.ann_build_threads` (the HNSW graph's
+/// build, when the replay searched one).
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 5;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///
@@ -359,6 +361,13 @@ pub struct Provenance {
     /// HNSW recall against exact search, when the replay searched the graph.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ann_recall: Option<f64>,
+    /// Seconds the HNSW graph the replay searched took to build (when its index was built,
+    /// by this run or the one that cached it; the build is deterministic for any thread count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ann_build_seconds: Option<f64>,
+    /// Threads that graph was built on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ann_build_threads: Option<usize>,
 }
 
 /// A field that is present (possibly `null`): `Some(value)`; an absent one is `None` by

@@ -123,9 +123,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let flat_qps = nq as f64 / start.elapsed().as_secs_f64();
 
     let config = HnswConfig::default();
+    // The deterministic (batched) build on one thread, the peers' setting; then on every
+    // thread (the same graph, checked); then hnswlib-style concurrent insertion.
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let start = Instant::now();
-    let index = HnswIndex::build(&flat, &config)?;
+    let index = one.install(|| HnswIndex::build(&flat, &config))?;
     let build_secs = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let all = HnswIndex::build(&flat, &config)?;
+    let all_secs = start.elapsed().as_secs_f64();
+    let probe = &queries[..nq.min(200)];
+    if all.search_batch(probe, 10, 100)? != index.search_batch(probe, 10, 100)? {
+        return Err("the deterministic build differs between 1 and all threads".into());
+    }
+    drop(all);
     let start = Instant::now();
     let parallel = HnswIndex::build(&flat, &config.deterministic(false))?;
     let par_build_secs = start.elapsed().as_secs_f64();
@@ -138,8 +149,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rayon::current_num_threads()
     );
     println!(
-        "HNSW build: {build_secs:.3} s deterministic (1 thread), {par_build_secs:.3} s parallel ({} threads)",
-        rayon::current_num_threads()
+        "HNSW build: {build_secs:.3} s deterministic on 1 thread, {all_secs:.3} s deterministic \
+         on {threads} threads (same answers), {par_build_secs:.3} s concurrent (hnswlib-style, \
+         {threads} threads)",
+        threads = rayon::current_num_threads()
     );
     for ef in [10, 50, 100, 200, 400, 800] {
         let start = Instant::now();

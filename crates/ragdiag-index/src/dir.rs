@@ -18,7 +18,8 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 ///
 /// 2: the HNSW graph is this crate's own `hnsw.graph` (version 1 held hnsw_rs's dump,
 /// `hnsw.hnsw.graph` and `hnsw.hnsw.data`); a version-1 directory must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `hnsw.graph` holds the links only (format version 2), its vectors are `vectors.bin`'s.
+pub const SCHEMA_VERSION: u32 = 3;
 
 const LEXICAL_DIR: &str = "lexical";
 const VECTORS_FILE: &str = "vectors.bin";
@@ -69,6 +70,12 @@ pub struct HnswInfo {
     pub ef_search: usize,
     /// The tuning run, when sample queries were given.
     pub tuning: Option<EfTuning>,
+    /// Seconds the graph took to build (not counting the tuning), when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_seconds: Option<f64>,
+    /// Threads of the pool the graph was built on, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_threads: Option<usize>,
 }
 
 /// One file of an index directory.
@@ -231,14 +238,38 @@ impl IndexDir {
     /// [`Error::InvalidInput`] for a `final_dir` that is not replaceable or bad items/options;
     /// [`Error::Io`], [`Error::Tantivy`] when writing fails. On error nothing at
     /// `final_dir` has changed and the temporary directory is removed.
-    pub fn build_into<'a, I>(
+    pub fn build_into<I, T, X>(
         final_dir: &Path,
         items: I,
         vectors: Option<&FlatIndex>,
         options: &BuildOptions,
     ) -> crate::Result<Self>
     where
-        I: IntoIterator<Item = (u32, &'a str, &'a str)>,
+        I: IntoIterator<Item = (u32, T, X)>,
+        T: AsRef<str>,
+        X: AsRef<str>,
+    {
+        Self::write(final_dir, items, vectors, options)?;
+        Self::open_with(final_dir, OpenOptions::default().verify_checksums(false))
+    }
+
+    /// [`IndexDir::build_into`] without opening the result: its manifest. Items may be owned
+    /// strings made as they are read, so that the caller need not hold every text at once;
+    /// the caller can drop its vectors before opening the directory.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexDir::build_into`].
+    pub fn write<I, T, X>(
+        final_dir: &Path,
+        items: I,
+        vectors: Option<&FlatIndex>,
+        options: &BuildOptions,
+    ) -> crate::Result<Manifest>
+    where
+        I: IntoIterator<Item = (u32, T, X)>,
+        T: AsRef<str>,
+        X: AsRef<str>,
     {
         check_replaceable(final_dir)?;
         let (parent, name) = split_dir(final_dir)?;
@@ -264,7 +295,9 @@ impl IndexDir {
                 dim: flat.dim(),
             });
             if let Some(config) = &options.hnsw {
+                let started = std::time::Instant::now();
                 let hnsw = HnswIndex::build(flat, config)?;
+                let build_seconds = started.elapsed().as_secs_f64();
                 let tuning = match &options.tune {
                     Some(t) if !flat.is_empty() => {
                         Some(tune_ef(&hnsw, flat, &t.queries, t.k, t.target_recall)?)
@@ -278,6 +311,8 @@ impl IndexDir {
                     config: *config,
                     ef_search: tuning.as_ref().map_or(config.ef_search, |t| t.ef),
                     tuning,
+                    build_seconds: Some(build_seconds),
+                    build_threads: Some(rayon::current_num_threads()),
                 });
             }
         } else if options.hnsw.is_some() {
@@ -315,7 +350,7 @@ impl IndexDir {
         write_manifest(&tmp, &manifest)?;
         swap_into_place(&tmp, final_dir, &parent, &name)?;
         guard.disarm();
-        Self::open_with(final_dir, OpenOptions::default().verify_checksums(false))
+        Ok(manifest)
     }
 
     /// Opens and validates an index directory, verifying checksums.
@@ -402,18 +437,7 @@ impl IndexDir {
             (Some(info), Some(flat)) if flat.is_empty() => {
                 Some(HnswIndex::build(flat, &info.config)?)
             }
-            (Some(info), Some(flat)) => {
-                let hnsw = HnswIndex::load(dir, flat.dim(), flat.len(), &info.config)?;
-                let mut keys = flat.keys().to_vec();
-                keys.sort_unstable();
-                if hnsw.keys() != keys.as_slice() {
-                    return Err(Error::corrupt(
-                        dir.join(crate::hnsw::GRAPH_FILE),
-                        "the graph's keys differ from the vectors' keys",
-                    ));
-                }
-                Some(hnsw)
-            }
+            (Some(info), Some(flat)) => Some(HnswIndex::load(dir, flat, &info.config)?),
         };
         Ok(IndexDir {
             path: dir.to_path_buf(),

@@ -17,9 +17,11 @@
 //! (`2M` on layer 0, `M` above) with the same heuristic.
 //!
 //! Insertion on one thread in node order gives the same graph on every run and machine (the
-//! dot product is bit-identical everywhere). The parallel mode inserts node 0, then the rest
-//! on rayon's pool: links are atomics, written under a per-node lock and read without one
-//! (a reader may see a list being rewritten, never an invalid node).
+//! dot product is bit-identical everywhere). The batched mode (the default of
+//! [`crate::HnswConfig`]) inserts in batches whose nodes search in parallel, and gives the
+//! same graph for any number of threads (see [`build`]). The concurrent mode inserts node 0,
+//! then the rest on rayon's pool as hnswlib does: links are atomics, written under a per-node
+//! lock and read without one (a reader may see a list being rewritten, never an invalid node).
 //!
 //! Similarities are dot products: higher is closer. Ties are broken by node number (lower
 //! first), which is key order.
@@ -28,7 +30,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -201,6 +203,23 @@ impl Rows {
         Rows { buf, start, len }
     }
 
+    /// `values` aligned in place: the buffer grows by 15 values (a reallocation that a large
+    /// buffer's allocator usually makes without copying) and the values move up to the
+    /// boundary, so that no second copy of the vectors is ever held.
+    pub(crate) fn from_vec(mut values: Vec<f32>) -> Self {
+        let len = values.len();
+        values.reserve_exact(15);
+        values.resize(len + 15, 0.0);
+        let addr = values.as_ptr() as usize;
+        let start = (64 - addr % 64) % 64 / std::mem::size_of::<f32>();
+        values.copy_within(0..len, start);
+        Rows {
+            buf: values,
+            start,
+            len,
+        }
+    }
+
     /// A copy of `values`.
     pub(crate) fn from_slice(values: &[f32]) -> Self {
         let mut rows = Rows::zeroed(values.len());
@@ -235,8 +254,9 @@ pub(crate) struct Graph {
     pub(crate) dim: usize,
     /// Keys, ascending; node `i` has key `keys[i]`.
     pub(crate) keys: Vec<u32>,
-    /// Vectors in node order, `dim` values each.
-    pub(crate) data: Rows,
+    /// Vectors in node order, `dim` values each: shared with the [`crate::FlatIndex`] the
+    /// graph was built from or loaded with when its rows are in key order (else a sorted copy).
+    pub(crate) data: Arc<Rows>,
     pub(crate) layout: Layout,
     pub(crate) l0: Vec<u32>,
     pub(crate) upper: Vec<u32>,
@@ -663,15 +683,58 @@ impl Links for Builder<'_> {
     }
 }
 
+/// How [`build`] inserts the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// One thread, one node at a time in node order (the reference the batches follow).
+    #[cfg(test)]
+    Sequential,
+    /// In batches on rayon's pool (see [`build`]): the same graph for any number of threads.
+    Batched,
+    /// hnswlib's way: every node inserted concurrently under per-node locks (not
+    /// reproducible).
+    Concurrent,
+}
+
+/// The most nodes inserted in one batch.
+const MAX_BATCH: usize = 256;
+
+/// Nodes in the batch that starts after `inserted` nodes: a sixteenth of the graph so far
+/// (so that the frozen graph a batch searches is never much smaller than the real one), at
+/// least 1 and at most [`MAX_BATCH`]. A function of `inserted` alone, never of the threads.
+fn batch_len(inserted: usize) -> usize {
+    (inserted / 16).clamp(1, MAX_BATCH)
+}
+
 /// Builds the graph over `data` (`n` vectors of `dim`, in node order) with `M = m`.
-/// `parallel`: insert on rayon's pool (faster, not reproducible).
+///
+/// [`Mode::Batched`] inserts node 0, then the others in consecutive batches ([`batch_len`]).
+/// Each node of a batch searches the graph as it stood at the batch's start (in parallel; the
+/// graph does not change meanwhile), takes the batch's earlier nodes as further candidates
+/// (scored exactly, so a batch's nodes can link to each other), and selects its links with the
+/// heuristic. Then every node of the batch sets its own links (in parallel, each its own
+/// block), and the reverse links are added grouped by target, each target's in node order (in
+/// parallel over targets). Nothing depends on which thread does what, so the graph is the
+/// same for any number of threads; a batch of one node is [`Mode::Sequential`]'s insertion.
 pub(crate) fn build(
     dim: usize,
     keys: Vec<u32>,
-    data: Rows,
+    data: Arc<Rows>,
     m: usize,
     ef_construction: usize,
-    parallel: bool,
+    mode: Mode,
+) -> Result<Graph, String> {
+    build_with(dim, keys, data, m, ef_construction, mode, batch_len)
+}
+
+fn build_with(
+    dim: usize,
+    keys: Vec<u32>,
+    data: Arc<Rows>,
+    m: usize,
+    ef_construction: usize,
+    mode: Mode,
+    batches: fn(usize) -> usize,
 ) -> Result<Graph, String> {
     let n = keys.len();
     if u32::try_from(n).is_err() {
@@ -693,14 +756,26 @@ pub(crate) fn build(
         // More candidates than nodes would change nothing.
         ef_construction: ef_construction.clamp(1, n.max(1)),
     };
-    if parallel && n > 1 {
-        builder.insert(0);
-        (1..n as u32)
-            .into_par_iter()
-            .for_each(|v| builder.insert(v));
-    } else {
-        for v in 0..n as u32 {
-            builder.insert(v);
+    match mode {
+        Mode::Concurrent if n > 1 => {
+            builder.insert(0);
+            (1..n as u32)
+                .into_par_iter()
+                .for_each(|v| builder.insert(v));
+        }
+        Mode::Batched if n > 1 => {
+            builder.insert(0);
+            let mut at = 1;
+            while at < n {
+                let len = batches(at).min(n - at);
+                builder.insert_batch(at as u32..(at + len) as u32);
+                at += len;
+            }
+        }
+        _ => {
+            for v in 0..n as u32 {
+                builder.insert(v);
+            }
         }
     }
     let entry = lock(&builder.entry).unwrap_or((0, 0));
@@ -720,6 +795,14 @@ pub(crate) fn build(
     Ok(graph)
 }
 
+/// What one node of a batch links to: per level, from its own level down to 0, the selected
+/// neighbours (scored against the node).
+struct Plan {
+    v: u32,
+    /// `links[i]` is level `level - i`.
+    links: Vec<Vec<Scored>>,
+}
+
 /// Locks a mutex, ignoring poisoning (the data is plain values, always consistent).
 fn lock<T: Copy>(m: &Mutex<T>) -> T {
     *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -728,6 +811,69 @@ fn lock<T: Copy>(m: &Mutex<T>) -> T {
 impl Builder<'_> {
     fn insert(&self, v: u32) {
         dispatch(InsertOp { builder: self, v });
+    }
+
+    /// Inserts the nodes `batch` (after every node before it): see [`build`].
+    fn insert_batch(&self, batch: std::ops::Range<u32>) {
+        let frozen = lock(&self.entry).expect("node 0 is inserted first");
+        let first = batch.start;
+        let plans: Vec<Plan> = batch
+            .clone()
+            .into_par_iter()
+            .map(|v| {
+                dispatch(PlanOp {
+                    builder: self,
+                    v,
+                    first,
+                    entry: frozen,
+                })
+            })
+            .collect();
+        plans.par_iter().for_each(|p| {
+            let level = self.layout.levels[p.v as usize];
+            for (i, links) in p.links.iter().enumerate() {
+                self.set_links(p.v, usize::from(level) - i, links);
+            }
+        });
+        // Reverse links, grouped by (level, target) and in node order within a group.
+        let mut reverse: Vec<(u8, u32, Scored)> = Vec::new();
+        for p in &plans {
+            let level = self.layout.levels[p.v as usize];
+            for (i, links) in p.links.iter().enumerate() {
+                let l = level - u8::try_from(i).expect("levels fit in u8");
+                reverse.extend(links.iter().map(|nb| {
+                    (
+                        l,
+                        nb.id,
+                        Scored {
+                            score: nb.score,
+                            id: p.v,
+                        },
+                    )
+                }));
+            }
+        }
+        // Stable: plans are in node order, so each group stays in node order.
+        reverse.sort_by_key(|&(l, t, _)| (l, t));
+        let groups: Vec<&[(u8, u32, Scored)]> =
+            reverse.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
+        groups.par_iter().for_each(|g| {
+            dispatch(LinkOp {
+                builder: self,
+                adds: g,
+            })
+        });
+        let mut entry = frozen;
+        for v in batch {
+            let level = self.layout.levels[v as usize];
+            if level > entry.1 {
+                entry = (v, level);
+            }
+        }
+        *self
+            .entry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(entry);
     }
 
     /// The heuristic neighbour selection: from `cands` (best first, scored against the base
@@ -919,30 +1065,134 @@ impl KernelOp for InsertOp<'_, '_> {
     }
 }
 
+/// The links of one node of a batch, found on the graph frozen at the batch's start and among
+/// the batch's earlier nodes.
+struct PlanOp<'a, 'b> {
+    builder: &'a Builder<'b>,
+    v: u32,
+    /// The batch's first node.
+    first: u32,
+    /// The entry node and top level at the batch's start.
+    entry: (u32, u8),
+}
+
+impl KernelOp for PlanOp<'_, '_> {
+    type Output = Plan;
+
+    #[inline(always)]
+    fn run<K: Kernel>(self, kernel: K) -> Plan {
+        let b = self.builder;
+        let v = self.v;
+        let level = b.layout.levels[v as usize];
+        let (entry, max_level) = self.entry;
+        let q = b.vecs.row(v);
+        let n = b.layout.len();
+        let m = b.layout.m();
+        let mut scratch = take_scratch();
+        let s = &mut scratch;
+        // The batch's earlier nodes, scored once for every level.
+        let peers: Vec<u32> = (self.first..v).collect();
+        let mut peer_scores = Vec::new();
+        score_all(kernel, b.vecs, q, &peers, &mut peer_scores);
+        let mut links = Vec::with_capacity(usize::from(level) + 1);
+        let mut cur = Scored {
+            score: kernel.dot(q, b.vecs.row(entry)),
+            id: entry,
+        };
+        for l in (usize::from(level) + 1..=usize::from(max_level)).rev() {
+            cur = greedy(kernel, b.vecs, b, q, cur, l, s);
+        }
+        s.entries.clear();
+        s.entries.push(cur);
+        for l in (0..=usize::from(level)).rev() {
+            let mut found = std::mem::take(&mut s.entries);
+            if l <= usize::from(max_level) {
+                s.start(n);
+                s.marks[v as usize] = s.epoch;
+                seed(s, &found, b.ef_construction);
+                search_layer(kernel, b.vecs, b, q, l, b.ef_construction, s);
+                take_results(s, &mut found);
+            } else {
+                // Above the graph's top level only the batch's nodes are there.
+                found.clear();
+            }
+            // The search's results seed the level below; the peers join only the selection.
+            let mut cands = found.clone();
+            for (&p, &score) in peers.iter().zip(&peer_scores) {
+                if usize::from(b.layout.levels[p as usize]) >= l {
+                    cands.push(Scored { score, id: p });
+                }
+            }
+            cands.sort_unstable_by(|a, b| b.rank(a));
+            let mut selected = Vec::with_capacity(m);
+            b.select(kernel, &cands, m, &mut selected);
+            links.push(selected);
+            if found.is_empty() {
+                // Nothing found at this level (above the graph's top): start the level below
+                // from the entry point's descent again.
+                found.push(cur);
+            }
+            s.entries = found;
+        }
+        put_scratch(scratch);
+        Plan { v, links }
+    }
+}
+
+/// Adds reverse links to one target at one level, in the order given.
+struct LinkOp<'a, 'b, 'c> {
+    builder: &'a Builder<'b>,
+    adds: &'c [(u8, u32, Scored)],
+}
+
+impl KernelOp for LinkOp<'_, '_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<K: Kernel>(self, kernel: K) {
+        let mut scratch = take_scratch();
+        for &(l, target, new) in self.adds {
+            self.builder
+                .add_link(kernel, target, usize::from(l), new, &mut scratch);
+        }
+        put_scratch(scratch);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::unit_vectors;
 
-    fn random_graph(n: usize, dim: usize, m: usize, seed: u64, parallel: bool) -> Graph {
-        let data = Rows::from_slice(&unit_vectors(n, dim, seed).concat());
+    fn rows(n: usize, dim: usize, seed: u64) -> Arc<Rows> {
+        Arc::new(Rows::from_slice(&unit_vectors(n, dim, seed).concat()))
+    }
+
+    fn random_graph(n: usize, dim: usize, m: usize, seed: u64, mode: Mode) -> Graph {
         let keys = (0..n as u32).map(|i| i * 3 + 1).collect();
-        build(dim, keys, data, m, 64, parallel).unwrap()
+        build(dim, keys, rows(n, dim, seed), m, 64, mode).unwrap()
     }
 
     #[test]
     fn built_graphs_hold_the_invariants() {
-        for (n, m, parallel) in [
-            (0, 16, false),
-            (1, 16, false),
-            (2, 1, false),
-            (3, 2, true),
-            (40, 2, false),
-            (500, 4, false),
-            (500, 4, true),
-            (800, 16, true),
+        use Mode::{Batched, Concurrent, Sequential};
+        for (n, m, mode) in [
+            (0, 16, Sequential),
+            (1, 16, Sequential),
+            (2, 1, Sequential),
+            (3, 2, Concurrent),
+            (40, 2, Sequential),
+            (500, 4, Sequential),
+            (500, 4, Concurrent),
+            (800, 16, Concurrent),
+            (0, 16, Batched),
+            (1, 16, Batched),
+            (2, 1, Batched),
+            (40, 2, Batched),
+            (800, 16, Batched),
+            (5000, 4, Batched),
         ] {
-            let g = random_graph(n, 8, m, n as u64, parallel);
+            let g = random_graph(n, 8, m, n as u64, mode);
             g.validate().unwrap_or_else(|e| panic!("n {n} m {m}: {e}"));
             assert_eq!(g.len(), n);
             if n > 1 {
@@ -955,8 +1205,8 @@ mod tests {
 
     #[test]
     fn the_sequential_build_is_deterministic() {
-        let a = random_graph(600, 12, 8, 3, false);
-        let b = random_graph(600, 12, 8, 3, false);
+        let a = random_graph(600, 12, 8, 3, Mode::Sequential);
+        let b = random_graph(600, 12, 8, 3, Mode::Sequential);
         assert_eq!(a, b);
         // And it did not merely come out empty or flat.
         assert!(a.max_level >= 1);
@@ -968,8 +1218,8 @@ mod tests {
         // Small enough that every node is reachable and ef = n explores them all.
         let dim = 6;
         let rows = unit_vectors(120, dim, 21);
-        let data = Rows::from_slice(&rows.concat());
-        let g = build(dim, (0..120).collect(), data, 4, 40, false).unwrap();
+        let data = Arc::new(Rows::from_slice(&rows.concat()));
+        let g = build(dim, (0..120).collect(), data, 4, 40, Mode::Sequential).unwrap();
         for q in unit_vectors(20, dim, 22) {
             let mut exact: Vec<(u32, f32)> = rows
                 .iter()
@@ -984,7 +1234,7 @@ mod tests {
 
     #[test]
     fn validate_rejects_broken_graphs() {
-        let good = random_graph(300, 4, 4, 9, false);
+        let good = random_graph(300, 4, 4, 9, Mode::Sequential);
         good.validate().unwrap();
         let top = good.entry as usize;
         let low = (0..good.len())
@@ -1013,10 +1263,83 @@ mod tests {
         cases.push(("keys out of order", g));
         let mut g = good.clone();
         let short = &g.data.as_slice()[1..];
-        g.data = Rows::from_slice(short);
+        g.data = Arc::new(Rows::from_slice(short));
         cases.push(("short data", g));
         for (what, g) in cases {
             assert!(g.validate().is_err(), "{what}");
+        }
+    }
+
+    #[test]
+    fn the_batched_build_is_the_same_on_any_number_of_threads() {
+        let build_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| random_graph(3000, 12, 6, 5, Mode::Batched))
+        };
+        let one = build_on(1);
+        one.validate().unwrap();
+        // Batches of more than one node were really inserted (3000 / 16 > 1).
+        assert!(batch_len(3000) > 100);
+        for threads in [2, 3, 8] {
+            assert!(build_on(threads) == one, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_batch_of_one_is_the_sequential_insertion() {
+        let (n, dim, m) = (700, 10, 6);
+        let keys: Vec<u32> = (0..n as u32).collect();
+        let data = rows(n, dim, 17);
+        let seq = build(dim, keys.clone(), data.clone(), m, 50, Mode::Sequential).unwrap();
+        let ones = build_with(dim, keys, data, m, 50, Mode::Batched, |_| 1).unwrap();
+        assert!(seq == ones);
+    }
+
+    #[test]
+    #[allow(clippy::cast_precision_loss)]
+    fn batched_graphs_find_what_sequential_ones_find() {
+        // Recall@10 at a modest ef, against exact search, of both builds.
+        let (n, dim) = (4000, 16);
+        let vecs = unit_vectors(n, dim, 23);
+        let data = Arc::new(Rows::from_slice(&vecs.concat()));
+        let keys: Vec<u32> = (0..n as u32).collect();
+        let queries = unit_vectors(200, dim, 24);
+        let recall = |g: &Graph| {
+            let mut hit = 0;
+            for q in &queries {
+                let mut exact: Vec<(u32, f32)> = vecs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i as u32, crate::dot(q, r)))
+                    .collect();
+                exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                let got = g.search(q, 10, 40);
+                hit += exact[..10]
+                    .iter()
+                    .filter(|e| got.iter().any(|h| h.0 == e.0))
+                    .count();
+            }
+            hit as f64 / (10.0 * queries.len() as f64)
+        };
+        let seq = build(dim, keys.clone(), data.clone(), 8, 100, Mode::Sequential).unwrap();
+        let bat = build(dim, keys, data, 8, 100, Mode::Batched).unwrap();
+        let (rs, rb) = (recall(&seq), recall(&bat));
+        assert!(
+            rb >= 0.95 && rb >= rs - 0.01,
+            "batched {rb}, sequential {rs}"
+        );
+    }
+
+    #[test]
+    fn aligned_rows_from_a_vec_keep_their_values() {
+        for len in [0, 1, 15, 16, 17, 1000] {
+            let values: Vec<f32> = (0..len).map(|i| i as f32 * 0.5).collect();
+            let rows = Rows::from_vec(values.clone());
+            assert_eq!(rows.as_slice(), values.as_slice());
+            assert_eq!(rows.as_slice().as_ptr() as usize % 64, 0, "len {len}");
         }
     }
 

@@ -1,4 +1,5 @@
-//! `hnsw.graph`: the on-disk form of an HNSW graph and its vectors.
+//! `hnsw.graph`: the on-disk form of an HNSW graph (its links; the vectors are the index's
+//! `vectors.bin`, shared with exact search, and are given to [`read`]).
 //!
 //! # Format
 //!
@@ -7,7 +8,7 @@
 //! | size | field |
 //! |---|---|
 //! | 6 | magic `RDHNSW` |
-//! | 2 | format version, u16 = 1 |
+//! | 2 | format version, u16 = 2 (1 also held the vectors) |
 //! | 4 | `dim`, u32, > 0 |
 //! | 4 | `M`, u32, 1 to 256 |
 //! | 8 | `n`, u64, number of nodes |
@@ -19,23 +20,24 @@
 //! | `n`, padded with zeros to a multiple of 4 | levels, u8, at most 15 |
 //! | 4 × `n` × (2`M` + 1) | layer 0: per node a count then `2M` slots, u32 |
 //! | 4 × `U` | upper layers: per node of level `L`, `L` blocks of a count then `M` slots |
-//! | 4 × `n` × `dim` | vectors, f32, in node order |
 //! | 4 | CRC-32 (IEEE) of everything before it |
 //!
-//! The reader checks the length against the header before allocating anything, the CRC, and
-//! then every invariant search relies on (counts within capacity, neighbours that exist at
-//! that level, an entry node of the highest level, finite vectors), so that a damaged file
-//! gives [`Error::Corrupt`] and never a panic.
+//! The reader checks the length against the header before allocating anything, the header
+//! against the vectors it is given (number and dimension), the CRC, and then every invariant
+//! search relies on (counts within capacity, neighbours that exist at that level, an entry
+//! node of the highest level), so that a damaged file gives [`Error::Corrupt`] and never a
+//! panic. The vectors were checked (finite, normalised) when their index was read.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::graph::{Graph, Layout, Rows, MAX_LEVEL};
 use crate::Error;
 
 const MAGIC: &[u8; 6] = b"RDHNSW";
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
 const HEADER_LEN: u64 = 40;
 const BLOCK: usize = 1 << 16;
 
@@ -108,13 +110,6 @@ fn write_to(path: &Path, g: &Graph) -> crate::Result<()> {
             put(&mut out, &buf)?;
         }
     }
-    for chunk in g.data.as_slice().chunks(BLOCK / 4) {
-        buf.clear();
-        chunk
-            .iter()
-            .for_each(|x| buf.extend_from_slice(&x.to_le_bytes()));
-        put(&mut out, &buf)?;
-    }
     let sum = crc.finalize();
     out.write_all(&sum.to_le_bytes()).map_err(io)?;
     out.flush().map_err(io)?;
@@ -126,8 +121,10 @@ fn padding(n: usize) -> usize {
     (4 - n % 4) % 4
 }
 
-/// Reads a file written by [`write`].
-pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
+/// Reads a file written by [`write`], over `data` (its vectors of dimension `dim`, in node
+/// order).
+pub(crate) fn read(path: &Path, dim: usize, data: Arc<Rows>) -> crate::Result<Graph> {
+    let expect_dim = dim;
     let corrupt = |reason: String| Error::corrupt(path, reason);
     let file = File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -136,10 +133,10 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
             Error::io(path, e)
         }
     })?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if len < HEADER_LEN + 4 {
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if file_len < HEADER_LEN + 4 {
         return Err(corrupt(format!(
-            "truncated: {len} bytes, shorter than the {HEADER_LEN}-byte header"
+            "truncated: {file_len} bytes, shorter than the {HEADER_LEN}-byte header"
         )));
     }
     let mut r = Reader {
@@ -160,7 +157,7 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
             "graph format version {version}, this version reads {VERSION}: rebuild the index"
         )));
     }
-    let (dim, m, n, entry, max_level, upper) = (
+    let (file_dim, m, n, entry, max_level, upper) = (
         u32_at(8),
         u32_at(12),
         u64_at(16),
@@ -168,10 +165,19 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
         header[28],
         u64_at(32),
     );
-    if dim == 0 || m == 0 || m > 256 || header[29..32] != [0; 3] || max_level > MAX_LEVEL {
+    if file_dim == 0 || m == 0 || m > 256 || header[29..32] != [0; 3] || max_level > MAX_LEVEL {
         return Err(corrupt(format!(
-            "bad header (dim {dim}, M {m}, top level {max_level})"
+            "bad header (dim {file_dim}, M {m}, top level {max_level})"
         )));
+    }
+    if file_dim as usize != expect_dim {
+        return Err(corrupt(format!(
+            "holds {file_dim}-d vectors, expected {expect_dim}"
+        )));
+    }
+    let len = (data.as_slice().len() / expect_dim.max(1)) as u64;
+    if n != len {
+        return Err(corrupt(format!("holds {n} vectors, expected {len}")));
     }
     // The length the header implies, in u64 with overflow checks, before any allocation.
     let expected = (|| {
@@ -179,26 +185,23 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
         let levels = n.checked_add(padding_u64(n))?;
         let l0 = n4.checked_mul(2 * u64::from(m) + 1)?;
         let up = upper.checked_mul(4)?;
-        let vecs = n4.checked_mul(u64::from(dim))?;
         HEADER_LEN
             .checked_add(n4)?
             .checked_add(levels)?
             .checked_add(l0)?
             .checked_add(up)?
-            .checked_add(vecs)?
             .checked_add(4)
     })();
-    if expected != Some(len) {
+    if expected != Some(file_len) {
         return Err(corrupt(format!(
-            "truncated or padded: {len} bytes, the header ({n} nodes of dimension {dim}, M {m}) \
-             needs {}",
+            "truncated or padded: {file_len} bytes, the header ({n} nodes, M {m}) needs {}",
             expected.map_or_else(|| "more than 2^64".to_string(), |e| e.to_string())
         )));
     }
     let too_many = || corrupt("too large for this machine".into());
     let n = usize::try_from(n).map_err(|_| too_many())?;
     let upper = usize::try_from(upper).map_err(|_| too_many())?;
-    let (dim, m) = (dim as usize, m as usize);
+    let m = m as usize;
     let keys = r.u32s(n)?;
     let mut levels = vec![0u8; n];
     r.read(&mut levels)?;
@@ -213,8 +216,6 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
     }
     let l0 = r.u32s(layout.l0_len())?;
     let upper = r.u32s(upper)?;
-    let mut data = Rows::zeroed(n.checked_mul(dim).ok_or_else(too_many)?);
-    r.f32s_into(data.as_mut_slice())?;
     let sum = r.crc.clone().finalize();
     let mut stored = [0u8; 4];
     r.inner.read_exact(&mut stored).map_err(|e| r.error(e))?;
@@ -224,11 +225,8 @@ pub(crate) fn read(path: &Path) -> crate::Result<Graph> {
             u32::from_le_bytes(stored)
         )));
     }
-    if let Some(i) = data.as_slice().iter().position(|x| !x.is_finite()) {
-        return Err(corrupt(format!("vector value {i} is not finite")));
-    }
     let graph = Graph {
-        dim,
+        dim: expect_dim,
         keys,
         data,
         layout,
@@ -287,15 +285,6 @@ impl Reader<'_> {
         self.words(n, |b| out.push(u32::from_le_bytes(b)))?;
         Ok(out)
     }
-
-    fn f32s_into(&mut self, out: &mut [f32]) -> crate::Result<()> {
-        let mut slots = out.iter_mut();
-        self.words(slots.len(), |b| {
-            if let Some(slot) = slots.next() {
-                *slot = f32::from_le_bytes(b);
-            }
-        })
-    }
 }
 
 #[cfg(test)]
@@ -305,8 +294,13 @@ mod tests {
 
     fn graph(n: usize) -> Graph {
         let dim = 5;
-        let data = Rows::from_slice(&unit_vectors(n, dim, 4).concat());
-        crate::graph::build(dim, (10..10 + n as u32).collect(), data, 3, 20, false).unwrap()
+        let data = Arc::new(Rows::from_slice(&unit_vectors(n, dim, 4).concat()));
+        let keys = (10..10 + n as u32).collect();
+        crate::graph::build(dim, keys, data, 3, 20, crate::graph::Mode::Sequential).unwrap()
+    }
+
+    fn read_over(path: &Path, g: &Graph) -> crate::Result<Graph> {
+        read(path, g.dim, g.data.clone())
     }
 
     #[test]
@@ -316,7 +310,7 @@ mod tests {
             let path = dir.path().join(format!("g{n}"));
             let g = graph(n);
             write(&path, &g).unwrap();
-            assert_eq!(read(&path).unwrap(), g, "n {n}");
+            assert_eq!(read_over(&path, &g).unwrap(), g, "n {n}");
         }
         // Only the files written are there (no temporary left).
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 6);
@@ -326,8 +320,10 @@ mod tests {
     fn every_truncation_and_bit_flip_is_corrupt() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g");
-        write(&path, &graph(30)).unwrap();
+        let g = graph(30);
+        write(&path, &g).unwrap();
         let good = std::fs::read(&path).unwrap();
+        let read = |path: &Path| read_over(path, &g);
         for cut in 0..good.len() {
             std::fs::write(&path, &good[..cut]).unwrap();
             assert!(
@@ -362,22 +358,32 @@ mod tests {
         let mut broken = good.clone();
         broken.l0[1] = 50;
         write(&path, &broken).unwrap();
+        let read = |path: &Path| read_over(path, &good);
         let err = read(&path).unwrap_err();
         assert!(err.to_string().contains("links to 50"), "{err}");
-        let mut nan = good.clone();
-        nan.data.as_mut_slice()[7] = f32::NAN;
-        write(&path, &nan).unwrap();
-        assert!(matches!(read(&path), Err(Error::Corrupt { .. })));
+        // Vectors that are not the graph's: another number or dimension.
+        write(&path, &good).unwrap();
+        let fewer = Arc::new(Rows::from_slice(&good.data.as_slice()[5..]));
+        let err = super::read(&path, 5, fewer).unwrap_err();
+        assert!(
+            err.to_string().contains("holds 50 vectors, expected 49"),
+            "{err}"
+        );
+        let err = super::read(&path, 10, good.data.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("holds 5-d vectors, expected 10"),
+            "{err}"
+        );
         // A header promising an enormous graph fails before allocating it.
         write(&path, &good).unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
-        bytes[16..24].copy_from_slice(&(u64::MAX / 8).to_le_bytes());
+        bytes[32..40].copy_from_slice(&(u64::MAX / 8).to_le_bytes());
         std::fs::write(&path, &bytes).unwrap();
         let err = read(&path).unwrap_err();
         assert!(err.to_string().contains("needs"), "{err}");
         // Another version of the format asks for a rebuild.
         let mut bytes = std::fs::read(&path).unwrap();
-        bytes[16..24].copy_from_slice(&50u64.to_le_bytes());
+        bytes[32..40].copy_from_slice(&(good.upper.len() as u64).to_le_bytes());
         bytes[6] = 9;
         std::fs::write(&path, &bytes).unwrap();
         let err = read(&path).unwrap_err();

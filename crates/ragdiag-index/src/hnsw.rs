@@ -2,6 +2,7 @@
 //! `graph` module), its persistence, and the choice of `ef`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,8 @@ pub struct HnswConfig {
     pub ef_construction: usize,
     /// Default candidate list size while searching.
     pub ef_search: usize,
-    /// Single-threaded insertion in key order (reproducible) rather than parallel.
+    /// Insertion in batches of key order, each batch searched in parallel (the same graph for
+    /// any number of threads), rather than hnswlib's concurrent insertion (not reproducible).
     pub deterministic: bool,
 }
 
@@ -69,9 +71,11 @@ impl HnswConfig {
         self
     }
 
-    /// `true`: insert on one thread in key order, so that the same vectors always give the
-    /// same graph and the same answers. `false`: insert in parallel on rayon's current pool
-    /// (faster; the graph, and so the answers, may vary between builds).
+    /// `true`: insert in batches of key order, each batch's nodes searching the graph as it
+    /// stood at the batch's start in parallel on rayon's current pool, their links then added
+    /// in a fixed order, so that the same vectors always give the same graph and the same
+    /// answers, whatever the number of threads. `false`: insert every node concurrently as
+    /// hnswlib does (the graph, and so the answers, may vary between builds).
     #[must_use]
     pub fn deterministic(mut self, yes: bool) -> Self {
         self.deterministic = yes;
@@ -103,7 +107,8 @@ impl HnswConfig {
 /// Recall against exact search depends on `ef`; measure it with [`recall_at_k`] or choose `ef`
 /// with [`tune_ef`].
 ///
-/// The index holds its own copy of the vectors, in key order.
+/// The index shares the [`FlatIndex`]'s vectors when their keys ascend (as the keys `0..n` of
+/// an index directory do); otherwise it holds its own copy, in key order.
 pub struct HnswIndex {
     graph: Graph,
     config: HnswConfig,
@@ -121,9 +126,9 @@ impl std::fmt::Debug for HnswIndex {
 }
 
 impl HnswIndex {
-    /// Builds a graph over all of `vectors`: on one thread in key order when
+    /// Builds a graph over all of `vectors` on rayon's current pool: in batches when
     /// `config.deterministic` (the same vectors always give the same graph, whatever their row
-    /// order), else in parallel on rayon's current pool.
+    /// order and the number of threads), else concurrently.
     ///
     /// # Errors
     ///
@@ -131,23 +136,14 @@ impl HnswIndex {
     pub fn build(vectors: &FlatIndex, config: &HnswConfig) -> crate::Result<Self> {
         config.validate()?;
         let dim = vectors.dim();
-        let mut order: Vec<usize> = (0..vectors.len()).collect();
-        let keys_in = vectors.keys();
-        order.sort_unstable_by_key(|&i| keys_in[i]);
-        let keys: Vec<u32> = order.iter().map(|&i| keys_in[i]).collect();
-        let mut data = Rows::zeroed(vectors.data().len());
-        for (to, &i) in data.as_mut_slice().chunks_exact_mut(dim).zip(&order) {
-            to.copy_from_slice(&vectors.data()[i * dim..(i + 1) * dim]);
-        }
-        let graph = graph::build(
-            dim,
-            keys,
-            data,
-            config.m,
-            config.ef_construction,
-            !config.deterministic,
-        )
-        .map_err(Error::InvalidInput)?;
+        let (keys, data) = in_key_order(vectors);
+        let mode = if config.deterministic {
+            graph::Mode::Batched
+        } else {
+            graph::Mode::Concurrent
+        };
+        let graph = graph::build(dim, keys, data, config.m, config.ef_construction, mode)
+            .map_err(Error::InvalidInput)?;
         Ok(HnswIndex {
             graph,
             config: *config,
@@ -176,11 +172,6 @@ impl HnswIndex {
     #[must_use]
     pub fn config(&self) -> &HnswConfig {
         &self.config
-    }
-
-    /// The keys, ascending.
-    pub(crate) fn keys(&self) -> &[u32] {
-        &self.graph.keys
     }
 
     /// The approximate `k` most similar vectors to `query`, exploring `ef` candidates (raised
@@ -226,27 +217,24 @@ impl HnswIndex {
         graphfile::write(&dir.join(GRAPH_FILE), &self.graph)
     }
 
-    /// Reloads a graph written by [`HnswIndex::dump`], expecting `len` vectors of dimension
-    /// `dim` and a graph built with `config.m`.
+    /// Reloads a graph written by [`HnswIndex::dump`] over `vectors` (the index it was built
+    /// from: the file holds the links, not the vectors), expecting a graph built with
+    /// `config.m`.
     ///
     /// # Errors
     ///
     /// [`Error::Corrupt`] when the file is missing, truncated, altered (its CRC-32), malformed
     /// (every link and level is checked, so that search cannot fail on it) or does not match
-    /// `dim`, `len` or `config.m`; [`Error::Io`] when it cannot be read.
-    pub fn load(dir: &Path, dim: usize, len: usize, config: &HnswConfig) -> crate::Result<Self> {
+    /// the vectors (their number, dimension or keys) or `config.m`; [`Error::Io`] when it
+    /// cannot be read.
+    pub fn load(dir: &Path, vectors: &FlatIndex, config: &HnswConfig) -> crate::Result<Self> {
         let path = dir.join(GRAPH_FILE);
-        let graph = graphfile::read(&path)?;
-        if graph.len() != len {
+        let (keys, data) = in_key_order(vectors);
+        let graph = graphfile::read(&path, vectors.dim(), data)?;
+        if graph.keys != keys {
             return Err(Error::corrupt(
                 &path,
-                format!("holds {} vectors, expected {len}", graph.len()),
-            ));
-        }
-        if graph.dim != dim {
-            return Err(Error::corrupt(
-                &path,
-                format!("holds {}-d vectors, expected {dim}", graph.dim),
+                "the graph's keys differ from the vectors' keys",
             ));
         }
         if graph.layout.m() != config.m {
@@ -264,6 +252,24 @@ impl HnswIndex {
             config: *config,
         })
     }
+}
+
+/// The keys of `vectors` ascending and their vectors in that order: the index's own buffer
+/// when its keys already ascend, else a sorted copy.
+fn in_key_order(vectors: &FlatIndex) -> (Vec<u32>, Arc<Rows>) {
+    let keys_in = vectors.keys();
+    if keys_in.windows(2).all(|w| w[0] < w[1]) {
+        return (keys_in.to_vec(), vectors.shared_data());
+    }
+    let dim = vectors.dim();
+    let mut order: Vec<usize> = (0..vectors.len()).collect();
+    order.sort_unstable_by_key(|&i| keys_in[i]);
+    let keys: Vec<u32> = order.iter().map(|&i| keys_in[i]).collect();
+    let mut data = Rows::zeroed(vectors.data().len());
+    for (to, &i) in data.as_mut_slice().chunks_exact_mut(dim).zip(&order) {
+        to.copy_from_slice(&vectors.data()[i * dim..(i + 1) * dim]);
+    }
+    (keys, Arc::new(data))
 }
 
 /// What [`tune_ef`] found.
@@ -453,28 +459,41 @@ mod tests {
         let index = HnswIndex::build(&vectors, &config).unwrap();
         let dir = tempfile::tempdir().unwrap();
         index.dump(dir.path()).unwrap();
-        let loaded = HnswIndex::load(dir.path(), 12, 500, &config).unwrap();
+        let loaded = HnswIndex::load(dir.path(), &vectors, &config).unwrap();
         let queries = unit_vectors(30, 12, 13);
         assert_eq!(
             index.search_batch(&queries, 10, 50).unwrap(),
             loaded.search_batch(&queries, 10, 50).unwrap()
         );
+        // The vectors it was built over, and no others.
+        let fewer = FlatIndex::from_rows(12, vectors.rows().take(499)).unwrap();
+        let other_dim = flat(500, 11, 12);
+        let other_keys =
+            FlatIndex::from_rows(12, vectors.rows().map(|(k, v)| (k + 1000, v))).unwrap();
+        for (what, v) in [
+            ("fewer", &fewer),
+            ("dimension", &other_dim),
+            ("keys", &other_keys),
+        ] {
+            assert!(
+                matches!(
+                    HnswIndex::load(dir.path(), v, &config),
+                    Err(Error::Corrupt { .. })
+                ),
+                "{what}"
+            );
+        }
         assert!(matches!(
-            HnswIndex::load(dir.path(), 12, 499, &config),
+            HnswIndex::load(dir.path(), &vectors, &config.m(8)),
             Err(Error::Corrupt { .. })
         ));
         assert!(matches!(
-            HnswIndex::load(dir.path(), 11, 500, &config),
+            HnswIndex::load(&dir.path().join("nope"), &vectors, &config),
             Err(Error::Corrupt { .. })
         ));
-        assert!(matches!(
-            HnswIndex::load(dir.path(), 12, 500, &config.m(8)),
-            Err(Error::Corrupt { .. })
-        ));
-        assert!(matches!(
-            HnswIndex::load(&dir.path().join("nope"), 12, 500, &config),
-            Err(Error::Corrupt { .. })
-        ));
+        // Built over vectors whose keys ascend, the graph shares them (no second copy).
+        assert!(Arc::ptr_eq(&index.graph.data, &vectors.shared_data()));
+        assert!(Arc::ptr_eq(&loaded.graph.data, &vectors.shared_data()));
     }
 
     #[test]

@@ -121,9 +121,11 @@ impl LexicalIndex {
     ///
     /// [`Error::InvalidInput`] on a duplicate key; [`Error::Io`] or [`Error::Tantivy`] when
     /// writing fails.
-    pub fn build<'a, I>(dir: &Path, items: I, threads: usize) -> crate::Result<Self>
+    pub fn build<I, T, X>(dir: &Path, items: I, threads: usize) -> crate::Result<Self>
     where
-        I: IntoIterator<Item = (u32, &'a str, &'a str)>,
+        I: IntoIterator<Item = (u32, T, X)>,
+        T: AsRef<str>,
+        X: AsRef<str>,
     {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (schema, key, title, text) = schema();
@@ -146,8 +148,8 @@ impl LexicalIndex {
             seen.push(k);
             let mut doc = TantivyDocument::default();
             doc.add_u64(key, u64::from(k));
-            doc.add_text(title, t);
-            doc.add_text(text, x);
+            doc.add_text(title, t.as_ref());
+            doc.add_text(text, x.as_ref());
             writer.add_document(doc)?;
         }
         seen.sort_unstable();

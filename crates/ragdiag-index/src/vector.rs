@@ -1,8 +1,11 @@
 //! Exact vector search (the ground truth), the dot product, and recall of one ranking against
 //! another.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
+use crate::graph::Rows;
 use crate::kernel::{dispatch, dot_dispatched, Kernel, KernelOp};
 use crate::topk::TopK;
 use crate::Error;
@@ -88,8 +91,9 @@ pub(crate) fn check_query(q: &[f32], dim: usize) -> crate::Result<()> {
 pub struct FlatIndex {
     dim: usize,
     keys: Vec<u32>,
-    /// Row-major, `keys.len() * dim` values.
-    data: Vec<f32>,
+    /// Row-major, `keys.len() * dim` values, 64-byte aligned; shared with an
+    /// [`crate::HnswIndex`] built from (or loaded with) this index when the keys ascend.
+    data: Arc<Rows>,
 }
 
 impl FlatIndex {
@@ -124,7 +128,16 @@ impl FlatIndex {
                 w[0]
             )));
         }
-        Ok(FlatIndex { dim, keys, data })
+        Ok(FlatIndex {
+            dim,
+            keys,
+            data: Arc::new(Rows::from_vec(data)),
+        })
+    }
+
+    /// The vectors, shared (for a graph over them).
+    pub(crate) fn shared_data(&self) -> Arc<Rows> {
+        Arc::clone(&self.data)
     }
 
     /// An index from `(key, vector)` rows; see [`FlatIndex::from_parts`] for the rules.
@@ -181,13 +194,13 @@ impl FlatIndex {
     /// All vectors end to end, in the order of [`FlatIndex::keys`].
     #[must_use]
     pub fn data(&self) -> &[f32] {
-        &self.data
+        self.data.as_slice()
     }
 
     /// The `i`-th vector (in the order of [`FlatIndex::keys`]), if any.
     #[must_use]
     pub fn row(&self, i: usize) -> Option<&[f32]> {
-        self.data.chunks_exact(self.dim).nth(i)
+        self.data().chunks_exact(self.dim).nth(i)
     }
 
     /// The `(key, vector)` rows in insertion order.
@@ -195,7 +208,7 @@ impl FlatIndex {
         self.keys
             .iter()
             .copied()
-            .zip(self.data.chunks_exact(self.dim))
+            .zip(self.data().chunks_exact(self.dim))
     }
 
     /// The `k` most similar vectors to `query` as `(key, dot product)`, score descending then

@@ -114,7 +114,13 @@ fn round_trip() {
 fn lexical_only_and_empty() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("empty");
-    IndexDir::build_into(&dir, std::iter::empty(), None, &BuildOptions::default()).unwrap();
+    IndexDir::build_into(
+        &dir,
+        std::iter::empty::<(u32, &str, &str)>(),
+        None,
+        &BuildOptions::default(),
+    )
+    .unwrap();
     let opened = IndexDir::open(&dir).unwrap();
     assert!(opened.lexical().is_empty());
     assert!(opened.vectors().is_none() && opened.hnsw().is_none());
@@ -123,7 +129,13 @@ fn lexical_only_and_empty() {
     let dir = tmp.path().join("empty-vectors");
     let none = FlatIndex::from_parts(8, vec![], vec![]).unwrap();
     let options = BuildOptions::default().hnsw(HnswConfig::default());
-    IndexDir::build_into(&dir, std::iter::empty(), Some(&none), &options).unwrap();
+    IndexDir::build_into(
+        &dir,
+        std::iter::empty::<(u32, &str, &str)>(),
+        Some(&none),
+        &options,
+    )
+    .unwrap();
     let opened = IndexDir::open(&dir).unwrap();
     assert!(opened.hnsw().unwrap().is_empty());
     assert!(opened

@@ -395,7 +395,8 @@ pub struct ReplaySpec<'a> {
     pub model: &'a ModelChoice,
     /// The embedder behind its cache (`None`: BM25 only).
     pub embedder: Option<&'a Cached>,
-    /// An HNSW graph is built above this many chunks (exact search below).
+    /// An HNSW graph is built above this many chunks (exact search below); a cached index
+    /// of more chunks without a graph is rebuilt.
     pub hnsw_above: usize,
     /// Never download the model's tokenizer.
     pub no_fetch: bool,
@@ -439,10 +440,16 @@ pub fn replay_index(
         model_id: model_id.as_deref(),
         variant: "",
     };
+    // A cached index without a graph serves a run that needs one (more chunks than
+    // `hnsw_above`, e.g. 0 for `--ann`) no more: it is rebuilt with one.
+    let has_what_is_needed = |searcher: &Searcher| {
+        let needs_graph = spec.embedder.is_some() && searcher.chunks().len() > spec.hnsw_above;
+        (!needs_graph || searcher.dir().hnsw().is_some()).then_some(())
+    };
     cached_index(
         home,
         &key,
-        |_| Some(()),
+        has_what_is_needed,
         |dir| -> Result<(), ReplayError> {
             let chunks = chunk_inputs(
                 spec.docs,

@@ -536,7 +536,12 @@ fn replay(
         chunker: &s.chunker,
         model: &model,
         embedder: embedder.as_ref(),
-        hnsw_above: EXACT_UP_TO,
+        // `--ann` searches a graph, so one is built whatever the size.
+        hnsw_above: if s.exact == Some(false) {
+            0
+        } else {
+            EXACT_UP_TO
+        },
         no_fetch: s.no_fetch,
         quiet: printer.quiet(),
     };
@@ -558,6 +563,23 @@ fn replay(
         e.flush().context("cannot save the embedding cache")?;
     }
     provenance.ann_recall = out.ann_recall;
+    if out.ann_recall.is_some() {
+        // The graph's build, recorded in the index when it was built (this run or the one
+        // that cached it).
+        let built = searcher.dir().manifest().hnsw.as_ref();
+        provenance.ann_build_seconds = built.and_then(|h| h.build_seconds);
+        provenance.ann_build_threads = built.and_then(|h| h.build_threads);
+        if let (Some(recall), Some(secs)) = (out.ann_recall, provenance.ann_build_seconds) {
+            printer.note(format_args!(
+                "note: searched the HNSW graph of {} chunks (built in {secs:.1} s on {} \
+                 threads, ef {}): recall@{} {recall:.4} against exact search",
+                searcher.chunks().len(),
+                provenance.ann_build_threads.unwrap_or(1),
+                out.ann_ef.unwrap_or(0),
+                options.k,
+            ));
+        }
+    }
     provenance.index = Some(index.dir.display().to_string());
     provenance.model_id = Some(embedder.as_ref().map(|e| e.model_id().to_owned()));
     let (items, sources) = replay_items(searcher, &out.hits, s.retriever == RetrieverKind::Hybrid);

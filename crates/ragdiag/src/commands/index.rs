@@ -86,6 +86,13 @@ pub(crate) fn run(args: &IndexArgs, printer: Printer) -> Result<ExitStatus> {
                 report.embed_time.as_secs_f64()
             ));
         }
+        if let Some(t) = report.hnsw_build_time {
+            line.push_str(&format!(
+                "; HNSW graph built in {:.1} s on {} threads",
+                t.as_secs_f64(),
+                report.hnsw_threads.unwrap_or(1)
+            ));
+        }
         if let (Some(ef), Some(r)) = (report.hnsw_ef, report.hnsw_recall) {
             line.push_str(&format!("; HNSW ef {ef} (recall@10 {r:.4} on a sample)"));
         }

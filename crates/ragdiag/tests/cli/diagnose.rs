@@ -609,3 +609,59 @@ fn compare_pairs_cost_and_latency_per_correct_answer() {
     assert!(md.contains("## Quality per dollar and per second"), "{md}");
     assert!(o.stdout.contains("per correct answer"), "{}", o.stdout);
 }
+
+/// Replay with `--ann` searches an HNSW graph at any size: one is built (a cached index without
+/// one is rebuilt, with a warning), and the graph's build time, threads and recall against
+/// exact search go to the provenance; the default below 200,000 chunks is exact search, which
+/// records none of them.
+#[test]
+fn replay_with_ann_builds_a_graph_and_records_its_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let r = repo();
+    let replay = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "diagnose".to_owned(),
+            "--corpus".into(),
+            r.join("corpora/tallyfox").display().to_string(),
+            "--queries".into(),
+            r.join("queries/tallyfox.jsonl").display().to_string(),
+            "--as-of".into(),
+            "2026-10-01".into(),
+            "--retriever".into(),
+            "dense".into(),
+            "--model".into(),
+            "hash:64".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+            .args(&args)
+            .env("RAGDIAG_HOME", &home)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+        (summary(out)["provenance"].clone(), stderr)
+    };
+    let (exact, _) = replay(&dir.path().join("exact"), &["--quiet"]);
+    for field in ["ann_recall", "ann_build_seconds", "ann_build_threads"] {
+        assert!(exact.get(field).is_none(), "{field} in {exact}");
+    }
+    // The exact run cached an index without a graph: --ann rebuilds it with one.
+    let (ann, stderr) = replay(&dir.path().join("ann"), &["--ann"]);
+    assert!(stderr.contains("it lacks what this run reads"), "{stderr}");
+    assert!(stderr.contains("searched the HNSW graph of"), "{stderr}");
+    let recall = ann["ann_recall"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&recall), "{ann}");
+    assert!(ann["ann_build_seconds"].as_f64().unwrap() >= 0.0, "{ann}");
+    assert!(ann["ann_build_threads"].as_u64().unwrap() >= 1, "{ann}");
+    assert_eq!(ann["index"], exact["index"]);
+    // The next --ann run takes the graph from the cache, with the build it recorded.
+    let (again, stderr) = replay(&dir.path().join("again"), &["--ann"]);
+    assert!(!stderr.contains("lacks"), "{stderr}");
+    assert_eq!(again["ann_build_seconds"], ann["ann_build_seconds"]);
+    assert_eq!(again["ann_recall"], ann["ann_recall"]);
+}
