@@ -218,11 +218,7 @@ pub fn diagnose_trace_shown(
     trace: &[TraceRecord],
     cfg: &Config<'_>,
 ) -> Result<(Diagnoses, Shown)> {
-    let cfg = Config {
-        mode: Mode::Trace,
-        ..cfg.clone()
-    };
-    cfg.validate()?;
+    let cfg = trace_config(cfg)?;
     let mut warnings = Diagnostics::default();
     let inputs = trace_inputs(corpus, queries, trace, &mut warnings);
     diagnose_inputs(corpus, inputs, &cfg, warnings)
@@ -241,14 +237,20 @@ pub fn diagnose_trace_taking(
     trace: &mut [TraceRecord],
     cfg: &Config<'_>,
 ) -> Result<(Diagnoses, Shown)> {
+    let cfg = trace_config(cfg)?;
+    let mut warnings = Diagnostics::default();
+    let inputs = take_trace_inputs(corpus, queries, trace, &mut warnings);
+    diagnose_inputs(corpus, inputs, &cfg, warnings)
+}
+
+/// `cfg` in trace mode, validated.
+fn trace_config<'a>(cfg: &Config<'a>) -> Result<Config<'a>> {
     let cfg = Config {
         mode: Mode::Trace,
         ..cfg.clone()
     };
     cfg.validate()?;
-    let mut warnings = Diagnostics::default();
-    let inputs = take_trace_inputs(corpus, queries, trace, &mut warnings);
-    diagnose_inputs(corpus, inputs, &cfg, warnings)
+    Ok(cfg)
 }
 
 /// Diagnoses trace `inputs` (after `warnings` of the join) and hands the items over.

@@ -4,8 +4,8 @@
 use crate::record::{type_name, Record};
 use ragdiag_core::{Diagnostic, Diagnostics, Document};
 
-/// Field names a corpus record may carry.
-const DOCUMENT_FIELDS: &[&str] = &[
+/// Field names a corpus record may carry (a written Parquet corpus orders its columns by them).
+pub(crate) const DOCUMENT_FIELDS: &[&str] = &[
     "id",
     "_id",
     "title",

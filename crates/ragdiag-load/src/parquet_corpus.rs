@@ -175,22 +175,6 @@ fn read_documents(
     })
 }
 
-/// The columns of a written corpus in this order (any others after them, by name).
-const FIRST_COLUMNS: &[&str] = &[
-    "id",
-    "title",
-    "text",
-    "url",
-    "source",
-    "updated_at",
-    "version",
-    "supersedes",
-    "valid_until",
-    "deleted",
-    "tags",
-    "metadata",
-];
-
 /// A Parquet corpus of `records` (JSON objects with the JSONL corpus fields), one row a record
 /// and one column a field, which [`crate::load_corpus`] reads back as the same documents. Column
 /// types are inferred from the values (arrow's JSON schema inference); `metadata` is a struct
@@ -214,8 +198,10 @@ pub fn corpus_parquet_bytes(
     let records = metadata_kinds_aligned(records);
     let inferred = arrow::json::reader::infer_json_schema_from_iterator(records.iter().map(Ok))
         .map_err(arrow_err)?;
+    // The columns of a written corpus in the order of the corpus fields (any others after them,
+    // by name).
     let rank = |name: &str| {
-        FIRST_COLUMNS
+        crate::document::DOCUMENT_FIELDS
             .iter()
             .position(|c| *c == name)
             .unwrap_or(usize::MAX)

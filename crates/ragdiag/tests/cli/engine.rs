@@ -447,10 +447,9 @@ fn chroma() -> String {
     base
 }
 
-#[test]
-fn export_corpus_pages_through_chroma_and_stitches_documents() {
-    let base = chroma();
-    let tmp = tempfile::tempdir().unwrap();
+/// The settings of the mock Chroma at `base`: chunks to documents by `doc_id` at their offsets,
+/// dated by `modified`.
+fn chroma_config(dir: &Path, base: &str) -> String {
     let toml = format!(
         r#"[engine]
 kind = "chroma"
@@ -462,7 +461,14 @@ end_field = "end"
 updated_field = "modified"
 "#
     );
-    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    crate::write(dir, "chroma.toml", toml.as_bytes())
+}
+
+#[test]
+fn export_corpus_pages_through_chroma_and_stitches_documents() {
+    let base = chroma();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = chroma_config(tmp.path(), &base);
     let out = tmp.path().join("corpus.jsonl");
     let o = run(
         &tmp.path().join("home"),
@@ -544,18 +550,7 @@ updated_field = "modified"
 fn freshness_audits_the_documents_an_engine_stores_as_it_would_their_export() {
     let base = chroma();
     let tmp = tempfile::tempdir().unwrap();
-    let toml = format!(
-        r#"[engine]
-kind = "chroma"
-url = "{base}"
-collection = "kb"
-doc_field = "doc_id"
-start_field = "start"
-end_field = "end"
-updated_field = "modified"
-"#
-    );
-    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    let cfg = chroma_config(tmp.path(), &base);
     let home = tmp.path().join("home");
     let exported = tmp.path().join("corpus.jsonl");
     let o = run(
@@ -815,18 +810,7 @@ fn diagnose_dates_undated_documents_from_the_engines_metadata() {
 fn diagnose_without_a_corpus_reads_the_documents_the_engine_stores() {
     let base = chroma();
     let tmp = tempfile::tempdir().unwrap();
-    let toml = format!(
-        r#"[engine]
-kind = "chroma"
-url = "{base}"
-collection = "kb"
-doc_field = "doc_id"
-start_field = "start"
-end_field = "end"
-updated_field = "modified"
-"#
-    );
-    let cfg = crate::write(tmp.path(), "chroma.toml", toml.as_bytes());
+    let cfg = chroma_config(tmp.path(), &base);
     let home = tmp.path().join("home");
     let questions = crate::write(
         tmp.path(),
