@@ -378,6 +378,29 @@ fn put_scratch(s: Scratch) {
     SCRATCH.with(|cell| cell.replace(s));
 }
 
+/// The upper-layer search: from `entry`, a greedy walk on each of `levels`, highest first; the
+/// closest node reached, where the search of the levels below starts (search and build alike).
+#[inline(always)]
+#[allow(clippy::inline_always)] // Inlined into the dispatched search, as `greedy` is.
+fn descend<K: Kernel, L: Links>(
+    kernel: K,
+    vecs: Vectors<'_>,
+    links: &L,
+    query: &[f32],
+    entry: u32,
+    levels: std::ops::RangeInclusive<usize>,
+    s: &mut Scratch,
+) -> Scored {
+    let mut cur = Scored {
+        score: kernel.dot(query, vecs.row(entry)),
+        id: entry,
+    };
+    for level in levels.rev() {
+        cur = greedy(kernel, vecs, links, query, cur, level, s);
+    }
+    cur
+}
+
 /// Greedy descent at one level: moves to the best neighbour until none is better.
 #[inline(always)]
 #[allow(clippy::inline_always)] // Inlined into the dispatched search.
@@ -603,13 +626,7 @@ impl KernelOp for SearchOp<'_> {
         let mut scratch = take_scratch();
         let s = &mut scratch;
         let hits = {
-            let mut cur = Scored {
-                score: kernel.dot(q, vecs.row(g.entry)),
-                id: g.entry,
-            };
-            for level in (1..=usize::from(g.max_level)).rev() {
-                cur = greedy(kernel, vecs, g, q, cur, level, s);
-            }
+            let cur = descend(kernel, vecs, g, q, g.entry, 1..=usize::from(g.max_level), s);
             s.start(g.len());
             seed(s, &[cur], self.ef);
             search_layer(kernel, vecs, g, q, 0, self.ef, s);
@@ -1015,13 +1032,8 @@ impl KernelOp for InsertOp<'_, '_> {
         let mut scratch = take_scratch();
         let s = &mut scratch;
         {
-            let mut cur = Scored {
-                score: kernel.dot(q, b.vecs.row(entry)),
-                id: entry,
-            };
-            for l in (usize::from(level) + 1..=usize::from(max_level)).rev() {
-                cur = greedy(kernel, b.vecs, b, q, cur, l, s);
-            }
+            let levels = usize::from(level) + 1..=usize::from(max_level);
+            let cur = descend(kernel, b.vecs, b, q, entry, levels, s);
             s.entries.clear();
             s.entries.push(cur);
             let m = b.layout.m();
@@ -1095,13 +1107,8 @@ impl KernelOp for PlanOp<'_, '_> {
         let mut peer_scores = Vec::new();
         score_all(kernel, b.vecs, q, &peers, &mut peer_scores);
         let mut links = Vec::with_capacity(usize::from(level) + 1);
-        let mut cur = Scored {
-            score: kernel.dot(q, b.vecs.row(entry)),
-            id: entry,
-        };
-        for l in (usize::from(level) + 1..=usize::from(max_level)).rev() {
-            cur = greedy(kernel, b.vecs, b, q, cur, l, s);
-        }
+        let levels = usize::from(level) + 1..=usize::from(max_level);
+        let cur = descend(kernel, b.vecs, b, q, entry, levels, s);
         s.entries.clear();
         s.entries.push(cur);
         for l in (0..=usize::from(level)).rev() {
