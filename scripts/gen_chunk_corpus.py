@@ -21,24 +21,12 @@ import json
 import os
 import random
 
+# The same seeded vocabulary as the trace generator beside this script.
+from gen_scale_trace import vocabulary
+
 VOCAB = 30000
 WORDS_PER_SENTENCE = (6, 22)
 WORDS_PER_DOC = (30, 110)
-
-
-def vocabulary(rng, n):
-    """n distinct pronounceable words; the first ones are the most frequent (Zipf below)."""
-    cons = "bcdfghjklmnprstvwz"
-    vows = "aeiou"
-    out, seen = [], set()
-    while len(out) < n:
-        w = "".join(rng.choice(cons) + rng.choice(vows) for _ in range(rng.randint(1, 4)))
-        if rng.random() < 0.3:
-            w += rng.choice(cons)
-        if w not in seen:
-            seen.add(w)
-            out.append(w)
-    return out
 
 
 def document(rng, vocab, cum):
