@@ -1,6 +1,7 @@
 //! `ragdiag chunking`: hand-computed span metrics, report files (the summary against its
 //! published schema), paired tests, the warm cache, and bad strategy specs.
 
+use crate::summary;
 use crate::write;
 use serde_json::Value;
 use std::path::Path;
@@ -36,10 +37,6 @@ fn run(home: &Path, args: &[&str]) -> crate::Out {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-fn summary(out: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
 }
 
 /// The summary validates against the published `schemas/chunking-summary.schema.json`.

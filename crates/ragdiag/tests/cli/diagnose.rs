@@ -1,6 +1,7 @@
 //! `ragdiag diagnose`: the demo knowledge base with its trace (classes against the truth file,
 //! determinism, gates), replay mode, the config file, and bad input.
 
+use crate::summary;
 use crate::{ragdiag, write};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -30,10 +31,6 @@ fn demo_args(out: &Path) -> Vec<String> {
 fn run(args: &[String]) -> crate::Out {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     ragdiag(&refs)
-}
-
-fn summary(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
 #[test]

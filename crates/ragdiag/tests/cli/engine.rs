@@ -181,8 +181,7 @@ fn diagnose_through_an_engine_reports_failed_questions_and_caches() {
         "{}",
         o.stderr
     );
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value = crate::summary(&out);
     // Left out of every figure, not scored as misses.
     assert_eq!(s["questions"]["total"], 133 - failing);
     let warnings = std::fs::read_to_string(out.join("warnings.jsonl")).unwrap();
@@ -572,9 +571,7 @@ fn freshness_audits_the_documents_an_engine_stores_as_it_would_their_export() {
         args.extend_from_slice(&["--out", out.to_str().unwrap()]);
         let o = run(&home, &args);
         assert_eq!(o.code, 0, "{}", o.stderr);
-        let s: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
+        let s: serde_json::Value = crate::summary(&out);
         (s, o.stderr)
     };
     let (live, stderr) = audit(&["--engine", &cfg], "live");
@@ -628,8 +625,7 @@ fn freshness_audits_what_an_engine_retrieves() {
     ];
     let o = run(&tmp.path().join("home"), &args);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value = crate::summary(&out);
     let failing = std::fs::read_to_string(&queries)
         .unwrap()
         .lines()
@@ -771,9 +767,7 @@ fn diagnose_dates_undated_documents_from_the_engines_metadata() {
             ],
         );
         assert_eq!(o.code, 0, "{}", o.stderr);
-        let s: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
+        let s: serde_json::Value = crate::summary(&out);
         (s, o.stderr)
     };
     let count = |s: &serde_json::Value, class: &str| s["classes"][class]["count"].as_u64();
@@ -842,9 +836,7 @@ fn diagnose_without_a_corpus_reads_the_documents_the_engine_stores() {
         args.extend_from_slice(&["--out", out.to_str().unwrap()]);
         let o = run(&home, &args);
         assert_eq!(o.code, 0, "{}", o.stderr);
-        let s: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
+        let s: serde_json::Value = crate::summary(&out);
         (s, o.stderr)
     };
     let (live, stderr) = diagnose(None, "live");

@@ -50,6 +50,11 @@ pub(crate) fn data(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// The `summary.json` a command wrote into `dir`.
+pub(crate) fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 pub(crate) fn write(dir: &Path, name: &str, content: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, content).unwrap();

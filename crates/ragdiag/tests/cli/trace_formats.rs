@@ -3,8 +3,8 @@
 //! the ragdiag trace of the same questions; RAGAS and RAGChecker files stand in for
 //! `--queries`; `lint` and `freshness` read them too; bad files exit 2 with a located message.
 
+use crate::summary;
 use crate::{ragdiag, write};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -29,10 +29,6 @@ fn diagnose(trace: &str, queries: Option<&str>, out: &Path, extra: &[&str]) -> c
     args.extend(["--as-of", "2026-10-01", "--out", &out]);
     args.extend(extra);
     ragdiag(&args)
-}
-
-fn summary(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
 #[test]
