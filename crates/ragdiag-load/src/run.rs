@@ -504,7 +504,7 @@ const POW10: [f64; 23] = [
 /// The common form, `-?digits(.digits)?` of at most 19 digits with a mantissa of at most
 /// 2^53, is one division of two exactly represented numbers, which IEEE arithmetic rounds
 /// correctly (Clinger's fast path); everything else goes to `fast_float2`.
-#[inline]
+#[inline(always)]
 fn parse_score(s: &[u8]) -> Option<f64> {
     let (negative, digits) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -537,6 +537,13 @@ fn parse_score(s: &[u8]) -> Option<f64> {
             return Some(if negative { -v } else { v });
         }
     }
+    parse_score_general(s)
+}
+
+/// Any score `parse_score`'s fast path does not take.
+#[cold]
+#[inline(never)]
+fn parse_score_general(s: &[u8]) -> Option<f64> {
     match fast_float2::parse::<f64, _>(s) {
         Ok(v) if v.is_finite() => Some(v),
         _ => None,
