@@ -220,9 +220,13 @@ fn evaluate_run(
         );
     }
     let agg = aggregate(evaluated, qrels, measures, params, complete, zscores);
+    let tag = run.tag.clone();
+    // Freeing millions of entries takes a while; another thread does it while this one goes
+    // on (the process may end first, which frees them at once).
+    std::thread::spawn(move || drop(run));
     Ok(RunEval {
         path: path.display().to_string(),
-        tag: run.tag.clone(),
+        tag,
         agg,
     })
 }
