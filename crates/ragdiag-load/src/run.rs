@@ -78,6 +78,7 @@ pub struct CompactRun {
 
 impl CompactRun {
     /// The docno of `e`.
+    #[inline]
     pub fn docno(&self, e: &RunEntry) -> &str {
         let s = e.doc_start as usize;
         &self.arenas[e.chunk as usize][s..s + e.doc_len as usize]
@@ -1180,7 +1181,7 @@ mod tests {
         /// Any bytes read the same through the fast and the slow path of a line: the same
         /// entries, or an error at the same line.
         #[test]
-        fn fast_and_slow_lines_agree(lines in proptest::collection::vec("[ \t]?[#qa-c\\x00\\x0b\\xa0é]{1,3}[ \t\r]{1,2}Q0 [a-d\\x01]{1,3}\t?[ ]1 -?[0-9.e]{1,5}[ ]t[a-z ]{0,3}\r?", 1..6)) {
+        fn fast_and_slow_lines_agree(lines in proptest::collection::vec("[ \t]?[#qa-c\\x00\\x0b\\xa0é]{1,3}[ \t\r]{1,2}Q0 ([a-d\\x01]{1,3}|[a-d]{60,70})\t?[ ]1 -?[0-9.e]{1,5}[ ]t[a-z ]{0,3}\r?", 1..6)) {
             let text = lines.join("\n");
             let whole = parse(text.as_bytes()).map(|r| contents(&r)).map_err(|e| e.to_string());
             // Each line alone, through `slow_line` only, decides the same.

@@ -360,7 +360,7 @@ fn a_query_of_millions_of_results_is_refused_before_evaluation() {
         o.stderr
     );
     let file_mib = std::fs::metadata(&run).unwrap().len() >> 20;
-    // Reading holds ~24 bytes a line and a few 8 MB chunks; evaluating would take ~100 a line.
+    // Reading holds ~24 bytes a line and a few 1 MB chunks; evaluating would take ~100 a line.
     assert!(
         peak < 64 + file_mib,
         "peak RSS {peak} MiB, run {file_mib} MiB"
@@ -406,7 +406,7 @@ fn ten_million_results_for_one_query_are_refused_within_the_file_size() {
         "10,000,000 lines ({file_mib} MiB): refused in {:.1} s, peak RSS {peak} MiB",
         started.elapsed().as_secs_f64()
     );
-    // Reading holds ~24 bytes a line and a few 8 MB chunks; evaluating would take ~100 a line.
+    // Reading holds ~24 bytes a line and a few 1 MB chunks; evaluating would take ~100 a line.
     assert!(
         peak < 64 + file_mib,
         "peak RSS {peak} MiB, run {file_mib} MiB"
