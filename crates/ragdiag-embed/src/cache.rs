@@ -86,7 +86,9 @@ impl fmt::Display for CacheWarning {
 /// The vectors read from the file are held in memory; vectors added since are written through
 /// (in batches of 1,024) to an unnamed temporary file in the cache's folder and read back from
 /// it when asked for or when the cache file is written, so a run that embeds a large corpus
-/// holds only the keys of what it added (44 bytes a row) next to the vectors it uses.
+/// holds only the keys of what it added (44 bytes a row) next to the vectors it uses. The price
+/// is disk: that file holds `4 × dim` bytes a vector added until the cache is dropped, beside
+/// the cache file itself; a failure to write it is [`Error::CacheWrite`].
 #[derive(Debug)]
 pub struct EmbeddingCache {
     path: PathBuf,
