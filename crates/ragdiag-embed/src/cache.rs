@@ -26,6 +26,8 @@ const SCHEMA_KEY: &str = "ragdiag.schema_version";
 const WRITE_BATCH: usize = 8192;
 /// Texts per call to the wrapped embedder.
 const MISS_BATCH: usize = 4096;
+/// New vectors held in memory before they are written through to the spill file.
+const SPILL_BATCH: usize = 1024;
 /// A [`CachedEmbedder`] that has embedded new texts saves the file at most this often while it
 /// works, so an interrupted long run keeps most of its work.
 const AUTOSAVE: Duration = Duration::from_secs(300);
@@ -78,6 +80,15 @@ impl fmt::Display for CacheWarning {
 /// The format is a compatibility promise: change it only with a new schema version. A file of
 /// another version, another dimension, or one that cannot be read is reported as a
 /// [`CacheWarning`], ignored, and replaced at the next flush.
+///
+/// # Memory
+///
+/// The vectors read from the file are held in memory; vectors added since are written through
+/// (in batches of 1,024) to an unnamed temporary file in the cache's folder and read back from
+/// it when asked for or when the cache file is written, so a run that embeds a large corpus
+/// holds only the keys of what it added (44 bytes a row) next to the vectors it uses. The price
+/// is disk: that file holds `4 × dim` bytes a vector added until the cache is dropped, beside
+/// the cache file itself; a failure to write it is [`Error::CacheWrite`].
 #[derive(Debug)]
 pub struct EmbeddingCache {
     path: PathBuf,
@@ -86,9 +97,23 @@ pub struct EmbeddingCache {
     rows: HashMap<(u32, TextKey), u32>,
     /// The key of each row, in row order.
     keys: Vec<(u32, TextKey)>,
-    /// The vectors, row after row.
+    /// The vectors of the rows read from the file (the first `data.len() / dim` rows).
     data: Vec<f32>,
+    /// The vectors of the rows added since: the first ones in the spill file, the last ones
+    /// still in its buffer.
+    spill: Spill,
     dirty: bool,
+}
+
+/// The vectors added to a cache, written through to an unnamed temporary file.
+#[derive(Debug, Default)]
+struct Spill {
+    /// Created at the first vector added; deleted by the system when closed.
+    file: Option<File>,
+    /// Rows written to the file.
+    written: usize,
+    /// Rows not yet written, after those.
+    pending: Vec<f32>,
 }
 
 impl EmbeddingCache {
@@ -124,6 +149,7 @@ impl EmbeddingCache {
             rows: HashMap::new(),
             keys: Vec::new(),
             data: Vec::new(),
+            spill: Spill::default(),
             dirty: false,
         }
     }
@@ -153,20 +179,31 @@ impl EmbeddingCache {
     }
 
     /// The embedding of `text` by `model_id`, if cached.
-    #[must_use]
-    pub fn get(&self, model_id: &str, text: &str) -> Option<&[f32]> {
-        let model = self.models.iter().position(|m| m == model_id)?;
-        self.get_key(u32::try_from(model).ok()?, &text_key(text))
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CacheWrite`] when a vector added earlier cannot be read back from the spill
+    /// file.
+    pub fn get(&self, model_id: &str, text: &str) -> Result<Option<Vec<f32>>> {
+        let Some(model) = self.models.iter().position(|m| m == model_id) else {
+            return Ok(None);
+        };
+        let model = u32::try_from(model).expect("fewer than 2^32 models");
+        self.get_key(model, &text_key(text))
     }
 
     /// Caches the embedding of `text` by `model_id` (replacing an older one).
     ///
+    /// # Errors
+    ///
+    /// [`Error::CacheWrite`] when the vector cannot be written through to the spill file.
+    ///
     /// # Panics
     ///
     /// When `vector` does not have [`dim`](Self::dim) values.
-    pub fn insert(&mut self, model_id: &str, text: &str, vector: &[f32]) {
+    pub fn insert(&mut self, model_id: &str, text: &str, vector: &[f32]) -> Result<()> {
         let model = self.model_index(model_id);
-        self.insert_key(model, text_key(text), vector);
+        self.insert_key(model, text_key(text), vector)
     }
 
     /// Writes the cache file if anything changed since it was read or last written: to a
@@ -199,27 +236,133 @@ impl EmbeddingCache {
         u32::try_from(i).expect("fewer than 2^32 models")
     }
 
-    fn get_key(&self, model: u32, key: &TextKey) -> Option<&[f32]> {
-        let row = *self.rows.get(&(model, *key))? as usize;
-        Some(&self.data[row * self.dim..(row + 1) * self.dim])
+    fn get_key(&self, model: u32, key: &TextKey) -> Result<Option<Vec<f32>>> {
+        let Some(&row) = self.rows.get(&(model, *key)) else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(self.dim);
+        self.read_rows(row as usize, 1, &mut out)
+            .map_err(|e| self.spill_error(e))?;
+        Ok(Some(out))
     }
 
-    fn insert_key(&mut self, model: u32, key: TextKey, vector: &[f32]) {
+    fn spill_error(&self, e: std::io::Error) -> Error {
+        Error::CacheWrite {
+            path: self.path.clone(),
+            source: format!("the spill file of vectors added this run: {e}").into(),
+        }
+    }
+
+    /// Rows held in memory since they were read from the file.
+    fn read_rows_in_memory(&self) -> usize {
+        self.data.len() / self.dim
+    }
+
+    /// Appends the vectors of rows `first..first + n` to `out`.
+    fn read_rows(&self, first: usize, n: usize, out: &mut Vec<f32>) -> std::io::Result<()> {
+        let dim = self.dim;
+        let in_memory = self.read_rows_in_memory();
+        let end = first + n;
+        if first < in_memory {
+            out.extend_from_slice(&self.data[first * dim..end.min(in_memory) * dim]);
+        }
+        // Rows added this run: spill row `r` is cache row `in_memory + r`.
+        let (from, to) = (
+            first.max(in_memory) - in_memory,
+            end.max(in_memory) - in_memory,
+        );
+        let written = self.spill.written;
+        if from < written.min(to) {
+            let file = self.spill.file.as_ref().expect("written rows have a file");
+            let mut bytes = vec![0u8; (written.min(to) - from) * dim * 4];
+            std::os::unix::fs::FileExt::read_exact_at(file, &mut bytes, (from * dim * 4) as u64)?;
+            out.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+        }
+        if to > written {
+            let a = from.max(written) - written;
+            out.extend_from_slice(&self.spill.pending[a * dim..(to - written) * dim]);
+        }
+        Ok(())
+    }
+
+    /// Adds a row read from the cache file: held in memory.
+    fn push_read_row(&mut self, model: u32, key: TextKey, vector: &[f32]) {
+        debug_assert!(self.spill.file.is_none() && self.spill.pending.is_empty());
+        let row = u32::try_from(self.keys.len()).expect("fewer than 2^32 cached embeddings");
+        self.rows.insert((model, key), row);
+        self.keys.push((model, key));
+        self.data.extend_from_slice(vector);
+    }
+
+    fn insert_key(&mut self, model: u32, key: TextKey, vector: &[f32]) -> Result<()> {
         assert_eq!(
             vector.len(),
             self.dim,
             "vector dimension differs from the cache's"
         );
         self.dirty = true;
+        let dim = self.dim;
+        let in_memory = self.read_rows_in_memory();
         if let Some(&row) = self.rows.get(&(model, key)) {
             let row = row as usize;
-            self.data[row * self.dim..(row + 1) * self.dim].copy_from_slice(vector);
-            return;
+            if row < in_memory {
+                self.data[row * dim..(row + 1) * dim].copy_from_slice(vector);
+            } else if row - in_memory >= self.spill.written {
+                let r = row - in_memory - self.spill.written;
+                self.spill.pending[r * dim..(r + 1) * dim].copy_from_slice(vector);
+            } else {
+                let file = self.spill.file.as_ref().expect("written rows have a file");
+                let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+                std::os::unix::fs::FileExt::write_all_at(
+                    file,
+                    &bytes,
+                    ((row - in_memory) * dim * 4) as u64,
+                )
+                .map_err(|e| self.spill_error(e))?;
+            }
+            return Ok(());
         }
         let row = u32::try_from(self.keys.len()).expect("fewer than 2^32 cached embeddings");
         self.rows.insert((model, key), row);
         self.keys.push((model, key));
-        self.data.extend_from_slice(vector);
+        self.spill.pending.extend_from_slice(vector);
+        if self.spill.pending.len() >= SPILL_BATCH * dim {
+            self.write_pending().map_err(|e| self.spill_error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered new vectors to the spill file (made now if it is the first time).
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        if self.spill.file.is_none() {
+            let dir = self.dir();
+            std::fs::create_dir_all(dir)?;
+            self.spill.file = Some(tempfile::tempfile_in(dir)?);
+        }
+        let file = self.spill.file.as_ref().expect("made above");
+        let bytes: Vec<u8> = self
+            .spill
+            .pending
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let at = (self.spill.written * self.dim * 4) as u64;
+        std::os::unix::fs::FileExt::write_all_at(file, &bytes, at)?;
+        self.spill.written += self.spill.pending.len() / self.dim;
+        self.spill.pending.clear();
+        Ok(())
+    }
+
+    /// The folder of the cache file.
+    fn dir(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
     }
 
     fn schema(&self) -> Result<Arc<Schema>, String> {
@@ -323,18 +466,14 @@ impl EmbeddingCache {
                 .ok_or("truncated vectors")?;
             let model = self.model_index(models.value(row));
             if !self.rows.contains_key(&(model, key)) {
-                self.insert_key(model, key, vector);
+                self.push_read_row(model, key, vector);
             }
         }
         Ok(())
     }
 
     fn write(&self) -> Result<(), crate::error::BoxError> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = self.dir();
         std::fs::create_dir_all(dir)?;
         let schema = self.schema()?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -348,9 +487,9 @@ impl EmbeddingCache {
                 .map(|(m, _)| Some(self.models[*m as usize].as_str()))
                 .collect();
             let hashes = FixedSizeBinaryArray::try_from_iter(keys.iter().map(|(_, k)| k))?;
-            let values = Float32Array::from(
-                self.data[first * self.dim..(first + keys.len()) * self.dim].to_vec(),
-            );
+            let mut values = Vec::with_capacity(keys.len() * self.dim);
+            self.read_rows(first, keys.len(), &mut values)?;
+            let values = Float32Array::from(values);
             let vectors = FixedSizeListArray::try_new(item.clone(), dim, Arc::new(values), None)?;
             let columns: Vec<ArrayRef> =
                 vec![Arc::new(models), Arc::new(hashes), Arc::new(vectors)];
@@ -480,14 +619,20 @@ impl<E: Embedder> CachedEmbedder<E> {
         let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
         // The first occurrence of each distinct text not in the cache.
         let mut misses: Vec<usize> = Vec::new();
+        // Each missed text's first position, which its repeats copy.
+        let mut first_miss: HashMap<TextKey, usize> = HashMap::new();
         {
             let state = self.state();
-            let mut seen = std::collections::HashSet::new();
             for (i, key) in keys.iter().enumerate() {
-                match state.cache.get_key(model, key) {
-                    Some(v) => out[i] = Some(v.to_vec()),
-                    None if seen.insert(*key) => misses.push(i),
-                    None => {}
+                match state.cache.get_key(model, key)? {
+                    Some(v) => out[i] = Some(v),
+                    None => {
+                        if let std::collections::hash_map::Entry::Vacant(e) = first_miss.entry(*key)
+                        {
+                            e.insert(i);
+                            misses.push(i);
+                        }
+                    }
                 }
             }
         }
@@ -497,26 +642,20 @@ impl<E: Embedder> CachedEmbedder<E> {
             self.count_call(batch.len());
             self.check(&vectors, batch.len())?;
             let mut state = self.state();
-            for (&i, v) in batch.iter().zip(&vectors) {
-                state.cache.insert_key(model, keys[i], v);
+            for (&i, v) in batch.iter().zip(vectors) {
+                state.cache.insert_key(model, keys[i], &v)?;
+                out[i] = Some(v);
             }
             if state.last_save.elapsed() >= AUTOSAVE {
                 state.cache.flush()?;
                 state.last_save = Instant::now();
             }
         }
-        if out.iter().any(Option::is_none) {
-            let state = self.state();
-            for (slot, key) in out.iter_mut().zip(&keys) {
-                if slot.is_none() {
-                    *slot = Some(
-                        state
-                            .cache
-                            .get_key(model, key)
-                            .expect("every miss was embedded")
-                            .to_vec(),
-                    );
-                }
+        // Repeats of a missed text take its first position's vector.
+        for i in 0..out.len() {
+            if out[i].is_none() {
+                let first = first_miss[&keys[i]];
+                out[i] = out[first].clone();
             }
         }
         Ok(out.into_iter().map(|v| v.expect("filled above")).collect())
@@ -567,15 +706,15 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
         let model = {
             let mut state = self.state();
             let model = state.cache.model_index(&self.query_model_id);
-            if let Some(v) = state.cache.get_key(model, &key) {
-                return Ok(v.to_vec());
+            if let Some(v) = state.cache.get_key(model, &key)? {
+                return Ok(v);
             }
             model
         };
         let v = self.inner.embed_query(text)?;
         self.count_call(1);
         self.check(std::slice::from_ref(&v), 1)?;
-        self.state().cache.insert_key(model, key, &v);
+        self.state().cache.insert_key(model, key, &v)?;
         Ok(v)
     }
 
@@ -650,21 +789,71 @@ mod tests {
     }
 
     #[test]
+    fn rows_added_are_written_through_and_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.parquet");
+        let v = |i: usize| [i as f32, -(i as f32), 0.5, i as f32 * 1e-3];
+        // Rows read from a file (held in memory), then enough added ones that some are in the
+        // spill file and some still in its buffer.
+        let (mut cache, _) = EmbeddingCache::open(&path, 4);
+        for i in 0..10 {
+            cache.insert("m", &i.to_string(), &v(i)).unwrap();
+        }
+        cache.flush().unwrap();
+        let (mut cache, warning) = EmbeddingCache::open(&path, 4);
+        assert!(warning.is_none());
+        let n = 10 + 2 * SPILL_BATCH + 300;
+        for i in 10..n {
+            cache.insert("m", &i.to_string(), &v(i)).unwrap();
+        }
+        assert!(cache.spill.written >= 2 * SPILL_BATCH && !cache.spill.pending.is_empty());
+        assert_eq!(
+            cache.data.len(),
+            10 * 4,
+            "added rows are not held in memory"
+        );
+        // Replacing a row read from the file, one in the spill file and one in the buffer.
+        for i in [3, 500, n - 1] {
+            cache
+                .insert("m", &i.to_string(), &[9.0, 9.0, 9.0, 9.0])
+                .unwrap();
+        }
+        let expected = |i: usize| {
+            if [3, 500, n - 1].contains(&i) {
+                vec![9.0; 4]
+            } else {
+                v(i).to_vec()
+            }
+        };
+        for i in 0..n {
+            assert_eq!(cache.get("m", &i.to_string()).unwrap(), Some(expected(i)));
+        }
+        assert_eq!(cache.len(), n);
+        cache.flush().unwrap();
+        let (cache, warning) = EmbeddingCache::open(&path, 4);
+        assert!(warning.is_none());
+        assert_eq!(cache.len(), n);
+        for i in 0..n {
+            assert_eq!(cache.get("m", &i.to_string()).unwrap(), Some(expected(i)));
+        }
+    }
+
+    #[test]
     fn keys_include_the_model() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.parquet");
         let (mut cache, warning) = EmbeddingCache::open(&path, 2);
         assert!(warning.is_none() && cache.is_empty());
-        cache.insert("a", "text", &[1.0, 0.0]);
-        cache.insert("b", "text", &[0.0, 1.0]);
+        cache.insert("a", "text", &[1.0, 0.0]).unwrap();
+        cache.insert("b", "text", &[0.0, 1.0]).unwrap();
         cache.flush().unwrap();
         let (cache, warning) = EmbeddingCache::open(&path, 2);
         assert!(warning.is_none());
         assert_eq!(cache.len(), 2);
-        assert_eq!(cache.get("a", "text"), Some([1.0, 0.0].as_slice()));
-        assert_eq!(cache.get("b", "text"), Some([0.0, 1.0].as_slice()));
-        assert_eq!(cache.get("c", "text"), None);
-        assert_eq!(cache.get("a", "other"), None);
+        assert_eq!(cache.get("a", "text").unwrap(), Some(vec![1.0, 0.0]));
+        assert_eq!(cache.get("b", "text").unwrap(), Some(vec![0.0, 1.0]));
+        assert_eq!(cache.get("c", "text").unwrap(), None);
+        assert_eq!(cache.get("a", "other").unwrap(), None);
     }
 
     #[test]
@@ -672,7 +861,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.parquet");
         let (mut cache, _) = EmbeddingCache::open(&path, 3);
-        cache.insert("m", "x", &[1.0, 2.0, 3.0]);
+        cache.insert("m", "x", &[1.0, 2.0, 3.0]).unwrap();
         cache.flush().unwrap();
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
         let schema = builder.schema();
@@ -723,7 +912,9 @@ mod tests {
         let path = dir.path().join("cache.parquet");
         let (mut cache, _) = EmbeddingCache::open(&path, 4);
         for i in 0..100 {
-            cache.insert("m", &i.to_string(), &[1.0, 2.0, 3.0, 4.0]);
+            cache
+                .insert("m", &i.to_string(), &[1.0, 2.0, 3.0, 4.0])
+                .unwrap();
         }
         cache.flush().unwrap();
         let bytes = std::fs::read(&path).unwrap();
@@ -758,7 +949,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.parquet");
         let (mut cache, _) = EmbeddingCache::open(&path, 2);
-        cache.insert("m", "a", &[1.0, 0.0]);
+        cache.insert("m", "a", &[1.0, 0.0]).unwrap();
         cache.flush().unwrap();
         let before = std::fs::read(&path).unwrap();
         // Nothing changed: nothing is written.
@@ -776,7 +967,7 @@ mod tests {
         std::fs::create_dir(&blocked).unwrap();
         std::fs::write(blocked.join("keep"), b"").unwrap();
         let (mut cache, _) = EmbeddingCache::open(&blocked, 2);
-        cache.insert("m", "a", &[1.0, 0.0]);
+        cache.insert("m", "a", &[1.0, 0.0]).unwrap();
         let err = cache.flush().unwrap_err();
         assert!(matches!(err, Error::CacheWrite { .. }), "{err}");
         let names: Vec<_> = std::fs::read_dir(dir.path())

@@ -67,8 +67,12 @@ const NONPOOL: i64 = -1;
 const UNJUDGED: i64 = -2;
 
 /// Sorts as trec_eval does: score descending, then docno descending (byte order).
+///
+/// The stable sort merges the sorted runs it finds, so a ranking already in (or near) score
+/// order, as runs usually are, costs about one comparison per document; entries that compare
+/// equal (a document given twice with one score) keep their input order.
 pub(crate) fn sort_trec(ranking: &mut [Ranked<'_>]) {
-    ranking.sort_unstable_by(|a, b| {
+    ranking.sort_by(|a, b| {
         b.score
             .partial_cmp(&a.score)
             .unwrap_or(std::cmp::Ordering::Equal)

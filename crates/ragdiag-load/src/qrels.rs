@@ -126,6 +126,10 @@ pub fn parse_qrels(
         };
         let parsed = parsed.and_then(|(qid, doc, grade)| {
             for (field, id) in [(qid_field, qid), (doc_field, doc)] {
+                // Printable ASCII needs no character walk.
+                if id.bytes().all(|b| b.wrapping_sub(0x21) < 0x5e) {
+                    continue;
+                }
                 if let Some(reason) = id_problem(id) {
                     return Err(Diagnostic::error(loc(), field, reason));
                 }
@@ -134,10 +138,10 @@ pub fn parse_qrels(
         });
         match parsed {
             Ok((qid, doc, grade)) => {
-                if !building.contains_key(qid) {
-                    building.insert(qid.to_string(), Default::default());
-                }
-                let judged = building.get_mut(qid).expect("inserted above");
+                let judged = match building.get_mut(qid) {
+                    Some(j) => j,
+                    None => building.entry(qid.to_string()).or_default(),
+                };
                 if let Some(prev) = judged.grade(doc) {
                     let d = Diagnostic::error(
                         loc(),

@@ -1,10 +1,14 @@
 //! Run loaders: TREC runs (`qid Q0 docno rank score tag`) and JSON runs (`{qid: {doc: score}}`).
 //!
-//! A TREC run is read in 8 MB chunks by one thread while the others validate and parse the
+//! A TREC run is read in 1 MB chunks by one thread while the others validate and parse the
 //! chunks already read, so reading the file overlaps with parsing it and no buffer the size of
-//! the file is ever held. Each chunk keeps its document ids in a small arena; one
-//! [`RunEntry`] (16 bytes) per line points into it. A 165 MB, 5,000,000-line run needs about
-//! 130 MB. Ranks in the file are ignored: ordering is the evaluator's job (score descending,
+//! the file is ever held (a chunk small enough to stay in cache while it is parsed). Each
+//! chunk counts its own lines, so line numbers are fixed up only when a chunk's errors are
+//! reported. A line of the common shape (six fields of printable ASCII, a plain decimal
+//! score) is read on a fast path that scans fields eight bytes at a time and needs no UTF-8
+//! or id check; any other line goes through the general reader, which decides what trec_eval
+//! 10.0 would. Each chunk keeps its document ids in a small arena; one [`RunEntry`] (16
+//! bytes) per line points into it. A 165 MB, 5,000,000-line run needs about 140 MB. Ranks in the file are ignored: ordering is the evaluator's job (score descending,
 //! then docno descending, as trec_eval).
 //!
 //! As trec_eval 10.0 reads a TREC run: a line whose first non-blank character is `#` is a
@@ -74,6 +78,7 @@ pub struct CompactRun {
 
 impl CompactRun {
     /// The docno of `e`.
+    #[inline]
     pub fn docno(&self, e: &RunEntry) -> &str {
         let s = e.doc_start as usize;
         &self.arenas[e.chunk as usize][s..s + e.doc_len as usize]
@@ -165,7 +170,7 @@ impl CompactRun {
 }
 
 /// Size of the chunks a TREC run is read in.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 1 << 20;
 
 /// Loads a run, detecting JSON (first non-blank byte `{`) unless `format` names one.
 pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
@@ -203,7 +208,7 @@ pub fn parse_run(path: &Path, bytes: Vec<u8>, format: Option<RunFormat>) -> Resu
     parse_run_in_chunks(path, bytes, format, CHUNK)
 }
 
-/// [`parse_run`] with a TREC run read in chunks of `chunk` bytes (at least 1) instead of 8 MB,
+/// [`parse_run`] with a TREC run read in chunks of `chunk` bytes (at least 1) instead of 1 MB,
 /// so that tests and fuzz targets reach the parallel reader's chunk boundaries with small
 /// inputs. The result is the same for every chunk size.
 pub fn parse_run_in_chunks(
@@ -386,11 +391,12 @@ fn check_json_run_keys(bytes: &[u8]) -> std::result::Result<(), (u64, String, St
     Ok(())
 }
 
-/// One chunk of the file as read: whole lines, its index, and its first line number.
+/// One chunk of the file as read: whole lines, its index, and where it began in the file.
+/// Its first line number is known only once the chunks before it are parsed (each counts its
+/// lines), so the reader thread never scans the bytes.
 struct RawChunk {
     index: usize,
     byte: u64,
-    line: u64,
     bytes: Vec<u8>,
 }
 
@@ -399,6 +405,48 @@ struct Piece {
     groups: Vec<(String, Vec<RunEntry>)>,
     arena: String,
     tag: Option<String>,
+    /// Where the chunk began in the file.
+    byte: u64,
+    /// The number of line ends (`\n`) in the chunk.
+    lines: u64,
+}
+
+/// Why a chunk (or the reader, at the chunk it was about to send) stopped.
+enum ChunkError {
+    /// A malformed line: how many line ends precede it in the chunk, the field and the reason.
+    Line {
+        newlines: u64,
+        field: &'static str,
+        reason: String,
+    },
+    /// The line starting at the chunk's first byte is longer than the record limit.
+    TooLong { limit: u64 },
+    /// Any other failure (reading the file, too many chunks).
+    Load(LoadError),
+}
+
+impl ChunkError {
+    /// The load error, with the line number now that `first_line` (the chunk's first line) is
+    /// known.
+    fn located(self, path: &Path, first_line: u64) -> LoadError {
+        match self {
+            ChunkError::Line {
+                newlines,
+                field,
+                reason,
+            } => LoadError::Invalid(Diagnostic::error(
+                Location::new(path, first_line + newlines),
+                field,
+                reason,
+            )),
+            ChunkError::TooLong { limit } => LoadError::Invalid(Diagnostic::error(
+                Location::new(path, first_line),
+                "",
+                crate::limits::too_long("the line", limit),
+            )),
+            ChunkError::Load(e) => e,
+        }
+    }
 }
 
 /// C's `isspace` in the C locale, which is what separates trec_eval's fields.
@@ -406,6 +454,12 @@ struct Piece {
 fn is_space(b: u8) -> bool {
     // Every such byte is at most b' ', so most bytes are decided by the first comparison.
     b <= b' ' && (b == b' ' || (b'\t'..=b'\r').contains(&b))
+}
+
+/// Printable ASCII other than the space (`!` to `~`): the bytes of a field on the fast path.
+#[inline(always)]
+fn printable(b: u8) -> bool {
+    b.wrapping_sub(0x21) < 0x5e
 }
 
 /// Whether a TREC run line holds no entry: blank, or a comment (first non-blank byte `#`).
@@ -440,143 +494,320 @@ fn split_fields(line: &[u8], out: &mut [(usize, usize); 7]) -> usize {
     n
 }
 
-fn line_of(chunk: &RawChunk, offset: usize) -> u64 {
-    chunk.line + memchr::memchr_iter(b'\n', &chunk.bytes[..offset]).count() as u64
+/// Powers of ten that are exact in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A score as `strtod` reads it (`None`: not a finite number).
+///
+/// The common form, `-?digits(.digits)?` of at most 19 digits with a mantissa of at most
+/// 2^53, is one division of two exactly represented numbers, which IEEE arithmetic rounds
+/// correctly (Clinger's fast path); everything else goes to `fast_float2`.
+#[inline(always)]
+fn parse_score(s: &[u8]) -> Option<f64> {
+    let (negative, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    if !digits.is_empty() && digits.len() <= 19 {
+        let mut mantissa = 0u64;
+        let mut dot = usize::MAX;
+        let mut plain = true;
+        for (k, &b) in digits.iter().enumerate() {
+            let d = b.wrapping_sub(b'0');
+            if d < 10 {
+                mantissa = mantissa * 10 + u64::from(d);
+            } else if b == b'.' && dot == usize::MAX {
+                dot = k;
+            } else {
+                plain = false;
+                break;
+            }
+        }
+        let frac_digits = if dot == usize::MAX {
+            0
+        } else {
+            digits.len() - dot - 1
+        };
+        // Digits on both sides of a dot, as `fast_float2` is given them below.
+        let whole = dot == usize::MAX || (dot > 0 && frac_digits > 0);
+        if plain && whole && mantissa <= 1 << 53 {
+            let v = mantissa as f64 / POW10[frac_digits];
+            return Some(if negative { -v } else { v });
+        }
+    }
+    parse_score_general(s)
 }
 
-fn parse_chunk(path: &Path, chunk: &RawChunk) -> Result<Piece> {
-    let err = |offset: usize, field: &str, reason: String| {
-        LoadError::Invalid(Diagnostic::error(
-            Location::new(path, line_of(chunk, offset)),
-            field,
-            reason,
-        ))
-    };
-    let bytes = chunk.bytes.as_slice();
-    // The first byte that cannot be read (invalid UTF-8 or a NUL) is reported when the line
-    // holding it is reached, so a bad line before it is reported first, as it would be in
-    // any other chunking of the file.
-    let (text, mut unreadable) = match std::str::from_utf8(bytes) {
-        Ok(t) => (t, None),
-        Err(e) => (
-            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
-            Some((e.valid_up_to(), "invalid UTF-8")),
-        ),
-    };
-    if let Some(i) = memchr::memchr(0, text.as_bytes()) {
-        unreadable = Some((i, "NUL byte (binary file?)"));
+/// Any score `parse_score`'s fast path does not take.
+#[cold]
+#[inline(never)]
+fn parse_score_general(s: &[u8]) -> Option<f64> {
+    match fast_float2::parse::<f64, _>(s) {
+        Ok(v) if v.is_finite() => Some(v),
+        _ => None,
     }
+}
+
+/// The number of bytes at the start of `bytes[i..]` that are [`printable`], read eight at a
+/// time (bytes in a word are flagged without carries between them).
+#[inline(always)]
+fn printable_run(bytes: &[u8], mut i: usize) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let low = x & LOW7;
+        // High bit of each byte: its low seven bits are at least 0x21; they are 0x7f; the
+        // byte itself is at least 0x80.
+        let at_least_21 = low + 0x5f5f_5f5f_5f5f_5f5f;
+        let is_7f = low + 0x0101_0101_0101_0101;
+        let not_printable = !(at_least_21 & !is_7f & !x) & HIGH;
+        if not_printable != 0 {
+            return i + (not_printable.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && printable(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// One line read on the fast path: field ranges in the chunk, the score, and where the line
+/// ends (its `\n`, or the end of the chunk).
+struct FastLine {
+    qid: (usize, usize),
+    docno: (usize, usize),
+    tag: (usize, usize),
+    score: f64,
+    end: usize,
+}
+
+/// Reads the line starting at `bytes[start]` when it has the common shape: six fields of
+/// printable ASCII separated by spaces or tabs, a score of the common form, nothing after the
+/// tag but an optional `\r`. Such a line is valid UTF-8 without a NUL, and its ids need no
+/// further check. `None` sends the line to [`slow_line`], which reads any line.
+#[inline]
+fn fast_line(bytes: &[u8], start: usize) -> Option<FastLine> {
+    let mut f = [(0usize, 0usize); 6];
+    let mut i = start;
+    for (k, field) in f.iter_mut().enumerate() {
+        if k > 0 {
+            // The previous field stopped at a space or a tab.
+            i += 1;
+            while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+                i += 1;
+            }
+        }
+        let s = i;
+        i = printable_run(bytes, i);
+        if i == s {
+            return None;
+        }
+        *field = (s, i);
+        if k < 5 && !(i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t')) {
+            return None;
+        }
+    }
+    if bytes[f[0].0] == b'#' || f[2].1 - f[2].0 > usize::from(u16::MAX) {
+        return None;
+    }
+    let end = match bytes.get(i) {
+        None | Some(b'\n') => i,
+        Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => i + 1,
+        Some(_) => return None,
+    };
+    let score = parse_score(&bytes[f[4].0..f[4].1])?;
+    Some(FastLine {
+        qid: f[0],
+        docno: f[2],
+        tag: f[5],
+        score,
+        end,
+    })
+}
+
+/// What [`slow_line`] found on a line: nothing (blank or a comment), or its fields.
+enum SlowLine<'a> {
+    Skip,
+    Entry {
+        qid: &'a str,
+        docno: &'a str,
+        score: f64,
+        /// The tag's range within the line.
+        tag: (usize, usize),
+    },
+}
+
+/// Reads any line (without its `\n`) as trec_eval 10.0 does, or says why it cannot be read.
+fn slow_line(line: &[u8]) -> std::result::Result<SlowLine<'_>, (&'static str, String)> {
+    // The first byte that cannot be read (invalid UTF-8 or a NUL) is reported before anything
+    // else on its line. A line end never lies inside a UTF-8 sequence, so checking line by
+    // line finds what checking the whole file would.
+    let text = match std::str::from_utf8(line) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &line[..e.valid_up_to()];
+            if memchr::memchr(0, valid).is_some() {
+                return Err(("", "NUL byte (binary file?)".into()));
+            }
+            return Err(("", "invalid UTF-8".into()));
+        }
+    };
+    if memchr::memchr(0, line).is_some() {
+        return Err(("", "NUL byte (binary file?)".into()));
+    }
+    let mut f = [(0usize, 0usize); 7];
+    let n = split_fields(line, &mut f);
+    if n == 0 || line[f[0].0] == b'#' {
+        return Ok(SlowLine::Skip);
+    }
+    if n < 6 {
+        return Err((
+            "",
+            format!("expected 6 columns (qid Q0 docno rank score tag), found {n}"),
+        ));
+    }
+    // Field boundaries are ASCII bytes, so these slices are on char boundaries.
+    let field = |k: usize| &text[f[k].0..f[k].1];
+    let score = field(4);
+    let Some(score_value) = parse_score(score.as_bytes()) else {
+        return Err(("score", format!("expected a number, found {score:?}")));
+    };
+    let docno = field(2);
+    let qid = field(0);
+    for (name, id) in [("qid", qid), ("docno", docno)] {
+        if let Some(reason) = id_problem(id) {
+            return Err((name, reason));
+        }
+    }
+    if docno.len() > usize::from(u16::MAX) {
+        return Err(("docno", "longer than 65,535 bytes".into()));
+    }
+    Ok(SlowLine::Entry {
+        qid,
+        docno,
+        score: score_value,
+        tag: f[5],
+    })
+}
+
+fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, ChunkError> {
+    let bytes = chunk.bytes.as_slice();
     let chunk_id = u16::try_from(chunk.index).map_err(|_| {
-        LoadError::unusable(path, "run file too large (over 65,535 chunks of 8 MB)")
+        ChunkError::Load(LoadError::unusable(
+            path,
+            "run file too large (over 65,535 chunks of 1 MB, 64 GB)",
+        ))
     })?;
     let mut groups: Vec<(String, Vec<RunEntry>)> = Vec::new();
-    let mut arena = String::with_capacity(bytes.len() / 4);
+    // The docnos of the chunk, each followed by `\n`; only valid UTF-8 is ever added.
+    let mut arena: Vec<u8> = Vec::with_capacity(bytes.len() / 4);
+    // The current group's entries and query id.
+    let mut entries: Vec<RunEntry> = Vec::new();
+    let mut qid: Option<&[u8]> = None;
     let mut last_tag: Option<(usize, usize)> = None;
+    let mut lines = 0u64;
     let mut pos = 0usize;
-    let mut f = [(0usize, 0usize); 7];
-    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
-        if end < pos {
-            break;
-        }
-        let line_pos = pos;
-        pos = end + 1;
-        if let Some((at, reason)) = unreadable.filter(|&(at, _)| at <= end) {
-            return Err(err(at, "", reason.into()));
-        }
-        let n = split_fields(&bytes[line_pos..end], &mut f);
-        if n == 0 || bytes[line_pos + f[0].0] == b'#' {
-            continue;
-        }
-        if n < 6 {
-            let n = text[line_pos..end].split_ascii_whitespace().count();
-            return Err(err(
-                line_pos,
-                "",
-                format!("expected 6 columns (qid Q0 docno rank score tag), found {n}"),
-            ));
-        }
-        // Field boundaries are ASCII bytes, so these slices are on char boundaries.
-        let field = |k: usize| &text[line_pos + f[k].0..line_pos + f[k].1];
-        let score = field(4);
-        let score_value = match fast_float2::parse::<f64, _>(score) {
-            Ok(v) if v.is_finite() => v,
-            _ => {
-                return Err(err(
-                    line_pos,
-                    "score",
-                    format!("expected a number, found {score:?}"),
-                ))
-            }
-        };
-        last_tag = Some((line_pos + f[5].0, line_pos + f[5].1));
-        let docno = field(2);
-        let qid = field(0);
-        for (name, id) in [("qid", qid), ("docno", docno)] {
-            // Fields are split at ASCII whitespace; what is left to refuse is rare (control
-            // characters, Unicode whitespace), so printable ASCII skips the character walk.
-            if !id.bytes().all(|b| b > b' ' && b < 0x7f) {
-                if let Some(reason) = id_problem(id) {
-                    return Err(err(line_pos, name, reason));
+    while pos < bytes.len() {
+        let (q, docno, score, tag, end) = match fast_line(bytes, pos) {
+            Some(l) => (
+                &bytes[l.qid.0..l.qid.1],
+                &bytes[l.docno.0..l.docno.1],
+                l.score,
+                l.tag,
+                l.end,
+            ),
+            None => {
+                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
+                match slow_line(&bytes[pos..end]) {
+                    Ok(SlowLine::Skip) => {
+                        lines += u64::from(end < bytes.len());
+                        pos = end + 1;
+                        continue;
+                    }
+                    Ok(SlowLine::Entry {
+                        qid,
+                        docno,
+                        score,
+                        tag,
+                    }) => (
+                        qid.as_bytes(),
+                        docno.as_bytes(),
+                        score,
+                        (pos + tag.0, pos + tag.1),
+                        end,
+                    ),
+                    Err((field, reason)) => {
+                        return Err(ChunkError::Line {
+                            newlines: lines,
+                            field,
+                            reason,
+                        })
+                    }
                 }
             }
-        }
-        let doc_len = u16::try_from(docno.len())
-            .map_err(|_| err(line_pos, "docno", "longer than 65,535 bytes".into()))?;
+        };
         let entry = RunEntry {
             doc_start: arena.len() as u32,
-            doc_len,
+            doc_len: docno.len() as u16,
             chunk: chunk_id,
-            score: score_value,
+            score,
         };
-        arena.push_str(docno);
-        arena.push('\n');
-        match groups.last_mut() {
-            Some((q, entries)) if q == qid => entries.push(entry),
-            _ => groups.push((qid.to_string(), vec![entry])),
+        arena.extend_from_slice(docno);
+        arena.push(b'\n');
+        if qid != Some(q) {
+            if let Some(prev) = qid {
+                let hint = entries.len();
+                groups.push((
+                    utf8(prev),
+                    std::mem::replace(&mut entries, Vec::with_capacity(hint)),
+                ));
+            }
+            qid = Some(q);
         }
+        entries.push(entry);
+        last_tag = Some(tag);
+        lines += u64::from(end < bytes.len());
+        pos = end + 1;
     }
-    let tag = last_tag.map(|(a, b)| text[a..b].to_string());
-    Ok(Piece { groups, arena, tag })
-}
-
-/// Reads `reader` in chunks that end at line ends, sending each with its first line number.
-/// The line starting at this number is longer than the record limit (sent as an I/O error's
-/// payload by [`read_chunks`]).
-#[derive(Debug)]
-struct LineTooLong {
-    line: u64,
-    limit: u64,
-}
-
-impl std::fmt::Display for LineTooLong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {} is longer than {} bytes", self.line, self.limit)
+    if let Some(prev) = qid {
+        groups.push((utf8(prev), entries));
     }
+    let tag = last_tag.map(|(a, b)| utf8(&bytes[a..b]));
+    let arena = String::from_utf8(arena).expect("the arena holds valid UTF-8 only");
+    Ok(Piece {
+        groups,
+        arena,
+        tag,
+        byte: chunk.byte,
+        lines,
+    })
 }
 
-impl std::error::Error for LineTooLong {}
-
-/// An error of [`read_chunks`] as a load error: a line over the limit is located at its line.
-fn chunk_error(path: &Path, e: std::io::Error) -> LoadError {
-    match e.get_ref().and_then(|r| r.downcast_ref::<LineTooLong>()) {
-        Some(t) => LoadError::Invalid(ragdiag_core::Diagnostic::error(
-            Location::new(path, t.line),
-            "",
-            crate::limits::too_long("the line", t.limit),
-        )),
-        None => LoadError::io(path, e),
-    }
+/// Bytes already known to be valid UTF-8 (a field of a line that was checked) as a string.
+fn utf8(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
+/// Reads `reader` in chunks that end at line ends, sending each with its index and first
+/// byte; a failure is sent with the index the next chunk would have had, so that it sorts
+/// after every chunk read before it.
 fn read_chunks(
+    path: &Path,
     limit: u64,
     mut reader: impl Read,
     chunk_size: usize,
-    tx: std::sync::mpsc::SyncSender<std::io::Result<RawChunk>>,
+    tx: std::sync::mpsc::SyncSender<std::result::Result<RawChunk, (usize, ChunkError)>>,
     recycled: std::sync::mpsc::Receiver<Vec<u8>>,
 ) {
     let mut carry: Vec<u8> = Vec::new();
-    let (mut index, mut byte, mut line) = (0usize, 0u64, 1u64);
+    let (mut index, mut byte) = (0usize, 0u64);
     let mut first = true;
     loop {
         // Reuse a parsed chunk's buffer when one is back: fresh pages cost a fault each.
@@ -589,7 +820,7 @@ fn read_chunks(
         let got = match (&mut reader).take(chunk_size as u64).read_to_end(&mut buf) {
             Ok(n) => n,
             Err(e) => {
-                let _ = tx.send(Err(e));
+                let _ = tx.send(Err((index, ChunkError::Load(LoadError::io(path, e)))));
                 return;
             }
         };
@@ -614,24 +845,18 @@ fn read_chunks(
             } else {
                 // One unfinished line: held whole only up to the record limit.
                 if buf.len() as u64 > limit {
-                    let too_long = LineTooLong { line, limit };
-                    let _ = tx.send(Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        too_long,
-                    )));
+                    let _ = tx.send(Err((index, ChunkError::TooLong { limit })));
                     return;
                 }
                 carry = std::mem::take(&mut buf);
                 continue;
             }
         }
-        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
         let len = buf.len() as u64;
         if tx
             .send(Ok(RawChunk {
                 index,
                 byte,
-                line,
                 bytes: buf,
             }))
             .is_err()
@@ -640,7 +865,6 @@ fn read_chunks(
         }
         index += 1;
         byte += len;
-        line += lines;
         if got == 0 {
             return;
         }
@@ -655,18 +879,10 @@ fn parse_trec_stream(
     let limit = crate::max_record_bytes()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let (give_back, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
-    let mut starts = Vec::new();
-    let pieces: Vec<(usize, Result<Piece>)> = std::thread::scope(|scope| {
-        scope.spawn(move || read_chunks(limit, reader, chunk_size, tx, recycled));
+    type Parsed = (usize, std::result::Result<Piece, ChunkError>);
+    let mut pieces: Vec<Parsed> = std::thread::scope(|scope| {
+        scope.spawn(move || read_chunks(path, limit, reader, chunk_size, tx, recycled));
         rx.into_iter()
-            .map(|chunk| {
-                chunk.inspect(|c| {
-                    starts.push(ChunkStart {
-                        byte: c.byte,
-                        line: c.line,
-                    })
-                })
-            })
             .par_bridge()
             .map(|chunk| match chunk {
                 Ok(c) => {
@@ -674,19 +890,26 @@ fn parse_trec_stream(
                     let _ = give_back.send(c.bytes);
                     (c.index, piece)
                 }
-                Err(e) => (usize::MAX, Err(chunk_error(path, e))),
+                Err((index, e)) => (index, Err(e)),
             })
             .collect()
     });
-    let mut pieces = pieces;
     pieces.sort_unstable_by_key(|(i, _)| *i);
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut queries: Vec<QueryEntries> = Vec::new();
     let mut arenas = Vec::with_capacity(pieces.len());
     let mut tag = None;
     let max_results = crate::limits::max_results_per_query()?;
+    let mut starts = Vec::with_capacity(pieces.len());
+    // The first line of the next chunk: chunks count their own lines.
+    let mut line = 1u64;
     for (_, piece) in pieces {
-        let piece = piece?;
+        let piece = piece.map_err(|e| e.located(path, line))?;
+        starts.push(ChunkStart {
+            byte: piece.byte,
+            line,
+        });
+        line += piece.lines;
         if piece.tag.is_some() {
             tag = piece.tag;
         }
@@ -925,6 +1148,66 @@ mod tests {
             for chunk in 1..=bad.len() {
                 let r = parse_run_in_chunks(Path::new("r.trec"), bad.to_vec(), None, chunk);
                 assert_eq!(r.unwrap_err().to_string(), e, "chunks of {chunk} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scan_finds_what_the_byte_scan_finds() {
+        // Every byte value, at every position of a word and near the end of the input.
+        for b in 0..=255u8 {
+            for at in 0..12 {
+                let mut s = vec![b'x'; 12];
+                s[at] = b;
+                for start in 0..s.len() {
+                    let slow = start + s[start..].iter().take_while(|&&c| printable(c)).count();
+                    assert_eq!(printable_run(&s, start), slow, "byte {b:#x} at {at}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast path of `parse_score` gives `fast_float2`'s value, bit for bit, and
+        /// refuses what it refuses.
+        #[test]
+        fn scores_read_as_fast_float2_reads_them(
+            s in "-?[0-9]{0,12}(\\.[0-9]{0,10})?|[-+.0-9eE]{1,8}|-?[0-9]{15,22}(\\.[0-9]{1,3})?"
+        ) {
+            let expected = fast_float2::parse::<f64, _>(&s).ok().filter(|v| v.is_finite());
+            proptest::prop_assert_eq!(parse_score(s.as_bytes()).map(f64::to_bits), expected.map(f64::to_bits), "{}", s);
+        }
+
+        /// Any bytes read the same through the fast and the slow path of a line: the same
+        /// entries, or an error at the same line.
+        #[test]
+        fn fast_and_slow_lines_agree(lines in proptest::collection::vec("[ \t]?[#qa-c\\x00\\x0b\\xa0é]{1,3}[ \t\r]{1,2}Q0 ([a-d\\x01]{1,3}|[a-d]{60,70})\t?[ ]1 -?[0-9.e]{1,5}[ ]t[a-z ]{0,3}\r?", 1..6)) {
+            let text = lines.join("\n");
+            let whole = parse(text.as_bytes()).map(|r| contents(&r)).map_err(|e| e.to_string());
+            // Each line alone, through `slow_line` only, decides the same.
+            let mut expected = Vec::new();
+            let mut error = None;
+            for (n, line) in text.split('\n').enumerate() {
+                match slow_line(line.as_bytes()) {
+                    Ok(SlowLine::Skip) => {}
+                    Ok(SlowLine::Entry { qid, docno, score, .. }) => expected.push((qid.to_string(), docno.to_string(), score.to_bits())),
+                    Err((field, reason)) => {
+                        let field = if field.is_empty() { String::new() } else { format!("{field}: ") };
+                        error = Some(format!("r.trec:{}: {field}{reason}", n + 1));
+                        break;
+                    }
+                }
+            }
+            match (whole, error) {
+                (Err(e), Some(x)) => proptest::prop_assert_eq!(e, x),
+                (Ok((queries, _)), None) => {
+                    let mut got: Vec<_> = queries.iter().flat_map(|(q, docs)| docs.iter().map(move |(d, s)| (q.clone(), d.clone(), s.to_bits()))).collect();
+                    got.sort();
+                    expected.sort();
+                    proptest::prop_assert_eq!(got, expected);
+                }
+                (Err(e), None) => proptest::prop_assert!(e.contains("empty run") && expected.is_empty(), "{}", e),
+                (Ok(_), Some(x)) => proptest::prop_assert!(false, "accepted, expected {}", x),
             }
         }
     }

@@ -12,7 +12,9 @@ use ragdiag_eval::{
     aggregate, evaluate_topic, relstring, trec_eval_text, EvalMeta, EvalParams, Evaluation, Kind,
     MeasureSet, Ranked, RunEval, TopicValues,
 };
-use ragdiag_load::{load_qrels, load_run, parse_run, LoadOptions, QrelsFormat, RunFormat};
+use ragdiag_load::{
+    load_qrels, load_run, parse_run, CompactRun, LoadOptions, QrelsFormat, RunFormat,
+};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -31,15 +33,22 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
         QrelsFormatArg::Trec => QrelsFormat::Trec,
         QrelsFormatArg::Beir => QrelsFormat::Beir,
     });
-    let qrels = load_qrels(&args.qrels, qrels_format, &LoadOptions::default())?;
-    for d in qrels.diagnostics.items() {
-        printer.warn(d);
-    }
-    let qrels = qrels.items;
     let run_format = args.run_format.map(|f| match f {
         RunFormatArg::Trec => RunFormat::Trec,
         RunFormatArg::Json => RunFormat::Json,
     });
+    // The qrels and the first run are read at once (reading the qrels is one thread's work);
+    // a bad qrels file is still the error reported first.
+    let (qrels, first_run) = rayon::join(
+        || load_qrels(&args.qrels, qrels_format, &LoadOptions::default()),
+        || args.runs.first().map(|path| read_run(path, run_format)),
+    );
+    let qrels = qrels?;
+    for d in qrels.diagnostics.items() {
+        printer.warn(d);
+    }
+    let qrels = qrels.items;
+    let mut first_run = first_run;
     let zscores = match &args.zscores {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -57,7 +66,11 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let mut results = Vec::with_capacity(args.runs.len());
     for path in &args.runs {
-        results.push(evaluate_run(path, run_format, &judging, printer)?);
+        let run = match first_run.take() {
+            Some(run) => run?,
+            None => read_run(path, run_format)?,
+        };
+        results.push(evaluate_run(path, run, &judging, printer)?);
     }
     let cfg = stats::Config {
         resamples: usize::try_from(args.resamples).unwrap_or(usize::MAX),
@@ -129,9 +142,21 @@ struct Judging<'a> {
     zscores: Option<&'a ZScores>,
 }
 
+/// Reads the run at `path` (`-`: standard input).
+fn read_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
+    Ok(if is_stdin(path) {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("reading the run from standard input")?;
+        parse_run(path, bytes, format)?
+    } else {
+        load_run(path, format)?
+    })
+}
+
 fn evaluate_run(
     path: &Path,
-    format: Option<RunFormat>,
+    run: CompactRun,
     judging: &Judging<'_>,
     printer: Printer,
 ) -> Result<RunEval> {
@@ -142,14 +167,6 @@ fn evaluate_run(
         complete,
         zscores,
     } = *judging;
-    let run = if is_stdin(path) {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-            .context("reading the run from standard input")?;
-        parse_run(path, bytes, format)?
-    } else {
-        load_run(path, format)?
-    };
     let relstring_len = measures
         .columns()
         .iter()
@@ -203,9 +220,13 @@ fn evaluate_run(
         );
     }
     let agg = aggregate(evaluated, qrels, measures, params, complete, zscores);
+    let tag = run.tag.clone();
+    // Freeing millions of entries takes a while; another thread does it while this one goes
+    // on (the process may end first, which frees them at once).
+    std::thread::spawn(move || drop(run));
     Ok(RunEval {
         path: path.display().to_string(),
-        tag: run.tag.clone(),
+        tag,
         agg,
     })
 }

@@ -301,6 +301,35 @@ fn a_trace_record_of_a_million_hits_is_refused_in_bounded_memory() {
     );
 }
 
+/// A run line longer than a read chunk and the record limit is refused at its own line: the
+/// reader thread does not count lines (the parse workers do), so the number is fixed up from
+/// the chunks before it.
+#[test]
+fn a_run_line_over_the_limit_is_located_after_lines_counted_by_the_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("r.trec");
+    let mut text = String::new();
+    for i in 0..50_000 {
+        text.push_str(&format!("q{} Q0 d{i} 1 0.5 t\n", i / 1000));
+    }
+    let lines = text.lines().count();
+    assert!(
+        text.len() > 1 << 20,
+        "the short lines span more than one chunk"
+    );
+    text.push_str(&format!("q Q0 {} 1 0.5 t\n", "d".repeat(3 << 20)));
+    std::fs::write(&run, text).unwrap();
+    std::fs::write(dir.path().join("qrels"), "q1 0 d5 1\n").unwrap();
+    let qrels = dir.path().join("qrels").display().to_string();
+    let (o, _) = run_measured(
+        ragdiag_cmd(&["eval", "-m", "map", &qrels, &run.display().to_string()])
+            .env("RAGDIAG_MAX_RECORD_BYTES", "1M"),
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let expected = format!("r.trec:{}: the line is longer than", lines + 1);
+    assert!(o.stderr.contains(&expected), "{}", o.stderr);
+}
+
 /// A run of `lines` results for one query, and qrels judging one of them.
 fn one_query_run(dir: &Path, lines: usize) -> (String, String) {
     let run = dir.join("r.trec");
@@ -331,7 +360,7 @@ fn a_query_of_millions_of_results_is_refused_before_evaluation() {
         o.stderr
     );
     let file_mib = std::fs::metadata(&run).unwrap().len() >> 20;
-    // Reading holds ~24 bytes a line and a few 8 MB chunks; evaluating would take ~100 a line.
+    // Reading holds ~24 bytes a line and a few 1 MB chunks; evaluating would take ~100 a line.
     assert!(
         peak < 64 + file_mib,
         "peak RSS {peak} MiB, run {file_mib} MiB"
@@ -377,7 +406,7 @@ fn ten_million_results_for_one_query_are_refused_within_the_file_size() {
         "10,000,000 lines ({file_mib} MiB): refused in {:.1} s, peak RSS {peak} MiB",
         started.elapsed().as_secs_f64()
     );
-    // Reading holds ~24 bytes a line and a few 8 MB chunks; evaluating would take ~100 a line.
+    // Reading holds ~24 bytes a line and a few 1 MB chunks; evaluating would take ~100 a line.
     assert!(
         peak < 64 + file_mib,
         "peak RSS {peak} MiB, run {file_mib} MiB"
