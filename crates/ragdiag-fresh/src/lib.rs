@@ -431,21 +431,12 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
 
     // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
     let hasher = MinHasher::new(16, 4, 0x5eed);
-    let signatures: Vec<Vec<u64>> = content
-        .par_iter()
-        .zip(&prepared.near_empty)
-        .map(|(s, &empty)| {
-            if empty {
-                vec![u64::MAX; 64]
-            } else {
-                hasher.signature(s)
-            }
-        })
-        .collect();
+    // Near-empty documents take no part (their signature was all-max, which banding skips).
+    let bands = hasher.bands(content, Vec::as_slice, |i| prepared.near_empty[i]);
     let mut near_duplicates = Vec::new();
     // The best newer candidate of each older document: (Jaccard, newer index).
     let mut best_newer: Vec<Option<(f64, usize)>> = vec![None; docs.len()];
-    for (i, j) in hasher.candidates(&signatures) {
+    for (i, j) in hasher.candidates(&bands) {
         let identical = prepared.text_hash[i] == prepared.text_hash[j];
         if identical && !version_separated(i, j) {
             continue; // a duplicate (hygiene), not a version
