@@ -1079,13 +1079,12 @@ fn alignment_key(kinds: &[&'static str], scope: &[String], comparators: &[String
     stable_hash(&(kinds, scope, comparators))
 }
 
-/// The Jaccard of two statements' templates when they are aligned: the same kinds of
-/// quantities with some value different, the same time scope and comparison words, and
-/// templates alike (Jaccard at least `threshold`, or within 0.1 of it when the shorter is
-/// nearly contained in the longer).
-fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
+/// The tests of [`aligned`] before the Jaccard of the templates: the same kinds of quantities
+/// with some value different, the same time scope and comparison words, and template sizes that
+/// allow the Jaccard (a few comparisons, made first on every candidate pair).
+fn may_align(a: &Statement, b: &Statement, threshold: f64) -> bool {
     if a.quantities.len() != b.quantities.len() {
-        return None;
+        return false;
     }
     // The cheap tests first: most candidate pairs differ in their quantities' kinds or scope,
     // and the Jaccard of their templates is then never needed.
@@ -1100,7 +1099,7 @@ fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
         .zip(&b.quantities)
         .any(|(x, y)| !x.same(y));
     if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
-        return None;
+        return false;
     }
     // Jaccard is at most the ratio of the sizes: templates of very different lengths are
     // never alike (a margin keeps the exact test the judge at the edge).
@@ -1108,9 +1107,18 @@ fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
         a.template.len().min(b.template.len()),
         a.template.len().max(b.template.len()),
     );
-    if (short as f64) < (threshold - 0.1 - 1e-9) * long as f64 {
+    (short as f64) >= (threshold - 0.1 - 1e-9) * long as f64
+}
+
+/// The Jaccard of two statements' templates when they are aligned: the same kinds of
+/// quantities with some value different, the same time scope and comparison words, and
+/// templates alike (Jaccard at least `threshold`, or within 0.1 of it when the shorter is
+/// nearly contained in the longer).
+fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
+    if !may_align(a, b, threshold) {
         return None;
     }
+    let short = a.template.len().min(b.template.len());
     let sim = jaccard_sorted(&a.template, &b.template);
     let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
     let contained = inter / short as f64;
@@ -1199,6 +1207,7 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
             && eligible[j]
             && a.alignment == b.alignment
             && a.doc != b.doc
+            && may_align(a, b, threshold)
             && same_subject(a, b)
             && aligned(a, b, threshold).is_some()
             && !also_states(a.doc, j)

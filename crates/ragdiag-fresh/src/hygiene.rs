@@ -150,6 +150,40 @@ fn ordered_shingles(w: &[String]) -> Vec<u64> {
     }
 }
 
+/// The shingle hashes of `text`'s words in order and its word count: what
+/// `ordered_shingles(&ragdiag_core::words(text))` gives, without a `String` per word (the words
+/// are lower-cased into one buffer, and a slice of `&str` hashes as a slice of `String`s does).
+/// This is the first reading of every document, so its allocations were most of the audit's.
+fn shingles_of(text: &str) -> (Vec<u64>, usize) {
+    let mut buf = String::with_capacity(text.len());
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        let start = buf.len();
+        if w.is_ascii() {
+            buf.push_str(w);
+            buf[start..].make_ascii_lowercase();
+        } else {
+            buf.push_str(&w.to_lowercase());
+        }
+        spans.push((start, buf.len()));
+    }
+    let word = |k: usize| &buf[spans[k].0..spans[k].1];
+    let shingles = match spans.len() {
+        0 => Vec::new(),
+        n @ (1 | 2) => {
+            let w: Vec<&str> = (0..n).map(word).collect();
+            vec![stable_hash(&w[..])]
+        }
+        n => (0..n - 2)
+            .map(|k| stable_hash(&[word(k), word(k + 1), word(k + 2)][..]))
+            .collect(),
+    };
+    (shingles, spans.len())
+}
+
 /// Union–find over document indexes.
 pub(crate) struct Dsu(Vec<usize>);
 
@@ -231,11 +265,10 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
     let (sets, word_counts): (Vec<Vec<u64>>, Vec<usize>) = docs
         .par_iter()
         .map(|d| {
-            let w = ragdiag_core::words(&d.text);
-            let mut set = ordered_shingles(&w);
+            let (mut set, words) = shingles_of(&d.text);
             set.sort_unstable();
             set.dedup();
-            (set, w.len())
+            (set, words)
         })
         .unzip();
     let text_hash: Vec<u64> = docs
@@ -473,6 +506,16 @@ mod tests {
             ordered_shingles(&word_spans("Hello, World").0),
             ragdiag_core::word_shingles("Hello, World")
         );
+        for t in [
+            "",
+            "one",
+            "Two words",
+            "ΣΊΣΥΦΟΣ and ΟΔΟΣ: final sigma, İstanbul, straße; 30 DAYS!\n(v2) three more words",
+            "Café-Ünïcode, 30 DAYS!\n(v2)",
+        ] {
+            let w = ragdiag_core::words(t);
+            assert_eq!(shingles_of(t), (ordered_shingles(&w), w.len()), "{t:?}");
+        }
     }
 
     #[test]
