@@ -630,6 +630,9 @@ struct Statement {
     content: Box<[u64]>,
     /// Content words written with a capital letter (names), hashed; sorted.
     names: Box<[u64]>,
+    /// The content words as a 128-bit bitmap (one bit per word hash): a bound on how many words
+    /// two statements share, without merging their lists ([`may_share_subject`]).
+    content_bits: u128,
     /// Time-scope markers (`year:2015`, `day:29`, `dec`, `friday`, …), sorted and unique, hashed
     /// as one value.
     scope: u64,
@@ -917,15 +920,17 @@ fn statement(doc: usize, text: &str, sentence: &str) -> Option<Statement> {
         h.sort_unstable();
         h.into_boxed_slice()
     };
+    let content = hashed(&content);
     Some(Statement {
         doc,
+        content_bits: content.iter().fold(0u128, |bits, &h| bits | 1 << bit_of(h)),
         start: u32::try_from(start).ok()?,
         len: u32::try_from(sentence.len()).ok()?,
         template: template.into_boxed_slice(),
         form,
         alignment,
         quantities: quantities.into_boxed_slice(),
-        content: hashed(&content),
+        content,
         names: hashed(&names),
         scope: stable_hash(&scope),
         comparators: stable_hash(&comparators),
@@ -1031,6 +1036,23 @@ fn title_scope(d: &Document) -> Vec<String> {
     scope.sort_unstable();
     scope.dedup();
     scope
+}
+
+/// A word hash's bit in [`Statement::content_bits`] (the top seven bits of the hash mixed).
+fn bit_of(h: u64) -> u32 {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as u32
+}
+
+/// Whether two statements may share enough content words for [`same_subject`]: an upper bound
+/// from their bitmaps, never false when `same_subject` is true. The words they share set bits
+/// both bitmaps hold; the words of `a` on a set of bits number at most the bits plus the words
+/// of `a` that share a bit with another of its words (its length less its bit count), and the
+/// same for `b`.
+fn may_share_subject(a: &Statement, b: &Statement) -> bool {
+    let common = (a.content_bits & b.content_bits).count_ones() as usize;
+    let collided = |s: &Statement| s.content.len() - s.content_bits.count_ones() as usize;
+    let shared = common + collided(a).min(collided(b));
+    shared >= MIN_CONTENT && 2 * shared >= a.content.len().max(b.content.len())
 }
 
 /// The number of hashes two sorted lists share, matched one to one.
@@ -1208,6 +1230,7 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
             && a.alignment == b.alignment
             && a.doc != b.doc
             && may_align(a, b, threshold)
+            && may_share_subject(a, b)
             && same_subject(a, b)
             && aligned(a, b, threshold).is_some()
             && !also_states(a.doc, j)
@@ -1358,6 +1381,40 @@ mod tests {
         assert_eq!(r.content, ["advance", "brazil", "quarterfinal", "won"]);
         assert_eq!(r.names, ["brazil"]);
         assert!(read("and what was it in 2015?").content.is_empty());
+    }
+
+    #[test]
+    fn the_bitmap_bound_never_refuses_a_same_subject_pair() {
+        // Sentences over a small vocabulary: many shared words, and bitmaps with collisions.
+        let vocab = [
+            "refund", "plan", "annual", "monthly", "purchase", "support", "team", "chat", "email",
+            "invoice", "export", "link", "download", "storage", "limit", "user",
+        ];
+        let mut statements = Vec::new();
+        for i in 0..300usize {
+            let words: Vec<&str> = (0..(2 + i % 7))
+                .map(|k| vocab[(i * 7 + k * 5) % 16])
+                .collect();
+            let text = format!("{} {} items.", words.join(" "), i + 1);
+            statements.extend(statement(i, &text, &text));
+        }
+        assert!(statements.len() > 250);
+        let (mut same, mut refused) = (0, 0);
+        for a in &statements {
+            for b in &statements {
+                let bound = may_share_subject(a, b);
+                if same_subject(a, b) {
+                    same += 1;
+                    assert!(bound, "{:?} / {:?}", a.content, b.content);
+                } else if !bound {
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            same > 1_000 && refused > 1_000,
+            "{same} same subject, {refused} refused"
+        );
     }
 
     #[test]
