@@ -22,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let report = audit(&loaded.items, &Config::new(as_of));
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!("{} documents audited in {seconds:.2} s", loaded.items.len());
+    writeln!(
+        std::io::stderr(),
+        "{} documents audited in {seconds:.2} s",
+        loaded.items.len()
+    )?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     writeln!(out, "{report:#?}")?;
     Ok(())
