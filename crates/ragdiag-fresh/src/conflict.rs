@@ -609,27 +609,47 @@ fn looks_like_code(s: &str) -> bool {
         })
 }
 
-/// A sentence's template, its quantities and what it is about.
+/// A sentence's template, its quantities and what it is about, as compact hashed facts: the
+/// sentence itself is a byte span of its document's text (read back only for the pairs
+/// reported), its words are hashes. At a million short documents there are about as many
+/// statements, and their strings were most of the audit's peak memory.
 struct Statement {
     doc: usize,
-    text: String,
+    /// Where the sentence is in its document's text (bytes; already trimmed).
+    start: u32,
+    len: u32,
     /// Sorted, unique token and bigram hashes.
-    template: Vec<u64>,
+    template: Box<[u64]>,
     /// The sentence's form: its content words and the kinds of its quantities.
     form: u64,
-    quantities: Vec<Quantity>,
-    /// Content words (lower-cased, plural `s` removed), sorted and unique.
-    content: Vec<String>,
-    /// Content words written with a capital letter (names), sorted and unique.
-    names: Vec<String>,
-    /// Time-scope markers (`year:2015`, `day:29`, `dec`, `friday`, …), sorted and unique.
-    scope: Vec<String>,
-    /// Comparison words, in order.
-    comparators: Vec<String>,
+    /// What aligned statements must share: the kinds of their quantities, scope and
+    /// comparison words ([`alignment_key`]).
+    alignment: u64,
+    quantities: Box<[Quantity]>,
+    /// Content words (lower-cased, plural `s` removed), hashed; sorted.
+    content: Box<[u64]>,
+    /// Content words written with a capital letter (names), hashed; sorted.
+    names: Box<[u64]>,
+    /// The content words as a 128-bit bitmap (one bit per word hash): a bound on how many words
+    /// two statements share, without merging their lists ([`may_share_subject`]).
+    content_bits: u128,
+    /// Time-scope markers (`year:2015`, `day:29`, `dec`, `friday`, …), sorted and unique, hashed
+    /// as one value.
+    scope: u64,
+    /// Comparison words, in order, hashed as one value.
+    comparators: u64,
     /// Speaks of a changing figure.
     change: bool,
     /// A table row or a line of code: not a statement on its own.
     table_row: bool,
+}
+
+impl Statement {
+    /// The sentence, read back from its document's text.
+    fn text<'a>(&self, docs: &'a [Document]) -> &'a str {
+        let start = self.start as usize;
+        &docs[self.doc].text[start..start + self.len as usize]
+    }
 }
 
 /// A content word's normal form: lower case, a plural `s` removed.
@@ -856,7 +876,9 @@ fn read(sentence: &str) -> Reading {
     }
 }
 
-fn statement(doc: usize, sentence: &str) -> Option<Statement> {
+/// The statement of `sentence`, a slice of `text` (the text of document `doc`), if it states
+/// a quantity.
+fn statement(doc: usize, text: &str, sentence: &str) -> Option<Statement> {
     // Every quantity is read from a token holding an ASCII digit: a sentence without one is
     // no statement, and most sentences are left here without being read word by word.
     if !sentence.bytes().any(|b| b.is_ascii_digit()) {
@@ -874,14 +896,10 @@ fn statement(doc: usize, sentence: &str) -> Option<Statement> {
     if quantities.is_empty() || tokens.len() < 4 {
         return None;
     }
+    let kinds: Vec<&'static str> = quantities.iter().map(Quantity::placeholder).collect();
     // The form is what the sentence says, whatever the order and the little words.
-    let form = stable_hash(&(
-        &content,
-        quantities
-            .iter()
-            .map(Quantity::placeholder)
-            .collect::<Vec<_>>(),
-    ));
+    let form = stable_hash(&(&content, &kinds));
+    let alignment = alignment_key(&kinds, &scope, &comparators);
     // The template leaves out stop words ("in 2 days" and "within 3 days" align) but keeps
     // comparison words; bigrams keep some word order, so "14 days to 30" and "30 days to 14"
     // stay apart.
@@ -894,16 +912,28 @@ fn statement(doc: usize, sentence: &str) -> Option<Statement> {
     template.sort_unstable();
     template.dedup();
     let table_row = sentence.contains('|') || looks_like_code(sentence);
+    let sentence = sentence.trim();
+    // `sentence` is a slice of `text`: its offset is the distance between their starts.
+    let start = (sentence.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let hashed = |words: &[String]| -> Box<[u64]> {
+        let mut h: Vec<u64> = words.iter().map(stable_hash).collect();
+        h.sort_unstable();
+        h.into_boxed_slice()
+    };
+    let content = hashed(&content);
     Some(Statement {
         doc,
-        text: sentence.trim().to_string(),
-        template,
+        content_bits: content.iter().fold(0u128, |bits, &h| bits | 1 << bit_of(h)),
+        start: u32::try_from(start).ok()?,
+        len: u32::try_from(sentence.len()).ok()?,
+        template: template.into_boxed_slice(),
         form,
-        quantities,
+        alignment,
+        quantities: quantities.into_boxed_slice(),
         content,
-        names,
-        scope,
-        comparators,
+        names: hashed(&names),
+        scope: stable_hash(&scope),
+        comparators: stable_hash(&comparators),
         change,
         table_row,
     })
@@ -1008,10 +1038,25 @@ fn title_scope(d: &Document) -> Vec<String> {
     scope
 }
 
-/// Whether two statements whose content words hash to `a` and `b` (sorted) may share enough of
-/// them for [`same_subject`], the longer holding `longest` words: an upper bound, never false
-/// when `same_subject` is true.
-fn may_share_subject(a: &[u64], b: &[u64], longest: usize) -> bool {
+/// A word hash's bit in [`Statement::content_bits`] (the top seven bits of the hash mixed).
+fn bit_of(h: u64) -> u32 {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as u32
+}
+
+/// Whether two statements may share enough content words for [`same_subject`]: an upper bound
+/// from their bitmaps, never false when `same_subject` is true. The words they share set bits
+/// both bitmaps hold; the words of `a` on a set of bits number at most the bits plus the words
+/// of `a` that share a bit with another of its words (its length less its bit count), and the
+/// same for `b`.
+fn may_share_subject(a: &Statement, b: &Statement) -> bool {
+    let common = (a.content_bits & b.content_bits).count_ones() as usize;
+    let collided = |s: &Statement| s.content.len() - s.content_bits.count_ones() as usize;
+    let shared = common + collided(a).min(collided(b));
+    shared >= MIN_CONTENT && 2 * shared >= a.content.len().max(b.content.len())
+}
+
+/// The number of hashes two sorted lists share, matched one to one.
+fn shared_count(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut shared) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -1024,54 +1069,44 @@ fn may_share_subject(a: &[u64], b: &[u64], longest: usize) -> bool {
             }
         }
     }
-    shared >= MIN_CONTENT && 2 * shared >= longest
+    shared
 }
 
 /// Whether two aligned statements are about the same subject: enough shared content words, and
-/// no name (or more than one word each way) swapped.
+/// no name (or more than one word each way) swapped. Words are compared by their hashes (sorted),
+/// so every test is a merge of two short lists.
 fn same_subject(a: &Statement, b: &Statement) -> bool {
-    let shared = a.content.iter().filter(|w| b.content.contains(w)).count();
+    let shared = shared_count(&a.content, &b.content);
     if shared < MIN_CONTENT || 2 * shared < a.content.len().max(b.content.len()) {
         return false;
     }
-    let only_a: Vec<&String> = a
-        .content
-        .iter()
-        .filter(|w| !b.content.contains(w))
-        .collect();
-    let only_b: Vec<&String> = b
-        .content
-        .iter()
-        .filter(|w| !a.content.contains(w))
-        .collect();
-    if only_a.is_empty() || only_b.is_empty() {
+    let only_a = a.content.len() - shared;
+    let only_b = b.content.len() - shared;
+    if only_a == 0 || only_b == 0 {
         return true; // one sentence adds words to the other: the same statement, reworded
     }
-    let named =
-        only_a.iter().any(|w| a.names.contains(w)) || only_b.iter().any(|w| b.names.contains(w));
-    !named && only_a.len() == 1 && only_b.len() == 1
+    // A name among the words only one sentence has.
+    let named_only = |x: &Statement, y: &Statement| {
+        x.names
+            .iter()
+            .any(|n| x.content.binary_search(n).is_ok() && y.content.binary_search(n).is_err())
+    };
+    let named = named_only(a, b) || named_only(b, a);
+    !named && only_a == 1 && only_b == 1
 }
 
 /// What two statements must share to be aligned at all: the number and kinds of their
 /// quantities, their time scope and their comparison words (see [`aligned`]).
-fn alignment_key(s: &Statement) -> u64 {
-    stable_hash(&(
-        s.quantities
-            .iter()
-            .map(Quantity::placeholder)
-            .collect::<Vec<_>>(),
-        &s.scope,
-        &s.comparators,
-    ))
+fn alignment_key(kinds: &[&'static str], scope: &[String], comparators: &[String]) -> u64 {
+    stable_hash(&(kinds, scope, comparators))
 }
 
-/// The Jaccard of two statements' templates when they are aligned: the same kinds of
-/// quantities with some value different, the same time scope and comparison words, and
-/// templates alike (Jaccard at least `threshold`, or within 0.1 of it when the shorter is
-/// nearly contained in the longer).
-fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
+/// The tests of [`aligned`] before the Jaccard of the templates: the same kinds of quantities
+/// with some value different, the same time scope and comparison words, and template sizes that
+/// allow the Jaccard (a few comparisons, made first on every candidate pair).
+fn may_align(a: &Statement, b: &Statement, threshold: f64) -> bool {
     if a.quantities.len() != b.quantities.len() {
-        return None;
+        return false;
     }
     // The cheap tests first: most candidate pairs differ in their quantities' kinds or scope,
     // and the Jaccard of their templates is then never needed.
@@ -1086,7 +1121,7 @@ fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
         .zip(&b.quantities)
         .any(|(x, y)| !x.same(y));
     if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
-        return None;
+        return false;
     }
     // Jaccard is at most the ratio of the sizes: templates of very different lengths are
     // never alike (a margin keeps the exact test the judge at the edge).
@@ -1094,9 +1129,18 @@ fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
         a.template.len().min(b.template.len()),
         a.template.len().max(b.template.len()),
     );
-    if (short as f64) < (threshold - 0.1 - 1e-9) * long as f64 {
+    (short as f64) >= (threshold - 0.1 - 1e-9) * long as f64
+}
+
+/// The Jaccard of two statements' templates when they are aligned: the same kinds of
+/// quantities with some value different, the same time scope and comparison words, and
+/// templates alike (Jaccard at least `threshold`, or within 0.1 of it when the shorter is
+/// nearly contained in the longer).
+fn aligned(a: &Statement, b: &Statement, threshold: f64) -> Option<f64> {
+    if !may_align(a, b, threshold) {
         return None;
     }
+    let short = a.template.len().min(b.template.len());
     let sim = jaccard_sorted(&a.template, &b.template);
     let inter = (sim * (a.template.len() + b.template.len()) as f64 / (1.0 + sim)).round();
     let contained = inter / short as f64;
@@ -1124,53 +1168,58 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         .flat_map_iter(|(i, d)| {
             sentences(&d.text)
                 .into_iter()
-                .filter_map(move |s| statement(i, s))
+                .filter_map(move |s| statement(i, &d.text, s))
         })
         .collect();
-    // Sentence forms filled in by many documents with different values: boilerplate.
-    let mut forms: FxHashMap<u64, (FxHashSet<usize>, FxHashSet<u64>)> = FxHashMap::default();
-    for s in &statements {
-        let e = forms.entry(s.form).or_default();
-        e.0.insert(s.doc);
-        e.1.insert(values(s));
-    }
-    // The values each document states in each sentence form: a document stating one form with
-    // several values speaks of several things (two segments, two plans), and a document that
-    // states the other's value too does not contradict it.
-    let mut stated: FxHashMap<(usize, u64), FxHashSet<u64>> = FxHashMap::default();
-    for s in &statements {
-        stated.entry((s.doc, s.form)).or_default().insert(values(s));
+    let values: Vec<u64> = statements.par_iter().map(values).collect();
+    // What each document states in each sentence form: (form, document, values), sorted and
+    // unique (one flat list; a hash set per form and per document was most of the memory at a
+    // million short documents).
+    let mut stated: Vec<(u64, usize, u64)> = statements
+        .iter()
+        .zip(&values)
+        .map(|(s, &v)| (s.form, s.doc, v))
+        .collect();
+    stated.par_sort_unstable();
+    stated.dedup();
+    // Sentence forms filled in by many documents with different values: boilerplate. And a
+    // document stating one form with several values speaks of several things (two segments,
+    // two plans).
+    let mut boilerplate_forms: FxHashSet<u64> = FxHashSet::default();
+    let mut several_values: FxHashSet<(usize, u64)> = FxHashSet::default();
+    for form in stated.chunk_by(|x, y| x.0 == y.0) {
+        let by_doc: Vec<&[(u64, usize, u64)]> = form.chunk_by(|x, y| x.1 == y.1).collect();
+        for d in &by_doc {
+            if d.len() > 1 {
+                several_values.insert((d[0].1, d[0].0));
+            }
+        }
+        if by_doc.len() >= BOILERPLATE_DOCS {
+            let mut v: Vec<u64> = form.iter().map(|x| x.2).collect();
+            v.sort_unstable();
+            v.dedup();
+            if v.len() >= 3 {
+                boilerplate_forms.insert(form[0].0);
+            }
+        }
     }
     let evidence = |s: &Statement| {
-        let (d, v) = &forms[&s.form];
         s.content.len() >= MIN_CONTENT
             && !s.table_row
-            && !(d.len() >= BOILERPLATE_DOCS && v.len() >= 3)
-            && stated[&(s.doc, s.form)].len() == 1
+            && !boilerplate_forms.contains(&s.form)
+            && !several_values.contains(&(s.doc, s.form))
     };
-    let also_states = |doc: usize, other: &Statement| {
+    // A document that states the other's value too does not contradict it.
+    let also_states = |doc: usize, other: usize| {
         stated
-            .get(&(doc, other.form))
-            .is_some_and(|v| v.contains(&values(other)))
+            .binary_search(&(statements[other].form, doc, values[other]))
+            .is_ok()
     };
     let eligible: Vec<bool> = statements.par_iter().map(evidence).collect();
-    let alignment: Vec<u64> = statements.iter().map(alignment_key).collect();
-    // Content words hashed and sorted, repeats kept: the hashes two statements share, matched
-    // one to one, are never fewer than the words they share (a collision only adds), so a pair
-    // with too few is no same subject.
-    let subjects: Vec<Vec<u64>> = statements
-        .par_iter()
-        .map(|s| {
-            let mut h: Vec<u64> = s.content.iter().map(stable_hash).collect();
-            h.sort_unstable();
-            h
-        })
-        .collect();
     let hasher = MinHasher::new(16, 2, 0xc0ff);
-    let signatures: Vec<Vec<u64>> = statements
-        .par_iter()
-        .map(|s| hasher.signature(&s.template))
-        .collect();
+    // Every statement is banded (the ineligible too), so that each bucket, and the pairs its cap
+    // of 200 members lets through, are those of the whole statement list.
+    let bands = hasher.bands(&statements, |s| &s.template, |_| false);
     // Every test a pair must pass that depends on the pair alone, applied while the bands are
     // scanned (the loop below repeats them): the chance pairs of short sentences that banding
     // makes by the million are dropped there, in parallel, and never listed.
@@ -1178,17 +1227,14 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         let (a, b) = (&statements[i], &statements[j]);
         eligible[i]
             && eligible[j]
-            && alignment[i] == alignment[j]
+            && a.alignment == b.alignment
             && a.doc != b.doc
-            && may_share_subject(
-                &subjects[i],
-                &subjects[j],
-                a.content.len().max(b.content.len()),
-            )
-            && aligned(a, b, threshold).is_some()
+            && may_align(a, b, threshold)
+            && may_share_subject(a, b)
             && same_subject(a, b)
-            && !also_states(a.doc, b)
-            && !also_states(b.doc, a)
+            && aligned(a, b, threshold).is_some()
+            && !also_states(a.doc, j)
+            && !also_states(b.doc, i)
     };
     let mut seen_pairs: FxHashSet<(usize, usize)> = FxHashSet::default();
     let mut topics: FxHashMap<(usize, usize), bool> = FxHashMap::default();
@@ -1198,7 +1244,7 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         conflicts: Vec::new(),
         updates: Vec::new(),
     };
-    for (i, j) in hasher.candidates_where(&signatures, may_conflict) {
+    for (i, j) in hasher.candidates_where(&bands, may_conflict) {
         let (a, b) = (&statements[i], &statements[j]);
         if a.doc == b.doc {
             continue;
@@ -1209,8 +1255,8 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         if !evidence(a)
             || !evidence(b)
             || !same_subject(a, b)
-            || also_states(a.doc, b)
-            || also_states(b.doc, a)
+            || also_states(a.doc, j)
+            || also_states(b.doc, i)
         {
             continue;
         }
@@ -1246,16 +1292,16 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
                 out.updates.push(Update {
                     older: docs[old.doc].id.clone(),
                     newer: docs[new.doc].id.clone(),
-                    sentence_older: old.text.clone(),
-                    sentence_newer: new.text.clone(),
+                    sentence_older: old.text(docs).to_string(),
+                    sentence_newer: new.text(docs).to_string(),
                     similarity: sim,
                 });
             }
             _ => out.conflicts.push(Conflict {
                 doc_a: docs[a.doc].id.clone(),
                 doc_b: docs[b.doc].id.clone(),
-                sentence_a: a.text.clone(),
-                sentence_b: b.text.clone(),
+                sentence_a: a.text(docs).to_string(),
+                sentence_b: b.text(docs).to_string(),
                 similarity: sim,
             }),
         }
@@ -1273,13 +1319,10 @@ mod tests {
 
     #[test]
     fn quantities_are_normalised() {
-        let s = statement(
-            0,
-            "The download link expires after 72 hours and costs $5, or 10% of 3 items.",
-        )
-        .unwrap();
+        let text = "The download link expires after 72 hours and costs $5, or 10% of 3 items.";
+        let s = statement(0, text, text).unwrap();
         assert_eq!(
-            s.quantities,
+            s.quantities.to_vec(),
             vec![
                 Quantity::Duration(72.0),
                 Quantity::Money {
@@ -1290,12 +1333,14 @@ mod tests {
                 Quantity::Number(3.0)
             ]
         );
-        let t = statement(0, "Offers a 30-day trial for 1,200 users.").unwrap();
+        let text = "Offers a 30-day trial for 1,200 users.";
+        let t = statement(0, text, text).unwrap();
         assert_eq!(
-            t.quantities,
+            t.quantities.to_vec(),
             vec![Quantity::Duration(720.0), Quantity::Number(1200.0)]
         );
-        assert!(statement(0, "No numbers in this sentence at all.").is_none());
+        let text = "No numbers in this sentence at all.";
+        assert!(statement(0, text, text).is_none());
     }
 
     #[test]
@@ -1339,6 +1384,40 @@ mod tests {
     }
 
     #[test]
+    fn the_bitmap_bound_never_refuses_a_same_subject_pair() {
+        // Sentences over a small vocabulary: many shared words, and bitmaps with collisions.
+        let vocab = [
+            "refund", "plan", "annual", "monthly", "purchase", "support", "team", "chat", "email",
+            "invoice", "export", "link", "download", "storage", "limit", "user",
+        ];
+        let mut statements = Vec::new();
+        for i in 0..300usize {
+            let words: Vec<&str> = (0..(2 + i % 7))
+                .map(|k| vocab[(i * 7 + k * 5) % 16])
+                .collect();
+            let text = format!("{} {} items.", words.join(" "), i + 1);
+            statements.extend(statement(i, &text, &text));
+        }
+        assert!(statements.len() > 250);
+        let (mut same, mut refused) = (0, 0);
+        for a in &statements {
+            for b in &statements {
+                let bound = may_share_subject(a, b);
+                if same_subject(a, b) {
+                    same += 1;
+                    assert!(bound, "{:?} / {:?}", a.content, b.content);
+                } else if !bound {
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            same > 1_000 && refused > 1_000,
+            "{same} same subject, {refused} refused"
+        );
+    }
+
+    #[test]
     fn sentences_do_not_end_at_abbreviations() {
         assert_eq!(
             sentences("Open 9 a.m. to 5 p.m. daily. Closed e.g. on holidays! It was 0.40. Next"),
@@ -1357,7 +1436,8 @@ mod tests {
         assert!(looks_like_code("const limit = 5"));
         assert!(!looks_like_code("Subjects aged > or = 80 years."));
         assert!(!looks_like_code("The limit (per key) is 5 requests."));
-        let s = statement(0, "net sales | $9105 | $9202").unwrap();
+        let text = "net sales | $9105 | $9202";
+        let s = statement(0, text, text).unwrap();
         assert!(s.table_row);
     }
 

@@ -121,7 +121,9 @@ fn normalised_text_hash(text: &str) -> u64 {
     stable_hash(&norm)
 }
 
-/// Words with their byte spans, lower-cased as [`ragdiag_core::words`] makes them.
+/// Words with their byte spans, lower-cased as [`ragdiag_core::words`] makes them (the
+/// reference [`shingles_of`] is tested against).
+#[cfg(test)]
 fn word_spans(text: &str) -> (Vec<String>, Vec<(usize, usize)>) {
     let (mut words, mut spans) = (Vec::new(), Vec::new());
     let mut start = None;
@@ -142,12 +144,52 @@ fn word_spans(text: &str) -> (Vec<String>, Vec<(usize, usize)>) {
 
 /// The shingle hashes of `words` in order (one shingle for one or two words), as
 /// [`ragdiag_core::word_shingles`] hashes them.
+#[cfg(test)]
 fn ordered_shingles(w: &[String]) -> Vec<u64> {
     match w.len() {
         0 => Vec::new(),
         1 | 2 => vec![stable_hash(w)],
         _ => w.windows(3).map(stable_hash).collect(),
     }
+}
+
+/// The shingle hashes of `text`'s words in order and the words' byte spans: what
+/// `ordered_shingles(&ragdiag_core::words(text))` and `word_spans` give, without a `String` per word (the words
+/// are lower-cased into one buffer, and a slice of `&str` hashes as a slice of `String`s does).
+/// This is the first reading of every document, so its allocations were most of the audit's.
+fn shingles_of(text: &str) -> (Vec<u64>, Vec<(usize, usize)>) {
+    let mut buf = String::with_capacity(text.len());
+    // Each word's span in `buf` and in `text`.
+    let mut lower: Vec<(usize, usize)> = Vec::new();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        let start = buf.len();
+        if w.is_ascii() {
+            buf.push_str(w);
+            buf[start..].make_ascii_lowercase();
+        } else {
+            buf.push_str(&w.to_lowercase());
+        }
+        lower.push((start, buf.len()));
+        // `w` is a slice of `text`: its offset is the distance between their starts.
+        let at = w.as_ptr() as usize - text.as_ptr() as usize;
+        spans.push((at, at + w.len()));
+    }
+    let word = |k: usize| &buf[lower[k].0..lower[k].1];
+    let shingles = match lower.len() {
+        0 => Vec::new(),
+        n @ (1 | 2) => {
+            let w: Vec<&str> = (0..n).map(word).collect();
+            vec![stable_hash(&w[..])]
+        }
+        n => (0..n - 2)
+            .map(|k| stable_hash(&[word(k), word(k + 1), word(k + 2)][..]))
+            .collect(),
+    };
+    (shingles, spans)
 }
 
 /// Union–find over document indexes.
@@ -231,11 +273,10 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
     let (sets, word_counts): (Vec<Vec<u64>>, Vec<usize>) = docs
         .par_iter()
         .map(|d| {
-            let w = ragdiag_core::words(&d.text);
-            let mut set = ordered_shingles(&w);
+            let (mut set, spans) = shingles_of(&d.text);
             set.sort_unstable();
             set.dedup();
-            (set, w.len())
+            (set, spans.len())
         })
         .unzip();
     let text_hash: Vec<u64> = docs
@@ -319,9 +360,8 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
             if !sets[i].iter().any(|x| boilerplate.contains_key(x)) {
                 return (word_counts[i], word_counts[i], Vec::new());
             }
-            let (w, spans) = word_spans(&d.text);
-            let sh = ordered_shingles(&w);
-            let mut covered = vec![false; w.len()];
+            let (sh, spans) = shingles_of(&d.text);
+            let mut covered = vec![false; spans.len()];
             let mut runs = Vec::new();
             let mut k = 0;
             while k < sh.len() {
@@ -346,7 +386,7 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
                 }
                 k = end;
                 // Shingles start..end cover words start..end+2 (all words of a short text).
-                let end_word = (end + 2).min(w.len());
+                let end_word = (end + 2).min(spans.len());
                 for c in &mut covered[start..end_word] {
                     *c = true;
                 }
@@ -359,7 +399,7 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
             runs.sort_by_key(|r| r.0);
             runs.dedup_by_key(|r| r.0);
             let own = covered.iter().filter(|c| !**c).count();
-            (w.len(), own, runs)
+            (spans.len(), own, runs)
         })
         .collect();
     let near_empty: Vec<bool> = per_doc
@@ -473,6 +513,20 @@ mod tests {
             ordered_shingles(&word_spans("Hello, World").0),
             ragdiag_core::word_shingles("Hello, World")
         );
+        for t in [
+            "",
+            "one",
+            "Two words",
+            "ΣΊΣΥΦΟΣ and ΟΔΟΣ: final sigma, İstanbul, straße; 30 DAYS!\n(v2) three more words",
+            "Café-Ünïcode, 30 DAYS!\n(v2)",
+        ] {
+            let w = ragdiag_core::words(t);
+            assert_eq!(
+                shingles_of(t),
+                (ordered_shingles(&w), word_spans(t).1),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]

@@ -426,27 +426,23 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     // inference, identical texts without version evidence are duplicates.
     let info: Vec<versions::VersionInfo> = docs.par_iter().map(versions::version_info).collect();
     let prepared = hygiene::prepare(docs, &info, cfg);
-    let content = &prepared.content;
+    let hygiene::Prepared {
+        content,
+        text_hash,
+        near_empty,
+        hygiene,
+    } = prepared;
     let version_separated = |i: usize, j: usize| matches!((&info[i].version, &info[j].version), (Some(a), Some(b)) if a != b);
 
     // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
     let hasher = MinHasher::new(16, 4, 0x5eed);
-    let signatures: Vec<Vec<u64>> = content
-        .par_iter()
-        .zip(&prepared.near_empty)
-        .map(|(s, &empty)| {
-            if empty {
-                vec![u64::MAX; 64]
-            } else {
-                hasher.signature(s)
-            }
-        })
-        .collect();
+    // Near-empty documents take no part (their signature was all-max, which banding skips).
+    let bands = hasher.bands(&content, Vec::as_slice, |i| near_empty[i]);
     let mut near_duplicates = Vec::new();
     // The best newer candidate of each older document: (Jaccard, newer index).
     let mut best_newer: Vec<Option<(f64, usize)>> = vec![None; docs.len()];
-    for (i, j) in hasher.candidates(&signatures) {
-        let identical = prepared.text_hash[i] == prepared.text_hash[j];
+    for (i, j) in hasher.candidates(&bands) {
+        let identical = text_hash[i] == text_hash[j];
         if identical && !version_separated(i, j) {
             continue; // a duplicate (hygiene), not a version
         }
@@ -503,7 +499,7 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
 
     // The same page in a newer version, edited below the cut.
     let eligible: Vec<bool> = (0..docs.len())
-        .map(|i| !docs[i].deleted && !prepared.near_empty[i])
+        .map(|i| !docs[i].deleted && !near_empty[i])
         .collect();
     let open: Vec<usize> = (0..docs.len())
         .filter(|&i| {
@@ -517,7 +513,7 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     for sp in versions::same_page(
         docs,
         &info,
-        content,
+        &content,
         &open,
         &eligible,
         cfg.same_page_jaccard,
@@ -526,6 +522,10 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
         superseded_by[sp.old] = Some(docs[sp.new].id.clone());
         inferred_from[sp.old] = Some(Inference::SamePage);
     }
+    // The shingle sets (about 1.2 bytes for each byte of text) are not needed past here: the
+    // conflict search, whose statements are the next largest thing held, runs without them.
+    drop(content);
+    drop(bands);
 
     // The current version at the end of each supersession chain.
     let next: Vec<Option<usize>> = superseded_by
@@ -584,7 +584,7 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     let conflict::Disagreements { conflicts, updates } =
         conflict::find_conflicts(docs, &current, cfg.sentence_jaccard);
 
-    let changes = changes::all_changes(docs, &current_of, &prepared.near_empty);
+    let changes = changes::all_changes(docs, &current_of, &near_empty);
 
     Audit {
         documents,
@@ -593,7 +593,7 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
         conflicts,
         updates,
         findings,
-        hygiene: prepared.hygiene,
+        hygiene,
         changes,
     }
 }

@@ -4,7 +4,6 @@
 
 use ragdiag_core::stable_hash;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 /// A family of `bands × rows` hash functions, seeded.
 #[derive(Debug, Clone)]
@@ -36,51 +35,97 @@ impl MinHasher {
     }
 
     /// The signature of a set given by its element hashes (empty sets get an all-max signature).
+    #[cfg(test)]
     pub(crate) fn signature(&self, elements: &[u64]) -> Vec<u64> {
         self.coeffs
             .iter()
-            .map(|&(a, b)| {
-                elements
-                    .iter()
-                    .map(|&x| a.wrapping_mul(x) ^ b)
-                    .min()
-                    .unwrap_or(u64::MAX)
-            })
+            .map(|&(a, b)| min_hash(elements, a, b))
             .collect()
     }
 
+    /// The band keys of each set (the hash of each band of its signature), made in parallel:
+    /// all the banding needs, `bands` words per set instead of a signature of `bands × rows`.
+    /// A set whose signature starts with `u64::MAX` (an empty set) takes no part, and so does
+    /// every set `skip` names.
+    pub(crate) fn bands<T: Sync>(
+        &self,
+        sets: &[T],
+        elements: impl Fn(&T) -> &[u64] + Sync,
+        skip: impl Fn(usize) -> bool + Sync,
+    ) -> Bands {
+        let per_set: Vec<Option<Box<[u64]>>> = sets
+            .par_iter()
+            .enumerate()
+            .map(|(i, set)| {
+                if skip(i) {
+                    return None;
+                }
+                let elements = elements(set);
+                let mut row = vec![0u64; self.rows];
+                let mut keys = Vec::with_capacity(self.bands);
+                for band in 0..self.bands {
+                    for (r, slot) in row.iter_mut().enumerate() {
+                        let (a, b) = self.coeffs[band * self.rows + r];
+                        *slot = min_hash(elements, a, b);
+                    }
+                    if band == 0 && row[0] == u64::MAX {
+                        return None;
+                    }
+                    keys.push(stable_hash(&row[..]));
+                }
+                Some(keys.into_boxed_slice())
+            })
+            .collect();
+        let mut keys = Vec::with_capacity(per_set.len() * self.bands);
+        let mut present = Vec::with_capacity(per_set.len());
+        for k in per_set {
+            present.push(k.is_some());
+            match k {
+                Some(k) => keys.extend_from_slice(&k),
+                None => keys.extend(std::iter::repeat_n(0, self.bands)),
+            }
+        }
+        Bands {
+            keys,
+            present,
+            bands: self.bands,
+        }
+    }
+
     /// Candidate pairs `(i, j)`, `i < j`, that share at least one band, sorted and unique.
-    pub(crate) fn candidates(&self, signatures: &[Vec<u64>]) -> Vec<(usize, usize)> {
-        self.candidates_where(signatures, |_, _| true)
+    pub(crate) fn candidates(&self, bands: &Bands) -> Vec<(usize, usize)> {
+        self.candidates_where(bands, |_, _| true)
     }
 
     /// The candidate pairs of [`MinHasher::candidates`] for which `keep(i, j)` holds, sorted
     /// and unique: the same pairs as filtering that list afterwards, but the bands are scanned
     /// in parallel and a pair `keep` refuses is never stored, so millions of chance pairs cost
     /// a test each instead of a place in a list to sort. A pair sharing several bands may be
-    /// tested once per band, so `keep` must be a pure function of the pair.
+    /// tested once per band, so `keep` must be a pure function of the pair. Each band's
+    /// buckets are runs of one sorted list of (key, set) (16 bytes a set, no allocation per
+    /// bucket).
     pub(crate) fn candidates_where(
         &self,
-        signatures: &[Vec<u64>],
+        bands: &Bands,
         keep: impl Fn(usize, usize) -> bool + Sync,
     ) -> Vec<(usize, usize)> {
         let mut pairs: Vec<(usize, usize)> = (0..self.bands)
             .into_par_iter()
             .flat_map_iter(|band| {
-                let mut buckets: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
-                for (i, sig) in signatures.iter().enumerate() {
-                    if sig.first() == Some(&u64::MAX) {
-                        continue;
-                    }
-                    let key = stable_hash(&sig[band * self.rows..(band + 1) * self.rows]);
-                    buckets.entry(key).or_default().push(i);
-                }
+                let mut entries: Vec<(u64, usize)> = bands
+                    .present
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &p)| p)
+                    .map(|(i, _)| (bands.keys[i * bands.bands + band], i))
+                    .collect();
+                entries.sort_unstable();
                 let mut kept = Vec::new();
-                for members in buckets.values() {
+                for bucket in entries.chunk_by(|x, y| x.0 == y.0) {
                     // Very large buckets are boilerplate shared by many items; cap the pairs
                     // they add.
-                    for (x, &i) in members.iter().enumerate().take(200) {
-                        for &j in members.iter().skip(x + 1).take(200) {
+                    for (x, &(_, i)) in bucket.iter().enumerate().take(200) {
+                        for &(_, j) in bucket.iter().skip(x + 1).take(200) {
                             let pair = (i.min(j), i.max(j));
                             if keep(pair.0, pair.1) {
                                 kept.push(pair);
@@ -97,6 +142,22 @@ impl MinHasher {
     }
 }
 
+/// The band keys of many sets, flat (`bands` keys per set).
+pub(crate) struct Bands {
+    keys: Vec<u64>,
+    present: Vec<bool>,
+    bands: usize,
+}
+
+/// The minimum of one hash function over a set (`u64::MAX` for an empty set).
+fn min_hash(elements: &[u64], a: u64, b: u64) -> u64 {
+    elements
+        .iter()
+        .map(|&x| a.wrapping_mul(x) ^ b)
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,8 +172,8 @@ mod tests {
             *slot = stable_hash(&(1000 + k));
         }
         let far: Vec<u64> = (500..700).map(|i| stable_hash(&i)).collect();
-        let sigs = vec![mh.signature(&base), mh.signature(&near), mh.signature(&far)];
-        let c = mh.candidates(&sigs);
+        let sets = [base.clone(), near.clone(), far];
+        let c = mh.candidates(&mh.bands(&sets, Vec::as_slice, |_| false));
         assert!(c.contains(&(0, 1)));
         assert!(!c.contains(&(0, 2)) && !c.contains(&(1, 2)));
         let mut a = base.clone();
@@ -136,8 +197,9 @@ mod tests {
                 s
             })
             .collect();
-        let mut sigs: Vec<Vec<u64>> = sets.iter().map(|s| mh.signature(s)).collect();
-        sigs[3] = mh.signature(&[]);
+        let mut sets = sets;
+        sets[3].clear();
+        let sigs = mh.bands(&sets, Vec::as_slice, |_| false);
         let all = mh.candidates(&sigs);
         assert!(all.len() > 10_000, "{} pairs", all.len());
         assert!(!all.iter().any(|&(i, j)| i == 3 || j == 3));
@@ -148,5 +210,55 @@ mod tests {
             all.iter().copied().filter(|&(i, j)| keep(i, j)).collect();
         assert!(!filtered.is_empty() && filtered.len() < all.len());
         assert_eq!(mh.candidates_where(&sigs, keep), filtered);
+    }
+
+    /// The banding as it was written first, over whole signatures with a hash map of buckets:
+    /// the band keys and sorted buckets must give exactly its pairs.
+    fn candidates_by_signatures(mh: &MinHasher, sets: &[Vec<u64>]) -> Vec<(usize, usize)> {
+        let sigs: Vec<Vec<u64>> = sets.iter().map(|s| mh.signature(s)).collect();
+        let mut pairs = Vec::new();
+        for band in 0..mh.bands {
+            let mut buckets: std::collections::HashMap<u64, Vec<usize>> = Default::default();
+            for (i, sig) in sigs.iter().enumerate() {
+                if sig[0] != u64::MAX {
+                    let key = stable_hash(&sig[band * mh.rows..(band + 1) * mh.rows]);
+                    buckets.entry(key).or_default().push(i);
+                }
+            }
+            for members in buckets.values() {
+                for (x, &i) in members.iter().enumerate().take(200) {
+                    for &j in members.iter().skip(x + 1).take(200) {
+                        pairs.push((i.min(j), i.max(j)));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    #[test]
+    fn band_keys_give_the_pairs_of_whole_signatures() {
+        for (rows, universe) in [(2u64, 40u64), (4, 300)] {
+            let mh = MinHasher::new(16, rows as usize, 11);
+            let mut sets: Vec<Vec<u64>> = (0..700u64)
+                .map(|i| {
+                    let mut s: Vec<u64> = (0..(3 + i % 9))
+                        .map(|k| stable_hash(&((i * 7 + k * 13) % universe)))
+                        .collect();
+                    s.sort_unstable();
+                    s.dedup();
+                    s
+                })
+                .collect();
+            sets[5].clear();
+            let expected = candidates_by_signatures(&mh, &sets);
+            assert!(expected.len() > 1_000, "{} pairs", expected.len());
+            assert_eq!(
+                mh.candidates(&mh.bands(&sets, Vec::as_slice, |_| false)),
+                expected
+            );
+        }
     }
 }
