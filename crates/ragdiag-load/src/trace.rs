@@ -241,4 +241,66 @@ mod tests {
             assert!(e.contains(expected), "{e} vs {expected}");
         }
     }
+
+    /// Every record and diagnostic of `load_trace`, in the same order, at every batch size;
+    /// standard input is located as `<stdin>:LINE`.
+    #[test]
+    fn a_streamed_trace_reads_as_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.jsonl");
+        let mut text = String::from("\u{feff}");
+        for i in 0..23 {
+            let id = if i % 5 == 4 { i - 3 } else { i };
+            let extra = if i % 7 == 0 { r#","mood":"odd""# } else { "" };
+            text.push_str(&format!(
+                "{{\"query_id\":\"q{id}\",\"retrieved\":[{{\"doc\":\"d{i}\",\"text\":\"t\"}}]{extra}}}\r\n"
+            ));
+            if i == 11 {
+                text.push_str("\n{\"query_id\":\"bad\"}\n");
+            }
+        }
+        std::fs::write(&p, &text).unwrap();
+        let skip = LoadOptions {
+            skip_invalid: true,
+            ..LoadOptions::default()
+        };
+        let whole = load_trace(&p, &skip).unwrap();
+        assert_eq!(whole.items.len(), 19);
+        // Unknown fields (4), the malformed line (skipped, listed), second lines (4).
+        assert_eq!(whole.diagnostics.len(), 9, "{:?}", whole.diagnostics);
+        for batch in [1, 2, 5, 100] {
+            let mut got = Vec::new();
+            let mut batches = 0;
+            let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
+            let d = stream_trace(file, &p, &skip, batch, |records| {
+                assert!(records.len() <= batch);
+                batches += 1;
+                got.extend(records);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, whole.items, "batch {batch}");
+            assert_eq!(
+                format!("{d:?}"),
+                format!("{:?}", whole.diagnostics),
+                "batch {batch}"
+            );
+            assert!(batches >= 24 / batch, "batch {batch}: {batches}");
+        }
+        // A malformed line stops a strict read with the same error, located on standard input.
+        let strict = |label: &Path| {
+            let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
+            stream_trace(file, label, &LoadOptions::default(), 3, |_| Ok(()))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = load_trace(&p, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(strict(&p), e);
+        assert_eq!(
+            strict(Path::new("<stdin>")),
+            "<stdin>:14: retrieved: missing required field"
+        );
+    }
 }
