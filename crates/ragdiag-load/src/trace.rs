@@ -260,10 +260,7 @@ mod tests {
             }
         }
         std::fs::write(&p, &text).unwrap();
-        let skip = LoadOptions {
-            skip_invalid: true,
-            ..LoadOptions::default()
-        };
+        let skip = LoadOptions { skip_invalid: true };
         let whole = load_trace(&p, &skip).unwrap();
         assert_eq!(whole.items.len(), 19);
         // Unknown fields (4), the malformed line (skipped, listed), second lines (4).
