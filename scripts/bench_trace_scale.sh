@@ -40,7 +40,7 @@ for n in $SIZES; do
         --as-of 2026-10-01 --out "$dir/report")
   if (( n <= FILE_MAX )); then
     $GEN --questions "$n" --out "$dir" > /dev/null
-    timed "$BIN" "${args[@]}" --trace "$dir/trace.jsonl"
+    timed "$BIN" "${args[@]}" --trace "$dir/trace.jsonl" > /dev/null
     read -r wall user sys rss < "$WORK/t"
     src=file
     rm -f "$dir/trace.jsonl"
@@ -50,7 +50,7 @@ for n in $SIZES; do
     echo "generator alone, $n questions: wall ${gwall} s, user ${guser} s, sys ${gsys} s, peak $(( grss / 1024 )) MB" >&2
     # The piped run's generator writes its own (identical) corpus and questions elsewhere.
     $GEN --questions "$n" --out "$dir/gen" --trace-stdout \
-      | timed "$BIN" "${args[@]}" --trace -
+      | timed "$BIN" "${args[@]}" --trace - > /dev/null
     read -r wall user sys rss < "$WORK/t"
     src=stdin
   fi

@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Trace lines per batch unless `RAGDIAG_TRACE_BATCH` says otherwise.
-const DEFAULT_BATCH: usize = 1024;
+const DEFAULT_BATCH: usize = 256;
 
 /// How standard input is named for `--trace` and in messages.
 pub(crate) const STDIN: &str = "-";
