@@ -224,10 +224,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     let hits_table = ragdiag_diagnose::hits_columns(&queries, &items, &r.sources, &docs, &audit);
     files.write(HITS.file, &ragdiag_load::table_bytes(&HITS, hits_table)?)?;
-    if let Some(review) = &summary.review {
+    if summary.review.is_some() {
         files.write(
             "review.csv",
-            ragdiag_diagnose::review::review_csv(review, &queries).as_bytes(),
+            ragdiag_diagnose::review::review_csv(&evaluated.review_rows, &queries).as_bytes(),
         )?;
     }
     if let Some(t) = &summary.thresholds {
