@@ -10,8 +10,15 @@ fn repo() -> PathBuf {
 }
 
 /// `diagnose` on the demo with `trace` (a path, or `-` with `stdin` piped in), lines per batch
-/// `batch`; returns the exit code and standard error.
-fn diagnose(out: &Path, trace: &str, stdin: Option<&[u8]>, batch: &str) -> (i32, String) {
+/// `batch`, on `threads` rayon threads (all the machine's when empty); returns the exit code and
+/// standard error.
+fn diagnose_on(
+    out: &Path,
+    trace: &str,
+    stdin: Option<&[u8]>,
+    batch: &str,
+    threads: &str,
+) -> (i32, String) {
     let r = repo();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ragdiag"));
     cmd.args(["diagnose", "--quiet", "--corpus"])
@@ -25,6 +32,9 @@ fn diagnose(out: &Path, trace: &str, stdin: Option<&[u8]>, batch: &str) -> (i32,
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if !threads.is_empty() {
+        cmd.env("RAYON_NUM_THREADS", threads);
+    }
     let mut child = cmd.spawn().unwrap();
     let mut pipe = child.stdin.take().unwrap();
     if let Some(bytes) = stdin {
@@ -37,6 +47,11 @@ fn diagnose(out: &Path, trace: &str, stdin: Option<&[u8]>, batch: &str) -> (i32,
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
+}
+
+/// [`diagnose_on`] on all the machine's threads.
+fn diagnose(out: &Path, trace: &str, stdin: Option<&[u8]>, batch: &str) -> (i32, String) {
+    diagnose_on(out, trace, stdin, batch, "")
 }
 
 /// The demo trace with a line for an unknown question and a second line for a question
@@ -103,7 +118,7 @@ fn outputs(dir: &Path, trace: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-fn a_trace_from_standard_input_in_batches_of_one_writes_the_same_reports() {
+fn a_trace_from_standard_input_in_batches_of_one_or_on_one_thread_writes_the_same_reports() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.jsonl");
     std::fs::write(&trace, doctored()).unwrap();
@@ -119,8 +134,13 @@ fn a_trace_from_standard_input_in_batches_of_one_writes_the_same_reports() {
     assert_eq!(code, 0, "{err}");
     let (code, err) = diagnose(&c, trace.to_str().unwrap(), None, "7");
     assert_eq!(code, 0, "{err}");
+    // One thread: the reader and the diagnosis take turns; the same reports.
+    let d = dir.path().join("d/r");
+    let (code, err) = diagnose_on(&d, trace.to_str().unwrap(), None, "7", "1");
+    assert_eq!(code, 0, "{err}");
     let t = trace.to_str().unwrap();
     let (fa, fb, fc) = (outputs(&a, t), outputs(&b, t), outputs(&c, t));
+    assert!(outputs(&d, t) == fc, "one thread and several differ");
     assert!(
         fa.len() >= 8,
         "{:?}",
