@@ -14,8 +14,15 @@ trace grows with `--questions` and is written as it is generated (constant memor
     python3 scripts/gen_scale_trace.py --questions 320 --out /tmp/scale320
     python3 scripts/gen_scale_trace.py --questions 100000 --pages 20000 --out /tmp/scale100k
 
-writes OUT/corpus.jsonl, OUT/queries.jsonl and OUT/trace.jsonl. With `--corpus-only` it writes the
-corpus alone, in constant memory, for the freshness audit at scale:
+writes OUT/corpus.jsonl, OUT/queries.jsonl and OUT/trace.jsonl. With `--trace-stdout` the trace goes
+to standard output instead (the corpus and the questions are written first), so a trace larger than
+the disk can be diagnosed as it is made:
+
+    python3 scripts/gen_scale_trace.py --questions 100000 --out /tmp/scale100k --trace-stdout \
+        | ragdiag diagnose --trace - --corpus /tmp/scale100k/corpus.jsonl --queries /tmp/scale100k/queries.jsonl ...
+
+The questions file is complete before the first trace line is written. With `--corpus-only` it
+writes the corpus alone, in constant memory, for the freshness audit at scale:
 
     python3 scripts/gen_scale_trace.py --corpus-only --pages 200000 --mean-page-bytes 6000 --out /tmp/fresh200k
 """
@@ -26,6 +33,7 @@ import json
 import math
 import os
 import random
+import sys
 
 WORDS_PER_SENTENCE = (8, 24)
 HITS = 10
@@ -82,6 +90,45 @@ def page_text(rng, vocab, zipf, target_bytes):
     return "\n\n".join(paras)
 
 
+class TraceAfterQueries:
+    """The trace for standard output, written once the questions file is complete: each line is
+    remembered by its ingredients (the page numbers and the record without its texts), not its
+    text, so memory stays small; the page texts are put back as the lines are written."""
+
+    def __init__(self, out):
+        self.out = out
+        self.lines = []
+
+    def write(self, line):
+        rec = json.loads(line)
+        self.lines.append(json.dumps({**rec, "retrieved": [
+            {k: v for k, v in h.items() if k != "text"} | ({"has_text": True} if "text" in h else {})
+            for h in rec["retrieved"]]}))
+
+    def close(self):
+        pass
+
+    def replay(self):
+        texts = {}
+        with open(os.path.join(self.out, "corpus.jsonl")) as f:
+            for line in f:
+                d = json.loads(line)
+                texts[d["id"]] = d["text"]
+        out = sys.stdout
+        try:
+            for line in self.lines:
+                rec = json.loads(line)
+                for h in rec["retrieved"]:
+                    if h.pop("has_text", False):
+                        h["text"] = texts[h["doc"]]
+                out.write(json.dumps(rec) + "\n")
+            out.flush()
+        except BrokenPipeError:
+            # The reader stopped (an error it reports itself).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--questions", type=int, default=320)
@@ -95,6 +142,8 @@ def main():
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--corpus-only", action="store_true",
                     help="write OUT/corpus.jsonl alone, holding no page in memory (freshness at scale)")
+    ap.add_argument("--trace-stdout", action="store_true",
+                    help="write the trace to standard output (after OUT/queries.jsonl is complete)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -135,7 +184,12 @@ def main():
     order = list(range(len(pages)))
     rng.shuffle(order)  # popularity independent of page number
     qf = open(os.path.join(a.out, "queries.jsonl.tmp"), "w")
-    tf = open(os.path.join(a.out, "trace.jsonl.tmp"), "w")
+    if a.trace_stdout:
+        # The trace lines are held back until the questions file is complete (the reader needs
+        # it first); the random draws are the same as when writing both files together.
+        tf = TraceAfterQueries(a.out)
+    else:
+        tf = open(os.path.join(a.out, "trace.jsonl.tmp"), "w")
     for q in range(a.questions):
         qid = f"q{q:06d}"
         hits = []
@@ -175,8 +229,10 @@ def main():
         tf.write(json.dumps(trec) + "\n")
     qf.close()
     tf.close()
-    for name in ("queries.jsonl", "trace.jsonl"):
+    for name in ("queries.jsonl",) if a.trace_stdout else ("queries.jsonl", "trace.jsonl"):
         os.replace(os.path.join(a.out, name + ".tmp"), os.path.join(a.out, name))
+    if a.trace_stdout:
+        tf.replay()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,10 @@ use std::collections::BTreeMap;
 /// and `cost` (per question, for `compare`).
 /// 5: `provenance.ann_build_seconds` and `provenance.ann_build_threads` (the HNSW graph's
 /// build, when the replay searched one).
-pub const DIAGNOSE_SCHEMA_VERSION: u32 = 5;
+/// 6: `review.queued`, and `review.items` lists the first `REVIEW_LISTED` (100) of them;
+/// `fix_first[].pages[].questions`, and the actions' and pages' `queries` list the first
+/// `LISTED_IDS` (50): `summary.json` no longer grows with the questions (issue 15).
+pub const DIAGNOSE_SCHEMA_VERSION: u32 = 6;
 
 /// What `ragdiag diagnose` found, as written to `summary.json`.
 ///

@@ -48,7 +48,7 @@ pub struct FixAction {
     pub weight: f64,
     /// Their weighted share of the assessed questions (Wilson interval, Kish's effective n).
     pub share: Interval,
-    /// Their ids, heaviest traffic first.
+    /// Their ids, heaviest traffic first: the first [`LISTED_IDS`] (schema 5: all of them).
     pub queries: Vec<String>,
     /// The pages to act on (retire, update, surface, re-chunk), heaviest traffic first; empty
     /// for actions without pages (write a page, ranking, generation).
@@ -59,6 +59,11 @@ pub struct FixAction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_words: Option<usize>,
 }
+
+/// At most this many question ids are listed per action and per page (`questions` counts them
+/// all; `queries.parquet` has every question's class), so `summary.json` stays small at any
+/// question count.
+pub const LISTED_IDS: usize = 50;
 
 /// One page of an action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -75,6 +80,9 @@ pub struct FixPage {
     /// The same span in code points.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_chars: Option<usize>,
-    /// The failing questions behind it, heaviest traffic first.
+    /// How many of the action's failing questions are behind it.
+    #[serde(default)]
+    pub questions: usize,
+    /// Their ids, heaviest traffic first: the first [`LISTED_IDS`] (schema 5: all of them).
     pub queries: Vec<String>,
 }

@@ -62,7 +62,7 @@ pub use diagnose::{
     QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry, Tokens,
     DIAGNOSE_SCHEMA_VERSION,
 };
-pub use fix::{FixAction, FixKind, FixPage};
+pub use fix::{FixAction, FixKind, FixPage, LISTED_IDS};
 pub use gates::Gates;
 pub use golden::{
     AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenSet, Leak, Leakage, ReviewLabel,
@@ -71,7 +71,7 @@ pub use interval::Interval;
 pub use rerank::{RerankShare, RerankerImpact};
 pub use table::{Column, ColumnDef, ColumnKind, Role, Table, Values};
 pub use threshold::{
-    Review, ReviewItem, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds,
+    Review, ReviewItem, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds, REVIEW_LISTED,
 };
 
 /// Every published JSON Schema: its file name in `schemas/` and the schema, generated from the

@@ -85,6 +85,10 @@ pub struct TagThreshold {
     pub at_overall: ThresholdPoint,
 }
 
+/// At most this many queued questions are listed in `review.items` (`review.queued` counts
+/// them all; `review.csv` has every row).
+pub const REVIEW_LISTED: usize = 100;
+
 /// The review queue: the questions a person should look at, because the system's decision on
 /// them sits near the chosen score floor or their class rests on a weak signal. Ordered by
 /// traffic weight (heaviest first), then question id; `review.csv` holds the same rows.
@@ -101,7 +105,10 @@ pub struct Review {
     /// Queued questions per reason (`near_floor`, `normalised_quote`, `borderline_f1`,
     /// `borderline_grounding`); a question may have several.
     pub reasons: std::collections::BTreeMap<String, usize>,
-    /// The queued questions.
+    /// How many questions are queued.
+    #[serde(default)]
+    pub queued: usize,
+    /// The queued questions: the first [`REVIEW_LISTED`] (schema 5: all of them).
     pub items: Vec<ReviewItem>,
 }
 

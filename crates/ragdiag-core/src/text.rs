@@ -83,7 +83,13 @@ pub fn find_quote(text: &str, quote: &str) -> Option<QuoteMatch> {
     if quote.is_empty() {
         return None;
     }
-    if let Some(b) = text.find(quote) {
+    // A quote that opens the text (a whole page, a first chunk) is found by one comparison.
+    let at = if text.starts_with(quote) {
+        Some(0)
+    } else {
+        text.find(quote)
+    };
+    if let Some(b) = at {
         let start = text[..b].chars().count();
         return Some(QuoteMatch {
             start,

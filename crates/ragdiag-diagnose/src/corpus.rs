@@ -252,6 +252,10 @@ impl<'a> Corpus<'a> {
         let text = &self.docs[i].text;
         let n = self.char_lens[i];
         let (s, e) = (start.min(n), end.min(n));
+        if n == text.len() {
+            // ASCII: code points are bytes.
+            return &text[s..e.max(s)];
+        }
         match char_span_to_bytes(text, s, e) {
             Some((bs, be)) => &text[bs..be],
             None => "",

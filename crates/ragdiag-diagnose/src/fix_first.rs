@@ -137,8 +137,10 @@ pub fn fix_first(
         });
     };
     let weight_of = |idx: &[usize]| idx.iter().map(|&i| queries[i].weight).sum::<f64>();
+    // The first LISTED_IDS ids (the counts say how many there are).
     let ids = |idx: &[usize]| {
         idx.iter()
+            .take(ragdiag_contract::LISTED_IDS)
             .map(|&i| queries[i].id.clone())
             .collect::<Vec<_>>()
     };
@@ -161,6 +163,7 @@ pub fn fix_first(
                         successor: acc.successor,
                         chunk_words: acc.span.map(|s| s.0),
                         chunk_chars: acc.span.map(|s| s.1),
+                        questions: acc.idx.len(),
                         queries: ids(&acc.idx),
                     };
                     (w, page)
@@ -168,7 +171,7 @@ pub fn fix_first(
                 .collect();
             pages.sort_by(|a, b| {
                 b.0.total_cmp(&a.0)
-                    .then(b.1.queries.len().cmp(&a.1.queries.len()))
+                    .then(b.1.questions.cmp(&a.1.questions))
                     .then_with(|| a.1.page.cmp(&b.1.page))
             });
             let pages: Vec<FixPage> = pages.into_iter().map(|(_, p)| p).collect();

@@ -22,8 +22,9 @@ pub struct RetrievedItem {
     /// its document, or an unknown document). An item without a span never holds an evidence
     /// span. A trace hit without text is a whole-document hit: its span is the whole text.
     pub span: Option<(usize, usize)>,
-    /// The text the generator saw (trace); when `None`, the span's slice of the document is
-    /// used, else the whole document.
+    /// The text the generator saw (trace), when it differs from the span's slice of the
+    /// document (a normalised match, a text not found, a ghost hit); when `None`, the span's
+    /// slice of the document is used, else the whole document.
     pub text: Option<String>,
     /// The retrieval score.
     pub score: Option<f64>,
@@ -58,14 +59,17 @@ impl RetrievedItem {
         index: usize,
         warnings: &mut Diagnostics,
     ) -> Self {
+        // The hit's own text is copied only where the item cannot read it in its document (a
+        // ghost hit, a text not found, a normalised match).
         let mut item = RetrievedItem {
             doc: hit.doc.clone(),
             span: None,
-            text: hit.text.clone(),
+            text: None,
             score: hit.score,
             retrievers: None,
         };
         let Some(d) = corpus.index(&hit.doc) else {
+            item.text.clone_from(&hit.text);
             warnings.warn(
                 record.origin.clone(),
                 format!("{list}[{index}].doc"),
@@ -78,16 +82,26 @@ impl RetrievedItem {
         };
         match hit.text.as_deref() {
             Some(t) => match find_quote(&corpus.doc(d).text, t) {
-                Some(m) => item.span = Some((m.start, m.end)),
-                None => warnings.warn(
-                    record.origin.clone(),
-                    format!("{list}[{index}].text"),
-                    format!(
-                        "not found in {:?}, even after normalising whitespace and case; its \
+                Some(m) => {
+                    item.span = Some((m.start, m.end));
+                    // An exact match is the document's slice: the item reads it there
+                    // rather than holding a copy of it.
+                    if m.normalised {
+                        item.text = Some(t.to_owned());
+                    }
+                }
+                None => {
+                    item.text = Some(t.to_owned());
+                    warnings.warn(
+                        record.origin.clone(),
+                        format!("{list}[{index}].text"),
+                        format!(
+                            "not found in {:?}, even after normalising whitespace and case; its \
                          offsets are unknown, so it cannot hold evidence spans",
-                        hit.doc
-                    ),
-                ),
+                            hit.doc
+                        ),
+                    );
+                }
             },
             None => {
                 item.span = Some((0, corpus.char_len(d)));

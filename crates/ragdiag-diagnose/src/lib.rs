@@ -64,6 +64,7 @@ mod input;
 mod report;
 mod rerank;
 pub mod review;
+mod stream;
 mod summary;
 mod texts;
 pub mod threshold;
@@ -88,6 +89,7 @@ pub use report::{
     SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
+pub use stream::{drawn_order, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use trend::{trend, DatedReport};
 pub use types::{
@@ -153,20 +155,8 @@ pub fn diagnose(
     cfg: &Config<'_>,
 ) -> Result<Diagnoses> {
     cfg.validate()?;
-    // Every retrieved text, tokenised once (on first use) for all the questions sharing it.
-    let texts = attribute::run_texts(corpus, inputs);
-    // Questions are independent: diagnosed in parallel, then taken in input order (results,
-    // warnings and the first error alike), so the output does not depend on the thread count.
-    let each: Vec<(Result<Diagnosis>, Diagnostics)> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut w = Diagnostics::default();
-            (
-                attribute::diagnose_one(corpus, input, cfg, &texts, &mut w),
-                w,
-            )
-        })
-        .collect();
+    let mut texts = texts::Texts::default();
+    let each = diagnose_each(corpus, inputs, cfg, &mut texts);
     let mut warnings = Diagnostics::default();
     let mut diagnoses = Vec::with_capacity(inputs.len());
     for (d, w) in each {
@@ -178,6 +168,31 @@ pub fn diagnose(
         diagnoses,
         warnings,
     })
+}
+
+/// Diagnoses every question of `inputs` with the run's `texts` (each retrieved text registered
+/// and tokenised once, on first use, for all the questions sharing it), each with its
+/// warnings, in input order. Questions are independent: diagnosed in parallel, then taken in
+/// input order (results, warnings and the first error alike), so the output does not depend
+/// on the thread count.
+fn diagnose_each<'c>(
+    corpus: &Corpus<'c>,
+    inputs: &[QueryInput<'_>],
+    cfg: &Config<'_>,
+    texts: &mut texts::Texts<'c>,
+) -> Vec<(Result<Diagnosis>, Diagnostics)> {
+    attribute::register_texts(texts, corpus, inputs);
+    let texts = &*texts;
+    inputs
+        .par_iter()
+        .map(|input| {
+            let mut w = Diagnostics::default();
+            (
+                attribute::diagnose_one(corpus, input, cfg, texts, &mut w),
+                w,
+            )
+        })
+        .collect()
 }
 
 /// Diagnoses `queries` in trace mode against `trace` (whatever `cfg.mode` says): each question
@@ -244,7 +259,7 @@ pub fn diagnose_trace_taking(
 }
 
 /// `cfg` in trace mode, validated.
-fn trace_config<'a>(cfg: &Config<'a>) -> Result<Config<'a>> {
+pub(crate) fn trace_config<'a>(cfg: &Config<'a>) -> Result<Config<'a>> {
     let cfg = Config {
         mode: Mode::Trace,
         ..cfg.clone()

@@ -79,6 +79,9 @@ pub struct Evaluated {
     pub rankings: Vec<DocRanking>,
     /// trec_eval's measures of [`QUERY_MEASURES`] per question, when there are judgments.
     pub table: Option<MetricTable>,
+    /// Every queued question of the review queue (`review.csv`; the summary lists the first
+    /// [`ragdiag_contract::REVIEW_LISTED`]).
+    pub review_rows: Vec<ragdiag_contract::ReviewItem>,
 }
 
 /// Why a diagnosis could not be summarised.
@@ -198,6 +201,9 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
             ground_token_share: opts.ground_token_share,
         },
     );
+    let mut review = review;
+    let review_rows = review.items.clone();
+    review.items.truncate(ragdiag_contract::REVIEW_LISTED);
     let mut summary = DiagnoseSummary {
         schema_version: DIAGNOSE_SCHEMA_VERSION,
         mode: input.mode,
@@ -239,6 +245,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         summary,
         rankings,
         table,
+        review_rows,
     })
 }
 

@@ -120,19 +120,21 @@ pub fn review_queue(
         band,
         margin: MARGIN,
         reasons,
+        queued: items.len(),
         items,
     }
 }
 
-/// `review.csv`: one row per queued question, in queue order.
+/// `review.csv`: one row per queued question (`items`: every one, not the summary's first
+/// [`ragdiag_contract::REVIEW_LISTED`]), in queue order.
 #[must_use]
-pub fn review_csv(review: &Review, queries: &[Query]) -> String {
+pub fn review_csv(items: &[ReviewItem], queries: &[Query]) -> String {
     let text: std::collections::HashMap<&str, &str> = queries
         .iter()
         .map(|q| (q.id.as_str(), q.text.as_str()))
         .collect();
     let mut out = String::from("query_id,weight,class,top_score,reasons,detail,question\n");
-    for it in &review.items {
+    for it in items {
         let cells = [
             ragdiag_eval::csv_field(&it.query_id),
             it.weight.to_string(),

@@ -43,8 +43,25 @@ impl Features {
     }
 }
 
+/// A registered text: borrowed for the whole run (a slice of the corpus), or a copy held for
+/// one batch of questions (a trace's own text, differing from the document's slice).
+#[derive(Debug)]
+enum Text<'t> {
+    Borrowed(&'t str),
+    Owned(Box<str>),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Borrowed(t) => t,
+            Text::Owned(t) => t,
+        }
+    }
+}
+
 /// One distinct text of a key, and its features once made.
-type Slot<'t> = (&'t str, OnceLock<Features>);
+type Slot<'t> = (Text<'t>, OnceLock<Features>);
 
 /// The run's retrieved texts with their features, and the vocabulary of their tokens.
 #[derive(Debug, Default)]
@@ -58,9 +75,27 @@ impl<'t> Texts<'t> {
     /// computed yet).
     pub(crate) fn add(&mut self, doc: usize, span: (usize, usize), text: &'t str) {
         let v = self.slots.entry((doc, span.0, span.1)).or_default();
-        if !v.iter().any(|(t, _)| same(t, text)) {
-            v.push((text, OnceLock::new()));
+        if !v.iter().any(|(t, _)| same(t.as_str(), text)) {
+            v.push((Text::Borrowed(text), OnceLock::new()));
         }
+    }
+
+    /// Registers a copy of `text` (document `doc`, `span`), held until [`Texts::forget_copies`]:
+    /// a text that lives shorter than the run (a batch's trace hit).
+    pub(crate) fn add_copy(&mut self, doc: usize, span: (usize, usize), text: &str) {
+        let v = self.slots.entry((doc, span.0, span.1)).or_default();
+        if !v.iter().any(|(t, _)| same(t.as_str(), text)) {
+            v.push((Text::Owned(text.into()), OnceLock::new()));
+        }
+    }
+
+    /// Drops the copies registered by [`Texts::add_copy`] (the borrowed texts and their
+    /// features stay, and so does the vocabulary: ids never change).
+    pub(crate) fn forget_copies(&mut self) {
+        self.slots.retain(|_, v| {
+            v.retain(|(t, _)| matches!(t, Text::Borrowed(_)));
+            !v.is_empty()
+        });
     }
 
     /// The features of `text` (document `doc`, `span`): shared when registered, else made for
@@ -72,9 +107,11 @@ impl<'t> Texts<'t> {
     ) -> std::borrow::Cow<'_, Features> {
         let slot = key
             .and_then(|(d, (s, e))| self.slots.get(&(d, s, e)))
-            .and_then(|v| v.iter().find(|(t, _)| same(t, text)));
+            .and_then(|v| v.iter().find(|(t, _)| same(t.as_str(), text)));
         match slot {
-            Some((t, cell)) => std::borrow::Cow::Borrowed(cell.get_or_init(|| self.make(t))),
+            Some((t, cell)) => {
+                std::borrow::Cow::Borrowed(cell.get_or_init(|| self.make(t.as_str())))
+            }
             None => std::borrow::Cow::Owned(self.make(text)),
         }
     }

@@ -351,3 +351,78 @@ fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
     close(&g.abstained, 0.5, wilson(1.0, 2.0), 2);
     assert_eq!(s.headline[1], "All 2 scored questions are ok.");
 }
+
+/// `summary.json` does not grow with the questions: with 130 questions missing the same page
+/// and all near the score floor, the fix-first action and its page list the first
+/// `LISTED_IDS` ids and count all 130, the review queue lists the first `REVIEW_LISTED` and
+/// counts them all, and `review_rows` (for `review.csv`) holds every queued question.
+#[test]
+fn long_lists_are_capped_and_counted() {
+    use ragdiag_contract::{FixKind, LISTED_IDS, REVIEW_LISTED};
+    let docs = corpus();
+    let audit = audit(&docs);
+    let queries: Vec<Query> = (0..130)
+        .map(|i| labelled(&format!("q{i:03}"), "billing"))
+        .collect();
+    let trace: Vec<TraceRecord> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| TraceRecord {
+            query_id: q.id.clone(),
+            retrieved: vec![TraceHit {
+                doc: "api".into(),
+                text: Some("The API returns JSON with its own limits.".into()),
+                // The top scores span 0.5–0.6; all but two sit on the floor of 0.55.
+                score: Some(match i {
+                    0 => 0.5,
+                    1 => 0.6,
+                    _ => 0.55,
+                }),
+                ..TraceHit::default()
+            }],
+            answer: Some("Annual plans can be refunded within 30 days.".into()),
+            origin: Location::new("trace.jsonl", i as u64 + 1),
+            ..TraceRecord::default()
+        })
+        .collect();
+    let corpus = Corpus::new(&docs, &audit);
+    let cfg = Config {
+        mode: ragdiag_diagnose::Mode::Trace,
+        context_k: 1,
+        ..Config::default()
+    };
+    let diagnoses = diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap();
+    let mut warnings = ragdiag_core::Diagnostics::default();
+    let items: Vec<Vec<RetrievedItem>> = trace_inputs(&corpus, &queries, &trace, &mut warnings)
+        .into_iter()
+        .map(|i| i.retrieved)
+        .collect();
+    let mut si = input(
+        Mode::Trace,
+        &docs,
+        &audit,
+        &queries,
+        &diagnoses,
+        &items,
+        Some(&trace),
+    );
+    si.thresholds.current = Some(0.55);
+    let e = build_summary(si).unwrap();
+    let s = &e.summary;
+    let miss = s
+        .fix_first
+        .iter()
+        .find(|a| a.kind == FixKind::SurfacePage)
+        .unwrap_or_else(|| panic!("{:?}", s.fix_first));
+    assert_eq!(miss.questions, 130);
+    assert_eq!(miss.queries.len(), LISTED_IDS);
+    assert_eq!(miss.queries[0], "q000");
+    let page = &miss.pages[0];
+    assert_eq!((page.page.as_str(), page.questions), ("refunds", 130));
+    assert_eq!(page.queries, miss.queries);
+    let review = s.review.as_ref().unwrap();
+    assert_eq!(review.queued, 128, "{:?}", review.reasons);
+    assert_eq!(review.items.len(), REVIEW_LISTED);
+    assert_eq!(e.review_rows.len(), 128);
+    assert_eq!(e.review_rows[..REVIEW_LISTED], review.items[..]);
+}

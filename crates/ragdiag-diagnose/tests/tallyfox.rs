@@ -316,3 +316,144 @@ fn fix_first_accounts_for_every_failure_and_names_the_pages() {
     assert_eq!(impact.helped.queries, ["q001", "q007", "q011"]);
     assert_eq!(impact.hurt.queries, ["q009", "q030", "q078"]);
 }
+
+/// The demo trace, doctored so that the join has every case: lines out of question order, a
+/// line for an unknown question, a second line for a question, questions without a line, and
+/// hits whose text is not found (kept), matches only once normalised (kept) or names no
+/// document in the corpus (kept).
+fn doctored_trace() -> Vec<ragdiag_core::TraceRecord> {
+    let opts = LoadOptions::default();
+    let mut trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
+        .unwrap()
+        .items;
+    trace.reverse();
+    trace.truncate(trace.len() - 5);
+    let mut unknown = trace[3].clone();
+    unknown.query_id = "no-such-question".into();
+    let second = trace[10].clone();
+    let (a, b) = trace.split_at_mut(20);
+    if let Some(h) = a[0].retrieved.first_mut() {
+        h.text = Some("a passage the page does not hold".into());
+    }
+    if let Some(h) = a[1].retrieved.first_mut() {
+        h.text = h.text.as_ref().map(|t| t.to_uppercase());
+    }
+    if let Some(h) = b[0].retrieved.first_mut() {
+        h.doc = "no-such-page".into();
+    }
+    trace.insert(7, unknown);
+    trace.push(second);
+    trace
+}
+
+/// A trace diagnosed batch by batch (`TraceRun`) equals the whole trace diagnosed at once, at
+/// every batch size: the same diagnoses, warnings in the same order, items and answers; the
+/// hit texts are kept for every question when asked, and else exactly for the questions the
+/// report draws.
+#[test]
+fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
+    use ragdiag_diagnose::{drawn_order, RetrievedItem, TraceRun};
+    let truth = truth();
+    let opts = LoadOptions::default();
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
+        .unwrap()
+        .items;
+    let mut queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
+        .unwrap()
+        .items;
+    for (i, q) in queries.iter_mut().enumerate() {
+        q.weight = [1.0, 3.0, 2.0, f64::NAN, 0.5][i % 5];
+    }
+    let fresh = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
+    );
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = Config {
+        mode: Mode::Trace,
+        context_k: truth.context_k,
+        cover: truth.cover,
+        ..Config::default()
+    };
+    let trace = doctored_trace();
+    let (whole, shown) =
+        ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
+    let kept_texts = shown
+        .items
+        .iter()
+        .flatten()
+        .filter(|i| i.text.is_some())
+        .count();
+    assert_eq!(
+        kept_texts, 3,
+        "the not-found, the normalised and the ghost hit"
+    );
+    assert!(whole.warnings.len() >= 8, "{:?}", whole.warnings);
+    let without_text = |items: &[Vec<RetrievedItem>]| -> Vec<Vec<RetrievedItem>> {
+        items
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|i| RetrievedItem {
+                        text: None,
+                        ..i.clone()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for batch in [1, 2, 7, 40, 1000] {
+        for keep in [usize::MAX, 1] {
+            let mut run = TraceRun::new(&corpus, &queries, &cfg, keep).unwrap();
+            for chunk in trace.chunks(batch) {
+                run.add_batch(chunk.to_vec()).unwrap();
+            }
+            let got = run.finish().unwrap();
+            let at = format!("batch {batch}, keep {keep}");
+            assert_eq!(
+                serde_json::to_string(&got.diagnoses).unwrap(),
+                serde_json::to_string(&whole).unwrap(),
+                "{at}"
+            );
+            assert_eq!(
+                format!("{:?}", got.diagnoses.warnings),
+                format!("{:?}", whole.warnings),
+                "{at}"
+            );
+            assert_eq!(got.shown.answers, shown.answers, "{at}");
+            assert_eq!(got.trace.len(), trace.len(), "{at}");
+            if keep == usize::MAX {
+                assert_eq!(got.shown.items, shown.items, "{at}");
+                continue;
+            }
+            assert_eq!(
+                without_text(&got.shown.items),
+                without_text(&shown.items),
+                "{at}"
+            );
+            // Texts kept: exactly the first of each class in the drawn order.
+            let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
+            for (i, d) in whole.diagnoses.iter().enumerate() {
+                let w = queries[i].weight;
+                groups
+                    .entry(d.class.as_str())
+                    .or_default()
+                    .push((i, if w.is_finite() { w } else { 1.0 }));
+            }
+            let drawn: BTreeSet<usize> = groups
+                .values_mut()
+                .map(|g| {
+                    g.sort_by(|a, b| drawn_order(*a, *b));
+                    g[0].0
+                })
+                .collect();
+            for (i, (g, w)) in got.shown.items.iter().zip(&shown.items).enumerate() {
+                if drawn.contains(&i) {
+                    assert_eq!(g, w, "{at}: question {i}");
+                } else {
+                    assert!(g.iter().all(|x| x.text.is_none()), "{at}: question {i}");
+                }
+            }
+        }
+    }
+}

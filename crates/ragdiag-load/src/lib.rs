@@ -64,7 +64,7 @@ pub use run::{
     load_run, parse_run, parse_run_in_chunks, CompactRun, QueryEntries, RunEntry, RunFormat,
 };
 pub use table::{parquet_bytes, read_table, table_bytes, TableError, SCHEMA_VERSION_KEY};
-pub use trace::load_trace;
+pub use trace::{load_trace, stream_trace};
 pub use trace_format::{
     detect_trace_format, load_trace_as, TraceFile, TraceFormat, TraceOptions, SHINGLE_CONTAINMENT,
     UNLOCATED_DOC,

@@ -63,14 +63,25 @@ pub(crate) fn for_each_line(
 fn for_each_line_within(
     path: &Path,
     limit: u64,
-    mut f: impl FnMut(std::result::Result<Line<'_>, Diagnostic>) -> Result<bool>,
+    f: impl FnMut(std::result::Result<Line<'_>, Diagnostic>) -> Result<bool>,
 ) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| LoadError::io(path, e))?;
     if meta.is_dir() {
         return Err(LoadError::unusable(path, "is a directory, expected a file"));
     }
     let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    for_each_line_of(reader, path, limit, f)
+}
+
+/// [`for_each_line`] over any reader (standard input, for `--trace -`): lines are located as
+/// `path:LINE` with the label `path` (e.g. `<stdin>`), with the record limit `limit`.
+pub(crate) fn for_each_line_of(
+    mut reader: impl BufRead,
+    path: &Path,
+    limit: u64,
+    mut f: impl FnMut(std::result::Result<Line<'_>, Diagnostic>) -> Result<bool>,
+) -> Result<()> {
     let io = |e| LoadError::io(path, e);
     let mut buf = Vec::new();
     let mut number = 0u64;

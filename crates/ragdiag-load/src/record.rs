@@ -7,7 +7,7 @@ use ragdiag_core::{Diagnostic, Diagnostics, Location, Timestamp};
 use serde_json::{Map, Value};
 use std::path::Path;
 
-type FieldResult<T> = std::result::Result<T, Diagnostic>;
+pub(crate) type FieldResult<T> = std::result::Result<T, Diagnostic>;
 
 /// Reads a JSONL file: every non-blank line is one JSON object, which `parse` turns into an
 /// item (pushing warnings onto the diagnostics it is given). A malformed line stops the load

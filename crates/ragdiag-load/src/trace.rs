@@ -1,10 +1,14 @@
 //! Trace loader: one JSON line per question with what the team's system retrieved and answered.
 
 use crate::corpus::keep_first;
-use crate::record::{load_jsonl, type_name, Record};
+use crate::lines::for_each_line_of;
+use crate::record::{accept, load_jsonl, parse_json_line, type_name, FieldResult, Record};
 use crate::{LoadOptions, Loaded, Result};
-use ragdiag_core::{Diagnostic, Diagnostics, TraceHit, TraceRecord};
+use ragdiag_core::{Diagnostic, Diagnostics, Location, TraceHit, TraceRecord};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde_json::Value;
+use std::io::BufRead;
 use std::path::Path;
 
 const TRACE_FIELDS: &[&str] = &[
@@ -64,37 +68,121 @@ fn hits(rec: &Record<'_>, key: &str) -> std::result::Result<Option<Vec<TraceHit>
     Ok(Some(out))
 }
 
+/// One trace line's record (the fields of a ragdiag trace line).
+fn trace_record(rec: &Record<'_>, warnings: &mut Diagnostics) -> FieldResult<TraceRecord> {
+    rec.warn_unknown(TRACE_FIELDS, warnings);
+    Ok(TraceRecord {
+        query_id: rec.id(&["query_id"])?,
+        retrieved: hits(rec, "retrieved")?
+            .ok_or_else(|| rec.err("retrieved", "missing required field"))?,
+        candidates: hits(rec, "candidates")?,
+        answer: rec.opt_str("answer")?,
+        latency_ms: rec.opt_f64("latency_ms")?,
+        prompt_tokens: rec.opt_f64("prompt_tokens")?,
+        completion_tokens: rec.opt_f64("completion_tokens")?,
+        origin: rec.location().clone(),
+    })
+}
+
+/// The warning for a question's second trace line.
+fn traced_twice(id: &str, first: &Location) -> String {
+    format!("question {id:?} traced twice (first at {first}); this line is ignored")
+}
+
 /// Loads a trace (JSONL). Malformed lines stop the load (or are skipped and listed); a
 /// question traced twice is a warning and the first line wins.
 pub fn load_trace(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<TraceRecord>>> {
     let mut diagnostics = Diagnostics::default();
-    let mut out = load_jsonl(path, opts, &mut diagnostics, |rec, warnings| {
-        rec.warn_unknown(TRACE_FIELDS, warnings);
-        Ok(TraceRecord {
-            query_id: rec.id(&["query_id"])?,
-            retrieved: hits(rec, "retrieved")?
-                .ok_or_else(|| rec.err("retrieved", "missing required field"))?,
-            candidates: hits(rec, "candidates")?,
-            answer: rec.opt_str("answer")?,
-            latency_ms: rec.opt_f64("latency_ms")?,
-            prompt_tokens: rec.opt_f64("prompt_tokens")?,
-            completion_tokens: rec.opt_f64("completion_tokens")?,
-            origin: rec.location().clone(),
-        })
-    })?;
+    let mut out = load_jsonl(path, opts, &mut diagnostics, trace_record)?;
     keep_first(
         &mut out,
         &mut diagnostics,
         "query_id",
         |t| (&t.query_id, &t.origin),
-        |id, first| {
-            format!("question {id:?} traced twice (first at {first}); this line is ignored")
-        },
+        traced_twice,
     );
     Ok(Loaded {
         items: out,
         diagnostics,
     })
+}
+
+/// Reads a trace (JSONL) from `reader` as [`load_trace`] reads a file, but in batches: each
+/// batch of at most `batch` lines is parsed in parallel and handed to `sink` before the next
+/// is read, so the memory taken is a batch, not the file. Lines are located as `label:LINE`
+/// (`<stdin>` for standard input). The records, diagnostics and their order are
+/// [`load_trace`]'s: malformed lines stop the read (or are skipped and listed), each line's
+/// warnings in line order, then one warning per question traced twice (the first line wins,
+/// whatever batch it was in). Returns the diagnostics.
+///
+/// # Errors
+///
+/// As [`load_trace`]; an error of `sink` stops the read and is returned.
+pub fn stream_trace(
+    reader: impl BufRead,
+    label: &Path,
+    opts: &LoadOptions,
+    batch: usize,
+    mut sink: impl FnMut(Vec<TraceRecord>) -> Result<()>,
+) -> Result<Diagnostics> {
+    let batch = batch.max(1);
+    let mut diagnostics = Diagnostics::default();
+    let mut twice = Diagnostics::default();
+    let mut first: FxHashMap<String, Location> = FxHashMap::default();
+    let mut raw: Vec<std::result::Result<(u64, String), Diagnostic>> = Vec::with_capacity(batch);
+    let mut flush = |raw: &mut Vec<std::result::Result<(u64, String), Diagnostic>>,
+                     diagnostics: &mut Diagnostics|
+     -> Result<()> {
+        let parsed: Vec<(FieldResult<TraceRecord>, Diagnostics)> = raw
+            .par_iter()
+            .map(|line| {
+                let mut w = Diagnostics::default();
+                let item = match line {
+                    Err(d) => Err(d.clone()),
+                    Ok((number, text)) => {
+                        let loc = Location::new(label, *number);
+                        parse_json_line(text, &loc)
+                            .and_then(|value| trace_record(&Record::new(&value, &loc)?, &mut w))
+                    }
+                };
+                (item, w)
+            })
+            .collect();
+        raw.clear();
+        let mut records = Vec::with_capacity(parsed.len());
+        for (item, w) in parsed {
+            diagnostics.extend(w);
+            accept(&mut records, diagnostics, opts, item)?;
+        }
+        records.retain(|t: &TraceRecord| match first.get(&t.query_id) {
+            Some(at) => {
+                twice.warn(t.origin.clone(), "query_id", traced_twice(&t.query_id, at));
+                false
+            }
+            None => {
+                first.insert(t.query_id.clone(), t.origin.clone());
+                true
+            }
+        });
+        sink(records)
+    };
+    let limit = crate::limits::max_record_bytes()?;
+    for_each_line_of(reader, label, limit, |line| {
+        match line {
+            Err(d) => raw.push(Err(d)),
+            Ok(l) if l.text.trim().is_empty() => {}
+            Ok(l) => raw.push(Ok((l.number, l.text.to_owned()))),
+        }
+        if raw.len() >= batch {
+            flush(&mut raw, &mut diagnostics)?;
+        }
+        Ok(true)
+    })?;
+    if !raw.is_empty() {
+        flush(&mut raw, &mut diagnostics)?;
+    }
+    diagnostics.extend(twice);
+    Ok(diagnostics)
 }
 
 #[cfg(test)]
@@ -152,5 +240,64 @@ mod tests {
                 .to_string();
             assert!(e.contains(expected), "{e} vs {expected}");
         }
+    }
+
+    /// Every record and diagnostic of `load_trace`, in the same order, at every batch size;
+    /// standard input is located as `<stdin>:LINE`.
+    #[test]
+    fn a_streamed_trace_reads_as_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.jsonl");
+        let mut text = String::from("\u{feff}");
+        for i in 0..23 {
+            let id = if i % 5 == 4 { i - 3 } else { i };
+            let extra = if i % 7 == 0 { r#","mood":"odd""# } else { "" };
+            text.push_str(&format!(
+                "{{\"query_id\":\"q{id}\",\"retrieved\":[{{\"doc\":\"d{i}\",\"text\":\"t\"}}]{extra}}}\r\n"
+            ));
+            if i == 11 {
+                text.push_str("\n{\"query_id\":\"bad\"}\n");
+            }
+        }
+        std::fs::write(&p, &text).unwrap();
+        let skip = LoadOptions { skip_invalid: true };
+        let whole = load_trace(&p, &skip).unwrap();
+        assert_eq!(whole.items.len(), 19);
+        // Unknown fields (4), the malformed line (skipped, listed), second lines (4).
+        assert_eq!(whole.diagnostics.len(), 9, "{:?}", whole.diagnostics);
+        for batch in [1, 2, 5, 100] {
+            let mut got = Vec::new();
+            let mut batches = 0;
+            let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
+            let d = stream_trace(file, &p, &skip, batch, |records| {
+                assert!(records.len() <= batch);
+                batches += 1;
+                got.extend(records);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, whole.items, "batch {batch}");
+            assert_eq!(
+                format!("{d:?}"),
+                format!("{:?}", whole.diagnostics),
+                "batch {batch}"
+            );
+            assert!(batches >= 24 / batch, "batch {batch}: {batches}");
+        }
+        // A malformed line stops a strict read with the same error, located on standard input.
+        let strict = |label: &Path| {
+            let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
+            stream_trace(file, label, &LoadOptions::default(), 3, |_| Ok(()))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = load_trace(&p, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(strict(&p), e);
+        assert_eq!(
+            strict(Path::new("<stdin>")),
+            "<stdin>:14: retrieved: missing required field"
+        );
     }
 }

@@ -56,6 +56,15 @@ fn ids(items: &[Node<'_>], max: usize) -> (Vec<String>, usize) {
     (all.into_iter().take(max).collect(), rest)
 }
 
+/// [`ids`] of a node's `queries`, the rest counted from its `questions` when it has them (schema
+/// 6 lists the first 50 ids of an action or page).
+fn counted_ids(node: &Node<'_>, max: usize) -> (Vec<String>, usize) {
+    let (shown, rest) = ids(&node.get("queries").items(), max);
+    let total = node.get("questions").num().map_or(0, |n| n as usize);
+    let listed = shown.len();
+    (shown, rest.max(total.saturating_sub(listed)))
+}
+
 /// The pages of an action, each with its successor or chunk size and its questions.
 fn pages_html(pages: &[Node<'_>]) -> String {
     if pages.is_empty() {
@@ -79,7 +88,7 @@ fn pages_html(pages: &[Node<'_>]) -> String {
                 fig(&p.get("chunk_chars"), Kind::Count)
             );
         }
-        let (shown, rest) = ids(&p.get("queries").items(), MAX_IDS);
+        let (shown, rest) = counted_ids(p, MAX_IDS);
         let mut list: Vec<String> = shown
             .iter()
             .map(|q| format!("<code>{}</code>", text(q)))
@@ -118,7 +127,7 @@ pub(crate) fn fix_first_section(out: &mut String, root: &Node<'_>) {
         let kind = a.get("kind").str().unwrap_or("");
         let class = kind_class(kind);
         let share = a.get("share");
-        let (shown, rest) = ids(&a.get("queries").items(), MAX_IDS);
+        let (shown, rest) = counted_ids(a, MAX_IDS);
         let mut id_list: Vec<String> = shown
             .iter()
             .map(|q| format!("<code>{}</code>", text(q)))
@@ -326,7 +335,7 @@ pub(crate) fn fix_first_markdown(out: &mut String, root: &Node<'_>) {
     out.push_str("## Fix first\n\n| # | Action | Questions | Weight | Share | 95% CI | Question ids |\n|--:|---|--:|--:|--:|--:|---|\n");
     for a in actions.iter().take(MAX_ACTIONS) {
         let share = a.get("share");
-        let (shown, rest) = ids(&a.get("queries").items(), MAX_IDS);
+        let (shown, rest) = counted_ids(a, MAX_IDS);
         let mut list: Vec<String> = shown.iter().map(|q| md_code(q)).collect();
         if rest > 0 {
             list.push(format!("and {rest} more"));
@@ -374,7 +383,7 @@ pub(crate) fn fix_first_markdown(out: &mut String, root: &Node<'_>) {
                     md_val(&p.get("chunk_chars"), Kind::Count)
                 );
             }
-            let (shown, rest) = ids(&p.get("queries").items(), MAX_IDS);
+            let (shown, rest) = counted_ids(p, MAX_IDS);
             let mut list: Vec<String> = shown.iter().map(|q| md_code(q)).collect();
             if rest > 0 {
                 list.push(format!("and {rest} more"));
@@ -462,5 +471,30 @@ mod tests {
             assert!(page.contains("and 13 more pages (all in"), "{page}");
         }
         assert!(md.contains("(all in `summary.json`)"));
+    }
+
+    /// Schema 6 lists the first 50 ids of an action or a page and the first 100 queued
+    /// questions: the pages count the rest from `questions` and `review.queued`.
+    #[test]
+    fn capped_lists_are_counted_from_their_totals() {
+        let ids: Vec<String> = (0..50).map(|i| format!("q{i:03}")).collect();
+        let queued: Vec<serde_json::Value> = (0..100)
+            .map(|i| serde_json::json!({"query_id": format!("q{i:03}"), "weight": 1.0, "class": "ok", "reasons": ["near_floor"], "detail": "near"}))
+            .collect();
+        let summary = serde_json::json!({
+            "fix_first": [{
+                "rank": 1, "kind": "surface_page", "action": "Make pages findable",
+                "questions": 130, "queries": ids,
+                "pages": [{"page": "refunds", "questions": 130, "queries": ids}]
+            }],
+            "review": {"margin": 0.05, "reasons": {"near_floor": 128}, "queued": 128, "items": queued}
+        });
+        let md = crate::render_markdown_json(&summary, &[]);
+        let html = crate::render_html_json(&summary, &[]);
+        for page in [&md, &html] {
+            assert_eq!(page.matches("and 118 more").count(), 2, "{page}");
+            assert!(page.contains("and 28 more in"), "{page}");
+        }
+        assert!(md.contains("128 questions to check"), "{md}");
     }
 }

@@ -97,7 +97,7 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
 pub(crate) fn drawn_of_class(group: &[(usize, f64)]) -> Vec<usize> {
     let mut v = group.to_vec();
     if v.len() > crate::SHOWN_PER_CLASS {
-        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.sort_by(|a, b| ragdiag_diagnose::drawn_order(*a, *b));
         v.truncate(crate::SHOWN_PER_CLASS);
     }
     let mut out: Vec<usize> = v.into_iter().map(|(i, _)| i).collect();

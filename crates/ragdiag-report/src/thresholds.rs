@@ -434,6 +434,16 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
 /// has them all.
 const MAX_REVIEW: usize = 100;
 
+/// How many questions the review queue holds: `review.queued` (schema 6, whose `items` lists the
+/// first 100), else the items listed.
+fn queued(review: &Node<'_>, listed: usize) -> usize {
+    review
+        .get("queued")
+        .num()
+        .map_or(listed, |n| n as usize)
+        .max(listed)
+}
+
 /// The review queue's reasons in words.
 fn reason_label(r: &str) -> &str {
     match r {
@@ -495,11 +505,12 @@ pub(crate) fn review_html_body(out: &mut String, root: &Node<'_>) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
-    if items.len() > MAX_REVIEW {
+    let queued = queued(&r, items.len());
+    if queued > MAX_REVIEW {
         w!(
             out,
             "<p class=\"muted\">… and {} more in <code>review.csv</code>.</p>\n",
-            items.len() - MAX_REVIEW
+            queued - MAX_REVIEW
         );
     }
 }
@@ -514,7 +525,7 @@ pub(crate) fn review_markdown(out: &mut String, root: &Node<'_>) {
     let _ = writeln!(
         out,
         "## Review queue\n\n{} questions to check, heaviest traffic first (all in `review.csv`).\n",
-        items.len()
+        queued(&r, items.len())
     );
     let _ = writeln!(
         out,
@@ -535,12 +546,9 @@ pub(crate) fn review_markdown(out: &mut String, root: &Node<'_>) {
             md_escape(&it.get("detail").scalar_text().unwrap_or_default()),
         );
     }
-    if items.len() > MAX_REVIEW {
-        let _ = writeln!(
-            out,
-            "\n… and {} more in `review.csv`.",
-            items.len() - MAX_REVIEW
-        );
+    let queued = queued(&r, items.len());
+    if queued > MAX_REVIEW {
+        let _ = writeln!(out, "\n… and {} more in `review.csv`.", queued - MAX_REVIEW);
     }
     out.push('\n');
 }

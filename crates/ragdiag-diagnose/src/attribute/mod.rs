@@ -27,10 +27,15 @@ use rules::{Decision, Facts};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-/// The texts of every located item of `inputs` (rankings and candidates), registered for
-/// [`diagnose_one`] to share.
-pub(crate) fn run_texts<'t>(corpus: &Corpus<'t>, inputs: &'t [QueryInput<'_>]) -> Texts<'t> {
-    let mut texts = Texts::default();
+/// Registers the texts of every located item of `inputs` (rankings and candidates) in the
+/// run's `texts`, for [`diagnose_one`] to share: a text equal to its document's slice is that
+/// slice (kept for the whole run, so later batches of questions share it), any other text a
+/// copy (dropped by [`Texts::forget_copies`] after the batch).
+pub(crate) fn register_texts<'c>(
+    texts: &mut Texts<'c>,
+    corpus: &Corpus<'c>,
+    inputs: &[QueryInput<'_>],
+) {
     for input in inputs {
         let items = input
             .retrieved
@@ -39,11 +44,14 @@ pub(crate) fn run_texts<'t>(corpus: &Corpus<'t>, inputs: &'t [QueryInput<'_>]) -
         for item in items {
             let doc = corpus.index(&item.doc);
             if let (Some(d), Some(span)) = (doc, item.span) {
-                texts.add(d, span, item_text(corpus, item, doc));
+                let slice = corpus.slice(d, span.0, span.1);
+                match item.text.as_deref() {
+                    Some(t) if t != slice => texts.add_copy(d, span, t),
+                    _ => texts.add(d, span, slice),
+                }
             }
         }
     }
-    texts
 }
 
 /// `flags::answer_source`, for the crate's tests against the string implementation.

@@ -62,7 +62,11 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         bail!("{}: the corpus holds no documents", s.corpus_label());
     }
     let mut queries = load_query_set(&s, &mut findings)?;
+    // A ragdiag JSONL trace with its questions given is streamed (after the audit); any
+    // other trace is read whole here.
+    let streamed = streams_trace(&s)?;
     let trace = match &s.trace {
+        Some(_) if streamed => None,
         Some(p) => Some(crate::commands::trace_input::read_trace(
             p,
             s.trace_format,
@@ -110,10 +114,20 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let stale = stale_labels(&s, &docs, &mut queries, printer)?;
     let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
-    findings.extend(audit.findings.clone());
+    if !streamed {
+        findings.extend(audit.findings.clone());
+    }
     let corpus = Corpus::new(&docs, &audit);
     let mut provenance = provenance(&s, &docs)?;
     let r = match (&s.trace, trace) {
+        (Some(path), None) if streamed => {
+            let (r, read) =
+                from_trace_stream(&s, path, &queries, &corpus, printer, &mut provenance)?;
+            // In the order of a trace read whole: the reader's findings before the audit's.
+            findings.extend(read);
+            findings.extend(audit.findings.clone());
+            r
+        }
         (Some(path), Some(t)) => {
             provenance.trace_format = Some(t.format.to_string());
             from_trace(
@@ -210,10 +224,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     let hits_table = ragdiag_diagnose::hits_columns(&queries, &items, &r.sources, &docs, &audit);
     files.write(HITS.file, &ragdiag_load::table_bytes(&HITS, hits_table)?)?;
-    if let Some(review) = &summary.review {
+    if summary.review.is_some() {
         files.write(
             "review.csv",
-            ragdiag_diagnose::review::review_csv(review, &queries).as_bytes(),
+            ragdiag_diagnose::review::review_csv(&evaluated.review_rows, &queries).as_bytes(),
         )?;
     }
     if let Some(t) = &summary.thresholds {
@@ -419,6 +433,79 @@ fn from_trace(
         answers: shown.answers,
         trace: Some(trace),
     })
+}
+
+/// Whether `--trace` is streamed: a ragdiag JSONL trace (named by `--trace-format`, or
+/// detected; standard input is one) whose questions `--queries` gives. Other formats are read
+/// whole, and only from a file.
+fn streams_trace(s: &DiagnoseSettings) -> Result<bool> {
+    use ragdiag_load::TraceFormat;
+    let Some(path) = &s.trace else {
+        return Ok(false);
+    };
+    let stdin = path == Path::new(super::trace_stream::STDIN);
+    let format = match (s.trace_format, stdin) {
+        (Some(f), _) => f,
+        (None, true) => TraceFormat::Ragdiag,
+        (None, false) => ragdiag_load::detect_trace_format(path)?,
+    };
+    if stdin && (format != TraceFormat::Ragdiag || s.queries.is_none()) {
+        bail!(
+            "--trace -: standard input is read as a ragdiag JSONL trace with --queries              (a {format} trace, or one without --queries, must be a file)"
+        );
+    }
+    Ok(format == TraceFormat::Ragdiag && s.queries.is_some())
+}
+
+/// Trace mode, streamed: the ragdiag trace at `path` (`-`: standard input) read in batches,
+/// each diagnosed while the next is read; returns what was retrieved and the reader's
+/// findings.
+fn from_trace_stream(
+    s: &DiagnoseSettings,
+    path: &Path,
+    queries: &[Query],
+    corpus: &Corpus<'_>,
+    printer: Printer,
+    provenance: &mut Provenance,
+) -> Result<(Retrieved, Diagnostics)> {
+    let embedder = if s.ground_embeddings {
+        open_model(&s.model, s.no_fetch, printer)?
+    } else {
+        None
+    };
+    let cfg = ragdiag_diagnose::Config {
+        embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
+        ..s.diag_config(ragdiag_diagnose::Mode::Trace)
+    };
+    let read = super::trace_stream::diagnose_streamed(
+        path,
+        queries,
+        corpus,
+        &cfg,
+        ragdiag_report::SHOWN_PER_CLASS,
+    )?;
+    if let Some(e) = &embedder {
+        e.flush().context("cannot save the embedding cache")?;
+        provenance.grounding_model_id = Some(e.model_id().to_owned());
+    }
+    provenance.trace_format = Some(ragdiag_load::TraceFormat::Ragdiag.to_string());
+    provenance.trace = Some(path.display().to_string());
+    provenance.trace_sha256 = Some(read.sha256);
+    let shown = read.streamed.shown;
+    Ok((
+        Retrieved {
+            diagnoses: read.streamed.diagnoses,
+            sources: shown
+                .items
+                .iter()
+                .map(|i| vec!["trace".into(); i.len()])
+                .collect(),
+            items: shown.items,
+            answers: shown.answers,
+            trace: Some(read.streamed.trace),
+        },
+        read.diagnostics,
+    ))
 }
 
 /// Asks the engine every question's pool (failures are findings; none retrieved is an error)

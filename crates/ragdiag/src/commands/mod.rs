@@ -18,6 +18,7 @@ pub(crate) mod report_dir;
 mod search;
 mod tied_labels;
 mod trace_input;
+mod trace_stream;
 mod trend;
 
 use crate::cli::{Cli, Command};

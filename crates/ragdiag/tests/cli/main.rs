@@ -16,6 +16,7 @@ mod plan;
 mod search;
 mod snapshots;
 mod trace_formats;
+mod trace_stream;
 mod trend;
 
 mod bounds;

@@ -1,0 +1,285 @@
+//! A trace diagnosed as it is read (issue 15): batches of trace lines are joined to their
+//! questions, located and diagnosed in parallel, and only what the reports need of each
+//! question is kept — its diagnosis, its ranked items without their texts, its answer, and its
+//! record's figures (latency, tokens) — so the memory taken grows with the corpus and a batch,
+//! not with the trace's texts.
+//!
+//! The outcome equals [`crate::diagnose_trace_taking`] on the whole trace: the same diagnoses,
+//! the same warnings in the same order, the same items. Each retrieved text is tokenised once
+//! per run (a text equal to its document's slice is shared by every later batch). A hit's text
+//! is kept only where a report can show it: for the questions `report.html` draws
+//! ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show their
+//! own text; the other questions' items keep their document and span.
+
+use crate::texts::Texts;
+use crate::{
+    diagnose_each, trace_config, Class, Config, Corpus, Diagnoses, Diagnosis, QueryInput, Result,
+    RetrievedItem, Shown, Summary,
+};
+use ragdiag_core::{Diagnostics, Query, TraceRecord};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::cmp::Ordering;
+
+/// The order in which a report draws the questions of one class, given as (input position,
+/// traffic weight): the most traffic-weighted first, input order among equals. The one rule
+/// of the drill-down's sample (`ragdiag-report`'s `drawn_of_class` draws the first of this
+/// order; [`TraceRun`] keeps the texts of the same ones).
+#[must_use]
+pub fn drawn_order(a: (usize, f64), b: (usize, f64)) -> Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// A question's traffic weight as the reports weigh it (a weight that is not finite counts 1).
+fn traffic_weight(q: &Query) -> f64 {
+    if q.weight.is_finite() {
+        q.weight
+    } else {
+        1.0
+    }
+}
+
+/// What a streamed trace diagnosis hands back.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    /// One diagnosis per question, in question order, with the warnings of the join, the
+    /// location of the hits and the diagnosis.
+    pub diagnoses: Diagnoses,
+    /// Each question's located items (texts kept only for the drawn questions' hits that
+    /// differ from their document's slice) and answer.
+    pub shown: Shown,
+    /// The trace's records in line order, without their hits and answers: the figures the
+    /// summary reads (latency, tokens) and their origin.
+    pub trace: Vec<TraceRecord>,
+}
+
+/// A trace diagnosis fed batch by batch ([`TraceRun::add_batch`]) and closed by
+/// [`TraceRun::finish`].
+pub struct TraceRun<'r, 'c, 'q> {
+    corpus: &'r Corpus<'c>,
+    queries: &'q [Query],
+    cfg: Config<'r>,
+    texts: Texts<'c>,
+    position: FxHashMap<&'q str, usize>,
+    /// Whether a line named the question.
+    has_line: Vec<bool>,
+    diagnoses: Vec<Option<Diagnosis>>,
+    items: Vec<Vec<RetrievedItem>>,
+    answers: Vec<Option<String>>,
+    records: Vec<TraceRecord>,
+    /// Warnings of lines for unknown questions and second lines, in line order.
+    lines: Diagnostics,
+    /// Per question (position, warnings): locating its hits, or its missing line.
+    located: Vec<(usize, Diagnostics)>,
+    /// Per question (position, warnings): its diagnosis.
+    diagnosed: Vec<(usize, Diagnostics)>,
+    keep_texts: usize,
+    /// Per class, the questions whose texts are kept, in [`drawn_order`].
+    kept: FxHashMap<Class, Vec<(usize, f64)>>,
+}
+
+impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
+    /// A run over `queries` (trace mode, whatever `cfg.mode` says), keeping the hit texts of
+    /// the first `keep_texts` questions of each class in [`drawn_order`].
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidConfig`] for out-of-range settings.
+    pub fn new(
+        corpus: &'r Corpus<'c>,
+        queries: &'q [Query],
+        cfg: &Config<'r>,
+        keep_texts: usize,
+    ) -> Result<Self> {
+        let n = queries.len();
+        let mut position = FxHashMap::default();
+        for (i, q) in queries.iter().enumerate() {
+            position.entry(q.id.as_str()).or_insert(i);
+        }
+        Ok(TraceRun {
+            corpus,
+            queries,
+            cfg: trace_config(cfg)?,
+            texts: Texts::default(),
+            position,
+            has_line: vec![false; n],
+            diagnoses: vec![None; n],
+            items: vec![Vec::new(); n],
+            answers: vec![None; n],
+            records: Vec::new(),
+            lines: Diagnostics::default(),
+            located: Vec::new(),
+            diagnosed: Vec::new(),
+            keep_texts,
+            kept: FxHashMap::default(),
+        })
+    }
+
+    /// Joins the next lines of the trace (in line order) to their questions, locates their
+    /// hits and diagnoses them. A line for an unknown question, and a second line for one
+    /// question, are warnings (the first line wins).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::diagnose`] (the embedder failed).
+    pub fn add_batch(&mut self, records: Vec<TraceRecord>) -> Result<()> {
+        let mut joined: Vec<(usize, usize)> = Vec::new();
+        for (r, rec) in records.iter().enumerate() {
+            match self.position.get(rec.query_id.as_str()) {
+                None => self.lines.warn(
+                    rec.origin.clone(),
+                    "query_id",
+                    format!(
+                        "{:?} is not a known question; the line is ignored",
+                        rec.query_id
+                    ),
+                ),
+                Some(&i) if self.has_line[i] => {
+                    self.lines.warn(
+                        rec.origin.clone(),
+                        "query_id",
+                        format!(
+                            "a second trace line for {:?}; the first one is used",
+                            rec.query_id
+                        ),
+                    );
+                }
+                Some(&i) => {
+                    self.has_line[i] = true;
+                    joined.push((i, r));
+                }
+            }
+        }
+        let (queries, corpus) = (self.queries, self.corpus);
+        let located: Vec<(QueryInput<'q>, Diagnostics)> = joined
+            .par_iter()
+            .map(|&(i, r)| {
+                let mut w = Diagnostics::default();
+                let input = QueryInput::from_trace(&queries[i], &records[r], corpus, &mut w);
+                (input, w)
+            })
+            .collect();
+        let (inputs, warnings): (Vec<QueryInput<'q>>, Vec<Diagnostics>) =
+            located.into_iter().unzip();
+        for (&(i, _), w) in joined.iter().zip(warnings) {
+            if !w.is_empty() {
+                self.located.push((i, w));
+            }
+        }
+        self.records.extend(records.into_iter().map(strip));
+        let positions: Vec<usize> = joined.iter().map(|j| j.0).collect();
+        self.diagnose(&positions, inputs)
+    }
+
+    /// Diagnoses `inputs` (the questions at `positions`) and keeps what the reports need.
+    fn diagnose(&mut self, positions: &[usize], inputs: Vec<QueryInput<'q>>) -> Result<()> {
+        let each = diagnose_each(self.corpus, &inputs, &self.cfg, &mut self.texts);
+        self.texts.forget_copies();
+        let mut first_error = None;
+        for ((&i, input), (d, w)) in positions.iter().zip(inputs).zip(each) {
+            if !w.is_empty() {
+                self.diagnosed.push((i, w));
+            }
+            match d {
+                Ok(d) => {
+                    let class = d.class;
+                    self.diagnoses[i] = Some(d);
+                    self.items[i] = input.retrieved;
+                    self.answers[i] = input.answer;
+                    self.keep(class, i);
+                }
+                Err(e) => {
+                    first_error.get_or_insert((i, e));
+                }
+            }
+        }
+        match first_error {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Keeps question `i`'s hit texts if it is among the first `keep_texts` of its class in
+    /// [`drawn_order`] so far; the texts of a question that leaves that set are dropped.
+    fn keep(&mut self, class: Class, i: usize) {
+        let entry = (i, traffic_weight(&self.queries[i]));
+        let set = self.kept.entry(class).or_default();
+        let at = set
+            .binary_search_by(|probe| drawn_order(*probe, entry))
+            .unwrap_or_else(|e| e);
+        let dropped = if at < self.keep_texts {
+            set.insert(at, entry);
+            (set.len() > self.keep_texts)
+                .then(|| set.pop().map(|e| e.0))
+                .flatten()
+        } else {
+            Some(i)
+        };
+        if let Some(d) = dropped {
+            for item in &mut self.items[d] {
+                item.text = None;
+            }
+        }
+    }
+
+    /// Diagnoses the questions no line named (with nothing retrieved and no answer, and a
+    /// warning each) and hands everything back, warnings in [`crate::diagnose_trace`]'s
+    /// order: the lines', then each question's location in question order, then each
+    /// question's diagnosis in question order.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::diagnose`].
+    pub fn finish(mut self) -> Result<Streamed> {
+        let queries = self.queries;
+        let missing: Vec<usize> = (0..queries.len()).filter(|&i| !self.has_line[i]).collect();
+        let inputs: Vec<QueryInput<'q>> = missing
+            .iter()
+            .map(|&i| {
+                let q = &queries[i];
+                let mut w = Diagnostics::default();
+                w.warn(
+                    q.origin.clone(),
+                    "id",
+                    "no trace line for this question: diagnosed with nothing retrieved and no answer",
+                );
+                self.located.push((i, w));
+                QueryInput {
+                    query: q,
+                    retrieved: Vec::new(),
+                    candidates: None,
+                    answer: None,
+                }
+            })
+            .collect();
+        self.diagnose(&missing, inputs)?;
+        let mut warnings = self.lines;
+        for list in [&mut self.located, &mut self.diagnosed] {
+            list.sort_by_key(|(i, _)| *i);
+            for (_, w) in list.drain(..) {
+                warnings.extend(w);
+            }
+        }
+        let diagnoses: Vec<Diagnosis> = self.diagnoses.into_iter().flatten().collect();
+        Ok(Streamed {
+            diagnoses: Diagnoses {
+                summary: Summary::of(&diagnoses),
+                diagnoses,
+                warnings,
+            },
+            shown: Shown {
+                items: self.items,
+                answers: self.answers,
+            },
+            trace: self.records,
+        })
+    }
+}
+
+/// A record without its hits and answer (the run has located and kept them).
+fn strip(mut r: TraceRecord) -> TraceRecord {
+    r.retrieved = Vec::new();
+    r.candidates = None;
+    r.answer = None;
+    r
+}

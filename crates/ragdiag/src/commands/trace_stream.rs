@@ -1,0 +1,127 @@
+//! `diagnose --trace` for a ragdiag JSONL trace, streamed (issue 15): a reader thread reads
+//! and hashes the file (or standard input, for `-`) and hands over batches of parsed lines
+//! while the batch before is diagnosed, so the memory taken is the corpus and a few batches,
+//! whatever the trace's length.
+
+use anyhow::{anyhow, Context, Result};
+use ragdiag_core::{Diagnostics, Query, TraceRecord};
+use ragdiag_diagnose::{Config, Corpus, Streamed, TraceRun};
+use ragdiag_load::{LoadError, LoadOptions};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Trace lines per batch unless `RAGDIAG_TRACE_BATCH` says otherwise.
+const DEFAULT_BATCH: usize = 256;
+
+/// How standard input is named for `--trace` and in messages.
+pub(crate) const STDIN: &str = "-";
+
+/// The trace streamed and diagnosed.
+pub(crate) struct StreamedTrace {
+    /// The diagnosis.
+    pub(crate) streamed: Streamed,
+    /// The reader's findings (malformed lines skipped, unknown fields, questions traced
+    /// twice), in line order.
+    pub(crate) diagnostics: Diagnostics,
+    /// The SHA-256 of the bytes read.
+    pub(crate) sha256: String,
+}
+
+/// Lines per batch: `RAGDIAG_TRACE_BATCH` (a positive integer), else [`DEFAULT_BATCH`].
+fn batch_size() -> Result<usize> {
+    match std::env::var("RAGDIAG_TRACE_BATCH") {
+        Err(_) => Ok(DEFAULT_BATCH),
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| anyhow!("RAGDIAG_TRACE_BATCH: expected a positive integer, got {v:?}")),
+    }
+}
+
+/// A reader that hashes what it reads.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads the ragdiag trace at `path` (`-`: standard input, located as `<stdin>:LINE`) in
+/// batches and diagnoses each batch as it comes, keeping the hit texts of the first
+/// `keep_texts` questions of each class (the ones the report draws).
+pub(crate) fn diagnose_streamed(
+    path: &Path,
+    queries: &[Query],
+    corpus: &Corpus<'_>,
+    cfg: &Config<'_>,
+    keep_texts: usize,
+) -> Result<StreamedTrace> {
+    let batch = batch_size()?;
+    let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
+        ("<stdin>".into(), Box::new(std::io::stdin()))
+    } else {
+        if path.is_dir() {
+            return Err(LoadError::Unusable {
+                path: path.to_path_buf(),
+                reason: "is a directory, expected a file".into(),
+            }
+            .into());
+        }
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        (path.to_path_buf(), Box::new(file))
+    };
+    let mut run = TraceRun::new(corpus, queries, cfg, keep_texts)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TraceRecord>>(1);
+    std::thread::scope(|scope| -> Result<StreamedTrace> {
+        let reader = scope.spawn(move || {
+            let mut input = std::io::BufReader::with_capacity(
+                1 << 20,
+                Hashing {
+                    inner: source,
+                    hasher: Sha256::new(),
+                },
+            );
+            let read = ragdiag_load::stream_trace(
+                &mut input,
+                &label,
+                &LoadOptions::default(),
+                batch,
+                |records| {
+                    // The diagnosis stopped (its error is the one reported).
+                    tx.send(records).map_err(|_| LoadError::Io {
+                        path: label.clone(),
+                        error: std::io::Error::other("the diagnosis stopped"),
+                    })
+                },
+            );
+            read.map(|d| (d, ragdiag_core::hex(&input.into_inner().hasher.finalize())))
+        });
+        let mut diagnosed = Ok(());
+        for records in rx {
+            diagnosed = run.add_batch(records);
+            if diagnosed.is_err() {
+                break;
+            }
+        }
+        let read = reader
+            .join()
+            .map_err(|_| anyhow!("the trace reader thread panicked"))?;
+        diagnosed?;
+        let (diagnostics, sha256) = read?;
+        Ok(StreamedTrace {
+            streamed: run.finish()?,
+            diagnostics,
+            sha256,
+        })
+    })
+}

@@ -1,0 +1,194 @@
+//! `diagnose --trace` streamed: a ragdiag trace read in batches, from a file or from standard
+//! input (`--trace -`), writes the same reports at any batch size.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `diagnose` on the demo with `trace` (a path, or `-` with `stdin` piped in), lines per batch
+/// `batch`, on `threads` rayon threads (all the machine's when empty); returns the exit code and
+/// standard error.
+fn diagnose_on(
+    out: &Path,
+    trace: &str,
+    stdin: Option<&[u8]>,
+    batch: &str,
+    threads: &str,
+) -> (i32, String) {
+    let r = repo();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ragdiag"));
+    cmd.args(["diagnose", "--quiet", "--corpus"])
+        .arg(r.join("corpora/tallyfox"))
+        .arg("--queries")
+        .arg(r.join("queries/tallyfox.jsonl"))
+        .args(["--trace", trace, "--as-of", "2026-10-01", "--out"])
+        .arg(out)
+        .env("NO_COLOR", "1")
+        .env("RAGDIAG_TRACE_BATCH", batch)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if !threads.is_empty() {
+        cmd.env("RAYON_NUM_THREADS", threads);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        // A reader that stops early (an error) closes the pipe: not a failure of the test.
+        let _ = pipe.write_all(bytes);
+    }
+    drop(pipe);
+    let o = child.wait_with_output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// [`diagnose_on`] on all the machine's threads.
+fn diagnose(out: &Path, trace: &str, stdin: Option<&[u8]>, batch: &str) -> (i32, String) {
+    diagnose_on(out, trace, stdin, batch, "")
+}
+
+/// The demo trace with a line for an unknown question and a second line for a question
+/// (both warnings), lines out of order, and one question left without a line.
+fn doctored() -> String {
+    let trace = std::fs::read_to_string(repo().join("queries/tallyfox.trace.jsonl")).unwrap();
+    let mut lines: Vec<String> = trace.lines().map(str::to_owned).collect();
+    lines.reverse();
+    lines.pop();
+    let second = lines[4].clone();
+    lines.insert(9, second);
+    lines.insert(
+        2,
+        lines[0].replacen("\"query_id\": \"", "\"query_id\": \"nope-", 1),
+    );
+    lines.join("\n") + "\n"
+}
+
+/// Every file of a report folder, with the trace's path `trace` read as `<stdin>`, JSON without
+/// the entries that name the run (`created_at`, `command`, the trace's path), the page
+/// and `report.md` without them.
+fn outputs(dir: &Path, trace: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let mut bytes = std::fs::read(&p).unwrap();
+            if name.ends_with(".json") {
+                let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let prov = v["provenance"].as_object_mut().unwrap();
+                for k in ["created_at", "command", "trace"] {
+                    prov.remove(k);
+                }
+                bytes = serde_json::to_vec_pretty(&v).unwrap();
+            }
+            if !name.ends_with(".parquet") {
+                let stdin = if name.ends_with(".html") {
+                    "&lt;stdin&gt;"
+                } else {
+                    "<stdin>"
+                };
+                let text = String::from_utf8(bytes).unwrap().replace(trace, stdin);
+                let kept: Vec<&str> = text
+                    .split_inclusive('\n')
+                    .filter(|l| {
+                        ![
+                            "<dt>Command</dt>",
+                            "<dt>Created at</dt>",
+                            "<dt>Trace</dt>",
+                            "<sub>ragdiag ",
+                        ]
+                        .iter()
+                        .any(|dt| l.contains(dt))
+                    })
+                    .collect();
+                bytes = kept.concat().into_bytes();
+            }
+            (name, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_trace_from_standard_input_in_batches_of_one_or_on_one_thread_writes_the_same_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    std::fs::write(&trace, doctored()).unwrap();
+    // The same folder name (the report's title).
+    let (a, b, c) = (
+        dir.path().join("a/r"),
+        dir.path().join("b/r"),
+        dir.path().join("c/r"),
+    );
+    let (code, err) = diagnose(&a, trace.to_str().unwrap(), None, "100000");
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = diagnose(&b, "-", Some(doctored().as_bytes()), "1");
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = diagnose(&c, trace.to_str().unwrap(), None, "7");
+    assert_eq!(code, 0, "{err}");
+    // One thread: the reader and the diagnosis take turns; the same reports.
+    let d = dir.path().join("d/r");
+    let (code, err) = diagnose_on(&d, trace.to_str().unwrap(), None, "7", "1");
+    assert_eq!(code, 0, "{err}");
+    let t = trace.to_str().unwrap();
+    let (fa, fb, fc) = (outputs(&a, t), outputs(&b, t), outputs(&c, t));
+    assert!(outputs(&d, t) == fc, "one thread and several differ");
+    assert!(
+        fa.len() >= 8,
+        "{:?}",
+        fa.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((x, y), z) in fa.iter().zip(&fb).zip(&fc) {
+        assert_eq!(x.0, y.0);
+        assert!(
+            x.1 == y.1,
+            "{} differs between a file and standard input",
+            x.0
+        );
+        assert!(x.1 == z.1, "{} differs between batches", x.0);
+    }
+    assert_eq!(fa.len(), fb.len());
+    let s = crate::summary(&b);
+    assert_eq!(s["provenance"]["trace"], "-");
+    assert_eq!(
+        s["provenance"]["trace_sha256"],
+        crate::summary(&a)["provenance"]["trace_sha256"]
+    );
+    let warnings = std::fs::read_to_string(b.join("warnings.jsonl")).unwrap();
+    for w in [
+        "is not a known question",
+        "traced twice",
+        "no trace line for this question",
+    ] {
+        assert!(warnings.contains(w), "{w}: {warnings}");
+    }
+    assert!(warnings.contains("<stdin>:"), "{warnings}");
+}
+
+#[test]
+fn a_malformed_line_on_standard_input_is_located_and_a_bad_batch_size_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = doctored();
+    bad.push_str("{\"query_id\": \"q001\"}\n");
+    let lines = bad.lines().count();
+    let (code, err) = diagnose(&dir.path().join("a"), "-", Some(bad.as_bytes()), "5");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "<stdin>:{lines}: retrieved: missing required field"
+        )),
+        "{err}"
+    );
+    assert!(!dir.path().join("a").exists());
+    let (code, err) = diagnose(&dir.path().join("b"), "-", Some(b"{}"), "0");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("RAGDIAG_TRACE_BATCH"), "{err}");
+}
