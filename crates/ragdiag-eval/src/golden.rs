@@ -668,11 +668,23 @@ pub struct Leak {
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<Leak> {
+    // Only the shingles some question or reference answer holds are ever looked up, so only
+    // theirs are indexed: memory grows with the questions' text, not the corpus's (issue 15).
+    let mut wanted: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
+    for q in queries {
+        for text in std::iter::once(&q.text).chain(&q.reference_answers) {
+            if ragdiag_core::words(text).len() >= LEAK_MIN_WORDS {
+                wanted.extend(ragdiag_core::word_shingles(text));
+            }
+        }
+    }
     let mut postings: rustc_hash::FxHashMap<u64, Vec<u32>> = rustc_hash::FxHashMap::default();
     for (i, (_, text)) in docs.iter().enumerate() {
         let i = u32::try_from(i).unwrap_or(u32::MAX);
         for h in ragdiag_core::word_shingles(text) {
-            postings.entry(h).or_default().push(i);
+            if wanted.contains(&h) {
+                postings.entry(h).or_default().push(i);
+            }
         }
     }
     let best = |text: &str| -> Option<(usize, f64)> {
