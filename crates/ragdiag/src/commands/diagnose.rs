@@ -238,6 +238,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         "run.trec",
         ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
     )?;
+    // The rankings (every question's document ids) are not needed past run.trec.
+    drop(std::mem::take(&mut evaluated.rankings));
     let ds = &r.diagnoses.diagnoses;
     let parts = || {
         (0..queries.len())
