@@ -86,7 +86,7 @@ pub use ground::{
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
     answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, queries_columns,
-    SummaryInput, ThresholdOptions, UnknownMetric,
+    Sources, SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
 pub use stream::{drawn_order, Streamed, TraceRun};

@@ -928,13 +928,42 @@ pub fn queries_columns(
     columns
 }
 
+/// Which retrievers found each retrieved item, for `hits.parquet`'s `retriever` column.
+#[derive(Debug, Clone, Copy)]
+pub enum Sources<'a> {
+    /// The same for every item (`trace`, `engine`).
+    All(&'a str),
+    /// `[q][i]` names the retrievers of question `q`'s item `i`.
+    Each(&'a [Vec<String>]),
+}
+
+impl<'a> Sources<'a> {
+    /// The sources of questions `range`.
+    #[must_use]
+    pub fn slice(self, range: std::ops::Range<usize>) -> Sources<'a> {
+        match self {
+            Sources::All(s) => Sources::All(s),
+            Sources::Each(v) => Sources::Each(&v[range.start.min(v.len())..range.end.min(v.len())]),
+        }
+    }
+
+    /// Item `i` of question `q` (relative to this slice); `None` past the list.
+    fn of(self, q: usize, i: usize) -> Option<&'a str> {
+        match self {
+            Sources::All(s) => Some(s),
+            Sources::Each(v) => v.get(q).and_then(|l| l.get(i)).map(String::as_str),
+        }
+    }
+}
+
 /// The columns of `hits.parquet` ([`ragdiag_contract::table::HITS`]): one row per retrieved
-/// item of each question, in rank order; `sources[q][i]` names the retrievers of item `i`.
+/// item of each question, in rank order, with the retrievers `sources` names for it (an item
+/// `Sources::Each` does not name is left out, as before).
 #[must_use]
 pub fn hits_columns(
     queries: &[Query],
     items: &[&[RetrievedItem]],
-    sources: &[Vec<String>],
+    sources: Sources<'_>,
     docs: &[Document],
     audit: &Audit,
 ) -> Vec<Column> {
@@ -943,15 +972,21 @@ pub fn hits_columns(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut score, mut retriever, mut stale, mut reason) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for ((q, list), srcs) in queries.iter().zip(items).zip(sources) {
-        for (i, (item, src)) in list.iter().zip(srcs).enumerate() {
+    for (n, (q, list)) in queries.iter().zip(items).enumerate() {
+        if matches!(sources, Sources::Each(v) if v.len() <= n) {
+            break;
+        }
+        for (i, item) in list.iter().enumerate() {
+            let Some(src) = sources.of(n, i) else {
+                break;
+            };
             qid.push(Some(q.id.clone()));
             rank.push(Some(i as i64 + 1));
             doc.push(Some(item.doc.clone()));
             start.push(item.span.map(|s| s.0 as i64));
             end.push(item.span.map(|s| s.1 as i64));
             score.push(item.score);
-            retriever.push(Some(src.clone()));
+            retriever.push(Some(src.to_owned()));
             let f = by_id.get(item.doc.as_str()).map(|(_, f)| *f);
             stale.push(f.and_then(|f| f.stale));
             reason.push(match f {

@@ -63,7 +63,9 @@ pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{
     load_run, parse_run, parse_run_in_chunks, CompactRun, QueryEntries, RunEntry, RunFormat,
 };
-pub use table::{parquet_bytes, read_table, table_bytes, TableError, SCHEMA_VERSION_KEY};
+pub use table::{
+    parquet_bytes, read_table, table_bytes, TableError, TableWriter, SCHEMA_VERSION_KEY,
+};
 pub use trace::{load_trace, stream_trace};
 pub use trace_format::{
     detect_trace_format, load_trace_as, TraceFile, TraceFormat, TraceOptions, SHINGLE_CONTAINMENT,

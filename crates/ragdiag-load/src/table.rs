@@ -65,6 +65,16 @@ pub enum TableError {
 ///
 /// Columns that do not match the declaration, or an encoding failure.
 pub fn table_bytes(table: &Table, columns: Vec<Column>) -> Result<Vec<u8>, TableError> {
+    let batch = record_batch(table, columns)?;
+    parquet_bytes(&batch, table.schema_version).map_err(|source| TableError::Parquet {
+        path: table.file.to_owned(),
+        source,
+    })
+}
+
+/// `columns` as one Arrow batch, checked against `table`'s declaration (a field is nullable
+/// when its column holds a null).
+fn record_batch(table: &Table, columns: Vec<Column>) -> Result<RecordBatch, TableError> {
     table.check(&columns).map_err(TableError::Declaration)?;
     let arrays = columns.into_iter().map(|c| {
         let array: ArrayRef = match c.values {
@@ -85,14 +95,193 @@ pub fn table_bytes(table: &Table, columns: Vec<Column>) -> Result<Vec<u8>, Table
         };
         (c.name, array)
     });
-    let batch = RecordBatch::try_from_iter(arrays).map_err(|source| TableError::Arrow {
+    RecordBatch::try_from_iter(arrays).map_err(|source| TableError::Arrow {
         file: table.file,
         source,
-    })?;
-    parquet_bytes(&batch, table.schema_version).map_err(|source| TableError::Parquet {
-        path: table.file.to_owned(),
-        source,
     })
+}
+
+/// The writer properties of every report table: defaults, with the schema version in the
+/// key-value metadata.
+fn writer_properties(schema_version: u32) -> parquet::file::properties::WriterProperties {
+    parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            SCHEMA_VERSION_KEY.into(),
+            schema_version.to_string(),
+        )]))
+        .build()
+}
+
+/// A declared table written part by part (issue 15: a report's per-question tables are
+/// written without holding all their rows as columns at once). Each [`TableWriter::write`]
+/// hands over the next rows; [`TableWriter::finish`] closes the file.
+///
+/// A table written in one part is byte for byte [`table_bytes`]'s file. With several parts the
+/// rows, their order, the row groups (Parquet's default of 1,048,576 rows) and the column
+/// types are the same, but the schema marks nullable every column the declaration lets hold
+/// nulls (one part cannot know whether a later one holds a null), and the data pages may be
+/// cut at other rows.
+pub struct TableWriter<W: std::io::Write + Send> {
+    table: Table,
+    state: State<W>,
+}
+
+/// Where a [`TableWriter`] is.
+enum State<W: std::io::Write + Send> {
+    /// No part yet, or the first one, held until a second comes or the file is closed.
+    Waiting { out: W, first: Option<RecordBatch> },
+    /// Parts written through Parquet's writer under the declaration's schema.
+    Writing {
+        writer: Box<parquet::arrow::ArrowWriter<W>>,
+        schema: arrow::datatypes::SchemaRef,
+    },
+    /// An error left the writer unusable.
+    Failed,
+}
+
+impl<W: std::io::Write + Send> TableWriter<W> {
+    /// A writer of `table` into `out`.
+    pub fn new(out: W, table: &Table) -> Self {
+        TableWriter {
+            table: *table,
+            state: State::Waiting { out, first: None },
+        }
+    }
+
+    fn parquet_error(&self, source: parquet::errors::ParquetError) -> TableError {
+        TableError::Parquet {
+            path: self.table.file.to_owned(),
+            source,
+        }
+    }
+
+    fn arrow_error(&self, source: arrow::error::ArrowError) -> TableError {
+        TableError::Arrow {
+            file: self.table.file,
+            source,
+        }
+    }
+
+    /// Writes the next rows.
+    ///
+    /// # Errors
+    ///
+    /// Columns that do not match the declaration, or an encoding or output failure.
+    pub fn write(&mut self, columns: Vec<Column>) -> Result<(), TableError> {
+        let batch = record_batch(&self.table, columns)?;
+        match std::mem::replace(&mut self.state, State::Failed) {
+            State::Waiting { out, first: None } => {
+                self.state = State::Waiting {
+                    out,
+                    first: Some(batch),
+                };
+                Ok(())
+            }
+            State::Waiting {
+                out,
+                first: Some(first),
+            } => {
+                // A second part: the schema is the declaration's (nullable wherever it may be).
+                let fields: Vec<arrow::datatypes::Field> = first
+                    .schema()
+                    .fields()
+                    .iter()
+                    .zip(self.table.columns)
+                    .map(|(f, def)| {
+                        f.as_ref()
+                            .clone()
+                            .with_nullable(f.is_nullable() || def.null_means.is_some())
+                    })
+                    .collect();
+                let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+                let writer = parquet::arrow::ArrowWriter::try_new(
+                    out,
+                    schema.clone(),
+                    Some(writer_properties(self.table.schema_version)),
+                )
+                .map_err(|e| self.parquet_error(e))?;
+                let mut writer = Box::new(writer);
+                for b in [first, batch] {
+                    let b = b
+                        .with_schema(schema.clone())
+                        .map_err(|e| self.arrow_error(e))?;
+                    writer.write(&b).map_err(|e| self.parquet_error(e))?;
+                }
+                self.state = State::Writing { writer, schema };
+                Ok(())
+            }
+            State::Writing { mut writer, schema } => {
+                let b = batch
+                    .with_schema(schema.clone())
+                    .map_err(|e| self.arrow_error(e))?;
+                writer.write(&b).map_err(|e| self.parquet_error(e))?;
+                self.state = State::Writing { writer, schema };
+                Ok(())
+            }
+            State::Failed => Err(TableError::Declaration(format!(
+                "{}: written after a failure",
+                self.table.file
+            ))),
+        }
+    }
+
+    /// Closes the file (a table given no rows is written with none) and hands the output back.
+    ///
+    /// # Errors
+    ///
+    /// An encoding or output failure, or a writer that failed before.
+    pub fn finish(mut self) -> Result<W, TableError> {
+        match std::mem::replace(&mut self.state, State::Failed) {
+            State::Writing { writer, .. } => writer.into_inner().map_err(|e| self.parquet_error(e)),
+            State::Waiting { mut out, first } => {
+                let batch = match first {
+                    Some(b) => b,
+                    None => record_batch(&self.table, empty_columns(&self.table))?,
+                };
+                write_parquet(&mut out, &batch, self.table.schema_version)
+                    .map_err(|e| self.parquet_error(e))?;
+                Ok(out)
+            }
+            State::Failed => Err(TableError::Declaration(format!(
+                "{}: closed after a failure",
+                self.table.file
+            ))),
+        }
+    }
+}
+
+/// `table`'s columns with no rows.
+fn empty_columns(table: &Table) -> Vec<Column> {
+    table
+        .columns
+        .iter()
+        .map(|d| Column {
+            name: d.name,
+            values: match d.kind {
+                ColumnKind::Utf8 => Values::Utf8(Vec::new()),
+                ColumnKind::Int64 => Values::Int64(Vec::new()),
+                ColumnKind::Float64 => Values::Float64(Vec::new()),
+                ColumnKind::Boolean => Values::Boolean(Vec::new()),
+                ColumnKind::Utf8List => Values::Utf8List(Vec::new()),
+            },
+        })
+        .collect()
+}
+
+/// Writes `batch` to `out` as one Parquet file with `ragdiag.schema_version`.
+fn write_parquet<W: std::io::Write + Send>(
+    out: W,
+    batch: &RecordBatch,
+    schema_version: u32,
+) -> Result<(), parquet::errors::ParquetError> {
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        out,
+        batch.schema(),
+        Some(writer_properties(schema_version)),
+    )?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(())
 }
 
 /// A Parquet file holding `batch`, with `ragdiag.schema_version` in its key-value metadata.
@@ -105,15 +294,7 @@ pub fn parquet_bytes(
     schema_version: u32,
 ) -> Result<Vec<u8>, parquet::errors::ParquetError> {
     let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            SCHEMA_VERSION_KEY.into(),
-            schema_version.to_string(),
-        )]))
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-    w.write(batch)?;
-    w.close()?;
+    write_parquet(&mut buf, batch, schema_version)?;
     Ok(buf)
 }
 
@@ -291,6 +472,82 @@ mod tests {
         let columns = columns_of(&DOCUMENTS, 4);
         std::fs::write(&path, table_bytes(&DOCUMENTS, columns.clone()).unwrap()).unwrap();
         assert_eq!(read_table(&path, &DOCUMENTS).unwrap(), columns);
+    }
+
+    /// Rows `range` of `columns`.
+    fn rows_of(columns: &[Column], range: std::ops::Range<usize>) -> Vec<Column> {
+        columns
+            .iter()
+            .map(|c| Column {
+                name: c.name,
+                values: match &c.values {
+                    Values::Utf8(v) => Values::Utf8(v[range.clone()].to_vec()),
+                    Values::Int64(v) => Values::Int64(v[range.clone()].to_vec()),
+                    Values::Float64(v) => Values::Float64(v[range.clone()].to_vec()),
+                    Values::Boolean(v) => Values::Boolean(v[range.clone()].to_vec()),
+                    Values::Utf8List(v) => Values::Utf8List(v[range.clone()].to_vec()),
+                },
+            })
+            .collect()
+    }
+
+    fn written_in_parts(table: &Table, columns: &[Column], parts: &[usize]) -> Vec<u8> {
+        let mut w = TableWriter::new(Vec::new(), table);
+        let mut at = 0;
+        for &n in parts {
+            w.write(rows_of(columns, at..at + n)).unwrap();
+            at += n;
+        }
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn a_table_written_in_parts_holds_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let mut columns = columns_of(&HITS, 3000);
+        // Nulls only in a later part: the first part's schema would call the column required.
+        if let Values::Int64(v) = &mut columns[3].values {
+            v[2500] = None;
+        }
+        let whole = table_bytes(&HITS, columns.clone()).unwrap();
+        // One part: the same bytes as the whole table.
+        assert_eq!(written_in_parts(&HITS, &columns, &[3000]), whole);
+        for parts in [&[1000, 1000, 1000][..], &[1, 2998, 1], &[2999, 0, 1]] {
+            let bytes = written_in_parts(&HITS, &columns, parts);
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(
+                read_table(&path, &HITS).unwrap(),
+                columns,
+                "parts {parts:?}"
+            );
+            let meta = parquet::file::reader::SerializedFileReader::new(
+                std::fs::File::open(&path).unwrap(),
+            )
+            .unwrap();
+            use parquet::file::reader::FileReader;
+            let kv = meta
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()
+                .unwrap();
+            assert!(kv.iter().any(|k| k.key == SCHEMA_VERSION_KEY
+                && k.value.as_deref() == Some(&HITS.schema_version.to_string()[..])));
+        }
+        // Lists of texts, and a table given no rows.
+        let docs = columns_of(&DOCUMENTS, 7);
+        std::fs::write(&path, written_in_parts(&DOCUMENTS, &docs, &[3, 4])).unwrap();
+        assert_eq!(read_table(&path, &DOCUMENTS).unwrap(), docs);
+        assert_eq!(
+            written_in_parts(&HITS, &columns, &[]),
+            table_bytes(&HITS, columns_of(&HITS, 0)).unwrap()
+        );
+        // A part off the declaration is refused.
+        let mut w = TableWriter::new(Vec::new(), &HITS);
+        assert!(matches!(
+            w.write(columns_of(&QUERIES, 2)),
+            Err(TableError::Declaration(_))
+        ));
     }
 
     #[test]

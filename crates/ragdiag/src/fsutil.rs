@@ -65,6 +65,16 @@ const TMP_PREFIX: &str = ".ragdiag-tmp-";
 /// removed; a process killed before that leaves it, and [`remove_abandoned_temporaries`]
 /// removes it on the next write into `dir`.
 fn staged(dir: &Path, path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    staged_with(dir, path, |w| w.write_all(bytes).map_err(Into::into))
+}
+
+/// A temporary file in `dir` (for `path`) that `write` fills through a buffer, flushed to
+/// disk; as [`staged`].
+fn staged_with(
+    dir: &Path,
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<()>,
+) -> Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
         .suffix(".tmp")
@@ -78,8 +88,14 @@ fn staged(dir: &Path, path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFi
             .as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644));
     }
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut out)
+            .and_then(|()| out.flush().map_err(Into::into))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    tmp.as_file()
+        .sync_all()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(tmp)
 }
@@ -145,6 +161,19 @@ impl ReportFiles {
     pub(crate) fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.dir.join(name);
         let tmp = staged(&self.dir, &path, bytes)?;
+        self.staged.push((path, tmp));
+        Ok(())
+    }
+
+    /// Stages the file `name` of the report, written by `write` a part at a time (a file too
+    /// large to hold whole, e.g. a table with a row per retrieved item).
+    pub(crate) fn write_with(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<()>,
+    ) -> Result<()> {
+        let path = self.dir.join(name);
+        let tmp = staged_with(&self.dir, &path, write)?;
         self.staged.push((path, tmp));
         Ok(())
     }

@@ -25,13 +25,33 @@ use std::path::Path;
 /// Exact vector search is used for diagnosis up to this many chunks (DESIGN.md).
 const EXACT_UP_TO: usize = 200_000;
 
+/// `queries.parquet` and `hits.parquet` are written this many questions at a time, so their
+/// columns are never held for every question at once (issue 15); a report of at most this
+/// many questions is written in one part, byte for byte as before.
+const QUESTIONS_PER_PART: usize = 4096;
+
+/// Which retrievers found each item: one name for all (trace, engine) or per item (replay).
+enum SourceList {
+    All(&'static str),
+    Each(Vec<Vec<String>>),
+}
+
+impl SourceList {
+    fn as_sources(&self) -> ragdiag_diagnose::Sources<'_> {
+        match self {
+            SourceList::All(s) => ragdiag_diagnose::Sources::All(s),
+            SourceList::Each(v) => ragdiag_diagnose::Sources::Each(v),
+        }
+    }
+}
+
 /// What was retrieved for each question, aligned with the questions.
 struct Retrieved {
     diagnoses: Diagnoses,
     /// The ranked items (chunk level, best first).
     items: Vec<Vec<RetrievedItem>>,
     /// Which retrievers found each item (`bm25`, `dense`, `bm25+dense`, `trace`).
-    sources: Vec<Vec<String>>,
+    sources: SourceList,
     /// The answer the system gave (trace mode).
     answers: Vec<Option<String>>,
     /// The trace read (trace mode).
@@ -112,7 +132,14 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         )?),
         None => None,
     };
-    let stale = stale_labels(&s, &docs, &mut queries, printer)?;
+    // Of the checked labels only what the golden-set panel reads is kept (not a row per label).
+    let stale = stale_labels(&s, &docs, &mut queries, printer)?.map(|(checked, excluded)| {
+        let needs_review: Vec<_> = checked
+            .needing_review()
+            .map(super::tied_labels::review_label)
+            .collect();
+        (checked.rows.len(), checked.tied, needs_review, excluded)
+    });
     let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
     if !streamed {
         findings.extend(audit.findings.clone());
@@ -184,20 +211,17 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         price: s.price,
     })?;
     let mut evaluated = evaluated;
-    if let Some((checked, excluded)) = stale {
+    if let Some((labels, tied, needs_review, excluded)) = stale {
         let golden = ragdiag_diagnose::golden::golden_set(ragdiag_diagnose::golden::GoldenInput {
             corpus: &corpus,
             queries: &queries,
             rankings: &evaluated.rankings,
             context_k: s.context_k,
             stale_rule: s.stale_labels.name(),
-            labels: checked.rows.len(),
-            tied: checked.tied,
+            labels,
+            tied,
             excluded,
-            needs_review: checked
-                .needing_review()
-                .map(super::tied_labels::review_label)
-                .collect(),
+            needs_review,
             leak_threshold: s.leak_threshold,
             seed: s.seed,
         });
@@ -214,16 +238,43 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         "run.trec",
         ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
     )?;
+    // The rankings (every question's document ids) are not needed past run.trec.
+    drop(std::mem::take(&mut evaluated.rankings));
     let ds = &r.diagnoses.diagnoses;
-    let queries_table =
-        ragdiag_diagnose::queries_columns(&queries, ds, table, r.trace.as_deref(), s.price);
-    files.write(
-        QUERIES.file,
-        &ragdiag_load::table_bytes(&QUERIES, queries_table)?,
-    )?;
+    let parts = || {
+        (0..queries.len())
+            .step_by(QUESTIONS_PER_PART)
+            .map(|at| at..(at + QUESTIONS_PER_PART).min(queries.len()))
+    };
+    files.write_with(QUERIES.file, |out| {
+        let mut w = ragdiag_load::TableWriter::new(out, &QUERIES);
+        for part in parts() {
+            w.write(ragdiag_diagnose::queries_columns(
+                &queries[part.clone()],
+                &ds[part],
+                table,
+                r.trace.as_deref(),
+                s.price,
+            ))?;
+        }
+        w.finish()?;
+        Ok(())
+    })?;
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
-    let hits_table = ragdiag_diagnose::hits_columns(&queries, &items, &r.sources, &docs, &audit);
-    files.write(HITS.file, &ragdiag_load::table_bytes(&HITS, hits_table)?)?;
+    files.write_with(HITS.file, |out| {
+        let mut w = ragdiag_load::TableWriter::new(out, &HITS);
+        for part in parts() {
+            w.write(ragdiag_diagnose::hits_columns(
+                &queries[part.clone()],
+                &items[part.clone()],
+                r.sources.as_sources().slice(part),
+                &docs,
+                &audit,
+            ))?;
+        }
+        w.finish()?;
+        Ok(())
+    })?;
     if summary.review.is_some() {
         files.write(
             "review.csv",
@@ -424,11 +475,7 @@ fn from_trace(
     provenance.trace_sha256 = Some(file_sha256(path)?);
     Ok(Retrieved {
         diagnoses,
-        sources: shown
-            .items
-            .iter()
-            .map(|i| vec!["trace".into(); i.len()])
-            .collect(),
+        sources: SourceList::All("trace"),
         items: shown.items,
         answers: shown.answers,
         trace: Some(trace),
@@ -495,11 +542,7 @@ fn from_trace_stream(
     Ok((
         Retrieved {
             diagnoses: read.streamed.diagnoses,
-            sources: shown
-                .items
-                .iter()
-                .map(|i| vec!["trace".into(); i.len()])
-                .collect(),
+            sources: SourceList::All("trace"),
             items: shown.items,
             answers: shown.answers,
             trace: Some(read.streamed.trace),
@@ -587,10 +630,7 @@ fn from_engine(
         Retrieved {
             diagnoses,
             answers: vec![None; items.len()],
-            sources: items
-                .iter()
-                .map(|i| vec!["engine".into(); i.len()])
-                .collect(),
+            sources: SourceList::All("engine"),
             items,
             trace: None,
         },
@@ -684,7 +724,7 @@ fn replay(
         diagnoses,
         answers: vec![None; items.len()],
         items,
-        sources,
+        sources: SourceList::Each(sources),
         trace: None,
     })
 }
