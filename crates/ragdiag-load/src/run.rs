@@ -170,7 +170,7 @@ impl CompactRun {
 }
 
 /// Size of the chunks a TREC run is read in.
-const CHUNK: usize = 1 << 20;
+pub(crate) const CHUNK: usize = 1 << 20;
 
 /// Loads a run, detecting JSON (first non-blank byte `{`) unless `format` names one.
 pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
@@ -196,7 +196,7 @@ pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
     }
 }
 
-fn detect_format(head: &[u8]) -> RunFormat {
+pub(crate) fn detect_format(head: &[u8]) -> RunFormat {
     match strip_bom(head).iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => RunFormat::Json,
         _ => RunFormat::Trec,
@@ -223,7 +223,7 @@ pub fn parse_run_in_chunks(
     }
 }
 
-fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
+pub(crate) fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         LoadError::Invalid(Diagnostic::error(
             Location::new(path, e.line() as u64),
@@ -394,25 +394,36 @@ fn check_json_run_keys(bytes: &[u8]) -> std::result::Result<(), (u64, String, St
 /// One chunk of the file as read: whole lines, its index, and where it began in the file.
 /// Its first line number is known only once the chunks before it are parsed (each counts its
 /// lines), so the reader thread never scans the bytes.
-struct RawChunk {
-    index: usize,
-    byte: u64,
-    bytes: Vec<u8>,
+pub(crate) struct RawChunk {
+    pub(crate) index: usize,
+    pub(crate) byte: u64,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Consecutive lines of one query within a chunk.
+pub(crate) struct Group {
+    pub(crate) qid: String,
+    pub(crate) entries: Vec<RunEntry>,
+    /// Byte offsets in the chunk of the start of its first line and of the end of its last
+    /// line (past the `\n`).
+    pub(crate) span: (usize, usize),
+    /// The number of line ends in the chunk before its first line.
+    pub(crate) newlines: u64,
 }
 
 /// What one chunk parsed into: groups of consecutive lines of one query, and its docno arena.
-struct Piece {
-    groups: Vec<(String, Vec<RunEntry>)>,
-    arena: String,
-    tag: Option<String>,
+pub(crate) struct Piece {
+    pub(crate) groups: Vec<Group>,
+    pub(crate) arena: String,
+    pub(crate) tag: Option<String>,
     /// Where the chunk began in the file.
-    byte: u64,
+    pub(crate) byte: u64,
     /// The number of line ends (`\n`) in the chunk.
-    lines: u64,
+    pub(crate) lines: u64,
 }
 
 /// Why a chunk (or the reader, at the chunk it was about to send) stopped.
-enum ChunkError {
+pub(crate) enum ChunkError {
     /// A malformed line: how many line ends precede it in the chunk, the field and the reason.
     Line {
         newlines: u64,
@@ -428,7 +439,7 @@ enum ChunkError {
 impl ChunkError {
     /// The load error, with the line number now that `first_line` (the chunk's first line) is
     /// known.
-    fn located(self, path: &Path, first_line: u64) -> LoadError {
+    pub(crate) fn located(self, path: &Path, first_line: u64) -> LoadError {
         match self {
             ChunkError::Line {
                 newlines,
@@ -463,7 +474,7 @@ fn printable(b: u8) -> bool {
 }
 
 /// Whether a TREC run line holds no entry: blank, or a comment (first non-blank byte `#`).
-fn skipped_line(line: &[u8]) -> bool {
+pub(crate) fn skipped_line(line: &[u8]) -> bool {
     match line.iter().find(|&&b| !is_space(b)) {
         None => true,
         Some(&b) => b == b'#',
@@ -697,7 +708,7 @@ fn slow_line(line: &[u8]) -> std::result::Result<SlowLine<'_>, (&'static str, St
     })
 }
 
-fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, ChunkError> {
+pub(crate) fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, ChunkError> {
     let bytes = chunk.bytes.as_slice();
     let chunk_id = u16::try_from(chunk.index).map_err(|_| {
         ChunkError::Load(LoadError::unusable(
@@ -705,12 +716,14 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, Chun
             "run file too large (over 65,535 chunks of 1 MB, 64 GB)",
         ))
     })?;
-    let mut groups: Vec<(String, Vec<RunEntry>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     // The docnos of the chunk, each followed by `\n`; only valid UTF-8 is ever added.
     let mut arena: Vec<u8> = Vec::with_capacity(bytes.len() / 4);
     // The current group's entries and query id.
     let mut entries: Vec<RunEntry> = Vec::new();
     let mut qid: Option<&[u8]> = None;
+    // The current group's first byte, line ends before it, and its end.
+    let (mut group_start, mut group_newlines, mut group_end) = (0usize, 0u64, 0usize);
     let mut last_tag: Option<(usize, usize)> = None;
     let mut lines = 0u64;
     let mut pos = 0usize;
@@ -764,20 +777,29 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, Chun
         if qid != Some(q) {
             if let Some(prev) = qid {
                 let hint = entries.len();
-                groups.push((
-                    utf8(prev),
-                    std::mem::replace(&mut entries, Vec::with_capacity(hint)),
-                ));
+                groups.push(Group {
+                    qid: utf8(prev),
+                    entries: std::mem::replace(&mut entries, Vec::with_capacity(hint)),
+                    span: (group_start, group_end),
+                    newlines: group_newlines,
+                });
             }
             qid = Some(q);
+            (group_start, group_newlines) = (pos, lines);
         }
         entries.push(entry);
         last_tag = Some(tag);
         lines += u64::from(end < bytes.len());
         pos = end + 1;
+        group_end = pos.min(bytes.len());
     }
     if let Some(prev) = qid {
-        groups.push((utf8(prev), entries));
+        groups.push(Group {
+            qid: utf8(prev),
+            entries,
+            span: (group_start, group_end),
+            newlines: group_newlines,
+        });
     }
     let tag = last_tag.map(|(a, b)| utf8(&bytes[a..b]));
     let arena = String::from_utf8(arena).expect("the arena holds valid UTF-8 only");
@@ -871,30 +893,58 @@ fn read_chunks(
     }
 }
 
-fn parse_trec_stream(
+/// Reads `reader` in chunks of whole lines on one thread while rayon workers hand each chunk
+/// read to `work`; returns what `work` made of each chunk (or why the reader stopped), in
+/// file order.
+pub(crate) fn stream_chunks<O: Send>(
     path: &Path,
     reader: impl Read + Send,
     chunk_size: usize,
-) -> Result<CompactRun> {
+    work: &(impl Fn(&RawChunk) -> std::result::Result<O, ChunkError> + Sync),
+) -> Result<Vec<(usize, std::result::Result<O, ChunkError>)>> {
     let limit = crate::max_record_bytes()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let (give_back, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
-    type Parsed = (usize, std::result::Result<Piece, ChunkError>);
-    let mut pieces: Vec<Parsed> = std::thread::scope(|scope| {
+    type Done<O> = (usize, std::result::Result<O, ChunkError>);
+    let mut done: Vec<Done<O>> = std::thread::scope(|scope| {
         scope.spawn(move || read_chunks(path, limit, reader, chunk_size, tx, recycled));
         rx.into_iter()
             .par_bridge()
             .map(|chunk| match chunk {
                 Ok(c) => {
-                    let piece = parse_chunk(path, &c);
+                    let out = work(&c);
                     let _ = give_back.send(c.bytes);
-                    (c.index, piece)
+                    (c.index, out)
                 }
                 Err((index, e)) => (index, Err(e)),
             })
             .collect()
     });
-    pieces.sort_unstable_by_key(|(i, _)| *i);
+    done.sort_unstable_by_key(|(i, _)| *i);
+    Ok(done)
+}
+
+/// The error of a query with more results than `max`.
+pub(crate) fn too_many_results(path: &Path, qid: &str, max: u64) -> LoadError {
+    LoadError::unusable(
+        path,
+        format!(
+            "query {qid:?} has more than {max} results, the limit of one \
+             query; raise it with {} or {}",
+            crate::limits::MAX_RESULTS_PER_QUERY_FLAG,
+            crate::limits::MAX_RESULTS_PER_QUERY_ENV
+        ),
+    )
+}
+
+fn parse_trec_stream(
+    path: &Path,
+    reader: impl Read + Send,
+    chunk_size: usize,
+) -> Result<CompactRun> {
+    let pieces = stream_chunks(path, reader, chunk_size, &|c: &RawChunk| {
+        parse_chunk(path, c)
+    })?;
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut queries: Vec<QueryEntries> = Vec::new();
     let mut arenas = Vec::with_capacity(pieces.len());
@@ -914,7 +964,7 @@ fn parse_trec_stream(
             tag = piece.tag;
         }
         arenas.push(piece.arena);
-        for (qid, entries) in piece.groups {
+        for Group { qid, entries, .. } in piece.groups {
             let i = match index.get(&qid) {
                 Some(&i) => {
                     queries[i].entries.extend(entries);
@@ -927,16 +977,7 @@ fn parse_trec_stream(
                 }
             };
             if queries[i].entries.len() as u64 > max_results {
-                return Err(LoadError::unusable(
-                    path,
-                    format!(
-                        "query {:?} has more than {max_results} results, the limit of one \
-                         query; raise it with {} or {}",
-                        queries[i].qid,
-                        crate::limits::MAX_RESULTS_PER_QUERY_FLAG,
-                        crate::limits::MAX_RESULTS_PER_QUERY_ENV
-                    ),
-                ));
+                return Err(too_many_results(path, &queries[i].qid, max_results));
             }
         }
     }
