@@ -596,7 +596,88 @@ struct FastLine {
     docno: (usize, usize),
     tag: (usize, usize),
     score: f64,
+    /// Where the score field ends.
+    score_end: usize,
     end: usize,
+}
+
+/// The parts of the last line read on the fast path that the next line of a run usually
+/// repeats byte for byte: its start up to the docno (query id, `Q0` and the separators) and
+/// its end from the score on (separator, tag, line end).
+#[derive(Clone, Copy, Default)]
+struct Repeat {
+    qid: (usize, usize),
+    /// The line's bytes before its docno; empty when there is no previous line.
+    head: (usize, usize),
+    /// The line's bytes after its score, its `\n` included; empty when it had none.
+    tail: (usize, usize),
+    /// The tag within `tail`, as offsets from its start.
+    tag: (usize, usize),
+}
+
+impl Repeat {
+    fn of(line_start: usize, l: &FastLine, bytes: &[u8]) -> Repeat {
+        let tail = if bytes.get(l.end) == Some(&b'\n') {
+            (l.score_end, l.end + 1)
+        } else {
+            (0, 0)
+        };
+        Repeat {
+            qid: l.qid,
+            head: (line_start, l.docno.0),
+            tail,
+            tag: (l.tag.0 - l.score_end, l.tag.1 - l.score_end),
+        }
+    }
+}
+
+/// Reads the line at `bytes[start]` when it begins with the same bytes as the line `r` was
+/// made of, up to the docno, and ends with the same bytes from its score on: the query id,
+/// `Q0` field and tag are then that line's (already checked), and only the docno, rank and
+/// score are read, with [`fast_line`]'s rules. `None`: read the line with [`fast_line`].
+#[inline]
+fn repeat_line(bytes: &[u8], start: usize, r: &Repeat) -> Option<FastLine> {
+    let head = &bytes[r.head.0..r.head.1];
+    let tail = &bytes[r.tail.0..r.tail.1];
+    if head.is_empty() || tail.is_empty() || !bytes[start..].starts_with(head) {
+        return None;
+    }
+    let sep = |b: u8| b == b' ' || b == b'\t';
+    let doc_start = start + head.len();
+    let doc_end = printable_run(bytes, doc_start);
+    if doc_end == doc_start || doc_end - doc_start > usize::from(u16::MAX) {
+        return None;
+    }
+    // Separators, the rank, separators.
+    let mut i = doc_end;
+    if !bytes.get(i).copied().is_some_and(sep) {
+        return None;
+    }
+    while bytes.get(i).copied().is_some_and(sep) {
+        i += 1;
+    }
+    let rank_end = printable_run(bytes, i);
+    if rank_end == i || !bytes.get(rank_end).copied().is_some_and(sep) {
+        return None;
+    }
+    i = rank_end;
+    while bytes.get(i).copied().is_some_and(sep) {
+        i += 1;
+    }
+    let score_start = i;
+    let score_end = printable_run(bytes, i);
+    if score_end == score_start || !bytes[score_end..].starts_with(tail) {
+        return None;
+    }
+    let score = parse_score(&bytes[score_start..score_end])?;
+    Some(FastLine {
+        qid: r.qid,
+        docno: (doc_start, doc_end),
+        tag: (score_end + r.tag.0, score_end + r.tag.1),
+        score,
+        score_end,
+        end: score_end + tail.len() - 1,
+    })
 }
 
 /// Reads the line starting at `bytes[start]` when it has the common shape: six fields of
@@ -639,6 +720,7 @@ fn fast_line(bytes: &[u8], start: usize) -> Option<FastLine> {
         docno: f[2],
         tag: f[5],
         score,
+        score_end: f[4].1,
         end,
     })
 }
@@ -727,8 +809,13 @@ pub(crate) fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<
     let mut last_tag: Option<(usize, usize)> = None;
     let mut lines = 0u64;
     let mut pos = 0usize;
+    let mut repeat = Repeat::default();
     while pos < bytes.len() {
-        let (q, docno, score, tag, end) = match fast_line(bytes, pos) {
+        let line = match repeat_line(bytes, pos, &repeat) {
+            Some(l) => Some(l),
+            None => fast_line(bytes, pos).inspect(|l| repeat = Repeat::of(pos, l, bytes)),
+        };
+        let (q, docno, score, tag, end) = match line {
             Some(l) => (
                 &bytes[l.qid.0..l.qid.1],
                 &bytes[l.docno.0..l.docno.1],
@@ -1223,34 +1310,73 @@ mod tests {
         /// entries, or an error at the same line.
         #[test]
         fn fast_and_slow_lines_agree(lines in proptest::collection::vec("[ \t]?[#qa-c\\x00\\x0b\\xa0é]{1,3}[ \t\r]{1,2}Q0 ([a-d\\x01]{1,3}|[a-d]{60,70})\t?[ ]1 -?[0-9.e]{1,5}[ ]t[a-z ]{0,3}\r?", 1..6)) {
-            let text = lines.join("\n");
-            let whole = parse(text.as_bytes()).map(|r| contents(&r)).map_err(|e| e.to_string());
-            // Each line alone, through `slow_line` only, decides the same.
-            let mut expected = Vec::new();
-            let mut error = None;
-            for (n, line) in text.split('\n').enumerate() {
-                match slow_line(line.as_bytes()) {
-                    Ok(SlowLine::Skip) => {}
-                    Ok(SlowLine::Entry { qid, docno, score, .. }) => expected.push((qid.to_string(), docno.to_string(), score.to_bits())),
-                    Err((field, reason)) => {
-                        let field = if field.is_empty() { String::new() } else { format!("{field}: ") };
-                        error = Some(format!("r.trec:{}: {field}{reason}", n + 1));
-                        break;
-                    }
+            agrees_with_slow_lines(&lines.join("\n"))?;
+        }
+
+        /// Lines that mostly repeat the previous line's start and end (as a run's lines do,
+        /// read by `repeat_line`) too.
+        #[test]
+        fn repeated_line_parts_read_as_slow_lines_read_them(lines in proptest::collection::vec("q1[ \t]Q0 [a-c]{1,2}[ \t]{1,2}[0-9]{1,2} -?[0-9]{1,2}\\.?[0-9e]?[ \t]t[ab\r ]?", 1..12)) {
+            agrees_with_slow_lines(&(lines.join("\n") + "\n"))?;
+        }
+    }
+
+    /// Reads `text` as a run and line by line through `slow_line` alone: the same entries and
+    /// tag, or the same first error.
+    fn agrees_with_slow_lines(
+        text: &str,
+    ) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        let whole = parse(text.as_bytes())
+            .map(|r| contents(&r))
+            .map_err(|e| e.to_string());
+        // Each line alone, through `slow_line` only, decides the same.
+        let mut expected = Vec::new();
+        let mut error = None;
+        let mut last_tag = String::new();
+        for (n, line) in text.split('\n').enumerate() {
+            match slow_line(line.as_bytes()) {
+                Ok(SlowLine::Skip) => {}
+                Ok(SlowLine::Entry {
+                    qid,
+                    docno,
+                    score,
+                    tag,
+                }) => {
+                    expected.push((qid.to_string(), docno.to_string(), score.to_bits()));
+                    last_tag = line[tag.0..tag.1].to_string();
                 }
-            }
-            match (whole, error) {
-                (Err(e), Some(x)) => proptest::prop_assert_eq!(e, x),
-                (Ok((queries, _)), None) => {
-                    let mut got: Vec<_> = queries.iter().flat_map(|(q, docs)| docs.iter().map(move |(d, s)| (q.clone(), d.clone(), s.to_bits()))).collect();
-                    got.sort();
-                    expected.sort();
-                    proptest::prop_assert_eq!(got, expected);
+                Err((field, reason)) => {
+                    let field = if field.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{field}: ")
+                    };
+                    error = Some(format!("r.trec:{}: {field}{reason}", n + 1));
+                    break;
                 }
-                (Err(e), None) => proptest::prop_assert!(e.contains("empty run") && expected.is_empty(), "{}", e),
-                (Ok(_), Some(x)) => proptest::prop_assert!(false, "accepted, expected {}", x),
             }
         }
+        match (whole, error) {
+            (Err(e), Some(x)) => proptest::prop_assert_eq!(e, x),
+            (Ok((queries, tag)), None) => {
+                proptest::prop_assert_eq!(tag, last_tag);
+                let mut got: Vec<_> = queries
+                    .iter()
+                    .flat_map(|(q, docs)| {
+                        docs.iter()
+                            .map(move |(d, s)| (q.clone(), d.clone(), s.to_bits()))
+                    })
+                    .collect();
+                got.sort();
+                expected.sort();
+                proptest::prop_assert_eq!(got, expected);
+            }
+            (Err(e), None) => {
+                proptest::prop_assert!(e.contains("empty run") && expected.is_empty(), "{}", e)
+            }
+            (Ok(_), Some(x)) => proptest::prop_assert!(false, "accepted, expected {}", x),
+        }
+        Ok(())
     }
 
     #[test]
