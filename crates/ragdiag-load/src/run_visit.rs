@@ -56,7 +56,8 @@ pub struct VisitedRun<T> {
 }
 
 /// Reads the run at `path` as [`crate::load_run`] does, handing each query (its id and its
-/// documents in file order) to `visit` once; see the module documentation.
+/// documents in file order) to `visit` once; see the module documentation. A path that is not
+/// a regular file (a pipe) is read whole first, since parts of it may be read again.
 pub fn visit_run<T, F>(path: &Path, format: Option<RunFormat>, visit: &F) -> Result<VisitedRun<T>>
 where
     T: Send,
@@ -67,6 +68,13 @@ where
         return Err(LoadError::unusable(path, "is a directory, expected a file"));
     }
     let mut file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    if !meta.is_file() {
+        // A pipe (`<(…)`) cannot be read twice: held whole, as standard input is.
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| LoadError::io(path, e))?;
+        return visit_run_bytes(path, &bytes, format, CHUNK, visit);
+    }
     let mut head = Vec::with_capacity(4096);
     (&mut file)
         .take(4096)
@@ -573,6 +581,31 @@ xq Q0 a 1 1 t\nq3 Q0 a 1 1 t\nq3 Q0 b 1 1 t\n\nq3 Q0 c 1 1 t\nq3 Q0 a 1 1 t2\nq4
                 assert_eq!(got.as_ref(), Ok(&expected), "chunks of {chunk} bytes");
             }
         }
+    }
+
+    /// A pipe cannot be read twice: a query given in two places inside a chunk (so visited
+    /// there, then read again to merge) comes out as from a regular file.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "q0 Q0 a 1 1 t\nq1 Q0 a 1 1 t\nq2 Q0 a 1 1 t\nq1 Q0 b 1 1 t\nq3 Q0 a 1 1 t\n";
+        let file = dir.path().join("r.trec");
+        std::fs::write(&file, text).unwrap();
+        let expected = reference(&file).unwrap();
+        assert_eq!(expected.results[1].1.len(), 2, "q1 has both its documents");
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            panic!("mkfifo failed");
+        }
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+        };
+        let got = visit_run(&fifo, None, &visitor).map_err(|e| e.to_string());
+        writer.join().unwrap();
+        assert_eq!(got, Ok(expected));
     }
 
     proptest::proptest! {
