@@ -39,6 +39,7 @@ mod qrels;
 mod queries;
 mod record;
 mod run;
+mod run_visit;
 mod table;
 mod trace;
 mod trace_datasets;
@@ -63,6 +64,7 @@ pub use queries::{load_beir_queries_with_qrels, load_queries};
 pub use run::{
     load_run, parse_run, parse_run_in_chunks, CompactRun, QueryEntries, RunEntry, RunFormat,
 };
+pub use run_visit::{visit_run, visit_run_bytes, EntryProblem, RunDoc, VisitedRun};
 pub use table::{
     parquet_bytes, read_table, table_bytes, TableError, TableWriter, SCHEMA_VERSION_KEY,
 };

@@ -170,7 +170,7 @@ impl CompactRun {
 }
 
 /// Size of the chunks a TREC run is read in.
-const CHUNK: usize = 1 << 20;
+pub(crate) const CHUNK: usize = 1 << 20;
 
 /// Loads a run, detecting JSON (first non-blank byte `{`) unless `format` names one.
 pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
@@ -196,7 +196,7 @@ pub fn load_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
     }
 }
 
-fn detect_format(head: &[u8]) -> RunFormat {
+pub(crate) fn detect_format(head: &[u8]) -> RunFormat {
     match strip_bom(head).iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => RunFormat::Json,
         _ => RunFormat::Trec,
@@ -223,7 +223,7 @@ pub fn parse_run_in_chunks(
     }
 }
 
-fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
+pub(crate) fn parse_json_run(path: &Path, bytes: &[u8]) -> Result<CompactRun> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         LoadError::Invalid(Diagnostic::error(
             Location::new(path, e.line() as u64),
@@ -394,25 +394,36 @@ fn check_json_run_keys(bytes: &[u8]) -> std::result::Result<(), (u64, String, St
 /// One chunk of the file as read: whole lines, its index, and where it began in the file.
 /// Its first line number is known only once the chunks before it are parsed (each counts its
 /// lines), so the reader thread never scans the bytes.
-struct RawChunk {
-    index: usize,
-    byte: u64,
-    bytes: Vec<u8>,
+pub(crate) struct RawChunk {
+    pub(crate) index: usize,
+    pub(crate) byte: u64,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Consecutive lines of one query within a chunk.
+pub(crate) struct Group {
+    pub(crate) qid: String,
+    pub(crate) entries: Vec<RunEntry>,
+    /// Byte offsets in the chunk of the start of its first line and of the end of its last
+    /// line (past the `\n`).
+    pub(crate) span: (usize, usize),
+    /// The number of line ends in the chunk before its first line.
+    pub(crate) newlines: u64,
 }
 
 /// What one chunk parsed into: groups of consecutive lines of one query, and its docno arena.
-struct Piece {
-    groups: Vec<(String, Vec<RunEntry>)>,
-    arena: String,
-    tag: Option<String>,
+pub(crate) struct Piece {
+    pub(crate) groups: Vec<Group>,
+    pub(crate) arena: String,
+    pub(crate) tag: Option<String>,
     /// Where the chunk began in the file.
-    byte: u64,
+    pub(crate) byte: u64,
     /// The number of line ends (`\n`) in the chunk.
-    lines: u64,
+    pub(crate) lines: u64,
 }
 
 /// Why a chunk (or the reader, at the chunk it was about to send) stopped.
-enum ChunkError {
+pub(crate) enum ChunkError {
     /// A malformed line: how many line ends precede it in the chunk, the field and the reason.
     Line {
         newlines: u64,
@@ -428,7 +439,7 @@ enum ChunkError {
 impl ChunkError {
     /// The load error, with the line number now that `first_line` (the chunk's first line) is
     /// known.
-    fn located(self, path: &Path, first_line: u64) -> LoadError {
+    pub(crate) fn located(self, path: &Path, first_line: u64) -> LoadError {
         match self {
             ChunkError::Line {
                 newlines,
@@ -463,7 +474,7 @@ fn printable(b: u8) -> bool {
 }
 
 /// Whether a TREC run line holds no entry: blank, or a comment (first non-blank byte `#`).
-fn skipped_line(line: &[u8]) -> bool {
+pub(crate) fn skipped_line(line: &[u8]) -> bool {
     match line.iter().find(|&&b| !is_space(b)) {
         None => true,
         Some(&b) => b == b'#',
@@ -585,7 +596,88 @@ struct FastLine {
     docno: (usize, usize),
     tag: (usize, usize),
     score: f64,
+    /// Where the score field ends.
+    score_end: usize,
     end: usize,
+}
+
+/// The parts of the last line read on the fast path that the next line of a run usually
+/// repeats byte for byte: its start up to the docno (query id, `Q0` and the separators) and
+/// its end from the score on (separator, tag, line end).
+#[derive(Clone, Copy, Default)]
+struct Repeat {
+    qid: (usize, usize),
+    /// The line's bytes before its docno; empty when there is no previous line.
+    head: (usize, usize),
+    /// The line's bytes after its score, its `\n` included; empty when it had none.
+    tail: (usize, usize),
+    /// The tag within `tail`, as offsets from its start.
+    tag: (usize, usize),
+}
+
+impl Repeat {
+    fn of(line_start: usize, l: &FastLine, bytes: &[u8]) -> Repeat {
+        let tail = if bytes.get(l.end) == Some(&b'\n') {
+            (l.score_end, l.end + 1)
+        } else {
+            (0, 0)
+        };
+        Repeat {
+            qid: l.qid,
+            head: (line_start, l.docno.0),
+            tail,
+            tag: (l.tag.0 - l.score_end, l.tag.1 - l.score_end),
+        }
+    }
+}
+
+/// Reads the line at `bytes[start]` when it begins with the same bytes as the line `r` was
+/// made of, up to the docno, and ends with the same bytes from its score on: the query id,
+/// `Q0` field and tag are then that line's (already checked), and only the docno, rank and
+/// score are read, with [`fast_line`]'s rules. `None`: read the line with [`fast_line`].
+#[inline]
+fn repeat_line(bytes: &[u8], start: usize, r: &Repeat) -> Option<FastLine> {
+    let head = &bytes[r.head.0..r.head.1];
+    let tail = &bytes[r.tail.0..r.tail.1];
+    if head.is_empty() || tail.is_empty() || !bytes[start..].starts_with(head) {
+        return None;
+    }
+    let sep = |b: u8| b == b' ' || b == b'\t';
+    let doc_start = start + head.len();
+    let doc_end = printable_run(bytes, doc_start);
+    if doc_end == doc_start || doc_end - doc_start > usize::from(u16::MAX) {
+        return None;
+    }
+    // Separators, the rank, separators.
+    let mut i = doc_end;
+    if !bytes.get(i).copied().is_some_and(sep) {
+        return None;
+    }
+    while bytes.get(i).copied().is_some_and(sep) {
+        i += 1;
+    }
+    let rank_end = printable_run(bytes, i);
+    if rank_end == i || !bytes.get(rank_end).copied().is_some_and(sep) {
+        return None;
+    }
+    i = rank_end;
+    while bytes.get(i).copied().is_some_and(sep) {
+        i += 1;
+    }
+    let score_start = i;
+    let score_end = printable_run(bytes, i);
+    if score_end == score_start || !bytes[score_end..].starts_with(tail) {
+        return None;
+    }
+    let score = parse_score(&bytes[score_start..score_end])?;
+    Some(FastLine {
+        qid: r.qid,
+        docno: (doc_start, doc_end),
+        tag: (score_end + r.tag.0, score_end + r.tag.1),
+        score,
+        score_end,
+        end: score_end + tail.len() - 1,
+    })
 }
 
 /// Reads the line starting at `bytes[start]` when it has the common shape: six fields of
@@ -628,6 +720,7 @@ fn fast_line(bytes: &[u8], start: usize) -> Option<FastLine> {
         docno: f[2],
         tag: f[5],
         score,
+        score_end: f[4].1,
         end,
     })
 }
@@ -697,7 +790,7 @@ fn slow_line(line: &[u8]) -> std::result::Result<SlowLine<'_>, (&'static str, St
     })
 }
 
-fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, ChunkError> {
+pub(crate) fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, ChunkError> {
     let bytes = chunk.bytes.as_slice();
     let chunk_id = u16::try_from(chunk.index).map_err(|_| {
         ChunkError::Load(LoadError::unusable(
@@ -705,17 +798,24 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, Chun
             "run file too large (over 65,535 chunks of 1 MB, 64 GB)",
         ))
     })?;
-    let mut groups: Vec<(String, Vec<RunEntry>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     // The docnos of the chunk, each followed by `\n`; only valid UTF-8 is ever added.
     let mut arena: Vec<u8> = Vec::with_capacity(bytes.len() / 4);
     // The current group's entries and query id.
     let mut entries: Vec<RunEntry> = Vec::new();
     let mut qid: Option<&[u8]> = None;
+    // The current group's first byte, line ends before it, and its end.
+    let (mut group_start, mut group_newlines, mut group_end) = (0usize, 0u64, 0usize);
     let mut last_tag: Option<(usize, usize)> = None;
     let mut lines = 0u64;
     let mut pos = 0usize;
+    let mut repeat = Repeat::default();
     while pos < bytes.len() {
-        let (q, docno, score, tag, end) = match fast_line(bytes, pos) {
+        let line = match repeat_line(bytes, pos, &repeat) {
+            Some(l) => Some(l),
+            None => fast_line(bytes, pos).inspect(|l| repeat = Repeat::of(pos, l, bytes)),
+        };
+        let (q, docno, score, tag, end) = match line {
             Some(l) => (
                 &bytes[l.qid.0..l.qid.1],
                 &bytes[l.docno.0..l.docno.1],
@@ -764,20 +864,29 @@ fn parse_chunk(path: &Path, chunk: &RawChunk) -> std::result::Result<Piece, Chun
         if qid != Some(q) {
             if let Some(prev) = qid {
                 let hint = entries.len();
-                groups.push((
-                    utf8(prev),
-                    std::mem::replace(&mut entries, Vec::with_capacity(hint)),
-                ));
+                groups.push(Group {
+                    qid: utf8(prev),
+                    entries: std::mem::replace(&mut entries, Vec::with_capacity(hint)),
+                    span: (group_start, group_end),
+                    newlines: group_newlines,
+                });
             }
             qid = Some(q);
+            (group_start, group_newlines) = (pos, lines);
         }
         entries.push(entry);
         last_tag = Some(tag);
         lines += u64::from(end < bytes.len());
         pos = end + 1;
+        group_end = pos.min(bytes.len());
     }
     if let Some(prev) = qid {
-        groups.push((utf8(prev), entries));
+        groups.push(Group {
+            qid: utf8(prev),
+            entries,
+            span: (group_start, group_end),
+            newlines: group_newlines,
+        });
     }
     let tag = last_tag.map(|(a, b)| utf8(&bytes[a..b]));
     let arena = String::from_utf8(arena).expect("the arena holds valid UTF-8 only");
@@ -871,30 +980,58 @@ fn read_chunks(
     }
 }
 
-fn parse_trec_stream(
+/// Reads `reader` in chunks of whole lines on one thread while rayon workers hand each chunk
+/// read to `work`; returns what `work` made of each chunk (or why the reader stopped), in
+/// file order.
+pub(crate) fn stream_chunks<O: Send>(
     path: &Path,
     reader: impl Read + Send,
     chunk_size: usize,
-) -> Result<CompactRun> {
+    work: &(impl Fn(&RawChunk) -> std::result::Result<O, ChunkError> + Sync),
+) -> Result<Vec<(usize, std::result::Result<O, ChunkError>)>> {
     let limit = crate::max_record_bytes()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let (give_back, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
-    type Parsed = (usize, std::result::Result<Piece, ChunkError>);
-    let mut pieces: Vec<Parsed> = std::thread::scope(|scope| {
+    type Done<O> = (usize, std::result::Result<O, ChunkError>);
+    let mut done: Vec<Done<O>> = std::thread::scope(|scope| {
         scope.spawn(move || read_chunks(path, limit, reader, chunk_size, tx, recycled));
         rx.into_iter()
             .par_bridge()
             .map(|chunk| match chunk {
                 Ok(c) => {
-                    let piece = parse_chunk(path, &c);
+                    let out = work(&c);
                     let _ = give_back.send(c.bytes);
-                    (c.index, piece)
+                    (c.index, out)
                 }
                 Err((index, e)) => (index, Err(e)),
             })
             .collect()
     });
-    pieces.sort_unstable_by_key(|(i, _)| *i);
+    done.sort_unstable_by_key(|(i, _)| *i);
+    Ok(done)
+}
+
+/// The error of a query with more results than `max`.
+pub(crate) fn too_many_results(path: &Path, qid: &str, max: u64) -> LoadError {
+    LoadError::unusable(
+        path,
+        format!(
+            "query {qid:?} has more than {max} results, the limit of one \
+             query; raise it with {} or {}",
+            crate::limits::MAX_RESULTS_PER_QUERY_FLAG,
+            crate::limits::MAX_RESULTS_PER_QUERY_ENV
+        ),
+    )
+}
+
+fn parse_trec_stream(
+    path: &Path,
+    reader: impl Read + Send,
+    chunk_size: usize,
+) -> Result<CompactRun> {
+    let pieces = stream_chunks(path, reader, chunk_size, &|c: &RawChunk| {
+        parse_chunk(path, c)
+    })?;
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut queries: Vec<QueryEntries> = Vec::new();
     let mut arenas = Vec::with_capacity(pieces.len());
@@ -914,7 +1051,7 @@ fn parse_trec_stream(
             tag = piece.tag;
         }
         arenas.push(piece.arena);
-        for (qid, entries) in piece.groups {
+        for Group { qid, entries, .. } in piece.groups {
             let i = match index.get(&qid) {
                 Some(&i) => {
                     queries[i].entries.extend(entries);
@@ -927,16 +1064,7 @@ fn parse_trec_stream(
                 }
             };
             if queries[i].entries.len() as u64 > max_results {
-                return Err(LoadError::unusable(
-                    path,
-                    format!(
-                        "query {:?} has more than {max_results} results, the limit of one \
-                         query; raise it with {} or {}",
-                        queries[i].qid,
-                        crate::limits::MAX_RESULTS_PER_QUERY_FLAG,
-                        crate::limits::MAX_RESULTS_PER_QUERY_ENV
-                    ),
-                ));
+                return Err(too_many_results(path, &queries[i].qid, max_results));
             }
         }
     }
@@ -1182,34 +1310,73 @@ mod tests {
         /// entries, or an error at the same line.
         #[test]
         fn fast_and_slow_lines_agree(lines in proptest::collection::vec("[ \t]?[#qa-c\\x00\\x0b\\xa0é]{1,3}[ \t\r]{1,2}Q0 ([a-d\\x01]{1,3}|[a-d]{60,70})\t?[ ]1 -?[0-9.e]{1,5}[ ]t[a-z ]{0,3}\r?", 1..6)) {
-            let text = lines.join("\n");
-            let whole = parse(text.as_bytes()).map(|r| contents(&r)).map_err(|e| e.to_string());
-            // Each line alone, through `slow_line` only, decides the same.
-            let mut expected = Vec::new();
-            let mut error = None;
-            for (n, line) in text.split('\n').enumerate() {
-                match slow_line(line.as_bytes()) {
-                    Ok(SlowLine::Skip) => {}
-                    Ok(SlowLine::Entry { qid, docno, score, .. }) => expected.push((qid.to_string(), docno.to_string(), score.to_bits())),
-                    Err((field, reason)) => {
-                        let field = if field.is_empty() { String::new() } else { format!("{field}: ") };
-                        error = Some(format!("r.trec:{}: {field}{reason}", n + 1));
-                        break;
-                    }
+            agrees_with_slow_lines(&lines.join("\n"))?;
+        }
+
+        /// Lines that mostly repeat the previous line's start and end (as a run's lines do,
+        /// read by `repeat_line`) too.
+        #[test]
+        fn repeated_line_parts_read_as_slow_lines_read_them(lines in proptest::collection::vec("q1[ \t]Q0 [a-c]{1,2}[ \t]{1,2}[0-9]{1,2} -?[0-9]{1,2}\\.?[0-9e]?[ \t]t[ab\r ]?", 1..12)) {
+            agrees_with_slow_lines(&(lines.join("\n") + "\n"))?;
+        }
+    }
+
+    /// Reads `text` as a run and line by line through `slow_line` alone: the same entries and
+    /// tag, or the same first error.
+    fn agrees_with_slow_lines(
+        text: &str,
+    ) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        let whole = parse(text.as_bytes())
+            .map(|r| contents(&r))
+            .map_err(|e| e.to_string());
+        // Each line alone, through `slow_line` only, decides the same.
+        let mut expected = Vec::new();
+        let mut error = None;
+        let mut last_tag = String::new();
+        for (n, line) in text.split('\n').enumerate() {
+            match slow_line(line.as_bytes()) {
+                Ok(SlowLine::Skip) => {}
+                Ok(SlowLine::Entry {
+                    qid,
+                    docno,
+                    score,
+                    tag,
+                }) => {
+                    expected.push((qid.to_string(), docno.to_string(), score.to_bits()));
+                    last_tag = line[tag.0..tag.1].to_string();
                 }
-            }
-            match (whole, error) {
-                (Err(e), Some(x)) => proptest::prop_assert_eq!(e, x),
-                (Ok((queries, _)), None) => {
-                    let mut got: Vec<_> = queries.iter().flat_map(|(q, docs)| docs.iter().map(move |(d, s)| (q.clone(), d.clone(), s.to_bits()))).collect();
-                    got.sort();
-                    expected.sort();
-                    proptest::prop_assert_eq!(got, expected);
+                Err((field, reason)) => {
+                    let field = if field.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{field}: ")
+                    };
+                    error = Some(format!("r.trec:{}: {field}{reason}", n + 1));
+                    break;
                 }
-                (Err(e), None) => proptest::prop_assert!(e.contains("empty run") && expected.is_empty(), "{}", e),
-                (Ok(_), Some(x)) => proptest::prop_assert!(false, "accepted, expected {}", x),
             }
         }
+        match (whole, error) {
+            (Err(e), Some(x)) => proptest::prop_assert_eq!(e, x),
+            (Ok((queries, tag)), None) => {
+                proptest::prop_assert_eq!(tag, last_tag);
+                let mut got: Vec<_> = queries
+                    .iter()
+                    .flat_map(|(q, docs)| {
+                        docs.iter()
+                            .map(move |(d, s)| (q.clone(), d.clone(), s.to_bits()))
+                    })
+                    .collect();
+                got.sort();
+                expected.sort();
+                proptest::prop_assert_eq!(got, expected);
+            }
+            (Err(e), None) => {
+                proptest::prop_assert!(e.contains("empty run") && expected.is_empty(), "{}", e)
+            }
+            (Ok(_), Some(x)) => proptest::prop_assert!(false, "accepted, expected {}", x),
+        }
+        Ok(())
     }
 
     #[test]

@@ -13,9 +13,9 @@ use ragdiag_eval::{
     MeasureSet, Ranked, RunEval, TopicValues,
 };
 use ragdiag_load::{
-    load_qrels, load_run, parse_run, CompactRun, LoadOptions, QrelsFormat, RunFormat,
+    load_qrels, visit_run, visit_run_bytes, EntryProblem, LoadOptions, QrelsFormat, RunDoc,
+    RunFormat, VisitedRun,
 };
-use rayon::prelude::*;
 use std::path::Path;
 
 pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
@@ -37,18 +37,12 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
         RunFormatArg::Trec => RunFormat::Trec,
         RunFormatArg::Json => RunFormat::Json,
     });
-    // The qrels and the first run are read at once (reading the qrels is one thread's work);
-    // a bad qrels file is still the error reported first.
-    let (qrels, first_run) = rayon::join(
-        || load_qrels(&args.qrels, qrels_format, &LoadOptions::default()),
-        || args.runs.first().map(|path| read_run(path, run_format)),
-    );
-    let qrels = qrels?;
+    // The qrels are read first: each query of a run is evaluated as soon as it is read.
+    let qrels = load_qrels(&args.qrels, qrels_format, &LoadOptions::default())?;
     for d in qrels.diagnostics.items() {
         printer.warn(d);
     }
     let qrels = qrels.items;
-    let mut first_run = first_run;
     let zscores = match &args.zscores {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -66,11 +60,7 @@ pub(crate) fn run(args: &EvalArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let mut results = Vec::with_capacity(args.runs.len());
     for path in &args.runs {
-        let run = match first_run.take() {
-            Some(run) => run?,
-            None => read_run(path, run_format)?,
-        };
-        results.push(evaluate_run(path, run, &judging, printer)?);
+        results.push(evaluate_run(path, run_format, &judging, printer)?);
     }
     let cfg = stats::Config {
         resamples: usize::try_from(args.resamples).unwrap_or(usize::MAX),
@@ -142,21 +132,10 @@ struct Judging<'a> {
     zscores: Option<&'a ZScores>,
 }
 
-/// Reads the run at `path` (`-`: standard input).
-fn read_run(path: &Path, format: Option<RunFormat>) -> Result<CompactRun> {
-    Ok(if is_stdin(path) {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-            .context("reading the run from standard input")?;
-        parse_run(path, bytes, format)?
-    } else {
-        load_run(path, format)?
-    })
-}
-
+/// Reads the run at `path` (`-`: standard input), evaluating each query as it is read.
 fn evaluate_run(
     path: &Path,
-    run: CompactRun,
+    format: Option<RunFormat>,
     judging: &Judging<'_>,
     printer: Printer,
 ) -> Result<RunEval> {
@@ -172,47 +151,56 @@ fn evaluate_run(
         .iter()
         .find(|c| c.kind == Kind::Relstring)
         .map(|c| c.values.first().map_or(0, |&l| l.max(0.0) as usize));
-    let work: Vec<_> = run
-        .queries
-        .iter()
-        .filter_map(|q| qrels.get(&q.qid).map(|j| (q, j)))
-        .collect();
-    let unjudged = run.queries.len() - work.len();
+    // A query without judgments is not evaluated; a document retrieved twice is an error at
+    // its second line.
+    let evaluate = |qid: &str,
+                    docs: &[RunDoc<'_>]|
+     -> std::result::Result<Option<(Vec<f64>, String)>, EntryProblem> {
+        let Some(judged) = qrels.get(qid) else {
+            return Ok(None);
+        };
+        let mut ranking: Vec<Ranked<'_>> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Ranked {
+                docno: d.docno,
+                score: d.score,
+                tag: i as u32,
+            })
+            .collect();
+        match evaluate_topic(judged, &mut ranking, measures, params) {
+            Ok(values) => {
+                let rel = relstring_len
+                    .map_or_else(String::new, |len| relstring(judged, &ranking, len, params));
+                Ok(Some((values, rel)))
+            }
+            Err(dup) => Err(EntryProblem {
+                entry: dup.tag as usize,
+                field: "docno",
+                reason: format!("document {:?} retrieved twice for query {qid:?}", dup.docno),
+            }),
+        }
+    };
+    let run: VisitedRun<(Vec<f64>, String)> = if is_stdin(path) {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("reading the run from standard input")?;
+        visit_run_bytes(path, &bytes, format, 1 << 20, &evaluate)?
+    } else {
+        visit_run(path, format, &evaluate)?
+    };
+    let unjudged = run.queries - run.results.len();
     if unjudged > 0 {
         printer.note(format_args!(
             "note: {}: {unjudged} queries without judgments were ignored",
             path.display()
         ));
     }
-    let evaluated: Vec<TopicValues> = work
-        .par_iter()
-        .map(|(q, judged)| {
-            let mut ranking: Vec<Ranked<'_>> = q
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| Ranked {
-                    docno: run.docno(e),
-                    score: e.score,
-                    tag: i as u32,
-                })
-                .collect();
-            evaluate_topic(judged, &mut ranking, measures, params)
-                .map(|values| {
-                    let rel = relstring_len
-                        .map_or_else(String::new, |len| relstring(judged, &ranking, len, params));
-                    (q.qid.clone(), values, rel)
-                })
-                .map_err(|dup| {
-                    anyhow!(
-                        "{}: docno: document {:?} retrieved twice for query {:?}",
-                        run.location(&q.entries[dup.tag as usize]),
-                        dup.docno,
-                        q.qid
-                    )
-                })
-        })
-        .collect::<Result<_>>()?;
+    let evaluated: Vec<TopicValues> = run
+        .results
+        .into_iter()
+        .map(|(qid, (values, rel))| (qid, values, rel))
+        .collect();
     if evaluated.is_empty() && !complete {
         bail!(
             "{}: no queries with both results and relevance judgments",
@@ -220,13 +208,9 @@ fn evaluate_run(
         );
     }
     let agg = aggregate(evaluated, qrels, measures, params, complete, zscores);
-    let tag = run.tag.clone();
-    // Freeing millions of entries takes a while; another thread does it while this one goes
-    // on (the process may end first, which frees them at once).
-    std::thread::spawn(move || drop(run));
     Ok(RunEval {
         path: path.display().to_string(),
-        tag,
+        tag: run.tag,
         agg,
     })
 }
