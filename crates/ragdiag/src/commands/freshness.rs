@@ -12,7 +12,7 @@ use ragdiag_contract::freshness::{
 use ragdiag_contract::table::DOCUMENTS;
 use ragdiag_core::{Diagnostics, Query, Timestamp};
 use ragdiag_embed::Embedder as _;
-use ragdiag_fresh::{audit, Config};
+use ragdiag_fresh::{audit, audit_batched, Config};
 use ragdiag_load::{load_corpus, load_queries, load_run, LoadOptions};
 use std::collections::HashSet;
 
@@ -25,10 +25,19 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
     // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
     // which is listed in the report and printed on stderr, and the audit goes on over the rest.
     let load_opts = LoadOptions { skip_invalid: true };
+    let mut lines = None;
     let (corpus, loaded) = match (&args.corpus.corpus, &engine) {
         (Some(c), _) => {
             crate::fsutil::check_out_not_inside(&args.out, &[c])?;
-            (c.clone(), load_corpus(c, &load_opts)?)
+            // A large JSONL corpus is loaded without its texts (read again a batch at a time
+            // by the audit); a trace needs the texts to locate its quotes.
+            if args.trace.is_none() && audit_in_batches(c)? {
+                let (loaded, l) = ragdiag_load::load_jsonl_corpus_lines(c, &load_opts)?;
+                lines = Some(l);
+                (c.clone(), loaded)
+            } else {
+                (c.clone(), load_corpus(c, &load_opts)?)
+            }
         }
         (None, Some(config)) => super::engine_input::engine_documents(config, &load_opts, printer)?,
         (None, None) => anyhow::bail!(
@@ -50,7 +59,25 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         boilerplate_min_docs: usize::try_from(args.boilerplate_min_docs).unwrap_or(usize::MAX),
         ..Config::new(as_of)
     };
-    let report = audit(&docs, &cfg);
+    let report = match &lines {
+        None => audit(&docs, &cfg),
+        Some(lines) => {
+            let texts = FileTexts {
+                lines,
+                docs: &docs,
+                error: std::sync::Mutex::new(None),
+            };
+            let report = audit_batched(&docs, &texts, &cfg, AUDIT_BATCH);
+            let error = texts
+                .error
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(e) = error {
+                anyhow::bail!("{e}: the corpus changed while it was audited; run again");
+            }
+            report
+        }
+    };
     findings.extend(report.findings.clone());
 
     let queries = match &args.queries {
@@ -260,4 +287,67 @@ fn trace_rankings(trace: Vec<ragdiag_core::TraceRecord>) -> Vec<(String, Vec<Str
             (t.query_id, docs)
         })
         .collect()
+}
+
+/// Documents per batch of a batched audit (about 40 MB of 10 KB pages).
+const AUDIT_BATCH: usize = 4096;
+
+/// JSONL corpora larger than this many bytes are audited a batch at a time
+/// (`RAGDIAG_FRESHNESS_IN_MEMORY_BYTES`; 0: always): holding a corpus's texts and the audit's
+/// shingle sets takes about 3.2 bytes of memory per byte of text, the batched audit a few
+/// hundred bytes per document whatever its length, and reads each text about five times.
+const IN_MEMORY_BYTES: u64 = 1 << 30;
+
+/// Whether the corpus at `path` is a JSONL file (or a BEIR folder's `corpus.jsonl`) larger than
+/// the in-memory limit.
+fn audit_in_batches(path: &std::path::Path) -> Result<bool> {
+    let file = match ragdiag_load::CorpusFormat::detect(path) {
+        ragdiag_load::CorpusFormat::Jsonl => path.to_path_buf(),
+        ragdiag_load::CorpusFormat::Directory if path.join("corpus.jsonl").is_file() => {
+            path.join("corpus.jsonl")
+        }
+        _ => return Ok(false),
+    };
+    let limit = match std::env::var("RAGDIAG_FRESHNESS_IN_MEMORY_BYTES") {
+        Ok(v) => v.trim().parse::<u64>().with_context(|| {
+            format!("RAGDIAG_FRESHNESS_IN_MEMORY_BYTES={v:?}: expected a number of bytes")
+        })?,
+        Err(_) => IN_MEMORY_BYTES,
+    };
+    // A file that cannot be read is reported by the loader.
+    Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > limit))
+}
+
+/// The texts of a corpus loaded without them, read again from its file; the first read that
+/// fails (the file changed) is kept, and the audit is refused after it.
+struct FileTexts<'a> {
+    lines: &'a ragdiag_load::CorpusLines,
+    docs: &'a [ragdiag_core::Document],
+    error: std::sync::Mutex<Option<String>>,
+}
+
+impl ragdiag_fresh::Texts for FileTexts<'_> {
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        let read = self.lines.document(i).and_then(|d| {
+            if d.id == self.docs[i].id {
+                Ok(d.text)
+            } else {
+                Err(format!(
+                    "{}: the document read again is {:?}, not {:?}",
+                    self.docs[i].origin, d.id, self.docs[i].id
+                ))
+            }
+        });
+        match read {
+            Ok(text) => std::borrow::Cow::Owned(text),
+            Err(e) => {
+                let mut first = self
+                    .error
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                first.get_or_insert(e);
+                std::borrow::Cow::Borrowed("")
+            }
+        }
+    }
 }
