@@ -113,7 +113,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         None => None,
     };
     let stale = stale_labels(&s, &docs, &mut queries, printer)?;
-    let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
+    let audit = super::fresh_audit::audit_held_texts(&docs, &ragdiag_fresh::Config::new(s.as_of))?;
     if !streamed {
         findings.extend(audit.findings.clone());
     }

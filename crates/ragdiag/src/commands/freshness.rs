@@ -1,5 +1,6 @@
 //! `ragdiag freshness`: the corpus freshness audit, and staleness inside retrieval results.
 
+use super::fresh_audit::{audit_in_batches, FileTexts, AUDIT_BATCH};
 use super::open_model;
 use crate::cli::FreshnessArgs;
 use crate::printer::collapsed_lines;
@@ -287,67 +288,4 @@ fn trace_rankings(trace: Vec<ragdiag_core::TraceRecord>) -> Vec<(String, Vec<Str
             (t.query_id, docs)
         })
         .collect()
-}
-
-/// Documents per batch of a batched audit (about 40 MB of 10 KB pages).
-const AUDIT_BATCH: usize = 4096;
-
-/// JSONL corpora larger than this many bytes are audited a batch at a time
-/// (`RAGDIAG_FRESHNESS_IN_MEMORY_BYTES`; 0: always): holding a corpus's texts and the audit's
-/// shingle sets takes about 3.2 bytes of memory per byte of text, the batched audit a few
-/// hundred bytes per document whatever its length, and reads each text about five times.
-const IN_MEMORY_BYTES: u64 = 1 << 30;
-
-/// Whether the corpus at `path` is a JSONL file (or a BEIR folder's `corpus.jsonl`) larger than
-/// the in-memory limit.
-fn audit_in_batches(path: &std::path::Path) -> Result<bool> {
-    let file = match ragdiag_load::CorpusFormat::detect(path) {
-        ragdiag_load::CorpusFormat::Jsonl => path.to_path_buf(),
-        ragdiag_load::CorpusFormat::Directory if path.join("corpus.jsonl").is_file() => {
-            path.join("corpus.jsonl")
-        }
-        _ => return Ok(false),
-    };
-    let limit = match std::env::var("RAGDIAG_FRESHNESS_IN_MEMORY_BYTES") {
-        Ok(v) => v.trim().parse::<u64>().with_context(|| {
-            format!("RAGDIAG_FRESHNESS_IN_MEMORY_BYTES={v:?}: expected a number of bytes")
-        })?,
-        Err(_) => IN_MEMORY_BYTES,
-    };
-    // A file that cannot be read is reported by the loader.
-    Ok(std::fs::metadata(&file).is_ok_and(|m| m.len() > limit))
-}
-
-/// The texts of a corpus loaded without them, read again from its file; the first read that
-/// fails (the file changed) is kept, and the audit is refused after it.
-struct FileTexts<'a> {
-    lines: &'a ragdiag_load::CorpusLines,
-    docs: &'a [ragdiag_core::Document],
-    error: std::sync::Mutex<Option<String>>,
-}
-
-impl ragdiag_fresh::Texts for FileTexts<'_> {
-    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
-        let read = self.lines.document(i).and_then(|d| {
-            if d.id == self.docs[i].id {
-                Ok(d.text)
-            } else {
-                Err(format!(
-                    "{}: the document read again is {:?}, not {:?}",
-                    self.docs[i].origin, d.id, self.docs[i].id
-                ))
-            }
-        });
-        match read {
-            Ok(text) => std::borrow::Cow::Owned(text),
-            Err(e) => {
-                let mut first = self
-                    .error
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                first.get_or_insert(e);
-                std::borrow::Cow::Borrowed("")
-            }
-        }
-    }
 }
