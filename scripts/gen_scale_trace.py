@@ -134,6 +134,9 @@ def main():
     ap.add_argument("--questions", type=int, default=320)
     ap.add_argument("--pages", type=int, default=3400)
     ap.add_argument("--mean-page-bytes", type=int, default=10_000)
+    ap.add_argument("--min-page-bytes", type=int, default=800,
+                    help="page lengths are clamped to [min, max] (issue 15's 1M pages: 2000 and 10000)")
+    ap.add_argument("--max-page-bytes", type=int, default=120_000)
     ap.add_argument("--popularity", type=float, default=0.5, help="Zipf exponent of page popularity")
     ap.add_argument("--versioned-share", type=float, default=0.1,
                     help="share of pages that also have an older near-duplicate version")
@@ -157,7 +160,7 @@ def main():
     pages = []  # (id, text, date)
     with open(os.path.join(a.out, "corpus.jsonl.tmp"), "w") as f:
         for i in range(a.pages):
-            size = int(min(max(rng.lognormvariate(mu, sigma), 800), 120_000))
+            size = int(min(max(rng.lognormvariate(mu, sigma), a.min_page_bytes), a.max_page_bytes))
             text = page_text(rng, vocab, words, size)
             doc = f"page-{i:06d}"
             month = rng.randint(1, 12)

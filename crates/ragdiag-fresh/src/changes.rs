@@ -307,12 +307,9 @@ fn change_kinds(old: &[Token<'_>], new: &[Token<'_>]) -> Vec<&'static str> {
 }
 
 /// The changed statements between `old` and `new`.
-pub(crate) fn changed_statements(
-    old: &Document,
-    new: &Document,
-) -> Vec<(String, String, Vec<&'static str>)> {
-    let a = statements(&old.text);
-    let b = statements(&new.text);
+pub(crate) fn changed_statements(old: &str, new: &str) -> Vec<(String, String, Vec<&'static str>)> {
+    let a = statements(old);
+    let b = statements(new);
     let in_b: rustc_hash::FxHashSet<&str> = b.iter().map(String::as_str).collect();
     let in_a: rustc_hash::FxHashSet<&str> = a.iter().map(String::as_str).collect();
     let mut old_only: Vec<&str> = a
@@ -385,6 +382,7 @@ pub(crate) fn changed_statements(
 /// document holding it; sorted by old document, then statement.
 pub(crate) fn all_changes(
     docs: &[Document],
+    texts: &dyn crate::Texts,
     current: &[Option<usize>],
     near_empty: &[bool],
 ) -> Vec<StatementChange> {
@@ -397,7 +395,7 @@ pub(crate) fn all_changes(
                 .map(|c| (i, c))
         })
         .flat_map_iter(|(i, c)| {
-            changed_statements(&docs[i], &docs[c])
+            changed_statements(&texts.text(i), &texts.text(c))
                 .into_iter()
                 .map(move |(o, n, k)| (i, c, o, n, k))
         })
@@ -481,7 +479,7 @@ mod tests {
     fn a_changed_default_name_or_number_is_found_and_rewording_is_not() {
         let old = doc("The default environment in Jest is a browser-like environment through jsdom. Requests time out after 30 seconds. You can retrieve the default options to expand them if needed.");
         let new = doc("The default environment in Jest is a Node.js environment. Requests time out after 60 seconds. You can retrieve the defaults to extend them when needed.");
-        let c = changed_statements(&old, &new);
+        let c = changed_statements(&old.text, &new.text);
         let pairs: Vec<(&str, &str)> = c.iter().map(|x| (x.0.as_str(), x.1.as_str())).collect();
         assert_eq!(
             pairs,
@@ -515,9 +513,9 @@ mod tests {
     fn an_ambiguous_alignment_is_not_evidence() {
         let old = doc("### `extraGlobals` [array]");
         let new = doc("### `sandboxGlobals` [array]\n\n### `shardIndex` [array]");
-        assert!(changed_statements(&old, &new).is_empty());
+        assert!(changed_statements(&old.text, &new.text).is_empty());
         let new = doc("### `sandboxGlobals` [array]");
-        let c = changed_statements(&old, &new);
+        let c = changed_statements(&old.text, &new.text);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].2, ["code"]);
     }
@@ -525,13 +523,16 @@ mod tests {
     #[test]
     fn additions_and_identical_texts_are_not_changes() {
         let old = doc("Both options may return a promise.");
-        assert!(changed_statements(&old, &old).is_empty());
+        assert!(changed_statements(&old.text, &old.text).is_empty());
         let new = doc("Both options may optionally return a promise.");
-        assert!(changed_statements(&old, &new).is_empty(), "addition only");
+        assert!(
+            changed_statements(&old.text, &new.text).is_empty(),
+            "addition only"
+        );
         // A list of accepted names that grew is a change.
         let old = doc("A preset should point to a module with a `preset.json` or `preset.js` file at the root.");
         let new = doc("A preset should point to a module with a `preset.json`, `preset.js` or `preset.cjs` file at the root.");
-        let c = changed_statements(&old, &new);
+        let c = changed_statements(&old.text, &new.text);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].2, ["code"]);
     }

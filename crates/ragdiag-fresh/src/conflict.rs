@@ -44,6 +44,7 @@
 //! "as of", "now"): the newer document's value wins. Otherwise it is a **conflict**.
 
 use crate::minhash::MinHasher;
+use crate::Texts;
 use ragdiag_core::{jaccard_sorted, stable_hash, words, Document};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -646,9 +647,13 @@ struct Statement {
 
 impl Statement {
     /// The sentence, read back from its document's text.
-    fn text<'a>(&self, docs: &'a [Document]) -> &'a str {
+    fn text(&self, texts: &dyn Texts) -> String {
         let start = self.start as usize;
-        &docs[self.doc].text[start..start + self.len as usize]
+        texts
+            .text(self.doc)
+            .get(start..start + self.len as usize)
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -976,7 +981,13 @@ fn sentences(text: &str) -> Vec<&str> {
 /// otherwise they come from the same source, or their vocabularies overlap (Jaccard of words of
 /// four letters or more ≥ 0.2). A password-reset link and a client-portal link may both "expire
 /// after" some hours without contradicting each other.
-fn same_topic(docs: &[Document], i: usize, j: usize, vocab: &mut Vocabularies) -> bool {
+fn same_topic(
+    docs: &[Document],
+    texts: &dyn Texts,
+    i: usize,
+    j: usize,
+    vocab: &mut Vocabularies,
+) -> bool {
     let (a, b) = (&docs[i], &docs[j]);
     if !a.tags.is_empty() && !b.tags.is_empty() {
         return a
@@ -987,8 +998,8 @@ fn same_topic(docs: &[Document], i: usize, j: usize, vocab: &mut Vocabularies) -
     if a.source.is_some() && a.source == b.source {
         return true;
     }
-    vocab.make(docs, i);
-    vocab.make(docs, j);
+    vocab.make(texts, i);
+    vocab.make(texts, j);
     jaccard_sorted(&vocab.by_doc[&i], &vocab.by_doc[&j]) >= 0.2
 }
 
@@ -1001,9 +1012,9 @@ struct Vocabularies {
 }
 
 impl Vocabularies {
-    fn make(&mut self, docs: &[Document], i: usize) {
+    fn make(&mut self, texts: &dyn Texts, i: usize) {
         self.by_doc.entry(i).or_insert_with(|| {
-            let mut v: Vec<u64> = words(&docs[i].text)
+            let mut v: Vec<u64> = words(&texts.text(i))
                 .into_iter()
                 .filter(|w| w.chars().count() >= 4)
                 .map(|w| stable_hash(&w))
@@ -1160,17 +1171,26 @@ pub(crate) struct Disagreements {
     pub(crate) updates: Vec<Update>,
 }
 
-pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64) -> Disagreements {
-    let statements: Vec<Statement> = docs
-        .par_iter()
-        .enumerate()
-        .filter(|(i, _)| current[*i])
-        .flat_map_iter(|(i, d)| {
-            sentences(&d.text)
+pub(crate) fn find_conflicts(
+    docs: &[Document],
+    texts: &dyn Texts,
+    current: &[bool],
+    threshold: f64,
+    batch: usize,
+) -> Disagreements {
+    // The statements of current documents, in document order, their texts read a batch at a
+    // time.
+    let mut statements: Vec<Statement> = Vec::new();
+    let currents: Vec<usize> = (0..docs.len()).filter(|&i| current[i]).collect();
+    for chunk in currents.chunks(batch.max(1)) {
+        statements.par_extend(chunk.par_iter().flat_map_iter(|&i| {
+            let text = texts.text(i);
+            sentences(&text)
                 .into_iter()
-                .filter_map(move |s| statement(i, &d.text, s))
-        })
-        .collect();
+                .filter_map(|s| statement(i, &text, s))
+                .collect::<Vec<_>>()
+        }));
+    }
     let values: Vec<u64> = statements.par_iter().map(values).collect();
     // What each document states in each sentence form: (form, document, values), sorted and
     // unique (one flat list; a hash set per form and per document was most of the memory at a
@@ -1270,7 +1290,7 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
         }
         let topic = *topics
             .entry((a.doc, b.doc))
-            .or_insert_with(|| same_topic(docs, a.doc, b.doc, &mut vocab));
+            .or_insert_with(|| same_topic(docs, texts, a.doc, b.doc, &mut vocab));
         if !topic {
             continue;
         }
@@ -1292,16 +1312,16 @@ pub(crate) fn find_conflicts(docs: &[Document], current: &[bool], threshold: f64
                 out.updates.push(Update {
                     older: docs[old.doc].id.clone(),
                     newer: docs[new.doc].id.clone(),
-                    sentence_older: old.text(docs).to_string(),
-                    sentence_newer: new.text(docs).to_string(),
+                    sentence_older: old.text(texts),
+                    sentence_newer: new.text(texts),
                     similarity: sim,
                 });
             }
             _ => out.conflicts.push(Conflict {
                 doc_a: docs[a.doc].id.clone(),
                 doc_b: docs[b.doc].id.clone(),
-                sentence_a: a.text(docs).to_string(),
-                sentence_b: b.text(docs).to_string(),
+                sentence_a: a.text(texts),
+                sentence_b: b.text(texts),
                 similarity: sim,
             }),
         }
@@ -1458,7 +1478,7 @@ mod tests {
             d("e", "Growth costs $39 per month and includes 3 users."),
             d("f", "Starter costs $19 per month and includes 1 user."),
         ];
-        let c = find_conflicts(&docs, &[true; 5], 0.7).conflicts;
+        let c = find_conflicts(&docs, &docs.as_slice(), &[true; 5], 0.7, 5).conflicts;
         let pairs: Vec<(&str, &str)> = c
             .iter()
             .map(|x| (x.doc_a.as_str(), x.doc_b.as_str()))
@@ -1473,9 +1493,16 @@ mod tests {
         tagged[0].tags = vec!["exports".into()];
         tagged[1].tags = vec!["security".into()];
         tagged[2].tags = vec!["Exports".into()];
-        let c = find_conflicts(&tagged, &[true; 5], 0.7).conflicts;
+        let c = find_conflicts(&tagged, &tagged.as_slice(), &[true; 5], 0.7, 2).conflicts;
         assert!(c.is_empty(), "different topics, and a/c agree: {c:?}");
-        let none = find_conflicts(&docs, &[true, false, true, true, true], 0.7).conflicts;
+        let none = find_conflicts(
+            &docs,
+            &docs.as_slice(),
+            &[true, false, true, true, true],
+            0.7,
+            1,
+        )
+        .conflicts;
         assert!(
             none.is_empty(),
             "stale documents are not compared: {none:?}"

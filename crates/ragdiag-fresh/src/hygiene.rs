@@ -24,11 +24,12 @@
 //! the ends trimmed, with the same version (or none), are duplicates: a hygiene finding, never
 //! supersession. Equal texts with different versions are versions of one page.
 
+use crate::minhash::{Bands, MinHasher};
 use crate::versions::VersionInfo;
-use crate::Config;
+use crate::{Config, Texts};
 use ragdiag_core::{stable_hash, Document};
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The shortest boilerplate passage reported, in words (six consecutive shingles).
@@ -102,8 +103,13 @@ pub struct BoilerplatePassage {
 
 /// What the rest of the audit needs from the hygiene pass.
 pub(crate) struct Prepared {
-    /// Each document's shingles without boilerplate, sorted and unique.
+    /// Each document's shingles without boilerplate, sorted and unique (in [`Sets::Batched`],
+    /// only of the documents it keeps; the others are empty).
     pub(crate) content: Vec<Vec<u64>>,
+    /// The band keys of each document's content set (near-empty documents take no part).
+    pub(crate) bands: Bands,
+    /// The boilerplate shingles (left out of the content sets) with their unit frequencies.
+    pub(crate) boilerplate: FxHashMap<u64, usize>,
     /// The hash of each document's whitespace-normalised text.
     pub(crate) text_hash: Vec<u64>,
     /// Near-empty documents take no part in near-duplicate inference.
@@ -265,24 +271,99 @@ impl Sketch {
     }
 }
 
+/// Each document's words counted as [`shingles_of`] reads them (the number of its spans),
+/// without making the words.
+fn count_words(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count()
+}
+
+/// `text`'s shingle set (sorted, unique) and its number of words.
+fn set_of(text: &str) -> (Vec<u64>, usize) {
+    let (mut set, spans) = shingles_of(text);
+    set.sort_unstable();
+    set.dedup();
+    (set, spans.len())
+}
+
+/// `text`'s content shingles: its shingle set without `boilerplate`.
+pub(crate) fn content_of(text: &str, boilerplate: &FxHashMap<u64, usize>) -> Vec<u64> {
+    let (mut set, _) = set_of(text);
+    if !boilerplate.is_empty() {
+        set.retain(|x| !boilerplate.contains_key(x));
+    }
+    set
+}
+
+/// `f(i, text of i)` for every document, in document order: in parallel over batches of
+/// `batch` documents, each batch's texts read (from `texts`) just before it is processed and
+/// dropped after, so that no more than one batch of texts is held at a time.
+pub(crate) fn per_document<T: Send>(
+    n: usize,
+    batch: usize,
+    texts: &dyn Texts,
+    f: impl Fn(usize, &str) -> T + Sync,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    let batch = batch.max(1);
+    let mut from = 0;
+    while from < n {
+        let to = (from + batch).min(n);
+        out.par_extend((from..to).into_par_iter().map(|i| f(i, &texts.text(i))));
+        from = to;
+    }
+    out
+}
+
+/// How the hygiene pass holds shingle sets.
+pub(crate) enum Sets<'a> {
+    /// Every document's set, made once and held (the texts are in memory anyway).
+    Held,
+    /// Made again from the text whenever needed, a batch of `batch` documents at a time; the
+    /// content sets of the documents `keep` names are held for the near-duplicate inference.
+    Batched {
+        /// Documents per batch.
+        batch: usize,
+        /// Whose content sets to hold.
+        keep: &'a [bool],
+    },
+}
+
 /// The hygiene pass: units, boilerplate, near-empty documents, exact duplicates, and the
-/// content shingle sets the near-duplicate inference uses.
-pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config) -> Prepared {
+/// content shingle sets the near-duplicate inference uses with their band keys.
+pub(crate) fn prepare(
+    docs: &[Document],
+    texts: &dyn Texts,
+    versions: &[VersionInfo],
+    cfg: &Config,
+    hasher: &MinHasher,
+    mode: &Sets<'_>,
+) -> Prepared {
     let n = docs.len();
-    // Each document's shingle set and word count, from one reading of its words.
-    let (sets, word_counts): (Vec<Vec<u64>>, Vec<usize>) = docs
-        .par_iter()
-        .map(|d| {
-            let (mut set, spans) = shingles_of(&d.text);
-            set.sort_unstable();
-            set.dedup();
-            (set, spans.len())
-        })
-        .unzip();
-    let text_hash: Vec<u64> = docs
-        .par_iter()
-        .map(|d| normalised_text_hash(&d.text))
-        .collect();
+    let batch = match mode {
+        Sets::Held => n,
+        Sets::Batched { batch, .. } => *batch,
+    };
+    // Each document's shingle set (held) and word count, and its normalised text hash.
+    let (held, word_counts, text_hash): (Option<Vec<Vec<u64>>>, Vec<usize>, Vec<u64>) = match mode {
+        Sets::Held => {
+            let (sets, word_counts): (Vec<Vec<u64>>, Vec<usize>) =
+                per_document(n, batch, texts, |_, t| set_of(t))
+                    .into_iter()
+                    .unzip();
+            let text_hash = per_document(n, batch, texts, |_, t| normalised_text_hash(t));
+            (Some(sets), word_counts, text_hash)
+        }
+        Sets::Batched { .. } => {
+            let (word_counts, text_hash) = per_document(n, batch, texts, |_, t| {
+                (count_words(t), normalised_text_hash(t))
+            })
+            .into_iter()
+            .unzip();
+            (None, word_counts, text_hash)
+        }
+    };
 
     // Units: exact copies, and versions of one page.
     let mut dsu = Dsu::new(n);
@@ -309,114 +390,181 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
         .max((cfg.boilerplate_share * unit_count as f64).ceil() as usize)
         .max(2);
 
-    // Document frequencies in units: sketch, then exact counts for what passes it.
-    let unit_sets: Vec<std::borrow::Cow<'_, [u64]>> = units
-        .par_iter()
-        .map(|m| {
-            if m.len() == 1 {
-                std::borrow::Cow::Borrowed(sets[m[0]].as_slice())
-            } else {
+    // A unit's shingle set: its one member's, or the union of its members'.
+    let unit_set = |m: &[usize]| -> std::borrow::Cow<'_, [u64]> {
+        match &held {
+            Some(sets) if m.len() == 1 => std::borrow::Cow::Borrowed(sets[m[0]].as_slice()),
+            Some(sets) => {
                 let mut all: Vec<u64> = m.iter().flat_map(|&i| sets[i].iter().copied()).collect();
                 all.sort_unstable();
                 all.dedup();
                 std::borrow::Cow::Owned(all)
             }
-        })
-        .collect();
-    let total: usize = unit_sets.iter().map(|s| s.len()).sum();
+            None => {
+                let mut all: Vec<u64> = Vec::new();
+                for &i in m {
+                    all.extend(set_of(&texts.text(i)).0);
+                }
+                if m.len() > 1 {
+                    all.sort_unstable();
+                    all.dedup();
+                }
+                std::borrow::Cow::Owned(all)
+            }
+        }
+    };
+    // Each unit's set in parallel, a batch of units at a time.
+    let for_units = |f: &(dyn Fn(&[u64]) + Sync)| {
+        for chunk in units.chunks(batch.max(1)) {
+            chunk.par_iter().for_each(|m| f(&unit_set(m)));
+        }
+    };
+
+    // Document frequencies in units: sketch, then exact counts for what passes it. The sketch
+    // is only a filter (it never underestimates, and what passes is counted exactly), so its
+    // width, from the number of shingles or a bound on it, changes no count.
+    let total: usize = match &held {
+        Some(_) => units.par_iter().map(|m| unit_set(m).len()).sum(),
+        // A document has no more distinct shingles than words.
+        None => word_counts.iter().sum(),
+    };
     // Boilerplate shingles with their document frequency in units.
     let mut boilerplate: FxHashMap<u64, usize> = FxHashMap::default();
     if unit_count >= cut {
         let sketch = Sketch::new(total);
-        unit_sets
-            .par_iter()
-            .for_each(|s| s.iter().for_each(|&x| sketch.add(x)));
+        for_units(&|s| s.iter().for_each(|&x| sketch.add(x)));
         let limit = u32::try_from(cut).unwrap_or(u32::MAX);
-        let candidates: FxHashSet<u64> = unit_sets
-            .par_iter()
-            .flat_map_iter(|s| {
-                s.iter()
-                    .copied()
-                    .filter(|&x| sketch.estimate(x) >= limit)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        // Exact counts of every shingle that passes the sketch (counted once per unit).
+        let counts = std::sync::Mutex::new(FxHashMap::<u64, usize>::default());
+        for_units(&|s| {
+            let passed: Vec<u64> = s
+                .iter()
+                .copied()
+                .filter(|&x| sketch.estimate(x) >= limit)
+                .collect();
+            if !passed.is_empty() {
+                let mut c = counts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for x in passed {
+                    *c.entry(x).or_default() += 1;
+                }
+            }
+        });
         drop(sketch);
-        let mut counts: FxHashMap<u64, usize> = FxHashMap::default();
-        for s in &unit_sets {
-            for x in s.iter().filter(|x| candidates.contains(x)) {
-                *counts.entry(*x).or_default() += 1;
+        boilerplate = counts
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_iter()
+            .filter(|&(_, c)| c >= cut)
+            .collect();
+    }
+
+    // Per document: own words, boilerplate passages, content shingles and their band keys.
+    let passages_of = |text: &str, word_count: usize, set: &[u64]| -> DocWords {
+        if !set.iter().any(|x| boilerplate.contains_key(x)) {
+            return (word_count, word_count, Vec::new());
+        }
+        let (sh, spans) = shingles_of(text);
+        let mut covered = vec![false; spans.len()];
+        let mut runs = Vec::new();
+        let mut k = 0;
+        while k < sh.len() {
+            let Some(&df) = boilerplate.get(&sh[k]) else {
+                k += 1;
+                continue;
+            };
+            // A passage: consecutive boilerplate shingles held by the same number of units
+            // (so that an advertisement block followed by a footer is two passages), across
+            // gaps of up to three shingles held by more units (a common phrase inside it).
+            let start = k;
+            let mut end = k;
+            while k < sh.len() {
+                match boilerplate.get(&sh[k]) {
+                    Some(&x) if x == df => {
+                        k += 1;
+                        end = k;
+                    }
+                    Some(&x) if x > df && k - end < MAX_GAP => k += 1,
+                    _ => break,
+                }
+            }
+            k = end;
+            // Shingles start..end cover words start..end+2 (all words of a short text).
+            let end_word = (end + 2).min(spans.len());
+            for c in &mut covered[start..end_word] {
+                *c = true;
+            }
+            if end_word - start >= BOILERPLATE_MIN_RUN_WORDS {
+                let key = stable_hash(&sh[start..end]);
+                let text = text[spans[start].0..spans[end_word - 1].1].to_string();
+                runs.push((key, text));
             }
         }
-        boilerplate = counts.into_iter().filter(|&(_, c)| c >= cut).collect();
-    }
-    drop(unit_sets);
-
-    // Per document: own words, boilerplate passages, content shingles.
-    let per_doc: Vec<DocWords> = docs
-        .par_iter()
-        .enumerate()
-        .map(|(i, d)| {
-            if !sets[i].iter().any(|x| boilerplate.contains_key(x)) {
-                return (word_counts[i], word_counts[i], Vec::new());
-            }
-            let (sh, spans) = shingles_of(&d.text);
-            let mut covered = vec![false; spans.len()];
-            let mut runs = Vec::new();
-            let mut k = 0;
-            while k < sh.len() {
-                let Some(&df) = boilerplate.get(&sh[k]) else {
-                    k += 1;
-                    continue;
+        runs.sort_by_key(|r| r.0);
+        runs.dedup_by_key(|r| r.0);
+        let own = covered.iter().filter(|c| !**c).count();
+        (spans.len(), own, runs)
+    };
+    let without_boilerplate = |s: Vec<u64>| -> Vec<u64> {
+        if boilerplate.is_empty() {
+            s
+        } else {
+            s.into_iter()
+                .filter(|x| !boilerplate.contains_key(x))
+                .collect()
+        }
+    };
+    type BandKeys = Vec<Option<Box<[u64]>>>;
+    let (per_doc, content, keys): (Vec<DocWords>, Vec<Vec<u64>>, BandKeys) =
+        if let Some(sets) = held {
+            let per_doc: Vec<DocWords> = per_document(n, batch, texts, |i, t| {
+                passages_of(t, word_counts[i], &sets[i])
+            });
+            let content: Vec<Vec<u64>> = sets.into_par_iter().map(without_boilerplate).collect();
+            let keys = content
+                .par_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (per_doc[i].1 >= cfg.near_empty_words)
+                        .then(|| hasher.band_keys(c))
+                        .flatten()
+                })
+                .collect();
+            (per_doc, content, keys)
+        } else {
+            let keep: &[bool] = match mode {
+                Sets::Batched { keep, .. } => keep,
+                Sets::Held => &[],
+            };
+            let mut per_doc = Vec::with_capacity(n);
+            let mut content = Vec::with_capacity(n);
+            let mut keys = Vec::with_capacity(n);
+            for (p, c, k) in per_document(n, batch, texts, |i, t| {
+                let (set, words) = set_of(t);
+                let p = passages_of(t, words, &set);
+                let c = without_boilerplate(set);
+                let k = (p.1 >= cfg.near_empty_words)
+                    .then(|| hasher.band_keys(&c))
+                    .flatten();
+                let kept = if keep.get(i).copied().unwrap_or(false) {
+                    c
+                } else {
+                    Vec::new()
                 };
-                // A passage: consecutive boilerplate shingles held by the same number of units
-                // (so that an advertisement block followed by a footer is two passages), across
-                // gaps of up to three shingles held by more units (a common phrase inside it).
-                let start = k;
-                let mut end = k;
-                while k < sh.len() {
-                    match boilerplate.get(&sh[k]) {
-                        Some(&x) if x == df => {
-                            k += 1;
-                            end = k;
-                        }
-                        Some(&x) if x > df && k - end < MAX_GAP => k += 1,
-                        _ => break,
-                    }
-                }
-                k = end;
-                // Shingles start..end cover words start..end+2 (all words of a short text).
-                let end_word = (end + 2).min(spans.len());
-                for c in &mut covered[start..end_word] {
-                    *c = true;
-                }
-                if end_word - start >= BOILERPLATE_MIN_RUN_WORDS {
-                    let key = stable_hash(&sh[start..end]);
-                    let text = d.text[spans[start].0..spans[end_word - 1].1].to_string();
-                    runs.push((key, text));
-                }
+                (p, kept, k)
+            }) {
+                per_doc.push(p);
+                content.push(c);
+                keys.push(k);
             }
-            runs.sort_by_key(|r| r.0);
-            runs.dedup_by_key(|r| r.0);
-            let own = covered.iter().filter(|c| !**c).count();
-            (spans.len(), own, runs)
-        })
-        .collect();
+            (per_doc, content, keys)
+        };
     let near_empty: Vec<bool> = per_doc
         .iter()
         .map(|(_, own, _)| *own < cfg.near_empty_words)
         .collect();
-    let content: Vec<Vec<u64>> = if boilerplate.is_empty() {
-        sets
-    } else {
-        sets.into_par_iter()
-            .map(|s| {
-                s.into_iter()
-                    .filter(|x| !boilerplate.contains_key(x))
-                    .collect()
-            })
-            .collect()
-    };
+    let bands = hasher.collect_bands(keys);
 
     let mut passages: FxHashMap<u64, (usize, usize, String)> = FxHashMap::default();
     for (i, (_, _, runs)) in per_doc.iter().enumerate() {
@@ -489,6 +637,8 @@ pub(crate) fn prepare(docs: &[Document], versions: &[VersionInfo], cfg: &Config)
     };
     Prepared {
         content,
+        bands,
+        boilerplate,
         text_hash,
         near_empty,
         hygiene,

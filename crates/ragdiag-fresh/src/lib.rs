@@ -369,8 +369,40 @@ fn chain_ends(next: &[Option<usize>]) -> Vec<Option<usize>> {
     end
 }
 
-/// Audits `docs` at `cfg.as_of`.
+/// Where the audit reads documents' texts: document `i`'s text is `text(i)`, as
+/// `docs[i].text` would be. A slice of documents is its own source; a caller that does not
+/// hold the texts (a large corpus) reads them again from where they came, e.g. by byte offset
+/// from a JSONL file. A source that cannot read a text gives an empty one and says so itself
+/// (the audit has no I/O and no error path).
+pub trait Texts: Sync {
+    /// The text of document `i`.
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str>;
+}
+
+impl Texts for &[Document] {
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(self.get(i).map_or("", |d| d.text.as_str()))
+    }
+}
+
+/// Audits `docs` at `cfg.as_of`, with their texts in memory.
 pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
+    audit_with(docs, &docs, cfg, None)
+}
+
+/// Audits `docs` (their metadata: the `text` fields are not read) whose texts `texts` gives,
+/// reading the texts a batch of `batch` documents at a time and keeping compact facts of each
+/// (text hashes, word counts, band keys, statements as byte spans), never every text or every
+/// shingle set at once: memory is the documents' metadata plus the facts, whatever the texts'
+/// length. Texts are read several times (one pass per fact that needs the whole corpus, then
+/// again for the few documents a finding names). The result is the one [`audit`] gives for the
+/// same documents with their texts.
+pub fn audit_batched(docs: &[Document], texts: &dyn Texts, cfg: &Config, batch: usize) -> Audit {
+    audit_with(docs, texts, cfg, Some(batch.max(1)))
+}
+
+/// [`audit`] (`batch` `None`: shingle sets held) or [`audit_batched`].
+fn audit_with(docs: &[Document], texts: &dyn Texts, cfg: &Config, batch: Option<usize>) -> Audit {
     let mut findings = Diagnostics::default();
     let index: FxHashMap<&str, usize> = docs
         .iter()
@@ -425,23 +457,61 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     // Hygiene: boilerplate shingles are left out of the sets, near-empty documents out of the
     // inference, identical texts without version evidence are duplicates.
     let info: Vec<versions::VersionInfo> = docs.par_iter().map(versions::version_info).collect();
-    let prepared = hygiene::prepare(docs, &info, cfg);
+    // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
+    let hasher = MinHasher::new(16, 4, 0x5eed);
+    // Batched, the content sets of versioned documents are kept (the same-page rule reads
+    // them); those of the near-duplicate candidates are made again below.
+    let versioned: Vec<bool> = info.iter().map(|v| v.version.is_some()).collect();
+    let mode = match batch {
+        None => hygiene::Sets::Held,
+        Some(batch) => hygiene::Sets::Batched {
+            batch,
+            keep: &versioned,
+        },
+    };
+    let prepared = hygiene::prepare(docs, texts, &info, cfg, &hasher, &mode);
     let hygiene::Prepared {
-        content,
+        mut content,
+        bands,
+        boilerplate,
         text_hash,
         near_empty,
         hygiene,
     } = prepared;
     let version_separated = |i: usize, j: usize| matches!((&info[i].version, &info[j].version), (Some(a), Some(b)) if a != b);
 
-    // Near-duplicates: MinHash LSH candidates, verified with the exact Jaccard.
-    let hasher = MinHasher::new(16, 4, 0x5eed);
-    // Near-empty documents take no part (their signature was all-max, which banding skips).
-    let bands = hasher.bands(&content, Vec::as_slice, |i| near_empty[i]);
+    // Near-empty documents took no part in the banding (their signature was all-max, which
+    // banding skips).
+    let candidates = hasher.candidates(&bands);
+    drop(bands);
+    if let Some(batch) = batch {
+        // The content sets the exact Jaccard of the candidates needs, made again (a pair of
+        // identical texts needs none).
+        let mut wanted = vec![false; docs.len()];
+        for &(i, j) in &candidates {
+            if text_hash[i] != text_hash[j] {
+                wanted[i] = true;
+                wanted[j] = true;
+            }
+        }
+        let missing: Vec<usize> = (0..docs.len())
+            .filter(|&i| wanted[i] && !versioned[i])
+            .collect();
+        for chunk in missing.chunks(batch) {
+            let made: Vec<Vec<u64>> = chunk
+                .par_iter()
+                .map(|&i| hygiene::content_of(&texts.text(i), &boilerplate))
+                .collect();
+            for (&i, c) in chunk.iter().zip(made) {
+                content[i] = c;
+            }
+        }
+    }
+    drop(boilerplate);
     let mut near_duplicates = Vec::new();
     // The best newer candidate of each older document: (Jaccard, newer index).
     let mut best_newer: Vec<Option<(f64, usize)>> = vec![None; docs.len()];
-    for (i, j) in hasher.candidates(&bands) {
+    for (i, j) in candidates {
         let identical = text_hash[i] == text_hash[j];
         if identical && !version_separated(i, j) {
             continue; // a duplicate (hygiene), not a version
@@ -525,7 +595,6 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
     // The shingle sets (about 1.2 bytes for each byte of text) are not needed past here: the
     // conflict search, whose statements are the next largest thing held, runs without them.
     drop(content);
-    drop(bands);
 
     // The current version at the end of each supersession chain.
     let next: Vec<Option<usize>> = superseded_by
@@ -581,10 +650,15 @@ pub fn audit(docs: &[Document], cfg: &Config) -> Audit {
 
     // Conflicts between current documents (not stale; undated ones count as current).
     let current: Vec<bool> = documents.iter().map(|f| f.stale != Some(true)).collect();
-    let conflict::Disagreements { conflicts, updates } =
-        conflict::find_conflicts(docs, &current, cfg.sentence_jaccard);
+    let conflict::Disagreements { conflicts, updates } = conflict::find_conflicts(
+        docs,
+        texts,
+        &current,
+        cfg.sentence_jaccard,
+        batch.unwrap_or(docs.len()),
+    );
 
-    let changes = changes::all_changes(docs, &current_of, &near_empty);
+    let changes = changes::all_changes(docs, texts, &current_of, &near_empty);
 
     Audit {
         documents,

@@ -60,24 +60,39 @@ impl MinHasher {
                 if skip(i) {
                     return None;
                 }
-                let elements = elements(set);
-                let mut row = vec![0u64; self.rows];
-                let mut keys = Vec::with_capacity(self.bands);
-                for band in 0..self.bands {
-                    for (r, slot) in row.iter_mut().enumerate() {
-                        let (a, b) = self.coeffs[band * self.rows + r];
-                        *slot = min_hash(elements, a, b);
-                    }
-                    if band == 0 && row[0] == u64::MAX {
-                        return None;
-                    }
-                    keys.push(stable_hash(&row[..]));
-                }
-                Some(keys.into_boxed_slice())
+                self.band_keys(elements(set))
             })
             .collect();
-        let mut keys = Vec::with_capacity(per_set.len() * self.bands);
-        let mut present = Vec::with_capacity(per_set.len());
+        self.collect_bands(per_set)
+    }
+
+    /// The band keys of one set, or `None` for an empty set (its signature starts with
+    /// `u64::MAX`): what [`MinHasher::bands`] keeps of each set, for callers that make the
+    /// sets a batch at a time and drop them.
+    pub(crate) fn band_keys(&self, elements: &[u64]) -> Option<Box<[u64]>> {
+        let mut row = vec![0u64; self.rows];
+        let mut keys = Vec::with_capacity(self.bands);
+        for band in 0..self.bands {
+            for (r, slot) in row.iter_mut().enumerate() {
+                let (a, b) = self.coeffs[band * self.rows + r];
+                *slot = min_hash(elements, a, b);
+            }
+            if band == 0 && row[0] == u64::MAX {
+                return None;
+            }
+            keys.push(stable_hash(&row[..]));
+        }
+        Some(keys.into_boxed_slice())
+    }
+
+    /// The [`Bands`] of sets whose keys [`MinHasher::band_keys`] made, in set order (`None`:
+    /// the set takes no part).
+    pub(crate) fn collect_bands(
+        &self,
+        per_set: impl IntoIterator<Item = Option<Box<[u64]>>>,
+    ) -> Bands {
+        let mut keys = Vec::new();
+        let mut present = Vec::new();
         for k in per_set {
             present.push(k.is_some());
             match k {

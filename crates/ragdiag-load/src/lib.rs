@@ -27,6 +27,7 @@
 mod check;
 mod chroma;
 mod corpus;
+mod corpus_lines;
 mod document;
 mod error;
 mod frontmatter;
@@ -49,6 +50,7 @@ mod trace_spans;
 pub use check::{cross_check, Inputs};
 pub use chroma::{load_chroma, ChromaDataset};
 pub use corpus::{documents_from_records, load_corpus, CorpusFormat};
+pub use corpus_lines::{load_jsonl_corpus_lines, CorpusLines};
 pub use error::{LoadError, Result};
 pub use html::html_visible_text;
 pub use labels::{load_labels, LABEL_FIELDS};

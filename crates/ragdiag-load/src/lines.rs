@@ -85,6 +85,8 @@ pub(crate) fn for_each_line_of(
     let io = |e| LoadError::io(path, e);
     let mut buf = Vec::new();
     let mut number = 0u64;
+    // The byte offset of the next line in the input.
+    let mut pos = 0u64;
     loop {
         buf.clear();
         // The line, its terminator (and on the first line a BOM), and one byte more tell a
@@ -97,6 +99,8 @@ pub(crate) fn for_each_line_of(
         if got == 0 {
             return Ok(());
         }
+        let offset = pos;
+        pos += got as u64;
         number += 1;
         let mut line = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let terminated = line.len() < buf.len();
@@ -115,12 +119,17 @@ pub(crate) fn for_each_line_of(
                 return Ok(());
             }
             if !terminated {
-                reader.skip_until(b'\n').map_err(io)?;
+                pos += reader.skip_until(b'\n').map_err(io)? as u64;
             }
             continue;
         }
         let go_on = f(match std::str::from_utf8(line) {
-            Ok(text) => Ok(Line { number, text }),
+            Ok(text) => Ok(Line {
+                number,
+                text,
+                offset,
+                raw_len: got as u64,
+            }),
             Err(e) => Err(Diagnostic::error(
                 Location::new(path, number),
                 "",
@@ -142,6 +151,10 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
 pub(crate) struct Line<'a> {
     pub(crate) number: u64,
     pub(crate) text: &'a str,
+    /// The byte offset of the line's start in its input (0 for the first line, before a BOM).
+    pub(crate) offset: u64,
+    /// The line's length in the input, terminator (and a BOM) included.
+    pub(crate) raw_len: u64,
 }
 
 /// Iterates over the lines of `bytes` (BOM stripped, `\n` or `\r\n` terminated). A line that is
@@ -150,6 +163,7 @@ pub(crate) fn lines<'a>(
     path: &'a Path,
     bytes: &'a [u8],
 ) -> impl Iterator<Item = std::result::Result<Line<'a>, Diagnostic>> + 'a {
+    let whole = bytes.len();
     let bytes = strip_bom(bytes);
     let mut rest = bytes;
     let mut number = 0u64;
@@ -158,14 +172,25 @@ pub(crate) fn lines<'a>(
             return None;
         }
         number += 1;
+        let offset = if number == 1 {
+            0
+        } else {
+            (whole - rest.len()) as u64
+        };
         let (line, next) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, &rest[rest.len()..]),
         };
         rest = next;
+        let raw_len = (whole - rest.len()) as u64 - offset;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         Some(match std::str::from_utf8(line) {
-            Ok(text) => Ok(Line { number, text }),
+            Ok(text) => Ok(Line {
+                number,
+                text,
+                offset,
+                raw_len,
+            }),
             Err(e) => Err(Diagnostic::error(
                 Location::new(path, number),
                 "",

@@ -140,7 +140,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             .collect();
         (checked.rows.len(), checked.tied, needs_review, excluded)
     });
-    let audit = ragdiag_fresh::audit(&docs, &ragdiag_fresh::Config::new(s.as_of));
+    let audit = super::fresh_audit::audit_held_texts(&docs, &ragdiag_fresh::Config::new(s.as_of))?;
     if !streamed {
         findings.extend(audit.findings.clone());
     }

@@ -1,5 +1,6 @@
 //! `ragdiag freshness`: the corpus freshness audit, and staleness inside retrieval results.
 
+use super::fresh_audit::{audit_in_batches, FileTexts, AUDIT_BATCH};
 use super::open_model;
 use crate::cli::FreshnessArgs;
 use crate::printer::collapsed_lines;
@@ -12,7 +13,7 @@ use ragdiag_contract::freshness::{
 use ragdiag_contract::table::DOCUMENTS;
 use ragdiag_core::{Diagnostics, Query, Timestamp};
 use ragdiag_embed::Embedder as _;
-use ragdiag_fresh::{audit, Config};
+use ragdiag_fresh::{audit, audit_batched, Config};
 use ragdiag_load::{load_corpus, load_queries, load_run, LoadOptions};
 use std::collections::HashSet;
 
@@ -25,10 +26,19 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
     // An audit covers what it can: a malformed record (a wrong-typed field) skips that record,
     // which is listed in the report and printed on stderr, and the audit goes on over the rest.
     let load_opts = LoadOptions { skip_invalid: true };
+    let mut lines = None;
     let (corpus, loaded) = match (&args.corpus.corpus, &engine) {
         (Some(c), _) => {
             crate::fsutil::check_out_not_inside(&args.out, &[c])?;
-            (c.clone(), load_corpus(c, &load_opts)?)
+            // A large JSONL corpus is loaded without its texts (read again a batch at a time
+            // by the audit); a trace needs the texts to locate its quotes.
+            if args.trace.is_none() && audit_in_batches(c)? {
+                let (loaded, l) = ragdiag_load::load_jsonl_corpus_lines(c, &load_opts)?;
+                lines = Some(l);
+                (c.clone(), loaded)
+            } else {
+                (c.clone(), load_corpus(c, &load_opts)?)
+            }
         }
         (None, Some(config)) => super::engine_input::engine_documents(config, &load_opts, printer)?,
         (None, None) => anyhow::bail!(
@@ -50,7 +60,25 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         boilerplate_min_docs: usize::try_from(args.boilerplate_min_docs).unwrap_or(usize::MAX),
         ..Config::new(as_of)
     };
-    let report = audit(&docs, &cfg);
+    let report = match &lines {
+        None => audit(&docs, &cfg),
+        Some(lines) => {
+            let texts = FileTexts {
+                lines,
+                docs: &docs,
+                error: std::sync::Mutex::new(None),
+            };
+            let report = audit_batched(&docs, &texts, &cfg, AUDIT_BATCH);
+            let error = texts
+                .error
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(e) = error {
+                anyhow::bail!("{e}: the corpus changed while it was audited; run again");
+            }
+            report
+        }
+    };
     findings.extend(report.findings.clone());
 
     let queries = match &args.queries {

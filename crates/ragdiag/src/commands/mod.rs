@@ -8,6 +8,7 @@ mod diagnose;
 mod engine_input;
 mod eval;
 mod export_corpus;
+mod fresh_audit;
 mod freshness;
 mod index;
 mod labels;

@@ -662,3 +662,31 @@ fn replay_with_ann_builds_a_graph_and_records_its_build() {
     assert_eq!(again["ann_build_seconds"], ann["ann_build_seconds"]);
     assert_eq!(again["ann_recall"], ann["ann_recall"]);
 }
+
+/// Issue 15: over `RAGDIAG_FRESHNESS_IN_MEMORY_BYTES` of text, `diagnose` runs the freshness
+/// audit in batches (no shingle set of every document held); the report is the same.
+#[test]
+fn the_freshness_audit_in_batches_leaves_the_diagnosis_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let diagnose = |in_memory_bytes: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+            .args(demo_args(&out))
+            .env("NO_COLOR", "1")
+            .env("RAGDIAG_FRESHNESS_IN_MEMORY_BYTES", in_memory_bytes)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        let mut s = summary(&out);
+        s["provenance"]
+            .as_object_mut()
+            .unwrap()
+            .remove("created_at");
+        let md = std::fs::read(out.join("report.md")).unwrap();
+        std::fs::remove_dir_all(&out).unwrap();
+        (s, md)
+    };
+    let held = diagnose("100000000000");
+    assert!(held.0["freshness"].is_object(), "{}", held.0);
+    assert!(held == diagnose("0"));
+}
