@@ -43,7 +43,7 @@
 //! with different dates and a sentence speaks of a changing figure ("has risen to", "so far",
 //! "as of", "now"): the newer document's value wins. Otherwise it is a **conflict**.
 
-use crate::minhash::MinHasher;
+use crate::minhash::{Bands, MinHasher};
 use crate::Texts;
 use ragdiag_core::{jaccard_sorted, stable_hash, words, Document};
 use rayon::prelude::*;
@@ -1060,10 +1060,19 @@ fn bit_of(h: u64) -> u32 {
 /// of `a` that share a bit with another of its words (its length less its bit count), and the
 /// same for `b`.
 fn may_share_subject(a: &Statement, b: &Statement) -> bool {
-    let common = (a.content_bits & b.content_bits).count_ones() as usize;
-    let collided = |s: &Statement| s.content.len() - s.content_bits.count_ones() as usize;
-    let shared = common + collided(a).min(collided(b));
-    shared >= MIN_CONTENT && 2 * shared >= a.content.len().max(b.content.len())
+    subject_bound(
+        (a.content_bits, a.content.len()),
+        (b.content_bits, b.content.len()),
+    )
+}
+
+/// [`may_share_subject`] of two statements given by their content bitmaps and numbers of
+/// content words.
+fn subject_bound((bits_a, len_a): (u128, usize), (bits_b, len_b): (u128, usize)) -> bool {
+    let common = (bits_a & bits_b).count_ones() as usize;
+    let collided = |bits: u128, len: usize| len.saturating_sub(bits.count_ones() as usize);
+    let shared = common + collided(bits_a, len_a).min(collided(bits_b, len_b));
+    shared >= MIN_CONTENT && 2 * shared >= len_a.max(len_b)
 }
 
 /// The number of hashes two sorted lists share, matched one to one.
@@ -1134,13 +1143,14 @@ fn may_align(a: &Statement, b: &Statement, threshold: f64) -> bool {
     if !kinds_match || !differ || a.scope != b.scope || a.comparators != b.comparators {
         return false;
     }
-    // Jaccard is at most the ratio of the sizes: templates of very different lengths are
-    // never alike (a margin keeps the exact test the judge at the edge).
-    let (short, long) = (
-        a.template.len().min(b.template.len()),
-        a.template.len().max(b.template.len()),
-    );
-    (short as f64) >= (threshold - 0.1 - 1e-9) * long as f64
+    lengths_may_align(a.template.len(), b.template.len(), threshold)
+}
+
+/// Whether templates of these lengths may be aligned: Jaccard is at most the ratio of the
+/// sizes, so templates of very different lengths are never alike (a margin keeps the exact test
+/// the judge at the edge).
+fn lengths_may_align(len_a: usize, len_b: usize, threshold: f64) -> bool {
+    (len_a.min(len_b) as f64) >= (threshold - 0.1 - 1e-9) * len_a.max(len_b) as f64
 }
 
 /// The Jaccard of two statements' templates when they are aligned: the same kinds of
@@ -1165,6 +1175,177 @@ fn values(s: &Statement) -> u64 {
     stable_hash(&s.quantities.iter().map(Quantity::key).collect::<Vec<_>>())
 }
 
+/// What the audit keeps of every statement while it looks for the pairs to compare: enough to
+/// apply the tests of a pair that need no words or quantities (about 64 bytes, where a
+/// [`Statement`] with its template, words and quantities takes several hundred). Only the
+/// statements of the pairs these tests let through are read again in full ([`restate`]): at a
+/// million real-length pages there are some thirteen million statements, and holding them
+/// whole was most of the audit's memory.
+struct Sketch {
+    doc: usize,
+    form: u64,
+    alignment: u64,
+    /// [`values`]: the quantities' keys, hashed as one value.
+    values: u64,
+    content_bits: u128,
+    content_len: u32,
+    template_len: u32,
+    table_row: bool,
+}
+
+impl Sketch {
+    fn of(s: &Statement) -> Sketch {
+        Sketch {
+            doc: s.doc,
+            form: s.form,
+            alignment: s.alignment,
+            values: values(s),
+            content_bits: s.content_bits,
+            content_len: u32::try_from(s.content.len()).unwrap_or(u32::MAX),
+            template_len: u32::try_from(s.template.len()).unwrap_or(u32::MAX),
+            table_row: s.table_row,
+        }
+    }
+}
+
+/// The banding of the statements' templates (fixed, so that every run pairs the same
+/// statements).
+fn statement_hasher() -> MinHasher {
+    MinHasher::new(16, 2, 0xc0ff)
+}
+
+/// What documents state, over all statements: which forms are boilerplate, which documents
+/// state a form with several values, and whether a document states a given form and value.
+struct Stated {
+    /// (form, document, values), sorted and unique (one flat list; a hash set per form and per
+    /// document was most of the memory at a million short documents).
+    stated: Vec<(u64, usize, u64)>,
+    /// Sentence forms filled in by many documents with different values: boilerplate.
+    boilerplate_forms: FxHashSet<u64>,
+    /// A document stating one form with several values speaks of several things (two
+    /// segments, two plans).
+    several_values: FxHashSet<(usize, u64)>,
+}
+
+impl Stated {
+    fn new(sketches: &[Sketch]) -> Stated {
+        let mut stated: Vec<(u64, usize, u64)> =
+            sketches.iter().map(|s| (s.form, s.doc, s.values)).collect();
+        stated.par_sort_unstable();
+        stated.dedup();
+        let mut boilerplate_forms: FxHashSet<u64> = FxHashSet::default();
+        let mut several_values: FxHashSet<(usize, u64)> = FxHashSet::default();
+        for form in stated.chunk_by(|x, y| x.0 == y.0) {
+            let by_doc: Vec<&[(u64, usize, u64)]> = form.chunk_by(|x, y| x.1 == y.1).collect();
+            for d in &by_doc {
+                if d.len() > 1 {
+                    several_values.insert((d[0].1, d[0].0));
+                }
+            }
+            if by_doc.len() >= BOILERPLATE_DOCS {
+                let mut v: Vec<u64> = form.iter().map(|x| x.2).collect();
+                v.sort_unstable();
+                v.dedup();
+                if v.len() >= 3 {
+                    boilerplate_forms.insert(form[0].0);
+                }
+            }
+        }
+        Stated {
+            stated,
+            boilerplate_forms,
+            several_values,
+        }
+    }
+
+    /// Whether a statement (by its document, form, words and kind of sentence) can be evidence.
+    fn evidence(&self, doc: usize, form: u64, content_len: usize, table_row: bool) -> bool {
+        content_len >= MIN_CONTENT
+            && !table_row
+            && !self.boilerplate_forms.contains(&form)
+            && !self.several_values.contains(&(doc, form))
+    }
+
+    /// Whether `doc` states `other`'s form with `other`'s value too (then it does not
+    /// contradict it).
+    fn also_states(&self, doc: usize, other: &Sketch) -> bool {
+        self.stated
+            .binary_search(&(other.form, doc, other.values))
+            .is_ok()
+    }
+}
+
+/// The statements of the current documents (`currents`, in order), sketched, and the band keys
+/// of their templates: each text read once, a batch of `batch` documents at a time, its
+/// statements dropped once sketched.
+fn sketch_statements(
+    texts: &dyn Texts,
+    currents: &[usize],
+    hasher: &MinHasher,
+    batch: usize,
+) -> (Vec<Sketch>, Bands) {
+    let mut sketches = Vec::new();
+    let mut bands = hasher.no_bands();
+    for chunk in currents.chunks(batch.max(1)) {
+        let part: Vec<(Sketch, Option<Box<[u64]>>)> = chunk
+            .par_iter()
+            .flat_map_iter(|&i| {
+                let text = texts.text(i);
+                sentences(&text)
+                    .into_iter()
+                    .filter_map(|s| statement(i, &text, s))
+                    .map(|s| (Sketch::of(&s), hasher.band_keys(&s.template)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (sketch, keys) in part {
+            sketches.push(sketch);
+            bands.push(keys.as_deref());
+        }
+    }
+    (sketches, bands)
+}
+
+/// The statements `needed` names (indices into `sketches`, sorted and unique), made again from
+/// their documents' texts, a batch of documents at a time: `(index, statement)` in index order.
+/// A statement whose document no longer yields it (its file changed during the run) is left
+/// out, and its pairs with it.
+fn restate(
+    texts: &dyn Texts,
+    sketches: &[Sketch],
+    needed: &[usize],
+    batch: usize,
+) -> Vec<(usize, Statement)> {
+    let runs: Vec<&[usize]> = needed
+        .chunk_by(|&a, &b| sketches[a].doc == sketches[b].doc)
+        .collect();
+    let mut out = Vec::with_capacity(needed.len());
+    for chunk in runs.chunks(batch.max(1)) {
+        out.par_extend(chunk.par_iter().flat_map_iter(|run| {
+            let doc = sketches[run[0]].doc;
+            // Sketches are in document order: the document's statements start here.
+            let first = sketches.partition_point(|s| s.doc < doc);
+            let text = texts.text(doc);
+            let mut all = sentences(&text)
+                .into_iter()
+                .filter_map(|s| statement(doc, &text, s));
+            let mut next = 0;
+            let mut got = Vec::with_capacity(run.len());
+            for &i in *run {
+                let Some(s) = all.nth(i - first - next) else {
+                    break;
+                };
+                next = i - first + 1;
+                if s.form == sketches[i].form && values(&s) == sketches[i].values {
+                    got.push((i, s));
+                }
+            }
+            got
+        }));
+    }
+    out
+}
+
 /// What the aligned statements of current documents say to each other.
 pub(crate) struct Disagreements {
     pub(crate) conflicts: Vec<Conflict>,
@@ -1178,84 +1359,69 @@ pub(crate) fn find_conflicts(
     threshold: f64,
     batch: usize,
 ) -> Disagreements {
-    // The statements of current documents, in document order, their texts read a batch at a
-    // time.
-    let mut statements: Vec<Statement> = Vec::new();
     let currents: Vec<usize> = (0..docs.len()).filter(|&i| current[i]).collect();
-    for chunk in currents.chunks(batch.max(1)) {
-        statements.par_extend(chunk.par_iter().flat_map_iter(|&i| {
-            let text = texts.text(i);
-            sentences(&text)
-                .into_iter()
-                .filter_map(|s| statement(i, &text, s))
-                .collect::<Vec<_>>()
-        }));
-    }
-    let values: Vec<u64> = statements.par_iter().map(values).collect();
-    // What each document states in each sentence form: (form, document, values), sorted and
-    // unique (one flat list; a hash set per form and per document was most of the memory at a
-    // million short documents).
-    let mut stated: Vec<(u64, usize, u64)> = statements
-        .iter()
-        .zip(&values)
-        .map(|(s, &v)| (s.form, s.doc, v))
+    let hasher = statement_hasher();
+    // Every statement is banded (the ineligible too), so that each bucket, and the pairs its
+    // cap of 200 members lets through, are those of the whole statement list.
+    let (sketches, bands) = sketch_statements(texts, &currents, &hasher, batch);
+    let stated = Stated::new(&sketches);
+    let eligible: Vec<bool> = sketches
+        .par_iter()
+        .map(|s| stated.evidence(s.doc, s.form, s.content_len as usize, s.table_row))
         .collect();
-    stated.par_sort_unstable();
-    stated.dedup();
-    // Sentence forms filled in by many documents with different values: boilerplate. And a
-    // document stating one form with several values speaks of several things (two segments,
-    // two plans).
-    let mut boilerplate_forms: FxHashSet<u64> = FxHashSet::default();
-    let mut several_values: FxHashSet<(usize, u64)> = FxHashSet::default();
-    for form in stated.chunk_by(|x, y| x.0 == y.0) {
-        let by_doc: Vec<&[(u64, usize, u64)]> = form.chunk_by(|x, y| x.1 == y.1).collect();
-        for d in &by_doc {
-            if d.len() > 1 {
-                several_values.insert((d[0].1, d[0].0));
-            }
-        }
-        if by_doc.len() >= BOILERPLATE_DOCS {
-            let mut v: Vec<u64> = form.iter().map(|x| x.2).collect();
-            v.sort_unstable();
-            v.dedup();
-            if v.len() >= 3 {
-                boilerplate_forms.insert(form[0].0);
-            }
-        }
-    }
-    let evidence = |s: &Statement| {
-        s.content.len() >= MIN_CONTENT
-            && !s.table_row
-            && !boilerplate_forms.contains(&s.form)
-            && !several_values.contains(&(s.doc, s.form))
-    };
-    // A document that states the other's value too does not contradict it.
-    let also_states = |doc: usize, other: usize| {
-        stated
-            .binary_search(&(statements[other].form, doc, values[other]))
-            .is_ok()
-    };
-    let eligible: Vec<bool> = statements.par_iter().map(evidence).collect();
-    let hasher = MinHasher::new(16, 2, 0xc0ff);
-    // Every statement is banded (the ineligible too), so that each bucket, and the pairs its cap
-    // of 200 members lets through, are those of the whole statement list.
-    let bands = hasher.bands(&statements, |s| &s.template, |_| false);
-    // Every test a pair must pass that depends on the pair alone, applied while the bands are
-    // scanned (the loop below repeats them): the chance pairs of short sentences that banding
-    // makes by the million are dropped there, in parallel, and never listed.
-    let may_conflict = |i: usize, j: usize| {
-        let (a, b) = (&statements[i], &statements[j]);
+    // The tests of a pair that its sketches answer, applied while the bands are scanned: the
+    // chance pairs of short sentences that banding makes by the million are dropped there, in
+    // parallel, and never listed. Each test is one [`may_conflict`] makes too (or a bound of
+    // one), so no pair it would keep is lost.
+    let pairs = hasher.candidates_where(&bands, |i, j| {
+        let (a, b) = (&sketches[i], &sketches[j]);
         eligible[i]
             && eligible[j]
             && a.alignment == b.alignment
             && a.doc != b.doc
-            && may_align(a, b, threshold)
-            && may_share_subject(a, b)
-            && same_subject(a, b)
-            && aligned(a, b, threshold).is_some()
-            && !also_states(a.doc, j)
-            && !also_states(b.doc, i)
+            && lengths_may_align(a.template_len as usize, b.template_len as usize, threshold)
+            && subject_bound(
+                (a.content_bits, a.content_len as usize),
+                (b.content_bits, b.content_len as usize),
+            )
+            && !stated.also_states(a.doc, b)
+            && !stated.also_states(b.doc, a)
+    });
+    drop(bands);
+    let mut needed: Vec<usize> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
+    needed.par_sort_unstable();
+    needed.dedup();
+    let statements = restate(texts, &sketches, &needed, batch);
+    let statement = |i: usize| {
+        statements
+            .binary_search_by_key(&i, |(k, _)| *k)
+            .ok()
+            .map(|k| &statements[k].1)
     };
+    disagreements(
+        docs,
+        texts,
+        threshold,
+        &sketches,
+        &stated,
+        pairs.into_iter(),
+        statement,
+    )
+}
+
+/// The conflicts and updates among candidate `pairs` of statements (sorted; the statement of an
+/// index from `statement`, `None` when it could not be read again): each pair tested in full,
+/// then each pair of documents judged once, by their first pair of statements that passes.
+fn disagreements<'s>(
+    docs: &[Document],
+    texts: &dyn Texts,
+    threshold: f64,
+    sketches: &[Sketch],
+    stated: &Stated,
+    pairs: impl Iterator<Item = (usize, usize)>,
+    statement: impl Fn(usize) -> Option<&'s Statement>,
+) -> Disagreements {
+    let evidence = |s: &Statement| stated.evidence(s.doc, s.form, s.content.len(), s.table_row);
     let mut seen_pairs: FxHashSet<(usize, usize)> = FxHashSet::default();
     let mut topics: FxHashMap<(usize, usize), bool> = FxHashMap::default();
     let mut vocab = Vocabularies::default();
@@ -1264,9 +1430,11 @@ pub(crate) fn find_conflicts(
         conflicts: Vec::new(),
         updates: Vec::new(),
     };
-    for (i, j) in hasher.candidates_where(&bands, may_conflict) {
-        let (a, b) = (&statements[i], &statements[j]);
-        if a.doc == b.doc {
+    for (i, j) in pairs {
+        let (Some(a), Some(b)) = (statement(i), statement(j)) else {
+            continue;
+        };
+        if a.doc == b.doc || a.alignment != b.alignment || !may_share_subject(a, b) {
             continue;
         }
         let Some(sim) = aligned(a, b, threshold) else {
@@ -1275,8 +1443,8 @@ pub(crate) fn find_conflicts(
         if !evidence(a)
             || !evidence(b)
             || !same_subject(a, b)
-            || also_states(a.doc, j)
-            || also_states(b.doc, i)
+            || stated.also_states(a.doc, &sketches[j])
+            || stated.also_states(b.doc, &sketches[i])
         {
             continue;
         }
@@ -1336,6 +1504,7 @@ pub(crate) fn find_conflicts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ragdiag_core::Timestamp;
 
     #[test]
     fn quantities_are_normalised() {
@@ -1459,6 +1628,145 @@ mod tests {
         let text = "net sales | $9105 | $9202";
         let s = statement(0, text, text).unwrap();
         assert!(s.table_row);
+    }
+
+    /// The search as it was written first: every statement held whole, the candidate pairs of
+    /// all their bands, each pair then tested in full.
+    fn conflicts_held(docs: &[Document], current: &[bool], threshold: f64) -> Disagreements {
+        let texts = &docs;
+        let statements: Vec<Statement> = (0..docs.len())
+            .filter(|&i| current[i])
+            .flat_map(|i| {
+                let text = &docs[i].text;
+                sentences(text)
+                    .into_iter()
+                    .filter_map(|s| statement(i, text, s))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let sketches: Vec<Sketch> = statements.iter().map(Sketch::of).collect();
+        let stated = Stated::new(&sketches);
+        let hasher = statement_hasher();
+        let pairs = hasher.candidates(&hasher.bands(&statements, |s| &s.template, |_| false));
+        disagreements(
+            docs,
+            texts,
+            threshold,
+            &sketches,
+            &stated,
+            pairs.into_iter(),
+            |i| statements.get(i),
+        )
+    }
+
+    /// Two lists equal, or a failure naming their lengths and first difference (the lists are
+    /// long).
+    fn same_list<T: PartialEq + std::fmt::Debug>(what: &str, ours: &[T], theirs: &[T]) {
+        let k = ours
+            .iter()
+            .zip(theirs)
+            .position(|(x, y)| x != y)
+            .unwrap_or(ours.len().min(theirs.len()));
+        assert!(
+            ours == theirs,
+            "{what}: {} against {}, first difference at {k}: {:?} / {:?}",
+            ours.len(),
+            theirs.len(),
+            ours.get(k),
+            theirs.get(k)
+        );
+    }
+
+    #[test]
+    fn sketched_search_finds_what_the_held_search_finds() {
+        // Documents stating facts (one subject each, in a few documents, mostly with one value),
+        // a sentence most documents share (a bucket over the 200 cap), per-document
+        // boilerplate, forms stated twice with two values, dated changes, topics by tag and by
+        // source.
+        let patterns = [
+            "The {a} {b} link expires after {n} days.",
+            "Refunds for the {a} {b} plan are issued within {n} hours of the request.",
+            "The {a} {b} tier costs ${n} per month for every seat.",
+            "Storage for {a} {b} accounts has risen to {n} percent so far this year.",
+            "Up to {n} {a} {b} exports can run at once.",
+            "Support answers {a} {b} tickets within {n} hours on weekdays.",
+        ];
+        let vocab = [
+            "annual", "team", "download", "invoice", "starter", "growth", "portal", "archive",
+            "billing", "mobile", "partner", "report", "sandbox", "webhook", "backup", "audit",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let fact = |f: usize, value: u64| {
+            patterns[f % patterns.len()]
+                .replace("{a}", vocab[(f / 6) % 16])
+                .replace("{b}", vocab[(f / 96 + f) % 16])
+                .replace("{n}", &value.to_string())
+        };
+        let docs: Vec<Document> = (0..300)
+            .map(|i| {
+                let mut sentences = vec![format!(
+                    "Our support team answers every billing email within {} hours.",
+                    if next(20) == 0 { 48 } else { 24 }
+                )];
+                for _ in 0..(2 + next(4)) {
+                    let f = next(400) as usize;
+                    let base = 3 + (f as u64 * 7) % 50;
+                    sentences.push(fact(f, if next(3) == 0 { base * 2 } else { base }));
+                }
+                if next(4) == 0 {
+                    sentences.push(format!(
+                        "Invoice {} was paid in full by the team.",
+                        next(9000)
+                    ));
+                }
+                if next(10) == 0 {
+                    let f = next(400) as usize;
+                    sentences.push(fact(f, 1 + next(5)));
+                    sentences.push(fact(f, 90 + next(5)));
+                }
+                Document {
+                    id: format!("doc-{:03}", (i * 7) % 300),
+                    text: sentences.join(" "),
+                    source: (next(3) == 0).then(|| format!("s{}", next(4))),
+                    tags: if next(4) == 0 {
+                        vec![format!("t{}", next(3))]
+                    } else {
+                        Vec::new()
+                    },
+                    updated_at: (next(2) == 0).then(|| {
+                        Timestamp::parse(&format!("2025-{:02}-01", 1 + next(12))).unwrap()
+                    }),
+                    ..Document::default()
+                }
+            })
+            .collect();
+        let current: Vec<bool> = (0..docs.len()).map(|i| i % 11 != 5).collect();
+        let held = conflicts_held(&docs, &current, 0.7);
+        assert!(
+            held.conflicts.len() > 50 && held.updates.len() > 20,
+            "{} conflicts, {} updates",
+            held.conflicts.len(),
+            held.updates.len()
+        );
+        for batch in [1, 7, 10_000] {
+            let sketched = find_conflicts(&docs, &docs.as_slice(), &current, 0.7, batch);
+            same_list(
+                &format!("batch {batch}: conflicts"),
+                &sketched.conflicts,
+                &held.conflicts,
+            );
+            same_list(
+                &format!("batch {batch}: updates"),
+                &sketched.updates,
+                &held.updates,
+            );
+        }
     }
 
     fn d(id: &str, text: &str) -> Document {

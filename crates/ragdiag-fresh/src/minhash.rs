@@ -46,7 +46,9 @@ impl MinHasher {
     /// The band keys of each set (the hash of each band of its signature), made in parallel:
     /// all the banding needs, `bands` words per set instead of a signature of `bands × rows`.
     /// A set whose signature starts with `u64::MAX` (an empty set) takes no part, and so does
-    /// every set `skip` names.
+    /// every set `skip` names. (The audit makes its keys a batch at a time:
+    /// [`MinHasher::band_keys`], [`Bands::push`].)
+    #[cfg(test)]
     pub(crate) fn bands<T: Sync>(
         &self,
         sets: &[T],
@@ -91,18 +93,18 @@ impl MinHasher {
         &self,
         per_set: impl IntoIterator<Item = Option<Box<[u64]>>>,
     ) -> Bands {
-        let mut keys = Vec::new();
-        let mut present = Vec::new();
+        let mut bands = self.no_bands();
         for k in per_set {
-            present.push(k.is_some());
-            match k {
-                Some(k) => keys.extend_from_slice(&k),
-                None => keys.extend(std::iter::repeat_n(0, self.bands)),
-            }
+            bands.push(k.as_deref());
         }
+        bands
+    }
+
+    /// Bands of no set yet, for [`Bands::push`].
+    pub(crate) fn no_bands(&self) -> Bands {
         Bands {
-            keys,
-            present,
+            keys: Vec::new(),
+            present: Vec::new(),
             bands: self.bands,
         }
     }
@@ -162,6 +164,18 @@ pub(crate) struct Bands {
     keys: Vec<u64>,
     present: Vec<bool>,
     bands: usize,
+}
+
+impl Bands {
+    /// Adds the next set: its band keys from [`MinHasher::band_keys`] (`None`: it takes no
+    /// part).
+    pub(crate) fn push(&mut self, keys: Option<&[u64]>) {
+        self.present.push(keys.is_some());
+        match keys {
+            Some(k) => self.keys.extend_from_slice(k),
+            None => self.keys.extend(std::iter::repeat_n(0, self.bands)),
+        }
+    }
 }
 
 /// The minimum of one hash function over a set (`u64::MAX` for an empty set).
