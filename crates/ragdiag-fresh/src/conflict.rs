@@ -1183,6 +1183,8 @@ fn values(s: &Statement) -> u64 {
 /// whole was most of the audit's memory.
 struct Sketch {
     doc: usize,
+    /// Which of its document's [`sentences`] it is.
+    sentence: u32,
     form: u64,
     alignment: u64,
     /// [`values`]: the quantities' keys, hashed as one value.
@@ -1194,9 +1196,10 @@ struct Sketch {
 }
 
 impl Sketch {
-    fn of(s: &Statement) -> Sketch {
+    fn of(s: &Statement, sentence: usize) -> Sketch {
         Sketch {
             doc: s.doc,
+            sentence: u32::try_from(sentence).unwrap_or(u32::MAX),
             form: s.form,
             alignment: s.alignment,
             values: values(s),
@@ -1293,8 +1296,11 @@ fn sketch_statements(
                 let text = texts.text(i);
                 sentences(&text)
                     .into_iter()
-                    .filter_map(|s| statement(i, &text, s))
-                    .map(|s| (Sketch::of(&s), hasher.band_keys(&s.template)))
+                    .enumerate()
+                    .filter_map(|(k, s)| {
+                        let s = statement(i, &text, s)?;
+                        Some((Sketch::of(&s, k), hasher.band_keys(&s.template)))
+                    })
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -1307,9 +1313,9 @@ fn sketch_statements(
 }
 
 /// The statements `needed` names (indices into `sketches`, sorted and unique), made again from
-/// their documents' texts, a batch of documents at a time: `(index, statement)` in index order.
-/// A statement whose document no longer yields it (its file changed during the run) is left
-/// out, and its pairs with it.
+/// their sentences (only those: a document's other sentences are not read again), a batch of
+/// documents at a time: `(index, statement)` in index order. A statement its sentence no longer
+/// yields (its file changed during the run) is left out, and its pairs with it.
 fn restate(
     texts: &dyn Texts,
     sketches: &[Sketch],
@@ -1323,24 +1329,15 @@ fn restate(
     for chunk in runs.chunks(batch.max(1)) {
         out.par_extend(chunk.par_iter().flat_map_iter(|run| {
             let doc = sketches[run[0]].doc;
-            // Sketches are in document order: the document's statements start here.
-            let first = sketches.partition_point(|s| s.doc < doc);
             let text = texts.text(doc);
-            let mut all = sentences(&text)
-                .into_iter()
-                .filter_map(|s| statement(doc, &text, s));
-            let mut next = 0;
-            let mut got = Vec::with_capacity(run.len());
-            for &i in *run {
-                let Some(s) = all.nth(i - first - next) else {
-                    break;
-                };
-                next = i - first + 1;
-                if s.form == sketches[i].form && values(&s) == sketches[i].values {
-                    got.push((i, s));
-                }
-            }
-            got
+            let all = sentences(&text);
+            run.iter()
+                .filter_map(|&i| {
+                    let sketch = &sketches[i];
+                    let s = statement(doc, &text, all.get(sketch.sentence as usize)?)?;
+                    (s.form == sketch.form && values(&s) == sketch.values).then_some((i, s))
+                })
+                .collect::<Vec<_>>()
         }));
     }
     out
@@ -1398,6 +1395,16 @@ pub(crate) fn find_conflicts(
             .ok()
             .map(|k| &statements[k].1)
     };
+    // The full tests in parallel; the judging of document pairs below is serial.
+    let pairs: Vec<(usize, usize)> = pairs
+        .into_par_iter()
+        .filter(|&(i, j)| match (statement(i), statement(j)) {
+            (Some(a), Some(b)) => {
+                disagree(a, b, threshold, &stated, (&sketches[i], &sketches[j])).is_some()
+            }
+            _ => false,
+        })
+        .collect();
     disagreements(
         docs,
         texts,
@@ -1407,6 +1414,29 @@ pub(crate) fn find_conflicts(
         pairs.into_iter(),
         statement,
     )
+}
+
+/// Every test of a pair of statements that depends on the pair alone: the Jaccard of their
+/// templates when they are two statements of different documents that may disagree, each one
+/// evidence, about the same subject, neither document stating the other's value too.
+fn disagree(
+    a: &Statement,
+    b: &Statement,
+    threshold: f64,
+    stated: &Stated,
+    (sketch_a, sketch_b): (&Sketch, &Sketch),
+) -> Option<f64> {
+    let evidence = |s: &Statement| stated.evidence(s.doc, s.form, s.content.len(), s.table_row);
+    if a.doc == b.doc || a.alignment != b.alignment || !may_share_subject(a, b) {
+        return None;
+    }
+    let sim = aligned(a, b, threshold)?;
+    let pass = evidence(a)
+        && evidence(b)
+        && same_subject(a, b)
+        && !stated.also_states(a.doc, sketch_b)
+        && !stated.also_states(b.doc, sketch_a);
+    pass.then_some(sim)
 }
 
 /// The conflicts and updates among candidate `pairs` of statements (sorted; the statement of an
@@ -1421,7 +1451,6 @@ fn disagreements<'s>(
     pairs: impl Iterator<Item = (usize, usize)>,
     statement: impl Fn(usize) -> Option<&'s Statement>,
 ) -> Disagreements {
-    let evidence = |s: &Statement| stated.evidence(s.doc, s.form, s.content.len(), s.table_row);
     let mut seen_pairs: FxHashSet<(usize, usize)> = FxHashSet::default();
     let mut topics: FxHashMap<(usize, usize), bool> = FxHashMap::default();
     let mut vocab = Vocabularies::default();
@@ -1434,20 +1463,9 @@ fn disagreements<'s>(
         let (Some(a), Some(b)) = (statement(i), statement(j)) else {
             continue;
         };
-        if a.doc == b.doc || a.alignment != b.alignment || !may_share_subject(a, b) {
-            continue;
-        }
-        let Some(sim) = aligned(a, b, threshold) else {
+        let Some(sim) = disagree(a, b, threshold, stated, (&sketches[i], &sketches[j])) else {
             continue;
         };
-        if !evidence(a)
-            || !evidence(b)
-            || !same_subject(a, b)
-            || stated.also_states(a.doc, &sketches[j])
-            || stated.also_states(b.doc, &sketches[i])
-        {
-            continue;
-        }
         let (a, b) = if docs[a.doc].id <= docs[b.doc].id {
             (a, b)
         } else {
@@ -1634,17 +1652,21 @@ mod tests {
     /// all their bands, each pair then tested in full.
     fn conflicts_held(docs: &[Document], current: &[bool], threshold: f64) -> Disagreements {
         let texts = &docs;
-        let statements: Vec<Statement> = (0..docs.len())
+        let (statements, sketches): (Vec<Statement>, Vec<Sketch>) = (0..docs.len())
             .filter(|&i| current[i])
             .flat_map(|i| {
                 let text = &docs[i].text;
                 sentences(text)
                     .into_iter()
-                    .filter_map(|s| statement(i, text, s))
+                    .enumerate()
+                    .filter_map(|(k, s)| {
+                        let s = statement(i, text, s)?;
+                        let sketch = Sketch::of(&s, k);
+                        Some((s, sketch))
+                    })
                     .collect::<Vec<_>>()
             })
-            .collect();
-        let sketches: Vec<Sketch> = statements.iter().map(Sketch::of).collect();
+            .unzip();
         let stated = Stated::new(&sketches);
         let hasher = statement_hasher();
         let pairs = hasher.candidates(&hasher.bands(&statements, |s| &s.template, |_| false));
