@@ -1055,10 +1055,7 @@ fn bit_of(h: u64) -> u32 {
 }
 
 /// Whether two statements may share enough content words for [`same_subject`]: an upper bound
-/// from their bitmaps, never false when `same_subject` is true. The words they share set bits
-/// both bitmaps hold; the words of `a` on a set of bits number at most the bits plus the words
-/// of `a` that share a bit with another of its words (its length less its bit count), and the
-/// same for `b`.
+/// from their bitmaps ([`shared_bound`]), never false when `same_subject` is true.
 fn may_share_subject(a: &Statement, b: &Statement) -> bool {
     subject_bound(
         (a.content_bits, a.content.len()),
@@ -1069,10 +1066,27 @@ fn may_share_subject(a: &Statement, b: &Statement) -> bool {
 /// [`may_share_subject`] of two statements given by their content bitmaps and numbers of
 /// content words.
 fn subject_bound((bits_a, len_a): (u128, usize), (bits_b, len_b): (u128, usize)) -> bool {
-    let common = (bits_a & bits_b).count_ones() as usize;
-    let collided = |bits: u128, len: usize| len.saturating_sub(bits.count_ones() as usize);
-    let shared = common + collided(bits_a, len_a).min(collided(bits_b, len_b));
+    let shared = shared_bound(
+        (bits_a & bits_b).count_ones() as usize,
+        (len_a, bits_a.count_ones() as usize),
+        (len_b, bits_b.count_ones() as usize),
+    );
     shared >= MIN_CONTENT && 2 * shared >= len_a.max(len_b)
+}
+
+/// An upper bound on the hashes two sets share, from bitmaps with one bit per hash: `common`
+/// bits set in both, and each set's number of hashes and of bits set. The hashes both hold set
+/// bits both bitmaps hold; the hashes of one set on a set of bits number at most the bits plus
+/// its hashes that share a bit with another of its hashes (its length less its bit count).
+fn shared_bound(
+    common: usize,
+    (len_a, ones_a): (usize, usize),
+    (len_b, ones_b): (usize, usize),
+) -> usize {
+    common
+        + len_a
+            .saturating_sub(ones_a)
+            .min(len_b.saturating_sub(ones_b))
 }
 
 /// The number of hashes two sorted lists share, matched one to one.
@@ -1226,19 +1240,19 @@ fn template_bit(h: u64) -> usize {
 
 /// Whether two sketched statements' templates may be similar enough for [`aligned`] (Jaccard at
 /// least `threshold` − 0.1 in either of its tests): an upper bound, never false when `aligned`
-/// holds. The hashes both templates hold set bits both bitmaps hold; those of one template on a
-/// set of bits number at most the bits plus its hashes that share a bit with another (its
-/// length less its bit count), as in [`may_share_subject`]; Jaccard grows with the
-/// intersection.
+/// holds, as Jaccard grows with the intersection ([`shared_bound`] bounds it).
 fn template_bound(a: &Sketch, b: &Sketch, threshold: f64) -> bool {
     let ones = |bits: &[u64; 4]| bits.iter().map(|w| w.count_ones() as usize).sum::<usize>();
     let common: usize = (0..4)
         .map(|k| (a.template_bits[k] & b.template_bits[k]).count_ones() as usize)
         .sum();
     let (len_a, len_b) = (a.template_len as usize, b.template_len as usize);
-    let collided = |bits: &[u64; 4], len: usize| len.saturating_sub(ones(bits));
-    let inter = (common + collided(&a.template_bits, len_a).min(collided(&b.template_bits, len_b)))
-        .min(len_a.min(len_b));
+    let inter = shared_bound(
+        common,
+        (len_a, ones(&a.template_bits)),
+        (len_b, ones(&b.template_bits)),
+    )
+    .min(len_a.min(len_b));
     let union = len_a + len_b - inter;
     union == 0 || inter as f64 / union as f64 >= threshold - 0.1 - 1e-9
 }
@@ -1400,7 +1414,7 @@ pub(crate) fn find_conflicts(
         .collect();
     // The tests of a pair that its sketches answer, applied while the bands are scanned: the
     // chance pairs of short sentences that banding makes by the million are dropped there, in
-    // parallel, and never listed. Each test is one [`may_conflict`] makes too (or a bound of
+    // parallel, and never listed. Each test is one [`disagree`] makes too (or a bound of
     // one), so no pair it would keep is lost.
     let pairs = hasher.candidates_where(&bands, |i, j| {
         let (a, b) = (&sketches[i], &sketches[j]);
@@ -1623,6 +1637,29 @@ mod tests {
         assert!(read("and what was it in 2015?").content.is_empty());
     }
 
+    /// Over every ordered pair of `statements` (by index): how many pairs `holds` and how many
+    /// others `bound` refuses, failing at a pair that holds and that `bound` refuses.
+    fn bound_counts(
+        statements: &[Statement],
+        holds: impl Fn(usize, usize) -> bool,
+        bound: impl Fn(usize, usize) -> bool,
+    ) -> (usize, usize) {
+        let (mut held, mut refused) = (0, 0);
+        for i in 0..statements.len() {
+            for j in 0..statements.len() {
+                let bounded = bound(i, j);
+                if holds(i, j) {
+                    held += 1;
+                    let (a, b) = (&statements[i], &statements[j]);
+                    assert!(bounded, "{:?} / {:?}", a.content, b.content);
+                } else if !bounded {
+                    refused += 1;
+                }
+            }
+        }
+        (held, refused)
+    }
+
     #[test]
     fn the_bitmap_bound_never_refuses_a_same_subject_pair() {
         // Sentences over a small vocabulary: many shared words, and bitmaps with collisions.
@@ -1639,18 +1676,11 @@ mod tests {
             statements.extend(statement(i, &text, &text));
         }
         assert!(statements.len() > 250);
-        let (mut same, mut refused) = (0, 0);
-        for a in &statements {
-            for b in &statements {
-                let bound = may_share_subject(a, b);
-                if same_subject(a, b) {
-                    same += 1;
-                    assert!(bound, "{:?} / {:?}", a.content, b.content);
-                } else if !bound {
-                    refused += 1;
-                }
-            }
-        }
+        let (same, refused) = bound_counts(
+            &statements,
+            |i, j| same_subject(&statements[i], &statements[j]),
+            |i, j| may_share_subject(&statements[i], &statements[j]),
+        );
         assert!(
             same > 1_000 && refused > 1_000,
             "{same} same subject, {refused} refused"
@@ -1677,17 +1707,13 @@ mod tests {
         let sketches: Vec<Sketch> = statements.iter().map(|s| Sketch::of(s, 0)).collect();
         let (mut kept, mut refused) = (0, 0);
         for threshold in [0.6, 0.7, 0.8] {
-            for (a, sa) in statements.iter().zip(&sketches) {
-                for (b, sb) in statements.iter().zip(&sketches) {
-                    let bound = template_bound(sa, sb, threshold);
-                    if aligned(a, b, threshold).is_some() {
-                        kept += 1;
-                        assert!(bound, "{} / {}", a.doc, b.doc);
-                    } else if !bound {
-                        refused += 1;
-                    }
-                }
-            }
+            let (k, r) = bound_counts(
+                &statements,
+                |i, j| aligned(&statements[i], &statements[j], threshold).is_some(),
+                |i, j| template_bound(&sketches[i], &sketches[j], threshold),
+            );
+            kept += k;
+            refused += r;
         }
         assert!(
             kept > 1_000 && refused > 10_000,
