@@ -1,22 +1,55 @@
 //! Findings about input data, located as `path:line: field: reason`.
 
+use std::cell::RefCell;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 /// Where a record came from: a file and, when the format has lines, a 1-based line number.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// The path is shared: the locations of one file's records hold one copy of it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     /// The file the record was read from (empty for in-memory data).
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     /// 1-based line number; `None` for formats without lines (Parquet rows use the row number).
     pub line: Option<u64>,
+}
+
+impl Default for Location {
+    fn default() -> Self {
+        Location {
+            path: shared_path(Path::new("")),
+            line: None,
+        }
+    }
+}
+
+thread_local! {
+    /// The path this thread located a record in last: loaders locate many records of one
+    /// file in a row, and they all share it.
+    static LAST_PATH: RefCell<Option<Arc<Path>>> = const { RefCell::new(None) };
+}
+
+/// `path`, shared with this thread's previous location when it names the same file.
+fn shared_path(path: &Path) -> Arc<Path> {
+    LAST_PATH.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some(p) if **p == *path => p.clone(),
+            _ => {
+                let p: Arc<Path> = Arc::from(path);
+                *last = Some(p.clone());
+                p
+            }
+        }
+    })
 }
 
 impl Location {
     /// A location at `line` (1-based) of `path`.
     pub fn new(path: impl AsRef<Path>, line: u64) -> Self {
         Location {
-            path: path.as_ref().to_path_buf(),
+            path: shared_path(path.as_ref()),
             line: Some(line),
         }
     }
@@ -24,7 +57,7 @@ impl Location {
     /// A location naming a whole file.
     pub fn file(path: impl AsRef<Path>) -> Self {
         Location {
-            path: path.as_ref().to_path_buf(),
+            path: shared_path(path.as_ref()),
             line: None,
         }
     }
@@ -321,5 +354,31 @@ mod collapse_tests {
         // Different reasons are different kinds.
         one.warn(Location::new("q.jsonl", 4), "weight", "negative");
         assert_eq!(one.collapse(3).len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_of_one_file_share_its_path() {
+        let a = Location::new("data/queries.jsonl", 1);
+        let b = Location::new(Path::new("data/queries.jsonl"), 2);
+        let c = Location::new("data/trace.jsonl", 3);
+        let d = Location::file("data/trace.jsonl");
+        assert!(Arc::ptr_eq(&a.path, &b.path));
+        assert!(Arc::ptr_eq(&c.path, &d.path));
+        assert!(!Arc::ptr_eq(&a.path, &c.path));
+        assert_eq!(
+            (a.to_string(), c.to_string(), d.to_string()),
+            (
+                "data/queries.jsonl:1".to_owned(),
+                "data/trace.jsonl:3".to_owned(),
+                "data/trace.jsonl".to_owned()
+            )
+        );
+        assert_eq!(Location::default().to_string(), "");
+        assert!(a < b && b < c);
     }
 }

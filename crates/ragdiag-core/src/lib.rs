@@ -29,6 +29,7 @@
 //! ```
 
 mod diag;
+mod doc_id;
 mod embed;
 mod guard;
 mod label;
@@ -40,6 +41,7 @@ mod text;
 mod time;
 
 pub use diag::{Collapsed, Diagnostic, Diagnostics, Location, Severity};
+pub use doc_id::DocId;
 pub use embed::{cosine, EmbedError, Embedder};
 pub use guard::catch_decoder_panic;
 pub use label::Label;

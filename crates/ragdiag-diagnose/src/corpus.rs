@@ -1,7 +1,7 @@
 //! The corpus as the attribution sees it: documents by id, their freshness, version families
 //! and conflict pairs, computed once for all questions.
 
-use ragdiag_core::{char_span_to_bytes, Document};
+use ragdiag_core::{char_span_to_bytes, DocId, Document};
 use ragdiag_fresh::{Audit, DocFreshness};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
@@ -61,6 +61,8 @@ pub struct Corpus<'a> {
     char_lens: Vec<usize>,
     /// Hashed tokens → the documents holding them, built on first use ([`Corpus::tokens`]).
     tokens: OnceLock<Option<FxHashMap<u64, Vec<u32>>>>,
+    /// Each document's id, shared ([`Corpus::doc_id`]), made on first use.
+    shared_ids: OnceLock<Vec<DocId>>,
 }
 
 impl<'a> Corpus<'a> {
@@ -131,6 +133,7 @@ impl<'a> Corpus<'a> {
             conflicts,
             char_lens,
             tokens: OnceLock::new(),
+            shared_ids: OnceLock::new(),
         }
     }
 
@@ -189,6 +192,18 @@ impl<'a> Corpus<'a> {
 
     pub(crate) fn id(&self, i: usize) -> &'a str {
         &self.docs[i].id
+    }
+
+    /// Document `i`'s id, shared: every call for one document hands out the same text (the
+    /// ids are made once, on the first call).
+    pub(crate) fn doc_id(&self, i: usize) -> DocId {
+        self.shared_ids.get_or_init(|| {
+            self.docs
+                .iter()
+                .map(|d| DocId::from(d.id.as_str()))
+                .collect()
+        })[i]
+            .clone()
     }
 
     pub(crate) fn char_len(&self, i: usize) -> usize {

@@ -68,7 +68,7 @@ pub fn fix_first(
                                 .get(s.doc.as_str())
                                 .and_then(|(_, f)| f.current.clone())
                                 .or_else(|| s.superseded_by.clone());
-                            (s.doc.clone(), current, None)
+                            (s.doc.to_string(), current, None)
                         }),
                 );
                 FixKind::RetireStalePage

@@ -144,7 +144,7 @@ fn coverage(
             .map(|r| {
                 (
                     r.qid.clone(),
-                    r.docs.iter().map(|(d, _)| d.clone()).collect(),
+                    r.docs.iter().map(|(d, _)| d.to_string()).collect(),
                 )
             })
             .collect(),
@@ -456,15 +456,18 @@ fn leakage(
         .collect();
     let qrels = Qrels::from_queries(queries);
     let measures: Vec<String> = LEAK_MEASURES.iter().map(|m| (*m).to_owned()).collect();
+    // Every question is evaluated once; the tables with and without the leaked ones are
+    // drawn from the same values (no copy of the questions or rankings). The rankings hold
+    // each document once (`doc_ranking`), so evaluating them all fails only when no question
+    // is judged, and then any subset fails too.
+    let per = ragdiag_eval::per_query_values(rankings, &qrels, queries, &measures);
     let table = |keep: &dyn Fn(&str) -> bool| -> BTreeMap<String, Interval> {
-        let qs: Vec<Query> = queries.iter().filter(|q| keep(&q.id)).cloned().collect();
-        let rs: Vec<DocRanking> = rankings.iter().filter(|r| keep(&r.qid)).cloned().collect();
-        match ragdiag_eval::metric_table(&rs, &qrels, &qs, &measures, seed) {
-            Ok(t) => t
-                .names
-                .into_iter()
-                .zip(t.intervals.iter().map(interval))
-                .collect(),
+        let intervals = match &per {
+            Ok(per) => ragdiag_eval::intervals_of(per, keep, seed).map(|iv| (&per.names, iv)),
+            Err(_) => return BTreeMap::new(),
+        };
+        match intervals {
+            Ok((names, iv)) => names.iter().cloned().zip(iv.iter().map(interval)).collect(),
             Err(_) => BTreeMap::new(),
         }
     };

@@ -1,7 +1,7 @@
 //! What the attribution reads per question: the ranking, the pool, the answer.
 
 use crate::corpus::Corpus;
-use ragdiag_core::{find_quote, Chunk, Diagnostics, Query, TraceHit, TraceRecord};
+use ragdiag_core::{find_quote, Chunk, Diagnostics, DocId, Query, TraceHit, TraceRecord};
 
 /// Where each retriever of a hybrid ranked an item (1-based), for the `lexical_only` and
 /// `semantic_only` flags. `None`: that retriever did not return it.
@@ -17,7 +17,7 @@ pub struct RetrieverRanks {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RetrievedItem {
     /// The document.
-    pub doc: String,
+    pub doc: DocId,
     /// Code-point span in the document's text; `None` when unknown (a trace text not found in
     /// its document, or an unknown document). An item without a span never holds an evidence
     /// span. A trace hit without text is a whole-document hit: its span is the whole text.
@@ -37,7 +37,7 @@ impl RetrievedItem {
     #[must_use]
     pub fn from_chunk(chunk: &Chunk, score: f64, retrievers: Option<RetrieverRanks>) -> Self {
         RetrievedItem {
-            doc: chunk.doc_id.clone(),
+            doc: chunk.doc_id.as_str().into(),
             span: Some((chunk.start, chunk.end)),
             text: None,
             score: Some(score),
@@ -61,14 +61,16 @@ impl RetrievedItem {
     ) -> Self {
         // The hit's own text is copied only where the item cannot read it in its document (a
         // ghost hit, a text not found, a normalised match).
+        let found = corpus.index(&hit.doc);
         let mut item = RetrievedItem {
-            doc: hit.doc.clone(),
+            // A corpus document's id is shared by every item naming it.
+            doc: found.map_or_else(|| hit.doc.as_str().into(), |d| corpus.doc_id(d)),
             span: None,
             text: None,
             score: hit.score,
             retrievers: None,
         };
-        let Some(d) = corpus.index(&hit.doc) else {
+        let Some(d) = found else {
             item.text.clone_from(&hit.text);
             warnings.warn(
                 record.origin.clone(),
@@ -169,5 +171,44 @@ impl<'q> QueryInput<'q> {
             candidates,
             answer: record.answer.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ragdiag_core::{Document, Location};
+
+    #[test]
+    fn trace_hits_share_their_documents_id() {
+        let docs = vec![Document {
+            id: "https://example.com/docs/billing/refunds".into(),
+            text: "Refunds take 5 days.".into(),
+            ..Document::default()
+        }];
+        let audit = ragdiag_fresh::Audit::default();
+        let corpus = Corpus::new(&docs, &audit);
+        let record = TraceRecord {
+            origin: Location::new("t.jsonl", 1),
+            ..TraceRecord::default()
+        };
+        let hit = |doc: &str| TraceHit {
+            doc: doc.into(),
+            text: Some("Refunds take 5 days.".into()),
+            ..TraceHit::default()
+        };
+        let mut w = Diagnostics::default();
+        let items: Vec<RetrievedItem> = [docs[0].id.as_str(), docs[0].id.as_str(), "ghost"]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                RetrievedItem::from_trace_hit(&hit(d), &corpus, &record, "retrieved", i, &mut w)
+            })
+            .collect();
+        assert_eq!(items[0].doc, docs[0].id);
+        assert!(std::ptr::eq(items[0].doc.as_str(), items[1].doc.as_str()));
+        assert_eq!(items[0].span, Some((0, 20)));
+        assert_eq!(items[2].doc, "ghost");
+        assert_eq!(items[2].span, None);
     }
 }

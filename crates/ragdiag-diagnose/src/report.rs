@@ -143,12 +143,12 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
             input.seed,
         )?)
     };
-    let doc_lists: Vec<(String, Vec<String>)> = rankings
+    let doc_lists: Vec<(&str, Vec<&str>)> = rankings
         .iter()
         .map(|r| {
             (
-                r.qid.clone(),
-                r.docs.iter().map(|(d, _)| d.clone()).collect(),
+                r.qid.as_str(),
+                r.docs.iter().map(|(d, _)| d.as_str()).collect(),
             )
         })
         .collect();
@@ -982,7 +982,7 @@ pub fn hits_columns(
             };
             qid.push(Some(q.id.clone()));
             rank.push(Some(i as i64 + 1));
-            doc.push(Some(item.doc.clone()));
+            doc.push(Some(item.doc.to_string()));
             start.push(item.span.map(|s| s.0 as i64));
             end.push(item.span.map(|s| s.1 as i64));
             score.push(item.score);
@@ -1014,10 +1014,10 @@ pub fn hits_columns(
 #[must_use]
 pub fn doc_ranking(qid: &str, items: &[RetrievedItem]) -> ragdiag_eval::DocRanking {
     let mut seen = HashSet::new();
-    let firsts: Vec<(&str, Option<f64>)> = items
+    let firsts: Vec<(&ragdiag_core::DocId, Option<f64>)> = items
         .iter()
         .filter(|i| seen.insert(i.doc.as_str()))
-        .map(|i| (i.doc.as_str(), i.score))
+        .map(|i| (&i.doc, i.score))
         .collect();
     let monotone = firsts.iter().all(|(_, s)| s.is_some_and(f64::is_finite))
         && firsts
@@ -1034,7 +1034,7 @@ pub fn doc_ranking(qid: &str, items: &[RetrievedItem]) -> ragdiag_eval::DocRanki
                 } else {
                     1.0 / (i + 1) as f64
                 };
-                ((*d).to_owned(), score)
+                ((*d).clone(), score)
             })
             .collect(),
     }

@@ -2,6 +2,7 @@
 
 use crate::answer::Correctness;
 use crate::ground::Grounding;
+use ragdiag_core::DocId;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -540,7 +541,7 @@ pub struct StaleHit {
     /// Rank (1-based).
     pub rank: usize,
     /// The document.
-    pub doc: String,
+    pub doc: DocId,
     /// `deleted`, `expired` or `superseded`.
     pub reason: &'static str,
     /// The newer document that replaces it, if known.
@@ -555,7 +556,7 @@ pub struct SplitPart {
     /// Rank in the ranking (1-based); `None` for a pre-rerank candidate only.
     pub rank: Option<usize>,
     /// The document.
-    pub doc: String,
+    pub doc: DocId,
     /// First code point of the chunk.
     pub start: usize,
     /// Last code point of the chunk (exclusive).
@@ -570,7 +571,7 @@ pub struct WindowItem {
     /// Rank (1-based).
     pub rank: usize,
     /// The document.
-    pub doc: String,
+    pub doc: DocId,
     /// Code-point span, when known.
     pub span: Option<(usize, usize)>,
     /// It holds the evidence.

@@ -66,7 +66,7 @@ fn query(evidence: bool) -> Query {
 
 fn whole(d: &Document) -> RetrievedItem {
     RetrievedItem {
-        doc: d.id.clone(),
+        doc: d.id.as_str().into(),
         span: Some((0, d.text.chars().count())),
         ..RetrievedItem::default()
     }

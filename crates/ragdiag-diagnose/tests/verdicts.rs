@@ -70,7 +70,7 @@ fn query(evidence: bool, relevant: bool) -> Query {
 
 fn whole(d: &Document) -> RetrievedItem {
     RetrievedItem {
-        doc: d.id.clone(),
+        doc: d.id.as_str().into(),
         span: Some((0, d.text.chars().count())),
         ..RetrievedItem::default()
     }
@@ -80,7 +80,7 @@ fn whole(d: &Document) -> RetrievedItem {
 fn quote_chunk(d: &Document) -> RetrievedItem {
     let m = ragdiag_core::find_quote(&d.text, QUOTE).unwrap();
     RetrievedItem {
-        doc: d.id.clone(),
+        doc: d.id.as_str().into(),
         span: Some((m.start, m.end)),
         ..RetrievedItem::default()
     }

@@ -29,7 +29,7 @@ pub fn doc_ranking(qid: &str, hits: &[EngineHit], k: usize) -> DocRanking {
         .iter()
         .zip(scores)
         .filter(|(h, _)| seen.insert(h.doc_id().to_owned()))
-        .map(|(h, s)| (h.doc_id().to_owned(), s))
+        .map(|(h, s)| (h.doc_id().into(), s))
         .take(k)
         .collect();
     DocRanking {
@@ -103,7 +103,7 @@ pub fn retrieved_items(
             }
         };
         items.push(RetrievedItem {
-            doc: doc.to_owned(),
+            doc: doc.into(),
             span,
             text: None,
             score: Some(score),

@@ -49,8 +49,8 @@ pub mod zscore;
 pub use aggregate::{aggregate, Aggregate, TopicValues};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
 pub use ranking::{
-    fmt_score, metric_table, per_query_values, sort_trec, trec_run, DocRanking, MetricTable,
-    PerQuery, TableError,
+    fmt_score, intervals_of, metric_table, per_query_values, sort_trec, trec_run, write_trec_run,
+    DocRanking, MetricTable, PerQuery, TableError,
 };
 pub use report::{csv_field, trec_eval_text, EvalMeta, Evaluation, RunEval};
 pub use span::{span_scores, SpanScores};

@@ -3,20 +3,19 @@
 
 use crate::stats::{self, Interval};
 use crate::{evaluate_topic, EvalParams, MeasureError, MeasureSet, Ranked};
-use ragdiag_core::{Qrels, Query};
-use std::fmt::Write as _;
+use ragdiag_core::{DocId, Qrels, Query};
 
 /// One query's documents, best first, with the scores written to the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocRanking {
     /// The query id.
     pub qid: String,
-    /// Document ids with their scores, best first.
-    pub docs: Vec<(String, f64)>,
+    /// Document ids with their scores, best first (shared with the items they come from).
+    pub docs: Vec<(DocId, f64)>,
 }
 
 /// trec_eval's order: score descending, then docno descending.
-pub fn sort_trec(docs: &mut [(String, f64)]) {
+pub fn sort_trec<D: Ord>(docs: &mut [(D, f64)]) {
     docs.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
 }
 
@@ -36,19 +35,33 @@ pub fn fmt_score(score: f64) -> String {
 /// 1 in the given order): the one run writer of `search` and `diagnose`.
 #[must_use]
 pub fn trec_run(rankings: &[DocRanking], tag: &str) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_trec_run(&mut out, rankings, tag).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the run is UTF-8")
+}
+
+/// [`trec_run`] written to `out` line by line, so that a long run is never held whole.
+///
+/// # Errors
+///
+/// A failed write.
+pub fn write_trec_run(
+    out: &mut impl std::io::Write,
+    rankings: &[DocRanking],
+    tag: &str,
+) -> std::io::Result<()> {
     for r in rankings {
         for (i, (doc, score)) in r.docs.iter().enumerate() {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{} Q0 {doc} {} {} {tag}",
                 r.qid,
                 i + 1,
                 fmt_score(*score)
-            );
+            )?;
         }
     }
-    out
+    Ok(())
 }
 
 /// The headline metrics: one interval per measure, and each query's values.
@@ -166,26 +179,43 @@ pub fn metric_table(
     requested: &[String],
     seed: u64,
 ) -> Result<MetricTable, TableError> {
-    let PerQuery {
-        names,
-        values,
-        weights,
-    } = per_query_values(rankings, qrels, queries, requested)?;
-    let per_column: Vec<Vec<f64>> = (0..names.len())
-        .map(|c| values.iter().map(|(_, v)| v[c]).collect())
+    let per = per_query_values(rankings, qrels, queries, requested)?;
+    let intervals = intervals_of(&per, |_| true, seed)?;
+    Ok(MetricTable {
+        names: per.names,
+        intervals,
+        per_query: per.values,
+    })
+}
+
+/// The intervals [`metric_table`] gives over the queries of `per` that `keep` keeps (by query
+/// id), from their values already evaluated: the same intervals as `metric_table` on those
+/// queries' rankings alone, without copying or evaluating them again.
+///
+/// # Errors
+///
+/// [`TableError::NoJudgedQuery`] when `keep` keeps none.
+pub fn intervals_of(
+    per: &PerQuery,
+    keep: impl Fn(&str) -> bool,
+    seed: u64,
+) -> Result<Vec<Interval>, TableError> {
+    let kept: Vec<usize> = (0..per.values.len())
+        .filter(|&i| keep(&per.values[i].0))
         .collect();
-    let weights = stats::relative_weights(weights);
+    if kept.is_empty() {
+        return Err(TableError::NoJudgedQuery);
+    }
+    let per_column: Vec<Vec<f64>> = (0..per.names.len())
+        .map(|c| kept.iter().map(|&i| per.values[i].1[c]).collect())
+        .collect();
+    let weights = stats::relative_weights(kept.iter().map(|&i| per.weights[i]).collect());
     let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()
     };
-    let intervals = stats::bootstrap_means(&refs, weights.as_deref(), &cfg);
-    Ok(MetricTable {
-        names,
-        intervals,
-        per_query: values,
-    })
+    Ok(stats::bootstrap_means(&refs, weights.as_deref(), &cfg))
 }
 
 #[cfg(test)]
@@ -219,5 +249,54 @@ mod tests {
             docs: vec![("d2".into(), 2.5), ("d1".into(), 1.0)],
         };
         assert_eq!(trec_run(&[r], "t"), "q1 Q0 d2 1 2.5 t\nq1 Q0 d1 2 1 t\n");
+    }
+
+    #[test]
+    fn intervals_of_a_subset_are_the_table_of_that_subset() {
+        use ragdiag_core::Judgment;
+        // 40 questions, weights varying, each with one relevant document.
+        let queries: Vec<Query> = (0..40)
+            .map(|i| Query {
+                id: format!("q{i}"),
+                relevant: vec![Judgment {
+                    doc: format!("d{}", i % 7),
+                    grade: 1 + (i % 2) as i64,
+                }],
+                weight: [1.0, 2.0, 0.5][i % 3],
+                ..Query::default()
+            })
+            .collect();
+        let rankings: Vec<DocRanking> = (0..40)
+            .map(|i| DocRanking {
+                qid: format!("q{i}"),
+                // Seven distinct documents, the relevant one at rank 1..=7 by question.
+                docs: (0..7)
+                    .map(|k| {
+                        (
+                            DocId::from(format!("d{}", (i * 3 + k) % 7)),
+                            10.0 - k as f64,
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        let qrels = Qrels::from_queries(&queries);
+        let measures: Vec<String> = ["ndcg_cut.10", "recall.10"].map(String::from).to_vec();
+        let per = per_query_values(&rankings, &qrels, &queries, &measures).unwrap();
+        let keep = |id: &str| id.trim_start_matches('q').parse::<usize>().unwrap() % 4 != 1;
+        let qs: Vec<Query> = queries.iter().filter(|q| keep(&q.id)).cloned().collect();
+        let rs: Vec<DocRanking> = rankings.iter().filter(|r| keep(&r.qid)).cloned().collect();
+        let table = metric_table(&rs, &qrels, &qs, &measures, 7).unwrap();
+        let subset = intervals_of(&per, keep, 7).unwrap();
+        assert_eq!(subset, table.intervals);
+        assert_eq!(subset[0].n, 30);
+        // And the whole set is metric_table's own.
+        let all = metric_table(&rankings, &qrels, &queries, &measures, 7).unwrap();
+        assert_eq!(intervals_of(&per, |_| true, 7).unwrap(), all.intervals);
+        assert_ne!(all.intervals, table.intervals);
+        assert!(matches!(
+            intervals_of(&per, |_| false, 7),
+            Err(TableError::NoJudgedQuery)
+        ));
     }
 }

@@ -15,8 +15,8 @@ use std::collections::{BTreeSet, HashSet};
 /// Wilson interval over questions is conservative (a share in [0, 1] with mean p has variance
 /// at most p(1 − p)). With `queries`, rankings of other question ids are left out.
 #[must_use]
-pub fn retrieval_staleness(
-    rankings: &[(String, Vec<String>)],
+pub fn retrieval_staleness<Q: AsRef<str>, D: AsRef<str>>(
+    rankings: &[(Q, Vec<D>)],
     k: usize,
     docs: &[Document],
     audit: &Audit,
@@ -31,10 +31,11 @@ pub fn retrieval_staleness(
     let wanted: Option<HashSet<&str>> =
         queries.map(|qs| qs.iter().map(|q| q.id.as_str()).collect());
     for (qid, ranked_docs) in rankings {
-        if wanted.as_ref().is_some_and(|w| !w.contains(qid.as_str())) {
+        let qid = qid.as_ref();
+        if wanted.as_ref().is_some_and(|w| !w.contains(qid)) {
             continue;
         }
-        let ranked: Vec<&str> = ranked_docs.iter().take(k).map(String::as_str).collect();
+        let ranked: Vec<&str> = ranked_docs.iter().take(k).map(AsRef::as_ref).collect();
         let stale_flags: Vec<bool> = ranked
             .iter()
             .map(|d| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true)))
@@ -52,7 +53,7 @@ pub fn retrieval_staleness(
         });
         for (rank, doc) in ranked.iter().enumerate() {
             let ghost = |why: &str| Ghost {
-                query: qid.clone(),
+                query: qid.to_owned(),
                 rank: rank + 1,
                 doc: (*doc).to_owned(),
                 why: why.to_owned(),
@@ -66,7 +67,7 @@ pub fn retrieval_staleness(
                         let newer_rank = ranked.iter().position(|x| x == newer);
                         if newer_rank.is_none_or(|nr| nr > rank) {
                             superseded_above.push(SupersededAbove {
-                                query: qid.clone(),
+                                query: qid.to_owned(),
                                 stale: (*doc).to_owned(),
                                 stale_rank: rank + 1,
                                 current: newer.clone(),
@@ -154,7 +155,7 @@ mod tests {
         assert!(rate.ci_lower.unwrap() > 0.0 && rate.ci_upper.unwrap() < 1.0);
         assert_eq!(r.superseded_ranked_above_current, 1);
         // No question: nothing estimated.
-        let r = retrieval_staleness(&[], 1, &docs, &a, None);
+        let r = retrieval_staleness::<String, String>(&[], 1, &docs, &a, None);
         assert_eq!(r.top_hit_stale_share.value, None);
         assert_eq!(r.top_hit_stale_share.n, 0);
     }

@@ -62,11 +62,11 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
         .collect()
 }
 
-/// [`question_views`] as the reports use them: every question's class, rule, reason and
-/// verdicts, but the retrieved hits and gold texts only of the questions `report.html` draws
-/// ([`drawn_of_class`] of each class). The pages are the same as with [`question_views`]; the
-/// snippets of the other questions are never made, so the views stay small at any question
-/// count.
+/// [`question_views`] as the reports use them: the questions `report.html` draws
+/// ([`drawn_of_class`] of each class) in full, every other one with only what the pages read
+/// of it (id, class, rule, reason, weight). The pages are the same as with
+/// [`question_views`]; the snippets, texts, answers and metrics of the other questions are
+/// never copied, so the views stay small at any question count.
 #[must_use]
 pub fn drawn_question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
     let ctx = Context::new(input);
@@ -131,10 +131,26 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The view of question `i`; without `full`, its retrieved hits and gold texts are left out.
+    /// The view of question `i`; without `full`, only what the pages read of a question they
+    /// do not draw: its id, class, rule, reason (report.md's list of failing questions) and
+    /// weight (which questions are drawn).
     fn view(&self, i: usize, full: bool) -> QuestionView {
         let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
         let (q, d, r) = (&input.queries[i], &input.diagnoses[i], &input.shown[i]);
+        let rule = Some(RuleView {
+            number: u32::from(d.rule.number()),
+            name: d.rule.name().to_owned(),
+        });
+        if !full {
+            return QuestionView {
+                id: q.id.clone(),
+                class: d.class.as_str().to_owned(),
+                rule,
+                reason: d.reason.clone(),
+                weight: Some(q.weight),
+                ..QuestionView::default()
+            };
+        }
 
         let mut gold: Vec<GoldView> = d
             .gold
@@ -159,9 +175,9 @@ impl<'a> Context<'a> {
                 })
                 .collect();
         }
-        let show = if full { input.context_k + 3 } else { 0 };
+        let show = input.context_k + 3;
         let mut ranks: Vec<usize> = (0..r.items.len().min(show)).collect();
-        if let (true, Some(b)) = (full, d.best_gold_rank) {
+        if let Some(b) = d.best_gold_rank {
             if b > show && b <= r.items.len() {
                 ranks.push(b - 1);
             }
@@ -217,7 +233,7 @@ impl<'a> Context<'a> {
                 let fresh = entry.map(|(_, f)| *f);
                 RetrievedView {
                     rank: i + 1,
-                    doc: item.doc.clone(),
+                    doc: item.doc.to_string(),
                     title: entry.and_then(|(doc, _)| doc.title.clone()),
                     text,
                     score: item.score,
@@ -242,10 +258,7 @@ impl<'a> Context<'a> {
             tags: q.tags.clone(),
             class: d.class.as_str().to_owned(),
             flags: d.flags.iter().map(|f| f.as_str().to_owned()).collect(),
-            rule: Some(RuleView {
-                number: u32::from(d.rule.number()),
-                name: d.rule.name().to_owned(),
-            }),
+            rule,
             reason: d.reason.clone(),
             evidence_rule: d.evidence_rule.map(|e| {
                 serde_json::to_value(e)
@@ -358,6 +371,13 @@ mod tests {
         assert!(largest > crate::SHOWN_PER_CLASS, "{largest}");
         let with_hits = drawn.iter().filter(|v| !v.retrieved.is_empty()).count();
         assert!(with_hits < all.len() && with_hits >= crate::SHOWN_PER_CLASS);
+        // The others carry only what the pages read of them: no text, answer or hits.
+        let light = drawn
+            .iter()
+            .filter(|v| v.retrieved.is_empty() && v.answer.is_none() && v.text.is_empty())
+            .count();
+        assert_eq!(light + with_hits, all.len());
+        assert!(drawn.iter().all(|v| !v.id.is_empty() && !v.reason.is_empty()));
         let summary = serde_json::json!({});
         assert_eq!(
             crate::render_html_json(&summary, &all),

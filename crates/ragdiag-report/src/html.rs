@@ -71,7 +71,9 @@ macro_rules! w {
 pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     let root = Node::root(summary);
     let name = root.get("name").str().unwrap_or("");
-    let mut out = String::with_capacity(64 * 1024 + questions.len() * 4096);
+    // Room for the questions drawn in full (at most SHOWN_PER_CLASS of each class).
+    let drawn = questions.len().min(16 * SHOWN_PER_CLASS);
+    let mut out = String::with_capacity(64 * 1024 + drawn * 4096);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     // Defence in depth: even a stray reference could not load anything.

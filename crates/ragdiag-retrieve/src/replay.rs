@@ -548,7 +548,7 @@ pub fn doc_rankings(
             sort_trec(&mut docs);
             DocRanking {
                 qid: (*q).to_owned(),
-                docs,
+                docs: docs.into_iter().map(|(d, s)| (d.into(), s)).collect(),
             }
         })
         .collect()

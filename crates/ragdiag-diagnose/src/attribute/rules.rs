@@ -51,11 +51,11 @@ impl Facts<'_> {
     fn gold_name(&self) -> String {
         let (q, corpus, j) = (self.input.query, self.corpus, self.judged);
         j.best
-            .map(|(_, i)| self.pool.items[i].item.doc.clone())
+            .map(|(_, i)| self.pool.items[i].item.doc.to_string())
             .or_else(|| {
                 j.holding
                     .first()
-                    .map(|&i| self.pool.items[i].item.doc.clone())
+                    .map(|&i| self.pool.items[i].item.doc.to_string())
             })
             .or_else(|| j.holder_docs.first().map(|&d| corpus.id(d).to_string()))
             .or_else(|| self.ev.gold_docs.first().map(|&d| corpus.id(d).to_string()))

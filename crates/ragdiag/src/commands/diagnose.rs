@@ -234,10 +234,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut json = serde_json::to_vec_pretty(summary)?;
     json.push(b'\n');
     files.write("summary.json", &json)?;
-    files.write(
-        "run.trec",
-        ragdiag_eval::trec_run(&evaluated.rankings, "ragdiag-diagnose").as_bytes(),
-    )?;
+    files.write_with("run.trec", |out| {
+        ragdiag_eval::write_trec_run(out, &evaluated.rankings, "ragdiag-diagnose")?;
+        Ok(())
+    })?;
     // The rankings (every question's document ids) are not needed past run.trec.
     drop(std::mem::take(&mut evaluated.rankings));
     let ds = &r.diagnoses.diagnoses;

@@ -204,7 +204,7 @@ fn engine_rankings(
             let ranking = ragdiag_engine::items::doc_ranking(&q.id, r.as_ref().ok()?, k);
             Some((
                 ranking.qid,
-                ranking.docs.into_iter().map(|(d, _)| d).collect(),
+                ranking.docs.into_iter().map(|(d, _)| d.into()).collect(),
             ))
         })
         .collect())
@@ -269,7 +269,7 @@ fn index_rankings(
     let ids: Vec<&str> = queries.iter().map(|q| q.id.as_str()).collect();
     Ok(doc_rankings(&searcher, &ids, &out.hits, k)
         .into_iter()
-        .map(|r| (r.qid, r.docs.into_iter().map(|(d, _)| d).collect()))
+        .map(|r| (r.qid, r.docs.into_iter().map(|(d, _)| d.into()).collect()))
         .collect())
 }
 

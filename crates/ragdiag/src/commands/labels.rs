@@ -408,7 +408,7 @@ fn leakage(args: &LabelsLeakageArgs, printer: Printer) -> Result<ExitStatus> {
             docs: by_q.get(q.id.as_str()).map_or_else(Vec::new, |e| {
                 e.entries
                     .iter()
-                    .map(|x| (run.docno(x).to_owned(), x.score))
+                    .map(|x| (run.docno(x).into(), x.score))
                     .collect()
             }),
         };
