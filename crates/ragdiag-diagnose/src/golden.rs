@@ -136,19 +136,16 @@ fn coverage(
     seed: u64,
 ) -> Vec<Coverage> {
     let judged = Qrels::from_queries(queries);
-    let source = ragdiag_eval::golden::PoolSource {
-        name: "report".into(),
-        rankings: rankings
-            .iter()
-            .filter(|r| judged.get(&r.qid).is_some())
-            .map(|r| {
-                (
-                    r.qid.clone(),
-                    r.docs.iter().map(|(d, _)| d.to_string()).collect(),
-                )
-            })
-            .collect(),
-    };
+    let source: Vec<(&str, Vec<&str>)> = rankings
+        .iter()
+        .filter(|r| judged.get(&r.qid).is_some())
+        .map(|r| {
+            (
+                r.qid.as_str(),
+                r.docs.iter().map(|(d, _)| d.as_str()).collect(),
+            )
+        })
+        .collect();
     let mut ks: Vec<usize> = std::iter::once(context_k).chain(COVERAGE_DEPTHS).collect();
     ks.sort_unstable();
     ks.dedup();
@@ -158,7 +155,7 @@ fn coverage(
     };
     ks.into_iter()
         .map(|k| {
-            let values = ragdiag_eval::golden::judged_at(&judged, &source, k);
+            let values = ragdiag_eval::golden::judged_at_of(&judged, &source, k);
             let judged = if values.is_empty() {
                 Interval::empty()
             } else {

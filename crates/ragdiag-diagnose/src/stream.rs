@@ -1,15 +1,16 @@
 //! A trace diagnosed as it is read (issue 15): batches of trace lines are joined to their
 //! questions, located and diagnosed in parallel, and only what the reports need of each
-//! question is kept — its diagnosis, its ranked items without their texts, its answer, and its
-//! record's figures (latency, tokens) — so the memory taken grows with the corpus and a batch,
-//! not with the trace's texts.
+//! question is kept — its diagnosis, its ranked items without their texts, and its record's
+//! figures (latency, tokens) — so the memory taken grows with the corpus and a batch, not with
+//! the trace's texts.
 //!
 //! The outcome equals [`crate::diagnose_trace_taking`] on the whole trace: the same diagnoses,
 //! the same warnings in the same order, the same items. Each retrieved text is tokenised once
 //! per run (a text equal to its document's slice is shared by every later batch). A hit's text
-//! is kept only where a report can show it: for the questions `report.html` draws
-//! ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show their
-//! own text; the other questions' items keep their document and span.
+//! and the answer are kept only where a report can show them: for the questions `report.html`
+//! draws ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show
+//! their own text; the other questions' items keep their document and span, and their answers
+//! are dropped once assessed.
 
 use crate::texts::Texts;
 use crate::{
@@ -46,7 +47,7 @@ pub struct Streamed {
     /// location of the hits and the diagnosis.
     pub diagnoses: Diagnoses,
     /// Each question's located items (texts kept only for the drawn questions' hits that
-    /// differ from their document's slice) and answer.
+    /// differ from their document's slice) and answer (kept only for the drawn questions).
     pub shown: Shown,
     /// The trace's records in line order, without their hits and answers: the figures the
     /// summary reads (latency, tokens) and their origin.
@@ -199,8 +200,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
     }
 
-    /// Keeps question `i`'s hit texts if it is among the first `keep_texts` of its class in
-    /// [`drawn_order`] so far; the texts of a question that leaves that set are dropped.
+    /// Keeps question `i`'s hit texts and answer if it is among the first `keep_texts` of its
+    /// class in [`drawn_order`] so far; those of a question that leaves that set are dropped.
     fn keep(&mut self, class: Class, i: usize) {
         let entry = (i, traffic_weight(&self.queries[i]));
         let set = self.kept.entry(class).or_default();
@@ -219,6 +220,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             for item in &mut self.items[d] {
                 item.text = None;
             }
+            self.answers[d] = None;
         }
     }
 

@@ -115,16 +115,27 @@ pub fn pool(
 /// `min(k, retrieved)` distinct documents that `judged` grades (ir_measures' `Judged@k`);
 /// a question with nothing retrieved is left out.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn judged_at(judged: &Qrels, source: &PoolSource, k: usize) -> Vec<f64> {
-    source
-        .rankings
+    judged_at_of(judged, &source.rankings, k)
+}
+
+/// [`judged_at`] of rankings given as `(question id, documents best first)`, owned or
+/// borrowed.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn judged_at_of<Q: AsRef<str>, D: AsRef<str>>(
+    judged: &Qrels,
+    rankings: &[(Q, Vec<D>)],
+    k: usize,
+) -> Vec<f64> {
+    rankings
         .iter()
         .filter_map(|(qid, docs)| {
+            let qid = qid.as_ref();
             let mut seen = BTreeSet::new();
             let top: Vec<&str> = docs
                 .iter()
-                .map(String::as_str)
+                .map(AsRef::as_ref)
                 .filter(|d| seen.insert(*d))
                 .take(k)
                 .collect();

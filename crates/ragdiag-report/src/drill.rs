@@ -377,7 +377,9 @@ mod tests {
             .filter(|v| v.retrieved.is_empty() && v.answer.is_none() && v.text.is_empty())
             .count();
         assert_eq!(light + with_hits, all.len());
-        assert!(drawn.iter().all(|v| !v.id.is_empty() && !v.reason.is_empty()));
+        assert!(drawn
+            .iter()
+            .all(|v| !v.id.is_empty() && !v.reason.is_empty()));
         let summary = serde_json::json!({});
         assert_eq!(
             crate::render_html_json(&summary, &all),
