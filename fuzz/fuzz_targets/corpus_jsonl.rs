@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
                 "two documents with id {:?}",
                 d.id
             );
-            assert!(d.origin.path == path, "origin {:?}", d.origin);
+            assert!(*d.origin.path == *path, "origin {:?}", d.origin);
         }
     }
 });
