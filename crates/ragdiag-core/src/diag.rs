@@ -35,7 +35,9 @@ fn shared_path(path: &Path) -> Arc<Path> {
     LAST_PATH.with(|last| {
         let mut last = last.borrow_mut();
         match &*last {
-            Some(p) if **p == *path => p.clone(),
+            // The same bytes, not merely the same components: a location prints its path
+            // as it was given.
+            Some(p) if p.as_os_str() == path.as_os_str() => p.clone(),
             _ => {
                 let p: Arc<Path> = Arc::from(path);
                 *last = Some(p.clone());
@@ -370,6 +372,10 @@ mod tests {
         assert!(Arc::ptr_eq(&a.path, &b.path));
         assert!(Arc::ptr_eq(&c.path, &d.path));
         assert!(!Arc::ptr_eq(&a.path, &c.path));
+        // Equal components, other bytes, right after: printed as given.
+        let _ = Location::new("data/queries.jsonl", 1);
+        let e = Location::new("data//queries.jsonl", 4);
+        assert_eq!(e.to_string(), "data//queries.jsonl:4");
         assert_eq!(
             (a.to_string(), c.to_string(), d.to_string()),
             (
