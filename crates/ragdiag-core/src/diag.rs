@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where a record came from: a file and, when the format has lines, a 1-based line number.
 /// The path is shared: the locations of one file's records hold one copy of it.
@@ -16,9 +16,12 @@ pub struct Location {
 }
 
 impl Default for Location {
+    /// No file: one empty path for the whole process (leaving each thread's last path as it
+    /// was).
     fn default() -> Self {
+        static EMPTY: OnceLock<Arc<Path>> = OnceLock::new();
         Location {
-            path: shared_path(Path::new("")),
+            path: EMPTY.get_or_init(|| Arc::from(Path::new(""))).clone(),
             line: None,
         }
     }
@@ -385,6 +388,13 @@ mod tests {
             )
         );
         assert_eq!(Location::default().to_string(), "");
+        // A default location leaves the thread's last path shared.
+        let f = Location::new("data/trace.jsonl", 5);
+        let _ = Location::default();
+        assert!(Arc::ptr_eq(
+            &f.path,
+            &Location::new("data/trace.jsonl", 6).path
+        ));
         assert!(a < b && b < c);
     }
 }

@@ -459,12 +459,16 @@ fn leakage(
     // is judged, and then any subset fails too.
     let per = ragdiag_eval::per_query_values(rankings, &qrels, queries, &measures);
     let table = |keep: &dyn Fn(&str) -> bool| -> BTreeMap<String, Interval> {
-        let intervals = match &per {
-            Ok(per) => ragdiag_eval::intervals_of(per, keep, seed).map(|iv| (&per.names, iv)),
-            Err(_) => return BTreeMap::new(),
+        let Ok(per) = &per else {
+            return BTreeMap::new();
         };
-        match intervals {
-            Ok((names, iv)) => names.iter().cloned().zip(iv.iter().map(interval)).collect(),
+        match ragdiag_eval::intervals_of(per, keep, seed) {
+            Ok(iv) => per
+                .names
+                .iter()
+                .cloned()
+                .zip(iv.iter().map(interval))
+                .collect(),
             Err(_) => BTreeMap::new(),
         }
     };

@@ -128,9 +128,7 @@ pub fn stream_trace(
     let batch = batch.max(1);
     let mut diagnostics = Diagnostics::default();
     let mut twice = Diagnostics::default();
-    // Each question's first line (its number: every line is `label`'s), not a whole location,
-    // so that a long trace holds a few bytes per question here.
-    let mut first: FxHashMap<String, Option<u64>> = FxHashMap::default();
+    let mut first: FxHashMap<String, Location> = FxHashMap::default();
     let mut raw: Vec<std::result::Result<(u64, String), Diagnostic>> = Vec::with_capacity(batch);
     let mut flush = |raw: &mut Vec<std::result::Result<(u64, String), Diagnostic>>,
                      diagnostics: &mut Diagnostics|
@@ -157,16 +155,13 @@ pub fn stream_trace(
             accept(&mut records, diagnostics, opts, item)?;
         }
         records.retain(|t: &TraceRecord| match first.get(&t.query_id) {
-            Some(&line) => {
-                let at = Location {
-                    path: t.origin.path.clone(),
-                    line,
-                };
-                twice.warn(t.origin.clone(), "query_id", traced_twice(&t.query_id, &at));
+            Some(at) => {
+                twice.warn(t.origin.clone(), "query_id", traced_twice(&t.query_id, at));
                 false
             }
             None => {
-                first.insert(t.query_id.clone(), t.origin.line);
+                // A location shares its file's path: a few bytes per question.
+                first.insert(t.query_id.clone(), t.origin.clone());
                 true
             }
         });
