@@ -85,11 +85,11 @@ pub use ground::{
 };
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
-    answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, queries_columns,
-    Sources, SummaryInput, ThresholdOptions, UnknownMetric,
+    answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, lead_scores,
+    queries_columns, LeadScores, Ranked, Sources, SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
-pub use stream::{drawn_order, Streamed, TraceRun};
+pub use stream::{drawn_order, Part, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use trend::{trend, DatedReport};
 pub use types::{

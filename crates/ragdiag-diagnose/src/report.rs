@@ -42,8 +42,8 @@ pub struct SummaryInput<'a> {
     pub queries: &'a [Query],
     /// One diagnosis per question.
     pub diagnoses: &'a Diagnoses,
-    /// What each question retrieved (ranked items, best first), aligned with `queries`.
-    pub items: &'a [Vec<RetrievedItem>],
+    /// What the summary reads of each question's ranked items, aligned with `queries`.
+    pub ranked: Ranked,
     /// The trace (trace mode): latency and token figures.
     pub trace: Option<&'a [TraceRecord]>,
     /// Problems of meaning found in the inputs.
@@ -54,6 +54,48 @@ pub struct SummaryInput<'a> {
     pub thresholds: ThresholdOptions,
     /// Token prices per million tokens (`--price`), for the cost figures (trace mode).
     pub price: Option<ragdiag_contract::Price>,
+}
+
+/// What the summary reads of each question's retrieved items (so that a streamed diagnosis
+/// can let the items go once their rows of `hits.parquet` are written): its document ranking
+/// and the scores of its first two items.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ranked {
+    /// Each question's documents in the order of their first item ([`doc_ranking`]).
+    pub rankings: Vec<DocRanking>,
+    /// The scores of each question's first two items ([`lead_scores`]).
+    pub lead_scores: Vec<LeadScores>,
+}
+
+/// The scores of a question's first two retrieved items (the score-floor sweep reads the
+/// first; whether scores rise with rank, both).
+pub type LeadScores = [Option<f64>; 2];
+
+/// The scores of `items`' first two items.
+#[must_use]
+pub fn lead_scores(items: &[RetrievedItem]) -> LeadScores {
+    [
+        items.first().and_then(|i| i.score),
+        items.get(1).and_then(|i| i.score),
+    ]
+}
+
+impl Ranked {
+    /// What the summary reads of `items` (aligned with `queries`).
+    #[must_use]
+    pub fn of(queries: &[Query], items: &[Vec<RetrievedItem>]) -> Ranked {
+        let mut ranked = Ranked::default();
+        for (q, list) in queries.iter().zip(items) {
+            ranked.push(&q.id, list);
+        }
+        ranked
+    }
+
+    /// Adds question `qid`'s items.
+    pub fn push(&mut self, qid: &str, items: &[RetrievedItem]) {
+        self.rankings.push(doc_ranking(qid, items));
+        self.lead_scores.push(lead_scores(items));
+    }
 }
 
 /// The settings of the score-floor sweep ([`crate::threshold`]).
@@ -124,12 +166,10 @@ pub struct UnknownMetric {
 /// the summary does not have.
 pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError> {
     let ds = &input.diagnoses.diagnoses;
-    let rankings: Vec<DocRanking> = input
-        .queries
-        .iter()
-        .zip(input.items)
-        .map(|(q, items)| doc_ranking(&q.id, items))
-        .collect();
+    let Ranked {
+        rankings,
+        lead_scores,
+    } = input.ranked;
     let qrels = Qrels::from_queries(input.queries);
     let table = if qrels.is_empty() {
         None
@@ -171,13 +211,13 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
     let opts = input.thresholds;
     let (outcomes, thresholds) = if input.trace.is_none() {
         (vec![None; ds.len()], None)
-    } else if crate::threshold::scores_rise_with_rank(input.items) {
+    } else if crate::threshold::scores_rise_with_rank(&lead_scores) {
         warnings.push(
             "thresholds: the trace's scores rise with rank (distances, not similarities), so no score floor was swept".into(),
         );
         (vec![None; ds.len()], None)
     } else {
-        let (outcomes, without_score) = crate::threshold::outcomes(ds, input.queries, input.items);
+        let (outcomes, without_score) = crate::threshold::outcomes(ds, input.queries, &lead_scores);
         let t = crate::threshold::thresholds(
             &outcomes,
             input.queries,
@@ -780,9 +820,9 @@ fn threshold_headline(t: &ragdiag_contract::Thresholds) -> String {
 /// question. The metric columns hold `table`'s per-question values (null where a question was
 /// not evaluated, or everywhere without judgments).
 #[must_use]
-pub fn queries_columns(
+pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>>(
     queries: &[Query],
-    diagnoses: &[Diagnosis],
+    diagnoses: &[D],
     table: Option<&MetricTable>,
     trace: Option<&[ragdiag_core::TraceRecord]>,
     price: Option<ragdiag_contract::Price>,
@@ -790,7 +830,7 @@ pub fn queries_columns(
     let text = |f: &dyn Fn(usize) -> String| -> Values {
         Values::Utf8((0..queries.len()).map(|i| Some(f(i))).collect())
     };
-    let d = diagnoses;
+    let d: Vec<&Diagnosis> = diagnoses.iter().map(std::borrow::Borrow::borrow).collect();
     let per_query: std::collections::HashMap<&str, &Vec<f64>> = table
         .map(|t| t.per_query.iter().map(|(q, v)| (q.as_str(), v)).collect())
         .unwrap_or_default();

@@ -11,16 +11,24 @@
 //! draws ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show
 //! their own text; the other questions' items keep their document and span, and their answers
 //! are dropped once assessed.
+//!
+//! A caller that writes each question's rows as they are done ([`TraceRun::ready`], the
+//! questions in order, a part of `part` at a time, then [`TraceRun::release`]) lets the run drop
+//! the items of every question the report does not draw once its rows are written (what the
+//! summary reads of them, [`Ranked`]: the document ranking and the first two scores, is kept)
+//! and the detail of its diagnosis ([`Diagnosis::forget_detail`]).
 
 use crate::texts::Texts;
 use crate::{
-    diagnose_each, trace_config, Class, Config, Corpus, Diagnoses, Diagnosis, QueryInput, Result,
-    RetrievedItem, Shown, Summary,
+    diagnose_each, doc_ranking, lead_scores, trace_config, Class, Config, Corpus, Diagnoses,
+    Diagnosis, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown, Summary,
 };
 use ragdiag_core::{Diagnostics, Query, TraceRecord};
+use ragdiag_eval::DocRanking;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
+use std::ops::Range;
 
 /// The order in which a report draws the questions of one class, given as (input position,
 /// traffic weight): the most traffic-weighted first, input order among equals. The one rule
@@ -52,6 +60,26 @@ pub struct Streamed {
     /// The trace's records in line order, without their hits and answers: the figures the
     /// summary reads (latency, tokens) and their origin.
     pub trace: Vec<TraceRecord>,
+    /// What the summary reads of each question's items (kept when the items are released).
+    pub ranked: Ranked,
+}
+
+/// Questions whose rows can be written ([`TraceRun::ready`]): consecutive questions, all
+/// diagnosed.
+#[derive(Debug)]
+pub struct Part<'a> {
+    /// Their positions among the questions.
+    pub range: Range<usize>,
+    /// The questions.
+    pub queries: &'a [Query],
+    /// Their diagnoses.
+    pub diagnoses: Vec<&'a Diagnosis>,
+    /// Their located items.
+    pub items: Vec<&'a [RetrievedItem]>,
+    /// Their document rankings.
+    pub rankings: &'a [DocRanking],
+    /// The trace's records read so far (each question's first line among them).
+    pub trace: &'a [TraceRecord],
 }
 
 /// A trace diagnosis fed batch by batch ([`TraceRun::add_batch`]) and closed by
@@ -66,6 +94,17 @@ pub struct TraceRun<'r, 'c, 'q> {
     has_line: Vec<bool>,
     diagnoses: Vec<Option<Diagnosis>>,
     items: Vec<Vec<RetrievedItem>>,
+    /// Each diagnosed question's document ranking (empty before).
+    rankings: Vec<DocRanking>,
+    lead_scores: Vec<LeadScores>,
+    /// Questions per part handed out by [`TraceRun::ready`].
+    part: usize,
+    /// The questions before this one are diagnosed.
+    diagnosed_upto: usize,
+    /// The questions before this one were handed out by [`TraceRun::ready`] and released.
+    released: usize,
+    /// Whether the questions no line named are diagnosed ([`TraceRun::close`]).
+    closed: bool,
     answers: Vec<Option<String>>,
     records: Vec<TraceRecord>,
     /// Warnings of lines for unknown questions and second lines, in line order.
@@ -81,7 +120,8 @@ pub struct TraceRun<'r, 'c, 'q> {
 
 impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// A run over `queries` (trace mode, whatever `cfg.mode` says), keeping the hit texts of
-    /// the first `keep_texts` questions of each class in [`drawn_order`].
+    /// the first `keep_texts` questions of each class in [`drawn_order`]. [`TraceRun::ready`]
+    /// hands out questions [`TraceRun::with_part`] at a time (default: all at the end).
     ///
     /// # Errors
     ///
@@ -106,6 +146,18 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             has_line: vec![false; n],
             diagnoses: vec![None; n],
             items: vec![Vec::new(); n],
+            rankings: vec![
+                DocRanking {
+                    qid: String::new(),
+                    docs: Vec::new(),
+                };
+                n
+            ],
+            lead_scores: vec![[None; 2]; n],
+            part: n.max(1),
+            diagnosed_upto: 0,
+            released: 0,
+            closed: false,
             answers: vec![None; n],
             records: Vec::new(),
             lines: Diagnostics::default(),
@@ -114,6 +166,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             keep_texts,
             kept: FxHashMap::default(),
         })
+    }
+
+    /// The same run handing out `part` questions at a time (at least one).
+    #[must_use]
+    pub fn with_part(mut self, part: usize) -> Self {
+        self.part = part.max(1);
+        self
     }
 
     /// Joins the next lines of the trace (in line order) to their questions, locates their
@@ -185,6 +244,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 Ok(d) => {
                     let class = d.class;
                     self.diagnoses[i] = Some(d);
+                    self.rankings[i] = doc_ranking(&self.queries[i].id, &input.retrieved);
+                    self.lead_scores[i] = lead_scores(&input.retrieved);
                     self.items[i] = input.retrieved;
                     self.answers[i] = input.answer;
                     self.keep(class, i);
@@ -194,10 +255,81 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 }
             }
         }
+        while self
+            .diagnoses
+            .get(self.diagnosed_upto)
+            .is_some_and(Option::is_some)
+        {
+            self.diagnosed_upto += 1;
+        }
         match first_error {
             Some((_, e)) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// The next questions whose rows can be written, in question order: `part` of them once all
+    /// are diagnosed (after [`TraceRun::close`], whatever remains); `None` while the next
+    /// question waits for its line (or before the last one comes).
+    #[must_use]
+    pub fn ready(&self) -> Option<Range<usize>> {
+        let n = self.queries.len();
+        let end = (self.released + self.part).min(n);
+        let whole = end - self.released == self.part || self.closed;
+        (end > self.released && whole && self.diagnosed_upto >= end).then_some(self.released..end)
+    }
+
+    /// Questions `range` (as [`TraceRun::ready`] gave it) to write.
+    ///
+    /// # Panics
+    ///
+    /// When `range` holds a question not diagnosed.
+    #[must_use]
+    pub fn part(&self, range: Range<usize>) -> Part<'_> {
+        Part {
+            queries: &self.queries[range.clone()],
+            diagnoses: self.diagnoses[range.clone()]
+                .iter()
+                .map(|d| d.as_ref().expect("a ready question is diagnosed"))
+                .collect(),
+            items: self.items[range.clone()]
+                .iter()
+                .map(Vec::as_slice)
+                .collect(),
+            rankings: &self.rankings[range.clone()],
+            trace: &self.records,
+            range,
+        }
+    }
+
+    /// Questions `range` (the one [`TraceRun::ready`] gave) are written: the items and the
+    /// diagnoses' detail of those the report does not draw are dropped.
+    pub fn release(&mut self, range: Range<usize>) {
+        debug_assert_eq!(range.start, self.released);
+        for i in range.clone() {
+            if !self.is_kept(i) {
+                self.let_go(i);
+            }
+        }
+        self.released = range.end;
+    }
+
+    /// Lets go of what no report reads of question `i` (written, not drawn): its items (the
+    /// summary reads its ranking) and the detail of its diagnosis
+    /// ([`Diagnosis::forget_detail`]).
+    fn let_go(&mut self, i: usize) {
+        self.items[i] = Vec::new();
+        if let Some(d) = &mut self.diagnoses[i] {
+            d.forget_detail();
+        }
+    }
+
+    /// Whether question `i` is among the ones whose texts are kept.
+    fn is_kept(&self, i: usize) -> bool {
+        self.diagnoses[i]
+            .as_ref()
+            .and_then(|d| self.kept.get(&d.class))
+            .is_some_and(|set| set.iter().any(|e| e.0 == i))
     }
 
     /// Keeps question `i`'s hit texts and answer if it is among the first `keep_texts` of its
@@ -217,22 +349,27 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             Some(i)
         };
         if let Some(d) = dropped {
-            for item in &mut self.items[d] {
-                item.text = None;
+            if d < self.released {
+                self.let_go(d);
+            } else {
+                for item in &mut self.items[d] {
+                    item.text = None;
+                }
             }
             self.answers[d] = None;
         }
     }
 
     /// Diagnoses the questions no line named (with nothing retrieved and no answer, and a
-    /// warning each) and hands everything back, warnings in [`crate::diagnose_trace`]'s
-    /// order: the lines', then each question's location in question order, then each
-    /// question's diagnosis in question order.
+    /// warning each): the trace is over. [`TraceRun::ready`] then hands out the rest.
     ///
     /// # Errors
     ///
     /// As [`crate::diagnose`].
-    pub fn finish(mut self) -> Result<Streamed> {
+    pub fn close(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.closed, true) {
+            return Ok(());
+        }
         let queries = self.queries;
         let missing: Vec<usize> = (0..queries.len()).filter(|&i| !self.has_line[i]).collect();
         let inputs: Vec<QueryInput<'q>> = missing
@@ -254,7 +391,18 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 }
             })
             .collect();
-        self.diagnose(&missing, inputs)?;
+        self.diagnose(&missing, inputs)
+    }
+
+    /// Closes the run ([`TraceRun::close`]) and hands everything back, warnings in
+    /// [`crate::diagnose_trace`]'s order: the lines', then each question's location in
+    /// question order, then each question's diagnosis in question order.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::diagnose`].
+    pub fn finish(mut self) -> Result<Streamed> {
+        self.close()?;
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
@@ -285,6 +433,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 answers: self.answers,
             },
             trace: self.records,
+            ranked: Ranked {
+                rankings: self.rankings,
+                lead_scores: self.lead_scores,
+            },
         })
     }
 }

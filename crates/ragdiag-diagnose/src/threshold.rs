@@ -3,7 +3,8 @@
 //! floor for a target accuracy or a maximum false-answer rate.
 
 use crate::report::answer_ok;
-use crate::{Diagnosis, RetrievedItem};
+use crate::report::LeadScores;
+use crate::Diagnosis;
 use ragdiag_contract::{Interval, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds};
 use ragdiag_core::Query;
 use ragdiag_eval::stats;
@@ -42,21 +43,17 @@ impl Outcome {
 pub fn outcomes(
     ds: &[Diagnosis],
     queries: &[Query],
-    items: &[Vec<RetrievedItem>],
+    lead_scores: &[LeadScores],
 ) -> (Vec<Option<Outcome>>, usize) {
     let mut without_score = 0;
     let out = ds
         .iter()
         .zip(queries)
-        .zip(items)
-        .map(|((d, q), items)| {
+        .zip(lead_scores)
+        .map(|((d, q), lead)| {
             let ok = answer_ok(d, q)?;
             let a = d.answer.as_ref()?;
-            let Some(score) = items
-                .first()
-                .and_then(|i| i.score)
-                .filter(|s| s.is_finite())
-            else {
+            let Some(score) = lead[0].filter(|s| s.is_finite()) else {
                 without_score += 1;
                 return None;
             };
@@ -74,13 +71,10 @@ pub fn outcomes(
 /// Whether the scores rise with rank (distances rather than similarities) for most questions
 /// with two scored hits: then a floor on the top score means nothing.
 #[must_use]
-pub fn scores_rise_with_rank(items: &[Vec<RetrievedItem>]) -> bool {
+pub fn scores_rise_with_rank(lead_scores: &[LeadScores]) -> bool {
     let (mut rising, mut pairs) = (0usize, 0usize);
-    for list in items {
-        if let (Some(a), Some(b)) = (
-            list.first().and_then(|i| i.score),
-            list.get(1).and_then(|i| i.score),
-        ) {
+    for lead in lead_scores {
+        if let [Some(a), Some(b)] = *lead {
             pairs += 1;
             if a < b {
                 rising += 1;

@@ -104,7 +104,7 @@ fn input<'a>(
         audit,
         queries,
         diagnoses,
-        items,
+        ranked: ragdiag_diagnose::Ranked::of(queries, items),
         trace,
         warnings: Vec::new(),
         provenance: Provenance::default(),

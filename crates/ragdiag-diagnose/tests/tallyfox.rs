@@ -402,65 +402,130 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             })
             .collect()
     };
-    for batch in [1, 2, 7, 40, 1000] {
-        for keep in [usize::MAX, 1] {
-            let mut run = TraceRun::new(&corpus, &queries, &cfg, keep).unwrap();
-            for chunk in trace.chunks(batch) {
-                run.add_batch(chunk.to_vec()).unwrap();
+    let ranked = ragdiag_diagnose::Ranked::of(&queries, &shown.items);
+    // Kept one per class: the first of each class in the drawn order.
+    let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
+    for (i, d) in whole.diagnoses.iter().enumerate() {
+        let w = queries[i].weight;
+        groups
+            .entry(d.class.as_str())
+            .or_default()
+            .push((i, if w.is_finite() { w } else { 1.0 }));
+    }
+    let drawn: BTreeSet<usize> = groups
+        .values_mut()
+        .map(|g| {
+            g.sort_by(|a, b| drawn_order(*a, *b));
+            g[0].0
+        })
+        .collect();
+    // Released with one kept per class: the others' detail is let go once written.
+    let mut released = whole.clone();
+    for (i, d) in released.diagnoses.iter_mut().enumerate() {
+        if !drawn.contains(&i) {
+            d.forget_detail();
+        }
+    }
+    assert_ne!(released, whole, "some detail to let go");
+    for (batch, keep, part) in [1, 2, 7, 40, 1000]
+        .into_iter()
+        .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
+        .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
+    {
+        let mut run = TraceRun::new(&corpus, &queries, &cfg, keep).unwrap();
+        if let Some(p) = part {
+            run = run.with_part(p);
+        }
+        let at = format!("batch {batch}, keep {keep}, part {part:?}");
+        // Each part handed out (when asked for) is checked against the whole diagnosis, then
+        // released.
+        let mut handed = 0;
+        let mut drain = |run: &mut TraceRun<'_, '_, '_>| {
+            while let Some(range) = part.and_then(|_| run.ready()) {
+                assert_eq!(range.start, handed, "{at}");
+                assert!(
+                    range.len() == part.unwrap() || range.end == queries.len(),
+                    "{at}: {range:?}"
+                );
+                let p = run.part(range.clone());
+                for (j, i) in range.clone().enumerate() {
+                    assert_eq!(p.queries[j].id, queries[i].id, "{at}");
+                    assert_eq!(
+                        serde_json::to_string(p.diagnoses[j]).unwrap(),
+                        serde_json::to_string(&whole.diagnoses[i]).unwrap(),
+                        "{at}: question {i}"
+                    );
+                    assert_eq!(
+                        without_text(&[p.items[j].to_vec()]),
+                        without_text(&[shown.items[i].clone()]),
+                        "{at}: question {i}"
+                    );
+                    assert_eq!(p.rankings[j], ranked.rankings[i], "{at}: question {i}");
+                }
+                handed = range.end;
+                run.release(range);
             }
-            let got = run.finish().unwrap();
-            let at = format!("batch {batch}, keep {keep}");
-            assert_eq!(
-                serde_json::to_string(&got.diagnoses).unwrap(),
-                serde_json::to_string(&whole).unwrap(),
-                "{at}"
-            );
-            assert_eq!(
-                format!("{:?}", got.diagnoses.warnings),
-                format!("{:?}", whole.warnings),
-                "{at}"
-            );
-            assert_eq!(got.trace.len(), trace.len(), "{at}");
-            if keep == usize::MAX {
-                assert_eq!(got.shown.items, shown.items, "{at}");
-                assert_eq!(got.shown.answers, shown.answers, "{at}");
-                continue;
-            }
+        };
+        for chunk in trace.chunks(batch) {
+            run.add_batch(chunk.to_vec()).unwrap();
+            drain(&mut run);
+        }
+        run.close().unwrap();
+        drain(&mut run);
+        let got = run.finish().unwrap();
+        assert_eq!(
+            handed,
+            if part.is_some() { queries.len() } else { 0 },
+            "{at}"
+        );
+        assert_eq!(got.ranked, ranked, "{at}");
+        let expected = if part.is_some() && keep == 1 {
+            &released
+        } else {
+            &whole
+        };
+        assert_eq!(
+            serde_json::to_string(&got.diagnoses).unwrap(),
+            serde_json::to_string(expected).unwrap(),
+            "{at}"
+        );
+        assert_eq!(
+            format!("{:?}", got.diagnoses.warnings),
+            format!("{:?}", whole.warnings),
+            "{at}"
+        );
+        assert_eq!(got.trace.len(), trace.len(), "{at}");
+        if keep == usize::MAX {
+            // Every question is drawn: nothing is let go.
+            assert_eq!(got.shown.items, shown.items, "{at}");
+            assert_eq!(got.shown.answers, shown.answers, "{at}");
+            continue;
+        }
+        if part.is_none() {
             assert_eq!(
                 without_text(&got.shown.items),
                 without_text(&shown.items),
                 "{at}"
             );
-            // Texts kept: exactly the first of each class in the drawn order.
-            let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
-            for (i, d) in whole.diagnoses.iter().enumerate() {
-                let w = queries[i].weight;
-                groups
-                    .entry(d.class.as_str())
-                    .or_default()
-                    .push((i, if w.is_finite() { w } else { 1.0 }));
-            }
-            let drawn: BTreeSet<usize> = groups
-                .values_mut()
-                .map(|g| {
-                    g.sort_by(|a, b| drawn_order(*a, *b));
-                    g[0].0
-                })
-                .collect();
-            for (i, (g, w)) in got.shown.items.iter().zip(&shown.items).enumerate() {
-                if drawn.contains(&i) {
-                    assert_eq!(g, w, "{at}: question {i}");
-                    assert_eq!(got.shown.answers[i], shown.answers[i], "{at}: question {i}");
-                } else {
-                    assert!(g.iter().all(|x| x.text.is_none()), "{at}: question {i}");
-                    assert_eq!(got.shown.answers[i], None, "{at}: question {i}");
+        }
+        // Texts kept: exactly the first of each class in the drawn order.
+        for (i, (g, w)) in got.shown.items.iter().zip(&shown.items).enumerate() {
+            if drawn.contains(&i) {
+                assert_eq!(g, w, "{at}: question {i}");
+                assert_eq!(got.shown.answers[i], shown.answers[i], "{at}: question {i}");
+            } else {
+                assert!(g.iter().all(|x| x.text.is_none()), "{at}: question {i}");
+                assert_eq!(got.shown.answers[i], None, "{at}: question {i}");
+                // Released once written: the items of an undrawn question are let go.
+                if part.is_some() {
+                    assert!(g.is_empty(), "{at}: question {i}");
                 }
             }
-            // The drawn questions' answers are there to show (the trace answers most).
-            assert!(
-                drawn.iter().any(|&i| got.shown.answers[i].is_some()),
-                "{at}"
-            );
         }
+        // The drawn questions' answers are there to show (the trace answers most).
+        assert!(
+            drawn.iter().any(|&i| got.shown.answers[i].is_some()),
+            "{at}"
+        );
     }
 }

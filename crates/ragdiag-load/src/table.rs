@@ -121,9 +121,14 @@ fn writer_properties(schema_version: u32) -> parquet::file::properties::WriterPr
 /// types are the same, but the schema marks nullable every column the declaration lets hold
 /// nulls (one part cannot know whether a later one holds a null), and the data pages may be
 /// cut at other rows.
+///
+/// A writer told that several parts come ([`TableWriter::in_parts`]) holds none of them: each
+/// is written as it comes, as its own row group (the file is then never the one-part file).
 pub struct TableWriter<W: std::io::Write + Send> {
     table: Table,
     state: State<W>,
+    /// Each part written as it comes, as a row group of its own.
+    in_parts: bool,
 }
 
 /// Where a [`TableWriter`] is.
@@ -145,7 +150,60 @@ impl<W: std::io::Write + Send> TableWriter<W> {
         TableWriter {
             table: *table,
             state: State::Waiting { out, first: None },
+            in_parts: false,
         }
+    }
+
+    /// The same writer, told that the table comes in several parts: each is written (and its
+    /// memory let go) as it comes, a row group per part, under the declaration's schema.
+    #[must_use]
+    pub fn in_parts(mut self) -> Self {
+        self.in_parts = true;
+        self
+    }
+
+    /// Parquet's writer on `out` for batches shaped as `first`, under the declaration's schema
+    /// (nullable wherever it may be: one part cannot know whether a later one holds a null).
+    fn open(&self, out: W, first: &RecordBatch) -> Result<State<W>, TableError> {
+        let fields: Vec<arrow::datatypes::Field> = first
+            .schema()
+            .fields()
+            .iter()
+            .zip(self.table.columns)
+            .map(|(f, def)| {
+                f.as_ref()
+                    .clone()
+                    .with_nullable(f.is_nullable() || def.null_means.is_some())
+            })
+            .collect();
+        let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+        let writer = parquet::arrow::ArrowWriter::try_new(
+            out,
+            schema.clone(),
+            Some(writer_properties(self.table.schema_version)),
+        )
+        .map_err(|e| self.parquet_error(e))?;
+        Ok(State::Writing {
+            writer: Box::new(writer),
+            schema,
+        })
+    }
+
+    /// Writes `batch` through Parquet's writer (a row group of its own when in parts).
+    fn put(
+        &self,
+        writer: &mut parquet::arrow::ArrowWriter<W>,
+        schema: &arrow::datatypes::SchemaRef,
+        batch: RecordBatch,
+    ) -> Result<(), TableError> {
+        let b = batch
+            .with_schema(schema.clone())
+            .map_err(|e| self.arrow_error(e))?;
+        writer.write(&b).map_err(|e| self.parquet_error(e))?;
+        if self.in_parts {
+            writer.flush().map_err(|e| self.parquet_error(e))?;
+        }
+        Ok(())
     }
 
     fn parquet_error(&self, source: parquet::errors::ParquetError) -> TableError {
@@ -170,6 +228,14 @@ impl<W: std::io::Write + Send> TableWriter<W> {
     pub fn write(&mut self, columns: Vec<Column>) -> Result<(), TableError> {
         let batch = record_batch(&self.table, columns)?;
         match std::mem::replace(&mut self.state, State::Failed) {
+            State::Waiting { out, first: None } if self.in_parts => {
+                let mut state = self.open(out, &batch)?;
+                if let State::Writing { writer, schema } = &mut state {
+                    self.put(writer, schema, batch)?;
+                }
+                self.state = state;
+                Ok(())
+            }
             State::Waiting { out, first: None } => {
                 self.state = State::Waiting {
                     out,
@@ -181,40 +247,17 @@ impl<W: std::io::Write + Send> TableWriter<W> {
                 out,
                 first: Some(first),
             } => {
-                // A second part: the schema is the declaration's (nullable wherever it may be).
-                let fields: Vec<arrow::datatypes::Field> = first
-                    .schema()
-                    .fields()
-                    .iter()
-                    .zip(self.table.columns)
-                    .map(|(f, def)| {
-                        f.as_ref()
-                            .clone()
-                            .with_nullable(f.is_nullable() || def.null_means.is_some())
-                    })
-                    .collect();
-                let schema = Arc::new(arrow::datatypes::Schema::new(fields));
-                let writer = parquet::arrow::ArrowWriter::try_new(
-                    out,
-                    schema.clone(),
-                    Some(writer_properties(self.table.schema_version)),
-                )
-                .map_err(|e| self.parquet_error(e))?;
-                let mut writer = Box::new(writer);
-                for b in [first, batch] {
-                    let b = b
-                        .with_schema(schema.clone())
-                        .map_err(|e| self.arrow_error(e))?;
-                    writer.write(&b).map_err(|e| self.parquet_error(e))?;
+                // A second part: written under the declaration's schema.
+                let mut state = self.open(out, &first)?;
+                if let State::Writing { writer, schema } = &mut state {
+                    self.put(writer, schema, first)?;
+                    self.put(writer, schema, batch)?;
                 }
-                self.state = State::Writing { writer, schema };
+                self.state = state;
                 Ok(())
             }
             State::Writing { mut writer, schema } => {
-                let b = batch
-                    .with_schema(schema.clone())
-                    .map_err(|e| self.arrow_error(e))?;
-                writer.write(&b).map_err(|e| self.parquet_error(e))?;
+                self.put(&mut writer, &schema, batch)?;
                 self.state = State::Writing { writer, schema };
                 Ok(())
             }
@@ -492,7 +535,10 @@ mod tests {
     }
 
     fn written_in_parts(table: &Table, columns: &[Column], parts: &[usize]) -> Vec<u8> {
-        let mut w = TableWriter::new(Vec::new(), table);
+        written(TableWriter::new(Vec::new(), table), columns, parts)
+    }
+
+    fn written(mut w: TableWriter<Vec<u8>>, columns: &[Column], parts: &[usize]) -> Vec<u8> {
         let mut at = 0;
         for &n in parts {
             w.write(rows_of(columns, at..at + n)).unwrap();
@@ -533,6 +579,33 @@ mod tests {
                 .unwrap();
             assert!(kv.iter().any(|k| k.key == SCHEMA_VERSION_KEY
                 && k.value.as_deref() == Some(&HITS.schema_version.to_string()[..])));
+        }
+        // Told that parts come, the writer holds none: a row group per part, the same rows.
+        use parquet::file::reader::FileReader;
+        for parts in [&[1000, 1000, 1000][..], &[3000], &[1, 2998, 1]] {
+            let bytes = written(
+                TableWriter::new(Vec::new(), &HITS).in_parts(),
+                &columns,
+                parts,
+            );
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(
+                read_table(&path, &HITS).unwrap(),
+                columns,
+                "parts {parts:?}"
+            );
+            let meta = parquet::file::reader::SerializedFileReader::new(
+                std::fs::File::open(&path).unwrap(),
+            )
+            .unwrap();
+            let groups: Vec<i64> = meta
+                .metadata()
+                .row_groups()
+                .iter()
+                .map(|g| g.num_rows())
+                .collect();
+            let expected: Vec<i64> = parts.iter().map(|&n| n as i64).collect();
+            assert_eq!(groups, expected, "parts {parts:?}");
         }
         // Lists of texts, and a table given no rows.
         let docs = columns_of(&DOCUMENTS, 7);

@@ -123,7 +123,7 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         audit: &audit,
         queries: &queries,
         diagnoses: &diagnoses,
-        items: &items,
+        ranked: ragdiag_diagnose::Ranked::of(&queries, &items),
         trace: None,
         warnings: Vec::new(),
         provenance: Provenance::default(),

@@ -75,7 +75,19 @@ fn staged_with(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<()>,
 ) -> Result<tempfile::NamedTempFile> {
-    let mut tmp = tempfile::Builder::new()
+    let mut tmp = temporary(dir)?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut out)
+            .and_then(|()| out.flush().map_err(Into::into))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    synced(tmp, path)
+}
+
+/// An empty temporary file in `dir`, readable as reports are (0644).
+fn temporary(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let tmp = tempfile::Builder::new()
         .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
         .suffix(".tmp")
         .tempfile_in(dir)
@@ -88,16 +100,32 @@ fn staged_with(
             .as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644));
     }
-    {
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-        write(&mut out)
-            .and_then(|()| out.flush().map_err(Into::into))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    Ok(tmp)
+}
+
+/// `tmp` (written for `path`) flushed to disk.
+fn synced(tmp: tempfile::NamedTempFile, path: &Path) -> Result<tempfile::NamedTempFile> {
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(tmp)
+}
+
+/// A file of a report written over time ([`ReportFiles::stage`]), e.g. a table whose rows are
+/// written as the questions are diagnosed; [`ReportFiles::add`] puts it in the set.
+pub(crate) struct Staging {
+    path: std::path::PathBuf,
+    out: std::io::BufWriter<tempfile::NamedTempFile>,
+}
+
+impl Write for Staging {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Removes `.ragdiag-tmp-PID-*.tmp` files in `dir` whose process has ended (left by a run that
@@ -144,16 +172,32 @@ fn remove_abandoned_temporaries(dir: &Path) {
 pub(crate) struct ReportFiles {
     dir: std::path::PathBuf,
     staged: Vec<(std::path::PathBuf, tempfile::NamedTempFile)>,
+    /// The folder did not exist: a run that fails leaves none (when nothing else went in).
+    created: bool,
+    committed: bool,
+}
+
+impl Drop for ReportFiles {
+    fn drop(&mut self) {
+        if self.created && !self.committed {
+            // The staged temporaries go first; `remove_dir` removes only an empty folder.
+            self.staged.clear();
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
 }
 
 impl ReportFiles {
     /// A report in `dir`, created if missing (temporaries of killed runs there are removed).
     pub(crate) fn new(dir: &Path) -> Result<Self> {
+        let created = !dir.exists();
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         remove_abandoned_temporaries(dir);
         Ok(ReportFiles {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
+            created,
+            committed: false,
         })
     }
 
@@ -178,12 +222,34 @@ impl ReportFiles {
         Ok(())
     }
 
+    /// Starts the file `name` of the report, written a part at a time through the
+    /// [`Staging`] and added with [`ReportFiles::add`] (dropped unadded, it is removed).
+    pub(crate) fn stage(&self, name: &str) -> Result<Staging> {
+        Ok(Staging {
+            path: self.dir.join(name),
+            out: std::io::BufWriter::with_capacity(1 << 16, temporary(&self.dir)?),
+        })
+    }
+
+    /// Adds a file [`ReportFiles::stage`] started, flushed to disk, to the report.
+    pub(crate) fn add(&mut self, file: Staging) -> Result<()> {
+        let Staging { path, out } = file;
+        let tmp = out
+            .into_inner()
+            .map_err(|e| anyhow::Error::new(e.into_error()))
+            .with_context(|| format!("writing {}", path.display()))?;
+        let tmp = synced(tmp, &path)?;
+        self.staged.push((path, tmp));
+        Ok(())
+    }
+
     /// Renames every staged file into place, `summary.json` last: a folder with a new
     /// `summary.json` holds the whole new report.
     pub(crate) fn commit(mut self) -> Result<()> {
-        self.staged
-            .sort_by_key(|(path, _)| path.file_name() == Some("summary.json".as_ref()));
-        for (path, tmp) in self.staged {
+        self.committed = true;
+        let mut staged = std::mem::take(&mut self.staged);
+        staged.sort_by_key(|(path, _)| path.file_name() == Some("summary.json".as_ref()));
+        for (path, tmp) in staged {
             tmp.persist(&path)
                 .with_context(|| format!("replacing {}", path.display()))?;
         }
@@ -235,6 +301,17 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["notes.txt", "report.md", "summary.json"]);
+        // A run into a new folder that fails leaves no folder (a staged file and a table being
+        // written included).
+        let fresh = d.join("new/report");
+        let mut files = ReportFiles::new(&fresh).unwrap();
+        files.write("report.md", b"# half").unwrap();
+        let mut table = files.stage("hits.parquet").unwrap();
+        table.write_all(b"rows").unwrap();
+        drop(table);
+        drop(files);
+        assert!(!fresh.exists() && d.join("new").exists());
+        std::fs::remove_dir(d.join("new")).unwrap();
         // Dropped uncommitted (an error part-way): nothing changes, no temporary stays.
         let mut files = ReportFiles::new(d).unwrap();
         files.write("report.md", b"# newer").unwrap();

@@ -2,16 +2,17 @@
 //! failure, and write the reports.
 
 use super::open_model;
+use super::question_tables::{QuestionTables, Rows, QUESTIONS_PER_PART};
 use crate::cli::DiagnoseArgs;
 use crate::fsutil::{file_sha256, ReportFiles};
 use crate::printer::{collapsed_lines, Printer};
 use crate::settings::DiagnoseSettings;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
-use ragdiag_contract::table::{HITS, QUERIES, THRESHOLDS};
+use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
-use ragdiag_diagnose::{Corpus, Diagnoses, RetrievedItem, SummaryInput};
+use ragdiag_diagnose::{Corpus, Diagnoses, Ranked, RetrievedItem, SummaryInput};
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
     load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, LoadOptions,
@@ -24,11 +25,6 @@ use std::path::Path;
 
 /// Exact vector search is used for diagnosis up to this many chunks (DESIGN.md).
 const EXACT_UP_TO: usize = 200_000;
-
-/// `queries.parquet` and `hits.parquet` are written this many questions at a time, so their
-/// columns are never held for every question at once (issue 15); a report of at most this
-/// many questions is written in one part, byte for byte as before.
-const QUESTIONS_PER_PART: usize = 4096;
 
 /// Which retrievers found each item: one name for all (trace, engine) or per item (replay).
 enum SourceList {
@@ -48,8 +44,11 @@ impl SourceList {
 /// What was retrieved for each question, aligned with the questions.
 struct Retrieved {
     diagnoses: Diagnoses,
-    /// The ranked items (chunk level, best first).
+    /// The ranked items (chunk level, best first); a streamed trace keeps only those of the
+    /// questions the report draws.
     items: Vec<Vec<RetrievedItem>>,
+    /// What the summary reads of the items.
+    ranked: Ranked,
     /// Which retrievers found each item (`bm25`, `dense`, `bm25+dense`, `trace`).
     sources: SourceList,
     /// The answer the system gave (trace mode).
@@ -146,10 +145,22 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let corpus = Corpus::new(&docs, &audit);
     let mut provenance = provenance(&s, &docs)?;
+    let mut files = ReportFiles::new(&s.out)?;
+    // `queries.parquet` and `hits.parquet`, when a streamed trace wrote them as it went.
+    let mut written = None;
     let r = match (&s.trace, trace) {
         (Some(path), None) if streamed => {
-            let (r, read) =
-                from_trace_stream(&s, path, &queries, &corpus, printer, &mut provenance)?;
+            let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?;
+            let (r, read) = from_trace_stream(
+                &s,
+                path,
+                &queries,
+                &corpus,
+                &mut tables,
+                printer,
+                &mut provenance,
+            )?;
+            written = Some(tables);
             // In the order of a trace read whole: the reader's findings before the audit's.
             findings.extend(read);
             findings.extend(audit.findings.clone());
@@ -203,7 +214,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         audit: &audit,
         queries: &queries,
         diagnoses: &r.diagnoses,
-        items: &r.items,
+        ranked: std::mem::take(&mut r.ranked),
         trace: r.trace.as_deref(),
         warnings: collapsed_lines(&findings),
         provenance,
@@ -230,7 +241,6 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());
 
     // Outputs.
-    let mut files = ReportFiles::new(&s.out)?;
     let mut json = serde_json::to_vec_pretty(summary)?;
     json.push(b'\n');
     files.write("summary.json", &json)?;
@@ -238,43 +248,29 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         ragdiag_eval::write_trec_run(out, &evaluated.rankings, "ragdiag-diagnose")?;
         Ok(())
     })?;
-    // The rankings (every question's document ids) are not needed past run.trec.
-    drop(std::mem::take(&mut evaluated.rankings));
     let ds = &r.diagnoses.diagnoses;
-    let parts = || {
-        (0..queries.len())
-            .step_by(QUESTIONS_PER_PART)
-            .map(|at| at..(at + QUESTIONS_PER_PART).min(queries.len()))
-    };
-    files.write_with(QUERIES.file, |out| {
-        let mut w = ragdiag_load::TableWriter::new(out, &QUERIES);
-        for part in parts() {
-            w.write(ragdiag_diagnose::queries_columns(
-                &queries[part.clone()],
-                &ds[part],
-                table,
-                r.trace.as_deref(),
-                s.price,
-            ))?;
-        }
-        w.finish()?;
-        Ok(())
-    })?;
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
-    files.write_with(HITS.file, |out| {
-        let mut w = ragdiag_load::TableWriter::new(out, &HITS);
-        for part in parts() {
-            w.write(ragdiag_diagnose::hits_columns(
-                &queries[part.clone()],
-                &items[part.clone()],
-                r.sources.as_sources().slice(part),
-                &docs,
-                &audit,
-            ))?;
+    let tables = match written {
+        Some(tables) => tables,
+        None => {
+            let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?;
+            for at in (0..queries.len()).step_by(QUESTIONS_PER_PART) {
+                let part = at..(at + QUESTIONS_PER_PART).min(queries.len());
+                tables.write(&Rows {
+                    queries: &queries[part.clone()],
+                    diagnoses: &ds[part.clone()],
+                    items: &items[part.clone()],
+                    sources: r.sources.as_sources().slice(part.clone()),
+                    rankings: &evaluated.rankings[part],
+                    trace: r.trace.as_deref(),
+                })?;
+            }
+            tables
         }
-        w.finish()?;
-        Ok(())
-    })?;
+    };
+    tables.finish(&mut files)?;
+    // The rankings (every question's document ids) are not needed past the tables.
+    drop(std::mem::take(&mut evaluated.rankings));
     if summary.review.is_some() {
         files.write(
             "review.csv",
@@ -476,6 +472,7 @@ fn from_trace(
     Ok(Retrieved {
         diagnoses,
         sources: SourceList::All("trace"),
+        ranked: Ranked::of(queries, &shown.items),
         items: shown.items,
         answers: shown.answers,
         trace: Some(trace),
@@ -512,6 +509,7 @@ fn from_trace_stream(
     path: &Path,
     queries: &[Query],
     corpus: &Corpus<'_>,
+    tables: &mut QuestionTables<'_>,
     printer: Printer,
     provenance: &mut Provenance,
 ) -> Result<(Retrieved, Diagnostics)> {
@@ -524,12 +522,25 @@ fn from_trace_stream(
         embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
         ..s.diag_config(ragdiag_diagnose::Mode::Trace)
     };
+    // Each part's rows are written as soon as its questions are diagnosed; the run then lets
+    // go of the items of those the report does not draw.
     let read = super::trace_stream::diagnose_streamed(
         path,
         queries,
         corpus,
         &cfg,
         ragdiag_report::SHOWN_PER_CLASS,
+        QUESTIONS_PER_PART,
+        &mut |part| {
+            tables.write(&Rows {
+                queries: part.queries,
+                diagnoses: &part.diagnoses,
+                items: &part.items,
+                sources: ragdiag_diagnose::Sources::All("trace"),
+                rankings: part.rankings,
+                trace: Some(part.trace),
+            })
+        },
     )?;
     if let Some(e) = &embedder {
         e.flush().context("cannot save the embedding cache")?;
@@ -544,6 +555,7 @@ fn from_trace_stream(
             diagnoses: read.streamed.diagnoses,
             sources: SourceList::All("trace"),
             items: shown.items,
+            ranked: read.streamed.ranked,
             answers: shown.answers,
             trace: Some(read.streamed.trace),
         },
@@ -631,6 +643,7 @@ fn from_engine(
             diagnoses,
             answers: vec![None; items.len()],
             sources: SourceList::All("engine"),
+            ranked: Ranked::of(&kept, &items),
             items,
             trace: None,
         },
@@ -723,6 +736,7 @@ fn replay(
     Ok(Retrieved {
         diagnoses,
         answers: vec![None; items.len()],
+        ranked: Ranked::of(queries, &items),
         items,
         sources: SourceList::Each(sources),
         trace: None,

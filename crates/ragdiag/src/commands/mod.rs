@@ -15,6 +15,7 @@ mod labels;
 mod lint;
 mod plan;
 mod pool;
+mod question_tables;
 pub(crate) mod report_dir;
 mod search;
 mod tied_labels;

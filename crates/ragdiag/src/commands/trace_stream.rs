@@ -5,7 +5,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use ragdiag_core::{Diagnostics, Query, TraceRecord};
-use ragdiag_diagnose::{Config, Corpus, Streamed, TraceRun};
+use ragdiag_diagnose::{Config, Corpus, Part, Streamed, TraceRun};
 use ragdiag_load::{LoadError, LoadOptions};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -57,13 +57,17 @@ impl<R: Read> Read for Hashing<R> {
 
 /// Reads the ragdiag trace at `path` (`-`: standard input, located as `<stdin>:LINE`) in
 /// batches and diagnoses each batch as it comes, keeping the hit texts of the first
-/// `keep_texts` questions of each class (the ones the report draws).
+/// `keep_texts` questions of each class (the ones the report draws). Each `part` consecutive
+/// questions, once all are diagnosed, go to `write` (the last ones when the trace ends); then
+/// the items of those the report does not draw are dropped ([`TraceRun::release`]).
 pub(crate) fn diagnose_streamed(
     path: &Path,
     queries: &[Query],
     corpus: &Corpus<'_>,
     cfg: &Config<'_>,
     keep_texts: usize,
+    part: usize,
+    write: &mut dyn FnMut(Part<'_>) -> Result<()>,
 ) -> Result<StreamedTrace> {
     let batch = batch_size()?;
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
@@ -80,7 +84,14 @@ pub(crate) fn diagnose_streamed(
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         (path.to_path_buf(), Box::new(file))
     };
-    let mut run = TraceRun::new(corpus, queries, cfg, keep_texts)?;
+    let mut run = TraceRun::new(corpus, queries, cfg, keep_texts)?.with_part(part);
+    let mut drain = |run: &mut TraceRun<'_, '_, '_>| -> Result<()> {
+        while let Some(range) = run.ready() {
+            write(run.part(range.clone()))?;
+            run.release(range);
+        }
+        Ok(())
+    };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<TraceRecord>>(1);
     std::thread::scope(|scope| -> Result<StreamedTrace> {
         let reader = scope.spawn(move || {
@@ -108,7 +119,10 @@ pub(crate) fn diagnose_streamed(
         });
         let mut diagnosed = Ok(());
         for records in rx {
-            diagnosed = run.add_batch(records);
+            diagnosed = run
+                .add_batch(records)
+                .map_err(Into::into)
+                .and_then(|()| drain(&mut run));
             if diagnosed.is_err() {
                 break;
             }
@@ -118,6 +132,8 @@ pub(crate) fn diagnose_streamed(
             .map_err(|_| anyhow!("the trace reader thread panicked"))?;
         diagnosed?;
         let (diagnostics, sha256) = read?;
+        run.close()?;
+        drain(&mut run)?;
         Ok(StreamedTrace {
             streamed: run.finish()?,
             diagnostics,

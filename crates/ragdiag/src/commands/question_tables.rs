@@ -1,0 +1,118 @@
+//! `queries.parquet` and `hits.parquet` of `ragdiag diagnose`, written a part of the questions
+//! at a time: at the end of a run, or as a streamed trace's questions are diagnosed (issue 15),
+//! so that no question's rows wait for the others.
+
+use crate::fsutil::{ReportFiles, Staging};
+use anyhow::Result;
+use ragdiag_contract::table::{HITS, QUERIES, QUERY_MEASURES};
+use ragdiag_contract::Price;
+use ragdiag_core::{Document, Qrels, Query, TraceRecord};
+use ragdiag_diagnose::{Diagnosis, RetrievedItem, Sources};
+use ragdiag_eval::{DocRanking, MetricTable};
+use ragdiag_fresh::Audit;
+use ragdiag_load::TableWriter;
+
+/// The tables are written this many questions at a time, so their columns are never held for
+/// every question at once; a report of at most this many questions is written in one part.
+pub(crate) const QUESTIONS_PER_PART: usize = 4096;
+
+/// Consecutive questions to write, with what their rows are made of.
+pub(crate) struct Rows<'a, D> {
+    /// The questions.
+    pub(crate) queries: &'a [Query],
+    /// Their diagnoses.
+    pub(crate) diagnoses: &'a [D],
+    /// Their retrieved items, best first.
+    pub(crate) items: &'a [&'a [RetrievedItem]],
+    /// Which retrievers found each item.
+    pub(crate) sources: Sources<'a>,
+    /// Their document rankings (the metric columns are evaluated on them).
+    pub(crate) rankings: &'a [DocRanking],
+    /// The trace (trace mode): each question's first record gives its latency and cost.
+    pub(crate) trace: Option<&'a [TraceRecord]>,
+}
+
+/// The two tables being written.
+pub(crate) struct QuestionTables<'a> {
+    queries: TableWriter<Staging>,
+    hits: TableWriter<Staging>,
+    /// Whether any question is labelled (else the metric columns are null everywhere).
+    judged: bool,
+    docs: &'a [Document],
+    audit: &'a Audit,
+    price: Option<Price>,
+}
+
+impl<'a> QuestionTables<'a> {
+    /// The tables of the report `files`, for `queries` (the whole set: only whether any is
+    /// labelled is read).
+    pub(crate) fn new(
+        files: &ReportFiles,
+        queries: &[Query],
+        docs: &'a [Document],
+        audit: &'a Audit,
+        price: Option<Price>,
+    ) -> Result<Self> {
+        // Above one part, each is written (and let go) as it comes, a row group per part.
+        let open = |table: &ragdiag_contract::table::Table| -> Result<TableWriter<Staging>> {
+            let w = TableWriter::new(files.stage(table.file)?, table);
+            Ok(if queries.len() > QUESTIONS_PER_PART {
+                w.in_parts()
+            } else {
+                w
+            })
+        };
+        Ok(QuestionTables {
+            queries: open(&QUERIES)?,
+            hits: open(&HITS)?,
+            judged: queries.iter().any(|q| !q.relevant.is_empty()),
+            docs,
+            audit,
+            price,
+        })
+    }
+
+    /// Writes the rows of the next questions (in question order).
+    pub(crate) fn write<D: std::borrow::Borrow<Diagnosis>>(
+        &mut self,
+        rows: &Rows<'_, D>,
+    ) -> Result<()> {
+        // trec_eval's measures of each labelled question: a question's values depend on its
+        // ranking and judgments alone, so the part's are the whole run's.
+        let table = if self.judged {
+            let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
+            let qrels = Qrels::from_queries(rows.queries);
+            let per =
+                ragdiag_eval::per_query_values(rows.rankings, &qrels, rows.queries, &measures)?;
+            Some(MetricTable {
+                names: per.names,
+                intervals: Vec::new(),
+                per_query: per.values,
+            })
+        } else {
+            None
+        };
+        self.queries.write(ragdiag_diagnose::queries_columns(
+            rows.queries,
+            rows.diagnoses,
+            table.as_ref(),
+            rows.trace,
+            self.price,
+        ))?;
+        self.hits.write(ragdiag_diagnose::hits_columns(
+            rows.queries,
+            rows.items,
+            rows.sources,
+            self.docs,
+            self.audit,
+        ))?;
+        Ok(())
+    }
+
+    /// Closes both tables and adds them to the report.
+    pub(crate) fn finish(self, files: &mut ReportFiles) -> Result<()> {
+        files.add(self.queries.finish()?)?;
+        files.add(self.hits.finish()?)?;
+        Ok(())
+    }
+}
