@@ -70,7 +70,7 @@ pub use run_visit::{visit_run, visit_run_bytes, EntryProblem, RunDoc, VisitedRun
 pub use table::{
     parquet_bytes, read_table, table_bytes, TableError, TableWriter, SCHEMA_VERSION_KEY,
 };
-pub use trace::{load_trace, stream_trace};
+pub use trace::{load_trace, stream_trace, TraceBatch};
 pub use trace_format::{
     detect_trace_format, load_trace_as, TraceFile, TraceFormat, TraceOptions, SHINGLE_CONTAINMENT,
     UNLOCATED_DOC,

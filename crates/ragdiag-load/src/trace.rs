@@ -107,8 +107,30 @@ pub fn load_trace(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<TraceRec
     })
 }
 
+/// How many lines of a trace [`stream_trace`] parses at a time: a batch closes at `lines`
+/// lines or once its lines hold `bytes` bytes, whichever comes first (a longer line is a batch
+/// of its own), so the memory a batch takes is bounded whatever the lines' length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceBatch {
+    /// Lines per batch (at least one).
+    pub lines: usize,
+    /// Bytes of lines per batch.
+    pub bytes: usize,
+}
+
+impl TraceBatch {
+    /// Batches of `lines` lines, whatever their bytes.
+    #[must_use]
+    pub fn lines(lines: usize) -> Self {
+        TraceBatch {
+            lines,
+            bytes: usize::MAX,
+        }
+    }
+}
+
 /// Reads a trace (JSONL) from `reader` as [`load_trace`] reads a file, but in batches: each
-/// batch of at most `batch` lines is parsed in parallel and handed to `sink` before the next
+/// batch ([`TraceBatch`]: a number of lines, or of their bytes) is parsed in parallel and handed to `sink` before the next
 /// is read, so the memory taken is a batch, not the file. Lines are located as `label:LINE`
 /// (`<stdin>` for standard input). The records, diagnostics and their order are
 /// [`load_trace`]'s: malformed lines stop the read (or are skipped and listed), each line's
@@ -122,10 +144,11 @@ pub fn stream_trace(
     reader: impl BufRead,
     label: &Path,
     opts: &LoadOptions,
-    batch: usize,
+    batch: TraceBatch,
     mut sink: impl FnMut(Vec<TraceRecord>) -> Result<()>,
 ) -> Result<Diagnostics> {
-    let batch = batch.max(1);
+    let (batch, batch_bytes) = (batch.lines.max(1), batch.bytes);
+    let mut bytes = 0usize;
     let mut diagnostics = Diagnostics::default();
     let mut twice = Diagnostics::default();
     let mut first: FxHashMap<String, Location> = FxHashMap::default();
@@ -172,10 +195,14 @@ pub fn stream_trace(
         match line {
             Err(d) => raw.push(Err(d)),
             Ok(l) if l.text.trim().is_empty() => {}
-            Ok(l) => raw.push(Ok((l.number, l.text.to_owned()))),
+            Ok(l) => {
+                bytes = bytes.saturating_add(l.text.len());
+                raw.push(Ok((l.number, l.text.to_owned())));
+            }
         }
-        if raw.len() >= batch {
+        if raw.len() >= batch || bytes >= batch_bytes {
             flush(&mut raw, &mut diagnostics)?;
+            bytes = 0;
         }
         Ok(true)
     })?;
@@ -270,7 +297,7 @@ mod tests {
             let mut got = Vec::new();
             let mut batches = 0;
             let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
-            let d = stream_trace(file, &p, &skip, batch, |records| {
+            let d = stream_trace(file, &p, &skip, TraceBatch::lines(batch), |records| {
                 assert!(records.len() <= batch);
                 batches += 1;
                 got.extend(records);
@@ -285,12 +312,43 @@ mod tests {
             );
             assert!(batches >= 24 / batch, "batch {batch}: {batches}");
         }
+        // Batches bounded by bytes: the same records and warnings; a line longer than the
+        // bound is a batch of its own.
+        for bytes in [1, 150, 1000] {
+            let mut got = Vec::new();
+            let mut batches = 0;
+            let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
+            let batch = TraceBatch { lines: 100, bytes };
+            let d = stream_trace(file, &p, &skip, batch, |records| {
+                if bytes == 1 {
+                    assert!(records.len() <= 1);
+                }
+                batches += 1;
+                got.extend(records);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, whole.items, "bytes {bytes}");
+            assert_eq!(
+                format!("{d:?}"),
+                format!("{:?}", whole.diagnostics),
+                "bytes {bytes}"
+            );
+            assert!(bytes > 1 || batches >= 24, "bytes {bytes}: {batches}");
+            assert!(bytes < 1000 || batches < 24, "bytes {bytes}: {batches}");
+        }
         // A malformed line stops a strict read with the same error, located on standard input.
         let strict = |label: &Path| {
             let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
-            stream_trace(file, label, &LoadOptions::default(), 3, |_| Ok(()))
-                .unwrap_err()
-                .to_string()
+            stream_trace(
+                file,
+                label,
+                &LoadOptions::default(),
+                TraceBatch::lines(3),
+                |_| Ok(()),
+            )
+            .unwrap_err()
+            .to_string()
         };
         let e = load_trace(&p, &LoadOptions::default())
             .unwrap_err()

@@ -6,13 +6,18 @@
 use anyhow::{anyhow, Context, Result};
 use ragdiag_core::{Diagnostics, Query, TraceRecord};
 use ragdiag_diagnose::{Config, Corpus, Part, Streamed, TraceRun};
-use ragdiag_load::{LoadError, LoadOptions};
+use ragdiag_load::{LoadError, LoadOptions, TraceBatch};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Trace lines per batch unless `RAGDIAG_TRACE_BATCH` says otherwise.
 const DEFAULT_BATCH: usize = 256;
+
+/// Bytes of trace lines per batch unless `RAGDIAG_TRACE_BATCH_BYTES` says otherwise: lines
+/// that carry whole pages close a batch well before 256 lines, so the batches in flight (one
+/// being read, one waiting, one diagnosed) stay a few tens of megabytes.
+const DEFAULT_BATCH_BYTES: usize = 4 << 20;
 
 /// How standard input is named for `--trace` and in messages.
 pub(crate) const STDIN: &str = "-";
@@ -28,17 +33,22 @@ pub(crate) struct StreamedTrace {
     pub(crate) sha256: String,
 }
 
-/// Lines per batch: `RAGDIAG_TRACE_BATCH` (a positive integer), else [`DEFAULT_BATCH`].
-fn batch_size() -> Result<usize> {
-    match std::env::var("RAGDIAG_TRACE_BATCH") {
-        Err(_) => Ok(DEFAULT_BATCH),
+/// A batch's size: `RAGDIAG_TRACE_BATCH` lines and `RAGDIAG_TRACE_BATCH_BYTES` bytes
+/// (positive integers), else [`DEFAULT_BATCH`] and [`DEFAULT_BATCH_BYTES`].
+fn batch_size() -> Result<TraceBatch> {
+    let var = |name: &str, default: usize| match std::env::var(name) {
+        Err(_) => Ok(default),
         Ok(v) => v
             .trim()
             .parse::<usize>()
             .ok()
             .filter(|&n| n > 0)
-            .ok_or_else(|| anyhow!("RAGDIAG_TRACE_BATCH: expected a positive integer, got {v:?}")),
-    }
+            .ok_or_else(|| anyhow!("{name}: expected a positive integer, got {v:?}")),
+    };
+    Ok(TraceBatch {
+        lines: var("RAGDIAG_TRACE_BATCH", DEFAULT_BATCH)?,
+        bytes: var("RAGDIAG_TRACE_BATCH_BYTES", DEFAULT_BATCH_BYTES)?,
+    })
 }
 
 /// A reader that hashes what it reads.

@@ -28,10 +28,16 @@ fn diagnose_on(
         .args(["--trace", trace, "--as-of", "2026-10-01", "--out"])
         .arg(out)
         .env("NO_COLOR", "1")
+        .env_remove("RAGDIAG_TRACE_BATCH_BYTES")
         .env("RAGDIAG_TRACE_BATCH", batch)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // `LINES:BYTES`: batches closed at either.
+    if let Some((lines, bytes)) = batch.split_once(':') {
+        cmd.env("RAGDIAG_TRACE_BATCH", lines)
+            .env("RAGDIAG_TRACE_BATCH_BYTES", bytes);
+    }
     if !threads.is_empty() {
         cmd.env("RAYON_NUM_THREADS", threads);
     }
@@ -134,6 +140,10 @@ fn a_trace_from_standard_input_in_batches_of_one_or_on_one_thread_writes_the_sam
     assert_eq!(code, 0, "{err}");
     let (code, err) = diagnose(&c, trace.to_str().unwrap(), None, "7");
     assert_eq!(code, 0, "{err}");
+    // Batches closed by their bytes (each a few lines of the demo's ~2 KB lines).
+    let e = dir.path().join("e/r");
+    let (code, err) = diagnose(&e, trace.to_str().unwrap(), None, "100000:5000");
+    assert_eq!(code, 0, "{err}");
     // One thread: the reader and the diagnosis take turns; the same reports.
     let d = dir.path().join("d/r");
     let (code, err) = diagnose_on(&d, trace.to_str().unwrap(), None, "7", "1");
@@ -141,6 +151,7 @@ fn a_trace_from_standard_input_in_batches_of_one_or_on_one_thread_writes_the_sam
     let t = trace.to_str().unwrap();
     let (fa, fb, fc) = (outputs(&a, t), outputs(&b, t), outputs(&c, t));
     assert!(outputs(&d, t) == fc, "one thread and several differ");
+    assert!(outputs(&e, t) == fc, "batches of lines and of bytes differ");
     assert!(
         fa.len() >= 8,
         "{:?}",
@@ -191,4 +202,7 @@ fn a_malformed_line_on_standard_input_is_located_and_a_bad_batch_size_refused() 
     let (code, err) = diagnose(&dir.path().join("b"), "-", Some(b"{}"), "0");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("RAGDIAG_TRACE_BATCH"), "{err}");
+    let (code, err) = diagnose(&dir.path().join("c"), "-", Some(b"{}"), "5:0");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("RAGDIAG_TRACE_BATCH_BYTES"), "{err}");
 }
