@@ -95,13 +95,14 @@ fn record_cost_latency(t: &TraceRecord, price: Option<Price>) -> (Option<f64>, O
 /// Each question's cost and latency from the first trace record of its id (`None` where the
 /// trace has no record, or no figure), for `queries.parquet`.
 #[must_use]
-pub fn per_question(
-    trace: Option<&[TraceRecord]>,
+pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
+    trace: Option<&[R]>,
     queries: &[Query],
     price: Option<Price>,
 ) -> Vec<(Option<f64>, Option<f64>)> {
     let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
     for t in trace.unwrap_or_default() {
+        let t: &TraceRecord = t.borrow();
         first.entry(t.query_id.as_str()).or_insert(t);
     }
     queries

@@ -820,11 +820,11 @@ fn threshold_headline(t: &ragdiag_contract::Thresholds) -> String {
 /// question. The metric columns hold `table`'s per-question values (null where a question was
 /// not evaluated, or everywhere without judgments).
 #[must_use]
-pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>>(
+pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>, R: std::borrow::Borrow<TraceRecord>>(
     queries: &[Query],
     diagnoses: &[D],
     table: Option<&MetricTable>,
-    trace: Option<&[ragdiag_core::TraceRecord]>,
+    trace: Option<&[R]>,
     price: Option<ragdiag_contract::Price>,
 ) -> Vec<Column> {
     let text = |f: &dyn Fn(usize) -> String| -> Values {

@@ -78,8 +78,8 @@ pub struct Part<'a> {
     pub items: Vec<&'a [RetrievedItem]>,
     /// Their document rankings.
     pub rankings: &'a [DocRanking],
-    /// The trace's records read so far (each question's first line among them).
-    pub trace: &'a [TraceRecord],
+    /// Their trace records (each question's first line; none for a question no line named).
+    pub trace: Vec<&'a TraceRecord>,
 }
 
 /// A trace diagnosis fed batch by batch ([`TraceRun::add_batch`]) and closed by
@@ -92,6 +92,8 @@ pub struct TraceRun<'r, 'c, 'q> {
     position: FxHashMap<&'q str, usize>,
     /// Whether a line named the question.
     has_line: Vec<bool>,
+    /// The position in `records` of the line that named each question (`usize::MAX`: none).
+    first_record: Vec<usize>,
     diagnoses: Vec<Option<Diagnosis>>,
     items: Vec<Vec<RetrievedItem>>,
     /// Each diagnosed question's document ranking (empty before).
@@ -144,6 +146,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             texts: Texts::default(),
             position,
             has_line: vec![false; n],
+            first_record: vec![usize::MAX; n],
             diagnoses: vec![None; n],
             items: vec![Vec::new(); n],
             rankings: vec![
@@ -221,7 +224,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             .collect();
         let (inputs, warnings): (Vec<QueryInput<'q>>, Vec<Diagnostics>) =
             located.into_iter().unzip();
-        for (&(i, _), w) in joined.iter().zip(warnings) {
+        let base = self.records.len();
+        for (&(i, r), w) in joined.iter().zip(warnings) {
+            self.first_record[i] = base + r;
             if !w.is_empty() {
                 self.located.push((i, w));
             }
@@ -297,7 +302,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 .map(Vec::as_slice)
                 .collect(),
             rankings: &self.rankings[range.clone()],
-            trace: &self.records,
+            trace: self.first_record[range.clone()]
+                .iter()
+                .filter_map(|&r| self.records.get(r))
+                .collect(),
             range,
         }
     }

@@ -462,6 +462,19 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
                     );
                     assert_eq!(p.rankings[j], ranked.rankings[i], "{at}: question {i}");
                 }
+                // The part's records: each of its questions' first line, in question order.
+                let expected: Vec<String> = p
+                    .queries
+                    .iter()
+                    .filter_map(|q| trace.iter().find(|t| t.query_id == q.id))
+                    .map(|t| format!("{:?}", (&t.query_id, t.latency_ms, &t.origin)))
+                    .collect();
+                let got: Vec<String> = p
+                    .trace
+                    .iter()
+                    .map(|t| format!("{:?}", (&t.query_id, t.latency_ms, &t.origin)))
+                    .collect();
+                assert_eq!(got, expected, "{at}: {range:?}");
                 handed = range.end;
                 run.release(range);
             }

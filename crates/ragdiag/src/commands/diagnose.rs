@@ -538,7 +538,7 @@ fn from_trace_stream(
                 items: &part.items,
                 sources: ragdiag_diagnose::Sources::All("trace"),
                 rankings: part.rankings,
-                trace: Some(part.trace),
+                trace: Some(&part.trace),
             })
         },
     )?;

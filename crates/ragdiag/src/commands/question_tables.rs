@@ -11,13 +11,14 @@ use ragdiag_diagnose::{Diagnosis, RetrievedItem, Sources};
 use ragdiag_eval::{DocRanking, MetricTable};
 use ragdiag_fresh::Audit;
 use ragdiag_load::TableWriter;
+use std::borrow::Borrow;
 
 /// The tables are written this many questions at a time, so their columns are never held for
 /// every question at once; a report of at most this many questions is written in one part.
 pub(crate) const QUESTIONS_PER_PART: usize = 4096;
 
 /// Consecutive questions to write, with what their rows are made of.
-pub(crate) struct Rows<'a, D> {
+pub(crate) struct Rows<'a, D, R> {
     /// The questions.
     pub(crate) queries: &'a [Query],
     /// Their diagnoses.
@@ -28,24 +29,22 @@ pub(crate) struct Rows<'a, D> {
     pub(crate) sources: Sources<'a>,
     /// Their document rankings (the metric columns are evaluated on them).
     pub(crate) rankings: &'a [DocRanking],
-    /// The trace (trace mode): each question's first record gives its latency and cost.
-    pub(crate) trace: Option<&'a [TraceRecord]>,
+    /// The trace (trace mode), or at least each question's first record: it gives its latency
+    /// and cost.
+    pub(crate) trace: Option<&'a [R]>,
 }
 
 /// The two tables being written.
 pub(crate) struct QuestionTables<'a> {
     queries: TableWriter<Staging>,
     hits: TableWriter<Staging>,
-    /// Whether any question is labelled (else the metric columns are null everywhere).
-    judged: bool,
     docs: &'a [Document],
     audit: &'a Audit,
     price: Option<Price>,
 }
 
 impl<'a> QuestionTables<'a> {
-    /// The tables of the report `files`, for `queries` (the whole set: only whether any is
-    /// labelled is read).
+    /// The tables of the report `files`, for `queries` (the whole set: only how many is read).
     pub(crate) fn new(
         files: &ReportFiles,
         queries: &[Query],
@@ -65,7 +64,6 @@ impl<'a> QuestionTables<'a> {
         Ok(QuestionTables {
             queries: open(&QUERIES)?,
             hits: open(&HITS)?,
-            judged: queries.iter().any(|q| !q.relevant.is_empty()),
             docs,
             audit,
             price,
@@ -73,13 +71,14 @@ impl<'a> QuestionTables<'a> {
     }
 
     /// Writes the rows of the next questions (in question order).
-    pub(crate) fn write<D: std::borrow::Borrow<Diagnosis>>(
+    pub(crate) fn write<D: Borrow<Diagnosis>, R: Borrow<TraceRecord>>(
         &mut self,
-        rows: &Rows<'_, D>,
+        rows: &Rows<'_, D, R>,
     ) -> Result<()> {
         // trec_eval's measures of each labelled question: a question's values depend on its
-        // ranking and judgments alone, so the part's are the whole run's.
-        let table = if self.judged {
+        // ranking and judgments alone, so the part's are the whole run's (a part without a
+        // labelled question has none: its metric columns are null, as in a whole-run table).
+        let table = if rows.queries.iter().any(|q| !q.relevant.is_empty()) {
             let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
             let qrels = Qrels::from_queries(rows.queries);
             let per =

@@ -206,3 +206,82 @@ fn a_malformed_line_on_standard_input_is_located_and_a_bad_batch_size_refused() 
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("RAGDIAG_TRACE_BATCH_BYTES"), "{err}");
 }
+
+/// `diagnose` of `queries` against the demo's corpus and trace (streamed), into `out`.
+fn diagnose_questions(queries: &Path, out: &Path) -> (i32, String) {
+    let r = repo();
+    let o = Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+        .args(["diagnose", "--quiet", "--corpus"])
+        .arg(r.join("corpora/tallyfox"))
+        .arg("--queries")
+        .arg(queries)
+        .arg("--trace")
+        .arg(r.join("queries/tallyfox.trace.jsonl"))
+        .args(["--as-of", "2026-10-01", "--out"])
+        .arg(out)
+        .env("NO_COLOR", "1")
+        .env_remove("RAGDIAG_TRACE_BATCH")
+        .env_remove("RAGDIAG_TRACE_BATCH_BYTES")
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn questions_past_one_part_are_written_as_they_come_with_the_same_rows() {
+    use ragdiag_contract::table::{Values, HITS, QUERIES};
+    // The demo's 40 labelled questions, then 4,096 unlabelled ones no trace line names: the
+    // tables' second part (questions 4,097 on) holds no labelled question.
+    let dir = tempfile::tempdir().unwrap();
+    let r = repo();
+    let demo = std::fs::read_to_string(r.join("queries/tallyfox.jsonl")).unwrap();
+    let mut many = demo.clone();
+    for i in 0..4096 {
+        many.push_str(&format!(
+            "{{\"id\": \"u{i:04}\", \"text\": \"which plan includes feature {i}?\"}}\n"
+        ));
+    }
+    let (few_q, many_q) = (dir.path().join("few.jsonl"), dir.path().join("many.jsonl"));
+    std::fs::write(&few_q, &demo).unwrap();
+    std::fs::write(&many_q, &many).unwrap();
+    let (few, big) = (dir.path().join("few"), dir.path().join("many"));
+    let (code, err) = diagnose_questions(&few_q, &few);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = diagnose_questions(&many_q, &big);
+    assert_eq!(code, 0, "{err}");
+    let n_demo = demo.lines().count();
+    let table = |dir: &Path, t: &ragdiag_contract::table::Table| {
+        ragdiag_load::read_table(&dir.join(t.file), t).unwrap()
+    };
+    // Every row of the demo's questions is the same in both runs, metrics included; the
+    // unlabelled questions have null metrics.
+    let (a, b) = (table(&few, &QUERIES), table(&big, &QUERIES));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.name, y.name);
+        let head = |v: &Values| match v {
+            Values::Utf8(v) => format!("{:?}", &v[..n_demo]),
+            Values::Int64(v) => format!("{:?}", &v[..n_demo]),
+            Values::Float64(v) => format!("{:?}", &v[..n_demo]),
+            Values::Boolean(v) => format!("{:?}", &v[..n_demo]),
+            Values::Utf8List(v) => format!("{:?}", &v[..n_demo]),
+        };
+        assert_eq!(head(&x.values), head(&y.values), "column {}", x.name);
+        if x.name == "ndcg@10" {
+            let Values::Float64(v) = &y.values else {
+                panic!("ndcg@10 is not a float column")
+            };
+            assert_eq!(v.len(), n_demo + 4096);
+            assert!(v[..n_demo].iter().any(Option::is_some));
+            assert!(v[n_demo..].iter().all(Option::is_none));
+        }
+    }
+    assert!(b.iter().any(|c| c.name == "ndcg@10"));
+    // The hits: the demo's, nothing for the questions no line named.
+    assert_eq!(
+        format!("{:?}", table(&few, &HITS)),
+        format!("{:?}", table(&big, &HITS))
+    );
+}
