@@ -39,8 +39,7 @@ fn csv(labels: &[Label]) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .quote_style(csv::QuoteStyle::Always)
         .from_writer(Vec::new());
-    w.write_record(ragdiag_load::LABEL_FIELDS)
-        .expect("header");
+    w.write_record(ragdiag_load::LABEL_FIELDS).expect("header");
     for l in labels {
         let grade = l.grade.to_string();
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
