@@ -254,15 +254,30 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         Some(tables) => tables,
         None => {
             let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?;
+            // Each question's first trace record, found once (not once per part).
+            let firsts: Option<Vec<Option<&TraceRecord>>> = r.trace.as_deref().map(|trace| {
+                let mut first: std::collections::HashMap<&str, &TraceRecord> =
+                    std::collections::HashMap::new();
+                for t in trace {
+                    first.entry(t.query_id.as_str()).or_insert(t);
+                }
+                queries
+                    .iter()
+                    .map(|q| first.get(q.id.as_str()).copied())
+                    .collect()
+            });
             for at in (0..queries.len()).step_by(QUESTIONS_PER_PART) {
                 let part = at..(at + QUESTIONS_PER_PART).min(queries.len());
+                let trace: Option<Vec<&TraceRecord>> = firsts
+                    .as_ref()
+                    .map(|f| f[part.clone()].iter().flatten().copied().collect());
                 tables.write(&Rows {
                     queries: &queries[part.clone()],
                     diagnoses: &ds[part.clone()],
                     items: &items[part.clone()],
                     sources: r.sources.as_sources().slice(part.clone()),
                     rankings: &evaluated.rankings[part],
-                    trace: r.trace.as_deref(),
+                    trace: trace.as_deref(),
                 })?;
             }
             tables
