@@ -92,6 +92,24 @@ fn record_cost_latency(t: &TraceRecord, price: Option<Price>) -> (Option<f64>, O
     (cost, finite(t.latency_ms))
 }
 
+/// The first record of `trace` for each of `queries` (aligned with them; `None` where no record
+/// names it): the one line of a question that its figures come from.
+#[must_use]
+pub fn first_records<'t, R: std::borrow::Borrow<TraceRecord>>(
+    trace: &'t [R],
+    queries: &[Query],
+) -> Vec<Option<&'t TraceRecord>> {
+    let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
+    for t in trace {
+        let t: &TraceRecord = t.borrow();
+        first.entry(t.query_id.as_str()).or_insert(t);
+    }
+    queries
+        .iter()
+        .map(|q| first.get(q.id.as_str()).copied())
+        .collect()
+}
+
 /// Each question's cost and latency from the first trace record of its id (`None` where the
 /// trace has no record, or no figure), for `queries.parquet`.
 #[must_use]
@@ -100,18 +118,9 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
     queries: &[Query],
     price: Option<Price>,
 ) -> Vec<(Option<f64>, Option<f64>)> {
-    let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
-    for t in trace.unwrap_or_default() {
-        let t: &TraceRecord = t.borrow();
-        first.entry(t.query_id.as_str()).or_insert(t);
-    }
-    queries
-        .iter()
-        .map(|q| {
-            first
-                .get(q.id.as_str())
-                .map_or((None, None), |t| record_cost_latency(t, price))
-        })
+    first_records(trace.unwrap_or_default(), queries)
+        .into_iter()
+        .map(|t| t.map_or((None, None), |t| record_cost_latency(t, price)))
         .collect()
 }
 
@@ -129,17 +138,15 @@ pub fn cost_latency(
         seed,
         ..stats::Config::default()
     };
-    let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
-    for t in trace {
-        first.entry(t.query_id.as_str()).or_insert(t);
-    }
+    let first = first_records(trace, queries);
     let mut seen = HashSet::new();
     let rows: Vec<Row> = ds
         .iter()
         .zip(queries)
-        .filter(|(d, _)| seen.insert(d.query_id.as_str()))
-        .filter_map(|(d, q)| {
-            let t = first.get(d.query_id.as_str())?;
+        .zip(&first)
+        .filter(|((d, _), _)| seen.insert(d.query_id.as_str()))
+        .filter_map(|((d, q), t)| {
+            let t = (*t)?;
             let (cost, latency) = record_cost_latency(t, price);
             Some(Row {
                 class: d.class,

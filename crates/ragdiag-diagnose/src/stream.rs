@@ -90,9 +90,8 @@ pub struct TraceRun<'r, 'c, 'q> {
     cfg: Config<'r>,
     texts: Texts<'c>,
     position: FxHashMap<&'q str, usize>,
-    /// Whether a line named the question.
-    has_line: Vec<bool>,
-    /// The position in `records` of the line that named each question (`usize::MAX`: none).
+    /// The position in `records` of the line that named each question (`usize::MAX`: no line
+    /// yet).
     first_record: Vec<usize>,
     diagnoses: Vec<Option<Diagnosis>>,
     items: Vec<Vec<RetrievedItem>>,
@@ -145,7 +144,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
             position,
-            has_line: vec![false; n],
             first_record: vec![usize::MAX; n],
             diagnoses: vec![None; n],
             items: vec![Vec::new(); n],
@@ -187,6 +185,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// As [`crate::diagnose`] (the embedder failed).
     pub fn add_batch(&mut self, records: Vec<TraceRecord>) -> Result<()> {
         let mut joined: Vec<(usize, usize)> = Vec::new();
+        let base = self.records.len();
         for (r, rec) in records.iter().enumerate() {
             match self.position.get(rec.query_id.as_str()) {
                 None => self.lines.warn(
@@ -197,7 +196,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                         rec.query_id
                     ),
                 ),
-                Some(&i) if self.has_line[i] => {
+                Some(&i) if self.first_record[i] != usize::MAX => {
                     self.lines.warn(
                         rec.origin.clone(),
                         "query_id",
@@ -208,7 +207,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     );
                 }
                 Some(&i) => {
-                    self.has_line[i] = true;
+                    self.first_record[i] = base + r;
                     joined.push((i, r));
                 }
             }
@@ -224,9 +223,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             .collect();
         let (inputs, warnings): (Vec<QueryInput<'q>>, Vec<Diagnostics>) =
             located.into_iter().unzip();
-        let base = self.records.len();
-        for (&(i, r), w) in joined.iter().zip(warnings) {
-            self.first_record[i] = base + r;
+        for (&(i, _), w) in joined.iter().zip(warnings) {
             if !w.is_empty() {
                 self.located.push((i, w));
             }
@@ -379,7 +376,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             return Ok(());
         }
         let queries = self.queries;
-        let missing: Vec<usize> = (0..queries.len()).filter(|&i| !self.has_line[i]).collect();
+        let missing: Vec<usize> = (0..queries.len())
+            .filter(|&i| self.first_record[i] == usize::MAX)
+            .collect();
         let inputs: Vec<QueryInput<'q>> = missing
             .iter()
             .map(|&i| {

@@ -559,51 +559,31 @@ mod tests {
         let whole = table_bytes(&HITS, columns.clone()).unwrap();
         // One part: the same bytes as the whole table.
         assert_eq!(written_in_parts(&HITS, &columns, &[3000]), whole);
-        for parts in [&[1000, 1000, 1000][..], &[1, 2998, 1], &[2999, 0, 1]] {
-            let bytes = written_in_parts(&HITS, &columns, parts);
-            std::fs::write(&path, &bytes).unwrap();
+        // `bytes` read back: the same rows as `columns`; the file's metadata.
+        use parquet::file::reader::FileReader;
+        let read_back = |bytes: &[u8], parts: &[usize]| {
+            std::fs::write(&path, bytes).unwrap();
             assert_eq!(
                 read_table(&path, &HITS).unwrap(),
                 columns,
                 "parts {parts:?}"
             );
-            let meta = parquet::file::reader::SerializedFileReader::new(
-                std::fs::File::open(&path).unwrap(),
-            )
-            .unwrap();
-            use parquet::file::reader::FileReader;
-            let kv = meta
+            parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&path).unwrap())
+                .unwrap()
                 .metadata()
-                .file_metadata()
-                .key_value_metadata()
-                .unwrap();
+                .clone()
+        };
+        for parts in [&[1000, 1000, 1000][..], &[1, 2998, 1], &[2999, 0, 1]] {
+            let meta = read_back(&written_in_parts(&HITS, &columns, parts), parts);
+            let kv = meta.file_metadata().key_value_metadata().unwrap();
             assert!(kv.iter().any(|k| k.key == SCHEMA_VERSION_KEY
                 && k.value.as_deref() == Some(&HITS.schema_version.to_string()[..])));
         }
         // Told that parts come, the writer holds none: a row group per part, the same rows.
-        use parquet::file::reader::FileReader;
         for parts in [&[1000, 1000, 1000][..], &[3000], &[1, 2998, 1]] {
-            let bytes = written(
-                TableWriter::new(Vec::new(), &HITS).in_parts(),
-                &columns,
-                parts,
-            );
-            std::fs::write(&path, &bytes).unwrap();
-            assert_eq!(
-                read_table(&path, &HITS).unwrap(),
-                columns,
-                "parts {parts:?}"
-            );
-            let meta = parquet::file::reader::SerializedFileReader::new(
-                std::fs::File::open(&path).unwrap(),
-            )
-            .unwrap();
-            let groups: Vec<i64> = meta
-                .metadata()
-                .row_groups()
-                .iter()
-                .map(|g| g.num_rows())
-                .collect();
+            let in_parts = TableWriter::new(Vec::new(), &HITS).in_parts();
+            let meta = read_back(&written(in_parts, &columns, parts), parts);
+            let groups: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
             let expected: Vec<i64> = parts.iter().map(|&n| n as i64).collect();
             assert_eq!(groups, expected, "parts {parts:?}");
         }

@@ -293,49 +293,41 @@ mod tests {
         assert_eq!(whole.items.len(), 19);
         // Unknown fields (4), the malformed line (skipped, listed), second lines (4).
         assert_eq!(whole.diagnostics.len(), 9, "{:?}", whole.diagnostics);
-        for batch in [1, 2, 5, 100] {
-            let mut got = Vec::new();
-            let mut batches = 0;
+        // Streamed at `batch`: the same records and warnings as read whole; each batch's size.
+        let streamed = |batch: TraceBatch| -> Vec<usize> {
+            let (mut got, mut sizes) = (Vec::new(), Vec::new());
             let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
-            let d = stream_trace(file, &p, &skip, TraceBatch::lines(batch), |records| {
-                assert!(records.len() <= batch);
-                batches += 1;
-                got.extend(records);
-                Ok(())
-            })
-            .unwrap();
-            assert_eq!(got, whole.items, "batch {batch}");
-            assert_eq!(
-                format!("{d:?}"),
-                format!("{:?}", whole.diagnostics),
-                "batch {batch}"
-            );
-            assert!(batches >= 24 / batch, "batch {batch}: {batches}");
-        }
-        // Batches bounded by bytes: the same records and warnings; a line longer than the
-        // bound is a batch of its own.
-        for bytes in [1, 150, 1000] {
-            let mut got = Vec::new();
-            let mut batches = 0;
-            let file = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
-            let batch = TraceBatch { lines: 100, bytes };
             let d = stream_trace(file, &p, &skip, batch, |records| {
-                if bytes == 1 {
-                    assert!(records.len() <= 1);
-                }
-                batches += 1;
+                sizes.push(records.len());
                 got.extend(records);
                 Ok(())
             })
             .unwrap();
-            assert_eq!(got, whole.items, "bytes {bytes}");
+            assert_eq!(got, whole.items, "{batch:?}");
             assert_eq!(
                 format!("{d:?}"),
                 format!("{:?}", whole.diagnostics),
-                "bytes {bytes}"
+                "{batch:?}"
             );
-            assert!(bytes > 1 || batches >= 24, "bytes {bytes}: {batches}");
-            assert!(bytes < 1000 || batches < 24, "bytes {bytes}: {batches}");
+            sizes
+        };
+        for batch in [1, 2, 5, 100] {
+            let sizes = streamed(TraceBatch::lines(batch));
+            assert!(
+                sizes.iter().all(|&n| n <= batch),
+                "batch {batch}: {sizes:?}"
+            );
+            assert!(sizes.len() >= 24 / batch, "batch {batch}: {sizes:?}");
+        }
+        // Batches bounded by bytes; a line longer than the bound is a batch of its own.
+        for bytes in [1, 150, 1000] {
+            let sizes = streamed(TraceBatch { lines: 100, bytes });
+            assert!(
+                bytes > 1 || sizes.iter().all(|&n| n <= 1),
+                "bytes {bytes}: {sizes:?}"
+            );
+            assert!(bytes > 1 || sizes.len() >= 24, "bytes {bytes}: {sizes:?}");
+            assert!(bytes < 1000 || sizes.len() < 24, "bytes {bytes}: {sizes:?}");
         }
         // A malformed line stops a strict read with the same error, located on standard input.
         let strict = |label: &Path| {

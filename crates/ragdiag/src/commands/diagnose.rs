@@ -255,17 +255,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         None => {
             let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?;
             // Each question's first trace record, found once (not once per part).
-            let firsts: Option<Vec<Option<&TraceRecord>>> = r.trace.as_deref().map(|trace| {
-                let mut first: std::collections::HashMap<&str, &TraceRecord> =
-                    std::collections::HashMap::new();
-                for t in trace {
-                    first.entry(t.query_id.as_str()).or_insert(t);
-                }
-                queries
-                    .iter()
-                    .map(|q| first.get(q.id.as_str()).copied())
-                    .collect()
-            });
+            let firsts = r
+                .trace
+                .as_deref()
+                .map(|t| ragdiag_diagnose::cost::first_records(t, &queries));
             for at in (0..queries.len()).step_by(QUESTIONS_PER_PART) {
                 let part = at..(at + QUESTIONS_PER_PART).min(queries.len());
                 let trace: Option<Vec<&TraceRecord>> = firsts
