@@ -16,7 +16,8 @@
 //! questions in order, a part of `part` at a time, then [`TraceRun::release`]) lets the run drop
 //! the items of every question the report does not draw once its rows are written (what the
 //! summary reads of them, [`Ranked`]: the document ranking and the first two scores, is kept)
-//! and the detail of its diagnosis ([`Diagnosis::forget_detail`]).
+//! and the detail of its diagnosis ([`Diagnosis::forget_detail`]), and its reason unless
+//! `report.md` may list it ([`TraceRun::with_listed`]).
 
 use crate::texts::Texts;
 use crate::{
@@ -26,7 +27,7 @@ use crate::{
 use ragdiag_core::{Diagnostics, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cmp::Ordering;
 use std::ops::Range;
 
@@ -117,6 +118,13 @@ pub struct TraceRun<'r, 'c, 'q> {
     keep_texts: usize,
     /// Per class, the questions whose texts are kept, in [`drawn_order`].
     kept: FxHashMap<Class, Vec<(usize, f64)>>,
+    /// Questions of each class, in question order, whose reason is kept past their release.
+    listed_per_class: usize,
+    /// Per class, the questions released so far.
+    released_of: FxHashMap<Class, usize>,
+    /// The released questions whose reason is kept (the first `listed_per_class` of each
+    /// class).
+    listed: FxHashSet<usize>,
 }
 
 impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
@@ -166,6 +174,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             diagnosed: Vec::new(),
             keep_texts,
             kept: FxHashMap::default(),
+            listed_per_class: usize::MAX,
+            released_of: FxHashMap::default(),
+            listed: FxHashSet::default(),
         })
     }
 
@@ -173,6 +184,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     #[must_use]
     pub fn with_part(mut self, part: usize) -> Self {
         self.part = part.max(1);
+        self
+    }
+
+    /// The same run keeping, past their release, the reason of only the first `listed`
+    /// questions of each class in question order (`report.md` lists the first failing ones
+    /// by class, then question order) besides the drawn ones; default: every reason.
+    #[must_use]
+    pub fn with_listed(mut self, listed: usize) -> Self {
+        self.listed_per_class = listed;
         self
     }
 
@@ -312,6 +332,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     pub fn release(&mut self, range: Range<usize>) {
         debug_assert_eq!(range.start, self.released);
         for i in range.clone() {
+            if let Some(d) = &self.diagnoses[i] {
+                let seen = self.released_of.entry(d.class).or_default();
+                if *seen < self.listed_per_class {
+                    self.listed.insert(i);
+                }
+                *seen += 1;
+            }
             if !self.is_kept(i) {
                 self.let_go(i);
             }
@@ -320,12 +347,17 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// Lets go of what no report reads of question `i` (written, not drawn): its items (the
-    /// summary reads its ranking) and the detail of its diagnosis
-    /// ([`Diagnosis::forget_detail`]).
+    /// summary reads its ranking), the detail of its diagnosis
+    /// ([`Diagnosis::forget_detail`]) and its reason unless `report.md` may list it
+    /// ([`TraceRun::with_listed`]).
     fn let_go(&mut self, i: usize) {
         self.items[i] = Vec::new();
+        let listed = self.listed.contains(&i);
         if let Some(d) = &mut self.diagnoses[i] {
             d.forget_detail();
+            if !listed {
+                d.reason = String::new();
+            }
         }
     }
 

@@ -427,16 +427,30 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         }
     }
     assert_ne!(released, whole, "some detail to let go");
-    for (batch, keep, part) in [1, 2, 7, 40, 1000]
+    // The same, listing one per class: the reason of an undrawn question is let go too unless
+    // it is the first of its class in question order.
+    let mut unlisted = released.clone();
+    let mut first_of_class = BTreeSet::new();
+    for (i, d) in unlisted.diagnoses.iter_mut().enumerate() {
+        if first_of_class.insert(d.class) || drawn.contains(&i) {
+            continue;
+        }
+        d.reason = String::new();
+    }
+    assert_ne!(unlisted, released, "some reason to let go");
+    for (batch, keep, part, listed) in [1, 2, 7, 40, 1000]
         .into_iter()
         .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
         .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
+        .flat_map(|(b, k, p)| [usize::MAX, 1].map(move |l| (b, k, p, l)))
     {
-        let mut run = TraceRun::new(&corpus, &queries, &cfg, keep).unwrap();
+        let mut run = TraceRun::new(&corpus, &queries, &cfg, keep)
+            .unwrap()
+            .with_listed(listed);
         if let Some(p) = part {
             run = run.with_part(p);
         }
-        let at = format!("batch {batch}, keep {keep}, part {part:?}");
+        let at = format!("batch {batch}, keep {keep}, part {part:?}, listed {listed}");
         // Each part handed out (when asked for) is checked against the whole diagnosis, then
         // released.
         let mut handed = 0;
@@ -492,10 +506,10 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             "{at}"
         );
         assert_eq!(got.ranked, ranked, "{at}");
-        let expected = if part.is_some() && keep == 1 {
-            &released
-        } else {
-            &whole
+        let expected = match (part.is_some() && keep == 1, listed) {
+            (false, _) => &whole,
+            (true, usize::MAX) => &released,
+            (true, _) => &unlisted,
         };
         assert_eq!(
             serde_json::to_string(&got.diagnoses).unwrap(),

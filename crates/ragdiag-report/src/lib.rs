@@ -98,7 +98,7 @@ pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};
 pub use labelling::{pool_csv, render_labelling_page, traffic_csv, LabelTask, GRADES};
-pub use markdown::render_markdown_json;
+pub use markdown::{render_markdown_json, MAX_FAILING};
 pub use trend::{render_trend_html, render_trend_markdown, trend_table};
 
 use ragdiag_contract::DiagnoseSummary;

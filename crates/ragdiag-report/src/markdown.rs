@@ -19,8 +19,9 @@ macro_rules! w {
     }};
 }
 
-/// At most this many failing questions are listed; the rest are counted.
-const MAX_FAILING: usize = 50;
+/// At most this many failing questions are listed (by class, then in question order); the
+/// rest are counted.
+pub const MAX_FAILING: usize = 50;
 /// At most this many warnings are listed; the rest are counted.
 const MAX_WARNINGS: usize = 20;
 

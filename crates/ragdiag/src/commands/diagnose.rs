@@ -531,25 +531,22 @@ fn from_trace_stream(
         ..s.diag_config(ragdiag_diagnose::Mode::Trace)
     };
     // Each part's rows are written as soon as its questions are diagnosed; the run then lets
-    // go of the items of those the report does not draw.
-    let read = super::trace_stream::diagnose_streamed(
-        path,
-        queries,
-        corpus,
-        &cfg,
-        ragdiag_report::SHOWN_PER_CLASS,
-        QUESTIONS_PER_PART,
-        &mut |part| {
-            tables.write(&Rows {
-                queries: part.queries,
-                diagnoses: &part.diagnoses,
-                items: &part.items,
-                sources: ragdiag_diagnose::Sources::All("trace"),
-                rankings: part.rankings,
-                trace: Some(&part.trace),
-            })
-        },
-    )?;
+    // go of what no report reads of them: the items and detail of those the report does not
+    // draw, and the reasons of those report.md does not list either.
+    let run =
+        ragdiag_diagnose::TraceRun::new(corpus, queries, &cfg, ragdiag_report::SHOWN_PER_CLASS)?
+            .with_part(QUESTIONS_PER_PART)
+            .with_listed(ragdiag_report::MAX_FAILING);
+    let read = super::trace_stream::diagnose_streamed(path, run, &mut |part| {
+        tables.write(&Rows {
+            queries: part.queries,
+            diagnoses: &part.diagnoses,
+            items: &part.items,
+            sources: ragdiag_diagnose::Sources::All("trace"),
+            rankings: part.rankings,
+            trace: Some(&part.trace),
+        })
+    })?;
     if let Some(e) = &embedder {
         e.flush().context("cannot save the embedding cache")?;
         provenance.grounding_model_id = Some(e.model_id().to_owned());

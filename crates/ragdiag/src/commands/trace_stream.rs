@@ -4,8 +4,8 @@
 //! whatever the trace's length.
 
 use anyhow::{anyhow, Context, Result};
-use ragdiag_core::{Diagnostics, Query, TraceRecord};
-use ragdiag_diagnose::{Config, Corpus, Part, Streamed, TraceRun};
+use ragdiag_core::{Diagnostics, TraceRecord};
+use ragdiag_diagnose::{Part, Streamed, TraceRun};
 use ragdiag_load::{LoadError, LoadOptions, TraceBatch};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -66,17 +66,13 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 /// Reads the ragdiag trace at `path` (`-`: standard input, located as `<stdin>:LINE`) in
-/// batches and diagnoses each batch as it comes, keeping the hit texts of the first
-/// `keep_texts` questions of each class (the ones the report draws). Each `part` consecutive
-/// questions, once all are diagnosed, go to `write` (the last ones when the trace ends); then
-/// the items of those the report does not draw are dropped ([`TraceRun::release`]).
+/// batches and feeds each to `run` as it comes. The parts `run` hands out
+/// ([`TraceRun::with_part`]), once all their questions are diagnosed, go to `write` (the last
+/// ones when the trace ends); then `run` lets go of what no report reads of them
+/// ([`TraceRun::release`]).
 pub(crate) fn diagnose_streamed(
     path: &Path,
-    queries: &[Query],
-    corpus: &Corpus<'_>,
-    cfg: &Config<'_>,
-    keep_texts: usize,
-    part: usize,
+    mut run: TraceRun<'_, '_, '_>,
     write: &mut dyn FnMut(Part<'_>) -> Result<()>,
 ) -> Result<StreamedTrace> {
     let batch = batch_size()?;
@@ -94,7 +90,6 @@ pub(crate) fn diagnose_streamed(
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         (path.to_path_buf(), Box::new(file))
     };
-    let mut run = TraceRun::new(corpus, queries, cfg, keep_texts)?.with_part(part);
     let mut drain = |run: &mut TraceRun<'_, '_, '_>| -> Result<()> {
         while let Some(range) = run.ready() {
             write(run.part(range.clone()))?;
