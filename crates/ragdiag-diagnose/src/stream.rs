@@ -4,8 +4,9 @@
 //! figures (latency, tokens) — so the memory taken grows with the corpus and a batch, not with
 //! the trace's texts.
 //!
-//! The outcome equals [`crate::diagnose_trace_taking`] on the whole trace: the same diagnoses,
-//! the same warnings in the same order, the same items. Each retrieved text is tokenised once
+//! The outcome equals [`crate::diagnose_trace_taking`] on the whole trace: the same diagnoses
+//! (less what [`TraceRun::release`] let go of), the same warnings in the same order, the same
+//! items. Each retrieved text is tokenised once
 //! per run (a text equal to its document's slice is shared by every later batch). A hit's text
 //! and the answer are kept only where a report can show them: for the questions `report.html`
 //! draws ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show
@@ -53,7 +54,8 @@ fn traffic_weight(q: &Query) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Streamed {
     /// One diagnosis per question, in question order, with the warnings of the join, the
-    /// location of the hits and the diagnosis.
+    /// location of the hits and the diagnosis (a released question's without what
+    /// [`TraceRun::release`] let go of).
     pub diagnoses: Diagnoses,
     /// Each question's located items (texts kept only for the drawn questions' hits that
     /// differ from their document's slice) and answer (kept only for the drawn questions).
@@ -118,12 +120,13 @@ pub struct TraceRun<'r, 'c, 'q> {
     keep_texts: usize,
     /// Per class, the questions whose texts are kept, in [`drawn_order`].
     kept: FxHashMap<Class, Vec<(usize, f64)>>,
-    /// Questions of each class, in question order, whose reason is kept past their release.
-    listed_per_class: usize,
-    /// Per class, the questions released so far.
+    /// How many questions of each failing class, the first in question order, keep their
+    /// reason past their release (`None`: every question keeps it).
+    listed_per_class: Option<usize>,
+    /// Per failing class, the questions released so far.
     released_of: FxHashMap<Class, usize>,
     /// The released questions whose reason is kept (the first `listed_per_class` of each
-    /// class).
+    /// failing class).
     listed: FxHashSet<usize>,
 }
 
@@ -174,7 +177,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             diagnosed: Vec::new(),
             keep_texts,
             kept: FxHashMap::default(),
-            listed_per_class: usize::MAX,
+            listed_per_class: None,
             released_of: FxHashMap::default(),
             listed: FxHashSet::default(),
         })
@@ -188,11 +191,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// The same run keeping, past their release, the reason of only the first `listed`
-    /// questions of each class in question order (`report.md` lists the first failing ones
-    /// by class, then question order) besides the drawn ones; default: every reason.
+    /// questions of each failing class in question order (`report.md` lists the first failing
+    /// ones by class, then question order) besides the drawn ones; default: every reason.
     #[must_use]
     pub fn with_listed(mut self, listed: usize) -> Self {
-        self.listed_per_class = listed;
+        self.listed_per_class = Some(listed);
         self
     }
 
@@ -328,13 +331,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// Questions `range` (the one [`TraceRun::ready`] gave) are written: the items and the
-    /// diagnoses' detail of those the report does not draw are dropped.
+    /// diagnoses' detail of those the report does not draw are dropped, and their reasons
+    /// unless `report.md` may list them ([`TraceRun::with_listed`]).
     pub fn release(&mut self, range: Range<usize>) {
         debug_assert_eq!(range.start, self.released);
         for i in range.clone() {
-            if let Some(d) = &self.diagnoses[i] {
+            let failing = self.diagnoses[i].as_ref().filter(|d| d.class.is_failure());
+            if let (Some(d), Some(listed)) = (failing, self.listed_per_class) {
                 let seen = self.released_of.entry(d.class).or_default();
-                if *seen < self.listed_per_class {
+                if *seen < listed {
                     self.listed.insert(i);
                 }
                 *seen += 1;
@@ -352,7 +357,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// ([`TraceRun::with_listed`]).
     fn let_go(&mut self, i: usize) {
         self.items[i] = Vec::new();
-        let listed = self.listed.contains(&i);
+        let listed = self.listed_per_class.is_none() || self.listed.contains(&i);
         if let Some(d) = &mut self.diagnoses[i] {
             d.forget_detail();
             if !listed {

@@ -346,10 +346,144 @@ fn doctored_trace() -> Vec<ragdiag_core::TraceRecord> {
     trace
 }
 
+/// `released` with the reason of every question let go that is neither drawn nor among the
+/// first `listed` of its failing class in question order (what `report.md` may list).
+fn unlisted(released: &Diagnoses, drawn: &BTreeSet<usize>, listed: usize) -> Diagnoses {
+    let mut out = released.clone();
+    let mut seen: BTreeMap<Class, usize> = BTreeMap::new();
+    for (i, d) in out.diagnoses.iter_mut().enumerate() {
+        let n = seen.entry(d.class).or_default();
+        let is_listed = d.class.is_failure() && *n < listed;
+        if d.class.is_failure() {
+            *n += 1;
+        }
+        if !is_listed && !drawn.contains(&i) {
+            d.reason = String::new();
+        }
+    }
+    out
+}
+
+/// The questions each class's drawn sample holds with one per class: the first in
+/// [`drawn_order`](ragdiag_diagnose::drawn_order) (weights not finite count 1).
+fn first_drawn(ds: &Diagnoses, queries: &[ragdiag_core::Query]) -> BTreeSet<usize> {
+    let mut groups: BTreeMap<Class, Vec<(usize, f64)>> = BTreeMap::new();
+    for (i, d) in ds.diagnoses.iter().enumerate() {
+        let w = queries[i].weight;
+        groups
+            .entry(d.class)
+            .or_default()
+            .push((i, if w.is_finite() { w } else { 1.0 }));
+    }
+    groups
+        .values_mut()
+        .map(|g| {
+            g.sort_by(|a, b| ragdiag_diagnose::drawn_order(*a, *b));
+            g[0].0
+        })
+        .collect()
+}
+
+/// A trace in question order is released part by part as it comes, so a question kept for the
+/// drill-down when released can be displaced later by a heavier one of its class and let go
+/// then: the outcome is the same as when everything is released at the end (detail, items and
+/// unlisted reasons let go, the listed and drawn ones kept).
+#[test]
+fn a_trace_in_question_order_is_released_as_it_comes() {
+    use ragdiag_diagnose::TraceRun;
+    let truth = truth();
+    let opts = LoadOptions::default();
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
+        .unwrap()
+        .items;
+    let all = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
+        .unwrap()
+        .items;
+    let trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
+        .unwrap()
+        .items;
+    // The questions in the trace's order, each weighing more than the one before: the last of
+    // a class is the one drawn, so every earlier one kept at its release is displaced later.
+    let mut seen = BTreeSet::new();
+    let mut queries: Vec<ragdiag_core::Query> = trace
+        .iter()
+        .filter(|t| seen.insert(t.query_id.clone()))
+        .filter_map(|t| all.iter().find(|q| q.id == t.query_id).cloned())
+        .collect();
+    for (i, q) in queries.iter_mut().enumerate() {
+        q.weight = 1.0 + f64::from(u32::try_from(i).unwrap());
+    }
+    let fresh = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
+    );
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = Config {
+        mode: Mode::Trace,
+        context_k: truth.context_k,
+        cover: truth.cover,
+        ..Config::default()
+    };
+    let (whole, _) =
+        ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
+    let drawn = first_drawn(&whole, &queries);
+    let mut released = whole.clone();
+    for (i, d) in released.diagnoses.iter_mut().enumerate() {
+        if !drawn.contains(&i) {
+            d.forget_detail();
+        }
+    }
+    let expected = unlisted(&released, &drawn, 1);
+    // Some failing class has an earlier question than its drawn one (displaced after release),
+    // and that earlier one is listed (its reason stays through the late let-go).
+    let displaced_and_listed = whole.diagnoses.iter().enumerate().any(|(i, d)| {
+        d.class.is_failure()
+            && !drawn.contains(&i)
+            && !expected.diagnoses[i].reason.is_empty()
+            && expected.diagnoses[i].reason == whole.diagnoses[i].reason
+    });
+    assert!(displaced_and_listed);
+    for (batch, part) in [(1, 1), (1, 3), (4, 1), (4, 5)] {
+        let at = format!("batch {batch}, part {part}");
+        let mut run = TraceRun::new(&corpus, &queries, &cfg, 1)
+            .unwrap()
+            .with_part(part)
+            .with_listed(1);
+        let mut released_early = 0;
+        for chunk in trace.chunks(batch) {
+            run.add_batch(chunk.to_vec()).unwrap();
+            while let Some(range) = run.ready() {
+                released_early = range.end;
+                run.release(range);
+            }
+        }
+        assert!(
+            released_early + part >= queries.len(),
+            "{at}: {released_early}"
+        );
+        run.close().unwrap();
+        while let Some(range) = run.ready() {
+            run.release(range);
+        }
+        let got = run.finish().unwrap();
+        assert_eq!(
+            serde_json::to_string(&got.diagnoses).unwrap(),
+            serde_json::to_string(&expected).unwrap(),
+            "{at}"
+        );
+        for (i, items) in got.shown.items.iter().enumerate() {
+            if !drawn.contains(&i) {
+                assert!(items.is_empty(), "{at}: question {i}");
+            }
+        }
+    }
+}
+
 /// A trace diagnosed batch by batch (`TraceRun`) equals the whole trace diagnosed at once, at
 /// every batch size: the same diagnoses, warnings in the same order, items and answers; the
 /// hit texts and answers are kept for every question when asked, and else exactly for the
-/// questions the report draws.
+/// questions the report draws; released questions let go of their detail, items and (when
+/// `report.md` does not list them) reasons.
 #[test]
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     use ragdiag_diagnose::{drawn_order, RetrievedItem, TraceRun};
@@ -428,29 +562,23 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     }
     assert_ne!(released, whole, "some detail to let go");
     // The same, listing one per class: the reason of an undrawn question is let go too unless
-    // it is the first of its class in question order.
-    let mut unlisted = released.clone();
-    let mut first_of_class = BTreeSet::new();
-    for (i, d) in unlisted.diagnoses.iter_mut().enumerate() {
-        if first_of_class.insert(d.class) || drawn.contains(&i) {
-            continue;
-        }
-        d.reason = String::new();
-    }
+    // it is the first of its failing class in question order.
+    let unlisted = unlisted(&released, &drawn, 1);
     assert_ne!(unlisted, released, "some reason to let go");
     for (batch, keep, part, listed) in [1, 2, 7, 40, 1000]
         .into_iter()
         .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
         .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
-        .flat_map(|(b, k, p)| [usize::MAX, 1].map(move |l| (b, k, p, l)))
+        .flat_map(|(b, k, p)| [None, Some(1)].map(move |l| (b, k, p, l)))
     {
-        let mut run = TraceRun::new(&corpus, &queries, &cfg, keep)
-            .unwrap()
-            .with_listed(listed);
+        let mut run = TraceRun::new(&corpus, &queries, &cfg, keep).unwrap();
+        if let Some(l) = listed {
+            run = run.with_listed(l);
+        }
         if let Some(p) = part {
             run = run.with_part(p);
         }
-        let at = format!("batch {batch}, keep {keep}, part {part:?}, listed {listed}");
+        let at = format!("batch {batch}, keep {keep}, part {part:?}, listed {listed:?}");
         // Each part handed out (when asked for) is checked against the whole diagnosis, then
         // released.
         let mut handed = 0;
@@ -508,8 +636,8 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         assert_eq!(got.ranked, ranked, "{at}");
         let expected = match (part.is_some() && keep == 1, listed) {
             (false, _) => &whole,
-            (true, usize::MAX) => &released,
-            (true, _) => &unlisted,
+            (true, None) => &released,
+            (true, Some(_)) => &unlisted,
         };
         assert_eq!(
             serde_json::to_string(&got.diagnoses).unwrap(),
