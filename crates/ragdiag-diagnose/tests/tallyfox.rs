@@ -346,6 +346,17 @@ fn doctored_trace() -> Vec<ragdiag_core::TraceRecord> {
     trace
 }
 
+/// `whole` once released with one drawn per class (`drawn`): the others' detail let go.
+fn released(whole: &Diagnoses, drawn: &BTreeSet<usize>) -> Diagnoses {
+    let mut out = whole.clone();
+    for (i, d) in out.diagnoses.iter_mut().enumerate() {
+        if !drawn.contains(&i) {
+            d.forget_detail();
+        }
+    }
+    out
+}
+
 /// `released` with the reason of every question let go that is neither drawn nor among the
 /// first `listed` of its failing class in question order (what `report.md` may list).
 fn unlisted(released: &Diagnoses, drawn: &BTreeSet<usize>, listed: usize) -> Diagnoses {
@@ -427,12 +438,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     let (whole, _) =
         ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
     let drawn = first_drawn(&whole, &queries);
-    let mut released = whole.clone();
-    for (i, d) in released.diagnoses.iter_mut().enumerate() {
-        if !drawn.contains(&i) {
-            d.forget_detail();
-        }
-    }
+    let released = released(&whole, &drawn);
     let expected = unlisted(&released, &drawn, 1);
     // Some failing class has an earlier question than its drawn one (displaced after release),
     // and that earlier one is listed (its reason stays through the late let-go).
@@ -486,7 +492,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
 /// `report.md` does not list them) reasons.
 #[test]
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
-    use ragdiag_diagnose::{drawn_order, RetrievedItem, TraceRun};
+    use ragdiag_diagnose::{RetrievedItem, TraceRun};
     let truth = truth();
     let opts = LoadOptions::default();
     let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
@@ -538,28 +544,9 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     };
     let ranked = ragdiag_diagnose::Ranked::of(&queries, &shown.items);
     // Kept one per class: the first of each class in the drawn order.
-    let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
-    for (i, d) in whole.diagnoses.iter().enumerate() {
-        let w = queries[i].weight;
-        groups
-            .entry(d.class.as_str())
-            .or_default()
-            .push((i, if w.is_finite() { w } else { 1.0 }));
-    }
-    let drawn: BTreeSet<usize> = groups
-        .values_mut()
-        .map(|g| {
-            g.sort_by(|a, b| drawn_order(*a, *b));
-            g[0].0
-        })
-        .collect();
+    let drawn = first_drawn(&whole, &queries);
     // Released with one kept per class: the others' detail is let go once written.
-    let mut released = whole.clone();
-    for (i, d) in released.diagnoses.iter_mut().enumerate() {
-        if !drawn.contains(&i) {
-            d.forget_detail();
-        }
-    }
+    let released = released(&whole, &drawn);
     assert_ne!(released, whole, "some detail to let go");
     // The same, listing one per class: the reason of an undrawn question is let go too unless
     // it is the first of its failing class in question order.
