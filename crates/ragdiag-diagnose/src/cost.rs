@@ -2,8 +2,7 @@
 //! from token prices, and latency quantiles by class and for correct against wrong answers,
 //! each with a percentile bootstrap interval.
 
-use crate::report::answer_ok;
-use crate::{Class, Diagnosis};
+use crate::{Brief, Class};
 use ragdiag_contract::{ClassCost, CostLatency, Interval, LatencyQuantiles, Price};
 use ragdiag_core::{Query, TraceRecord};
 use ragdiag_eval::stats;
@@ -129,7 +128,7 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
 #[must_use]
 pub fn cost_latency(
     trace: &[TraceRecord],
-    ds: &[Diagnosis],
+    ds: &[Brief],
     queries: &[Query],
     price: Option<Price>,
     seed: u64,
@@ -144,13 +143,13 @@ pub fn cost_latency(
         .iter()
         .zip(queries)
         .zip(&first)
-        .filter(|((d, _), _)| seen.insert(d.query_id.as_str()))
-        .filter_map(|((d, q), t)| {
+        .filter(|((_, q), _)| seen.insert(q.id.as_str()))
+        .filter_map(|((d, _), t)| {
             let t = (*t)?;
             let (cost, latency) = record_cost_latency(t, price);
             Some(Row {
                 class: d.class,
-                ok: answer_ok(d, q),
+                ok: d.answer_ok(),
                 latency,
                 cost,
             })

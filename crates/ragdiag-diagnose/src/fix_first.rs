@@ -2,16 +2,16 @@
 //! never retrieved, keep evidence whole, write missing pages, fix generation, …), ranked by
 //! the traffic they would address.
 
-use crate::{Class, Diagnosis, Rule};
+use crate::{Brief, Class, Diagnosis, Rule};
 use ragdiag_contract::{FixAction, FixKind, FixPage, Interval};
 use ragdiag_core::{Document, Query};
 use ragdiag_eval::stats;
-use ragdiag_fresh::{Audit, DocFreshness};
+use ragdiag_fresh::DocFreshness;
 use std::collections::{BTreeMap, HashMap};
 
 /// A page one question calls for: its id, the page to redirect to, and the split evidence's
 /// size (words, code points).
-type PageFor = (String, Option<String>, Option<(usize, usize)>);
+pub type PageFor = (String, Option<String>, Option<(usize, usize)>);
 
 /// How many pages an action's sentence names (all are in `pages`).
 const NAMED: usize = 3;
@@ -24,9 +24,9 @@ struct PageAcc {
     idx: Vec<usize>,
 }
 
-/// The actions for the failing questions of `ds`, ranked by summed traffic weight (then
+/// The actions for the failing questions of `briefs`, ranked by summed traffic weight (then
 /// number of questions, then kind). Each failing question goes to the action its class and
-/// rule call for:
+/// rule call for ([`Brief::fix`], taken by `fix_of`):
 ///
 /// - `stale_source`, a stale version above the gold → retire that page or redirect it to the
 ///   current version (the end of its supersession chain);
@@ -40,91 +40,26 @@ struct PageAcc {
 /// Shares are over the assessed questions (every class but `no_label` and `unanswerable`),
 /// weighted, with Wilson intervals.
 #[must_use]
-pub fn fix_first(
-    ds: &[Diagnosis],
-    queries: &[Query],
-    docs: &[Document],
-    audit: &Audit,
-) -> Vec<FixAction> {
-    let by_id = audit.by_id(docs);
-    let is_stale = |d: &str| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true));
+pub fn fix_first(briefs: &[Brief], queries: &[Query]) -> Vec<FixAction> {
     let mut groups: BTreeMap<FixKind, (Vec<usize>, BTreeMap<String, PageAcc>)> = BTreeMap::new();
-    for (i, d) in ds.iter().enumerate() {
-        if !d.class.is_failure() {
+    for (i, b) in briefs.iter().enumerate() {
+        let Some(fix) = &b.fix else {
             continue;
-        }
-        let mut pages: Vec<PageFor> = Vec::new();
-        let kind = match (d.class, d.rule) {
-            (Class::StaleSource, Rule::StaleVersionInWindow) => {
-                pages.extend(
-                    d.stale_in_window
-                        .iter()
-                        .filter(|s| {
-                            s.version_of_gold && d.best_gold_rank.is_none_or(|b| s.rank < b)
-                        })
-                        .map(|s| {
-                            // Redirect to the end of the chain: the current version.
-                            let current = by_id
-                                .get(s.doc.as_str())
-                                .and_then(|(_, f)| f.current.clone())
-                                .or_else(|| s.superseded_by.clone());
-                            (s.doc.to_string(), current, None)
-                        }),
-                );
-                FixKind::RetireStalePage
-            }
-            (Class::StaleSource, _) => {
-                pages.extend(
-                    gold_pages(d, &queries[i])
-                        .into_iter()
-                        .filter(|p| is_stale(p))
-                        .map(|p| (p, None, None)),
-                );
-                FixKind::UpdateStalePage
-            }
-            (Class::RetrievalMiss, _) => {
-                pages.extend(
-                    gold_pages(d, &queries[i])
-                        .into_iter()
-                        .find(|p| by_id.contains_key(p.as_str()))
-                        .map(|p| (p, None, None)),
-                );
-                FixKind::SurfacePage
-            }
-            (Class::ChunkingSplit, _) => {
-                let split_docs: Vec<&str> = d.split.iter().map(|p| p.doc.as_str()).collect();
-                pages.extend(
-                    d.gold
-                        .iter()
-                        .filter(|g| g.labelled && split_docs.contains(&g.doc.as_str()))
-                        .max_by_key(|g| g.end - g.start)
-                        .map(|g| {
-                            let size = span_size(&by_id, &g.doc, g.start, g.end);
-                            (g.doc.clone(), None, Some(size))
-                        }),
-                );
-                FixKind::KeepEvidenceWhole
-            }
-            (Class::RankingMiss, _) => FixKind::ImproveRanking,
-            (Class::CorpusGap, _) => FixKind::WritePage,
-            _ => FixKind::FixGeneration,
         };
-        let (idx, accs) = groups.entry(kind).or_default();
+        let (idx, accs) = groups.entry(fix.kind).or_default();
         idx.push(i);
-        pages.sort();
-        pages.dedup();
-        for (page, successor, span) in pages {
-            let acc = accs.entry(page).or_default();
-            acc.successor = acc.successor.take().or(successor);
-            if let Some((w, c)) = span {
+        for (page, successor, span) in &fix.pages {
+            let acc = accs.entry(page.clone()).or_default();
+            acc.successor = acc.successor.take().or_else(|| successor.clone());
+            if let Some((w, c)) = *span {
                 let (w0, c0) = acc.span.unwrap_or((0, 0));
                 acc.span = Some((w0.max(w), c0.max(c)));
             }
             acc.idx.push(i);
         }
     }
-    let assessed: Vec<usize> = (0..ds.len())
-        .filter(|&i| !matches!(ds[i].class, Class::NoLabel | Class::Unanswerable))
+    let assessed: Vec<usize> = (0..briefs.len())
+        .filter(|&i| !matches!(briefs[i].class, Class::NoLabel | Class::Unanswerable))
         .collect();
     let weights = stats::relative_weights(assessed.iter().map(|&i| queries[i].weight).collect());
     let level = stats::Config::default().level;
@@ -199,6 +134,76 @@ pub fn fix_first(
         a.rank = r + 1;
     }
     actions
+}
+
+/// The action failing question `d` (of `q`) calls for and its pages, sorted without repeats;
+/// `None` when `d` does not fail.
+pub(crate) fn fix_of(
+    d: &Diagnosis,
+    q: &Query,
+    by_id: &HashMap<&str, (&Document, &DocFreshness)>,
+) -> Option<(FixKind, Vec<PageFor>)> {
+    if !d.class.is_failure() {
+        return None;
+    }
+    let is_stale = |d: &str| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true));
+    let mut pages: Vec<PageFor> = Vec::new();
+    let kind = match (d.class, d.rule) {
+        (Class::StaleSource, Rule::StaleVersionInWindow) => {
+            pages.extend(
+                d.stale_in_window
+                    .iter()
+                    .filter(|s| s.version_of_gold && d.best_gold_rank.is_none_or(|b| s.rank < b))
+                    .map(|s| {
+                        // Redirect to the end of the chain: the current version.
+                        let current = by_id
+                            .get(s.doc.as_str())
+                            .and_then(|(_, f)| f.current.clone())
+                            .or_else(|| s.superseded_by.clone());
+                        (s.doc.to_string(), current, None)
+                    }),
+            );
+            FixKind::RetireStalePage
+        }
+        (Class::StaleSource, _) => {
+            pages.extend(
+                gold_pages(d, q)
+                    .into_iter()
+                    .filter(|p| is_stale(p))
+                    .map(|p| (p, None, None)),
+            );
+            FixKind::UpdateStalePage
+        }
+        (Class::RetrievalMiss, _) => {
+            pages.extend(
+                gold_pages(d, q)
+                    .into_iter()
+                    .find(|p| by_id.contains_key(p.as_str()))
+                    .map(|p| (p, None, None)),
+            );
+            FixKind::SurfacePage
+        }
+        (Class::ChunkingSplit, _) => {
+            let split_docs: Vec<&str> = d.split.iter().map(|p| p.doc.as_str()).collect();
+            pages.extend(
+                d.gold
+                    .iter()
+                    .filter(|g| g.labelled && split_docs.contains(&g.doc.as_str()))
+                    .max_by_key(|g| g.end - g.start)
+                    .map(|g| {
+                        let size = span_size(by_id, &g.doc, g.start, g.end);
+                        (g.doc.clone(), None, Some(size))
+                    }),
+            );
+            FixKind::KeepEvidenceWhole
+        }
+        (Class::RankingMiss, _) => FixKind::ImproveRanking,
+        (Class::CorpusGap, _) => FixKind::WritePage,
+        _ => FixKind::FixGeneration,
+    };
+    pages.sort();
+    pages.dedup();
+    Some((kind, pages))
 }
 
 /// The question's labelled pages: its located labelled evidence, else its evidence and

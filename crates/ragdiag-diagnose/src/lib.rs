@@ -53,6 +53,7 @@
 
 mod answer;
 mod attribute;
+mod brief;
 mod compare;
 mod config;
 mod corpus;
@@ -75,10 +76,11 @@ pub use answer::{
     compare_answer, match_tokens, normalize_answer, token_f1, AbstentionMatcher, Correctness,
     DEFAULT_ABSTAIN_PHRASES,
 };
+pub use brief::{AnswerBrief, Brief, BriefContext, Fix, FlagSet, ReviewSignals, Tallied};
 pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
 pub use corpus::Corpus;
-pub use fix_first::fix_first;
+pub use fix_first::{fix_first, PageFor};
 pub use ground::{
     assess_grounding, claims, content_tokens, split_sentences, Grounding, GroundingConfig,
     SentenceSupport,

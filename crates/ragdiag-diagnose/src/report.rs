@@ -1,7 +1,7 @@
 //! From diagnoses to the typed `summary.json` of `ragdiag diagnose`: the figures with their
 //! intervals, the gates, and the plain-language headline.
 
-use crate::{Class, Diagnoses, Diagnosis, Flag, RetrievedItem};
+use crate::{Brief, Class, Diagnosis, Flag, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::{Column, Values, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::{
@@ -38,10 +38,11 @@ pub struct SummaryInput<'a> {
     pub docs: &'a [Document],
     /// Its freshness audit.
     pub audit: &'a Audit,
-    /// The questions, aligned with `diagnoses`.
+    /// The questions, aligned with `briefs`.
     pub queries: &'a [Query],
-    /// One diagnosis per question.
-    pub diagnoses: &'a Diagnoses,
+    /// What the summary reads of each question's diagnosis ([`Brief::of`], taken with the
+    /// thresholds of `thresholds`).
+    pub briefs: &'a [Brief],
     /// What the summary reads of each question's ranked items, aligned with `queries`.
     pub ranked: Ranked,
     /// The trace (trace mode): latency and token figures.
@@ -165,7 +166,7 @@ pub struct UnknownMetric {
 /// [`SummaryError`]: a ranking that trec_eval's semantics refuse, or a gate naming a metric
 /// the summary does not have.
 pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError> {
-    let ds = &input.diagnoses.diagnoses;
+    let ds = input.briefs;
     let Ranked {
         rankings,
         lead_scores,
@@ -203,7 +204,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
     let (generation, latency_ms, tokens) = match input.trace {
         Some(trace) => {
             let (lat, tok) = latency_tokens(trace, ds, input.queries);
-            (Some(generation(ds, input.queries)), Some(lat), Some(tok))
+            (Some(generation(ds)), Some(lat), Some(tok))
         }
         None => (None, None, None),
     };
@@ -217,7 +218,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         );
         (vec![None; ds.len()], None)
     } else {
-        let (outcomes, without_score) = crate::threshold::outcomes(ds, input.queries, &lead_scores);
+        let (outcomes, without_score) = crate::threshold::outcomes(ds, &lead_scores);
         let t = crate::threshold::thresholds(
             &outcomes,
             input.queries,
@@ -266,7 +267,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         generation,
         latency_ms,
         tokens,
-        fix_first: crate::fix_first::fix_first(ds, input.queries, input.docs, input.audit),
+        fix_first: crate::fix_first::fix_first(ds, input.queries),
         reranker: crate::rerank::reranker_impact(ds, input.queries, input.context_k, input.seed),
         thresholds,
         review: Some(review),
@@ -292,7 +293,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
 /// The questions a figure is over: assessed ones for class shares, answerable scored ones for
 /// hit rates, all for flag shares, each with its traffic weight.
 struct Scope<'a> {
-    ds: &'a [Diagnosis],
+    ds: &'a [Brief],
     queries: &'a [Query],
     scored: Vec<usize>,
     /// Scored questions that could be assessed: all but the unanswerable ones with no answer
@@ -303,7 +304,7 @@ struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    fn new(ds: &'a [Diagnosis], queries: &'a [Query]) -> Self {
+    fn new(ds: &'a [Brief], queries: &'a [Query]) -> Self {
         let scored: Vec<usize> = (0..ds.len())
             .filter(|&i| ds[i].class != Class::NoLabel)
             .collect();
@@ -412,11 +413,11 @@ impl<'a> Scope<'a> {
                 let v: Vec<f64> = self
                     .ds
                     .iter()
-                    .map(|d| f64::from(u8::from(d.flags.contains(&flag))))
+                    .map(|d| f64::from(u8::from(d.flags.contains(flag))))
                     .collect();
                 let iv = proportion(&v, w.as_deref());
                 let entry = FlagEntry {
-                    count: self.ds.iter().filter(|d| d.flags.contains(&flag)).count(),
+                    count: self.ds.iter().filter(|d| d.flags.contains(flag)).count(),
                     share: iv.mean,
                     ci_lower: iv.ci_lower,
                     ci_upper: iv.ci_upper,
@@ -553,19 +554,18 @@ fn detectable_drop(metric: &str, m: &Interval, table: Option<&MetricTable>) -> O
 /// Answer quality (trace mode), each share with its Wilson interval. An answer to an
 /// unanswerable question is correct when it abstains; otherwise it is correct as the
 /// attribution engine judged it (questions without a reference answer are left out).
-fn generation(ds: &[Diagnosis], queries: &[Query]) -> Generation {
-    let answered: Vec<&Diagnosis> = ds.iter().filter(|d| d.answer.is_some()).collect();
+fn generation(ds: &[Brief]) -> Generation {
+    let answered: Vec<&Brief> = ds.iter().filter(|d| d.answer.is_some()).collect();
     let correct: Vec<f64> = ds
         .iter()
-        .zip(queries)
-        .filter_map(|(d, q)| answer_ok(d, q))
+        .filter_map(Brief::answer_ok)
         .map(|c| f64::from(u8::from(c)))
         .collect();
     let grounded: Vec<f64> = answered
         .iter()
         .filter_map(|d| d.answer.as_ref())
         .filter(|a| !a.abstained)
-        .map(|a| f64::from(u8::from(a.grounded())))
+        .map(|a| f64::from(u8::from(a.grounded)))
         .collect();
     let abstained: Vec<f64> = answered
         .iter()
@@ -601,14 +601,14 @@ pub fn answer_ok(d: &Diagnosis, q: &Query) -> Option<bool> {
     }
 }
 
-fn latency_tokens(trace: &[TraceRecord], ds: &[Diagnosis], queries: &[Query]) -> (Latency, Tokens) {
+fn latency_tokens(trace: &[TraceRecord], ds: &[Brief], queries: &[Query]) -> (Latency, Tokens) {
     let correct: HashSet<&str> = ds
         .iter()
         .zip(queries)
-        .filter(|(d, q)| answer_ok(d, q) == Some(true))
-        .map(|(d, _)| d.query_id.as_str())
+        .filter(|(d, _)| d.answer_ok() == Some(true))
+        .map(|(_, q)| q.id.as_str())
         .collect();
-    let known: HashSet<&str> = ds.iter().map(|d| d.query_id.as_str()).collect();
+    let known: HashSet<&str> = queries.iter().map(|q| q.id.as_str()).collect();
     let mut seen = HashSet::new();
     let lines: Vec<&TraceRecord> = trace
         .iter()

@@ -1,7 +1,7 @@
 //! The reranker's impact: the pre-rerank candidates against the final ranking, question by
 //! question (trace mode, `candidates`).
 
-use crate::{Class, Diagnosis, RerankEffect};
+use crate::{Brief, Class, RerankEffect};
 use ragdiag_contract::{Comparison, Interval, RerankShare, RerankerImpact};
 use ragdiag_core::Query;
 use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
@@ -15,7 +15,7 @@ type RankMetric<'a> = dyn Fn(Option<usize>) -> f64 + 'a;
 /// weighted the same way and Holm-corrected together.
 #[must_use]
 pub fn reranker_impact(
-    ds: &[Diagnosis],
+    ds: &[Brief],
     queries: &[Query],
     context_k: usize,
     seed: u64,

@@ -4,7 +4,7 @@
 //! close to its threshold).
 
 use crate::threshold::Outcome;
-use crate::Diagnosis;
+use crate::Brief;
 use ragdiag_contract::{Review, ReviewItem};
 use ragdiag_core::Query;
 use std::collections::BTreeMap;
@@ -25,11 +25,12 @@ pub struct ReviewOptions {
     pub ground_token_share: f64,
 }
 
-/// The review queue of a diagnosis: `outcomes` are the sweep's questions aligned with `ds`
+/// The review queue of a diagnosis (its questions' `briefs`, whose signals were taken with
+/// the thresholds of `opts`): `outcomes` are the sweep's questions aligned with `briefs`
 /// (their top scores), `None` where a question took no part.
 #[must_use]
 pub fn review_queue(
-    ds: &[Diagnosis],
+    briefs: &[Brief],
     queries: &[Query],
     outcomes: &[Option<Outcome>],
     opts: ReviewOptions,
@@ -44,7 +45,7 @@ pub fn review_queue(
         .map(|_| (BAND_SHARE * range * 1e6).round() / 1e6);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut items = Vec::new();
-    for (i, (d, q)) in ds.iter().zip(queries).enumerate() {
+    for (i, (b, q)) in briefs.iter().zip(queries).enumerate() {
         let score = outcomes.get(i).copied().flatten().map(|o| o.score);
         let mut why: Vec<(&str, String)> = Vec::new();
         if let (Some(f), Some(b), Some(s)) = (opts.floor, band, score) {
@@ -55,38 +56,30 @@ pub fn review_queue(
                 ));
             }
         }
-        if let Some(g) = d.gold.iter().find(|g| g.normalised && g.labelled && g.live) {
-            why.push((
-                "normalised_quote",
-                format!(
-                    "the evidence in {} was found only by the whitespace- and case-normalised quote match",
-                    g.doc
-                ),
-            ));
-        }
-        if let Some(a) = d.answer.as_ref().filter(|a| !a.abstained) {
-            let c = &a.correctness;
-            if q.answerable
-                && a.correct.is_some()
-                && !c.contains
-                && (c.best_f1 - opts.answer_f1).abs() <= MARGIN
-            {
+        if let Some(r) = &b.review {
+            if let Some(doc) = &r.normalised_quote {
                 why.push((
-                    "borderline_f1",
+                    "normalised_quote",
                     format!(
-                        "answer F1 {:.2} against the threshold {} decides whether it is correct",
-                        c.best_f1, opts.answer_f1
+                        "the evidence in {doc} was found only by the whitespace- and case-normalised quote match"
                     ),
                 ));
             }
-            if let Some(sent) = a.grounding.sentences.iter().find(|s| {
-                s.best_cosine.is_none() && (s.token_share - opts.ground_token_share).abs() <= MARGIN
-            }) {
+            if let Some(f1) = r.borderline_f1 {
+                why.push((
+                    "borderline_f1",
+                    format!(
+                        "answer F1 {f1:.2} against the threshold {} decides whether it is correct",
+                        opts.answer_f1
+                    ),
+                ));
+            }
+            if let Some(share) = r.borderline_grounding {
                 why.push((
                     "borderline_grounding",
                     format!(
-                        "a sentence has {:.2} of its content tokens in the context against the threshold {}",
-                        sent.token_share, opts.ground_token_share
+                        "a sentence has {share:.2} of its content tokens in the context against the threshold {}",
+                        opts.ground_token_share
                     ),
                 ));
             }
@@ -98,9 +91,9 @@ pub fn review_queue(
             *reasons.entry((*r).to_owned()).or_default() += 1;
         }
         items.push(ReviewItem {
-            query_id: d.query_id.clone(),
+            query_id: q.id.clone(),
             weight: q.weight,
-            class: d.class.as_str().to_owned(),
+            class: b.class.as_str().to_owned(),
             top_score: score,
             reasons: why.iter().map(|(r, _)| (*r).to_owned()).collect(),
             detail: why

@@ -1,6 +1,7 @@
 //! Counts and shares per class and per flag.
 
-use crate::types::{Class, Diagnosis, Flag};
+use crate::brief::Tallied;
+use crate::types::{Class, Flag};
 use serde::Serialize;
 
 /// How many questions got one class.
@@ -52,26 +53,26 @@ fn share(n: usize, d: usize) -> f64 {
 }
 
 impl Summary {
-    /// Aggregates `diagnoses` (sums in input order, so results are reproducible).
+    /// Aggregates `diagnoses` (or their [`Brief`](crate::Brief)s; sums in input order, so results are reproducible).
     #[must_use]
-    pub fn of(diagnoses: &[Diagnosis]) -> Summary {
+    pub fn of<T: Tallied>(diagnoses: &[T]) -> Summary {
         let n = diagnoses.len();
-        let scored: Vec<&Diagnosis> = diagnoses
+        let scored: Vec<&T> = diagnoses
             .iter()
-            .filter(|d| d.class != Class::NoLabel)
+            .filter(|d| d.class() != Class::NoLabel)
             .collect();
-        let total_weight: f64 = scored.iter().map(|d| d.weight).sum();
+        let total_weight: f64 = scored.iter().map(|d| d.weight()).sum();
         let classes = Class::ALL
             .into_iter()
             .map(|class| {
-                let count = diagnoses.iter().filter(|d| d.class == class).count();
+                let count = diagnoses.iter().filter(|d| d.class() == class).count();
                 let (share_of_scored, weighted) = if class == Class::NoLabel {
                     (None, None)
                 } else {
                     let w: f64 = scored
                         .iter()
-                        .filter(|d| d.class == class)
-                        .map(|d| d.weight)
+                        .filter(|d| d.class() == class)
+                        .map(|d| d.weight())
                         .sum();
                     (
                         Some(share(count, scored.len())),
@@ -94,7 +95,7 @@ impl Summary {
         let flags = Flag::ALL
             .into_iter()
             .map(|flag| {
-                let count = diagnoses.iter().filter(|d| d.flags.contains(&flag)).count();
+                let count = diagnoses.iter().filter(|d| d.has_flag(flag)).count();
                 FlagCount {
                     flag,
                     count,

@@ -2,9 +2,8 @@
 //! the system would decline to answer, swept over the observed scores, with the recommended
 //! floor for a target accuracy or a maximum false-answer rate.
 
-use crate::report::answer_ok;
 use crate::report::LeadScores;
-use crate::Diagnosis;
+use crate::Brief;
 use ragdiag_contract::{Interval, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds};
 use ragdiag_core::Query;
 use ragdiag_eval::stats;
@@ -37,21 +36,16 @@ impl Outcome {
 /// The questions of a diagnosis that take part in the sweep, aligned with `queries`
 /// (`None`: left out), and how many judgeable questions were left out for lack of a score.
 ///
-/// A question takes part when it is labelled, its answer can be judged ([`answer_ok`]) and its
+/// A question takes part when it is labelled, its answer can be judged ([`Brief::answer_ok`]) and its
 /// top item has a finite score.
 #[must_use]
-pub fn outcomes(
-    ds: &[Diagnosis],
-    queries: &[Query],
-    lead_scores: &[LeadScores],
-) -> (Vec<Option<Outcome>>, usize) {
+pub fn outcomes(ds: &[Brief], lead_scores: &[LeadScores]) -> (Vec<Option<Outcome>>, usize) {
     let mut without_score = 0;
     let out = ds
         .iter()
-        .zip(queries)
         .zip(lead_scores)
-        .map(|((d, q), lead)| {
-            let ok = answer_ok(d, q)?;
+        .map(|(d, lead)| {
+            let ok = d.answer_ok()?;
             let a = d.answer.as_ref()?;
             let Some(score) = lead[0].filter(|s| s.is_finite()) else {
                 without_score += 1;
@@ -59,9 +53,9 @@ pub fn outcomes(
             };
             Some(Outcome {
                 score,
-                answerable: q.answerable,
+                answerable: d.answerable,
                 abstained: a.abstained,
-                correct: ok && !(q.answerable && a.abstained),
+                correct: ok && !(d.answerable && a.abstained),
             })
         })
         .collect();

@@ -3,8 +3,19 @@
 
 use ragdiag_core::{Document, Evidence, Location, Query, Timestamp, TraceHit, TraceRecord};
 use ragdiag_diagnose::{
-    diagnose_trace, reranker_impact, Config, Corpus, Flag, RerankEffect, RerankOutcome,
+    diagnose_trace, reranker_impact, Brief, BriefContext, Config, Corpus, Diagnosis, Flag,
+    RerankEffect, RerankOutcome,
 };
+
+/// What the reranker's impact reads of `ds`.
+fn briefs(ds: &[Diagnosis], queries: &[Query]) -> Vec<Brief> {
+    let docs = docs();
+    let fresh = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse("2026-10-01").unwrap()),
+    );
+    Brief::all(ds, queries, &BriefContext::new(&docs, &fresh, 0.8, 0.6))
+}
 
 const QUOTE: &str = "Annual plans can be refunded within 30 days of purchase.";
 
@@ -149,7 +160,7 @@ fn outcomes_flags_counts_and_paired_tests() {
         assert!(!ds[i].flags.contains(&Flag::RerankerPromotedGold));
     }
 
-    let impact = reranker_impact(ds, &queries, cfg.context_k, 7).unwrap();
+    let impact = reranker_impact(&briefs(ds, &queries), &queries, cfg.context_k, 7).unwrap();
     assert_eq!(impact.questions, 5);
     assert_eq!(
         (impact.helped.count, impact.hurt.count, impact.neutral.count),
@@ -188,5 +199,5 @@ fn no_candidates_no_impact() {
     let queries = vec![query("q0", 1.0)];
     let trace = vec![record("q0", Some(1), None)];
     let out = diagnose_trace(&corpus, &queries, &trace, &Config::default()).unwrap();
-    assert!(reranker_impact(&out.diagnoses, &queries, 5, 7).is_none());
+    assert!(reranker_impact(&briefs(&out.diagnoses, &queries), &queries, 5, 7).is_none());
 }

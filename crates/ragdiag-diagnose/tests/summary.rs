@@ -6,8 +6,8 @@
 use ragdiag_contract::{DiagnoseSummary, GateOn, Interval, Mode, Provenance};
 use ragdiag_core::{Document, Judgment, Location, Query, Timestamp, TraceHit, TraceRecord};
 use ragdiag_diagnose::{
-    build_summary, diagnose, diagnose_trace, trace_inputs, Config, Corpus, QueryInput,
-    RetrievedItem, SummaryInput,
+    build_summary, diagnose, diagnose_trace, trace_inputs, Brief, BriefContext, Config, Corpus,
+    QueryInput, RetrievedItem, SummaryInput,
 };
 
 /// 95% Wilson bounds, computed here from the formula: z = 1.959964.
@@ -88,7 +88,7 @@ fn input<'a>(
     docs: &'a [Document],
     audit: &'a ragdiag_fresh::Audit,
     queries: &'a [Query],
-    diagnoses: &'a ragdiag_diagnose::Diagnoses,
+    briefs: &'a [Brief],
     items: &'a [Vec<RetrievedItem>],
     trace: Option<&'a [TraceRecord]>,
 ) -> SummaryInput<'a> {
@@ -103,7 +103,7 @@ fn input<'a>(
         docs,
         audit,
         queries,
-        diagnoses,
+        briefs,
         ranked: ragdiag_diagnose::Ranked::of(queries, items),
         trace,
         warnings: Vec::new(),
@@ -116,6 +116,20 @@ fn input<'a>(
         },
         price: None,
     }
+}
+
+/// What the summary reads of `diagnoses`, with the thresholds of [`input`].
+fn briefs(
+    docs: &[Document],
+    audit: &ragdiag_fresh::Audit,
+    queries: &[Query],
+    diagnoses: &ragdiag_diagnose::Diagnoses,
+) -> Vec<Brief> {
+    Brief::all(
+        &diagnoses.diagnoses,
+        queries,
+        &BriefContext::new(docs, audit, 0.8, 0.6),
+    )
 }
 
 fn audit(docs: &[Document]) -> ragdiag_fresh::Audit {
@@ -162,7 +176,7 @@ fn replay_summary() -> DiagnoseSummary {
         &docs,
         &audit,
         &queries,
-        &diagnoses,
+        &briefs(&docs, &audit, &queries, &diagnoses),
         &items,
         None,
     ))
@@ -265,7 +279,7 @@ fn only_unanswerable_questions_in_a_replay_fail_nothing() {
         &docs,
         &audit,
         &queries,
-        &diagnoses,
+        &briefs(&docs, &audit, &queries, &diagnoses),
         &items,
         None,
     ))
@@ -332,7 +346,7 @@ fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
         &docs,
         &audit,
         &queries,
-        &diagnoses,
+        &briefs(&docs, &audit, &queries, &diagnoses),
         &items,
         Some(&trace),
     ))
@@ -397,12 +411,13 @@ fn long_lists_are_capped_and_counted() {
         .into_iter()
         .map(|i| i.retrieved)
         .collect();
+    let briefs = briefs(&docs, &audit, &queries, &diagnoses);
     let mut si = input(
         Mode::Trace,
         &docs,
         &audit,
         &queries,
-        &diagnoses,
+        &briefs,
         &items,
         Some(&trace),
     );

@@ -2,7 +2,9 @@
 #![allow(missing_docs)]
 
 use ragdiag_core::Timestamp;
-use ragdiag_diagnose::{diagnose_trace, Class, Config, Corpus, Diagnoses, Flag, Mode};
+use ragdiag_diagnose::{
+    diagnose_trace, Brief, BriefContext, Class, Config, Corpus, Diagnoses, Flag, Mode,
+};
 use ragdiag_load::{load_corpus, load_queries, load_trace, LoadOptions};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -241,7 +243,8 @@ fn fix_first_accounts_for_every_failure_and_names_the_pages() {
     );
     let out = run(&truth);
     let ds = &out.diagnoses;
-    let actions = ragdiag_diagnose::fix_first(ds, &queries, &docs, &fresh);
+    let briefs = Brief::all(ds, &queries, &BriefContext::new(&docs, &fresh, 0.8, 0.6));
+    let actions = ragdiag_diagnose::fix_first(&briefs, &queries);
     let failing: BTreeSet<&str> = ds
         .iter()
         .filter(|d| d.class.is_failure())
@@ -312,7 +315,7 @@ fn fix_first_accounts_for_every_failure_and_names_the_pages() {
         split.pages.iter().filter_map(|p| p.chunk_words).max()
     );
 
-    let impact = ragdiag_diagnose::reranker_impact(ds, &queries, truth.context_k, 42).unwrap();
+    let impact = ragdiag_diagnose::reranker_impact(&briefs, &queries, truth.context_k, 42).unwrap();
     assert_eq!(impact.helped.queries, ["q001", "q007", "q011"]);
     assert_eq!(impact.hurt.queries, ["q009", "q030", "q078"]);
 }

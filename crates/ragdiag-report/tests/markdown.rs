@@ -122,7 +122,11 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         docs: &docs,
         audit: &audit,
         queries: &queries,
-        diagnoses: &diagnoses,
+        briefs: &ragdiag_diagnose::Brief::all(
+            &diagnoses.diagnoses,
+            &queries,
+            &ragdiag_diagnose::BriefContext::new(&docs, &audit, 0.8, 0.6),
+        ),
         ranked: ragdiag_diagnose::Ranked::of(&queries, &items),
         trace: None,
         warnings: Vec::new(),

@@ -12,7 +12,9 @@ use anyhow::{bail, Context, Result};
 use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
-use ragdiag_diagnose::{Corpus, Diagnoses, Ranked, RetrievedItem, SummaryInput};
+use ragdiag_diagnose::{
+    Brief, BriefContext, Corpus, Diagnoses, Ranked, RetrievedItem, SummaryInput,
+};
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
     load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, LoadOptions,
@@ -197,6 +199,16 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let mut r = r;
     findings.extend(std::mem::take(&mut r.diagnoses.warnings));
+    let briefs = Brief::all(
+        &r.diagnoses.diagnoses,
+        &queries,
+        &BriefContext::new(
+            &docs,
+            &audit,
+            s.thresholds.answer_f1,
+            s.thresholds.ground_token_share,
+        ),
+    );
 
     let evaluated = ragdiag_diagnose::build_summary(SummaryInput {
         mode: if r.trace.is_some() {
@@ -213,7 +225,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         docs: &docs,
         audit: &audit,
         queries: &queries,
-        diagnoses: &r.diagnoses,
+        briefs: &briefs,
         ranked: std::mem::take(&mut r.ranked),
         trace: r.trace.as_deref(),
         warnings: collapsed_lines(&findings),
