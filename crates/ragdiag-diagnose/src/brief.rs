@@ -1,6 +1,6 @@
 //! What the summary reads of one question's diagnosis (issue 15): its class, rule, flags, the
 //! best evidence rank, the answer's verdicts, the reranker's effect, the review queue's
-//! signals and the fix-first action it calls for, in ~100 bytes. The summary's figures
+//! signals, the fix-first action it calls for and the reason, in ~150 bytes. The summary's figures
 //! ([`crate::build_summary`]) are made from these, so a streamed diagnosis can let a question's
 //! whole [`Diagnosis`] go once its rows are written and its brief taken.
 
@@ -103,6 +103,8 @@ pub struct Brief {
     pub class: Class,
     /// The rule that fired.
     pub rule: Rule,
+    /// The diagnosis's reason (a streamed run empties it where no report reads it).
+    pub reason: String,
     /// Every flag that holds.
     pub flags: FlagSet,
     /// Whether the question has an answer in the corpus.
@@ -128,6 +130,7 @@ impl Brief {
         Brief {
             class: d.class,
             rule: d.rule,
+            reason: d.reason.clone(),
             flags: FlagSet::of(&d.flags),
             answerable: q.answerable,
             best_gold_rank: d.best_gold_rank,
@@ -201,7 +204,7 @@ fn review_signals(d: &Diagnosis, q: &Query, ctx: &BriefContext<'_>) -> Option<Re
     })
 }
 
-/// What [`Summary`] reads of a question: [`Diagnosis`] and [`Brief`] both have it.
+/// What [`Summary`](crate::Summary) reads of a question: [`Diagnosis`] and [`Brief`] both have it.
 pub trait Tallied {
     /// The primary class.
     fn class(&self) -> Class;

@@ -1,11 +1,11 @@
 //! A trace diagnosed as it is read (issue 15): batches of trace lines are joined to their
 //! questions, located and diagnosed in parallel, and only what the reports need of each
-//! question is kept — its diagnosis, its ranked items without their texts, and its record's
-//! figures (latency, tokens) — so the memory taken grows with the corpus and a batch, not with
+//! question is kept — its diagnosis (or once released, its [`Brief`]), its ranked items
+//! without their texts, and its record's figures (latency, tokens) — so the memory taken grows with the corpus and a batch, not with
 //! the trace's texts.
 //!
 //! The outcome equals [`crate::diagnose_trace_taking`] on the whole trace: the same diagnoses
-//! (less what [`TraceRun::release`] let go of), the same warnings in the same order, the same
+//! (less those [`TraceRun::release`] let go of, whose briefs stay), the same warnings in the same order, the same
 //! items. Each retrieved text is tokenised once
 //! per run (a text equal to its document's slice is shared by every later batch). A hit's text
 //! and the answer are kept only where a report can show them: for the questions `report.html`
@@ -14,21 +14,21 @@
 //! are dropped once assessed.
 //!
 //! A caller that writes each question's rows as they are done ([`TraceRun::ready`], the
-//! questions in order, a part of `part` at a time, then [`TraceRun::release`]) lets the run drop
-//! the items of every question the report does not draw once its rows are written (what the
-//! summary reads of them, [`Ranked`]: the document ranking and the first two scores, is kept)
-//! and the detail of its diagnosis ([`Diagnosis::forget_detail`]), and its reason unless
-//! `report.md` may list it ([`TraceRun::with_listed`]).
+//! questions in order, a part of `part` at a time, then [`TraceRun::release`]) lets the run
+//! keep of every question the report does not draw, once its rows are written, only what the
+//! summary reads: its [`Brief`] (with its reason only if `report.md` may list it,
+//! [`TraceRun::with_listed`]) and, in [`Ranked`], its document ranking and first two scores.
+//! Its items and its whole diagnosis go.
 
 use crate::texts::Texts;
 use crate::{
-    diagnose_each, doc_ranking, lead_scores, trace_config, Class, Config, Corpus, Diagnoses,
-    Diagnosis, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown, Summary,
+    diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Class, Config,
+    Corpus, Diagnosis, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown, Summary,
 };
 use ragdiag_core::{Diagnostics, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
 use std::ops::Range;
 
@@ -53,10 +53,17 @@ fn traffic_weight(q: &Query) -> f64 {
 /// What a streamed trace diagnosis hands back.
 #[derive(Debug, Clone)]
 pub struct Streamed {
-    /// One diagnosis per question, in question order, with the warnings of the join, the
-    /// location of the hits and the diagnosis (a released question's without what
-    /// [`TraceRun::release`] let go of).
-    pub diagnoses: Diagnoses,
+    /// What the summary reads of each question's diagnosis, in question order (a released
+    /// question's reason only when `report.md` may list it, [`TraceRun::with_listed`]).
+    pub briefs: Vec<Brief>,
+    /// Each question's diagnosis while the run holds it: every question not released, and
+    /// the released ones the report draws; `None` for the others ([`TraceRun::release`]).
+    pub diagnoses: Vec<Option<Box<Diagnosis>>>,
+    /// Counts and shares per class and flag.
+    pub summary: Summary,
+    /// The warnings of the join, the location of the hits and the diagnoses, in
+    /// [`crate::diagnose_trace`]'s order.
+    pub warnings: Diagnostics,
     /// Each question's located items (texts kept only for the drawn questions' hits that
     /// differ from their document's slice) and answer (kept only for the drawn questions).
     pub shown: Shown,
@@ -89,6 +96,8 @@ pub struct Part<'a> {
 /// [`TraceRun::finish`].
 pub struct TraceRun<'r, 'c, 'q> {
     corpus: &'r Corpus<'c>,
+    /// What a released question's brief is taken against.
+    briefing: &'r BriefContext<'c>,
     queries: &'q [Query],
     cfg: Config<'r>,
     texts: Texts<'c>,
@@ -96,7 +105,11 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// The position in `records` of the line that named each question (`usize::MAX`: no line
     /// yet).
     first_record: Vec<usize>,
-    diagnoses: Vec<Option<Diagnosis>>,
+    /// Each question's diagnosis, from its diagnosis until its release (past it only while
+    /// the report may draw it).
+    diagnoses: Vec<Option<Box<Diagnosis>>>,
+    /// The briefs of the released questions, in question order.
+    briefs: Vec<Brief>,
     items: Vec<Vec<RetrievedItem>>,
     /// Each diagnosed question's document ranking (empty before).
     rankings: Vec<DocRanking>,
@@ -125,21 +138,20 @@ pub struct TraceRun<'r, 'c, 'q> {
     listed_per_class: Option<usize>,
     /// Per failing class, the questions released so far.
     released_of: FxHashMap<Class, usize>,
-    /// The released questions whose reason is kept (the first `listed_per_class` of each
-    /// failing class).
-    listed: FxHashSet<usize>,
 }
 
 impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// A run over `queries` (trace mode, whatever `cfg.mode` says), keeping the hit texts of
-    /// the first `keep_texts` questions of each class in [`drawn_order`]. [`TraceRun::ready`]
-    /// hands out questions [`TraceRun::with_part`] at a time (default: all at the end).
+    /// the first `keep_texts` questions of each class in [`drawn_order`] and taking each
+    /// question's [`Brief`] against `briefing`. [`TraceRun::ready`] hands out questions
+    /// [`TraceRun::with_part`] at a time (default: all at the end).
     ///
     /// # Errors
     ///
     /// [`crate::Error::InvalidConfig`] for out-of-range settings.
     pub fn new(
         corpus: &'r Corpus<'c>,
+        briefing: &'r BriefContext<'c>,
         queries: &'q [Query],
         cfg: &Config<'r>,
         keep_texts: usize,
@@ -151,12 +163,14 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
         Ok(TraceRun {
             corpus,
+            briefing,
             queries,
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
             position,
             first_record: vec![usize::MAX; n],
             diagnoses: vec![None; n],
+            briefs: Vec::new(),
             items: vec![Vec::new(); n],
             rankings: vec![
                 DocRanking {
@@ -179,7 +193,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             kept: FxHashMap::default(),
             listed_per_class: None,
             released_of: FxHashMap::default(),
-            listed: FxHashSet::default(),
         })
     }
 
@@ -268,7 +281,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             match d {
                 Ok(d) => {
                     let class = d.class;
-                    self.diagnoses[i] = Some(d);
+                    self.diagnoses[i] = Some(Box::new(d));
                     self.rankings[i] = doc_ranking(&self.queries[i].id, &input.retrieved);
                     self.lead_scores[i] = lead_scores(&input.retrieved);
                     self.items[i] = input.retrieved;
@@ -315,7 +328,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             queries: &self.queries[range.clone()],
             diagnoses: self.diagnoses[range.clone()]
                 .iter()
-                .map(|d| d.as_ref().expect("a ready question is diagnosed"))
+                .map(|d| d.as_deref().expect("a ready question is diagnosed"))
                 .collect(),
             items: self.items[range.clone()]
                 .iter()
@@ -330,20 +343,34 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
     }
 
-    /// Questions `range` (the one [`TraceRun::ready`] gave) are written: the items and the
-    /// diagnoses' detail of those the report does not draw are dropped, and their reasons
-    /// unless `report.md` may list them ([`TraceRun::with_listed`]).
+    /// Questions `range` (the one [`TraceRun::ready`] gave) are written: each one's
+    /// [`Brief`] is taken (with its reason only if `report.md` may list it,
+    /// [`TraceRun::with_listed`]), and the items and diagnosis of those the report does not
+    /// draw are dropped.
+    ///
+    /// # Panics
+    ///
+    /// When `range` holds a question not diagnosed.
     pub fn release(&mut self, range: Range<usize>) {
         debug_assert_eq!(range.start, self.released);
         for i in range.clone() {
-            let failing = self.diagnoses[i].as_ref().filter(|d| d.class.is_failure());
-            if let (Some(d), Some(listed)) = (failing, self.listed_per_class) {
-                let seen = self.released_of.entry(d.class).or_default();
-                if *seen < listed {
-                    self.listed.insert(i);
+            let d = self.diagnoses[i]
+                .as_deref()
+                .expect("a released question is diagnosed");
+            let listed = match self.listed_per_class {
+                None => true,
+                Some(listed) if d.class.is_failure() => {
+                    let seen = self.released_of.entry(d.class).or_default();
+                    *seen += 1;
+                    *seen <= listed
                 }
-                *seen += 1;
+                Some(_) => false,
+            };
+            let mut brief = Brief::of(d, &self.queries[i], self.briefing);
+            if !listed {
+                brief.reason = String::new();
             }
+            self.briefs.push(brief);
             if !self.is_kept(i) {
                 self.let_go(i);
             }
@@ -351,19 +378,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self.released = range.end;
     }
 
-    /// Lets go of what no report reads of question `i` (written, not drawn): its items (the
-    /// summary reads its ranking), the detail of its diagnosis
-    /// ([`Diagnosis::forget_detail`]) and its reason unless `report.md` may list it
-    /// ([`TraceRun::with_listed`]).
+    /// Lets go of what no report reads of question `i` (written, not drawn, its brief taken):
+    /// its items and its diagnosis.
     fn let_go(&mut self, i: usize) {
         self.items[i] = Vec::new();
-        let listed = self.listed_per_class.is_none() || self.listed.contains(&i);
-        if let Some(d) = &mut self.diagnoses[i] {
-            d.forget_detail();
-            if !listed {
-                d.reason = String::new();
-            }
-        }
+        self.diagnoses[i] = None;
     }
 
     /// Whether question `i` is among the ones whose texts are kept.
@@ -457,21 +476,23 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 warnings.extend(w);
             }
         }
-        // `filter_map` collects in place (into the same allocation); `flatten` builds a second
-        // vector beside the first, growing it by doubling (measured: 2.1 times the diagnoses'
-        // structs held at once).
-        #[allow(clippy::filter_map_identity)]
-        let diagnoses: Vec<Diagnosis> = self
-            .diagnoses
-            .into_iter()
-            .filter_map(std::convert::identity)
-            .collect();
+        // The questions not released keep their diagnosis (and reason) and get their brief.
+        let (queries, briefing) = (self.queries, self.briefing);
+        let mut briefs = self.briefs;
+        for (d, q) in self.diagnoses[self.released..]
+            .iter()
+            .zip(&queries[self.released..])
+        {
+            let d = d
+                .as_deref()
+                .expect("every question is diagnosed once closed");
+            briefs.push(Brief::of(d, q, briefing));
+        }
         Ok(Streamed {
-            diagnoses: Diagnoses {
-                summary: Summary::of(&diagnoses),
-                diagnoses,
-                warnings,
-            },
+            summary: Summary::of(&briefs),
+            briefs,
+            diagnoses: self.diagnoses,
+            warnings,
             shown: Shown {
                 items: self.items,
                 answers: self.answers,

@@ -659,27 +659,6 @@ pub struct Diagnosis {
     pub rerank: Option<RerankOutcome>,
 }
 
-impl Diagnosis {
-    /// Drops what only the drill-down of a question the report draws reads (and the rows of
-    /// `queries.parquet`, written before): the window's items, each item's evidence verdict,
-    /// the label-noise documents, the answer sentences' texts, the unsupported claims and the
-    /// abstention phrase. What the summary reads stays: class, flags, rule, reason, evidence,
-    /// stale and split documents, and the answer's verdicts (each sentence's token share and
-    /// cosine among them: the review queue reads them).
-    pub fn forget_detail(&mut self) {
-        self.window = Vec::new();
-        self.holds_evidence = Vec::new();
-        self.label_noise = Vec::new();
-        if let Some(a) = &mut self.answer {
-            a.abstention_phrase = None;
-            a.grounding.unsupported_claims = Vec::new();
-            for s in &mut a.grounding.sentences {
-                s.sentence = String::new();
-            }
-        }
-    }
-}
-
 /// What reranking did to a question's evidence: where the pre-rerank candidates (the trace's
 /// `candidates`) and the final ranking (`retrieved`) held it, by the same test that decides
 /// the class.

@@ -349,33 +349,43 @@ fn doctored_trace() -> Vec<ragdiag_core::TraceRecord> {
     trace
 }
 
-/// `whole` once released with one drawn per class (`drawn`): the others' detail let go.
-fn released(whole: &Diagnoses, drawn: &BTreeSet<usize>) -> Diagnoses {
-    let mut out = whole.clone();
-    for (i, d) in out.diagnoses.iter_mut().enumerate() {
-        if !drawn.contains(&i) {
-            d.forget_detail();
+/// The briefs of `whole`, with (`listed`: `Some`) the reason of every question let go that
+/// is not among the first `listed` of its failing class in question order (what `report.md`
+/// may list).
+fn briefs_of(
+    whole: &Diagnoses,
+    queries: &[ragdiag_core::Query],
+    briefing: &BriefContext<'_>,
+    listed: Option<usize>,
+) -> Vec<Brief> {
+    let mut out = Brief::all(&whole.diagnoses, queries, briefing);
+    let Some(listed) = listed else {
+        return out;
+    };
+    let mut seen: BTreeMap<Class, usize> = BTreeMap::new();
+    for b in &mut out {
+        let n = seen.entry(b.class).or_default();
+        let is_listed = b.class.is_failure() && *n < listed;
+        if b.class.is_failure() {
+            *n += 1;
+        }
+        if !is_listed {
+            b.reason = String::new();
         }
     }
     out
 }
 
-/// `released` with the reason of every question let go that is neither drawn nor among the
-/// first `listed` of its failing class in question order (what `report.md` may list).
-fn unlisted(released: &Diagnoses, drawn: &BTreeSet<usize>, listed: usize) -> Diagnoses {
-    let mut out = released.clone();
-    let mut seen: BTreeMap<Class, usize> = BTreeMap::new();
-    for (i, d) in out.diagnoses.iter_mut().enumerate() {
-        let n = seen.entry(d.class).or_default();
-        let is_listed = d.class.is_failure() && *n < listed;
-        if d.class.is_failure() {
-            *n += 1;
-        }
-        if !is_listed && !drawn.contains(&i) {
-            d.reason = String::new();
-        }
-    }
-    out
+/// The diagnoses a run holds of `whole`: those of `drawn`, or (`None`) all of them; as JSON.
+fn held(whole: &Diagnoses, drawn: Option<&BTreeSet<usize>>) -> String {
+    let held: Vec<Option<&ragdiag_diagnose::Diagnosis>> = (0..whole.diagnoses.len())
+        .map(|i| {
+            drawn
+                .is_none_or(|d| d.contains(&i))
+                .then(|| &whole.diagnoses[i])
+        })
+        .collect();
+    serde_json::to_string(&held).unwrap()
 }
 
 /// The questions each class's drawn sample holds with one per class: the first in
@@ -400,8 +410,9 @@ fn first_drawn(ds: &Diagnoses, queries: &[ragdiag_core::Query]) -> BTreeSet<usiz
 
 /// A trace in question order is released part by part as it comes, so a question kept for the
 /// drill-down when released can be displaced later by a heavier one of its class and let go
-/// then: the outcome is the same as when everything is released at the end (detail, items and
-/// unlisted reasons let go, the listed and drawn ones kept).
+/// then: the outcome is the same as when everything is released at the end (every brief
+/// taken, the unlisted reasons let go; the items and diagnoses of all but the drawn questions
+/// let go).
 #[test]
 fn a_trace_in_question_order_is_released_as_it_comes() {
     use ragdiag_diagnose::TraceRun;
@@ -441,20 +452,20 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     let (whole, _) =
         ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
     let drawn = first_drawn(&whole, &queries);
-    let released = released(&whole, &drawn);
-    let expected = unlisted(&released, &drawn, 1);
+    let briefing = BriefContext::new(&docs, &fresh, 0.8, 0.6);
+    let expected = briefs_of(&whole, &queries, &briefing, Some(1));
     // Some failing class has an earlier question than its drawn one (displaced after release),
-    // and that earlier one is listed (its reason stays through the late let-go).
+    // and that earlier one is listed (its brief keeps the reason after the late let-go).
     let displaced_and_listed = whole.diagnoses.iter().enumerate().any(|(i, d)| {
         d.class.is_failure()
             && !drawn.contains(&i)
-            && !expected.diagnoses[i].reason.is_empty()
-            && expected.diagnoses[i].reason == whole.diagnoses[i].reason
+            && !expected[i].reason.is_empty()
+            && expected[i].reason == d.reason
     });
     assert!(displaced_and_listed);
     for (batch, part) in [(1, 1), (1, 3), (4, 1), (4, 5)] {
         let at = format!("batch {batch}, part {part}");
-        let mut run = TraceRun::new(&corpus, &queries, &cfg, 1)
+        let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, 1)
             .unwrap()
             .with_part(part)
             .with_listed(1);
@@ -475,9 +486,10 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             run.release(range);
         }
         let got = run.finish().unwrap();
+        assert_eq!(got.briefs, expected, "{at}");
         assert_eq!(
             serde_json::to_string(&got.diagnoses).unwrap(),
-            serde_json::to_string(&expected).unwrap(),
+            held(&whole, Some(&drawn)),
             "{at}"
         );
         for (i, items) in got.shown.items.iter().enumerate() {
@@ -491,8 +503,8 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
 /// A trace diagnosed batch by batch (`TraceRun`) equals the whole trace diagnosed at once, at
 /// every batch size: the same diagnoses, warnings in the same order, items and answers; the
 /// hit texts and answers are kept for every question when asked, and else exactly for the
-/// questions the report draws; released questions let go of their detail, items and (when
-/// `report.md` does not list them) reasons.
+/// questions the report draws; released questions keep their brief (its reason only when
+/// `report.md` may list them) and let go of their items and diagnosis unless drawn.
 #[test]
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     use ragdiag_diagnose::{RetrievedItem, TraceRun};
@@ -548,20 +560,24 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     let ranked = ragdiag_diagnose::Ranked::of(&queries, &shown.items);
     // Kept one per class: the first of each class in the drawn order.
     let drawn = first_drawn(&whole, &queries);
-    // Released with one kept per class: the others' detail is let go once written.
-    let released = released(&whole, &drawn);
-    assert_ne!(released, whole, "some detail to let go");
-    // The same, listing one per class: the reason of an undrawn question is let go too unless
-    // it is the first of its failing class in question order.
-    let unlisted = unlisted(&released, &drawn, 1);
-    assert_ne!(unlisted, released, "some reason to let go");
+    assert!(drawn.len() < queries.len(), "some diagnosis to let go");
+    let briefing = BriefContext::new(&docs, &fresh, 0.8, 0.6);
+    let briefs = briefs_of(&whole, &queries, &briefing, None);
+    // Listing one per class: a released question's reason is let go unless it is the first
+    // of its failing class in question order.
+    let unlisted = briefs_of(&whole, &queries, &briefing, Some(1));
+    assert_ne!(
+        format!("{unlisted:?}"),
+        format!("{briefs:?}"),
+        "some reason to let go"
+    );
     for (batch, keep, part, listed) in [1, 2, 7, 40, 1000]
         .into_iter()
         .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
         .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
         .flat_map(|(b, k, p)| [None, Some(1)].map(move |l| (b, k, p, l)))
     {
-        let mut run = TraceRun::new(&corpus, &queries, &cfg, keep).unwrap();
+        let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, keep).unwrap();
         if let Some(l) = listed {
             run = run.with_listed(l);
         }
@@ -624,18 +640,27 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             "{at}"
         );
         assert_eq!(got.ranked, ranked, "{at}");
-        let expected = match (part.is_some() && keep == 1, listed) {
-            (false, _) => &whole,
-            (true, None) => &released,
-            (true, Some(_)) => &unlisted,
+        // Released (parts handed out): the briefs lose the unlisted reasons, and the run holds
+        // only the drawn diagnoses (all when every question is drawn).
+        let expected = match (part, listed) {
+            (Some(_), Some(_)) => &unlisted,
+            _ => &briefs,
         };
+        // (Debug: some weights are NaN.)
         assert_eq!(
-            serde_json::to_string(&got.diagnoses).unwrap(),
-            serde_json::to_string(expected).unwrap(),
+            format!("{:?}", got.briefs),
+            format!("{expected:?}"),
             "{at}"
         );
+        let drawn_held = (part.is_some() && keep == 1).then_some(&drawn);
         assert_eq!(
-            format!("{:?}", got.diagnoses.warnings),
+            serde_json::to_string(&got.diagnoses).unwrap(),
+            held(&whole, drawn_held),
+            "{at}"
+        );
+        assert_eq!(got.summary, whole.summary, "{at}");
+        assert_eq!(
+            format!("{:?}", got.warnings),
             format!("{:?}", whole.warnings),
             "{at}"
         );

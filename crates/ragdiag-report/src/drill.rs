@@ -3,7 +3,7 @@
 
 use crate::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
 use ragdiag_core::{char_len, char_span_to_bytes, Document, Query};
-use ragdiag_diagnose::{Diagnosis, RetrievedItem};
+use ragdiag_diagnose::{Brief, Diagnosis, RetrievedItem};
 use ragdiag_eval::MetricTable;
 use ragdiag_fresh::Audit;
 use std::collections::HashMap;
@@ -25,8 +25,12 @@ pub struct Shown<'a> {
 pub struct DrillInput<'a> {
     /// The questions.
     pub queries: &'a [Query],
-    /// One diagnosis per question.
-    pub diagnoses: &'a [Diagnosis],
+    /// Each question's diagnosis, where the run holds it (a streamed trace: those the report
+    /// draws).
+    pub diagnoses: &'a [Option<&'a Diagnosis>],
+    /// What the summary reads of each question's diagnosis: every question's class, rule and
+    /// reason (report.md's list of failing questions).
+    pub briefs: &'a [Brief],
     /// One retrieved list per question.
     pub shown: &'a [Shown<'a>],
     /// The corpus.
@@ -37,6 +41,17 @@ pub struct DrillInput<'a> {
     pub table: Option<&'a MetricTable>,
     /// The context window.
     pub context_k: usize,
+}
+
+impl DrillInput<'_> {
+    /// The questions every list covers.
+    fn len(&self) -> usize {
+        self.queries
+            .len()
+            .min(self.diagnoses.len())
+            .min(self.briefs.len())
+            .min(self.shown.len())
+    }
 }
 
 /// Code points `start..end` of `text` (clamped).
@@ -53,13 +68,7 @@ fn cp_slice(text: &str, start: usize, end: usize) -> &str {
 #[must_use]
 pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
     let ctx = Context::new(input);
-    (0..input
-        .queries
-        .len()
-        .min(input.diagnoses.len())
-        .min(input.shown.len()))
-        .map(|i| ctx.view(i, true))
-        .collect()
+    (0..input.len()).map(|i| ctx.view(i, true)).collect()
 }
 
 /// [`question_views`] as the reports use them: the questions `report.html` draws
@@ -70,11 +79,7 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
 #[must_use]
 pub fn drawn_question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
     let ctx = Context::new(input);
-    let n = input
-        .queries
-        .len()
-        .min(input.diagnoses.len())
-        .min(input.shown.len());
+    let n = input.len();
     let mut views: Vec<QuestionView> = (0..n).map(|i| ctx.view(i, false)).collect();
     let mut groups: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
     for (i, v) in views.iter().enumerate() {
@@ -136,21 +141,23 @@ impl<'a> Context<'a> {
     /// weight (which questions are drawn).
     fn view(&self, i: usize, full: bool) -> QuestionView {
         let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
-        let (q, d, r) = (&input.queries[i], &input.diagnoses[i], &input.shown[i]);
+        let (q, b, r) = (&input.queries[i], &input.briefs[i], &input.shown[i]);
         let rule = Some(RuleView {
-            number: u32::from(d.rule.number()),
-            name: d.rule.name().to_owned(),
+            number: u32::from(b.rule.number()),
+            name: b.rule.name().to_owned(),
         });
-        if !full {
+        // A question drawn in full whose diagnosis the run let go of (it never is: the run
+        // keeps the ones the report draws) shows what its brief holds.
+        let Some(d) = input.diagnoses[i].filter(|_| full) else {
             return QuestionView {
                 id: q.id.clone(),
-                class: d.class.as_str().to_owned(),
+                class: b.class.as_str().to_owned(),
                 rule,
-                reason: d.reason.clone(),
+                reason: b.reason.clone(),
                 weight: Some(q.weight),
                 ..QuestionView::default()
             };
-        }
+        };
 
         let mut gold: Vec<GoldView> = d
             .gold
@@ -352,9 +359,17 @@ mod tests {
                 answer: a.as_deref(),
             })
             .collect();
+        let held: Vec<Option<&ragdiag_diagnose::Diagnosis>> =
+            ds.diagnoses.iter().map(Some).collect();
+        let briefs = ragdiag_diagnose::Brief::all(
+            &ds.diagnoses,
+            &queries,
+            &ragdiag_diagnose::BriefContext::new(&docs, &audit, 0.8, 0.6),
+        );
         let input = DrillInput {
             queries: &queries,
-            diagnoses: &ds.diagnoses,
+            diagnoses: &held,
+            briefs: &briefs,
             shown: &shown,
             docs: &docs,
             audit: &audit,
@@ -388,6 +403,25 @@ mod tests {
         assert_eq!(
             crate::render_markdown_json(&summary, &all),
             crate::render_markdown_json(&summary, &drawn)
+        );
+        // A streamed run holds only the drawn questions' diagnoses: the same views.
+        let drawn_ids: std::collections::HashSet<&str> = drawn
+            .iter()
+            .filter(|v| !v.retrieved.is_empty())
+            .map(|v| v.id.as_str())
+            .collect();
+        let only_drawn: Vec<Option<&ragdiag_diagnose::Diagnosis>> = ds
+            .diagnoses
+            .iter()
+            .map(|d| Some(d).filter(|d| drawn_ids.contains(d.query_id.as_str())))
+            .collect();
+        let streamed = drawn_question_views(&DrillInput {
+            diagnoses: &only_drawn,
+            ..input
+        });
+        assert_eq!(
+            serde_json::to_string(&streamed).unwrap(),
+            serde_json::to_string(&drawn).unwrap()
         );
     }
 }

@@ -13,7 +13,7 @@ use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{
-    Brief, BriefContext, Corpus, Diagnoses, Ranked, RetrievedItem, SummaryInput,
+    Brief, BriefContext, Corpus, Diagnosis, Ranked, RetrievedItem, SummaryInput,
 };
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
@@ -43,9 +43,23 @@ impl SourceList {
     }
 }
 
+/// The diagnoses of a run, as it holds them.
+enum Held {
+    /// Every question's diagnosis (replay, an engine, a trace read whole).
+    Whole(Vec<Diagnosis>),
+    /// A streamed trace: every question's brief, and the diagnoses of the questions the
+    /// report draws (`None` for the others).
+    Streamed {
+        briefs: Vec<Brief>,
+        diagnoses: Vec<Option<Box<Diagnosis>>>,
+    },
+}
+
 /// What was retrieved for each question, aligned with the questions.
 struct Retrieved {
-    diagnoses: Diagnoses,
+    diagnoses: Held,
+    /// Problems of meaning found on the way (the diagnoses' warnings).
+    warnings: Diagnostics,
     /// The ranked items (chunk level, best first); a streamed trace keeps only those of the
     /// questions the report draws.
     items: Vec<Vec<RetrievedItem>>,
@@ -146,6 +160,13 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         findings.extend(audit.findings.clone());
     }
     let corpus = Corpus::new(&docs, &audit);
+    // What each question's brief (what the summary reads of its diagnosis) is taken against.
+    let briefing = BriefContext::new(
+        &docs,
+        &audit,
+        s.thresholds.answer_f1,
+        s.thresholds.ground_token_share,
+    );
     let mut provenance = provenance(&s, &docs)?;
     let mut files = ReportFiles::new(&s.out)?;
     // `queries.parquet` and `hits.parquet`, when a streamed trace wrote them as it went.
@@ -157,7 +178,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
                 &s,
                 path,
                 &queries,
-                &corpus,
+                (&corpus, &briefing),
                 &mut tables,
                 printer,
                 &mut provenance,
@@ -198,17 +219,11 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         },
     };
     let mut r = r;
-    findings.extend(std::mem::take(&mut r.diagnoses.warnings));
-    let briefs = Brief::all(
-        &r.diagnoses.diagnoses,
-        &queries,
-        &BriefContext::new(
-            &docs,
-            &audit,
-            s.thresholds.answer_f1,
-            s.thresholds.ground_token_share,
-        ),
-    );
+    findings.extend(std::mem::take(&mut r.warnings));
+    let (briefs, ds, drawn) = match std::mem::replace(&mut r.diagnoses, Held::Whole(Vec::new())) {
+        Held::Whole(ds) => (Brief::all(&ds, &queries, &briefing), ds, None),
+        Held::Streamed { briefs, diagnoses } => (briefs, Vec::new(), Some(diagnoses)),
+    };
 
     let evaluated = ragdiag_diagnose::build_summary(SummaryInput {
         mode: if r.trace.is_some() {
@@ -260,7 +275,11 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         ragdiag_eval::write_trec_run(out, &evaluated.rankings, "ragdiag-diagnose")?;
         Ok(())
     })?;
-    let ds = &r.diagnoses.diagnoses;
+    // Each question's diagnosis where the run holds it (a streamed trace: the drawn ones).
+    let held: Vec<Option<&Diagnosis>> = match &drawn {
+        Some(drawn) => drawn.iter().map(Option::as_deref).collect(),
+        None => ds.iter().map(Some).collect(),
+    };
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     let tables = match written {
         Some(tables) => tables,
@@ -316,7 +335,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     // Hits and snippets only of the questions the page draws (at most 25 per class).
     let views = ragdiag_report::drawn_question_views(&ragdiag_report::DrillInput {
         queries: &queries,
-        diagnoses: ds,
+        diagnoses: &held,
+        briefs: &briefs,
         shown: &shown,
         docs: &docs,
         audit: &audit,
@@ -490,7 +510,8 @@ fn from_trace(
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(file_sha256(path)?);
     Ok(Retrieved {
-        diagnoses,
+        diagnoses: Held::Whole(diagnoses.diagnoses),
+        warnings: diagnoses.warnings,
         sources: SourceList::All("trace"),
         ranked: Ranked::of(queries, &shown.items),
         items: shown.items,
@@ -524,11 +545,11 @@ fn streams_trace(s: &DiagnoseSettings) -> Result<bool> {
 /// Trace mode, streamed: the ragdiag trace at `path` (`-`: standard input) read in batches,
 /// each diagnosed while the next is read; returns what was retrieved and the reader's
 /// findings.
-fn from_trace_stream(
+fn from_trace_stream<'c>(
     s: &DiagnoseSettings,
     path: &Path,
     queries: &[Query],
-    corpus: &Corpus<'_>,
+    (corpus, briefing): (&Corpus<'c>, &BriefContext<'c>),
     tables: &mut QuestionTables<'_>,
     printer: Printer,
     provenance: &mut Provenance,
@@ -545,10 +566,15 @@ fn from_trace_stream(
     // Each part's rows are written as soon as its questions are diagnosed; the run then lets
     // go of what no report reads of them: the items and detail of those the report does not
     // draw, and the reasons of those report.md does not list either.
-    let run =
-        ragdiag_diagnose::TraceRun::new(corpus, queries, &cfg, ragdiag_report::SHOWN_PER_CLASS)?
-            .with_part(QUESTIONS_PER_PART)
-            .with_listed(ragdiag_report::MAX_FAILING);
+    let run = ragdiag_diagnose::TraceRun::new(
+        corpus,
+        briefing,
+        queries,
+        &cfg,
+        ragdiag_report::SHOWN_PER_CLASS,
+    )?
+    .with_part(QUESTIONS_PER_PART)
+    .with_listed(ragdiag_report::MAX_FAILING);
     let read = super::trace_stream::diagnose_streamed(path, run, &mut |part| {
         tables.write(&Rows {
             queries: part.queries,
@@ -569,7 +595,11 @@ fn from_trace_stream(
     let shown = read.streamed.shown;
     Ok((
         Retrieved {
-            diagnoses: read.streamed.diagnoses,
+            diagnoses: Held::Streamed {
+                briefs: read.streamed.briefs,
+                diagnoses: read.streamed.diagnoses,
+            },
+            warnings: read.streamed.warnings,
             sources: SourceList::All("trace"),
             items: shown.items,
             ranked: read.streamed.ranked,
@@ -657,7 +687,8 @@ fn from_engine(
     )?;
     Ok((
         Retrieved {
-            diagnoses,
+            diagnoses: Held::Whole(diagnoses.diagnoses),
+            warnings: diagnoses.warnings,
             answers: vec![None; items.len()],
             sources: SourceList::All("engine"),
             ranked: Ranked::of(&kept, &items),
@@ -751,7 +782,8 @@ fn replay(
         &s.diag_config(ragdiag_diagnose::Mode::Replay),
     )?;
     Ok(Retrieved {
-        diagnoses,
+        diagnoses: Held::Whole(diagnoses.diagnoses),
+        warnings: diagnoses.warnings,
         answers: vec![None; items.len()],
         ranked: Ranked::of(queries, &items),
         items,
