@@ -7,7 +7,7 @@
 use crate::fix_first::{fix_of, PageFor};
 use crate::{Class, Diagnosis, Flag, RerankOutcome, Rule};
 use ragdiag_contract::FixKind;
-use ragdiag_core::{Document, Query};
+use ragdiag_core::{Document, Query, TraceRecord};
 use ragdiag_fresh::{Audit, DocFreshness};
 use std::collections::HashMap;
 
@@ -57,6 +57,30 @@ pub struct ReviewSignals {
     pub borderline_f1: Option<f64>,
     /// The first sentence's grounded token share within the margin of its threshold.
     pub borderline_grounding: Option<f64>,
+}
+
+/// The figures of a question's trace record (its first line) that the summary reads, as the
+/// line gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecordFigures {
+    /// End-to-end latency in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Prompt tokens.
+    pub prompt_tokens: Option<f64>,
+    /// Completion tokens.
+    pub completion_tokens: Option<f64>,
+}
+
+impl RecordFigures {
+    /// The figures of `t`.
+    #[must_use]
+    pub fn of(t: &TraceRecord) -> Self {
+        RecordFigures {
+            latency_ms: t.latency_ms,
+            prompt_tokens: t.prompt_tokens,
+            completion_tokens: t.completion_tokens,
+        }
+    }
 }
 
 /// The fix-first action a failing question calls for, and the pages it names.
@@ -121,12 +145,19 @@ pub struct Brief {
     pub review: Option<Box<ReviewSignals>>,
     /// The fix-first action (failing questions only).
     pub fix: Option<Box<Fix>>,
+    /// The figures of its trace record (`None`: no line named it, or no trace).
+    pub record: Option<RecordFigures>,
 }
 
 impl Brief {
-    /// The brief of `d`, the diagnosis of `q`.
+    /// The brief of `d`, the diagnosis of `q`, whose trace record (first line) is `record`.
     #[must_use]
-    pub fn of(d: &Diagnosis, q: &Query, ctx: &BriefContext<'_>) -> Self {
+    pub fn of(
+        d: &Diagnosis,
+        q: &Query,
+        record: Option<&TraceRecord>,
+        ctx: &BriefContext<'_>,
+    ) -> Self {
         Brief {
             class: d.class,
             rule: d.rule,
@@ -143,15 +174,24 @@ impl Brief {
             rerank: d.rerank,
             review: review_signals(d, q, ctx).map(Box::new),
             fix: fix_of(d, q, &ctx.by_id).map(|(kind, pages)| Box::new(Fix { kind, pages })),
+            record: record.map(RecordFigures::of),
         }
     }
 
-    /// The briefs of `ds`, the diagnoses of `queries`.
+    /// The briefs of `ds`, the diagnoses of `queries`, each with the first record of `trace`
+    /// that names it.
     #[must_use]
-    pub fn all(ds: &[Diagnosis], queries: &[Query], ctx: &BriefContext<'_>) -> Vec<Brief> {
+    pub fn all(
+        ds: &[Diagnosis],
+        queries: &[Query],
+        trace: Option<&[TraceRecord]>,
+        ctx: &BriefContext<'_>,
+    ) -> Vec<Brief> {
+        let first = crate::cost::first_records(trace.unwrap_or_default(), queries);
         ds.iter()
             .zip(queries)
-            .map(|(d, q)| Brief::of(d, q, ctx))
+            .zip(first)
+            .map(|((d, q), t)| Brief::of(d, q, t, ctx))
             .collect()
     }
 

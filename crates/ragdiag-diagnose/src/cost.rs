@@ -2,7 +2,7 @@
 //! from token prices, and latency quantiles by class and for correct against wrong answers,
 //! each with a percentile bootstrap interval.
 
-use crate::{Brief, Class};
+use crate::{Brief, Class, RecordFigures};
 use ragdiag_contract::{ClassCost, CostLatency, Interval, LatencyQuantiles, Price};
 use ragdiag_core::{Query, TraceRecord};
 use ragdiag_eval::stats;
@@ -81,7 +81,7 @@ fn mean(values: &[f64], cfg: &stats::Config) -> Option<Interval> {
 
 /// A trace record's cost at `price` (prompt and completion tokens per million; `None` without
 /// a price or token counts) and its latency in milliseconds.
-fn record_cost_latency(t: &TraceRecord, price: Option<Price>) -> (Option<f64>, Option<f64>) {
+fn record_cost_latency(t: &RecordFigures, price: Option<Price>) -> (Option<f64>, Option<f64>) {
     let finite = |v: Option<f64>| v.filter(|x| x.is_finite() && *x >= 0.0);
     let (p, c) = (finite(t.prompt_tokens), finite(t.completion_tokens));
     let cost = price.and_then(|pr| {
@@ -119,15 +119,19 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
 ) -> Vec<(Option<f64>, Option<f64>)> {
     first_records(trace.unwrap_or_default(), queries)
         .into_iter()
-        .map(|t| t.map_or((None, None), |t| record_cost_latency(t, price)))
+        .map(|t| {
+            t.map_or((None, None), |t| {
+                record_cost_latency(&RecordFigures::of(t), price)
+            })
+        })
         .collect()
 }
 
-/// Cost and latency of the traced questions (the first trace line of each diagnosed question).
-/// `price`: per million prompt and completion tokens; without it no cost is computed.
+/// Cost and latency of the traced questions (the first trace line of each diagnosed question,
+/// [`Brief::record`]). `price`: per million prompt and completion tokens; without it no cost
+/// is computed.
 #[must_use]
 pub fn cost_latency(
-    trace: &[TraceRecord],
     ds: &[Brief],
     queries: &[Query],
     price: Option<Price>,
@@ -137,15 +141,13 @@ pub fn cost_latency(
         seed,
         ..stats::Config::default()
     };
-    let first = first_records(trace, queries);
     let mut seen = HashSet::new();
     let rows: Vec<Row> = ds
         .iter()
         .zip(queries)
-        .zip(&first)
-        .filter(|((_, q), _)| seen.insert(q.id.as_str()))
-        .filter_map(|((d, _), t)| {
-            let t = (*t)?;
+        .filter(|(_, q)| seen.insert(q.id.as_str()))
+        .filter_map(|(d, _)| {
+            let t = d.record.as_ref()?;
             let (cost, latency) = record_cost_latency(t, price);
             Some(Row {
                 class: d.class,

@@ -76,7 +76,9 @@ pub use answer::{
     compare_answer, match_tokens, normalize_answer, token_f1, AbstentionMatcher, Correctness,
     DEFAULT_ABSTAIN_PHRASES,
 };
-pub use brief::{AnswerBrief, Brief, BriefContext, Fix, FlagSet, ReviewSignals, Tallied};
+pub use brief::{
+    AnswerBrief, Brief, BriefContext, Fix, FlagSet, RecordFigures, ReviewSignals, Tallied,
+};
 pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
 pub use corpus::Corpus;

@@ -1,7 +1,7 @@
 //! From diagnoses to the typed `summary.json` of `ragdiag diagnose`: the figures with their
 //! intervals, the gates, and the plain-language headline.
 
-use crate::{Brief, Class, Diagnosis, Flag, RetrievedItem};
+use crate::{Brief, Class, Diagnosis, Flag, RecordFigures, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::{Column, Values, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::{
@@ -41,12 +41,11 @@ pub struct SummaryInput<'a> {
     /// The questions, aligned with `briefs`.
     pub queries: &'a [Query],
     /// What the summary reads of each question's diagnosis ([`Brief::of`], taken with the
-    /// thresholds of `thresholds`).
+    /// thresholds of `thresholds`; in trace mode with each question's record, whose latency
+    /// and token figures the summary reads).
     pub briefs: &'a [Brief],
     /// What the summary reads of each question's ranked items, aligned with `queries`.
     pub ranked: Ranked,
-    /// The trace (trace mode): latency and token figures.
-    pub trace: Option<&'a [TraceRecord]>,
     /// Problems of meaning found in the inputs.
     pub warnings: Vec<String>,
     /// What produced the report.
@@ -201,16 +200,16 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         Some(input.queries),
     );
     let scope = Scope::new(ds, input.queries);
-    let (generation, latency_ms, tokens) = match input.trace {
-        Some(trace) => {
-            let (lat, tok) = latency_tokens(trace, ds, input.queries);
-            (Some(generation(ds)), Some(lat), Some(tok))
-        }
-        None => (None, None, None),
+    let traced = input.mode == Mode::Trace;
+    let (generation, latency_ms, tokens) = if traced {
+        let (lat, tok) = latency_tokens(ds, input.queries);
+        (Some(generation(ds)), Some(lat), Some(tok))
+    } else {
+        (None, None, None)
     };
     let mut warnings = input.warnings;
     let opts = input.thresholds;
-    let (outcomes, thresholds) = if input.trace.is_none() {
+    let (outcomes, thresholds) = if !traced {
         (vec![None; ds.len()], None)
     } else if crate::threshold::scores_rise_with_rank(&lead_scores) {
         warnings.push(
@@ -271,9 +270,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         reranker: crate::rerank::reranker_impact(ds, input.queries, input.context_k, input.seed),
         thresholds,
         review: Some(review),
-        cost: input
-            .trace
-            .map(|t| crate::cost::cost_latency(t, ds, input.queries, input.price, input.seed)),
+        cost: traced.then(|| crate::cost::cost_latency(ds, input.queries, input.price, input.seed)),
         golden_set: None,
         gates: Vec::new(),
         headline: Vec::new(),
@@ -601,20 +598,23 @@ pub fn answer_ok(d: &Diagnosis, q: &Query) -> Option<bool> {
     }
 }
 
-fn latency_tokens(trace: &[TraceRecord], ds: &[Brief], queries: &[Query]) -> (Latency, Tokens) {
+/// Latency and token figures of the traced questions: each question's record (its first
+/// line), once per question id.
+fn latency_tokens(ds: &[Brief], queries: &[Query]) -> (Latency, Tokens) {
     let correct: HashSet<&str> = ds
         .iter()
         .zip(queries)
         .filter(|(d, _)| d.answer_ok() == Some(true))
         .map(|(_, q)| q.id.as_str())
         .collect();
-    let known: HashSet<&str> = queries.iter().map(|q| q.id.as_str()).collect();
     let mut seen = HashSet::new();
-    let lines: Vec<&TraceRecord> = trace
+    let lines: Vec<&RecordFigures> = ds
         .iter()
-        .filter(|t| known.contains(t.query_id.as_str()) && seen.insert(t.query_id.as_str()))
+        .zip(queries)
+        .filter(|(_, q)| seen.insert(q.id.as_str()))
+        .filter_map(|(d, _)| d.record.as_ref())
         .collect();
-    let sorted = |f: &dyn Fn(&TraceRecord) -> Option<f64>| {
+    let sorted = |f: &dyn Fn(&RecordFigures) -> Option<f64>| {
         let mut v: Vec<f64> = lines
             .iter()
             .filter_map(|t| f(t))

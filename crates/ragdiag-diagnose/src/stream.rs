@@ -67,9 +67,6 @@ pub struct Streamed {
     /// Each question's located items (texts kept only for the drawn questions' hits that
     /// differ from their document's slice) and answer (kept only for the drawn questions).
     pub shown: Shown,
-    /// The trace's records in line order, without their hits and answers: the figures the
-    /// summary reads (latency, tokens) and their origin.
-    pub trace: Vec<TraceRecord>,
     /// What the summary reads of each question's items (kept when the items are released).
     pub ranked: Ranked,
 }
@@ -102,9 +99,8 @@ pub struct TraceRun<'r, 'c, 'q> {
     cfg: Config<'r>,
     texts: Texts<'c>,
     position: FxHashMap<&'q str, usize>,
-    /// The position in `records` of the line that named each question (`usize::MAX`: no line
-    /// yet).
-    first_record: Vec<usize>,
+    /// Whether a line named each question.
+    named: Vec<bool>,
     /// Each question's diagnosis, from its diagnosis until its release (past it only while
     /// the report may draw it).
     diagnoses: Vec<Option<Box<Diagnosis>>>,
@@ -123,7 +119,9 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// Whether the questions no line named are diagnosed ([`TraceRun::close`]).
     closed: bool,
     answers: Vec<Option<String>>,
-    records: Vec<TraceRecord>,
+    /// Each question's record (the first line that named it) without its hits and answer,
+    /// until its release (its brief takes the figures).
+    records: Vec<Option<Box<TraceRecord>>>,
     /// Warnings of lines for unknown questions and second lines, in line order.
     lines: Diagnostics,
     /// Per question (position, warnings): locating its hits, or its missing line.
@@ -168,7 +166,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
             position,
-            first_record: vec![usize::MAX; n],
+            named: vec![false; n],
             diagnoses: vec![None; n],
             briefs: Vec::new(),
             items: vec![Vec::new(); n],
@@ -185,7 +183,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             released: 0,
             closed: false,
             answers: vec![None; n],
-            records: Vec::new(),
+            records: vec![None; n],
             lines: Diagnostics::default(),
             located: Vec::new(),
             diagnosed: Vec::new(),
@@ -221,7 +219,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// As [`crate::diagnose`] (the embedder failed).
     pub fn add_batch(&mut self, records: Vec<TraceRecord>) -> Result<()> {
         let mut joined: Vec<(usize, usize)> = Vec::new();
-        let base = self.records.len();
         for (r, rec) in records.iter().enumerate() {
             match self.position.get(rec.query_id.as_str()) {
                 None => self.lines.warn(
@@ -232,7 +229,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                         rec.query_id
                     ),
                 ),
-                Some(&i) if self.first_record[i] != usize::MAX => {
+                Some(&i) if self.named[i] => {
                     self.lines.warn(
                         rec.origin.clone(),
                         "query_id",
@@ -243,7 +240,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     );
                 }
                 Some(&i) => {
-                    self.first_record[i] = base + r;
+                    self.named[i] = true;
                     joined.push((i, r));
                 }
             }
@@ -264,7 +261,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 self.located.push((i, w));
             }
         }
-        self.records.extend(records.into_iter().map(strip));
+        // `joined` is in line order: each joined line's record goes to its question.
+        let mut at = joined.iter().peekable();
+        for (r, rec) in records.into_iter().enumerate() {
+            if let Some(&(i, _)) = at.next_if(|j| j.1 == r) {
+                self.records[i] = Some(Box::new(strip(rec)));
+            }
+        }
         let positions: Vec<usize> = joined.iter().map(|j| j.0).collect();
         self.diagnose(&positions, inputs)
     }
@@ -335,9 +338,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 .map(Vec::as_slice)
                 .collect(),
             rankings: &self.rankings[range.clone()],
-            trace: self.first_record[range.clone()]
+            trace: self.records[range.clone()]
                 .iter()
-                .filter_map(|&r| self.records.get(r))
+                .filter_map(Option::as_deref)
                 .collect(),
             range,
         }
@@ -366,7 +369,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 }
                 Some(_) => false,
             };
-            let mut brief = Brief::of(d, &self.queries[i], self.briefing);
+            let record = self.records[i].take();
+            let mut brief = Brief::of(d, &self.queries[i], record.as_deref(), self.briefing);
             if !listed {
                 brief.reason = String::new();
             }
@@ -432,9 +436,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             return Ok(());
         }
         let queries = self.queries;
-        let missing: Vec<usize> = (0..queries.len())
-            .filter(|&i| self.first_record[i] == usize::MAX)
-            .collect();
+        let missing: Vec<usize> = (0..queries.len()).filter(|&i| !self.named[i]).collect();
         let inputs: Vec<QueryInput<'q>> = missing
             .iter()
             .map(|&i| {
@@ -479,14 +481,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // The questions not released keep their diagnosis (and reason) and get their brief.
         let (queries, briefing) = (self.queries, self.briefing);
         let mut briefs = self.briefs;
-        for (d, q) in self.diagnoses[self.released..]
-            .iter()
-            .zip(&queries[self.released..])
-        {
-            let d = d
+        for i in self.released..queries.len() {
+            let d = self.diagnoses[i]
                 .as_deref()
                 .expect("every question is diagnosed once closed");
-            briefs.push(Brief::of(d, q, briefing));
+            briefs.push(Brief::of(
+                d,
+                &queries[i],
+                self.records[i].as_deref(),
+                briefing,
+            ));
         }
         Ok(Streamed {
             summary: Summary::of(&briefs),
@@ -497,7 +501,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 items: self.items,
                 answers: self.answers,
             },
-            trace: self.records,
             ranked: Ranked {
                 rankings: self.rankings,
                 lead_scores: self.lead_scores,

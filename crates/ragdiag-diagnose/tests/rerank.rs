@@ -14,7 +14,12 @@ fn briefs(ds: &[Diagnosis], queries: &[Query]) -> Vec<Brief> {
         &docs,
         &ragdiag_fresh::Config::new(Timestamp::parse("2026-10-01").unwrap()),
     );
-    Brief::all(ds, queries, &BriefContext::new(&docs, &fresh, 0.8, 0.6))
+    Brief::all(
+        ds,
+        queries,
+        None,
+        &BriefContext::new(&docs, &fresh, 0.8, 0.6),
+    )
 }
 
 const QUOTE: &str = "Annual plans can be refunded within 30 days of purchase.";

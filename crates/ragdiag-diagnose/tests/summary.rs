@@ -90,7 +90,6 @@ fn input<'a>(
     queries: &'a [Query],
     briefs: &'a [Brief],
     items: &'a [Vec<RetrievedItem>],
-    trace: Option<&'a [TraceRecord]>,
 ) -> SummaryInput<'a> {
     SummaryInput {
         mode,
@@ -105,7 +104,6 @@ fn input<'a>(
         queries,
         briefs,
         ranked: ragdiag_diagnose::Ranked::of(queries, items),
-        trace,
         warnings: Vec::new(),
         provenance: Provenance::default(),
         thresholds: ragdiag_diagnose::ThresholdOptions {
@@ -118,16 +116,19 @@ fn input<'a>(
     }
 }
 
-/// What the summary reads of `diagnoses`, with the thresholds of [`input`].
+/// What the summary reads of `diagnoses` (with their records in `trace`), with the thresholds
+/// of [`input`].
 fn briefs(
     docs: &[Document],
     audit: &ragdiag_fresh::Audit,
     queries: &[Query],
     diagnoses: &ragdiag_diagnose::Diagnoses,
+    trace: Option<&[TraceRecord]>,
 ) -> Vec<Brief> {
     Brief::all(
         &diagnoses.diagnoses,
         queries,
+        trace,
         &BriefContext::new(docs, audit, 0.8, 0.6),
     )
 }
@@ -176,9 +177,8 @@ fn replay_summary() -> DiagnoseSummary {
         &docs,
         &audit,
         &queries,
-        &briefs(&docs, &audit, &queries, &diagnoses),
+        &briefs(&docs, &audit, &queries, &diagnoses, None),
         &items,
-        None,
     ))
     .unwrap()
     .summary
@@ -279,9 +279,8 @@ fn only_unanswerable_questions_in_a_replay_fail_nothing() {
         &docs,
         &audit,
         &queries,
-        &briefs(&docs, &audit, &queries, &diagnoses),
+        &briefs(&docs, &audit, &queries, &diagnoses, None),
         &items,
-        None,
     ))
     .unwrap()
     .summary;
@@ -346,9 +345,8 @@ fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
         &docs,
         &audit,
         &queries,
-        &briefs(&docs, &audit, &queries, &diagnoses),
+        &briefs(&docs, &audit, &queries, &diagnoses, Some(&trace)),
         &items,
-        Some(&trace),
     ))
     .unwrap()
     .summary;
@@ -411,16 +409,8 @@ fn long_lists_are_capped_and_counted() {
         .into_iter()
         .map(|i| i.retrieved)
         .collect();
-    let briefs = briefs(&docs, &audit, &queries, &diagnoses);
-    let mut si = input(
-        Mode::Trace,
-        &docs,
-        &audit,
-        &queries,
-        &briefs,
-        &items,
-        Some(&trace),
-    );
+    let briefs = briefs(&docs, &audit, &queries, &diagnoses, Some(&trace));
+    let mut si = input(Mode::Trace, &docs, &audit, &queries, &briefs, &items);
     si.thresholds.current = Some(0.55);
     let e = build_summary(si).unwrap();
     let s = &e.summary;

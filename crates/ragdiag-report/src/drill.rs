@@ -364,6 +364,7 @@ mod tests {
         let briefs = ragdiag_diagnose::Brief::all(
             &ds.diagnoses,
             &queries,
+            Some(&trace),
             &ragdiag_diagnose::BriefContext::new(&docs, &audit, 0.8, 0.6),
         );
         let input = DrillInput {

@@ -125,10 +125,10 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         briefs: &ragdiag_diagnose::Brief::all(
             &diagnoses.diagnoses,
             &queries,
+            None,
             &ragdiag_diagnose::BriefContext::new(&docs, &audit, 0.8, 0.6),
         ),
         ranked: ragdiag_diagnose::Ranked::of(&queries, &items),
-        trace: None,
         warnings: Vec::new(),
         provenance: Provenance::default(),
         thresholds: ragdiag_diagnose::ThresholdOptions {

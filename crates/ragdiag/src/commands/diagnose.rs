@@ -69,7 +69,8 @@ struct Retrieved {
     sources: SourceList,
     /// The answer the system gave (trace mode).
     answers: Vec<Option<String>>,
-    /// The trace read (trace mode).
+    /// The trace read whole (trace mode; a streamed trace keeps its records' figures in the
+    /// briefs).
     trace: Option<Vec<TraceRecord>>,
 }
 
@@ -221,12 +222,16 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut r = r;
     findings.extend(std::mem::take(&mut r.warnings));
     let (briefs, ds, drawn) = match std::mem::replace(&mut r.diagnoses, Held::Whole(Vec::new())) {
-        Held::Whole(ds) => (Brief::all(&ds, &queries, &briefing), ds, None),
+        Held::Whole(ds) => (
+            Brief::all(&ds, &queries, r.trace.as_deref(), &briefing),
+            ds,
+            None,
+        ),
         Held::Streamed { briefs, diagnoses } => (briefs, Vec::new(), Some(diagnoses)),
     };
 
     let evaluated = ragdiag_diagnose::build_summary(SummaryInput {
-        mode: if r.trace.is_some() {
+        mode: if s.trace.is_some() {
             Mode::Trace
         } else {
             Mode::Replay
@@ -242,7 +247,6 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         queries: &queries,
         briefs: &briefs,
         ranked: std::mem::take(&mut r.ranked),
-        trace: r.trace.as_deref(),
         warnings: collapsed_lines(&findings),
         provenance,
         thresholds: s.thresholds,
@@ -604,7 +608,8 @@ fn from_trace_stream<'c>(
             items: shown.items,
             ranked: read.streamed.ranked,
             answers: shown.answers,
-            trace: Some(read.streamed.trace),
+            // Each record's figures are in its question's brief.
+            trace: None,
         },
         read.diagnostics,
     ))
