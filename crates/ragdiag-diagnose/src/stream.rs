@@ -481,16 +481,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // The questions not released keep their diagnosis (and reason) and get their brief.
         let (queries, briefing) = (self.queries, self.briefing);
         let mut briefs = self.briefs;
-        for i in self.released..queries.len() {
-            let d = self.diagnoses[i]
+        let at = self.released;
+        let rest = queries[at..]
+            .iter()
+            .zip(&self.diagnoses[at..])
+            .zip(&self.records[at..]);
+        for ((q, d), record) in rest {
+            let d = d
                 .as_deref()
                 .expect("every question is diagnosed once closed");
-            briefs.push(Brief::of(
-                d,
-                &queries[i],
-                self.records[i].as_deref(),
-                briefing,
-            ));
+            briefs.push(Brief::of(d, q, record.as_deref(), briefing));
         }
         Ok(Streamed {
             summary: Summary::of(&briefs),
