@@ -5,7 +5,7 @@
 //! whole [`Diagnosis`] go once its rows are written and its brief taken.
 
 use crate::fix_first::{fix_of, PageFor};
-use crate::{Class, Diagnosis, Flag, RerankOutcome, Rule};
+use crate::{Class, Diagnosis, Flag, RerankOutcome, Rule, ThresholdOptions};
 use ragdiag_contract::FixKind;
 use ragdiag_core::{Document, Query, TraceRecord};
 use ragdiag_fresh::{Audit, DocFreshness};
@@ -57,12 +57,18 @@ pub struct ReviewSignals {
     pub borderline_f1: Option<f64>,
     /// The first sentence's grounded token share within the margin of its threshold.
     pub borderline_grounding: Option<f64>,
+    /// The answer F1 at which an answer is correct, as the signals were taken.
+    pub answer_f1: f64,
+    /// The grounded token share of a sentence, as the signals were taken.
+    pub ground_token_share: f64,
 }
 
 /// The figures of a question's trace record (its first line) that the summary reads, as the
-/// line gives them.
+/// line gives them, and where the line is.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RecordFigures {
+    /// The line's position among the trace's lines (the summary adds figures in line order).
+    pub line: usize,
     /// End-to-end latency in milliseconds.
     pub latency_ms: Option<f64>,
     /// Prompt tokens.
@@ -72,10 +78,11 @@ pub struct RecordFigures {
 }
 
 impl RecordFigures {
-    /// The figures of `t`.
+    /// The figures of `t`, the trace's line at position `line`.
     #[must_use]
-    pub fn of(t: &TraceRecord) -> Self {
+    pub fn of(line: usize, t: &TraceRecord) -> Self {
         RecordFigures {
+            line,
             latency_ms: t.latency_ms,
             prompt_tokens: t.prompt_tokens,
             completion_tokens: t.completion_tokens,
@@ -104,18 +111,13 @@ pub struct BriefContext<'a> {
 
 impl<'a> BriefContext<'a> {
     /// The context of a run over `docs` and their `audit`, with the answer F1 at which an
-    /// answer is correct and the grounded token share of a sentence.
+    /// answer is correct and the grounded token share of a sentence of `thresholds`.
     #[must_use]
-    pub fn new(
-        docs: &'a [Document],
-        audit: &'a Audit,
-        answer_f1: f64,
-        ground_token_share: f64,
-    ) -> Self {
+    pub fn new(docs: &'a [Document], audit: &'a Audit, thresholds: &ThresholdOptions) -> Self {
         BriefContext {
             by_id: audit.by_id(docs),
-            answer_f1,
-            ground_token_share,
+            answer_f1: thresholds.answer_f1,
+            ground_token_share: thresholds.ground_token_share,
         }
     }
 }
@@ -127,7 +129,8 @@ pub struct Brief {
     pub class: Class,
     /// The rule that fired.
     pub rule: Rule,
-    /// The diagnosis's reason (a streamed run empties it where no report reads it).
+    /// The diagnosis's reason; a streamed run empties it on release unless `report.md` may list
+    /// the question (the drill-down of a drawn question reads its diagnosis's reason).
     pub reason: String,
     /// Every flag that holds.
     pub flags: FlagSet,
@@ -150,12 +153,13 @@ pub struct Brief {
 }
 
 impl Brief {
-    /// The brief of `d`, the diagnosis of `q`, whose trace record (first line) is `record`.
+    /// The brief of `d`, the diagnosis of `q`, whose trace record (first line) is `record`
+    /// (with its position among the trace's lines).
     #[must_use]
     pub fn of(
         d: &Diagnosis,
         q: &Query,
-        record: Option<&TraceRecord>,
+        record: Option<(usize, &TraceRecord)>,
         ctx: &BriefContext<'_>,
     ) -> Self {
         Brief {
@@ -174,7 +178,7 @@ impl Brief {
             rerank: d.rerank,
             review: review_signals(d, q, ctx).map(Box::new),
             fix: fix_of(d, q, &ctx.by_id).map(|(kind, pages)| Box::new(Fix { kind, pages })),
-            record: record.map(RecordFigures::of),
+            record: record.map(|(line, t)| RecordFigures::of(line, t)),
         }
     }
 
@@ -187,11 +191,13 @@ impl Brief {
         trace: Option<&[TraceRecord]>,
         ctx: &BriefContext<'_>,
     ) -> Vec<Brief> {
-        let first = crate::cost::first_records(trace.unwrap_or_default(), queries);
+        let mut first: HashMap<&str, (usize, &TraceRecord)> = HashMap::new();
+        for (line, t) in trace.unwrap_or_default().iter().enumerate() {
+            first.entry(t.query_id.as_str()).or_insert((line, t));
+        }
         ds.iter()
             .zip(queries)
-            .zip(first)
-            .map(|((d, q), t)| Brief::of(d, q, t, ctx))
+            .map(|(d, q)| Brief::of(d, q, first.get(q.id.as_str()).copied(), ctx))
             .collect()
     }
 
@@ -200,11 +206,7 @@ impl Brief {
     #[must_use]
     pub fn answer_ok(&self) -> Option<bool> {
         let a = self.answer.as_ref()?;
-        if self.answerable {
-            a.correct
-        } else {
-            Some(a.abstained)
-        }
+        crate::report::judged(self.answerable, a.correct, a.abstained)
     }
 }
 
@@ -241,6 +243,8 @@ fn review_signals(d: &Diagnosis, q: &Query, ctx: &BriefContext<'_>) -> Option<Re
         normalised_quote,
         borderline_f1,
         borderline_grounding,
+        answer_f1: ctx.answer_f1,
+        ground_token_share: ctx.ground_token_share,
     })
 }
 

@@ -121,7 +121,7 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
         .into_iter()
         .map(|t| {
             t.map_or((None, None), |t| {
-                record_cost_latency(&RecordFigures::of(t), price)
+                record_cost_latency(&RecordFigures::of(0, t), price)
             })
         })
         .collect()

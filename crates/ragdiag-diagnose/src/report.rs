@@ -20,7 +20,8 @@ const CURVE: [usize; 9] = [1, 2, 3, 5, 10, 20, 30, 50, 100];
 /// Everything a diagnosis summary is made from.
 #[derive(Debug)]
 pub struct SummaryInput<'a> {
-    /// Trace or replay.
+    /// Trace or replay: in trace mode the summary has answer quality, latency, tokens, cost
+    /// and the score-floor sweep (from the briefs' answers and records).
     pub mode: Mode,
     /// The report's name.
     pub name: Option<String>,
@@ -105,9 +106,11 @@ pub struct ThresholdOptions {
     pub target: ThresholdTarget,
     /// The system's current floor on the top score (`--score-floor`), if named.
     pub current: Option<f64>,
-    /// The answer F1 at which an answer is correct (the review queue's borderline F1).
+    /// The answer F1 at which an answer is correct (the review queue's borderline F1, taken
+    /// into each question's brief: [`crate::BriefContext::new`]).
     pub answer_f1: f64,
-    /// The grounded token share of a sentence (the review queue's borderline groundedness).
+    /// The grounded token share of a sentence (the review queue's borderline groundedness,
+    /// likewise).
     pub ground_token_share: f64,
 }
 
@@ -237,8 +240,6 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
                     .as_ref()
                     .and_then(|t| t.recommended.and_then(|p| p.floor))
             }),
-            answer_f1: opts.answer_f1,
-            ground_token_share: opts.ground_token_share,
         },
     );
     let mut review = review;
@@ -591,15 +592,21 @@ fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 #[must_use]
 pub fn answer_ok(d: &Diagnosis, q: &Query) -> Option<bool> {
     let a = d.answer.as_ref()?;
-    if q.answerable {
-        a.correct
+    judged(q.answerable, a.correct, a.abstained)
+}
+
+/// An answer's verdict: its correctness for an answerable question, whether it abstained for
+/// an unanswerable one.
+pub(crate) fn judged(answerable: bool, correct: Option<bool>, abstained: bool) -> Option<bool> {
+    if answerable {
+        correct
     } else {
-        Some(a.abstained)
+        Some(abstained)
     }
 }
 
 /// Latency and token figures of the traced questions: each question's record (its first
-/// line), once per question id.
+/// line), once per question id, in line order.
 fn latency_tokens(ds: &[Brief], queries: &[Query]) -> (Latency, Tokens) {
     let correct: HashSet<&str> = ds
         .iter()
@@ -608,12 +615,14 @@ fn latency_tokens(ds: &[Brief], queries: &[Query]) -> (Latency, Tokens) {
         .map(|(_, q)| q.id.as_str())
         .collect();
     let mut seen = HashSet::new();
-    let lines: Vec<&RecordFigures> = ds
+    let mut lines: Vec<&RecordFigures> = ds
         .iter()
         .zip(queries)
         .filter(|(_, q)| seen.insert(q.id.as_str()))
         .filter_map(|(d, _)| d.record.as_ref())
         .collect();
+    // In line order, as the trace gave them: the token total is a sum of floats.
+    lines.sort_by_key(|t| t.line);
     let sorted = |f: &dyn Fn(&RecordFigures) -> Option<f64>| {
         let mut v: Vec<f64> = lines
             .iter()

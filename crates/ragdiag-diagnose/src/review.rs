@@ -14,19 +14,15 @@ pub const BAND_SHARE: f64 = 0.05;
 /// An answer F1 or grounded token share this close to its threshold is borderline.
 pub const MARGIN: f64 = 0.1;
 
-/// What the queue is built from besides the diagnoses.
+/// What the queue is built from besides the briefs (whose signals carry the thresholds they
+/// were taken with, [`crate::ReviewSignals`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReviewOptions {
     /// The floor the band is around (current, else recommended), if any.
     pub floor: Option<f64>,
-    /// The answer F1 at which an answer is correct.
-    pub answer_f1: f64,
-    /// The share of a sentence's content tokens that grounds it.
-    pub ground_token_share: f64,
 }
 
-/// The review queue of a diagnosis (its questions' `briefs`, whose signals were taken with
-/// the thresholds of `opts`): `outcomes` are the sweep's questions aligned with `briefs`
+/// The review queue of a diagnosis (its questions' `briefs`): `outcomes` are the sweep's questions aligned with `briefs`
 /// (their top scores), `None` where a question took no part.
 #[must_use]
 pub fn review_queue(
@@ -70,7 +66,7 @@ pub fn review_queue(
                     "borderline_f1",
                     format!(
                         "answer F1 {f1:.2} against the threshold {} decides whether it is correct",
-                        opts.answer_f1
+                        r.answer_f1
                     ),
                 ));
             }
@@ -79,7 +75,7 @@ pub fn review_queue(
                     "borderline_grounding",
                     format!(
                         "a sentence has {share:.2} of its content tokens in the context against the threshold {}",
-                        opts.ground_token_share
+                        r.ground_token_share
                     ),
                 ));
             }

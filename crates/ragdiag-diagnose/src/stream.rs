@@ -119,9 +119,11 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// Whether the questions no line named are diagnosed ([`TraceRun::close`]).
     closed: bool,
     answers: Vec<Option<String>>,
-    /// Each question's record (the first line that named it) without its hits and answer,
-    /// until its release (its brief takes the figures).
-    records: Vec<Option<Box<TraceRecord>>>,
+    /// Each question's record (the first line that named it, with its position among the
+    /// lines) without its hits and answer, until its release (its brief takes the figures).
+    records: Vec<Option<Box<(usize, TraceRecord)>>>,
+    /// The lines read so far.
+    lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
     lines: Diagnostics,
     /// Per question (position, warnings): locating its hits, or its missing line.
@@ -184,6 +186,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             closed: false,
             answers: vec![None; n],
             records: vec![None; n],
+            lines_read: 0,
             lines: Diagnostics::default(),
             located: Vec::new(),
             diagnosed: Vec::new(),
@@ -218,6 +221,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// As [`crate::diagnose`] (the embedder failed).
     pub fn add_batch(&mut self, records: Vec<TraceRecord>) -> Result<()> {
+        let n_lines = records.len();
         let mut joined: Vec<(usize, usize)> = Vec::new();
         for (r, rec) in records.iter().enumerate() {
             match self.position.get(rec.query_id.as_str()) {
@@ -265,9 +269,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut at = joined.iter().peekable();
         for (r, rec) in records.into_iter().enumerate() {
             if let Some(&(i, _)) = at.next_if(|j| j.1 == r) {
-                self.records[i] = Some(Box::new(strip(rec)));
+                self.records[i] = Some(Box::new((self.lines_read + r, strip(rec))));
             }
         }
+        self.lines_read += n_lines;
         let positions: Vec<usize> = joined.iter().map(|j| j.0).collect();
         self.diagnose(&positions, inputs)
     }
@@ -340,7 +345,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             rankings: &self.rankings[range.clone()],
             trace: self.records[range.clone()]
                 .iter()
-                .filter_map(Option::as_deref)
+                .filter_map(|r| r.as_deref().map(|(_, t)| t))
                 .collect(),
             range,
         }
@@ -370,7 +375,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 Some(_) => false,
             };
             let record = self.records[i].take();
-            let mut brief = Brief::of(d, &self.queries[i], record.as_deref(), self.briefing);
+            let record = record.as_deref().map(|(line, t)| (*line, t));
+            let mut brief = Brief::of(d, &self.queries[i], record, self.briefing);
             if !listed {
                 brief.reason = String::new();
             }
@@ -490,7 +496,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             let d = d
                 .as_deref()
                 .expect("every question is diagnosed once closed");
-            briefs.push(Brief::of(d, q, record.as_deref(), briefing));
+            let record = record.as_deref().map(|(line, t)| (*line, t));
+            briefs.push(Brief::of(d, q, record, briefing));
         }
         Ok(Streamed {
             summary: Summary::of(&briefs),

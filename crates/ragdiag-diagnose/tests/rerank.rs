@@ -18,7 +18,16 @@ fn briefs(ds: &[Diagnosis], queries: &[Query]) -> Vec<Brief> {
         ds,
         queries,
         None,
-        &BriefContext::new(&docs, &fresh, 0.8, 0.6),
+        &BriefContext::new(
+            &docs,
+            &fresh,
+            &ragdiag_diagnose::ThresholdOptions {
+                target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+                current: None,
+                answer_f1: 0.8,
+                ground_token_share: 0.6,
+            },
+        ),
     )
 }
 

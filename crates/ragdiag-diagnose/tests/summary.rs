@@ -83,6 +83,14 @@ fn unanswerable(id: &str) -> Query {
     }
 }
 
+/// The sweep's target and the review thresholds of every summary here.
+const THRESHOLDS: ragdiag_diagnose::ThresholdOptions = ragdiag_diagnose::ThresholdOptions {
+    target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+    current: None,
+    answer_f1: 0.8,
+    ground_token_share: 0.6,
+};
+
 fn input<'a>(
     mode: Mode,
     docs: &'a [Document],
@@ -106,12 +114,7 @@ fn input<'a>(
         ranked: ragdiag_diagnose::Ranked::of(queries, items),
         warnings: Vec::new(),
         provenance: Provenance::default(),
-        thresholds: ragdiag_diagnose::ThresholdOptions {
-            target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
-            current: None,
-            answer_f1: 0.8,
-            ground_token_share: 0.6,
-        },
+        thresholds: THRESHOLDS,
         price: None,
     }
 }
@@ -129,7 +132,7 @@ fn briefs(
         &diagnoses.diagnoses,
         queries,
         trace,
-        &BriefContext::new(docs, audit, 0.8, 0.6),
+        &BriefContext::new(docs, audit, &THRESHOLDS),
     )
 }
 
@@ -362,6 +365,59 @@ fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
     close(&g.grounded, 1.0, (wilson(1.0, 1.0).0, 1.0), 1);
     close(&g.abstained, 0.5, wilson(1.0, 2.0), 2);
     assert_eq!(s.headline[1], "All 2 scored questions are ok.");
+}
+
+/// Tokens per correct answer add the records' tokens in the trace's line order, whatever the
+/// questions' order: a sum of floats depends on its order (here 1e16 − 1e16 + 1 = 1 in line
+/// order, 0 in question order).
+#[test]
+fn tokens_are_added_in_line_order() {
+    let docs = corpus();
+    let audit = audit(&docs);
+    let queries = vec![
+        labelled("q1", "a"),
+        labelled("q2", "a"),
+        labelled("q3", "a"),
+    ];
+    let record = |qid: &str, tokens: f64| TraceRecord {
+        query_id: qid.into(),
+        retrieved: vec![TraceHit {
+            doc: "refunds".into(),
+            text: Some("Annual plans can be refunded within 30 days.".into()),
+            ..TraceHit::default()
+        }],
+        answer: Some("Annual plans can be refunded within 30 days.".into()),
+        prompt_tokens: Some(tokens),
+        origin: Location::new("trace.jsonl", 1),
+        ..TraceRecord::default()
+    };
+    let trace = vec![record("q3", 1e16), record("q2", -1e16), record("q1", 1.0)];
+    let corpus = Corpus::new(&docs, &audit);
+    let cfg = Config {
+        mode: ragdiag_diagnose::Mode::Trace,
+        context_k: 1,
+        ..Config::default()
+    };
+    let diagnoses = diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap();
+    let mut warnings = ragdiag_core::Diagnostics::default();
+    let items: Vec<Vec<RetrievedItem>> = trace_inputs(&corpus, &queries, &trace, &mut warnings)
+        .into_iter()
+        .map(|i| i.retrieved)
+        .collect();
+    let s = build_summary(input(
+        Mode::Trace,
+        &docs,
+        &audit,
+        &queries,
+        &briefs(&docs, &audit, &queries, &diagnoses, Some(&trace)),
+        &items,
+    ))
+    .unwrap()
+    .summary;
+    assert_eq!(s.generation.unwrap().correct.mean, Some(1.0));
+    let t = s.tokens.unwrap();
+    assert_eq!(t.n, 3);
+    assert_eq!(t.per_correct_answer, Some(1.0 / 3.0));
 }
 
 /// `summary.json` does not grow with the questions: with 130 questions missing the same page

@@ -247,7 +247,7 @@ fn fix_first_accounts_for_every_failure_and_names_the_pages() {
         ds,
         &queries,
         None,
-        &BriefContext::new(&docs, &fresh, 0.8, 0.6),
+        &BriefContext::new(&docs, &fresh, &thresholds()),
     );
     let actions = ragdiag_diagnose::fix_first(&briefs, &queries);
     let failing: BTreeSet<&str> = ds
@@ -354,6 +354,16 @@ fn doctored_trace() -> Vec<ragdiag_core::TraceRecord> {
     trace
 }
 
+/// The review thresholds of the briefs (the CLI's defaults).
+fn thresholds() -> ragdiag_diagnose::ThresholdOptions {
+    ragdiag_diagnose::ThresholdOptions {
+        target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+        current: None,
+        answer_f1: 0.8,
+        ground_token_share: 0.6,
+    }
+}
+
 /// The briefs of `whole` (each with its first record in `trace`), with (`listed`: `Some`) the reason of every question let go that
 /// is not among the first `listed` of its failing class in question order (what `report.md`
 /// may list).
@@ -458,7 +468,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     let (whole, _) =
         ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
     let drawn = first_drawn(&whole, &queries);
-    let briefing = BriefContext::new(&docs, &fresh, 0.8, 0.6);
+    let briefing = BriefContext::new(&docs, &fresh, &thresholds());
     let expected = briefs_of(&whole, &queries, &trace, &briefing, Some(1));
     // Some failing class has an earlier question than its drawn one (displaced after release),
     // and that earlier one is listed (its brief keeps the reason after the late let-go).
@@ -567,7 +577,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     // Kept one per class: the first of each class in the drawn order.
     let drawn = first_drawn(&whole, &queries);
     assert!(drawn.len() < queries.len(), "some diagnosis to let go");
-    let briefing = BriefContext::new(&docs, &fresh, 0.8, 0.6);
+    let briefing = BriefContext::new(&docs, &fresh, &thresholds());
     let briefs = briefs_of(&whole, &queries, &trace, &briefing, None);
     // Listing one per class: a released question's reason is let go unless it is the first
     // of its failing class in question order.

@@ -64,7 +64,8 @@ fn cp_slice(text: &str, start: usize, end: usize) -> &str {
     }
 }
 
-/// The drill-down view of every question, in input order.
+/// The drill-down view of every question, in input order (in full where `diagnoses` holds
+/// the question's diagnosis, else what its brief holds).
 #[must_use]
 pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
     let ctx = Context::new(input);
@@ -91,6 +92,10 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
     let mut drawn: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
     drawn.sort_unstable();
     for i in drawn {
+        debug_assert!(
+            input.diagnoses[i].is_some(),
+            "question {i} is drawn: its diagnosis is held"
+        );
         views[i] = ctx.view(i, true);
     }
     views
@@ -365,7 +370,16 @@ mod tests {
             &ds.diagnoses,
             &queries,
             Some(&trace),
-            &ragdiag_diagnose::BriefContext::new(&docs, &audit, 0.8, 0.6),
+            &ragdiag_diagnose::BriefContext::new(
+                &docs,
+                &audit,
+                &ragdiag_diagnose::ThresholdOptions {
+                    target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+                    current: None,
+                    answer_f1: 0.8,
+                    ground_token_share: 0.6,
+                },
+            ),
         );
         let input = DrillInput {
             queries: &queries,
@@ -405,19 +419,27 @@ mod tests {
             crate::render_markdown_json(&summary, &all),
             crate::render_markdown_json(&summary, &drawn)
         );
-        // A streamed run holds only the drawn questions' diagnoses: the same views.
-        let drawn_ids: std::collections::HashSet<&str> = drawn
-            .iter()
-            .filter(|v| !v.retrieved.is_empty())
-            .map(|v| v.id.as_str())
+        // A streamed run holds only the drawn questions' diagnoses, and may have let go of
+        // their briefs' reasons (the views of drawn questions read the diagnosis): the same
+        // views.
+        let mut groups: HashMap<ragdiag_diagnose::Class, Vec<(usize, f64)>> = HashMap::new();
+        for (i, d) in ds.diagnoses.iter().enumerate() {
+            groups
+                .entry(d.class)
+                .or_default()
+                .push((i, queries[i].weight));
+        }
+        let drawn_at: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
+        let only_drawn: Vec<Option<&ragdiag_diagnose::Diagnosis>> = (0..ds.diagnoses.len())
+            .map(|i| drawn_at.contains(&i).then(|| &ds.diagnoses[i]))
             .collect();
-        let only_drawn: Vec<Option<&ragdiag_diagnose::Diagnosis>> = ds
-            .diagnoses
-            .iter()
-            .map(|d| Some(d).filter(|d| drawn_ids.contains(d.query_id.as_str())))
-            .collect();
+        let mut streamed_briefs = briefs.clone();
+        for &i in &drawn_at {
+            streamed_briefs[i].reason = String::new();
+        }
         let streamed = drawn_question_views(&DrillInput {
             diagnoses: &only_drawn,
+            briefs: &streamed_briefs,
             ..input
         });
         assert_eq!(

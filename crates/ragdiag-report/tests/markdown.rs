@@ -111,6 +111,12 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         ..Config::default()
     };
     let diagnoses = diagnose(&corpus, &inputs, &cfg).unwrap();
+    let thresholds = ragdiag_diagnose::ThresholdOptions {
+        target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
+        current: None,
+        answer_f1: 0.8,
+        ground_token_share: 0.6,
+    };
     let summary = build_summary(SummaryInput {
         mode: Mode::Replay,
         name: None,
@@ -126,17 +132,12 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
             &diagnoses.diagnoses,
             &queries,
             None,
-            &ragdiag_diagnose::BriefContext::new(&docs, &audit, 0.8, 0.6),
+            &ragdiag_diagnose::BriefContext::new(&docs, &audit, &thresholds),
         ),
         ranked: ragdiag_diagnose::Ranked::of(&queries, &items),
         warnings: Vec::new(),
         provenance: Provenance::default(),
-        thresholds: ragdiag_diagnose::ThresholdOptions {
-            target: ragdiag_contract::ThresholdTarget::Accuracy(0.95),
-            current: None,
-            answer_f1: 0.8,
-            ground_token_share: 0.6,
-        },
+        thresholds,
         price: None,
     })
     .unwrap()

@@ -162,12 +162,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let corpus = Corpus::new(&docs, &audit);
     // What each question's brief (what the summary reads of its diagnosis) is taken against.
-    let briefing = BriefContext::new(
-        &docs,
-        &audit,
-        s.thresholds.answer_f1,
-        s.thresholds.ground_token_share,
-    );
+    let briefing = BriefContext::new(&docs, &audit, &s.thresholds);
     let mut provenance = provenance(&s, &docs)?;
     let mut files = ReportFiles::new(&s.out)?;
     // `queries.parquet` and `hits.parquet`, when a streamed trace wrote them as it went.
@@ -567,9 +562,10 @@ fn from_trace_stream<'c>(
         embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
         ..s.diag_config(ragdiag_diagnose::Mode::Trace)
     };
-    // Each part's rows are written as soon as its questions are diagnosed; the run then lets
-    // go of what no report reads of them: the items and detail of those the report does not
-    // draw, and the reasons of those report.md does not list either.
+    // Each part's rows are written as soon as its questions are diagnosed; the run then keeps
+    // of each its brief (what the summary reads; its reason only if report.md may list it)
+    // and lets go of its record, and of the items and whole diagnosis of those the report
+    // does not draw.
     let run = ragdiag_diagnose::TraceRun::new(
         corpus,
         briefing,
