@@ -191,13 +191,11 @@ impl Brief {
         trace: Option<&[TraceRecord]>,
         ctx: &BriefContext<'_>,
     ) -> Vec<Brief> {
-        let mut first: HashMap<&str, (usize, &TraceRecord)> = HashMap::new();
-        for (line, t) in trace.unwrap_or_default().iter().enumerate() {
-            first.entry(t.query_id.as_str()).or_insert((line, t));
-        }
+        let first = crate::cost::first_records(trace.unwrap_or_default(), queries);
         ds.iter()
             .zip(queries)
-            .map(|(d, q)| Brief::of(d, q, first.get(q.id.as_str()).copied(), ctx))
+            .zip(first)
+            .map(|((d, q), t)| Brief::of(d, q, t, ctx))
             .collect()
     }
 

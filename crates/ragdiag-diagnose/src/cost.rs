@@ -91,17 +91,18 @@ fn record_cost_latency(t: &RecordFigures, price: Option<Price>) -> (Option<f64>,
     (cost, finite(t.latency_ms))
 }
 
-/// The first record of `trace` for each of `queries` (aligned with them; `None` where no record
-/// names it): the one line of a question that its figures come from.
+/// The first record of `trace` for each of `queries`, with its position in `trace` (aligned
+/// with them; `None` where no record names it): the one line of a question that its figures
+/// come from.
 #[must_use]
 pub fn first_records<'t, R: std::borrow::Borrow<TraceRecord>>(
     trace: &'t [R],
     queries: &[Query],
-) -> Vec<Option<&'t TraceRecord>> {
-    let mut first: HashMap<&str, &TraceRecord> = HashMap::new();
-    for t in trace {
+) -> Vec<Option<(usize, &'t TraceRecord)>> {
+    let mut first: HashMap<&str, (usize, &TraceRecord)> = HashMap::new();
+    for (line, t) in trace.iter().enumerate() {
         let t: &TraceRecord = t.borrow();
-        first.entry(t.query_id.as_str()).or_insert(t);
+        first.entry(t.query_id.as_str()).or_insert((line, t));
     }
     queries
         .iter()
@@ -120,8 +121,8 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
     first_records(trace.unwrap_or_default(), queries)
         .into_iter()
         .map(|t| {
-            t.map_or((None, None), |t| {
-                record_cost_latency(&RecordFigures::of(0, t), price)
+            t.map_or((None, None), |(line, t)| {
+                record_cost_latency(&RecordFigures::of(line, t), price)
             })
         })
         .collect()

@@ -1,17 +1,17 @@
 //! A trace diagnosed as it is read (issue 15): batches of trace lines are joined to their
 //! questions, located and diagnosed in parallel, and only what the reports need of each
-//! question is kept — its diagnosis (or once released, its [`Brief`]), its ranked items
-//! without their texts, and its record's figures (latency, tokens) — so the memory taken grows with the corpus and a batch, not with
-//! the trace's texts.
+//! question is kept — its diagnosis and record (once released, its [`Brief`]), and its ranked
+//! items without their texts — so the memory taken grows with the corpus and a batch, not
+//! with the trace's texts.
 //!
 //! The outcome equals [`crate::diagnose_trace_taking`] on the whole trace: the same diagnoses
-//! (less those [`TraceRun::release`] let go of, whose briefs stay), the same warnings in the same order, the same
-//! items. Each retrieved text is tokenised once
-//! per run (a text equal to its document's slice is shared by every later batch). A hit's text
-//! and the answer are kept only where a report can show them: for the questions `report.html`
-//! draws ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show
-//! their own text; the other questions' items keep their document and span, and their answers
-//! are dropped once assessed.
+//! (less those [`TraceRun::release`] let go of, whose briefs stay), the same warnings in the
+//! same order, the same items. Each retrieved text is tokenised once per run (a text equal
+//! to its document's slice is shared by every later batch). A hit's text and the answer are
+//! kept only where a report can show them: for the questions `report.html` draws
+//! ([`drawn_order`], the `keep_texts` first of each class), whose unlocated hits show their
+//! own text; the other questions' items keep their document and span, and their answers are
+//! dropped once assessed.
 //!
 //! A caller that writes each question's rows as they are done ([`TraceRun::ready`], the
 //! questions in order, a part of `part` at a time, then [`TraceRun::release`]) lets the run
@@ -362,21 +362,17 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     pub fn release(&mut self, range: Range<usize>) {
         debug_assert_eq!(range.start, self.released);
         for i in range.clone() {
-            let d = self.diagnoses[i]
-                .as_deref()
-                .expect("a released question is diagnosed");
+            let record = self.records[i].take();
+            let mut brief = self.brief(i, record.as_deref());
             let listed = match self.listed_per_class {
                 None => true,
-                Some(listed) if d.class.is_failure() => {
-                    let seen = self.released_of.entry(d.class).or_default();
+                Some(listed) if brief.class.is_failure() => {
+                    let seen = self.released_of.entry(brief.class).or_default();
                     *seen += 1;
                     *seen <= listed
                 }
                 Some(_) => false,
             };
-            let record = self.records[i].take();
-            let record = record.as_deref().map(|(line, t)| (*line, t));
-            let mut brief = Brief::of(d, &self.queries[i], record, self.briefing);
             if !listed {
                 brief.reason = String::new();
             }
@@ -386,6 +382,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         self.released = range.end;
+    }
+
+    /// The brief of question `i` (diagnosed), whose record is `record`.
+    fn brief(&self, i: usize, record: Option<&(usize, TraceRecord)>) -> Brief {
+        let d = self.diagnoses[i]
+            .as_deref()
+            .expect("a question's brief is taken once it is diagnosed");
+        let record = record.map(|(line, t)| (*line, t));
+        Brief::of(d, &self.queries[i], record, self.briefing)
     }
 
     /// Lets go of what no report reads of question `i` (written, not drawn, its brief taken):
@@ -477,27 +482,17 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
+        // The questions not released keep their diagnosis (and reason) and get their brief.
+        let mut briefs = std::mem::take(&mut self.briefs);
+        briefs.extend(
+            (self.released..self.queries.len()).map(|i| self.brief(i, self.records[i].as_deref())),
+        );
         let mut warnings = self.lines;
         for list in [&mut self.located, &mut self.diagnosed] {
             list.sort_by_key(|(i, _)| *i);
             for (_, w) in list.drain(..) {
                 warnings.extend(w);
             }
-        }
-        // The questions not released keep their diagnosis (and reason) and get their brief.
-        let (queries, briefing) = (self.queries, self.briefing);
-        let mut briefs = self.briefs;
-        let at = self.released;
-        let rest = queries[at..]
-            .iter()
-            .zip(&self.diagnoses[at..])
-            .zip(&self.records[at..]);
-        for ((q, d), record) in rest {
-            let d = d
-                .as_deref()
-                .expect("every question is diagnosed once closed");
-            let record = record.as_deref().map(|(line, t)| (*line, t));
-            briefs.push(Brief::of(d, q, record, briefing));
         }
         Ok(Streamed {
             summary: Summary::of(&briefs),

@@ -143,6 +143,34 @@ fn audit(docs: &[Document]) -> ragdiag_fresh::Audit {
     )
 }
 
+/// The summary of `trace` over `queries` on [`corpus`] (trace mode, a window of 1, the score
+/// floor at `current`), with every queued question of the review queue.
+fn trace_summary(
+    queries: &[Query],
+    trace: &[TraceRecord],
+    current: Option<f64>,
+) -> (DiagnoseSummary, Vec<ragdiag_contract::ReviewItem>) {
+    let docs = corpus();
+    let audit = audit(&docs);
+    let corpus = Corpus::new(&docs, &audit);
+    let cfg = Config {
+        mode: ragdiag_diagnose::Mode::Trace,
+        context_k: 1,
+        ..Config::default()
+    };
+    let diagnoses = diagnose_trace(&corpus, queries, trace, &cfg).unwrap();
+    let mut warnings = ragdiag_core::Diagnostics::default();
+    let items: Vec<Vec<RetrievedItem>> = trace_inputs(&corpus, queries, trace, &mut warnings)
+        .into_iter()
+        .map(|i| i.retrieved)
+        .collect();
+    let briefs = briefs(&docs, &audit, queries, &diagnoses, Some(trace));
+    let mut si = input(Mode::Trace, &docs, &audit, queries, &briefs, &items);
+    si.thresholds.current = current;
+    let e = build_summary(si).unwrap();
+    (e.summary, e.review_rows)
+}
+
 /// Replay: 7 `missed` questions whose gold is never retrieved, 1 `solo` question with its gold
 /// at rank 1, and 3 unanswerable questions (no answers in a replay).
 fn replay_summary() -> DiagnoseSummary {
@@ -301,8 +329,6 @@ fn only_unanswerable_questions_in_a_replay_fail_nothing() {
 /// unanswerable questions with answers are assessed as before.
 #[test]
 fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
-    let docs = corpus();
-    let audit = audit(&docs);
     let queries = vec![labelled("q1", "solo"), unanswerable("u0")];
     let hit = |doc: &str, text: &str| TraceHit {
         doc: doc.into(),
@@ -331,28 +357,7 @@ fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
             "I don't know.",
         ),
     ];
-    let corpus = Corpus::new(&docs, &audit);
-    let cfg = Config {
-        mode: ragdiag_diagnose::Mode::Trace,
-        context_k: 1,
-        ..Config::default()
-    };
-    let diagnoses = diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap();
-    let mut warnings = ragdiag_core::Diagnostics::default();
-    let items: Vec<Vec<RetrievedItem>> = trace_inputs(&corpus, &queries, &trace, &mut warnings)
-        .into_iter()
-        .map(|i| i.retrieved)
-        .collect();
-    let s = build_summary(input(
-        Mode::Trace,
-        &docs,
-        &audit,
-        &queries,
-        &briefs(&docs, &audit, &queries, &diagnoses, Some(&trace)),
-        &items,
-    ))
-    .unwrap()
-    .summary;
+    let s = trace_summary(&queries, &trace, None).0;
     assert_eq!(s.questions.not_assessed, 0);
     assert_eq!(s.classes["ok"].count, 2);
     let ok = &s.classes["ok"];
@@ -372,8 +377,6 @@ fn trace_mode_answers_are_wilson_shares_and_unanswerables_are_assessed() {
 /// order, 0 in question order).
 #[test]
 fn tokens_are_added_in_line_order() {
-    let docs = corpus();
-    let audit = audit(&docs);
     let queries = vec![
         labelled("q1", "a"),
         labelled("q2", "a"),
@@ -392,28 +395,7 @@ fn tokens_are_added_in_line_order() {
         ..TraceRecord::default()
     };
     let trace = vec![record("q3", 1e16), record("q2", -1e16), record("q1", 1.0)];
-    let corpus = Corpus::new(&docs, &audit);
-    let cfg = Config {
-        mode: ragdiag_diagnose::Mode::Trace,
-        context_k: 1,
-        ..Config::default()
-    };
-    let diagnoses = diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap();
-    let mut warnings = ragdiag_core::Diagnostics::default();
-    let items: Vec<Vec<RetrievedItem>> = trace_inputs(&corpus, &queries, &trace, &mut warnings)
-        .into_iter()
-        .map(|i| i.retrieved)
-        .collect();
-    let s = build_summary(input(
-        Mode::Trace,
-        &docs,
-        &audit,
-        &queries,
-        &briefs(&docs, &audit, &queries, &diagnoses, Some(&trace)),
-        &items,
-    ))
-    .unwrap()
-    .summary;
+    let s = trace_summary(&queries, &trace, None).0;
     assert_eq!(s.generation.unwrap().correct.mean, Some(1.0));
     let t = s.tokens.unwrap();
     assert_eq!(t.n, 3);
@@ -427,8 +409,6 @@ fn tokens_are_added_in_line_order() {
 #[test]
 fn long_lists_are_capped_and_counted() {
     use ragdiag_contract::{FixKind, LISTED_IDS, REVIEW_LISTED};
-    let docs = corpus();
-    let audit = audit(&docs);
     let queries: Vec<Query> = (0..130)
         .map(|i| labelled(&format!("q{i:03}"), "billing"))
         .collect();
@@ -453,23 +433,8 @@ fn long_lists_are_capped_and_counted() {
             ..TraceRecord::default()
         })
         .collect();
-    let corpus = Corpus::new(&docs, &audit);
-    let cfg = Config {
-        mode: ragdiag_diagnose::Mode::Trace,
-        context_k: 1,
-        ..Config::default()
-    };
-    let diagnoses = diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap();
-    let mut warnings = ragdiag_core::Diagnostics::default();
-    let items: Vec<Vec<RetrievedItem>> = trace_inputs(&corpus, &queries, &trace, &mut warnings)
-        .into_iter()
-        .map(|i| i.retrieved)
-        .collect();
-    let briefs = briefs(&docs, &audit, &queries, &diagnoses, Some(&trace));
-    let mut si = input(Mode::Trace, &docs, &audit, &queries, &briefs, &items);
-    si.thresholds.current = Some(0.55);
-    let e = build_summary(si).unwrap();
-    let s = &e.summary;
+    let (s, review_rows) = trace_summary(&queries, &trace, Some(0.55));
+    let s = &s;
     let miss = s
         .fix_first
         .iter()
@@ -484,6 +449,6 @@ fn long_lists_are_capped_and_counted() {
     let review = s.review.as_ref().unwrap();
     assert_eq!(review.queued, 128, "{:?}", review.reasons);
     assert_eq!(review.items.len(), REVIEW_LISTED);
-    assert_eq!(e.review_rows.len(), 128);
-    assert_eq!(e.review_rows[..REVIEW_LISTED], review.items[..]);
+    assert_eq!(review_rows.len(), 128);
+    assert_eq!(review_rows[..REVIEW_LISTED], review.items[..]);
 }

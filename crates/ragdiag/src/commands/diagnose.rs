@@ -293,7 +293,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
                 let part = at..(at + QUESTIONS_PER_PART).min(queries.len());
                 let trace: Option<Vec<&TraceRecord>> = firsts
                     .as_ref()
-                    .map(|f| f[part.clone()].iter().flatten().copied().collect());
+                    .map(|f| f[part.clone()].iter().flatten().map(|(_, t)| *t).collect());
                 tables.write(&Rows {
                     queries: &queries[part.clone()],
                     diagnoses: &ds[part.clone()],
