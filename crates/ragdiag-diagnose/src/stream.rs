@@ -170,7 +170,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             position,
             named: vec![false; n],
             diagnoses: vec![None; n],
-            briefs: Vec::new(),
+            // One per question in the end: reserved at once, without the spare room of growth.
+            briefs: Vec::with_capacity(n),
             items: vec![Vec::new(); n],
             rankings: vec![
                 DocRanking {

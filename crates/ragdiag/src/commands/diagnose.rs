@@ -423,7 +423,10 @@ fn load_query_set(s: &DiagnoseSettings, findings: &mut Diagnostics) -> Result<Ve
         None => load_queries(queries, &opts)?,
     };
     findings.extend(loaded.diagnostics);
-    Ok(loaded.items)
+    // Held for the whole run: without the spare room of the loader's growth.
+    let mut queries = loaded.items;
+    queries.shrink_to_fit();
+    Ok(queries)
 }
 
 /// Labels needing re-review (ragdiag questions only: BEIR qrels carry no `doc_hash`), applied
