@@ -38,11 +38,48 @@ pub const ANSWER_MIN_WORDS: usize = 3;
 /// The depths of judged@k, besides the context window.
 const COVERAGE_DEPTHS: [usize; 2] = [10, 20];
 
+/// The parts of the panel that read the questions' evidence and reference answers (and their
+/// texts) but no ranking: taken before the questions are diagnosed ([`prepare`]), so that a
+/// streamed run can let go of each question's labels with its diagnosis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    duplicates: Vec<DuplicateGroup>,
+    gold_gone: Vec<GoldGone>,
+    unanswerable_answered: Vec<AnsweredNow>,
+    leaks: Vec<Leak>,
+    /// The questions a non-extractive leak marks, sorted.
+    leaked: Vec<String>,
+    leak_threshold: f64,
+}
+
+/// The parts of the panel over `queries` (as scored: after `--stale-labels exclude`) that
+/// need no ranking: duplicates, gold pages gone, unanswerable questions now answered, and the
+/// leaks (with the leak `threshold`, containment).
+#[must_use]
+pub fn prepare(corpus: &Corpus<'_>, queries: &[Query], threshold: f64) -> Prepared {
+    let leaks = leaks(corpus, queries, threshold);
+    let leaked: BTreeSet<&str> = leaks
+        .iter()
+        .filter(|l| !l.extractive)
+        .map(|l| l.query_id.as_str())
+        .collect();
+    let leaked = leaked.into_iter().map(str::to_owned).collect();
+    Prepared {
+        duplicates: duplicates(queries),
+        gold_gone: gold_gone(corpus, queries),
+        unanswerable_answered: answered_now(corpus, queries),
+        leaks,
+        leaked,
+        leak_threshold: threshold,
+    }
+}
+
 /// What the panel is built from.
 pub struct GoldenInput<'a> {
-    /// The corpus with its freshness audit.
-    pub corpus: &'a Corpus<'a>,
-    /// The questions as scored (after `--stale-labels exclude`).
+    /// What [`prepare`] took of the questions.
+    pub prepared: Prepared,
+    /// The questions as scored (after `--stale-labels exclude`); only their ids, judgments
+    /// and weights are read.
     pub queries: &'a [Query],
     /// Each question's document ranking.
     pub rankings: &'a [DocRanking],
@@ -58,8 +95,6 @@ pub struct GoldenInput<'a> {
     pub excluded: usize,
     /// Labels needing re-review.
     pub needs_review: Vec<ReviewLabel>,
-    /// The leakage threshold (containment).
-    pub leak_threshold: f64,
     /// The seed of the intervals.
     pub seed: u64,
 }
@@ -67,6 +102,7 @@ pub struct GoldenInput<'a> {
 /// Builds the panel.
 #[must_use]
 pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
+    let p = input.prepared;
     GoldenSet {
         stale_rule: input.stale_rule.to_owned(),
         labels: input.labels,
@@ -74,14 +110,13 @@ pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
         excluded: input.excluded,
         coverage: coverage(input.queries, input.rankings, input.context_k, input.seed),
         near_duplicate_threshold: NEAR_DUPLICATE_JACCARD,
-        duplicates: duplicates(input.queries),
-        gold_gone: gold_gone(input.corpus, input.queries),
-        unanswerable_answered: answered_now(input.corpus, input.queries),
+        duplicates: p.duplicates,
+        gold_gone: p.gold_gone,
+        unanswerable_answered: p.unanswerable_answered,
         leakage: leakage(
-            input.corpus,
             input.queries,
             input.rankings,
-            input.leak_threshold,
+            (p.leaks, p.leaked, p.leak_threshold),
             input.seed,
         ),
         needs_review: input.needs_review,
@@ -413,13 +448,9 @@ fn answered_now(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<AnsweredNow> {
 /// The metrics of the leakage headline (trec_eval names).
 const LEAK_MEASURES: [&str; 2] = ["ndcg_cut.10", "recall.10"];
 
-fn leakage(
-    corpus: &Corpus<'_>,
-    queries: &[Query],
-    rankings: &[DocRanking],
-    threshold: f64,
-    seed: u64,
-) -> Leakage {
+/// The questions' texts and reference answers found in the corpus, each reference answer
+/// found in one of its question's gold pages marked extractive.
+fn leaks(corpus: &Corpus<'_>, queries: &[Query], threshold: f64) -> Vec<Leak> {
     let texts: Vec<(&str, &str)> = corpus
         .documents()
         .iter()
@@ -430,7 +461,7 @@ fn leakage(
         .iter()
         .map(|q| (q.id.as_str(), gold_docs(q)))
         .collect();
-    let leaks: Vec<Leak> = found
+    found
         .into_iter()
         .map(|l| {
             let extractive = l.field == "reference_answer"
@@ -445,12 +476,18 @@ fn leakage(
                 extractive,
             }
         })
-        .collect();
-    let leaked: BTreeSet<&str> = leaks
-        .iter()
-        .filter(|l| !l.extractive)
-        .map(|l| l.query_id.as_str())
-        .collect();
+        .collect()
+}
+
+/// The leakage block: `leaks` with the questions they mark (`leaked`, sorted), and the metrics
+/// with and without those questions.
+fn leakage(
+    queries: &[Query],
+    rankings: &[DocRanking],
+    (leaks, leaked, threshold): (Vec<Leak>, Vec<String>, f64),
+    seed: u64,
+) -> Leakage {
+    let leaked_ids: BTreeSet<&str> = leaked.iter().map(String::as_str).collect();
     let qrels = Qrels::from_queries(queries);
     let measures: Vec<String> = LEAK_MEASURES.iter().map(|m| (*m).to_owned()).collect();
     // Every question is evaluated once; the tables with and without the leaked ones are
@@ -473,11 +510,11 @@ fn leakage(
         }
     };
     let metrics_all = table(&|_| true);
-    let metrics_without = table(&|id| !leaked.contains(id));
+    let metrics_without = table(&|id| !leaked_ids.contains(id));
     Leakage {
         threshold,
         min_words: ragdiag_eval::golden::LEAK_MIN_WORDS,
-        leaked_questions: leaked.iter().map(|s| (*s).to_owned()).collect(),
+        leaked_questions: leaked,
         leaks,
         metrics_all,
         metrics_without,

@@ -93,7 +93,7 @@ pub use report::{
     queries_columns, LeadScores, Ranked, Sources, SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
-pub use stream::{drawn_order, Part, Streamed, TraceRun};
+pub use stream::{drawn_order, Part, QueryLabels, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use trend::{trend, DatedReport};
 pub use types::{

@@ -25,12 +25,54 @@ use crate::{
     diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Class, Config,
     Corpus, Diagnosis, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown, Summary,
 };
-use ragdiag_core::{Diagnostics, Query, TraceRecord};
+use ragdiag_core::{Diagnostics, Evidence, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
+
+/// A question's labels that only its diagnosis (and a drawn question's drill view) reads:
+/// its evidence and reference answers. A caller that hands them to the run
+/// ([`TraceRun::with_labels`], taken out of its questions with [`QueryLabels::take`]) lets the
+/// run drop them once the question is released and not drawn, and gets back those it holds
+/// ([`Streamed::labels`]) to put back ([`QueryLabels::put`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryLabels {
+    /// The question's evidence.
+    pub evidence: Vec<Evidence>,
+    /// Its reference answers.
+    pub reference_answers: Vec<String>,
+}
+
+impl QueryLabels {
+    /// Takes `q`'s evidence and reference answers out of it (`None` when it has neither).
+    pub fn take(q: &mut Query) -> Option<Box<QueryLabels>> {
+        if q.evidence.is_empty() && q.reference_answers.is_empty() {
+            return None;
+        }
+        Some(Box::new(QueryLabels {
+            evidence: std::mem::take(&mut q.evidence),
+            reference_answers: std::mem::take(&mut q.reference_answers),
+        }))
+    }
+
+    /// Puts these labels back into `q` (the question they were taken from).
+    pub fn put(self, q: &mut Query) {
+        q.evidence = self.evidence;
+        q.reference_answers = self.reference_answers;
+    }
+
+    /// `q` (the question these were taken from) with these labels again.
+    fn restored(&self, q: &Query) -> Query {
+        Query {
+            evidence: self.evidence.clone(),
+            reference_answers: self.reference_answers.clone(),
+            ..q.clone()
+        }
+    }
+}
 
 /// The order in which a report draws the questions of one class, given as (input position,
 /// traffic weight): the most traffic-weighted first, input order among equals. The one rule
@@ -69,6 +111,9 @@ pub struct Streamed {
     pub shown: Shown,
     /// What the summary reads of each question's items (kept when the items are released).
     pub ranked: Ranked,
+    /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
+    /// the questions whose diagnosis it holds (empty when none were handed).
+    pub labels: Vec<Option<Box<QueryLabels>>>,
 }
 
 /// Questions whose rows can be written ([`TraceRun::ready`]): consecutive questions, all
@@ -138,6 +183,9 @@ pub struct TraceRun<'r, 'c, 'q> {
     listed_per_class: Option<usize>,
     /// Per failing class, the questions released so far.
     released_of: FxHashMap<Class, usize>,
+    /// The labels taken out of `queries` ([`TraceRun::with_labels`]; empty: `queries` carry
+    /// their own), each until its question's diagnosis is let go of.
+    labels: Vec<Option<Box<QueryLabels>>>,
 }
 
 impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
@@ -195,7 +243,31 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             kept: FxHashMap::default(),
             listed_per_class: None,
             released_of: FxHashMap::default(),
+            labels: Vec::new(),
         })
+    }
+
+    /// The same run for questions whose evidence and reference answers were taken out of them
+    /// ([`QueryLabels::take`], one entry per question): each question's diagnosis and brief
+    /// read it with its labels, and the run lets go of the labels with the diagnosis
+    /// ([`TraceRun::release`]) and hands back the rest ([`Streamed::labels`]).
+    ///
+    /// # Panics
+    ///
+    /// When `labels` is not one entry per question.
+    #[must_use]
+    pub fn with_labels(mut self, labels: Vec<Option<Box<QueryLabels>>>) -> Self {
+        assert_eq!(labels.len(), self.queries.len(), "one entry per question");
+        self.labels = labels;
+        self
+    }
+
+    /// Question `i` with its labels (those handed to the run, if any).
+    fn full(queries: &'q [Query], labels: &[Option<Box<QueryLabels>>], i: usize) -> Cow<'q, Query> {
+        match labels.get(i) {
+            Some(Some(l)) => Cow::Owned(l.restored(&queries[i])),
+            _ => Cow::Borrowed(&queries[i]),
+        }
     }
 
     /// The same run handing out `part` questions at a time (at least one).
@@ -251,15 +323,20 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         let (queries, corpus) = (self.queries, self.corpus);
-        let located: Vec<(QueryInput<'q>, Diagnostics)> = joined
+        let full: Vec<Cow<'q, Query>> = joined
+            .iter()
+            .map(|&(i, _)| Self::full(queries, &self.labels, i))
+            .collect();
+        let located: Vec<(QueryInput<'_>, Diagnostics)> = joined
             .par_iter()
-            .map(|&(i, r)| {
+            .zip(&full)
+            .map(|(&(_, r), q)| {
                 let mut w = Diagnostics::default();
-                let input = QueryInput::from_trace(&queries[i], &records[r], corpus, &mut w);
+                let input = QueryInput::from_trace(q, &records[r], corpus, &mut w);
                 (input, w)
             })
             .collect();
-        let (inputs, warnings): (Vec<QueryInput<'q>>, Vec<Diagnostics>) =
+        let (inputs, warnings): (Vec<QueryInput<'_>>, Vec<Diagnostics>) =
             located.into_iter().unzip();
         for (&(i, _), w) in joined.iter().zip(warnings) {
             if !w.is_empty() {
@@ -279,7 +356,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// Diagnoses `inputs` (the questions at `positions`) and keeps what the reports need.
-    fn diagnose(&mut self, positions: &[usize], inputs: Vec<QueryInput<'q>>) -> Result<()> {
+    fn diagnose(&mut self, positions: &[usize], inputs: Vec<QueryInput<'_>>) -> Result<()> {
         let each = diagnose_each(self.corpus, &inputs, &self.cfg, &mut self.texts);
         self.texts.forget_copies();
         let mut first_error = None;
@@ -391,14 +468,18 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             .as_deref()
             .expect("a question's brief is taken once it is diagnosed");
         let record = record.map(|(line, t)| (*line, t));
-        Brief::of(d, &self.queries[i], record, self.briefing)
+        let q = Self::full(self.queries, &self.labels, i);
+        Brief::of(d, &q, record, self.briefing)
     }
 
     /// Lets go of what no report reads of question `i` (written, not drawn, its brief taken):
-    /// its items and its diagnosis.
+    /// its items, its diagnosis and its labels.
     fn let_go(&mut self, i: usize) {
         self.items[i] = Vec::new();
         self.diagnoses[i] = None;
+        if let Some(l) = self.labels.get_mut(i) {
+            *l = None;
+        }
     }
 
     /// Whether question `i` is among the ones whose texts are kept.
@@ -449,10 +530,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
         let queries = self.queries;
         let missing: Vec<usize> = (0..queries.len()).filter(|&i| !self.named[i]).collect();
-        let inputs: Vec<QueryInput<'q>> = missing
+        let full: Vec<Cow<'q, Query>> = missing
             .iter()
-            .map(|&i| {
-                let q = &queries[i];
+            .map(|&i| Self::full(queries, &self.labels, i))
+            .collect();
+        let inputs: Vec<QueryInput<'_>> = missing
+            .iter()
+            .zip(&full)
+            .map(|(&i, q)| {
+                let q: &Query = q;
                 let mut w = Diagnostics::default();
                 w.warn(
                     q.origin.clone(),
@@ -508,6 +594,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 rankings: self.rankings,
                 lead_scores: self.lead_scores,
             },
+            labels: self.labels,
         })
     }
 }

@@ -428,10 +428,11 @@ fn first_drawn(ds: &Diagnoses, queries: &[ragdiag_core::Query]) -> BTreeSet<usiz
 /// drill-down when released can be displaced later by a heavier one of its class and let go
 /// then: the outcome is the same as when everything is released at the end (every brief
 /// taken, the unlisted reasons let go; the items and diagnoses of all but the drawn questions
-/// let go).
+/// let go), whether the questions carry their evidence and reference answers or hand them to
+/// the run (which then holds at the end only the drawn questions').
 #[test]
 fn a_trace_in_question_order_is_released_as_it_comes() {
-    use ragdiag_diagnose::TraceRun;
+    use ragdiag_diagnose::{QueryLabels, TraceRun};
     let truth = truth();
     let opts = LoadOptions::default();
     let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
@@ -479,12 +480,27 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             && expected[i].reason == d.reason
     });
     assert!(displaced_and_listed);
-    for (batch, part) in [(1, 1), (1, 3), (4, 1), (4, 5)] {
-        let at = format!("batch {batch}, part {part}");
-        let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, 1)
-            .unwrap()
-            .with_part(part)
-            .with_listed(1);
+    // The same questions with their evidence and reference answers handed to the run.
+    let mut slim = queries.clone();
+    let labels: Vec<_> = slim.iter_mut().map(QueryLabels::take).collect();
+    assert!(labels.iter().flatten().count() > 10);
+    assert!(slim
+        .iter()
+        .all(|q| q.evidence.is_empty() && q.reference_answers.is_empty()));
+    let runs = [(1, 1), (1, 3), (4, 1), (4, 5)]
+        .into_iter()
+        .flat_map(|bp| [false, true].map(move |taken| (bp, taken)));
+    for ((batch, part), taken) in runs {
+        let at = format!("batch {batch}, part {part}, labels taken {taken}");
+        let mut run = if taken {
+            TraceRun::new(&corpus, &briefing, &slim, &cfg, 1)
+                .unwrap()
+                .with_labels(labels.clone())
+        } else {
+            TraceRun::new(&corpus, &briefing, &queries, &cfg, 1).unwrap()
+        }
+        .with_part(part)
+        .with_listed(1);
         let mut released_early = 0;
         for chunk in trace.chunks(batch) {
             run.add_batch(chunk.to_vec()).unwrap();
@@ -508,6 +524,16 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             held(&whole, Some(&drawn)),
             "{at}"
         );
+        // The labels held are the drawn questions' (the others went with their diagnosis).
+        if taken {
+            assert_eq!(got.labels.len(), queries.len(), "{at}");
+            for (i, l) in got.labels.iter().enumerate() {
+                let expect = drawn.contains(&i).then(|| labels[i].clone()).flatten();
+                assert_eq!(l, &expect, "{at}: question {i}");
+            }
+        } else {
+            assert!(got.labels.is_empty(), "{at}");
+        }
         for (i, items) in got.shown.items.iter().enumerate() {
             if !drawn.contains(&i) {
                 assert!(items.is_empty(), "{at}: question {i}");

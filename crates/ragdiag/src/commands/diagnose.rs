@@ -13,7 +13,8 @@ use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{
-    Brief, BriefContext, Corpus, Diagnosis, Ranked, RetrievedItem, SummaryInput,
+    golden, Brief, BriefContext, Corpus, Diagnosis, QueryLabels, Ranked, RetrievedItem,
+    SummaryInput,
 };
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
@@ -167,18 +168,33 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut files = ReportFiles::new(&s.out)?;
     // `queries.parquet` and `hits.parquet`, when a streamed trace wrote them as it went.
     let mut written = None;
+    // The golden-set panel's parts taken before a streamed trace (they read every question's
+    // labels, which the run lets go of).
+    let mut prepared = None;
     let r = match (&s.trace, trace) {
         (Some(path), None) if streamed => {
             let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?;
-            let (r, read) = from_trace_stream(
+            // The golden-set panel's parts that read the questions' evidence and reference
+            // answers are taken first; then the labels go to the run, which lets go of those
+            // of the questions the report does not draw once they are written.
+            if stale.is_some() {
+                prepared = Some(golden::prepare(&corpus, &queries, s.leak_threshold));
+            }
+            let labels = queries.iter_mut().map(QueryLabels::take).collect();
+            let (r, read, held) = from_trace_stream(
                 &s,
                 path,
-                &queries,
+                (&queries, labels),
                 (&corpus, &briefing),
                 &mut tables,
                 printer,
                 &mut provenance,
             )?;
+            for (q, l) in queries.iter_mut().zip(held) {
+                if let Some(l) = l {
+                    l.put(q);
+                }
+            }
             written = Some(tables);
             // In the order of a trace read whole: the reader's findings before the audit's.
             findings.extend(read);
@@ -249,8 +265,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     })?;
     let mut evaluated = evaluated;
     if let Some((labels, tied, needs_review, excluded)) = stale {
-        let golden = ragdiag_diagnose::golden::golden_set(ragdiag_diagnose::golden::GoldenInput {
-            corpus: &corpus,
+        let prepared =
+            prepared.unwrap_or_else(|| golden::prepare(&corpus, &queries, s.leak_threshold));
+        let golden = golden::golden_set(golden::GoldenInput {
+            prepared,
             queries: &queries,
             rankings: &evaluated.rankings,
             context_k: s.context_k,
@@ -259,7 +277,6 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             tied,
             excluded,
             needs_review,
-            leak_threshold: s.leak_threshold,
             seed: s.seed,
         });
         ragdiag_diagnose::golden::attach(&mut evaluated.summary, golden);
@@ -545,17 +562,18 @@ fn streams_trace(s: &DiagnoseSettings) -> Result<bool> {
 }
 
 /// Trace mode, streamed: the ragdiag trace at `path` (`-`: standard input) read in batches,
-/// each diagnosed while the next is read; returns what was retrieved and the reader's
-/// findings.
+/// each diagnosed while the next is read; returns what was retrieved, the reader's findings
+/// and the labels the run still holds (of `labels`, those taken out of `queries`).
+#[allow(clippy::type_complexity)]
 fn from_trace_stream<'c>(
     s: &DiagnoseSettings,
     path: &Path,
-    queries: &[Query],
+    (queries, labels): (&[Query], Vec<Option<Box<QueryLabels>>>),
     (corpus, briefing): (&Corpus<'c>, &BriefContext<'c>),
     tables: &mut QuestionTables<'_>,
     printer: Printer,
     provenance: &mut Provenance,
-) -> Result<(Retrieved, Diagnostics)> {
+) -> Result<(Retrieved, Diagnostics, Vec<Option<Box<QueryLabels>>>)> {
     let embedder = if s.ground_embeddings {
         open_model(&s.model, s.no_fetch, printer)?
     } else {
@@ -577,7 +595,8 @@ fn from_trace_stream<'c>(
         ragdiag_report::SHOWN_PER_CLASS,
     )?
     .with_part(QUESTIONS_PER_PART)
-    .with_listed(ragdiag_report::MAX_FAILING);
+    .with_listed(ragdiag_report::MAX_FAILING)
+    .with_labels(labels);
     let read = super::trace_stream::diagnose_streamed(path, run, &mut |part| {
         tables.write(&Rows {
             queries: part.queries,
@@ -611,6 +630,7 @@ fn from_trace_stream<'c>(
             trace: None,
         },
         read.diagnostics,
+        read.streamed.labels,
     ))
 }
 

@@ -643,6 +643,71 @@ fn diagnose_reports_the_golden_set_panel() {
         strict["golden_set"]["leakage"]["leaked_questions"],
         serde_json::json!(["q4", "q5"])
     );
+
+    // A streamed trace lets go of the labels of the questions the report does not draw once
+    // they are written, so the panel's parts that read labels are taken before: with 30 more
+    // questions like q5 (one class, more than the page draws), they are the replay's.
+    let mut many = text.clone();
+    for i in 0..30 {
+        let q = serde_json::json!({"id": format!("e{i:02}"),
+            "text": format!("is there a desktop app for linux, asked the {i}th time"),
+            "answerable": false, "reference_answer": ["a desktop app for Linux is available"]});
+        many.push_str(&format!("{q}\n"));
+    }
+    let many_q = write(d, "many.jsonl", many.as_bytes());
+    let trace: String = serde_json::from_str::<Vec<serde_json::Value>>(&format!(
+        "[{}]",
+        many.lines().collect::<Vec<_>>().join(",")
+    ))
+    .unwrap()
+    .iter()
+    .map(|q| {
+        let line = serde_json::json!({"query_id": q["id"], "answer": "Yes, there is one.",
+            "retrieved": [{"doc": "linux", "score": 2.0}, {"doc": "exports", "score": 1.0}]});
+        format!("{line}\n")
+    })
+    .collect();
+    let trace = write(d, "t.jsonl", trace.as_bytes());
+    let run = |extra: &[&str], out: &str| -> serde_json::Value {
+        let out = d.join(out);
+        let mut args = vec!["diagnose", "--config", &config, "--queries", &many_q];
+        args.extend(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+            .args(&args)
+            .env("RAGDIAG_HOME", d.join("home"))
+            .env("RAGDIAG_OFFLINE", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+    };
+    let (replayed, traced) = (
+        run(&[], "many-replay"),
+        run(&["--trace", &trace], "many-trace"),
+    );
+    assert_eq!(traced["mode"], "trace");
+    let (r, t) = (&replayed["golden_set"], &traced["golden_set"]);
+    assert_eq!(
+        t["unanswerable_answered"].as_array().unwrap().len(),
+        31,
+        "{t}"
+    );
+    for block in ["labels", "duplicates", "gold_gone", "unanswerable_answered"] {
+        assert_eq!(r[block], t[block], "{block}");
+    }
+    for block in ["leaks", "leaked_questions"] {
+        assert_eq!(r["leakage"][block], t["leakage"][block], "leakage.{block}");
+    }
+    // More questions of one class than the page draws: some were let go.
+    let classes = traced["classes"].as_object().unwrap();
+    assert!(
+        classes
+            .values()
+            .any(|c| c["count"].as_u64().unwrap() > ragdiag_report::SHOWN_PER_CLASS as u64),
+        "{classes:?}"
+    );
 }
 
 #[test]
