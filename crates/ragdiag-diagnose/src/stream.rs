@@ -33,8 +33,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
 
-/// A question's labels that only its diagnosis (and a drawn question's drill view) reads:
-/// its evidence and reference answers. A caller that hands them to the run
+/// A question's labels that only its diagnosis and brief, the golden-set panel's
+/// [`crate::golden::prepare`] (before the run) and a drawn question's drill view read: its
+/// evidence and reference answers. A caller that hands them to the run
 /// ([`TraceRun::with_labels`], taken out of its questions with [`QueryLabels::take`]) lets the
 /// run drop them once the question is released and not drawn, and gets back those it holds
 /// ([`Streamed::labels`]) to put back ([`QueryLabels::put`]).
@@ -122,7 +123,8 @@ pub struct Streamed {
 pub struct Part<'a> {
     /// Their positions among the questions.
     pub range: Range<usize>,
-    /// The questions.
+    /// The questions (without their evidence and reference answers when they were handed to
+    /// the run, [`TraceRun::with_labels`]).
     pub queries: &'a [Query],
     /// Their diagnoses.
     pub diagnoses: Vec<&'a Diagnosis>,
@@ -248,16 +250,21 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// The same run for questions whose evidence and reference answers were taken out of them
-    /// ([`QueryLabels::take`], one entry per question): each question's diagnosis and brief
-    /// read it with its labels, and the run lets go of the labels with the diagnosis
-    /// ([`TraceRun::release`]) and hands back the rest ([`Streamed::labels`]).
+    /// ([`QueryLabels::take`], one entry per question), given before the first batch: each
+    /// question's diagnosis and brief read it with its labels, and the run lets go of the
+    /// labels with the diagnosis ([`TraceRun::release`]) and hands back the rest
+    /// ([`Streamed::labels`]).
     ///
     /// # Panics
     ///
-    /// When `labels` is not one entry per question.
+    /// When `labels` is not one entry per question, or (debug builds) a batch came before.
     #[must_use]
     pub fn with_labels(mut self, labels: Vec<Option<Box<QueryLabels>>>) -> Self {
         assert_eq!(labels.len(), self.queries.len(), "one entry per question");
+        debug_assert_eq!(
+            self.lines_read, 0,
+            "labels are handed before the first batch"
+        );
         self.labels = labels;
         self
     }

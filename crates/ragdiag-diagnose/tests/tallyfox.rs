@@ -546,7 +546,9 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
 /// every batch size: the same diagnoses, warnings in the same order, items and answers; the
 /// hit texts and answers are kept for every question when asked, and else exactly for the
 /// questions the report draws; released questions keep their brief (its reason only when
-/// `report.md` may list them) and let go of their items and diagnosis unless drawn.
+/// `report.md` may list them) and let go of their items and diagnosis unless drawn; with the
+/// questions' evidence and reference answers handed to the run, the same, and the labels held
+/// at the end are those of the diagnoses held.
 #[test]
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     use ragdiag_diagnose::{RetrievedItem, TraceRun};
@@ -613,20 +615,38 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         format!("{briefs:?}"),
         "some reason to let go"
     );
-    for (batch, keep, part, listed) in [1, 2, 7, 40, 1000]
+    // The same questions with their evidence and reference answers handed to the run.
+    let mut slim = queries.clone();
+    let labels: Vec<_> = slim
+        .iter_mut()
+        .map(ragdiag_diagnose::QueryLabels::take)
+        .collect();
+    assert!(labels.iter().flatten().count() > 10);
+    for (batch, keep, part, listed, taken) in [1, 2, 7, 40, 1000]
         .into_iter()
         .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
         .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
         .flat_map(|(b, k, p)| [None, Some(1)].map(move |l| (b, k, p, l)))
+        // Labels handed to the run: with the listing (half the settings).
+        .flat_map(|(b, k, p, l)| [false, true].map(move |t| (b, k, p, l, t)))
+        .filter(|&(.., l, t)| !t || l.is_some())
     {
-        let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, keep).unwrap();
+        let mut run = if taken {
+            TraceRun::new(&corpus, &briefing, &slim, &cfg, keep)
+                .unwrap()
+                .with_labels(labels.clone())
+        } else {
+            TraceRun::new(&corpus, &briefing, &queries, &cfg, keep).unwrap()
+        };
         if let Some(l) = listed {
             run = run.with_listed(l);
         }
         if let Some(p) = part {
             run = run.with_part(p);
         }
-        let at = format!("batch {batch}, keep {keep}, part {part:?}, listed {listed:?}");
+        let at = format!(
+            "batch {batch}, keep {keep}, part {part:?}, listed {listed:?}, labels taken {taken}"
+        );
         // Each part handed out (when asked for) is checked against the whole diagnosis, then
         // released.
         let mut handed = 0;
@@ -702,6 +722,19 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             format!("{:?}", whole.warnings),
             "{at}"
         );
+        // The labels held at the end: those of the questions whose diagnosis is held.
+        if taken {
+            assert_eq!(got.labels.len(), queries.len(), "{at}");
+            for (i, l) in got.labels.iter().enumerate() {
+                let expect = got.diagnoses[i]
+                    .is_some()
+                    .then(|| labels[i].clone())
+                    .flatten();
+                assert_eq!(l, &expect, "{at}: question {i}");
+            }
+        } else {
+            assert!(got.labels.is_empty(), "{at}");
+        }
         if keep == usize::MAX {
             // Every question is drawn: nothing is let go.
             assert_eq!(got.shown.items, shown.items, "{at}");

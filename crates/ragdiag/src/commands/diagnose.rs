@@ -190,6 +190,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
                 printer,
                 &mut provenance,
             )?;
+            // From here on only the questions the report draws have their evidence and
+            // reference answers back: nothing past the stream may read the others'.
             for (q, l) in queries.iter_mut().zip(held) {
                 if let Some(l) = l {
                     l.put(q);
