@@ -137,7 +137,9 @@ impl<'t> Texts<'t> {
     fn make(&self, text: &str) -> Features {
         let matches = match_tokens(text);
         let content = content_tokens(text);
-        let shingles = word_shingles(text);
+        let mut shingles = word_shingles(text);
+        // Held for the whole run: without the room of the duplicates dropped.
+        shingles.shrink_to_fit();
         let (matches, content) = {
             let mut vocab = self.vocab.lock().unwrap_or_else(PoisonError::into_inner);
             let mut intern = |t: String| -> u32 {
@@ -152,6 +154,8 @@ impl<'t> Texts<'t> {
             let mut s = v.to_vec();
             s.sort_unstable();
             s.dedup();
+            // A set is a fraction of the tokens: held without the room of the repeats.
+            s.shrink_to_fit();
             s
         };
         Features {
