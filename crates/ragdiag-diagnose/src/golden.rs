@@ -25,8 +25,8 @@ use ragdiag_contract::{
     AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenSet, Interval, Leak, Leakage,
     ReviewLabel,
 };
-use ragdiag_core::{Qrels, Query};
-use ragdiag_eval::DocRanking;
+use ragdiag_core::Query;
+use ragdiag_eval::MetricTable;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Word 3-shingle Jaccard at or above which two questions are near-duplicates.
@@ -34,9 +34,6 @@ pub const NEAR_DUPLICATE_JACCARD: f64 = 0.5;
 
 /// Reference answers and quotes shorter than this are not searched for in the corpus.
 pub const ANSWER_MIN_WORDS: usize = 3;
-
-/// The depths of judged@k, besides the context window.
-const COVERAGE_DEPTHS: [usize; 2] = [10, 20];
 
 /// The parts of the panel that read the questions' evidence and reference answers (and their
 /// texts) but no ranking: taken before the questions are diagnosed ([`prepare`]), so that a
@@ -78,13 +75,13 @@ pub fn prepare(corpus: &Corpus<'_>, queries: &[Query], threshold: f64) -> Prepar
 pub struct GoldenInput<'a> {
     /// What [`prepare`] took of the questions.
     pub prepared: Prepared,
-    /// The questions as scored (after `--stale-labels exclude`); only their ids, judgments
-    /// and weights are read.
-    pub queries: &'a [Query],
-    /// Each question's document ranking.
-    pub rankings: &'a [DocRanking],
-    /// The context window (a depth of judged@k).
-    pub context_k: usize,
+    /// The judged share of each judged question's top k, per depth
+    /// ([`crate::RankFigures::judged_at`]: the questions as scored, after `--stale-labels
+    /// exclude`).
+    pub judged_at: &'a [(usize, Vec<f64>)],
+    /// The summary's measures of each judged question (`None`: none is judged), whose
+    /// nDCG@10 and recall@10 the leakage figures read.
+    pub table: Option<&'a MetricTable>,
     /// `--stale-labels`.
     pub stale_rule: &'a str,
     /// Labels read, and those carrying `doc_hash`.
@@ -108,14 +105,13 @@ pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
         labels: input.labels,
         tied: input.tied,
         excluded: input.excluded,
-        coverage: coverage(input.queries, input.rankings, input.context_k, input.seed),
+        coverage: coverage(input.judged_at, input.seed),
         near_duplicate_threshold: NEAR_DUPLICATE_JACCARD,
         duplicates: p.duplicates,
         gold_gone: p.gold_gone,
         unanswerable_answered: p.unanswerable_answered,
         leakage: leakage(
-            input.queries,
-            input.rankings,
+            input.table,
             (p.leaks, p.leaked, p.leak_threshold),
             input.seed,
         ),
@@ -164,39 +160,20 @@ fn interval(iv: &ragdiag_eval::stats::Interval) -> Interval {
     Interval::of(iv.estimate, iv.lower, iv.upper, iv.n)
 }
 
-fn coverage(
-    queries: &[Query],
-    rankings: &[DocRanking],
-    context_k: usize,
-    seed: u64,
-) -> Vec<Coverage> {
-    let judged = Qrels::from_queries(queries);
-    let source: Vec<(&str, Vec<&str>)> = rankings
-        .iter()
-        .filter(|r| judged.get(&r.qid).is_some())
-        .map(|r| {
-            (
-                r.qid.as_str(),
-                r.docs.iter().map(|(d, _)| d.as_str()).collect(),
-            )
-        })
-        .collect();
-    let mut ks: Vec<usize> = std::iter::once(context_k).chain(COVERAGE_DEPTHS).collect();
-    ks.sort_unstable();
-    ks.dedup();
+fn coverage(judged_at: &[(usize, Vec<f64>)], seed: u64) -> Vec<Coverage> {
     let cfg = ragdiag_eval::stats::Config {
         seed,
         ..ragdiag_eval::stats::Config::default()
     };
-    ks.into_iter()
-        .map(|k| {
-            let values = ragdiag_eval::golden::judged_at_of(&judged, &source, k);
+    judged_at
+        .iter()
+        .map(|(k, values)| {
             let judged = if values.is_empty() {
                 Interval::empty()
             } else {
-                interval(&ragdiag_eval::stats::bootstrap_means(&[&values], None, &cfg)[0])
+                interval(&ragdiag_eval::stats::bootstrap_means(&[values], None, &cfg)[0])
             };
-            Coverage { k, judged }
+            Coverage { k: *k, judged }
         })
         .collect()
 }
@@ -446,7 +423,8 @@ fn answered_now(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<AnsweredNow> {
 }
 
 /// The metrics of the leakage headline (trec_eval names).
-const LEAK_MEASURES: [&str; 2] = ["ndcg_cut.10", "recall.10"];
+/// The measures of the leakage figures (DESIGN.md's aliases; the summary's measures hold them).
+const LEAK_MEASURES: [&str; 2] = ["ndcg@10", "recall@10"];
 
 /// The questions' texts and reference answers found in the corpus, each reference answer
 /// found in one of its question's gold pages marked extractive.
@@ -482,29 +460,24 @@ fn leaks(corpus: &Corpus<'_>, queries: &[Query], threshold: f64) -> Vec<Leak> {
 /// The leakage block: `leaks` with the questions they mark (`leaked`, sorted), and the metrics
 /// with and without those questions.
 fn leakage(
-    queries: &[Query],
-    rankings: &[DocRanking],
+    measured: Option<&MetricTable>,
     (leaks, leaked, threshold): (Vec<Leak>, Vec<String>, f64),
     seed: u64,
 ) -> Leakage {
     let leaked_ids: BTreeSet<&str> = leaked.iter().map(String::as_str).collect();
-    let qrels = Qrels::from_queries(queries);
-    let measures: Vec<String> = LEAK_MEASURES.iter().map(|m| (*m).to_owned()).collect();
-    // Every question is evaluated once; the tables with and without the leaked ones are
-    // drawn from the same values (no copy of the questions or rankings). The rankings hold
-    // each document once (`doc_ranking`), so evaluating them all fails only when no question
-    // is judged, and then any subset fails too.
-    let per = ragdiag_eval::per_query_values(rankings, &qrels, queries, &measures);
+    // The summary's values of each judged question (evaluated once, for the metrics); the
+    // tables with and without the leaked ones are drawn from them. A measure's intervals do
+    // not depend on the other measures beside it, so these are the intervals of the two
+    // measures evaluated alone.
+    let names: Vec<String> = LEAK_MEASURES.iter().map(|m| (*m).to_owned()).collect();
     let table = |keep: &dyn Fn(&str) -> bool| -> BTreeMap<String, Interval> {
-        let Ok(per) = &per else {
+        let Some(measured) = measured else {
             return BTreeMap::new();
         };
-        match ragdiag_eval::intervals_of(per, keep, seed) {
-            Ok(iv) => per
-                .names
-                .iter()
-                .cloned()
-                .zip(iv.iter().map(interval))
+        match measured.intervals_where(&names, keep, seed) {
+            Ok(iv) => iv
+                .into_iter()
+                .map(|(name, iv)| (name, interval(&iv)))
                 .collect(),
             Err(_) => BTreeMap::new(),
         }

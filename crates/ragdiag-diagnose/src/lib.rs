@@ -67,6 +67,7 @@ mod rerank;
 pub mod review;
 mod stream;
 mod summary;
+mod tally;
 mod texts;
 pub mod threshold;
 mod trend;
@@ -95,6 +96,7 @@ pub use report::{
 pub use rerank::reranker_impact;
 pub use stream::{drawn_order, Part, QueryLabels, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
+pub use tally::{RankFigures, RankTally};
 pub use trend::{trend, DatedReport};
 pub use types::{
     AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, RerankEffect,

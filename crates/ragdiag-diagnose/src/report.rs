@@ -1,15 +1,16 @@
 //! From diagnoses to the typed `summary.json` of `ragdiag diagnose`: the figures with their
 //! intervals, the gates, and the plain-language headline.
 
+use crate::tally::{RankFigures, RankTally};
 use crate::{Brief, Class, Diagnosis, Flag, RecordFigures, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
-use ragdiag_contract::table::{Column, Values, QUERIES, QUERY_MEASURES};
+use ragdiag_contract::table::{Column, Values, QUERIES};
 use ragdiag_contract::{
     ClassEntry, DiagnoseSummary, FlagEntry, Gate, GateOn, Generation, Interval, Latency, Mode,
     Provenance, QuestionCounts, RecallPoint, RetrievalFreshness, StaleHitRate, TagEntry,
     ThresholdTarget, Tokens, DIAGNOSE_SCHEMA_VERSION,
 };
-use ragdiag_core::{pct, Document, Qrels, Query, TraceRecord};
+use ragdiag_core::{pct, Document, Query, TraceRecord};
 use ragdiag_eval::{stats, DocRanking, MetricTable};
 use ragdiag_fresh::Audit;
 use std::collections::{BTreeMap, HashSet};
@@ -45,8 +46,12 @@ pub struct SummaryInput<'a> {
     /// thresholds of `thresholds`; in trace mode with each question's record, whose latency
     /// and token figures the summary reads).
     pub briefs: &'a [Brief],
-    /// What the summary reads of each question's ranked items, aligned with `queries`.
+    /// What the summary reads of each question's ranked items, aligned with `queries` (its
+    /// rankings may be left empty when `figures` are given).
     pub ranked: Ranked,
+    /// What the summary reads of the rankings when they were tallied as they came
+    /// ([`crate::RankTally`]; a streamed trace); `None`: tallied here from `ranked`.
+    pub figures: Option<RankFigures>,
     /// Problems of meaning found in the inputs.
     pub warnings: Vec<String>,
     /// What produced the report.
@@ -120,10 +125,14 @@ pub struct ThresholdOptions {
 pub struct Evaluated {
     /// `summary.json`.
     pub summary: DiagnoseSummary,
-    /// Each question's documents in the order of their first chunk.
+    /// Each question's documents in the order of their first chunk (those of
+    /// [`SummaryInput::ranked`]: empty when the figures were tallied as they came).
     pub rankings: Vec<DocRanking>,
-    /// trec_eval's measures of [`QUERY_MEASURES`] per question, when there are judgments.
+    /// trec_eval's measures of [`ragdiag_contract::table::QUERY_MEASURES`] per question, when
+    /// there are judgments.
     pub table: Option<MetricTable>,
+    /// [`RankFigures::judged_at`] (the golden-set panel's judged@k).
+    pub judged_at: Vec<(usize, Vec<f64>)>,
     /// Every queued question of the review queue (`review.csv`; the summary lists the first
     /// [`ragdiag_contract::REVIEW_LISTED`]).
     pub review_rows: Vec<ragdiag_contract::ReviewItem>,
@@ -173,35 +182,22 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         rankings,
         lead_scores,
     } = input.ranked;
-    let qrels = Qrels::from_queries(input.queries);
-    let table = if qrels.is_empty() {
-        None
-    } else {
-        let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
-        Some(ragdiag_eval::metric_table(
-            &rankings,
-            &qrels,
-            input.queries,
-            &measures,
-            input.seed,
-        )?)
+    let figures = match input.figures {
+        Some(f) => f,
+        None => {
+            let mut tally = RankTally::new(input.context_k, input.docs, input.audit);
+            tally.add(input.queries, &rankings)?;
+            tally.finish()
+        }
     };
-    let doc_lists: Vec<(&str, Vec<&str>)> = rankings
-        .iter()
-        .map(|r| {
-            (
-                r.qid.as_str(),
-                r.docs.iter().map(|(d, _)| d.as_str()).collect(),
-            )
-        })
-        .collect();
-    let retrieval = ragdiag_fresh::retrieval_staleness(
-        &doc_lists,
-        input.context_k,
-        input.docs,
-        input.audit,
-        Some(input.queries),
-    );
+    let RankFigures {
+        per_query,
+        retrieval,
+        judged_at,
+    } = figures;
+    let table = per_query
+        .map(|per| MetricTable::of(per, input.seed))
+        .transpose()?;
     let scope = Scope::new(ds, input.queries);
     let traced = input.mode == Mode::Trace;
     let (generation, latency_ms, tokens) = if traced {
@@ -284,6 +280,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         summary,
         rankings,
         table,
+        judged_at,
         review_rows,
     })
 }

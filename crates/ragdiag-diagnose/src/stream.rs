@@ -17,8 +17,9 @@
 //! questions in order, a part of `part` at a time, then [`TraceRun::release`]) lets the run
 //! keep of every question the report does not draw, once its rows are written, only what the
 //! summary reads: its [`Brief`] (with its reason only if `report.md` may list it,
-//! [`TraceRun::with_listed`]) and, in [`Ranked`], its document ranking and first two scores.
-//! Its items and its whole diagnosis go.
+//! [`TraceRun::with_listed`]) and, in [`Ranked`], its first two scores. Its items, its whole
+//! diagnosis and its document ranking go: the caller takes what the summary reads of the
+//! rankings from each part as it writes it ([`crate::RankTally`]).
 
 use crate::texts::Texts;
 use crate::{
@@ -110,7 +111,9 @@ pub struct Streamed {
     /// Each question's located items (texts kept only for the drawn questions' hits that
     /// differ from their document's slice) and answer (kept only for the drawn questions).
     pub shown: Shown,
-    /// What the summary reads of each question's items (kept when the items are released).
+    /// What the summary reads of each question's items: the first two scores of every
+    /// question; the document ranking only of the questions not released (a released
+    /// question's is empty: no id, no document — its part had it, [`Part::rankings`]).
     pub ranked: Ranked,
     /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
     /// the questions whose diagnosis it holds (empty when none were handed).
@@ -154,7 +157,7 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// The briefs of the released questions, in question order.
     briefs: Vec<Brief>,
     items: Vec<Vec<RetrievedItem>>,
-    /// Each diagnosed question's document ranking (empty before).
+    /// Each diagnosed question's document ranking (empty before, and again once released).
     rankings: Vec<DocRanking>,
     lead_scores: Vec<LeadScores>,
     /// Questions per part handed out by [`TraceRun::ready`].
@@ -438,8 +441,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
 
     /// Questions `range` (the one [`TraceRun::ready`] gave) are written: each one's
     /// [`Brief`] is taken (with its reason only if `report.md` may list it,
-    /// [`TraceRun::with_listed`]), and the items and diagnosis of those the report does not
-    /// draw are dropped.
+    /// [`TraceRun::with_listed`]), their document rankings are dropped, and so are the items
+    /// and diagnosis of those the report does not draw.
     ///
     /// # Panics
     ///
@@ -462,6 +465,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 brief.reason = String::new();
             }
             self.briefs.push(brief);
+            // Its part was written, and with it what the summary reads of its ranking
+            // ([`crate::RankTally`]).
+            self.rankings[i] = DocRanking {
+                qid: String::new(),
+                docs: Vec::new(),
+            };
             if !self.is_kept(i) {
                 self.let_go(i);
             }

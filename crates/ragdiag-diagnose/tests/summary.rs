@@ -112,6 +112,7 @@ fn input<'a>(
         queries,
         briefs,
         ranked: ragdiag_diagnose::Ranked::of(queries, items),
+        figures: None,
         warnings: Vec::new(),
         provenance: Provenance::default(),
         thresholds: THRESHOLDS,

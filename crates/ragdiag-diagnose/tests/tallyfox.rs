@@ -701,7 +701,20 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             if part.is_some() { queries.len() } else { 0 },
             "{at}"
         );
-        assert_eq!(got.ranked, ranked, "{at}");
+        // Released questions' rankings are let go of (their parts had them); the first two
+        // scores stay.
+        let mut expected_ranked = ranked.clone();
+        if part.is_some() {
+            for r in &mut expected_ranked.rankings {
+                r.qid.clear();
+                r.docs.clear();
+            }
+        }
+        assert_eq!(got.ranked, expected_ranked, "{at}");
+        assert!(
+            part.is_none() || got.ranked.rankings.iter().all(|r| r.docs.is_empty()),
+            "{at}"
+        );
         // Released (parts handed out): the briefs lose the unlisted reasons, and the run holds
         // only the drawn diagnoses (all when every question is drawn).
         let expected = match (part, listed) {
@@ -767,5 +780,108 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             drawn.iter().any(|&i| got.shown.answers[i].is_some()),
             "{at}"
         );
+    }
+}
+
+/// The rankings' figures tallied a part at a time (as a streamed trace writes its parts and
+/// lets go of their rankings) equal those tallied at once, at every part size: each judged
+/// question's measures and weight, the staleness of what was retrieved, judged@k; the table
+/// made of them equals `metric_table` on every ranking; and the leakage figures drawn from
+/// two of its measures equal those measures evaluated alone.
+#[test]
+fn rankings_tallied_part_by_part_equal_the_whole_tally() {
+    use ragdiag_diagnose::{RankFigures, RankTally};
+    let truth = truth();
+    let opts = LoadOptions::default();
+    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
+        .unwrap()
+        .items;
+    let mut queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
+        .unwrap()
+        .items;
+    for (i, q) in queries.iter_mut().enumerate() {
+        q.weight = [1.0, 3.0, 2.0, 0.5][i % 4];
+    }
+    let trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
+        .unwrap()
+        .items;
+    let fresh = ragdiag_fresh::audit(
+        &docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
+    );
+    assert!(
+        fresh.documents.iter().any(|f| f.stale == Some(true)),
+        "the demo has stale pages"
+    );
+    let corpus = Corpus::new(&docs, &fresh);
+    let mut warnings = ragdiag_core::Diagnostics::default();
+    let items: Vec<_> = ragdiag_diagnose::trace_inputs(&corpus, &queries, &trace, &mut warnings)
+        .into_iter()
+        .map(|i| i.retrieved)
+        .collect();
+    let ranked = ragdiag_diagnose::Ranked::of(&queries, &items);
+    let k = truth.context_k;
+    let show = |f: &RankFigures| format!("{f:?}");
+    let mut whole = RankTally::new(k, &docs, &fresh);
+    whole.add(&queries, &ranked.rankings).unwrap();
+    let whole = whole.finish();
+    let per = whole.per_query.clone().expect("the demo has judgments");
+    assert!(per.values.len() > 10 && whole.retrieval.questions == queries.len());
+    assert!(whole
+        .retrieval
+        .stale_hit_rate_at_k
+        .value
+        .is_some_and(|m| m > 0.0));
+    assert!(whole.judged_at.iter().all(|(_, v)| !v.is_empty()));
+    for part in [1, 3, 7, 16, queries.len()] {
+        let mut tally = RankTally::new(k, &docs, &fresh);
+        for at in (0..queries.len()).step_by(part) {
+            let end = (at + part).min(queries.len());
+            let table = tally
+                .add(&queries[at..end], &ranked.rankings[at..end])
+                .unwrap();
+            // The part's own measures: those of its judged questions.
+            let judged = queries[at..end]
+                .iter()
+                .filter(|q| !q.relevant.is_empty())
+                .count();
+            assert_eq!(
+                table.map_or(0, |t| t.per_query.len()),
+                judged,
+                "part {part}"
+            );
+        }
+        assert_eq!(show(&tally.finish()), show(&whole), "part {part}");
+    }
+    // The table of the tallied values is `metric_table`'s.
+    let measures: Vec<String> = ragdiag_contract::table::QUERY_MEASURES
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect();
+    let qrels = ragdiag_core::Qrels::from_queries(&queries);
+    let direct =
+        ragdiag_eval::metric_table(&ranked.rankings, &qrels, &queries, &measures, 7).unwrap();
+    let table = ragdiag_eval::MetricTable::of(per, 7).unwrap();
+    assert_eq!(table, direct);
+    // Two measures drawn from the table, over all questions and over a subset, equal them
+    // evaluated alone.
+    let alone: Vec<String> = ["ndcg_cut.10", "recall.10"].map(String::from).to_vec();
+    let names: Vec<String> = ["ndcg@10", "recall@10"].map(String::from).to_vec();
+    let some = |id: &str| id.bytes().map(u32::from).sum::<u32>() % 3 != 0;
+    for keep in [&(|_: &str| true) as &dyn Fn(&str) -> bool, &some] {
+        let only =
+            ragdiag_eval::per_query_values(&ranked.rankings, &qrels, &queries, &alone).unwrap();
+        let expected: Vec<(String, _)> = only
+            .names
+            .clone()
+            .into_iter()
+            .zip(ragdiag_eval::intervals_of(&only, keep, 7).unwrap())
+            .collect();
+        let mut got = table.intervals_where(&names, keep, 7).unwrap();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = expected;
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got.len(), 2);
+        assert_eq!(format!("{got:?}"), format!("{expected:?}"));
     }
 }

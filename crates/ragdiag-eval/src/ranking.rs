@@ -73,9 +73,51 @@ pub struct MetricTable {
     pub intervals: Vec<Interval>,
     /// Per evaluated query: its id and one value per measure.
     pub per_query: Vec<(String, Vec<f64>)>,
+    /// Each evaluated query's weight, aligned with `per_query`.
+    pub weights: Vec<f64>,
 }
 
 impl MetricTable {
+    /// The table of values already evaluated ([`per_query_values`], perhaps a part at a time:
+    /// [`PerQuery::append`]), each measure with its bootstrap interval: [`metric_table`]'s.
+    ///
+    /// # Errors
+    ///
+    /// [`TableError::NoJudgedQuery`] when `per` holds no query.
+    pub fn of(per: PerQuery, seed: u64) -> Result<MetricTable, TableError> {
+        let intervals = intervals_of(&per, |_| true, seed)?;
+        Ok(MetricTable {
+            names: per.names,
+            intervals,
+            per_query: per.values,
+            weights: per.weights,
+        })
+    }
+
+    /// The intervals of the measures `names` (each one the table has, in the table's order)
+    /// over the queries `keep` keeps (by query id): each the same as [`intervals_of`] gives that
+    /// measure (a measure's resamples do not depend on the others').
+    ///
+    /// # Errors
+    ///
+    /// [`TableError::NoJudgedQuery`] when `keep` keeps none.
+    pub fn intervals_where(
+        &self,
+        names: &[String],
+        keep: impl Fn(&str) -> bool,
+        seed: u64,
+    ) -> Result<Vec<(String, Interval)>, TableError> {
+        let columns: Vec<usize> = (0..self.names.len())
+            .filter(|&c| names.contains(&self.names[c]))
+            .collect();
+        let intervals = column_intervals(&self.per_query, &self.weights, &columns, keep, seed)?;
+        Ok(columns
+            .iter()
+            .map(|&c| self.names[c].clone())
+            .zip(intervals)
+            .collect())
+    }
+
     /// Query `qid`'s value of every measure, if it was evaluated.
     #[must_use]
     pub fn query(&self, qid: &str) -> Option<&[f64]> {
@@ -115,6 +157,15 @@ pub struct PerQuery {
     pub values: Vec<(String, Vec<f64>)>,
     /// Each evaluated query's weight, aligned with `values`.
     pub weights: Vec<f64>,
+}
+
+impl PerQuery {
+    /// Adds the values of the next queries (the same measures), as if evaluated together.
+    pub fn append(&mut self, mut next: PerQuery) {
+        debug_assert_eq!(self.names, next.names, "the same measures");
+        self.values.append(&mut next.values);
+        self.weights.append(&mut next.weights);
+    }
 }
 
 /// Evaluates document rankings over every judged query (`queries` gives each ranking's weight,
@@ -179,13 +230,7 @@ pub fn metric_table(
     requested: &[String],
     seed: u64,
 ) -> Result<MetricTable, TableError> {
-    let per = per_query_values(rankings, qrels, queries, requested)?;
-    let intervals = intervals_of(&per, |_| true, seed)?;
-    Ok(MetricTable {
-        names: per.names,
-        intervals,
-        per_query: per.values,
-    })
+    MetricTable::of(per_query_values(rankings, qrels, queries, requested)?, seed)
 }
 
 /// The intervals [`metric_table`] gives over the queries of `per` that `keep` keeps (by query
@@ -200,16 +245,28 @@ pub fn intervals_of(
     keep: impl Fn(&str) -> bool,
     seed: u64,
 ) -> Result<Vec<Interval>, TableError> {
-    let kept: Vec<usize> = (0..per.values.len())
-        .filter(|&i| keep(&per.values[i].0))
-        .collect();
+    let columns: Vec<usize> = (0..per.names.len()).collect();
+    column_intervals(&per.values, &per.weights, &columns, keep, seed)
+}
+
+/// The intervals of `columns` of `values` (weighted by `weights`) over the queries `keep`
+/// keeps.
+fn column_intervals(
+    values: &[(String, Vec<f64>)],
+    weights: &[f64],
+    columns: &[usize],
+    keep: impl Fn(&str) -> bool,
+    seed: u64,
+) -> Result<Vec<Interval>, TableError> {
+    let kept: Vec<usize> = (0..values.len()).filter(|&i| keep(&values[i].0)).collect();
     if kept.is_empty() {
         return Err(TableError::NoJudgedQuery);
     }
-    let per_column: Vec<Vec<f64>> = (0..per.names.len())
-        .map(|c| kept.iter().map(|&i| per.values[i].1[c]).collect())
+    let per_column: Vec<Vec<f64>> = columns
+        .iter()
+        .map(|&c| kept.iter().map(|&i| values[i].1[c]).collect())
         .collect();
-    let weights = stats::relative_weights(kept.iter().map(|&i| per.weights[i]).collect());
+    let weights = stats::relative_weights(kept.iter().map(|&i| weights[i]).collect());
     let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
     let cfg = stats::Config {
         seed,

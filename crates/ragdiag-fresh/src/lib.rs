@@ -49,7 +49,7 @@ pub use changes::{StatementChange, CHANGE_MIN_SIMILARITY};
 pub use conflict::{Conflict, Quantity, Update};
 pub use hygiene::{BoilerplatePassage, Hygiene, NearEmpty, BOILERPLATE_MIN_RUN_WORDS};
 pub use report::{corpus_freshness, documents_columns, headline, label_freshness};
-pub use retrieval::retrieval_staleness;
+pub use retrieval::{retrieval_staleness, RetrievalTally};
 
 use minhash::MinHasher;
 use ragdiag_core::{jaccard_sorted, Diagnostics, Document, Timestamp};

@@ -1,12 +1,12 @@
 //! Staleness inside retrieval results: stale-hit rate@k, stale top hits, superseded documents
 //! ranked above their current version, ghost citations and live documents never retrieved.
 
-use crate::Audit;
+use crate::{Audit, DocFreshness};
 use ragdiag_contract::freshness::{Ghost, RetrievalStaleness, SupersededAbove};
 use ragdiag_contract::Interval;
 use ragdiag_core::{Document, Query};
 use ragdiag_eval::stats;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Audits document rankings (ids best first, per question id) against the corpus audit: the
 /// figures at depth `k` (at least 1). Both shares carry a 95% Wilson score interval over the
@@ -22,12 +22,7 @@ pub fn retrieval_staleness<Q: AsRef<str>, D: AsRef<str>>(
     audit: &Audit,
     queries: Option<&[Query]>,
 ) -> RetrievalStaleness {
-    let by_id = audit.by_id(docs);
-    let k = k.max(1);
-    let (mut stale_rate, mut top_stale) = (Vec::new(), Vec::new());
-    let mut superseded_above = Vec::new();
-    let mut ghosts = Vec::new();
-    let mut retrieved_live: HashSet<&str> = HashSet::new();
+    let mut tally = RetrievalTally::new(k, docs, audit);
     let wanted: Option<HashSet<&str>> =
         queries.map(|qs| qs.iter().map(|q| q.id.as_str()).collect());
     for (qid, ranked_docs) in rankings {
@@ -35,22 +30,77 @@ pub fn retrieval_staleness<Q: AsRef<str>, D: AsRef<str>>(
         if wanted.as_ref().is_some_and(|w| !w.contains(qid)) {
             continue;
         }
+        tally.add(qid, ranked_docs);
+    }
+    tally.finish()
+}
+
+/// [`retrieval_staleness`] taken a ranking at a time, so that the rankings need not all be
+/// held at once (a streamed trace lets go of each question's once its part is written).
+#[derive(Debug)]
+pub struct RetrievalTally<'a> {
+    by_id: HashMap<&'a str, (&'a Document, &'a DocFreshness)>,
+    k: usize,
+    /// Whether the superseded-above and ghost entries and the live documents retrieved are
+    /// kept (their counts always are).
+    lists: bool,
+    stale_rate: Vec<f64>,
+    top_stale: Vec<f64>,
+    superseded: usize,
+    superseded_above: Vec<SupersededAbove>,
+    ghost_count: usize,
+    ghosts: Vec<Ghost>,
+    retrieved_live: HashSet<&'a str>,
+}
+
+impl<'a> RetrievalTally<'a> {
+    /// A tally at depth `k` (at least 1) against the audit of `docs`.
+    #[must_use]
+    pub fn new(k: usize, docs: &'a [Document], audit: &'a Audit) -> Self {
+        RetrievalTally {
+            by_id: audit.by_id(docs),
+            k: k.max(1),
+            lists: true,
+            stale_rate: Vec::new(),
+            top_stale: Vec::new(),
+            superseded: 0,
+            superseded_above: Vec::new(),
+            ghost_count: 0,
+            ghosts: Vec::new(),
+            retrieved_live: HashSet::new(),
+        }
+    }
+
+    /// The same tally keeping only the figures and counts: its
+    /// [`RetrievalStaleness`] lists no superseded-above entry, ghost or never-retrieved
+    /// document (a ranking's entries are then not held past it, however many questions).
+    #[must_use]
+    pub fn counts_only(mut self) -> Self {
+        self.lists = false;
+        self
+    }
+
+    /// Adds question `qid`'s ranking (document ids, best first).
+    pub fn add<D: AsRef<str>>(&mut self, qid: &str, ranked_docs: &[D]) {
+        let k = self.k;
         let ranked: Vec<&str> = ranked_docs.iter().take(k).map(AsRef::as_ref).collect();
+        let by_id = &self.by_id;
         let stale_flags: Vec<bool> = ranked
             .iter()
             .map(|d| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true)))
             .collect();
         let stale_count = stale_flags.iter().filter(|s| **s).count();
-        stale_rate.push(if ranked.is_empty() {
+        self.stale_rate.push(if ranked.is_empty() {
             0.0
         } else {
             stale_count as f64 / ranked.len() as f64
         });
-        top_stale.push(if stale_flags.first().copied().unwrap_or(false) {
-            1.0
-        } else {
-            0.0
-        });
+        self.top_stale
+            .push(if stale_flags.first().copied().unwrap_or(false) {
+                1.0
+            } else {
+                0.0
+            });
         for (rank, doc) in ranked.iter().enumerate() {
             let ghost = |why: &str| Ghost {
                 query: qid.to_owned(),
@@ -59,48 +109,72 @@ pub fn retrieval_staleness<Q: AsRef<str>, D: AsRef<str>>(
                 why: why.to_owned(),
             };
             match by_id.get(doc) {
-                None => ghosts.push(ghost("not in the corpus")),
-                Some((d, _)) if d.deleted => ghosts.push(ghost("deleted")),
+                None => {
+                    self.ghost_count += 1;
+                    if self.lists {
+                        self.ghosts.push(ghost("not in the corpus"));
+                    }
+                }
+                Some((d, _)) if d.deleted => {
+                    self.ghost_count += 1;
+                    if self.lists {
+                        self.ghosts.push(ghost("deleted"));
+                    }
+                }
                 Some((d, f)) => {
-                    retrieved_live.insert(d.id.as_str());
+                    if self.lists {
+                        self.retrieved_live.insert(d.id.as_str());
+                    }
                     if let Some(newer) = &f.superseded_by {
                         let newer_rank = ranked.iter().position(|x| x == newer);
                         if newer_rank.is_none_or(|nr| nr > rank) {
-                            superseded_above.push(SupersededAbove {
-                                query: qid.to_owned(),
-                                stale: (*doc).to_owned(),
-                                stale_rank: rank + 1,
-                                current: newer.clone(),
-                                current_rank: newer_rank.map(|r| r + 1),
-                            });
+                            self.superseded += 1;
+                            if self.lists {
+                                self.superseded_above.push(SupersededAbove {
+                                    query: qid.to_owned(),
+                                    stale: (*doc).to_owned(),
+                                    stale_rank: rank + 1,
+                                    current: newer.clone(),
+                                    current_rank: newer_rank.map(|r| r + 1),
+                                });
+                            }
                         }
                     }
                 }
             }
         }
     }
-    let ci = |v: &[f64]| {
-        if v.is_empty() {
-            return Interval::empty().into();
+
+    /// The figures over the rankings added.
+    #[must_use]
+    pub fn finish(self) -> RetrievalStaleness {
+        let ci = |v: &[f64]| {
+            if v.is_empty() {
+                return Interval::empty().into();
+            }
+            let i = stats::wilson(v, None, stats::Config::default().level);
+            Interval::of(i.estimate, i.lower, i.upper, i.n).into()
+        };
+        let never: BTreeSet<&str> = if self.lists {
+            self.by_id
+                .values()
+                .filter(|(d, _)| !d.deleted && !self.retrieved_live.contains(d.id.as_str()))
+                .map(|(d, _)| d.id.as_str())
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        RetrievalStaleness {
+            k: self.k,
+            questions: self.stale_rate.len(),
+            stale_hit_rate_at_k: ci(&self.stale_rate),
+            top_hit_stale_share: ci(&self.top_stale),
+            superseded_ranked_above_current: self.superseded,
+            superseded_above_current: self.superseded_above,
+            ghost_citations: self.ghost_count,
+            ghosts: self.ghosts,
+            never_retrieved_live_documents: never.into_iter().map(str::to_owned).collect(),
         }
-        let i = stats::wilson(v, None, stats::Config::default().level);
-        Interval::of(i.estimate, i.lower, i.upper, i.n).into()
-    };
-    let never: BTreeSet<&str> = by_id
-        .values()
-        .filter(|(d, _)| !d.deleted && !retrieved_live.contains(d.id.as_str()))
-        .map(|(d, _)| d.id.as_str())
-        .collect();
-    RetrievalStaleness {
-        k,
-        questions: stale_rate.len(),
-        stale_hit_rate_at_k: ci(&stale_rate),
-        top_hit_stale_share: ci(&top_stale),
-        superseded_ranked_above_current: superseded_above.len(),
-        superseded_above_current: superseded_above,
-        ghost_citations: ghosts.len(),
-        ghosts,
-        never_retrieved_live_documents: never.into_iter().map(str::to_owned).collect(),
     }
 }
 

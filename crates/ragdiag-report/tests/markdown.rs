@@ -135,6 +135,7 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
             &ragdiag_diagnose::BriefContext::new(&docs, &audit, &thresholds),
         ),
         ranked: ragdiag_diagnose::Ranked::of(&queries, &items),
+        figures: None,
         warnings: Vec::new(),
         provenance: Provenance::default(),
         thresholds,

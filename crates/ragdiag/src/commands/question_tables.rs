@@ -7,7 +7,7 @@ use anyhow::Result;
 use ragdiag_contract::table::{HITS, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::Price;
 use ragdiag_core::{Document, Qrels, Query, TraceRecord};
-use ragdiag_diagnose::{Diagnosis, RetrievedItem, Sources};
+use ragdiag_diagnose::{Diagnosis, RankFigures, RankTally, RetrievedItem, Sources};
 use ragdiag_eval::{DocRanking, MetricTable};
 use ragdiag_fresh::Audit;
 use ragdiag_load::TableWriter;
@@ -16,6 +16,9 @@ use std::borrow::Borrow;
 /// The tables are written this many questions at a time, so their columns are never held for
 /// every question at once; a report of at most this many questions is written in one part.
 pub(crate) const QUESTIONS_PER_PART: usize = 4096;
+
+/// The run tag of `run.trec`.
+pub(crate) const TREC_TAG: &str = "ragdiag-diagnose";
 
 /// Consecutive questions to write, with what their rows are made of.
 pub(crate) struct Rows<'a, D, R> {
@@ -41,6 +44,9 @@ pub(crate) struct QuestionTables<'a> {
     docs: &'a [Document],
     audit: &'a Audit,
     price: Option<Price>,
+    /// Of a run that lets go of its rankings part by part ([`QuestionTables::tallying`]): what
+    /// the summary reads of them, and `run.trec`, taken as each part is written.
+    tally: Option<(RankTally<'a>, Staging)>,
 }
 
 impl<'a> QuestionTables<'a> {
@@ -67,7 +73,17 @@ impl<'a> QuestionTables<'a> {
             docs,
             audit,
             price,
+            tally: None,
         })
+    }
+
+    /// The same tables also taking, from each part's rankings as it is written, what the
+    /// summary reads of them ([`RankTally`], context window `context_k`) and the part's lines
+    /// of `run.trec`: the rankings need not outlive their part.
+    pub(crate) fn tallying(mut self, files: &ReportFiles, context_k: usize) -> Result<Self> {
+        let tally = RankTally::new(context_k, self.docs, self.audit);
+        self.tally = Some((tally, files.stage("run.trec")?));
+        Ok(self)
     }
 
     /// Writes the rows of the next questions (in question order).
@@ -78,7 +94,10 @@ impl<'a> QuestionTables<'a> {
         // trec_eval's measures of each labelled question: a question's values depend on its
         // ranking and judgments alone, so the part's are the whole run's (a part without a
         // labelled question has none: its metric columns are null, as in a whole-run table).
-        let table = if rows.queries.iter().any(|q| !q.relevant.is_empty()) {
+        let table = if let Some((tally, run)) = &mut self.tally {
+            ragdiag_eval::write_trec_run(run, rows.rankings, TREC_TAG)?;
+            tally.add(rows.queries, rows.rankings)?
+        } else if rows.queries.iter().any(|q| !q.relevant.is_empty()) {
             let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
             let qrels = Qrels::from_queries(rows.queries);
             let per =
@@ -87,6 +106,7 @@ impl<'a> QuestionTables<'a> {
                 names: per.names,
                 intervals: Vec::new(),
                 per_query: per.values,
+                weights: per.weights,
             })
         } else {
             None
@@ -108,10 +128,17 @@ impl<'a> QuestionTables<'a> {
         Ok(())
     }
 
-    /// Closes both tables and adds them to the report.
-    pub(crate) fn finish(self, files: &mut ReportFiles) -> Result<()> {
+    /// Closes both tables and adds them to the report; when [`QuestionTables::tallying`],
+    /// adds `run.trec` too and returns the rankings' figures.
+    pub(crate) fn finish(self, files: &mut ReportFiles) -> Result<Option<RankFigures>> {
         files.add(self.queries.finish()?)?;
         files.add(self.hits.finish()?)?;
-        Ok(())
+        Ok(match self.tally {
+            Some((tally, run)) => {
+                files.add(run)?;
+                Some(tally.finish())
+            }
+            None => None,
+        })
     }
 }
