@@ -422,7 +422,6 @@ fn answered_now(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<AnsweredNow> {
     out
 }
 
-/// The metrics of the leakage headline (trec_eval names).
 /// The measures of the leakage figures (DESIGN.md's aliases; the summary's measures hold them).
 const LEAK_MEASURES: [&str; 2] = ["ndcg@10", "recall@10"];
 

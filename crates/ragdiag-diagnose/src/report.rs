@@ -119,14 +119,16 @@ pub struct ThresholdOptions {
     pub ground_token_share: f64,
 }
 
-/// A diagnosis evaluated: its summary, each question's document ranking (the report's
-/// `run.trec`) and, with judgments, the document-level metrics per question.
+/// A diagnosis evaluated: its summary, each question's document ranking as it was handed
+/// over, and, with judgments, the document-level metrics per question.
 #[derive(Debug, Clone)]
 pub struct Evaluated {
     /// `summary.json`.
     pub summary: DiagnoseSummary,
-    /// Each question's documents in the order of their first chunk (those of
-    /// [`SummaryInput::ranked`]: empty when the figures were tallied as they came).
+    /// Each question's documents in the order of their first chunk: those of
+    /// [`SummaryInput::ranked`] (the report's `run.trec` when they were held whole; when the
+    /// figures were tallied as they came, a streamed trace's released questions' entries are
+    /// emptied: no id, no document).
     pub rankings: Vec<DocRanking>,
     /// trec_eval's measures of [`ragdiag_contract::table::QUERY_MEASURES`] per question, when
     /// there are judgments.
@@ -174,7 +176,7 @@ pub struct UnknownMetric {
 ///
 /// # Errors
 ///
-/// [`SummaryError`]: a ranking that trec_eval's semantics refuse, or a gate naming a metric
+/// `SummaryError`: a ranking that trec_eval's semantics refuse, or a gate naming a metric
 /// the summary does not have.
 pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError> {
     let ds = input.briefs;

@@ -34,7 +34,7 @@ pub struct RankFigures {
     /// The staleness of what was retrieved, at the context window (counts only: no entry
     /// lists).
     pub retrieval: RetrievalStaleness,
-    /// Per depth k (the context window and [`COVERAGE_DEPTHS`], ascending), the judged share
+    /// Per depth k (the context window, 10 and 20, ascending), the judged share
     /// of each judged question's top k documents (questions that retrieved nothing left out).
     pub judged_at: Vec<(usize, Vec<f64>)>,
 }

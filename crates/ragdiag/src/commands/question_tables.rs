@@ -3,7 +3,7 @@
 //! so that no question's rows wait for the others.
 
 use crate::fsutil::{ReportFiles, Staging};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ragdiag_contract::table::{HITS, QUERIES, QUERY_MEASURES};
 use ragdiag_contract::Price;
 use ragdiag_core::{Document, Qrels, Query, TraceRecord};
@@ -95,7 +95,8 @@ impl<'a> QuestionTables<'a> {
         // ranking and judgments alone, so the part's are the whole run's (a part without a
         // labelled question has none: its metric columns are null, as in a whole-run table).
         let table = if let Some((tally, run)) = &mut self.tally {
-            ragdiag_eval::write_trec_run(run, rows.rankings, TREC_TAG)?;
+            ragdiag_eval::write_trec_run(run, rows.rankings, TREC_TAG)
+                .context("writing run.trec")?;
             tally.add(rows.queries, rows.rankings)?
         } else if rows.queries.iter().any(|q| !q.relevant.is_empty()) {
             let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
