@@ -67,24 +67,26 @@ impl<'a> RankTally<'a> {
         rankings: &[DocRanking],
     ) -> Result<Option<MetricTable>, TableError> {
         debug_assert_eq!(queries.len(), rankings.len(), "aligned");
-        for r in rankings {
-            let docs: Vec<&str> = r.docs.iter().map(|(d, _)| d.as_str()).collect();
-            self.retrieval.add(&r.qid, &docs);
-        }
-        if !queries.iter().any(|q| !q.relevant.is_empty()) {
-            return Ok(None);
-        }
-        let judged = Qrels::from_queries(queries);
-        let per = ragdiag_eval::per_query_values(rankings, &judged, queries, &self.measures)?;
-        let source: Vec<(&str, Vec<&str>)> = rankings
+        let lists: Vec<(&str, Vec<&str>)> = rankings
             .iter()
-            .filter(|r| judged.get(&r.qid).is_some())
             .map(|r| {
                 (
                     r.qid.as_str(),
                     r.docs.iter().map(|(d, _)| d.as_str()).collect(),
                 )
             })
+            .collect();
+        for (qid, docs) in &lists {
+            self.retrieval.add(qid, docs);
+        }
+        if !queries.iter().any(|q| !q.relevant.is_empty()) {
+            return Ok(None);
+        }
+        let judged = Qrels::from_queries(queries);
+        let per = ragdiag_eval::per_query_values(rankings, &judged, queries, &self.measures)?;
+        let source: Vec<(&str, Vec<&str>)> = lists
+            .into_iter()
+            .filter(|(qid, _)| judged.get(qid).is_some())
             .collect();
         for (k, values) in &mut self.judged_at {
             values.extend(ragdiag_eval::golden::judged_at_of(&judged, &source, *k));

@@ -49,20 +49,8 @@ fn truth() -> Truth {
 }
 
 fn run(truth: &Truth) -> Diagnoses {
-    let opts = LoadOptions::default();
-    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
-        .unwrap()
-        .items;
-    let queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
-        .unwrap()
-        .items;
-    let trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
-        .unwrap()
-        .items;
-    let fresh = ragdiag_fresh::audit(
-        &docs,
-        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
-    );
+    let (docs, queries, trace) = demo();
+    let fresh = audit_at(&docs, truth);
     let corpus = Corpus::new(&docs, &fresh);
     let cfg = Config {
         mode: Mode::Trace,
@@ -71,6 +59,33 @@ fn run(truth: &Truth) -> Diagnoses {
         ..Config::default()
     };
     diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap()
+}
+
+/// The demo's corpus, questions and trace.
+fn demo() -> (
+    Vec<ragdiag_core::Document>,
+    Vec<ragdiag_core::Query>,
+    Vec<ragdiag_core::TraceRecord>,
+) {
+    let opts = LoadOptions::default();
+    let load = |rel: &str| root().join(rel);
+    (
+        load_corpus(&load("corpora/tallyfox"), &opts).unwrap().items,
+        load_queries(&load("queries/tallyfox.jsonl"), &opts)
+            .unwrap()
+            .items,
+        load_trace(&load("queries/tallyfox.trace.jsonl"), &opts)
+            .unwrap()
+            .items,
+    )
+}
+
+/// The freshness audit of `docs` at the truth file's date.
+fn audit_at(docs: &[ragdiag_core::Document], truth: &Truth) -> ragdiag_fresh::Audit {
+    ragdiag_fresh::audit(
+        docs,
+        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
+    )
 }
 
 /// Class agreement: ≥ 90% overall, ≥ 80% within every truth class.
@@ -230,17 +245,8 @@ fn demo_trace_locates_every_hit() {
 fn fix_first_accounts_for_every_failure_and_names_the_pages() {
     use ragdiag_contract::FixKind;
     let truth = truth();
-    let opts = LoadOptions::default();
-    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
-        .unwrap()
-        .items;
-    let queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
-        .unwrap()
-        .items;
-    let fresh = ragdiag_fresh::audit(
-        &docs,
-        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
-    );
+    let (docs, queries, _) = demo();
+    let fresh = audit_at(&docs, &truth);
     let out = run(&truth);
     let ds = &out.diagnoses;
     let briefs = Brief::all(
@@ -434,16 +440,7 @@ fn first_drawn(ds: &Diagnoses, queries: &[ragdiag_core::Query]) -> BTreeSet<usiz
 fn a_trace_in_question_order_is_released_as_it_comes() {
     use ragdiag_diagnose::{QueryLabels, TraceRun};
     let truth = truth();
-    let opts = LoadOptions::default();
-    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
-        .unwrap()
-        .items;
-    let all = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
-        .unwrap()
-        .items;
-    let trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
-        .unwrap()
-        .items;
+    let (docs, all, trace) = demo();
     // The questions in the trace's order, each weighing more than the one before: the last of
     // a class is the one drawn, so every earlier one kept at its release is displaced later.
     let mut seen = BTreeSet::new();
@@ -455,10 +452,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     for (i, q) in queries.iter_mut().enumerate() {
         q.weight = 1.0 + f64::from(u32::try_from(i).unwrap());
     }
-    let fresh = ragdiag_fresh::audit(
-        &docs,
-        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
-    );
+    let fresh = audit_at(&docs, &truth);
     let corpus = Corpus::new(&docs, &fresh);
     let cfg = Config {
         mode: Mode::Trace,
@@ -553,20 +547,11 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     use ragdiag_diagnose::{RetrievedItem, TraceRun};
     let truth = truth();
-    let opts = LoadOptions::default();
-    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
-        .unwrap()
-        .items;
-    let mut queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
-        .unwrap()
-        .items;
+    let (docs, mut queries, _) = demo();
     for (i, q) in queries.iter_mut().enumerate() {
         q.weight = [1.0, 3.0, 2.0, f64::NAN, 0.5][i % 5];
     }
-    let fresh = ragdiag_fresh::audit(
-        &docs,
-        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
-    );
+    let fresh = audit_at(&docs, &truth);
     let corpus = Corpus::new(&docs, &fresh);
     let cfg = Config {
         mode: Mode::Trace,
@@ -711,10 +696,6 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             }
         }
         assert_eq!(got.ranked, expected_ranked, "{at}");
-        assert!(
-            part.is_none() || got.ranked.rankings.iter().all(|r| r.docs.is_empty()),
-            "{at}"
-        );
         // Released (parts handed out): the briefs lose the unlisted reasons, and the run holds
         // only the drawn diagnoses (all when every question is drawn).
         let expected = match (part, listed) {
@@ -792,23 +773,11 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
 fn rankings_tallied_part_by_part_equal_the_whole_tally() {
     use ragdiag_diagnose::{RankFigures, RankTally};
     let truth = truth();
-    let opts = LoadOptions::default();
-    let docs = load_corpus(&root().join("corpora/tallyfox"), &opts)
-        .unwrap()
-        .items;
-    let mut queries = load_queries(&root().join("queries/tallyfox.jsonl"), &opts)
-        .unwrap()
-        .items;
+    let (docs, mut queries, trace) = demo();
     for (i, q) in queries.iter_mut().enumerate() {
         q.weight = [1.0, 3.0, 2.0, 0.5][i % 4];
     }
-    let trace = load_trace(&root().join("queries/tallyfox.trace.jsonl"), &opts)
-        .unwrap()
-        .items;
-    let fresh = ragdiag_fresh::audit(
-        &docs,
-        &ragdiag_fresh::Config::new(Timestamp::parse(&truth.as_of).unwrap()),
-    );
+    let fresh = audit_at(&docs, &truth);
     assert!(
         fresh.documents.iter().any(|f| f.stale == Some(true)),
         "the demo has stale pages"

@@ -209,19 +209,6 @@ impl ReportFiles {
         Ok(())
     }
 
-    /// Stages the file `name` of the report, written by `write` a part at a time (a file too
-    /// large to hold whole, e.g. a table with a row per retrieved item).
-    pub(crate) fn write_with(
-        &mut self,
-        name: &str,
-        write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<()>,
-    ) -> Result<()> {
-        let path = self.dir.join(name);
-        let tmp = staged_with(&self.dir, &path, write)?;
-        self.staged.push((path, tmp));
-        Ok(())
-    }
-
     /// Starts the file `name` of the report, written a part at a time through the
     /// [`Staging`] and added with [`ReportFiles::add`] (dropped unadded, it is removed).
     pub(crate) fn stage(&self, name: &str) -> Result<Staging> {

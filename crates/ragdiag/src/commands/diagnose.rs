@@ -2,7 +2,7 @@
 //! failure, and write the reports.
 
 use super::open_model;
-use super::question_tables::{QuestionTables, Rows, QUESTIONS_PER_PART, TREC_TAG};
+use super::question_tables::{QuestionTables, Rows, QUESTIONS_PER_PART};
 use crate::cli::DiagnoseArgs;
 use crate::fsutil::{file_sha256, ReportFiles};
 use crate::printer::{collapsed_lines, Printer};
@@ -169,14 +169,13 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     // What the summary reads of the rankings, when a streamed trace tallied them as it wrote
     // `queries.parquet`, `hits.parquet` and `run.trec` (and let go of them).
     let mut figures = None;
-    let mut tallied = false;
     // The golden-set panel's parts taken before a streamed trace (they read every question's
     // labels, which the run lets go of).
     let mut prepared = None;
     let r = match (&s.trace, trace) {
         (Some(path), None) if streamed => {
-            let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?
-                .tallying(&files, s.context_k)?;
+            let mut tables =
+                QuestionTables::new(&files, &queries, &docs, &audit, s.price, s.context_k)?;
             // The golden-set panel's parts that read the questions' evidence and reference
             // answers are taken first; then the labels go to the run, which lets go of those
             // of the questions the report does not draw once they are written.
@@ -200,8 +199,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
                     l.put(q);
                 }
             }
-            figures = tables.finish(&mut files)?;
-            tallied = true;
+            figures = Some(tables.finish(&mut files)?);
             // In the order of a trace read whole: the reader's findings before the audit's.
             findings.extend(read);
             findings.extend(audit.findings.clone());
@@ -246,6 +244,38 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         ),
         Held::Streamed { briefs, diagnoses } => (briefs, Vec::new(), Some(diagnoses)),
     };
+    let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
+    // The other modes hold every ranking: their tables and `run.trec` are written now, by the
+    // same parts, and tallied the same way.
+    let figures = match figures {
+        Some(figures) => figures,
+        None => {
+            let mut tables =
+                QuestionTables::new(&files, &queries, &docs, &audit, s.price, s.context_k)?;
+            // Each question's first trace record, found once (not once per part).
+            let firsts = r
+                .trace
+                .as_deref()
+                .map(|t| ragdiag_diagnose::cost::first_records(t, &queries));
+            for at in (0..queries.len()).step_by(QUESTIONS_PER_PART) {
+                let part = at..(at + QUESTIONS_PER_PART).min(queries.len());
+                let trace: Option<Vec<&TraceRecord>> = firsts
+                    .as_ref()
+                    .map(|f| f[part.clone()].iter().flatten().map(|(_, t)| *t).collect());
+                tables.write(&Rows {
+                    queries: &queries[part.clone()],
+                    diagnoses: &ds[part.clone()],
+                    items: &items[part.clone()],
+                    sources: r.sources.as_sources().slice(part.clone()),
+                    rankings: &r.ranked.rankings[part],
+                    trace: trace.as_deref(),
+                })?;
+            }
+            tables.finish(&mut files)?
+        }
+    };
+    // Every ranking was tallied and written: the summary reads the figures.
+    r.ranked.rankings = Vec::new();
 
     let evaluated = ragdiag_diagnose::build_summary(SummaryInput {
         mode: if s.trace.is_some() {
@@ -264,7 +294,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         queries: &queries,
         briefs: &briefs,
         ranked: std::mem::take(&mut r.ranked),
-        figures: figures.take(),
+        figures: Some(figures),
         warnings: collapsed_lines(&findings),
         provenance,
         thresholds: s.thresholds,
@@ -298,37 +328,6 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         Some(drawn) => drawn.iter().map(Option::as_deref).collect(),
         None => ds.iter().map(Some).collect(),
     };
-    let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
-    if !tallied {
-        // The rankings were held whole: the tables and `run.trec` are written from them now.
-        files.write_with("run.trec", |out| {
-            ragdiag_eval::write_trec_run(out, &evaluated.rankings, TREC_TAG)?;
-            Ok(())
-        })?;
-        let mut tables = QuestionTables::new(&files, &queries, &docs, &audit, s.price)?;
-        // Each question's first trace record, found once (not once per part).
-        let firsts = r
-            .trace
-            .as_deref()
-            .map(|t| ragdiag_diagnose::cost::first_records(t, &queries));
-        for at in (0..queries.len()).step_by(QUESTIONS_PER_PART) {
-            let part = at..(at + QUESTIONS_PER_PART).min(queries.len());
-            let trace: Option<Vec<&TraceRecord>> = firsts
-                .as_ref()
-                .map(|f| f[part.clone()].iter().flatten().map(|(_, t)| *t).collect());
-            tables.write(&Rows {
-                queries: &queries[part.clone()],
-                diagnoses: &ds[part.clone()],
-                items: &items[part.clone()],
-                sources: r.sources.as_sources().slice(part.clone()),
-                rankings: &evaluated.rankings[part],
-                trace: trace.as_deref(),
-            })?;
-        }
-        tables.finish(&mut files)?;
-    }
-    // The rankings (every question's document ids) are not needed past the tables.
-    drop(std::mem::take(&mut evaluated.rankings));
     if summary.review.is_some() {
         files.write(
             "review.csv",

@@ -1,14 +1,15 @@
-//! `queries.parquet` and `hits.parquet` of `ragdiag diagnose`, written a part of the questions
-//! at a time: at the end of a run, or as a streamed trace's questions are diagnosed (issue 15),
-//! so that no question's rows wait for the others.
+//! `queries.parquet`, `hits.parquet` and `run.trec` of `ragdiag diagnose`, written a part of
+//! the questions at a time (at the end of a run, or as a streamed trace's questions are
+//! diagnosed: issue 15) so that no question's rows wait for the others, with what the summary
+//! reads of the rankings tallied from the same parts.
 
 use crate::fsutil::{ReportFiles, Staging};
 use anyhow::{Context, Result};
-use ragdiag_contract::table::{HITS, QUERIES, QUERY_MEASURES};
+use ragdiag_contract::table::{HITS, QUERIES};
 use ragdiag_contract::Price;
-use ragdiag_core::{Document, Qrels, Query, TraceRecord};
+use ragdiag_core::{Document, Query, TraceRecord};
 use ragdiag_diagnose::{Diagnosis, RankFigures, RankTally, RetrievedItem, Sources};
-use ragdiag_eval::{DocRanking, MetricTable};
+use ragdiag_eval::DocRanking;
 use ragdiag_fresh::Audit;
 use ragdiag_load::TableWriter;
 use std::borrow::Borrow;
@@ -44,19 +45,24 @@ pub(crate) struct QuestionTables<'a> {
     docs: &'a [Document],
     audit: &'a Audit,
     price: Option<Price>,
-    /// Of a run that lets go of its rankings part by part ([`QuestionTables::tallying`]): what
-    /// the summary reads of them, and `run.trec`, taken as each part is written.
-    tally: Option<(RankTally<'a>, Staging)>,
+    /// What the summary reads of the rankings, taken as each part is written.
+    tally: RankTally<'a>,
+    /// `run.trec`, written a part at a time.
+    run: Staging,
 }
 
 impl<'a> QuestionTables<'a> {
-    /// The tables of the report `files`, for `queries` (the whole set: only how many is read).
+    /// The tables of the report `files`, for `queries` (the whole set: only how many is read),
+    /// with `run.trec` and what the summary reads of the rankings ([`RankTally`], context
+    /// window `context_k`), all taken from each part as it is written: the rankings need not
+    /// outlive their part.
     pub(crate) fn new(
         files: &ReportFiles,
         queries: &[Query],
         docs: &'a [Document],
         audit: &'a Audit,
         price: Option<Price>,
+        context_k: usize,
     ) -> Result<Self> {
         // Above one part, each is written (and let go) as it comes, a row group per part.
         let open = |table: &ragdiag_contract::table::Table| -> Result<TableWriter<Staging>> {
@@ -73,17 +79,9 @@ impl<'a> QuestionTables<'a> {
             docs,
             audit,
             price,
-            tally: None,
+            tally: RankTally::new(context_k, docs, audit),
+            run: files.stage("run.trec")?,
         })
-    }
-
-    /// The same tables also taking, from each part's rankings as it is written, what the
-    /// summary reads of them ([`RankTally`], context window `context_k`) and the part's lines
-    /// of `run.trec`: the rankings need not outlive their part.
-    pub(crate) fn tallying(mut self, files: &ReportFiles, context_k: usize) -> Result<Self> {
-        let tally = RankTally::new(context_k, self.docs, self.audit);
-        self.tally = Some((tally, files.stage("run.trec")?));
-        Ok(self)
     }
 
     /// Writes the rows of the next questions (in question order).
@@ -91,27 +89,12 @@ impl<'a> QuestionTables<'a> {
         &mut self,
         rows: &Rows<'_, D, R>,
     ) -> Result<()> {
+        ragdiag_eval::write_trec_run(&mut self.run, rows.rankings, TREC_TAG)
+            .context("writing run.trec")?;
         // trec_eval's measures of each labelled question: a question's values depend on its
         // ranking and judgments alone, so the part's are the whole run's (a part without a
         // labelled question has none: its metric columns are null, as in a whole-run table).
-        let table = if let Some((tally, run)) = &mut self.tally {
-            ragdiag_eval::write_trec_run(run, rows.rankings, TREC_TAG)
-                .context("writing run.trec")?;
-            tally.add(rows.queries, rows.rankings)?
-        } else if rows.queries.iter().any(|q| !q.relevant.is_empty()) {
-            let measures: Vec<String> = QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect();
-            let qrels = Qrels::from_queries(rows.queries);
-            let per =
-                ragdiag_eval::per_query_values(rows.rankings, &qrels, rows.queries, &measures)?;
-            Some(MetricTable {
-                names: per.names,
-                intervals: Vec::new(),
-                per_query: per.values,
-                weights: per.weights,
-            })
-        } else {
-            None
-        };
+        let table = self.tally.add(rows.queries, rows.rankings)?;
         self.queries.write(ragdiag_diagnose::queries_columns(
             rows.queries,
             rows.diagnoses,
@@ -129,17 +112,12 @@ impl<'a> QuestionTables<'a> {
         Ok(())
     }
 
-    /// Closes both tables and adds them to the report; when [`QuestionTables::tallying`],
-    /// adds `run.trec` too and returns the rankings' figures.
-    pub(crate) fn finish(self, files: &mut ReportFiles) -> Result<Option<RankFigures>> {
+    /// Closes both tables and `run.trec`, adds them to the report and returns the rankings'
+    /// figures.
+    pub(crate) fn finish(self, files: &mut ReportFiles) -> Result<RankFigures> {
         files.add(self.queries.finish()?)?;
         files.add(self.hits.finish()?)?;
-        Ok(match self.tally {
-            Some((tally, run)) => {
-                files.add(run)?;
-                Some(tally.finish())
-            }
-            None => None,
-        })
+        files.add(self.run)?;
+        Ok(self.tally.finish())
     }
 }
