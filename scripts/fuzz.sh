@@ -34,6 +34,12 @@ python3 scripts/fuzz_seeds.py fuzz/corpus >&2
 (cd fuzz && cargo fuzz build --sanitizer none)
 bin_dir="fuzz/target/x86_64-unknown-linux-gnu/release"
 
+# The targets write their inputs to a scratch folder under TMPDIR (fuzz/src/lib.rs), one per
+# process, which a fuzzer stopped at its time limit cannot remove: it goes with the run.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
+
 logs="fuzz/logs"
 mkdir -p "$logs"
 stamp="$logs/.started"

@@ -20,6 +20,12 @@
 //! [`TraceRun::with_listed`]) and, in [`Ranked`], its first two scores. Its items, its whole
 //! diagnosis and its document ranking go: the caller takes what the summary reads of the
 //! rankings from each part as it writes it ([`crate::RankTally`]).
+//!
+//! The run holds a question's diagnosis, items, ranking, answer and record only in a window
+//! from the first question not released to the last one diagnosed (the trace's order decides
+//! its width: a part and a batch when the trace follows the questions), and past it only
+//! those of the questions the report may draw; the lists [`Streamed`] hands back, one entry
+//! per question, are made by [`TraceRun::finish`] once the run's texts are freed.
 
 use crate::texts::Texts;
 use crate::{
@@ -139,6 +145,29 @@ pub struct Part<'a> {
     pub trace: Vec<&'a TraceRecord>,
 }
 
+/// What a [`TraceRun`] holds of a question from its diagnosis to its release.
+#[derive(Default)]
+struct Slot {
+    /// Its diagnosis.
+    diagnosis: Option<Box<Diagnosis>>,
+    /// Its located items (their texts only while the report may draw it).
+    items: Vec<RetrievedItem>,
+    /// The scores of its first two items.
+    lead: LeadScores,
+    /// Its answer (only while the report may draw it).
+    answer: Option<String>,
+    /// Its record (the first line that named it, with its position among the lines) without
+    /// its hits and answer: its brief takes the figures.
+    record: Option<Box<(usize, TraceRecord)>>,
+}
+
+/// What a [`TraceRun`] keeps of a released question the report may draw.
+struct Held {
+    diagnosis: Box<Diagnosis>,
+    items: Vec<RetrievedItem>,
+    answer: Option<String>,
+}
+
 /// A trace diagnosis fed batch by batch ([`TraceRun::add_batch`]) and closed by
 /// [`TraceRun::finish`].
 pub struct TraceRun<'r, 'c, 'q> {
@@ -151,14 +180,18 @@ pub struct TraceRun<'r, 'c, 'q> {
     position: FxHashMap<&'q str, usize>,
     /// Whether a line named each question.
     named: Vec<bool>,
-    /// Each question's diagnosis, from its diagnosis until its release (past it only while
-    /// the report may draw it).
-    diagnoses: Vec<Option<Box<Diagnosis>>>,
+    /// What the run holds of the questions not released, from the first one on
+    /// (`window[j]` is question `released + j`; empty until it is diagnosed): nothing is
+    /// held per question outside this window but what the reports read.
+    window: Vec<Slot>,
+    /// Their document rankings (`rankings[j]` is question `released + j`; empty until it is
+    /// diagnosed), apart so that a part's are one slice.
+    rankings: Vec<DocRanking>,
+    /// What the run keeps of the released questions the report may draw, by position.
+    held: FxHashMap<usize, Held>,
     /// The briefs of the released questions, in question order.
     briefs: Vec<Brief>,
-    items: Vec<Vec<RetrievedItem>>,
-    /// Each diagnosed question's document ranking (empty before, and again once released).
-    rankings: Vec<DocRanking>,
+    /// The lead scores of the released questions, in question order.
     lead_scores: Vec<LeadScores>,
     /// Questions per part handed out by [`TraceRun::ready`].
     part: usize,
@@ -168,10 +201,6 @@ pub struct TraceRun<'r, 'c, 'q> {
     released: usize,
     /// Whether the questions no line named are diagnosed ([`TraceRun::close`]).
     closed: bool,
-    answers: Vec<Option<String>>,
-    /// Each question's record (the first line that named it, with its position among the
-    /// lines) without its hits and answer, until its release (its brief takes the figures).
-    records: Vec<Option<Box<(usize, TraceRecord)>>>,
     /// The lines read so far.
     lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
@@ -222,24 +251,17 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             texts: Texts::default(),
             position,
             named: vec![false; n],
-            diagnoses: vec![None; n],
-            // One per question in the end: reserved at once, without the spare room of growth.
+            window: Vec::new(),
+            rankings: Vec::new(),
+            held: FxHashMap::default(),
+            // One per question in the end: reserved at once, without the spare room of growth
+            // (the pages are touched as the questions are released).
             briefs: Vec::with_capacity(n),
-            items: vec![Vec::new(); n],
-            rankings: vec![
-                DocRanking {
-                    qid: String::new(),
-                    docs: Vec::new(),
-                };
-                n
-            ],
-            lead_scores: vec![[None; 2]; n],
+            lead_scores: Vec::with_capacity(n),
             part: n.max(1),
             diagnosed_upto: 0,
             released: 0,
             closed: false,
-            answers: vec![None; n],
-            records: vec![None; n],
             lines_read: 0,
             lines: Diagnostics::default(),
             located: Vec::new(),
@@ -357,7 +379,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut at = joined.iter().peekable();
         for (r, rec) in records.into_iter().enumerate() {
             if let Some(&(i, _)) = at.next_if(|j| j.1 == r) {
-                self.records[i] = Some(Box::new((self.lines_read + r, strip(rec))));
+                self.slot_mut(i).record = Some(Box::new((self.lines_read + r, strip(rec))));
             }
         }
         self.lines_read += n_lines;
@@ -377,11 +399,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             match d {
                 Ok(d) => {
                     let class = d.class;
-                    self.diagnoses[i] = Some(Box::new(d));
-                    self.rankings[i] = doc_ranking(&self.queries[i].id, &input.retrieved);
-                    self.lead_scores[i] = lead_scores(&input.retrieved);
-                    self.items[i] = input.retrieved;
-                    self.answers[i] = input.answer;
+                    let ranking = doc_ranking(&self.queries[i].id, &input.retrieved);
+                    let slot = self.slot_mut(i);
+                    slot.diagnosis = Some(Box::new(d));
+                    slot.lead = lead_scores(&input.retrieved);
+                    slot.items = input.retrieved;
+                    slot.answer = input.answer;
+                    self.rankings[i - self.released] = ranking;
                     self.keep(class, i);
                 }
                 Err(e) => {
@@ -390,9 +414,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         while self
-            .diagnoses
-            .get(self.diagnosed_upto)
-            .is_some_and(Option::is_some)
+            .slot(self.diagnosed_upto)
+            .is_some_and(|s| s.diagnosis.is_some())
         {
             self.diagnosed_upto += 1;
         }
@@ -420,23 +443,49 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// When `range` holds a question not diagnosed.
     #[must_use]
     pub fn part(&self, range: Range<usize>) -> Part<'_> {
+        assert!(
+            range.start >= self.released && range.end - self.released <= self.window.len(),
+            "a part of diagnosed questions not released"
+        );
+        let at = range.start - self.released..range.end - self.released;
+        let slots = &self.window[at.clone()];
         Part {
             queries: &self.queries[range.clone()],
-            diagnoses: self.diagnoses[range.clone()]
+            diagnoses: slots
                 .iter()
-                .map(|d| d.as_deref().expect("a ready question is diagnosed"))
+                .map(|s| {
+                    s.diagnosis
+                        .as_deref()
+                        .expect("a ready question is diagnosed")
+                })
                 .collect(),
-            items: self.items[range.clone()]
+            items: slots.iter().map(|s| s.items.as_slice()).collect(),
+            rankings: &self.rankings[at],
+            trace: slots
                 .iter()
-                .map(Vec::as_slice)
-                .collect(),
-            rankings: &self.rankings[range.clone()],
-            trace: self.records[range.clone()]
-                .iter()
-                .filter_map(|r| r.as_deref().map(|(_, t)| t))
+                .filter_map(|s| s.record.as_deref().map(|(_, t)| t))
                 .collect(),
             range,
         }
+    }
+
+    /// What the run holds of question `i` (not released; `None` past the last diagnosed).
+    fn slot(&self, i: usize) -> Option<&Slot> {
+        i.checked_sub(self.released)
+            .and_then(|j| self.window.get(j))
+    }
+
+    /// What the run holds of question `i` (not released), the window grown to it.
+    fn slot_mut(&mut self, i: usize) -> &mut Slot {
+        let j = i - self.released;
+        if j >= self.window.len() {
+            self.window.resize_with(j + 1, Slot::default);
+            self.rankings.resize_with(j + 1, || DocRanking {
+                qid: String::new(),
+                docs: Vec::new(),
+            });
+        }
+        &mut self.window[j]
     }
 
     /// Questions `range` (the one [`TraceRun::ready`] gave) are written: each one's
@@ -449,9 +498,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// When `range` holds a question not diagnosed.
     pub fn release(&mut self, range: Range<usize>) {
         debug_assert_eq!(range.start, self.released);
-        for i in range.clone() {
-            let record = self.records[i].take();
-            let mut brief = self.brief(i, record.as_deref());
+        let slots: Vec<Slot> = self.window.drain(..range.len()).collect();
+        // Its part was written, and with it what the summary reads of its ranking
+        // ([`crate::RankTally`]).
+        self.rankings.drain(..range.len());
+        self.released = range.end;
+        for (i, slot) in range.zip(slots) {
+            let d = slot
+                .diagnosis
+                .expect("a question is released once it is diagnosed");
+            let mut brief = self.brief(i, &d, slot.record.as_deref());
             let listed = match self.listed_per_class {
                 None => true,
                 Some(listed) if brief.class.is_failure() => {
@@ -465,44 +521,40 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 brief.reason = String::new();
             }
             self.briefs.push(brief);
-            // Its part was written, and with it what the summary reads of its ranking
-            // ([`crate::RankTally`]).
-            self.rankings[i] = DocRanking {
-                qid: String::new(),
-                docs: Vec::new(),
-            };
-            if !self.is_kept(i) {
+            self.lead_scores.push(slot.lead);
+            if self.is_kept(d.class, i) {
+                let held = Held {
+                    diagnosis: d,
+                    items: slot.items,
+                    answer: slot.answer,
+                };
+                self.held.insert(i, held);
+            } else {
                 self.let_go(i);
             }
         }
-        self.released = range.end;
     }
 
-    /// The brief of question `i` (diagnosed), whose record is `record`.
-    fn brief(&self, i: usize, record: Option<&(usize, TraceRecord)>) -> Brief {
-        let d = self.diagnoses[i]
-            .as_deref()
-            .expect("a question's brief is taken once it is diagnosed");
+    /// The brief of question `i`, diagnosed `d`, whose record is `record`.
+    fn brief(&self, i: usize, d: &Diagnosis, record: Option<&(usize, TraceRecord)>) -> Brief {
         let record = record.map(|(line, t)| (*line, t));
         let q = Self::full(self.queries, &self.labels, i);
         Brief::of(d, &q, record, self.briefing)
     }
 
-    /// Lets go of what no report reads of question `i` (written, not drawn, its brief taken):
-    /// its items, its diagnosis and its labels.
+    /// Lets go of what no report reads of question `i` (released, not drawn, its brief
+    /// taken): its items, its diagnosis and its labels.
     fn let_go(&mut self, i: usize) {
-        self.items[i] = Vec::new();
-        self.diagnoses[i] = None;
+        self.held.remove(&i);
         if let Some(l) = self.labels.get_mut(i) {
             *l = None;
         }
     }
 
-    /// Whether question `i` is among the ones whose texts are kept.
-    fn is_kept(&self, i: usize) -> bool {
-        self.diagnoses[i]
-            .as_ref()
-            .and_then(|d| self.kept.get(&d.class))
+    /// Whether question `i`, of `class`, is among the ones whose texts are kept.
+    fn is_kept(&self, class: Class, i: usize) -> bool {
+        self.kept
+            .get(&class)
             .is_some_and(|set| set.iter().any(|e| e.0 == i))
     }
 
@@ -526,11 +578,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             if d < self.released {
                 self.let_go(d);
             } else {
-                for item in &mut self.items[d] {
+                let slot = self.slot_mut(d);
+                for item in &mut slot.items {
                     item.text = None;
                 }
+                slot.answer = None;
             }
-            self.answers[d] = None;
         }
     }
 
@@ -585,11 +638,36 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
+        // Each question's place in what is handed back, made now that the run's texts are
+        // gone (the run held only its window and the drawn questions).
+        let n = self.queries.len();
+        let mut diagnoses: Vec<Option<Box<Diagnosis>>> = vec![None; n];
+        let mut items = vec![Vec::new(); n];
+        let mut answers = vec![None; n];
+        let mut rankings: Vec<DocRanking> = Vec::with_capacity(n);
+        rankings.resize_with(self.released, || DocRanking {
+            qid: String::new(),
+            docs: Vec::new(),
+        });
+        rankings.append(&mut self.rankings);
+        for (i, h) in std::mem::take(&mut self.held) {
+            diagnoses[i] = Some(h.diagnosis);
+            items[i] = h.items;
+            answers[i] = h.answer;
+        }
         // The questions not released keep their diagnosis (and reason) and get their brief.
         let mut briefs = std::mem::take(&mut self.briefs);
-        briefs.extend(
-            (self.released..self.queries.len()).map(|i| self.brief(i, self.records[i].as_deref())),
-        );
+        let mut lead_scores = std::mem::take(&mut self.lead_scores);
+        for (i, slot) in (self.released..).zip(std::mem::take(&mut self.window)) {
+            let d = slot
+                .diagnosis
+                .expect("every question is diagnosed once the run is closed");
+            briefs.push(self.brief(i, &d, slot.record.as_deref()));
+            lead_scores.push(slot.lead);
+            diagnoses[i] = Some(d);
+            items[i] = slot.items;
+            answers[i] = slot.answer;
+        }
         let mut warnings = self.lines;
         for list in [&mut self.located, &mut self.diagnosed] {
             list.sort_by_key(|(i, _)| *i);
@@ -600,15 +678,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         Ok(Streamed {
             summary: Summary::of(&briefs),
             briefs,
-            diagnoses: self.diagnoses,
+            diagnoses,
             warnings,
-            shown: Shown {
-                items: self.items,
-                answers: self.answers,
-            },
+            shown: Shown { items, answers },
             ranked: Ranked {
-                rankings: self.rankings,
-                lead_scores: self.lead_scores,
+                rankings,
+                lead_scores,
             },
             labels: self.labels,
         })

@@ -97,17 +97,32 @@ pub(crate) fn keep_first<T>(
     id_and_origin: impl Fn(&T) -> (&String, &Location),
     reason: impl Fn(&str, &Location) -> String,
 ) {
-    let mut seen: rustc_hash::FxHashMap<String, Location> = Default::default();
-    items.retain(|item| {
-        let (id, origin) = id_and_origin(item);
-        if let Some(first) = seen.get(id) {
-            diagnostics.warn(origin.clone(), field, reason(id, first));
-            false
-        } else {
-            seen.insert(id.clone(), origin.clone());
-            true
+    // The ids are borrowed from the items (no copy of an id or a location per item: at load
+    // the items are all held, and a copy of every id would be held beside them), then the
+    // repeats go.
+    let mut keep = vec![true; items.len()];
+    {
+        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
+        seen.reserve(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let (id, origin) = id_and_origin(item);
+            match seen.get(id.as_str()) {
+                Some(&first) => {
+                    diagnostics.warn(
+                        origin.clone(),
+                        field,
+                        reason(id, id_and_origin(&items[first]).1),
+                    );
+                    keep[i] = false;
+                }
+                None => {
+                    seen.insert(id, i);
+                }
+            }
         }
-    });
+    }
+    let mut keep = keep.into_iter();
+    items.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Loads a JSONL corpus (ragdiag or BEIR fields). Blank lines are skipped.

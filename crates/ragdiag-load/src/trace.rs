@@ -151,7 +151,8 @@ pub fn stream_trace(
     let mut bytes = 0usize;
     let mut diagnostics = Diagnostics::default();
     let mut twice = Diagnostics::default();
-    let mut first: FxHashMap<String, Location> = FxHashMap::default();
+    // The first line of each question traced so far (a question's id and a line number).
+    let mut first: FxHashMap<Box<str>, u64> = FxHashMap::default();
     let mut raw: Vec<std::result::Result<(u64, String), Diagnostic>> = Vec::with_capacity(batch);
     let mut flush = |raw: &mut Vec<std::result::Result<(u64, String), Diagnostic>>,
                      diagnostics: &mut Diagnostics|
@@ -177,14 +178,16 @@ pub fn stream_trace(
             diagnostics.extend(w);
             accept(&mut records, diagnostics, opts, item)?;
         }
-        records.retain(|t: &TraceRecord| match first.get(&t.query_id) {
-            Some(at) => {
-                twice.warn(t.origin.clone(), "query_id", traced_twice(&t.query_id, at));
+        records.retain(|t: &TraceRecord| match first.get(t.query_id.as_str()) {
+            Some(&at) => {
+                let at = Location::new(label, at);
+                twice.warn(t.origin.clone(), "query_id", traced_twice(&t.query_id, &at));
                 false
             }
             None => {
-                // A location shares its file's path: a few bytes per question.
-                first.insert(t.query_id.clone(), t.origin.clone());
+                // Every line is `label`'s: its number locates it.
+                let line = t.origin.line.unwrap_or_default();
+                first.insert(t.query_id.as_str().into(), line);
                 true
             }
         });
@@ -216,6 +219,65 @@ pub fn stream_trace(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_ids_keep_the_first_and_name_it_read_whole_or_streamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("q.jsonl");
+        std::fs::write(
+            &q,
+            "{\"id\":\"a\",\"text\":\"1\"}\n{\"id\":\"b\",\"text\":\"2\"}\n{\"id\":\"a\",\"text\":\"3\"}\n{\"id\":\"c\",\"text\":\"4\"}\n{\"id\":\"b\",\"text\":\"5\"}\n",
+        )
+        .unwrap();
+        let l = crate::load_queries(&q, &LoadOptions::default()).unwrap();
+        let kept: Vec<(&str, &str)> = l
+            .items
+            .iter()
+            .map(|q| (q.id.as_str(), q.text.as_str()))
+            .collect();
+        assert_eq!(kept, [("a", "1"), ("b", "2"), ("c", "4")]);
+        let said: Vec<String> = l.diagnostics.into_iter().map(|d| d.to_string()).collect();
+        let at = |line: u64| Location::new(&q, line).to_string();
+        assert_eq!(
+            said,
+            [
+                format!(
+                    "{}: id: duplicate query id \"a\" (first at {}); this one is ignored",
+                    at(3),
+                    at(1)
+                ),
+                format!(
+                    "{}: id: duplicate query id \"b\" (first at {}); this one is ignored",
+                    at(5),
+                    at(2)
+                ),
+            ]
+        );
+        // A trace read in batches of two lines: each repeat names the first line, in
+        // whichever batch it was.
+        let trace = "{\"query_id\":\"x\",\"retrieved\":[]}\n{\"query_id\":\"y\",\"retrieved\":[]}\n{\"query_id\":\"z\",\"retrieved\":[]}\n{\"query_id\":\"x\",\"retrieved\":[]}\n{\"query_id\":\"z\",\"retrieved\":[]}\n";
+        let mut ids = Vec::new();
+        let said = stream_trace(
+            trace.as_bytes(),
+            Path::new("<stdin>"),
+            &LoadOptions::default(),
+            TraceBatch::lines(2),
+            |records| {
+                ids.extend(records.into_iter().map(|r| r.query_id));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(ids, ["x", "y", "z"]);
+        let said: Vec<String> = said.into_iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            said,
+            [
+                "<stdin>:4: query_id: question \"x\" traced twice (first at <stdin>:1); this line is ignored",
+                "<stdin>:5: query_id: question \"z\" traced twice (first at <stdin>:3); this line is ignored",
+            ]
+        );
+    }
 
     #[test]
     fn reads_traces_and_locates_errors() {
