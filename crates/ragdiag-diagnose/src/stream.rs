@@ -480,10 +480,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let j = i - self.released;
         if j >= self.window.len() {
             self.window.resize_with(j + 1, Slot::default);
-            self.rankings.resize_with(j + 1, || DocRanking {
-                qid: String::new(),
-                docs: Vec::new(),
-            });
+            self.rankings.resize_with(j + 1, DocRanking::default);
         }
         &mut self.window[j]
     }
@@ -645,10 +642,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut items = vec![Vec::new(); n];
         let mut answers = vec![None; n];
         let mut rankings: Vec<DocRanking> = Vec::with_capacity(n);
-        rankings.resize_with(self.released, || DocRanking {
-            qid: String::new(),
-            docs: Vec::new(),
-        });
+        rankings.resize_with(self.released, DocRanking::default);
         rankings.append(&mut self.rankings);
         for (i, h) in std::mem::take(&mut self.held) {
             diagnoses[i] = Some(h.diagnosis);

@@ -6,7 +6,7 @@ use crate::{evaluate_topic, EvalParams, MeasureError, MeasureSet, Ranked};
 use ragdiag_core::{DocId, Qrels, Query};
 
 /// One query's documents, best first, with the scores written to the run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DocRanking {
     /// The query id.
     pub qid: String,

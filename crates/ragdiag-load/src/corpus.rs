@@ -102,21 +102,19 @@ pub(crate) fn keep_first<T>(
     // repeats go.
     let mut keep = vec![true; items.len()];
     {
+        use std::collections::hash_map::Entry;
         let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
         seen.reserve(items.len());
         for (i, item) in items.iter().enumerate() {
             let (id, origin) = id_and_origin(item);
-            match seen.get(id.as_str()) {
-                Some(&first) => {
-                    diagnostics.warn(
-                        origin.clone(),
-                        field,
-                        reason(id, id_and_origin(&items[first]).1),
-                    );
+            match seen.entry(id.as_str()) {
+                Entry::Occupied(first) => {
+                    let first = id_and_origin(&items[*first.get()]).1;
+                    diagnostics.warn(origin.clone(), field, reason(id, first));
                     keep[i] = false;
                 }
-                None => {
-                    seen.insert(id, i);
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
                 }
             }
         }
