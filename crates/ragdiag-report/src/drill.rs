@@ -1,12 +1,14 @@
 //! The drill-down of `ragdiag diagnose`: each question's window, a few hits below it, and the
 //! best gold chunk when it ranks lower, with the evidence highlighted.
 
+use crate::node::class_order;
 use crate::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
 use ragdiag_core::{char_len, char_span_to_bytes, Document, Query};
 use ragdiag_diagnose::{Brief, Diagnosis, RetrievedItem};
 use ragdiag_eval::MetricTable;
 use ragdiag_fresh::Audit;
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Longest snippet shown for a retrieved chunk, in code points.
 const SNIPPET: usize = 1200;
@@ -68,37 +70,166 @@ fn cp_slice(text: &str, start: usize, end: usize) -> &str {
 /// the question's diagnosis, else what its brief holds).
 #[must_use]
 pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
-    let ctx = Context::new(input);
+    let ctx = Context::new(input, None);
     (0..input.len()).map(|i| ctx.view(i, true)).collect()
 }
 
-/// [`question_views`] as the reports use them: the questions `report.html` draws
-/// ([`drawn_of_class`] of each class) in full, every other one with only what the pages read
-/// of it (id, class, rule, reason, weight). The pages are the same as with
-/// [`question_views`]; the snippets, texts, answers and metrics of the other questions are
-/// never copied, so the views stay small at any question count.
-#[must_use]
-pub fn drawn_question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
-    let ctx = Context::new(input);
-    let n = input.len();
-    let mut views: Vec<QuestionView> = (0..n).map(|i| ctx.view(i, false)).collect();
-    let mut groups: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
-    for (i, v) in views.iter().enumerate() {
-        groups
-            .entry(v.class.as_str())
-            .or_default()
-            .push((i, v.traffic_weight()));
-    }
-    let mut drawn: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
-    drawn.sort_unstable();
-    for i in drawn {
-        debug_assert!(
-            input.diagnoses[i].is_some(),
-            "question {i} is drawn: its diagnosis is held"
+/// The drill-down as the pages read it: how many questions there are of each class, the
+/// views of the questions `report.html` draws (at most [`SHOWN_PER_CLASS`](crate::SHOWN_PER_CLASS)
+/// of a class: [`drawn_of_class`]) and the views of the failing questions `report.md` lists (the
+/// first [`MAX_FAILING`](crate::MAX_FAILING) by class, then in input order). Each view is held
+/// with its position in the input.
+///
+/// [`Drill::of`] makes it from every question's view (which it borrows);
+/// [`drawn_question_views`] from a run, making only the views it holds.
+#[derive(Debug, Clone, Default)]
+pub struct Drill<'a> {
+    classes: BTreeMap<String, usize>,
+    drawn: Vec<(usize, Cow<'a, QuestionView>)>,
+    listed: Vec<(usize, Cow<'a, QuestionView>)>,
+}
+
+impl<'a> Drill<'a> {
+    /// The drill-down of these views, one per question in input order.
+    #[must_use]
+    pub fn of(views: &'a [QuestionView]) -> Self {
+        let pick = Pick::new(
+            views.len(),
+            |i| views[i].class.as_str(),
+            |i| views[i].traffic_weight(),
         );
-        views[i] = ctx.view(i, true);
+        let at = |i: &usize| (*i, Cow::Borrowed(&views[*i]));
+        Drill {
+            drawn: pick.drawn.iter().map(at).collect(),
+            listed: pick.listed.iter().map(at).collect(),
+            classes: pick.classes,
+        }
     }
-    views
+}
+
+impl Drill<'_> {
+    /// How many questions there are.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.classes.values().sum()
+    }
+
+    /// How many of them fail ([`is_failing_class`](crate::is_failing_class)).
+    #[must_use]
+    pub fn failing(&self) -> usize {
+        self.classes
+            .iter()
+            .filter(|(c, _)| crate::is_failing_class(c))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Each class name with its number of questions, in the order the page lists the classes.
+    #[must_use]
+    pub fn classes(&self) -> Vec<(&str, usize)> {
+        let mut v: Vec<(&str, usize)> =
+            self.classes.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        v.sort_by(|a, b| class_order(a.0, b.0));
+        v
+    }
+
+    /// The questions `report.html` draws, with their positions, in input order.
+    pub fn drawn(&self) -> impl Iterator<Item = (usize, &QuestionView)> {
+        self.drawn.iter().map(|(i, v)| (*i, v.as_ref()))
+    }
+
+    /// The failing questions `report.md` lists, in the order it lists them.
+    pub fn listed(&self) -> impl Iterator<Item = (usize, &QuestionView)> {
+        self.listed.iter().map(|(i, v)| (*i, v.as_ref()))
+    }
+}
+
+/// Which questions the pages show, from each question's class and traffic weight.
+struct Pick {
+    classes: BTreeMap<String, usize>,
+    /// Positions ascending.
+    drawn: Vec<usize>,
+    /// In report.md's order.
+    listed: Vec<usize>,
+}
+
+impl Pick {
+    fn new<'c>(n: usize, class: impl Fn(usize) -> &'c str, weight: impl Fn(usize) -> f64) -> Self {
+        let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
+        for i in 0..n {
+            groups.entry(class(i)).or_default().push((i, weight(i)));
+        }
+        let mut drawn: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
+        drawn.sort_unstable();
+        let mut order: Vec<&str> = groups.keys().copied().collect();
+        order.sort_by(|a, b| class_order(a, b));
+        let listed = order
+            .iter()
+            .filter(|c| crate::is_failing_class(c))
+            .flat_map(|c| groups[c].iter().map(|(i, _)| *i))
+            .take(crate::MAX_FAILING)
+            .collect();
+        Pick {
+            classes: groups
+                .iter()
+                .map(|(c, g)| ((*c).to_owned(), g.len()))
+                .collect(),
+            drawn,
+            listed,
+        }
+    }
+}
+
+/// The drill-down of a run as the reports use it: the questions `report.html` draws
+/// ([`drawn_of_class`] of each class) in full, and the failing ones `report.md` lists with only
+/// what it reads of them (id, class, rule, reason; in full when drawn too). The pages are the
+/// same as from every question's view ([`Drill::of`] of [`question_views`]); no other question's
+/// view is made, so the drill-down stays small at any question count.
+#[must_use]
+pub fn drawn_question_views(input: &DrillInput<'_>) -> Drill<'static> {
+    let n = input.len();
+    let pick = Pick::new(
+        n,
+        |i| input.briefs[i].class.as_str(),
+        |i| traffic_weight(Some(input.queries[i].weight)),
+    );
+    let needed: HashSet<&str> = pick
+        .drawn
+        .iter()
+        .chain(&pick.listed)
+        .map(|&i| input.queries[i].id.as_str())
+        .collect();
+    let ctx = Context::new(input, Some(&needed));
+    let drawn = pick
+        .drawn
+        .iter()
+        .map(|&i| {
+            debug_assert!(
+                input.diagnoses[i].is_some(),
+                "question {i} is drawn: its diagnosis is held"
+            );
+            (i, Cow::Owned(ctx.view(i, true)))
+        })
+        .collect();
+    let listed = pick
+        .listed
+        .iter()
+        .map(|&i| {
+            let full = pick.drawn.binary_search(&i).is_ok();
+            (i, Cow::Owned(ctx.view(i, full)))
+        })
+        .collect();
+    Drill {
+        classes: pick.classes,
+        drawn,
+        listed,
+    }
+}
+
+/// A question's traffic weight as the page ranks questions: its weight, 1 when unknown or not
+/// finite.
+pub(crate) fn traffic_weight(weight: Option<f64>) -> f64 {
+    weight.filter(|w| w.is_finite()).unwrap_or(1.0)
 }
 
 /// The questions of one class that `report.html` draws in full, given as (input position,
@@ -123,13 +254,15 @@ struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn new(input: &'a DrillInput<'a>) -> Self {
+    /// Indexed for every question, or only for the `needed` ids' metrics.
+    fn new(input: &'a DrillInput<'a>, needed: Option<&HashSet<&str>>) -> Self {
         let by_id = input.audit.by_id(input.docs);
         let per_query = input
             .table
             .map(|t| {
                 t.per_query
                     .iter()
+                    .filter(|(q, _)| needed.is_none_or(|n| n.contains(q.as_str())))
                     .map(|(q, v)| (q.as_str(), (t.names.as_slice(), v)))
                     .collect()
             })
@@ -399,25 +532,42 @@ mod tests {
             .max()
             .unwrap();
         assert!(largest > crate::SHOWN_PER_CLASS, "{largest}");
-        let with_hits = drawn.iter().filter(|v| !v.retrieved.is_empty()).count();
-        assert!(with_hits < all.len() && with_hits >= crate::SHOWN_PER_CLASS);
-        // The others carry only what the pages read of them: no text, answer or hits.
-        let light = drawn
+        // The drawn questions' views are their full views; report.md's listed ones carry the
+        // id, class, rule and reason; no other question's view is made.
+        let whole = Drill::of(&all);
+        assert_eq!(drawn.classes(), whole.classes());
+        assert_eq!(drawn.total(), all.len());
+        let drawn_views: Vec<(usize, &QuestionView)> = drawn.drawn().collect();
+        assert_eq!(drawn_views, whole.drawn().collect::<Vec<_>>());
+        assert!(drawn_views.len() < all.len() && drawn_views.len() >= crate::SHOWN_PER_CLASS);
+        assert!(drawn_views.iter().all(|(i, v)| *v == &all[*i]));
+        assert!(drawn_views.iter().all(|(_, v)| !v.retrieved.is_empty()));
+        let listed: Vec<(usize, &QuestionView)> = drawn.listed().collect();
+        assert_eq!(
+            listed.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            whole.listed().map(|(i, _)| i).collect::<Vec<_>>()
+        );
+        assert!(!listed.is_empty());
+        for (i, v) in &listed {
+            let w = &all[*i];
+            assert_eq!(
+                (&v.id, &v.class, &v.rule, &v.reason),
+                (&w.id, &w.class, &w.rule, &w.reason)
+            );
+            assert!(!v.id.is_empty() && !v.reason.is_empty() && v.is_failing());
+        }
+        // Some listed questions are not drawn: their views are the light ones.
+        assert!(listed
             .iter()
-            .filter(|v| v.retrieved.is_empty() && v.answer.is_none() && v.text.is_empty())
-            .count();
-        assert_eq!(light + with_hits, all.len());
-        assert!(drawn
-            .iter()
-            .all(|v| !v.id.is_empty() && !v.reason.is_empty()));
+            .any(|(i, v)| v.retrieved.is_empty() && !drawn_views.iter().any(|(j, _)| j == i)));
         let summary = serde_json::json!({});
         assert_eq!(
             crate::render_html_json(&summary, &all),
-            crate::render_html_json(&summary, &drawn)
+            crate::html::render(&summary, &drawn)
         );
         assert_eq!(
             crate::render_markdown_json(&summary, &all),
-            crate::render_markdown_json(&summary, &drawn)
+            crate::markdown::render(&summary, &drawn)
         );
         // A streamed run holds only the drawn questions' diagnoses, and may have let go of
         // their briefs' reasons (the views of drawn questions read the diagnosis): the same
@@ -442,9 +592,14 @@ mod tests {
             briefs: &streamed_briefs,
             ..input
         });
+        assert_eq!(streamed.classes(), drawn.classes());
         assert_eq!(
-            serde_json::to_string(&streamed).unwrap(),
-            serde_json::to_string(&drawn).unwrap()
+            streamed.drawn().collect::<Vec<_>>(),
+            drawn.drawn().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            streamed.listed().collect::<Vec<_>>(),
+            drawn.listed().collect::<Vec<_>>()
         );
     }
 }

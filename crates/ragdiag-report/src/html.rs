@@ -1,5 +1,6 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, no external resource).
 
+use crate::drill::Drill;
 use crate::escape::{attr, prose_html, text, token};
 use crate::figure::{ci, fig};
 use crate::highlight::highlight_html;
@@ -13,7 +14,6 @@ use crate::svg::{
 use crate::view::{QuestionView, RetrievedView};
 use ragdiag_diagnose::Class;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The section ids of the page, in order. Every page has all of them.
@@ -69,10 +69,15 @@ macro_rules! w {
 /// deterministic function of the input.
 #[must_use]
 pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
+    render(summary, &Drill::of(questions))
+}
+
+/// [`render_html_json`] over a drill-down.
+pub(crate) fn render(summary: &Value, drill: &Drill<'_>) -> String {
     let root = Node::root(summary);
     let name = root.get("name").str().unwrap_or("");
-    // Room for the questions drawn in full (at most SHOWN_PER_CLASS of each class).
-    let drawn = questions.len().min(16 * SHOWN_PER_CLASS);
+    // Room for the questions drawn in full.
+    let drawn = drill.drawn().count();
     let mut out = String::with_capacity(64 * 1024 + drawn * 4096);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -101,7 +106,7 @@ pub fn render_html_json(summary: &Value, questions: &[QuestionView]) -> String {
     thresholds_section(&mut out, &root);
     review_section(&mut out, &root);
     golden_section(&mut out, &root);
-    questions_section(&mut out, questions);
+    questions_section(&mut out, drill);
     provenance_section(&mut out, &root);
     warnings_section(&mut out, &root);
     out.push_str("<footer>Written by ragdiag. This page is self-contained: it loads nothing and runs no script.</footer>\n</main>\n</body>\n</html>\n");
@@ -641,41 +646,35 @@ pub(crate) fn badge(class: &str) -> String {
 /// pages), so the page stays a few megabytes however many questions there are.
 pub const SHOWN_PER_CLASS: usize = 25;
 
-fn questions_section(out: &mut String, questions: &[QuestionView]) {
-    let failing = questions.iter().filter(|q| q.is_failing()).count();
+fn questions_section(out: &mut String, drill: &Drill<'_>) {
+    let (total, failing) = (drill.total(), drill.failing());
     open(out, "questions", "");
-    if questions.is_empty() {
+    if total == 0 {
         note(out, "No per-question details were given.");
         close(out);
         return;
     }
-    // Group by class, keeping input order inside a group.
-    let mut groups: BTreeMap<&str, Vec<(usize, &QuestionView)>> = BTreeMap::new();
-    for (i, q) in questions.iter().enumerate() {
-        groups.entry(q.class.as_str()).or_default().push((i, q));
-    }
-    let mut order: Vec<&str> = groups.keys().copied().collect();
-    order.sort_by(|a, b| class_order(a, b));
+    // By class; input order inside a class.
+    let classes = drill.classes();
     w!(
         out,
         "<p class=\"lede\">{} failing question{} of {}, grouped by class; then the questions that did not fail, folded.</p>\n",
         failing,
         if failing == 1 { "" } else { "s" },
-        questions.len()
+        total
     );
     out.push_str("<nav class=\"jump\" aria-label=\"Classes\">");
-    for c in &order {
+    for (c, n) in &classes {
         w!(
             out,
             "<a href=\"#qclass-{}\">{} ({})</a>",
             attr(&token(c)),
             text(&class_label(c)),
-            groups[c].len()
+            n
         );
     }
     out.push_str("</nav>\n");
-    for c in &order {
-        let qs = &groups[c];
+    for &(c, n) in &classes {
         let fold = !crate::view::is_failing_class(c);
         w!(
             out,
@@ -687,41 +686,35 @@ fn questions_section(out: &mut String, questions: &[QuestionView]) {
                 out,
                 "<details>\n<summary>{} <span class=\"muted\">({} question{})</span></summary>\n",
                 badge(c),
-                qs.len(),
-                if qs.len() == 1 { "" } else { "s" }
+                n,
+                if n == 1 { "" } else { "s" }
             );
         } else {
             w!(
                 out,
                 "<h3>{} <span class=\"muted\">{} question{}</span></h3>\n",
                 badge(c),
-                qs.len(),
-                if qs.len() == 1 { "" } else { "s" }
+                n,
+                if n == 1 { "" } else { "s" }
             );
         }
         let help = class_help(c);
         if !help.is_empty() {
             w!(out, "<p class=\"help\">{}</p>\n", text(help));
         }
-        // A large class shows its most traffic-weighted questions (input order among equals);
-        // every question is in queries.parquet and hits.parquet.
-        // (`drill::drawn_of_class` is the one rule: the views leave out the others' hits.)
-        let mut shown: Vec<&(usize, &QuestionView)> = qs.iter().collect();
-        if shown.len() > SHOWN_PER_CLASS {
-            let weights: Vec<(usize, f64)> =
-                qs.iter().map(|(i, q)| (*i, q.traffic_weight())).collect();
-            let drawn = crate::drill::drawn_of_class(&weights);
-            shown.retain(|(i, _)| drawn.binary_search(i).is_ok());
+        // A large class shows its most traffic-weighted questions (input order among equals;
+        // `drill::drawn_of_class`); every question is in queries.parquet and hits.parquet.
+        if n > SHOWN_PER_CLASS {
             w!(
                 out,
                 "<p class=\"help muted\">Showing the {} most traffic-weighted of these {} questions; \
                  every question is in <code>queries.parquet</code> and <code>hits.parquet</code>.</p>\n",
                 SHOWN_PER_CLASS,
-                qs.len()
+                n
             );
         }
-        for (i, q) in shown {
-            question(out, *i, q);
+        for (i, q) in drill.drawn().filter(|(_, q)| q.class == c) {
+            question(out, i, q);
         }
         if fold {
             out.push_str("</details>\n");

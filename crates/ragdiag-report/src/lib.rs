@@ -93,7 +93,7 @@ mod view;
 
 pub use chunking::{chunking_verdict, render_chunking_markdown, render_chunking_text, table_csv};
 pub use compare::{compare_table, render_compare_markdown};
-pub use drill::{drawn_question_views, question_views, DrillInput, Shown};
+pub use drill::{drawn_question_views, question_views, Drill, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};
@@ -106,15 +106,15 @@ use ragdiag_contract::DiagnoseSummary;
 /// `report.html` of a diagnosis: [`render_html_json`] over the summary as `summary.json` holds
 /// it, so every `data-figure` path is the figure's path in that file.
 #[must_use]
-pub fn render_html(summary: &DiagnoseSummary, questions: &[QuestionView]) -> String {
-    render_html_json(&summary_value(summary), questions)
+pub fn render_html(summary: &DiagnoseSummary, drill: &Drill<'_>) -> String {
+    html::render(&summary_value(summary), drill)
 }
 
 /// `report.md` of a diagnosis: [`render_markdown_json`] over the summary as `summary.json`
 /// holds it.
 #[must_use]
-pub fn render_markdown(summary: &DiagnoseSummary, questions: &[QuestionView]) -> String {
-    render_markdown_json(&summary_value(summary), questions)
+pub fn render_markdown(summary: &DiagnoseSummary, drill: &Drill<'_>) -> String {
+    markdown::render(&summary_value(summary), drill)
 }
 
 /// The summary as written to `summary.json` (a struct of plain fields always serialises).

@@ -1,5 +1,6 @@
 //! `report.md`: the summary and tables, for pull requests and wikis.
 
+use crate::drill::Drill;
 use crate::node::{
     class_label, class_order, flag_label, flag_order, humanize, metric_kind, metric_order, stat,
     Kind, Node,
@@ -47,6 +48,11 @@ fn ci(lo: &Node<'_>, hi: &Node<'_>, kind: Kind) -> String {
 /// left out. Deterministic.
 #[must_use]
 pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> String {
+    render(summary, &Drill::of(questions))
+}
+
+/// [`render_markdown_json`] over a drill-down.
+pub(crate) fn render(summary: &Value, drill: &Drill<'_>) -> String {
     let root = Node::root(summary);
     let mut out = String::new();
     let name = root.get("name").str().unwrap_or("");
@@ -109,7 +115,7 @@ pub fn render_markdown_json(summary: &Value, questions: &[QuestionView]) -> Stri
     crate::thresholds::markdown(&mut out, &root);
     crate::thresholds::review_markdown(&mut out, &root);
     crate::golden::markdown(&mut out, &root);
-    failing(&mut out, questions);
+    failing(&mut out, drill);
     warnings(&mut out, &root);
     provenance(&mut out, &root);
     while out.ends_with("\n\n") {
@@ -371,18 +377,14 @@ fn generation(out: &mut String, root: &Node<'_>) {
     w!(out);
 }
 
-fn failing(out: &mut String, questions: &[QuestionView]) {
-    let mut failing: Vec<(usize, &QuestionView)> = questions
-        .iter()
-        .enumerate()
-        .filter(|(_, q)| q.is_failing())
-        .collect();
-    if failing.is_empty() {
+fn failing(out: &mut String, drill: &Drill<'_>) {
+    let failing = drill.failing();
+    if failing == 0 {
         return;
     }
-    failing.sort_by(|a, b| class_order(&a.1.class, &b.1.class).then(a.0.cmp(&b.0)));
-    w!(out, "## Failing questions ({})\n", failing.len());
-    for (_, q) in failing.iter().take(MAX_FAILING) {
+    w!(out, "## Failing questions ({})\n", failing);
+    // The first MAX_FAILING, by class and then in question order.
+    for (_, q) in drill.listed() {
         let rule = q.rule.as_ref().map_or_else(String::new, |r| {
             format!(" (rule {} {})", r.number, md_escape(&r.name))
         });
@@ -398,11 +400,11 @@ fn failing(out: &mut String, questions: &[QuestionView]) {
             md_escape(&class_label(&q.class))
         );
     }
-    if failing.len() > MAX_FAILING {
+    if failing > MAX_FAILING {
         w!(
             out,
             "- … and {} more (see report.html)",
-            failing.len() - MAX_FAILING
+            failing - MAX_FAILING
         );
     }
     w!(out);

@@ -64,7 +64,7 @@ impl QuestionView {
     /// The question's traffic weight as the page ranks questions: its weight, 1 when unknown or
     /// not finite.
     pub(crate) fn traffic_weight(&self) -> f64 {
-        self.weight.filter(|w| w.is_finite()).unwrap_or(1.0)
+        crate::drill::traffic_weight(self.weight)
     }
 }
 

@@ -143,7 +143,7 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
     })
     .unwrap()
     .summary;
-    let md = ragdiag_report::render_markdown(&summary, &[]);
+    let md = ragdiag_report::render_markdown(&summary, &ragdiag_report::Drill::default());
     assert!(md.contains("| missed | 7 | 0.0% | 0.0–35.4% | 7 |"), "{md}");
     assert!(
         md.contains("| solo | 1 | 100.0% | 20.7–100.0% | 0 |"),
@@ -160,6 +160,6 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         ),
         "{md}"
     );
-    let html = ragdiag_report::render_html(&summary, &[]);
+    let html = ragdiag_report::render_html(&summary, &ragdiag_report::Drill::default());
     assert!(html.contains("35.4%"), "the HTML shows the same bounds");
 }

@@ -38,10 +38,14 @@ pub(crate) fn check_out_not_inside(out: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// sha256 of a file's bytes, in hex (reports' provenance).
+/// sha256 of a file's bytes, in hex (reports' provenance), hashed as the file is read (it is
+/// never held whole).
 pub(crate) fn file_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(ragdiag_core::hex(&Sha256::digest(&bytes)))
+    let cannot = || format!("cannot read {}", path.display());
+    let mut file = std::fs::File::open(path).with_context(cannot)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).with_context(cannot)?;
+    Ok(ragdiag_core::hex(&hasher.finalize()))
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
@@ -247,6 +251,27 @@ impl ReportFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_hashed_as_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("q.jsonl");
+        std::fs::write(&p, b"abc").unwrap();
+        // FIPS 180-2's first example.
+        assert_eq!(
+            file_sha256(&p).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // Longer than any read buffer: the same as hashing the bytes at once.
+        let big: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &big).unwrap();
+        assert_eq!(
+            file_sha256(&p).unwrap(),
+            ragdiag_core::hex(&Sha256::digest(&big))
+        );
+        let err = file_sha256(&dir.path().join("missing")).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot read"), "{err:#}");
+    }
 
     #[test]
     fn replaces_whole_files() {

@@ -7,6 +7,7 @@ use ragdiag_core::Document;
 use ragdiag_eval::golden::{check_label, CurrentDoc, DocState, EvidenceState, TiedLabel};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead as _;
 use std::path::Path;
 
 /// One label with what became of its document and evidence.
@@ -98,8 +99,9 @@ fn tied_labels(qid: &str, v: &Value) -> Vec<(&'static str, TiedLabel)> {
 /// records are valid) and checks each against `docs`. The first record of a repeated id counts,
 /// as in the loader.
 pub(crate) fn check_labels(queries: &Path, docs: &[Document]) -> Result<CheckedLabels> {
-    let text = std::fs::read_to_string(queries)
-        .with_context(|| format!("cannot read {}", queries.display()))?;
+    let cannot = || format!("cannot read {}", queries.display());
+    // Line by line: the file is never held whole.
+    let lines = std::io::BufReader::new(std::fs::File::open(queries).with_context(cannot)?).lines();
     let hashes: Vec<String> = docs.iter().map(|d| super::doc_hash(&d.text)).collect();
     let mut superseded_by: BTreeMap<&str, &str> = BTreeMap::new();
     for d in docs {
@@ -114,8 +116,12 @@ pub(crate) fn check_labels(queries: &Path, docs: &[Document]) -> Result<CheckedL
         .collect();
     let mut seen = BTreeSet::new();
     let mut out = CheckedLabels::default();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
+    for line in lines {
+        let line = line.with_context(cannot)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
         let Some(qid) = record_id(&v) else { continue };
