@@ -839,8 +839,8 @@ pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>, R: std::borrow::Borrow
         Values::Utf8((0..queries.len()).map(|i| Some(f(i))).collect())
     };
     let d: Vec<&Diagnosis> = diagnoses.iter().map(std::borrow::Borrow::borrow).collect();
-    let per_query: std::collections::HashMap<&str, &Vec<f64>> = table
-        .map(|t| t.per_query.iter().map(|(q, v)| (q.as_str(), v)).collect())
+    let per_query: std::collections::HashMap<&str, &[f64]> = table
+        .map(|t| t.per_query.iter().collect())
         .unwrap_or_default();
     let mut columns = vec![
         Column {

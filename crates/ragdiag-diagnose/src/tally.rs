@@ -91,17 +91,16 @@ impl<'a> RankTally<'a> {
         for (k, values) in &mut self.judged_at {
             values.extend(ragdiag_eval::golden::judged_at_of(&judged, &source, *k));
         }
-        let part = MetricTable {
-            names: per.names.clone(),
-            intervals: Vec::new(),
-            per_query: per.values.clone(),
-            weights: per.weights.clone(),
-        };
         match &mut self.per {
-            Some(all) => all.append(per),
-            None => self.per = Some(per),
+            Some(all) => all.append(&per),
+            None => self.per = Some(per.clone()),
         }
-        Ok(Some(part))
+        Ok(Some(MetricTable {
+            names: per.names,
+            intervals: Vec::new(),
+            per_query: per.values,
+            weights: per.weights,
+        }))
     }
 
     /// The figures over every question added.

@@ -388,8 +388,8 @@ impl<'a> Questions<'a> {
             .collect();
         Ok(evaluated
             .values
-            .into_iter()
-            .map(|(qid, v)| (qid, [v[idx[0]], v[idx[1]]]))
+            .iter()
+            .map(|(qid, v)| (qid.to_owned(), [v[idx[0]], v[idx[1]]]))
             .collect())
     }
 

@@ -50,7 +50,7 @@ pub use aggregate::{aggregate, Aggregate, TopicValues};
 pub use measure::{alias_of, Column, Kind, MeasureError, MeasureSet, Unit};
 pub use ranking::{
     fmt_score, intervals_of, metric_table, per_query_values, sort_trec, trec_run, write_trec_run,
-    DocRanking, MetricTable, PerQuery, TableError,
+    DocRanking, MetricTable, PerQuery, QueryValues, TableError,
 };
 pub use report::{csv_field, trec_eval_text, EvalMeta, Evaluation, RunEval};
 pub use span::{span_scores, SpanScores};

@@ -72,9 +72,100 @@ pub struct MetricTable {
     /// One interval per measure.
     pub intervals: Vec<Interval>,
     /// Per evaluated query: its id and one value per measure.
-    pub per_query: Vec<(String, Vec<f64>)>,
+    pub per_query: QueryValues,
     /// Each evaluated query's weight, aligned with `per_query`.
     pub weights: Vec<f64>,
+}
+
+/// Each evaluated query's id and its values of the same measures, in evaluation order, held in
+/// flat vectors: nothing is allocated per query, so a table of 100,000 queries is a few
+/// vectors, not 200,000 small blocks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryValues {
+    /// Values per query (the number of measures).
+    width: usize,
+    /// The ids, one after the other.
+    ids: String,
+    /// Where each id ends in `ids`.
+    ends: Vec<usize>,
+    /// The values, a query's `width` after the other's.
+    values: Vec<f64>,
+}
+
+impl QueryValues {
+    /// No query yet, `width` values each.
+    #[must_use]
+    pub fn new(width: usize) -> Self {
+        QueryValues {
+            width,
+            ..QueryValues::default()
+        }
+    }
+
+    /// Adds query `id` with its `values`.
+    ///
+    /// # Panics
+    ///
+    /// When `values` is not one per measure.
+    pub fn push(&mut self, id: &str, values: &[f64]) {
+        assert_eq!(values.len(), self.width, "one value per measure");
+        self.ids.push_str(id);
+        self.ends.push(self.ids.len());
+        self.values.extend_from_slice(values);
+    }
+
+    /// Adds the queries of `next` (the same measures) after these.
+    pub fn append(&mut self, next: &QueryValues) {
+        debug_assert_eq!(self.width, next.width, "the same measures");
+        let at = self.ids.len();
+        self.ids.push_str(&next.ids);
+        self.ends.extend(next.ends.iter().map(|e| at + e));
+        self.values.extend_from_slice(&next.values);
+    }
+
+    /// How many queries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no query.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`th query's id.
+    #[must_use]
+    pub fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.ids[start..self.ends[i]]
+    }
+
+    /// The `i`th query's values.
+    #[must_use]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Keeps the measures whose flag in `keep` is set (one flag per measure; a measure without
+    /// one is kept), in order.
+    pub fn retain_columns(&mut self, keep: &[bool]) {
+        let kept = |c: usize| keep.get(c).copied().unwrap_or(true);
+        let width = (0..self.width).filter(|&c| kept(c)).count();
+        let mut c = 0;
+        self.values.retain(|_| {
+            let k = kept(c);
+            c = (c + 1) % self.width;
+            k
+        });
+        self.width = width;
+    }
+
+    /// Each query's id and values, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &[f64])> + '_ {
+        (0..self.len()).map(|i| (self.id(i), self.row(i)))
+    }
 }
 
 impl MetricTable {
@@ -123,8 +214,8 @@ impl MetricTable {
     pub fn query(&self, qid: &str) -> Option<&[f64]> {
         self.per_query
             .iter()
-            .find(|(q, _)| q == qid)
-            .map(|(_, v)| v.as_slice())
+            .find(|(q, _)| *q == qid)
+            .map(|(_, v)| v)
     }
 }
 
@@ -154,17 +245,17 @@ pub struct PerQuery {
     /// The measures' names (DESIGN.md's aliases), in trec_eval's print order.
     pub names: Vec<String>,
     /// Per evaluated query: its id and one value per measure.
-    pub values: Vec<(String, Vec<f64>)>,
+    pub values: QueryValues,
     /// Each evaluated query's weight, aligned with `values`.
     pub weights: Vec<f64>,
 }
 
 impl PerQuery {
     /// Adds the values of the next queries (the same measures), as if evaluated together.
-    pub fn append(&mut self, mut next: PerQuery) {
+    pub fn append(&mut self, next: &PerQuery) {
         debug_assert_eq!(self.names, next.names, "the same measures");
-        self.values.append(&mut next.values);
-        self.weights.append(&mut next.weights);
+        self.values.append(&next.values);
+        self.weights.extend_from_slice(&next.weights);
     }
 }
 
@@ -182,7 +273,8 @@ pub fn per_query_values(
 ) -> Result<PerQuery, TableError> {
     let measures = MeasureSet::parse(requested)?;
     let params = EvalParams::default();
-    let (mut values, mut weights) = (Vec::new(), Vec::new());
+    let names: Vec<String> = measures.columns().iter().map(|c| c.alias()).collect();
+    let (mut values, mut weights) = (QueryValues::new(names.len()), Vec::new());
     for (r, q) in rankings.iter().zip(queries) {
         let Some(judged) = qrels.get(&r.qid) else {
             continue;
@@ -203,14 +295,14 @@ pub fn per_query_values(
                 doc: d.docno,
             }
         })?;
-        values.push((r.qid.clone(), evaluated));
+        values.push(&r.qid, &evaluated);
         weights.push(q.weight);
     }
     if values.is_empty() {
         return Err(TableError::NoJudgedQuery);
     }
     Ok(PerQuery {
-        names: measures.columns().iter().map(|c| c.alias()).collect(),
+        names,
         values,
         weights,
     })
@@ -252,19 +344,19 @@ pub fn intervals_of(
 /// The intervals of `columns` of `values` (weighted by `weights`) over the queries `keep`
 /// keeps.
 fn column_intervals(
-    values: &[(String, Vec<f64>)],
+    values: &QueryValues,
     weights: &[f64],
     columns: &[usize],
     keep: impl Fn(&str) -> bool,
     seed: u64,
 ) -> Result<Vec<Interval>, TableError> {
-    let kept: Vec<usize> = (0..values.len()).filter(|&i| keep(&values[i].0)).collect();
+    let kept: Vec<usize> = (0..values.len()).filter(|&i| keep(values.id(i))).collect();
     if kept.is_empty() {
         return Err(TableError::NoJudgedQuery);
     }
     let per_column: Vec<Vec<f64>> = columns
         .iter()
-        .map(|&c| kept.iter().map(|&i| values[i].1[c]).collect())
+        .map(|&c| kept.iter().map(|&i| values.row(i)[c]).collect())
         .collect();
     let weights = stats::relative_weights(kept.iter().map(|&i| weights[i]).collect());
     let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
@@ -278,6 +370,52 @@ fn column_intervals(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_hold_each_query_flat() {
+        let mut a = QueryValues::new(3);
+        assert!(a.is_empty());
+        a.push("q1", &[0.1, 0.2, 0.3]);
+        a.push("", &[1.0, f64::NAN, 3.0]);
+        a.push("q-3 é", &[4.0, 5.0, 6.0]);
+        assert_eq!(a.len(), 3);
+        assert_eq!((a.id(0), a.id(1), a.id(2)), ("q1", "", "q-3 é"));
+        assert_eq!(a.row(2), &[4.0, 5.0, 6.0]);
+        let mut b = QueryValues::new(3);
+        b.push("q4", &[7.0, 8.0, 9.0]);
+        let mut ab = a.clone();
+        ab.append(&b);
+        let rows: Vec<(&str, Vec<f64>)> = ab.iter().map(|(q, v)| (q, v.to_vec())).collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0], ("q1", vec![0.1, 0.2, 0.3]));
+        assert_eq!(rows[3], ("q4", vec![7.0, 8.0, 9.0]));
+        assert_eq!(ab.id(2), "q-3 é");
+        // Appending part by part is pushing one by one.
+        let mut one = QueryValues::new(3);
+        for (q, v) in a.iter().chain(b.iter()) {
+            one.push(q, v);
+        }
+        assert_eq!(
+            one.iter().map(|(q, _)| q).collect::<Vec<_>>(),
+            ["q1", "", "q-3 é", "q4"]
+        );
+        assert_eq!(one.ids, ab.ids);
+        assert_eq!(one.ends, ab.ends);
+        // Dropping a measure keeps the others in order, row by row.
+        ab.retain_columns(&[true, false, true]);
+        assert_eq!(ab.row(0), &[0.1, 0.3]);
+        assert_eq!(ab.row(1), &[1.0, 3.0]);
+        assert_eq!(ab.row(3), &[7.0, 9.0]);
+        assert_eq!(ab.id(3), "q4");
+        ab.retain_columns(&[false, false]);
+        assert_eq!((ab.len(), ab.row(3).len()), (4, 0));
+    }
+
+    #[test]
+    #[should_panic(expected = "one value per measure")]
+    fn query_values_refuse_a_row_of_another_width() {
+        QueryValues::new(2).push("q", &[1.0]);
+    }
 
     #[test]
     fn scores_round_trip_and_stay_short() {

@@ -250,7 +250,7 @@ pub(crate) fn drawn_of_class(group: &[(usize, f64)]) -> Vec<usize> {
 struct Context<'a> {
     input: &'a DrillInput<'a>,
     by_id: HashMap<&'a str, (&'a Document, &'a ragdiag_fresh::DocFreshness)>,
-    per_query: HashMap<&'a str, (&'a [String], &'a Vec<f64>)>,
+    per_query: HashMap<&'a str, (&'a [String], &'a [f64])>,
 }
 
 impl<'a> Context<'a> {
@@ -262,8 +262,8 @@ impl<'a> Context<'a> {
             .map(|t| {
                 t.per_query
                     .iter()
-                    .filter(|(q, _)| needed.is_none_or(|n| n.contains(q.as_str())))
-                    .map(|(q, v)| (q.as_str(), (t.names.as_slice(), v)))
+                    .filter(|(q, _)| needed.is_none_or(|n| n.contains(q)))
+                    .map(|(q, v)| (q, (t.names.as_slice(), v)))
                     .collect()
             })
             .unwrap_or_default();

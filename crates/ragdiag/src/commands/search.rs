@@ -261,9 +261,7 @@ fn drop_columns(table: &mut MetricTable, names: &[String]) {
     }
     retain(&mut table.names, &keep);
     retain(&mut table.intervals, &keep);
-    for (_, values) in &mut table.per_query {
-        retain(values, &keep);
-    }
+    table.per_query.retain_columns(&keep);
 }
 
 fn metrics_text(
