@@ -91,10 +91,14 @@ impl<'a> RankTally<'a> {
         for (k, values) in &mut self.judged_at {
             values.extend(ragdiag_eval::golden::judged_at_of(&judged, &source, *k));
         }
-        match &mut self.per {
-            Some(all) => all.append(&per),
-            None => self.per = Some(per.clone()),
-        }
+        // The part's values go to its table; the run's are copied from them.
+        self.per
+            .get_or_insert_with(|| PerQuery {
+                names: per.names.clone(),
+                values: ragdiag_eval::QueryValues::new(per.names.len()),
+                weights: Vec::new(),
+            })
+            .append(&per);
         Ok(Some(MetricTable {
             names: per.names,
             intervals: Vec::new(),

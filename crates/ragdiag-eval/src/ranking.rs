@@ -115,8 +115,12 @@ impl QueryValues {
     }
 
     /// Adds the queries of `next` (the same measures) after these.
+    ///
+    /// # Panics
+    ///
+    /// When `next` holds another number of measures.
     pub fn append(&mut self, next: &QueryValues) {
-        debug_assert_eq!(self.width, next.width, "the same measures");
+        assert_eq!(self.width, next.width, "the same measures");
         let at = self.ids.len();
         self.ids.push_str(&next.ids);
         self.ends.extend(next.ends.iter().map(|e| at + e));

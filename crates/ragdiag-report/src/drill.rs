@@ -274,9 +274,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The view of question `i`; without `full`, only what the pages read of a question they
-    /// do not draw: its id, class, rule, reason (report.md's list of failing questions) and
-    /// weight (which questions are drawn).
+    /// The view of question `i`; without `full`, only what report.md's list of failing
+    /// questions reads of a question the page does not draw: its id, class, rule and reason
+    /// (and its weight).
     fn view(&self, i: usize, full: bool) -> QuestionView {
         let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
         let (q, b, r) = (&input.queries[i], &input.briefs[i], &input.shown[i]);

@@ -14,6 +14,7 @@ use crate::svg::{
 use crate::view::{QuestionView, RetrievedView};
 use ragdiag_diagnose::Class;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The section ids of the page, in order. Every page has all of them.
@@ -674,6 +675,11 @@ fn questions_section(out: &mut String, drill: &Drill<'_>) {
         );
     }
     out.push_str("</nav>\n");
+    // The drawn views by class (input order inside a class), gathered once.
+    let mut drawn: BTreeMap<&str, Vec<(usize, &QuestionView)>> = BTreeMap::new();
+    for (i, q) in drill.drawn() {
+        drawn.entry(q.class.as_str()).or_default().push((i, q));
+    }
     for &(c, n) in &classes {
         let fold = !crate::view::is_failing_class(c);
         w!(
@@ -713,7 +719,7 @@ fn questions_section(out: &mut String, drill: &Drill<'_>) {
                 n
             );
         }
-        for (i, q) in drill.drawn().filter(|(_, q)| q.class == c) {
+        for &(i, q) in drawn.get(c).into_iter().flatten() {
             question(out, i, q);
         }
         if fold {

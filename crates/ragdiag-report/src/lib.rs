@@ -21,7 +21,9 @@
 //!   or of the wrong type: it is then shown as an em dash, or its section as empty.
 //! - `questions`: one [`QuestionView`] per question for the drill-down (failing questions first,
 //!   grouped by class in DESIGN.md's decision order; `ok`, `no_label` and `unanswerable` ones
-//!   folded in `<details>`).
+//!   folded in `<details>`). The typed renderers ([`render_html`], [`render_markdown`]) take a
+//!   [`Drill`] instead: the counts per class and only the views the pages show
+//!   ([`Drill::of`] makes one from every question's view, [`drawn_question_views`] from a run).
 //!
 //! # Figures
 //!

@@ -351,7 +351,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         })
         .collect();
     // Hits and snippets only of the questions the page draws (at most 25 per class).
-    let views = ragdiag_report::drawn_question_views(&ragdiag_report::DrillInput {
+    let drill = ragdiag_report::drawn_question_views(&ragdiag_report::DrillInput {
         queries: &queries,
         diagnoses: &held,
         briefs: &briefs,
@@ -361,9 +361,9 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         table,
         context_k: s.context_k,
     });
-    let md = ragdiag_report::render_markdown(summary, &views);
+    let md = ragdiag_report::render_markdown(summary, &drill);
     files.write("report.md", md.as_bytes())?;
-    let html = ragdiag_report::render_html(summary, &views);
+    let html = ragdiag_report::render_html(summary, &drill);
     files.write("report.html", html.as_bytes())?;
     files.commit()?;
 
