@@ -182,7 +182,7 @@ impl Pick {
 
 /// The drill-down of a run as the reports use it: the questions `report.html` draws
 /// ([`drawn_of_class`] of each class) in full, and the failing ones `report.md` lists with only
-/// what it reads of them (id, class, rule, reason; in full when drawn too). The pages are the
+/// what it reads of them (id, class, rule, reason). The pages are the
 /// same as from every question's view ([`Drill::of`] of [`question_views`]); no other question's
 /// view is made, so the drill-down stays small at any question count.
 #[must_use]
@@ -214,10 +214,7 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Drill<'static> {
     let listed = pick
         .listed
         .iter()
-        .map(|&i| {
-            let full = pick.drawn.binary_search(&i).is_ok();
-            (i, Cow::Owned(ctx.view(i, full)))
-        })
+        .map(|&i| (i, Cow::Owned(ctx.view(i, false))))
         .collect();
     Drill {
         classes: pick.classes,
@@ -287,11 +284,14 @@ impl<'a> Context<'a> {
         // A question drawn in full whose diagnosis the run let go of (it never is: the run
         // keeps the ones the report draws) shows what its brief holds.
         let Some(d) = input.diagnoses[i].filter(|_| full) else {
+            // The reason is the diagnosis's where it is held: a streamed run may have emptied
+            // the brief's of a question it draws.
+            let reason = input.diagnoses[i].map_or(&b.reason, |d| &d.reason);
             return QuestionView {
                 id: q.id.clone(),
                 class: b.class.as_str().to_owned(),
                 rule,
-                reason: b.reason.clone(),
+                reason: reason.clone(),
                 weight: Some(q.weight),
                 ..QuestionView::default()
             };
@@ -560,6 +560,12 @@ mod tests {
         assert!(listed
             .iter()
             .any(|(i, v)| v.retrieved.is_empty() && !drawn_views.iter().any(|(j, _)| j == i)));
+        // Every listed view is light, those of drawn questions too (the streamed run below
+        // empties those questions' brief reasons: their listed views read the diagnosis's).
+        assert!(listed.iter().all(|(_, v)| v.retrieved.is_empty()));
+        assert!(listed
+            .iter()
+            .any(|(i, _)| drawn_views.iter().any(|(j, _)| j == i)));
         let summary = serde_json::json!({});
         assert_eq!(
             crate::render_html_json(&summary, &all),
