@@ -199,8 +199,11 @@ pub struct TraceRun<'r, 'c, 'q> {
     diagnosed_upto: usize,
     /// The questions before this one were handed out by [`TraceRun::ready`] and released.
     released: usize,
-    /// Whether the questions no line named are diagnosed ([`TraceRun::close`]).
+    /// Whether the trace is over ([`TraceRun::close`]): the questions no line named are then
+    /// diagnosed a part at a time, as [`TraceRun::ready`] comes to them.
     closed: bool,
+    /// The questions before this one that no line named are diagnosed (once closed).
+    missing_upto: usize,
     /// The lines read so far.
     lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
@@ -262,6 +265,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             diagnosed_upto: 0,
             released: 0,
             closed: false,
+            missing_upto: 0,
             lines_read: 0,
             lines: Diagnostics::default(),
             located: Vec::new(),
@@ -426,14 +430,29 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// The next questions whose rows can be written, in question order: `part` of them once all
-    /// are diagnosed (after [`TraceRun::close`], whatever remains); `None` while the next
-    /// question waits for its line (or before the last one comes).
-    #[must_use]
-    pub fn ready(&self) -> Option<Range<usize>> {
+    /// are diagnosed (after [`TraceRun::close`], whatever remains, the questions no line named
+    /// diagnosed here, a part at a time); `None` while the next question waits for its line
+    /// (or before the last one comes).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::diagnose`] (diagnosing the questions no line named).
+    pub fn ready(&mut self) -> Result<Option<Range<usize>>> {
         let n = self.queries.len();
         let end = (self.released + self.part).min(n);
+        if self.closed {
+            self.diagnose_missing(end)?;
+        }
         let whole = end - self.released == self.part || self.closed;
-        (end > self.released && whole && self.diagnosed_upto >= end).then_some(self.released..end)
+        Ok((end > self.released && whole && self.diagnosed_upto >= end)
+            .then_some(self.released..end))
+    }
+
+    /// How many questions the run holds in full (diagnosed or waiting for their line, not yet
+    /// released), the drawn ones it keeps past their release aside.
+    #[must_use]
+    pub fn holding(&self) -> usize {
+        self.window.len()
     }
 
     /// Questions `range` (as [`TraceRun::ready`] gave it) to write.
@@ -584,18 +603,29 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
     }
 
-    /// Diagnoses the questions no line named (with nothing retrieved and no answer, and a
-    /// warning each): the trace is over. [`TraceRun::ready`] then hands out the rest.
-    ///
-    /// # Errors
-    ///
-    /// As [`crate::diagnose`].
-    pub fn close(&mut self) -> Result<()> {
-        if std::mem::replace(&mut self.closed, true) {
+    /// The trace is over: the questions no line named are to be diagnosed (with nothing
+    /// retrieved and no answer, and a warning each), a part at a time as [`TraceRun::ready`]
+    /// hands them out (all at once in [`TraceRun::finish`]), so that a trace naming few of many
+    /// questions holds no more than one part of them at a time.
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Diagnoses the questions before `end` that no line named and are not diagnosed yet
+    /// (the run is closed).
+    fn diagnose_missing(&mut self, end: usize) -> Result<()> {
+        debug_assert!(
+            self.closed,
+            "only a closed run diagnoses the unnamed questions"
+        );
+        if end <= self.missing_upto {
             return Ok(());
         }
         let queries = self.queries;
-        let missing: Vec<usize> = (0..queries.len()).filter(|&i| !self.named[i]).collect();
+        let missing: Vec<usize> = (self.missing_upto..end)
+            .filter(|&i| !self.named[i])
+            .collect();
+        self.missing_upto = end;
         let full: Vec<Cow<'q, Query>> = missing
             .iter()
             .map(|&i| Self::full(queries, &self.labels, i))
@@ -631,7 +661,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// As [`crate::diagnose`].
     pub fn finish(mut self) -> Result<Streamed> {
-        self.close()?;
+        self.close();
+        self.diagnose_missing(self.queries.len())?;
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));

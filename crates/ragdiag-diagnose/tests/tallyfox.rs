@@ -498,7 +498,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         let mut released_early = 0;
         for chunk in trace.chunks(batch) {
             run.add_batch(chunk.to_vec()).unwrap();
-            while let Some(range) = run.ready() {
+            while let Some(range) = run.ready().unwrap() {
                 released_early = range.end;
                 run.release(range);
             }
@@ -507,8 +507,8 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             released_early + part >= queries.len(),
             "{at}: {released_early}"
         );
-        run.close().unwrap();
-        while let Some(range) = run.ready() {
+        run.close();
+        while let Some(range) = run.ready().unwrap() {
             run.release(range);
         }
         let got = run.finish().unwrap();
@@ -543,6 +543,70 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
 /// `report.md` may list them) and let go of their items and diagnosis unless drawn; with the
 /// questions' evidence and reference answers handed to the run, the same, and the labels held
 /// at the end are those of the diagnoses held.
+#[test]
+fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
+    use ragdiag_diagnose::TraceRun;
+    let truth = truth();
+    let (docs, queries, trace) = demo();
+    // A trace naming one question of many: the others are diagnosed once it is over.
+    let first = trace
+        .iter()
+        .find(|t| t.query_id == queries[0].id)
+        .cloned()
+        .unwrap();
+    let few = vec![first];
+    let fresh = audit_at(&docs, &truth);
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = Config {
+        mode: Mode::Trace,
+        context_k: truth.context_k,
+        cover: truth.cover,
+        ..Config::default()
+    };
+    let (whole, _) = ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &few, &cfg).unwrap();
+    assert!(queries.len() > 20);
+    let briefing = BriefContext::new(&docs, &fresh, &thresholds());
+    for part in [1, 3, 7] {
+        let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, 1)
+            .unwrap()
+            .with_part(part);
+        run.add_batch(few.clone()).unwrap();
+        run.close();
+        let mut handed = 0;
+        while let Some(range) = run.ready().unwrap() {
+            // Only the part handed out is held, not every question left.
+            assert!(run.holding() <= part, "part {part}: {}", run.holding());
+            let p = run.part(range.clone());
+            for (j, i) in range.clone().enumerate() {
+                assert_eq!(
+                    serde_json::to_string(p.diagnoses[j]).unwrap(),
+                    serde_json::to_string(&whole.diagnoses[i]).unwrap(),
+                    "part {part}: question {i}"
+                );
+            }
+            handed = range.end;
+            run.release(range);
+        }
+        assert_eq!(handed, queries.len());
+        let got = run.finish().unwrap();
+        // The same warnings in the same order (one per question without a line).
+        assert_eq!(
+            format!("{:?}", got.warnings),
+            format!("{:?}", whole.warnings),
+            "part {part}"
+        );
+        assert_eq!(
+            got.warnings
+                .items()
+                .iter()
+                .filter(|w| w.reason.starts_with("no trace line"))
+                .count(),
+            queries.len() - 1
+        );
+        assert_eq!(got.summary, whole.summary, "part {part}");
+    }
+}
+
 #[test]
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     use ragdiag_diagnose::{RetrievedItem, TraceRun};
@@ -636,7 +700,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         // released.
         let mut handed = 0;
         let mut drain = |run: &mut TraceRun<'_, '_, '_>| {
-            while let Some(range) = part.and_then(|_| run.ready()) {
+            while let Some(range) = part.and_then(|_| run.ready().unwrap()) {
                 assert_eq!(range.start, handed, "{at}");
                 assert!(
                     range.len() == part.unwrap() || range.end == queries.len(),
@@ -678,7 +742,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             run.add_batch(chunk.to_vec()).unwrap();
             drain(&mut run);
         }
-        run.close().unwrap();
+        run.close();
         drain(&mut run);
         let got = run.finish().unwrap();
         assert_eq!(

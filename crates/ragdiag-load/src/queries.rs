@@ -35,10 +35,13 @@ fn query_from_record(
     if !rec.has("_id") {
         rec.warn_unknown(QUERY_FIELDS, warnings);
     }
+    // Every list is sized to its items: a question holds its labels for the whole run, and
+    // growing by pushes leaves room for four.
     let mut relevant = Vec::new();
     match rec.get("relevant") {
         None => {}
         Some(Value::Array(items)) => {
+            relevant.reserve_exact(items.len());
             for (i, item) in items.iter().enumerate() {
                 let field = format!("relevant[{i}]");
                 match item {
@@ -82,8 +85,9 @@ fn query_from_record(
             ))
         }
     }
-    let mut evidence = Vec::new();
-    for (i, o) in rec.opt_object_list("evidence")?.into_iter().enumerate() {
+    let listed = rec.opt_object_list("evidence")?;
+    let mut evidence = Vec::with_capacity(listed.len());
+    for (i, o) in listed.into_iter().enumerate() {
         let field = format!("evidence[{i}]");
         let doc = rec.id_value(
             &format!("{field}.doc"),
@@ -232,6 +236,19 @@ mod tests {
         assert_eq!(q1.weight, 2.0);
         assert!(!l.items[1].answerable);
         assert_eq!(l.diagnostics.len(), 1);
+        // A question holds its lists for the whole run: no spare room in them.
+        let q2 = &l.items[1];
+        for (what, len, capacity) in [
+            ("relevant", q1.relevant.len(), q1.relevant.capacity()),
+            ("evidence", q1.evidence.len(), q1.evidence.capacity()),
+            (
+                "reference answers",
+                q2.reference_answers.len(),
+                q2.reference_answers.capacity(),
+            ),
+        ] {
+            assert_eq!(capacity, len, "{what}");
+        }
 
         for (line, expected) in [
             (

@@ -204,18 +204,23 @@ impl<'a> Record<'a> {
         match self.get(key) {
             None => Ok(Vec::new()),
             Some(Value::String(s)) => Ok(vec![s.clone()]),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    Value::Number(n) => Ok(n.to_string()),
-                    other => Err(self.err(
-                        &format!("{key}[{i}]"),
-                        format!("expected a string, found {}", type_name(other)),
-                    )),
-                })
-                .collect(),
+            Some(Value::Array(items)) => {
+                // Sized to its items (collecting `Result`s grows by pushes, room for four).
+                let mut list = Vec::with_capacity(items.len());
+                for (i, v) in items.iter().enumerate() {
+                    list.push(match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        other => {
+                            return Err(self.err(
+                                &format!("{key}[{i}]"),
+                                format!("expected a string, found {}", type_name(other)),
+                            ))
+                        }
+                    });
+                }
+                Ok(list)
+            }
             Some(other) => Err(self.err(
                 key,
                 format!("expected a list of strings, found {}", type_name(other)),

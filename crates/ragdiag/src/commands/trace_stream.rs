@@ -91,7 +91,7 @@ pub(crate) fn diagnose_streamed(
         (path.to_path_buf(), Box::new(file))
     };
     let mut drain = |run: &mut TraceRun<'_, '_, '_>| -> Result<()> {
-        while let Some(range) = run.ready() {
+        while let Some(range) = run.ready()? {
             write(run.part(range.clone()))?;
             run.release(range);
         }
@@ -137,7 +137,7 @@ pub(crate) fn diagnose_streamed(
             .map_err(|_| anyhow!("the trace reader thread panicked"))?;
         diagnosed?;
         let (diagnostics, sha256) = read?;
-        run.close()?;
+        run.close();
         drain(&mut run)?;
         Ok(StreamedTrace {
             streamed: run.finish()?,
