@@ -82,10 +82,16 @@ pub fn fix_first(briefs: &[Brief], queries: &[Query]) -> Vec<FixAction> {
     let mut actions: Vec<FixAction> = groups
         .into_iter()
         .map(|(kind, (mut idx, accs))| {
+            // Whether each question is of this action (a lookup per assessed question, not a
+            // scan of the action's questions).
+            let mut of_kind = vec![false; briefs.len()];
+            for &i in &idx {
+                of_kind[i] = true;
+            }
             heaviest_first(&mut idx);
             let v: Vec<f64> = assessed
                 .iter()
-                .map(|i| f64::from(u8::from(idx.contains(i))))
+                .map(|&i| f64::from(u8::from(of_kind[i])))
                 .collect();
             let iv = stats::wilson(&v, weights.as_deref(), level);
             let mut pages: Vec<(f64, FixPage)> = accs
