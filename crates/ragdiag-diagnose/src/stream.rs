@@ -330,6 +330,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// As [`crate::diagnose`] (the embedder failed).
     pub fn add_batch(&mut self, records: Vec<TraceRecord>) -> Result<()> {
+        debug_assert!(!self.closed, "a batch after the trace is over");
         let n_lines = records.len();
         let mut joined: Vec<(usize, usize)> = Vec::new();
         for (r, rec) in records.iter().enumerate() {
@@ -448,8 +449,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             .then_some(self.released..end))
     }
 
-    /// How many questions the run holds in full (diagnosed or waiting for their line, not yet
-    /// released), the drawn ones it keeps past their release aside.
+    /// The length of the run's window: the questions from the first one not released to the
+    /// last one diagnosed (some may still wait for their line), the drawn ones it keeps past
+    /// their release aside.
     #[must_use]
     pub fn holding(&self) -> usize {
         self.window.len()
@@ -626,6 +628,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             .filter(|&i| !self.named[i])
             .collect();
         self.missing_upto = end;
+        if missing.is_empty() {
+            return Ok(());
+        }
         let full: Vec<Cow<'q, Query>> = missing
             .iter()
             .map(|&i| Self::full(queries, &self.labels, i))

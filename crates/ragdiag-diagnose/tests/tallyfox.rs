@@ -536,13 +536,9 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     }
 }
 
-/// A trace diagnosed batch by batch (`TraceRun`) equals the whole trace diagnosed at once, at
-/// every batch size: the same diagnoses, warnings in the same order, items and answers; the
-/// hit texts and answers are kept for every question when asked, and else exactly for the
-/// questions the report draws; released questions keep their brief (its reason only when
-/// `report.md` may list them) and let go of their items and diagnosis unless drawn; with the
-/// questions' evidence and reference answers handed to the run, the same, and the labels held
-/// at the end are those of the diagnoses held.
+/// A trace naming one question of many: once it is over, the others are diagnosed a part at a
+/// time as the parts are handed out (the run holds one part, not all of them), with the same
+/// diagnoses, warnings and summary as the whole trace.
 #[test]
 fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
     use ragdiag_diagnose::TraceRun;
@@ -607,6 +603,13 @@ fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
     }
 }
 
+/// A trace diagnosed batch by batch (`TraceRun`) equals the whole trace diagnosed at once, at
+/// every batch size: the same diagnoses, warnings in the same order, items and answers; the
+/// hit texts and answers are kept for every question when asked, and else exactly for the
+/// questions the report draws; released questions keep their brief (its reason only when
+/// `report.md` may list them) and let go of their items and diagnosis unless drawn; with the
+/// questions' evidence and reference answers handed to the run, the same, and the labels held
+/// at the end are those of the diagnoses held.
 #[test]
 fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     use ragdiag_diagnose::{RetrievedItem, TraceRun};
