@@ -13,8 +13,13 @@
 # ragdiag's (the two share the cores in the piped run). The report.html of the largest size is
 # rendered in headless Chromium (when one is on PATH) and its wall time printed.
 #
+# The last line gives the resident memory per question between the smallest and the largest
+# size (issue 15 item 1's bound: the corpus plus a constant would make it ~0).
+#
 # Environment: RAGDIAG (the binary; default target/release/ragdiag), SIZES, FILE_MAX, WORK
-# (default /tmp/ragdiag-bench-trace, removed at the end), PAGES (corpus pages; default 3400).
+# (default /tmp/ragdiag-bench-trace, removed at the end), PAGES (corpus pages; default 3400),
+# ORDER (`shuffled`: the questions file in a seeded random order, so the trace's lines come out
+# of question order; default: the generator's order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RAGDIAG:-target/release/ragdiag}
@@ -32,6 +37,13 @@ trap 'rm -rf "$WORK"' EXIT
 timed() { /usr/bin/time -f "%e %U %S %M" -o "$WORK/t" "$@"; }
 kb() { echo $(( ($(stat -c %s "$1") + 512) / 1024 )); }
 
+ORDER=${ORDER:-}
+case "$ORDER" in ""|shuffled) ;; *) echo "ORDER must be empty or shuffled" >&2; exit 2 ;; esac
+# Questions in a seeded random order (the trace keeps the generator's).
+shuffle() {
+  python3 -c 'import random, sys; p = sys.argv[1]; lines = open(p).readlines(); random.Random(15).shuffle(lines); open(p, "w").writelines(lines)' "$1"
+}
+first_rss=""; first_n=""
 printf "%-9s %-6s %8s %8s %7s %9s %8s %12s %9s %12s\n" questions trace wall_s user_s sys_s rss_MB q_per_s report_html_KB report_md_KB summary_json_KB
 largest=""
 for n in $SIZES; do
@@ -40,6 +52,7 @@ for n in $SIZES; do
         --as-of 2026-10-01 --out "$dir/report")
   if (( n <= FILE_MAX )); then
     $GEN --questions "$n" --out "$dir" > /dev/null
+    [ "$ORDER" = shuffled ] && shuffle "$dir/queries.jsonl"
     timed "$BIN" "${args[@]}" --trace "$dir/trace.jsonl" > /dev/null
     read -r wall user sys rss < "$WORK/t"
     src=file
@@ -48,6 +61,7 @@ for n in $SIZES; do
     timed $GEN --questions "$n" --out "$dir" --trace-stdout > /dev/null
     read -r gwall guser gsys grss < "$WORK/t"
     echo "generator alone, $n questions: wall ${gwall} s, user ${guser} s, sys ${gsys} s, peak $(( grss / 1024 )) MB" >&2
+    [ "$ORDER" = shuffled ] && shuffle "$dir/queries.jsonl"
     # The piped run's generator writes its own (identical) corpus and questions elsewhere.
     $GEN --questions "$n" --out "$dir/gen" --trace-stdout \
       | timed "$BIN" "${args[@]}" --trace - > /dev/null
@@ -60,7 +74,13 @@ for n in $SIZES; do
     "$(kb "$dir/report/summary.json")"
   [ -n "$largest" ] && rm -rf "$largest"
   largest="$dir"
+  [ -z "$first_n" ] && { first_n=$n; first_rss=$rss; }
+  last_n=$n; last_rss=$rss
 done
+if [ -n "$first_n" ] && [ "$last_n" != "$first_n" ]; then
+  python3 -c "import sys; a, b, ra, rb = map(int, sys.argv[1:]); print(f'resident memory per question from {a:,} to {b:,} questions: {(rb - ra) / (b - a):.2f} KB')" \
+    "$first_n" "$last_n" "$first_rss" "$last_rss" >&2
+fi
 
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$chromium" ] && [ -n "$largest" ]; then
