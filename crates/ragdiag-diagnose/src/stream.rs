@@ -124,6 +124,10 @@ pub struct Streamed {
     /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
     /// the questions whose diagnosis it holds (empty when none were handed).
     pub labels: Vec<Option<Box<QueryLabels>>>,
+    /// The most questions the run held at once in its window ([`TraceRun::holding`]): about a
+    /// part and a batch when the trace's lines follow the questions' order, up to every
+    /// question when they do not.
+    pub most_held: usize,
 }
 
 /// Questions whose rows can be written ([`TraceRun::ready`]): consecutive questions, all
@@ -204,6 +208,8 @@ pub struct TraceRun<'r, 'c, 'q> {
     closed: bool,
     /// The questions before this one that no line named are diagnosed (once closed).
     missing_upto: usize,
+    /// The longest the window has been.
+    most_held: usize,
     /// The lines read so far.
     lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
@@ -266,6 +272,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             released: 0,
             closed: false,
             missing_upto: 0,
+            most_held: 0,
             lines_read: 0,
             lines: Diagnostics::default(),
             located: Vec::new(),
@@ -502,6 +509,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if j >= self.window.len() {
             self.window.resize_with(j + 1, Slot::default);
             self.rankings.resize_with(j + 1, DocRanking::default);
+            self.most_held = self.most_held.max(j + 1);
         }
         &mut self.window[j]
     }
@@ -716,6 +724,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 lead_scores,
             },
             labels: self.labels,
+            most_held: self.most_held,
         })
     }
 }

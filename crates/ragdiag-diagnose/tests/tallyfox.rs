@@ -512,6 +512,8 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             run.release(range);
         }
         let got = run.finish().unwrap();
+        // In the questions' order the run holds at most a part and a batch at once.
+        assert!(got.most_held <= part + batch, "{at}: {}", got.most_held);
         assert_eq!(got.briefs, expected, "{at}");
         assert_eq!(
             serde_json::to_string(&got.diagnoses).unwrap(),
@@ -534,6 +536,21 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             }
         }
     }
+    // Without the first question's line every later question waits for it (its part cannot
+    // be written before the trace ends), and the run says how many it held.
+    let without_first: Vec<_> = trace
+        .iter()
+        .filter(|t| t.query_id != queries[0].id)
+        .cloned()
+        .collect();
+    let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, 1)
+        .unwrap()
+        .with_part(1);
+    for chunk in without_first.chunks(1) {
+        run.add_batch(chunk.to_vec()).unwrap();
+        assert_eq!(run.ready().unwrap(), None);
+    }
+    assert_eq!(run.finish().unwrap().most_held, queries.len());
 }
 
 /// A trace naming one question of many: once it is over, the others are diagnosed a part at a
@@ -585,6 +602,11 @@ fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
         }
         assert_eq!(handed, queries.len());
         let got = run.finish().unwrap();
+        assert!(
+            got.most_held <= part.max(1),
+            "part {part}: {}",
+            got.most_held
+        );
         // The same warnings in the same order (one per question without a line).
         assert_eq!(
             format!("{:?}", got.warnings),

@@ -616,6 +616,14 @@ fn from_trace_stream<'c>(
     provenance.trace_format = Some(ragdiag_load::TraceFormat::Ragdiag.to_string());
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(read.sha256);
+    if let Some(held) = read.late {
+        printer.note(format_args!(
+            "up to {held} questions were held whole at once, waiting for an earlier question's \
+             trace line (lines out of the questions' order, or a question no line names; the \
+             reports are the same): a trace in the questions' order with a line for each \
+             streams in less memory"
+        ));
+    }
     let shown = read.streamed.shown;
     Ok((
         Retrieved {

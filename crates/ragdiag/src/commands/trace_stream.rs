@@ -3,6 +3,7 @@
 //! while the batch before is diagnosed, so the memory taken is the corpus and a few batches,
 //! whatever the trace's length.
 
+use super::question_tables::QUESTIONS_PER_PART;
 use anyhow::{anyhow, Context, Result};
 use ragdiag_core::{Diagnostics, TraceRecord};
 use ragdiag_diagnose::{Part, Streamed, TraceRun};
@@ -31,6 +32,9 @@ pub(crate) struct StreamedTrace {
     pub(crate) diagnostics: Diagnostics,
     /// The SHA-256 of the bytes read.
     pub(crate) sha256: String,
+    /// The most questions the run held at once, when that was more than a part and a batch
+    /// (what a trace in the questions' order holds at most): lines came late or never.
+    pub(crate) late: Option<usize>,
 }
 
 /// A batch's size: `RAGDIAG_TRACE_BATCH` lines and `RAGDIAG_TRACE_BATCH_BYTES` bytes
@@ -139,10 +143,14 @@ pub(crate) fn diagnose_streamed(
         let (diagnostics, sha256) = read?;
         run.close();
         drain(&mut run)?;
+        let streamed = run.finish()?;
+        let late =
+            (streamed.most_held > QUESTIONS_PER_PART + batch.lines).then_some(streamed.most_held);
         Ok(StreamedTrace {
-            streamed: run.finish()?,
+            streamed,
             diagnostics,
             sha256,
+            late,
         })
     })
 }
