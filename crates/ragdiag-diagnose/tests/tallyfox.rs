@@ -52,12 +52,7 @@ fn run(truth: &Truth) -> Diagnoses {
     let (docs, queries, trace) = demo();
     let fresh = audit_at(&docs, truth);
     let corpus = Corpus::new(&docs, &fresh);
-    let cfg = Config {
-        mode: Mode::Trace,
-        context_k: truth.context_k,
-        cover: truth.cover,
-        ..Config::default()
-    };
+    let cfg = trace_config(truth);
     diagnose_trace(&corpus, &queries, &trace, &cfg).unwrap()
 }
 
@@ -81,6 +76,16 @@ fn demo() -> (
 }
 
 /// The freshness audit of `docs` at the truth file's date.
+/// Trace mode at the truth file's context window and cover.
+fn trace_config(truth: &Truth) -> Config<'static> {
+    Config {
+        mode: Mode::Trace,
+        context_k: truth.context_k,
+        cover: truth.cover,
+        ..Config::default()
+    }
+}
+
 fn audit_at(docs: &[ragdiag_core::Document], truth: &Truth) -> ragdiag_fresh::Audit {
     ragdiag_fresh::audit(
         docs,
@@ -454,12 +459,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     }
     let fresh = audit_at(&docs, &truth);
     let corpus = Corpus::new(&docs, &fresh);
-    let cfg = Config {
-        mode: Mode::Trace,
-        context_k: truth.context_k,
-        cover: truth.cover,
-        ..Config::default()
-    };
+    let cfg = trace_config(&truth);
     let (whole, _) =
         ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
     let drawn = first_drawn(&whole, &queries);
@@ -570,12 +570,7 @@ fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
     let few = vec![first];
     let fresh = audit_at(&docs, &truth);
     let corpus = Corpus::new(&docs, &fresh);
-    let cfg = Config {
-        mode: Mode::Trace,
-        context_k: truth.context_k,
-        cover: truth.cover,
-        ..Config::default()
-    };
+    let cfg = trace_config(&truth);
     let (whole, _) = ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &few, &cfg).unwrap();
     assert!(queries.len() > 20);
     let briefing = BriefContext::new(&docs, &fresh, &thresholds());
@@ -642,12 +637,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
     }
     let fresh = audit_at(&docs, &truth);
     let corpus = Corpus::new(&docs, &fresh);
-    let cfg = Config {
-        mode: Mode::Trace,
-        context_k: truth.context_k,
-        cover: truth.cover,
-        ..Config::default()
-    };
+    let cfg = trace_config(&truth);
     let trace = doctored_trace();
     let (whole, shown) =
         ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &trace, &cfg).unwrap();
