@@ -65,6 +65,7 @@ mod input;
 mod report;
 mod rerank;
 pub mod review;
+mod spill;
 mod stream;
 mod summary;
 mod tally;
@@ -94,6 +95,7 @@ pub use report::{
     queries_columns, LeadScores, Ranked, Sources, SummaryInput, ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
+pub use spill::Scratch;
 pub use stream::{drawn_order, Part, QueryLabels, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use tally::{RankFigures, RankTally};
@@ -125,6 +127,10 @@ pub enum Error {
     /// The embedder failed while assessing groundedness.
     #[error("embedding answer and context sentences failed")]
     Embed(#[source] EmbedError),
+    /// The scratch that keeps a streamed trace's waiting questions failed
+    /// ([`TraceRun::with_spill`]).
+    #[error("keeping or reading back the trace questions that wait for their turn failed")]
+    Scratch(#[source] std::io::Error),
 }
 
 impl From<EmbedError> for Error {

@@ -27,10 +27,12 @@
 //! those of the questions the report may draw; the lists [`Streamed`] hands back, one entry
 //! per question, are made by [`TraceRun::finish`] once the run's texts are freed.
 
+use crate::spill::{Scratch, Spill, Waiting};
 use crate::texts::Texts;
 use crate::{
     diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Class, Config,
-    Corpus, Diagnosis, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown, Summary,
+    Corpus, Diagnosis, Error, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown,
+    Summary,
 };
 use ragdiag_core::{Diagnostics, Evidence, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
@@ -126,8 +128,13 @@ pub struct Streamed {
     pub labels: Vec<Option<Box<QueryLabels>>>,
     /// The most questions the run held at once in its window ([`TraceRun::holding`]): about a
     /// part and a batch when the trace's lines follow the questions' order, up to every
-    /// question when they do not.
+    /// question when they do not (unless they wait in the scratch, [`TraceRun::with_spill`]).
     pub most_held: usize,
+    /// The questions whose line came so far ahead of their turn that they waited in the
+    /// scratch, located but not diagnosed ([`TraceRun::with_spill`]).
+    pub waited: usize,
+    /// The bytes those questions took in the scratch.
+    pub waited_bytes: u64,
 }
 
 /// Questions whose rows can be written ([`TraceRun::ready`]): consecutive questions, all
@@ -210,6 +217,11 @@ pub struct TraceRun<'r, 'c, 'q> {
     missing_upto: usize,
     /// The longest the window has been.
     most_held: usize,
+    /// Lines of questions this many or more past the first one not released wait in
+    /// `spill` ([`TraceRun::with_spill`]; `None`: none waits).
+    ahead: Option<usize>,
+    /// The questions that wait for their part, located.
+    spill: Spill,
     /// The lines read so far.
     lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
@@ -273,6 +285,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             closed: false,
             missing_upto: 0,
             most_held: 0,
+            ahead: None,
+            spill: Spill::new(Box::new(Vec::<u8>::new())),
             lines_read: 0,
             lines: Diagnostics::default(),
             located: Vec::new(),
@@ -318,6 +332,23 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     pub fn with_part(mut self, part: usize) -> Self {
         self.part = part.max(1);
         self
+    }
+
+    /// The same run keeping the questions whose line comes `ahead` or more questions past the
+    /// first one not released (at least one) in `scratch`, located but not diagnosed, until
+    /// their part is next ([`TraceRun::ready`]): however the trace's lines are ordered, the
+    /// run holds the diagnoses of at most `ahead` questions (or a part, if more), and a few
+    /// tens of bytes for each question that waits. The outcome is the same as without.
+    #[must_use]
+    pub fn with_spill(mut self, ahead: usize, scratch: Box<dyn Scratch + 'static>) -> Self {
+        self.ahead = Some(ahead.max(1));
+        self.spill = Spill::new(scratch);
+        self
+    }
+
+    /// Whether a line for question `i` waits in the scratch ([`TraceRun::with_spill`]).
+    fn waits(&self, i: usize) -> bool {
+        self.ahead.is_some_and(|a| i >= self.released + a)
     }
 
     /// The same run keeping, past their release, the reason of only the first `listed`
@@ -387,15 +418,65 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 self.located.push((i, w));
             }
         }
-        // `joined` is in line order: each joined line's record goes to its question.
+        // `joined` is in line order: each joined line's record, with its position among the
+        // lines.
         let mut at = joined.iter().peekable();
+        let mut stripped = Vec::with_capacity(joined.len());
         for (r, rec) in records.into_iter().enumerate() {
-            if let Some(&(i, _)) = at.next_if(|j| j.1 == r) {
-                self.slot_mut(i).record = Some(Box::new((self.lines_read + r, strip(rec))));
+            if at.next_if(|j| j.1 == r).is_some() {
+                stripped.push((self.lines_read + r, strip(rec)));
             }
         }
         self.lines_read += n_lines;
-        let positions: Vec<usize> = joined.iter().map(|j| j.0).collect();
+        // Each question is diagnosed now, or waits for its part in the scratch.
+        let mut positions = Vec::with_capacity(joined.len());
+        let mut now = Vec::with_capacity(joined.len());
+        for ((&(i, _), input), (line, record)) in joined.iter().zip(inputs).zip(stripped) {
+            if self.waits(i) {
+                let waiting = Waiting {
+                    line,
+                    record,
+                    retrieved: input.retrieved,
+                    candidates: input.candidates,
+                    answer: input.answer,
+                };
+                self.spill.put(i, &waiting).map_err(Error::Scratch)?;
+            } else {
+                self.slot_mut(i).record = Some(Box::new((line, record)));
+                positions.push(i);
+                now.push(input);
+            }
+        }
+        self.diagnose(&positions, now)
+    }
+
+    /// Diagnoses the questions before `end` that wait in the scratch
+    /// ([`TraceRun::with_spill`]).
+    fn diagnose_waiting(&mut self, end: usize) -> Result<()> {
+        let waiting = self
+            .spill
+            .take_before(end, self.corpus)
+            .map_err(Error::Scratch)?;
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let queries = self.queries;
+        let full: Vec<Cow<'q, Query>> = waiting
+            .iter()
+            .map(|&(i, _)| Self::full(queries, &self.labels, i))
+            .collect();
+        let mut positions = Vec::with_capacity(waiting.len());
+        let mut inputs = Vec::with_capacity(waiting.len());
+        for ((i, w), q) in waiting.into_iter().zip(&full) {
+            self.slot_mut(i).record = Some(Box::new((w.line, w.record)));
+            positions.push(i);
+            inputs.push(QueryInput {
+                query: q,
+                retrieved: w.retrieved,
+                candidates: w.candidates,
+                answer: w.answer,
+            });
+        }
         self.diagnose(&positions, inputs)
     }
 
@@ -451,6 +532,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if self.closed {
             self.diagnose_missing(end)?;
         }
+        self.diagnose_waiting(end)?;
         let whole = end - self.released == self.part || self.closed;
         Ok((end > self.released && whole && self.diagnosed_upto >= end)
             .then_some(self.released..end))
@@ -676,6 +758,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     pub fn finish(mut self) -> Result<Streamed> {
         self.close();
         self.diagnose_missing(self.queries.len())?;
+        self.diagnose_waiting(self.queries.len())?;
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
@@ -725,6 +808,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             },
             labels: self.labels,
             most_held: self.most_held,
+            waited: self.spill.total,
+            waited_bytes: self.spill.bytes,
         })
     }
 }

@@ -686,7 +686,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         .map(ragdiag_diagnose::QueryLabels::take)
         .collect();
     assert!(labels.iter().flatten().count() > 10);
-    for (batch, keep, part, listed, taken) in [1, 2, 7, 40, 1000]
+    for (batch, keep, part, listed, taken, ahead) in [1, 2, 7, 40, 1000]
         .into_iter()
         .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
         .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
@@ -694,6 +694,10 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         // Labels handed to the run: with the listing (half the settings).
         .flat_map(|(b, k, p, l)| [false, true].map(move |t| (b, k, p, l, t)))
         .filter(|&(.., l, t)| !t || l.is_some())
+        // Lines far ahead of their turn wait in a scratch (the trace is reversed): with one
+        // drawn question per class.
+        .flat_map(|(b, k, p, l, t)| [None, Some(1), Some(4)].map(move |a| (b, k, p, l, t, a)))
+        .filter(|&(_, k, .., a)| a.is_none() || k == 1)
     {
         let mut run = if taken {
             TraceRun::new(&corpus, &briefing, &slim, &cfg, keep)
@@ -708,8 +712,12 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         if let Some(p) = part {
             run = run.with_part(p);
         }
+        if let Some(a) = ahead {
+            run = run.with_spill(a, Box::new(Vec::<u8>::new()));
+        }
         let at = format!(
-            "batch {batch}, keep {keep}, part {part:?}, listed {listed:?}, labels taken {taken}"
+            "batch {batch}, keep {keep}, part {part:?}, listed {listed:?}, labels taken {taken}, \
+             ahead {ahead:?}"
         );
         // Each part handed out (when asked for) is checked against the whole diagnosis, then
         // released.
@@ -765,6 +773,17 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             if part.is_some() { queries.len() } else { 0 },
             "{at}"
         );
+        // The reversed trace's lines come before their turn: with a scratch, they wait there
+        // and the run never holds more diagnoses than `ahead` or a part.
+        match ahead {
+            None => assert_eq!((got.waited, got.waited_bytes), (0, 0), "{at}"),
+            Some(a) => {
+                assert!(got.waited > queries.len() / 2, "{at}: {}", got.waited);
+                assert!(got.waited_bytes > 0, "{at}");
+                let most = a.max(part.unwrap_or(queries.len()));
+                assert!(got.most_held <= most, "{at}: {}", got.most_held);
+            }
+        }
         // Released questions' rankings are let go of (their parts had them); the first two
         // scores stay.
         let mut expected_ranked = ranked.clone();

@@ -616,12 +616,13 @@ fn from_trace_stream<'c>(
     provenance.trace_format = Some(ragdiag_load::TraceFormat::Ragdiag.to_string());
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(read.sha256);
-    if let Some(held) = read.late {
+    let (waited, bytes) = (read.streamed.waited, read.streamed.waited_bytes);
+    if waited > 0 {
         printer.note(format_args!(
-            "up to {held} questions were held whole at once, waiting for an earlier question's \
-             trace line (lines out of the questions' order, or a question no line names; the \
-             reports are the same): a trace in the questions' order with a line for each \
-             streams in less memory"
+            "{waited} questions' trace lines came long before their turn (lines out of the \
+             questions' order, or an earlier question's line late or missing) and waited in a \
+             temporary file ({:.1} MB) until their part was written; the reports are the same",
+            bytes as f64 / 1e6
         ));
     }
     let shown = read.streamed.shown;

@@ -1,7 +1,10 @@
 //! `diagnose --trace` for a ragdiag JSONL trace, streamed (issue 15): a reader thread reads
 //! and hashes the file (or standard input, for `-`) and hands over batches of parsed lines
 //! while the batch before is diagnosed, so the memory taken is the corpus and a few batches,
-//! whatever the trace's length.
+//! whatever the trace's length. Lines that come long before their question's turn (the trace
+//! is in another order than the questions, or an earlier question's line is late or never
+//! comes) wait in a temporary file, located but not diagnosed, until their part is next
+//! ([`TraceRun::with_spill`]), so the trace's order does not change that bound either.
 
 use super::question_tables::QUESTIONS_PER_PART;
 use anyhow::{anyhow, Context, Result};
@@ -9,7 +12,8 @@ use ragdiag_core::{Diagnostics, TraceRecord};
 use ragdiag_diagnose::{Part, Streamed, TraceRun};
 use ragdiag_load::{LoadError, LoadOptions, TraceBatch};
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Trace lines per batch unless `RAGDIAG_TRACE_BATCH` says otherwise.
@@ -32,9 +36,47 @@ pub(crate) struct StreamedTrace {
     pub(crate) diagnostics: Diagnostics,
     /// The SHA-256 of the bytes read.
     pub(crate) sha256: String,
-    /// The most questions the run held at once, when that was more than a part and a batch
-    /// (what a trace in the questions' order holds at most): lines came late or never.
-    pub(crate) late: Option<usize>,
+}
+
+/// Where the questions whose line came long before their turn wait
+/// ([`TraceRun::with_spill`]): an unnamed temporary file (`TMPDIR`, removed when closed),
+/// made when the first one comes.
+#[derive(Default)]
+struct ScratchFile {
+    file: Option<BufWriter<File>>,
+    /// Bytes written.
+    end: u64,
+}
+
+impl ragdiag_diagnose::Scratch for ScratchFile {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<u64> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self
+                .file
+                .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
+        };
+        file.write_all(bytes)?;
+        let at = self.end;
+        self.end += bytes.len() as u64;
+        Ok(at)
+    }
+
+    fn get(&mut self, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("nothing was written to the scratch"))?;
+        file.flush()?;
+        let f = file.get_mut();
+        let mut out = vec![0; len];
+        let read = f
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| f.read_exact(&mut out));
+        // Appends go on at the end, whether the read succeeded or not.
+        f.seek(SeekFrom::End(0))?;
+        read.map(|()| out)
+    }
 }
 
 /// A batch's size: `RAGDIAG_TRACE_BATCH` lines and `RAGDIAG_TRACE_BATCH_BYTES` bytes
@@ -76,10 +118,16 @@ impl<R: Read> Read for Hashing<R> {
 /// ([`TraceRun::release`]).
 pub(crate) fn diagnose_streamed(
     path: &Path,
-    mut run: TraceRun<'_, '_, '_>,
+    run: TraceRun<'_, '_, '_>,
     write: &mut dyn FnMut(Part<'_>) -> Result<()>,
 ) -> Result<StreamedTrace> {
     let batch = batch_size()?;
+    // A trace in the questions' order never holds more than a part and a batch: lines further
+    // ahead wait on disk.
+    let mut run = run.with_spill(
+        QUESTIONS_PER_PART + batch.lines,
+        Box::new(ScratchFile::default()),
+    );
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
@@ -144,13 +192,40 @@ pub(crate) fn diagnose_streamed(
         run.close();
         drain(&mut run)?;
         let streamed = run.finish()?;
-        let late =
-            (streamed.most_held > QUESTIONS_PER_PART + batch.lines).then_some(streamed.most_held);
         Ok(StreamedTrace {
             streamed,
             diagnostics,
             sha256,
-            late,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScratchFile;
+    use ragdiag_diagnose::Scratch;
+
+    /// Bytes read back from the scratch file are the ones written at that offset, whatever
+    /// was read or written between (a read does not move where the next write goes); nothing
+    /// is made until the first write, and a read past what was written is an error.
+    #[test]
+    fn the_scratch_file_reads_back_what_was_written() {
+        let mut s = ScratchFile::default();
+        assert!(s.get(0, 1).is_err());
+        assert!(s.file.is_none());
+        let a = s.put(b"first question").unwrap();
+        let b = s.put(&[0u8, 255, 7]).unwrap();
+        assert_eq!((a, b), (0, 14));
+        assert_eq!(s.get(a, 14).unwrap(), b"first question");
+        let c = s.put("é, after a read".as_bytes()).unwrap();
+        assert_eq!(c, 17);
+        assert_eq!(s.get(b, 3).unwrap(), [0u8, 255, 7]);
+        assert_eq!(s.get(c, 16).unwrap(), "é, after a read".as_bytes());
+        assert_eq!(s.get(a + 6, 8).unwrap(), b"question");
+        assert!(s.get(c, 17).is_err());
+        // A failed read leaves the next write at the end.
+        assert_eq!(s.put(b"last").unwrap(), 33);
+        assert_eq!(s.get(33, 4).unwrap(), b"last");
+        assert_eq!(s.get(a, 5).unwrap(), b"first");
+    }
 }
