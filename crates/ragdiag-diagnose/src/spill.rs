@@ -66,10 +66,11 @@ pub(crate) struct Waiting {
     pub(crate) answer: Option<String>,
 }
 
-/// The waiting questions: each one's place in the scratch, by question position.
+/// The waiting questions: each one's place in the scratch and its record's origin (kept as it
+/// is: a path need not be text), by question position.
 pub(crate) struct Spill {
     scratch: Box<dyn Scratch + 'static>,
-    at: BTreeMap<usize, (u64, usize)>,
+    at: BTreeMap<usize, (u64, usize, Location)>,
     /// Questions that have waited.
     pub(crate) total: usize,
     /// Bytes written.
@@ -94,7 +95,8 @@ impl Spill {
         self.buf.clear();
         encode(w, &mut self.buf);
         let at = self.scratch.put(&self.buf)?;
-        self.at.insert(i, (at, self.buf.len()));
+        self.at
+            .insert(i, (at, self.buf.len(), w.record.origin.clone()));
         self.total += 1;
         self.bytes += self.buf.len() as u64;
         Ok(())
@@ -112,9 +114,9 @@ impl Spill {
             if *entry.key() >= end {
                 break;
             }
-            let (i, (at, len)) = entry.remove_entry();
+            let (i, (at, len, origin)) = entry.remove_entry();
             let bytes = self.scratch.get(at, len)?;
-            out.push((i, decode(&bytes, corpus)?));
+            out.push((i, decode(&bytes, origin, corpus)?));
         }
         Ok(out)
     }
@@ -150,33 +152,57 @@ fn put_f64(out: &mut Vec<u8>, v: f64) {
 fn put_items(out: &mut Vec<u8>, items: &[RetrievedItem]) {
     put_u64(out, items.len() as u64);
     for item in items {
-        put_str(out, item.doc.as_str());
-        put_opt(out, item.span, |o, (a, b)| {
+        let RetrievedItem {
+            doc,
+            span,
+            text,
+            score,
+            retrievers,
+        } = item;
+        put_str(out, doc.as_str());
+        put_opt(out, *span, |o, (a, b)| {
             put_u64(o, a as u64);
             put_u64(o, b as u64);
         });
-        put_opt(out, item.text.as_deref(), put_str);
-        put_opt(out, item.score, put_f64);
-        put_opt(out, item.retrievers, |o, r| {
-            put_opt(o, r.lexical, |o, v| put_u64(o, u64::from(v)));
-            put_opt(o, r.dense, |o, v| put_u64(o, u64::from(v)));
+        put_opt(out, text.as_deref(), put_str);
+        put_opt(out, *score, put_f64);
+        put_opt(out, *retrievers, |o, r| {
+            let RetrieverRanks { lexical, dense } = r;
+            put_opt(o, lexical, |o, v| put_u64(o, u64::from(v)));
+            put_opt(o, dense, |o, v| put_u64(o, u64::from(v)));
         });
     }
 }
 
-/// `w` as bytes.
+/// `w` as bytes, but for its record's origin (kept beside its offset) and its record's hits
+/// and answer (stripped: the located ones are `w`'s own). Every field is named, so that one
+/// added later is not forgotten here.
 fn encode(w: &Waiting, out: &mut Vec<u8>) {
-    put_u64(out, w.line as u64);
-    let r = &w.record;
-    put_str(out, &r.query_id);
-    put_opt(out, r.latency_ms, put_f64);
-    put_opt(out, r.prompt_tokens, put_f64);
-    put_opt(out, r.completion_tokens, put_f64);
-    put_str(out, &r.origin.path.to_string_lossy());
-    put_opt(out, r.origin.line, put_u64);
-    put_items(out, &w.retrieved);
-    put_opt(out, w.candidates.as_deref(), put_items);
-    put_opt(out, w.answer.as_deref(), put_str);
+    let Waiting {
+        line,
+        record,
+        retrieved,
+        candidates,
+        answer,
+    } = w;
+    let TraceRecord {
+        query_id,
+        retrieved: _,
+        candidates: _,
+        answer: _,
+        latency_ms,
+        prompt_tokens,
+        completion_tokens,
+        origin: _,
+    } = record;
+    put_u64(out, *line as u64);
+    put_str(out, query_id);
+    put_opt(out, *latency_ms, put_f64);
+    put_opt(out, *prompt_tokens, put_f64);
+    put_opt(out, *completion_tokens, put_f64);
+    put_items(out, retrieved);
+    put_opt(out, candidates.as_deref(), put_items);
+    put_opt(out, answer.as_deref(), put_str);
 }
 
 /// Reads what [`encode`] wrote.
@@ -249,19 +275,14 @@ impl<'b> Reader<'b> {
     }
 }
 
-/// The waiting question `bytes` encode ([`encode`]).
-fn decode(bytes: &[u8], corpus: &Corpus<'_>) -> io::Result<Waiting> {
+/// The waiting question `bytes` encode ([`encode`]), its record read at `origin`.
+fn decode(bytes: &[u8], origin: Location, corpus: &Corpus<'_>) -> io::Result<Waiting> {
     let mut r = Reader { rest: bytes };
     let line = r.usize()?;
     let query_id = r.str()?.to_owned();
     let latency_ms = r.opt(Reader::f64)?;
     let prompt_tokens = r.opt(Reader::f64)?;
     let completion_tokens = r.opt(Reader::f64)?;
-    let path = r.str()?;
-    let origin = match r.opt(Reader::u64)? {
-        Some(n) => Location::new(path, n),
-        None => Location::file(path),
-    };
     let w = Waiting {
         line,
         record: TraceRecord {
@@ -304,9 +325,22 @@ mod tests {
         }
     }
 
+    /// A record's origin in a file whose name is not UTF-8 (where the system allows one).
+    fn non_utf8_origin() -> Location {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let name = std::ffi::OsStr::from_bytes(b"traces/day\xff 1.jsonl");
+            Location::new(std::path::Path::new(name), 42)
+        }
+        #[cfg(not(unix))]
+        Location::new("traces/day 1.jsonl", 42)
+    }
+
     /// Every field of a waiting question, set and unset, comes back as it went in: texts with
     /// multi-byte characters, scores that are not finite (their bits), ranks, a ghost
-    /// document; a corpus document's id comes back shared with the corpus's.
+    /// document, its record's origin (a path that is not UTF-8); a corpus document's id comes
+    /// back shared with the corpus's.
     #[test]
     fn a_waiting_question_comes_back_as_it_went() {
         let docs = corpus_docs();
@@ -319,7 +353,7 @@ mod tests {
                 latency_ms: Some(812.5),
                 prompt_tokens: Some(f64::NAN),
                 completion_tokens: Some(-0.0),
-                origin: Location::new("traces/day 1.jsonl", 42),
+                origin: non_utf8_origin(),
                 ..TraceRecord::default()
             },
             retrieved: vec![
@@ -363,6 +397,7 @@ mod tests {
         let got = &back[1].1;
         // (Debug: a NaN is not equal to itself.)
         assert_eq!(format!("{got:?}"), format!("{full:?}"));
+        assert_eq!(got.record.origin, full.record.origin);
         assert_eq!(
             got.record.prompt_tokens.map(f64::to_bits),
             Some(f64::NAN.to_bits())
@@ -397,22 +432,26 @@ mod tests {
         };
         let mut bytes = Vec::new();
         encode(&w, &mut bytes);
-        assert_eq!(decode(&bytes, &corpus).unwrap(), w);
+        let origin = || w.record.origin.clone();
+        assert_eq!(decode(&bytes, origin(), &corpus).unwrap(), w);
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut], &corpus).is_err(), "cut at {cut}");
+            assert!(
+                decode(&bytes[..cut], origin(), &corpus).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode(&longer, &corpus).is_err());
+        assert!(decode(&longer, origin(), &corpus).is_err());
         let mut tag = bytes.clone();
         // The answer's tag: 1 byte, then its length (8) and its one byte.
         let at = bytes.len() - 1 - 1 - 8;
         tag[at] = 7;
-        assert!(decode(&tag, &corpus).is_err());
+        assert!(decode(&tag, origin(), &corpus).is_err());
         // A length no scratch holds.
         let mut huge = bytes;
         huge[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert!(decode(&huge, &corpus).is_err());
+        assert!(decode(&huge, origin(), &corpus).is_err());
         assert!(Scratch::get(&mut Vec::<u8>::new(), 0, 1).is_err());
     }
 }

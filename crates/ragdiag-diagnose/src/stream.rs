@@ -348,7 +348,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
 
     /// Whether a line for question `i` waits in the scratch ([`TraceRun::with_spill`]).
     fn waits(&self, i: usize) -> bool {
-        self.ahead.is_some_and(|a| i >= self.released + a)
+        self.ahead
+            .is_some_and(|a| i.saturating_sub(self.released) >= a)
     }
 
     /// The same run keeping, past their release, the reason of only the first `listed`

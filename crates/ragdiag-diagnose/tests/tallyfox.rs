@@ -494,7 +494,9 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             TraceRun::new(&corpus, &briefing, &queries, &cfg, 1).unwrap()
         }
         .with_part(part)
-        .with_listed(1);
+        .with_listed(1)
+        // In the questions' order no line comes a part and a batch before its turn.
+        .with_spill(part + batch, Box::new(Vec::<u8>::new()));
         let mut released_early = 0;
         for chunk in trace.chunks(batch) {
             run.add_batch(chunk.to_vec()).unwrap();
@@ -512,8 +514,10 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             run.release(range);
         }
         let got = run.finish().unwrap();
-        // In the questions' order the run holds at most a part and a batch at once.
+        // In the questions' order the run holds at most a part and a batch at once, and no line
+        // waits in the scratch.
         assert!(got.most_held <= part + batch, "{at}: {}", got.most_held);
+        assert_eq!((got.waited, got.waited_bytes), (0, 0), "{at}");
         assert_eq!(got.briefs, expected, "{at}");
         assert_eq!(
             serde_json::to_string(&got.diagnoses).unwrap(),
@@ -551,6 +555,133 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         assert_eq!(run.ready().unwrap(), None);
     }
     assert_eq!(run.finish().unwrap().most_held, queries.len());
+}
+
+/// A trace with a line for every question, in blocks of six lines each reversed: with a
+/// scratch, the lines that come `ahead` or more questions before their turn wait there while
+/// the parts before them are written as they come, and the outcome is the same as the whole
+/// trace's and as a run without a scratch, whatever the batch, the part and `ahead`: every
+/// brief, the diagnoses and items held (all, or the drawn questions'), the answers, the
+/// summary, the warnings in order, the rankings, each part's rows.
+#[test]
+fn a_shuffled_trace_waits_in_the_scratch_and_is_released_as_it_comes() {
+    use ragdiag_diagnose::{Streamed, TraceRun};
+    let truth = truth();
+    let (docs, all, trace) = demo();
+    let mut seen = BTreeSet::new();
+    let firsts: Vec<_> = trace
+        .iter()
+        .filter(|t| seen.insert(t.query_id.clone()))
+        .cloned()
+        .collect();
+    let queries: Vec<ragdiag_core::Query> = firsts
+        .iter()
+        .filter_map(|t| all.iter().find(|q| q.id == t.query_id).cloned())
+        .collect();
+    assert_eq!(queries.len(), firsts.len(), "a question for every line");
+    let shuffled: Vec<_> = firsts
+        .chunks(6)
+        .flat_map(|c| c.iter().rev().cloned())
+        .collect();
+    let fresh = audit_at(&docs, &truth);
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = trace_config(&truth);
+    let (whole, shown) =
+        ragdiag_diagnose::diagnose_trace_shown(&corpus, &queries, &shuffled, &cfg).unwrap();
+    let briefing = BriefContext::new(&docs, &fresh, &thresholds());
+    let briefs = briefs_of(&whole, &queries, &shuffled, &briefing, None);
+    let drawn = first_drawn(&whole, &queries);
+    let ranked = ragdiag_diagnose::Ranked::of(&queries, &shown.items);
+    // One run: the parts' rows as JSON, what was released before the trace ended, the outcome.
+    let stream = |batch: usize, part: usize, keep: usize, ahead: Option<usize>| {
+        let mut run = TraceRun::new(&corpus, &briefing, &queries, &cfg, keep)
+            .unwrap()
+            .with_part(part);
+        if let Some(a) = ahead {
+            run = run.with_spill(a, Box::new(Vec::<u8>::new()));
+        }
+        let mut rows: Vec<(std::ops::Range<usize>, String, Vec<String>)> = Vec::new();
+        let drain = |run: &mut TraceRun<'_, '_, '_>, rows: &mut Vec<_>| {
+            while let Some(range) = run.ready().unwrap() {
+                let p = run.part(range.clone());
+                for (j, i) in range.clone().enumerate() {
+                    assert_eq!(
+                        serde_json::to_string(p.diagnoses[j]).unwrap(),
+                        serde_json::to_string(&whole.diagnoses[i]).unwrap(),
+                        "question {i}"
+                    );
+                    assert_eq!(p.rankings[j], ranked.rankings[i], "question {i}");
+                }
+                let records: Vec<String> = p.trace.iter().map(|t| format!("{t:?}")).collect();
+                rows.push((range.clone(), format!("{:?}", p.items), records));
+                run.release(range);
+            }
+        };
+        for chunk in shuffled.chunks(batch) {
+            run.add_batch(chunk.to_vec()).unwrap();
+            drain(&mut run, &mut rows);
+        }
+        let early = rows.last().map_or(0, |r| r.0.end);
+        run.close();
+        drain(&mut run, &mut rows);
+        (rows, early, run.finish().unwrap())
+    };
+    let same = |a: &Streamed, b: &Streamed, at: &str| {
+        assert_eq!(format!("{:?}", a.briefs), format!("{:?}", b.briefs), "{at}");
+        assert_eq!(
+            serde_json::to_string(&a.diagnoses).unwrap(),
+            serde_json::to_string(&b.diagnoses).unwrap(),
+            "{at}"
+        );
+        assert_eq!(a.shown.items, b.shown.items, "{at}");
+        assert_eq!(a.shown.answers, b.shown.answers, "{at}");
+        assert_eq!(a.summary, b.summary, "{at}");
+        assert_eq!(
+            format!("{:?}", a.warnings),
+            format!("{:?}", b.warnings),
+            "{at}"
+        );
+        assert_eq!(a.ranked, b.ranked, "{at}");
+    };
+    for (batch, part, keep, ahead) in [1, 3, 50]
+        .into_iter()
+        .flat_map(|b| [1, 4].map(move |p| (b, p)))
+        .flat_map(|(b, p)| [usize::MAX, 1].map(move |k| (b, p, k)))
+        .flat_map(|(b, p, k)| [1, 2, 4].map(move |a| (b, p, k, a)))
+    {
+        let at = format!("batch {batch}, part {part}, keep {keep}, ahead {ahead}");
+        let (rows, early, got) = stream(batch, part, keep, Some(ahead));
+        let (plain_rows, _, plain) = stream(batch, part, keep, None);
+        assert!(got.waited > 0 && got.waited_bytes > 0, "{at}");
+        assert_eq!(plain.waited, 0, "{at}");
+        // Every line came before the trace ended: all but a last, partial part were written
+        // by then.
+        assert!(early + part > queries.len(), "{at}: {early}");
+        assert!(got.most_held <= ahead.max(part), "{at}: {}", got.most_held);
+        assert_eq!(rows, plain_rows, "{at}");
+        same(&got, &plain, &at);
+        assert_eq!(format!("{:?}", got.briefs), format!("{briefs:?}"), "{at}");
+        assert_eq!(got.summary, whole.summary, "{at}");
+        assert_eq!(
+            format!("{:?}", got.warnings),
+            format!("{:?}", whole.warnings),
+            "{at}"
+        );
+        let drawn_held = (keep == 1).then_some(&drawn);
+        assert_eq!(
+            serde_json::to_string(&got.diagnoses).unwrap(),
+            held(&whole, drawn_held),
+            "{at}"
+        );
+        for (i, items) in got.shown.items.iter().enumerate() {
+            if keep == usize::MAX || drawn.contains(&i) {
+                assert_eq!(items, &shown.items[i], "{at}: question {i}");
+                assert_eq!(got.shown.answers[i], shown.answers[i], "{at}: question {i}");
+            } else {
+                assert!(items.is_empty(), "{at}: question {i}");
+            }
+        }
+    }
 }
 
 /// A trace naming one question of many: once it is over, the others are diagnosed a part at a

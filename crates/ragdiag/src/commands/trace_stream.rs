@@ -40,41 +40,60 @@ pub(crate) struct StreamedTrace {
 
 /// Where the questions whose line came long before their turn wait
 /// ([`TraceRun::with_spill`]): an unnamed temporary file (`TMPDIR`, removed when closed),
-/// made when the first one comes.
+/// made when the first one comes. After a failed write or read it refuses every call (the
+/// offsets past it would be wrong).
 #[derive(Default)]
 struct ScratchFile {
     file: Option<BufWriter<File>>,
     /// Bytes written.
     end: u64,
+    /// A call failed.
+    broken: bool,
+}
+
+impl ScratchFile {
+    /// The file, made on the first call (`None`: nothing written yet and `make` is false).
+    fn file(&mut self, make: bool) -> std::io::Result<Option<&mut BufWriter<File>>> {
+        if self.broken {
+            return Err(std::io::Error::other(
+                "an earlier write or read of the scratch file failed",
+            ));
+        }
+        if self.file.is_none() && make {
+            self.file = Some(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?));
+        }
+        Ok(self.file.as_mut())
+    }
 }
 
 impl ragdiag_diagnose::Scratch for ScratchFile {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<u64> {
-        let file = match &mut self.file {
-            Some(f) => f,
-            None => self
-                .file
-                .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
-        };
-        file.write_all(bytes)?;
+        let file = self.file(true)?.expect("made on the first write");
+        let written = file.write_all(bytes);
+        self.broken = written.is_err();
+        written?;
         let at = self.end;
         self.end += bytes.len() as u64;
         Ok(at)
     }
 
     fn get(&mut self, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("nothing was written to the scratch"))?;
-        file.flush()?;
-        let f = file.get_mut();
+        let past_end = at.checked_add(len as u64).is_none_or(|e| e > self.end);
+        let Some(file) = self.file(false)? else {
+            return Err(std::io::Error::other("nothing was written to the scratch"));
+        };
+        if past_end {
+            return Err(std::io::Error::other("a read past the scratch's end"));
+        }
         let mut out = vec![0; len];
-        let read = f
-            .seek(SeekFrom::Start(at))
-            .and_then(|_| f.read_exact(&mut out));
-        // Appends go on at the end, whether the read succeeded or not.
-        f.seek(SeekFrom::End(0))?;
+        let read = file.flush().and_then(|()| {
+            let f = file.get_mut();
+            f.seek(SeekFrom::Start(at))?;
+            f.read_exact(&mut out)?;
+            // Appends go on at the end.
+            f.seek(SeekFrom::End(0)).map(|_| ())
+        });
+        self.broken = read.is_err();
         read.map(|()| out)
     }
 }
@@ -125,7 +144,7 @@ pub(crate) fn diagnose_streamed(
     // A trace in the questions' order never holds more than a part and a batch: lines further
     // ahead wait on disk.
     let mut run = run.with_spill(
-        QUESTIONS_PER_PART + batch.lines,
+        QUESTIONS_PER_PART.saturating_add(batch.lines),
         Box::new(ScratchFile::default()),
     );
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
