@@ -60,7 +60,16 @@ impl ScratchFile {
             ));
         }
         if self.file.is_none() && make {
-            self.file = Some(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?));
+            let file = tempfile::tempfile().map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot make a temporary file in {} (TMPDIR): {e}",
+                        std::env::temp_dir().display()
+                    ),
+                )
+            })?;
+            self.file = Some(BufWriter::with_capacity(1 << 20, file));
         }
         Ok(self.file.as_mut())
     }

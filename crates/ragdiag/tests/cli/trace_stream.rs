@@ -285,3 +285,87 @@ fn questions_past_one_part_are_written_as_they_come_with_the_same_rows() {
         format!("{:?}", table(&big, &HITS))
     );
 }
+
+/// 4,096 questions no line names, then the demo's: with batches of one line the demo's lines
+/// come more than a part and a batch before their turn (the first question's part waits for
+/// the trace's end), so they wait in a temporary file in `TMPDIR`. The reports equal those of
+/// batches of 256 lines (no line waits), `diagnose` says how many waited, and a `TMPDIR` that
+/// does not exist is an error that names it.
+#[test]
+fn lines_long_before_their_turn_wait_in_a_temporary_file_with_the_same_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = repo();
+    let demo = std::fs::read_to_string(r.join("queries/tallyfox.jsonl")).unwrap();
+    let mut many = String::new();
+    for i in 0..4096 {
+        many.push_str(&format!(
+            "{{\"id\": \"u{i:04}\", \"text\": \"which plan includes feature {i}?\"}}\n"
+        ));
+    }
+    many.push_str(&demo);
+    let queries = dir.path().join("many.jsonl");
+    std::fs::write(&queries, &many).unwrap();
+    let trace = r.join("queries/tallyfox.trace.jsonl");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |out: &Path, batch: &str, tmpdir: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_ragdiag"))
+            .args(["diagnose", "--corpus"])
+            .arg(r.join("corpora/tallyfox"))
+            .arg("--queries")
+            .arg(&queries)
+            .arg("--trace")
+            .arg(&trace)
+            .args(["--as-of", "2026-10-01", "--out"])
+            .arg(out)
+            .env("NO_COLOR", "1")
+            .env("TMPDIR", tmpdir)
+            .env("RAGDIAG_TRACE_BATCH", batch)
+            .env_remove("RAGDIAG_TRACE_BATCH_BYTES")
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // The same folder name (the report's title).
+    let (waited, whole) = (dir.path().join("a/r"), dir.path().join("b/r"));
+    let (code, err) = run(&waited, "1", &tmp);
+    assert_eq!(code, 0, "{err}");
+    let demo_lines = demo.lines().count();
+    // The demo's questions sit at 4,096 on; those from 4,097 on wait (4,096 + 1 ahead).
+    let note = format!(
+        "{} questions' trace lines came long before their turn",
+        demo_lines - 1
+    );
+    assert!(err.contains(&note), "{err}");
+    assert!(err.contains("waited in a temporary file"), "{err}");
+    // The file is unnamed: nothing is left behind.
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    let (code, err) = run(&whole, "256", &tmp);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("waited in a temporary file"), "{err}");
+    let t = trace.to_string_lossy();
+    let (fa, fb) = (outputs(&waited, &t), outputs(&whole, &t));
+    assert!(
+        fa.len() >= 8,
+        "{:?}",
+        fa.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(x.0, y.0);
+        assert!(x.1 == y.1, "{} differs when lines wait", x.0);
+    }
+    assert_eq!(fa.len(), fb.len());
+    // No such TMPDIR: the run stops, naming it, and writes no report.
+    let nowhere = dir.path().join("no-such-dir");
+    let failed = dir.path().join("c/r");
+    let (code, err) = run(&failed, "1", &nowhere);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("TMPDIR") && err.contains("no-such-dir"),
+        "{err}"
+    );
+    assert!(!failed.exists());
+}
