@@ -217,11 +217,9 @@ pub struct TraceRun<'r, 'c, 'q> {
     missing_upto: usize,
     /// The longest the window has been.
     most_held: usize,
-    /// Lines of questions this many or more past the first one not released wait in
-    /// `spill` ([`TraceRun::with_spill`]; `None`: none waits).
-    ahead: Option<usize>,
-    /// The questions that wait for their part, located.
-    spill: Spill,
+    /// Lines of questions this many or more past the first one not released wait, located,
+    /// in the spill ([`TraceRun::with_spill`]; `None`: none waits).
+    spill: Option<(usize, Spill)>,
     /// The lines read so far.
     lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
@@ -285,8 +283,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             closed: false,
             missing_upto: 0,
             most_held: 0,
-            ahead: None,
-            spill: Spill::new(Box::new(Vec::<u8>::new())),
+            spill: None,
             lines_read: 0,
             lines: Diagnostics::default(),
             located: Vec::new(),
@@ -341,15 +338,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// tens of bytes for each question that waits. The outcome is the same as without.
     #[must_use]
     pub fn with_spill(mut self, ahead: usize, scratch: Box<dyn Scratch + 'static>) -> Self {
-        self.ahead = Some(ahead.max(1));
-        self.spill = Spill::new(scratch);
+        self.spill = Some((ahead.max(1), Spill::new(scratch)));
         self
-    }
-
-    /// Whether a line for question `i` waits in the scratch ([`TraceRun::with_spill`]).
-    fn waits(&self, i: usize) -> bool {
-        self.ahead
-            .is_some_and(|a| i.saturating_sub(self.released) >= a)
     }
 
     /// The same run keeping, past their release, the reason of only the first `listed`
@@ -433,7 +423,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut positions = Vec::with_capacity(joined.len());
         let mut now = Vec::with_capacity(joined.len());
         for ((&(i, _), input), (line, record)) in joined.iter().zip(inputs).zip(stripped) {
-            if self.waits(i) {
+            // A line `ahead` or more questions past the first one not released waits.
+            let released = self.released;
+            let waits = self
+                .spill
+                .as_mut()
+                .filter(|(a, _)| i.saturating_sub(released) >= *a);
+            if let Some((_, spill)) = waits {
                 let waiting = Waiting {
                     line,
                     record,
@@ -441,7 +437,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     candidates: input.candidates,
                     answer: input.answer,
                 };
-                self.spill.put(i, &waiting).map_err(Error::Scratch)?;
+                spill.put(i, &waiting).map_err(Error::Scratch)?;
             } else {
                 self.slot_mut(i).record = Some(Box::new((line, record)));
                 positions.push(i);
@@ -454,8 +450,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// Diagnoses the questions before `end` that wait in the scratch
     /// ([`TraceRun::with_spill`]).
     fn diagnose_waiting(&mut self, end: usize) -> Result<()> {
-        let waiting = self
-            .spill
+        let Some((_, spill)) = &mut self.spill else {
+            return Ok(());
+        };
+        let waiting = spill
             .take_before(end, self.corpus)
             .map_err(Error::Scratch)?;
         if waiting.is_empty() {
@@ -809,8 +807,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             },
             labels: self.labels,
             most_held: self.most_held,
-            waited: self.spill.total,
-            waited_bytes: self.spill.bytes,
+            waited: self.spill.as_ref().map_or(0, |(_, s)| s.total),
+            waited_bytes: self.spill.as_ref().map_or(0, |(_, s)| s.bytes),
         })
     }
 }
