@@ -29,6 +29,16 @@ impl FlagSet {
         FlagSet(flags.into_iter().fold(0, |s, f| s | Self::bit(*f)))
     }
 
+    /// The set's bits ([`FlagSet::from_bits`] reads them back).
+    pub(crate) fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// The set whose bits are `bits`.
+    pub(crate) fn from_bits(bits: u16) -> Self {
+        FlagSet(bits)
+    }
+
     /// Whether `flag` holds.
     #[must_use]
     pub fn contains(self, flag: Flag) -> bool {

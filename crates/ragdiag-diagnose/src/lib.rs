@@ -66,6 +66,7 @@ mod report;
 mod rerank;
 pub mod review;
 mod spill;
+mod stash;
 mod stream;
 mod summary;
 mod tally;

@@ -122,20 +122,20 @@ impl Spill {
     }
 }
 
-fn bad(what: &str) -> io::Error {
+pub(crate) fn bad(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
-fn put_u64(out: &mut Vec<u8>, v: u64) {
+pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_u64(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_opt<T>(out: &mut Vec<u8>, v: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)) {
+pub(crate) fn put_opt<T>(out: &mut Vec<u8>, v: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)) {
     match v {
         None => out.push(0),
         Some(v) => {
@@ -145,7 +145,7 @@ fn put_opt<T>(out: &mut Vec<u8>, v: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)
     }
 }
 
-fn put_f64(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn put_f64(out: &mut Vec<u8>, v: f64) {
     put_u64(out, v.to_bits());
 }
 
@@ -206,27 +206,27 @@ fn encode(w: &Waiting, out: &mut Vec<u8>) {
 }
 
 /// Reads what [`encode`] wrote.
-struct Reader<'b> {
-    rest: &'b [u8],
+pub(crate) struct Reader<'b> {
+    pub(crate) rest: &'b [u8],
 }
 
 impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> io::Result<&'b [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> io::Result<&'b [u8]> {
         if self.rest.len() < n {
-            return Err(bad("a waiting question's bytes end early"));
+            return Err(bad("the scratch's bytes end early"));
         }
         let (head, rest) = self.rest.split_at(n);
         self.rest = rest;
         Ok(head)
     }
 
-    fn u64(&mut self) -> io::Result<u64> {
+    pub(crate) fn u64(&mut self) -> io::Result<u64> {
         let mut b = [0u8; 8];
         b.copy_from_slice(self.take(8)?);
         Ok(u64::from_le_bytes(b))
     }
 
-    fn usize(&mut self) -> io::Result<usize> {
+    pub(crate) fn usize(&mut self) -> io::Result<usize> {
         usize::try_from(self.u64()?).map_err(|_| bad("a length past this machine's"))
     }
 
@@ -234,16 +234,19 @@ impl<'b> Reader<'b> {
         u32::try_from(self.u64()?).map_err(|_| bad("a rank past u32"))
     }
 
-    fn f64(&mut self) -> io::Result<f64> {
+    pub(crate) fn f64(&mut self) -> io::Result<f64> {
         self.u64().map(f64::from_bits)
     }
 
-    fn str(&mut self) -> io::Result<&'b str> {
+    pub(crate) fn str(&mut self) -> io::Result<&'b str> {
         let n = self.usize()?;
         std::str::from_utf8(self.take(n)?).map_err(|_| bad("text that is not UTF-8"))
     }
 
-    fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> io::Result<T>) -> io::Result<Option<T>> {
+    pub(crate) fn opt<T>(
+        &mut self,
+        get: impl FnOnce(&mut Self) -> io::Result<T>,
+    ) -> io::Result<Option<T>> {
         match self.take(1)?[0] {
             0 => Ok(None),
             1 => get(self).map(Some),

@@ -28,6 +28,7 @@
 //! per question, are made by [`TraceRun::finish`] once the run's texts are freed.
 
 use crate::spill::{Scratch, Spill, Waiting};
+use crate::stash;
 use crate::texts::Texts;
 use crate::{
     diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Class, Config,
@@ -79,6 +80,15 @@ impl QueryLabels {
         Query {
             evidence: self.evidence.clone(),
             reference_answers: self.reference_answers.clone(),
+            ..q.clone()
+        }
+    }
+
+    /// `q` (the question these were taken from) with these labels again, taking them.
+    fn into_query(self, q: &Query) -> Query {
+        Query {
+            evidence: self.evidence,
+            reference_answers: self.reference_answers,
             ..q.clone()
         }
     }
@@ -237,8 +247,19 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// Per failing class, the questions released so far.
     released_of: FxHashMap<Class, usize>,
     /// The labels taken out of `queries` ([`TraceRun::with_labels`]; empty: `queries` carry
-    /// their own), each until its question's diagnosis is let go of.
+    /// their own, or they are in the store), each until its question's diagnosis is let go of.
     labels: Vec<Option<Box<QueryLabels>>>,
+    /// Where the labels and the released questions' briefs are kept ([`TraceRun::with_store`];
+    /// `None`: in memory).
+    store: Option<Box<dyn Scratch + 'static>>,
+    /// Per question, where its labels are in the store: offset and length (length 0: none,
+    /// or let go of; empty: none are stored).
+    label_at: Vec<(u64, u32)>,
+    /// Where the released questions' briefs are in the store, a release at a time, in
+    /// question order (empty: they are in `briefs`).
+    brief_at: Vec<(u64, usize)>,
+    /// The store's encoding buffer.
+    buf: Vec<u8>,
 }
 
 impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
@@ -293,6 +314,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             listed_per_class: None,
             released_of: FxHashMap::default(),
             labels: Vec::new(),
+            store: None,
+            label_at: Vec::new(),
+            brief_at: Vec::new(),
+            buf: Vec::new(),
         })
     }
 
@@ -316,12 +341,60 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self
     }
 
-    /// Question `i` with its labels (those handed to the run, if any).
-    fn full(queries: &'q [Query], labels: &[Option<Box<QueryLabels>>], i: usize) -> Cow<'q, Query> {
-        match labels.get(i) {
-            Some(Some(l)) => Cow::Owned(l.restored(&queries[i])),
-            _ => Cow::Borrowed(&queries[i]),
+    /// The same run keeping the labels handed to it ([`TraceRun::with_labels`], given before)
+    /// and the briefs of the questions it releases in `scratch` instead of memory, each read
+    /// back when it is needed: a question's labels when it is diagnosed and briefed (and, for
+    /// the questions it still holds, by [`TraceRun::finish`]), the briefs by
+    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 30 bytes
+    /// of them per question, not ~0.6 KB; the outcome is the same as without.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Scratch`] when the labels cannot be written to `scratch`.
+    pub fn with_store(mut self, mut scratch: Box<dyn Scratch + 'static>) -> Result<Self> {
+        debug_assert_eq!(
+            self.lines_read, 0,
+            "the store is given before the first batch"
+        );
+        let labels = std::mem::take(&mut self.labels);
+        let mut label_at = Vec::with_capacity(labels.len());
+        // Each question's labels are freed as they are written.
+        for l in labels {
+            label_at.push(match l {
+                None => (0, 0),
+                Some(l) => {
+                    self.buf.clear();
+                    stash::encode_labels(&l, &mut self.buf);
+                    let len = u32::try_from(self.buf.len()).map_err(|_| {
+                        Error::Scratch(std::io::Error::other("a question's labels past 4 GB"))
+                    })?;
+                    (scratch.put(&self.buf).map_err(Error::Scratch)?, len)
+                }
+            });
         }
+        self.label_at = label_at;
+        self.store = Some(scratch);
+        // The briefs go to the store: no room for them here.
+        self.briefs = Vec::new();
+        Ok(self)
+    }
+
+    /// Question `i` with its labels (those handed to the run, if any, read from the store
+    /// where they are kept there).
+    fn full(&mut self, i: usize) -> Result<Cow<'q, Query>> {
+        let queries = self.queries;
+        let q = &queries[i];
+        if let (Some(&(at, len)), Some(store)) = (self.label_at.get(i), self.store.as_mut()) {
+            if len > 0 {
+                let bytes = store.get(at, len as usize).map_err(Error::Scratch)?;
+                let labels = stash::decode_labels(&bytes).map_err(Error::Scratch)?;
+                return Ok(Cow::Owned(labels.into_query(q)));
+            }
+        }
+        Ok(match self.labels.get(i) {
+            Some(Some(l)) => Cow::Owned(l.restored(q)),
+            _ => Cow::Borrowed(q),
+        })
     }
 
     /// The same run handing out `part` questions at a time (at least one).
@@ -388,11 +461,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 }
             }
         }
-        let (queries, corpus) = (self.queries, self.corpus);
-        let full: Vec<Cow<'q, Query>> = joined
+        let corpus = self.corpus;
+        let full = joined
             .iter()
-            .map(|&(i, _)| Self::full(queries, &self.labels, i))
-            .collect();
+            .map(|&(i, _)| self.full(i))
+            .collect::<Result<Vec<Cow<'q, Query>>>>()?;
         let located: Vec<(QueryInput<'_>, Diagnostics)> = joined
             .par_iter()
             .zip(&full)
@@ -459,11 +532,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if waiting.is_empty() {
             return Ok(());
         }
-        let queries = self.queries;
-        let full: Vec<Cow<'q, Query>> = waiting
+        let full = waiting
             .iter()
-            .map(|&(i, _)| Self::full(queries, &self.labels, i))
-            .collect();
+            .map(|&(i, _)| self.full(i))
+            .collect::<Result<Vec<Cow<'q, Query>>>>()?;
         let mut positions = Vec::with_capacity(waiting.len());
         let mut inputs = Vec::with_capacity(waiting.len());
         for ((i, w), q) in waiting.into_iter().zip(&full) {
@@ -600,21 +672,28 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// [`TraceRun::with_listed`]), their document rankings are dropped, and so are the items
     /// and diagnosis of those the report does not draw.
     ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Scratch`] when the store cannot be read or written
+    /// ([`TraceRun::with_store`]).
+    ///
     /// # Panics
     ///
     /// When `range` holds a question not diagnosed.
-    pub fn release(&mut self, range: Range<usize>) {
+    pub fn release(&mut self, range: Range<usize>) -> Result<()> {
         debug_assert_eq!(range.start, self.released);
         let slots: Vec<Slot> = self.window.drain(..range.len()).collect();
         // Its part was written, and with it what the summary reads of its ranking
         // ([`crate::RankTally`]).
         self.rankings.drain(..range.len());
         self.released = range.end;
+        let stored = self.store.is_some();
+        let mut briefs = Vec::with_capacity(if stored { slots.len() } else { 0 });
         for (i, slot) in range.zip(slots) {
             let d = slot
                 .diagnosis
                 .expect("a question is released once it is diagnosed");
-            let mut brief = self.brief(i, &d, slot.record.as_deref());
+            let mut brief = self.brief(i, &d, slot.record.as_deref())?;
             let listed = match self.listed_per_class {
                 None => true,
                 Some(listed) if brief.class.is_failure() => {
@@ -627,7 +706,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             if !listed {
                 brief.reason = String::new();
             }
-            self.briefs.push(brief);
+            if stored {
+                briefs.push(brief);
+            } else {
+                self.briefs.push(brief);
+            }
             self.lead_scores.push(slot.lead);
             if self.is_kept(d.class, i) {
                 let held = Held {
@@ -640,13 +723,25 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 self.let_go(i);
             }
         }
+        if let Some(store) = &mut self.store {
+            self.buf.clear();
+            stash::encode_briefs(&briefs, &mut self.buf);
+            let at = store.put(&self.buf).map_err(Error::Scratch)?;
+            self.brief_at.push((at, self.buf.len()));
+        }
+        Ok(())
     }
 
     /// The brief of question `i`, diagnosed `d`, whose record is `record`.
-    fn brief(&self, i: usize, d: &Diagnosis, record: Option<&(usize, TraceRecord)>) -> Brief {
+    fn brief(
+        &mut self,
+        i: usize,
+        d: &Diagnosis,
+        record: Option<&(usize, TraceRecord)>,
+    ) -> Result<Brief> {
         let record = record.map(|(line, t)| (*line, t));
-        let q = Self::full(self.queries, &self.labels, i);
-        Brief::of(d, &q, record, self.briefing)
+        let q = self.full(i)?;
+        Ok(Brief::of(d, &q, record, self.briefing))
     }
 
     /// Lets go of what no report reads of question `i` (released, not drawn, its brief
@@ -655,6 +750,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self.held.remove(&i);
         if let Some(l) = self.labels.get_mut(i) {
             *l = None;
+        }
+        if let Some(at) = self.label_at.get_mut(i) {
+            *at = (0, 0);
         }
     }
 
@@ -712,7 +810,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if end <= self.missing_upto {
             return Ok(());
         }
-        let queries = self.queries;
         let missing: Vec<usize> = (self.missing_upto..end)
             .filter(|&i| !self.named[i])
             .collect();
@@ -720,10 +817,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if missing.is_empty() {
             return Ok(());
         }
-        let full: Vec<Cow<'q, Query>> = missing
+        let full = missing
             .iter()
-            .map(|&i| Self::full(queries, &self.labels, i))
-            .collect();
+            .map(|&i| self.full(i))
+            .collect::<Result<Vec<Cow<'q, Query>>>>()?;
         let inputs: Vec<QueryInput<'_>> = missing
             .iter()
             .zip(&full)
@@ -775,18 +872,42 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             items[i] = h.items;
             answers[i] = h.answer;
         }
-        // The questions not released keep their diagnosis (and reason) and get their brief.
-        let mut briefs = std::mem::take(&mut self.briefs);
+        // The released questions' briefs (read from the store, where they are kept there), then
+        // those of the questions not released, which keep their diagnosis (and reason).
+        let mut briefs = Vec::with_capacity(n);
+        if let Some(store) = &mut self.store {
+            for &(at, len) in &self.brief_at {
+                let bytes = store.get(at, len).map_err(Error::Scratch)?;
+                stash::decode_briefs(&bytes, &mut briefs).map_err(Error::Scratch)?;
+            }
+        }
+        briefs.append(&mut self.briefs);
         let mut lead_scores = std::mem::take(&mut self.lead_scores);
         for (i, slot) in (self.released..).zip(std::mem::take(&mut self.window)) {
             let d = slot
                 .diagnosis
                 .expect("every question is diagnosed once the run is closed");
-            briefs.push(self.brief(i, &d, slot.record.as_deref()));
+            briefs.push(self.brief(i, &d, slot.record.as_deref())?);
             lead_scores.push(slot.lead);
             diagnoses[i] = Some(d);
             items[i] = slot.items;
             answers[i] = slot.answer;
+        }
+        // The labels the run still holds, read from the store where they are kept there.
+        let mut labels = std::mem::take(&mut self.labels);
+        if !self.label_at.is_empty() {
+            labels = (0..n)
+                .map(|i| -> Result<Option<Box<QueryLabels>>> {
+                    let (at, len) = self.label_at[i];
+                    let Some(store) = self.store.as_mut().filter(|_| len > 0) else {
+                        return Ok(None);
+                    };
+                    let bytes = store.get(at, len as usize).map_err(Error::Scratch)?;
+                    stash::decode_labels(&bytes)
+                        .map(|l| Some(Box::new(l)))
+                        .map_err(Error::Scratch)
+                })
+                .collect::<Result<_>>()?;
         }
         let mut warnings = self.lines;
         for list in [&mut self.located, &mut self.diagnosed] {
@@ -805,7 +926,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 rankings,
                 lead_scores,
             },
-            labels: self.labels,
+            labels,
             most_held: self.most_held,
             waited: self.spill.as_ref().map_or(0, |(_, s)| s.total),
             waited_bytes: self.spill.as_ref().map_or(0, |(_, s)| s.bytes),

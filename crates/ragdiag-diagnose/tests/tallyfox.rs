@@ -481,12 +481,13 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
     assert!(slim
         .iter()
         .all(|q| q.evidence.is_empty() && q.reference_answers.is_empty()));
+    // Labels kept by the caller, handed to the run, or handed to it and kept in its store.
     let runs = [(1, 1), (1, 3), (4, 1), (4, 5)]
         .into_iter()
-        .flat_map(|bp| [false, true].map(move |taken| (bp, taken)));
-    for ((batch, part), taken) in runs {
-        let at = format!("batch {batch}, part {part}, labels taken {taken}");
-        let mut run = if taken {
+        .flat_map(|bp| [(false, false), (true, false), (true, true)].map(move |(t, s)| (bp, t, s)));
+    for ((batch, part), taken, stored) in runs {
+        let at = format!("batch {batch}, part {part}, labels taken {taken}, stored {stored}");
+        let run = if taken {
             TraceRun::new(&corpus, &briefing, &slim, &cfg, 1)
                 .unwrap()
                 .with_labels(labels.clone())
@@ -497,12 +498,17 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         .with_listed(1)
         // In the questions' order no line comes a part and a batch before its turn.
         .with_spill(part + batch, Box::new(Vec::<u8>::new()));
+        let mut run = if stored {
+            run.with_store(Box::new(Vec::<u8>::new())).unwrap()
+        } else {
+            run
+        };
         let mut released_early = 0;
         for chunk in trace.chunks(batch) {
             run.add_batch(chunk.to_vec()).unwrap();
             while let Some(range) = run.ready().unwrap() {
                 released_early = range.end;
-                run.release(range);
+                run.release(range).unwrap();
             }
         }
         assert!(
@@ -511,7 +517,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         );
         run.close();
         while let Some(range) = run.ready().unwrap() {
-            run.release(range);
+            run.release(range).unwrap();
         }
         let got = run.finish().unwrap();
         // In the questions' order the run holds at most a part and a batch at once, and no line
@@ -614,7 +620,7 @@ fn a_shuffled_trace_waits_in_the_scratch_and_is_released_as_it_comes() {
                 }
                 let records: Vec<String> = p.trace.iter().map(|t| format!("{t:?}")).collect();
                 rows.push((range.clone(), format!("{:?}", p.items), records));
-                run.release(range);
+                run.release(range).unwrap();
             }
         };
         for chunk in shuffled.chunks(batch) {
@@ -724,7 +730,7 @@ fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
                 );
             }
             handed = range.end;
-            run.release(range);
+            run.release(range).unwrap();
         }
         assert_eq!(handed, queries.len());
         let got = run.finish().unwrap();
@@ -817,7 +823,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         .map(ragdiag_diagnose::QueryLabels::take)
         .collect();
     assert!(labels.iter().flatten().count() > 10);
-    for (batch, keep, part, listed, taken, ahead) in [1, 2, 7, 40, 1000]
+    for (batch, keep, part, listed, taken, ahead, stored) in [1, 2, 7, 40, 1000]
         .into_iter()
         .flat_map(|b| [usize::MAX, 1].map(move |k| (b, k)))
         .flat_map(|(b, k)| [None, Some(1), Some(4)].map(move |p| (b, k, p)))
@@ -829,6 +835,9 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         // drawn question per class.
         .flat_map(|(b, k, p, l, t)| [None, Some(1), Some(4)].map(move |a| (b, k, p, l, t, a)))
         .filter(|&(_, k, .., a)| a.is_none() || k == 1)
+        // The labels handed to the run, and the briefs it releases, kept in its store.
+        .flat_map(|(b, k, p, l, t, a)| [false, true].map(move |s| (b, k, p, l, t, a, s)))
+        .filter(|&(.., t, _, s)| !s || t)
     {
         let mut run = if taken {
             TraceRun::new(&corpus, &briefing, &slim, &cfg, keep)
@@ -846,9 +855,12 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         if let Some(a) = ahead {
             run = run.with_spill(a, Box::new(Vec::<u8>::new()));
         }
+        if stored {
+            run = run.with_store(Box::new(Vec::<u8>::new())).unwrap();
+        }
         let at = format!(
             "batch {batch}, keep {keep}, part {part:?}, listed {listed:?}, labels taken {taken}, \
-             ahead {ahead:?}"
+             ahead {ahead:?}, stored {stored}"
         );
         // Each part handed out (when asked for) is checked against the whole diagnosis, then
         // released.
@@ -889,7 +901,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
                     .collect();
                 assert_eq!(got, expected, "{at}: {range:?}");
                 handed = range.end;
-                run.release(range);
+                run.release(range).unwrap();
             }
         };
         for chunk in trace.chunks(batch) {
@@ -1081,5 +1093,51 @@ fn rankings_tallied_part_by_part_equal_the_whole_tally() {
         expected.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(got.len(), 2);
         assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+    }
+}
+
+/// A store that cannot be written, or read back, stops the run with its error: never a panic,
+/// never a question diagnosed without its labels.
+#[test]
+fn a_store_that_fails_stops_the_run_with_its_error() {
+    use ragdiag_diagnose::{Error, QueryLabels, Scratch, TraceRun};
+    struct Failing {
+        writes: bool,
+    }
+    impl Scratch for Failing {
+        fn put(&mut self, _: &[u8]) -> std::io::Result<u64> {
+            if self.writes {
+                Ok(0)
+            } else {
+                Err(std::io::Error::other("disk full"))
+            }
+        }
+        fn get(&mut self, _: u64, _: usize) -> std::io::Result<Vec<u8>> {
+            Err(std::io::Error::other("gone"))
+        }
+    }
+    let truth = truth();
+    let (docs, queries, trace) = demo();
+    let fresh = audit_at(&docs, &truth);
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = trace_config(&truth);
+    let briefing = BriefContext::new(&docs, &fresh, &thresholds());
+    let mut slim = queries.clone();
+    let labels: Vec<_> = slim.iter_mut().map(QueryLabels::take).collect();
+    assert!(labels.iter().flatten().count() > 10);
+    let run = |writes| {
+        TraceRun::new(&corpus, &briefing, &slim, &cfg, 1)
+            .unwrap()
+            .with_labels(labels.clone())
+            .with_store(Box::new(Failing { writes }))
+    };
+    match run(false) {
+        Err(Error::Scratch(e)) => assert_eq!(e.to_string(), "disk full"),
+        _ => panic!("a store that cannot be written is an error"),
+    }
+    let mut r = run(true).unwrap();
+    match r.add_batch(trace) {
+        Err(Error::Scratch(e)) => assert_eq!(e.to_string(), "gone"),
+        _ => panic!("labels that cannot be read back are an error"),
     }
 }

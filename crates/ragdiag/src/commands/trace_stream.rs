@@ -39,7 +39,8 @@ pub(crate) struct StreamedTrace {
 }
 
 /// Where the questions whose line came long before their turn wait
-/// ([`TraceRun::with_spill`]): an unnamed temporary file (`TMPDIR`, removed when closed),
+/// ([`TraceRun::with_spill`]), and where the questions' labels and briefs are kept
+/// ([`TraceRun::with_store`]): an unnamed temporary file (`TMPDIR`, removed when closed),
 /// made when the first one comes. After a failed write or read it refuses every call (the
 /// offsets past it would be wrong).
 #[derive(Default)]
@@ -150,12 +151,15 @@ pub(crate) fn diagnose_streamed(
     write: &mut dyn FnMut(Part<'_>) -> Result<()>,
 ) -> Result<StreamedTrace> {
     let batch = batch_size()?;
-    // A trace in the questions' order never holds more than a part and a batch: lines further
-    // ahead wait on disk.
-    let mut run = run.with_spill(
-        QUESTIONS_PER_PART.saturating_add(batch.lines),
-        Box::new(ScratchFile::default()),
-    );
+    // A trace in the questions' order never holds more than a part and a batch of diagnoses.
+    // Lines further ahead wait on disk, and so do the questions' labels (until each is
+    // diagnosed) and the released questions' briefs (until the summary).
+    let mut run = run
+        .with_spill(
+            QUESTIONS_PER_PART.saturating_add(batch.lines),
+            Box::new(ScratchFile::default()),
+        )
+        .with_store(Box::new(ScratchFile::default()))?;
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
@@ -173,7 +177,7 @@ pub(crate) fn diagnose_streamed(
     let mut drain = |run: &mut TraceRun<'_, '_, '_>| -> Result<()> {
         while let Some(range) = run.ready()? {
             write(run.part(range.clone()))?;
-            run.release(range);
+            run.release(range)?;
         }
         Ok(())
     };

@@ -1,0 +1,504 @@
+//! What a streamed run keeps of every question, kept in its [`Scratch`] instead of memory
+//! (issue 15, [`crate::TraceRun::with_store`]): each question's evidence and reference answers
+//! from the start of the run to its diagnosis and brief, and the released questions' briefs
+//! until the run is finished. Without it the run holds both in memory, about 0.6 KB a question
+//! between them (the labels of the questions not yet diagnosed, then the briefs of those
+//! released), which was most of what grew with the number of questions while the trace is read.
+//!
+//! The encoding is [`crate::spill`]'s (lengths and little-endian numbers, floats as their bits),
+//! read back by the run that wrote it: it is not a file format. Every field is named, so that
+//! one added later is not forgotten here.
+
+use crate::brief::{AnswerBrief, Fix, FlagSet, RecordFigures, ReviewSignals};
+use crate::spill::{bad, put_f64, put_opt, put_str, put_u64, Reader};
+use crate::{Brief, Class, QueryLabels, RerankEffect, RerankOutcome, Rule};
+use ragdiag_contract::FixKind;
+use ragdiag_core::Evidence;
+use std::io;
+
+fn put_usize(out: &mut Vec<u8>, v: usize) {
+    put_u64(out, v as u64);
+}
+
+fn put_bool(out: &mut Vec<u8>, v: bool) {
+    out.push(u8::from(v));
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> io::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn bool(&mut self) -> io::Result<bool> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(bad("a flag that is neither 0 nor 1")),
+        }
+    }
+
+    fn string(&mut self) -> io::Result<String> {
+        self.str().map(str::to_owned)
+    }
+
+    fn end(&self, what: &str) -> io::Result<()> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(bad(&format!("bytes left after {what}")))
+        }
+    }
+}
+
+/// A question's labels as bytes.
+pub(crate) fn encode_labels(l: &QueryLabels, out: &mut Vec<u8>) {
+    let QueryLabels {
+        evidence,
+        reference_answers,
+    } = l;
+    put_usize(out, evidence.len());
+    for e in evidence {
+        match e {
+            Evidence::Span { doc, start, end } => {
+                out.push(0);
+                put_str(out, doc);
+                put_usize(out, *start);
+                put_usize(out, *end);
+            }
+            Evidence::Quote { doc, quote } => {
+                out.push(1);
+                put_str(out, doc);
+                put_str(out, quote);
+            }
+        }
+    }
+    put_usize(out, reference_answers.len());
+    for a in reference_answers {
+        put_str(out, a);
+    }
+}
+
+/// The labels `bytes` encode ([`encode_labels`]).
+pub(crate) fn decode_labels(bytes: &[u8]) -> io::Result<QueryLabels> {
+    let mut r = Reader { rest: bytes };
+    let n = r.usize()?;
+    let mut evidence = Vec::with_capacity(n.min(r.rest.len()));
+    for _ in 0..n {
+        evidence.push(match r.byte()? {
+            0 => Evidence::Span {
+                doc: r.string()?,
+                start: r.usize()?,
+                end: r.usize()?,
+            },
+            1 => Evidence::Quote {
+                doc: r.string()?,
+                quote: r.string()?,
+            },
+            _ => return Err(bad("an evidence kind that is neither 0 nor 1")),
+        });
+    }
+    let n = r.usize()?;
+    let mut reference_answers = Vec::with_capacity(n.min(r.rest.len()));
+    for _ in 0..n {
+        reference_answers.push(r.string()?);
+    }
+    r.end("a question's labels")?;
+    Ok(QueryLabels {
+        evidence,
+        reference_answers,
+    })
+}
+
+fn rule_code(rule: Rule) -> u8 {
+    match rule {
+        Rule::NoLabel => 0,
+        Rule::Unanswerable => 1,
+        Rule::CorrectAndGrounded => 2,
+        Rule::NoLiveEvidence => 3,
+        Rule::StaleVersionInWindow => 4,
+        Rule::StaleGold => 5,
+        Rule::EvidenceSplit => 6,
+        Rule::NotInPool => 7,
+        Rule::BelowWindow => 8,
+        Rule::BadAnswer => 9,
+        Rule::EvidenceInWindow => 10,
+    }
+}
+
+fn rule_of(code: u8) -> io::Result<Rule> {
+    Ok(match code {
+        0 => Rule::NoLabel,
+        1 => Rule::Unanswerable,
+        2 => Rule::CorrectAndGrounded,
+        3 => Rule::NoLiveEvidence,
+        4 => Rule::StaleVersionInWindow,
+        5 => Rule::StaleGold,
+        6 => Rule::EvidenceSplit,
+        7 => Rule::NotInPool,
+        8 => Rule::BelowWindow,
+        9 => Rule::BadAnswer,
+        10 => Rule::EvidenceInWindow,
+        _ => return Err(bad("an unknown rule")),
+    })
+}
+
+fn fix_code(kind: FixKind) -> u8 {
+    match kind {
+        FixKind::RetireStalePage => 0,
+        FixKind::UpdateStalePage => 1,
+        FixKind::SurfacePage => 2,
+        FixKind::KeepEvidenceWhole => 3,
+        FixKind::ImproveRanking => 4,
+        FixKind::WritePage => 5,
+        FixKind::FixGeneration => 6,
+    }
+}
+
+fn fix_of(code: u8) -> io::Result<FixKind> {
+    Ok(match code {
+        0 => FixKind::RetireStalePage,
+        1 => FixKind::UpdateStalePage,
+        2 => FixKind::SurfacePage,
+        3 => FixKind::KeepEvidenceWhole,
+        4 => FixKind::ImproveRanking,
+        5 => FixKind::WritePage,
+        6 => FixKind::FixGeneration,
+        _ => return Err(bad("an unknown fix-first action")),
+    })
+}
+
+/// The position of `v` in `all` (every value is listed there).
+fn code_in<T: PartialEq + Copy>(all: &[T], v: T) -> u8 {
+    let at = all
+        .iter()
+        .position(|x| *x == v)
+        .expect("every value is listed");
+    u8::try_from(at).expect("fewer than 256 values")
+}
+
+fn of_code<T: Copy>(all: &[T], code: u8, what: &str) -> io::Result<T> {
+    all.get(usize::from(code))
+        .copied()
+        .ok_or_else(|| bad(&format!("an unknown {what}")))
+}
+
+fn put_brief(out: &mut Vec<u8>, b: &Brief) {
+    let Brief {
+        class,
+        rule,
+        reason,
+        flags,
+        answerable,
+        best_gold_rank,
+        weight,
+        answer,
+        rerank,
+        review,
+        fix,
+        record,
+    } = b;
+    out.push(code_in(&Class::ALL, *class));
+    out.push(rule_code(*rule));
+    put_str(out, reason);
+    out.extend_from_slice(&flags.bits().to_le_bytes());
+    put_bool(out, *answerable);
+    put_opt(out, *best_gold_rank, put_usize);
+    put_f64(out, *weight);
+    put_opt(out, *answer, |o, a| {
+        let AnswerBrief {
+            correct,
+            abstained,
+            grounded,
+        } = a;
+        put_opt(o, correct, put_bool);
+        put_bool(o, abstained);
+        put_bool(o, grounded);
+    });
+    put_opt(out, *rerank, |o, r| {
+        let RerankOutcome {
+            before,
+            after,
+            effect,
+        } = r;
+        put_opt(o, before, put_usize);
+        put_opt(o, after, put_usize);
+        o.push(code_in(&RerankEffect::ALL, effect));
+    });
+    put_opt(out, review.as_deref(), |o, s| {
+        let ReviewSignals {
+            normalised_quote,
+            borderline_f1,
+            borderline_grounding,
+            answer_f1,
+            ground_token_share,
+        } = s;
+        put_opt(o, normalised_quote.as_deref(), put_str);
+        put_opt(o, *borderline_f1, put_f64);
+        put_opt(o, *borderline_grounding, put_f64);
+        put_f64(o, *answer_f1);
+        put_f64(o, *ground_token_share);
+    });
+    put_opt(out, fix.as_deref(), |o, f| {
+        let Fix { kind, pages } = f;
+        o.push(fix_code(*kind));
+        put_usize(o, pages.len());
+        for (id, successor, split) in pages {
+            put_str(o, id);
+            put_opt(o, successor.as_deref(), put_str);
+            put_opt(o, *split, |o, (words, chars)| {
+                put_usize(o, words);
+                put_usize(o, chars);
+            });
+        }
+    });
+    put_opt(out, *record, |o, r| {
+        let RecordFigures {
+            line,
+            latency_ms,
+            prompt_tokens,
+            completion_tokens,
+        } = r;
+        put_usize(o, line);
+        put_opt(o, latency_ms, put_f64);
+        put_opt(o, prompt_tokens, put_f64);
+        put_opt(o, completion_tokens, put_f64);
+    });
+}
+
+fn read_brief(r: &mut Reader<'_>) -> io::Result<Brief> {
+    let class = of_code(&Class::ALL, r.byte()?, "class")?;
+    let rule = rule_of(r.byte()?)?;
+    let reason = r.string()?;
+    let mut bits = [0u8; 2];
+    bits.copy_from_slice(r.take(2)?);
+    Ok(Brief {
+        class,
+        rule,
+        reason,
+        flags: FlagSet::from_bits(u16::from_le_bytes(bits)),
+        answerable: r.bool()?,
+        best_gold_rank: r.opt(Reader::usize)?,
+        weight: r.f64()?,
+        answer: r.opt(|r| {
+            Ok(AnswerBrief {
+                correct: r.opt(Reader::bool)?,
+                abstained: r.bool()?,
+                grounded: r.bool()?,
+            })
+        })?,
+        rerank: r.opt(|r| {
+            Ok(RerankOutcome {
+                before: r.opt(Reader::usize)?,
+                after: r.opt(Reader::usize)?,
+                effect: of_code(&RerankEffect::ALL, r.byte()?, "reranker effect")?,
+            })
+        })?,
+        review: r.opt(|r| {
+            Ok(Box::new(ReviewSignals {
+                normalised_quote: r.opt(Reader::string)?,
+                borderline_f1: r.opt(Reader::f64)?,
+                borderline_grounding: r.opt(Reader::f64)?,
+                answer_f1: r.f64()?,
+                ground_token_share: r.f64()?,
+            }))
+        })?,
+        fix: r.opt(|r| {
+            let kind = fix_of(r.byte()?)?;
+            let n = r.usize()?;
+            let mut pages = Vec::with_capacity(n.min(r.rest.len()));
+            for _ in 0..n {
+                pages.push((
+                    r.string()?,
+                    r.opt(Reader::string)?,
+                    r.opt(|r| Ok((r.usize()?, r.usize()?)))?,
+                ));
+            }
+            Ok(Box::new(Fix { kind, pages }))
+        })?,
+        record: r.opt(|r| {
+            Ok(RecordFigures {
+                line: r.usize()?,
+                latency_ms: r.opt(Reader::f64)?,
+                prompt_tokens: r.opt(Reader::f64)?,
+                completion_tokens: r.opt(Reader::f64)?,
+            })
+        })?,
+    })
+}
+
+/// Briefs as bytes, one after the other.
+pub(crate) fn encode_briefs(briefs: &[Brief], out: &mut Vec<u8>) {
+    put_usize(out, briefs.len());
+    for b in briefs {
+        put_brief(out, b);
+    }
+}
+
+/// The briefs `bytes` encode ([`encode_briefs`]), appended to `into`.
+pub(crate) fn decode_briefs(bytes: &[u8], into: &mut Vec<Brief>) -> io::Result<()> {
+    let mut r = Reader { rest: bytes };
+    let n = r.usize()?;
+    into.reserve(n.min(r.rest.len()));
+    for _ in 0..n {
+        into.push(read_brief(&mut r)?);
+    }
+    r.end("the briefs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Flag;
+
+    fn labels() -> Vec<QueryLabels> {
+        vec![
+            QueryLabels::default(),
+            QueryLabels {
+                evidence: vec![
+                    Evidence::Span {
+                        doc: "kb/a".into(),
+                        start: 3,
+                        end: usize::MAX,
+                    },
+                    Evidence::Quote {
+                        doc: "kb/é".into(),
+                        quote: "Rückerstattung in 5 Tagen ✓".into(),
+                    },
+                ],
+                reference_answers: vec![String::new(), "five days".into()],
+            },
+        ]
+    }
+
+    /// Briefs that set every field one way or another: each class, rule, flag, answer
+    /// verdict, reranker effect and fix-first action, NaN and −0.0 among the figures.
+    fn briefs() -> Vec<Brief> {
+        let rules = (0..=10).map(|c| rule_of(c).unwrap());
+        let fixes: Vec<FixKind> = (0..7).map(|c| fix_of(c).unwrap()).collect();
+        rules
+            .enumerate()
+            .map(|(i, rule)| Brief {
+                class: Class::ALL[i % Class::ALL.len()],
+                rule,
+                reason: if i % 2 == 0 {
+                    format!("reason {i} ✓")
+                } else {
+                    String::new()
+                },
+                flags: FlagSet::of(Flag::ALL.iter().skip(i).step_by(2)),
+                answerable: i % 3 != 0,
+                best_gold_rank: (i % 2 == 1).then_some(i * 1000),
+                weight: [1.0, -0.0, f64::NAN, 2.5e-300][i % 4],
+                answer: (i % 4 != 0).then_some(AnswerBrief {
+                    correct: [None, Some(true), Some(false)][i % 3],
+                    abstained: i % 2 == 0,
+                    grounded: i % 5 == 0,
+                }),
+                rerank: (i % 3 != 1).then_some(RerankOutcome {
+                    before: (i % 2 == 0).then_some(i),
+                    after: Some(i + 1),
+                    effect: RerankEffect::ALL[i % 3],
+                }),
+                review: (i % 2 == 1).then(|| {
+                    Box::new(ReviewSignals {
+                        normalised_quote: Some(format!("kb/{i}")),
+                        borderline_f1: Some(f64::NAN),
+                        borderline_grounding: None,
+                        answer_f1: 0.5,
+                        ground_token_share: -0.0,
+                    })
+                }),
+                fix: (i % 2 == 0).then(|| {
+                    Box::new(Fix {
+                        kind: fixes[i % fixes.len()],
+                        pages: vec![
+                            ("kb/a".into(), None, None),
+                            ("kb/b".into(), Some("kb/c".into()), Some((4, 20))),
+                        ],
+                    })
+                }),
+                record: (i % 3 == 0).then_some(RecordFigures {
+                    line: i * 7,
+                    latency_ms: Some(f64::INFINITY),
+                    prompt_tokens: None,
+                    completion_tokens: Some(-0.0),
+                }),
+            })
+            .collect()
+    }
+
+    /// Equal field by field, floats by their bits (NaN and −0.0 included).
+    fn same(a: &[Brief], b: &[Brief]) -> bool {
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        encode_briefs(a, &mut x);
+        encode_briefs(b, &mut y);
+        x == y && format!("{a:?}") == format!("{b:?}")
+    }
+
+    #[test]
+    fn labels_come_back_as_they_went() {
+        for l in labels() {
+            let mut bytes = Vec::new();
+            encode_labels(&l, &mut bytes);
+            assert_eq!(decode_labels(&bytes).unwrap(), l);
+        }
+    }
+
+    #[test]
+    fn briefs_come_back_as_they_went() {
+        let briefs = briefs();
+        // Every rule and action code reads back as itself.
+        for c in 0..=10 {
+            assert_eq!(rule_code(rule_of(c).unwrap()), c);
+        }
+        for c in 0..7 {
+            assert_eq!(fix_code(fix_of(c).unwrap()), c);
+        }
+        let mut bytes = Vec::new();
+        encode_briefs(&briefs, &mut bytes);
+        let mut back = vec![briefs[0].clone()];
+        decode_briefs(&bytes, &mut back).unwrap();
+        assert_eq!(back.len(), briefs.len() + 1, "appended");
+        assert!(same(&back[1..], &briefs));
+        assert!(back[3].weight.is_nan());
+        assert!(back[2].weight.is_sign_negative() && back[2].weight == 0.0);
+        // An empty list too.
+        let mut bytes = Vec::new();
+        encode_briefs(&[], &mut bytes);
+        let mut none = Vec::new();
+        decode_briefs(&bytes, &mut none).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn damaged_bytes_are_refused() {
+        let mut bytes = Vec::new();
+        encode_briefs(&briefs(), &mut bytes);
+        // Cut anywhere, or one byte more: refused, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(
+                decode_briefs(&bytes[..cut], &mut Vec::new()).is_err(),
+                "{cut}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_briefs(&longer, &mut Vec::new()).is_err());
+        // An unknown class or rule.
+        let mut one = Vec::new();
+        encode_briefs(&briefs()[..1], &mut one);
+        for at in [8, 9] {
+            let mut bad = one.clone();
+            bad[at] = 200;
+            assert!(decode_briefs(&bad, &mut Vec::new()).is_err(), "{at}");
+        }
+        let mut l = Vec::new();
+        encode_labels(&labels()[1], &mut l);
+        for cut in 0..l.len() {
+            assert!(decode_labels(&l[..cut]).is_err(), "{cut}");
+        }
+        l[8] = 2;
+        assert!(decode_labels(&l).is_err(), "an unknown evidence kind");
+    }
+}
