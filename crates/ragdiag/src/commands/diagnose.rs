@@ -616,6 +616,12 @@ fn from_trace_stream<'c>(
     provenance.trace_format = Some(ragdiag_load::TraceFormat::Ragdiag.to_string());
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(read.sha256);
+    if let Some(why) = &read.held_in_memory {
+        printer.note(format_args!(
+            "{why}: the questions' labels and briefs were held in memory instead (the reports \
+             are the same)"
+        ));
+    }
     let (waited, bytes) = (read.streamed.waited, read.streamed.waited_bytes);
     if waited > 0 {
         printer.note(format_args!(

@@ -36,6 +36,9 @@ pub(crate) struct StreamedTrace {
     pub(crate) diagnostics: Diagnostics,
     /// The SHA-256 of the bytes read.
     pub(crate) sha256: String,
+    /// Why the questions' labels and briefs were kept in memory (no temporary file could be
+    /// made for them); `None`: they were kept in one.
+    pub(crate) held_in_memory: Option<String>,
 }
 
 /// Where the questions whose line came long before their turn wait
@@ -53,6 +56,13 @@ struct ScratchFile {
 }
 
 impl ScratchFile {
+    /// A scratch file made now (an error names `TMPDIR` when it cannot be).
+    fn made() -> std::io::Result<Self> {
+        let mut s = ScratchFile::default();
+        s.file(true)?;
+        Ok(s)
+    }
+
     /// The file, made on the first call (`None`: nothing written yet and `make` is false).
     fn file(&mut self, make: bool) -> std::io::Result<Option<&mut BufWriter<File>>> {
         if self.broken {
@@ -152,14 +162,18 @@ pub(crate) fn diagnose_streamed(
 ) -> Result<StreamedTrace> {
     let batch = batch_size()?;
     // A trace in the questions' order never holds more than a part and a batch of diagnoses.
-    // Lines further ahead wait on disk, and so do the questions' labels (until each is
-    // diagnosed) and the released questions' briefs (until the summary).
-    let mut run = run
-        .with_spill(
-            QUESTIONS_PER_PART.saturating_add(batch.lines),
-            Box::new(ScratchFile::default()),
-        )
-        .with_store(Box::new(ScratchFile::default()))?;
+    // Lines further ahead wait on disk (a file made when the first one comes), and so do the
+    // questions' labels (until each is diagnosed) and the released questions' briefs (until
+    // the summary), unless no temporary file can be made: those are then held in memory, as
+    // they would be without a store.
+    let run = run.with_spill(
+        QUESTIONS_PER_PART.saturating_add(batch.lines),
+        Box::new(ScratchFile::default()),
+    );
+    let (mut run, held_in_memory) = match ScratchFile::made() {
+        Ok(store) => (run.with_store(Box::new(store))?, None),
+        Err(e) => (run, Some(e.to_string())),
+    };
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
@@ -228,6 +242,7 @@ pub(crate) fn diagnose_streamed(
             streamed,
             diagnostics,
             sha256,
+            held_in_memory,
         })
     })
 }

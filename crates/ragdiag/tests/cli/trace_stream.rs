@@ -358,8 +358,23 @@ fn lines_long_before_their_turn_wait_in_a_temporary_file_with_the_same_reports()
         assert!(x.1 == y.1, "{} differs when lines wait", x.0);
     }
     assert_eq!(fa.len(), fb.len());
-    // No such TMPDIR: the run stops, naming it, and writes no report.
+    // No such TMPDIR and no line waits: the questions' labels and briefs are held in memory,
+    // with a note naming TMPDIR, and the reports are the same.
     let nowhere = dir.path().join("no-such-dir");
+    let held = dir.path().join("d/r");
+    let (code, err) = run(&held, "256", &nowhere);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("TMPDIR") && err.contains("no-such-dir") && err.contains("held in memory"),
+        "{err}"
+    );
+    let fd = outputs(&held, &t);
+    assert_eq!(fd.len(), fb.len());
+    for (x, y) in fd.iter().zip(&fb) {
+        assert_eq!(x.0, y.0);
+        assert!(x.1 == y.1, "{} differs when held in memory", x.0);
+    }
+    // No such TMPDIR and lines that must wait: the run stops, naming it, and writes no report.
     let failed = dir.path().join("c/r");
     let (code, err) = run(&failed, "1", &nowhere);
     assert_eq!(code, 2, "{err}");
