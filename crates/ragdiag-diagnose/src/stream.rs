@@ -345,8 +345,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// and the briefs of the questions it releases in `scratch` instead of memory, each read
     /// back when it is needed: a question's labels when it is diagnosed and briefed (and, for
     /// the questions it still holds, by [`TraceRun::finish`]), the briefs by
-    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 30 bytes
-    /// of them per question, not ~0.6 KB; the outcome is the same as without.
+    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds 16 bytes of them
+    /// per question (where its labels are), not ~0.6 KB; the outcome is the same as without.
     ///
     /// # Errors
     ///
