@@ -384,17 +384,27 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     fn full(&mut self, i: usize) -> Result<Cow<'q, Query>> {
         let queries = self.queries;
         let q = &queries[i];
-        if let (Some(&(at, len)), Some(store)) = (self.label_at.get(i), self.store.as_mut()) {
-            if len > 0 {
-                let bytes = store.get(at, len as usize).map_err(Error::Scratch)?;
-                let labels = stash::decode_labels(&bytes).map_err(Error::Scratch)?;
-                return Ok(Cow::Owned(labels.into_query(q)));
-            }
+        if let Some(labels) = self.stored_labels(i)? {
+            return Ok(Cow::Owned(labels.into_query(q)));
         }
         Ok(match self.labels.get(i) {
             Some(Some(l)) => Cow::Owned(l.restored(q)),
             _ => Cow::Borrowed(q),
         })
+    }
+
+    /// Question `i`'s labels as the store keeps them (`None`: none are kept there).
+    fn stored_labels(&mut self, i: usize) -> Result<Option<QueryLabels>> {
+        let (Some(&(at, len)), Some(store)) = (self.label_at.get(i), self.store.as_mut()) else {
+            return Ok(None);
+        };
+        if len == 0 {
+            return Ok(None);
+        }
+        let bytes = store.get(at, len as usize).map_err(Error::Scratch)?;
+        stash::decode_labels(&bytes)
+            .map(Some)
+            .map_err(Error::Scratch)
     }
 
     /// The same run handing out `part` questions at a time (at least one).
@@ -687,8 +697,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // ([`crate::RankTally`]).
         self.rankings.drain(..range.len());
         self.released = range.end;
-        let stored = self.store.is_some();
-        let mut briefs = Vec::with_capacity(if stored { slots.len() } else { 0 });
         for (i, slot) in range.zip(slots) {
             let d = slot
                 .diagnosis
@@ -706,11 +714,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             if !listed {
                 brief.reason = String::new();
             }
-            if stored {
-                briefs.push(brief);
-            } else {
-                self.briefs.push(brief);
-            }
+            self.briefs.push(brief);
             self.lead_scores.push(slot.lead);
             if self.is_kept(d.class, i) {
                 let held = Held {
@@ -723,9 +727,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 self.let_go(i);
             }
         }
+        // With a store, this release's briefs go there; `briefs` then holds one release at most.
         if let Some(store) = &mut self.store {
             self.buf.clear();
-            stash::encode_briefs(&briefs, &mut self.buf);
+            stash::encode_briefs(&self.briefs, &mut self.buf);
+            self.briefs.clear();
             let at = store.put(&self.buf).map_err(Error::Scratch)?;
             self.brief_at.push((at, self.buf.len()));
         }
@@ -897,16 +903,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut labels = std::mem::take(&mut self.labels);
         if !self.label_at.is_empty() {
             labels = (0..n)
-                .map(|i| -> Result<Option<Box<QueryLabels>>> {
-                    let (at, len) = self.label_at[i];
-                    let Some(store) = self.store.as_mut().filter(|_| len > 0) else {
-                        return Ok(None);
-                    };
-                    let bytes = store.get(at, len as usize).map_err(Error::Scratch)?;
-                    stash::decode_labels(&bytes)
-                        .map(|l| Some(Box::new(l)))
-                        .map_err(Error::Scratch)
-                })
+                .map(|i| Ok(self.stored_labels(i)?.map(Box::new)))
                 .collect::<Result<_>>()?;
         }
         let mut warnings = self.lines;
