@@ -41,6 +41,18 @@ impl Timestamp {
         self.0
     }
 
+    /// Seconds since the Unix epoch and the nanoseconds past them: with
+    /// [`Timestamp::from_unix`], the instant exactly.
+    pub fn unix(&self) -> (i64, u32) {
+        (self.0.timestamp(), self.0.timestamp_subsec_nanos())
+    }
+
+    /// The instant `secs` seconds and `nanos` nanoseconds past the Unix epoch ([`Timestamp::unix`]);
+    /// `None` out of range.
+    pub fn from_unix(secs: i64, nanos: u32) -> Option<Timestamp> {
+        DateTime::from_timestamp(secs, nanos).map(Timestamp)
+    }
+
     /// Whole days from `self` to `later` (negative when `later` is earlier).
     pub fn days_until(&self, later: Timestamp) -> i64 {
         (later.0 - self.0).num_days()

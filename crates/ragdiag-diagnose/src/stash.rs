@@ -1,9 +1,10 @@
 //! What a streamed run keeps of every question, kept in its [`Scratch`] instead of memory
-//! (issue 15, [`crate::TraceRun::with_store`]): each question's evidence and reference answers
-//! from the start of the run to its diagnosis and brief, and the released questions' briefs
-//! until the run is finished. Without it the run holds both in memory, about 0.6 KB a question
-//! between them (the labels of the questions not yet diagnosed, then the briefs of those
-//! released), which was most of what grew with the number of questions while the trace is read.
+//! (issue 15, [`crate::TraceRun::stored`]): the questions themselves, each read back when it is
+//! diagnosed, briefed and written; their evidence and reference answers (apart, so that those
+//! of a question let go of are not read back); and the released questions' briefs until the
+//! run is finished. Without it the run holds all three in memory, about 1 KB a question
+//! between them, which was most of what grew with the number of questions while the trace is
+//! read.
 //!
 //! The encoding is [`crate::spill`]'s (lengths and little-endian numbers, floats as their bits),
 //! read back by the run that wrote it: it is not a file format. Every field is named, so that
@@ -13,8 +14,10 @@ use crate::brief::{AnswerBrief, Fix, FlagSet, RecordFigures, ReviewSignals};
 use crate::spill::{bad, put_f64, put_opt, put_str, put_u64, Reader};
 use crate::{Brief, Class, QueryLabels, RerankEffect, RerankOutcome, Rule};
 use ragdiag_contract::FixKind;
-use ragdiag_core::Evidence;
+use ragdiag_core::{Evidence, Judgment, Location, Query, Timestamp};
 use std::io;
+use std::path::Path;
+use std::sync::Arc;
 
 fn put_usize(out: &mut Vec<u8>, v: usize) {
     put_u64(out, v as u64);
@@ -106,6 +109,89 @@ pub(crate) fn decode_labels(bytes: &[u8]) -> io::Result<QueryLabels> {
     Ok(QueryLabels {
         evidence,
         reference_answers,
+    })
+}
+
+/// A question as bytes, but for its evidence and reference answers (kept apart,
+/// [`encode_labels`]) and its origin's file, given as `path` (its place among the files the
+/// run's questions name).
+pub(crate) fn encode_query(q: &Query, path: usize, out: &mut Vec<u8>) {
+    let Query {
+        id,
+        text,
+        relevant,
+        evidence: _,
+        reference_answers: _,
+        answerable,
+        asked_at,
+        tags,
+        weight,
+        origin: Location { path: _, line },
+    } = q;
+    put_str(out, id);
+    put_str(out, text);
+    put_usize(out, relevant.len());
+    for Judgment { doc, grade } in relevant {
+        put_str(out, doc);
+        put_u64(out, *grade as u64);
+    }
+    put_bool(out, *answerable);
+    put_opt(out, asked_at.map(|t| t.unix()), |o, (secs, nanos)| {
+        put_u64(o, secs as u64);
+        put_u64(o, u64::from(nanos));
+    });
+    put_usize(out, tags.len());
+    for t in tags {
+        put_str(out, t);
+    }
+    put_f64(out, *weight);
+    put_usize(out, path);
+    put_opt(out, *line, put_u64);
+}
+
+/// The question `bytes` encode ([`encode_query`]), without evidence or reference answers, its
+/// origin in `paths[i]` for the `i` it was given.
+pub(crate) fn decode_query(bytes: &[u8], paths: &[Arc<Path>]) -> io::Result<Query> {
+    let mut r = Reader { rest: bytes };
+    let id = r.string()?;
+    let text = r.string()?;
+    let n = r.usize()?;
+    let mut relevant = Vec::with_capacity(n.min(r.rest.len()));
+    for _ in 0..n {
+        relevant.push(Judgment {
+            doc: r.string()?,
+            grade: r.u64()? as i64,
+        });
+    }
+    let answerable = r.bool()?;
+    let asked_at = r.opt(|r| {
+        let secs = r.u64()? as i64;
+        let nanos = u32::try_from(r.u64()?).map_err(|_| bad("nanoseconds past u32"))?;
+        Timestamp::from_unix(secs, nanos).ok_or_else(|| bad("an instant out of range"))
+    })?;
+    let n = r.usize()?;
+    let mut tags = Vec::with_capacity(n.min(r.rest.len()));
+    for _ in 0..n {
+        tags.push(r.string()?);
+    }
+    let weight = r.f64()?;
+    let path = paths
+        .get(r.usize()?)
+        .ok_or_else(|| bad("a file the run's questions do not name"))?
+        .clone();
+    let line = r.opt(Reader::u64)?;
+    r.end("a question")?;
+    Ok(Query {
+        id,
+        text,
+        relevant,
+        evidence: Vec::new(),
+        reference_answers: Vec::new(),
+        answerable,
+        asked_at,
+        tags,
+        weight,
+        origin: Location { path, line },
     })
 }
 
@@ -443,6 +529,81 @@ mod tests {
             encode_labels(&l, &mut bytes);
             assert_eq!(decode_labels(&bytes).unwrap(), l);
         }
+    }
+
+    /// Questions that set every field one way or another (NaN and −0.0 weights, instants
+    /// with nanoseconds and before 1970, two files), without their labels.
+    fn questions() -> (Vec<Query>, Vec<Arc<Path>>) {
+        let paths: Vec<Arc<Path>> = vec![
+            Location::default().path,
+            Path::new("q.jsonl").into(),
+            Path::new("é/b.jsonl").into(),
+        ];
+        let at = |s: &str| Timestamp::parse(s);
+        let qs = vec![
+            Query::default(),
+            Query {
+                id: "q-ü".into(),
+                text: "Wie lange dauert die Rückerstattung?".into(),
+                relevant: vec![
+                    Judgment {
+                        doc: "kb/a".into(),
+                        grade: -3,
+                    },
+                    Judgment {
+                        doc: String::new(),
+                        grade: i64::MAX,
+                    },
+                ],
+                answerable: false,
+                asked_at: at("2026-03-01T12:00:00.123456789+02:00"),
+                tags: vec!["billing".into(), String::new()],
+                weight: f64::NAN,
+                origin: Location {
+                    path: paths[2].clone(),
+                    line: Some(u64::MAX),
+                },
+                ..Query::default()
+            },
+            Query {
+                id: "q2".into(),
+                asked_at: at("1900-01-01"),
+                weight: -0.0,
+                origin: Location {
+                    path: paths[1].clone(),
+                    line: None,
+                },
+                ..Query::default()
+            },
+        ];
+        (qs, paths)
+    }
+
+    #[test]
+    fn questions_come_back_as_they_went() {
+        let (qs, paths) = questions();
+        for (i, q) in qs.iter().enumerate() {
+            let p = paths.iter().position(|p| *p == q.origin.path).unwrap();
+            let mut bytes = Vec::new();
+            encode_query(q, p, &mut bytes);
+            let back = decode_query(&bytes, &paths).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{q:?}"), "{i}");
+            assert_eq!(back.weight.to_bits(), q.weight.to_bits(), "{i}");
+            assert_eq!(back.asked_at, q.asked_at, "{i}");
+            for cut in 0..bytes.len() {
+                assert!(decode_query(&bytes[..cut], &paths).is_err(), "{i}: {cut}");
+            }
+            // A file the run does not name.
+            assert!(decode_query(&bytes, &paths[..p]).is_err(), "{i}");
+        }
+        // The labels are not in a question's bytes.
+        let mut q = qs[1].clone();
+        q.evidence = labels()[1].evidence.clone();
+        q.reference_answers = vec!["five days".into()];
+        let mut bytes = Vec::new();
+        encode_query(&q, 2, &mut bytes);
+        let back = decode_query(&bytes, &paths).unwrap();
+        assert!(back.evidence.is_empty() && back.reference_answers.is_empty());
     }
 
     #[test]

@@ -42,6 +42,8 @@ use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
 
 /// A question's labels that only its diagnosis and brief, the golden-set panel's
 /// [`crate::golden::prepare`] (before the run) and a drawn question's drill view read: its
@@ -80,15 +82,6 @@ impl QueryLabels {
         Query {
             evidence: self.evidence.clone(),
             reference_answers: self.reference_answers.clone(),
-            ..q.clone()
-        }
-    }
-
-    /// `q` (the question these were taken from) with these labels again, taking them.
-    fn into_query(self, q: &Query) -> Query {
-        Query {
-            evidence: self.evidence,
-            reference_answers: self.reference_answers,
             ..q.clone()
         }
     }
@@ -136,6 +129,10 @@ pub struct Streamed {
     /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
     /// the questions whose diagnosis it holds (empty when none were handed).
     pub labels: Vec<Option<Box<QueryLabels>>>,
+    /// The questions a stored run took ([`TraceRun::stored`]), read back from its store, with
+    /// the labels of those whose diagnosis it holds (the others' evidence and reference answers
+    /// went with their diagnosis); empty for a run over the caller's questions.
+    pub queries: Vec<Query>,
     /// The most questions the run held at once in its window ([`TraceRun::holding`]): about a
     /// part and a batch when the trace's lines follow the questions' order, up to every
     /// question when they do not (unless they wait in the scratch, [`TraceRun::with_spill`]).
@@ -154,8 +151,8 @@ pub struct Part<'a> {
     /// Their positions among the questions.
     pub range: Range<usize>,
     /// The questions (without their evidence and reference answers when they were handed to
-    /// the run, [`TraceRun::with_labels`]).
-    pub queries: &'a [Query],
+    /// the run, [`TraceRun::with_labels`], or it keeps them, [`TraceRun::stored`]).
+    pub queries: Cow<'a, [Query]>,
     /// Their diagnoses.
     pub diagnoses: Vec<&'a Diagnosis>,
     /// Their located items.
@@ -189,16 +186,32 @@ struct Held {
     answer: Option<String>,
 }
 
+/// Where a [`TraceRun`]'s questions are.
+enum Source<'q> {
+    /// The caller's ([`TraceRun::new`]).
+    Borrowed(&'q [Query]),
+    /// In the run's store ([`TraceRun::stored`]): per question, where it is (offset and
+    /// length), and the files the questions' origins name.
+    Stored {
+        at: Vec<(u64, u32)>,
+        paths: Vec<Arc<Path>>,
+    },
+}
+
 /// A trace diagnosis fed batch by batch ([`TraceRun::add_batch`]) and closed by
 /// [`TraceRun::finish`].
 pub struct TraceRun<'r, 'c, 'q> {
     corpus: &'r Corpus<'c>,
     /// What a released question's brief is taken against.
     briefing: &'r BriefContext<'c>,
-    queries: &'q [Query],
+    /// The questions.
+    source: Source<'q>,
+    /// How many.
+    n: usize,
     cfg: Config<'r>,
     texts: Texts<'c>,
-    position: FxHashMap<&'q str, usize>,
+    /// Each question's position by its id (the first one of an id).
+    position: FxHashMap<Cow<'q, str>, usize>,
     /// Whether a line named each question.
     named: Vec<bool>,
     /// What the run holds of the questions not released, from the first one on
@@ -246,11 +259,12 @@ pub struct TraceRun<'r, 'c, 'q> {
     listed_per_class: Option<usize>,
     /// Per failing class, the questions released so far.
     released_of: FxHashMap<Class, usize>,
-    /// The labels taken out of `queries` ([`TraceRun::with_labels`]; empty: `queries` carry
-    /// their own, or they are in the store), each until its question's diagnosis is let go of.
+    /// The labels taken out of the questions ([`TraceRun::with_labels`]; empty: the questions
+    /// carry their own, or they are in the store), each until its question's diagnosis is let
+    /// go of.
     labels: Vec<Option<Box<QueryLabels>>>,
-    /// Where the labels and the released questions' briefs are kept ([`TraceRun::with_store`];
-    /// `None`: in memory).
+    /// Where the questions, their labels and the released questions' briefs are kept
+    /// ([`TraceRun::stored`]; `None`: in memory).
     store: Option<Box<dyn Scratch + 'static>>,
     /// Per question, where its labels are in the store: offset and length (length 0: none,
     /// or let go of; empty: none are stored).
@@ -278,15 +292,101 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         cfg: &Config<'r>,
         keep_texts: usize,
     ) -> Result<Self> {
-        let n = queries.len();
         let mut position = FxHashMap::default();
         for (i, q) in queries.iter().enumerate() {
-            position.entry(q.id.as_str()).or_insert(i);
+            position.entry(Cow::Borrowed(q.id.as_str())).or_insert(i);
         }
+        TraceRun::over(
+            corpus,
+            briefing,
+            (Source::Borrowed(queries), queries.len(), position),
+            cfg,
+            keep_texts,
+        )
+    }
+
+    /// The same run over `queries` taken and kept in `scratch` with their labels (apart) and
+    /// the briefs of the questions it releases, each read back when it is needed: a question
+    /// when it is diagnosed, briefed and its part handed out ([`Part::queries`]); its labels
+    /// when it is diagnosed and briefed; the briefs, and the questions again
+    /// ([`Streamed::queries`], with the labels of those the run still holds), by
+    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 60 bytes
+    /// per question (where each is, and its id), not ~1 KB; the outcome is the same as
+    /// [`TraceRun::new`]'s over them.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidConfig`] as [`TraceRun::new`], and [`crate::Error::Scratch`] when
+    /// the questions cannot be written to `scratch`.
+    pub fn stored(
+        corpus: &'r Corpus<'c>,
+        briefing: &'r BriefContext<'c>,
+        queries: Vec<Query>,
+        cfg: &Config<'r>,
+        keep_texts: usize,
+        mut scratch: Box<dyn Scratch + 'static>,
+    ) -> Result<Self> {
+        let n = queries.len();
+        let mut position = FxHashMap::default();
+        let mut at = Vec::with_capacity(n);
+        let mut label_at = Vec::with_capacity(n);
+        let mut paths: Vec<Arc<Path>> = Vec::new();
+        let mut buf = Vec::new();
+        let put = |buf: &[u8], scratch: &mut Box<dyn Scratch>| -> Result<(u64, u32)> {
+            let len = u32::try_from(buf.len())
+                .map_err(|_| Error::Scratch(std::io::Error::other("a question past 4 GB")))?;
+            Ok((scratch.put(buf).map_err(Error::Scratch)?, len))
+        };
+        // Each question is freed as it is written.
+        for (i, mut q) in queries.into_iter().enumerate() {
+            let file = match paths.iter().position(|p| *p == q.origin.path) {
+                Some(f) => f,
+                None => {
+                    paths.push(q.origin.path.clone());
+                    paths.len() - 1
+                }
+            };
+            label_at.push(match QueryLabels::take(&mut q) {
+                None => (0, 0),
+                Some(l) => {
+                    buf.clear();
+                    stash::encode_labels(&l, &mut buf);
+                    put(&buf, &mut scratch)?
+                }
+            });
+            buf.clear();
+            stash::encode_query(&q, file, &mut buf);
+            at.push(put(&buf, &mut scratch)?);
+            position.entry(Cow::Owned(q.id)).or_insert(i);
+        }
+        let mut run = TraceRun::over(
+            corpus,
+            briefing,
+            (Source::Stored { at, paths }, n, position),
+            cfg,
+            keep_texts,
+        )?;
+        run.label_at = label_at;
+        run.store = Some(scratch);
+        // The briefs go to the store: no room for them here.
+        run.briefs = Vec::new();
+        run.buf = buf;
+        Ok(run)
+    }
+
+    /// A run over `n` questions at `source`, found by id through `position`.
+    fn over(
+        corpus: &'r Corpus<'c>,
+        briefing: &'r BriefContext<'c>,
+        (source, n, position): (Source<'q>, usize, FxHashMap<Cow<'q, str>, usize>),
+        cfg: &Config<'r>,
+        keep_texts: usize,
+    ) -> Result<Self> {
         Ok(TraceRun {
             corpus,
             briefing,
-            queries,
+            source,
+            n,
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
             position,
@@ -329,10 +429,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// # Panics
     ///
-    /// When `labels` is not one entry per question, or (debug builds) a batch came before.
+    /// When `labels` is not one entry per question, or the run keeps its questions in its
+    /// store ([`TraceRun::stored`], which takes their labels itself), or (debug builds) a batch
+    /// came before.
     #[must_use]
     pub fn with_labels(mut self, labels: Vec<Option<Box<QueryLabels>>>) -> Self {
-        assert_eq!(labels.len(), self.queries.len(), "one entry per question");
+        assert_eq!(labels.len(), self.n, "one entry per question");
+        assert!(
+            matches!(self.source, Source::Borrowed(_)),
+            "a stored run takes its questions' labels itself"
+        );
         debug_assert_eq!(
             self.lines_read, 0,
             "labels are handed before the first batch"
@@ -341,56 +447,40 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self
     }
 
-    /// The same run keeping the labels handed to it ([`TraceRun::with_labels`], given before)
-    /// and the briefs of the questions it releases in `scratch` instead of memory, each read
-    /// back when it is needed: a question's labels when it is diagnosed and briefed (and, for
-    /// the questions it still holds, by [`TraceRun::finish`]), the briefs by
-    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds 16 bytes of them
-    /// per question (where its labels are), not ~0.6 KB; the outcome is the same as without.
-    ///
-    /// # Errors
-    ///
-    /// [`crate::Error::Scratch`] when the labels cannot be written to `scratch`.
-    pub fn with_store(mut self, mut scratch: Box<dyn Scratch + 'static>) -> Result<Self> {
-        debug_assert_eq!(
-            self.lines_read, 0,
-            "the store is given before the first batch"
-        );
-        let labels = std::mem::take(&mut self.labels);
-        let mut label_at = Vec::with_capacity(labels.len());
-        // Each question's labels are freed as they are written.
-        for l in labels {
-            label_at.push(match l {
-                None => (0, 0),
-                Some(l) => {
-                    self.buf.clear();
-                    stash::encode_labels(&l, &mut self.buf);
-                    let len = u32::try_from(self.buf.len()).map_err(|_| {
-                        Error::Scratch(std::io::Error::other("a question's labels past 4 GB"))
-                    })?;
-                    (scratch.put(&self.buf).map_err(Error::Scratch)?, len)
-                }
-            });
-        }
-        self.label_at = label_at;
-        self.store = Some(scratch);
-        // The briefs go to the store: no room for them here.
-        self.briefs = Vec::new();
-        Ok(self)
-    }
-
-    /// Question `i` with its labels (those handed to the run, if any, read from the store
-    /// where they are kept there).
+    /// Question `i` with its labels (those handed to the run, if any; the question and its
+    /// labels read from the store where they are kept there).
     fn full(&mut self, i: usize) -> Result<Cow<'q, Query>> {
-        let queries = self.queries;
+        let stored = self.stored_labels(i)?;
+        let queries = match self.source {
+            Source::Borrowed(queries) => queries,
+            Source::Stored { .. } => {
+                let mut q = self.stored_query(i)?;
+                if let Some(labels) = stored {
+                    labels.put(&mut q);
+                }
+                return Ok(Cow::Owned(q));
+            }
+        };
         let q = &queries[i];
-        if let Some(labels) = self.stored_labels(i)? {
-            return Ok(Cow::Owned(labels.into_query(q)));
-        }
         Ok(match self.labels.get(i) {
             Some(Some(l)) => Cow::Owned(l.restored(q)),
             _ => Cow::Borrowed(q),
         })
+    }
+
+    /// Question `i` without its labels, read from the store ([`TraceRun::stored`]).
+    ///
+    /// # Panics
+    ///
+    /// When the run's questions are not in its store.
+    fn stored_query(&mut self, i: usize) -> Result<Query> {
+        let (Source::Stored { at, paths }, Some(store)) = (&self.source, self.store.as_mut())
+        else {
+            unreachable!("only a stored run reads its questions from its store")
+        };
+        let (offset, len) = at[i];
+        let bytes = store.get(offset, len as usize).map_err(Error::Scratch)?;
+        stash::decode_query(&bytes, paths).map_err(Error::Scratch)
     }
 
     /// Question `i`'s labels as the store keeps them (`None`: none are kept there).
@@ -573,14 +663,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             match d {
                 Ok(d) => {
                     let class = d.class;
-                    let ranking = doc_ranking(&self.queries[i].id, &input.retrieved);
+                    let ranking = doc_ranking(&input.query.id, &input.retrieved);
+                    let weight = traffic_weight(input.query);
                     let slot = self.slot_mut(i);
                     slot.diagnosis = Some(Box::new(d));
                     slot.lead = lead_scores(&input.retrieved);
                     slot.items = input.retrieved;
                     slot.answer = input.answer;
                     self.rankings[i - self.released] = ranking;
-                    self.keep(class, i);
+                    self.keep(class, i, weight);
                 }
                 Err(e) => {
                     first_error.get_or_insert((i, e));
@@ -608,8 +699,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// As [`crate::diagnose`] (diagnosing the questions no line named).
     pub fn ready(&mut self) -> Result<Option<Range<usize>>> {
-        let n = self.queries.len();
-        let end = (self.released + self.part).min(n);
+        let end = (self.released + self.part).min(self.n);
         if self.closed {
             self.diagnose_missing(end)?;
         }
@@ -629,19 +719,32 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
 
     /// Questions `range` (as [`TraceRun::ready`] gave it) to write.
     ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Scratch`] when the questions cannot be read from the store
+    /// ([`TraceRun::stored`]).
+    ///
     /// # Panics
     ///
     /// When `range` holds a question not diagnosed.
-    #[must_use]
-    pub fn part(&self, range: Range<usize>) -> Part<'_> {
+    pub fn part(&mut self, range: Range<usize>) -> Result<Part<'_>> {
         assert!(
             range.start >= self.released && range.end - self.released <= self.window.len(),
             "a part of diagnosed questions not released"
         );
+        let queries = match self.source {
+            Source::Borrowed(queries) => Cow::Borrowed(&queries[range.clone()]),
+            Source::Stored { .. } => Cow::Owned(
+                range
+                    .clone()
+                    .map(|i| self.stored_query(i))
+                    .collect::<Result<Vec<Query>>>()?,
+            ),
+        };
         let at = range.start - self.released..range.end - self.released;
         let slots = &self.window[at.clone()];
-        Part {
-            queries: &self.queries[range.clone()],
+        Ok(Part {
+            queries,
             diagnoses: slots
                 .iter()
                 .map(|s| {
@@ -657,7 +760,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 .filter_map(|s| s.record.as_deref().map(|(_, t)| t))
                 .collect(),
             range,
-        }
+        })
     }
 
     /// What the run holds of question `i` (not released; `None` past the last diagnosed).
@@ -685,7 +788,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// # Errors
     ///
     /// [`crate::Error::Scratch`] when the store cannot be read or written
-    /// ([`TraceRun::with_store`]).
+    /// ([`TraceRun::stored`]).
     ///
     /// # Panics
     ///
@@ -770,9 +873,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     }
 
     /// Keeps question `i`'s hit texts and answer if it is among the first `keep_texts` of its
-    /// class in [`drawn_order`] so far; those of a question that leaves that set are dropped.
-    fn keep(&mut self, class: Class, i: usize) {
-        let entry = (i, traffic_weight(&self.queries[i]));
+    /// class in [`drawn_order`] so far (it weighs `weight`); those of a question that leaves
+    /// that set are dropped.
+    fn keep(&mut self, class: Class, i: usize, weight: f64) {
+        let entry = (i, weight);
         let set = self.kept.entry(class).or_default();
         let at = set
             .binary_search_by(|probe| drawn_order(*probe, entry))
@@ -859,14 +963,14 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// As [`crate::diagnose`].
     pub fn finish(mut self) -> Result<Streamed> {
         self.close();
-        self.diagnose_missing(self.queries.len())?;
-        self.diagnose_waiting(self.queries.len())?;
+        self.diagnose_missing(self.n)?;
+        self.diagnose_waiting(self.n)?;
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
         // Each question's place in what is handed back, made now that the run's texts are
         // gone (the run held only its window and the drawn questions).
-        let n = self.queries.len();
+        let n = self.n;
         let mut diagnoses: Vec<Option<Box<Diagnosis>>> = vec![None; n];
         let mut items = vec![Vec::new(); n];
         let mut answers = vec![None; n];
@@ -899,12 +1003,19 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             items[i] = slot.items;
             answers[i] = slot.answer;
         }
-        // The labels the run still holds, read from the store where they are kept there.
-        let mut labels = std::mem::take(&mut self.labels);
-        if !self.label_at.is_empty() {
-            labels = (0..n)
-                .map(|i| Ok(self.stored_labels(i)?.map(Box::new)))
-                .collect::<Result<_>>()?;
+        // The labels the run still holds (with their questions, read from the store where they
+        // are kept there).
+        let labels = std::mem::take(&mut self.labels);
+        let mut queries = Vec::new();
+        if matches!(self.source, Source::Stored { .. }) {
+            queries.reserve_exact(n);
+            for i in 0..n {
+                let mut q = self.stored_query(i)?;
+                if let Some(l) = self.stored_labels(i)? {
+                    l.put(&mut q);
+                }
+                queries.push(q);
+            }
         }
         let mut warnings = self.lines;
         for list in [&mut self.located, &mut self.diagnosed] {
@@ -924,6 +1035,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 lead_scores,
             },
             labels,
+            queries,
             most_held: self.most_held,
             waited: self.spill.as_ref().map_or(0, |(_, s)| s.total),
             waited_bytes: self.spill.as_ref().map_or(0, |(_, s)| s.bytes),

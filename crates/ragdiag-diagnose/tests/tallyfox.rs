@@ -404,6 +404,33 @@ fn briefs_of(
 }
 
 /// The diagnoses a run holds of `whole`: those of `drawn`, or (`None`) all of them; as JSON.
+/// The labels a run hands back: those it was handed and holds, or, for a stored run, those
+/// of the questions it hands back (each of which equals the question it took, but for its
+/// labels).
+fn held_labels(
+    got: &ragdiag_diagnose::Streamed,
+    slim: &[ragdiag_core::Query],
+    stored: bool,
+    at: &str,
+) -> Vec<Option<Box<ragdiag_diagnose::QueryLabels>>> {
+    if !stored {
+        assert!(got.queries.is_empty(), "{at}");
+        return got.labels.clone();
+    }
+    assert!(got.labels.is_empty(), "{at}");
+    assert_eq!(got.queries.len(), slim.len(), "{at}");
+    got.queries
+        .iter()
+        .zip(slim)
+        .map(|(q, s)| {
+            let mut q = q.clone();
+            let l = ragdiag_diagnose::QueryLabels::take(&mut q);
+            assert_eq!(format!("{q:?}"), format!("{s:?}"), "{at}");
+            l
+        })
+        .collect()
+}
+
 fn held(whole: &Diagnoses, drawn: Option<&BTreeSet<usize>>) -> String {
     let held: Vec<Option<&ragdiag_diagnose::Diagnosis>> = (0..whole.diagnoses.len())
         .map(|i| {
@@ -487,7 +514,10 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         .flat_map(|bp| [(false, false), (true, false), (true, true)].map(move |(t, s)| (bp, t, s)));
     for ((batch, part), taken, stored) in runs {
         let at = format!("batch {batch}, part {part}, labels taken {taken}, stored {stored}");
-        let run = if taken {
+        let mut run = if stored {
+            let store = Box::new(Vec::<u8>::new());
+            TraceRun::stored(&corpus, &briefing, queries.clone(), &cfg, 1, store).unwrap()
+        } else if taken {
             TraceRun::new(&corpus, &briefing, &slim, &cfg, 1)
                 .unwrap()
                 .with_labels(labels.clone())
@@ -498,11 +528,6 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         .with_listed(1)
         // In the questions' order no line comes a part and a batch before its turn.
         .with_spill(part + batch, Box::new(Vec::<u8>::new()));
-        let mut run = if stored {
-            run.with_store(Box::new(Vec::<u8>::new())).unwrap()
-        } else {
-            run
-        };
         let mut released_early = 0;
         for chunk in trace.chunks(batch) {
             run.add_batch(chunk.to_vec()).unwrap();
@@ -531,9 +556,10 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             "{at}"
         );
         // The labels held are the drawn questions' (the others went with their diagnosis).
+        let held_labels = held_labels(&got, &slim, stored, &at);
         if taken {
-            assert_eq!(got.labels.len(), queries.len(), "{at}");
-            for (i, l) in got.labels.iter().enumerate() {
+            assert_eq!(held_labels.len(), queries.len(), "{at}");
+            for (i, l) in held_labels.iter().enumerate() {
                 let expect = drawn.contains(&i).then(|| labels[i].clone()).flatten();
                 assert_eq!(l, &expect, "{at}: question {i}");
             }
@@ -609,7 +635,7 @@ fn a_shuffled_trace_waits_in_the_scratch_and_is_released_as_it_comes() {
         let mut rows: Vec<(std::ops::Range<usize>, String, Vec<String>)> = Vec::new();
         let drain = |run: &mut TraceRun<'_, '_, '_>, rows: &mut Vec<_>| {
             while let Some(range) = run.ready().unwrap() {
-                let p = run.part(range.clone());
+                let p = run.part(range.clone()).unwrap();
                 for (j, i) in range.clone().enumerate() {
                     assert_eq!(
                         serde_json::to_string(p.diagnoses[j]).unwrap(),
@@ -721,7 +747,7 @@ fn questions_no_line_names_are_diagnosed_a_part_at_a_time() {
         while let Some(range) = run.ready().unwrap() {
             // Only the part handed out is held, not every question left.
             assert!(run.holding() <= part, "part {part}: {}", run.holding());
-            let p = run.part(range.clone());
+            let p = run.part(range.clone()).unwrap();
             for (j, i) in range.clone().enumerate() {
                 assert_eq!(
                     serde_json::to_string(p.diagnoses[j]).unwrap(),
@@ -839,7 +865,10 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         .flat_map(|(b, k, p, l, t, a)| [false, true].map(move |s| (b, k, p, l, t, a, s)))
         .filter(|&(.., t, _, s)| !s || t)
     {
-        let mut run = if taken {
+        let mut run = if stored {
+            let store = Box::new(Vec::<u8>::new());
+            TraceRun::stored(&corpus, &briefing, queries.clone(), &cfg, keep, store).unwrap()
+        } else if taken {
             TraceRun::new(&corpus, &briefing, &slim, &cfg, keep)
                 .unwrap()
                 .with_labels(labels.clone())
@@ -855,9 +884,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         if let Some(a) = ahead {
             run = run.with_spill(a, Box::new(Vec::<u8>::new()));
         }
-        if stored {
-            run = run.with_store(Box::new(Vec::<u8>::new())).unwrap();
-        }
+
         let at = format!(
             "batch {batch}, keep {keep}, part {part:?}, listed {listed:?}, labels taken {taken}, \
              ahead {ahead:?}, stored {stored}"
@@ -872,7 +899,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
                     range.len() == part.unwrap() || range.end == queries.len(),
                     "{at}: {range:?}"
                 );
-                let p = run.part(range.clone());
+                let p = run.part(range.clone()).unwrap();
                 for (j, i) in range.clone().enumerate() {
                     assert_eq!(p.queries[j].id, queries[i].id, "{at}");
                     assert_eq!(
@@ -958,9 +985,10 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             "{at}"
         );
         // The labels held at the end: those of the questions whose diagnosis is held.
+        let held_labels = held_labels(&got, &slim, stored, &at);
         if taken {
-            assert_eq!(got.labels.len(), queries.len(), "{at}");
-            for (i, l) in got.labels.iter().enumerate() {
+            assert_eq!(held_labels.len(), queries.len(), "{at}");
+            for (i, l) in held_labels.iter().enumerate() {
                 let expect = got.diagnoses[i]
                     .is_some()
                     .then(|| labels[i].clone())
@@ -1100,7 +1128,7 @@ fn rankings_tallied_part_by_part_equal_the_whole_tally() {
 /// never a question diagnosed without its labels.
 #[test]
 fn a_store_that_fails_stops_the_run_with_its_error() {
-    use ragdiag_diagnose::{Error, QueryLabels, Scratch, TraceRun};
+    use ragdiag_diagnose::{Error, Scratch, TraceRun};
     struct Failing {
         writes: bool,
     }
@@ -1122,14 +1150,9 @@ fn a_store_that_fails_stops_the_run_with_its_error() {
     let corpus = Corpus::new(&docs, &fresh);
     let cfg = trace_config(&truth);
     let briefing = BriefContext::new(&docs, &fresh, &thresholds());
-    let mut slim = queries.clone();
-    let labels: Vec<_> = slim.iter_mut().map(QueryLabels::take).collect();
-    assert!(labels.iter().flatten().count() > 10);
     let run = |writes| {
-        TraceRun::new(&corpus, &briefing, &slim, &cfg, 1)
-            .unwrap()
-            .with_labels(labels.clone())
-            .with_store(Box::new(Failing { writes }))
+        let store = Box::new(Failing { writes });
+        TraceRun::stored(&corpus, &briefing, queries.clone(), &cfg, 1, store)
     };
     match run(false) {
         Err(Error::Scratch(e)) => assert_eq!(e.to_string(), "disk full"),
@@ -1138,6 +1161,6 @@ fn a_store_that_fails_stops_the_run_with_its_error() {
     let mut r = run(true).unwrap();
     match r.add_batch(trace) {
         Err(Error::Scratch(e)) => assert_eq!(e.to_string(), "gone"),
-        _ => panic!("labels that cannot be read back are an error"),
+        _ => panic!("questions that cannot be read back are an error"),
     }
 }

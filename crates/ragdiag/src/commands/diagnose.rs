@@ -177,28 +177,20 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             let mut tables =
                 QuestionTables::new(&files, &queries, &docs, &audit, s.price, s.context_k)?;
             // The golden-set panel's parts that read the questions' evidence and reference
-            // answers are taken first; then the labels go to the run, which lets go of those
-            // of the questions the report does not draw once they are written.
+            // answers are taken first; then the questions go to the run, which lets go of the
+            // labels of those the report does not draw once they are written.
             if stale.is_some() {
                 prepared = Some(golden::prepare(&corpus, &queries, s.leak_threshold));
             }
-            let labels = queries.iter_mut().map(QueryLabels::take).collect();
-            let (r, read, held) = from_trace_stream(
+            let (r, read) = from_trace_stream(
                 &s,
                 path,
-                (&queries, labels),
+                &mut queries,
                 (&corpus, &briefing),
                 &mut tables,
                 printer,
                 &mut provenance,
             )?;
-            // From here on only the questions the report draws have their evidence and
-            // reference answers back: nothing past the stream may read the others'.
-            for (q, l) in queries.iter_mut().zip(held) {
-                if let Some(l) = l {
-                    l.put(q);
-                }
-            }
             figures = Some(tables.finish(&mut files)?);
             // In the order of a trace read whole: the reader's findings before the audit's.
             findings.extend(read);
@@ -564,18 +556,19 @@ fn streams_trace(s: &DiagnoseSettings) -> Result<bool> {
 }
 
 /// Trace mode, streamed: the ragdiag trace at `path` (`-`: standard input) read in batches,
-/// each diagnosed while the next is read; returns what was retrieved, the reader's findings
-/// and the labels the run still holds (of `labels`, those taken out of `queries`).
-#[allow(clippy::type_complexity)]
+/// each diagnosed while the next is read; returns what was retrieved and the reader's
+/// findings. The questions are kept in a temporary file meanwhile (in memory if none can be
+/// made); from then on only those the report draws have their evidence and reference answers:
+/// nothing past the stream may read the others'.
 fn from_trace_stream<'c>(
     s: &DiagnoseSettings,
     path: &Path,
-    (queries, labels): (&[Query], Vec<Option<Box<QueryLabels>>>),
+    queries: &mut Vec<Query>,
     (corpus, briefing): (&Corpus<'c>, &BriefContext<'c>),
     tables: &mut QuestionTables<'_>,
     printer: Printer,
     provenance: &mut Provenance,
-) -> Result<(Retrieved, Diagnostics, Vec<Option<Box<QueryLabels>>>)> {
+) -> Result<(Retrieved, Diagnostics)> {
     let embedder = if s.ground_embeddings {
         open_model(&s.model, s.no_fetch, printer)?
     } else {
@@ -588,20 +581,28 @@ fn from_trace_stream<'c>(
     // Each part's rows are written as soon as its questions are diagnosed; the run then keeps
     // of each its brief (what the summary reads; its reason only if report.md may list it)
     // and lets go of its record, and of the items and whole diagnosis of those the report
-    // does not draw.
-    let run = ragdiag_diagnose::TraceRun::new(
-        corpus,
-        briefing,
-        queries,
-        &cfg,
-        ragdiag_report::SHOWN_PER_CLASS,
-    )?
+    // does not draw. The questions, their labels (until each is diagnosed) and the released
+    // questions' briefs (until the summary) are kept in a temporary file, unless none can be
+    // made: the questions are then the caller's, their labels held in memory.
+    let shown = ragdiag_report::SHOWN_PER_CLASS;
+    let mut held_in_memory = None;
+    let run = match super::trace_stream::store() {
+        Ok(store) => {
+            let taken = std::mem::take(queries);
+            ragdiag_diagnose::TraceRun::stored(corpus, briefing, taken, &cfg, shown, store)?
+        }
+        Err(why) => {
+            held_in_memory = Some(why);
+            let labels = queries.iter_mut().map(QueryLabels::take).collect();
+            ragdiag_diagnose::TraceRun::new(corpus, briefing, queries, &cfg, shown)?
+                .with_labels(labels)
+        }
+    }
     .with_part(QUESTIONS_PER_PART)
-    .with_listed(ragdiag_report::MAX_FAILING)
-    .with_labels(labels);
+    .with_listed(ragdiag_report::MAX_FAILING);
     let read = super::trace_stream::diagnose_streamed(path, run, &mut |part| {
         tables.write(&Rows {
-            queries: part.queries,
+            queries: &part.queries,
             diagnoses: &part.diagnoses,
             items: &part.items,
             sources: ragdiag_diagnose::Sources::All("trace"),
@@ -616,13 +617,22 @@ fn from_trace_stream<'c>(
     provenance.trace_format = Some(ragdiag_load::TraceFormat::Ragdiag.to_string());
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(read.sha256);
-    if let Some(why) = &read.held_in_memory {
-        printer.note(format_args!(
-            "{why}: the questions' labels and briefs were held in memory instead (the reports \
-             are the same)"
-        ));
+    let mut streamed = read.streamed;
+    match &held_in_memory {
+        None => *queries = std::mem::take(&mut streamed.queries),
+        Some(why) => {
+            printer.note(format_args!(
+                "{why}: the questions, their labels and briefs were held in memory instead (the \
+                 reports are the same)"
+            ));
+            for (q, l) in queries.iter_mut().zip(std::mem::take(&mut streamed.labels)) {
+                if let Some(l) = l {
+                    l.put(q);
+                }
+            }
+        }
     }
-    let (waited, bytes) = (read.streamed.waited, read.streamed.waited_bytes);
+    let (waited, bytes) = (streamed.waited, streamed.waited_bytes);
     if waited > 0 {
         printer.note(format_args!(
             "{waited} questions' trace lines came long before their turn (lines out of the \
@@ -631,23 +641,21 @@ fn from_trace_stream<'c>(
             bytes as f64 / 1e6
         ));
     }
-    let shown = read.streamed.shown;
     Ok((
         Retrieved {
             diagnoses: Held::Streamed {
-                briefs: read.streamed.briefs,
-                diagnoses: read.streamed.diagnoses,
+                briefs: streamed.briefs,
+                diagnoses: streamed.diagnoses,
             },
-            warnings: read.streamed.warnings,
+            warnings: streamed.warnings,
             sources: SourceList::All("trace"),
-            items: shown.items,
-            ranked: read.streamed.ranked,
-            answers: shown.answers,
+            items: streamed.shown.items,
+            ranked: streamed.ranked,
+            answers: streamed.shown.answers,
             // Each record's figures are in its question's brief.
             trace: None,
         },
         read.diagnostics,
-        read.streamed.labels,
     ))
 }
 

@@ -36,14 +36,11 @@ pub(crate) struct StreamedTrace {
     pub(crate) diagnostics: Diagnostics,
     /// The SHA-256 of the bytes read.
     pub(crate) sha256: String,
-    /// Why the questions' labels and briefs were kept in memory (no temporary file could be
-    /// made for them); `None`: they were kept in one.
-    pub(crate) held_in_memory: Option<String>,
 }
 
 /// Where the questions whose line came long before their turn wait
-/// ([`TraceRun::with_spill`]), and where the questions' labels and briefs are kept
-/// ([`TraceRun::with_store`]): an unnamed temporary file (`TMPDIR`, removed when closed),
+/// ([`TraceRun::with_spill`]), and where the questions, their labels and their briefs are kept
+/// ([`TraceRun::stored`], [`store`]): an unnamed temporary file (`TMPDIR`, removed when closed),
 /// made when the first one comes. After a failed write or read it refuses every call (the
 /// offsets past it would be wrong).
 #[derive(Default)]
@@ -55,14 +52,17 @@ struct ScratchFile {
     broken: bool,
 }
 
-impl ScratchFile {
-    /// A scratch file made now (an error names `TMPDIR` when it cannot be).
-    fn made() -> std::io::Result<Self> {
-        let mut s = ScratchFile::default();
-        s.file(true)?;
-        Ok(s)
+/// A store for a run's questions ([`TraceRun::stored`]): a scratch file made now, or why none
+/// can be (naming `TMPDIR`).
+pub(crate) fn store() -> Result<Box<dyn ragdiag_diagnose::Scratch>, String> {
+    let mut s = ScratchFile::default();
+    match s.file(true) {
+        Ok(_) => Ok(Box::new(s)),
+        Err(e) => Err(e.to_string()),
     }
+}
 
+impl ScratchFile {
     /// The file, made on the first call (`None`: nothing written yet and `make` is false).
     fn file(&mut self, make: bool) -> std::io::Result<Option<&mut BufWriter<File>>> {
         if self.broken {
@@ -162,18 +162,11 @@ pub(crate) fn diagnose_streamed(
 ) -> Result<StreamedTrace> {
     let batch = batch_size()?;
     // A trace in the questions' order never holds more than a part and a batch of diagnoses.
-    // Lines further ahead wait on disk (a file made when the first one comes), and so do the
-    // questions' labels (until each is diagnosed) and the released questions' briefs (until
-    // the summary), unless no temporary file can be made: those are then held in memory, as
-    // they would be without a store.
-    let run = run.with_spill(
+    // Lines further ahead wait on disk (a file made when the first one comes).
+    let mut run = run.with_spill(
         QUESTIONS_PER_PART.saturating_add(batch.lines),
         Box::new(ScratchFile::default()),
     );
-    let (mut run, held_in_memory) = match ScratchFile::made() {
-        Ok(store) => (run.with_store(Box::new(store))?, None),
-        Err(e) => (run, Some(e.to_string())),
-    };
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
@@ -190,7 +183,7 @@ pub(crate) fn diagnose_streamed(
     };
     let mut drain = |run: &mut TraceRun<'_, '_, '_>| -> Result<()> {
         while let Some(range) = run.ready()? {
-            write(run.part(range.clone()))?;
+            write(run.part(range.clone())?)?;
             run.release(range)?;
         }
         Ok(())
@@ -242,7 +235,6 @@ pub(crate) fn diagnose_streamed(
             streamed,
             diagnostics,
             sha256,
-            held_in_memory,
         })
     })
 }

@@ -358,7 +358,7 @@ fn lines_long_before_their_turn_wait_in_a_temporary_file_with_the_same_reports()
         assert!(x.1 == y.1, "{} differs when lines wait", x.0);
     }
     assert_eq!(fa.len(), fb.len());
-    // No such TMPDIR and no line waits: the questions' labels and briefs are held in memory,
+    // No such TMPDIR and no line waits: the questions, their labels and briefs are held in memory,
     // with a note naming TMPDIR, and the reports are the same.
     let nowhere = dir.path().join("no-such-dir");
     let held = dir.path().join("d/r");
