@@ -310,9 +310,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// when it is diagnosed, briefed and its part handed out ([`Part::queries`]); its labels
     /// when it is diagnosed and briefed; the briefs, and the questions again
     /// ([`Streamed::queries`], with the labels of those the run still holds), by
-    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 60 bytes
-    /// per question (where each is, and its id), not ~1 KB; the outcome is the same as
-    /// [`TraceRun::new`]'s over them.
+    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 100 bytes
+    /// per question (where it and its labels are, and its id in the lookup), not ~1 KB; the
+    /// outcome is the same as [`TraceRun::new`]'s over them.
     ///
     /// # Errors
     ///
