@@ -198,6 +198,16 @@ enum Source<'q> {
     },
 }
 
+impl Source<'_> {
+    /// How many questions.
+    fn len(&self) -> usize {
+        match self {
+            Source::Borrowed(queries) => queries.len(),
+            Source::Stored { at, .. } => at.len(),
+        }
+    }
+}
+
 /// A trace diagnosis fed batch by batch ([`TraceRun::add_batch`]) and closed by
 /// [`TraceRun::finish`].
 pub struct TraceRun<'r, 'c, 'q> {
@@ -206,8 +216,6 @@ pub struct TraceRun<'r, 'c, 'q> {
     briefing: &'r BriefContext<'c>,
     /// The questions.
     source: Source<'q>,
-    /// How many.
-    n: usize,
     cfg: Config<'r>,
     texts: Texts<'c>,
     /// Each question's position by its id (the first one of an id).
@@ -299,7 +307,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         TraceRun::over(
             corpus,
             briefing,
-            (Source::Borrowed(queries), queries.len(), position),
+            (Source::Borrowed(queries), position),
             cfg,
             keep_texts,
         )
@@ -362,7 +370,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut run = TraceRun::over(
             corpus,
             briefing,
-            (Source::Stored { at, paths }, n, position),
+            (Source::Stored { at, paths }, position),
             cfg,
             keep_texts,
         )?;
@@ -374,19 +382,19 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         Ok(run)
     }
 
-    /// A run over `n` questions at `source`, found by id through `position`.
+    /// A run over the questions at `source`, found by id through `position`.
     fn over(
         corpus: &'r Corpus<'c>,
         briefing: &'r BriefContext<'c>,
-        (source, n, position): (Source<'q>, usize, FxHashMap<Cow<'q, str>, usize>),
+        (source, position): (Source<'q>, FxHashMap<Cow<'q, str>, usize>),
         cfg: &Config<'r>,
         keep_texts: usize,
     ) -> Result<Self> {
+        let n = source.len();
         Ok(TraceRun {
             corpus,
             briefing,
             source,
-            n,
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
             position,
@@ -434,7 +442,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// came before.
     #[must_use]
     pub fn with_labels(mut self, labels: Vec<Option<Box<QueryLabels>>>) -> Self {
-        assert_eq!(labels.len(), self.n, "one entry per question");
+        assert_eq!(labels.len(), self.source.len(), "one entry per question");
         assert!(
             matches!(self.source, Source::Borrowed(_)),
             "a stored run takes its questions' labels itself"
@@ -699,7 +707,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// As [`crate::diagnose`] (diagnosing the questions no line named).
     pub fn ready(&mut self) -> Result<Option<Range<usize>>> {
-        let end = (self.released + self.part).min(self.n);
+        let end = (self.released + self.part).min(self.source.len());
         if self.closed {
             self.diagnose_missing(end)?;
         }
@@ -963,14 +971,14 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// As [`crate::diagnose`].
     pub fn finish(mut self) -> Result<Streamed> {
         self.close();
-        self.diagnose_missing(self.n)?;
-        self.diagnose_waiting(self.n)?;
+        let n = self.source.len();
+        self.diagnose_missing(n)?;
+        self.diagnose_waiting(n)?;
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
         // Each question's place in what is handed back, made now that the run's texts are
         // gone (the run held only its window and the drawn questions).
-        let n = self.n;
         let mut diagnoses: Vec<Option<Box<Diagnosis>>> = vec![None; n];
         let mut items = vec![Vec::new(); n];
         let mut answers = vec![None; n];
@@ -1010,11 +1018,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if matches!(self.source, Source::Stored { .. }) {
             queries.reserve_exact(n);
             for i in 0..n {
-                let mut q = self.stored_query(i)?;
-                if let Some(l) = self.stored_labels(i)? {
-                    l.put(&mut q);
-                }
-                queries.push(q);
+                queries.push(self.full(i)?.into_owned());
             }
         }
         let mut warnings = self.lines;
