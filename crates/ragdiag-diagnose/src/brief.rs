@@ -135,6 +135,10 @@ impl<'a> BriefContext<'a> {
 /// What the summary reads of one question's diagnosis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Brief {
+    /// The question's id.
+    pub id: Box<str>,
+    /// The question's tags (product areas or other labels).
+    pub tags: Box<[Box<str>]>,
     /// The primary class.
     pub class: Class,
     /// The rule that fired.
@@ -173,6 +177,8 @@ impl Brief {
         ctx: &BriefContext<'_>,
     ) -> Self {
         Brief {
+            id: q.id.as_str().into(),
+            tags: q.tags.iter().map(|t| t.as_str().into()).collect(),
             class: d.class,
             rule: d.rule,
             reason: d.reason.clone(),

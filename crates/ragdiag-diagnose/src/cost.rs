@@ -132,12 +132,7 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
 /// [`Brief::record`]). `price`: per million prompt and completion tokens; without it no cost
 /// is computed.
 #[must_use]
-pub fn cost_latency(
-    ds: &[Brief],
-    queries: &[Query],
-    price: Option<Price>,
-    seed: u64,
-) -> CostLatency {
+pub fn cost_latency(ds: &[Brief], price: Option<Price>, seed: u64) -> CostLatency {
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()
@@ -145,9 +140,8 @@ pub fn cost_latency(
     let mut seen = HashSet::new();
     let rows: Vec<Row> = ds
         .iter()
-        .zip(queries)
-        .filter(|(_, q)| seen.insert(q.id.as_str()))
-        .filter_map(|(d, _)| {
+        .filter(|d| seen.insert(&*d.id))
+        .filter_map(|d| {
             let t = d.record.as_ref()?;
             let (cost, latency) = record_cost_latency(t, price);
             Some(Row {

@@ -40,7 +40,7 @@ struct PageAcc {
 /// Shares are over the assessed questions (every class but `no_label` and `unanswerable`),
 /// weighted, with Wilson intervals.
 #[must_use]
-pub fn fix_first(briefs: &[Brief], queries: &[Query]) -> Vec<FixAction> {
+pub fn fix_first(briefs: &[Brief]) -> Vec<FixAction> {
     let mut groups: BTreeMap<FixKind, (Vec<usize>, BTreeMap<String, PageAcc>)> = BTreeMap::new();
     for (i, b) in briefs.iter().enumerate() {
         let Some(fix) = &b.fix else {
@@ -61,22 +61,22 @@ pub fn fix_first(briefs: &[Brief], queries: &[Query]) -> Vec<FixAction> {
     let assessed: Vec<usize> = (0..briefs.len())
         .filter(|&i| !matches!(briefs[i].class, Class::NoLabel | Class::Unanswerable))
         .collect();
-    let weights = stats::relative_weights(assessed.iter().map(|&i| queries[i].weight).collect());
+    let weights = stats::relative_weights(assessed.iter().map(|&i| briefs[i].weight).collect());
     let level = stats::Config::default().level;
     let heaviest_first = |idx: &mut Vec<usize>| {
         idx.sort_by(|&a, &b| {
-            queries[b]
+            briefs[b]
                 .weight
-                .total_cmp(&queries[a].weight)
-                .then_with(|| queries[a].id.cmp(&queries[b].id))
+                .total_cmp(&briefs[a].weight)
+                .then_with(|| briefs[a].id.cmp(&briefs[b].id))
         });
     };
-    let weight_of = |idx: &[usize]| idx.iter().map(|&i| queries[i].weight).sum::<f64>();
+    let weight_of = |idx: &[usize]| idx.iter().map(|&i| briefs[i].weight).sum::<f64>();
     // The first LISTED_IDS ids (the counts say how many there are).
     let ids = |idx: &[usize]| {
         idx.iter()
             .take(ragdiag_contract::LISTED_IDS)
-            .map(|&i| queries[i].id.clone())
+            .map(|&i| briefs[i].id.to_string())
             .collect::<Vec<_>>()
     };
     let mut actions: Vec<FixAction> = groups

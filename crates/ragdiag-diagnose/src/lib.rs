@@ -93,11 +93,12 @@ pub use ground::{
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
     answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, lead_scores,
-    queries_columns, LeadScores, Ranked, Sources, SummaryInput, ThresholdOptions, UnknownMetric,
+    queries_columns, Figures, LeadScores, Ranked, Sources, SummaryInput, ThresholdOptions,
+    UnknownMetric,
 };
 pub use rerank::reranker_impact;
 pub use spill::Scratch;
-pub use stream::{drawn_order, Part, QueryLabels, Streamed, TraceRun};
+pub use stream::{drawn_order, Part, QueryLabels, StoredQuestions, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use tally::{RankFigures, RankTally};
 pub use trend::{trend, DatedReport};

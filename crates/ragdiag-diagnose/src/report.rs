@@ -40,18 +40,16 @@ pub struct SummaryInput<'a> {
     pub docs: &'a [Document],
     /// Its freshness audit.
     pub audit: &'a Audit,
-    /// The questions, aligned with `briefs`.
-    pub queries: &'a [Query],
-    /// What the summary reads of each question's diagnosis ([`Brief::of`], taken with the
-    /// thresholds of `thresholds`; in trace mode with each question's record, whose latency
-    /// and token figures the summary reads).
+    /// What the summary reads of each question and its diagnosis ([`Brief::of`], taken with
+    /// the thresholds of `thresholds`; in trace mode with each question's record, whose
+    /// latency and token figures the summary reads): nothing else of the questions is read
+    /// but their judgments when `figures` asks for them.
     pub briefs: &'a [Brief],
-    /// What the summary reads of each question's ranked items, aligned with `queries` (its
-    /// rankings may be left empty when `figures` are given).
+    /// What the summary reads of each question's ranked items, aligned with `briefs` (its
+    /// rankings may be left empty when `figures` were tallied).
     pub ranked: Ranked,
-    /// What the summary reads of the rankings when they were tallied as they came
-    /// ([`crate::RankTally`]; a streamed trace); `None`: tallied here from `ranked`.
-    pub figures: Option<RankFigures>,
+    /// The figures of the rankings: tallied as they came, or to be tallied here.
+    pub figures: Figures<'a>,
     /// Problems of meaning found in the inputs.
     pub warnings: Vec<String>,
     /// What produced the report.
@@ -60,6 +58,17 @@ pub struct SummaryInput<'a> {
     pub thresholds: ThresholdOptions,
     /// Token prices per million tokens (`--price`), for the cost figures (trace mode).
     pub price: Option<ragdiag_contract::Price>,
+}
+
+/// Where the summary's ranking figures come from.
+#[derive(Debug)]
+pub enum Figures<'a> {
+    /// Tallied as they came ([`crate::RankTally`]: `ragdiag diagnose` tallies them as it
+    /// writes each part's rows).
+    Tallied(Box<RankFigures>),
+    /// Tallied here from [`SummaryInput::ranked`]'s rankings against the judgments of these
+    /// questions (aligned with the briefs).
+    Tally(&'a [Query]),
 }
 
 /// What the summary reads of each question's retrieved items (so that a streamed diagnosis
@@ -138,6 +147,8 @@ pub struct Evaluated {
     /// Every queued question of the review queue (`review.csv`; the summary lists the first
     /// [`ragdiag_contract::REVIEW_LISTED`]).
     pub review_rows: Vec<ragdiag_contract::ReviewItem>,
+    /// The position among the questions of each of `review_rows`.
+    pub review_questions: Vec<usize>,
 }
 
 /// Why a diagnosis could not be summarised.
@@ -185,10 +196,10 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         lead_scores,
     } = input.ranked;
     let figures = match input.figures {
-        Some(f) => f,
-        None => {
+        Figures::Tallied(f) => *f,
+        Figures::Tally(queries) => {
             let mut tally = RankTally::new(input.context_k, input.docs, input.audit);
-            tally.add(input.queries, &rankings)?;
+            tally.add(queries, &rankings)?;
             tally.finish()
         }
     };
@@ -200,10 +211,10 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
     let table = per_query
         .map(|per| MetricTable::of(per, input.seed))
         .transpose()?;
-    let scope = Scope::new(ds, input.queries);
+    let scope = Scope::new(ds);
     let traced = input.mode == Mode::Trace;
     let (generation, latency_ms, tokens) = if traced {
-        let (lat, tok) = latency_tokens(ds, input.queries);
+        let (lat, tok) = latency_tokens(ds);
         (Some(generation(ds)), Some(lat), Some(tok))
     } else {
         (None, None, None)
@@ -219,18 +230,12 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         (vec![None; ds.len()], None)
     } else {
         let (outcomes, without_score) = crate::threshold::outcomes(ds, &lead_scores);
-        let t = crate::threshold::thresholds(
-            &outcomes,
-            input.queries,
-            without_score,
-            opts.target,
-            opts.current,
-        );
+        let t =
+            crate::threshold::thresholds(&outcomes, ds, without_score, opts.target, opts.current);
         (outcomes, t)
     };
     let review = crate::review::review_queue(
         ds,
-        input.queries,
         &outcomes,
         crate::review::ReviewOptions {
             floor: opts.current.or_else(|| {
@@ -240,7 +245,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
             }),
         },
     );
-    let mut review = review;
+    let (mut review, review_questions) = review;
     let review_rows = review.items.clone();
     review.items.truncate(ragdiag_contract::REVIEW_LISTED);
     let mut summary = DiagnoseSummary {
@@ -265,11 +270,11 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         generation,
         latency_ms,
         tokens,
-        fix_first: crate::fix_first::fix_first(ds, input.queries),
-        reranker: crate::rerank::reranker_impact(ds, input.queries, input.context_k, input.seed),
+        fix_first: crate::fix_first::fix_first(ds),
+        reranker: crate::rerank::reranker_impact(ds, input.context_k, input.seed),
         thresholds,
         review: Some(review),
-        cost: traced.then(|| crate::cost::cost_latency(ds, input.queries, input.price, input.seed)),
+        cost: traced.then(|| crate::cost::cost_latency(ds, input.price, input.seed)),
         golden_set: None,
         gates: Vec::new(),
         headline: Vec::new(),
@@ -284,6 +289,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         table,
         judged_at,
         review_rows,
+        review_questions,
     })
 }
 
@@ -291,7 +297,6 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
 /// hit rates, all for flag shares, each with its traffic weight.
 struct Scope<'a> {
     ds: &'a [Brief],
-    queries: &'a [Query],
     scored: Vec<usize>,
     /// Scored questions that could be assessed: all but the unanswerable ones with no answer
     /// to judge (class `unanswerable`), which are neither ok nor failures.
@@ -301,7 +306,7 @@ struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    fn new(ds: &'a [Brief], queries: &'a [Query]) -> Self {
+    fn new(ds: &'a [Brief]) -> Self {
         let scored: Vec<usize> = (0..ds.len())
             .filter(|&i| ds[i].class != Class::NoLabel)
             .collect();
@@ -313,11 +318,10 @@ impl<'a> Scope<'a> {
         let retrieval_scored = scored
             .iter()
             .copied()
-            .filter(|&i| queries[i].answerable)
+            .filter(|&i| ds[i].answerable)
             .collect();
         Scope {
             ds,
-            queries,
             scored,
             assessed,
             retrieval_scored,
@@ -325,7 +329,7 @@ impl<'a> Scope<'a> {
     }
 
     fn weights(&self, idx: &[usize]) -> Option<Vec<f64>> {
-        stats::relative_weights(idx.iter().map(|&i| self.queries[i].weight).collect())
+        stats::relative_weights(idx.iter().map(|&i| self.ds[i].weight).collect())
     }
 
     /// 1 when question `i`'s evidence is in its top `k`.
@@ -428,8 +432,8 @@ impl<'a> Scope<'a> {
     fn by_tag(&self, context_k: usize) -> Vec<TagEntry> {
         let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in &self.retrieval_scored {
-            for t in &self.queries[i].tags {
-                tags.entry(t.as_str()).or_default().push(i);
+            for t in &self.ds[i].tags {
+                tags.entry(t).or_default().push(i);
             }
         }
         tags.iter()
@@ -606,19 +610,17 @@ pub(crate) fn judged(answerable: bool, correct: Option<bool>, abstained: bool) -
 
 /// Latency and token figures of the traced questions: each question's record (its first
 /// line), once per question id, in line order.
-fn latency_tokens(ds: &[Brief], queries: &[Query]) -> (Latency, Tokens) {
+fn latency_tokens(ds: &[Brief]) -> (Latency, Tokens) {
     let correct: HashSet<&str> = ds
         .iter()
-        .zip(queries)
-        .filter(|(d, _)| d.answer_ok() == Some(true))
-        .map(|(_, q)| q.id.as_str())
+        .filter(|d| d.answer_ok() == Some(true))
+        .map(|d| &*d.id)
         .collect();
     let mut seen = HashSet::new();
     let mut lines: Vec<&RecordFigures> = ds
         .iter()
-        .zip(queries)
-        .filter(|(_, q)| seen.insert(q.id.as_str()))
-        .filter_map(|(d, _)| d.record.as_ref())
+        .filter(|d| seen.insert(&*d.id))
+        .filter_map(|d| d.record.as_ref())
         .collect();
     // In line order, as the trace gave them: the token total is a sum of floats.
     lines.sort_by_key(|t| t.line);

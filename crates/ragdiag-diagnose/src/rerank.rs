@@ -3,7 +3,6 @@
 
 use crate::{Brief, Class, RerankEffect};
 use ragdiag_contract::{Comparison, Interval, RerankShare, RerankerImpact};
-use ragdiag_core::Query;
 use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 
 /// A per-question value of the best evidence rank (`None`: not found).
@@ -14,21 +13,14 @@ type RankMetric<'a> = dyn Fn(Option<usize>) -> f64 + 'a;
 /// tests (final ranking against candidates on `hit@1`, `hit@K` and `evidence_mrr`) are
 /// weighted the same way and Holm-corrected together.
 #[must_use]
-pub fn reranker_impact(
-    ds: &[Brief],
-    queries: &[Query],
-    context_k: usize,
-    seed: u64,
-) -> Option<RerankerImpact> {
+pub fn reranker_impact(ds: &[Brief], context_k: usize, seed: u64) -> Option<RerankerImpact> {
     let idx: Vec<usize> = (0..ds.len())
-        .filter(|&i| {
-            ds[i].rerank.is_some() && ds[i].class != Class::NoLabel && queries[i].answerable
-        })
+        .filter(|&i| ds[i].rerank.is_some() && ds[i].class != Class::NoLabel && ds[i].answerable)
         .collect();
     if idx.is_empty() {
         return None;
     }
-    let weights = stats::relative_weights(idx.iter().map(|&i| queries[i].weight).collect());
+    let weights = stats::relative_weights(idx.iter().map(|&i| ds[i].weight).collect());
     let level = stats::Config::default().level;
     let share = |effect: RerankEffect| -> RerankShare {
         let v: Vec<f64> = idx
@@ -42,15 +34,15 @@ pub fn reranker_impact(
             .filter(|&i| ds[i].rerank.is_some_and(|r| r.effect == effect))
             .collect();
         ids.sort_by(|&a, &b| {
-            queries[b]
+            ds[b]
                 .weight
-                .total_cmp(&queries[a].weight)
-                .then_with(|| queries[a].id.cmp(&queries[b].id))
+                .total_cmp(&ds[a].weight)
+                .then_with(|| ds[a].id.cmp(&ds[b].id))
         });
         RerankShare {
             count: ids.len(),
             share: Interval::of(iv.estimate, iv.lower, iv.upper, iv.n),
-            queries: ids.into_iter().map(|i| queries[i].id.clone()).collect(),
+            queries: ids.into_iter().map(|i| ds[i].id.to_string()).collect(),
         }
     };
     let hit = |r: Option<usize>, k: usize| f64::from(u8::from(r.is_some_and(|r| r <= k)));

@@ -6,7 +6,6 @@
 use crate::threshold::Outcome;
 use crate::Brief;
 use ragdiag_contract::{Review, ReviewItem};
-use ragdiag_core::Query;
 use std::collections::BTreeMap;
 
 /// The band around the floor: this share of the range of the top scores, on each side.
@@ -27,10 +26,9 @@ pub struct ReviewOptions {
 #[must_use]
 pub fn review_queue(
     briefs: &[Brief],
-    queries: &[Query],
     outcomes: &[Option<Outcome>],
     opts: ReviewOptions,
-) -> Review {
+) -> (Review, Vec<usize>) {
     let scores: Vec<f64> = outcomes.iter().flatten().map(|o| o.score).collect();
     let range = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max)
         - scores.iter().copied().fold(f64::INFINITY, f64::min);
@@ -41,7 +39,7 @@ pub fn review_queue(
         .map(|_| (BAND_SHARE * range * 1e6).round() / 1e6);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut items = Vec::new();
-    for (i, (b, q)) in briefs.iter().zip(queries).enumerate() {
+    for (i, b) in briefs.iter().enumerate() {
         let score = outcomes.get(i).copied().flatten().map(|o| o.score);
         let mut why: Vec<(&str, String)> = Vec::new();
         if let (Some(f), Some(b), Some(s)) = (opts.floor, band, score) {
@@ -86,44 +84,47 @@ pub fn review_queue(
         for (r, _) in &why {
             *reasons.entry((*r).to_owned()).or_default() += 1;
         }
-        items.push(ReviewItem {
-            query_id: q.id.clone(),
-            weight: q.weight,
-            class: b.class.as_str().to_owned(),
-            top_score: score,
-            reasons: why.iter().map(|(r, _)| (*r).to_owned()).collect(),
-            detail: why
-                .iter()
-                .map(|(_, t)| t.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        });
+        items.push((
+            i,
+            ReviewItem {
+                query_id: b.id.to_string(),
+                weight: b.weight,
+                class: b.class.as_str().to_owned(),
+                top_score: score,
+                reasons: why.iter().map(|(r, _)| (*r).to_owned()).collect(),
+                detail: why
+                    .iter()
+                    .map(|(_, t)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+        ));
     }
-    items.sort_by(|a, b| {
+    // Stable: questions of one weight and id stay in question order.
+    items.sort_by(|(_, a), (_, b)| {
         b.weight
             .total_cmp(&a.weight)
             .then_with(|| a.query_id.cmp(&b.query_id))
     });
-    Review {
+    let (at, items): (Vec<usize>, Vec<ReviewItem>) = items.into_iter().unzip();
+    let review = Review {
         floor: band.and(opts.floor),
         band,
         margin: MARGIN,
         reasons,
         queued: items.len(),
         items,
-    }
+    };
+    (review, at)
 }
 
 /// `review.csv`: one row per queued question (`items`: every one, not the summary's first
-/// [`ragdiag_contract::REVIEW_LISTED`]), in queue order.
+/// [`ragdiag_contract::REVIEW_LISTED`]), in queue order, with its question's text
+/// (`questions[j]` is item `j`'s).
 #[must_use]
-pub fn review_csv(items: &[ReviewItem], queries: &[Query]) -> String {
-    let text: std::collections::HashMap<&str, &str> = queries
-        .iter()
-        .map(|q| (q.id.as_str(), q.text.as_str()))
-        .collect();
+pub fn review_csv(items: &[ReviewItem], questions: &[String]) -> String {
     let mut out = String::from("query_id,weight,class,top_score,reasons,detail,question\n");
-    for it in items {
+    for (j, it) in items.iter().enumerate() {
         let cells = [
             ragdiag_eval::csv_field(&it.query_id),
             it.weight.to_string(),
@@ -131,7 +132,7 @@ pub fn review_csv(items: &[ReviewItem], queries: &[Query]) -> String {
             it.top_score.map(|s| s.to_string()).unwrap_or_default(),
             ragdiag_eval::csv_field(&it.reasons.join(";")),
             ragdiag_eval::csv_field(&it.detail),
-            ragdiag_eval::csv_field(text.get(it.query_id.as_str()).copied().unwrap_or("")),
+            ragdiag_eval::csv_field(questions.get(j).map_or("", String::as_str)),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');

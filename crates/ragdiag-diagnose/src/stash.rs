@@ -270,6 +270,8 @@ fn of_code<T: Copy>(all: &[T], code: u8, what: &str) -> io::Result<T> {
 
 fn put_brief(out: &mut Vec<u8>, b: &Brief) {
     let Brief {
+        id,
+        tags,
         class,
         rule,
         reason,
@@ -283,6 +285,11 @@ fn put_brief(out: &mut Vec<u8>, b: &Brief) {
         fix,
         record,
     } = b;
+    put_str(out, id);
+    put_usize(out, tags.len());
+    for t in tags {
+        put_str(out, t);
+    }
     out.push(code_in(&Class::ALL, *class));
     out.push(rule_code(*rule));
     put_str(out, reason);
@@ -352,12 +359,20 @@ fn put_brief(out: &mut Vec<u8>, b: &Brief) {
 }
 
 fn read_brief(r: &mut Reader<'_>) -> io::Result<Brief> {
+    let id = r.string()?.into_boxed_str();
+    let n = r.usize()?;
+    let mut tags = Vec::with_capacity(n.min(r.rest.len()));
+    for _ in 0..n {
+        tags.push(r.string()?.into_boxed_str());
+    }
     let class = of_code(&Class::ALL, r.byte()?, "class")?;
     let rule = rule_of(r.byte()?)?;
     let reason = r.string()?;
     let mut bits = [0u8; 2];
     bits.copy_from_slice(r.take(2)?);
     Ok(Brief {
+        id,
+        tags: tags.into_boxed_slice(),
         class,
         rule,
         reason,
@@ -464,6 +479,16 @@ mod tests {
         rules
             .enumerate()
             .map(|(i, rule)| Brief {
+                id: format!("q-{i} ü").into(),
+                tags: (0..i % 3)
+                    .map(|t| {
+                        if t == 0 {
+                            "".into()
+                        } else {
+                            format!("tag {t} ✓").into()
+                        }
+                    })
+                    .collect(),
                 class: Class::ALL[i % Class::ALL.len()],
                 rule,
                 reason: if i % 2 == 0 {

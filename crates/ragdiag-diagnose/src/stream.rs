@@ -105,8 +105,59 @@ fn traffic_weight(q: &Query) -> f64 {
     }
 }
 
+/// The questions of a finished stored run ([`TraceRun::stored`]), kept in its store: each is
+/// read back when asked for, so that what follows the run (the summary reads the briefs)
+/// holds no question it does not use.
+pub struct StoredQuestions {
+    store: Box<dyn Scratch + 'static>,
+    /// Per question, where it is (offset and length).
+    at: Vec<(u64, u32)>,
+    /// The files the questions' origins name.
+    paths: Vec<Arc<Path>>,
+}
+
+impl std::fmt::Debug for StoredQuestions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredQuestions")
+            .field("questions", &self.at.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredQuestions {
+    /// How many questions.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+
+    /// Question `i` as the run took it, without its labels.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scratch`]: the store cannot be read, or holds something else.
+    ///
+    /// # Panics
+    ///
+    /// When there are not more than `i` questions.
+    pub fn get(&mut self, i: usize) -> Result<Query> {
+        let (offset, len) = self.at[i];
+        let bytes = self
+            .store
+            .get(offset, len as usize)
+            .map_err(Error::Scratch)?;
+        stash::decode_query(&bytes, &self.paths).map_err(Error::Scratch)
+    }
+}
+
 /// What a streamed trace diagnosis hands back.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Streamed {
     /// What the summary reads of each question's diagnosis, in question order (a released
     /// question's reason only when `report.md` may list it, [`TraceRun::with_listed`]).
@@ -129,10 +180,14 @@ pub struct Streamed {
     /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
     /// the questions whose diagnosis it holds (empty when none were handed).
     pub labels: Vec<Option<Box<QueryLabels>>>,
-    /// The questions a stored run took ([`TraceRun::stored`]), read back from its store, with
-    /// the labels of those whose diagnosis it holds (the others' evidence and reference answers
-    /// went with their diagnosis); empty for a run over the caller's questions.
-    pub queries: Vec<Query>,
+    /// The questions a stored run took ([`TraceRun::stored`]) whose diagnosis it holds, read
+    /// back from its store with their labels; `None` for the others (their evidence and
+    /// reference answers went with their diagnosis: [`Streamed::stored`] reads the rest of
+    /// them). Empty for a run over the caller's questions.
+    pub queries: Vec<Option<Box<Query>>>,
+    /// Every question a stored run took, read back from its store when asked for (without
+    /// its labels); `None` for a run over the caller's questions.
+    pub stored: Option<StoredQuestions>,
     /// The most questions the run held at once in its window ([`TraceRun::holding`]): about a
     /// part and a batch when the trace's lines follow the questions' order, up to every
     /// question when they do not (unless they wait in the scratch, [`TraceRun::with_spill`]).
@@ -1015,10 +1070,19 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // are kept there).
         let labels = std::mem::take(&mut self.labels);
         let mut queries = Vec::new();
+        let mut stored = None;
         if matches!(self.source, Source::Stored { .. }) {
-            queries.reserve_exact(n);
-            for i in 0..n {
-                queries.push(self.full(i)?.into_owned());
+            queries.resize_with(n, || None);
+            for (i, d) in diagnoses.iter().enumerate() {
+                if d.is_some() {
+                    queries[i] = Some(Box::new(self.full(i)?.into_owned()));
+                }
+            }
+            if let (Source::Stored { at, paths }, Some(store)) = (
+                std::mem::replace(&mut self.source, Source::Borrowed(&[])),
+                self.store.take(),
+            ) {
+                stored = Some(StoredQuestions { store, at, paths });
             }
         }
         let mut warnings = self.lines;
@@ -1040,6 +1104,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             },
             labels,
             queries,
+            stored,
             most_held: self.most_held,
             waited: self.spill.as_ref().map_or(0, |(_, s)| s.total),
             waited_bytes: self.spill.as_ref().map_or(0, |(_, s)| s.bytes),

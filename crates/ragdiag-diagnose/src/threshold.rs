@@ -5,7 +5,6 @@
 use crate::report::LeadScores;
 use crate::Brief;
 use ragdiag_contract::{Interval, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds};
-use ragdiag_core::Query;
 use ragdiag_eval::stats;
 use std::collections::BTreeMap;
 
@@ -169,7 +168,7 @@ pub fn sweep(
 #[must_use]
 pub fn thresholds(
     outcomes: &[Option<Outcome>],
-    queries: &[Query],
+    briefs: &[Brief],
     without_score: usize,
     target: ThresholdTarget,
     current: Option<f64>,
@@ -181,10 +180,10 @@ pub fn thresholds(
     let (points, recommended) = sweep(&all, target);
     let overall_floor = recommended.and_then(|p| p.floor);
     let mut tags: BTreeMap<&str, Vec<Outcome>> = BTreeMap::new();
-    for (o, q) in outcomes.iter().zip(queries) {
+    for (o, b) in outcomes.iter().zip(briefs) {
         if let Some(o) = o {
-            for t in &q.tags {
-                tags.entry(t.as_str()).or_default().push(*o);
+            for t in &b.tags {
+                tags.entry(t).or_default().push(*o);
             }
         }
     }

@@ -174,7 +174,7 @@ fn outcomes_flags_counts_and_paired_tests() {
         assert!(!ds[i].flags.contains(&Flag::RerankerPromotedGold));
     }
 
-    let impact = reranker_impact(&briefs(ds, &queries), &queries, cfg.context_k, 7).unwrap();
+    let impact = reranker_impact(&briefs(ds, &queries), cfg.context_k, 7).unwrap();
     assert_eq!(impact.questions, 5);
     assert_eq!(
         (impact.helped.count, impact.hurt.count, impact.neutral.count),
@@ -213,5 +213,5 @@ fn no_candidates_no_impact() {
     let queries = vec![query("q0", 1.0)];
     let trace = vec![record("q0", Some(1), None)];
     let out = diagnose_trace(&corpus, &queries, &trace, &Config::default()).unwrap();
-    assert!(reranker_impact(&briefs(&out.diagnoses, &queries), &queries, 5, 7).is_none());
+    assert!(reranker_impact(&briefs(&out.diagnoses, &queries), 5, 7).is_none());
 }

@@ -260,7 +260,7 @@ fn fix_first_accounts_for_every_failure_and_names_the_pages() {
         None,
         &BriefContext::new(&docs, &fresh, &thresholds()),
     );
-    let actions = ragdiag_diagnose::fix_first(&briefs, &queries);
+    let actions = ragdiag_diagnose::fix_first(&briefs);
     let failing: BTreeSet<&str> = ds
         .iter()
         .filter(|d| d.class.is_failure())
@@ -331,7 +331,7 @@ fn fix_first_accounts_for_every_failure_and_names_the_pages() {
         split.pages.iter().filter_map(|p| p.chunk_words).max()
     );
 
-    let impact = ragdiag_diagnose::reranker_impact(&briefs, &queries, truth.context_k, 42).unwrap();
+    let impact = ragdiag_diagnose::reranker_impact(&briefs, truth.context_k, 42).unwrap();
     assert_eq!(impact.helped.queries, ["q001", "q007", "q011"]);
     assert_eq!(impact.hurt.queries, ["q009", "q030", "q078"]);
 }
@@ -405,25 +405,38 @@ fn briefs_of(
 
 /// The diagnoses a run holds of `whole`: those of `drawn`, or (`None`) all of them; as JSON.
 /// The labels a run hands back: those it was handed and holds, or, for a stored run, those
-/// of the questions it hands back (each of which equals the question it took, but for its
-/// labels).
+/// of the questions it hands back whole (those whose diagnosis it holds, each of which equals
+/// the question it took); every question it keeps in its store equals the question it took
+/// but for its labels.
 fn held_labels(
-    got: &ragdiag_diagnose::Streamed,
+    got: &mut ragdiag_diagnose::Streamed,
     slim: &[ragdiag_core::Query],
     stored: bool,
     at: &str,
 ) -> Vec<Option<Box<ragdiag_diagnose::QueryLabels>>> {
     if !stored {
         assert!(got.queries.is_empty(), "{at}");
+        assert!(got.stored.is_none(), "{at}");
         return got.labels.clone();
     }
     assert!(got.labels.is_empty(), "{at}");
     assert_eq!(got.queries.len(), slim.len(), "{at}");
+    let questions = got
+        .stored
+        .as_mut()
+        .expect("a stored run hands its store back");
+    assert_eq!(questions.len(), slim.len(), "{at}");
+    for (i, s) in slim.iter().enumerate() {
+        let q = questions.get(i).unwrap();
+        assert_eq!(format!("{q:?}"), format!("{s:?}"), "{at}");
+    }
     got.queries
         .iter()
+        .zip(got.diagnoses.iter())
         .zip(slim)
-        .map(|(q, s)| {
-            let mut q = q.clone();
+        .map(|((q, d), s)| {
+            assert_eq!(q.is_some(), d.is_some(), "{at}");
+            let mut q = q.as_deref()?.clone();
             let l = ragdiag_diagnose::QueryLabels::take(&mut q);
             assert_eq!(format!("{q:?}"), format!("{s:?}"), "{at}");
             l
@@ -544,7 +557,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         while let Some(range) = run.ready().unwrap() {
             run.release(range).unwrap();
         }
-        let got = run.finish().unwrap();
+        let mut got = run.finish().unwrap();
         // In the questions' order the run holds at most a part and a batch at once, and no line
         // waits in the scratch.
         assert!(got.most_held <= part + batch, "{at}: {}", got.most_held);
@@ -556,7 +569,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
             "{at}"
         );
         // The labels held are the drawn questions' (the others went with their diagnosis).
-        let held_labels = held_labels(&got, &slim, stored, &at);
+        let held_labels = held_labels(&mut got, &slim, stored, &at);
         if taken {
             assert_eq!(held_labels.len(), queries.len(), "{at}");
             for (i, l) in held_labels.iter().enumerate() {
@@ -937,7 +950,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         }
         run.close();
         drain(&mut run);
-        let got = run.finish().unwrap();
+        let mut got = run.finish().unwrap();
         assert_eq!(
             handed,
             if part.is_some() { queries.len() } else { 0 },
@@ -985,7 +998,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
             "{at}"
         );
         // The labels held at the end: those of the questions whose diagnosis is held.
-        let held_labels = held_labels(&got, &slim, stored, &at);
+        let held_labels = held_labels(&mut got, &slim, stored, &at);
         if taken {
             assert_eq!(held_labels.len(), queries.len(), "{at}");
             for (i, l) in held_labels.iter().enumerate() {

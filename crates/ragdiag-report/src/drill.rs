@@ -25,8 +25,9 @@ pub struct Shown<'a> {
 /// What the drill-down of a report is made from.
 #[derive(Debug, Clone, Copy)]
 pub struct DrillInput<'a> {
-    /// The questions.
-    pub queries: &'a [Query],
+    /// Each question, where the run holds it (a streamed trace: those the report draws, with
+    /// their labels); what the drill-down reads of the others is in their briefs.
+    pub queries: &'a [Option<&'a Query>],
     /// Each question's diagnosis, where the run holds it (a streamed trace: those the report
     /// draws).
     pub diagnoses: &'a [Option<&'a Diagnosis>],
@@ -191,13 +192,13 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Drill<'static> {
     let pick = Pick::new(
         n,
         |i| input.briefs[i].class.as_str(),
-        |i| traffic_weight(Some(input.queries[i].weight)),
+        |i| traffic_weight(Some(input.briefs[i].weight)),
     );
     let needed: HashSet<&str> = pick
         .drawn
         .iter()
         .chain(&pick.listed)
-        .map(|&i| input.queries[i].id.as_str())
+        .map(|&i| &*input.briefs[i].id)
         .collect();
     let ctx = Context::new(input, Some(&needed));
     let drawn = pick
@@ -276,23 +277,23 @@ impl<'a> Context<'a> {
     /// (and its weight).
     fn view(&self, i: usize, full: bool) -> QuestionView {
         let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
-        let (q, b, r) = (&input.queries[i], &input.briefs[i], &input.shown[i]);
+        let (b, r) = (&input.briefs[i], &input.shown[i]);
         let rule = Some(RuleView {
             number: u32::from(b.rule.number()),
             name: b.rule.name().to_owned(),
         });
         // A question drawn in full whose diagnosis the run let go of (it never is: the run
         // keeps the ones the report draws) shows what its brief holds.
-        let Some(d) = input.diagnoses[i].filter(|_| full) else {
+        let (Some(d), Some(q)) = (input.diagnoses[i].filter(|_| full), input.queries[i]) else {
             // The reason is the diagnosis's where it is held: a streamed run may have emptied
             // the brief's of a question it draws.
             let reason = input.diagnoses[i].map_or(&b.reason, |d| &d.reason);
             return QuestionView {
-                id: q.id.clone(),
+                id: b.id.to_string(),
                 class: b.class.as_str().to_owned(),
                 rule,
                 reason: reason.clone(),
-                weight: Some(q.weight),
+                weight: Some(b.weight),
                 ..QuestionView::default()
             };
         };
@@ -514,8 +515,9 @@ mod tests {
                 },
             ),
         );
+        let held_queries: Vec<Option<&Query>> = queries.iter().map(Some).collect();
         let input = DrillInput {
-            queries: &queries,
+            queries: &held_queries,
             diagnoses: &held,
             briefs: &briefs,
             shown: &shown,
@@ -575,9 +577,9 @@ mod tests {
             crate::render_markdown_json(&summary, &all),
             crate::markdown::render(&summary, &drawn)
         );
-        // A streamed run holds only the drawn questions' diagnoses, and may have let go of
-        // their briefs' reasons (the views of drawn questions read the diagnosis): the same
-        // views.
+        // A streamed run holds only the drawn questions and their diagnoses, and may have let
+        // go of their briefs' reasons (the views of drawn questions read the diagnosis): the
+        // same views.
         let mut groups: HashMap<ragdiag_diagnose::Class, Vec<(usize, f64)>> = HashMap::new();
         for (i, d) in ds.diagnoses.iter().enumerate() {
             groups
@@ -593,7 +595,11 @@ mod tests {
         for &i in &drawn_at {
             streamed_briefs[i].reason = String::new();
         }
+        let only_drawn_queries: Vec<Option<&Query>> = (0..queries.len())
+            .map(|i| drawn_at.contains(&i).then(|| &queries[i]))
+            .collect();
         let streamed = drawn_question_views(&DrillInput {
+            queries: &only_drawn_queries,
             diagnoses: &only_drawn,
             briefs: &streamed_briefs,
             ..input

@@ -127,7 +127,6 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         gate_on: GateOn::Point,
         docs: &docs,
         audit: &audit,
-        queries: &queries,
         briefs: &ragdiag_diagnose::Brief::all(
             &diagnoses.diagnoses,
             &queries,
@@ -135,7 +134,7 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
             &ragdiag_diagnose::BriefContext::new(&docs, &audit, &thresholds),
         ),
         ranked: ragdiag_diagnose::Ranked::of(&queries, &items),
-        figures: None,
+        figures: ragdiag_diagnose::Figures::Tally(&queries),
         warnings: Vec::new(),
         provenance: Provenance::default(),
         thresholds,

@@ -73,7 +73,13 @@ struct Retrieved {
     /// The trace read whole (trace mode; a streamed trace keeps its records' figures in the
     /// briefs).
     trace: Option<Vec<TraceRecord>>,
+    /// A streamed trace's questions when its run kept them in its store: those the report
+    /// draws (with their labels; `None` for the others), and every one read back on demand.
+    stored: Option<Stored>,
 }
+
+/// [`Retrieved::stored`].
+type Stored = (Vec<Option<Box<Query>>>, ragdiag_diagnose::StoredQuestions);
 
 pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut s = DiagnoseSettings::resolve(args)?;
@@ -228,6 +234,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let mut r = r;
     findings.extend(std::mem::take(&mut r.warnings));
+    let mut stored = r.stored.take();
     let (briefs, ds, drawn) = match std::mem::replace(&mut r.diagnoses, Held::Whole(Vec::new())) {
         Held::Whole(ds) => (
             Brief::all(&ds, &queries, r.trace.as_deref(), &briefing),
@@ -283,10 +290,9 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         gate_on: s.gate_on,
         docs: &docs,
         audit: &audit,
-        queries: &queries,
         briefs: &briefs,
         ranked: std::mem::take(&mut r.ranked),
-        figures: Some(figures),
+        figures: ragdiag_diagnose::Figures::Tallied(Box::new(figures)),
         warnings: collapsed_lines(&findings),
         provenance,
         thresholds: s.thresholds,
@@ -321,9 +327,17 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         None => ds.iter().map(Some).collect(),
     };
     if summary.review.is_some() {
+        // The queued questions' texts (a stored run's read back from its store).
+        let mut texts = Vec::with_capacity(evaluated.review_questions.len());
+        for &i in &evaluated.review_questions {
+            texts.push(match &mut stored {
+                Some((_, questions)) => questions.get(i)?.text,
+                None => queries[i].text.clone(),
+            });
+        }
         files.write(
             "review.csv",
-            ragdiag_diagnose::review::review_csv(&evaluated.review_rows, &queries).as_bytes(),
+            ragdiag_diagnose::review::review_csv(&evaluated.review_rows, &texts).as_bytes(),
         )?;
     }
     if let Some(t) = &summary.thresholds {
@@ -343,8 +357,12 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         })
         .collect();
     // Hits and snippets only of the questions the page draws (at most 25 per class).
+    let held_queries: Vec<Option<&Query>> = match &stored {
+        Some((drawn, _)) => drawn.iter().map(Option::as_deref).collect(),
+        None => queries.iter().map(Some).collect(),
+    };
     let drill = ragdiag_report::drawn_question_views(&ragdiag_report::DrillInput {
-        queries: &queries,
+        queries: &held_queries,
         diagnoses: &held,
         briefs: &briefs,
         shown: &shown,
@@ -530,6 +548,7 @@ fn from_trace(
         items: shown.items,
         answers: shown.answers,
         trace: Some(trace),
+        stored: None,
     })
 }
 
@@ -557,9 +576,12 @@ fn streams_trace(s: &DiagnoseSettings) -> Result<bool> {
 
 /// Trace mode, streamed: the ragdiag trace at `path` (`-`: standard input) read in batches,
 /// each diagnosed while the next is read; returns what was retrieved and the reader's
-/// findings. The questions are kept in a temporary file meanwhile (in memory if none can be
-/// made); from then on only those the report draws have their evidence and reference answers:
-/// nothing past the stream may read the others'.
+/// findings. The questions are taken from `queries` into a temporary file and stay there:
+/// what follows reads the summary's part of each in its brief, holds only the questions the
+/// report draws and reads the others back when it needs them ([`Retrieved::stored`]). If no
+/// temporary file can be made they stay in `queries`. Either way, from then on only the
+/// questions the report draws have their evidence and reference answers: nothing past the
+/// stream may read the others'.
 fn from_trace_stream<'c>(
     s: &DiagnoseSettings,
     path: &Path,
@@ -618,8 +640,14 @@ fn from_trace_stream<'c>(
     provenance.trace = Some(path.display().to_string());
     provenance.trace_sha256 = Some(read.sha256);
     let mut streamed = read.streamed;
+    let mut stored = None;
     match &held_in_memory {
-        None => *queries = std::mem::take(&mut streamed.queries),
+        None => {
+            stored = streamed
+                .stored
+                .take()
+                .map(|s| (std::mem::take(&mut streamed.queries), s));
+        }
         Some(why) => {
             printer.note(format_args!(
                 "{why}: the questions, their labels and briefs were held in memory instead (the \
@@ -654,6 +682,7 @@ fn from_trace_stream<'c>(
             answers: streamed.shown.answers,
             // Each record's figures are in its question's brief.
             trace: None,
+            stored,
         },
         read.diagnostics,
     ))
@@ -743,6 +772,7 @@ fn from_engine(
             ranked: Ranked::of(&kept, &items),
             items,
             trace: None,
+            stored: None,
         },
         kept,
     ))
@@ -838,5 +868,6 @@ fn replay(
         items,
         sources: SourceList::Each(sources),
         trace: None,
+        stored: None,
     })
 }
