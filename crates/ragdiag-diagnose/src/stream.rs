@@ -320,6 +320,8 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// How many questions of each failing class, the first in question order, keep their
     /// reason past their release (`None`: every question keeps it).
     listed_per_class: Option<usize>,
+    /// Called each time the run has let go of much at once ([`TraceRun::with_freed`]).
+    freed: Option<fn()>,
     /// Per failing class, the questions released so far.
     released_of: FxHashMap<Class, usize>,
     /// The labels taken out of the questions ([`TraceRun::with_labels`]; empty: the questions
@@ -475,6 +477,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             keep_texts,
             kept: FxHashMap::default(),
             listed_per_class: None,
+            freed: None,
             released_of: FxHashMap::default(),
             labels: Vec::new(),
             store: None,
@@ -587,6 +590,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self
     }
 
+    /// The same run calling `freed` each time it has let go of much at once: after a batch
+    /// ([`TraceRun::add_batch`]), after a release, and once the run's texts are freed
+    /// ([`TraceRun::finish`]), so that the caller can have
+    /// that memory given back to the system (an allocator keeps what other threads freed).
+    #[must_use]
+    pub fn with_freed(mut self, freed: fn()) -> Self {
+        self.freed = Some(freed);
+        self
+    }
+
     /// Joins the next lines of the trace (in line order) to their questions, locates their
     /// hits and diagnoses them. A line for an unknown question, and a second line for one
     /// question, are warnings (the first line wins).
@@ -680,7 +693,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 now.push(input);
             }
         }
-        self.diagnose(&positions, now)
+        self.diagnose(&positions, now)?;
+        // The batch's records and the texts only its questions read are gone.
+        if let Some(freed) = self.freed {
+            freed();
+        }
+        Ok(())
     }
 
     /// Diagnoses the questions before `end` that wait in the scratch
@@ -901,6 +919,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             let at = store.put(&self.buf).map_err(Error::Scratch)?;
             self.brief_at.push((at, self.buf.len()));
         }
+        if let Some(freed) = self.freed {
+            freed();
+        }
         Ok(())
     }
 
@@ -1032,6 +1053,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
+        if let Some(freed) = self.freed {
+            freed();
+        }
         // Each question's place in what is handed back, made now that the run's texts are
         // gone (the run held only its window and the drawn questions).
         let mut diagnoses: Vec<Option<Box<Diagnosis>>> = vec![None; n];

@@ -403,7 +403,16 @@ fn briefs_of(
     out
 }
 
-/// The diagnoses a run holds of `whole`: those of `drawn`, or (`None`) all of them; as JSON.
+thread_local! {
+    /// How many times a run said it let go of much at once ([`count_freed`]).
+    static FREED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a run's calls on this thread ([`ragdiag_diagnose::TraceRun::with_freed`]).
+fn count_freed() {
+    FREED.set(FREED.get() + 1);
+}
+
 /// The labels a run hands back: those it was handed and holds, or, for a stored run, those
 /// of the questions it hands back whole (those whose diagnosis it holds, each of which equals
 /// the question it took); every question it keeps in its store equals the question it took
@@ -444,6 +453,7 @@ fn held_labels(
         .collect()
 }
 
+/// The diagnoses a run holds of `whole`: those of `drawn`, or (`None`) all of them; as JSON.
 fn held(whole: &Diagnoses, drawn: Option<&BTreeSet<usize>>) -> String {
     let held: Vec<Option<&ragdiag_diagnose::Diagnosis>> = (0..whole.diagnoses.len())
         .map(|i| {
@@ -897,6 +907,12 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         if let Some(a) = ahead {
             run = run.with_spill(a, Box::new(Vec::<u8>::new()));
         }
+        // A stored run says each time it let go of much at once (the caller gives that memory
+        // back to the system): after each batch and release, and at the end.
+        FREED.set(0);
+        if stored {
+            run = run.with_freed(count_freed);
+        }
 
         let at = format!(
             "batch {batch}, keep {keep}, part {part:?}, listed {listed:?}, labels taken {taken}, \
@@ -905,6 +921,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         // Each part handed out (when asked for) is checked against the whole diagnosis, then
         // released.
         let mut handed = 0;
+        let mut releases = 0;
         let mut drain = |run: &mut TraceRun<'_, '_, '_>| {
             while let Some(range) = part.and_then(|_| run.ready().unwrap()) {
                 assert_eq!(range.start, handed, "{at}");
@@ -941,6 +958,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
                     .collect();
                 assert_eq!(got, expected, "{at}: {range:?}");
                 handed = range.end;
+                releases += 1;
                 run.release(range).unwrap();
             }
         };
@@ -951,6 +969,9 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         run.close();
         drain(&mut run);
         let mut got = run.finish().unwrap();
+        let batches = trace.len().div_ceil(batch);
+        let said = if stored { batches + releases + 1 } else { 0 };
+        assert_eq!(FREED.get(), said, "{at}");
         assert_eq!(
             handed,
             if part.is_some() { queries.len() } else { 0 },

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod fsutil;
+mod memory;
 mod printer;
 mod settings;
 

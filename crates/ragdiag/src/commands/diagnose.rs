@@ -621,7 +621,10 @@ fn from_trace_stream<'c>(
         }
     }
     .with_part(QUESTIONS_PER_PART)
-    .with_listed(ragdiag_report::MAX_FAILING);
+    .with_listed(ragdiag_report::MAX_FAILING)
+    // What the worker threads freed (a part's diagnoses and texts; at the end the run's
+    // texts) is given back to the system, not kept beside what the main thread takes next.
+    .with_freed(crate::memory::release_freed);
     let read = super::trace_stream::diagnose_streamed(path, run, &mut |part| {
         tables.write(&Rows {
             queries: &part.queries,
