@@ -19,9 +19,12 @@ pub(crate) const COVERAGE_DEPTHS: [usize; 2] = [10, 20];
 #[derive(Debug)]
 pub struct RankTally<'a> {
     measures: Vec<String>,
-    per: Option<PerQuery>,
+    /// Each part's measures, at their size: joined once, by [`RankTally::finish`] (a list
+    /// grown question by question would hold up to twice its size, and copy itself as it grows).
+    per: Vec<PerQuery>,
     retrieval: RetrievalTally<'a>,
-    judged_at: Vec<(usize, Vec<f64>)>,
+    /// Per depth, each part's judged shares (joined likewise).
+    judged_at: Vec<(usize, Vec<Vec<f64>>)>,
 }
 
 /// What [`RankTally::finish`] gives: what the summary ([`crate::SummaryInput`]) and the
@@ -48,7 +51,7 @@ impl<'a> RankTally<'a> {
         ks.dedup();
         RankTally {
             measures: QUERY_MEASURES.iter().map(|m| (*m).to_owned()).collect(),
-            per: None,
+            per: Vec::new(),
             retrieval: RetrievalTally::new(context_k, docs, audit).counts_only(),
             judged_at: ks.into_iter().map(|k| (k, Vec::new())).collect(),
         }
@@ -88,17 +91,13 @@ impl<'a> RankTally<'a> {
             .into_iter()
             .filter(|(qid, _)| judged.get(qid).is_some())
             .collect();
-        for (k, values) in &mut self.judged_at {
-            values.extend(ragdiag_eval::golden::judged_at_of(&judged, &source, *k));
+        for (k, parts) in &mut self.judged_at {
+            let mut values = ragdiag_eval::golden::judged_at_of(&judged, &source, *k);
+            values.shrink_to_fit();
+            parts.push(values);
         }
         // The part's values go to its table; the run's are copied from them.
-        self.per
-            .get_or_insert_with(|| PerQuery {
-                names: per.names.clone(),
-                values: ragdiag_eval::QueryValues::new(per.names.len()),
-                weights: Vec::new(),
-            })
-            .append(&per);
+        self.per.push(per.clone().shrunk());
         Ok(Some(MetricTable {
             names: per.names,
             intervals: Vec::new(),
@@ -111,9 +110,13 @@ impl<'a> RankTally<'a> {
     #[must_use]
     pub fn finish(self) -> RankFigures {
         RankFigures {
-            per_query: self.per,
+            per_query: PerQuery::concat(self.per),
             retrieval: self.retrieval.finish(),
-            judged_at: self.judged_at,
+            judged_at: self
+                .judged_at
+                .into_iter()
+                .map(|(k, parts)| (k, parts.concat()))
+                .collect(),
         }
     }
 }

@@ -261,6 +261,43 @@ impl PerQuery {
         self.values.append(&next.values);
         self.weights.extend_from_slice(&next.weights);
     }
+
+    /// The values of `parts` (the same measures) one after the other, as if evaluated
+    /// together, each list allocated once at its size (no room beyond it, no copy on growth);
+    /// `None` when there are no parts.
+    #[must_use]
+    pub fn concat(parts: Vec<PerQuery>) -> Option<PerQuery> {
+        let first = parts.first()?;
+        let (names, width) = (first.names.clone(), first.values.width);
+        let sum = |f: &dyn Fn(&PerQuery) -> usize| parts.iter().map(f).sum::<usize>();
+        let mut values = QueryValues {
+            width,
+            ids: String::with_capacity(sum(&|p| p.values.ids.len())),
+            ends: Vec::with_capacity(sum(&|p| p.values.ends.len())),
+            values: Vec::with_capacity(sum(&|p| p.values.values.len())),
+        };
+        let mut weights = Vec::with_capacity(sum(&|p| p.weights.len()));
+        for p in parts {
+            debug_assert_eq!(names, p.names, "the same measures");
+            values.append(&p.values);
+            weights.extend_from_slice(&p.weights);
+        }
+        Some(PerQuery {
+            names,
+            values,
+            weights,
+        })
+    }
+
+    /// The same values, holding no room beyond them.
+    #[must_use]
+    pub fn shrunk(mut self) -> PerQuery {
+        self.values.ids.shrink_to_fit();
+        self.values.ends.shrink_to_fit();
+        self.values.values.shrink_to_fit();
+        self.weights.shrink_to_fit();
+        self
+    }
 }
 
 /// Evaluates document rankings over every judged query (`queries` gives each ranking's weight,
@@ -374,6 +411,41 @@ fn column_intervals(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parts joined by `concat` equal the same parts appended one after the other, and hold no
+    /// room beyond their values; no parts, no values.
+    #[test]
+    fn parts_joined_equal_parts_appended() {
+        let part = |ids: &[&str], w: f64| {
+            let mut values = QueryValues::new(2);
+            for (i, id) in ids.iter().enumerate() {
+                values.push(id, &[i as f64, -0.5 * i as f64]);
+            }
+            PerQuery {
+                names: vec!["map".into(), "ndcg".into()],
+                values,
+                weights: vec![w; ids.len()],
+            }
+        };
+        let parts = vec![
+            part(&["q1", "q2"], 1.0),
+            part(&[], 2.0),
+            part(&["é", "", "q5"], 0.25),
+        ];
+        let mut appended = parts[0].clone();
+        for p in &parts[1..] {
+            appended.append(p);
+        }
+        let joined = PerQuery::concat(parts).unwrap();
+        assert_eq!(joined, appended);
+        assert_eq!(joined.values.len(), 5);
+        assert_eq!(joined.values.id(2), "é");
+        assert_eq!(joined.values.row(4), &[2.0, -1.0]);
+        assert_eq!(joined.values.values.capacity(), joined.values.values.len());
+        assert_eq!(joined.weights.capacity(), joined.weights.len());
+        assert_eq!(joined.clone().shrunk(), joined);
+        assert_eq!(PerQuery::concat(Vec::new()), None);
+    }
 
     #[test]
     fn query_values_hold_each_query_flat() {
