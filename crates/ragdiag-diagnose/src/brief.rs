@@ -1,8 +1,10 @@
-//! What the summary reads of one question's diagnosis (issue 15): its class, rule, flags, the
-//! best evidence rank, the answer's verdicts, the reranker's effect, the review queue's
-//! signals, the fix-first action it calls for and the reason, in ~150 bytes. The summary's figures
-//! ([`crate::build_summary`]) are made from these, so a streamed diagnosis can let a question's
-//! whole [`Diagnosis`] go once its rows are written and its brief taken.
+//! What the summary reads of one question and its diagnosis (issue 15): the question's id,
+//! tags, weight and answerability, and the diagnosis's class, rule, flags, best evidence rank,
+//! the answer's verdicts, the reranker's effect, the review queue's signals, the fix-first
+//! action it calls for and the reason, in ~200 bytes. The summary's figures
+//! ([`crate::build_summary`]) are made from these alone, so a streamed diagnosis can let a
+//! question's whole [`Diagnosis`] go once its rows are written and its brief taken, and need not
+//! hold the question itself after the stream.
 
 use crate::fix_first::{fix_of, PageFor};
 use crate::{Class, Diagnosis, Flag, RerankOutcome, Rule, ThresholdOptions};
