@@ -147,13 +147,18 @@ impl StoredQuestions {
     ///
     /// When there are not more than `i` questions.
     pub fn get(&mut self, i: usize) -> Result<Query> {
-        let (offset, len) = self.at[i];
-        let bytes = self
-            .store
-            .get(offset, len as usize)
-            .map_err(Error::Scratch)?;
-        stash::decode_query(&bytes, &self.paths).map_err(Error::Scratch)
+        read_query(self.store.as_mut(), self.at[i], &self.paths)
     }
+}
+
+/// The question `store` keeps at `(offset, length)`, its origin's file one of `paths`.
+fn read_query(
+    store: &mut dyn Scratch,
+    (offset, len): (u64, u32),
+    paths: &[Arc<Path>],
+) -> Result<Query> {
+    let bytes = store.get(offset, len as usize).map_err(Error::Scratch)?;
+    stash::decode_query(&bytes, paths).map_err(Error::Scratch)
 }
 
 /// What a streamed trace diagnosis hands back.
@@ -544,9 +549,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         else {
             unreachable!("only a stored run reads its questions from its store")
         };
-        let (offset, len) = at[i];
-        let bytes = store.get(offset, len as usize).map_err(Error::Scratch)?;
-        stash::decode_query(&bytes, paths).map_err(Error::Scratch)
+        read_query(store.as_mut(), at[i], paths)
     }
 
     /// Question `i`'s labels as the store keeps them (`None`: none are kept there).
@@ -598,6 +601,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     pub fn with_freed(mut self, freed: fn()) -> Self {
         self.freed = Some(freed);
         self
+    }
+
+    /// Calls the caller's [`TraceRun::with_freed`], if any.
+    fn say_freed(&self) {
+        if let Some(freed) = self.freed {
+            freed();
+        }
     }
 
     /// Joins the next lines of the trace (in line order) to their questions, locates their
@@ -695,9 +705,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
         self.diagnose(&positions, now)?;
         // The batch's records and the texts only its questions read are gone.
-        if let Some(freed) = self.freed {
-            freed();
-        }
+        self.say_freed();
         Ok(())
     }
 
@@ -919,9 +927,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             let at = store.put(&self.buf).map_err(Error::Scratch)?;
             self.brief_at.push((at, self.buf.len()));
         }
-        if let Some(freed) = self.freed {
-            freed();
-        }
+        self.say_freed();
         Ok(())
     }
 
@@ -1053,9 +1059,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // The run's texts (tokens and shingles of every retrieved text) are not needed past
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
-        if let Some(freed) = self.freed {
-            freed();
-        }
+        self.say_freed();
         // Each question's place in what is handed back, made now that the run's texts are
         // gone (the run held only its window and the drawn questions).
         let mut diagnoses: Vec<Option<Box<Diagnosis>>> = vec![None; n];

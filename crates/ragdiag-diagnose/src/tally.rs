@@ -19,8 +19,9 @@ pub(crate) const COVERAGE_DEPTHS: [usize; 2] = [10, 20];
 #[derive(Debug)]
 pub struct RankTally<'a> {
     measures: Vec<String>,
-    /// Each part's measures, at their size: joined once, by [`RankTally::finish`] (a list
-    /// grown question by question would hold up to twice its size, and copy itself as it grows).
+    /// Each part's measures, at their size (a clone holds no spare room), joined once by
+    /// [`RankTally::finish`]: a list grown question by question would hold up to twice its
+    /// size, and copy itself as it grows.
     per: Vec<PerQuery>,
     retrieval: RetrievalTally<'a>,
     /// Per depth, each part's judged shares (joined likewise).
@@ -97,7 +98,7 @@ impl<'a> RankTally<'a> {
             parts.push(values);
         }
         // The part's values go to its table; the run's are copied from them.
-        self.per.push(per.clone().shrunk());
+        self.per.push(per.clone());
         Ok(Some(MetricTable {
             names: per.names,
             intervals: Vec::new(),

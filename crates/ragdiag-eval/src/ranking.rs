@@ -288,16 +288,6 @@ impl PerQuery {
             weights,
         })
     }
-
-    /// The same values, holding no room beyond them.
-    #[must_use]
-    pub fn shrunk(mut self) -> PerQuery {
-        self.values.ids.shrink_to_fit();
-        self.values.ends.shrink_to_fit();
-        self.values.values.shrink_to_fit();
-        self.weights.shrink_to_fit();
-        self
-    }
 }
 
 /// Evaluates document rankings over every judged query (`queries` gives each ranking's weight,
@@ -443,7 +433,6 @@ mod tests {
         assert_eq!(joined.values.row(4), &[2.0, -1.0]);
         assert_eq!(joined.values.values.capacity(), joined.values.values.len());
         assert_eq!(joined.weights.capacity(), joined.weights.len());
-        assert_eq!(joined.clone().shrunk(), joined);
         assert_eq!(PerQuery::concat(Vec::new()), None);
     }
 
