@@ -15,6 +15,13 @@ pub struct Location {
     pub line: Option<u64>,
 }
 
+/// The warning for a question's second trace line, whose first line is at `first` (the first
+/// line wins).
+#[must_use]
+pub fn traced_twice(id: &str, first: &Location) -> String {
+    format!("question {id:?} traced twice (first at {first}); this line is ignored")
+}
+
 impl Default for Location {
     /// No file: one empty path for the whole process (leaving each thread's last path as it
     /// was).

@@ -40,7 +40,7 @@ mod shingle;
 mod text;
 mod time;
 
-pub use diag::{Collapsed, Diagnostic, Diagnostics, Location, Severity};
+pub use diag::{traced_twice, Collapsed, Diagnostic, Diagnostics, Location, Severity};
 pub use doc_id::DocId;
 pub use embed::{cosine, EmbedError, Embedder};
 pub use guard::catch_decoder_panic;

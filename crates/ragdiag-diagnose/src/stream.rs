@@ -110,8 +110,8 @@ fn traffic_weight(q: &Query) -> f64 {
 /// holds no question it does not use.
 pub struct StoredQuestions {
     store: Box<dyn Scratch + 'static>,
-    /// Per question, where it is (offset and length).
-    at: Vec<(u64, u32)>,
+    /// Per question, where it is.
+    at: Vec<Place>,
     /// The files the questions' origins name.
     paths: Vec<Arc<Path>>,
 }
@@ -151,13 +151,80 @@ impl StoredQuestions {
     }
 }
 
-/// The question `store` keeps at `(offset, length)`, its origin's file one of `paths`.
-fn read_query(
-    store: &mut dyn Scratch,
-    (offset, len): (u64, u32),
-    paths: &[Arc<Path>],
-) -> Result<Query> {
-    let bytes = store.get(offset, len as usize).map_err(Error::Scratch)?;
+/// Where a stored run ([`TraceRun::stored`]) keeps a question: the question's bytes at
+/// `at`, then its labels' (16 bytes a question).
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// The question's offset in the store.
+    at: u64,
+    /// Its length.
+    len: u32,
+    /// The length of its labels, just after it (0: none, or let go of).
+    labels: u32,
+}
+
+/// A line named a question but carries no line number ([`TraceRun`]'s `named`).
+const NO_NUMBER: u64 = u64::MAX;
+
+/// The questions' positions by a 64-bit hash of their ids, sorted (12 bytes a question, no id
+/// copied): a lookup gives every position whose id has the id's hash, in question order, and
+/// the caller keeps the first whose own id is the one looked for, so two ids that share a
+/// hash are never confused.
+struct IdIndex {
+    hashes: Vec<u64>,
+    positions: Vec<u32>,
+}
+
+impl IdIndex {
+    /// An id's hash.
+    fn hash(id: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(id)
+    }
+
+    /// The index of `ids`, in question order.
+    fn new<'a>(ids: impl Iterator<Item = &'a str>) -> Result<Self> {
+        IdIndex::of_hashes(ids.map(IdIndex::hash).collect())
+    }
+
+    /// The index of the ids whose hashes are `hashes`, in question order.
+    fn of_hashes(hashes: Vec<u64>) -> Result<Self> {
+        let mut pairs = hashes
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| u32::try_from(i).map(|i| (h, i)))
+            .collect::<std::result::Result<Vec<(u64, u32)>, _>>()
+            .map_err(|_| {
+                Error::InvalidConfig(
+                    "a streamed trace takes at most 4,294,967,295 questions".into(),
+                )
+            })?;
+        pairs.sort_unstable();
+        Ok(IdIndex {
+            hashes: pairs.iter().map(|p| p.0).collect(),
+            positions: pairs.iter().map(|p| p.1).collect(),
+        })
+    }
+
+    /// The entries whose ids have `id`'s hash (their positions, [`IdIndex::position`], are
+    /// in question order).
+    fn candidates(&self, id: &str) -> Range<usize> {
+        let h = IdIndex::hash(id);
+        let from = self.hashes.partition_point(|&x| x < h);
+        from..from + self.hashes[from..].partition_point(|&x| x == h)
+    }
+
+    /// Entry `k`'s question position.
+    fn position(&self, k: usize) -> usize {
+        self.positions[k] as usize
+    }
+}
+
+/// The question `store` keeps at `place`, its origin's file one of `paths`.
+fn read_query(store: &mut dyn Scratch, place: Place, paths: &[Arc<Path>]) -> Result<Query> {
+    let bytes = store
+        .get(place.at, place.len as usize)
+        .map_err(Error::Scratch)?;
     stash::decode_query(&bytes, paths).map_err(Error::Scratch)
 }
 
@@ -175,6 +242,10 @@ pub struct Streamed {
     /// The warnings of the join, the location of the hits and the diagnoses, in
     /// [`crate::diagnose_trace`]'s order.
     pub warnings: Diagnostics,
+    /// The questions' second and later trace lines, told the way a trace read whole tells
+    /// them, in line order ([`TraceRun::with_first_lines`]; empty otherwise: they are among
+    /// [`Streamed::warnings`]).
+    pub repeated: Diagnostics,
     /// Each question's located items (texts kept only for the drawn questions' hits that
     /// differ from their document's slice) and answer (kept only for the drawn questions).
     pub shown: Shown,
@@ -250,10 +321,10 @@ struct Held {
 enum Source<'q> {
     /// The caller's ([`TraceRun::new`]).
     Borrowed(&'q [Query]),
-    /// In the run's store ([`TraceRun::stored`]): per question, where it is (offset and
-    /// length), and the files the questions' origins name.
+    /// In the run's store ([`TraceRun::stored`]): per question, where it and its labels
+    /// are, and the files the questions' origins name.
     Stored {
-        at: Vec<(u64, u32)>,
+        at: Vec<Place>,
         paths: Vec<Arc<Path>>,
     },
 }
@@ -278,10 +349,20 @@ pub struct TraceRun<'r, 'c, 'q> {
     source: Source<'q>,
     cfg: Config<'r>,
     texts: Texts<'c>,
-    /// Each question's position by its id (the first one of an id).
-    position: FxHashMap<Cow<'q, str>, usize>,
-    /// Whether a line named each question.
-    named: Vec<bool>,
+    /// The questions' positions by their ids' hashes: a line's question is the first one
+    /// whose own id is the line's.
+    ids: IdIndex,
+    /// Per question, the line that named it first: its number, [`NO_NUMBER`] when the line
+    /// has none, 0 when no line named it yet.
+    named: Vec<u64>,
+    /// The first line of each unknown question ([`TraceRun::with_first_lines`]; otherwise
+    /// empty): its number, if the line has one.
+    unknown: FxHashMap<Box<str>, Option<u64>>,
+    /// Whether a question's second line is told the way a trace read whole tells it
+    /// ([`TraceRun::with_first_lines`]).
+    first_lines: bool,
+    /// Those warnings, in line order.
+    repeated: Diagnostics,
     /// What the run holds of the questions not released, from the first one on
     /// (`window[j]` is question `released + j`; empty until it is diagnosed): nothing is
     /// held per question outside this window but what the reports read.
@@ -336,9 +417,6 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// Where the questions, their labels and the released questions' briefs are kept
     /// ([`TraceRun::stored`]; `None`: in memory).
     store: Option<Box<dyn Scratch + 'static>>,
-    /// Per question, where its labels are in the store: offset and length (length 0: none,
-    /// or let go of; empty: none are stored).
-    label_at: Vec<(u64, u32)>,
     /// Where the released questions' briefs are in the store, a release at a time, in
     /// question order (empty: they are in `briefs`).
     brief_at: Vec<(u64, usize)>,
@@ -362,14 +440,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         cfg: &Config<'r>,
         keep_texts: usize,
     ) -> Result<Self> {
-        let mut position = FxHashMap::default();
-        for (i, q) in queries.iter().enumerate() {
-            position.entry(Cow::Borrowed(q.id.as_str())).or_insert(i);
-        }
+        let ids = IdIndex::new(queries.iter().map(|q| q.id.as_str()))?;
         TraceRun::over(
             corpus,
             briefing,
-            (Source::Borrowed(queries), position),
+            (Source::Borrowed(queries), ids),
             cfg,
             keep_texts,
         )
@@ -381,8 +456,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// when it is diagnosed and briefed; the briefs, and the questions again
     /// ([`Streamed::queries`], with the labels of those the run still holds), by
     /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 100 bytes
-    /// per question (where it and its labels are, and its id in the lookup), not ~1 KB; the
-    /// outcome is the same as [`TraceRun::new`]'s over them.
+    /// per question (where it and its labels are, and its id's hash), not ~1 KB; the outcome
+    /// is the same as [`TraceRun::new`]'s over them.
     ///
     /// # Errors
     ///
@@ -397,18 +472,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         mut scratch: Box<dyn Scratch + 'static>,
     ) -> Result<Self> {
         let n = queries.len();
-        let mut position = FxHashMap::default();
+        let mut hashes = Vec::with_capacity(n);
         let mut at = Vec::with_capacity(n);
-        let mut label_at = Vec::with_capacity(n);
         let mut paths: Vec<Arc<Path>> = Vec::new();
         let mut buf = Vec::new();
-        let put = |buf: &[u8], scratch: &mut Box<dyn Scratch>| -> Result<(u64, u32)> {
-            let len = u32::try_from(buf.len())
-                .map_err(|_| Error::Scratch(std::io::Error::other("a question past 4 GB")))?;
-            Ok((scratch.put(buf).map_err(Error::Scratch)?, len))
+        let len = |buf: &[u8]| {
+            u32::try_from(buf.len())
+                .map_err(|_| Error::Scratch(std::io::Error::other("a question past 4 GB")))
         };
-        // Each question is freed as it is written.
-        for (i, mut q) in queries.into_iter().enumerate() {
+        // Each question is freed as it is written: its bytes, then its labels'.
+        for mut q in queries {
             let file = match paths.iter().position(|p| *p == q.origin.path) {
                 Some(f) => f,
                 None => {
@@ -416,27 +489,28 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     paths.len() - 1
                 }
             };
-            label_at.push(match QueryLabels::take(&mut q) {
-                None => (0, 0),
-                Some(l) => {
-                    buf.clear();
-                    stash::encode_labels(&l, &mut buf);
-                    put(&buf, &mut scratch)?
-                }
-            });
+            let labels = QueryLabels::take(&mut q);
             buf.clear();
             stash::encode_query(&q, file, &mut buf);
-            at.push(put(&buf, &mut scratch)?);
-            position.entry(Cow::Owned(q.id)).or_insert(i);
+            let query_len = len(&buf)?;
+            if let Some(l) = labels {
+                stash::encode_labels(&l, &mut buf);
+            }
+            let labels_len = len(&buf)? - query_len;
+            at.push(Place {
+                at: scratch.put(&buf).map_err(Error::Scratch)?,
+                len: query_len,
+                labels: labels_len,
+            });
+            hashes.push(IdIndex::hash(&q.id));
         }
         let mut run = TraceRun::over(
             corpus,
             briefing,
-            (Source::Stored { at, paths }, position),
+            (Source::Stored { at, paths }, IdIndex::of_hashes(hashes)?),
             cfg,
             keep_texts,
         )?;
-        run.label_at = label_at;
         run.store = Some(scratch);
         // The briefs go to the store: no room for them here.
         run.briefs = Vec::new();
@@ -444,11 +518,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         Ok(run)
     }
 
-    /// A run over the questions at `source`, found by id through `position`.
+    /// A run over the questions at `source`, found by id through `ids`.
     fn over(
         corpus: &'r Corpus<'c>,
         briefing: &'r BriefContext<'c>,
-        (source, position): (Source<'q>, FxHashMap<Cow<'q, str>, usize>),
+        (source, ids): (Source<'q>, IdIndex),
         cfg: &Config<'r>,
         keep_texts: usize,
     ) -> Result<Self> {
@@ -459,8 +533,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             source,
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
-            position,
-            named: vec![false; n],
+            ids,
+            named: vec![0; n],
+            unknown: FxHashMap::default(),
+            first_lines: false,
+            repeated: Diagnostics::default(),
             window: Vec::new(),
             rankings: Vec::new(),
             held: FxHashMap::default(),
@@ -486,7 +563,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             released_of: FxHashMap::default(),
             labels: Vec::new(),
             store: None,
-            label_at: Vec::new(),
             brief_at: Vec::new(),
             buf: Vec::new(),
         })
@@ -554,13 +630,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
 
     /// Question `i`'s labels as the store keeps them (`None`: none are kept there).
     fn stored_labels(&mut self, i: usize) -> Result<Option<QueryLabels>> {
-        let (Some(&(at, len)), Some(store)) = (self.label_at.get(i), self.store.as_mut()) else {
+        let (Source::Stored { at, .. }, Some(store)) = (&self.source, self.store.as_mut()) else {
             return Ok(None);
         };
-        if len == 0 {
+        let place = at[i];
+        if place.labels == 0 {
             return Ok(None);
         }
-        let bytes = store.get(at, len as usize).map_err(Error::Scratch)?;
+        let bytes = store
+            .get(place.at + u64::from(place.len), place.labels as usize)
+            .map_err(Error::Scratch)?;
         stash::decode_labels(&bytes)
             .map(Some)
             .map_err(Error::Scratch)
@@ -603,6 +682,56 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self
     }
 
+    /// The same run telling a question's second and later trace lines the way a trace read
+    /// whole tells them (`question "q1" traced twice (first at FILE:LINE); this line is
+    /// ignored`, also for a question that is not known), in [`Streamed::repeated`], for a
+    /// reader that passes every line on (`ragdiag_load::stream_trace` with
+    /// `TraceBatch::repeats`): the reader then keeps nothing per question. Default: a second
+    /// line is a warning of the join (`a second trace line for "q1"; the first one is used`),
+    /// as [`crate::diagnose_trace`] words it. Either way the first line wins.
+    #[must_use]
+    pub fn with_first_lines(mut self) -> Self {
+        self.first_lines = true;
+        self
+    }
+
+    /// Where the line `rec` names its question, if the questions know its id: the first
+    /// question whose id it is, and that question (without its labels) when it was read from
+    /// the store to compare ids.
+    fn find(&mut self, id: &str) -> Result<Option<(usize, Option<Query>)>> {
+        for k in self.ids.candidates(id) {
+            let i = self.ids.position(k);
+            match self.source {
+                Source::Borrowed(queries) => {
+                    if queries[i].id == id {
+                        return Ok(Some((i, None)));
+                    }
+                }
+                Source::Stored { .. } => {
+                    let q = self.stored_query(i)?;
+                    if q.id == id {
+                        return Ok(Some((i, Some(q))));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Warns of `rec`, a second line for its question, whose first line was line `first`
+    /// ([`TraceRun::with_first_lines`]).
+    fn repeat(&mut self, rec: &TraceRecord, first: Option<u64>) {
+        let at = ragdiag_core::Location {
+            path: rec.origin.path.clone(),
+            line: first,
+        };
+        self.repeated.warn(
+            rec.origin.clone(),
+            "query_id",
+            ragdiag_core::traced_twice(&rec.query_id, &at),
+        );
+    }
+
     /// Calls the caller's [`TraceRun::with_freed`], if any.
     fn say_freed(&self) {
         if let Some(freed) = self.freed {
@@ -619,39 +748,70 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// As [`crate::diagnose`] (the embedder failed).
     pub fn add_batch(&mut self, records: Vec<TraceRecord>) -> Result<()> {
         debug_assert!(!self.closed, "a batch after the trace is over");
-        let n_lines = records.len();
+        // The lines told as second lines (`with_first_lines`): not counted among the lines,
+        // as a reader that drops them does not count them.
+        let mut repeats = vec![false; records.len()];
         let mut joined: Vec<(usize, usize)> = Vec::new();
+        // The joined questions read from the store to find them (without their labels).
+        let mut read: Vec<Option<Query>> = Vec::new();
         for (r, rec) in records.iter().enumerate() {
-            match self.position.get(rec.query_id.as_str()) {
-                None => self.lines.warn(
-                    rec.origin.clone(),
-                    "query_id",
-                    format!(
-                        "{:?} is not a known question; the line is ignored",
-                        rec.query_id
-                    ),
-                ),
-                Some(&i) if self.named[i] => {
+            // A line number 0 or `NO_NUMBER` is taken as none.
+            let line = rec.origin.line.filter(|&l| l != 0 && l != NO_NUMBER);
+            match self.find(&rec.query_id)? {
+                None => {
+                    if self.first_lines {
+                        if let Some(&first) = self.unknown.get(rec.query_id.as_str()) {
+                            self.repeat(rec, first);
+                            repeats[r] = true;
+                            continue;
+                        }
+                        self.unknown.insert(rec.query_id.as_str().into(), line);
+                    }
                     self.lines.warn(
                         rec.origin.clone(),
                         "query_id",
                         format!(
-                            "a second trace line for {:?}; the first one is used",
+                            "{:?} is not a known question; the line is ignored",
                             rec.query_id
                         ),
                     );
                 }
-                Some(&i) => {
-                    self.named[i] = true;
+                Some((i, _)) if self.named[i] != 0 => {
+                    if self.first_lines {
+                        let first = self.named[i];
+                        self.repeat(rec, (first != NO_NUMBER).then_some(first));
+                        repeats[r] = true;
+                    } else {
+                        self.lines.warn(
+                            rec.origin.clone(),
+                            "query_id",
+                            format!(
+                                "a second trace line for {:?}; the first one is used",
+                                rec.query_id
+                            ),
+                        );
+                    }
+                }
+                Some((i, q)) => {
+                    self.named[i] = line.unwrap_or(NO_NUMBER);
                     joined.push((i, r));
+                    read.push(q);
                 }
             }
         }
         let corpus = self.corpus;
-        let full = joined
-            .iter()
-            .map(|&(i, _)| self.full(i))
-            .collect::<Result<Vec<Cow<'q, Query>>>>()?;
+        let mut full: Vec<Cow<'q, Query>> = Vec::with_capacity(joined.len());
+        for (&(i, _), q) in joined.iter().zip(read) {
+            full.push(match q {
+                Some(mut q) => {
+                    if let Some(labels) = self.stored_labels(i)? {
+                        labels.put(&mut q);
+                    }
+                    Cow::Owned(q)
+                }
+                None => self.full(i)?,
+            });
+        }
         let located: Vec<(QueryInput<'_>, Diagnostics)> = joined
             .par_iter()
             .zip(&full)
@@ -672,12 +832,16 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // lines.
         let mut at = joined.iter().peekable();
         let mut stripped = Vec::with_capacity(joined.len());
+        // Each line's position among the lines counted.
+        let mut counted = 0;
         for (r, rec) in records.into_iter().enumerate() {
+            let line = self.lines_read + counted;
+            counted += usize::from(!repeats[r]);
             if at.next_if(|j| j.1 == r).is_some() {
-                stripped.push((self.lines_read + r, strip(rec)));
+                stripped.push((line, strip(rec)));
             }
         }
-        self.lines_read += n_lines;
+        self.lines_read += counted;
         // Each question is diagnosed now, or waits for its part in the scratch.
         let mut positions = Vec::with_capacity(joined.len());
         let mut now = Vec::with_capacity(joined.len());
@@ -950,8 +1114,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if let Some(l) = self.labels.get_mut(i) {
             *l = None;
         }
-        if let Some(at) = self.label_at.get_mut(i) {
-            *at = (0, 0);
+        if let Source::Stored { at, .. } = &mut self.source {
+            at[i].labels = 0;
         }
     }
 
@@ -1011,7 +1175,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             return Ok(());
         }
         let missing: Vec<usize> = (self.missing_upto..end)
-            .filter(|&i| !self.named[i])
+            .filter(|&i| self.named[i] == 0)
             .collect();
         self.missing_upto = end;
         if missing.is_empty() {
@@ -1125,6 +1289,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             briefs,
             diagnoses,
             warnings,
+            repeated: self.repeated,
             shown: Shown { items, answers },
             ranked: Ranked {
                 rankings,
@@ -1146,4 +1311,40 @@ fn strip(mut r: TraceRecord) -> TraceRecord {
     r.candidates = None;
     r.answer = None;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdIndex;
+
+    /// Every question whose id has a hash comes back for it, in question order (the run keeps
+    /// the first whose own id matches), and none for a hash no id has.
+    #[test]
+    fn the_id_index_gives_every_position_of_a_hash_in_question_order() {
+        let index = IdIndex::of_hashes(vec![7, 3, 7, 7, 1, u64::MAX, 0]).unwrap();
+        let of = |h: u64| -> Vec<usize> {
+            let from = index.hashes.partition_point(|&x| x < h);
+            let to = from + index.hashes[from..].partition_point(|&x| x == h);
+            (from..to).map(|k| index.position(k)).collect()
+        };
+        assert_eq!(of(7), [0, 2, 3]);
+        assert_eq!(of(3), [1]);
+        assert_eq!(of(u64::MAX), [5]);
+        assert_eq!(of(0), [6]);
+        assert!(of(5).is_empty());
+        // By id: the same as by its hash.
+        let ids = ["b", "a", "b", "c", "a"];
+        let index = IdIndex::new(ids.into_iter()).unwrap();
+        let found = |id: &str| -> Vec<usize> {
+            index
+                .candidates(id)
+                .map(|k| index.position(k))
+                .filter(|&i| ids[i] == id)
+                .collect()
+        };
+        assert_eq!(found("b"), [0, 2]);
+        assert_eq!(found("a"), [1, 4]);
+        assert_eq!(found("c"), [3]);
+        assert!(found("d").is_empty());
+    }
 }

@@ -1198,3 +1198,102 @@ fn a_store_that_fails_stops_the_run_with_its_error() {
         _ => panic!("questions that cannot be read back are an error"),
     }
 }
+
+/// A run that tells a question's second line itself ([`TraceRun::with_first_lines`], fed by a
+/// reader that passes every line on) says what the reader that drops them says, where it says
+/// it, and its outcome equals the run fed by that reader: the same warnings, briefs, summary
+/// and rankings, whether the run keeps its questions in a store or borrows them.
+#[test]
+fn a_run_that_tells_second_lines_says_what_the_reader_said() {
+    use ragdiag_diagnose::TraceRun;
+    use ragdiag_load::{stream_trace, TraceBatch};
+    let truth = truth();
+    let (docs, queries, _) = demo();
+    let fresh = audit_at(&docs, &truth);
+    let corpus = Corpus::new(&docs, &fresh);
+    let cfg = trace_config(&truth);
+    let briefing = BriefContext::new(&docs, &fresh, &thresholds());
+    // The demo trace reversed, with second lines for known questions (one right after its
+    // first, one far from it, one a third line) and for an unknown one.
+    let text = std::fs::read_to_string(root().join("queries/tallyfox.trace.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().rev().map(str::to_owned).collect();
+    let unknown = lines[4].replacen("\"query_id\": \"", "\"query_id\": \"not-asked-", 1);
+    assert_ne!(unknown, lines[4]);
+    let (second, far) = (lines[2].clone(), lines[30].clone());
+    lines.insert(3, second.clone());
+    lines.insert(9, unknown.clone());
+    lines.push(far);
+    lines.push(unknown);
+    lines.push(second);
+    let text = lines.join("\n") + "\n";
+    for (stored, batch) in [false, true]
+        .into_iter()
+        .flat_map(|s| [1, 5, 1000].map(move |b| (s, b)))
+    {
+        let at = format!("stored {stored}, batch {batch}");
+        let outcome = |repeats: bool| {
+            let mut run = if stored {
+                let store = Box::new(Vec::<u8>::new());
+                TraceRun::stored(&corpus, &briefing, queries.clone(), &cfg, 1, store).unwrap()
+            } else {
+                TraceRun::new(&corpus, &briefing, &queries, &cfg, 1).unwrap()
+            }
+            .with_part(7);
+            if repeats {
+                run = run.with_first_lines();
+            }
+            let mut read = stream_trace(
+                text.as_bytes(),
+                std::path::Path::new("<stdin>"),
+                &LoadOptions::default(),
+                TraceBatch {
+                    repeats,
+                    ..TraceBatch::lines(batch)
+                },
+                |records| {
+                    run.add_batch(records).unwrap();
+                    while let Some(range) = run.ready().unwrap() {
+                        run.release(range).unwrap();
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+            run.close();
+            while let Some(range) = run.ready().unwrap() {
+                run.release(range).unwrap();
+            }
+            let mut got = run.finish().unwrap();
+            read.extend(std::mem::take(&mut got.repeated));
+            (read, got)
+        };
+        let ((said, dropped), (told, passed)) = (outcome(false), outcome(true));
+        let twice: Vec<String> = told
+            .items()
+            .iter()
+            .map(ToString::to_string)
+            .filter(|w| w.contains("traced twice"))
+            .collect();
+        assert_eq!(twice.len(), 4, "{at}: {told:?}");
+        assert!(twice.iter().any(|w| w.contains("not-asked-")), "{at}");
+        assert_eq!(format!("{said:?}"), format!("{told:?}"), "{at}");
+        assert_eq!(
+            format!("{:?}", dropped.warnings),
+            format!("{:?}", passed.warnings),
+            "{at}"
+        );
+        assert!(!passed
+            .warnings
+            .items()
+            .iter()
+            .any(|w| w.to_string().contains("second trace line")));
+        assert_eq!(
+            format!("{:?}", dropped.briefs),
+            format!("{:?}", passed.briefs),
+            "{at}"
+        );
+        assert_eq!(dropped.summary, passed.summary, "{at}");
+        assert_eq!(dropped.ranked, passed.ranked, "{at}");
+        assert!(dropped.repeated.is_empty(), "{at}");
+    }
+}

@@ -221,6 +221,18 @@ pub fn wilson(values: &[f64], weights: Option<&[f64]>, level: f64) -> Interval {
     wilson_at(p, sum_w * sum_w / sum_w2, n, level)
 }
 
+/// The Wilson score interval of `n` unweighted values in [0, 1] whose sum, taken in their
+/// order, is `sum`: the same as [`wilson`] over them, without keeping them.
+#[must_use]
+pub fn wilson_of_sum(sum: f64, n: usize, level: f64) -> Interval {
+    if n == 0 {
+        return wilson(&[], None, level);
+    }
+    let p = (sum / n as f64).clamp(0.0, 1.0);
+    let nf = n as f64;
+    wilson_at(p, nf * nf / nf, n, level)
+}
+
 /// The Wilson score interval of `successes` out of `n` unweighted outcomes: the same as
 /// [`wilson`] over `n` 0/1 values, without building them (sweeps call it thousands of times).
 #[must_use]
@@ -566,6 +578,42 @@ mod tests {
             assert!((a.lower - b.lower).abs() < 1e-12 && (a.upper - b.upper).abs() < 1e-12);
         }
         assert!(wilson_count(0, 0, 0.95).lower.is_nan());
+    }
+
+    /// What a tally that keeps only a running sum reports is exactly, to the bit, what the
+    /// values kept would give: shares of a top k, and 0/1 outcomes counted.
+    #[test]
+    fn wilson_of_a_running_sum_is_wilson_over_the_values_bit_for_bit() {
+        let bits = |i: Interval| {
+            (
+                i.estimate.to_bits(),
+                i.lower.to_bits(),
+                i.upper.to_bits(),
+                i.n,
+            )
+        };
+        for n in [1usize, 2, 3, 7, 10, 99, 1000, 4097, 100_000] {
+            let shares: Vec<f64> = (0..n).map(|i| ((i * 7 + 3) % 6) as f64 / 5.0).collect();
+            let mut sum = 0.0;
+            for v in &shares {
+                sum += v;
+            }
+            assert_eq!(
+                bits(wilson(&shares, None, 0.95)),
+                bits(wilson_of_sum(sum, n, 0.95))
+            );
+            let k = (n * 3) / 7;
+            let outcomes: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i < k))).collect();
+            assert_eq!(
+                bits(wilson(&outcomes, None, 0.95)),
+                bits(wilson_count(k, n, 0.95))
+            );
+        }
+        assert_eq!(
+            bits(wilson(&[], None, 0.95)).3,
+            bits(wilson_of_sum(0.0, 0, 0.95)).3
+        );
+        assert!(wilson_of_sum(0.0, 0, 0.95).lower.is_nan());
     }
 
     #[test]

@@ -44,8 +44,13 @@ pub struct RetrievalTally<'a> {
     /// Whether the superseded-above and ghost entries and the live documents retrieved are
     /// kept (their counts always are).
     lists: bool,
-    stale_rate: Vec<f64>,
-    top_stale: Vec<f64>,
+    /// The questions added.
+    questions: usize,
+    /// The sum, in question order, of each question's stale share of its top k (the
+    /// interval reads only their mean: no per-question list is kept).
+    stale_rate_sum: f64,
+    /// The questions whose top hit is stale.
+    top_stale: usize,
     superseded: usize,
     superseded_above: Vec<SupersededAbove>,
     ghost_count: usize,
@@ -61,8 +66,9 @@ impl<'a> RetrievalTally<'a> {
             by_id: audit.by_id(docs),
             k: k.max(1),
             lists: true,
-            stale_rate: Vec::new(),
-            top_stale: Vec::new(),
+            questions: 0,
+            stale_rate_sum: 0.0,
+            top_stale: 0,
             superseded: 0,
             superseded_above: Vec::new(),
             ghost_count: 0,
@@ -90,17 +96,15 @@ impl<'a> RetrievalTally<'a> {
             .map(|d| by_id.get(d).is_some_and(|(_, f)| f.stale == Some(true)))
             .collect();
         let stale_count = stale_flags.iter().filter(|s| **s).count();
-        self.stale_rate.push(if ranked.is_empty() {
+        self.questions += 1;
+        self.stale_rate_sum += if ranked.is_empty() {
             0.0
         } else {
             stale_count as f64 / ranked.len() as f64
-        });
-        self.top_stale
-            .push(if stale_flags.first().copied().unwrap_or(false) {
-                1.0
-            } else {
-                0.0
-            });
+        };
+        if stale_flags.first().copied().unwrap_or(false) {
+            self.top_stale += 1;
+        }
         for (rank, doc) in ranked.iter().enumerate() {
             let ghost = |why: &str| Ghost {
                 query: qid.to_owned(),
@@ -148,13 +152,14 @@ impl<'a> RetrievalTally<'a> {
     /// The figures over the rankings added.
     #[must_use]
     pub fn finish(self) -> RetrievalStaleness {
-        let ci = |v: &[f64]| {
-            if v.is_empty() {
+        let n = self.questions;
+        let ci = |i: stats::Interval| {
+            if n == 0 {
                 return Interval::empty().into();
             }
-            let i = stats::wilson(v, None, stats::Config::default().level);
             Interval::of(i.estimate, i.lower, i.upper, i.n).into()
         };
+        let level = stats::Config::default().level;
         let never: BTreeSet<&str> = if self.lists {
             self.by_id
                 .values()
@@ -166,9 +171,9 @@ impl<'a> RetrievalTally<'a> {
         };
         RetrievalStaleness {
             k: self.k,
-            questions: self.stale_rate.len(),
-            stale_hit_rate_at_k: ci(&self.stale_rate),
-            top_hit_stale_share: ci(&self.top_stale),
+            questions: n,
+            stale_hit_rate_at_k: ci(stats::wilson_of_sum(self.stale_rate_sum, n, level)),
+            top_hit_stale_share: ci(stats::wilson_count(self.top_stale, n, level)),
             superseded_ranked_above_current: self.superseded,
             superseded_above_current: self.superseded_above,
             ghost_citations: self.ghost_count,

@@ -4,7 +4,7 @@ use crate::corpus::keep_first;
 use crate::lines::for_each_line_of;
 use crate::record::{accept, load_jsonl, parse_json_line, type_name, FieldResult, Record};
 use crate::{LoadOptions, Loaded, Result};
-use ragdiag_core::{Diagnostic, Diagnostics, Location, TraceHit, TraceRecord};
+use ragdiag_core::{traced_twice, Diagnostic, Diagnostics, Location, TraceHit, TraceRecord};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
@@ -84,11 +84,6 @@ fn trace_record(rec: &Record<'_>, warnings: &mut Diagnostics) -> FieldResult<Tra
     })
 }
 
-/// The warning for a question's second trace line.
-fn traced_twice(id: &str, first: &Location) -> String {
-    format!("question {id:?} traced twice (first at {first}); this line is ignored")
-}
-
 /// Loads a trace (JSONL). Malformed lines stop the load (or are skipped and listed); a
 /// question traced twice is a warning and the first line wins.
 pub fn load_trace(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<TraceRecord>>> {
@@ -116,6 +111,11 @@ pub struct TraceBatch {
     pub lines: usize,
     /// Bytes of lines per batch.
     pub bytes: usize,
+    /// Whether a question's second and later lines are passed on like any other, for a
+    /// consumer that tells them itself (`ragdiag-diagnose`'s `TraceRun::with_first_lines`
+    /// words them as this reader does): the reader then keeps nothing per question. Default
+    /// (false): the reader warns of them and drops them.
+    pub repeats: bool,
 }
 
 impl TraceBatch {
@@ -125,6 +125,7 @@ impl TraceBatch {
         TraceBatch {
             lines,
             bytes: usize::MAX,
+            repeats: false,
         }
     }
 }
@@ -135,7 +136,8 @@ impl TraceBatch {
 /// (`<stdin>` for standard input). The records, diagnostics and their order are
 /// [`load_trace`]'s: malformed lines stop the read (or are skipped and listed), each line's
 /// warnings in line order, then one warning per question traced twice (the first line wins,
-/// whatever batch it was in). Returns the diagnostics.
+/// whatever batch it was in; unless [`TraceBatch::repeats`] passes those lines on). Returns
+/// the diagnostics.
 ///
 /// # Errors
 ///
@@ -147,7 +149,7 @@ pub fn stream_trace(
     batch: TraceBatch,
     mut sink: impl FnMut(Vec<TraceRecord>) -> Result<()>,
 ) -> Result<Diagnostics> {
-    let (batch, batch_bytes) = (batch.lines.max(1), batch.bytes);
+    let (batch, batch_bytes, repeats) = (batch.lines.max(1), batch.bytes, batch.repeats);
     let mut bytes = 0usize;
     let mut diagnostics = Diagnostics::default();
     let mut twice = Diagnostics::default();
@@ -177,6 +179,9 @@ pub fn stream_trace(
         for (item, w) in parsed {
             diagnostics.extend(w);
             accept(&mut records, diagnostics, opts, item)?;
+        }
+        if repeats {
+            return sink(records);
         }
         records.retain(|t: &TraceRecord| match first.get(t.query_id.as_str()) {
             Some(&at) => {
@@ -277,6 +282,24 @@ mod tests {
                 "<stdin>:5: query_id: question \"z\" traced twice (first at <stdin>:3); this line is ignored",
             ]
         );
+        // Passing repeats on: every line comes through, and nothing is said of them.
+        let mut ids = Vec::new();
+        let said = stream_trace(
+            trace.as_bytes(),
+            Path::new("<stdin>"),
+            &LoadOptions::default(),
+            TraceBatch {
+                repeats: true,
+                ..TraceBatch::lines(2)
+            },
+            |records| {
+                ids.extend(records.into_iter().map(|r| r.query_id));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(ids, ["x", "y", "z", "x", "z"]);
+        assert!(said.is_empty());
     }
 
     #[test]
@@ -383,7 +406,10 @@ mod tests {
         }
         // Batches bounded by bytes; a line longer than the bound is a batch of its own.
         for bytes in [1, 150, 1000] {
-            let sizes = streamed(TraceBatch { lines: 100, bytes });
+            let sizes = streamed(TraceBatch {
+                bytes,
+                ..TraceBatch::lines(100)
+            });
             assert!(
                 bytes > 1 || sizes.iter().all(|&n| n <= 1),
                 "bytes {bytes}: {sizes:?}"

@@ -31,8 +31,8 @@ pub(crate) const STDIN: &str = "-";
 pub(crate) struct StreamedTrace {
     /// The diagnosis.
     pub(crate) streamed: Streamed,
-    /// The reader's findings (malformed lines skipped, unknown fields, questions traced
-    /// twice), in line order.
+    /// The reader's findings (malformed lines skipped, unknown fields), in line order, then
+    /// the questions traced twice (told by the run), in line order.
     pub(crate) diagnostics: Diagnostics,
     /// The SHA-256 of the bytes read.
     pub(crate) sha256: String,
@@ -133,6 +133,8 @@ fn batch_size() -> Result<TraceBatch> {
     Ok(TraceBatch {
         lines: var("RAGDIAG_TRACE_BATCH", DEFAULT_BATCH)?,
         bytes: var("RAGDIAG_TRACE_BATCH_BYTES", DEFAULT_BATCH_BYTES)?,
+        // The run tells a question's second line ([`TraceRun::with_first_lines`]).
+        repeats: true,
     })
 }
 
@@ -163,10 +165,14 @@ pub(crate) fn diagnose_streamed(
     let batch = batch_size()?;
     // A trace in the questions' order never holds more than a part and a batch of diagnoses.
     // Lines further ahead wait on disk (a file made when the first one comes).
-    let mut run = run.with_spill(
-        QUESTIONS_PER_PART.saturating_add(batch.lines),
-        Box::new(ScratchFile::default()),
-    );
+    // A question's second line is told by the run (which knows where each question's first
+    // line was), worded and placed as a trace read whole has it.
+    let mut run = run
+        .with_spill(
+            QUESTIONS_PER_PART.saturating_add(batch.lines),
+            Box::new(ScratchFile::default()),
+        )
+        .with_first_lines();
     let (label, source): (PathBuf, Box<dyn Read + Send>) = if path == Path::new(STDIN) {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
@@ -227,10 +233,12 @@ pub(crate) fn diagnose_streamed(
             .join()
             .map_err(|_| anyhow!("the trace reader thread panicked"))?;
         diagnosed?;
-        let (diagnostics, sha256) = read?;
+        let (mut diagnostics, sha256) = read?;
         run.close();
         drain(&mut run)?;
-        let streamed = run.finish()?;
+        let mut streamed = run.finish()?;
+        // After each line's own warnings, as the reader of a whole trace has them.
+        diagnostics.extend(std::mem::take(&mut streamed.repeated));
         Ok(StreamedTrace {
             streamed,
             diagnostics,
