@@ -104,6 +104,18 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     if docs.is_empty() {
         bail!("{}: the corpus holds no documents", s.corpus_label());
     }
+    let fresh = ragdiag_fresh::Config::new(s.as_of);
+    // Without an engine the documents are final: they are audited before the questions are
+    // loaded, so that the audit's working tables and the questions are never held at once
+    // (an engine's hits may date documents: then the audit follows them).
+    let mut audit = match s.engine {
+        None => {
+            let audit = super::fresh_audit::audit_held_texts(&docs, &fresh)?;
+            crate::memory::release_freed();
+            Some(audit)
+        }
+        Some(_) => None,
+    };
     let mut queries = load_query_set(&s, &mut findings)?;
     // A ragdiag JSONL trace with its questions given is streamed (after the audit); any
     // other trace is read whole here.
@@ -163,7 +175,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             .collect();
         (checked.rows.len(), checked.tied, needs_review, excluded)
     });
-    let audit = super::fresh_audit::audit_held_texts(&docs, &ragdiag_fresh::Config::new(s.as_of))?;
+    let audit = match audit.take() {
+        Some(audit) => audit,
+        None => super::fresh_audit::audit_held_texts(&docs, &fresh)?,
+    };
     if !streamed {
         findings.extend(audit.findings.clone());
     }
