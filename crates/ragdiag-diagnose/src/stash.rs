@@ -446,6 +446,26 @@ pub(crate) fn decode_briefs(bytes: &[u8], into: &mut Vec<Brief>) -> io::Result<(
     r.end("the briefs")
 }
 
+/// The lead scores of released questions ([`crate::LeadScores`]) as bytes.
+pub(crate) fn encode_leads(leads: &[crate::LeadScores], out: &mut Vec<u8>) {
+    put_usize(out, leads.len());
+    for [first, second] in leads {
+        put_opt(out, *first, put_f64);
+        put_opt(out, *second, put_f64);
+    }
+}
+
+/// The lead scores `bytes` encode ([`encode_leads`]), appended to `into`.
+pub(crate) fn decode_leads(bytes: &[u8], into: &mut Vec<crate::LeadScores>) -> io::Result<()> {
+    let mut r = Reader { rest: bytes };
+    let n = r.usize()?;
+    into.reserve(n.min(r.rest.len()));
+    for _ in 0..n {
+        into.push([r.opt(Reader::f64)?, r.opt(Reader::f64)?]);
+    }
+    r.end("the lead scores")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,6 +675,34 @@ mod tests {
         let mut none = Vec::new();
         decode_briefs(&bytes, &mut none).unwrap();
         assert!(none.is_empty());
+    }
+
+    /// Lead scores come back to the bit (NaN, -0.0, none), and damaged bytes are refused.
+    #[test]
+    fn lead_scores_come_back_as_they_went() {
+        let leads = [
+            [Some(0.5), None],
+            [None, None],
+            [Some(f64::NAN), Some(-0.0)],
+            [Some(f64::INFINITY), Some(1e-300)],
+        ];
+        let mut bytes = Vec::new();
+        encode_leads(&leads, &mut bytes);
+        let mut back = vec![[Some(9.0), None]];
+        decode_leads(&bytes, &mut back).unwrap();
+        let bits = |l: &[crate::LeadScores]| -> Vec<[Option<u64>; 2]> {
+            l.iter().map(|p| p.map(|x| x.map(f64::to_bits))).collect()
+        };
+        assert_eq!(bits(&back[1..]), bits(&leads));
+        for cut in 0..bytes.len() {
+            assert!(
+                decode_leads(&bytes[..cut], &mut Vec::new()).is_err(),
+                "{cut}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_leads(&longer, &mut Vec::new()).is_err());
     }
 
     #[test]

@@ -374,7 +374,8 @@ pub struct TraceRun<'r, 'c, 'q> {
     held: FxHashMap<usize, Held>,
     /// The briefs of the released questions, in question order.
     briefs: Vec<Brief>,
-    /// The lead scores of the released questions, in question order.
+    /// The lead scores of the released questions, in question order (with a store, of the
+    /// last release at most: the others are there).
     lead_scores: Vec<LeadScores>,
     /// Questions per part handed out by [`TraceRun::ready`].
     part: usize,
@@ -417,6 +418,9 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// Where the questions, their labels and the released questions' briefs are kept
     /// ([`TraceRun::stored`]; `None`: in memory).
     store: Option<Box<dyn Scratch + 'static>>,
+    /// Where the released questions' lead scores are in the store, a release at a time, in
+    /// question order (empty: they are in `lead_scores`).
+    lead_at: Vec<(u64, usize)>,
     /// Where the released questions' briefs are in the store, a release at a time, in
     /// question order (empty: they are in `briefs`).
     brief_at: Vec<(u64, usize)>,
@@ -512,8 +516,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             keep_texts,
         )?;
         run.store = Some(scratch);
-        // The briefs go to the store: no room for them here.
+        // The briefs and lead scores go to the store: no room for them here.
         run.briefs = Vec::new();
+        run.lead_scores = Vec::new();
         run.buf = buf;
         Ok(run)
     }
@@ -564,6 +569,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             labels: Vec::new(),
             store: None,
             brief_at: Vec::new(),
+            lead_at: Vec::new(),
             buf: Vec::new(),
         })
     }
@@ -1090,6 +1096,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             self.briefs.clear();
             let at = store.put(&self.buf).map_err(Error::Scratch)?;
             self.brief_at.push((at, self.buf.len()));
+            self.buf.clear();
+            stash::encode_leads(&self.lead_scores, &mut self.buf);
+            self.lead_scores.clear();
+            let at = store.put(&self.buf).map_err(Error::Scratch)?;
+            self.lead_at.push((at, self.buf.len()));
         }
         self.say_freed();
         Ok(())
@@ -1247,7 +1258,14 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         briefs.append(&mut self.briefs);
-        let mut lead_scores = std::mem::take(&mut self.lead_scores);
+        let mut lead_scores = Vec::with_capacity(n);
+        if let Some(store) = &mut self.store {
+            for &(at, len) in &self.lead_at {
+                let bytes = store.get(at, len).map_err(Error::Scratch)?;
+                stash::decode_leads(&bytes, &mut lead_scores).map_err(Error::Scratch)?;
+            }
+        }
+        lead_scores.append(&mut self.lead_scores);
         for (i, slot) in (self.released..).zip(std::mem::take(&mut self.window)) {
             let d = slot
                 .diagnosis
