@@ -100,7 +100,7 @@ pub use rerank::reranker_impact;
 pub use spill::Scratch;
 pub use stream::{drawn_order, Part, QueryLabels, StoredQuestions, Streamed, TraceRun};
 pub use summary::{ClassCount, FlagCount, Summary};
-pub use tally::{RankFigures, RankTally};
+pub use tally::{RankFigures, RankTally, TallyError};
 pub use trend::{trend, DatedReport};
 pub use types::{
     AnswerAssessment, Class, Diagnosis, EvidenceRule, Flag, GoldSpan, Mode, RerankEffect,

@@ -161,6 +161,18 @@ pub enum SummaryError {
     /// A gate names a metric the summary does not have.
     #[error(transparent)]
     Gate(#[from] UnknownMetric),
+    /// The tally's store failed ([`RankTally::with_store`]).
+    #[error(transparent)]
+    Tally(crate::TallyError),
+}
+
+impl From<crate::TallyError> for SummaryError {
+    fn from(e: crate::TallyError) -> Self {
+        match e {
+            crate::TallyError::Table(t) => SummaryError::Table(t),
+            other => SummaryError::Tally(other),
+        }
+    }
 }
 
 /// A gate names a metric the summary does not have.
@@ -200,7 +212,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         Figures::Tally(queries) => {
             let mut tally = RankTally::new(input.context_k, input.docs, input.audit);
             tally.add(queries, &rankings)?;
-            tally.finish()
+            tally.finish()?
         }
     };
     let RankFigures {

@@ -6,17 +6,18 @@
 //! question's values depend on its own ranking and judgments alone, and are kept in question
 //! order.
 
+use crate::spill::{bad, put_f64, put_str, put_u64, Reader, Scratch};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::QUERY_MEASURES;
 use ragdiag_core::{Document, Qrels, Query};
-use ragdiag_eval::{DocRanking, MetricTable, PerQuery, TableError};
+use ragdiag_eval::{DocRanking, MetricTable, PerQuery, QueryValues, TableError};
 use ragdiag_fresh::{Audit, RetrievalTally};
+use std::io;
 
 /// The depths of the golden-set panel's judged@k, besides the context window.
 pub(crate) const COVERAGE_DEPTHS: [usize; 2] = [10, 20];
 
 /// The rankings' figures, gathered a part at a time ([`RankTally::add`]).
-#[derive(Debug)]
 pub struct RankTally<'a> {
     measures: Vec<String>,
     /// Each part's measures, at their size (a clone holds no spare room), joined once by
@@ -26,6 +27,34 @@ pub struct RankTally<'a> {
     retrieval: RetrievalTally<'a>,
     /// Per depth, each part's judged shares (joined likewise).
     judged_at: Vec<(usize, Vec<Vec<f64>>)>,
+    /// Where each part's measures and judged shares wait instead ([`RankTally::with_store`]):
+    /// the store, and each part's offset and length in it.
+    store: Option<(Box<dyn Scratch + 'static>, Vec<Stored>)>,
+}
+
+/// Where a part's figures are in a [`RankTally`]'s store: offset and length.
+type Stored = (u64, usize);
+
+impl std::fmt::Debug for RankTally<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RankTally")
+            .field("measures", &self.measures)
+            .field("parts", &self.per.len())
+            .field("stored_parts", &self.store.as_ref().map(|(_, at)| at.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What can stop a [`RankTally`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TallyError {
+    /// A ranking that trec_eval's semantics refuse (a document ranked twice).
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The store of [`RankTally::with_store`] failed, or gave back other bytes.
+    #[error("keeping or reading back the rankings' measures failed")]
+    Scratch(#[source] io::Error),
 }
 
 /// What [`RankTally::finish`] gives: what the summary ([`crate::SummaryInput`]) and the
@@ -55,7 +84,19 @@ impl<'a> RankTally<'a> {
             per: Vec::new(),
             retrieval: RetrievalTally::new(context_k, docs, audit).counts_only(),
             judged_at: ks.into_iter().map(|k| (k, Vec::new())).collect(),
+            store: None,
         }
+    }
+
+    /// The same tally keeping each part's per-question figures (the judged questions'
+    /// measures and weights, and judged@k) in `scratch` until [`RankTally::finish`] reads them
+    /// back, instead of in memory: a streamed trace then holds none of them while its texts
+    /// are (they are what the summary's bootstrap intervals resample, so `finish` joins them).
+    /// The figures are the same.
+    #[must_use]
+    pub fn with_store(mut self, scratch: Box<dyn Scratch + 'static>) -> Self {
+        self.store = Some((scratch, Vec::new()));
+        self
     }
 
     /// Adds the next questions (in question order) with their rankings (aligned); returns the
@@ -64,12 +105,13 @@ impl<'a> RankTally<'a> {
     ///
     /// # Errors
     ///
-    /// A ranking that trec_eval's semantics refuse (a document ranked twice).
+    /// A ranking that trec_eval's semantics refuse (a document ranked twice), or the store
+    /// failed ([`RankTally::with_store`]).
     pub fn add(
         &mut self,
         queries: &[Query],
         rankings: &[DocRanking],
-    ) -> Result<Option<MetricTable>, TableError> {
+    ) -> Result<Option<MetricTable>, TallyError> {
         debug_assert_eq!(queries.len(), rankings.len(), "aligned");
         let lists: Vec<(&str, Vec<&str>)> = rankings
             .iter()
@@ -92,13 +134,29 @@ impl<'a> RankTally<'a> {
             .into_iter()
             .filter(|(qid, _)| judged.get(qid).is_some())
             .collect();
-        for (k, parts) in &mut self.judged_at {
-            let mut values = ragdiag_eval::golden::judged_at_of(&judged, &source, *k);
-            values.shrink_to_fit();
-            parts.push(values);
-        }
+        let shares: Vec<Vec<f64>> = self
+            .judged_at
+            .iter()
+            .map(|(k, _)| {
+                let mut values = ragdiag_eval::golden::judged_at_of(&judged, &source, *k);
+                values.shrink_to_fit();
+                values
+            })
+            .collect();
         // The part's values go to its table; the run's are copied from them.
-        self.per.push(per.clone());
+        match &mut self.store {
+            Some((store, at)) => {
+                let mut buf = Vec::new();
+                encode_part(&per, &shares, &mut buf);
+                at.push((store.put(&buf).map_err(TallyError::Scratch)?, buf.len()));
+            }
+            None => {
+                for ((_, parts), values) in self.judged_at.iter_mut().zip(shares) {
+                    parts.push(values);
+                }
+                self.per.push(per.clone());
+            }
+        }
         Ok(Some(MetricTable {
             names: per.names,
             intervals: Vec::new(),
@@ -108,9 +166,23 @@ impl<'a> RankTally<'a> {
     }
 
     /// The figures over every question added.
-    #[must_use]
-    pub fn finish(self) -> RankFigures {
-        RankFigures {
+    ///
+    /// # Errors
+    ///
+    /// The store failed, or gave back other bytes ([`RankTally::with_store`]).
+    pub fn finish(mut self) -> Result<RankFigures, TallyError> {
+        if let Some((mut store, at)) = self.store.take() {
+            for (offset, len) in at {
+                let bytes = store.get(offset, len).map_err(TallyError::Scratch)?;
+                let (per, shares) =
+                    decode_part(&bytes, self.judged_at.len()).map_err(TallyError::Scratch)?;
+                for ((_, parts), values) in self.judged_at.iter_mut().zip(shares) {
+                    parts.push(values);
+                }
+                self.per.push(per);
+            }
+        }
+        Ok(RankFigures {
             per_query: PerQuery::concat(self.per),
             retrieval: self.retrieval.finish(),
             judged_at: self
@@ -118,6 +190,111 @@ impl<'a> RankTally<'a> {
                 .into_iter()
                 .map(|(k, parts)| (k, parts.concat()))
                 .collect(),
+        })
+    }
+}
+
+/// A part's per-question figures as bytes: the measures' names, each judged question's id and
+/// values, the weights, then each depth's judged shares (floats as their bits).
+fn encode_part(per: &PerQuery, shares: &[Vec<f64>], out: &mut Vec<u8>) {
+    put_u64(out, per.names.len() as u64);
+    for n in &per.names {
+        put_str(out, n);
+    }
+    put_u64(out, per.values.len() as u64);
+    for (id, row) in per.values.iter() {
+        put_str(out, id);
+        for &v in row {
+            put_f64(out, v);
         }
+    }
+    put_u64(out, per.weights.len() as u64);
+    for &w in &per.weights {
+        put_f64(out, w);
+    }
+    for values in shares {
+        put_u64(out, values.len() as u64);
+        for &v in values {
+            put_f64(out, v);
+        }
+    }
+}
+
+/// The part `bytes` encode ([`encode_part`]), with `depths` lists of judged shares.
+fn decode_part(bytes: &[u8], depths: usize) -> io::Result<(PerQuery, Vec<Vec<f64>>)> {
+    let mut r = Reader { rest: bytes };
+    let floats = |r: &mut Reader<'_>, n: usize| -> io::Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(n.min(r.rest.len() / 8));
+        for _ in 0..n {
+            out.push(r.f64()?);
+        }
+        Ok(out)
+    };
+    let names = (0..r.usize()?)
+        .map(|_| r.str().map(str::to_owned))
+        .collect::<io::Result<Vec<String>>>()?;
+    let mut values = QueryValues::new(names.len());
+    for _ in 0..r.usize()? {
+        let id = r.str()?;
+        let row = floats(&mut r, names.len())?;
+        values.push(id, &row);
+    }
+    let n = r.usize()?;
+    let weights = floats(&mut r, n)?;
+    let mut shares = Vec::with_capacity(depths);
+    for _ in 0..depths {
+        let n = r.usize()?;
+        shares.push(floats(&mut r, n)?);
+    }
+    if !r.rest.is_empty() {
+        return Err(bad("bytes left after a part's measures"));
+    }
+    Ok((
+        PerQuery {
+            names,
+            values,
+            weights,
+        },
+        shares,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_part, encode_part};
+    use ragdiag_eval::{PerQuery, QueryValues};
+
+    /// A part comes back as it went (ids, values to the bit, weights, each depth's shares),
+    /// and every cut of its bytes, or one byte more, is refused.
+    #[test]
+    fn a_part_comes_back_as_it_went() {
+        let mut values = QueryValues::new(2);
+        values.push("q1", &[0.5, f64::NAN]);
+        values.push("é-2", &[-0.0, 1.0]);
+        let per = PerQuery {
+            names: vec!["ndcg@10".into(), "recall@10".into()],
+            values,
+            weights: vec![1.0, 3.5],
+        };
+        let shares = vec![vec![0.2, 1.0], Vec::new(), vec![f64::INFINITY]];
+        let mut bytes = Vec::new();
+        encode_part(&per, &shares, &mut bytes);
+        let (back, back_shares) = decode_part(&bytes, 3).unwrap();
+        assert_eq!(back.names, per.names);
+        let rows = |p: &PerQuery| -> Vec<(String, Vec<u64>)> {
+            p.values
+                .iter()
+                .map(|(id, row)| (id.to_owned(), row.iter().map(|v| v.to_bits()).collect()))
+                .collect()
+        };
+        assert_eq!(rows(&back), rows(&per));
+        assert_eq!(back.weights, per.weights);
+        assert_eq!(format!("{back_shares:?}"), format!("{shares:?}"));
+        for cut in 0..bytes.len() {
+            assert!(decode_part(&bytes[..cut], 3).is_err(), "{cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_part(&longer, 3).is_err());
     }
 }

@@ -1096,7 +1096,7 @@ fn rankings_tallied_part_by_part_equal_the_whole_tally() {
     let show = |f: &RankFigures| format!("{f:?}");
     let mut whole = RankTally::new(k, &docs, &fresh);
     whole.add(&queries, &ranked.rankings).unwrap();
-    let whole = whole.finish();
+    let whole = whole.finish().unwrap();
     let per = whole.per_query.clone().expect("the demo has judgments");
     assert!(per.values.len() > 10 && whole.retrieval.questions == queries.len());
     assert!(whole
@@ -1105,8 +1105,15 @@ fn rankings_tallied_part_by_part_equal_the_whole_tally() {
         .value
         .is_some_and(|m| m > 0.0));
     assert!(whole.judged_at.iter().all(|(_, v)| !v.is_empty()));
-    for part in [1, 3, 7, 16, queries.len()] {
+    // Each part's figures held, or kept in a store until the end: the same.
+    for (part, stored) in [1, 3, 7, 16, queries.len()]
+        .into_iter()
+        .flat_map(|p| [false, true].map(move |s| (p, s)))
+    {
         let mut tally = RankTally::new(k, &docs, &fresh);
+        if stored {
+            tally = tally.with_store(Box::new(Vec::<u8>::new()));
+        }
         for at in (0..queries.len()).step_by(part) {
             let end = (at + part).min(queries.len());
             let table = tally
@@ -1120,10 +1127,14 @@ fn rankings_tallied_part_by_part_equal_the_whole_tally() {
             assert_eq!(
                 table.map_or(0, |t| t.per_query.len()),
                 judged,
-                "part {part}"
+                "part {part}, stored {stored}"
             );
         }
-        assert_eq!(show(&tally.finish()), show(&whole), "part {part}");
+        assert_eq!(
+            show(&tally.finish().unwrap()),
+            show(&whole),
+            "part {part}, stored {stored}"
+        );
     }
     // The table of the tallied values is `metric_table`'s.
     let measures: Vec<String> = ragdiag_contract::table::QUERY_MEASURES
@@ -1196,6 +1207,22 @@ fn a_store_that_fails_stops_the_run_with_its_error() {
     match r.add_batch(trace) {
         Err(Error::Scratch(e)) => assert_eq!(e.to_string(), "gone"),
         _ => panic!("questions that cannot be read back are an error"),
+    }
+    // The rank tally's store likewise: a write that fails stops `add`, a read `finish`.
+    let ranked = ragdiag_diagnose::Ranked::of(&queries, &vec![Vec::new(); queries.len()]);
+    let tally = |writes| {
+        ragdiag_diagnose::RankTally::new(truth.context_k, &docs, &fresh)
+            .with_store(Box::new(Failing { writes }))
+    };
+    match tally(false).add(&queries, &ranked.rankings) {
+        Err(ragdiag_diagnose::TallyError::Scratch(e)) => assert_eq!(e.to_string(), "disk full"),
+        other => panic!("a tally store that cannot be written is an error: {other:?}"),
+    }
+    let mut t = tally(true);
+    t.add(&queries, &ranked.rankings).unwrap();
+    match t.finish() {
+        Err(ragdiag_diagnose::TallyError::Scratch(e)) => assert_eq!(e.to_string(), "gone"),
+        other => panic!("measures that cannot be read back are an error: {other:?}"),
     }
 }
 

@@ -195,8 +195,17 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut prepared = None;
     let r = match (&s.trace, trace) {
         (Some(path), None) if streamed => {
-            let mut tables =
-                QuestionTables::new(&files, &queries, &docs, &audit, s.price, s.context_k)?;
+            // The judged questions' measures wait in a temporary file until the summary (in
+            // memory when none can be made: the run then says why).
+            let store = super::trace_stream::store().ok();
+            let mut tables = QuestionTables::new(
+                &files,
+                &queries,
+                (&docs, &audit),
+                s.price,
+                s.context_k,
+                store,
+            )?;
             // The golden-set panel's parts that read the questions' evidence and reference
             // answers are taken first; then the questions go to the run, which lets go of the
             // labels of those the report does not draw once they are written.
@@ -264,8 +273,14 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let figures = match figures {
         Some(figures) => figures,
         None => {
-            let mut tables =
-                QuestionTables::new(&files, &queries, &docs, &audit, s.price, s.context_k)?;
+            let mut tables = QuestionTables::new(
+                &files,
+                &queries,
+                (&docs, &audit),
+                s.price,
+                s.context_k,
+                None,
+            )?;
             // Each question's first trace record, found once (not once per part).
             let firsts = r
                 .trace

@@ -54,15 +54,15 @@ pub(crate) struct QuestionTables<'a> {
 impl<'a> QuestionTables<'a> {
     /// The tables of the report `files`, for `queries` (the whole set: only how many is read),
     /// with `run.trec` and what the summary reads of the rankings ([`RankTally`], context
-    /// window `context_k`), all taken from each part as it is written: the rankings need not
-    /// outlive their part.
+    /// window `context_k`; its per-question figures kept in `store` until the end, if given),
+    /// all taken from each part as it is written: the rankings need not outlive their part.
     pub(crate) fn new(
         files: &ReportFiles,
         queries: &[Query],
-        docs: &'a [Document],
-        audit: &'a Audit,
+        (docs, audit): (&'a [Document], &'a Audit),
         price: Option<Price>,
         context_k: usize,
+        store: Option<Box<dyn ragdiag_diagnose::Scratch>>,
     ) -> Result<Self> {
         // Above one part, each is written (and let go) as it comes, a row group per part.
         let open = |table: &ragdiag_contract::table::Table| -> Result<TableWriter<Staging>> {
@@ -79,7 +79,10 @@ impl<'a> QuestionTables<'a> {
             docs,
             audit,
             price,
-            tally: RankTally::new(context_k, docs, audit),
+            tally: match store {
+                Some(store) => RankTally::new(context_k, docs, audit).with_store(store),
+                None => RankTally::new(context_k, docs, audit),
+            },
             run: files.stage("run.trec")?,
         })
     }
@@ -118,6 +121,6 @@ impl<'a> QuestionTables<'a> {
         files.add(self.queries.finish()?)?;
         files.add(self.hits.finish()?)?;
         files.add(self.run)?;
-        Ok(self.tally.finish())
+        Ok(self.tally.finish()?)
     }
 }
