@@ -687,7 +687,9 @@ pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<
     // The texts tested, each with its shingle count; per question, the question's text
     // number and its answers'.
     let mut sizes: Vec<usize> = Vec::new();
-    let mut holders: rustc_hash::FxHashMap<u64, Vec<u32>> = rustc_hash::FxHashMap::default();
+    // (shingle, text) for every text's shingles, then sorted: each shingle's texts are one run
+    // of `held`, found through `holders` (no list per shingle: those took ~0.3 KB a question).
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut tested = |text: &str| -> Option<usize> {
         if ragdiag_core::words(text).len() < LEAK_MIN_WORDS {
             return None;
@@ -695,12 +697,8 @@ pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<
         let t = sizes.len();
         let sh = ragdiag_core::word_shingles(text);
         sizes.push(sh.len());
-        for h in sh {
-            holders
-                .entry(h)
-                .or_default()
-                .push(u32::try_from(t).unwrap_or(u32::MAX));
-        }
+        let id = u32::try_from(t).unwrap_or(u32::MAX);
+        pairs.extend(sh.into_iter().map(|h| (h, id)));
         Some(t)
     };
     let texts: Vec<(Option<usize>, Vec<Option<usize>>)> = queries
@@ -711,6 +709,21 @@ pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<
             (question, answers)
         })
         .collect();
+    pairs.sort_unstable();
+    let held: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+    let mut holders: rustc_hash::FxHashMap<u64, (u32, u32)> = rustc_hash::FxHashMap::default();
+    for (run, at) in pairs.chunk_by(|a, b| a.0 == b.0).scan(0usize, |at, run| {
+        let start = *at;
+        *at += run.len();
+        Some((run, start))
+    }) {
+        let (start, end) = (at, at + run.len());
+        // Positions past u32: the run is left out (as a text past u32 was numbered u32::MAX).
+        if let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) {
+            holders.insert(run[0].0, (s, e));
+        }
+    }
+    drop(pairs);
     // Per text, the best document: (shared shingles, document number); more shared wins, then
     // the earlier document. Documents are scanned in parallel and the bests merged by that
     // rule, so the result does not depend on the thread count.
@@ -730,15 +743,22 @@ pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<
     let best: Vec<(usize, usize)> = if sizes.is_empty() {
         Vec::new()
     } else {
+        // A few documents' worth per task at least: each task's bests are a list as long as
+        // the texts, so tasks are kept to about one per thread.
+        let per_task = docs
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
         docs.par_iter()
             .enumerate()
+            .with_min_len(per_task)
             .fold(
                 || (vec![(0usize, usize::MAX); sizes.len()], Vec::<u32>::new()),
                 |(mut best, mut touched), (i, (_, text))| {
                     touched.clear();
                     for h in ragdiag_core::word_shingles(text) {
-                        if let Some(ts) = holders.get(&h) {
-                            touched.extend_from_slice(ts);
+                        if let Some(&(s, e)) = holders.get(&h) {
+                            touched.extend_from_slice(&held[s as usize..e as usize]);
                         }
                     }
                     touched.sort_unstable();

@@ -173,7 +173,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             .needing_review()
             .map(super::tied_labels::review_label)
             .collect();
-        (checked.rows.len(), checked.tied, needs_review, excluded)
+        (checked.labels, checked.tied, needs_review, excluded)
     });
     let audit = match audit.take() {
         Some(audit) => audit,
@@ -500,7 +500,8 @@ fn stale_labels(
     let (Some(path), None) = (&s.queries, &s.qrels) else {
         return Ok(None);
     };
-    let checked = super::tied_labels::check_labels(path, docs)?;
+    let checked =
+        super::tied_labels::check_labels(path, docs, super::tied_labels::Rows::NeedingReview)?;
     let review: Vec<_> = checked.needing_review().collect();
     if review.is_empty() {
         return Ok(Some((checked, 0)));

@@ -272,7 +272,7 @@ fn check(args: &LabelsCheckArgs, printer: Printer) -> Result<ExitStatus> {
     // The questions must load (a malformed record stops here, located); the hashes are read
     // from the same lines.
     load_queries(&args.queries, &opts)?;
-    let checked = check_labels(&args.queries, &docs)?;
+    let checked = check_labels(&args.queries, &docs, super::tied_labels::Rows::All)?;
     let (tied, untied) = (checked.tied, checked.untied);
     let rows: Vec<_> = checked
         .rows

@@ -23,7 +23,10 @@ pub(crate) struct CheckedLabel {
 /// Every label of a questions file, checked.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CheckedLabels {
+    /// The labels checked (with [`Rows::NeedingReview`], only those needing re-review).
     pub(crate) rows: Vec<CheckedLabel>,
+    /// Labels checked, kept or not.
+    pub(crate) labels: usize,
     /// Labels carrying a `doc_hash`.
     pub(crate) tied: usize,
     /// Labels without one.
@@ -36,9 +39,14 @@ impl CheckedLabels {
     /// deleted or superseded page is not a stale label but a gold page gone (the golden-set
     /// panel lists those separately).
     pub(crate) fn needing_review(&self) -> impl Iterator<Item = &CheckedLabel> {
-        self.rows
-            .iter()
-            .filter(|r| r.label.doc_hash.is_some() && r.state.needs_review())
+        self.rows.iter().filter(|r| r.needs_review())
+    }
+}
+
+impl CheckedLabel {
+    /// Whether this label needs re-review ([`CheckedLabels::needing_review`]).
+    fn needs_review(&self) -> bool {
+        self.label.doc_hash.is_some() && self.state.needs_review()
     }
 }
 
@@ -98,7 +106,17 @@ fn tied_labels(qid: &str, v: &Value) -> Vec<(&'static str, TiedLabel)> {
 /// Reads the labels of `queries` (a ragdiag questions JSONL that has already loaded: its
 /// records are valid) and checks each against `docs`. The first record of a repeated id counts,
 /// as in the loader.
-pub(crate) fn check_labels(queries: &Path, docs: &[Document]) -> Result<CheckedLabels> {
+/// Which checked labels [`check_labels`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// Every one (`labels check` lists them).
+    All,
+    /// Only those needing re-review (`diagnose` counts the others): a row per label of a
+    /// large questions file would be held at once.
+    NeedingReview,
+}
+
+pub(crate) fn check_labels(queries: &Path, docs: &[Document], keep: Rows) -> Result<CheckedLabels> {
     let cannot = || format!("cannot read {}", queries.display());
     // Line by line: the file is never held whole.
     let lines = std::io::BufReader::new(std::fs::File::open(queries).with_context(cannot)?).lines();
@@ -141,12 +159,16 @@ pub(crate) fn check_labels(queries: &Path, docs: &[Document]) -> Result<CheckedL
                 out.untied += 1;
             }
             let (state, evidence) = check_label(&label, current);
-            out.rows.push(CheckedLabel {
+            let row = CheckedLabel {
                 kind,
                 label,
                 state,
                 evidence,
-            });
+            };
+            out.labels += 1;
+            if keep == Rows::All || row.needs_review() {
+                out.rows.push(row);
+            }
         }
     }
     Ok(out)
