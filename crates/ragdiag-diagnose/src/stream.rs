@@ -209,7 +209,11 @@ impl IdIndex {
     /// The entries whose ids have `id`'s hash (their positions, [`IdIndex::position`], are
     /// in question order).
     fn candidates(&self, id: &str) -> Range<usize> {
-        let h = IdIndex::hash(id);
+        self.of_hash(IdIndex::hash(id))
+    }
+
+    /// The entries whose hash is `h`.
+    fn of_hash(&self, h: u64) -> Range<usize> {
         let from = self.hashes.partition_point(|&x| x < h);
         from..from + self.hashes[from..].partition_point(|&x| x == h)
     }
@@ -603,15 +607,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// Question `i` with its labels (those handed to the run, if any; the question and its
     /// labels read from the store where they are kept there).
     fn full(&mut self, i: usize) -> Result<Cow<'q, Query>> {
-        let stored = self.stored_labels(i)?;
         let queries = match self.source {
             Source::Borrowed(queries) => queries,
             Source::Stored { .. } => {
-                let mut q = self.stored_query(i)?;
-                if let Some(labels) = stored {
-                    labels.put(&mut q);
-                }
-                return Ok(Cow::Owned(q));
+                let q = self.stored_query(i)?;
+                return self.with_stored_labels(i, q).map(Cow::Owned);
             }
         };
         let q = &queries[i];
@@ -632,6 +632,14 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             unreachable!("only a stored run reads its questions from its store")
         };
         read_query(store.as_mut(), at[i], paths)
+    }
+
+    /// `q`, question `i` read from the store, with its labels as the store keeps them.
+    fn with_stored_labels(&mut self, i: usize, mut q: Query) -> Result<Query> {
+        if let Some(labels) = self.stored_labels(i)? {
+            labels.put(&mut q);
+        }
+        Ok(q)
     }
 
     /// Question `i`'s labels as the store keeps them (`None`: none are kept there).
@@ -809,12 +817,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut full: Vec<Cow<'q, Query>> = Vec::with_capacity(joined.len());
         for (&(i, _), q) in joined.iter().zip(read) {
             full.push(match q {
-                Some(mut q) => {
-                    if let Some(labels) = self.stored_labels(i)? {
-                        labels.put(&mut q);
-                    }
-                    Cow::Owned(q)
-                }
+                Some(q) => Cow::Owned(self.with_stored_labels(i, q)?),
                 None => self.full(i)?,
             });
         }
@@ -1340,11 +1343,7 @@ mod tests {
     #[test]
     fn the_id_index_gives_every_position_of_a_hash_in_question_order() {
         let index = IdIndex::of_hashes(vec![7, 3, 7, 7, 1, u64::MAX, 0]).unwrap();
-        let of = |h: u64| -> Vec<usize> {
-            let from = index.hashes.partition_point(|&x| x < h);
-            let to = from + index.hashes[from..].partition_point(|&x| x == h);
-            (from..to).map(|k| index.position(k)).collect()
-        };
+        let of = |h: u64| -> Vec<usize> { index.of_hash(h).map(|k| index.position(k)).collect() };
         assert_eq!(of(7), [0, 2, 3]);
         assert_eq!(of(3), [1]);
         assert_eq!(of(u64::MAX), [5]);

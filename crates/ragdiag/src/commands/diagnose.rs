@@ -173,7 +173,12 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             .needing_review()
             .map(super::tied_labels::review_label)
             .collect();
-        (checked.labels, checked.tied, needs_review, excluded)
+        (
+            checked.tied + checked.untied,
+            checked.tied,
+            needs_review,
+            excluded,
+        )
     });
     let audit = match audit.take() {
         Some(audit) => audit,

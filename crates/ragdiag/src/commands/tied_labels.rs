@@ -23,10 +23,9 @@ pub(crate) struct CheckedLabel {
 /// Every label of a questions file, checked.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CheckedLabels {
-    /// The labels checked (with [`Rows::NeedingReview`], only those needing re-review).
+    /// The labels checked (with [`Rows::NeedingReview`], only those needing re-review; the
+    /// others are counted in `tied` and `untied`).
     pub(crate) rows: Vec<CheckedLabel>,
-    /// Labels checked, kept or not.
-    pub(crate) labels: usize,
     /// Labels carrying a `doc_hash`.
     pub(crate) tied: usize,
     /// Labels without one.
@@ -165,7 +164,6 @@ pub(crate) fn check_labels(queries: &Path, docs: &[Document], keep: Rows) -> Res
                 state,
                 evidence,
             };
-            out.labels += 1;
             if keep == Rows::All || row.needs_review() {
                 out.rows.push(row);
             }
