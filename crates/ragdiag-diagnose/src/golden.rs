@@ -49,26 +49,123 @@ pub struct Prepared {
     leak_threshold: f64,
 }
 
+/// The questions the panel's prepared parts are taken over: held, or read back one at a
+/// time from where a streamed run keeps them ([`crate::QuestionStore`]).
+pub trait Questions {
+    /// Calls `f` with each question (with its labels) and its number, in order.
+    ///
+    /// # Errors
+    ///
+    /// When a question cannot be read back.
+    fn each(&mut self, f: &mut dyn FnMut(usize, &Query)) -> crate::Result<()>;
+}
+
+impl Questions for &[Query] {
+    fn each(&mut self, f: &mut dyn FnMut(usize, &Query)) -> crate::Result<()> {
+        for (i, q) in self.iter().enumerate() {
+            f(i, q);
+        }
+        Ok(())
+    }
+}
+
 /// The parts of the panel over `queries` (as scored: after `--stale-labels exclude`) that
 /// need no ranking: duplicates, gold pages gone, unanswerable questions now answered, and the
-/// leaks (with the leak `threshold`, containment).
-#[must_use]
-pub fn prepare(corpus: &Corpus<'_>, queries: &[Query], threshold: f64) -> Prepared {
-    let leaks = leaks(corpus, queries, threshold);
+/// leaks (with the leak `threshold`, containment). The questions are read in two or three
+/// passes, none held: what is kept of each is its texts' shingles and a hash of its words.
+///
+/// # Errors
+///
+/// When `queries` cannot be read.
+pub fn prepare(
+    corpus: &Corpus<'_>,
+    queries: &mut dyn Questions,
+    threshold: f64,
+) -> crate::Result<Prepared> {
+    // First pass: what each question alone tells, and what the duplicates and leaks compare.
+    let mut gold_gone = Vec::new();
+    let mut answered = Vec::new();
+    let mut texts = ragdiag_eval::golden::LeakTexts::default();
+    let mut compared = Compared::default();
+    queries.each(&mut |i, q| {
+        gold_gone_of(corpus, q, &mut gold_gone);
+        answered_now_of(corpus, q, &mut answered);
+        texts.add(i, &q.text, &q.reference_answers);
+        compared.add(i, &q.text);
+    })?;
+    let docs: Vec<(&str, &str)> = corpus
+        .documents()
+        .iter()
+        .map(|d| (d.id.as_str(), d.text.as_str()))
+        .collect();
+    let found = texts.find(&docs, threshold);
+    drop(docs);
+    let (exact, near) = duplicates(queries, compared)?;
+    // Second pass: the ids the duplicate groups and leaks name, and the leaking questions'
+    // gold pages (a reference answer found in one is extractive).
+    let mut named: Vec<usize> = exact
+        .iter()
+        .chain(near.iter().map(|g| &g.0))
+        .flatten()
+        .copied()
+        .chain(found.iter().map(|l| l.question))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut ids: Vec<String> = Vec::with_capacity(named.len());
+    let mut gold: Vec<Vec<String>> = Vec::with_capacity(named.len());
+    queries.each(&mut |i, q| {
+        if named.binary_search(&i).is_ok() {
+            ids.push(q.id.clone());
+            gold.push(gold_docs(q).into_iter().map(str::to_owned).collect());
+        }
+    })?;
+    let at = |i: usize| {
+        named
+            .binary_search(&i)
+            .expect("every named question was read")
+    };
+    let mut duplicates: Vec<DuplicateGroup> = exact
+        .iter()
+        .map(|g| DuplicateGroup {
+            kind: "exact".into(),
+            ids: g.iter().map(|&i| ids[at(i)].clone()).collect(),
+            similarity: 1.0,
+        })
+        .collect();
+    duplicates.extend(near.iter().map(|(g, similarity)| DuplicateGroup {
+        kind: "near".into(),
+        ids: g.iter().map(|&i| ids[at(i)].clone()).collect(),
+        similarity: *similarity,
+    }));
+    let leaks: Vec<Leak> = found
+        .into_iter()
+        .map(|l| {
+            let k = at(l.question);
+            let extractive = l.field == "reference_answer" && gold[k].contains(&l.doc);
+            Leak {
+                query_id: ids[k].clone(),
+                field: l.field.into(),
+                doc: l.doc,
+                containment: l.containment,
+                extractive,
+            }
+        })
+        .collect();
     let leaked: BTreeSet<&str> = leaks
         .iter()
         .filter(|l| !l.extractive)
         .map(|l| l.query_id.as_str())
         .collect();
     let leaked = leaked.into_iter().map(str::to_owned).collect();
-    Prepared {
-        duplicates: duplicates(queries),
-        gold_gone: gold_gone(corpus, queries),
-        unanswerable_answered: answered_now(corpus, queries),
+    Ok(Prepared {
+        duplicates,
+        gold_gone,
+        unanswerable_answered: answered,
         leaks,
         leaked,
         leak_threshold: threshold,
-    }
+    })
 }
 
 /// What the panel is built from.
@@ -182,69 +279,124 @@ fn normalised(text: &str) -> String {
     ragdiag_core::words(text).join(" ")
 }
 
-fn duplicates(queries: &[Query]) -> Vec<DuplicateGroup> {
-    let mut out = Vec::new();
-    // Exact: one group per normalised text, in the order of its first question.
-    let mut by_text: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, q) in queries.iter().enumerate() {
-        let n = normalised(&q.text);
+/// A 64-bit hash of a question's normalised words (equal texts, equal hashes; the texts of a
+/// shared hash are compared before they are grouped).
+fn words_hash(normalised: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(normalised)
+}
+
+/// What the duplicates compare of each question: a hash of its normalised words (if any),
+/// and its shingles.
+#[derive(Default)]
+struct Compared {
+    /// `(words hash, question number)` of every question with words.
+    words: Vec<(u64, usize)>,
+    shingles: Shingles,
+}
+
+impl Compared {
+    /// Question `i`'s text (questions added in order).
+    fn add(&mut self, i: usize, text: &str) {
+        let n = normalised(text);
         if !n.is_empty() {
-            by_text.entry(n).or_default().push(i);
+            self.words.push((words_hash(&n), i));
         }
+        self.shingles.push(text);
     }
-    let mut exact: Vec<&Vec<usize>> = by_text.values().filter(|v| v.len() > 1).collect();
-    exact.sort_by_key(|v| v[0]);
-    for g in &exact {
-        out.push(DuplicateGroup {
-            kind: "exact".into(),
-            ids: g.iter().map(|&i| queries[i].id.clone()).collect(),
-            similarity: 1.0,
-        });
+}
+
+/// Every text's word 3-shingles one after the other.
+#[derive(Default)]
+struct Shingles {
+    flat: Vec<u64>,
+    /// Where text r's end.
+    ends: Vec<usize>,
+}
+
+impl Shingles {
+    fn push(&mut self, text: &str) {
+        self.flat.extend(ragdiag_core::word_shingles(text));
+        self.ends.push(self.flat.len());
     }
+
+    fn of(&self, r: usize) -> &[u64] {
+        &self.flat[if r == 0 { 0 } else { self.ends[r - 1] }..self.ends[r]]
+    }
+}
+
+/// The exact groups (question numbers, in order of their first) and the near ones (with the
+/// lowest Jaccard that linked each), from what was `compared` of every question.
+#[allow(clippy::type_complexity)]
+fn duplicates(
+    queries: &mut dyn Questions,
+    compared: Compared,
+) -> crate::Result<(Vec<Vec<usize>>, Vec<(Vec<usize>, f64)>)> {
+    let Compared {
+        mut words,
+        shingles,
+    } = compared;
+    words.sort_unstable();
+    // The questions sharing a hash: their texts are read back and compared (a hash is the
+    // same for equal texts, seldom for others).
+    let mut shared: Vec<usize> = words
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .flatten()
+        .map(|w| w.1)
+        .collect();
+    shared.sort_unstable();
+    let mut texts: Vec<String> = Vec::with_capacity(shared.len());
+    if !shared.is_empty() {
+        queries.each(&mut |i, q| {
+            if shared.binary_search(&i).is_ok() {
+                texts.push(normalised(&q.text));
+            }
+        })?;
+    }
+    let text = |i: usize| texts[shared.binary_search(&i).expect("read back")].as_str();
+    // One group per distinct text, in the order of its first question.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for run in words.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() == 1 {
+            groups.push(vec![run[0].1]);
+            continue;
+        }
+        let mut by_text: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for w in run {
+            by_text.entry(text(w.1)).or_default().push(w.1);
+        }
+        groups.extend(by_text.into_values());
+    }
+    groups.sort_unstable_by_key(|g| g[0]);
+    let exact: Vec<Vec<usize>> = groups.iter().filter(|g| g.len() > 1).cloned().collect();
     // Near: one representative per distinct text, pairs sharing a shingle compared.
-    let reps: Vec<usize> = {
-        let mut r: Vec<usize> = by_text.values().map(|v| v[0]).collect();
-        r.sort_unstable();
-        r
-    };
-    let texts: Vec<&str> = reps.iter().map(|&i| queries[i].text.as_str()).collect();
-    let (roots, lowest) = link_near(&texts);
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let reps: Vec<usize> = groups.iter().map(|g| g[0]).collect();
+    drop(groups);
+    let (roots, lowest) = link_near(&reps, &shingles);
+    let mut linked: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (r, root) in roots.iter().enumerate() {
-        groups.entry(*root).or_default().push(r);
+        linked.entry(*root).or_default().push(reps[r]);
     }
-    for (root, members) in groups {
-        if members.len() > 1 {
-            out.push(DuplicateGroup {
-                kind: "near".into(),
-                ids: members
-                    .iter()
-                    .map(|&r| queries[reps[r]].id.clone())
-                    .collect(),
-                similarity: lowest.get(&root).copied().unwrap_or(1.0),
-            });
-        }
-    }
-    out
+    let near = linked
+        .into_iter()
+        .filter(|(_, members)| members.len() > 1)
+        .map(|(root, members)| (members, lowest.get(&root).copied().unwrap_or(1.0)))
+        .collect();
+    Ok((exact, near))
 }
 
 /// Links texts whose word 3-shingle Jaccard reaches [`NEAR_DUPLICATE_JACCARD`] (single
 /// linkage; only pairs sharing a shingle are compared, through an inverted index). Returns each
 /// text's group (the index of its group's first text) and, per group, the lowest Jaccard of the
 /// pairs that linked it.
-fn link_near(texts: &[&str]) -> (Vec<usize>, BTreeMap<usize, f64>) {
-    // Every text's shingles one after the other (`ends[r]`: where text r's end), and the
-    // postings as (shingle, text) pairs sorted: a few bytes a shingle, no list per shingle
-    // (a map of lists took ~0.3 KB a question on 300,000 questions).
-    let mut flat: Vec<u64> = Vec::new();
-    let mut ends: Vec<usize> = Vec::with_capacity(texts.len());
-    for t in texts {
-        flat.extend(ragdiag_core::word_shingles(t));
-        ends.push(flat.len());
-    }
-    let shingles = |r: usize| &flat[if r == 0 { 0 } else { ends[r - 1] }..ends[r]];
-    let mut postings: Vec<(u64, usize)> = Vec::with_capacity(flat.len());
-    for r in 0..texts.len() {
+fn link_near(reps: &[usize], all: &Shingles) -> (Vec<usize>, BTreeMap<usize, f64>) {
+    // The postings as (shingle, text) pairs sorted: a few bytes a shingle, no list per
+    // shingle (a map of lists took ~0.3 KB a question on 300,000 questions).
+    let shingles = |r: usize| all.of(reps[r]);
+    let n = reps.len();
+    let mut postings: Vec<(u64, usize)> = Vec::new();
+    for r in 0..n {
         postings.extend(shingles(r).iter().map(|&h| (h, r)));
     }
     postings.sort_unstable();
@@ -260,9 +412,9 @@ fn link_near(texts: &[&str]) -> (Vec<usize>, BTreeMap<usize, f64>) {
         }
         x
     }
-    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    let mut parent: Vec<usize> = (0..n).collect();
     let mut linked: Vec<(usize, f64)> = Vec::new();
-    for a in 0..texts.len() {
+    for a in 0..n {
         let candidates: BTreeSet<usize> = shingles(a)
             .iter()
             .flat_map(|&h| with(h))
@@ -279,7 +431,7 @@ fn link_near(texts: &[&str]) -> (Vec<usize>, BTreeMap<usize, f64>) {
             }
         }
     }
-    let roots: Vec<usize> = (0..texts.len()).map(|i| find(&mut parent, i)).collect();
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
     let mut lowest: BTreeMap<usize, f64> = BTreeMap::new();
     for (a, j) in linked {
         let e = lowest.entry(roots[a]).or_insert(1.0);
@@ -324,8 +476,12 @@ pub fn traffic_candidates(records: &[(&str, f64)]) -> Vec<TrafficCandidate> {
         d.2 += weight;
         *d.3.entry(text.trim()).or_default() += weight;
     }
-    let texts: Vec<&str> = distinct.iter().map(|d| d.0.as_str()).collect();
-    let (roots, _) = link_near(&texts);
+    let mut shingles = Shingles::default();
+    for d in &distinct {
+        shingles.push(&d.0);
+    }
+    let all: Vec<usize> = (0..distinct.len()).collect();
+    let (roots, _) = link_near(&all, &shingles);
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, root) in roots.iter().enumerate() {
         groups.entry(*root).or_default().push(i);
@@ -374,97 +530,59 @@ fn gold_docs(q: &Query) -> Vec<&str> {
         .collect()
 }
 
-fn gold_gone(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<GoldGone> {
-    let mut out = Vec::new();
-    for q in queries {
-        for doc in gold_docs(q) {
-            let (state, by) = match corpus.index(doc) {
-                None => ("missing", None),
-                Some(i) if corpus.doc(i).deleted => ("deleted", None),
-                Some(i) => match corpus.superseded_by(i) {
-                    Some(by) => ("superseded", Some(by.to_owned())),
-                    None => continue,
-                },
-            };
-            out.push(GoldGone {
-                query_id: q.id.clone(),
-                doc: doc.to_owned(),
-                state: state.into(),
-                by,
-            });
-        }
+fn gold_gone_of(corpus: &Corpus<'_>, q: &Query, out: &mut Vec<GoldGone>) {
+    for doc in gold_docs(q) {
+        let (state, by) = match corpus.index(doc) {
+            None => ("missing", None),
+            Some(i) if corpus.doc(i).deleted => ("deleted", None),
+            Some(i) => match corpus.superseded_by(i) {
+                Some(by) => ("superseded", Some(by.to_owned())),
+                None => continue,
+            },
+        };
+        out.push(GoldGone {
+            query_id: q.id.clone(),
+            doc: doc.to_owned(),
+            state: state.into(),
+            by,
+        });
     }
-    out
 }
 
-fn answered_now(corpus: &Corpus<'_>, queries: &[Query]) -> Vec<AnsweredNow> {
-    let mut out = Vec::new();
-    for q in queries.iter().filter(|q| !q.answerable) {
-        let texts = q
-            .reference_answers
-            .iter()
-            .map(|a| ("reference_answer", a.as_str()))
-            .chain(q.evidence.iter().filter_map(|e| match e {
-                ragdiag_core::Evidence::Quote { quote, .. } => Some(("evidence", quote.as_str())),
-                ragdiag_core::Evidence::Span { .. } => None,
-            }));
-        'texts: for (via, text) in texts {
-            if ragdiag_core::words(text).len() < ANSWER_MIN_WORDS {
-                continue;
-            }
-            let candidates = corpus
-                .may_hold(text)
-                .unwrap_or_else(|| (0..corpus.documents().len()).collect());
-            for i in candidates {
-                if corpus.is_live(i)
-                    && ragdiag_core::find_quote(&corpus.doc(i).text, text).is_some()
-                {
-                    out.push(AnsweredNow {
-                        query_id: q.id.clone(),
-                        doc: corpus.id(i).to_owned(),
-                        via: via.into(),
-                    });
-                    break 'texts;
-                }
+fn answered_now_of(corpus: &Corpus<'_>, q: &Query, out: &mut Vec<AnsweredNow>) {
+    if q.answerable {
+        return;
+    }
+    let texts = q
+        .reference_answers
+        .iter()
+        .map(|a| ("reference_answer", a.as_str()))
+        .chain(q.evidence.iter().filter_map(|e| match e {
+            ragdiag_core::Evidence::Quote { quote, .. } => Some(("evidence", quote.as_str())),
+            ragdiag_core::Evidence::Span { .. } => None,
+        }));
+    for (via, text) in texts {
+        if ragdiag_core::words(text).len() < ANSWER_MIN_WORDS {
+            continue;
+        }
+        let candidates = corpus
+            .may_hold(text)
+            .unwrap_or_else(|| (0..corpus.documents().len()).collect());
+        for i in candidates {
+            if corpus.is_live(i) && ragdiag_core::find_quote(&corpus.doc(i).text, text).is_some() {
+                out.push(AnsweredNow {
+                    query_id: q.id.clone(),
+                    doc: corpus.id(i).to_owned(),
+                    via: via.into(),
+                });
+                return;
             }
         }
     }
-    out
 }
 
 /// The measures of the leakage figures (DESIGN.md's aliases; the summary's measures hold them).
 const LEAK_MEASURES: [&str; 2] = ["ndcg@10", "recall@10"];
-
-/// The questions' texts and reference answers found in the corpus, each reference answer
-/// found in one of its question's gold pages marked extractive.
-fn leaks(corpus: &Corpus<'_>, queries: &[Query], threshold: f64) -> Vec<Leak> {
-    let texts: Vec<(&str, &str)> = corpus
-        .documents()
-        .iter()
-        .map(|d| (d.id.as_str(), d.text.as_str()))
-        .collect();
-    let found = ragdiag_eval::golden::leakage(queries, &texts, threshold);
-    let gold: BTreeMap<&str, Vec<&str>> = queries
-        .iter()
-        .map(|q| (q.id.as_str(), gold_docs(q)))
-        .collect();
-    found
-        .into_iter()
-        .map(|l| {
-            let extractive = l.field == "reference_answer"
-                && gold
-                    .get(l.query_id.as_str())
-                    .is_some_and(|g| g.contains(&l.doc.as_str()));
-            Leak {
-                query_id: l.query_id,
-                field: l.field.into(),
-                doc: l.doc,
-                containment: l.containment,
-                extractive,
-            }
-        })
-        .collect()
-}
 
 /// The leakage block: `leaks` with the questions they mark (`leaked`, sorted), and the metrics
 /// with and without those questions.
@@ -552,7 +670,7 @@ mod tests {
             q("d", "when do refunds arrive"),
             q("e", "what is the api rate limit"),
         ];
-        let d = duplicates(&qs);
+        let d = dups(&qs);
         assert_eq!(d.len(), 2, "{d:?}");
         assert_eq!(
             (d[0].kind.as_str(), d[0].ids.clone()),
@@ -565,10 +683,33 @@ mod tests {
         );
         assert!((d[1].similarity - 5.0 / 6.0).abs() < 1e-12);
         // Below the threshold: one word changed in a four-word question.
-        let d = duplicates(&[
+        let d = dups(&[
             q("x", "when do refunds arrive"),
             q("y", "when do payouts arrive"),
         ]);
         assert!(d.is_empty(), "{d:?}");
+    }
+
+    /// The duplicate groups of `qs`, as [`prepare`] takes them.
+    fn dups(qs: &[Query]) -> Vec<DuplicateGroup> {
+        let mut compared = Compared::default();
+        for (i, q) in qs.iter().enumerate() {
+            compared.add(i, &q.text);
+        }
+        let (exact, near) = duplicates(&mut &qs[..], compared).unwrap();
+        let ids = |g: &[usize]| g.iter().map(|&i| qs[i].id.clone()).collect();
+        exact
+            .iter()
+            .map(|g| DuplicateGroup {
+                kind: "exact".into(),
+                ids: ids(g),
+                similarity: 1.0,
+            })
+            .chain(near.iter().map(|(g, similarity)| DuplicateGroup {
+                kind: "near".into(),
+                ids: ids(g),
+                similarity: *similarity,
+            }))
+            .collect()
     }
 }

@@ -35,7 +35,7 @@ use crate::{
     Corpus, Diagnosis, Error, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown,
     Summary,
 };
-use ragdiag_core::{Diagnostics, Evidence, Query, TraceRecord};
+use ragdiag_core::{Diagnostics, Evidence, Location, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -148,6 +148,188 @@ impl StoredQuestions {
     /// When there are not more than `i` questions.
     pub fn get(&mut self, i: usize) -> Result<Query> {
         read_query(self.store.as_mut(), self.at[i], &self.paths)
+    }
+}
+
+/// Questions written to a store as they are read ([`QuestionStore::push`]), each with its
+/// labels, for a [`TraceRun::of_store`]: what is held of each is where it is and its id's
+/// 64-bit hash (24 bytes), so that a questions file of any length is never held whole.
+pub struct QuestionStore {
+    store: Box<dyn Scratch + 'static>,
+    at: Vec<Place>,
+    paths: Vec<Arc<Path>>,
+    hashes: Vec<u64>,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for QuestionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuestionStore")
+            .field("questions", &self.at.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A question [`QuestionStore::drop_repeated_ids`] dropped: its id an earlier one's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatedId {
+    /// The dropped question's number among those pushed.
+    pub index: usize,
+    /// The id.
+    pub id: String,
+    /// Where the dropped question was read.
+    pub at: Location,
+    /// Where the first question with that id was.
+    pub first: Location,
+}
+
+impl QuestionStore {
+    /// An empty set of questions kept in `store`.
+    #[must_use]
+    pub fn new(store: Box<dyn Scratch + 'static>) -> Self {
+        QuestionStore {
+            store,
+            at: Vec::new(),
+            paths: Vec::new(),
+            hashes: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes `q` (its labels with it) to the store, after the questions already there.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scratch`]: the store cannot be written, or the question is past 4 GB.
+    pub fn push(&mut self, mut q: Query) -> Result<()> {
+        let len = |buf: &[u8]| {
+            u32::try_from(buf.len())
+                .map_err(|_| Error::Scratch(std::io::Error::other("a question past 4 GB")))
+        };
+        let file = match self.paths.iter().position(|p| *p == q.origin.path) {
+            Some(f) => f,
+            None => {
+                self.paths.push(q.origin.path.clone());
+                self.paths.len() - 1
+            }
+        };
+        let labels = QueryLabels::take(&mut q);
+        self.buf.clear();
+        stash::encode_query(&q, file, &mut self.buf);
+        let query_len = len(&self.buf)?;
+        if let Some(l) = labels {
+            stash::encode_labels(&l, &mut self.buf);
+        }
+        let labels_len = len(&self.buf)? - query_len;
+        self.at.push(Place {
+            at: self.store.put(&self.buf).map_err(Error::Scratch)?,
+            len: query_len,
+            labels: labels_len,
+        });
+        self.hashes.push(IdIndex::hash(&q.id));
+        Ok(())
+    }
+
+    /// How many questions.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+
+    /// Question `i` with its labels.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scratch`]: the store cannot be read, or holds something else.
+    ///
+    /// # Panics
+    ///
+    /// When there are not more than `i` questions.
+    pub fn get(&mut self, i: usize) -> Result<Query> {
+        let place = self.at[i];
+        let mut q = read_query(self.store.as_mut(), place, &self.paths)?;
+        if place.labels > 0 {
+            let bytes = self
+                .store
+                .get(place.at + u64::from(place.len), place.labels as usize)
+                .map_err(Error::Scratch)?;
+            stash::decode_labels(&bytes)
+                .map_err(Error::Scratch)?
+                .put(&mut q);
+        }
+        Ok(q)
+    }
+
+    /// Drops every question whose id an earlier one has (the first is kept, as
+    /// `ragdiag_load::load_queries` keeps it), and says which, in the order they were read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scratch`]: a question sharing its id's hash with another cannot be read back.
+    pub fn drop_repeated_ids(&mut self) -> Result<Vec<RepeatedId>> {
+        let mut pairs: Vec<(u64, usize)> = self
+            .hashes
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (h, i))
+            .collect();
+        pairs.sort_unstable();
+        // The questions of a shared hash are read back: the repeats are those whose id an
+        // earlier one of the same hash has.
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
+        for run in pairs
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            let mut ids: Vec<(usize, String)> = Vec::with_capacity(run.len());
+            for &(_, i) in run {
+                let id = read_query(self.store.as_mut(), self.at[i], &self.paths)?.id;
+                if let Some(first) = ids.iter().find(|f| f.1 == id) {
+                    repeats.push((i, first.0));
+                }
+                ids.push((i, id));
+            }
+        }
+        drop(pairs);
+        repeats.sort_unstable();
+        let mut out = Vec::with_capacity(repeats.len());
+        for &(i, first) in &repeats {
+            let q = read_query(self.store.as_mut(), self.at[i], &self.paths)?;
+            let first = read_query(self.store.as_mut(), self.at[first], &self.paths)?;
+            out.push(RepeatedId {
+                index: i,
+                id: q.id,
+                at: q.origin,
+                first: first.origin,
+            });
+        }
+        if !repeats.is_empty() {
+            let mut keep = vec![true; self.at.len()];
+            for &(i, _) in &repeats {
+                keep[i] = false;
+            }
+            let mut kept = keep.iter();
+            self.at.retain(|_| kept.next().copied().unwrap_or(true));
+            let mut kept = keep.iter();
+            self.hashes.retain(|_| kept.next().copied().unwrap_or(true));
+        }
+        Ok(out)
+    }
+}
+
+impl crate::golden::Questions for QuestionStore {
+    fn each(&mut self, f: &mut dyn FnMut(usize, &Query)) -> Result<()> {
+        for i in 0..self.len() {
+            let q = self.get(i)?;
+            f(i, &q);
+        }
+        Ok(())
     }
 }
 
@@ -477,41 +659,35 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         queries: Vec<Query>,
         cfg: &Config<'r>,
         keep_texts: usize,
-        mut scratch: Box<dyn Scratch + 'static>,
+        scratch: Box<dyn Scratch + 'static>,
     ) -> Result<Self> {
-        let n = queries.len();
-        let mut hashes = Vec::with_capacity(n);
-        let mut at = Vec::with_capacity(n);
-        let mut paths: Vec<Arc<Path>> = Vec::new();
-        let mut buf = Vec::new();
-        let len = |buf: &[u8]| {
-            u32::try_from(buf.len())
-                .map_err(|_| Error::Scratch(std::io::Error::other("a question past 4 GB")))
-        };
+        let mut questions = QuestionStore::new(scratch);
         // Each question is freed as it is written: its bytes, then its labels'.
-        for mut q in queries {
-            let file = match paths.iter().position(|p| *p == q.origin.path) {
-                Some(f) => f,
-                None => {
-                    paths.push(q.origin.path.clone());
-                    paths.len() - 1
-                }
-            };
-            let labels = QueryLabels::take(&mut q);
-            buf.clear();
-            stash::encode_query(&q, file, &mut buf);
-            let query_len = len(&buf)?;
-            if let Some(l) = labels {
-                stash::encode_labels(&l, &mut buf);
-            }
-            let labels_len = len(&buf)? - query_len;
-            at.push(Place {
-                at: scratch.put(&buf).map_err(Error::Scratch)?,
-                len: query_len,
-                labels: labels_len,
-            });
-            hashes.push(IdIndex::hash(&q.id));
+        for q in queries {
+            questions.push(q)?;
         }
+        TraceRun::of_store(corpus, briefing, questions, cfg, keep_texts)
+    }
+
+    /// [`TraceRun::stored`] over questions already in their store.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidConfig`] as [`TraceRun::new`].
+    pub fn of_store(
+        corpus: &'r Corpus<'c>,
+        briefing: &'r BriefContext<'c>,
+        questions: QuestionStore,
+        cfg: &Config<'r>,
+        keep_texts: usize,
+    ) -> Result<Self> {
+        let QuestionStore {
+            store,
+            at,
+            paths,
+            hashes,
+            buf,
+        } = questions;
         let mut run = TraceRun::over(
             corpus,
             briefing,
@@ -519,7 +695,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             cfg,
             keep_texts,
         )?;
-        run.store = Some(scratch);
+        run.store = Some(store);
         // The briefs and lead scores go to the store: no room for them here.
         run.briefs = Vec::new();
         run.lead_scores = Vec::new();

@@ -619,14 +619,42 @@ impl std::str::FromStr for StaleLabels {
 /// of that document with the same quote (or, for a span label, the same span). Returns how many
 /// judgment and evidence entries were dropped.
 pub fn drop_labels(queries: &mut [Query], labels: &[TiedLabel]) -> (usize, usize) {
-    let mut by_query: BTreeMap<&str, Vec<&TiedLabel>> = BTreeMap::new();
-    for l in labels {
-        by_query.entry(l.query_id.as_str()).or_default().push(l);
-    }
+    drop_labels_with(queries, &LabelDropper::new(labels))
+}
+
+/// [`drop_labels`] with the labels of `dropper`.
+pub fn drop_labels_with(queries: &mut [Query], dropper: &LabelDropper<'_>) -> (usize, usize) {
     let (mut judgments, mut evidence) = (0, 0);
     for q in queries.iter_mut() {
-        let Some(ls) = by_query.get(q.id.as_str()) else {
-            continue;
+        let (j, e) = dropper.apply(q);
+        judgments += j;
+        evidence += e;
+    }
+    (judgments, evidence)
+}
+
+/// [`drop_labels`] one question at a time (for questions read as a stream).
+#[derive(Debug)]
+pub struct LabelDropper<'l> {
+    by_query: BTreeMap<&'l str, Vec<&'l TiedLabel>>,
+}
+
+impl<'l> LabelDropper<'l> {
+    /// Drops `labels` from the questions it is applied to.
+    #[must_use]
+    pub fn new(labels: &'l [TiedLabel]) -> Self {
+        let mut by_query: BTreeMap<&str, Vec<&TiedLabel>> = BTreeMap::new();
+        for l in labels {
+            by_query.entry(l.query_id.as_str()).or_default().push(l);
+        }
+        LabelDropper { by_query }
+    }
+
+    /// Drops the labels of `q`'s; returns how many judgment and evidence entries went.
+    pub fn apply(&self, q: &mut Query) -> (usize, usize) {
+        let (mut judgments, mut evidence) = (0, 0);
+        let Some(ls) = self.by_query.get(q.id.as_str()) else {
+            return (0, 0);
         };
         for l in ls {
             let is_evidence = l.quote.is_some() || l.span.is_some();
@@ -650,8 +678,8 @@ pub fn drop_labels(queries: &mut [Query], labels: &[TiedLabel]) -> (usize, usize
                 judgments += before - q.relevant.len();
             }
         }
+        (judgments, evidence)
     }
-    (judgments, evidence)
 }
 
 /// Texts with fewer words than this are not tested for leakage: too short to tell a copy from
@@ -681,122 +709,170 @@ pub struct Leak {
 /// past it in parallel: memory is the questions' plus a little per thread, whatever the corpus
 /// size (an index of the corpus's shingles held 0.8 GB at 250,000 short documents).
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn leakage(queries: &[Query], docs: &[(&str, &str)], threshold: f64) -> Vec<Leak> {
-    use rayon::prelude::*;
-    // The texts tested, each with its shingle count; per question, the question's text
-    // number and its answers'.
-    let mut sizes: Vec<usize> = Vec::new();
-    // (shingle, text) for every text's shingles, then sorted: each shingle's texts are one run
-    // of `held`, found through `holders` (no list per shingle: those took ~0.3 KB a question).
-    let mut pairs: Vec<(u64, u32)> = Vec::new();
-    let mut tested = |text: &str| -> Option<usize> {
-        if ragdiag_core::words(text).len() < LEAK_MIN_WORDS {
-            return None;
-        }
-        let t = sizes.len();
-        let sh = ragdiag_core::word_shingles(text);
-        sizes.push(sh.len());
-        let id = u32::try_from(t).unwrap_or(u32::MAX);
-        pairs.extend(sh.into_iter().map(|h| (h, id)));
-        Some(t)
-    };
-    let texts: Vec<(Option<usize>, Vec<Option<usize>>)> = queries
-        .iter()
-        .map(|q| {
-            let question = tested(&q.text);
-            let answers = q.reference_answers.iter().map(|a| tested(a)).collect();
-            (question, answers)
+    let mut texts = LeakTexts::default();
+    for (i, q) in queries.iter().enumerate() {
+        texts.add(i, &q.text, &q.reference_answers);
+    }
+    texts
+        .find(docs, threshold)
+        .into_iter()
+        .map(|l| Leak {
+            query_id: queries[l.question].id.clone(),
+            field: l.field,
+            doc: l.doc,
+            containment: l.containment,
         })
-        .collect();
-    pairs.sort_unstable();
-    let held: Vec<u32> = pairs.iter().map(|p| p.1).collect();
-    let mut holders: rustc_hash::FxHashMap<u64, (u32, u32)> = rustc_hash::FxHashMap::default();
-    for (run, at) in pairs.chunk_by(|a, b| a.0 == b.0).scan(0usize, |at, run| {
-        let start = *at;
-        *at += run.len();
-        Some((run, start))
-    }) {
-        let (start, end) = (at, at + run.len());
-        // Positions past u32: the run is left out (as a text past u32 was numbered u32::MAX).
-        if let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) {
-            holders.insert(run[0].0, (s, e));
+        .collect()
+}
+
+/// A leak of [`LeakTexts::find`]: [`Leak`] with its question's number instead of its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundLeak {
+    /// The question's number, as [`LeakTexts::add`] was given it.
+    pub question: usize,
+    /// `question` or `reference_answer`.
+    pub field: &'static str,
+    /// The document holding most of it.
+    pub doc: String,
+    /// The share of the text's word 3-shingles that the document holds (containment).
+    pub containment: f64,
+}
+
+/// The texts [`leakage`] tests, added a question at a time ([`LeakTexts::add`]; the questions
+/// need not be held), then looked for in the documents ([`LeakTexts::find`]).
+#[derive(Debug, Default)]
+pub struct LeakTexts {
+    /// Per tested text, its shingle count and whose it is: (question number, an answer).
+    sizes: Vec<usize>,
+    owners: Vec<(usize, bool)>,
+    /// (shingle, text) for every text's shingles.
+    pairs: Vec<(u64, u32)>,
+}
+
+impl LeakTexts {
+    /// Question `question`'s text and reference answers (questions added in order).
+    pub fn add(&mut self, question: usize, text: &str, answers: &[String]) {
+        for (t, answer) in
+            std::iter::once((text, false)).chain(answers.iter().map(|a| (a.as_str(), true)))
+        {
+            if ragdiag_core::words(t).len() < LEAK_MIN_WORDS {
+                continue;
+            }
+            let sh = ragdiag_core::word_shingles(t);
+            let id = u32::try_from(self.sizes.len()).unwrap_or(u32::MAX);
+            self.sizes.push(sh.len());
+            self.owners.push((question, answer));
+            self.pairs.extend(sh.into_iter().map(|h| (h, id)));
         }
     }
-    drop(pairs);
-    // Per text, the best document: (shared shingles, document number); more shared wins, then
-    // the earlier document. Documents are scanned in parallel and the bests merged by that
-    // rule, so the result does not depend on the thread count.
-    let better = |a: (usize, usize), b: (usize, usize)| -> (usize, usize) {
-        if b.0 > a.0 || (b.0 == a.0 && b.0 > 0 && b.1 < a.1) {
-            b
-        } else {
-            a
+
+    /// The leaks at or above `threshold` in `docs` ([`leakage`]'s rule), in question order.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn find(self, docs: &[(&str, &str)], threshold: f64) -> Vec<FoundLeak> {
+        use rayon::prelude::*;
+        let LeakTexts {
+            sizes,
+            owners,
+            mut pairs,
+        } = self;
+        // Sorted, each shingle's texts are one run of `held`, found through `holders` (no
+        // list per shingle: those took ~0.3 KB a question).
+        pairs.sort_unstable();
+        let held: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        let mut holders: rustc_hash::FxHashMap<u64, (u32, u32)> = rustc_hash::FxHashMap::default();
+        for (run, at) in pairs.chunk_by(|a, b| a.0 == b.0).scan(0usize, |at, run| {
+            let start = *at;
+            *at += run.len();
+            Some((run, start))
+        }) {
+            let (start, end) = (at, at + run.len());
+            // Positions past u32: the run is left out (as a text past u32 was numbered u32::MAX).
+            if let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) {
+                holders.insert(run[0].0, (s, e));
+            }
         }
-    };
-    let merge = |mut a: Vec<(usize, usize)>, b: Vec<(usize, usize)>| {
-        for (x, y) in a.iter_mut().zip(b) {
-            *x = better(*x, y);
-        }
-        a
-    };
-    let best: Vec<(usize, usize)> = if sizes.is_empty() {
-        Vec::new()
-    } else {
-        // A few documents' worth per task at least: each task's bests are a list as long as
-        // the texts, so tasks are kept to about one per thread.
-        let per_task = docs
-            .len()
-            .div_ceil(rayon::current_num_threads().max(1))
-            .max(1);
-        docs.par_iter()
-            .enumerate()
-            .with_min_len(per_task)
-            .fold(
-                || (vec![(0usize, usize::MAX); sizes.len()], Vec::<u32>::new()),
-                |(mut best, mut touched), (i, (_, text))| {
-                    touched.clear();
-                    for h in ragdiag_core::word_shingles(text) {
-                        if let Some(&(s, e)) = holders.get(&h) {
-                            touched.extend_from_slice(&held[s as usize..e as usize]);
-                        }
-                    }
-                    touched.sort_unstable();
-                    for run in touched.chunk_by(|a, b| a == b) {
-                        let t = run[0] as usize;
-                        best[t] = better(best[t], (run.len(), i));
-                    }
-                    (best, touched)
-                },
-            )
-            .map(|(best, _)| best)
-            .reduce(|| vec![(0usize, usize::MAX); sizes.len()], merge)
-    };
-    let found = |t: Option<usize>| -> Option<(usize, f64)> {
-        let t = t?;
-        let (n, doc) = best[t];
-        (n > 0).then(|| (doc, n as f64 / sizes[t] as f64))
-    };
-    let mut out = Vec::new();
-    for (q, (question, answers)) in queries.iter().zip(&texts) {
-        let mut push = |field: &'static str, found: Option<(usize, f64)>| {
-            if let Some((d, c)) = found.filter(|(_, c)| *c >= threshold) {
-                out.push(Leak {
-                    query_id: q.id.clone(),
-                    field,
-                    doc: docs[d].0.to_owned(),
-                    containment: c,
-                });
+        drop(pairs);
+        // Per text, the best document: (shared shingles, document number); more shared wins, then
+        // the earlier document. Documents are scanned in parallel and the bests merged by that
+        // rule, so the result does not depend on the thread count.
+        let better = |a: (usize, usize), b: (usize, usize)| -> (usize, usize) {
+            if b.0 > a.0 || (b.0 == a.0 && b.0 > 0 && b.1 < a.1) {
+                b
+            } else {
+                a
             }
         };
-        push("question", found(*question));
-        let answer = answers
-            .iter()
-            .filter_map(|t| found(*t))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        push("reference_answer", answer);
+        let merge = |mut a: Vec<(usize, usize)>, b: Vec<(usize, usize)>| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = better(*x, y);
+            }
+            a
+        };
+        let best: Vec<(usize, usize)> = if sizes.is_empty() {
+            Vec::new()
+        } else {
+            // A few documents' worth per task at least: each task's bests are a list as long as
+            // the texts, so tasks are kept to about one per thread.
+            let per_task = docs
+                .len()
+                .div_ceil(rayon::current_num_threads().max(1))
+                .max(1);
+            docs.par_iter()
+                .enumerate()
+                .with_min_len(per_task)
+                .fold(
+                    || (vec![(0usize, usize::MAX); sizes.len()], Vec::<u32>::new()),
+                    |(mut best, mut touched), (i, (_, text))| {
+                        touched.clear();
+                        for h in ragdiag_core::word_shingles(text) {
+                            if let Some(&(s, e)) = holders.get(&h) {
+                                touched.extend_from_slice(&held[s as usize..e as usize]);
+                            }
+                        }
+                        touched.sort_unstable();
+                        for run in touched.chunk_by(|a, b| a == b) {
+                            let t = run[0] as usize;
+                            best[t] = better(best[t], (run.len(), i));
+                        }
+                        (best, touched)
+                    },
+                )
+                .map(|(best, _)| best)
+                .reduce(|| vec![(0usize, usize::MAX); sizes.len()], merge)
+        };
+        let found = |t: usize| -> Option<(usize, f64)> {
+            let (n, doc) = best[t];
+            (n > 0).then(|| (doc, n as f64 / sizes[t] as f64))
+        };
+        // Per question, the question's leak, then its answers' most contained.
+        let mut out = Vec::new();
+        let mut t = 0;
+        while t < owners.len() {
+            let question = owners[t].0;
+            let end = t + owners[t..].partition_point(|o| o.0 == question);
+            let mut push = |field: &'static str, found: Option<(usize, f64)>| {
+                if let Some((d, c)) = found.filter(|(_, c)| *c >= threshold) {
+                    out.push(FoundLeak {
+                        question,
+                        field,
+                        doc: docs[d].0.to_owned(),
+                        containment: c,
+                    });
+                }
+            };
+            let asked = (t..end).find(|&k| !owners[k].1).and_then(&found);
+            push("question", asked);
+            let answer = (t..end)
+                .filter(|&k| owners[k].1)
+                .filter_map(&found)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            push("reference_answer", answer);
+            t = end;
+        }
+        out
     }
-    out
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub use limits::{
 };
 pub use parquet_corpus::corpus_parquet_bytes;
 pub use qrels::{load_qrels, parse_qrels, QrelsFormat};
-pub use queries::{load_beir_queries_with_qrels, load_queries};
+pub use queries::{load_beir_queries_with_qrels, load_queries, repeated_query_id, visit_queries};
 pub use run::{
     load_run, parse_run, parse_run_in_chunks, CompactRun, QueryEntries, RunEntry, RunFormat,
 };

@@ -1,7 +1,7 @@
 //! Query loaders: ragdiag JSONL (with labels) and BEIR `queries.jsonl` (+ qrels).
 
 use crate::corpus::keep_first;
-use crate::record::{load_jsonl, type_name, Record};
+use crate::record::{load_jsonl, type_name, visit_jsonl, Record};
 use crate::{LoadOptions, Loaded, Result};
 use ragdiag_core::{Diagnostic, Diagnostics, Evidence, Judgment, Location, Qrels, Query};
 use serde_json::Value;
@@ -157,12 +157,32 @@ pub fn load_queries(path: &Path, opts: &LoadOptions) -> Result<Loaded<Vec<Query>
         &mut diagnostics,
         "id",
         |q| (&q.id, &q.origin),
-        |id, first| format!("duplicate query id {id:?} (first at {first}); this one is ignored"),
+        repeated_query_id,
     );
     Ok(Loaded {
         items: queries,
         diagnostics,
     })
+}
+
+/// Why a question whose id an earlier one (at `first`) has is ignored: the warning of
+/// [`load_queries`] (field `id`, at the repeat), for callers that drop the repeats themselves
+/// ([`visit_queries`]).
+#[must_use]
+pub fn repeated_query_id(id: &str, first: &Location) -> String {
+    format!("duplicate query id {id:?} (first at {first}); this one is ignored")
+}
+
+/// [`load_queries`] handing each question to `keep` as it is read, none held here: `keep`
+/// returns whether to go on. Questions whose id an earlier one has are handed on too (the
+/// caller drops them, warning with [`repeated_query_id`]).
+pub fn visit_queries(
+    path: &Path,
+    opts: &LoadOptions,
+    diagnostics: &mut Diagnostics,
+    keep: impl FnMut(Query) -> bool,
+) -> Result<()> {
+    visit_jsonl(path, opts, diagnostics, query_from_record, keep)
 }
 
 /// Loads BEIR-style queries and attaches the judgments of `qrels` as their `relevant` lists.

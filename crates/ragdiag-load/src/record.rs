@@ -16,9 +16,25 @@ pub(crate) fn load_jsonl<T>(
     path: &Path,
     opts: &LoadOptions,
     diagnostics: &mut Diagnostics,
-    mut parse: impl FnMut(&Record<'_>, &mut Diagnostics) -> FieldResult<T>,
+    parse: impl FnMut(&Record<'_>, &mut Diagnostics) -> FieldResult<T>,
 ) -> Result<Vec<T>> {
     let mut items = Vec::new();
+    visit_jsonl(path, opts, diagnostics, parse, |item| {
+        items.push(item);
+        true
+    })?;
+    Ok(items)
+}
+
+/// [`load_jsonl`] handing each item to `keep` as it is parsed (none is held here): `keep`
+/// returns whether to go on.
+pub(crate) fn visit_jsonl<T>(
+    path: &Path,
+    opts: &LoadOptions,
+    diagnostics: &mut Diagnostics,
+    mut parse: impl FnMut(&Record<'_>, &mut Diagnostics) -> FieldResult<T>,
+    mut keep: impl FnMut(T) -> bool,
+) -> Result<()> {
     for_each_line(path, |line| {
         let item = match line {
             Err(d) => Err(d),
@@ -29,9 +45,15 @@ pub(crate) fn load_jsonl<T>(
                     .and_then(|value| parse(&Record::new(&value, &loc)?, diagnostics))
             }
         };
-        accept(&mut items, diagnostics, opts, item).map(|()| true)
-    })?;
-    Ok(items)
+        match item {
+            Ok(x) => Ok(keep(x)),
+            Err(d) if opts.skip_invalid => {
+                diagnostics.push(d);
+                Ok(true)
+            }
+            Err(d) => Err(LoadError::Invalid(d)),
+        }
+    })
 }
 
 /// Handles one record's outcome: keep it, skip it (listing why), or stop the load.

@@ -13,8 +13,8 @@ use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{
-    golden, Brief, BriefContext, Corpus, Diagnosis, QueryLabels, Ranked, RetrievedItem,
-    SummaryInput,
+    golden, Brief, BriefContext, Corpus, Diagnosis, QueryLabels, QuestionStore, Ranked,
+    RetrievedItem, SummaryInput,
 };
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
@@ -116,10 +116,41 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         }
         Some(_) => None,
     };
-    let mut queries = load_query_set(&s, &mut findings)?;
     // A ragdiag JSONL trace with its questions given is streamed (after the audit); any
     // other trace is read whole here.
     let streamed = streams_trace(&s)?;
+    // Labels needing re-review (checked against the documents before the questions are read).
+    let checked = checked_labels(&s, &docs)?;
+    let review: Vec<_> = checked
+        .as_ref()
+        .map(|c| c.needing_review().map(|r| r.label.clone()).collect())
+        .unwrap_or_default();
+    let dropper = (s.stale_labels == ragdiag_eval::golden::StaleLabels::Exclude
+        && !review.is_empty())
+    .then(|| ragdiag_eval::golden::LabelDropper::new(&review));
+    // A streamed trace's questions (from a ragdiag file) go to a temporary file as they are
+    // read, none held; when none can be made, or for any other run, they are read whole.
+    let mut in_store = None;
+    let mut dropped = (0, 0);
+    let store = match (streamed, &s.queries, &s.qrels) {
+        (true, Some(_), None) => super::trace_stream::store().ok(),
+        _ => None,
+    };
+    let mut queries = match store {
+        Some(store) => {
+            let (questions, d) = load_into_store(&s, store, dropper.as_ref(), &mut findings)?;
+            (in_store, dropped) = (Some(questions), d);
+            Vec::new()
+        }
+        None => {
+            let mut queries = load_query_set(&s, &mut findings)?;
+            if let Some(dropper) = &dropper {
+                dropped = ragdiag_eval::golden::drop_labels_with(&mut queries, dropper);
+            }
+            queries
+        }
+    };
+    let count = in_store.as_ref().map_or(queries.len(), |q| q.len());
     let trace = match &s.trace {
         Some(_) if streamed => None,
         Some(p) => Some(crate::commands::trace_input::read_trace(
@@ -144,7 +175,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             ),
         }
     }
-    if queries.is_empty() {
+    if count == 0 && queries.is_empty() {
         let from = s.queries.as_ref().or(s.trace.as_ref());
         bail!(
             "{}: no questions",
@@ -168,7 +199,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         None => None,
     };
     // Of the checked labels only what the golden-set panel reads is kept (not a row per label).
-    let stale = stale_labels(&s, &docs, &mut queries, printer)?.map(|(checked, excluded)| {
+    let stale = stale_labels(&s, checked, dropped, printer).map(|(checked, excluded)| {
         let needs_review: Vec<_> = checked
             .needing_review()
             .map(super::tied_labels::review_label)
@@ -205,7 +236,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             let store = super::trace_stream::store().ok();
             let mut tables = QuestionTables::new(
                 &files,
-                &queries,
+                in_store.as_ref().map_or(queries.len(), QuestionStore::len),
                 (&docs, &audit),
                 s.price,
                 s.context_k,
@@ -215,12 +246,15 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             // answers are taken first; then the questions go to the run, which lets go of the
             // labels of those the report does not draw once they are written.
             if stale.is_some() {
-                prepared = Some(golden::prepare(&corpus, &queries, s.leak_threshold));
+                prepared = Some(match &mut in_store {
+                    Some(questions) => golden::prepare(&corpus, questions, s.leak_threshold)?,
+                    None => golden::prepare(&corpus, &mut queries.as_slice(), s.leak_threshold)?,
+                });
             }
             let (r, read) = from_trace_stream(
                 &s,
                 path,
-                &mut queries,
+                (&mut queries, in_store.take()),
                 (&corpus, &briefing),
                 &mut tables,
                 printer,
@@ -280,7 +314,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         None => {
             let mut tables = QuestionTables::new(
                 &files,
-                &queries,
+                queries.len(),
                 (&docs, &audit),
                 s.price,
                 s.context_k,
@@ -335,8 +369,10 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     })?;
     let mut evaluated = evaluated;
     if let Some((labels, tied, needs_review, excluded)) = stale {
-        let prepared =
-            prepared.unwrap_or_else(|| golden::prepare(&corpus, &queries, s.leak_threshold));
+        let prepared = match prepared {
+            Some(p) => p,
+            None => golden::prepare(&corpus, &mut queries.as_slice(), s.leak_threshold)?,
+        };
         let golden = golden::golden_set(golden::GoldenInput {
             prepared,
             judged_at: &evaluated.judged_at,
@@ -493,23 +529,32 @@ fn load_query_set(s: &DiagnoseSettings, findings: &mut Diagnostics) -> Result<Ve
     Ok(queries)
 }
 
-/// Labels needing re-review (ragdiag questions only: BEIR qrels carry no `doc_hash`), applied
-/// by `--stale-labels`: with `exclude` they leave the questions before anything is scored.
-fn stale_labels(
+/// The questions' labels checked against the documents (ragdiag questions only: BEIR qrels
+/// carry no `doc_hash`).
+fn checked_labels(
     s: &DiagnoseSettings,
     docs: &[Document],
-    queries: &mut [Query],
-    printer: Printer,
-) -> Result<Option<(super::tied_labels::CheckedLabels, usize)>> {
-    use ragdiag_eval::golden::StaleLabels;
+) -> Result<Option<super::tied_labels::CheckedLabels>> {
     let (Some(path), None) = (&s.queries, &s.qrels) else {
         return Ok(None);
     };
-    let checked =
-        super::tied_labels::check_labels(path, docs, super::tied_labels::Rows::NeedingReview)?;
+    super::tied_labels::check_labels(path, docs, super::tied_labels::Rows::NeedingReview).map(Some)
+}
+
+/// Labels needing re-review, applied by `--stale-labels`: with `exclude` they left the
+/// questions as they were read (`dropped`: the judgments and evidence entries that went),
+/// before anything was scored. Returns the checked labels and how many entries were excluded.
+fn stale_labels(
+    s: &DiagnoseSettings,
+    checked: Option<super::tied_labels::CheckedLabels>,
+    (j, e): (usize, usize),
+    printer: Printer,
+) -> Option<(super::tied_labels::CheckedLabels, usize)> {
+    use ragdiag_eval::golden::StaleLabels;
+    let checked = checked?;
     let review: Vec<_> = checked.needing_review().collect();
     if review.is_empty() {
-        return Ok(Some((checked, 0)));
+        return Some((checked, 0));
     }
     let mut excluded = 0;
     match s.stale_labels {
@@ -518,8 +563,6 @@ fn stale_labels(
             review.len()
         )),
         StaleLabels::Exclude => {
-            let stale: Vec<_> = review.iter().map(|r| r.label.clone()).collect();
-            let (j, e) = ragdiag_eval::golden::drop_labels(queries, &stale);
             excluded = j + e;
             printer.warn(format_args!(
                 "{} label(s) need re-review (their document changed since they were labelled): {j} judgment(s) and {e} evidence entr(ies) excluded from the metrics (--stale-labels exclude)",
@@ -539,7 +582,60 @@ fn stale_labels(
             ));
         }
     }
-    Ok(Some((checked, excluded)))
+    Some((checked, excluded))
+}
+
+/// `--queries` read into `store` as each question is parsed (with `dropper`'s stale labels
+/// dropped from it), none held; questions whose id an earlier one has are dropped with the
+/// warning `load_queries` gives. Returns the questions and how many judgment and evidence
+/// entries `dropper` took from those kept.
+fn load_into_store(
+    s: &DiagnoseSettings,
+    store: Box<dyn ragdiag_diagnose::Scratch>,
+    dropper: Option<&ragdiag_eval::golden::LabelDropper<'_>>,
+    findings: &mut Diagnostics,
+) -> Result<(QuestionStore, (usize, usize))> {
+    let path = s.queries.as_ref().context("--queries is required")?;
+    let mut questions = QuestionStore::new(store);
+    let mut failed = None;
+    let mut read = Diagnostics::default();
+    // Entries dropped per question (only questions with a stale label: few).
+    let mut dropped: Vec<(usize, (usize, usize))> = Vec::new();
+    ragdiag_load::visit_queries(path, &LoadOptions::default(), &mut read, |mut q| {
+        if let Some(d) = dropper {
+            let took = d.apply(&mut q);
+            if took != (0, 0) {
+                dropped.push((questions.len(), took));
+            }
+        }
+        match questions.push(q) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e).context("cannot keep the questions in a temporary file");
+    }
+    let repeated = questions.drop_repeated_ids()?;
+    for r in &repeated {
+        read.warn(
+            r.at.clone(),
+            "id",
+            ragdiag_load::repeated_query_id(&r.id, &r.first),
+        );
+    }
+    // What was dropped from a repeat does not count: the repeat is gone.
+    let mut total = (0, 0);
+    for (i, (j, e)) in dropped {
+        if repeated.binary_search_by_key(&i, |r| r.index).is_err() {
+            total = (total.0 + j, total.1 + e);
+        }
+    }
+    findings.extend(read);
+    Ok((questions, total))
 }
 
 /// Trace mode: what the team's system retrieved and answered (read from `path`), located in
@@ -621,7 +717,7 @@ fn streams_trace(s: &DiagnoseSettings) -> Result<bool> {
 fn from_trace_stream<'c>(
     s: &DiagnoseSettings,
     path: &Path,
-    queries: &mut Vec<Query>,
+    (queries, in_store): (&mut Vec<Query>, Option<QuestionStore>),
     (corpus, briefing): (&Corpus<'c>, &BriefContext<'c>),
     tables: &mut QuestionTables<'_>,
     printer: Printer,
@@ -644,8 +740,15 @@ fn from_trace_stream<'c>(
     // made: the questions are then the caller's, their labels held in memory.
     let shown = ragdiag_report::SHOWN_PER_CLASS;
     let mut held_in_memory = None;
-    let run = match super::trace_stream::store() {
-        Ok(store) => {
+    let store = match in_store {
+        Some(questions) => Ok(Ok(questions)),
+        None => super::trace_stream::store().map(Err),
+    };
+    let run = match store {
+        Ok(Ok(questions)) => {
+            ragdiag_diagnose::TraceRun::of_store(corpus, briefing, questions, &cfg, shown)?
+        }
+        Ok(Err(store)) => {
             let taken = std::mem::take(queries);
             ragdiag_diagnose::TraceRun::stored(corpus, briefing, taken, &cfg, shown, store)?
         }

@@ -52,13 +52,13 @@ pub(crate) struct QuestionTables<'a> {
 }
 
 impl<'a> QuestionTables<'a> {
-    /// The tables of the report `files`, for `queries` (the whole set: only how many is read),
+    /// The tables of the report `files`, for `questions` questions,
     /// with `run.trec` and what the summary reads of the rankings ([`RankTally`], context
     /// window `context_k`; its per-question figures kept in `store` until the end, if given),
     /// all taken from each part as it is written: the rankings need not outlive their part.
     pub(crate) fn new(
         files: &ReportFiles,
-        queries: &[Query],
+        questions: usize,
         (docs, audit): (&'a [Document], &'a Audit),
         price: Option<Price>,
         context_k: usize,
@@ -67,7 +67,7 @@ impl<'a> QuestionTables<'a> {
         // Above one part, each is written (and let go) as it comes, a row group per part.
         let open = |table: &ragdiag_contract::table::Table| -> Result<TableWriter<Staging>> {
             let w = TableWriter::new(files.stage(table.file)?, table);
-            Ok(if queries.len() > QUESTIONS_PER_PART {
+            Ok(if questions > QUESTIONS_PER_PART {
                 w.in_parts()
             } else {
                 w

@@ -668,9 +668,9 @@ fn diagnose_reports_the_golden_set_panel() {
     })
     .collect();
     let trace = write(d, "t.jsonl", trace.as_bytes());
-    let run = |extra: &[&str], out: &str| -> serde_json::Value {
+    let run_on = |queries: &str, extra: &[&str], out: &str| -> serde_json::Value {
         let out = d.join(out);
-        let mut args = vec!["diagnose", "--config", &config, "--queries", &many_q];
+        let mut args = vec!["diagnose", "--config", &config, "--queries", queries];
         args.extend(extra);
         args.extend(["--out", out.to_str().unwrap()]);
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_ragdiag"))
@@ -683,6 +683,7 @@ fn diagnose_reports_the_golden_set_panel() {
         assert_eq!(o.status.code(), Some(0), "{err}");
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
     };
+    let run = |extra: &[&str], out: &str| run_on(&many_q, extra, out);
     let (replayed, traced) = (
         run(&[], "many-replay"),
         run(&["--trace", &trace], "many-trace"),
@@ -700,6 +701,61 @@ fn diagnose_reports_the_golden_set_panel() {
     for block in ["leaks", "leaked_questions"] {
         assert_eq!(r["leakage"][block], t["leakage"][block], "leakage.{block}");
     }
+    // The streamed trace's questions go to a temporary file as they are read: a repeated id
+    // is dropped there with the warning a file read whole gives, and `--stale-labels exclude`
+    // takes the same entries (q1's judgment, its document changed; not the repeat's).
+    let repeat = serde_json::json!({"id": "q1", "text": "a repeat of q1, dropped",
+        "relevant": [{"doc": "pricing", "grade": 2, "doc_hash": sha(old)}]});
+    let repeated = write(d, "repeated.jsonl", format!("{many}{repeat}\n").as_bytes());
+    let exclude = ["--stale-labels", "exclude"];
+    let (replayed, streamed) = (
+        run_on(&repeated, &exclude, "repeat-replay"),
+        run_on(
+            &repeated,
+            &[&exclude[..], &["--trace", &trace]].concat(),
+            "repeat-trace",
+        ),
+    );
+    let (r, t) = (&replayed["golden_set"], &streamed["golden_set"]);
+    assert_eq!(t["excluded"], 1, "{t}");
+    for block in [
+        "labels",
+        "tied",
+        "excluded",
+        "needs_review",
+        "duplicates",
+        "gold_gone",
+        "unanswerable_answered",
+    ] {
+        assert_eq!(r[block], t[block], "{block}");
+    }
+    assert_eq!(r["leakage"]["leaks"], t["leakage"]["leaks"]);
+    assert_eq!(replayed["questions"]["total"], many.lines().count());
+    assert_eq!(
+        replayed["questions"]["total"],
+        streamed["questions"]["total"]
+    );
+    let repeat_warning = |s: &serde_json::Value| -> Vec<String> {
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w.as_str())
+            .filter(|w| w.contains("duplicate query id"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        repeat_warning(&replayed).len(),
+        1,
+        "{:?}",
+        replayed["warnings"]
+    );
+    assert_eq!(repeat_warning(&replayed), repeat_warning(&streamed));
+    assert_eq!(
+        replayed["metrics"]["mrr"]["n"],
+        streamed["metrics"]["mrr"]["n"]
+    );
     // More questions of one class than the page draws: some were let go.
     let classes = traced["classes"].as_object().unwrap();
     assert!(
