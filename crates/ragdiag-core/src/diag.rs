@@ -188,7 +188,12 @@ impl Diagnostics {
 
     /// Appends all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
-        self.items.extend(other.items);
+        if self.items.is_empty() {
+            // No copy (a run with a warning per question hands over long lists).
+            self.items = other.items;
+        } else {
+            self.items.extend(other.items);
+        }
     }
 
     /// The findings, in the order they were found.

@@ -418,7 +418,9 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             &ragdiag_load::table_bytes(&THRESHOLDS, table)?,
         )?;
     }
-    files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;
+    let mut warnings = files.stage("warnings.jsonl")?;
+    super::write_findings(&findings, &mut warnings).context("writing warnings.jsonl")?;
+    files.add(warnings)?;
     let shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()
         .zip(&r.answers)

@@ -65,11 +65,21 @@ pub(crate) fn open_model(
 /// behind a report's collapsed warnings.
 pub(crate) fn findings_jsonl(findings: &ragdiag_core::Diagnostics) -> Vec<u8> {
     let mut out = Vec::new();
-    for d in findings.items() {
-        out.extend_from_slice(d.to_json().to_string().as_bytes());
-        out.push(b'\n');
-    }
+    write_findings(findings, &mut out).expect("a Vec takes every write");
     out
+}
+
+/// [`findings_jsonl`] written to `out` a line at a time (a run with a warning per question
+/// never holds the file whole).
+pub(crate) fn write_findings(
+    findings: &ragdiag_core::Diagnostics,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    for d in findings.items() {
+        serde_json::to_writer(&mut *out, &d.to_json())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// The content hash of a document's text as labels record it: `sha256:` and the hex digest of
