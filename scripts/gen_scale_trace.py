@@ -99,11 +99,9 @@ class TraceAfterQueries:
         self.out = out
         self.lines = []
 
-    def write(self, line):
-        rec = json.loads(line)
-        self.lines.append(json.dumps({**rec, "retrieved": [
-            {k: v for k, v in h.items() if k != "text"} | ({"has_text": True} if "text" in h else {})
-            for h in rec["retrieved"]]}))
+    def write_record(self, rec):
+        """Keeps `rec` (its hits marked `has_text` instead of carrying their page's text)."""
+        self.lines.append(json.dumps(rec))
 
     def close(self):
         pass
@@ -223,13 +221,20 @@ def main():
         for rank, p in enumerate(hits):
             hit = {"doc": pages[p][0], "score": round(0.9 - 0.03 * rank - rng.random() * 0.01, 4)}
             if a.hit_text == "full":
-                hit["text"] = pages[p][1]
+                # Held back for standard output: the text is put back as the line is written.
+                if a.trace_stdout:
+                    hit["has_text"] = True
+                else:
+                    hit["text"] = pages[p][1]
             retrieved.append(hit)
         trec = {"query_id": qid, "retrieved": retrieved, "answer": answer,
                 "latency_ms": int(rng.lognormvariate(6.5, 0.5)),
                 "prompt_tokens": sum(len(pages[p][1]) for p in hits) // 4,
                 "completion_tokens": len(answer.split()) * 4 // 3}
-        tf.write(json.dumps(trec) + "\n")
+        if a.trace_stdout:
+            tf.write_record(trec)
+        else:
+            tf.write(json.dumps(trec) + "\n")
     qf.close()
     tf.close()
     for name in ("queries.jsonl",) if a.trace_stdout else ("queries.jsonl", "trace.jsonl"):
