@@ -74,11 +74,12 @@ pub fn mean(values: &[f64], weights: Option<&[f64]>) -> f64 {
 
 const BLOCK: usize = 250;
 
-/// Runs `per_resample(rng, out)` for every resample in fixed blocks with per-block streams,
-/// returning one row of statistics per resample, in resample order.
+/// Runs `per_resample(rng, scratch, out)` for every resample in fixed blocks with per-block
+/// streams, returning one row of statistics per resample, in resample order; `scratch` is a
+/// list the block's resamples reuse (a resample's indices: not allocated per resample).
 fn resample_rows<F>(cfg: &Config, width: usize, per_resample: F) -> Vec<Vec<f64>>
 where
-    F: Fn(&mut ChaCha8Rng, &mut [f64]) + Sync,
+    F: Fn(&mut ChaCha8Rng, &mut Vec<usize>, &mut [f64]) + Sync,
 {
     let blocks = cfg.resamples.div_ceil(BLOCK);
     (0..blocks)
@@ -87,10 +88,11 @@ where
             let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
             rng.set_stream(b as u64 + 1);
             let count = BLOCK.min(cfg.resamples - b * BLOCK);
+            let mut scratch = Vec::new();
             (0..count)
                 .map(|_| {
                     let mut row = vec![0.0; width];
-                    per_resample(&mut rng, &mut row);
+                    per_resample(&mut rng, &mut scratch, &mut row);
                     row
                 })
                 .collect::<Vec<_>>()
@@ -137,14 +139,20 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
             })
             .collect();
     }
-    let rows = resample_rows(cfg, columns.len(), |rng, row| {
+    let rows = resample_rows(cfg, columns.len(), |rng, idx, row| {
+        // The resample's questions drawn first, then each column summed over them in the
+        // order drawn (the sums of one draw at a time over every column, bit for bit): a
+        // column at a time touches one column's memory, not every column's, per draw.
+        idx.clear();
+        idx.extend((0..n).map(|_| rng.random_range(0..n)));
+        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
         let mut total_w = 0.0;
-        for _ in 0..n {
-            let i = rng.random_range(0..n);
-            let w = weights.map_or(1.0, |w| w[i]);
-            total_w += w;
-            for (acc, col) in row.iter_mut().zip(columns) {
-                *acc += col[i] * w;
+        for &i in idx.iter() {
+            total_w += weight(i);
+        }
+        for (acc, col) in row.iter_mut().zip(columns) {
+            for &i in idx.iter() {
+                *acc += col[i] * weight(i);
             }
         }
         for acc in row.iter_mut() {
@@ -182,9 +190,10 @@ where
             n: 0,
         };
     }
-    let rows = resample_rows(cfg, 1, |rng, row| {
-        let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-        row[0] = stat(&idx);
+    let rows = resample_rows(cfg, 1, |rng, idx, row| {
+        idx.clear();
+        idx.extend((0..n).map(|_| rng.random_range(0..n)));
+        row[0] = stat(idx);
     });
     percentile_interval(
         estimate,
@@ -361,7 +370,7 @@ pub fn paired(a: &[f64], b: &[f64], weights: Option<&[f64]>, cfg: &Config) -> Pa
     let n = a.len();
     let d: Vec<f64> = b.iter().zip(a).map(|(b, a)| b - a).collect();
     let observed = mean(&d, weights);
-    let draws: Vec<f64> = resample_rows(cfg, 1, |rng, row| {
+    let draws: Vec<f64> = resample_rows(cfg, 1, |rng, _, row| {
         let (mut s, mut tw) = (0.0, 0.0);
         for _ in 0..n {
             let i = rng.random_range(0..n);
@@ -385,7 +394,7 @@ pub fn paired(a: &[f64], b: &[f64], weights: Option<&[f64]>, cfg: &Config) -> Pa
     let diff = percentile_interval(observed, draws, n, cfg.level);
     // Sign-flip randomization test on the (weighted) mean difference.
     let tol = 1e-12 * observed.abs().max(1.0);
-    let flips = resample_rows(cfg, 1, |rng, row| {
+    let flips = resample_rows(cfg, 1, |rng, _, row| {
         let (mut s, mut tw) = (0.0, 0.0);
         for (i, di) in d.iter().enumerate() {
             let w = weights.map_or(1.0, |w| w[i]);
