@@ -105,59 +105,19 @@ fn traffic_weight(q: &Query) -> f64 {
     }
 }
 
-/// The questions of a finished stored run ([`TraceRun::stored`]), kept in its store: each is
-/// read back when asked for, so that what follows the run (the summary reads the briefs)
-/// holds no question it does not use.
-pub struct StoredQuestions {
+/// Questions written to a store as they are read ([`QuestionStore::push`]), each with its
+/// labels, for a [`TraceRun::of_store`]: what is held of each is where it is and its id's
+/// 64-bit hash (24 bytes), so that a questions file of any length is never held whole. A
+/// finished stored run hands its questions back the same way ([`Streamed::stored`]), without
+/// the hashes: each read back when asked for, so that what follows the run (the summary reads
+/// the briefs) holds no question it does not use; no more can be pushed to it.
+pub struct QuestionStore {
     store: Box<dyn Scratch + 'static>,
     /// Per question, where it is.
     at: Vec<Place>,
     /// The files the questions' origins name.
     paths: Vec<Arc<Path>>,
-}
-
-impl std::fmt::Debug for StoredQuestions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredQuestions")
-            .field("questions", &self.at.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl StoredQuestions {
-    /// How many questions.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.at.len()
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.at.is_empty()
-    }
-
-    /// Question `i` as the run took it, without its labels.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Scratch`]: the store cannot be read, or holds something else.
-    ///
-    /// # Panics
-    ///
-    /// When there are not more than `i` questions.
-    pub fn get(&mut self, i: usize) -> Result<Query> {
-        read_query(self.store.as_mut(), self.at[i], &self.paths)
-    }
-}
-
-/// Questions written to a store as they are read ([`QuestionStore::push`]), each with its
-/// labels, for a [`TraceRun::of_store`]: what is held of each is where it is and its id's
-/// 64-bit hash (24 bytes), so that a questions file of any length is never held whole.
-pub struct QuestionStore {
-    store: Box<dyn Scratch + 'static>,
-    at: Vec<Place>,
-    paths: Vec<Arc<Path>>,
+    /// Per question, its id's hash (none in a finished run's store).
     hashes: Vec<u64>,
     buf: Vec<u8>,
 }
@@ -200,8 +160,14 @@ impl QuestionStore {
     ///
     /// # Errors
     ///
-    /// [`Error::Scratch`]: the store cannot be written, or the question is past 4 GB.
+    /// [`Error::Scratch`]: the store cannot be written, the question is past 4 GB, or the store
+    /// is a finished run's.
     pub fn push(&mut self, mut q: Query) -> Result<()> {
+        if self.hashes.len() != self.at.len() {
+            return Err(Error::Scratch(std::io::Error::other(
+                "a finished run's questions take no more",
+            )));
+        }
         let len = |buf: &[u8]| {
             u32::try_from(buf.len())
                 .map_err(|_| Error::Scratch(std::io::Error::other("a question past 4 GB")))
@@ -242,7 +208,8 @@ impl QuestionStore {
         self.at.is_empty()
     }
 
-    /// Question `i` with its labels.
+    /// Question `i` with its labels (those the store still keeps: a finished run's keeps only
+    /// those of the questions it did not let go of).
     ///
     /// # Errors
     ///
@@ -253,7 +220,7 @@ impl QuestionStore {
     /// When there are not more than `i` questions.
     pub fn get(&mut self, i: usize) -> Result<Query> {
         let place = self.at[i];
-        let mut q = read_query(self.store.as_mut(), place, &self.paths)?;
+        let mut q = self.question(i)?;
         if place.labels > 0 {
             let bytes = self
                 .store
@@ -264,6 +231,19 @@ impl QuestionStore {
                 .put(&mut q);
         }
         Ok(q)
+    }
+
+    /// Question `i` as it was pushed, without its labels.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scratch`]: the store cannot be read, or holds something else.
+    ///
+    /// # Panics
+    ///
+    /// When there are not more than `i` questions.
+    pub fn question(&mut self, i: usize) -> Result<Query> {
+        read_query(self.store.as_mut(), self.at[i], &self.paths)
     }
 
     /// Drops every question whose id an earlier one has (the first is kept, as
@@ -289,7 +269,7 @@ impl QuestionStore {
         {
             let mut ids: Vec<(usize, String)> = Vec::with_capacity(run.len());
             for &(_, i) in run {
-                let id = read_query(self.store.as_mut(), self.at[i], &self.paths)?.id;
+                let id = self.question(i)?.id;
                 if let Some(first) = ids.iter().find(|f| f.1 == id) {
                     repeats.push((i, first.0));
                 }
@@ -300,8 +280,8 @@ impl QuestionStore {
         repeats.sort_unstable();
         let mut out = Vec::with_capacity(repeats.len());
         for &(i, first) in &repeats {
-            let q = read_query(self.store.as_mut(), self.at[i], &self.paths)?;
-            let first = read_query(self.store.as_mut(), self.at[first], &self.paths)?;
+            let q = self.question(i)?;
+            let first = self.question(first)?;
             out.push(RepeatedId {
                 index: i,
                 id: q.id,
@@ -447,9 +427,9 @@ pub struct Streamed {
     /// reference answers went with their diagnosis: [`Streamed::stored`] reads the rest of
     /// them). Empty for a run over the caller's questions.
     pub queries: Vec<Option<Box<Query>>>,
-    /// Every question a stored run took, read back from its store when asked for (without
-    /// its labels); `None` for a run over the caller's questions.
-    pub stored: Option<StoredQuestions>,
+    /// Every question a stored run took, read back from its store when asked for; `None` for
+    /// a run over the caller's questions.
+    pub stored: Option<QuestionStore>,
     /// The most questions the run held at once in its window ([`TraceRun::holding`]): about a
     /// part and a batch when the trace's lines follow the questions' order, up to every
     /// question when they do not (unless they wait in the scratch, [`TraceRun::with_spill`]).
@@ -1471,7 +1451,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 std::mem::replace(&mut self.source, Source::Borrowed(&[])),
                 self.store.take(),
             ) {
-                stored = Some(StoredQuestions { store, at, paths });
+                stored = Some(QuestionStore {
+                    store,
+                    at,
+                    paths,
+                    hashes: Vec::new(),
+                    buf: Vec::new(),
+                });
             }
         }
         let mut warnings = self.lines;

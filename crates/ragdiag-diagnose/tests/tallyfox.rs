@@ -436,7 +436,7 @@ fn held_labels(
         .expect("a stored run hands its store back");
     assert_eq!(questions.len(), slim.len(), "{at}");
     for (i, s) in slim.iter().enumerate() {
-        let q = questions.get(i).unwrap();
+        let q = questions.question(i).unwrap();
         assert_eq!(format!("{q:?}"), format!("{s:?}"), "{at}");
     }
     got.queries

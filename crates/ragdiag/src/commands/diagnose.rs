@@ -79,7 +79,7 @@ struct Retrieved {
 }
 
 /// [`Retrieved::stored`].
-type Stored = (Vec<Option<Box<Query>>>, ragdiag_diagnose::StoredQuestions);
+type Stored = (Vec<Option<Box<Query>>>, QuestionStore);
 
 pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut s = DiagnoseSettings::resolve(args)?;
@@ -402,7 +402,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         let mut texts = Vec::with_capacity(evaluated.review_questions.len());
         for &i in &evaluated.review_questions {
             texts.push(match &mut stored {
-                Some((_, questions)) => questions.get(i)?.text,
+                Some((_, questions)) => questions.question(i)?.text,
                 None => queries[i].text.clone(),
             });
         }
