@@ -279,13 +279,6 @@ fn normalised(text: &str) -> String {
     ragdiag_core::words(text).join(" ")
 }
 
-/// A 64-bit hash of a question's normalised words (equal texts, equal hashes; the texts of a
-/// shared hash are compared before they are grouped).
-fn words_hash(normalised: &str) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(normalised)
-}
-
 /// What the duplicates compare of each question: a hash of its normalised words (if any),
 /// and its shingles.
 #[derive(Default)]
@@ -300,7 +293,9 @@ impl Compared {
     fn add(&mut self, i: usize, text: &str) {
         let n = normalised(text);
         if !n.is_empty() {
-            self.words.push((words_hash(&n), i));
+            // Equal texts, equal hashes: the texts of a shared hash are compared before they
+            // are grouped.
+            self.words.push((crate::hash64(&n), i));
         }
         self.shingles.push(text);
     }
@@ -401,9 +396,9 @@ fn link_near(reps: &[usize], all: &Shingles) -> (Vec<usize>, BTreeMap<usize, f64
     }
     postings.sort_unstable();
     let with = |h: u64| {
-        let from = postings.partition_point(|p| p.0 < h);
-        let to = from + postings[from..].partition_point(|p| p.0 == h);
-        postings[from..to].iter().map(|p| p.1)
+        postings[crate::equal_run(&postings, |p| p.0, h)]
+            .iter()
+            .map(|p| p.1)
     };
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {

@@ -272,6 +272,23 @@ pub fn diagnose_trace_taking(
     diagnose_inputs(corpus, inputs, &cfg, warnings)
 }
 
+/// A 64-bit hash of `text` (FxHash: the same in every run), where a text is found by its hash
+/// and only the texts of a shared hash are compared.
+pub(crate) fn hash64(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(text)
+}
+
+/// The entries of `sorted` (sorted by `key`) whose key is `h`.
+pub(crate) fn equal_run<T>(
+    sorted: &[T],
+    key: impl Fn(&T) -> u64,
+    h: u64,
+) -> std::ops::Range<usize> {
+    let from = sorted.partition_point(|x| key(x) < h);
+    from..from + sorted[from..].partition_point(|x| key(x) == h)
+}
+
 /// `cfg` in trace mode, validated.
 pub(crate) fn trace_config<'a>(cfg: &Config<'a>) -> Result<Config<'a>> {
     let cfg = Config {

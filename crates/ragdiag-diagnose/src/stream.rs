@@ -219,16 +219,9 @@ impl QuestionStore {
     ///
     /// When there are not more than `i` questions.
     pub fn get(&mut self, i: usize) -> Result<Query> {
-        let place = self.at[i];
         let mut q = self.question(i)?;
-        if place.labels > 0 {
-            let bytes = self
-                .store
-                .get(place.at + u64::from(place.len), place.labels as usize)
-                .map_err(Error::Scratch)?;
-            stash::decode_labels(&bytes)
-                .map_err(Error::Scratch)?
-                .put(&mut q);
+        if let Some(labels) = read_labels(self.store.as_mut(), self.at[i])? {
+            labels.put(&mut q);
         }
         Ok(q)
     }
@@ -253,22 +246,19 @@ impl QuestionStore {
     ///
     /// [`Error::Scratch`]: a question sharing its id's hash with another cannot be read back.
     pub fn drop_repeated_ids(&mut self) -> Result<Vec<RepeatedId>> {
-        let mut pairs: Vec<(u64, usize)> = self
-            .hashes
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| (h, i))
-            .collect();
-        pairs.sort_unstable();
+        let index = IdIndex::of_hashes(self.hashes.clone())?;
         // The questions of a shared hash are read back: the repeats are those whose id an
         // earlier one of the same hash has.
         let mut repeats: Vec<(usize, usize)> = Vec::new();
-        for run in pairs
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|run| run.len() > 1)
-        {
+        let mut k = 0;
+        while k < index.hashes.len() {
+            let run = index.of_hash(index.hashes[k]);
+            k = run.end;
+            if run.len() < 2 {
+                continue;
+            }
             let mut ids: Vec<(usize, String)> = Vec::with_capacity(run.len());
-            for &(_, i) in run {
+            for i in run.map(|k| index.position(k)) {
                 let id = self.question(i)?.id;
                 if let Some(first) = ids.iter().find(|f| f.1 == id) {
                     repeats.push((i, first.0));
@@ -276,7 +266,7 @@ impl QuestionStore {
                 ids.push((i, id));
             }
         }
-        drop(pairs);
+        drop(index);
         repeats.sort_unstable();
         let mut out = Vec::with_capacity(repeats.len());
         for &(i, first) in &repeats {
@@ -340,8 +330,7 @@ struct IdIndex {
 impl IdIndex {
     /// An id's hash.
     fn hash(id: &str) -> u64 {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one(id)
+        crate::hash64(id)
     }
 
     /// The index of `ids`, in question order.
@@ -376,8 +365,7 @@ impl IdIndex {
 
     /// The entries whose hash is `h`.
     fn of_hash(&self, h: u64) -> Range<usize> {
-        let from = self.hashes.partition_point(|&x| x < h);
-        from..from + self.hashes[from..].partition_point(|&x| x == h)
+        crate::equal_run(&self.hashes, |&x| x, h)
     }
 
     /// Entry `k`'s question position.
@@ -392,6 +380,19 @@ fn read_query(store: &mut dyn Scratch, place: Place, paths: &[Arc<Path>]) -> Res
         .get(place.at, place.len as usize)
         .map_err(Error::Scratch)?;
     stash::decode_query(&bytes, paths).map_err(Error::Scratch)
+}
+
+/// The labels `store` keeps at `place`, just after its question (`None`: none are kept).
+fn read_labels(store: &mut dyn Scratch, place: Place) -> Result<Option<QueryLabels>> {
+    if place.labels == 0 {
+        return Ok(None);
+    }
+    let bytes = store
+        .get(place.at + u64::from(place.len), place.labels as usize)
+        .map_err(Error::Scratch)?;
+    stash::decode_labels(&bytes)
+        .map(Some)
+        .map_err(Error::Scratch)
 }
 
 /// What a streamed trace diagnosis hands back.
@@ -803,16 +804,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let (Source::Stored { at, .. }, Some(store)) = (&self.source, self.store.as_mut()) else {
             return Ok(None);
         };
-        let place = at[i];
-        if place.labels == 0 {
-            return Ok(None);
-        }
-        let bytes = store
-            .get(place.at + u64::from(place.len), place.labels as usize)
-            .map_err(Error::Scratch)?;
-        stash::decode_labels(&bytes)
-            .map(Some)
-            .map_err(Error::Scratch)
+        read_labels(store.as_mut(), at[i])
     }
 
     /// The same run handing out `part` questions at a time (at least one).

@@ -619,11 +619,7 @@ impl std::str::FromStr for StaleLabels {
 /// of that document with the same quote (or, for a span label, the same span). Returns how many
 /// judgment and evidence entries were dropped.
 pub fn drop_labels(queries: &mut [Query], labels: &[TiedLabel]) -> (usize, usize) {
-    drop_labels_with(queries, &LabelDropper::new(labels))
-}
-
-/// [`drop_labels`] with the labels of `dropper`.
-pub fn drop_labels_with(queries: &mut [Query], dropper: &LabelDropper<'_>) -> (usize, usize) {
+    let dropper = LabelDropper::new(labels);
     let (mut judgments, mut evidence) = (0, 0);
     for q in queries.iter_mut() {
         let (j, e) = dropper.apply(q);

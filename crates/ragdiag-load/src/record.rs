@@ -45,14 +45,10 @@ pub(crate) fn visit_jsonl<T>(
                     .and_then(|value| parse(&Record::new(&value, &loc)?, diagnostics))
             }
         };
-        match item {
-            Ok(x) => Ok(keep(x)),
-            Err(d) if opts.skip_invalid => {
-                diagnostics.push(d);
-                Ok(true)
-            }
-            Err(d) => Err(LoadError::Invalid(d)),
-        }
+        Ok(match kept(diagnostics, opts, item)? {
+            Some(x) => keep(x),
+            None => true,
+        })
     })
 }
 
@@ -63,14 +59,22 @@ pub(crate) fn accept<T>(
     opts: &LoadOptions,
     item: std::result::Result<T, Diagnostic>,
 ) -> Result<()> {
+    out.extend(kept(diagnostics, opts, item)?);
+    Ok(())
+}
+
+/// [`accept`]'s rule: the item to keep, `None` when it is skipped (listed in `diagnostics`
+/// with `skip_invalid`), or the error that stops the load.
+fn kept<T>(
+    diagnostics: &mut Diagnostics,
+    opts: &LoadOptions,
+    item: std::result::Result<T, Diagnostic>,
+) -> Result<Option<T>> {
     match item {
-        Ok(x) => {
-            out.push(x);
-            Ok(())
-        }
+        Ok(x) => Ok(Some(x)),
         Err(d) if opts.skip_invalid => {
             diagnostics.push(d);
-            Ok(())
+            Ok(None)
         }
         Err(d) => Err(LoadError::Invalid(d)),
     }

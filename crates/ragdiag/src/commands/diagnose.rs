@@ -125,9 +125,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         .as_ref()
         .map(|c| c.needing_review().map(|r| r.label.clone()).collect())
         .unwrap_or_default();
-    let dropper = (s.stale_labels == ragdiag_eval::golden::StaleLabels::Exclude
-        && !review.is_empty())
-    .then(|| ragdiag_eval::golden::LabelDropper::new(&review));
+    let exclude =
+        s.stale_labels == ragdiag_eval::golden::StaleLabels::Exclude && !review.is_empty();
     // A streamed trace's questions (from a ragdiag file) go to a temporary file as they are
     // read, none held; when none can be made, or for any other run, they are read whole.
     let mut in_store = None;
@@ -138,19 +137,19 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let mut queries = match store {
         Some(store) => {
+            let dropper = exclude.then(|| ragdiag_eval::golden::LabelDropper::new(&review));
             let (questions, d) = load_into_store(&s, store, dropper.as_ref(), &mut findings)?;
             (in_store, dropped) = (Some(questions), d);
             Vec::new()
         }
         None => {
             let mut queries = load_query_set(&s, &mut findings)?;
-            if let Some(dropper) = &dropper {
-                dropped = ragdiag_eval::golden::drop_labels_with(&mut queries, dropper);
+            if exclude {
+                dropped = ragdiag_eval::golden::drop_labels(&mut queries, &review);
             }
             queries
         }
     };
-    let count = in_store.as_ref().map_or(queries.len(), |q| q.len());
     let trace = match &s.trace {
         Some(_) if streamed => None,
         Some(p) => Some(crate::commands::trace_input::read_trace(
@@ -175,7 +174,9 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             ),
         }
     }
-    if count == 0 && queries.is_empty() {
+    // The questions read (those the trace carries without --queries).
+    let count = in_store.as_ref().map_or(queries.len(), QuestionStore::len);
+    if count == 0 {
         let from = s.queries.as_ref().or(s.trace.as_ref());
         bail!(
             "{}: no questions",
@@ -234,14 +235,8 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             // The judged questions' measures wait in a temporary file until the summary (in
             // memory when none can be made: the run then says why).
             let store = super::trace_stream::store().ok();
-            let mut tables = QuestionTables::new(
-                &files,
-                in_store.as_ref().map_or(queries.len(), QuestionStore::len),
-                (&docs, &audit),
-                s.price,
-                s.context_k,
-                store,
-            )?;
+            let mut tables =
+                QuestionTables::new(&files, count, (&docs, &audit), s.price, s.context_k, store)?;
             // The golden-set panel's parts that read the questions' evidence and reference
             // answers are taken first; then the questions go to the run, which lets go of the
             // labels of those the report does not draw once they are written.
@@ -418,9 +413,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             &ragdiag_load::table_bytes(&THRESHOLDS, table)?,
         )?;
     }
-    let mut warnings = files.stage("warnings.jsonl")?;
-    super::write_findings(&findings, &mut warnings).context("writing warnings.jsonl")?;
-    files.add(warnings)?;
+    super::write_warnings(&mut files, &findings)?;
     let shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()
         .zip(&r.answers)
@@ -742,24 +735,22 @@ fn from_trace_stream<'c>(
     // made: the questions are then the caller's, their labels held in memory.
     let shown = ragdiag_report::SHOWN_PER_CLASS;
     let mut held_in_memory = None;
-    let store = match in_store {
-        Some(questions) => Ok(Ok(questions)),
-        None => super::trace_stream::store().map(Err),
-    };
-    let run = match store {
-        Ok(Ok(questions)) => {
+    let run = match in_store {
+        Some(questions) => {
             ragdiag_diagnose::TraceRun::of_store(corpus, briefing, questions, &cfg, shown)?
         }
-        Ok(Err(store)) => {
-            let taken = std::mem::take(queries);
-            ragdiag_diagnose::TraceRun::stored(corpus, briefing, taken, &cfg, shown, store)?
-        }
-        Err(why) => {
-            held_in_memory = Some(why);
-            let labels = queries.iter_mut().map(QueryLabels::take).collect();
-            ragdiag_diagnose::TraceRun::new(corpus, briefing, queries, &cfg, shown)?
-                .with_labels(labels)
-        }
+        None => match super::trace_stream::store() {
+            Ok(store) => {
+                let taken = std::mem::take(queries);
+                ragdiag_diagnose::TraceRun::stored(corpus, briefing, taken, &cfg, shown, store)?
+            }
+            Err(why) => {
+                held_in_memory = Some(why);
+                let labels = queries.iter_mut().map(QueryLabels::take).collect();
+                ragdiag_diagnose::TraceRun::new(corpus, briefing, queries, &cfg, shown)?
+                    .with_labels(labels)
+            }
+        },
     }
     .with_part(QUESTIONS_PER_PART)
     .with_listed(ragdiag_report::MAX_FAILING)

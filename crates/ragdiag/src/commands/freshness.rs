@@ -160,7 +160,7 @@ pub(crate) fn run(args: &FreshnessArgs, printer: Printer) -> Result<ExitStatus> 
         DOCUMENTS.file,
         &ragdiag_load::table_bytes(&DOCUMENTS, ragdiag_fresh::documents_columns(&docs, &report))?,
     )?;
-    files.write("warnings.jsonl", &super::findings_jsonl(&findings))?;
+    super::write_warnings(&mut files, &findings)?;
     let md = ragdiag_report::render_freshness_markdown(&summary, &report);
     files.write("report.md", md.as_bytes())?;
     files.commit()?;

@@ -61,25 +61,21 @@ pub(crate) fn open_model(
     Ok(e)
 }
 
-/// Every finding, one JSON object a line ([`ragdiag_core::Diagnostic::to_json`]): the full list
-/// behind a report's collapsed warnings.
-pub(crate) fn findings_jsonl(findings: &ragdiag_core::Diagnostics) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_findings(findings, &mut out).expect("a Vec takes every write");
-    out
-}
-
-/// [`findings_jsonl`] written to `out` a line at a time (a run with a warning per question
-/// never holds the file whole).
-pub(crate) fn write_findings(
+/// Stages `warnings.jsonl` in `files`: every finding, one JSON object a line
+/// ([`ragdiag_core::Diagnostic::to_json`]), the full list behind a report's collapsed warnings,
+/// written a line at a time (a run with a warning per question never holds the file whole).
+pub(crate) fn write_warnings(
+    files: &mut crate::fsutil::ReportFiles,
     findings: &ragdiag_core::Diagnostics,
-    out: &mut impl std::io::Write,
-) -> std::io::Result<()> {
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let mut out = files.stage("warnings.jsonl")?;
     for d in findings.items() {
-        serde_json::to_writer(&mut *out, &d.to_json())?;
-        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut out, &d.to_json()).context("writing warnings.jsonl")?;
+        out.write_all(b"\n").context("writing warnings.jsonl")?;
     }
-    Ok(())
+    files.add(out)
 }
 
 /// The content hash of a document's text as labels record it: `sha256:` and the hex digest of
