@@ -147,7 +147,7 @@ pub struct Brief {
     pub rule: Rule,
     /// The diagnosis's reason; a streamed run empties it on release unless `report.md` may list
     /// the question (the drill-down of a drawn question reads its diagnosis's reason).
-    pub reason: String,
+    pub reason: Box<str>,
     /// Every flag that holds.
     pub flags: FlagSet,
     /// Whether the question has an answer in the corpus.
@@ -159,7 +159,7 @@ pub struct Brief {
     /// The answer's verdicts (trace mode, when the trace has an answer).
     pub answer: Option<AnswerBrief>,
     /// What the reranker did to the evidence.
-    pub rerank: Option<RerankOutcome>,
+    pub rerank: Option<Box<RerankOutcome>>,
     /// The review queue's own signals (`None`: none holds).
     pub review: Option<Box<ReviewSignals>>,
     /// The fix-first action (failing questions only).
@@ -183,7 +183,7 @@ impl Brief {
             tags: q.tags.iter().map(|t| t.as_str().into()).collect(),
             class: d.class,
             rule: d.rule,
-            reason: d.reason.clone(),
+            reason: d.reason.as_str().into(),
             flags: FlagSet::of(&d.flags),
             answerable: q.answerable,
             best_gold_rank: d.best_gold_rank,
@@ -193,7 +193,7 @@ impl Brief {
                 abstained: a.abstained,
                 grounded: a.grounded(),
             }),
-            rerank: d.rerank,
+            rerank: d.rerank.map(Box::new),
             review: review_signals(d, q, ctx).map(Box::new),
             fix: fix_of(d, q, &ctx.by_id).map(|(kind, pages)| Box::new(Fix { kind, pages })),
             record: record.map(|(line, t)| RecordFigures::of(line, t)),

@@ -6,7 +6,7 @@ use crate::{Brief, Class, RecordFigures};
 use ragdiag_contract::{ClassCost, CostLatency, Interval, LatencyQuantiles, Price};
 use ragdiag_core::{Query, TraceRecord};
 use ragdiag_eval::stats;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// One traced question's figures.
 #[derive(Debug, Clone, Copy)]
@@ -137,10 +137,9 @@ pub fn cost_latency(ds: &[Brief], price: Option<Price>, seed: u64) -> CostLatenc
         seed,
         ..stats::Config::default()
     };
-    let mut seen = HashSet::new();
+    // Question ids are unique (the loaders drop a repeated one), so each brief is one question.
     let rows: Vec<Row> = ds
         .iter()
-        .filter(|d| seen.insert(&*d.id))
         .filter_map(|d| {
             let t = d.record.as_ref()?;
             let (cost, latency) = record_cost_latency(t, price);

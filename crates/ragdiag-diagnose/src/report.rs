@@ -258,8 +258,15 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         },
     );
     let (mut review, review_questions) = review;
-    let review_rows = review.items.clone();
-    review.items.truncate(ragdiag_contract::REVIEW_LISTED);
+    // review.csv's rows are every queued question; the summary lists the first few (a copy
+    // of those few, not of the whole queue).
+    let listed = review
+        .items
+        .iter()
+        .take(ragdiag_contract::REVIEW_LISTED)
+        .cloned()
+        .collect();
+    let review_rows = std::mem::replace(&mut review.items, listed);
     let mut summary = DiagnoseSummary {
         schema_version: DIAGNOSE_SCHEMA_VERSION,
         mode: input.mode,

@@ -25,13 +25,17 @@ pub fn reranker_impact(ds: &[Brief], context_k: usize, seed: u64) -> Option<Rera
     let share = |effect: RerankEffect| -> RerankShare {
         let v: Vec<f64> = idx
             .iter()
-            .map(|&i| f64::from(u8::from(ds[i].rerank.is_some_and(|r| r.effect == effect))))
+            .map(|&i| {
+                f64::from(u8::from(
+                    ds[i].rerank.as_deref().is_some_and(|r| r.effect == effect),
+                ))
+            })
             .collect();
         let iv = stats::wilson(&v, weights.as_deref(), level);
         let mut ids: Vec<usize> = idx
             .iter()
             .copied()
-            .filter(|&i| ds[i].rerank.is_some_and(|r| r.effect == effect))
+            .filter(|&i| ds[i].rerank.as_deref().is_some_and(|r| r.effect == effect))
             .collect();
         ids.sort_by(|&a, &b| {
             ds[b]
@@ -50,7 +54,7 @@ pub fn reranker_impact(ds: &[Brief], context_k: usize, seed: u64) -> Option<Rera
     let column = |f: &dyn Fn(Option<usize>) -> f64, before: bool| -> Vec<f64> {
         idx.iter()
             .map(|&i| {
-                let o = ds[i].rerank.expect("filtered on rerank");
+                let o = ds[i].rerank.as_deref().expect("filtered on rerank");
                 f(if before { o.before } else { o.after })
             })
             .collect()

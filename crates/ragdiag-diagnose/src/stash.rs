@@ -307,7 +307,7 @@ fn put_brief(out: &mut Vec<u8>, b: &Brief) {
         put_bool(o, abstained);
         put_bool(o, grounded);
     });
-    put_opt(out, *rerank, |o, r| {
+    put_opt(out, rerank.as_deref().copied(), |o, r| {
         let RerankOutcome {
             before,
             after,
@@ -367,7 +367,7 @@ fn read_brief(r: &mut Reader<'_>) -> io::Result<Brief> {
     }
     let class = of_code(&Class::ALL, r.byte()?, "class")?;
     let rule = rule_of(r.byte()?)?;
-    let reason = r.string()?;
+    let reason = r.string()?.into_boxed_str();
     let mut bits = [0u8; 2];
     bits.copy_from_slice(r.take(2)?);
     Ok(Brief {
@@ -388,11 +388,11 @@ fn read_brief(r: &mut Reader<'_>) -> io::Result<Brief> {
             })
         })?,
         rerank: r.opt(|r| {
-            Ok(RerankOutcome {
+            Ok(Box::new(RerankOutcome {
                 before: r.opt(Reader::usize)?,
                 after: r.opt(Reader::usize)?,
                 effect: of_code(&RerankEffect::ALL, r.byte()?, "reranker effect")?,
-            })
+            }))
         })?,
         review: r.opt(|r| {
             Ok(Box::new(ReviewSignals {
@@ -512,9 +512,9 @@ mod tests {
                 class: Class::ALL[i % Class::ALL.len()],
                 rule,
                 reason: if i % 2 == 0 {
-                    format!("reason {i} ✓")
+                    format!("reason {i} ✓").into()
                 } else {
-                    String::new()
+                    Box::default()
                 },
                 flags: FlagSet::of(Flag::ALL.iter().skip(i).step_by(2)),
                 answerable: i % 3 != 0,
@@ -525,10 +525,12 @@ mod tests {
                     abstained: i % 2 == 0,
                     grounded: i % 5 == 0,
                 }),
-                rerank: (i % 3 != 1).then_some(RerankOutcome {
-                    before: (i % 2 == 0).then_some(i),
-                    after: Some(i + 1),
-                    effect: RerankEffect::ALL[i % 3],
+                rerank: (i % 3 != 1).then(|| {
+                    Box::new(RerankOutcome {
+                        before: (i % 2 == 0).then_some(i),
+                        after: Some(i + 1),
+                        effect: RerankEffect::ALL[i % 3],
+                    })
                 }),
                 review: (i % 2 == 1).then(|| {
                     Box::new(ReviewSignals {

@@ -1225,7 +1225,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 Some(_) => false,
             };
             if !listed {
-                brief.reason = String::new();
+                brief.reason = Box::default();
             }
             self.briefs.push(brief);
             self.lead_scores.push(slot.lead);

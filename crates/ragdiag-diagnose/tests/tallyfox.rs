@@ -397,7 +397,7 @@ fn briefs_of(
             *n += 1;
         }
         if !is_listed {
-            b.reason = String::new();
+            b.reason = Box::default();
         }
     }
     out
@@ -521,7 +521,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         d.class.is_failure()
             && !drawn.contains(&i)
             && !expected[i].reason.is_empty()
-            && expected[i].reason == d.reason
+            && *expected[i].reason == *d.reason
     });
     assert!(displaced_and_listed);
     // The same questions with their evidence and reference answers handed to the run.

@@ -287,12 +287,12 @@ impl<'a> Context<'a> {
         let (Some(d), Some(q)) = (input.diagnoses[i].filter(|_| full), input.queries[i]) else {
             // The reason is the diagnosis's where it is held: a streamed run may have emptied
             // the brief's of a question it draws.
-            let reason = input.diagnoses[i].map_or(&b.reason, |d| &d.reason);
+            let reason = input.diagnoses[i].map_or(&*b.reason, |d| d.reason.as_str());
             return QuestionView {
                 id: b.id.to_string(),
                 class: b.class.as_str().to_owned(),
                 rule,
-                reason: reason.clone(),
+                reason: reason.to_owned(),
                 weight: Some(b.weight),
                 ..QuestionView::default()
             };
@@ -593,7 +593,7 @@ mod tests {
             .collect();
         let mut streamed_briefs = briefs.clone();
         for &i in &drawn_at {
-            streamed_briefs[i].reason = String::new();
+            streamed_briefs[i].reason = Box::default();
         }
         let only_drawn_queries: Vec<Option<&Query>> = (0..queries.len())
             .map(|i| drawn_at.contains(&i).then(|| &queries[i]))
