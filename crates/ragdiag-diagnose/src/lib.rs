@@ -98,7 +98,9 @@ pub use report::{
 };
 pub use rerank::reranker_impact;
 pub use spill::Scratch;
-pub use stream::{drawn_order, Part, QueryLabels, QuestionStore, RepeatedId, Streamed, TraceRun};
+pub use stream::{
+    drawn_order, HeldQuestion, Part, QueryLabels, QuestionStore, RepeatedId, Streamed, TraceRun,
+};
 pub use summary::{ClassCount, FlagCount, Summary};
 pub use tally::{RankFigures, RankTally, TallyError};
 pub use trend::{trend, DatedReport};

@@ -32,8 +32,7 @@ use crate::stash;
 use crate::texts::Texts;
 use crate::{
     diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Class, Config,
-    Corpus, Diagnosis, Error, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Shown,
-    Summary,
+    Corpus, Diagnosis, Error, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Summary,
 };
 use ragdiag_core::{Diagnostics, Evidence, Location, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
@@ -401,9 +400,10 @@ pub struct Streamed {
     /// What the summary reads of each question's diagnosis, in question order (a released
     /// question's reason only when `report.md` may list it, [`TraceRun::with_listed`]).
     pub briefs: Vec<Brief>,
-    /// Each question's diagnosis while the run holds it: every question not released, and
-    /// the released ones the report draws; `None` for the others ([`TraceRun::release`]).
-    pub diagnoses: Vec<Option<Box<Diagnosis>>>,
+    /// The questions whose diagnosis the run holds, by position (ascending): every question
+    /// not released, and the released ones the report draws ([`TraceRun::release`]); nothing
+    /// is handed back per question for the others but its brief and lead scores.
+    pub held: Vec<(usize, HeldQuestion)>,
     /// Counts and shares per class and flag.
     pub summary: Summary,
     /// The warnings of the join, the location of the hits and the diagnoses, in
@@ -413,9 +413,6 @@ pub struct Streamed {
     /// them, in line order ([`TraceRun::with_first_lines`]; empty otherwise: they are among
     /// [`Streamed::warnings`]).
     pub repeated: Diagnostics,
-    /// Each question's located items (texts kept only for the drawn questions' hits that
-    /// differ from their document's slice) and answer (kept only for the drawn questions).
-    pub shown: Shown,
     /// What the summary reads of each question's items: the first two scores of every
     /// question; the document ranking only of the questions not released (a released
     /// question's is empty: no id, no document — its part had it, [`Part::rankings`]).
@@ -423,11 +420,6 @@ pub struct Streamed {
     /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
     /// the questions whose diagnosis it holds (empty when none were handed).
     pub labels: Vec<Option<Box<QueryLabels>>>,
-    /// The questions a stored run took ([`TraceRun::stored`]) whose diagnosis it holds, read
-    /// back from its store with their labels; `None` for the others (their evidence and
-    /// reference answers went with their diagnosis: [`Streamed::stored`] reads the rest of
-    /// them). Empty for a run over the caller's questions.
-    pub queries: Vec<Option<Box<Query>>>,
     /// Every question a stored run took, read back from its store when asked for; `None` for
     /// a run over the caller's questions.
     pub stored: Option<QuestionStore>,
@@ -440,6 +432,35 @@ pub struct Streamed {
     pub waited: usize,
     /// The bytes those questions took in the scratch.
     pub waited_bytes: u64,
+}
+
+/// What a streamed run hands back of a question whose diagnosis it holds
+/// ([`Streamed::held`]).
+#[derive(Debug)]
+pub struct HeldQuestion {
+    /// Its diagnosis.
+    pub diagnosis: Box<Diagnosis>,
+    /// Its located items (texts kept only for the drawn questions' hits that differ from
+    /// their document's slice).
+    pub items: Vec<RetrievedItem>,
+    /// Its answer (kept only for the drawn questions).
+    pub answer: Option<String>,
+    /// The question, read back from the store with its labels, when a stored run took it
+    /// ([`TraceRun::stored`]; its evidence and reference answers went with the diagnoses of
+    /// the others: [`Streamed::stored`] reads the rest of them); `None` for a run over the
+    /// caller's questions.
+    pub query: Option<Box<Query>>,
+}
+
+impl Streamed {
+    /// What the run hands back of question `i`, when it holds its diagnosis.
+    #[must_use]
+    pub fn held(&self, i: usize) -> Option<&HeldQuestion> {
+        self.held
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .map(|k| &self.held[k].1)
+    }
 }
 
 /// Questions whose rows can be written ([`TraceRun::ready`]): consecutive questions, all
@@ -1386,19 +1407,24 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // the last diagnosis: freed before the diagnoses are handed over.
         drop(std::mem::take(&mut self.texts));
         self.say_freed();
-        // Each question's place in what is handed back, made now that the run's texts are
-        // gone (the run held only its window and the drawn questions).
-        let mut diagnoses: Vec<Option<Box<Diagnosis>>> = vec![None; n];
-        let mut items = vec![Vec::new(); n];
-        let mut answers = vec![None; n];
+        // The questions whose diagnosis the run holds (its window and the drawn ones), by
+        // position: nothing is made per question for the others.
+        let mut held: Vec<(usize, HeldQuestion)> = std::mem::take(&mut self.held)
+            .into_iter()
+            .map(|(i, h)| {
+                let h = HeldQuestion {
+                    diagnosis: h.diagnosis,
+                    items: h.items,
+                    answer: h.answer,
+                    query: None,
+                };
+                (i, h)
+            })
+            .collect();
+        held.sort_unstable_by_key(|(i, _)| *i);
         let mut rankings: Vec<DocRanking> = Vec::with_capacity(n);
         rankings.resize_with(self.released, DocRanking::default);
         rankings.append(&mut self.rankings);
-        for (i, h) in std::mem::take(&mut self.held) {
-            diagnoses[i] = Some(h.diagnosis);
-            items[i] = h.items;
-            answers[i] = h.answer;
-        }
         // The released questions' briefs (read from the store, where they are kept there), then
         // those of the questions not released, which keep their diagnosis (and reason).
         let mut briefs = Vec::with_capacity(n);
@@ -1423,21 +1449,23 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 .expect("every question is diagnosed once the run is closed");
             briefs.push(self.brief(i, &d, slot.record.as_deref())?);
             lead_scores.push(slot.lead);
-            diagnoses[i] = Some(d);
-            items[i] = slot.items;
-            answers[i] = slot.answer;
+            held.push((
+                i,
+                HeldQuestion {
+                    diagnosis: d,
+                    items: slot.items,
+                    answer: slot.answer,
+                    query: None,
+                },
+            ));
         }
         // The labels the run still holds (with their questions, read from the store where they
         // are kept there).
         let labels = std::mem::take(&mut self.labels);
-        let mut queries = Vec::new();
         let mut stored = None;
         if matches!(self.source, Source::Stored { .. }) {
-            queries.resize_with(n, || None);
-            for (i, d) in diagnoses.iter().enumerate() {
-                if d.is_some() {
-                    queries[i] = Some(Box::new(self.full(i)?.into_owned()));
-                }
+            for (i, h) in &mut held {
+                h.query = Some(Box::new(self.full(*i)?.into_owned()));
             }
             if let (Source::Stored { at, paths }, Some(store)) = (
                 std::mem::replace(&mut self.source, Source::Borrowed(&[])),
@@ -1462,16 +1490,14 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         Ok(Streamed {
             summary: Summary::of(&briefs),
             briefs,
-            diagnoses,
+            held,
             warnings,
             repeated: self.repeated,
-            shown: Shown { items, answers },
             ranked: Ranked {
                 rankings,
                 lead_scores,
             },
             labels,
-            queries,
             stored,
             most_held: self.most_held,
             waited: self.spill.as_ref().map_or(0, |(_, s)| s.total),

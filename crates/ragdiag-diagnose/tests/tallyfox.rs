@@ -424,12 +424,12 @@ fn held_labels(
     at: &str,
 ) -> Vec<Option<Box<ragdiag_diagnose::QueryLabels>>> {
     if !stored {
-        assert!(got.queries.is_empty(), "{at}");
+        assert!(got.held.iter().all(|(_, h)| h.query.is_none()), "{at}");
         assert!(got.stored.is_none(), "{at}");
         return got.labels.clone();
     }
     assert!(got.labels.is_empty(), "{at}");
-    assert_eq!(got.queries.len(), slim.len(), "{at}");
+    assert_eq!(got.briefs.len(), slim.len(), "{at}");
     let questions = got
         .stored
         .as_mut()
@@ -439,18 +439,45 @@ fn held_labels(
         let q = questions.question(i).unwrap();
         assert_eq!(format!("{q:?}"), format!("{s:?}"), "{at}");
     }
-    got.queries
-        .iter()
-        .zip(got.diagnoses.iter())
+    (0..slim.len())
         .zip(slim)
-        .map(|((q, d), s)| {
-            assert_eq!(q.is_some(), d.is_some(), "{at}");
-            let mut q = q.as_deref()?.clone();
+        .map(|(i, s)| {
+            let held = got.held(i)?;
+            let mut q = held
+                .query
+                .as_deref()
+                .expect("a stored run hands back each question it holds")
+                .clone();
             let l = ragdiag_diagnose::QueryLabels::take(&mut q);
             assert_eq!(format!("{q:?}"), format!("{s:?}"), "{at}");
             l
         })
         .collect()
+}
+
+/// The diagnoses a streamed run hands back, one entry per question (`None` where it holds
+/// none), as JSON: what [`held`] gives for the questions it holds.
+fn held_diagnoses(got: &ragdiag_diagnose::Streamed) -> String {
+    let n = got.briefs.len();
+    assert!(got.held.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(got.held.last().is_none_or(|(i, _)| *i < n));
+    let held: Vec<Option<&ragdiag_diagnose::Diagnosis>> =
+        (0..n).map(|i| got.held(i).map(|h| &*h.diagnosis)).collect();
+    serde_json::to_string(&held).unwrap()
+}
+
+/// The items and answers a streamed run hands back, one entry per question (empty and `None`
+/// where it holds none).
+fn held_shown(got: &ragdiag_diagnose::Streamed) -> ragdiag_diagnose::Shown {
+    let n = got.briefs.len();
+    ragdiag_diagnose::Shown {
+        items: (0..n)
+            .map(|i| got.held(i).map_or_else(Vec::new, |h| h.items.clone()))
+            .collect(),
+        answers: (0..n)
+            .map(|i| got.held(i).and_then(|h| h.answer.clone()))
+            .collect(),
+    }
 }
 
 /// The diagnoses a run holds of `whole`: those of `drawn`, or (`None`) all of them; as JSON.
@@ -573,11 +600,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         assert!(got.most_held <= part + batch, "{at}: {}", got.most_held);
         assert_eq!((got.waited, got.waited_bytes), (0, 0), "{at}");
         assert_eq!(got.briefs, expected, "{at}");
-        assert_eq!(
-            serde_json::to_string(&got.diagnoses).unwrap(),
-            held(&whole, Some(&drawn)),
-            "{at}"
-        );
+        assert_eq!(held_diagnoses(&got), held(&whole, Some(&drawn)), "{at}");
         // The labels held are the drawn questions' (the others went with their diagnosis).
         let held_labels = held_labels(&mut got, &slim, stored, &at);
         if taken {
@@ -589,7 +612,7 @@ fn a_trace_in_question_order_is_released_as_it_comes() {
         } else {
             assert!(got.labels.is_empty(), "{at}");
         }
-        for (i, items) in got.shown.items.iter().enumerate() {
+        for (i, items) in held_shown(&got).items.iter().enumerate() {
             if !drawn.contains(&i) {
                 assert!(items.is_empty(), "{at}: question {i}");
             }
@@ -683,13 +706,10 @@ fn a_shuffled_trace_waits_in_the_scratch_and_is_released_as_it_comes() {
     };
     let same = |a: &Streamed, b: &Streamed, at: &str| {
         assert_eq!(format!("{:?}", a.briefs), format!("{:?}", b.briefs), "{at}");
-        assert_eq!(
-            serde_json::to_string(&a.diagnoses).unwrap(),
-            serde_json::to_string(&b.diagnoses).unwrap(),
-            "{at}"
-        );
-        assert_eq!(a.shown.items, b.shown.items, "{at}");
-        assert_eq!(a.shown.answers, b.shown.answers, "{at}");
+        assert_eq!(held_diagnoses(a), held_diagnoses(b), "{at}");
+        let (a_shown, b_shown) = (held_shown(a), held_shown(b));
+        assert_eq!(a_shown.items, b_shown.items, "{at}");
+        assert_eq!(a_shown.answers, b_shown.answers, "{at}");
         assert_eq!(a.summary, b.summary, "{at}");
         assert_eq!(
             format!("{:?}", a.warnings),
@@ -723,15 +743,12 @@ fn a_shuffled_trace_waits_in_the_scratch_and_is_released_as_it_comes() {
             "{at}"
         );
         let drawn_held = (keep == 1).then_some(&drawn);
-        assert_eq!(
-            serde_json::to_string(&got.diagnoses).unwrap(),
-            held(&whole, drawn_held),
-            "{at}"
-        );
-        for (i, items) in got.shown.items.iter().enumerate() {
+        assert_eq!(held_diagnoses(&got), held(&whole, drawn_held), "{at}");
+        let got_shown = held_shown(&got);
+        for (i, items) in got_shown.items.iter().enumerate() {
             if keep == usize::MAX || drawn.contains(&i) {
                 assert_eq!(items, &shown.items[i], "{at}: question {i}");
-                assert_eq!(got.shown.answers[i], shown.answers[i], "{at}: question {i}");
+                assert_eq!(got_shown.answers[i], shown.answers[i], "{at}: question {i}");
             } else {
                 assert!(items.is_empty(), "{at}: question {i}");
             }
@@ -1007,11 +1024,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         // (Debug: some weights are NaN.)
         assert_eq!(format!("{:?}", got.briefs), format!("{expected:?}"), "{at}");
         let drawn_held = (part.is_some() && keep == 1).then_some(&drawn);
-        assert_eq!(
-            serde_json::to_string(&got.diagnoses).unwrap(),
-            held(&whole, drawn_held),
-            "{at}"
-        );
+        assert_eq!(held_diagnoses(&got), held(&whole, drawn_held), "{at}");
         assert_eq!(got.summary, whole.summary, "{at}");
         assert_eq!(
             format!("{:?}", got.warnings),
@@ -1023,36 +1036,34 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         if taken {
             assert_eq!(held_labels.len(), queries.len(), "{at}");
             for (i, l) in held_labels.iter().enumerate() {
-                let expect = got.diagnoses[i]
-                    .is_some()
-                    .then(|| labels[i].clone())
-                    .flatten();
+                let expect = got.held(i).is_some().then(|| labels[i].clone()).flatten();
                 assert_eq!(l, &expect, "{at}: question {i}");
             }
         } else {
             assert!(got.labels.is_empty(), "{at}");
         }
+        let got_shown = held_shown(&got);
         if keep == usize::MAX {
             // Every question is drawn: nothing is let go.
-            assert_eq!(got.shown.items, shown.items, "{at}");
-            assert_eq!(got.shown.answers, shown.answers, "{at}");
+            assert_eq!(got_shown.items, shown.items, "{at}");
+            assert_eq!(got_shown.answers, shown.answers, "{at}");
             continue;
         }
         if part.is_none() {
             assert_eq!(
-                without_text(&got.shown.items),
+                without_text(&got_shown.items),
                 without_text(&shown.items),
                 "{at}"
             );
         }
         // Texts kept: exactly the first of each class in the drawn order.
-        for (i, (g, w)) in got.shown.items.iter().zip(&shown.items).enumerate() {
+        for (i, (g, w)) in got_shown.items.iter().zip(&shown.items).enumerate() {
             if drawn.contains(&i) {
                 assert_eq!(g, w, "{at}: question {i}");
-                assert_eq!(got.shown.answers[i], shown.answers[i], "{at}: question {i}");
+                assert_eq!(got_shown.answers[i], shown.answers[i], "{at}: question {i}");
             } else {
                 assert!(g.iter().all(|x| x.text.is_none()), "{at}: question {i}");
-                assert_eq!(got.shown.answers[i], None, "{at}: question {i}");
+                assert_eq!(got_shown.answers[i], None, "{at}: question {i}");
                 // Released once written: the items of an undrawn question are let go.
                 if part.is_some() {
                     assert!(g.is_empty(), "{at}: question {i}");
@@ -1061,7 +1072,7 @@ fn a_streamed_trace_equals_the_whole_trace_at_any_batch_size() {
         }
         // The drawn questions' answers are there to show (the trace answers most).
         assert!(
-            drawn.iter().any(|&i| got.shown.answers[i].is_some()),
+            drawn.iter().any(|&i| got_shown.answers[i].is_some()),
             "{at}"
         );
     }

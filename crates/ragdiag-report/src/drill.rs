@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 const SNIPPET: usize = 1200;
 
 /// One question's retrieved list and answer, as the drill-down shows them.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Shown<'a> {
     /// The ranked items, best first.
     pub items: &'a [RetrievedItem],
@@ -22,20 +22,44 @@ pub struct Shown<'a> {
     pub answer: Option<&'a str>,
 }
 
+/// What a run holds of each question, or of some of them (by position among the questions).
+#[derive(Debug, Clone, Copy)]
+pub enum ByQuestion<'a, T> {
+    /// One per question, in question order.
+    Every(&'a [T]),
+    /// Those of some questions, each with its position; positions ascending.
+    Some(&'a [(usize, T)]),
+}
+
+impl<'a, T> ByQuestion<'a, T> {
+    /// Question `i`'s, where held.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&'a T> {
+        match *self {
+            ByQuestion::Every(all) => all.get(i),
+            ByQuestion::Some(some) => some
+                .binary_search_by_key(&i, |(at, _)| *at)
+                .ok()
+                .map(|k| &some[k].1),
+        }
+    }
+}
+
 /// What the drill-down of a report is made from.
 #[derive(Debug, Clone, Copy)]
 pub struct DrillInput<'a> {
-    /// Each question, where the run holds it (a streamed trace: those the report draws, with
+    /// The questions, where the run holds them (a streamed trace: those the report draws, with
     /// their labels); what the drill-down reads of the others is in their briefs.
-    pub queries: &'a [Option<&'a Query>],
-    /// Each question's diagnosis, where the run holds it (a streamed trace: those the report
+    pub queries: ByQuestion<'a, &'a Query>,
+    /// The questions' diagnoses, where the run holds them (a streamed trace: those the report
     /// draws).
-    pub diagnoses: &'a [Option<&'a Diagnosis>],
+    pub diagnoses: ByQuestion<'a, &'a Diagnosis>,
     /// What the summary reads of each question's diagnosis: every question's class, rule and
-    /// reason (report.md's list of failing questions).
+    /// reason (report.md's list of failing questions). One per question: the questions the
+    /// drill-down covers.
     pub briefs: &'a [Brief],
-    /// One retrieved list per question.
-    pub shown: &'a [Shown<'a>],
+    /// The questions' retrieved lists, where the run holds them (none: an empty list).
+    pub shown: ByQuestion<'a, Shown<'a>>,
     /// The corpus.
     pub docs: &'a [Document],
     /// Its freshness audit, aligned with `docs`.
@@ -47,13 +71,14 @@ pub struct DrillInput<'a> {
 }
 
 impl DrillInput<'_> {
-    /// The questions every list covers.
+    /// The questions the drill-down covers.
     fn len(&self) -> usize {
-        self.queries
-            .len()
-            .min(self.diagnoses.len())
-            .min(self.briefs.len())
-            .min(self.shown.len())
+        self.briefs.len()
+    }
+
+    /// Question `i`'s diagnosis, where held.
+    fn diagnosis(&self, i: usize) -> Option<&Diagnosis> {
+        self.diagnoses.get(i).copied()
     }
 }
 
@@ -206,7 +231,7 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Drill<'static> {
         .iter()
         .map(|&i| {
             debug_assert!(
-                input.diagnoses[i].is_some(),
+                input.diagnosis(i).is_some(),
                 "question {i} is drawn: its diagnosis is held"
             );
             (i, Cow::Owned(ctx.view(i, true)))
@@ -277,17 +302,19 @@ impl<'a> Context<'a> {
     /// (and its weight).
     fn view(&self, i: usize, full: bool) -> QuestionView {
         let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
-        let (b, r) = (&input.briefs[i], &input.shown[i]);
+        let b = &input.briefs[i];
+        let r = input.shown.get(i).copied().unwrap_or_default();
         let rule = Some(RuleView {
             number: u32::from(b.rule.number()),
             name: b.rule.name().to_owned(),
         });
         // A question drawn in full whose diagnosis the run let go of (it never is: the run
         // keeps the ones the report draws) shows what its brief holds.
-        let (Some(d), Some(q)) = (input.diagnoses[i].filter(|_| full), input.queries[i]) else {
+        let (Some(d), Some(&q)) = (input.diagnosis(i).filter(|_| full), input.queries.get(i))
+        else {
             // The reason is the diagnosis's where it is held: a streamed run may have emptied
             // the brief's of a question it draws.
-            let reason = input.diagnoses[i].map_or(&*b.reason, |d| d.reason.as_str());
+            let reason = input.diagnosis(i).map_or(&*b.reason, |d| d.reason.as_str());
             return QuestionView {
                 id: b.id.to_string(),
                 class: b.class.as_str().to_owned(),
@@ -498,8 +525,7 @@ mod tests {
                 answer: a.as_deref(),
             })
             .collect();
-        let held: Vec<Option<&ragdiag_diagnose::Diagnosis>> =
-            ds.diagnoses.iter().map(Some).collect();
+        let held: Vec<&ragdiag_diagnose::Diagnosis> = ds.diagnoses.iter().collect();
         let briefs = ragdiag_diagnose::Brief::all(
             &ds.diagnoses,
             &queries,
@@ -515,12 +541,12 @@ mod tests {
                 },
             ),
         );
-        let held_queries: Vec<Option<&Query>> = queries.iter().map(Some).collect();
+        let held_queries: Vec<&Query> = queries.iter().collect();
         let input = DrillInput {
-            queries: &held_queries,
-            diagnoses: &held,
+            queries: ByQuestion::Every(&held_queries),
+            diagnoses: ByQuestion::Every(&held),
             briefs: &briefs,
-            shown: &shown,
+            shown: ByQuestion::Every(&shown),
             docs: &docs,
             audit: &audit,
             table: None,
@@ -588,20 +614,24 @@ mod tests {
                 .push((i, queries[i].weight));
         }
         let drawn_at: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
-        let only_drawn: Vec<Option<&ragdiag_diagnose::Diagnosis>> = (0..ds.diagnoses.len())
-            .map(|i| drawn_at.contains(&i).then(|| &ds.diagnoses[i]))
-            .collect();
+        let mut drawn_at = drawn_at;
+        drawn_at.sort_unstable();
+        let only_drawn: Vec<(usize, &ragdiag_diagnose::Diagnosis)> =
+            drawn_at.iter().map(|&i| (i, &ds.diagnoses[i])).collect();
         let mut streamed_briefs = briefs.clone();
         for &i in &drawn_at {
             streamed_briefs[i].reason = Box::default();
         }
-        let only_drawn_queries: Vec<Option<&Query>> = (0..queries.len())
-            .map(|i| drawn_at.contains(&i).then(|| &queries[i]))
-            .collect();
+        let only_drawn_queries: Vec<(usize, &Query)> =
+            drawn_at.iter().map(|&i| (i, &queries[i])).collect();
+        // Only the drawn questions' retrieved lists, too.
+        let only_drawn_shown: Vec<(usize, Shown<'_>)> =
+            drawn_at.iter().map(|&i| (i, shown[i])).collect();
         let streamed = drawn_question_views(&DrillInput {
-            queries: &only_drawn_queries,
-            diagnoses: &only_drawn,
+            queries: ByQuestion::Some(&only_drawn_queries),
+            diagnoses: ByQuestion::Some(&only_drawn),
             briefs: &streamed_briefs,
+            shown: ByQuestion::Some(&only_drawn_shown),
             ..input
         });
         assert_eq!(streamed.classes(), drawn.classes());

@@ -95,7 +95,7 @@ mod view;
 
 pub use chunking::{chunking_verdict, render_chunking_markdown, render_chunking_text, table_csv};
 pub use compare::{compare_table, render_compare_markdown};
-pub use drill::{drawn_question_views, question_views, Drill, DrillInput, Shown};
+pub use drill::{drawn_question_views, question_views, ByQuestion, Drill, DrillInput, Shown};
 pub use freshness::render_freshness_markdown;
 pub use highlight::{highlight_html, normalize_ranges};
 pub use html::{render_html_json, SECTION_IDS, SHOWN_PER_CLASS};

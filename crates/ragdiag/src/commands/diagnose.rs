@@ -13,13 +13,14 @@ use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{
-    golden, Brief, BriefContext, Corpus, Diagnosis, QueryLabels, QuestionStore, Ranked,
-    RetrievedItem, SummaryInput,
+    golden, Brief, BriefContext, Corpus, Diagnosis, HeldQuestion, QueryLabels, QuestionStore,
+    Ranked, RetrievedItem, SummaryInput,
 };
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
     load_beir_queries_with_qrels, load_corpus, load_qrels, load_queries, LoadOptions,
 };
+use ragdiag_report::ByQuestion;
 use ragdiag_retrieve::{
     chunk_depth, corpus_sha256, replay_index, replay_items, ReplaySpec, RetrieverKind,
     SearchOptions,
@@ -48,11 +49,12 @@ impl SourceList {
 enum Held {
     /// Every question's diagnosis (replay, an engine, a trace read whole).
     Whole(Vec<Diagnosis>),
-    /// A streamed trace: every question's brief, and the diagnoses of the questions the
-    /// report draws (`None` for the others).
+    /// A streamed trace: every question's brief, and what the run holds of the questions the
+    /// report draws (their diagnoses, items and answers; with a store, the questions), by
+    /// position.
     Streamed {
         briefs: Vec<Brief>,
-        diagnoses: Vec<Option<Box<Diagnosis>>>,
+        held: Vec<(usize, HeldQuestion)>,
     },
 }
 
@@ -61,25 +63,22 @@ struct Retrieved {
     diagnoses: Held,
     /// Problems of meaning found on the way (the diagnoses' warnings).
     warnings: Diagnostics,
-    /// The ranked items (chunk level, best first); a streamed trace keeps only those of the
-    /// questions the report draws.
+    /// The ranked items (chunk level, best first); empty for a streamed trace (the questions
+    /// the report draws have theirs in [`Held::Streamed`]).
     items: Vec<Vec<RetrievedItem>>,
     /// What the summary reads of the items.
     ranked: Ranked,
     /// Which retrievers found each item (`bm25`, `dense`, `bm25+dense`, `trace`).
     sources: SourceList,
-    /// The answer the system gave (trace mode).
+    /// The answer the system gave (trace mode; empty for a streamed trace, as `items`).
     answers: Vec<Option<String>>,
     /// The trace read whole (trace mode; a streamed trace keeps its records' figures in the
     /// briefs).
     trace: Option<Vec<TraceRecord>>,
-    /// A streamed trace's questions when its run kept them in its store: those the report
-    /// draws (with their labels; `None` for the others), and every one read back on demand.
-    stored: Option<Stored>,
+    /// A streamed trace's questions when its run kept them in its store, each read back on
+    /// demand (those the report draws are in [`Held::Streamed`], with their labels).
+    stored: Option<QuestionStore>,
 }
-
-/// [`Retrieved::stored`].
-type Stored = (Vec<Option<Box<Query>>>, QuestionStore);
 
 pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut s = DiagnoseSettings::resolve(args)?;
@@ -299,7 +298,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             ds,
             None,
         ),
-        Held::Streamed { briefs, diagnoses } => (briefs, Vec::new(), Some(diagnoses)),
+        Held::Streamed { briefs, held } => (briefs, Vec::new(), Some(held)),
     };
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     // The other modes hold every ranking: their tables and `run.trec` are written now, by the
@@ -387,17 +386,12 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     let mut json = serde_json::to_vec_pretty(summary)?;
     json.push(b'\n');
     files.write("summary.json", &json)?;
-    // Each question's diagnosis where the run holds it (a streamed trace: the drawn ones).
-    let held: Vec<Option<&Diagnosis>> = match &drawn {
-        Some(drawn) => drawn.iter().map(Option::as_deref).collect(),
-        None => ds.iter().map(Some).collect(),
-    };
     if summary.review.is_some() {
         // The queued questions' texts (a stored run's read back from its store).
         let mut texts = Vec::with_capacity(evaluated.review_questions.len());
         for &i in &evaluated.review_questions {
             texts.push(match &mut stored {
-                Some((_, questions)) => questions.question(i)?.text,
+                Some(questions) => questions.question(i)?.text,
                 None => queries[i].text.clone(),
             });
         }
@@ -414,7 +408,11 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         )?;
     }
     super::write_warnings(&mut files, &findings)?;
-    let shown: Vec<ragdiag_report::Shown<'_>> = items
+    // Each question's diagnosis, items, answer and question where the run holds them: every
+    // question's, or a streamed trace's drawn ones (by position; the questions themselves
+    // there only when its run kept them in its store, else they are all in `queries`).
+    let every_diagnosis: Vec<&Diagnosis> = ds.iter().collect();
+    let every_shown: Vec<ragdiag_report::Shown<'_>> = items
         .iter()
         .zip(&r.answers)
         .map(|(items, answer)| ragdiag_report::Shown {
@@ -422,16 +420,46 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             answer: answer.as_deref(),
         })
         .collect();
-    // Hits and snippets only of the questions the page draws (at most 25 per class).
-    let held_queries: Vec<Option<&Query>> = match &stored {
-        Some((drawn, _)) => drawn.iter().map(Option::as_deref).collect(),
-        None => queries.iter().map(Some).collect(),
+    let every_query: Vec<&Query> = queries.iter().collect();
+    let drawn = drawn.as_deref().unwrap_or_default();
+    let some_diagnoses: Vec<(usize, &Diagnosis)> =
+        drawn.iter().map(|(i, h)| (*i, &*h.diagnosis)).collect();
+    let some_shown: Vec<(usize, ragdiag_report::Shown<'_>)> = drawn
+        .iter()
+        .map(|(i, h)| {
+            let shown = ragdiag_report::Shown {
+                items: &h.items,
+                answer: h.answer.as_deref(),
+            };
+            (*i, shown)
+        })
+        .collect();
+    let some_queries: Vec<(usize, &Query)> = drawn
+        .iter()
+        .filter_map(|(i, h)| Some((*i, h.query.as_deref()?)))
+        .collect();
+    let (diagnoses, shown) = if streamed {
+        (
+            ByQuestion::Some(&some_diagnoses),
+            ByQuestion::Some(&some_shown),
+        )
+    } else {
+        (
+            ByQuestion::Every(&every_diagnosis),
+            ByQuestion::Every(&every_shown),
+        )
     };
+    let held_queries = if stored.is_some() {
+        ByQuestion::Some(&some_queries)
+    } else {
+        ByQuestion::Every(&every_query)
+    };
+    // Hits and snippets only of the questions the page draws (at most 25 per class).
     let drill = ragdiag_report::drawn_question_views(&ragdiag_report::DrillInput {
-        queries: &held_queries,
-        diagnoses: &held,
+        queries: held_queries,
+        diagnoses,
         briefs: &briefs,
-        shown: &shown,
+        shown,
         docs: &docs,
         audit: &audit,
         table,
@@ -778,10 +806,7 @@ fn from_trace_stream<'c>(
     let mut stored = None;
     match &held_in_memory {
         None => {
-            stored = streamed
-                .stored
-                .take()
-                .map(|s| (std::mem::take(&mut streamed.queries), s));
+            stored = streamed.stored.take();
         }
         Some(why) => {
             printer.note(format_args!(
@@ -808,13 +833,13 @@ fn from_trace_stream<'c>(
         Retrieved {
             diagnoses: Held::Streamed {
                 briefs: streamed.briefs,
-                diagnoses: streamed.diagnoses,
+                held: streamed.held,
             },
             warnings: streamed.warnings,
             sources: SourceList::All("trace"),
-            items: streamed.shown.items,
+            items: Vec::new(),
             ranked: streamed.ranked,
-            answers: streamed.shown.answers,
+            answers: Vec::new(),
             // Each record's figures are in its question's brief.
             trace: None,
             stored,
