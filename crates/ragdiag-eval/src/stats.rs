@@ -123,6 +123,37 @@ fn percentile_interval(estimate: f64, mut draws: Vec<f64>, n: usize, level: f64)
     }
 }
 
+/// The sums over the questions `idx` (in that order, repeats counted) of each of `G` columns'
+/// values, each times the question's weight (1 without weights): each column's terms added in
+/// the order of `idx`, the `G` sums side by side.
+#[inline]
+fn sum_columns<const G: usize>(
+    cols: [&[f64]; G],
+    idx: &[usize],
+    weights: Option<&[f64]>,
+) -> [f64; G] {
+    let mut acc = [0.0; G];
+    match weights {
+        // x × 1 is x, bit for bit: the unweighted terms are the values.
+        None => {
+            for &i in idx {
+                for (a, col) in acc.iter_mut().zip(&cols) {
+                    *a += col[i];
+                }
+            }
+        }
+        Some(w) => {
+            for &i in idx {
+                let wi = w[i];
+                for (a, col) in acc.iter_mut().zip(&cols) {
+                    *a += col[i] * wi;
+                }
+            }
+        }
+    }
+    acc
+}
+
 /// Percentile bootstrap intervals of the (weighted) mean of each column. `columns[c][q]` is the
 /// value of question `q` in column `c`; every column must have the same length. The same
 /// resampled question sets serve all columns.
@@ -140,19 +171,27 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
             .collect();
     }
     let rows = resample_rows(cfg, columns.len(), |rng, idx, row| {
-        // The resample's questions drawn first, then each column summed over them in the
-        // order drawn (the sums of one draw at a time over every column, bit for bit): a
-        // column at a time touches one column's memory, not every column's, per draw.
+        // The resample's questions drawn first, then the columns summed over them three at a
+        // time, each in the order drawn (the sums of one draw at a time over every column, bit
+        // for bit): three sums in flight instead of one, over three columns' memory, not every
+        // column's, per draw.
         idx.clear();
         idx.extend((0..n).map(|_| rng.random_range(0..n)));
-        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
         let mut total_w = 0.0;
-        for &i in idx.iter() {
-            total_w += weight(i);
+        match weights {
+            None => total_w = idx.len() as f64,
+            Some(w) => {
+                for &i in idx.iter() {
+                    total_w += w[i];
+                }
+            }
         }
-        for (acc, col) in row.iter_mut().zip(columns) {
-            for &i in idx.iter() {
-                *acc += col[i] * weight(i);
+        for (acc, cols) in row.chunks_mut(3).zip(columns.chunks(3)) {
+            match *cols {
+                [a, b, c] => acc.copy_from_slice(&sum_columns([a, b, c], idx, weights)),
+                [a, b] => acc.copy_from_slice(&sum_columns([a, b], idx, weights)),
+                [a] => acc.copy_from_slice(&sum_columns([a], idx, weights)),
+                _ => unreachable!("chunks of one to three columns"),
             }
         }
         for acc in row.iter_mut() {
