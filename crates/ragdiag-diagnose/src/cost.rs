@@ -42,26 +42,34 @@ fn money(i: Interval) -> Interval {
     }
 }
 
-/// The p50 and p95 of `values` with bootstrap intervals.
+/// The p50 and p95 of `values` with bootstrap intervals, both over the same resamples (each
+/// interval the one a bootstrap of that quantile alone gives: the draws are the same), a
+/// resample's values gathered into one list its block reuses.
 fn quantiles(values: &[f64], cfg: &stats::Config) -> LatencyQuantiles {
-    let at = |q: f64| {
-        if values.is_empty() {
-            return Interval::empty();
-        }
-        let estimate = nearest_rank(&mut values.to_vec(), q);
-        interval(stats::bootstrap_statistic(
-            values.len(),
-            estimate,
-            cfg,
-            |idx| {
-                let mut v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
-                nearest_rank(&mut v, q)
-            },
-        ))
-    };
+    if values.is_empty() {
+        return LatencyQuantiles {
+            p50: Interval::empty(),
+            p95: Interval::empty(),
+        };
+    }
+    let mut sorted = values.to_vec();
+    let estimates = [nearest_rank(&mut sorted, 0.5), nearest_rank(&mut sorted, 0.95)];
+    let intervals = stats::bootstrap_statistics(
+        values.len(),
+        &estimates,
+        cfg,
+        |idx, v: &mut Vec<f64>, out| {
+            v.clear();
+            v.extend(idx.iter().map(|&i| values[i]));
+            // The k-th smallest under a total order is one value whatever the list's order,
+            // so the second selection may start from the first one's reordering.
+            out[0] = nearest_rank(v, 0.5);
+            out[1] = nearest_rank(v, 0.95);
+        },
+    );
     LatencyQuantiles {
-        p50: at(0.5),
-        p95: at(0.95),
+        p50: interval(intervals[0]),
+        p95: interval(intervals[1]),
     }
 }
 

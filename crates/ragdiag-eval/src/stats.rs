@@ -81,6 +81,18 @@ fn resample_rows<F>(cfg: &Config, width: usize, per_resample: F) -> Vec<Vec<f64>
 where
     F: Fn(&mut ChaCha8Rng, &mut Vec<usize>, &mut [f64]) + Sync,
 {
+    resample_rows_with(cfg, width, |rng, idx, _: &mut (), row| {
+        per_resample(rng, idx, row);
+    })
+}
+
+/// [`resample_rows`] with a second scratch `S` the block's resamples reuse (made with
+/// `S::default()` once per block).
+fn resample_rows_with<S, F>(cfg: &Config, width: usize, per_resample: F) -> Vec<Vec<f64>>
+where
+    S: Default,
+    F: Fn(&mut ChaCha8Rng, &mut Vec<usize>, &mut S, &mut [f64]) + Sync,
+{
     let blocks = cfg.resamples.div_ceil(BLOCK);
     (0..blocks)
         .into_par_iter()
@@ -89,10 +101,11 @@ where
             rng.set_stream(b as u64 + 1);
             let count = BLOCK.min(cfg.resamples - b * BLOCK);
             let mut scratch = Vec::new();
+            let mut own = S::default();
             (0..count)
                 .map(|_| {
                     let mut row = vec![0.0; width];
-                    per_resample(&mut rng, &mut scratch, &mut row);
+                    per_resample(&mut rng, &mut scratch, &mut own, &mut row);
                     row
                 })
                 .collect::<Vec<_>>()
@@ -240,6 +253,48 @@ where
         n,
         cfg.level,
     )
+}
+
+/// The percentile bootstrap intervals of several statistics of the questions taken over the
+/// same resamples: `stat(idx, scratch, out)` gets the indices of one resample (drawn with
+/// replacement from `0..n`, the same draws as [`bootstrap_statistic`]'s) and a scratch the
+/// resamples of a block reuse, and writes the statistics to `out` (one per `estimates`, their
+/// values on the questions as they are). Each interval is the one [`bootstrap_statistic`]
+/// gives for that statistic alone, bit for bit; the draws are made once for all of them.
+pub fn bootstrap_statistics<S, F>(
+    n: usize,
+    estimates: &[f64],
+    cfg: &Config,
+    stat: F,
+) -> Vec<Interval>
+where
+    S: Default,
+    F: Fn(&[usize], &mut S, &mut [f64]) + Sync,
+{
+    if n == 0 {
+        return estimates
+            .iter()
+            .map(|&estimate| Interval {
+                estimate,
+                lower: f64::NAN,
+                upper: f64::NAN,
+                n: 0,
+            })
+            .collect();
+    }
+    let rows = resample_rows_with(cfg, estimates.len(), |rng, idx, scratch, row| {
+        idx.clear();
+        idx.extend((0..n).map(|_| rng.random_range(0..n)));
+        stat(idx, scratch, row);
+    });
+    estimates
+        .iter()
+        .enumerate()
+        .map(|(c, &estimate)| {
+            let draws = rows.iter().map(|r| r[c]).collect();
+            percentile_interval(estimate, draws, n, cfg.level)
+        })
+        .collect()
 }
 
 /// The Wilson score interval of a (weighted) proportion: `values` are each question's 0/1
@@ -693,6 +748,65 @@ mod tests {
             assert!((a - e).abs() < 1e-12, "{adj:?}");
         }
         assert!(holm(&[]).is_empty());
+    }
+
+    /// Several statistics over the same resamples give, each, the interval that statistic
+    /// gets alone, bit for bit (a ratio with nothing under it in some resamples too); no
+    /// questions, NaN bounds for each.
+    #[test]
+    fn statistics_together_equal_each_alone() {
+        let values: Vec<f64> = (0..300)
+            .map(|i| f64::from((i * 37) % 11) / 10.0 - 0.2)
+            .collect();
+        let cfg = Config {
+            resamples: 1200,
+            ..Config::default()
+        };
+        let mean_of = |idx: &[usize]| idx.iter().map(|&i| values[i]).sum::<f64>() / 3.0;
+        let max_of = |idx: &[usize]| {
+            idx.iter()
+                .map(|&i| values[i])
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        // The sum over the count of negative values: NaN (left out) when a resample has none
+        // (about one in eleven of six draws from the first six values, two of them negative).
+        let odd = |idx: &[usize]| {
+            let neg = idx.iter().filter(|&&i| values[i] < 0.0).count();
+            if neg == 0 {
+                f64::NAN
+            } else {
+                idx.iter().map(|&i| values[i]).sum::<f64>() / neg as f64
+            }
+        };
+        let few = 6;
+        for n in [values.len(), few] {
+            let estimates = [0.25, 0.9, 0.5];
+            let together =
+                bootstrap_statistics(n, &estimates, &cfg, |idx, seen: &mut usize, out| {
+                    *seen += 1;
+                    out[0] = mean_of(idx);
+                    out[1] = max_of(idx);
+                    out[2] = odd(idx);
+                });
+            let alone = [
+                bootstrap_statistic(n, estimates[0], &cfg, mean_of),
+                bootstrap_statistic(n, estimates[1], &cfg, max_of),
+                bootstrap_statistic(n, estimates[2], &cfg, odd),
+            ];
+            assert_eq!(together.len(), 3);
+            for (t, a) in together.iter().zip(&alone) {
+                assert_eq!(t.estimate.to_bits(), a.estimate.to_bits());
+                assert_eq!(t.lower.to_bits(), a.lower.to_bits(), "{t:?} {a:?}");
+                assert_eq!(t.upper.to_bits(), a.upper.to_bits(), "{t:?} {a:?}");
+                assert_eq!(t.n, a.n);
+            }
+        }
+        let none = bootstrap_statistics(0, &[1.0, 2.0], &cfg, |_, _: &mut (), _| {});
+        assert_eq!(none.len(), 2);
+        assert!(none
+            .iter()
+            .all(|i| i.lower.is_nan() && i.upper.is_nan() && i.n == 0));
+        assert_eq!(none[1].estimate, 2.0);
     }
 
     #[test]
