@@ -53,7 +53,10 @@ fn quantiles(values: &[f64], cfg: &stats::Config) -> LatencyQuantiles {
         };
     }
     let mut sorted = values.to_vec();
-    let estimates = [nearest_rank(&mut sorted, 0.5), nearest_rank(&mut sorted, 0.95)];
+    let estimates = [
+        nearest_rank(&mut sorted, 0.5),
+        nearest_rank(&mut sorted, 0.95),
+    ];
     let intervals = stats::bootstrap_statistics(
         values.len(),
         &estimates,
