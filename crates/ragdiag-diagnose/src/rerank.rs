@@ -23,20 +23,10 @@ pub fn reranker_impact(ds: &[Brief], context_k: usize, seed: u64) -> Option<Rera
     let weights = stats::relative_weights(idx.iter().map(|&i| ds[i].weight).collect());
     let level = stats::Config::default().level;
     let share = |effect: RerankEffect| -> RerankShare {
-        let v: Vec<f64> = idx
-            .iter()
-            .map(|&i| {
-                f64::from(u8::from(
-                    ds[i].rerank.as_deref().is_some_and(|r| r.effect == effect),
-                ))
-            })
-            .collect();
+        let had = |i: usize| ds[i].rerank.as_deref().is_some_and(|r| r.effect == effect);
+        let v: Vec<f64> = idx.iter().map(|&i| f64::from(u8::from(had(i)))).collect();
         let iv = stats::wilson(&v, weights.as_deref(), level);
-        let mut ids: Vec<usize> = idx
-            .iter()
-            .copied()
-            .filter(|&i| ds[i].rerank.as_deref().is_some_and(|r| r.effect == effect))
-            .collect();
+        let mut ids: Vec<usize> = idx.iter().copied().filter(|&i| had(i)).collect();
         ids.sort_by(|&a, &b| {
             ds[b]
                 .weight

@@ -435,7 +435,7 @@ pub struct Streamed {
 }
 
 /// What a streamed run hands back of a question whose diagnosis it holds
-/// ([`Streamed::held`]).
+/// ([`Streamed::held`]); the run keeps the same of a released question the report may draw.
 #[derive(Debug)]
 pub struct HeldQuestion {
     /// Its diagnosis.
@@ -498,13 +498,6 @@ struct Slot {
     record: Option<Box<(usize, TraceRecord)>>,
 }
 
-/// What a [`TraceRun`] keeps of a released question the report may draw.
-struct Held {
-    diagnosis: Box<Diagnosis>,
-    items: Vec<RetrievedItem>,
-    answer: Option<String>,
-}
-
 /// Where a [`TraceRun`]'s questions are.
 enum Source<'q> {
     /// The caller's ([`TraceRun::new`]).
@@ -558,8 +551,9 @@ pub struct TraceRun<'r, 'c, 'q> {
     /// Their document rankings (`rankings[j]` is question `released + j`; empty until it is
     /// diagnosed), apart so that a part's are one slice.
     rankings: Vec<DocRanking>,
-    /// What the run keeps of the released questions the report may draw, by position.
-    held: FxHashMap<usize, Held>,
+    /// What the run keeps of the released questions the report may draw, by position (their
+    /// questions are read back only by [`TraceRun::finish`]: `query` is `None` until then).
+    held: FxHashMap<usize, HeldQuestion>,
     /// The briefs of the released questions, in question order.
     briefs: Vec<Brief>,
     /// The lead scores of the released questions, in question order (with a store, of the
@@ -1251,10 +1245,11 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             self.briefs.push(brief);
             self.lead_scores.push(slot.lead);
             if self.is_kept(d.class, i) {
-                let held = Held {
+                let held = HeldQuestion {
                     diagnosis: d,
                     items: slot.items,
                     answer: slot.answer,
+                    query: None,
                 };
                 self.held.insert(i, held);
             } else {
@@ -1409,18 +1404,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         self.say_freed();
         // The questions whose diagnosis the run holds (its window and the drawn ones), by
         // position: nothing is made per question for the others.
-        let mut held: Vec<(usize, HeldQuestion)> = std::mem::take(&mut self.held)
-            .into_iter()
-            .map(|(i, h)| {
-                let h = HeldQuestion {
-                    diagnosis: h.diagnosis,
-                    items: h.items,
-                    answer: h.answer,
-                    query: None,
-                };
-                (i, h)
-            })
-            .collect();
+        let mut held: Vec<(usize, HeldQuestion)> =
+            std::mem::take(&mut self.held).into_iter().collect();
         held.sort_unstable_by_key(|(i, _)| *i);
         let mut rankings: Vec<DocRanking> = Vec::with_capacity(n);
         rankings.resize_with(self.released, DocRanking::default);

@@ -234,33 +234,18 @@ pub fn bootstrap_statistic<F>(n: usize, estimate: f64, cfg: &Config, stat: F) ->
 where
     F: Fn(&[usize]) -> f64 + Sync,
 {
-    if n == 0 {
-        return Interval {
-            estimate,
-            lower: f64::NAN,
-            upper: f64::NAN,
-            n: 0,
-        };
-    }
-    let rows = resample_rows(cfg, 1, |rng, idx, row| {
-        idx.clear();
-        idx.extend((0..n).map(|_| rng.random_range(0..n)));
-        row[0] = stat(idx);
-    });
-    percentile_interval(
-        estimate,
-        rows.into_iter().map(|r| r[0]).collect(),
-        n,
-        cfg.level,
-    )
+    bootstrap_statistics(n, &[estimate], cfg, |idx, _: &mut (), out| {
+        out[0] = stat(idx);
+    })[0]
 }
 
 /// The percentile bootstrap intervals of several statistics of the questions taken over the
 /// same resamples: `stat(idx, scratch, out)` gets the indices of one resample (drawn with
-/// replacement from `0..n`, the same draws as [`bootstrap_statistic`]'s) and a scratch the
-/// resamples of a block reuse, and writes the statistics to `out` (one per `estimates`, their
-/// values on the questions as they are). Each interval is the one [`bootstrap_statistic`]
-/// gives for that statistic alone, bit for bit; the draws are made once for all of them.
+/// replacement from `0..n`) and a scratch the resamples of a block reuse, and writes the
+/// statistics to `out` (one per `estimates`, their values on the questions as they are). Each
+/// interval is the one [`bootstrap_statistic`] gives for that statistic alone, bit for bit: a
+/// resample's draws do not depend on how many statistics are taken of it, and they are made
+/// once for all of them. `n` 0 gives NaN bounds.
 pub fn bootstrap_statistics<S, F>(
     n: usize,
     estimates: &[f64],
