@@ -12,6 +12,7 @@ use ragdiag_contract::FixKind;
 use ragdiag_core::{Document, Query, TraceRecord};
 use ragdiag_fresh::{Audit, DocFreshness};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Every flag of a question, one bit each in [`Flag::ALL`]'s order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -208,7 +209,7 @@ impl Brief {
         queries: &[Query],
         trace: Option<&[TraceRecord]>,
         ctx: &BriefContext<'_>,
-    ) -> Vec<Brief> {
+    ) -> Briefs {
         let first = crate::cost::first_records(trace.unwrap_or_default(), queries);
         ds.iter()
             .zip(queries)
@@ -286,6 +287,30 @@ impl Tallied for Diagnosis {
     }
 }
 
+impl<T: Tallied> Tallied for &T {
+    fn class(&self) -> Class {
+        (**self).class()
+    }
+    fn weight(&self) -> f64 {
+        (**self).weight()
+    }
+    fn has_flag(&self, flag: Flag) -> bool {
+        (**self).has_flag(flag)
+    }
+}
+
+impl Tallied for BriefRef<'_> {
+    fn class(&self) -> Class {
+        self.class
+    }
+    fn weight(&self) -> f64 {
+        self.weight
+    }
+    fn has_flag(&self, flag: Flag) -> bool {
+        self.flags.contains(flag)
+    }
+}
+
 impl Tallied for Brief {
     fn class(&self) -> Class {
         self.class
@@ -295,5 +320,360 @@ impl Tallied for Brief {
     }
     fn has_flag(&self, flag: Flag) -> bool {
         self.flags.contains(flag)
+    }
+}
+
+/// Every question's brief, in question order, kept column by column (issue 15: the summary at
+/// the end of a streamed run reads every question's brief): the ids in one string, tag lists
+/// once per distinct list, the class, rule, flags and verdicts in 6 bytes, the best evidence
+/// rank in 4, the weight and trace figures as numbers, and the few parts most questions lack
+/// (a reason, the reranker's effect, review signals, a fix) only for the questions that have
+/// them. ~60 bytes a question where a [`Brief`] holds ~0.2 KB in its struct and allocations.
+/// [`Briefs::get`] and [`Briefs::iter`] read a question's brief as a [`BriefRef`].
+#[derive(Clone, Default, PartialEq)]
+pub struct Briefs {
+    /// Every id, one after the other.
+    ids: String,
+    /// Where each id ends in `ids`.
+    id_ends: Vec<usize>,
+    /// The distinct tag lists, in the order first seen, and where each is.
+    tag_lists: Vec<Arc<[Box<str>]>>,
+    tag_index: HashMap<Arc<[Box<str>]>, u32>,
+    /// Per question, its tag list's position in `tag_lists`.
+    tags: Vec<u32>,
+    facts: Vec<Facts>,
+    /// Per question, its best evidence rank plus one (0: none).
+    best_gold_rank: Vec<u32>,
+    weight: Vec<f64>,
+    /// Per question, its record's line and figures (absent ones 0; [`Facts`] says which
+    /// there are); empty while no question has a record.
+    records: Vec<[u64; 4]>,
+    /// The questions with a reason, reranker effect, review signals or fix, by position
+    /// (ascending).
+    extras: Vec<(usize, Extra)>,
+}
+
+/// A question's class, rule, flags and verdicts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Facts {
+    flags: FlagSet,
+    bits: u16,
+    class: Class,
+    rule: Rule,
+}
+
+/// What few questions have.
+#[derive(Debug, Clone, PartialEq)]
+struct Extra {
+    reason: Box<str>,
+    rerank: Option<Box<RerankOutcome>>,
+    review: Option<Box<ReviewSignals>>,
+    fix: Option<Fix>,
+}
+
+// The bits of [`Facts::bits`].
+const ANSWERABLE: u16 = 1;
+const ANSWERED: u16 = 1 << 1;
+const CORRECT_KNOWN: u16 = 1 << 2;
+const CORRECT: u16 = 1 << 3;
+const ABSTAINED: u16 = 1 << 4;
+const GROUNDED: u16 = 1 << 5;
+const RECORD: u16 = 1 << 6;
+const LATENCY: u16 = 1 << 7;
+const PROMPT: u16 = 1 << 8;
+const COMPLETION: u16 = 1 << 9;
+
+/// A question's brief as [`Briefs`] keeps it: [`Brief`]'s fields, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BriefRef<'a> {
+    /// The question's id.
+    pub id: &'a str,
+    /// The question's tags.
+    pub tags: &'a [Box<str>],
+    /// The primary class.
+    pub class: Class,
+    /// The rule that fired.
+    pub rule: Rule,
+    /// The diagnosis's reason ([`Brief::reason`]).
+    pub reason: &'a str,
+    /// Every flag that holds.
+    pub flags: FlagSet,
+    /// Whether the question has an answer in the corpus.
+    pub answerable: bool,
+    /// Rank of the best-ranked chunk holding the evidence.
+    pub best_gold_rank: Option<usize>,
+    /// The question's traffic weight.
+    pub weight: f64,
+    /// The answer's verdicts.
+    pub answer: Option<AnswerBrief>,
+    /// What the reranker did to the evidence.
+    pub rerank: Option<&'a RerankOutcome>,
+    /// The review queue's own signals.
+    pub review: Option<&'a ReviewSignals>,
+    /// The fix-first action.
+    pub fix: Option<&'a Fix>,
+    /// The figures of its trace record.
+    pub record: Option<RecordFigures>,
+}
+
+impl BriefRef<'_> {
+    /// [`Brief::answer_ok`].
+    #[must_use]
+    pub fn answer_ok(&self) -> Option<bool> {
+        let a = self.answer.as_ref()?;
+        crate::report::judged(self.answerable, a.correct, a.abstained)
+    }
+
+    /// The brief, owned.
+    #[must_use]
+    pub fn to_brief(&self) -> Brief {
+        Brief {
+            id: self.id.into(),
+            tags: self.tags.into(),
+            class: self.class,
+            rule: self.rule,
+            reason: self.reason.into(),
+            flags: self.flags,
+            answerable: self.answerable,
+            best_gold_rank: self.best_gold_rank,
+            weight: self.weight,
+            answer: self.answer,
+            rerank: self.rerank.map(|r| Box::new(*r)),
+            review: self.review.map(|r| Box::new(r.clone())),
+            fix: self.fix.map(|f| Box::new(f.clone())),
+            record: self.record,
+        }
+    }
+}
+
+impl Briefs {
+    /// No briefs.
+    #[must_use]
+    pub fn new() -> Self {
+        Briefs::default()
+    }
+
+    /// How many questions.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.id_ends.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.id_ends.is_empty()
+    }
+
+    /// Room for `more` questions' fixed-size columns.
+    pub fn reserve(&mut self, more: usize) {
+        self.id_ends.reserve(more);
+        self.tags.reserve(more);
+        self.facts.reserve(more);
+        self.best_gold_rank.reserve(more);
+        self.weight.reserve(more);
+    }
+
+    /// Adds `b`, the next question's brief.
+    pub fn push(&mut self, b: Brief) {
+        let i = self.len();
+        self.ids.push_str(&b.id);
+        self.id_ends.push(self.ids.len());
+        let tags = match self.tag_index.get(&b.tags[..]) {
+            Some(&at) => at,
+            None => {
+                let at = u32::try_from(self.tag_lists.len()).unwrap_or(u32::MAX);
+                let list: Arc<[Box<str>]> = Arc::from(b.tags);
+                self.tag_lists.push(list.clone());
+                self.tag_index.insert(list, at);
+                at
+            }
+        };
+        self.tags.push(tags);
+        let mut bits = 0;
+        let mut set = |bit: u16, on: bool| {
+            if on {
+                bits |= bit;
+            }
+        };
+        set(ANSWERABLE, b.answerable);
+        if let Some(a) = b.answer {
+            set(ANSWERED, true);
+            set(CORRECT_KNOWN, a.correct.is_some());
+            set(CORRECT, a.correct == Some(true));
+            set(ABSTAINED, a.abstained);
+            set(GROUNDED, a.grounded);
+        }
+        if let Some(r) = b.record {
+            set(RECORD, true);
+            set(LATENCY, r.latency_ms.is_some());
+            set(PROMPT, r.prompt_tokens.is_some());
+            set(COMPLETION, r.completion_tokens.is_some());
+            self.records.resize(i, [0; 4]);
+            let f = |x: Option<f64>| x.unwrap_or(0.0).to_bits();
+            self.records.push([
+                u64::try_from(r.line).unwrap_or(u64::MAX),
+                f(r.latency_ms),
+                f(r.prompt_tokens),
+                f(r.completion_tokens),
+            ]);
+        }
+        self.facts.push(Facts {
+            flags: b.flags,
+            bits,
+            class: b.class,
+            rule: b.rule,
+        });
+        self.best_gold_rank.push(b.best_gold_rank.map_or(0, |r| {
+            u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX)
+        }));
+        self.weight.push(b.weight);
+        if !b.reason.is_empty() || b.rerank.is_some() || b.review.is_some() || b.fix.is_some() {
+            self.extras.push((
+                i,
+                Extra {
+                    reason: b.reason,
+                    rerank: b.rerank,
+                    review: b.review,
+                    fix: b.fix.map(|f| *f),
+                },
+            ));
+        }
+    }
+
+    /// Question `i`'s id.
+    ///
+    /// # Panics
+    ///
+    /// When there are not more than `i` questions (as every accessor here).
+    #[must_use]
+    pub fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
+        &self.ids[start..self.id_ends[i]]
+    }
+
+    /// Question `i`'s class.
+    #[must_use]
+    pub fn class(&self, i: usize) -> Class {
+        self.facts[i].class
+    }
+
+    /// Question `i`'s traffic weight.
+    #[must_use]
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weight[i]
+    }
+
+    /// Whether question `i` has an answer in the corpus.
+    #[must_use]
+    pub fn answerable(&self, i: usize) -> bool {
+        self.facts[i].bits & ANSWERABLE != 0
+    }
+
+    /// Question `i`'s best evidence rank.
+    #[must_use]
+    pub fn best_gold_rank(&self, i: usize) -> Option<usize> {
+        (self.best_gold_rank[i] as usize).checked_sub(1)
+    }
+
+    /// Question `i`'s trace record figures.
+    #[must_use]
+    pub fn record(&self, i: usize) -> Option<RecordFigures> {
+        let bits = self.facts[i].bits;
+        if bits & RECORD == 0 {
+            return None;
+        }
+        let r = self.records[i];
+        let f = |bit: u16, x: u64| (bits & bit != 0).then(|| f64::from_bits(x));
+        Some(RecordFigures {
+            line: usize::try_from(r[0]).unwrap_or(usize::MAX),
+            latency_ms: f(LATENCY, r[1]),
+            prompt_tokens: f(PROMPT, r[2]),
+            completion_tokens: f(COMPLETION, r[3]),
+        })
+    }
+
+    /// Question `i`'s brief.
+    #[must_use]
+    pub fn get(&self, i: usize) -> BriefRef<'_> {
+        let extra = self
+            .extras
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .map(|k| &self.extras[k].1);
+        self.brief(i, extra)
+    }
+
+    /// Every question's brief, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = BriefRef<'_>> + Clone + '_ {
+        let mut next = 0;
+        (0..self.len()).map(move |i| {
+            let extra = match self.extras.get(next) {
+                Some((at, e)) if *at == i => {
+                    next += 1;
+                    Some(e)
+                }
+                _ => None,
+            };
+            self.brief(i, extra)
+        })
+    }
+
+    fn brief<'a>(&'a self, i: usize, extra: Option<&'a Extra>) -> BriefRef<'a> {
+        let Facts {
+            flags,
+            bits,
+            class,
+            rule,
+        } = self.facts[i];
+        let on = |bit: u16| bits & bit != 0;
+        BriefRef {
+            id: self.id(i),
+            tags: self
+                .tag_lists
+                .get(self.tags[i] as usize)
+                .map_or(&[], |t| &t[..]),
+            class,
+            rule,
+            reason: extra.map_or("", |e| &e.reason),
+            flags,
+            answerable: on(ANSWERABLE),
+            best_gold_rank: self.best_gold_rank(i),
+            weight: self.weight[i],
+            answer: on(ANSWERED).then_some(AnswerBrief {
+                correct: on(CORRECT_KNOWN).then_some(on(CORRECT)),
+                abstained: on(ABSTAINED),
+                grounded: on(GROUNDED),
+            }),
+            rerank: extra.and_then(|e| e.rerank.as_deref()),
+            review: extra.and_then(|e| e.review.as_deref()),
+            fix: extra.and_then(|e| e.fix.as_ref()),
+            record: self.record(i),
+        }
+    }
+}
+
+impl std::fmt::Debug for Briefs {
+    /// Question by question, as a list of [`BriefRef`]s.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<Brief> for Briefs {
+    fn from_iter<I: IntoIterator<Item = Brief>>(iter: I) -> Self {
+        let mut out = Briefs::new();
+        for b in iter {
+            out.push(b);
+        }
+        out
+    }
+}
+
+impl Extend<Brief> for Briefs {
+    fn extend<I: IntoIterator<Item = Brief>>(&mut self, iter: I) {
+        for b in iter {
+            self.push(b);
+        }
     }
 }

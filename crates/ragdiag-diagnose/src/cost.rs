@@ -2,7 +2,7 @@
 //! from token prices, and latency quantiles by class and for correct against wrong answers,
 //! each with a percentile bootstrap interval.
 
-use crate::{Brief, Class, RecordFigures};
+use crate::{Briefs, Class, RecordFigures};
 use ragdiag_contract::{ClassCost, CostLatency, Interval, LatencyQuantiles, Price};
 use ragdiag_core::{Query, TraceRecord};
 use ragdiag_eval::stats;
@@ -143,7 +143,7 @@ pub fn per_question<R: std::borrow::Borrow<TraceRecord>>(
 /// [`Brief::record`]). `price`: per million prompt and completion tokens; without it no cost
 /// is computed.
 #[must_use]
-pub fn cost_latency(ds: &[Brief], price: Option<Price>, seed: u64) -> CostLatency {
+pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency {
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()

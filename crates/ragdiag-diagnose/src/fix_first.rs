@@ -2,7 +2,7 @@
 //! never retrieved, keep evidence whole, write missing pages, fix generation, …), ranked by
 //! the traffic they would address.
 
-use crate::{Brief, Class, Diagnosis, Rule};
+use crate::{Briefs, Class, Diagnosis, Rule};
 use ragdiag_contract::{FixAction, FixKind, FixPage, Interval};
 use ragdiag_core::{Document, Query};
 use ragdiag_eval::stats;
@@ -40,7 +40,7 @@ struct PageAcc {
 /// Shares are over the assessed questions (every class but `no_label` and `unanswerable`),
 /// weighted, with Wilson intervals.
 #[must_use]
-pub fn fix_first(briefs: &[Brief]) -> Vec<FixAction> {
+pub fn fix_first(briefs: &Briefs) -> Vec<FixAction> {
     let mut groups: BTreeMap<FixKind, (Vec<usize>, BTreeMap<String, PageAcc>)> = BTreeMap::new();
     for (i, b) in briefs.iter().enumerate() {
         let Some(fix) = &b.fix else {
@@ -59,24 +59,24 @@ pub fn fix_first(briefs: &[Brief]) -> Vec<FixAction> {
         }
     }
     let assessed: Vec<usize> = (0..briefs.len())
-        .filter(|&i| !matches!(briefs[i].class, Class::NoLabel | Class::Unanswerable))
+        .filter(|&i| !matches!(briefs.class(i), Class::NoLabel | Class::Unanswerable))
         .collect();
-    let weights = stats::relative_weights(assessed.iter().map(|&i| briefs[i].weight).collect());
+    let weights = stats::relative_weights(assessed.iter().map(|&i| briefs.weight(i)).collect());
     let level = stats::Config::default().level;
     let heaviest_first = |idx: &mut Vec<usize>| {
         idx.sort_by(|&a, &b| {
-            briefs[b]
-                .weight
-                .total_cmp(&briefs[a].weight)
-                .then_with(|| briefs[a].id.cmp(&briefs[b].id))
+            briefs
+                .weight(b)
+                .total_cmp(&briefs.weight(a))
+                .then_with(|| briefs.id(a).cmp(briefs.id(b)))
         });
     };
-    let weight_of = |idx: &[usize]| idx.iter().map(|&i| briefs[i].weight).sum::<f64>();
+    let weight_of = |idx: &[usize]| idx.iter().map(|&i| briefs.weight(i)).sum::<f64>();
     // The first LISTED_IDS ids (the counts say how many there are).
     let ids = |idx: &[usize]| {
         idx.iter()
             .take(ragdiag_contract::LISTED_IDS)
-            .map(|&i| briefs[i].id.to_string())
+            .map(|&i| briefs.id(i).to_string())
             .collect::<Vec<_>>()
     };
     let mut actions: Vec<FixAction> = groups

@@ -80,7 +80,8 @@ pub use answer::{
     DEFAULT_ABSTAIN_PHRASES,
 };
 pub use brief::{
-    AnswerBrief, Brief, BriefContext, Fix, FlagSet, RecordFigures, ReviewSignals, Tallied,
+    AnswerBrief, Brief, BriefContext, BriefRef, Briefs, Fix, FlagSet, RecordFigures, ReviewSignals,
+    Tallied,
 };
 pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;
@@ -180,7 +181,7 @@ pub fn diagnose(
         diagnoses.push(d?);
     }
     Ok(Diagnoses {
-        summary: Summary::of(&diagnoses),
+        summary: Summary::of(diagnoses.iter()),
         diagnoses,
         warnings,
     })

@@ -2,7 +2,7 @@
 //! intervals, the gates, and the plain-language headline.
 
 use crate::tally::{RankFigures, RankTally};
-use crate::{Brief, Class, Diagnosis, Flag, RecordFigures, RetrievedItem};
+use crate::{BriefRef, Briefs, Class, Diagnosis, Flag, RecordFigures, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::{Column, Values, QUERIES};
 use ragdiag_contract::{
@@ -44,7 +44,7 @@ pub struct SummaryInput<'a> {
     /// the thresholds of `thresholds`; in trace mode with each question's record, whose
     /// latency and token figures the summary reads): nothing else of the questions is read
     /// but their judgments when `figures` asks for them.
-    pub briefs: &'a [Brief],
+    pub briefs: &'a Briefs,
     /// What the summary reads of each question's ranked items, aligned with `briefs` (its
     /// rankings may be left empty when `figures` were tallied).
     pub ranked: Ranked,
@@ -273,10 +273,10 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         name: input.name,
         questions: QuestionCounts {
             total: ds.len(),
-            scored: scope.scored.len(),
-            no_label: ds.len() - scope.scored.len(),
-            not_assessed: scope.scored.len() - scope.assessed.len(),
-            retrieval_scored: scope.retrieval_scored.len(),
+            scored: scope.scored,
+            no_label: ds.len() - scope.scored,
+            not_assessed: scope.scored - scope.assessed,
+            retrieval_scored: scope.retrieval_scored,
         },
         context_k: input.context_k,
         pool_k: input.pool_k,
@@ -313,47 +313,54 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
 }
 
 /// The questions a figure is over: assessed ones for class shares, answerable scored ones for
-/// hit rates, all for flag shares, each with its traffic weight.
+/// hit rates, all for flag shares, each with its traffic weight. Each list is read off the
+/// briefs when a figure needs it (no list of positions is kept per question).
 struct Scope<'a> {
-    ds: &'a [Brief],
-    scored: Vec<usize>,
-    /// Scored questions that could be assessed: all but the unanswerable ones with no answer
-    /// to judge (class `unanswerable`), which are neither ok nor failures.
-    assessed: Vec<usize>,
-    /// "Found the right source": answerable, labelled questions.
-    retrieval_scored: Vec<usize>,
+    ds: &'a Briefs,
+    /// How many questions are scored (labelled), assessed and retrieval-scored.
+    scored: usize,
+    assessed: usize,
+    retrieval_scored: usize,
 }
 
 impl<'a> Scope<'a> {
-    fn new(ds: &'a [Brief]) -> Self {
-        let scored: Vec<usize> = (0..ds.len())
-            .filter(|&i| ds[i].class != Class::NoLabel)
-            .collect();
-        let assessed = scored
-            .iter()
-            .copied()
-            .filter(|&i| ds[i].class != Class::Unanswerable)
-            .collect();
-        let retrieval_scored = scored
-            .iter()
-            .copied()
-            .filter(|&i| ds[i].answerable)
-            .collect();
-        Scope {
+    fn new(ds: &'a Briefs) -> Self {
+        let mut scope = Scope {
             ds,
-            scored,
-            assessed,
-            retrieval_scored,
-        }
+            scored: 0,
+            assessed: 0,
+            retrieval_scored: 0,
+        };
+        scope.scored = scope.scored().count();
+        scope.assessed = scope.assessed().count();
+        scope.retrieval_scored = scope.retrieval_scored().count();
+        scope
     }
 
-    fn weights(&self, idx: &[usize]) -> Option<Vec<f64>> {
-        stats::relative_weights(idx.iter().map(|&i| self.ds[i].weight).collect())
+    /// The labelled questions.
+    fn scored(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.ds.len()).filter(|&i| self.ds.class(i) != Class::NoLabel)
+    }
+
+    /// Scored questions that could be assessed: all but the unanswerable ones with no answer
+    /// to judge (class `unanswerable`), which are neither ok nor failures.
+    fn assessed(&self) -> impl Iterator<Item = usize> + '_ {
+        self.scored()
+            .filter(|&i| self.ds.class(i) != Class::Unanswerable)
+    }
+
+    /// "Found the right source": answerable, labelled questions.
+    fn retrieval_scored(&self) -> impl Iterator<Item = usize> + '_ {
+        self.scored().filter(|&i| self.ds.answerable(i))
+    }
+
+    fn weights(&self, idx: impl Iterator<Item = usize>) -> Option<Vec<f64>> {
+        stats::relative_weights(idx.map(|i| self.ds.weight(i)).collect())
     }
 
     /// 1 when question `i`'s evidence is in its top `k`.
     fn hit_at(&self, i: usize, k: usize) -> f64 {
-        if self.ds[i].best_gold_rank.is_some_and(|r| r <= k) {
+        if self.ds.best_gold_rank(i).is_some_and(|r| r <= k) {
             1.0
         } else {
             0.0
@@ -362,12 +369,8 @@ impl<'a> Scope<'a> {
 
     /// The weighted hit rate at `k` over the answerable scored questions (Wilson).
     fn hit_rate(&self, k: usize) -> Interval {
-        let v: Vec<f64> = self
-            .retrieval_scored
-            .iter()
-            .map(|&i| self.hit_at(i, k))
-            .collect();
-        proportion(&v, self.weights(&self.retrieval_scored).as_deref())
+        let v: Vec<f64> = self.retrieval_scored().map(|i| self.hit_at(i, k)).collect();
+        proportion(&v, self.weights(self.retrieval_scored()).as_deref())
     }
 
     /// hit@K and the document-level metrics.
@@ -398,7 +401,7 @@ impl<'a> Scope<'a> {
     /// Each class's count and its weighted share of the assessed questions, with Wilson
     /// intervals; `no_label` (not scored) and `unanswerable` (not assessed) have a count only.
     fn classes(&self) -> BTreeMap<String, ClassEntry> {
-        let aw = self.weights(&self.assessed);
+        let aw = self.weights(self.assessed());
         Class::ALL
             .into_iter()
             .map(|class| {
@@ -409,9 +412,8 @@ impl<'a> Scope<'a> {
                 };
                 if !matches!(class, Class::NoLabel | Class::Unanswerable) {
                     let v: Vec<f64> = self
-                        .assessed
-                        .iter()
-                        .map(|&i| f64::from(u8::from(self.ds[i].class == class)))
+                        .assessed()
+                        .map(|i| f64::from(u8::from(self.ds.class(i) == class)))
                         .collect();
                     let iv = proportion(&v, aw.as_deref());
                     entry.share = iv.mean;
@@ -425,8 +427,7 @@ impl<'a> Scope<'a> {
 
     /// Each flag's count and its weighted share of all questions, with Wilson intervals.
     fn flags(&self) -> BTreeMap<String, FlagEntry> {
-        let all: Vec<usize> = (0..self.ds.len()).collect();
-        let w = self.weights(&all);
+        let w = self.weights(0..self.ds.len());
         Flag::ALL
             .into_iter()
             .map(|flag| {
@@ -450,8 +451,8 @@ impl<'a> Scope<'a> {
     /// The hit rate (unweighted, Wilson) and failures per question tag.
     fn by_tag(&self, context_k: usize) -> Vec<TagEntry> {
         let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for &i in &self.retrieval_scored {
-            for t in &self.ds[i].tags {
+        for i in self.retrieval_scored() {
+            for t in self.ds.get(i).tags {
                 tags.entry(t).or_default().push(i);
             }
         }
@@ -464,7 +465,7 @@ impl<'a> Scope<'a> {
                     hit_rate: proportion(&v, None),
                     failures: idx
                         .iter()
-                        .filter(|&&i| self.ds[i].class.is_failure())
+                        .filter(|&&i| self.ds.class(i).is_failure())
                         .count(),
                 }
             })
@@ -574,11 +575,11 @@ fn detectable_drop(metric: &str, m: &Interval, table: Option<&MetricTable>) -> O
 /// Answer quality (trace mode), each share with its Wilson interval. An answer to an
 /// unanswerable question is correct when it abstains; otherwise it is correct as the
 /// attribution engine judged it (questions without a reference answer are left out).
-fn generation(ds: &[Brief]) -> Generation {
-    let answered: Vec<&Brief> = ds.iter().filter(|d| d.answer.is_some()).collect();
+fn generation(ds: &Briefs) -> Generation {
+    let answered: Vec<BriefRef<'_>> = ds.iter().filter(|d| d.answer.is_some()).collect();
     let correct: Vec<f64> = ds
         .iter()
-        .filter_map(Brief::answer_ok)
+        .filter_map(|d| d.answer_ok())
         .map(|c| f64::from(u8::from(c)))
         .collect();
     let grounded: Vec<f64> = answered
@@ -629,24 +630,17 @@ pub(crate) fn judged(answerable: bool, correct: Option<bool>, abstained: bool) -
 
 /// Latency and token figures of the traced questions: each question's record (its first
 /// line), once per question id, in line order.
-fn latency_tokens(ds: &[Brief]) -> (Latency, Tokens) {
-    let correct: HashSet<&str> = ds
-        .iter()
-        .filter(|d| d.answer_ok() == Some(true))
-        .map(|d| &*d.id)
-        .collect();
-    let mut seen = HashSet::new();
-    let mut lines: Vec<&RecordFigures> = ds
-        .iter()
-        .filter(|d| seen.insert(&*d.id))
-        .filter_map(|d| d.record.as_ref())
-        .collect();
+fn latency_tokens(ds: &Briefs) -> (Latency, Tokens) {
+    // Ids are unique (the loaders drop a repeated one): each question is counted once.
+    let correct = ds.iter().filter(|d| d.answer_ok() == Some(true)).count();
+    let record = |i: usize| ds.record(i).expect("only questions with a record");
+    let mut lines: Vec<usize> = (0..ds.len()).filter(|&i| ds.record(i).is_some()).collect();
     // In line order, as the trace gave them: the token total is a sum of floats.
-    lines.sort_by_key(|t| t.line);
+    lines.sort_by_key(|&i| record(i).line);
     let sorted = |f: &dyn Fn(&RecordFigures) -> Option<f64>| {
         let mut v: Vec<f64> = lines
             .iter()
-            .filter_map(|t| f(t))
+            .filter_map(|&i| f(&record(i)))
             .filter(|x| x.is_finite())
             .collect();
         v.sort_by(f64::total_cmp);
@@ -657,11 +651,13 @@ fn latency_tokens(ds: &[Brief]) -> (Latency, Tokens) {
     let completion = sorted(&|t| t.completion_tokens);
     let total_tokens: f64 = lines
         .iter()
-        .map(|t| t.prompt_tokens.unwrap_or(0.0) + t.completion_tokens.unwrap_or(0.0))
+        .map(|&i| {
+            let t = record(i);
+            t.prompt_tokens.unwrap_or(0.0) + t.completion_tokens.unwrap_or(0.0)
+        })
         .sum();
-    let per_correct_answer = (!correct.is_empty()
-        && (!prompt.is_empty() || !completion.is_empty()))
-    .then(|| total_tokens / correct.len() as f64);
+    let per_correct_answer = (correct > 0 && (!prompt.is_empty() || !completion.is_empty()))
+        .then(|| total_tokens / correct as f64);
     (
         Latency {
             p50: percentile(&lat, 0.5),

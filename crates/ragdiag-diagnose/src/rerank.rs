@@ -1,7 +1,7 @@
 //! The reranker's impact: the pre-rerank candidates against the final ranking, question by
 //! question (trace mode, `candidates`).
 
-use crate::{Brief, Class, RerankEffect};
+use crate::{Briefs, Class, RerankEffect};
 use ragdiag_contract::{Comparison, Interval, RerankShare, RerankerImpact};
 use ragdiag_eval::stats::{self, PairedComparison, PairedSample};
 
@@ -13,30 +13,31 @@ type RankMetric<'a> = dyn Fn(Option<usize>) -> f64 + 'a;
 /// tests (final ranking against candidates on `hit@1`, `hit@K` and `evidence_mrr`) are
 /// weighted the same way and Holm-corrected together.
 #[must_use]
-pub fn reranker_impact(ds: &[Brief], context_k: usize, seed: u64) -> Option<RerankerImpact> {
+pub fn reranker_impact(ds: &Briefs, context_k: usize, seed: u64) -> Option<RerankerImpact> {
     let idx: Vec<usize> = (0..ds.len())
-        .filter(|&i| ds[i].rerank.is_some() && ds[i].class != Class::NoLabel && ds[i].answerable)
+        .filter(|&i| {
+            ds.get(i).rerank.is_some() && ds.class(i) != Class::NoLabel && ds.answerable(i)
+        })
         .collect();
     if idx.is_empty() {
         return None;
     }
-    let weights = stats::relative_weights(idx.iter().map(|&i| ds[i].weight).collect());
+    let weights = stats::relative_weights(idx.iter().map(|&i| ds.weight(i)).collect());
     let level = stats::Config::default().level;
     let share = |effect: RerankEffect| -> RerankShare {
-        let had = |i: usize| ds[i].rerank.as_deref().is_some_and(|r| r.effect == effect);
+        let had = |i: usize| ds.get(i).rerank.is_some_and(|r| r.effect == effect);
         let v: Vec<f64> = idx.iter().map(|&i| f64::from(u8::from(had(i)))).collect();
         let iv = stats::wilson(&v, weights.as_deref(), level);
         let mut ids: Vec<usize> = idx.iter().copied().filter(|&i| had(i)).collect();
         ids.sort_by(|&a, &b| {
-            ds[b]
-                .weight
-                .total_cmp(&ds[a].weight)
-                .then_with(|| ds[a].id.cmp(&ds[b].id))
+            ds.weight(b)
+                .total_cmp(&ds.weight(a))
+                .then_with(|| ds.id(a).cmp(ds.id(b)))
         });
         RerankShare {
             count: ids.len(),
             share: Interval::of(iv.estimate, iv.lower, iv.upper, iv.n),
-            queries: ids.into_iter().map(|i| ds[i].id.to_string()).collect(),
+            queries: ids.into_iter().map(|i| ds.id(i).to_string()).collect(),
         }
     };
     let hit = |r: Option<usize>, k: usize| f64::from(u8::from(r.is_some_and(|r| r <= k)));
@@ -44,7 +45,7 @@ pub fn reranker_impact(ds: &[Brief], context_k: usize, seed: u64) -> Option<Rera
     let column = |f: &dyn Fn(Option<usize>) -> f64, before: bool| -> Vec<f64> {
         idx.iter()
             .map(|&i| {
-                let o = ds[i].rerank.as_deref().expect("filtered on rerank");
+                let o = ds.get(i).rerank.expect("filtered on rerank");
                 f(if before { o.before } else { o.after })
             })
             .collect()

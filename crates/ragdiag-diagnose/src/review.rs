@@ -4,7 +4,7 @@
 //! close to its threshold).
 
 use crate::threshold::Outcome;
-use crate::Brief;
+use crate::Briefs;
 use ragdiag_contract::{Review, ReviewItem};
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ pub struct ReviewOptions {
 /// (their top scores), `None` where a question took no part.
 #[must_use]
 pub fn review_queue(
-    briefs: &[Brief],
+    briefs: &Briefs,
     outcomes: &[Option<Outcome>],
     opts: ReviewOptions,
 ) -> (Review, Vec<usize>) {

@@ -12,7 +12,7 @@
 
 use crate::brief::{AnswerBrief, Fix, FlagSet, RecordFigures, ReviewSignals};
 use crate::spill::{bad, put_f64, put_opt, put_str, put_u64, Reader};
-use crate::{Brief, Class, QueryLabels, RerankEffect, RerankOutcome, Rule};
+use crate::{Brief, Briefs, Class, QueryLabels, RerankEffect, RerankOutcome, Rule};
 use ragdiag_contract::FixKind;
 use ragdiag_core::{Evidence, Judgment, Location, Query, Timestamp};
 use std::io;
@@ -436,7 +436,7 @@ pub(crate) fn encode_briefs(briefs: &[Brief], out: &mut Vec<u8>) {
 }
 
 /// The briefs `bytes` encode ([`encode_briefs`]), appended to `into`.
-pub(crate) fn decode_briefs(bytes: &[u8], into: &mut Vec<Brief>) -> io::Result<()> {
+pub(crate) fn decode_briefs(bytes: &[u8], into: &mut Briefs) -> io::Result<()> {
     let mut r = Reader { rest: bytes };
     let n = r.usize()?;
     into.reserve(n.min(r.rest.len()));
@@ -665,16 +665,25 @@ mod tests {
         }
         let mut bytes = Vec::new();
         encode_briefs(&briefs, &mut bytes);
-        let mut back = vec![briefs[0].clone()];
-        decode_briefs(&bytes, &mut back).unwrap();
+        // Decoded into the columns of `Briefs` and read back from them.
+        let mut into: Briefs = std::iter::once(briefs[0].clone()).collect();
+        decode_briefs(&bytes, &mut into).unwrap();
+        let back: Vec<Brief> = into.iter().map(|b| b.to_brief()).collect();
         assert_eq!(back.len(), briefs.len() + 1, "appended");
         assert!(same(&back[1..], &briefs));
         assert!(back[3].weight.is_nan());
         assert!(back[2].weight.is_sign_negative() && back[2].weight == 0.0);
+        // Read one at a time, the same.
+        for (i, b) in back.iter().enumerate() {
+            assert!(
+                same(&[into.get(i).to_brief()], std::slice::from_ref(b)),
+                "{i}"
+            );
+        }
         // An empty list too.
         let mut bytes = Vec::new();
         encode_briefs(&[], &mut bytes);
-        let mut none = Vec::new();
+        let mut none = Briefs::new();
         decode_briefs(&bytes, &mut none).unwrap();
         assert!(none.is_empty());
     }
@@ -714,20 +723,20 @@ mod tests {
         // Cut anywhere, or one byte more: refused, never a panic.
         for cut in 0..bytes.len() {
             assert!(
-                decode_briefs(&bytes[..cut], &mut Vec::new()).is_err(),
+                decode_briefs(&bytes[..cut], &mut Briefs::new()).is_err(),
                 "{cut}"
             );
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode_briefs(&longer, &mut Vec::new()).is_err());
+        assert!(decode_briefs(&longer, &mut Briefs::new()).is_err());
         // An unknown class or rule.
         let mut one = Vec::new();
         encode_briefs(&briefs()[..1], &mut one);
         for at in [8, 9] {
             let mut bad = one.clone();
             bad[at] = 200;
-            assert!(decode_briefs(&bad, &mut Vec::new()).is_err(), "{at}");
+            assert!(decode_briefs(&bad, &mut Briefs::new()).is_err(), "{at}");
         }
         let mut l = Vec::new();
         encode_labels(&labels()[1], &mut l);

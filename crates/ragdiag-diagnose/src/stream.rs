@@ -31,8 +31,9 @@ use crate::spill::{Scratch, Spill, Waiting};
 use crate::stash;
 use crate::texts::Texts;
 use crate::{
-    diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Class, Config,
-    Corpus, Diagnosis, Error, LeadScores, QueryInput, Ranked, Result, RetrievedItem, Summary,
+    diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Briefs, Class,
+    Config, Corpus, Diagnosis, Error, LeadScores, QueryInput, Ranked, Result, RetrievedItem,
+    Summary,
 };
 use ragdiag_core::{Diagnostics, Evidence, Location, Query, TraceRecord};
 use ragdiag_eval::DocRanking;
@@ -399,7 +400,7 @@ fn read_labels(store: &mut dyn Scratch, place: Place) -> Result<Option<QueryLabe
 pub struct Streamed {
     /// What the summary reads of each question's diagnosis, in question order (a released
     /// question's reason only when `report.md` may list it, [`TraceRun::with_listed`]).
-    pub briefs: Vec<Brief>,
+    pub briefs: Briefs,
     /// The questions whose diagnosis the run holds, by position (ascending): every question
     /// not released, and the released ones the report draws ([`TraceRun::release`]); nothing
     /// is handed back per question for the others but its brief and lead scores.
@@ -1412,14 +1413,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         rankings.append(&mut self.rankings);
         // The released questions' briefs (read from the store, where they are kept there), then
         // those of the questions not released, which keep their diagnosis (and reason).
-        let mut briefs = Vec::with_capacity(n);
+        let mut briefs = Briefs::new();
+        briefs.reserve(n);
         if let Some(store) = &mut self.store {
             for &(at, len) in &self.brief_at {
                 let bytes = store.get(at, len).map_err(Error::Scratch)?;
                 stash::decode_briefs(&bytes, &mut briefs).map_err(Error::Scratch)?;
             }
         }
-        briefs.append(&mut self.briefs);
+        briefs.extend(std::mem::take(&mut self.briefs));
         let mut lead_scores = Vec::with_capacity(n);
         if let Some(store) = &mut self.store {
             for &(at, len) in &self.lead_at {
@@ -1473,7 +1475,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         Ok(Streamed {
-            summary: Summary::of(&briefs),
+            summary: Summary::of(briefs.iter()),
             briefs,
             held,
             warnings,

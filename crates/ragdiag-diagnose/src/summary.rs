@@ -53,29 +53,28 @@ fn share(n: usize, d: usize) -> f64 {
 }
 
 impl Summary {
-    /// Aggregates `diagnoses` (or their [`Brief`](crate::Brief)s; sums in input order, so results are reproducible).
+    /// Aggregates `diagnoses` (or their [`Brief`](crate::Brief)s; sums in input order, so
+    /// results are reproducible), read a few times over.
     #[must_use]
-    pub fn of<T: Tallied>(diagnoses: &[T]) -> Summary {
-        let n = diagnoses.len();
-        let scored: Vec<&T> = diagnoses
-            .iter()
-            .filter(|d| d.class() != Class::NoLabel)
-            .collect();
-        let total_weight: f64 = scored.iter().map(|d| d.weight()).sum();
+    pub fn of<T: Tallied>(diagnoses: impl Iterator<Item = T> + Clone) -> Summary {
+        let n = diagnoses.clone().count();
+        let scored = diagnoses.clone().filter(|d| d.class() != Class::NoLabel);
+        let scored_n = scored.clone().count();
+        let total_weight: f64 = scored.clone().map(|d| d.weight()).sum();
         let classes = Class::ALL
             .into_iter()
             .map(|class| {
-                let count = diagnoses.iter().filter(|d| d.class() == class).count();
+                let count = diagnoses.clone().filter(|d| d.class() == class).count();
                 let (share_of_scored, weighted) = if class == Class::NoLabel {
                     (None, None)
                 } else {
                     let w: f64 = scored
-                        .iter()
+                        .clone()
                         .filter(|d| d.class() == class)
                         .map(|d| d.weight())
                         .sum();
                     (
-                        Some(share(count, scored.len())),
+                        Some(share(count, scored_n)),
                         Some(if total_weight > 0.0 {
                             w / total_weight
                         } else {
@@ -95,7 +94,7 @@ impl Summary {
         let flags = Flag::ALL
             .into_iter()
             .map(|flag| {
-                let count = diagnoses.iter().filter(|d| d.has_flag(flag)).count();
+                let count = diagnoses.clone().filter(|d| d.has_flag(flag)).count();
                 FlagCount {
                     flag,
                     count,
@@ -105,7 +104,7 @@ impl Summary {
             .collect();
         Summary {
             questions: n,
-            scored: scored.len(),
+            scored: scored_n,
             classes,
             flags,
         }

@@ -3,7 +3,7 @@
 //! floor for a target accuracy or a maximum false-answer rate.
 
 use crate::report::LeadScores;
-use crate::Brief;
+use crate::Briefs;
 use ragdiag_contract::{Interval, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds};
 use ragdiag_eval::stats;
 use std::collections::BTreeMap;
@@ -38,7 +38,7 @@ impl Outcome {
 /// A question takes part when it is labelled, its answer can be judged ([`Brief::answer_ok`]) and its
 /// top item has a finite score.
 #[must_use]
-pub fn outcomes(ds: &[Brief], lead_scores: &[LeadScores]) -> (Vec<Option<Outcome>>, usize) {
+pub fn outcomes(ds: &Briefs, lead_scores: &[LeadScores]) -> (Vec<Option<Outcome>>, usize) {
     let mut without_score = 0;
     let out = ds
         .iter()
@@ -168,7 +168,7 @@ pub fn sweep(
 #[must_use]
 pub fn thresholds(
     outcomes: &[Option<Outcome>],
-    briefs: &[Brief],
+    briefs: &Briefs,
     without_score: usize,
     target: ThresholdTarget,
     current: Option<f64>,
@@ -180,9 +180,9 @@ pub fn thresholds(
     let (points, recommended) = sweep(&all, target);
     let overall_floor = recommended.and_then(|p| p.floor);
     let mut tags: BTreeMap<&str, Vec<Outcome>> = BTreeMap::new();
-    for (o, b) in outcomes.iter().zip(briefs) {
+    for (o, b) in outcomes.iter().zip(briefs.iter()) {
         if let Some(o) = o {
-            for t in &b.tags {
+            for t in b.tags {
                 tags.entry(t).or_default().push(*o);
             }
         }

@@ -3,12 +3,12 @@
 
 use ragdiag_core::{Document, Evidence, Location, Query, Timestamp, TraceHit, TraceRecord};
 use ragdiag_diagnose::{
-    diagnose_trace, reranker_impact, Brief, BriefContext, Config, Corpus, Diagnosis, Flag,
+    diagnose_trace, reranker_impact, Brief, BriefContext, Briefs, Config, Corpus, Diagnosis, Flag,
     RerankEffect, RerankOutcome,
 };
 
 /// What the reranker's impact reads of `ds`.
-fn briefs(ds: &[Diagnosis], queries: &[Query]) -> Vec<Brief> {
+fn briefs(ds: &[Diagnosis], queries: &[Query]) -> Briefs {
     let docs = docs();
     let fresh = ragdiag_fresh::audit(
         &docs,

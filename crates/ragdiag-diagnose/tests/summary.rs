@@ -6,8 +6,8 @@
 use ragdiag_contract::{DiagnoseSummary, GateOn, Interval, Mode, Provenance};
 use ragdiag_core::{Document, Judgment, Location, Query, Timestamp, TraceHit, TraceRecord};
 use ragdiag_diagnose::{
-    build_summary, diagnose, diagnose_trace, trace_inputs, Brief, BriefContext, Config, Corpus,
-    QueryInput, RetrievedItem, SummaryInput,
+    build_summary, diagnose, diagnose_trace, trace_inputs, Brief, BriefContext, Briefs, Config,
+    Corpus, QueryInput, RetrievedItem, SummaryInput,
 };
 
 /// 95% Wilson bounds, computed here from the formula: z = 1.959964.
@@ -96,7 +96,7 @@ fn input<'a>(
     docs: &'a [Document],
     audit: &'a ragdiag_fresh::Audit,
     queries: &'a [Query],
-    briefs: &'a [Brief],
+    briefs: &'a Briefs,
     items: &'a [Vec<RetrievedItem>],
 ) -> SummaryInput<'a> {
     SummaryInput {
@@ -127,7 +127,7 @@ fn briefs(
     queries: &[Query],
     diagnoses: &ragdiag_diagnose::Diagnoses,
     trace: Option<&[TraceRecord]>,
-) -> Vec<Brief> {
+) -> Briefs {
     Brief::all(
         &diagnoses.diagnoses,
         queries,

@@ -152,6 +152,17 @@ impl QueryValues {
         &self.values[i * self.width..(i + 1) * self.width]
     }
 
+    /// Query `i`'s value of measure `c`.
+    ///
+    /// # Panics
+    ///
+    /// When `i` or `c` is out of range.
+    #[must_use]
+    pub fn value(&self, i: usize, c: usize) -> f64 {
+        assert!(c < self.width, "measure {c} of {}", self.width);
+        self.values[i * self.width + c]
+    }
+
     /// Keeps the measures whose flag in `keep` is set (one flag per measure; a measure without
     /// one is kept), in order.
     pub fn retain_columns(&mut self, keep: &[bool]) {
@@ -381,21 +392,30 @@ fn column_intervals(
     keep: impl Fn(&str) -> bool,
     seed: u64,
 ) -> Result<Vec<Interval>, TableError> {
-    let kept: Vec<usize> = (0..values.len()).filter(|&i| keep(values.id(i))).collect();
-    if kept.is_empty() {
+    // The queries kept, by position (`None`: every one, so no list of them is made).
+    let n = (0..values.len()).filter(|&i| keep(values.id(i))).count();
+    if n == 0 {
         return Err(TableError::NoJudgedQuery);
     }
-    let per_column: Vec<Vec<f64>> = columns
-        .iter()
-        .map(|&c| kept.iter().map(|&i| values.row(i)[c]).collect())
-        .collect();
-    let weights = stats::relative_weights(kept.iter().map(|&i| weights[i]).collect());
-    let refs: Vec<&[f64]> = per_column.iter().map(Vec::as_slice).collect();
+    let kept = (n < values.len()).then(|| {
+        (0..values.len())
+            .filter(|&i| keep(values.id(i)))
+            .collect::<Vec<_>>()
+    });
+    let row = |k: usize| kept.as_ref().map_or(k, |kept| kept[k]);
+    let weights = stats::relative_weights((0..n).map(|k| weights[row(k)]).collect());
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()
     };
-    Ok(stats::bootstrap_means(&refs, weights.as_deref(), &cfg))
+    // Each column read where it is (a row per query), not copied out.
+    Ok(stats::bootstrap_means_by(
+        n,
+        columns.len(),
+        |c, k| values.value(row(k), columns[c]),
+        weights.as_deref(),
+        &cfg,
+    ))
 }
 
 #[cfg(test)]

@@ -136,12 +136,14 @@ fn percentile_interval(estimate: f64, mut draws: Vec<f64>, n: usize, level: f64)
     }
 }
 
-/// The sums over the questions `idx` (in that order, repeats counted) of each of `G` columns'
-/// values, each times the question's weight (1 without weights): each column's terms added in
-/// the order of `idx`, the `G` sums side by side.
+/// The sums over the questions `idx` (in that order, repeats counted) of each of the `G`
+/// columns from `first` (read through `at(column, question)`), each value times the question's
+/// weight (1 without weights): each column's terms added in the order of `idx`, the `G` sums
+/// side by side.
 #[inline]
-fn sum_columns<const G: usize>(
-    cols: [&[f64]; G],
+fn sum_columns<const G: usize, V: Fn(usize, usize) -> f64>(
+    at: &V,
+    first: usize,
     idx: &[usize],
     weights: Option<&[f64]>,
 ) -> [f64; G] {
@@ -150,16 +152,16 @@ fn sum_columns<const G: usize>(
         // x × 1 is x, bit for bit: the unweighted terms are the values.
         None => {
             for &i in idx {
-                for (a, col) in acc.iter_mut().zip(&cols) {
-                    *a += col[i];
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a += at(first + k, i);
                 }
             }
         }
         Some(w) => {
             for &i in idx {
                 let wi = w[i];
-                for (a, col) in acc.iter_mut().zip(&cols) {
-                    *a += col[i] * wi;
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a += at(first + k, i) * wi;
                 }
             }
         }
@@ -172,9 +174,25 @@ fn sum_columns<const G: usize>(
 /// resampled question sets serve all columns.
 pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config) -> Vec<Interval> {
     let n = columns.first().map_or(0, |c| c.len());
+    bootstrap_means_by(n, columns.len(), |c, q| columns[c][q], weights, cfg)
+}
+
+/// [`bootstrap_means`] of `width` columns of `n` questions read through `at(c, q)` (the value
+/// of question `q` in column `c`), so that columns kept some other way (a row per question)
+/// need not be copied out: the same intervals, bit for bit, as [`bootstrap_means`] of the
+/// columns `at` reads.
+pub fn bootstrap_means_by<V>(
+    n: usize,
+    width: usize,
+    at: V,
+    weights: Option<&[f64]>,
+    cfg: &Config,
+) -> Vec<Interval>
+where
+    V: Fn(usize, usize) -> f64 + Sync,
+{
     if n == 0 {
-        return columns
-            .iter()
+        return (0..width)
             .map(|_| Interval {
                 estimate: 0.0,
                 lower: 0.0,
@@ -183,7 +201,7 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
             })
             .collect();
     }
-    let rows = resample_rows(cfg, columns.len(), |rng, idx, row| {
+    let rows = resample_rows(cfg, width, |rng, idx, row| {
         // The resample's questions drawn first, then the columns summed over them three at a
         // time, each in the order drawn (the sums of one draw at a time over every column, bit
         // for bit): three sums in flight instead of one, over three columns' memory, not every
@@ -199,12 +217,12 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
                 }
             }
         }
-        for (acc, cols) in row.chunks_mut(3).zip(columns.chunks(3)) {
-            match *cols {
-                [a, b, c] => acc.copy_from_slice(&sum_columns([a, b, c], idx, weights)),
-                [a, b] => acc.copy_from_slice(&sum_columns([a, b], idx, weights)),
-                [a] => acc.copy_from_slice(&sum_columns([a], idx, weights)),
-                _ => unreachable!("chunks of one to three columns"),
+        for (g, acc) in row.chunks_mut(3).enumerate() {
+            let first = 3 * g;
+            match acc.len() {
+                3 => acc.copy_from_slice(&sum_columns::<3, V>(&at, first, idx, weights)),
+                2 => acc.copy_from_slice(&sum_columns::<2, V>(&at, first, idx, weights)),
+                _ => acc.copy_from_slice(&sum_columns::<1, V>(&at, first, idx, weights)),
             }
         }
         for acc in row.iter_mut() {
@@ -215,12 +233,22 @@ pub fn bootstrap_means(columns: &[&[f64]], weights: Option<&[f64]>, cfg: &Config
             };
         }
     });
-    columns
-        .iter()
-        .enumerate()
-        .map(|(c, col)| {
+    (0..width)
+        .map(|c| {
             let draws = rows.iter().map(|r| r[c]).collect();
-            percentile_interval(mean(col, weights), draws, n, cfg.level)
+            // The column's mean as [`mean`] takes it: the same terms in the same order.
+            let estimate = match weights {
+                None => (0..n).map(|q| at(c, q)).sum::<f64>() / n as f64,
+                Some(w) => {
+                    let total: f64 = w.iter().sum();
+                    if total > 0.0 {
+                        (0..n).map(|q| at(c, q) * w[q]).sum::<f64>() / total
+                    } else {
+                        0.0
+                    }
+                }
+            };
+            percentile_interval(estimate, draws, n, cfg.level)
         })
         .collect()
 }
@@ -733,6 +761,46 @@ mod tests {
             assert!((a - e).abs() < 1e-12, "{adj:?}");
         }
         assert!(holm(&[]).is_empty());
+    }
+
+    /// The means of columns read in place (a row per question, as a metric table keeps them)
+    /// have the intervals of the same columns copied out, bit for bit, with weights and
+    /// without, and each column's the same as alone (its resamples do not depend on the other
+    /// columns'); no questions, zero intervals.
+    #[test]
+    fn means_read_in_place_equal_columns_copied_out() {
+        let (n, width) = (257, 5);
+        let rows: Vec<f64> = (0..n * width)
+            .map(|i| f64::from(u32::try_from((i * 7919) % 101).unwrap()) / 37.0 - 0.5)
+            .collect();
+        let columns: Vec<Vec<f64>> = (0..width)
+            .map(|c| (0..n).map(|q| rows[q * width + c]).collect())
+            .collect();
+        let refs: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+        let weights: Vec<f64> = (0..n).map(|q| [1.0, 2.5, 0.25][q % 3]).collect();
+        let cfg = Config {
+            resamples: 600,
+            ..Config::default()
+        };
+        let bits = |v: &[Interval]| -> Vec<[u64; 3]> {
+            v.iter()
+                .map(|i| [i.estimate.to_bits(), i.lower.to_bits(), i.upper.to_bits()])
+                .collect()
+        };
+        for w in [None, Some(weights.as_slice())] {
+            let copied = bootstrap_means(&refs, w, &cfg);
+            let in_place = bootstrap_means_by(n, width, |c, q| rows[q * width + c], w, &cfg);
+            assert_eq!(bits(&copied), bits(&in_place));
+            assert!(copied.iter().all(|i| i.n == n && i.lower < i.upper));
+            for (c, col) in refs.iter().enumerate() {
+                let alone = bootstrap_means(&[col], w, &cfg);
+                assert_eq!(bits(&alone), bits(&copied[c..=c]), "column {c}");
+            }
+        }
+        let none = bootstrap_means_by(0, 2, |_, _| unreachable!(), None, &cfg);
+        assert!(none
+            .iter()
+            .all(|i| i.n == 0 && i.lower == 0.0 && i.upper == 0.0));
     }
 
     /// Several statistics over the same resamples give, each, the interval that statistic

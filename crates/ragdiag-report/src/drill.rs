@@ -4,7 +4,7 @@
 use crate::node::class_order;
 use crate::{AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};
 use ragdiag_core::{char_len, char_span_to_bytes, Document, Query};
-use ragdiag_diagnose::{Brief, Diagnosis, RetrievedItem};
+use ragdiag_diagnose::{Briefs, Diagnosis, RetrievedItem};
 use ragdiag_eval::MetricTable;
 use ragdiag_fresh::Audit;
 use std::borrow::Cow;
@@ -57,7 +57,7 @@ pub struct DrillInput<'a> {
     /// What the summary reads of each question's diagnosis: every question's class, rule and
     /// reason (report.md's list of failing questions). One per question: the questions the
     /// drill-down covers.
-    pub briefs: &'a [Brief],
+    pub briefs: &'a Briefs,
     /// The questions' retrieved lists, where the run holds them (none: an empty list).
     pub shown: ByQuestion<'a, Shown<'a>>,
     /// The corpus.
@@ -216,14 +216,14 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Drill<'static> {
     let n = input.len();
     let pick = Pick::new(
         n,
-        |i| input.briefs[i].class.as_str(),
-        |i| traffic_weight(Some(input.briefs[i].weight)),
+        |i| input.briefs.class(i).as_str(),
+        |i| traffic_weight(Some(input.briefs.weight(i))),
     );
     let needed: HashSet<&str> = pick
         .drawn
         .iter()
         .chain(&pick.listed)
-        .map(|&i| &*input.briefs[i].id)
+        .map(|&i| input.briefs.id(i))
         .collect();
     let ctx = Context::new(input, Some(&needed));
     let drawn = pick
@@ -302,7 +302,7 @@ impl<'a> Context<'a> {
     /// (and its weight).
     fn view(&self, i: usize, full: bool) -> QuestionView {
         let (input, by_id, per_query) = (self.input, &self.by_id, &self.per_query);
-        let b = &input.briefs[i];
+        let b = input.briefs.get(i);
         let r = input.shown.get(i).copied().unwrap_or_default();
         let rule = Some(RuleView {
             number: u32::from(b.rule.number()),
@@ -314,7 +314,7 @@ impl<'a> Context<'a> {
         else {
             // The reason is the diagnosis's where it is held: a streamed run may have emptied
             // the brief's of a question it draws.
-            let reason = input.diagnosis(i).map_or(&*b.reason, |d| d.reason.as_str());
+            let reason = input.diagnosis(i).map_or(b.reason, |d| d.reason.as_str());
             return QuestionView {
                 id: b.id.to_string(),
                 class: b.class.as_str().to_owned(),
@@ -618,10 +618,17 @@ mod tests {
         drawn_at.sort_unstable();
         let only_drawn: Vec<(usize, &ragdiag_diagnose::Diagnosis)> =
             drawn_at.iter().map(|&i| (i, &ds.diagnoses[i])).collect();
-        let mut streamed_briefs = briefs.clone();
-        for &i in &drawn_at {
-            streamed_briefs[i].reason = Box::default();
-        }
+        let streamed_briefs: ragdiag_diagnose::Briefs = briefs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut b = b.to_brief();
+                if drawn_at.contains(&i) {
+                    b.reason = Box::default();
+                }
+                b
+            })
+            .collect();
         let only_drawn_queries: Vec<(usize, &Query)> =
             drawn_at.iter().map(|&i| (i, &queries[i])).collect();
         // Only the drawn questions' retrieved lists, too.

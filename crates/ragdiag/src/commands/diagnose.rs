@@ -13,8 +13,8 @@ use ragdiag_contract::table::THRESHOLDS;
 use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{
-    golden, Brief, BriefContext, Corpus, Diagnosis, HeldQuestion, QueryLabels, QuestionStore,
-    Ranked, RetrievedItem, SummaryInput,
+    golden, Brief, BriefContext, Briefs, Corpus, Diagnosis, HeldQuestion, QueryLabels,
+    QuestionStore, Ranked, RetrievedItem, SummaryInput,
 };
 use ragdiag_embed::{Embedder, ModelChoice};
 use ragdiag_load::{
@@ -53,7 +53,7 @@ enum Held {
     /// report draws (their diagnoses, items and answers; with a store, the questions), by
     /// position.
     Streamed {
-        briefs: Vec<Brief>,
+        briefs: Box<Briefs>,
         held: Vec<(usize, HeldQuestion)>,
     },
 }
@@ -298,7 +298,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             ds,
             None,
         ),
-        Held::Streamed { briefs, held } => (briefs, Vec::new(), Some(held)),
+        Held::Streamed { briefs, held } => (*briefs, Vec::new(), Some(held)),
     };
     let items: Vec<&[RetrievedItem]> = r.items.iter().map(Vec::as_slice).collect();
     // The other modes hold every ranking: their tables and `run.trec` are written now, by the
@@ -832,7 +832,7 @@ fn from_trace_stream<'c>(
     Ok((
         Retrieved {
             diagnoses: Held::Streamed {
-                briefs: streamed.briefs,
+                briefs: Box::new(streamed.briefs),
                 held: streamed.held,
             },
             warnings: streamed.warnings,
