@@ -328,7 +328,8 @@ impl Tallied for Brief {
 /// once per distinct list, the class, rule, flags and verdicts in 6 bytes, the best evidence
 /// rank in 4, the weight and trace figures as numbers, and the few parts most questions lack
 /// (a reason, the reranker's effect, review signals, a fix) only for the questions that have
-/// them. ~60 bytes a question where a [`Brief`] holds ~0.2 KB in its struct and allocations.
+/// them (a fix's kind alone in 16 bytes). ~60 bytes a question where a [`Brief`] holds ~0.2 KB
+/// in its struct and allocations.
 /// [`Briefs::get`] and [`Briefs::iter`] read a question's brief as a [`BriefRef`].
 #[derive(Clone, Default, PartialEq)]
 pub struct Briefs {
@@ -348,8 +349,10 @@ pub struct Briefs {
     /// Per question, its record's line and figures (absent ones 0; [`Facts`] says which
     /// there are); empty while no question has a record.
     records: Vec<[u64; 4]>,
-    /// The questions with a reason, reranker effect, review signals or fix, by position
-    /// (ascending).
+    /// The questions with a fix-first action, by position (ascending), and its kind.
+    fixes: Vec<(usize, FixKind)>,
+    /// The questions with a reason, reranker effect, review signals or pages to fix, by
+    /// position (ascending).
     extras: Vec<(usize, Extra)>,
 }
 
@@ -368,7 +371,17 @@ struct Extra {
     reason: Box<str>,
     rerank: Option<Box<RerankOutcome>>,
     review: Option<Box<ReviewSignals>>,
-    fix: Option<Fix>,
+    /// The pages of its fix-first action.
+    pages: Box<[PageFor]>,
+}
+
+/// A question's fix-first action as [`Briefs`] keeps it: [`Fix`], borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FixRef<'a> {
+    /// The action.
+    pub kind: FixKind,
+    /// Its pages ([`Fix::pages`]).
+    pub pages: &'a [PageFor],
 }
 
 // The bits of [`Facts::bits`].
@@ -411,7 +424,7 @@ pub struct BriefRef<'a> {
     /// The review queue's own signals.
     pub review: Option<&'a ReviewSignals>,
     /// The fix-first action.
-    pub fix: Option<&'a Fix>,
+    pub fix: Option<FixRef<'a>>,
     /// The figures of its trace record.
     pub record: Option<RecordFigures>,
 }
@@ -440,7 +453,12 @@ impl BriefRef<'_> {
             answer: self.answer,
             rerank: self.rerank.map(|r| Box::new(*r)),
             review: self.review.map(|r| Box::new(r.clone())),
-            fix: self.fix.map(|f| Box::new(f.clone())),
+            fix: self.fix.map(|f| {
+                Box::new(Fix {
+                    kind: f.kind,
+                    pages: f.pages.to_vec(),
+                })
+            }),
             record: self.record,
         }
     }
@@ -506,6 +524,10 @@ impl Briefs {
         }
         if let Some(r) = b.record {
             set(RECORD, true);
+            if self.records.capacity() == 0 {
+                // Room for every question reserved (a trace gives most a record).
+                self.records.reserve_exact(self.id_ends.capacity());
+            }
             set(LATENCY, r.latency_ms.is_some());
             set(PROMPT, r.prompt_tokens.is_some());
             set(COMPLETION, r.completion_tokens.is_some());
@@ -528,14 +550,21 @@ impl Briefs {
             u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX)
         }));
         self.weight.push(b.weight);
-        if !b.reason.is_empty() || b.rerank.is_some() || b.review.is_some() || b.fix.is_some() {
+        let pages = match b.fix {
+            Some(f) => {
+                self.fixes.push((i, f.kind));
+                f.pages.into_boxed_slice()
+            }
+            None => Box::default(),
+        };
+        if !b.reason.is_empty() || b.rerank.is_some() || b.review.is_some() || !pages.is_empty() {
             self.extras.push((
                 i,
                 Extra {
                     reason: b.reason,
                     rerank: b.rerank,
                     review: b.review,
-                    fix: b.fix.map(|f| *f),
+                    pages,
                 },
             ));
         }
@@ -593,33 +622,63 @@ impl Briefs {
         })
     }
 
+    /// Lets go of the room the lists hold beyond their questions.
+    pub fn shrink_to_fit(&mut self) {
+        self.ids.shrink_to_fit();
+        self.id_ends.shrink_to_fit();
+        self.tags.shrink_to_fit();
+        self.facts.shrink_to_fit();
+        self.best_gold_rank.shrink_to_fit();
+        self.weight.shrink_to_fit();
+        self.records.shrink_to_fit();
+        self.fixes.shrink_to_fit();
+        self.extras.shrink_to_fit();
+    }
+
     /// Question `i`'s brief.
     #[must_use]
     pub fn get(&self, i: usize) -> BriefRef<'_> {
+        let fix = self
+            .fixes
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .map(|k| self.fixes[k].1);
         let extra = self
             .extras
             .binary_search_by_key(&i, |(at, _)| *at)
             .ok()
             .map(|k| &self.extras[k].1);
-        self.brief(i, extra)
+        self.brief(i, fix, extra)
     }
 
     /// Every question's brief, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = BriefRef<'_>> + Clone + '_ {
-        let mut next = 0;
+        let (mut next_fix, mut next_extra) = (0, 0);
         (0..self.len()).map(move |i| {
-            let extra = match self.extras.get(next) {
+            let fix = match self.fixes.get(next_fix) {
+                Some(&(at, kind)) if at == i => {
+                    next_fix += 1;
+                    Some(kind)
+                }
+                _ => None,
+            };
+            let extra = match self.extras.get(next_extra) {
                 Some((at, e)) if *at == i => {
-                    next += 1;
+                    next_extra += 1;
                     Some(e)
                 }
                 _ => None,
             };
-            self.brief(i, extra)
+            self.brief(i, fix, extra)
         })
     }
 
-    fn brief<'a>(&'a self, i: usize, extra: Option<&'a Extra>) -> BriefRef<'a> {
+    fn brief<'a>(
+        &'a self,
+        i: usize,
+        fix: Option<FixKind>,
+        extra: Option<&'a Extra>,
+    ) -> BriefRef<'a> {
         let Facts {
             flags,
             bits,
@@ -647,7 +706,10 @@ impl Briefs {
             }),
             rerank: extra.and_then(|e| e.rerank.as_deref()),
             review: extra.and_then(|e| e.review.as_deref()),
-            fix: extra.and_then(|e| e.fix.as_ref()),
+            fix: fix.map(|kind| FixRef {
+                kind,
+                pages: extra.map_or(&[], |e| &e.pages[..]),
+            }),
             record: self.record(i),
         }
     }

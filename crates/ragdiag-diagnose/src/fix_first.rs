@@ -43,12 +43,12 @@ struct PageAcc {
 pub fn fix_first(briefs: &Briefs) -> Vec<FixAction> {
     let mut groups: BTreeMap<FixKind, (Vec<usize>, BTreeMap<String, PageAcc>)> = BTreeMap::new();
     for (i, b) in briefs.iter().enumerate() {
-        let Some(fix) = &b.fix else {
+        let Some(fix) = b.fix else {
             continue;
         };
         let (idx, accs) = groups.entry(fix.kind).or_default();
         idx.push(i);
-        for (page, successor, span) in &fix.pages {
+        for (page, successor, span) in fix.pages {
             let acc = accs.entry(page.clone()).or_default();
             acc.successor = acc.successor.take().or_else(|| successor.clone());
             if let Some((w, c)) = *span {

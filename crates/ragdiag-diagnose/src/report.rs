@@ -2,7 +2,7 @@
 //! intervals, the gates, and the plain-language headline.
 
 use crate::tally::{RankFigures, RankTally};
-use crate::{BriefRef, Briefs, Class, Diagnosis, Flag, RecordFigures, RetrievedItem};
+use crate::{Briefs, Class, Diagnosis, Flag, RecordFigures, RetrievedItem};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::{Column, Values, QUERIES};
 use ragdiag_contract::{
@@ -144,11 +144,10 @@ pub struct Evaluated {
     pub table: Option<MetricTable>,
     /// [`RankFigures::judged_at`] (the golden-set panel's judged@k).
     pub judged_at: Vec<(usize, Vec<f64>)>,
-    /// Every queued question of the review queue (`review.csv`; the summary lists the first
+    /// Every queued question of the review queue (`review.csv`, each row made from the
+    /// briefs as it is written; the summary lists the first
     /// [`ragdiag_contract::REVIEW_LISTED`]).
-    pub review_rows: Vec<ragdiag_contract::ReviewItem>,
-    /// The position among the questions of each of `review_rows`.
-    pub review_questions: Vec<usize>,
+    pub review_rows: crate::review::Queued,
 }
 
 /// Why a diagnosis could not be summarised.
@@ -257,16 +256,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
             }),
         },
     );
-    let (mut review, review_questions) = review;
-    // review.csv's rows are every queued question; the summary lists the first few (a copy
-    // of those few, not of the whole queue).
-    let listed = review
-        .items
-        .iter()
-        .take(ragdiag_contract::REVIEW_LISTED)
-        .cloned()
-        .collect();
-    let review_rows = std::mem::replace(&mut review.items, listed);
+    let (review, review_rows) = review;
     let mut summary = DiagnoseSummary {
         schema_version: DIAGNOSE_SCHEMA_VERSION,
         mode: input.mode,
@@ -308,7 +298,6 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         table,
         judged_at,
         review_rows,
-        review_questions,
     })
 }
 
@@ -516,6 +505,17 @@ fn proportion(v: &[f64], weights: Option<&[f64]>) -> Interval {
     Interval::of(i.estimate, i.lower, i.upper, i.n)
 }
 
+/// [`proportion`] of `n` 0/1 outcomes of which `successes` are 1, without listing them (the
+/// same interval: their sum is exact).
+fn proportion_of_count(successes: usize, n: usize) -> Interval {
+    if n == 0 {
+        return Interval::empty();
+    }
+    let level = stats::Config::default().level;
+    let i = stats::wilson_of_sum(successes as f64, n, level);
+    Interval::of(i.estimate, i.lower, i.upper, i.n)
+}
+
 /// Each gate against the summary's metrics.
 fn gates(
     summary: &DiagnoseSummary,
@@ -576,28 +576,29 @@ fn detectable_drop(metric: &str, m: &Interval, table: Option<&MetricTable>) -> O
 /// unanswerable question is correct when it abstains; otherwise it is correct as the
 /// attribution engine judged it (questions without a reference answer are left out).
 fn generation(ds: &Briefs) -> Generation {
-    let answered: Vec<BriefRef<'_>> = ds.iter().filter(|d| d.answer.is_some()).collect();
-    let correct: Vec<f64> = ds
-        .iter()
-        .filter_map(|d| d.answer_ok())
-        .map(|c| f64::from(u8::from(c)))
-        .collect();
-    let grounded: Vec<f64> = answered
-        .iter()
-        .filter_map(|d| d.answer.as_ref())
-        .filter(|a| !a.abstained)
-        .map(|a| f64::from(u8::from(a.grounded)))
-        .collect();
-    let abstained: Vec<f64> = answered
-        .iter()
-        .filter_map(|d| d.answer.as_ref())
-        .map(|a| f64::from(u8::from(a.abstained)))
-        .collect();
+    // Counts over the briefs (their 0/1 outcomes are not listed).
+    let (mut answers, mut judged, mut correct) = (0, 0, 0);
+    let (mut not_abstaining, mut grounded, mut abstained) = (0, 0, 0);
+    for d in ds.iter() {
+        if let Some(ok) = d.answer_ok() {
+            judged += 1;
+            correct += usize::from(ok);
+        }
+        let Some(a) = d.answer else {
+            continue;
+        };
+        answers += 1;
+        abstained += usize::from(a.abstained);
+        if !a.abstained {
+            not_abstaining += 1;
+            grounded += usize::from(a.grounded);
+        }
+    }
     Generation {
-        answers: answered.len(),
-        correct: proportion(&correct, None),
-        grounded: proportion(&grounded, None),
-        abstained: proportion(&abstained, None),
+        answers,
+        correct: proportion_of_count(correct, judged),
+        grounded: proportion_of_count(grounded, not_abstaining),
+        abstained: proportion_of_count(abstained, answers),
     }
 }
 

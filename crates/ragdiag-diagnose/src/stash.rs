@@ -511,7 +511,8 @@ mod tests {
                     .collect(),
                 class: Class::ALL[i % Class::ALL.len()],
                 rule,
-                reason: if i % 2 == 0 {
+                // (Question 4: a fix's kind and nothing else of the rare parts.)
+                reason: if i % 2 == 0 && i % 4 != 0 {
                     format!("reason {i} ✓").into()
                 } else {
                     Box::default()
@@ -541,13 +542,18 @@ mod tests {
                         ground_token_share: -0.0,
                     })
                 }),
+                // An action with pages, and one without (its kind alone).
                 fix: (i % 2 == 0).then(|| {
                     Box::new(Fix {
                         kind: fixes[i % fixes.len()],
-                        pages: vec![
-                            ("kb/a".into(), None, None),
-                            ("kb/b".into(), Some("kb/c".into()), Some((4, 20))),
-                        ],
+                        pages: if i % 4 == 0 {
+                            Vec::new()
+                        } else {
+                            vec![
+                                ("kb/a".into(), None, None),
+                                ("kb/b".into(), Some("kb/c".into()), Some((4, 20))),
+                            ]
+                        },
                     })
                 }),
                 record: (i % 3 == 0).then_some(RecordFigures {

@@ -1446,6 +1446,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 },
             ));
         }
+        briefs.shrink_to_fit();
         // The labels the run still holds (with their questions, read from the store where they
         // are kept there).
         let labels = std::mem::take(&mut self.labels);

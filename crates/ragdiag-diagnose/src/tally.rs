@@ -171,16 +171,8 @@ impl<'a> RankTally<'a> {
     ///
     /// The store failed, or gave back other bytes ([`RankTally::with_store`]).
     pub fn finish(mut self) -> Result<RankFigures, TallyError> {
-        if let Some((mut store, at)) = self.store.take() {
-            for (offset, len) in at {
-                let bytes = store.get(offset, len).map_err(TallyError::Scratch)?;
-                let (per, shares) =
-                    decode_part(&bytes, self.judged_at.len()).map_err(TallyError::Scratch)?;
-                for ((_, parts), values) in self.judged_at.iter_mut().zip(shares) {
-                    parts.push(values);
-                }
-                self.per.push(per);
-            }
+        if let Some((store, at)) = self.store.take() {
+            return self.join_stored(store, &at);
         }
         Ok(RankFigures {
             per_query: PerQuery::concat(self.per),
@@ -189,6 +181,63 @@ impl<'a> RankTally<'a> {
                 .judged_at
                 .into_iter()
                 .map(|(k, parts)| (k, parts.concat()))
+                .collect(),
+        })
+    }
+
+    /// [`RankTally::finish`] of a tally whose parts wait in `store` at `at`: read twice, their
+    /// sizes first, so that the joined lists are made once at their size; then each part is
+    /// appended and let go (never every part and the joined lists at once: they would hold
+    /// twice the figures).
+    fn join_stored(
+        self,
+        mut store: Box<dyn Scratch + 'static>,
+        at: &[Stored],
+    ) -> Result<RankFigures, TallyError> {
+        let depths = self.judged_at.len();
+        let mut read = |&(offset, len): &Stored| {
+            let bytes = store.get(offset, len).map_err(TallyError::Scratch)?;
+            decode_part(&bytes, depths).map_err(TallyError::Scratch)
+        };
+        let (mut queries, mut id_bytes, mut shares_n) = (0, 0, vec![0; depths]);
+        let mut names = None;
+        for part in at {
+            let (per, shares) = read(part)?;
+            queries += per.values.len();
+            id_bytes += per.values.id_bytes();
+            for (n, s) in shares_n.iter_mut().zip(&shares) {
+                *n += s.len();
+            }
+            names.get_or_insert(per.names);
+        }
+        let mut joined = names.map(|names| {
+            let mut values = QueryValues::new(names.len());
+            values.reserve_exact(queries, id_bytes);
+            PerQuery {
+                names,
+                values,
+                weights: Vec::with_capacity(queries),
+            }
+        });
+        let mut shares_joined: Vec<Vec<f64>> =
+            shares_n.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for part in at {
+            let (per, shares) = read(part)?;
+            if let Some(j) = &mut joined {
+                j.append(&per);
+            }
+            for (j, s) in shares_joined.iter_mut().zip(shares) {
+                j.extend_from_slice(&s);
+            }
+        }
+        Ok(RankFigures {
+            per_query: joined,
+            retrieval: self.retrieval.finish(),
+            judged_at: self
+                .judged_at
+                .into_iter()
+                .zip(shares_joined)
+                .map(|((k, _), shares)| (k, shares))
                 .collect(),
         })
     }

@@ -168,7 +168,9 @@ fn trace_summary(
     let mut si = input(Mode::Trace, &docs, &audit, queries, &briefs, &items);
     si.thresholds.current = current;
     let e = build_summary(si).unwrap();
-    (e.summary, e.review_rows)
+    let rows = &e.review_rows;
+    let rows = (0..rows.len()).map(|j| rows.item(&briefs, j)).collect();
+    (e.summary, rows)
 }
 
 /// Replay: 7 `missed` questions whose gold is never retrieved, 1 `solo` question with its gold

@@ -133,6 +133,20 @@ impl QueryValues {
         self.ends.len()
     }
 
+    /// The bytes of every id together.
+    #[must_use]
+    pub fn id_bytes(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Room for `queries` more queries whose ids take `id_bytes` bytes together, and no more
+    /// (lists appended to within it are not copied as they grow).
+    pub fn reserve_exact(&mut self, queries: usize, id_bytes: usize) {
+        self.ids.reserve_exact(id_bytes);
+        self.ends.reserve_exact(queries);
+        self.values.reserve_exact(queries * self.width);
+    }
+
     /// Whether there is no query.
     #[must_use]
     pub fn is_empty(&self) -> bool {

@@ -81,6 +81,7 @@ struct Retrieved {
 }
 
 pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
+    crate::memory::map_large_blocks();
     let mut s = DiagnoseSettings::resolve(args)?;
     let mut findings = Diagnostics::default();
     let loaded = match (&s.corpus, &s.engine) {
@@ -387,18 +388,24 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     json.push(b'\n');
     files.write("summary.json", &json)?;
     if summary.review.is_some() {
-        // The queued questions' texts (a stored run's read back from its store).
-        let mut texts = Vec::with_capacity(evaluated.review_questions.len());
-        for &i in &evaluated.review_questions {
-            texts.push(match &mut stored {
+        // A row at a time, each queued question's text read as its row is written (a stored
+        // run's from its store): neither the file nor the texts are held whole.
+        use std::io::Write;
+        let mut out = files.stage("review.csv")?;
+        out.write_all(ragdiag_diagnose::review::REVIEW_CSV_HEADER.as_bytes())
+            .context("writing review.csv")?;
+        let rows = &evaluated.review_rows;
+        for j in 0..rows.len() {
+            let i = rows.position(j);
+            let text = match &mut stored {
                 Some(questions) => questions.question(i)?.text,
                 None => queries[i].text.clone(),
-            });
+            };
+            let row = ragdiag_diagnose::review::review_csv_row(&rows.item(&briefs, j), &text);
+            out.write_all(row.as_bytes())
+                .context("writing review.csv")?;
         }
-        files.write(
-            "review.csv",
-            ragdiag_diagnose::review::review_csv(&evaluated.review_rows, &texts).as_bytes(),
-        )?;
+        files.add(out)?;
     }
     if let Some(t) = &summary.thresholds {
         let table = ragdiag_diagnose::threshold::thresholds_columns(t);
