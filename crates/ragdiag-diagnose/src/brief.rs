@@ -265,7 +265,8 @@ fn review_signals(d: &Diagnosis, q: &Query, ctx: &BriefContext<'_>) -> Option<Re
     })
 }
 
-/// What [`Summary`](crate::Summary) reads of a question: [`Diagnosis`] and [`Brief`] both have it.
+/// What [`Summary`](crate::Summary) reads of a question: [`Diagnosis`] and [`BriefRef`] both
+/// have it.
 pub trait Tallied {
     /// The primary class.
     fn class(&self) -> Class;
@@ -300,18 +301,6 @@ impl<T: Tallied> Tallied for &T {
 }
 
 impl Tallied for BriefRef<'_> {
-    fn class(&self) -> Class {
-        self.class
-    }
-    fn weight(&self) -> f64 {
-        self.weight
-    }
-    fn has_flag(&self, flag: Flag) -> bool {
-        self.flags.contains(flag)
-    }
-}
-
-impl Tallied for Brief {
     fn class(&self) -> Class {
         self.class
     }

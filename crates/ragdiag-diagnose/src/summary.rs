@@ -53,7 +53,7 @@ fn share(n: usize, d: usize) -> f64 {
 }
 
 impl Summary {
-    /// Aggregates `diagnoses` (or their [`Brief`](crate::Brief)s; sums in input order, so
+    /// Aggregates `diagnoses` (or their briefs, [`crate::BriefRef`]; sums in input order, so
     /// results are reproducible), read a few times over.
     #[must_use]
     pub fn of<T: Tallied>(diagnoses: impl Iterator<Item = T> + Clone) -> Summary {
