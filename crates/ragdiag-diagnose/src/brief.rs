@@ -217,14 +217,6 @@ impl Brief {
             .map(|((d, q), t)| Brief::of(d, q, t, ctx))
             .collect()
     }
-
-    /// Whether the answer is right: correct for an answerable question, abstaining for an
-    /// unanswerable one; `None` when not assessed ([`crate::answer_ok`]).
-    #[must_use]
-    pub fn answer_ok(&self) -> Option<bool> {
-        let a = self.answer.as_ref()?;
-        crate::report::judged(self.answerable, a.correct, a.abstained)
-    }
 }
 
 /// The review queue's signals of `d` ([`crate::review::review_queue`]).
@@ -419,7 +411,8 @@ pub struct BriefRef<'a> {
 }
 
 impl BriefRef<'_> {
-    /// [`Brief::answer_ok`].
+    /// Whether the answer is right: correct for an answerable question, abstaining for an
+    /// unanswerable one; `None` when not assessed ([`crate::answer_ok`]).
     #[must_use]
     pub fn answer_ok(&self) -> Option<bool> {
         let a = self.answer.as_ref()?;

@@ -35,7 +35,7 @@ impl Outcome {
 /// The questions of a diagnosis that take part in the sweep, aligned with `queries`
 /// (`None`: left out), and how many judgeable questions were left out for lack of a score.
 ///
-/// A question takes part when it is labelled, its answer can be judged ([`Brief::answer_ok`]) and its
+/// A question takes part when it is labelled, its answer can be judged ([`BriefRef::answer_ok`](crate::BriefRef::answer_ok)) and its
 /// top item has a finite score.
 #[must_use]
 pub fn outcomes(ds: &Briefs, lead_scores: &[LeadScores]) -> (Vec<Option<Outcome>>, usize) {

@@ -172,6 +172,7 @@ impl QueryValues {
     ///
     /// When `i` or `c` is out of range.
     #[must_use]
+    #[inline]
     pub fn value(&self, i: usize, c: usize) -> f64 {
         assert!(c < self.width, "measure {c} of {}", self.width);
         self.values[i * self.width + c]

@@ -58,13 +58,18 @@ pub fn relative_weights(w: Vec<f64>) -> Option<Vec<f64>> {
 
 /// Mean of `values`, weighted by `weights` when given (0 for an empty input or zero weight).
 pub fn mean(values: &[f64], weights: Option<&[f64]>) -> f64 {
+    mean_by(values.len(), |q| values[q], weights)
+}
+
+/// [`mean`] of the `n` values read through `at(q)`: the same terms added in the same order.
+fn mean_by(n: usize, at: impl Fn(usize) -> f64, weights: Option<&[f64]>) -> f64 {
     match weights {
-        None if values.is_empty() => 0.0,
-        None => values.iter().sum::<f64>() / values.len() as f64,
+        None if n == 0 => 0.0,
+        None => (0..n).map(at).sum::<f64>() / n as f64,
         Some(w) => {
             let total: f64 = w.iter().sum();
             if total > 0.0 {
-                values.iter().zip(w).map(|(v, w)| v * w).sum::<f64>() / total
+                (0..n.min(w.len())).map(|q| at(q) * w[q]).sum::<f64>() / total
             } else {
                 0.0
             }
@@ -236,18 +241,7 @@ where
     (0..width)
         .map(|c| {
             let draws = rows.iter().map(|r| r[c]).collect();
-            // The column's mean as [`mean`] takes it: the same terms in the same order.
-            let estimate = match weights {
-                None => (0..n).map(|q| at(c, q)).sum::<f64>() / n as f64,
-                Some(w) => {
-                    let total: f64 = w.iter().sum();
-                    if total > 0.0 {
-                        (0..n).map(|q| at(c, q) * w[q]).sum::<f64>() / total
-                    } else {
-                        0.0
-                    }
-                }
-            };
+            let estimate = mean_by(n, |q| at(c, q), weights);
             percentile_interval(estimate, draws, n, cfg.level)
         })
         .collect()

@@ -25,10 +25,10 @@ pub(crate) fn release_freed() {}
 
 /// The size from which glibc's allocator gives a block its own mapping ([`map_large_blocks`]).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) const LARGE_BLOCK: usize = 1 << 20;
+const LARGE_BLOCK: libc::c_int = 1 << 20;
 
-/// Has glibc's allocator give every block of `LARGE_BLOCK` (1 MiB) or more its own mapping, handed
-/// back to the system when the block is freed.
+/// Has glibc's allocator give every block of `LARGE_BLOCK` (1 MiB) or more its own mapping,
+/// handed back to the system when the block is freed.
 ///
 /// By default glibc raises that threshold (up to 32 MiB) each time such a block is freed, so
 /// that later large lists (a streamed diagnosis's per-question columns at its end, a part's
@@ -38,11 +38,10 @@ pub(crate) const LARGE_BLOCK: usize = 1 << 20;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub(crate) fn map_large_blocks() {
-    let size = libc::c_int::try_from(LARGE_BLOCK).unwrap_or(libc::c_int::MAX);
     // SAFETY: `mallopt` takes two integers and changes one of the allocator's settings under
     // its lock; blocks already given out are not touched.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, size);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE_BLOCK);
     }
 }
 
