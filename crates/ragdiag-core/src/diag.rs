@@ -163,16 +163,65 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
-/// An ordered collection of findings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// At most this many warnings of one kind are kept ([`Diagnostics::items`], what
+/// `warnings.jsonl` lists): the others are counted, not kept ([`Diagnostics::collapse`] gives
+/// each kind's full count). A run with a warning per record (a trace whose hits carry no text:
+/// ten a question) would otherwise hold, and list, millions of the same finding. Errors are
+/// all kept.
+pub const KEPT_PER_KIND: usize = 10_000;
+
+/// The kind of a finding ([`kind_of`]).
+type Kind = (Severity, String, String);
+
+/// An ordered collection of findings: every error, and of each kind of warning the first
+/// [`KEPT_PER_KIND`] in order, the others counted. What is kept does not depend on how the
+/// collection was put together (pushed one at a time or extended by others): it is always the
+/// first of each kind in the collection's order.
+#[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// Once the collection holds more than [`KEPT_PER_KIND`] findings (before, no kind can
+    /// pass it): per kind of warning, how many are kept and how many were let go.
+    kinds: Option<std::collections::HashMap<Kind, (usize, usize)>>,
 }
 
+impl PartialEq for Diagnostics {
+    /// The same findings kept, and as many let go of each kind.
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items && self.unlisted() == other.unlisted()
+    }
+}
+
+impl Eq for Diagnostics {}
+
 impl Diagnostics {
-    /// Adds a finding.
+    /// Adds a finding (a warning past [`KEPT_PER_KIND`] of its kind is counted, not kept).
     pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
+        if self.kinds.is_none() && self.items.len() < KEPT_PER_KIND {
+            self.items.push(d);
+            return;
+        }
+        let kinds = self.kinds.get_or_insert_with(|| {
+            // Counted now that a kind could pass the cap (none has yet).
+            let mut kinds = std::collections::HashMap::new();
+            for d in &self.items {
+                if d.severity == Severity::Warning {
+                    kinds.entry(kind_of(d)).or_insert((0, 0)).0 += 1;
+                }
+            }
+            kinds
+        });
+        if d.severity == Severity::Error {
+            self.items.push(d);
+            return;
+        }
+        let counts = kinds.entry(kind_of(&d)).or_insert((0, 0));
+        if counts.0 < KEPT_PER_KIND {
+            counts.0 += 1;
+            self.items.push(d);
+        } else {
+            counts.1 += 1;
+        }
     }
 
     /// Adds a warning.
@@ -182,21 +231,37 @@ impl Diagnostics {
         field: impl Into<String>,
         reason: impl Into<String>,
     ) {
-        self.items
-            .push(Diagnostic::warning(location, field, reason));
+        self.push(Diagnostic::warning(location, field, reason));
     }
 
-    /// Appends all of `other`.
+    /// Appends all of `other` (what it kept, in order, and the count of what it let go).
     pub fn extend(&mut self, other: Diagnostics) {
-        if self.items.is_empty() {
+        if self.items.is_empty() && self.kinds.is_none() {
             // No copy (a run with a warning per question hands over long lists).
-            self.items = other.items;
-        } else {
+            *self = other;
+            return;
+        }
+        if self.kinds.is_none()
+            && other.kinds.is_none()
+            && self.items.len() + other.items.len() <= KEPT_PER_KIND
+        {
             self.items.extend(other.items);
+            return;
+        }
+        let unlisted = other.unlisted();
+        for d in other.items {
+            self.push(d);
+        }
+        // `other` let these go after keeping the first of their kind: so would `self`.
+        for (kind, n) in unlisted {
+            if let Some(kinds) = &mut self.kinds {
+                kinds.entry(kind).or_insert((0, 0)).1 += n;
+            }
         }
     }
 
-    /// The findings, in the order they were found.
+    /// The findings kept, in the order they were found: every error, and the first
+    /// [`KEPT_PER_KIND`] warnings of each kind.
     pub fn items(&self) -> &[Diagnostic] {
         &self.items
     }
@@ -206,9 +271,22 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
-    /// How many there are.
+    /// How many there are, those counted but not kept included.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.items.len() + self.unlisted().iter().map(|(_, n)| n).sum::<usize>()
+    }
+
+    /// Per kind of warning, how many were let go past [`KEPT_PER_KIND`] (sorted by kind).
+    fn unlisted(&self) -> Vec<(Kind, usize)> {
+        let mut out: Vec<(Kind, usize)> = self
+            .kinds
+            .iter()
+            .flat_map(|k| k.iter())
+            .filter(|(_, c)| c.1 > 0)
+            .map(|(k, c)| (k.clone(), c.1))
+            .collect();
+        out.sort();
+        out
     }
 
     /// How many are errors.
@@ -309,7 +387,13 @@ impl Diagnostics {
             std::collections::HashMap::new();
         let mut out: Vec<Collapsed<'_>> = Vec::new();
         for d in &self.items {
-            match index.entry(kind_of(d)) {
+            let kind = kind_of(d);
+            let unlisted = self
+                .kinds
+                .as_ref()
+                .and_then(|k| k.get(&kind))
+                .map_or(0, |c| c.1);
+            match index.entry(kind) {
                 std::collections::hash_map::Entry::Occupied(e) => {
                     let c = &mut out[*e.get()];
                     c.count += 1;
@@ -325,7 +409,7 @@ impl Diagnostics {
                     e.insert(out.len());
                     out.push(Collapsed {
                         first: d,
-                        count: 1,
+                        count: 1 + unlisted,
                         more_at: Vec::new(),
                     });
                 }
@@ -338,6 +422,86 @@ impl Diagnostics {
 #[cfg(test)]
 mod collapse_tests {
     use super::*;
+
+    /// The findings of a stream: many warnings of one kind (a field per hit), a few of
+    /// another, errors between them.
+    fn stream(n: u64) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            out.push(Diagnostic::warning(
+                Location::new("trace.jsonl", 1 + i / 10),
+                format!("retrieved[{}].text", i % 10),
+                "no text: the hit is taken as the whole document",
+            ));
+            if i % 5000 == 1 {
+                out.push(Diagnostic::error(
+                    Location::new("trace.jsonl", 1 + i / 10),
+                    "score",
+                    "not a number",
+                ));
+                out.push(Diagnostic::warning(
+                    Location::new("q.jsonl", i),
+                    "weight",
+                    format!("{i} is negative"),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Past [`KEPT_PER_KIND`] of a kind, warnings are counted, not kept: the first of the kind
+    /// stay, in order, every error stays, and the collapsed line and `len` count them all.
+    #[test]
+    fn a_kind_keeps_its_first_warnings_and_counts_the_rest() {
+        let all = stream(25_000);
+        let mut ds = Diagnostics::default();
+        for d in all.clone() {
+            ds.push(d);
+        }
+        assert_eq!(ds.len(), all.len());
+        let kept: Vec<Diagnostic> = {
+            let mut seen = 0;
+            all.iter()
+                .filter(|d| {
+                    if d.field.starts_with("retrieved") {
+                        seen += 1;
+                        seen <= KEPT_PER_KIND
+                    } else {
+                        true
+                    }
+                })
+                .cloned()
+                .collect()
+        };
+        assert_eq!(ds.items(), kept.as_slice());
+        assert_eq!(ds.error_count(), 5);
+        let c = ds.collapse(3);
+        assert_eq!(
+            c.iter().map(|c| c.count).collect::<Vec<_>>(),
+            [25_000, 5, 5],
+            "{c:?}"
+        );
+        assert!(c[0].to_string().contains("[and 24999 more like it: "));
+        // Put together from parts of any size, the same is kept and counted.
+        for part in [1, 7, 9_999, 10_001, 17_000] {
+            let mut joined = Diagnostics::default();
+            for chunk in all.chunks(part) {
+                let mut p = Diagnostics::default();
+                for d in chunk {
+                    p.push(d.clone());
+                }
+                joined.extend(p);
+            }
+            assert_eq!(joined, ds, "parts of {part}");
+            assert_eq!(joined.len(), all.len(), "parts of {part}");
+        }
+        // Fewer than the cap in all: nothing is counted apart.
+        let mut few = Diagnostics::default();
+        for d in stream(900) {
+            few.push(d);
+        }
+        assert_eq!(few.items().len(), few.len());
+    }
 
     #[test]
     fn one_kind_is_said_once_with_its_count_and_first_places() {

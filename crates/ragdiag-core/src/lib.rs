@@ -40,7 +40,9 @@ mod shingle;
 mod text;
 mod time;
 
-pub use diag::{traced_twice, Collapsed, Diagnostic, Diagnostics, Location, Severity};
+pub use diag::{
+    traced_twice, Collapsed, Diagnostic, Diagnostics, Location, Severity, KEPT_PER_KIND,
+};
 pub use doc_id::DocId;
 pub use embed::{cosine, EmbedError, Embedder};
 pub use guard::catch_decoder_panic;

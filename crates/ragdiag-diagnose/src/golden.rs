@@ -69,10 +69,15 @@ impl Questions for &[Query] {
     }
 }
 
+/// The most question shingles [`prepare`] holds for the leak search before it looks for them
+/// in the documents (~40 MB with the search's own lists; each batch reads the documents once).
+const LEAK_BATCH_SHINGLES: usize = 1 << 20;
+
 /// The parts of the panel over `queries` (as scored: after `--stale-labels exclude`) that
 /// need no ranking: duplicates, gold pages gone, unanswerable questions now answered, and the
 /// leaks (with the leak `threshold`, containment). The questions are read in two or three
-/// passes, none held: what is kept of each is its texts' shingles and a hash of its words.
+/// passes, none held: what is kept of each is its text's shingles and a hash of its words
+/// (for the duplicates); its texts' shingles for the leaks only until its batch is looked for.
 ///
 /// # Errors
 ///
@@ -87,18 +92,24 @@ pub fn prepare(
     let mut answered = Vec::new();
     let mut texts = ragdiag_eval::golden::LeakTexts::default();
     let mut compared = Compared::default();
-    queries.each(&mut |i, q| {
-        gold_gone_of(corpus, q, &mut gold_gone);
-        answered_now_of(corpus, q, &mut answered);
-        texts.add(i, &q.text, &q.reference_answers);
-        compared.add(i, &q.text);
-    })?;
     let docs: Vec<(&str, &str)> = corpus
         .documents()
         .iter()
         .map(|d| (d.id.as_str(), d.text.as_str()))
         .collect();
-    let found = texts.find(&docs, threshold);
+    // The leaks are looked for a batch of questions at a time (the same leaks as all at once,
+    // [`LeakTexts::find`]): their shingles are never held for every question.
+    let mut found = Vec::new();
+    queries.each(&mut |i, q| {
+        gold_gone_of(corpus, q, &mut gold_gone);
+        answered_now_of(corpus, q, &mut answered);
+        texts.add(i, &q.text, &q.reference_answers);
+        if texts.shingles() >= LEAK_BATCH_SHINGLES {
+            found.extend(std::mem::take(&mut texts).find(&docs, threshold));
+        }
+        compared.add(i, &q.text);
+    })?;
+    found.extend(texts.find(&docs, threshold));
     drop(docs);
     let (exact, near) = duplicates(queries, compared)?;
     // Second pass: the ids the duplicate groups and leaks name, and the leaking questions'
@@ -172,10 +183,10 @@ pub fn prepare(
 pub struct GoldenInput<'a> {
     /// What [`prepare`] took of the questions.
     pub prepared: Prepared,
-    /// The judged share of each judged question's top k, per depth
-    /// ([`crate::RankFigures::judged_at`]: the questions as scored, after `--stale-labels
-    /// exclude`).
-    pub judged_at: &'a [(usize, Vec<f64>)],
+    /// The judged@k intervals ([`coverage`] of [`crate::RankFigures::judged_at`]: the
+    /// questions as scored, after `--stale-labels exclude`), taken as soon as the shares are
+    /// there so that they need not be held until the panel is built.
+    pub coverage: Vec<Coverage>,
     /// The summary's measures of each judged question (`None`: none is judged), whose
     /// nDCG@10 and recall@10 the leakage figures read.
     pub table: Option<&'a MetricTable>,
@@ -202,7 +213,7 @@ pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
         labels: input.labels,
         tied: input.tied,
         excluded: input.excluded,
-        coverage: coverage(input.judged_at, input.seed),
+        coverage: input.coverage,
         near_duplicate_threshold: NEAR_DUPLICATE_JACCARD,
         duplicates: p.duplicates,
         gold_gone: p.gold_gone,
@@ -257,7 +268,10 @@ fn interval(iv: &ragdiag_eval::stats::Interval) -> Interval {
     Interval::of(iv.estimate, iv.lower, iv.upper, iv.n)
 }
 
-fn coverage(judged_at: &[(usize, Vec<f64>)], seed: u64) -> Vec<Coverage> {
+/// The panel's judged@k: per depth of `judged_at` ([`crate::RankFigures::judged_at`]), the
+/// mean judged share of the top k with its bootstrap interval.
+#[must_use]
+pub fn coverage(judged_at: &[(usize, Vec<f64>)], seed: u64) -> Vec<Coverage> {
     let cfg = ragdiag_eval::stats::Config {
         seed,
         ..ragdiag_eval::stats::Config::default()
@@ -315,8 +329,18 @@ impl Shingles {
         self.ends.push(self.flat.len());
     }
 
+    /// Where text `r`'s shingles are in `flat`.
+    fn span(&self, r: usize) -> std::ops::Range<usize> {
+        (if r == 0 { 0 } else { self.ends[r - 1] })..self.ends[r]
+    }
+
     fn of(&self, r: usize) -> &[u64] {
-        &self.flat[if r == 0 { 0 } else { self.ends[r - 1] }..self.ends[r]]
+        &self.flat[self.span(r)]
+    }
+
+    /// The text whose shingles hold position `p` of `flat`.
+    fn text_at(&self, p: usize) -> usize {
+        self.ends.partition_point(|&e| e <= p)
     }
 }
 
@@ -386,19 +410,26 @@ fn duplicates(
 /// text's group (the index of its group's first text) and, per group, the lowest Jaccard of the
 /// pairs that linked it.
 fn link_near(reps: &[usize], all: &Shingles) -> (Vec<usize>, BTreeMap<usize, f64>) {
-    // The postings as (shingle, text) pairs sorted: a few bytes a shingle, no list per
-    // shingle (a map of lists took ~0.3 KB a question on 300,000 questions).
+    // The postings as the places of the representatives' shingles in `all`, sorted by shingle
+    // (then place: the representatives' order): 4 bytes a shingle, no list per shingle (a map
+    // of lists took ~0.3 KB a question on 300,000 questions, (shingle, text) pairs 16 bytes a
+    // shingle). Places past u32 (4 billion shingles, 32 GB of them) are not indexed.
     let shingles = |r: usize| all.of(reps[r]);
     let n = reps.len();
-    let mut postings: Vec<(u64, usize)> = Vec::new();
-    for r in 0..n {
-        postings.extend(shingles(r).iter().map(|&h| (h, r)));
+    let mut postings: Vec<u32> = Vec::new();
+    for &t in reps {
+        postings.extend(all.span(t).map_while(|p| u32::try_from(p).ok()));
     }
-    postings.sort_unstable();
+    let shingle = |p: &u32| all.flat[*p as usize];
+    postings.sort_unstable_by_key(|p| (shingle(p), *p));
+    let rep = |p: &u32| {
+        reps.binary_search(&all.text_at(*p as usize))
+            .expect("the postings are the representatives' shingles")
+    };
     let with = |h: u64| {
-        postings[crate::equal_run(&postings, |p| p.0, h)]
+        postings[crate::equal_run(&postings, shingle, h)]
             .iter()
-            .map(|p| p.1)
+            .map(rep)
     };
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
@@ -604,8 +635,24 @@ fn leakage(
             Err(_) => BTreeMap::new(),
         }
     };
-    let metrics_all = table(&|_| true);
-    let metrics_without = table(&|id| !leaked_ids.contains(id));
+    // Over every question, the table's own intervals are those (each measure's the same alone,
+    // [`MetricTable::intervals_where`]): taken, not bootstrapped again; likewise without the
+    // leaked questions when none leaked.
+    let metrics_all: BTreeMap<String, Interval> = measured
+        .map(|m| {
+            m.names
+                .iter()
+                .zip(&m.intervals)
+                .filter(|(name, _)| names.contains(name))
+                .map(|(name, iv)| (name.clone(), interval(iv)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let metrics_without = if leaked_ids.is_empty() {
+        metrics_all.clone()
+    } else {
+        table(&|id| !leaked_ids.contains(id))
+    };
     Leakage {
         threshold,
         min_words: ragdiag_eval::golden::LEAK_MIN_WORDS,
@@ -619,6 +666,51 @@ fn leakage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The leakage block's metrics over every question are the table's own intervals (taken,
+    /// not bootstrapped again), equal to those bootstrapped over every question; without
+    /// the leaked questions they are bootstrapped over the others, and with none leaked they
+    /// are the same as over every question.
+    #[test]
+    fn leakage_metrics_are_the_tables_own_over_every_question() {
+        let names: Vec<String> = ["recall@10", "mrr", "ndcg@10"]
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect();
+        let mut values = ragdiag_eval::QueryValues::new(3);
+        for i in 0..40u32 {
+            let x = f64::from(i % 7) / 7.0;
+            values.push(&format!("q{i}"), &[x, 1.0 - x, (x * 3.0) % 1.0]);
+        }
+        let per = ragdiag_eval::PerQuery {
+            names: names.clone(),
+            values,
+            weights: (0..40).map(|i| f64::from(1 + i % 3)).collect(),
+        };
+        let table = MetricTable::of(per, 7).unwrap();
+        let leak_names: Vec<String> = LEAK_MEASURES.iter().map(|m| (*m).to_owned()).collect();
+        let bootstrapped = |keep: &dyn Fn(&str) -> bool| -> BTreeMap<String, Interval> {
+            table
+                .intervals_where(&leak_names, keep, 7)
+                .unwrap()
+                .into_iter()
+                .map(|(n, iv)| (n, interval(&iv)))
+                .collect()
+        };
+        let all = bootstrapped(&|_| true);
+        assert_eq!(all.len(), 2);
+        let none = leakage(Some(&table), (Vec::new(), Vec::new(), 0.5), 7);
+        assert_eq!(none.metrics_all, all);
+        assert_eq!(none.metrics_without, all);
+        let leaked = vec!["q3".to_owned(), "q10".to_owned()];
+        let some = leakage(Some(&table), (Vec::new(), leaked, 0.5), 7);
+        assert_eq!(some.metrics_all, all);
+        let without = bootstrapped(&|id| id != "q3" && id != "q10");
+        assert_eq!(some.metrics_without, without);
+        assert_ne!(without, all, "the leaked questions were left out");
+        let empty = leakage(None, (Vec::new(), Vec::new(), 0.5), 7);
+        assert!(empty.metrics_all.is_empty() && empty.metrics_without.is_empty());
+    }
 
     fn q(id: &str, text: &str) -> Query {
         Query {

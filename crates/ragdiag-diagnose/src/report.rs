@@ -78,13 +78,96 @@ pub enum Figures<'a> {
 pub struct Ranked {
     /// Each question's documents in the order of their first item ([`doc_ranking`]).
     pub rankings: Vec<DocRanking>,
-    /// The scores of each question's first two items ([`lead_scores`]).
-    pub lead_scores: Vec<LeadScores>,
+    /// What the summary reads of the scores of each question's first two items
+    /// ([`lead_scores`]).
+    pub lead_scores: Leads,
 }
 
 /// The scores of a question's first two retrieved items (the score-floor sweep reads the
 /// first; whether scores rise with rank, both).
 pub type LeadScores = [Option<f64>; 2];
+
+/// What the score-floor sweep reads of every question's [`LeadScores`], in 8 bytes a question
+/// (not 32): each question's top score when it is finite (the sweep leaves the others out,
+/// [`crate::threshold::outcomes`]), and, counted as they come, how many questions have two
+/// scores and how many of those rise with rank.
+#[derive(Debug, Clone, Default)]
+pub struct Leads {
+    /// Per question, its top score; NaN when it has none or it is not finite.
+    top: Vec<f64>,
+    /// Questions with two scores, and those whose second is above the first.
+    pairs: usize,
+    rising: usize,
+}
+
+impl Leads {
+    /// Adds the next question's scores.
+    pub fn push(&mut self, [first, second]: LeadScores) {
+        self.top
+            .push(first.filter(|s| s.is_finite()).unwrap_or(f64::NAN));
+        if let (Some(a), Some(b)) = (first, second) {
+            self.pairs += 1;
+            if a < b {
+                self.rising += 1;
+            }
+        }
+    }
+
+    /// Room for `n` more questions.
+    pub fn reserve(&mut self, n: usize) {
+        self.top.reserve(n);
+    }
+
+    /// How many questions.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.top.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.top.is_empty()
+    }
+
+    /// Question `i`'s top score, when it has one and it is finite.
+    ///
+    /// # Panics
+    ///
+    /// When there are not more than `i` questions.
+    #[must_use]
+    pub fn top(&self, i: usize) -> Option<f64> {
+        Some(self.top[i]).filter(|s| !s.is_nan())
+    }
+
+    /// Whether the scores rise with rank (distances rather than similarities) for most
+    /// questions with two scores: then a floor on the top score means nothing.
+    #[must_use]
+    pub fn rise_with_rank(&self) -> bool {
+        self.pairs > 0 && self.rising * 2 > self.pairs
+    }
+}
+
+impl Extend<LeadScores> for Leads {
+    fn extend<I: IntoIterator<Item = LeadScores>>(&mut self, leads: I) {
+        for lead in leads {
+            self.push(lead);
+        }
+    }
+}
+
+impl PartialEq for Leads {
+    /// The same scores to the bit (NaN: none), and the same counts.
+    fn eq(&self, other: &Self) -> bool {
+        (self.pairs, self.rising) == (other.pairs, other.rising)
+            && self.top.len() == other.top.len()
+            && self
+                .top
+                .iter()
+                .zip(&other.top)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+}
 
 /// The scores of `items`' first two items.
 #[must_use]
@@ -219,22 +302,12 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         retrieval,
         judged_at,
     } = figures;
-    let table = per_query
-        .map(|per| MetricTable::of(per, input.seed))
-        .transpose()?;
-    let scope = Scope::new(ds);
     let traced = input.mode == Mode::Trace;
-    let (generation, latency_ms, tokens) = if traced {
-        let (lat, tok) = latency_tokens(ds);
-        (Some(generation(ds)), Some(lat), Some(tok))
-    } else {
-        (None, None, None)
-    };
     let mut warnings = input.warnings;
     let opts = input.thresholds;
     let (outcomes, thresholds) = if !traced {
         (vec![None; ds.len()], None)
-    } else if crate::threshold::scores_rise_with_rank(&lead_scores) {
+    } else if lead_scores.rise_with_rank() {
         warnings.push(
             "thresholds: the trace's scores rise with rank (distances, not similarities), so no score floor was swept".into(),
         );
@@ -257,6 +330,19 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         },
     );
     let (review, review_rows) = review;
+    // The sweep and the queue are made first and let go of the lead scores and outcomes (32
+    // and 16 bytes a question) before anything is bootstrapped.
+    drop((lead_scores, outcomes));
+    let table = per_query
+        .map(|per| MetricTable::of(per, input.seed))
+        .transpose()?;
+    let (generation, latency_ms, tokens) = if traced {
+        let (lat, tok) = latency_tokens(ds);
+        (Some(generation(ds)), Some(lat), Some(tok))
+    } else {
+        (None, None, None)
+    };
+    let scope = Scope::new(ds);
     let mut summary = DiagnoseSummary {
         schema_version: DIAGNOSE_SCHEMA_VERSION,
         mode: input.mode,
@@ -1103,5 +1189,38 @@ pub fn doc_ranking(qid: &str, items: &[RetrievedItem]) -> ragdiag_eval::DocRanki
                 ((*d).clone(), score)
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Leads;
+
+    /// A top score is kept only when it is finite; the scores rise with rank when more than
+    /// half the questions with two scores have the second above the first (a pair with a NaN
+    /// counts as a pair, not as rising; a question with one score is no pair).
+    #[test]
+    fn leads_keep_finite_top_scores_and_count_rising_pairs() {
+        let mut leads = Leads::default();
+        leads.extend([
+            [Some(0.9), Some(0.8)],
+            [None, Some(0.5)],
+            [Some(f64::NAN), Some(0.1)],
+            [Some(f64::INFINITY), None],
+            [Some(0.2), Some(0.3)],
+        ]);
+        assert_eq!(leads.len(), 5);
+        let tops: Vec<Option<f64>> = (0..leads.len()).map(|i| leads.top(i)).collect();
+        assert_eq!(tops, [Some(0.9), None, None, None, Some(0.2)]);
+        // Pairs: 0.9/0.8, NaN/0.1, 0.2/0.3; one rises.
+        assert!(!leads.rise_with_rank());
+        leads.extend([[Some(0.1), Some(0.4)], [Some(-1.0), Some(0.0)]]);
+        assert!(leads.rise_with_rank(), "3 of 5 pairs rise");
+        assert!(!Leads::default().rise_with_rank(), "no pair: no rise");
+        let mut same = Leads::default();
+        same.extend([[Some(0.9), Some(0.8)]]);
+        let mut other = Leads::default();
+        other.extend([[Some(0.9), None]]);
+        assert_ne!(same, other, "the same top scores, not the same pairs");
     }
 }

@@ -456,12 +456,14 @@ pub(crate) fn encode_leads(leads: &[crate::LeadScores], out: &mut Vec<u8>) {
 }
 
 /// The lead scores `bytes` encode ([`encode_leads`]), appended to `into`.
-pub(crate) fn decode_leads(bytes: &[u8], into: &mut Vec<crate::LeadScores>) -> io::Result<()> {
+pub(crate) fn decode_leads(
+    bytes: &[u8],
+    into: &mut impl Extend<crate::LeadScores>,
+) -> io::Result<()> {
     let mut r = Reader { rest: bytes };
     let n = r.usize()?;
-    into.reserve(n.min(r.rest.len()));
     for _ in 0..n {
-        into.push([r.opt(Reader::f64)?, r.opt(Reader::f64)?]);
+        into.extend([[r.opt(Reader::f64)?, r.opt(Reader::f64)?]]);
     }
     r.end("the lead scores")
 }

@@ -414,9 +414,10 @@ pub struct Streamed {
     /// them, in line order ([`TraceRun::with_first_lines`]; empty otherwise: they are among
     /// [`Streamed::warnings`]).
     pub repeated: Diagnostics,
-    /// What the summary reads of each question's items: the first two scores of every
-    /// question; the document ranking only of the questions not released (a released
-    /// question's is empty: no id, no document — its part had it, [`Part::rankings`]).
+    /// What the summary reads of each question's items: what it reads of every question's
+    /// first two scores ([`crate::Leads`]); the document rankings only of the questions not released, which are the
+    /// last `ranked.rankings.len()` questions (a released question's went with its part,
+    /// [`Part::rankings`]: nothing is kept for it, not even an empty entry).
     pub ranked: Ranked,
     /// The labels handed to the run ([`TraceRun::with_labels`]) that it still holds: those of
     /// the questions whose diagnosis it holds (empty when none were handed).
@@ -580,10 +581,15 @@ pub struct TraceRun<'r, 'c, 'q> {
     lines_read: usize,
     /// Warnings of lines for unknown questions and second lines, in line order.
     lines: Diagnostics,
-    /// Per question (position, warnings): locating its hits, or its missing line.
+    /// Per question not released (position, warnings): locating its hits, or its missing
+    /// line.
     located: Vec<(usize, Diagnostics)>,
-    /// Per question (position, warnings): its diagnosis.
+    /// Per question not released (position, warnings): its diagnosis.
     diagnosed: Vec<(usize, Diagnostics)>,
+    /// The released questions' warnings of `located` and `diagnosed`, in question order (a
+    /// kind's past [`ragdiag_core::KEPT_PER_KIND`] counted, not kept): nothing is held per
+    /// question once it is released.
+    settled: [Diagnostics; 2],
     keep_texts: usize,
     /// Per class, the questions whose texts are kept, in [`drawn_order`].
     kept: FxHashMap<Class, Vec<(usize, f64)>>,
@@ -738,6 +744,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             lines: Diagnostics::default(),
             located: Vec::new(),
             diagnosed: Vec::new(),
+            settled: Default::default(),
             keep_texts,
             kept: FxHashMap::default(),
             listed_per_class: None,
@@ -1206,6 +1213,29 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         &mut self.window[j]
     }
 
+    /// Moves the released questions' warnings from `located` and `diagnosed` to `settled`,
+    /// in question order (each question's in the order they came): what the run hands back is
+    /// in the order of sorting the whole lists at the end, and nothing stays per question.
+    fn settle_warnings(&mut self) {
+        let released = self.released;
+        for (list, settled) in [&mut self.located, &mut self.diagnosed]
+            .into_iter()
+            .zip(&mut self.settled)
+        {
+            if !list.iter().any(|(i, _)| *i < released) {
+                continue;
+            }
+            let (mut done, rest): (Vec<_>, Vec<_>) = std::mem::take(list)
+                .into_iter()
+                .partition(|(i, _)| *i < released);
+            *list = rest;
+            done.sort_by_key(|(i, _)| *i);
+            for (_, w) in done {
+                settled.extend(w);
+            }
+        }
+    }
+
     /// Questions `range` (the one [`TraceRun::ready`] gave) are written: each one's
     /// [`Brief`] is taken (with its reason only if `report.md` may list it,
     /// [`TraceRun::with_listed`]), their document rankings are dropped, and so are the items
@@ -1226,6 +1256,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         // ([`crate::RankTally`]).
         self.rankings.drain(..range.len());
         self.released = range.end;
+        self.settle_warnings();
         for (i, slot) in range.zip(slots) {
             let d = slot
                 .diagnosis
@@ -1408,9 +1439,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         let mut held: Vec<(usize, HeldQuestion)> =
             std::mem::take(&mut self.held).into_iter().collect();
         held.sort_unstable_by_key(|(i, _)| *i);
-        let mut rankings: Vec<DocRanking> = Vec::with_capacity(n);
-        rankings.resize_with(self.released, DocRanking::default);
-        rankings.append(&mut self.rankings);
+        // Only the questions not released have a ranking left (the last ones): a released
+        // question's went with its part, and no empty entry is made for it.
+        let rankings = std::mem::take(&mut self.rankings);
         // The released questions' briefs (read from the store, where they are kept there), then
         // those of the questions not released, which keep their diagnosis (and reason).
         let mut briefs = Briefs::new();
@@ -1422,14 +1453,15 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         briefs.extend(std::mem::take(&mut self.briefs));
-        let mut lead_scores = Vec::with_capacity(n);
+        let mut lead_scores = crate::Leads::default();
+        lead_scores.reserve(n);
         if let Some(store) = &mut self.store {
             for &(at, len) in &self.lead_at {
                 let bytes = store.get(at, len).map_err(Error::Scratch)?;
                 stash::decode_leads(&bytes, &mut lead_scores).map_err(Error::Scratch)?;
             }
         }
-        lead_scores.append(&mut self.lead_scores);
+        lead_scores.extend(std::mem::take(&mut self.lead_scores));
         for (i, slot) in (self.released..).zip(std::mem::take(&mut self.window)) {
             let d = slot
                 .diagnosis
@@ -1469,8 +1501,13 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             }
         }
         let mut warnings = self.lines;
-        for list in [&mut self.located, &mut self.diagnosed] {
+        let [located, diagnosed] = self.settled;
+        for (list, settled) in [
+            (&mut self.located, located),
+            (&mut self.diagnosed, diagnosed),
+        ] {
             list.sort_by_key(|(i, _)| *i);
+            warnings.extend(settled);
             for (_, w) in list.drain(..) {
                 warnings.extend(w);
             }

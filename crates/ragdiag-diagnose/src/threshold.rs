@@ -2,7 +2,7 @@
 //! the system would decline to answer, swept over the observed scores, with the recommended
 //! floor for a target accuracy or a maximum false-answer rate.
 
-use crate::report::LeadScores;
+use crate::report::Leads;
 use crate::Briefs;
 use ragdiag_contract::{Interval, TagThreshold, ThresholdPoint, ThresholdTarget, Thresholds};
 use ragdiag_eval::stats;
@@ -36,17 +36,17 @@ impl Outcome {
 /// (`None`: left out), and how many judgeable questions were left out for lack of a score.
 ///
 /// A question takes part when it is labelled, its answer can be judged ([`BriefRef::answer_ok`](crate::BriefRef::answer_ok)) and its
-/// top item has a finite score.
+/// top item has a finite score ([`Leads::top`]).
 #[must_use]
-pub fn outcomes(ds: &Briefs, lead_scores: &[LeadScores]) -> (Vec<Option<Outcome>>, usize) {
+pub fn outcomes(ds: &Briefs, leads: &Leads) -> (Vec<Option<Outcome>>, usize) {
     let mut without_score = 0;
     let out = ds
         .iter()
-        .zip(lead_scores)
-        .map(|(d, lead)| {
+        .enumerate()
+        .map(|(i, d)| {
             let ok = d.answer_ok()?;
             let a = d.answer.as_ref()?;
-            let Some(score) = lead[0].filter(|s| s.is_finite()) else {
+            let Some(score) = leads.top(i) else {
                 without_score += 1;
                 return None;
             };
@@ -59,22 +59,6 @@ pub fn outcomes(ds: &Briefs, lead_scores: &[LeadScores]) -> (Vec<Option<Outcome>
         })
         .collect();
     (out, without_score)
-}
-
-/// Whether the scores rise with rank (distances rather than similarities) for most questions
-/// with two scored hits: then a floor on the top score means nothing.
-#[must_use]
-pub fn scores_rise_with_rank(lead_scores: &[LeadScores]) -> bool {
-    let (mut rising, mut pairs) = (0usize, 0usize);
-    for lead in lead_scores {
-        if let [Some(a), Some(b)] = *lead {
-            pairs += 1;
-            if a < b {
-                rising += 1;
-            }
-        }
-    }
-    pairs > 0 && rising * 2 > pairs
 }
 
 /// The share `k` of `n` with its 95% Wilson interval; `n` 0: every figure `null`.

@@ -763,7 +763,19 @@ impl LeakTexts {
         }
     }
 
+    /// How many shingles the texts added so far hold (what they take: ~40 bytes each while
+    /// [`LeakTexts::find`] looks for them).
+    #[must_use]
+    pub fn shingles(&self) -> usize {
+        self.pairs.len()
+    }
+
     /// The leaks at or above `threshold` in `docs` ([`leakage`]'s rule), in question order.
+    ///
+    /// A text's leak depends on that text and the documents alone: the questions may be
+    /// looked for a batch at a time (each batch's leaks after the previous one's), with the
+    /// same leaks as all at once, so that what is held is bounded by the batch, not by the
+    /// questions ([`LeakTexts::shingles`] tells when to look).
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn find(self, docs: &[(&str, &str)], threshold: f64) -> Vec<FoundLeak> {
@@ -1289,6 +1301,23 @@ mod tests {
                 leakage(&queries, &docs, threshold),
                 leakage_by_corpus_index(&queries, &docs, threshold)
             );
+            // Looked for a batch of questions at a time (a new batch after every `cut`
+            // questions), the leaks are the same, in the same order.
+            let all = |cut: usize| -> Vec<FoundLeak> {
+                let (mut texts, mut found) = (LeakTexts::default(), Vec::new());
+                for (i, q) in queries.iter().enumerate() {
+                    texts.add(i, &q.text, &q.reference_answers);
+                    if (i + 1) % cut == 0 {
+                        found.extend(std::mem::take(&mut texts).find(&docs, threshold));
+                    }
+                }
+                found.extend(texts.find(&docs, threshold));
+                found
+            };
+            let whole = all(usize::MAX);
+            for cut in 1..=3 {
+                proptest::prop_assert_eq!(&all(cut), &whole, "{}", cut);
+            }
         }
     }
 

@@ -339,6 +339,13 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
     };
     // Every ranking was tallied and written: the summary reads the figures.
     r.ranked.rankings = Vec::new();
+    // The golden-set panel's judged@k intervals are taken now and the shares let go of (8
+    // bytes a question a depth), before the summary's own figures are made.
+    let mut figures = figures;
+    let coverage = stale
+        .is_some()
+        .then(|| golden::coverage(&figures.judged_at, s.seed));
+    figures.judged_at = Vec::new();
 
     let evaluated = ragdiag_diagnose::build_summary(SummaryInput {
         mode: if s.trace.is_some() {
@@ -370,7 +377,7 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         };
         let golden = golden::golden_set(golden::GoldenInput {
             prepared,
-            judged_at: &evaluated.judged_at,
+            coverage: coverage.unwrap_or_default(),
             table: evaluated.table.as_ref(),
             stale_rule: s.stale_labels.name(),
             labels,
