@@ -337,11 +337,6 @@ impl Shingles {
     fn of(&self, r: usize) -> &[u64] {
         &self.flat[self.span(r)]
     }
-
-    /// The text whose shingles hold position `p` of `flat`.
-    fn text_at(&self, p: usize) -> usize {
-        self.ends.partition_point(|&e| e <= p)
-    }
 }
 
 /// The exact groups (question numbers, in order of their first) and the near ones (with the
@@ -410,26 +405,27 @@ fn duplicates(
 /// text's group (the index of its group's first text) and, per group, the lowest Jaccard of the
 /// pairs that linked it.
 fn link_near(reps: &[usize], all: &Shingles) -> (Vec<usize>, BTreeMap<usize, f64>) {
-    // The postings as the places of the representatives' shingles in `all`, sorted by shingle
-    // (then place: the representatives' order): 4 bytes a shingle, no list per shingle (a map
-    // of lists took ~0.3 KB a question on 300,000 questions, (shingle, text) pairs 16 bytes a
-    // shingle). Places past u32 (4 billion shingles, 32 GB of them) are not indexed.
+    // The postings as one u64 each: a shingle's upper 32 bits above its representative's
+    // number, sorted (by shingle, then representative): 8 bytes a shingle, searched in one
+    // run of memory, no list per shingle (a map of lists took ~0.3 KB a question on 300,000
+    // questions, (shingle, text) pairs 16 bytes a shingle). Two texts that share those bits
+    // and no shingle are compared for nothing: the Jaccard of their whole shingles decides, so
+    // the groups are those of a full-shingle index. Representatives past u32 are not indexed.
     let shingles = |r: usize| all.of(reps[r]);
     let n = reps.len();
-    let mut postings: Vec<u32> = Vec::new();
-    for &t in reps {
-        postings.extend(all.span(t).map_while(|p| u32::try_from(p).ok()));
+    const HIGH: u64 = !0 << 32;
+    let mut postings: Vec<u64> = Vec::new();
+    for r in 0..n {
+        let Ok(r32) = u32::try_from(r) else {
+            break;
+        };
+        postings.extend(shingles(r).iter().map(|&h| (h & HIGH) | u64::from(r32)));
     }
-    let shingle = |p: &u32| all.flat[*p as usize];
-    postings.sort_unstable_by_key(|p| (shingle(p), *p));
-    let rep = |p: &u32| {
-        reps.binary_search(&all.text_at(*p as usize))
-            .expect("the postings are the representatives' shingles")
-    };
+    postings.sort_unstable();
     let with = |h: u64| {
-        postings[crate::equal_run(&postings, shingle, h)]
+        postings[crate::equal_run(&postings, |p| p & HIGH, h & HIGH)]
             .iter()
-            .map(rep)
+            .map(|p| (p & !HIGH) as usize)
     };
     fn find(p: &mut [usize], mut x: usize) -> usize {
         while p[x] != x {
@@ -666,6 +662,58 @@ fn leakage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(150))]
+        /// Texts of a five-word vocabulary (many share shingles, some pass the Jaccard cut):
+        /// the groups and their lowest Jaccard are those of comparing every pair.
+        #[test]
+        fn near_links_are_those_of_every_pair_compared(
+            texts in proptest::collection::vec(proptest::collection::vec(0usize..5, 0..9), 0..30),
+        ) {
+            const WORDS: [&str; 5] = ["refund", "invoice", "csv", "export", "plan"];
+            let mut all = Shingles::default();
+            for t in &texts {
+                all.push(&t.iter().map(|&i| WORDS[i]).collect::<Vec<_>>().join(" "));
+            }
+            let reps: Vec<usize> = (0..texts.len()).collect();
+            let (roots, lowest) = link_near(&reps, &all);
+            // Every pair compared, single linkage by union-find to the smallest member.
+            let n = texts.len();
+            let mut root: Vec<usize> = (0..n).collect();
+            fn top(r: &mut [usize], mut x: usize) -> usize {
+                while r[x] != x {
+                    x = r[x];
+                }
+                x
+            }
+            let mut pairs = Vec::new();
+            for a in 0..n {
+                for b in a + 1..n {
+                    let (sa, sb) = (all.of(a), all.of(b));
+                    if sa.is_empty() || sb.is_empty() {
+                        continue;
+                    }
+                    let j = ragdiag_core::jaccard_sorted(sa, sb);
+                    if j >= NEAR_DUPLICATE_JACCARD {
+                        pairs.push((a, j));
+                        let (ra, rb) = (top(&mut root, a), top(&mut root, b));
+                        if ra != rb {
+                            root[ra.max(rb)] = ra.min(rb);
+                        }
+                    }
+                }
+            }
+            let expected: Vec<usize> = (0..n).map(|i| top(&mut root, i)).collect();
+            proptest::prop_assert_eq!(&roots, &expected);
+            let mut low: BTreeMap<usize, f64> = BTreeMap::new();
+            for (a, j) in pairs {
+                let e = low.entry(expected[a]).or_insert(1.0);
+                *e = e.min(j);
+            }
+            proptest::prop_assert_eq!(lowest, low);
+        }
+    }
 
     /// The leakage block's metrics over every question are the table's own intervals (taken,
     /// not bootstrapped again), equal to those bootstrapped over every question; without
