@@ -273,7 +273,13 @@ impl Diagnostics {
 
     /// How many there are, those counted but not kept included.
     pub fn len(&self) -> usize {
-        self.items.len() + self.unlisted().iter().map(|(_, n)| n).sum::<usize>()
+        self.items.len()
+            + self
+                .kinds
+                .iter()
+                .flat_map(|k| k.values())
+                .map(|c| c.1)
+                .sum::<usize>()
     }
 
     /// Per kind of warning, how many were let go past [`KEPT_PER_KIND`] (sorted by kind).

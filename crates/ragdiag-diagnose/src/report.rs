@@ -330,7 +330,7 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         },
     );
     let (review, review_rows) = review;
-    // The sweep and the queue are made first and let go of the lead scores and outcomes (32
+    // The sweep and the queue are made first and let go of the lead scores and outcomes (8
     // and 16 bytes a question) before anything is bootstrapped.
     drop((lead_scores, outcomes));
     let table = per_query
