@@ -17,15 +17,6 @@ struct Row {
     cost: Option<f64>,
 }
 
-/// The nearest-rank quantile `q` of `v` (reordered in place); NaN when empty.
-fn nearest_rank(v: &mut [f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    *v.select_nth_unstable_by(rank - 1, f64::total_cmp).1
-}
-
 fn interval(i: stats::Interval) -> Interval {
     Interval::of(i.estimate, i.lower, i.upper, i.n)
 }
@@ -42,9 +33,9 @@ fn money(i: Interval) -> Interval {
     }
 }
 
-/// The p50 and p95 of `values` with bootstrap intervals, both over the same resamples (each
-/// interval the one a bootstrap of that quantile alone gives: the draws are the same), a
-/// resample's values gathered into one list its block reuses.
+/// The p50 and p95 of `values` (nearest rank) with bootstrap intervals, both over the same
+/// resamples (each interval the one a bootstrap of that quantile alone gives: the draws are
+/// the same), counted by rank ([`stats::bootstrap_nearest_ranks`]).
 fn quantiles(values: &[f64], cfg: &stats::Config) -> LatencyQuantiles {
     if values.is_empty() {
         return LatencyQuantiles {
@@ -52,24 +43,7 @@ fn quantiles(values: &[f64], cfg: &stats::Config) -> LatencyQuantiles {
             p95: Interval::empty(),
         };
     }
-    let mut sorted = values.to_vec();
-    let estimates = [
-        nearest_rank(&mut sorted, 0.5),
-        nearest_rank(&mut sorted, 0.95),
-    ];
-    let intervals = stats::bootstrap_statistics(
-        values.len(),
-        &estimates,
-        cfg,
-        |idx, v: &mut Vec<f64>, out| {
-            v.clear();
-            v.extend(idx.iter().map(|&i| values[i]));
-            // The k-th smallest under a total order is one value whatever the list's order,
-            // so the second selection may start from the first one's reordering.
-            out[0] = nearest_rank(v, 0.5);
-            out[1] = nearest_rank(v, 0.95);
-        },
-    );
+    let intervals = stats::bootstrap_nearest_ranks(values, &[0.5, 0.95], cfg);
     LatencyQuantiles {
         p50: interval(intervals[0]),
         p95: interval(intervals[1]),
@@ -231,10 +205,10 @@ mod tests {
     #[test]
     fn nearest_rank_matches_the_definition() {
         let mut v = vec![5.0, 1.0, 4.0, 2.0, 3.0];
-        assert_eq!(nearest_rank(&mut v, 0.5), 3.0);
-        assert_eq!(nearest_rank(&mut v, 0.95), 5.0);
-        assert_eq!(nearest_rank(&mut v, 0.2), 1.0);
-        assert!(nearest_rank(&mut [], 0.5).is_nan());
+        assert_eq!(stats::nearest_rank(&mut v, 0.5), 3.0);
+        assert_eq!(stats::nearest_rank(&mut v, 0.95), 5.0);
+        assert_eq!(stats::nearest_rank(&mut v, 0.2), 1.0);
+        assert!(stats::nearest_rank(&mut [], 0.5).is_nan());
     }
 
     #[test]

@@ -269,23 +269,34 @@ fn interval(iv: &ragdiag_eval::stats::Interval) -> Interval {
 }
 
 /// The panel's judged@k: per depth of `judged_at` ([`crate::RankFigures::judged_at`]), the
-/// mean judged share of the top k with its bootstrap interval.
+/// mean judged share of the top k with its bootstrap interval. The depths over as many
+/// questions (all of them, as the tally makes them) are bootstrapped together, over the same
+/// resamples: each depth's interval is the one it gets alone, bit for bit, for one pass of
+/// draws instead of one a depth.
 #[must_use]
 pub fn coverage(judged_at: &[(usize, Vec<f64>)], seed: u64) -> Vec<Coverage> {
     let cfg = ragdiag_eval::stats::Config {
         seed,
         ..ragdiag_eval::stats::Config::default()
     };
+    let mut judged = vec![Interval::empty(); judged_at.len()];
+    let mut lengths: Vec<usize> = judged_at.iter().map(|(_, v)| v.len()).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    for n in lengths.into_iter().filter(|&n| n > 0) {
+        let depths: Vec<usize> = (0..judged_at.len())
+            .filter(|&d| judged_at[d].1.len() == n)
+            .collect();
+        let columns: Vec<&[f64]> = depths.iter().map(|&d| judged_at[d].1.as_slice()).collect();
+        let intervals = ragdiag_eval::stats::bootstrap_means(&columns, None, &cfg);
+        for (d, iv) in depths.into_iter().zip(&intervals) {
+            judged[d] = interval(iv);
+        }
+    }
     judged_at
         .iter()
-        .map(|(k, values)| {
-            let judged = if values.is_empty() {
-                Interval::empty()
-            } else {
-                interval(&ragdiag_eval::stats::bootstrap_means(&[values], None, &cfg)[0])
-            };
-            Coverage { k: *k, judged }
-        })
+        .zip(judged)
+        .map(|((k, _), judged)| Coverage { k: *k, judged })
         .collect()
 }
 
@@ -713,6 +724,37 @@ mod tests {
             }
             proptest::prop_assert_eq!(lowest, low);
         }
+    }
+
+    /// The depths bootstrapped together get each the interval it gets alone (bit for bit),
+    /// whatever their lengths; a depth with no shares gets the empty interval.
+    #[test]
+    fn coverage_together_equals_each_depth_alone() {
+        let share = |n: usize, k: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| ((i * 7 + k) % (k + 1)) as f64 / k as f64)
+                .collect()
+        };
+        let judged_at = vec![
+            (5, share(400, 5)),
+            (10, share(400, 10)),
+            (20, Vec::new()),
+            (30, share(37, 30)),
+            (40, share(400, 40)),
+        ];
+        let together = coverage(&judged_at, 11);
+        assert_eq!(together.len(), judged_at.len());
+        for (got, depth) in together.iter().zip(&judged_at) {
+            let alone = coverage(std::slice::from_ref(depth), 11);
+            assert_eq!(got.k, depth.0);
+            assert_eq!(
+                format!("{:?}", got.judged),
+                format!("{:?}", alone[0].judged)
+            );
+            assert_eq!(got.judged, alone[0].judged);
+            assert_eq!(got.judged.n, depth.1.len());
+        }
+        assert_eq!(together[2].judged, Interval::empty());
     }
 
     /// The leakage block's metrics over every question are the table's own intervals (taken,

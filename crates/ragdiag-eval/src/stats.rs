@@ -141,37 +141,96 @@ fn percentile_interval(estimate: f64, mut draws: Vec<f64>, n: usize, level: f64)
     }
 }
 
-/// The sums over the questions `idx` (in that order, repeats counted) of each of the `G`
-/// columns from `first` (read through `at(column, question)`), each value times the question's
-/// weight (1 without weights): each column's terms added in the order of `idx`, the `G` sums
-/// side by side.
+/// How many of a resample's draws [`sum_drawn`] makes before it sums them.
+const DRAWN_AT_ONCE: usize = 512;
+
+/// How many columns [`sum_drawn`] sums side by side in one pass over a resample.
+const SIDE_BY_SIDE: usize = 8;
+
+/// Draws one resample of `n` questions from `rng` (each `rng.random_range(0..n)`, in turn) and
+/// sums, over them in the order drawn (repeats counted), each of the `G` columns from `first`
+/// (read through `at(column, question)`), each value times the question's weight (1 without
+/// weights); also the total weight of the questions drawn, added in the same order. Each
+/// column's terms are added in the order of the draws, so the sums are those of the whole
+/// resample drawn first and then summed, bit for bit; but it is drawn [`DRAWN_AT_ONCE`] at a
+/// time, each run summed before the next is drawn: no list the questions' number long is made
+/// (8 bytes a question a thread), and the run's values, read at random in a large table, are
+/// loaded many at once.
 #[inline]
-fn sum_columns<const G: usize, V: Fn(usize, usize) -> f64>(
+fn sum_drawn<const G: usize, V: Fn(usize, usize) -> f64>(
+    rng: &mut ChaCha8Rng,
+    n: usize,
     at: &V,
     first: usize,
-    idx: &[usize],
     weights: Option<&[f64]>,
-) -> [f64; G] {
+) -> ([f64; G], f64) {
     let mut acc = [0.0; G];
-    match weights {
-        // x × 1 is x, bit for bit: the unweighted terms are the values.
-        None => {
-            for &i in idx {
-                for (k, a) in acc.iter_mut().enumerate() {
-                    *a += at(first + k, i);
+    let mut total_w = 0.0;
+    let mut drawn = [0usize; DRAWN_AT_ONCE];
+    let mut done = 0;
+    while done < n {
+        let run = &mut drawn[..DRAWN_AT_ONCE.min(n - done)];
+        for q in run.iter_mut() {
+            *q = rng.random_range(0..n);
+        }
+        done += run.len();
+        match weights {
+            // x × 1 is x, bit for bit: the unweighted terms are the values.
+            None => {
+                for &i in run.iter() {
+                    for (k, a) in acc.iter_mut().enumerate() {
+                        *a += at(first + k, i);
+                    }
                 }
             }
-        }
-        Some(w) => {
-            for &i in idx {
-                let wi = w[i];
-                for (k, a) in acc.iter_mut().enumerate() {
-                    *a += at(first + k, i) * wi;
+            Some(w) => {
+                for &i in run.iter() {
+                    let wi = w[i];
+                    total_w += wi;
+                    for (k, a) in acc.iter_mut().enumerate() {
+                        *a += at(first + k, i) * wi;
+                    }
                 }
             }
         }
     }
-    acc
+    if weights.is_none() {
+        total_w = n as f64;
+    }
+    (acc, total_w)
+}
+
+/// [`sum_drawn`] of `acc.len()` (1 to [`SIDE_BY_SIDE`]) columns from `first`, into `acc`;
+/// returns the total weight.
+fn sum_drawn_into<V: Fn(usize, usize) -> f64>(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    at: &V,
+    (first, acc): (usize, &mut [f64]),
+    weights: Option<&[f64]>,
+) -> f64 {
+    fn into<const G: usize, V: Fn(usize, usize) -> f64>(
+        rng: &mut ChaCha8Rng,
+        n: usize,
+        at: &V,
+        (first, acc): (usize, &mut [f64]),
+        weights: Option<&[f64]>,
+    ) -> f64 {
+        let (sums, total) = sum_drawn::<G, V>(rng, n, at, first, weights);
+        acc.copy_from_slice(&sums);
+        total
+    }
+    let args = (first, acc);
+    match args.1.len() {
+        8 => into::<8, V>(rng, n, at, args, weights),
+        7 => into::<7, V>(rng, n, at, args, weights),
+        6 => into::<6, V>(rng, n, at, args, weights),
+        5 => into::<5, V>(rng, n, at, args, weights),
+        4 => into::<4, V>(rng, n, at, args, weights),
+        3 => into::<3, V>(rng, n, at, args, weights),
+        2 => into::<2, V>(rng, n, at, args, weights),
+        _ => into::<1, V>(rng, n, at, args, weights),
+    }
 }
 
 /// Percentile bootstrap intervals of the (weighted) mean of each column. `columns[c][q]` is the
@@ -196,6 +255,27 @@ pub fn bootstrap_means_by<V>(
 where
     V: Fn(usize, usize) -> f64 + Sync,
 {
+    bootstrap_means_counted_from(n, width, at, weights, cfg, COUNTED_FROM)
+}
+
+/// From how many questions [`bootstrap_means_by`] counts each resample's draws and sums the
+/// columns in question order ([`sum_counted`]) instead of in the order drawn: a table of 65,536
+/// rows of six measures (3 MB) no longer stays in a core's cache, and its random reads, not the
+/// draws, became the bootstrap's cost (at a million questions 70% of the end of a run).
+const COUNTED_FROM: usize = 1 << 16;
+
+/// [`bootstrap_means_by`], counting the draws from `counted_from` questions on.
+fn bootstrap_means_counted_from<V>(
+    n: usize,
+    width: usize,
+    at: V,
+    weights: Option<&[f64]>,
+    cfg: &Config,
+    counted_from: usize,
+) -> Vec<Interval>
+where
+    V: Fn(usize, usize) -> f64 + Sync,
+{
     if n == 0 {
         return (0..width)
             .map(|_| Interval {
@@ -206,30 +286,33 @@ where
             })
             .collect();
     }
-    let rows = resample_rows(cfg, width, |rng, idx, row| {
-        // The resample's questions drawn first, then the columns summed over them three at a
-        // time, each in the order drawn (the sums of one draw at a time over every column, bit
-        // for bit): three sums in flight instead of one, over three columns' memory, not every
-        // column's, per draw.
-        idx.clear();
-        idx.extend((0..n).map(|_| rng.random_range(0..n)));
-        let mut total_w = 0.0;
-        match weights {
-            None => total_w = idx.len() as f64,
-            Some(w) => {
-                for &i in idx.iter() {
-                    total_w += w[i];
+    // A question never drawn adds its values times 0, so only tables of finite values (and
+    // weights) are counted: 0 × NaN would be NaN.
+    let counted = n >= counted_from
+        && (0..n).all(|q| (0..width).all(|c| at(c, q).is_finite()))
+        && weights.is_none_or(|w| w.iter().all(|x| x.is_finite()));
+    let rows = resample_rows_with(cfg, width, |rng, _, counts: &mut Vec<u8>, row| {
+        let start = rng.clone();
+        let total_w = match counted.then(|| count_draws(rng, n, counts)) {
+            Some(true) => sum_counted(counts, &at, weights, row),
+            // Not counted, or a question drawn 255 times (not in a resample of 65,536 or more
+            // draws in practice): drawn again from the same point, summed in the order drawn.
+            _ => {
+                // Each pass draws the resample's questions again from the same point of the
+                // stream (the same questions, in the same order) and sums up to eight columns
+                // over them side by side; the stream then goes on from where every pass left it.
+                let mut total_w = 0.0;
+                for (g, acc) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
+                    let mut drawn = start.clone();
+                    let w = sum_drawn_into(&mut drawn, n, &at, (g * SIDE_BY_SIDE, acc), weights);
+                    if g == 0 {
+                        total_w = w;
+                    }
+                    *rng = drawn;
                 }
+                total_w
             }
-        }
-        for (g, acc) in row.chunks_mut(3).enumerate() {
-            let first = 3 * g;
-            match acc.len() {
-                3 => acc.copy_from_slice(&sum_columns::<3, V>(&at, first, idx, weights)),
-                2 => acc.copy_from_slice(&sum_columns::<2, V>(&at, first, idx, weights)),
-                _ => acc.copy_from_slice(&sum_columns::<1, V>(&at, first, idx, weights)),
-            }
-        }
+        };
         for acc in row.iter_mut() {
             *acc = if total_w > 0.0 {
                 *acc / total_w
@@ -245,6 +328,92 @@ where
             percentile_interval(estimate, draws, n, cfg.level)
         })
         .collect()
+}
+
+/// Draws a resample of `n` questions from `rng` (the draws of [`sum_drawn`]) and counts how
+/// many times each is drawn into `counts` (a byte a question); false when a question is drawn
+/// 255 times or more (the counts are then wrong).
+fn count_draws(rng: &mut ChaCha8Rng, n: usize, counts: &mut Vec<u8>) -> bool {
+    counts.clear();
+    counts.resize(n, 0);
+    let mut full = false;
+    let mut drawn = [0usize; DRAWN_AT_ONCE];
+    let mut done = 0;
+    while done < n {
+        let run = &mut drawn[..DRAWN_AT_ONCE.min(n - done)];
+        for q in run.iter_mut() {
+            *q = rng.random_range(0..n);
+        }
+        done += run.len();
+        for &q in run.iter() {
+            let c = &mut counts[q];
+            full |= *c == u8::MAX - 1;
+            *c = c.wrapping_add(1);
+        }
+    }
+    !full
+}
+
+/// The sums of a resample counted by [`count_draws`] into `row`: each column's values times
+/// the question's count (and weight), added in question order, up to eight columns side by side
+/// (a pass over the table's rows in order, not a read at random per draw); returns the total
+/// weight (`n` unweighted).
+fn sum_counted<V: Fn(usize, usize) -> f64>(
+    counts: &[u8],
+    at: &V,
+    weights: Option<&[f64]>,
+    row: &mut [f64],
+) -> f64 {
+    fn group<const G: usize, V: Fn(usize, usize) -> f64>(
+        counts: &[u8],
+        at: &V,
+        first: usize,
+        weights: Option<&[f64]>,
+        out: &mut [f64],
+    ) -> f64 {
+        let mut acc = [0.0; G];
+        let mut total_w = 0.0;
+        match weights {
+            None => {
+                for (q, &c) in counts.iter().enumerate() {
+                    let c = f64::from(c);
+                    for (k, a) in acc.iter_mut().enumerate() {
+                        *a += at(first + k, q) * c;
+                    }
+                }
+                total_w = counts.len() as f64;
+            }
+            Some(w) => {
+                for ((q, &c), &wq) in counts.iter().enumerate().zip(w) {
+                    let cw = f64::from(c) * wq;
+                    total_w += cw;
+                    for (k, a) in acc.iter_mut().enumerate() {
+                        *a += at(first + k, q) * cw;
+                    }
+                }
+            }
+        }
+        out.copy_from_slice(&acc);
+        total_w
+    }
+    let mut total_w = 0.0;
+    for (g, out) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
+        let first = g * SIDE_BY_SIDE;
+        let w = match out.len() {
+            8 => group::<8, V>(counts, at, first, weights, out),
+            7 => group::<7, V>(counts, at, first, weights, out),
+            6 => group::<6, V>(counts, at, first, weights, out),
+            5 => group::<5, V>(counts, at, first, weights, out),
+            4 => group::<4, V>(counts, at, first, weights, out),
+            3 => group::<3, V>(counts, at, first, weights, out),
+            2 => group::<2, V>(counts, at, first, weights, out),
+            _ => group::<1, V>(counts, at, first, weights, out),
+        };
+        if g == 0 {
+            total_w = w;
+        }
+    }
+    total_w
 }
 
 /// The percentile bootstrap interval of any statistic of the questions: `stat` gets the indices
@@ -293,6 +462,128 @@ where
         idx.clear();
         idx.extend((0..n).map(|_| rng.random_range(0..n)));
         stat(idx, scratch, row);
+    });
+    estimates
+        .iter()
+        .enumerate()
+        .map(|(c, &estimate)| {
+            let draws = rows.iter().map(|r| r[c]).collect();
+            percentile_interval(estimate, draws, n, cfg.level)
+        })
+        .collect()
+}
+
+/// The nearest-rank `q`-quantile of `values` (`q` in (0, 1]): the ⌈q·n⌉-th smallest (at
+/// least the first) under [`f64::total_cmp`]; NaN when there are none. `values` is reordered.
+pub fn nearest_rank(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    *values
+        .select_nth_unstable_by(nearest_rank_at(values.len(), q), f64::total_cmp)
+        .1
+}
+
+/// Where [`nearest_rank`] of `n` values is in their sorted order.
+fn nearest_rank_at(n: usize, q: f64) -> usize {
+    ((q * n as f64).ceil() as usize).clamp(1, n) - 1
+}
+
+/// The percentile bootstrap intervals of the nearest-rank quantiles `qs` of `values`
+/// ([`nearest_rank`]), all over the same resamples: each the interval that
+/// [`bootstrap_statistic`] gives with [`nearest_rank`] of a resample's values as the statistic,
+/// bit for bit (the same draws; a quantile is one of the values, which no arithmetic touches),
+/// but a resample's values are not gathered and selected. Each question is given the rank of
+/// its value among the distinct values (4 bytes a question); a resample counts its draws by
+/// rank (4 bytes a distinct value a thread) and its quantiles are read off the running count.
+/// `values` empty: NaN bounds and estimates, `n` 0.
+#[must_use]
+pub fn bootstrap_nearest_ranks(values: &[f64], qs: &[f64], cfg: &Config) -> Vec<Interval> {
+    let n = values.len();
+    let mut distinct = values.to_vec();
+    distinct.sort_unstable_by(f64::total_cmp);
+    distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    // Counts and ranks in a u32 (as many values as that counts, so as many distinct ones).
+    let ranks = u32::try_from(n).is_ok().then(|| {
+        values
+            .iter()
+            .map(|v| distinct.partition_point(|d| d.total_cmp(v).is_lt()) as u32)
+            .collect::<Vec<u32>>()
+    });
+    let Some(ranks) = ranks else {
+        // More values than a u32 counts: gathered and selected.
+        let estimates: Vec<f64> = qs
+            .iter()
+            .map(|&q| nearest_rank(&mut values.to_vec(), q))
+            .collect();
+        return bootstrap_statistics(n, &estimates, cfg, |idx, v: &mut Vec<f64>, out| {
+            v.clear();
+            v.extend(idx.iter().map(|&i| values[i]));
+            for (o, &q) in out.iter_mut().zip(qs) {
+                *o = nearest_rank(v, q);
+            }
+        });
+    };
+    // The quantiles' places in sorted order, visited from the lowest.
+    let mut places: Vec<(usize, usize)> = qs
+        .iter()
+        .enumerate()
+        .map(|(j, &q)| (if n == 0 { 0 } else { nearest_rank_at(n, q) }, j))
+        .collect();
+    places.sort_unstable();
+    // The quantiles of the values counted `counts[r]` times each (`distinct[r]`), into `out`.
+    let read_off = |counts: &[u32], out: &mut [f64]| {
+        let mut next = places.iter().peekable();
+        let mut below = 0usize;
+        for (r, &c) in counts.iter().enumerate() {
+            if next.peek().is_none() {
+                break;
+            }
+            below += c as usize;
+            while let Some(&&(place, j)) = next.peek() {
+                if place >= below {
+                    break;
+                }
+                out[j] = distinct[r];
+                next.next();
+            }
+        }
+    };
+    let mut estimates = vec![f64::NAN; qs.len()];
+    if n == 0 {
+        return estimates
+            .into_iter()
+            .map(|estimate| Interval {
+                estimate,
+                lower: f64::NAN,
+                upper: f64::NAN,
+                n: 0,
+            })
+            .collect();
+    }
+    let mut counts = vec![0u32; distinct.len()];
+    for &r in &ranks {
+        counts[r as usize] += 1;
+    }
+    read_off(&counts, &mut estimates);
+    drop(counts);
+    let rows = resample_rows_with(cfg, qs.len(), |rng, _, counts: &mut Vec<u32>, row| {
+        counts.clear();
+        counts.resize(distinct.len(), 0);
+        // The draws of `bootstrap_statistics`, made a run at a time and counted.
+        let mut drawn = [0usize; DRAWN_AT_ONCE];
+        let mut done = 0;
+        while done < n {
+            let run = &mut drawn[..DRAWN_AT_ONCE.min(n - done)];
+            for q in run.iter_mut() {
+                *q = rng.random_range(0..n);
+            }
+            done += run.len();
+            for &i in run.iter() {
+                counts[ranks[i] as usize] += 1;
+            }
+        }
+        read_off(counts, row);
     });
     estimates
         .iter()
@@ -854,6 +1145,205 @@ mod tests {
             .iter()
             .all(|i| i.lower.is_nan() && i.upper.is_nan() && i.n == 0));
         assert_eq!(none[1].estimate, 2.0);
+    }
+
+    /// Bit for bit, with every float's bits (NaN bounds included).
+    fn same_intervals(a: &[Interval], b: &[Interval]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            let bits = |i: &Interval| {
+                (
+                    i.estimate.to_bits(),
+                    i.lower.to_bits(),
+                    i.upper.to_bits(),
+                    i.n,
+                )
+            };
+            assert_eq!(bits(x), bits(y), "{x:?} {y:?}");
+        }
+    }
+
+    /// The means of resamples drawn a run at a time, up to eight columns a pass, are those of
+    /// each resample's questions drawn whole and then summed (the independent reference:
+    /// `bootstrap_statistics`' list of draws), bit for bit: around a run's length, around
+    /// eight columns, weighted (some weights 0, so some resamples weigh nothing) and not.
+    #[test]
+    fn means_drawn_in_runs_equal_each_resample_drawn_whole() {
+        let cfg = Config {
+            resamples: 300,
+            seed: 9,
+            ..Config::default()
+        };
+        for n in [
+            1,
+            2,
+            7,
+            DRAWN_AT_ONCE - 1,
+            DRAWN_AT_ONCE,
+            DRAWN_AT_ONCE + 1,
+            1300,
+        ] {
+            for width in [1, 3, SIDE_BY_SIDE, SIDE_BY_SIDE + 1, 2 * SIDE_BY_SIDE + 3] {
+                let at = |c: usize, q: usize| ((q * 31 + c * 7) % 13) as f64 / 8.0 - 0.3;
+                let w: Vec<f64> = (0..n).map(|q| [0.0, 0.5, 2.0, 3.25][(q * 5) % 4]).collect();
+                for weights in [None, relative_weights(w)] {
+                    let w = weights.as_deref();
+                    let got = bootstrap_means_by(n, width, at, w, &cfg);
+                    let estimates: Vec<f64> =
+                        (0..width).map(|c| mean_by(n, |q| at(c, q), w)).collect();
+                    let whole =
+                        bootstrap_statistics(n, &estimates, &cfg, |idx, _: &mut (), out| {
+                            let total =
+                                w.map_or(idx.len() as f64, |w| idx.iter().map(|&i| w[i]).sum());
+                            for (c, o) in out.iter_mut().enumerate() {
+                                let sum: f64 = match w {
+                                    None => idx.iter().map(|&i| at(c, i)).sum(),
+                                    Some(w) => idx.iter().map(|&i| at(c, i) * w[i]).sum(),
+                                };
+                                *o = if total > 0.0 { sum / total } else { f64::NAN };
+                            }
+                        });
+                    same_intervals(&got, &whole);
+                }
+            }
+        }
+    }
+
+    /// Counted resamples (every size, here from one question on) sum each column's values
+    /// times their counts in question order: bit for bit those of an independent count of
+    /// the same draws, and within rounding of each resample drawn whole and summed in the
+    /// order drawn; weighted and not, around a run's length and eight columns; a table with a
+    /// value that is not finite is summed in the order drawn (0 × NaN is NaN), bit for bit.
+    #[test]
+    fn means_counted_equal_the_draws_counted_in_question_order() {
+        let cfg = Config {
+            resamples: 260,
+            seed: 5,
+            ..Config::default()
+        };
+        for n in [1, 3, DRAWN_AT_ONCE + 1, 1300] {
+            for width in [1, SIDE_BY_SIDE, SIDE_BY_SIDE + 2] {
+                let at = |c: usize, q: usize| ((q * 29 + c * 11) % 17) as f64 / 6.0 - 0.7;
+                let w: Vec<f64> = (0..n).map(|q| [0.0, 0.75, 2.0][(q * 7) % 3]).collect();
+                for weights in [None, relative_weights(w)] {
+                    let w = weights.as_deref();
+                    let got = bootstrap_means_counted_from(n, width, at, w, &cfg, 0);
+                    let estimates: Vec<f64> =
+                        (0..width).map(|c| mean_by(n, |q| at(c, q), w)).collect();
+                    let sums = |idx: &[usize], counted: bool, out: &mut [f64]| {
+                        let weight = |q: usize| w.map_or(1.0, |w| w[q]);
+                        let mut count = vec![0.0; n];
+                        for &i in idx {
+                            count[i] += 1.0;
+                        }
+                        let total: f64 = if counted {
+                            match w {
+                                None => n as f64,
+                                Some(_) => (0..n).map(|q| count[q] * weight(q)).sum(),
+                            }
+                        } else {
+                            idx.iter().map(|&i| weight(i)).sum()
+                        };
+                        for (c, o) in out.iter_mut().enumerate() {
+                            let sum: f64 = if counted {
+                                (0..n).map(|q| at(c, q) * (count[q] * weight(q))).sum()
+                            } else {
+                                idx.iter().map(|&i| at(c, i) * weight(i)).sum()
+                            };
+                            *o = if total > 0.0 { sum / total } else { f64::NAN };
+                        }
+                    };
+                    let counted =
+                        bootstrap_statistics(n, &estimates, &cfg, |idx, _: &mut (), out| {
+                            sums(idx, true, out);
+                        });
+                    same_intervals(&got, &counted);
+                    let drawn =
+                        bootstrap_statistics(n, &estimates, &cfg, |idx, _: &mut (), out| {
+                            sums(idx, false, out);
+                        });
+                    for (g, d) in got.iter().zip(&drawn) {
+                        for (x, y) in [(g.lower, d.lower), (g.upper, d.upper)] {
+                            assert!((x - y).abs() <= 1e-12 * y.abs().max(1.0), "{g:?} {d:?}");
+                        }
+                    }
+                }
+            }
+        }
+        // Not finite: the order drawn, the bits of `bootstrap_means_by` below the threshold.
+        let nan_at = |c: usize, q: usize| if q == 3 { f64::NAN } else { (q + c) as f64 };
+        same_intervals(
+            &bootstrap_means_counted_from(50, 2, nan_at, None, &cfg, 0),
+            &bootstrap_means_by(50, 2, nan_at, None, &cfg),
+        );
+    }
+
+    /// The threshold itself: a table of `COUNTED_FROM` questions is counted (some of its
+    /// resamples' sums differ in the last bits from the order drawn), and within rounding of
+    /// it.
+    #[test]
+    fn tables_from_the_threshold_on_are_counted() {
+        let cfg = Config {
+            resamples: 8,
+            seed: 2,
+            ..Config::default()
+        };
+        let at = |c: usize, q: usize| 1.0 / (1.0 + ((q * 7919 + c) % 1000) as f64);
+        let n = COUNTED_FROM;
+        let counted = bootstrap_means_by(n, 3, at, None, &cfg);
+        let drawn = bootstrap_means_counted_from(n, 3, at, None, &cfg, usize::MAX);
+        assert_ne!(format!("{counted:?}"), format!("{drawn:?}"));
+        for (a, b) in counted.iter().zip(&drawn) {
+            assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
+            assert!((a.lower - b.lower).abs() < 1e-12 && (a.upper - b.upper).abs() < 1e-12);
+        }
+    }
+
+    /// Quantiles counted by rank are those of each resample's values gathered and selected,
+    /// bit for bit: ties, -0 beside 0 (apart under `total_cmp`), one value, the lowest and
+    /// highest quantile; no values, NaN throughout.
+    #[test]
+    fn nearest_ranks_counted_equal_gathered_and_selected() {
+        let cfg = Config {
+            resamples: 400,
+            seed: 3,
+            ..Config::default()
+        };
+        let qs = [0.5, 0.95, 0.001, 1.0, 0.5];
+        let shapes: [&dyn Fn(usize) -> f64; 3] = [
+            &|i| ((i * 37) % 11) as f64 * 12.5,
+            &|i| {
+                if i % 3 == 0 {
+                    -0.0
+                } else {
+                    (i % 2) as f64 * 0.0 + (i % 5) as f64
+                }
+            },
+            &|i| 1.0 / (1.0 + i as f64) + (i % 4) as f64 * 1e-300,
+        ];
+        for shape in shapes {
+            for n in [1, 2, 5, 600, DRAWN_AT_ONCE + 3] {
+                let values: Vec<f64> = (0..n).map(shape).collect();
+                let got = bootstrap_nearest_ranks(&values, &qs, &cfg);
+                let estimates: Vec<f64> = qs
+                    .iter()
+                    .map(|&q| nearest_rank(&mut values.clone(), q))
+                    .collect();
+                let selected =
+                    bootstrap_statistics(n, &estimates, &cfg, |idx, v: &mut Vec<f64>, out| {
+                        v.clear();
+                        v.extend(idx.iter().map(|&i| values[i]));
+                        for (o, &q) in out.iter_mut().zip(&qs) {
+                            *o = nearest_rank(v, q);
+                        }
+                    });
+                same_intervals(&got, &selected);
+            }
+        }
+        let none = bootstrap_nearest_ranks(&[], &qs, &cfg);
+        assert!(none
+            .iter()
+            .all(|i| i.estimate.is_nan() && i.lower.is_nan() && i.n == 0));
     }
 
     #[test]
