@@ -123,9 +123,10 @@ pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency
         ..stats::Config::default()
     };
     // Question ids are unique (the loaders drop a repeated one), so each brief is one question.
-    let rows: Vec<Row> = ds
-        .iter()
-        .filter_map(|d| {
+    // The rows are read off the briefs each time a figure needs them (no list of them is
+    // made: 40 bytes a question, the largest list of the end of a 1,000,000-question run).
+    let rows = || {
+        ds.iter().filter_map(move |d| {
             let t = d.record.as_ref()?;
             let (cost, latency) = record_cost_latency(t, price);
             Some(Row {
@@ -135,12 +136,11 @@ pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency
                 cost,
             })
         })
-        .collect();
-    let costs: Vec<f64> = rows.iter().filter_map(|r| r.cost).collect();
+    };
+    let costs: Vec<f64> = rows().filter_map(|r| r.cost).collect();
     // Cost per correct answer: total cost over correct answers, among questions with a cost
     // and a judged answer, resampling questions.
-    let judged: Vec<(f64, f64)> = rows
-        .iter()
+    let judged: Vec<(f64, f64)> = rows()
         .filter_map(|r| Some((r.cost?, f64::from(u8::from(r.ok?)))))
         .collect();
     let ratio = |idx: &mut dyn Iterator<Item = usize>| {
@@ -167,17 +167,23 @@ pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency
         })
     };
     let lat = |keep: &dyn Fn(&Row) -> bool| -> Vec<f64> {
-        rows.iter()
+        rows()
             .filter(|r| keep(r))
             .filter_map(|r| r.latency)
             .collect()
     };
+    let mut classes = [false; Class::ALL.len()];
+    for r in rows() {
+        if let Some(i) = Class::ALL.iter().position(|&c| c == r.class) {
+            classes[i] = true;
+        }
+    }
     let by_class = Class::ALL
         .into_iter()
-        .filter(|c| rows.iter().any(|r| r.class == *c))
+        .zip(classes)
+        .filter_map(|(c, seen)| seen.then_some(c))
         .map(|c| {
-            let cc: Vec<f64> = rows
-                .iter()
+            let cc: Vec<f64> = rows()
                 .filter(|r| r.class == c)
                 .filter_map(|r| r.cost)
                 .collect();

@@ -141,61 +141,53 @@ fn percentile_interval(estimate: f64, mut draws: Vec<f64>, n: usize, level: f64)
     }
 }
 
-/// How many of a resample's draws [`sum_drawn`] makes before it sums them.
+/// How many of a resample's draws [`count_draws`] and [`bootstrap_nearest_ranks`] make before
+/// they count them.
 const DRAWN_AT_ONCE: usize = 512;
+
+/// Puts the next `m` draws of `rng` from `0..n` (each `rng.random_range(0..n)`, in turn) in
+/// `run`, in place of what it held.
+#[inline]
+fn draw_run(rng: &mut ChaCha8Rng, n: usize, m: usize, run: &mut Vec<usize>) {
+    run.clear();
+    run.extend((0..m).map(|_| rng.random_range(0..n)));
+}
 
 /// How many columns [`sum_drawn`] sums side by side in one pass over a resample.
 const SIDE_BY_SIDE: usize = 8;
 
-/// Draws one resample of `n` questions from `rng` (each `rng.random_range(0..n)`, in turn) and
-/// sums, over them in the order drawn (repeats counted), each of the `G` columns from `first`
-/// (read through `at(column, question)`), each value times the question's weight (1 without
-/// weights); also the total weight of the questions drawn, added in the same order. Each
-/// column's terms are added in the order of the draws, so the sums are those of the whole
-/// resample drawn first and then summed, bit for bit; but it is drawn [`DRAWN_AT_ONCE`] at a
-/// time, each run summed before the next is drawn: no list the questions' number long is made
-/// (8 bytes a question a thread), and the run's values, read at random in a large table, are
-/// loaded many at once.
+/// Sums, over the questions `idx` (in that order, repeats counted), each of the `G` columns
+/// from `first` (read through `at(column, question)`), each value times the question's weight
+/// (1 without weights), the `G` sums side by side; also the total weight of `idx`, added in the
+/// same order (its length without weights).
 #[inline]
 fn sum_drawn<const G: usize, V: Fn(usize, usize) -> f64>(
-    rng: &mut ChaCha8Rng,
-    n: usize,
+    idx: &[usize],
     at: &V,
     first: usize,
     weights: Option<&[f64]>,
 ) -> ([f64; G], f64) {
     let mut acc = [0.0; G];
     let mut total_w = 0.0;
-    let mut drawn = [0usize; DRAWN_AT_ONCE];
-    let mut done = 0;
-    while done < n {
-        let run = &mut drawn[..DRAWN_AT_ONCE.min(n - done)];
-        for q in run.iter_mut() {
-            *q = rng.random_range(0..n);
-        }
-        done += run.len();
-        match weights {
-            // x × 1 is x, bit for bit: the unweighted terms are the values.
-            None => {
-                for &i in run.iter() {
-                    for (k, a) in acc.iter_mut().enumerate() {
-                        *a += at(first + k, i);
-                    }
+    match weights {
+        // x × 1 is x, bit for bit: the unweighted terms are the values.
+        None => {
+            for &i in idx {
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a += at(first + k, i);
                 }
             }
-            Some(w) => {
-                for &i in run.iter() {
-                    let wi = w[i];
-                    total_w += wi;
-                    for (k, a) in acc.iter_mut().enumerate() {
-                        *a += at(first + k, i) * wi;
-                    }
+            total_w = idx.len() as f64;
+        }
+        Some(w) => {
+            for &i in idx {
+                let wi = w[i];
+                total_w += wi;
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a += at(first + k, i) * wi;
                 }
             }
         }
-    }
-    if weights.is_none() {
-        total_w = n as f64;
     }
     (acc, total_w)
 }
@@ -203,33 +195,31 @@ fn sum_drawn<const G: usize, V: Fn(usize, usize) -> f64>(
 /// [`sum_drawn`] of `acc.len()` (1 to [`SIDE_BY_SIDE`]) columns from `first`, into `acc`;
 /// returns the total weight.
 fn sum_drawn_into<V: Fn(usize, usize) -> f64>(
-    rng: &mut ChaCha8Rng,
-    n: usize,
+    idx: &[usize],
     at: &V,
     (first, acc): (usize, &mut [f64]),
     weights: Option<&[f64]>,
 ) -> f64 {
     fn into<const G: usize, V: Fn(usize, usize) -> f64>(
-        rng: &mut ChaCha8Rng,
-        n: usize,
+        idx: &[usize],
         at: &V,
         (first, acc): (usize, &mut [f64]),
         weights: Option<&[f64]>,
     ) -> f64 {
-        let (sums, total) = sum_drawn::<G, V>(rng, n, at, first, weights);
+        let (sums, total) = sum_drawn::<G, V>(idx, at, first, weights);
         acc.copy_from_slice(&sums);
         total
     }
     let args = (first, acc);
     match args.1.len() {
-        8 => into::<8, V>(rng, n, at, args, weights),
-        7 => into::<7, V>(rng, n, at, args, weights),
-        6 => into::<6, V>(rng, n, at, args, weights),
-        5 => into::<5, V>(rng, n, at, args, weights),
-        4 => into::<4, V>(rng, n, at, args, weights),
-        3 => into::<3, V>(rng, n, at, args, weights),
-        2 => into::<2, V>(rng, n, at, args, weights),
-        _ => into::<1, V>(rng, n, at, args, weights),
+        8 => into::<8, V>(idx, at, args, weights),
+        7 => into::<7, V>(idx, at, args, weights),
+        6 => into::<6, V>(idx, at, args, weights),
+        5 => into::<5, V>(idx, at, args, weights),
+        4 => into::<4, V>(idx, at, args, weights),
+        3 => into::<3, V>(idx, at, args, weights),
+        2 => into::<2, V>(idx, at, args, weights),
+        _ => into::<1, V>(idx, at, args, weights),
     }
 }
 
@@ -291,26 +281,16 @@ where
     let counted = n >= counted_from
         && (0..n).all(|q| (0..width).all(|c| at(c, q).is_finite()))
         && weights.is_none_or(|w| w.iter().all(|x| x.is_finite()));
-    let rows = resample_rows_with(cfg, width, |rng, _, counts: &mut Vec<u8>, row| {
+    let rows = resample_rows_with(cfg, width, |rng, idx, counts: &mut Vec<u8>, row| {
         let start = rng.clone();
-        let total_w = match counted.then(|| count_draws(rng, n, counts)) {
+        let total_w = match counted.then(|| count_draws(rng, n, idx, counts)) {
             Some(true) => sum_counted(counts, &at, weights, row),
             // Not counted, or a question drawn 255 times (not in a resample of 65,536 or more
-            // draws in practice): drawn again from the same point, summed in the order drawn.
+            // draws in practice): the resample drawn again whole from the same point, then
+            // summed in the order drawn, up to eight columns side by side a pass over it.
             _ => {
-                // Each pass draws the resample's questions again from the same point of the
-                // stream (the same questions, in the same order) and sums up to eight columns
-                // over them side by side; the stream then goes on from where every pass left it.
-                let mut total_w = 0.0;
-                for (g, acc) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
-                    let mut drawn = start.clone();
-                    let w = sum_drawn_into(&mut drawn, n, &at, (g * SIDE_BY_SIDE, acc), weights);
-                    if g == 0 {
-                        total_w = w;
-                    }
-                    *rng = drawn;
-                }
-                total_w
+                *rng = start;
+                sum_in_order_drawn(rng, n, idx, &at, weights, row)
             }
         };
         for acc in row.iter_mut() {
@@ -330,21 +310,44 @@ where
         .collect()
 }
 
-/// Draws a resample of `n` questions from `rng` (the draws of [`sum_drawn`]) and counts how
-/// many times each is drawn into `counts` (a byte a question); false when a question is drawn
-/// 255 times or more (the counts are then wrong).
-fn count_draws(rng: &mut ChaCha8Rng, n: usize, counts: &mut Vec<u8>) -> bool {
+/// Draws a resample of `n` questions from `rng` whole into `idx` and sums the columns over
+/// them in the order drawn into `row`, up to eight side by side a pass over `idx`; returns the
+/// total weight. A function of its own, kept apart from the counted path: there the draw was
+/// not inlined (a call a draw, 30% of a bootstrap of 5,000 questions).
+#[inline(never)]
+fn sum_in_order_drawn<V: Fn(usize, usize) -> f64>(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    idx: &mut Vec<usize>,
+    at: &V,
+    weights: Option<&[f64]>,
+    row: &mut [f64],
+) -> f64 {
+    idx.clear();
+    idx.extend((0..n).map(|_| rng.random_range(0..n)));
+    let mut total_w = 0.0;
+    for (g, acc) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
+        let w = sum_drawn_into(idx, at, (g * SIDE_BY_SIDE, acc), weights);
+        if g == 0 {
+            total_w = w;
+        }
+    }
+    total_w
+}
+
+/// Draws a resample of `n` questions from `rng` (the draws of `bootstrap_statistics`, made
+/// [`DRAWN_AT_ONCE`] at a time into `run`) and counts how many times each is drawn into
+/// `counts` (a byte a question); false when a question is drawn 255 times or more (the counts
+/// are then wrong).
+fn count_draws(rng: &mut ChaCha8Rng, n: usize, run: &mut Vec<usize>, counts: &mut Vec<u8>) -> bool {
     counts.clear();
     counts.resize(n, 0);
     let mut full = false;
-    let mut drawn = [0usize; DRAWN_AT_ONCE];
     let mut done = 0;
     while done < n {
-        let run = &mut drawn[..DRAWN_AT_ONCE.min(n - done)];
-        for q in run.iter_mut() {
-            *q = rng.random_range(0..n);
-        }
-        done += run.len();
+        let m = DRAWN_AT_ONCE.min(n - done);
+        draw_run(rng, n, m, run);
+        done += m;
         for &q in run.iter() {
             let c = &mut counts[q];
             full |= *c == u8::MAX - 1;
@@ -567,18 +570,15 @@ pub fn bootstrap_nearest_ranks(values: &[f64], qs: &[f64], cfg: &Config) -> Vec<
     }
     read_off(&counts, &mut estimates);
     drop(counts);
-    let rows = resample_rows_with(cfg, qs.len(), |rng, _, counts: &mut Vec<u32>, row| {
+    let rows = resample_rows_with(cfg, qs.len(), |rng, run, counts: &mut Vec<u32>, row| {
         counts.clear();
         counts.resize(distinct.len(), 0);
         // The draws of `bootstrap_statistics`, made a run at a time and counted.
-        let mut drawn = [0usize; DRAWN_AT_ONCE];
         let mut done = 0;
         while done < n {
-            let run = &mut drawn[..DRAWN_AT_ONCE.min(n - done)];
-            for q in run.iter_mut() {
-                *q = rng.random_range(0..n);
-            }
-            done += run.len();
+            let m = DRAWN_AT_ONCE.min(n - done);
+            draw_run(rng, n, m, run);
+            done += m;
             for &i in run.iter() {
                 counts[ranks[i] as usize] += 1;
             }
