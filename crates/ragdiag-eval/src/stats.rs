@@ -312,9 +312,7 @@ where
 
 /// Draws a resample of `n` questions from `rng` whole into `idx` and sums the columns over
 /// them in the order drawn into `row`, up to eight side by side a pass over `idx`; returns the
-/// total weight. A function of its own, kept apart from the counted path: there the draw was
-/// not inlined (a call a draw, 30% of a bootstrap of 5,000 questions).
-#[inline(never)]
+/// total weight: the draws of `bootstrap_statistics`, summed as one column at a time would.
 fn sum_in_order_drawn<V: Fn(usize, usize) -> f64>(
     rng: &mut ChaCha8Rng,
     n: usize,
