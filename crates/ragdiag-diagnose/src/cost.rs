@@ -172,16 +172,9 @@ pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency
             .filter_map(|r| r.latency)
             .collect()
     };
-    let mut classes = [false; Class::ALL.len()];
-    for r in rows() {
-        if let Some(i) = Class::ALL.iter().position(|&c| c == r.class) {
-            classes[i] = true;
-        }
-    }
     let by_class = Class::ALL
         .into_iter()
-        .zip(classes)
-        .filter_map(|(c, seen)| seen.then_some(c))
+        .filter(|c| rows().any(|r| r.class == *c))
         .map(|c| {
             let cc: Vec<f64> = rows()
                 .filter(|r| r.class == c)

@@ -7,12 +7,13 @@
 //! `cargo run --release -p ragdiag-eval --example bootstrap_scale -- quantiles QUESTIONS RESAMPLES [float]`:
 //! the nearest-rank p50 and p95 of latencies (whole milliseconds, or with `float` fractional
 //! ones, nearly all distinct), counted by rank (`bootstrap_nearest_ranks`) and, side by side,
-//! each resample's values gathered and selected (`bootstrap_statistics`, the definition).
+//! each resample's values gathered and selected (`bootstrap_nearest_ranks_selected`, the
+//! definition).
 
 #![allow(clippy::print_stdout)] // a benchmark: what it prints is its output
 
 use ragdiag_eval::stats::{
-    bootstrap_means_by, bootstrap_nearest_ranks, bootstrap_statistics, nearest_rank,
+    bootstrap_means_by, bootstrap_nearest_ranks, bootstrap_nearest_ranks_selected,
     relative_weights, Config, Interval,
 };
 use rand::{Rng, SeedableRng};
@@ -98,18 +99,7 @@ fn main() {
             let counted = bootstrap_nearest_ranks(&values, &qs, &cfg);
             report("counted", start.elapsed().as_secs_f64(), &counted);
             let start = Instant::now();
-            let estimates: Vec<f64> = qs
-                .iter()
-                .map(|&q| nearest_rank(&mut values.clone(), q))
-                .collect();
-            let selected =
-                bootstrap_statistics(n, &estimates, &cfg, |idx, v: &mut Vec<f64>, out| {
-                    v.clear();
-                    v.extend(idx.iter().map(|&i| values[i]));
-                    for (o, &q) in out.iter_mut().zip(&qs) {
-                        *o = nearest_rank(v, q);
-                    }
-                });
+            let selected = bootstrap_nearest_ranks_selected(&values, &qs, &cfg);
             report("selected", start.elapsed().as_secs_f64(), &selected);
         }
         other => panic!("unknown: {other} (means or quantiles)"),

@@ -129,6 +129,24 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
+/// The percentile interval of each statistic of `rows` (one row of statistics a resample),
+/// around its `estimates`.
+fn percentile_intervals(
+    rows: &[Vec<f64>],
+    estimates: impl IntoIterator<Item = f64>,
+    n: usize,
+    level: f64,
+) -> Vec<Interval> {
+    estimates
+        .into_iter()
+        .enumerate()
+        .map(|(c, estimate)| {
+            let draws = rows.iter().map(|r| r[c]).collect();
+            percentile_interval(estimate, draws, n, level)
+        })
+        .collect()
+}
+
 fn percentile_interval(estimate: f64, mut draws: Vec<f64>, n: usize, level: f64) -> Interval {
     draws.retain(|x| x.is_finite());
     draws.sort_by(f64::total_cmp);
@@ -145,82 +163,72 @@ fn percentile_interval(estimate: f64, mut draws: Vec<f64>, n: usize, level: f64)
 /// they count them.
 const DRAWN_AT_ONCE: usize = 512;
 
-/// Puts the next `m` draws of `rng` from `0..n` (each `rng.random_range(0..n)`, in turn) in
-/// `run`, in place of what it held.
+/// Draws a resample of `n` questions from `rng` (the draws of `bootstrap_statistics`: each
+/// `rng.random_range(0..n)`, in turn), [`DRAWN_AT_ONCE`] at a time into `run`, and hands each
+/// to `each` in the order drawn.
 #[inline]
-fn draw_run(rng: &mut ChaCha8Rng, n: usize, m: usize, run: &mut Vec<usize>) {
-    run.clear();
-    run.extend((0..m).map(|_| rng.random_range(0..n)));
+fn for_each_draw(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    run: &mut Vec<usize>,
+    mut each: impl FnMut(usize),
+) {
+    let mut done = 0;
+    while done < n {
+        let m = DRAWN_AT_ONCE.min(n - done);
+        run.clear();
+        run.extend((0..m).map(|_| rng.random_range(0..n)));
+        done += m;
+        run.iter().for_each(|&q| each(q));
+    }
 }
 
-/// How many columns [`sum_drawn`] sums side by side in one pass over a resample.
+/// How many columns [`sum_terms`] sums side by side in one pass over a resample.
 const SIDE_BY_SIDE: usize = 8;
 
-/// Sums, over the questions `idx` (in that order, repeats counted), each of the `G` columns
-/// from `first` (read through `at(column, question)`), each value times the question's weight
-/// (1 without weights), the `G` sums side by side; also the total weight of `idx`, added in the
-/// same order (its length without weights).
-#[inline]
-fn sum_drawn<const G: usize, V: Fn(usize, usize) -> f64>(
-    idx: &[usize],
-    at: &V,
-    first: usize,
-    weights: Option<&[f64]>,
-) -> ([f64; G], f64) {
-    let mut acc = [0.0; G];
-    let mut total_w = 0.0;
-    match weights {
-        // x × 1 is x, bit for bit: the unweighted terms are the values.
-        None => {
-            for &i in idx {
-                for (k, a) in acc.iter_mut().enumerate() {
-                    *a += at(first + k, i);
-                }
-            }
-            total_w = idx.len() as f64;
-        }
-        Some(w) => {
-            for &i in idx {
-                let wi = w[i];
-                total_w += wi;
-                for (k, a) in acc.iter_mut().enumerate() {
-                    *a += at(first + k, i) * wi;
-                }
+/// Sums `terms` (a question and its factor: its weight, times how many times it is drawn when
+/// the draws are counted), in their order, into `row`: each column's value times the factor, up
+/// to [`SIDE_BY_SIDE`] columns side by side a pass over `terms`; returns the sum of the factors
+/// (the total weight). A factor of 1 (unweighted, drawn once) adds the value itself, bit for bit.
+fn sum_terms<T, V>(terms: impl Fn() -> T, at: &V, row: &mut [f64]) -> f64
+where
+    T: Iterator<Item = (usize, f64)>,
+    V: Fn(usize, usize) -> f64,
+{
+    fn group<const G: usize, T, V>(terms: T, at: &V, first: usize, out: &mut [f64]) -> f64
+    where
+        T: Iterator<Item = (usize, f64)>,
+        V: Fn(usize, usize) -> f64,
+    {
+        let mut acc = [0.0; G];
+        let mut total = 0.0;
+        for (q, factor) in terms {
+            total += factor;
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a += at(first + k, q) * factor;
             }
         }
-    }
-    (acc, total_w)
-}
-
-/// [`sum_drawn`] of `acc.len()` (1 to [`SIDE_BY_SIDE`]) columns from `first`, into `acc`;
-/// returns the total weight.
-fn sum_drawn_into<V: Fn(usize, usize) -> f64>(
-    idx: &[usize],
-    at: &V,
-    (first, acc): (usize, &mut [f64]),
-    weights: Option<&[f64]>,
-) -> f64 {
-    fn into<const G: usize, V: Fn(usize, usize) -> f64>(
-        idx: &[usize],
-        at: &V,
-        (first, acc): (usize, &mut [f64]),
-        weights: Option<&[f64]>,
-    ) -> f64 {
-        let (sums, total) = sum_drawn::<G, V>(idx, at, first, weights);
-        acc.copy_from_slice(&sums);
+        out.copy_from_slice(&acc);
         total
     }
-    let args = (first, acc);
-    match args.1.len() {
-        8 => into::<8, V>(idx, at, args, weights),
-        7 => into::<7, V>(idx, at, args, weights),
-        6 => into::<6, V>(idx, at, args, weights),
-        5 => into::<5, V>(idx, at, args, weights),
-        4 => into::<4, V>(idx, at, args, weights),
-        3 => into::<3, V>(idx, at, args, weights),
-        2 => into::<2, V>(idx, at, args, weights),
-        _ => into::<1, V>(idx, at, args, weights),
+    let mut total = 0.0;
+    for (g, out) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
+        let (first, terms) = (g * SIDE_BY_SIDE, terms());
+        let t = match out.len() {
+            8 => group::<8, T, V>(terms, at, first, out),
+            7 => group::<7, T, V>(terms, at, first, out),
+            6 => group::<6, T, V>(terms, at, first, out),
+            5 => group::<5, T, V>(terms, at, first, out),
+            4 => group::<4, T, V>(terms, at, first, out),
+            3 => group::<3, T, V>(terms, at, first, out),
+            2 => group::<2, T, V>(terms, at, first, out),
+            _ => group::<1, T, V>(terms, at, first, out),
+        };
+        if g == 0 {
+            total = t;
+        }
     }
+    total
 }
 
 /// Percentile bootstrap intervals of the (weighted) mean of each column. `columns[c][q]` is the
@@ -301,13 +309,8 @@ where
             };
         }
     });
-    (0..width)
-        .map(|c| {
-            let draws = rows.iter().map(|r| r[c]).collect();
-            let estimate = mean_by(n, |q| at(c, q), weights);
-            percentile_interval(estimate, draws, n, cfg.level)
-        })
-        .collect()
+    let estimates = (0..width).map(|c| mean_by(n, |q| at(c, q), weights));
+    percentile_intervals(&rows, estimates, n, cfg.level)
 }
 
 /// Draws a resample of `n` questions from `rng` whole into `idx` and sums the columns over
@@ -323,98 +326,49 @@ fn sum_in_order_drawn<V: Fn(usize, usize) -> f64>(
 ) -> f64 {
     idx.clear();
     idx.extend((0..n).map(|_| rng.random_range(0..n)));
-    let mut total_w = 0.0;
-    for (g, acc) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
-        let w = sum_drawn_into(idx, at, (g * SIDE_BY_SIDE, acc), weights);
-        if g == 0 {
-            total_w = w;
-        }
+    let idx = &*idx;
+    // Weighted or not is settled once, not a term at a time.
+    match weights {
+        None => sum_terms(|| idx.iter().map(|&i| (i, 1.0)), at, row),
+        Some(w) => sum_terms(|| idx.iter().map(|&i| (i, w[i])), at, row),
     }
-    total_w
 }
 
-/// Draws a resample of `n` questions from `rng` (the draws of `bootstrap_statistics`, made
-/// [`DRAWN_AT_ONCE`] at a time into `run`) and counts how many times each is drawn into
+/// Draws a resample of `n` questions from `rng` ([`for_each_draw`]) and counts how many times
+/// each is drawn into
 /// `counts` (a byte a question); false when a question is drawn 255 times or more (the counts
 /// are then wrong).
 fn count_draws(rng: &mut ChaCha8Rng, n: usize, run: &mut Vec<usize>, counts: &mut Vec<u8>) -> bool {
     counts.clear();
     counts.resize(n, 0);
     let mut full = false;
-    let mut done = 0;
-    while done < n {
-        let m = DRAWN_AT_ONCE.min(n - done);
-        draw_run(rng, n, m, run);
-        done += m;
-        for &q in run.iter() {
-            let c = &mut counts[q];
-            full |= *c == u8::MAX - 1;
-            *c = c.wrapping_add(1);
-        }
-    }
+    for_each_draw(rng, n, run, |q| {
+        let c = &mut counts[q];
+        full |= *c == u8::MAX - 1;
+        *c = c.wrapping_add(1);
+    });
     !full
 }
 
 /// The sums of a resample counted by [`count_draws`] into `row`: each column's values times
-/// the question's count (and weight), added in question order, up to eight columns side by side
-/// (a pass over the table's rows in order, not a read at random per draw); returns the total
-/// weight (`n` unweighted).
+/// the question's count (and weight), added in question order (a pass over the table's rows in
+/// order, not a read at random per draw); returns the total weight (`n` unweighted).
 fn sum_counted<V: Fn(usize, usize) -> f64>(
     counts: &[u8],
     at: &V,
     weights: Option<&[f64]>,
     row: &mut [f64],
 ) -> f64 {
-    fn group<const G: usize, V: Fn(usize, usize) -> f64>(
-        counts: &[u8],
-        at: &V,
-        first: usize,
-        weights: Option<&[f64]>,
-        out: &mut [f64],
-    ) -> f64 {
-        let mut acc = [0.0; G];
-        let mut total_w = 0.0;
-        match weights {
-            None => {
-                for (q, &c) in counts.iter().enumerate() {
-                    let c = f64::from(c);
-                    for (k, a) in acc.iter_mut().enumerate() {
-                        *a += at(first + k, q) * c;
-                    }
-                }
-                total_w = counts.len() as f64;
-            }
-            Some(w) => {
-                for ((q, &c), &wq) in counts.iter().enumerate().zip(w) {
-                    let cw = f64::from(c) * wq;
-                    total_w += cw;
-                    for (k, a) in acc.iter_mut().enumerate() {
-                        *a += at(first + k, q) * cw;
-                    }
-                }
-            }
-        }
-        out.copy_from_slice(&acc);
-        total_w
+    let counted = || counts.iter().map(|&c| f64::from(c)).enumerate();
+    // Weighted or not is settled once, not a term at a time.
+    match weights {
+        None => sum_terms(counted, at, row),
+        Some(w) => sum_terms(
+            || counted().zip(w).map(|((q, c), &wq)| (q, c * wq)),
+            at,
+            row,
+        ),
     }
-    let mut total_w = 0.0;
-    for (g, out) in row.chunks_mut(SIDE_BY_SIDE).enumerate() {
-        let first = g * SIDE_BY_SIDE;
-        let w = match out.len() {
-            8 => group::<8, V>(counts, at, first, weights, out),
-            7 => group::<7, V>(counts, at, first, weights, out),
-            6 => group::<6, V>(counts, at, first, weights, out),
-            5 => group::<5, V>(counts, at, first, weights, out),
-            4 => group::<4, V>(counts, at, first, weights, out),
-            3 => group::<3, V>(counts, at, first, weights, out),
-            2 => group::<2, V>(counts, at, first, weights, out),
-            _ => group::<1, V>(counts, at, first, weights, out),
-        };
-        if g == 0 {
-            total_w = w;
-        }
-    }
-    total_w
 }
 
 /// The percentile bootstrap interval of any statistic of the questions: `stat` gets the indices
@@ -464,14 +418,7 @@ where
         idx.extend((0..n).map(|_| rng.random_range(0..n)));
         stat(idx, scratch, row);
     });
-    estimates
-        .iter()
-        .enumerate()
-        .map(|(c, &estimate)| {
-            let draws = rows.iter().map(|r| r[c]).collect();
-            percentile_interval(estimate, draws, n, cfg.level)
-        })
-        .collect()
+    percentile_intervals(&rows, estimates.iter().copied(), n, cfg.level)
 }
 
 /// The nearest-rank `q`-quantile of `values` (`q` in (0, 1]): the ⌈q·n⌉-th smallest (at
@@ -501,35 +448,23 @@ fn nearest_rank_at(n: usize, q: f64) -> usize {
 #[must_use]
 pub fn bootstrap_nearest_ranks(values: &[f64], qs: &[f64], cfg: &Config) -> Vec<Interval> {
     let n = values.len();
+    // Counts and ranks in a u32 (as many values as that counts, so as many distinct ones);
+    // beyond, and with no values, the definition itself.
+    if n == 0 || u32::try_from(n).is_err() {
+        return bootstrap_nearest_ranks_selected(values, qs, cfg);
+    }
     let mut distinct = values.to_vec();
     distinct.sort_unstable_by(f64::total_cmp);
     distinct.dedup_by(|a, b| a.to_bits() == b.to_bits());
-    // Counts and ranks in a u32 (as many values as that counts, so as many distinct ones).
-    let ranks = u32::try_from(n).is_ok().then(|| {
-        values
-            .iter()
-            .map(|v| distinct.partition_point(|d| d.total_cmp(v).is_lt()) as u32)
-            .collect::<Vec<u32>>()
-    });
-    let Some(ranks) = ranks else {
-        // More values than a u32 counts: gathered and selected.
-        let estimates: Vec<f64> = qs
-            .iter()
-            .map(|&q| nearest_rank(&mut values.to_vec(), q))
-            .collect();
-        return bootstrap_statistics(n, &estimates, cfg, |idx, v: &mut Vec<f64>, out| {
-            v.clear();
-            v.extend(idx.iter().map(|&i| values[i]));
-            for (o, &q) in out.iter_mut().zip(qs) {
-                *o = nearest_rank(v, q);
-            }
-        });
-    };
+    let ranks: Vec<u32> = values
+        .iter()
+        .map(|v| distinct.partition_point(|d| d.total_cmp(v).is_lt()) as u32)
+        .collect();
     // The quantiles' places in sorted order, visited from the lowest.
     let mut places: Vec<(usize, usize)> = qs
         .iter()
         .enumerate()
-        .map(|(j, &q)| (if n == 0 { 0 } else { nearest_rank_at(n, q) }, j))
+        .map(|(j, &q)| (nearest_rank_at(n, q), j))
         .collect();
     places.sort_unstable();
     // The quantiles of the values counted `counts[r]` times each (`distinct[r]`), into `out`.
@@ -551,17 +486,6 @@ pub fn bootstrap_nearest_ranks(values: &[f64], qs: &[f64], cfg: &Config) -> Vec<
         }
     };
     let mut estimates = vec![f64::NAN; qs.len()];
-    if n == 0 {
-        return estimates
-            .into_iter()
-            .map(|estimate| Interval {
-                estimate,
-                lower: f64::NAN,
-                upper: f64::NAN,
-                n: 0,
-            })
-            .collect();
-    }
     let mut counts = vec![0u32; distinct.len()];
     for &r in &ranks {
         counts[r as usize] += 1;
@@ -571,26 +495,34 @@ pub fn bootstrap_nearest_ranks(values: &[f64], qs: &[f64], cfg: &Config) -> Vec<
     let rows = resample_rows_with(cfg, qs.len(), |rng, run, counts: &mut Vec<u32>, row| {
         counts.clear();
         counts.resize(distinct.len(), 0);
-        // The draws of `bootstrap_statistics`, made a run at a time and counted.
-        let mut done = 0;
-        while done < n {
-            let m = DRAWN_AT_ONCE.min(n - done);
-            draw_run(rng, n, m, run);
-            done += m;
-            for &i in run.iter() {
-                counts[ranks[i] as usize] += 1;
-            }
-        }
+        for_each_draw(rng, n, run, |i| counts[ranks[i] as usize] += 1);
         read_off(counts, row);
     });
-    estimates
+    percentile_intervals(&rows, estimates, n, cfg.level)
+}
+
+/// [`bootstrap_nearest_ranks`] by its definition: each resample's values gathered and the
+/// quantiles selected ([`nearest_rank`]; 16 bytes a question a thread). The same bits;
+/// `bootstrap_nearest_ranks` stands on it where it cannot count (no values, or more than a
+/// u32 counts), and its tests and `examples/bootstrap_scale.rs` compare against it.
+#[must_use]
+pub fn bootstrap_nearest_ranks_selected(values: &[f64], qs: &[f64], cfg: &Config) -> Vec<Interval> {
+    let estimates: Vec<f64> = qs
         .iter()
-        .enumerate()
-        .map(|(c, &estimate)| {
-            let draws = rows.iter().map(|r| r[c]).collect();
-            percentile_interval(estimate, draws, n, cfg.level)
-        })
-        .collect()
+        .map(|&q| nearest_rank(&mut values.to_vec(), q))
+        .collect();
+    bootstrap_statistics(
+        values.len(),
+        &estimates,
+        cfg,
+        |idx, v: &mut Vec<f64>, out| {
+            v.clear();
+            v.extend(idx.iter().map(|&i| values[i]));
+            for (o, &q) in out.iter_mut().zip(qs) {
+                *o = nearest_rank(v, q);
+            }
+        },
+    )
 }
 
 /// The Wilson score interval of a (weighted) proportion: `values` are each question's 0/1
@@ -1323,19 +1255,7 @@ mod tests {
             for n in [1, 2, 5, 600, DRAWN_AT_ONCE + 3] {
                 let values: Vec<f64> = (0..n).map(shape).collect();
                 let got = bootstrap_nearest_ranks(&values, &qs, &cfg);
-                let estimates: Vec<f64> = qs
-                    .iter()
-                    .map(|&q| nearest_rank(&mut values.clone(), q))
-                    .collect();
-                let selected =
-                    bootstrap_statistics(n, &estimates, &cfg, |idx, v: &mut Vec<f64>, out| {
-                        v.clear();
-                        v.extend(idx.iter().map(|&i| values[i]));
-                        for (o, &q) in out.iter_mut().zip(&qs) {
-                            *o = nearest_rank(v, q);
-                        }
-                    });
-                same_intervals(&got, &selected);
+                same_intervals(&got, &bootstrap_nearest_ranks_selected(&values, &qs, &cfg));
             }
         }
         let none = bootstrap_nearest_ranks(&[], &qs, &cfg);
