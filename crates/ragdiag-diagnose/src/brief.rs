@@ -10,6 +10,7 @@ use crate::fix_first::{fix_of, PageFor};
 use crate::{Class, Diagnosis, Flag, RerankOutcome, Rule, ThresholdOptions};
 use ragdiag_contract::FixKind;
 use ragdiag_core::{Document, Query, TraceRecord};
+use ragdiag_eval::coded::CodedRows;
 use ragdiag_fresh::{Audit, DocFreshness};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -307,12 +308,12 @@ impl Tallied for BriefRef<'_> {
 /// Every question's brief, in question order, kept column by column (issue 15: the summary at
 /// the end of a streamed run reads every question's brief): the ids in one string, tag lists
 /// once per distinct list, the class, rule, flags and verdicts in 6 bytes, the best evidence
-/// rank in 4, the weight and trace figures as numbers, and the few parts most questions lack
-/// (a reason, the reranker's effect, review signals, a fix) only for the questions that have
-/// them (a fix's kind alone in 16 bytes). ~60 bytes a question where a [`Brief`] holds ~0.2 KB
-/// in its struct and allocations.
+/// rank in 4, the weight and trace figures coded ([`CodedRows`]) and the record's line in 4,
+/// and the few parts most questions lack (a reason, the reranker's effect, review signals, a
+/// fix) only for the questions that have them (a fix's kind alone in 16 bytes). ~50 bytes a
+/// question where a [`Brief`] holds ~0.2 KB in its struct and allocations.
 /// [`Briefs::get`] and [`Briefs::iter`] read a question's brief as a [`BriefRef`].
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Briefs {
     /// Every id, one after the other.
     ids: String,
@@ -326,15 +327,87 @@ pub struct Briefs {
     facts: Vec<Facts>,
     /// Per question, its best evidence rank plus one (0: none).
     best_gold_rank: Vec<u32>,
-    weight: Vec<f64>,
+    /// Per question, its weight (coded: most traces weigh every question alike).
+    weight: CodedRows,
     /// Per question, its record's line and figures (absent ones 0; [`Facts`] says which
     /// there are); empty while no question has a record.
-    records: Vec<[u64; 4]>,
+    records: Records,
     /// The questions with a fix-first action, by position (ascending), and its kind.
     fixes: Vec<(usize, FixKind)>,
     /// The questions with a reason, reranker effect, review signals or pages to fix, by
     /// position (ascending).
     extras: Vec<(usize, Extra)>,
+}
+
+/// Per question, its trace record's line and figures: the line in 4 bytes (the few past
+/// `u32::MAX`, which no trace of today has, apart), the latency and the token counts coded
+/// ([`CodedRows`]: token counts take a few thousand values; latencies kept one per question
+/// when nearly all differ).
+#[derive(Debug, Clone, PartialEq)]
+struct Records {
+    lines: Vec<u32>,
+    /// The questions whose line is past `u32::MAX - 1` (marked `u32::MAX` in `lines`), by
+    /// position (ascending), and the line.
+    far: Vec<(usize, u64)>,
+    latency: CodedRows,
+    /// Prompt and completion tokens.
+    tokens: CodedRows,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records {
+            lines: Vec::new(),
+            far: Vec::new(),
+            latency: CodedRows::new(1),
+            tokens: CodedRows::new(2),
+        }
+    }
+}
+
+impl Records {
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn reserve_exact(&mut self, n: usize) {
+        self.lines.reserve_exact(n);
+        self.latency.reserve_exact(n);
+        self.tokens.reserve_exact(n);
+    }
+
+    fn push(&mut self, i: usize, line: usize, figures: [f64; 3]) {
+        let line = u64::try_from(line).unwrap_or(u64::MAX);
+        match u32::try_from(line) {
+            Ok(l) if l < u32::MAX => self.lines.push(l),
+            _ => {
+                self.lines.push(u32::MAX);
+                self.far.push((i, line));
+            }
+        }
+        self.latency.push(&figures[..1]);
+        self.tokens.push(&figures[1..]);
+    }
+
+    /// Question `i`'s line and figures.
+    fn get(&self, i: usize) -> (u64, [f64; 3]) {
+        let line = match self.lines[i] {
+            u32::MAX => self
+                .far
+                .binary_search_by_key(&i, |(at, _)| *at)
+                .map_or(u64::from(u32::MAX), |k| self.far[k].1),
+            l => u64::from(l),
+        };
+        let t = self.tokens.row(i);
+        (line, [self.latency.value(i, 0), t[0], t[1]])
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.lines.shrink_to_fit();
+        self.far.shrink_to_fit();
+        self.latency.shrink_to_fit();
+        self.tokens.shrink_to_fit();
+    }
 }
 
 /// A question's class, rule, flags and verdicts.
@@ -446,6 +519,24 @@ impl BriefRef<'_> {
     }
 }
 
+impl Default for Briefs {
+    fn default() -> Self {
+        Briefs {
+            ids: String::new(),
+            id_ends: Vec::new(),
+            tag_lists: Vec::new(),
+            tag_index: HashMap::new(),
+            tags: Vec::new(),
+            facts: Vec::new(),
+            best_gold_rank: Vec::new(),
+            weight: CodedRows::new(1),
+            records: Records::default(),
+            fixes: Vec::new(),
+            extras: Vec::new(),
+        }
+    }
+}
+
 impl Briefs {
     /// No briefs.
     #[must_use]
@@ -506,21 +597,22 @@ impl Briefs {
         }
         if let Some(r) = b.record {
             set(RECORD, true);
-            if self.records.capacity() == 0 {
+            if self.records.lines.capacity() == 0 {
                 // Room for every question reserved (a trace gives most a record).
                 self.records.reserve_exact(self.id_ends.capacity());
             }
             set(LATENCY, r.latency_ms.is_some());
             set(PROMPT, r.prompt_tokens.is_some());
             set(COMPLETION, r.completion_tokens.is_some());
-            self.records.resize(i, [0; 4]);
-            let f = |x: Option<f64>| x.unwrap_or(0.0).to_bits();
-            self.records.push([
-                u64::try_from(r.line).unwrap_or(u64::MAX),
-                f(r.latency_ms),
-                f(r.prompt_tokens),
-                f(r.completion_tokens),
-            ]);
+            while self.records.len() < i {
+                self.records.push(self.records.len(), 0, [0.0; 3]);
+            }
+            let f = |x: Option<f64>| x.unwrap_or(0.0);
+            self.records.push(
+                i,
+                r.line,
+                [f(r.latency_ms), f(r.prompt_tokens), f(r.completion_tokens)],
+            );
         }
         self.facts.push(Facts {
             flags: b.flags,
@@ -531,7 +623,7 @@ impl Briefs {
         self.best_gold_rank.push(b.best_gold_rank.map_or(0, |r| {
             u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX)
         }));
-        self.weight.push(b.weight);
+        self.weight.push(&[b.weight]);
         let pages = match b.fix {
             Some(f) => {
                 self.fixes.push((i, f.kind));
@@ -572,7 +664,7 @@ impl Briefs {
     /// Question `i`'s traffic weight.
     #[must_use]
     pub fn weight(&self, i: usize) -> f64 {
-        self.weight[i]
+        self.weight.value(i, 0)
     }
 
     /// Whether question `i` has an answer in the corpus.
@@ -594,13 +686,13 @@ impl Briefs {
         if bits & RECORD == 0 {
             return None;
         }
-        let r = self.records[i];
-        let f = |bit: u16, x: u64| (bits & bit != 0).then(|| f64::from_bits(x));
+        let (line, r) = self.records.get(i);
+        let f = |bit: u16, x: f64| (bits & bit != 0).then_some(x);
         Some(RecordFigures {
-            line: usize::try_from(r[0]).unwrap_or(usize::MAX),
-            latency_ms: f(LATENCY, r[1]),
-            prompt_tokens: f(PROMPT, r[2]),
-            completion_tokens: f(COMPLETION, r[3]),
+            line: usize::try_from(line).unwrap_or(usize::MAX),
+            latency_ms: f(LATENCY, r[0]),
+            prompt_tokens: f(PROMPT, r[1]),
+            completion_tokens: f(COMPLETION, r[2]),
         })
     }
 
@@ -680,7 +772,7 @@ impl Briefs {
             flags,
             answerable: on(ANSWERABLE),
             best_gold_rank: self.best_gold_rank(i),
-            weight: self.weight[i],
+            weight: self.weight(i),
             answer: on(ANSWERED).then_some(AnswerBrief {
                 correct: on(CORRECT_KNOWN).then_some(on(CORRECT)),
                 abstained: on(ABSTAINED),

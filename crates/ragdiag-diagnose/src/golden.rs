@@ -26,6 +26,7 @@ use ragdiag_contract::{
     ReviewLabel,
 };
 use ragdiag_core::Query;
+use ragdiag_eval::coded::CodedRows;
 use ragdiag_eval::MetricTable;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -274,7 +275,7 @@ fn interval(iv: &ragdiag_eval::stats::Interval) -> Interval {
 /// resamples: each depth's interval is the one it gets alone, bit for bit, for one pass of
 /// draws instead of one a depth.
 #[must_use]
-pub fn coverage(judged_at: &[(usize, Vec<f64>)], seed: u64) -> Vec<Coverage> {
+pub fn coverage(judged_at: &[(usize, CodedRows)], seed: u64) -> Vec<Coverage> {
     let cfg = ragdiag_eval::stats::Config {
         seed,
         ..ragdiag_eval::stats::Config::default()
@@ -287,8 +288,14 @@ pub fn coverage(judged_at: &[(usize, Vec<f64>)], seed: u64) -> Vec<Coverage> {
         let depths: Vec<usize> = (0..judged_at.len())
             .filter(|&d| judged_at[d].1.len() == n)
             .collect();
-        let columns: Vec<&[f64]> = depths.iter().map(|&d| judged_at[d].1.as_slice()).collect();
-        let intervals = ragdiag_eval::stats::bootstrap_means(&columns, None, &cfg);
+        // Each share read where it is (the bits `bootstrap_means` of the columns would give).
+        let intervals = ragdiag_eval::stats::bootstrap_means_by(
+            n,
+            depths.len(),
+            |c, q| judged_at[depths[c]].1.value(q, 0),
+            None,
+            &cfg,
+        );
         for (d, iv) in depths.into_iter().zip(&intervals) {
             judged[d] = interval(iv);
         }
@@ -735,14 +742,28 @@ mod tests {
                 .map(|i| ((i * 7 + k) % (k + 1)) as f64 / k as f64)
                 .collect()
         };
-        let judged_at = vec![
+        let plain = [
             (5, share(400, 5)),
             (10, share(400, 10)),
             (20, Vec::new()),
             (30, share(37, 30)),
             (40, share(400, 40)),
         ];
+        let judged_at: Vec<(usize, CodedRows)> = plain
+            .iter()
+            .map(|(k, v)| (*k, CodedRows::column(v.len(), v.iter().copied())))
+            .collect();
         let together = coverage(&judged_at, 11);
+        // Read from the coded shares, the bits of the shares themselves bootstrapped.
+        let cfg = ragdiag_eval::stats::Config {
+            seed: 11,
+            ..ragdiag_eval::stats::Config::default()
+        };
+        let columns: Vec<&[f64]> = [0, 1, 4].iter().map(|&d| plain[d].1.as_slice()).collect();
+        let direct = ragdiag_eval::stats::bootstrap_means(&columns, None, &cfg);
+        for (d, iv) in [0, 1, 4].into_iter().zip(&direct) {
+            assert_eq!(together[d].judged, interval(iv));
+        }
         assert_eq!(together.len(), judged_at.len());
         for (got, depth) in together.iter().zip(&judged_at) {
             let alone = coverage(std::slice::from_ref(depth), 11);

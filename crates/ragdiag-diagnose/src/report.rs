@@ -226,7 +226,7 @@ pub struct Evaluated {
     /// there are judgments.
     pub table: Option<MetricTable>,
     /// [`RankFigures::judged_at`] (the golden-set panel's judged@k).
-    pub judged_at: Vec<(usize, Vec<f64>)>,
+    pub judged_at: Vec<(usize, ragdiag_eval::coded::CodedRows)>,
     /// Every queued question of the review queue (`review.csv`, each row made from the
     /// briefs as it is written; the summary lists the first
     /// [`ragdiag_contract::REVIEW_LISTED`]).

@@ -559,7 +559,12 @@ mod tests {
                     })
                 }),
                 record: (i % 3 == 0).then_some(RecordFigures {
-                    line: i * 7,
+                    // Lines past what 4 bytes hold (kept apart by `Briefs`) among the others.
+                    line: match i {
+                        6 => u32::MAX as usize,
+                        9 => usize::MAX,
+                        _ => i * 7,
+                    },
                     latency_ms: Some(f64::INFINITY),
                     prompt_tokens: None,
                     completion_tokens: Some(-0.0),

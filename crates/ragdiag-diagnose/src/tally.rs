@@ -10,6 +10,7 @@ use crate::spill::{bad, put_f64, put_str, put_u64, Reader, Scratch};
 use ragdiag_contract::freshness::RetrievalStaleness;
 use ragdiag_contract::table::QUERY_MEASURES;
 use ragdiag_core::{Document, Qrels, Query};
+use ragdiag_eval::coded::CodedRows;
 use ragdiag_eval::{DocRanking, MetricTable, PerQuery, QueryValues, TableError};
 use ragdiag_fresh::{Audit, RetrievalTally};
 use std::io;
@@ -69,7 +70,9 @@ pub struct RankFigures {
     pub retrieval: RetrievalStaleness,
     /// Per depth k (the context window, 10 and 20, ascending), the judged share
     /// of each judged question's top k documents (questions that retrieved nothing left out).
-    pub judged_at: Vec<(usize, Vec<f64>)>,
+    /// The shares are [`CodedRows`] of one number (a share of k takes at most k + 1 values:
+    /// 4 bytes a question instead of 8).
+    pub judged_at: Vec<(usize, CodedRows)>,
 }
 
 impl<'a> RankTally<'a> {
@@ -180,7 +183,10 @@ impl<'a> RankTally<'a> {
             judged_at: self
                 .judged_at
                 .into_iter()
-                .map(|(k, parts)| (k, parts.concat()))
+                .map(|(k, parts)| {
+                    let len = parts.iter().map(Vec::len).sum();
+                    (k, CodedRows::column(len, parts.into_iter().flatten()))
+                })
                 .collect(),
         })
     }
@@ -219,15 +225,19 @@ impl<'a> RankTally<'a> {
                 weights: Vec::with_capacity(queries),
             }
         });
-        let mut shares_joined: Vec<Vec<f64>> =
-            shares_n.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let mut shares_joined: Vec<CodedRows> = shares_n
+            .iter()
+            .map(|&n| CodedRows::column(n, std::iter::empty()))
+            .collect();
         for part in at {
             let (per, shares) = read(part)?;
             if let Some(j) = &mut joined {
                 j.append(&per);
             }
             for (j, s) in shares_joined.iter_mut().zip(shares) {
-                j.extend_from_slice(&s);
+                for v in s {
+                    j.push(&[v]);
+                }
             }
         }
         Ok(RankFigures {

@@ -36,6 +36,7 @@
 
 mod aggregate;
 pub mod chunking;
+pub mod coded;
 pub mod golden;
 mod measure;
 pub mod power;
