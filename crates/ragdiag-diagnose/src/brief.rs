@@ -350,8 +350,10 @@ struct Records {
     /// position (ascending), and the line.
     far: Vec<(usize, u64)>,
     latency: CodedRows,
-    /// Prompt and completion tokens.
-    tokens: CodedRows,
+    /// Prompt and completion tokens, each its own column (a pair of counts takes many more
+    /// values than either).
+    prompt: CodedRows,
+    completion: CodedRows,
 }
 
 impl Default for Records {
@@ -360,7 +362,8 @@ impl Default for Records {
             lines: Vec::new(),
             far: Vec::new(),
             latency: CodedRows::new(1),
-            tokens: CodedRows::new(2),
+            prompt: CodedRows::new(1),
+            completion: CodedRows::new(1),
         }
     }
 }
@@ -373,7 +376,8 @@ impl Records {
     fn reserve_exact(&mut self, n: usize) {
         self.lines.reserve_exact(n);
         self.latency.reserve_exact(n);
-        self.tokens.reserve_exact(n);
+        self.prompt.reserve_exact(n);
+        self.completion.reserve_exact(n);
     }
 
     fn push(&mut self, i: usize, line: usize, figures: [f64; 3]) {
@@ -386,7 +390,8 @@ impl Records {
             }
         }
         self.latency.push(&figures[..1]);
-        self.tokens.push(&figures[1..]);
+        self.prompt.push(&figures[1..2]);
+        self.completion.push(&figures[2..]);
     }
 
     /// Question `i`'s line and figures.
@@ -398,15 +403,23 @@ impl Records {
                 .map_or(u64::from(u32::MAX), |k| self.far[k].1),
             l => u64::from(l),
         };
-        let t = self.tokens.row(i);
-        (line, [self.latency.value(i, 0), t[0], t[1]])
+        let column = |c: &CodedRows| c.value(i, 0);
+        (
+            line,
+            [
+                column(&self.latency),
+                column(&self.prompt),
+                column(&self.completion),
+            ],
+        )
     }
 
     fn shrink_to_fit(&mut self) {
         self.lines.shrink_to_fit();
         self.far.shrink_to_fit();
         self.latency.shrink_to_fit();
-        self.tokens.shrink_to_fit();
+        self.prompt.shrink_to_fit();
+        self.completion.shrink_to_fit();
     }
 }
 
@@ -661,6 +674,20 @@ impl Briefs {
         self.facts[i].class
     }
 
+    /// Question `i`'s flags.
+    #[must_use]
+    pub fn flags(&self, i: usize) -> FlagSet {
+        self.facts[i].flags
+    }
+
+    /// Question `i`'s tags.
+    #[must_use]
+    pub fn tags(&self, i: usize) -> &[Box<str>] {
+        self.tag_lists
+            .get(self.tags[i] as usize)
+            .map_or(&[], |t| &t[..])
+    }
+
     /// Question `i`'s traffic weight.
     #[must_use]
     pub fn weight(&self, i: usize) -> f64 {
@@ -762,10 +789,7 @@ impl Briefs {
         let on = |bit: u16| bits & bit != 0;
         BriefRef {
             id: self.id(i),
-            tags: self
-                .tag_lists
-                .get(self.tags[i] as usize)
-                .map_or(&[], |t| &t[..]),
+            tags: self.tags(i),
             class,
             rule,
             reason: extra.map_or("", |e| &e.reason),

@@ -137,29 +137,34 @@ pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency
             })
         })
     };
-    let costs: Vec<f64> = rows().filter_map(|r| r.cost).collect();
-    // Cost per correct answer: total cost over correct answers, among questions with a cost
-    // and a judged answer, resampling questions.
-    let judged: Vec<(f64, f64)> = rows()
-        .filter_map(|r| Some((r.cost?, f64::from(u8::from(r.ok?)))))
-        .collect();
-    let ratio = |idx: &mut dyn Iterator<Item = usize>| {
-        let (mut c, mut k) = (0.0, 0.0);
-        for i in idx {
-            c += judged[i].0;
-            k += judged[i].1;
-        }
-        if k > 0.0 {
-            c / k
-        } else {
-            f64::NAN
-        }
+    // Each figure's list is made, bootstrapped and let go before the next is made (at a
+    // million questions they would hold ~40 bytes a question together).
+    let cost_per_question = {
+        let costs: Vec<f64> = rows().filter_map(|r| r.cost).collect();
+        mean(&costs, &cfg)
     };
+    // Cost per correct answer: total cost over correct answers, among questions with a cost
+    // and a judged answer, resampling questions (costs and verdicts in two lists: 9 bytes a
+    // question, not a 16-byte pair).
     let per_correct = {
-        let est = ratio(&mut (0..judged.len()));
+        let (costs, ok): (Vec<f64>, Vec<bool>) =
+            rows().filter_map(|r| Some((r.cost?, r.ok?))).unzip();
+        let ratio = |idx: &mut dyn Iterator<Item = usize>| {
+            let (mut c, mut k) = (0.0, 0.0);
+            for i in idx {
+                c += costs[i];
+                k += f64::from(u8::from(ok[i]));
+            }
+            if k > 0.0 {
+                c / k
+            } else {
+                f64::NAN
+            }
+        };
+        let est = ratio(&mut (0..costs.len()));
         est.is_finite().then(|| {
             money(interval(stats::bootstrap_statistic(
-                judged.len(),
+                costs.len(),
                 est,
                 &cfg,
                 |idx| ratio(&mut idx.iter().copied()),
@@ -172,27 +177,32 @@ pub fn cost_latency(ds: &Briefs, price: Option<Price>, seed: u64) -> CostLatency
             .filter_map(|r| r.latency)
             .collect()
     };
+    let latency_correct = quantiles(&lat(&|r| r.ok == Some(true)), &cfg);
+    let latency_wrong = quantiles(&lat(&|r| r.ok == Some(false)), &cfg);
     let by_class = Class::ALL
         .into_iter()
         .filter(|c| rows().any(|r| r.class == *c))
         .map(|c| {
-            let cc: Vec<f64> = rows()
-                .filter(|r| r.class == c)
-                .filter_map(|r| r.cost)
-                .collect();
+            let cost = {
+                let cc: Vec<f64> = rows()
+                    .filter(|r| r.class == c)
+                    .filter_map(|r| r.cost)
+                    .collect();
+                mean(&cc, &cfg)
+            };
             ClassCost {
                 class: c.as_str().to_owned(),
-                cost: mean(&cc, &cfg),
+                cost,
                 latency: quantiles(&lat(&|r| r.class == c), &cfg),
             }
         })
         .collect();
     CostLatency {
         price,
-        cost_per_question: mean(&costs, &cfg),
+        cost_per_question,
         cost_per_correct_answer: per_correct,
-        latency_correct: quantiles(&lat(&|r| r.ok == Some(true)), &cfg),
-        latency_wrong: quantiles(&lat(&|r| r.ok == Some(false)), &cfg),
+        latency_correct,
+        latency_wrong,
         by_class,
     }
 }

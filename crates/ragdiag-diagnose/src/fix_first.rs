@@ -58,10 +58,11 @@ pub fn fix_first(briefs: &Briefs) -> Vec<FixAction> {
             acc.idx.push(i);
         }
     }
-    let assessed: Vec<usize> = (0..briefs.len())
-        .filter(|&i| !matches!(briefs.class(i), Class::NoLabel | Class::Unanswerable))
-        .collect();
-    let weights = stats::relative_weights(assessed.iter().map(|&i| briefs.weight(i)).collect());
+    // The assessed questions, read off the briefs for each action (no list of them is made).
+    let assessed = || {
+        (0..briefs.len())
+            .filter(|&i| !matches!(briefs.class(i), Class::NoLabel | Class::Unanswerable))
+    };
     let level = stats::Config::default().level;
     let heaviest_first = |idx: &mut Vec<usize>| {
         idx.sort_by(|&a, &b| {
@@ -89,11 +90,10 @@ pub fn fix_first(briefs: &Briefs) -> Vec<FixAction> {
                 of_kind[i] = true;
             }
             heaviest_first(&mut idx);
-            let v: Vec<f64> = assessed
-                .iter()
-                .map(|&i| f64::from(u8::from(of_kind[i])))
-                .collect();
-            let iv = stats::wilson(&v, weights.as_deref(), level);
+            let iv = stats::wilson_of(
+                assessed().map(|i| (f64::from(u8::from(of_kind[i])), briefs.weight(i))),
+                level,
+            );
             let mut pages: Vec<(f64, FixPage)> = accs
                 .into_iter()
                 .map(|(page, mut acc)| {

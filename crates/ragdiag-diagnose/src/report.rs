@@ -413,24 +413,30 @@ impl<'a> Scope<'a> {
     }
 
     /// The labelled questions.
-    fn scored(&self) -> impl Iterator<Item = usize> + '_ {
+    fn scored(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         (0..self.ds.len()).filter(|&i| self.ds.class(i) != Class::NoLabel)
     }
 
     /// Scored questions that could be assessed: all but the unanswerable ones with no answer
     /// to judge (class `unanswerable`), which are neither ok nor failures.
-    fn assessed(&self) -> impl Iterator<Item = usize> + '_ {
+    fn assessed(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         self.scored()
             .filter(|&i| self.ds.class(i) != Class::Unanswerable)
     }
 
     /// "Found the right source": answerable, labelled questions.
-    fn retrieval_scored(&self) -> impl Iterator<Item = usize> + '_ {
+    fn retrieval_scored(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         self.scored().filter(|&i| self.ds.answerable(i))
     }
 
-    fn weights(&self, idx: impl Iterator<Item = usize>) -> Option<Vec<f64>> {
-        stats::relative_weights(idx.map(|i| self.ds.weight(i)).collect())
+    /// The weighted share of the questions `idx` gives for which `yes` holds, with its Wilson
+    /// interval ([`proportion_of`] their 0/1 outcomes and weights).
+    fn share(
+        &self,
+        idx: impl Iterator<Item = usize> + Clone,
+        yes: impl Fn(usize) -> bool + Clone,
+    ) -> Interval {
+        proportion_of(idx.map(move |i| (f64::from(u8::from(yes(i))), self.ds.weight(i))))
     }
 
     /// 1 when question `i`'s evidence is in its top `k`.
@@ -444,8 +450,7 @@ impl<'a> Scope<'a> {
 
     /// The weighted hit rate at `k` over the answerable scored questions (Wilson).
     fn hit_rate(&self, k: usize) -> Interval {
-        let v: Vec<f64> = self.retrieval_scored().map(|i| self.hit_at(i, k)).collect();
-        proportion(&v, self.weights(self.retrieval_scored()).as_deref())
+        self.share(self.retrieval_scored(), move |i| self.hit_at(i, k) == 1.0)
     }
 
     /// hit@K and the document-level metrics.
@@ -476,21 +481,18 @@ impl<'a> Scope<'a> {
     /// Each class's count and its weighted share of the assessed questions, with Wilson
     /// intervals; `no_label` (not scored) and `unanswerable` (not assessed) have a count only.
     fn classes(&self) -> BTreeMap<String, ClassEntry> {
-        let aw = self.weights(self.assessed());
         Class::ALL
             .into_iter()
             .map(|class| {
-                let count = self.ds.iter().filter(|d| d.class == class).count();
+                let count = (0..self.ds.len())
+                    .filter(|&i| self.ds.class(i) == class)
+                    .count();
                 let mut entry = ClassEntry {
                     count,
                     ..ClassEntry::default()
                 };
                 if !matches!(class, Class::NoLabel | Class::Unanswerable) {
-                    let v: Vec<f64> = self
-                        .assessed()
-                        .map(|i| f64::from(u8::from(self.ds.class(i) == class)))
-                        .collect();
-                    let iv = proportion(&v, aw.as_deref());
+                    let iv = self.share(self.assessed(), move |i| self.ds.class(i) == class);
                     entry.share = iv.mean;
                     entry.ci_lower = iv.ci_lower;
                     entry.ci_upper = iv.ci_upper;
@@ -502,18 +504,13 @@ impl<'a> Scope<'a> {
 
     /// Each flag's count and its weighted share of all questions, with Wilson intervals.
     fn flags(&self) -> BTreeMap<String, FlagEntry> {
-        let w = self.weights(0..self.ds.len());
         Flag::ALL
             .into_iter()
             .map(|flag| {
-                let v: Vec<f64> = self
-                    .ds
-                    .iter()
-                    .map(|d| f64::from(u8::from(d.flags.contains(flag))))
-                    .collect();
-                let iv = proportion(&v, w.as_deref());
+                let has = move |i: usize| self.ds.flags(i).contains(flag);
+                let iv = self.share(0..self.ds.len(), has);
                 let entry = FlagEntry {
-                    count: self.ds.iter().filter(|d| d.flags.contains(flag)).count(),
+                    count: (0..self.ds.len()).filter(|&i| has(i)).count(),
                     share: iv.mean,
                     ci_lower: iv.ci_lower,
                     ci_upper: iv.ci_upper,
@@ -525,24 +522,25 @@ impl<'a> Scope<'a> {
 
     /// The hit rate (unweighted, Wilson) and failures per question tag.
     fn by_tag(&self, context_k: usize) -> Vec<TagEntry> {
-        let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        // Per tag: its questions, hits and failures, counted (0/1 outcomes sum exactly, so
+        // the interval is that of the outcomes listed).
+        let mut tags: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
         for i in self.retrieval_scored() {
-            for t in self.ds.get(i).tags {
-                tags.entry(t).or_default().push(i);
+            let hit = usize::from(self.hit_at(i, context_k) == 1.0);
+            let failure = usize::from(self.ds.class(i).is_failure());
+            for t in self.ds.tags(i) {
+                let counts = tags.entry(t).or_default();
+                counts[0] += 1;
+                counts[1] += hit;
+                counts[2] += failure;
             }
         }
-        tags.iter()
-            .map(|(tag, idx)| {
-                let v: Vec<f64> = idx.iter().map(|&i| self.hit_at(i, context_k)).collect();
-                TagEntry {
-                    tag: (*tag).to_owned(),
-                    n: idx.len(),
-                    hit_rate: proportion(&v, None),
-                    failures: idx
-                        .iter()
-                        .filter(|&&i| self.ds.class(i).is_failure())
-                        .count(),
-                }
+        tags.into_iter()
+            .map(|(tag, [n, hits, failures])| TagEntry {
+                tag: tag.to_owned(),
+                n,
+                hit_rate: proportion_of_count(hits, n),
+                failures,
             })
             .collect()
     }
@@ -580,19 +578,20 @@ pub fn hit_name(context_k: usize) -> String {
     format!("hit@{context_k}")
 }
 
-/// The share of successes among `v` (each question's 0/1 outcome, or a share in [0, 1]) with
-/// its 95% Wilson score interval ([`stats::wilson`]; Kish's effective n with weights); empty:
-/// every figure `null`.
-fn proportion(v: &[f64], weights: Option<&[f64]>) -> Interval {
-    if v.is_empty() {
+/// The share of successes among the values `pairs` gives (each question's 0/1 outcome, or a
+/// share in [0, 1], with its weight) and its 95% Wilson score interval ([`stats::wilson_of`]:
+/// Kish's effective n when the weights are not all equal), without listing them; none: every
+/// figure `null`.
+fn proportion_of(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> Interval {
+    if pairs.clone().next().is_none() {
         return Interval::empty();
     }
-    let i = stats::wilson(v, weights, stats::Config::default().level);
+    let i = stats::wilson_of(pairs, stats::Config::default().level);
     Interval::of(i.estimate, i.lower, i.upper, i.n)
 }
 
-/// [`proportion`] of `n` 0/1 outcomes of which `successes` are 1, without listing them (the
-/// same interval: their sum is exact).
+/// [`proportion_of`] `n` unweighted 0/1 outcomes of which `successes` are 1, without listing
+/// them (the same interval: their sum is exact).
 fn proportion_of_count(successes: usize, n: usize) -> Interval {
     if n == 0 {
         return Interval::empty();
@@ -721,43 +720,48 @@ fn latency_tokens(ds: &Briefs) -> (Latency, Tokens) {
     // Ids are unique (the loaders drop a repeated one): each question is counted once.
     let correct = ds.iter().filter(|d| d.answer_ok() == Some(true)).count();
     let record = |i: usize| ds.record(i).expect("only questions with a record");
-    let mut lines: Vec<usize> = (0..ds.len()).filter(|&i| ds.record(i).is_some()).collect();
-    // In line order, as the trace gave them: the token total is a sum of floats.
-    lines.sort_by_key(|&i| record(i).line);
-    let sorted = |f: &dyn Fn(&RecordFigures) -> Option<f64>| {
-        let mut v: Vec<f64> = lines
-            .iter()
-            .filter_map(|&i| f(&record(i)))
+    let recorded = || (0..ds.len()).filter(|&i| ds.record(i).is_some());
+    // Each figure's values sorted, one figure at a time (the order taken does not matter once
+    // sorted), its p50, p95 and count kept and the list let go.
+    let quantiles = |f: &dyn Fn(&RecordFigures) -> Option<f64>| {
+        let mut v: Vec<f64> = recorded()
+            .filter_map(|i| f(&record(i)))
             .filter(|x| x.is_finite())
             .collect();
         v.sort_by(f64::total_cmp);
-        v
+        (percentile(&v, 0.5), percentile(&v, 0.95), v.len())
     };
-    let lat = sorted(&|t| t.latency_ms);
-    let prompt = sorted(&|t| t.prompt_tokens);
-    let completion = sorted(&|t| t.completion_tokens);
-    let total_tokens: f64 = lines
-        .iter()
-        .map(|&i| {
-            let t = record(i);
-            t.prompt_tokens.unwrap_or(0.0) + t.completion_tokens.unwrap_or(0.0)
-        })
-        .sum();
-    let per_correct_answer = (correct > 0 && (!prompt.is_empty() || !completion.is_empty()))
-        .then(|| total_tokens / correct as f64);
+    let lat = quantiles(&|t| t.latency_ms);
+    let prompt = quantiles(&|t| t.prompt_tokens);
+    let completion = quantiles(&|t| t.completion_tokens);
+    // In line order, as the trace gave them: the token total is a sum of floats (the questions
+    // put in line order only when their records are not already).
+    let tokens = |i: usize| {
+        let t = record(i);
+        t.prompt_tokens.unwrap_or(0.0) + t.completion_tokens.unwrap_or(0.0)
+    };
+    let total_tokens: f64 = if recorded().map(|i| record(i).line).is_sorted() {
+        recorded().map(tokens).sum()
+    } else {
+        let mut lines: Vec<usize> = recorded().collect();
+        lines.sort_by_key(|&i| record(i).line);
+        lines.into_iter().map(tokens).sum()
+    };
+    let per_correct_answer =
+        (correct > 0 && (prompt.2 > 0 || completion.2 > 0)).then(|| total_tokens / correct as f64);
     (
         Latency {
-            p50: percentile(&lat, 0.5),
-            p95: percentile(&lat, 0.95),
-            n: lat.len(),
+            p50: lat.0,
+            p95: lat.1,
+            n: lat.2,
         },
         Tokens {
-            prompt_p50: percentile(&prompt, 0.5),
-            prompt_p95: percentile(&prompt, 0.95),
-            completion_p50: percentile(&completion, 0.5),
-            completion_p95: percentile(&completion, 0.95),
+            prompt_p50: prompt.0,
+            prompt_p95: prompt.1,
+            completion_p50: completion.0,
+            completion_p95: completion.1,
             per_correct_answer,
-            n: prompt.len().max(completion.len()),
+            n: prompt.2.max(completion.2),
         },
     )
 }

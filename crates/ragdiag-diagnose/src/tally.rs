@@ -222,7 +222,7 @@ impl<'a> RankTally<'a> {
             PerQuery {
                 names,
                 values,
-                weights: Vec::with_capacity(queries),
+                weights: CodedRows::column(queries, std::iter::empty()),
             }
         });
         let mut shares_joined: Vec<CodedRows> = shares_n
@@ -268,8 +268,8 @@ fn encode_part(per: &PerQuery, shares: &[Vec<f64>], out: &mut Vec<u8>) {
         }
     }
     put_u64(out, per.weights.len() as u64);
-    for &w in &per.weights {
-        put_f64(out, w);
+    for i in 0..per.weights.len() {
+        put_f64(out, per.weights.value(i, 0));
     }
     for values in shares {
         put_u64(out, values.len() as u64);
@@ -299,7 +299,7 @@ fn decode_part(bytes: &[u8], depths: usize) -> io::Result<(PerQuery, Vec<Vec<f64
         values.push(id, &row);
     }
     let n = r.usize()?;
-    let weights = floats(&mut r, n)?;
+    let weights = floats(&mut r, n)?.into_iter().collect();
     let mut shares = Vec::with_capacity(depths);
     for _ in 0..depths {
         let n = r.usize()?;
@@ -333,7 +333,7 @@ mod tests {
         let per = PerQuery {
             names: vec!["ndcg@10".into(), "recall@10".into()],
             values,
-            weights: vec![1.0, 3.5],
+            weights: [1.0, 3.5].into_iter().collect(),
         };
         let shares = vec![vec![0.2, 1.0], Vec::new(), vec![f64::INFINITY]];
         let mut bytes = Vec::new();

@@ -73,9 +73,15 @@ fn share(k: usize, n: usize) -> Interval {
 /// The figures of `outcomes` at `floor` (`None`: no floor).
 #[must_use]
 pub fn point(outcomes: &[Outcome], floor: Option<f64>) -> ThresholdPoint {
-    let n = outcomes.len();
+    point_of(outcomes.iter().copied(), floor)
+}
+
+/// [`point`] of the outcomes `outcomes` gives (not listed).
+fn point_of(outcomes: impl Iterator<Item = Outcome>, floor: Option<f64>) -> ThresholdPoint {
+    let mut n = 0;
     let (mut answered, mut right, mut unanswerable, mut abstain_ok) = (0, 0, 0, 0);
     for o in outcomes {
+        n += 1;
         let ans = o.answered(floor);
         if ans {
             answered += 1;
@@ -104,7 +110,12 @@ pub fn point(outcomes: &[Outcome], floor: Option<f64>) -> ThresholdPoint {
 /// taken at evenly spaced ranks of the distinct scores when there are more).
 #[must_use]
 pub fn floors(outcomes: &[Outcome]) -> Vec<Option<f64>> {
-    let mut scores: Vec<f64> = outcomes.iter().map(|o| o.score).collect();
+    floors_of(outcomes.iter().copied())
+}
+
+/// [`floors`] of the outcomes `outcomes` gives (only their scores are listed).
+fn floors_of(outcomes: impl Iterator<Item = Outcome>) -> Vec<Option<f64>> {
+    let mut scores: Vec<f64> = outcomes.map(|o| o.score).collect();
     scores.sort_by(f64::total_cmp);
     scores.dedup();
     let picked: Vec<f64> = if scores.len() <= MAX_FLOORS {
@@ -139,9 +150,17 @@ pub fn sweep(
     outcomes: &[Outcome],
     target: ThresholdTarget,
 ) -> (Vec<ThresholdPoint>, Option<ThresholdPoint>) {
-    let sweep: Vec<ThresholdPoint> = floors(outcomes)
+    sweep_of(outcomes.iter().copied(), target)
+}
+
+/// [`sweep`] of the outcomes `outcomes` gives (read once for the floors, then once a floor).
+fn sweep_of(
+    outcomes: impl Iterator<Item = Outcome> + Clone,
+    target: ThresholdTarget,
+) -> (Vec<ThresholdPoint>, Option<ThresholdPoint>) {
+    let sweep: Vec<ThresholdPoint> = floors_of(outcomes.clone())
         .into_iter()
-        .map(|f| point(outcomes, f))
+        .map(|f| point_of(outcomes.clone(), f))
         .collect();
     let recommended = sweep.iter().find(|p| meets(p, target)).copied();
     (sweep, recommended)
@@ -157,35 +176,41 @@ pub fn thresholds(
     target: ThresholdTarget,
     current: Option<f64>,
 ) -> Option<Thresholds> {
-    let all: Vec<Outcome> = outcomes.iter().flatten().copied().collect();
-    if all.is_empty() {
+    // The outcomes are read where they are (a list of them would be 16 bytes a question more),
+    // and each tag's by position.
+    let all = || outcomes.iter().flatten().copied();
+    let n = all().count();
+    if n == 0 {
         return None;
     }
-    let (points, recommended) = sweep(&all, target);
+    let (points, recommended) = sweep_of(all(), target);
     let overall_floor = recommended.and_then(|p| p.floor);
-    let mut tags: BTreeMap<&str, Vec<Outcome>> = BTreeMap::new();
-    for (o, b) in outcomes.iter().zip(briefs.iter()) {
-        if let Some(o) = o {
-            for t in b.tags {
-                tags.entry(t).or_default().push(*o);
+    let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if o.is_some() {
+            for t in briefs.tags(i) {
+                tags.entry(t).or_default().push(i);
             }
         }
     }
     let by_tag = tags
         .into_iter()
-        .map(|(tag, os)| TagThreshold {
-            tag: tag.to_owned(),
-            n: os.len(),
-            recommended: sweep(&os, target).1,
-            at_overall: point(&os, overall_floor),
+        .map(|(tag, at)| {
+            let os = || at.iter().filter_map(|&i| outcomes[i]);
+            TagThreshold {
+                tag: tag.to_owned(),
+                n: at.len(),
+                recommended: sweep_of(os(), target).1,
+                at_overall: point_of(os(), overall_floor),
+            }
         })
         .collect();
     Some(Thresholds {
-        n: all.len(),
-        n_unanswerable: all.iter().filter(|o| !o.answerable).count(),
+        n,
+        n_unanswerable: all().filter(|o| !o.answerable).count(),
         without_score,
         target,
-        current: current.map(|f| point(&all, Some(f))),
+        current: current.map(|f| point_of(all(), Some(f))),
         recommended,
         sweep: points,
         by_tag,

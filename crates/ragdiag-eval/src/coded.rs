@@ -83,6 +83,18 @@ impl CodedRows {
         out
     }
 
+    /// Adds the rows of `next` (the same width) after these.
+    ///
+    /// # Panics
+    ///
+    /// When `next` has another width.
+    pub fn append(&mut self, next: &CodedRows) {
+        assert_eq!(self.width, next.width, "the same width");
+        for i in 0..next.len() {
+            self.push(next.row(i));
+        }
+    }
+
     /// Numbers per row.
     #[must_use]
     pub fn width(&self) -> usize {
@@ -259,6 +271,17 @@ impl CodedRows {
             row.clear();
             row.extend(kept.iter().map(|&c| self.value(i, c)));
             out.push(&row);
+        }
+        out
+    }
+}
+
+impl FromIterator<f64> for CodedRows {
+    /// One number a row.
+    fn from_iter<I: IntoIterator<Item = f64>>(iter: I) -> Self {
+        let mut out = CodedRows::new(1);
+        for v in iter {
+            out.push(&[v]);
         }
         out
     }

@@ -74,8 +74,9 @@ pub struct MetricTable {
     pub intervals: Vec<Interval>,
     /// Per evaluated query: its id and one value per measure.
     pub per_query: QueryValues,
-    /// Each evaluated query's weight, aligned with `per_query`.
-    pub weights: Vec<f64>,
+    /// Each evaluated query's weight, aligned with `per_query` (coded: most tables weigh
+    /// every query alike).
+    pub weights: CodedRows,
 }
 
 /// Each evaluated query's id and its values of the same measures, in evaluation order, held in
@@ -279,8 +280,9 @@ pub struct PerQuery {
     pub names: Vec<String>,
     /// Per evaluated query: its id and one value per measure.
     pub values: QueryValues,
-    /// Each evaluated query's weight, aligned with `values`.
-    pub weights: Vec<f64>,
+    /// Each evaluated query's weight, aligned with `values` (coded: most tables weigh every
+    /// query alike).
+    pub weights: CodedRows,
 }
 
 impl PerQuery {
@@ -288,7 +290,7 @@ impl PerQuery {
     pub fn append(&mut self, next: &PerQuery) {
         debug_assert_eq!(self.names, next.names, "the same measures");
         self.values.append(&next.values);
-        self.weights.extend_from_slice(&next.weights);
+        self.weights.append(&next.weights);
     }
 
     /// The values of `parts` (the same measures) one after the other, as if evaluated
@@ -301,11 +303,11 @@ impl PerQuery {
         let sum = |f: &dyn Fn(&PerQuery) -> usize| parts.iter().map(f).sum::<usize>();
         let mut values = QueryValues::new(width);
         values.reserve_exact(sum(&|p| p.values.len()), sum(&|p| p.values.ids.len()));
-        let mut weights = Vec::with_capacity(sum(&|p| p.weights.len()));
+        let mut weights = CodedRows::column(sum(&|p| p.weights.len()), std::iter::empty());
         for p in parts {
             debug_assert_eq!(names, p.names, "the same measures");
             values.append(&p.values);
-            weights.extend_from_slice(&p.weights);
+            weights.append(&p.weights);
         }
         Some(PerQuery {
             names,
@@ -330,7 +332,7 @@ pub fn per_query_values(
     let measures = MeasureSet::parse(requested)?;
     let params = EvalParams::default();
     let names: Vec<String> = measures.columns().iter().map(|c| c.alias()).collect();
-    let (mut values, mut weights) = (QueryValues::new(names.len()), Vec::new());
+    let (mut values, mut weights) = (QueryValues::new(names.len()), CodedRows::new(1));
     for (r, q) in rankings.iter().zip(queries) {
         let Some(judged) = qrels.get(&r.qid) else {
             continue;
@@ -352,7 +354,7 @@ pub fn per_query_values(
             }
         })?;
         values.push(&r.qid, &evaluated);
-        weights.push(q.weight);
+        weights.push(&[q.weight]);
     }
     if values.is_empty() {
         return Err(TableError::NoJudgedQuery);
@@ -401,7 +403,7 @@ pub fn intervals_of(
 /// keeps.
 fn column_intervals(
     values: &QueryValues,
-    weights: &[f64],
+    weights: &CodedRows,
     columns: &[usize],
     keep: impl Fn(&str) -> bool,
     seed: u64,
@@ -417,7 +419,11 @@ fn column_intervals(
             .collect::<Vec<_>>()
     });
     let row = |k: usize| kept.as_ref().map_or(k, |kept| kept[k]);
-    let weights = stats::relative_weights((0..n).map(|k| weights[row(k)]).collect());
+    // Listed only when they differ (`relative_weights`' rule, checked where they are: most
+    // tables weigh every query alike, and the list would be 8 bytes a query).
+    let weight = |k: usize| weights.value(row(k), 0);
+    let weights: Option<Vec<f64>> =
+        (!(1..n).all(|k| weight(k) == weight(0))).then(|| (0..n).map(weight).collect());
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()
@@ -448,7 +454,7 @@ mod tests {
             PerQuery {
                 names: vec!["map".into(), "ndcg".into()],
                 values,
-                weights: vec![w; ids.len()],
+                weights: std::iter::repeat_n(w, ids.len()).collect(),
             }
         };
         let parts = vec![

@@ -552,6 +552,43 @@ pub fn wilson(values: &[f64], weights: Option<&[f64]>, level: f64) -> Interval {
     wilson_at(p, sum_w * sum_w / sum_w2, n, level)
 }
 
+/// [`wilson`] of the values and weights `pairs` gives, weighted only when the weights are not
+/// all equal ([`relative_weights`]), without listing them: the iterator is read two or three
+/// times, the same terms added in the same order, so the interval has [`wilson`]'s bits.
+#[must_use]
+pub fn wilson_of<I>(pairs: I, level: f64) -> Interval
+where
+    I: Iterator<Item = (f64, f64)> + Clone,
+{
+    let mut weights = pairs.clone().map(|(_, w)| w);
+    let first = weights.next();
+    let weighted = first.is_some_and(|first| weights.any(|w| w != first));
+    let n = pairs.clone().count();
+    let (sum_w, sum_w2) = if weighted {
+        (
+            pairs.clone().map(|(_, w)| w).sum::<f64>(),
+            pairs.clone().map(|(_, w)| w * w).sum::<f64>(),
+        )
+    } else {
+        (n as f64, n as f64)
+    };
+    if n == 0 || sum_w <= 0.0 || sum_w2 <= 0.0 {
+        return wilson(&[], None, level);
+    }
+    // `mean`'s terms: the values alone over n, or each times its weight over the weights' sum.
+    // (A NaN weight leaves the sums NaN: `mean` then gives 0, as its total is not above 0.)
+    let mean = if weighted {
+        if sum_w > 0.0 {
+            pairs.map(|(v, w)| v * w).sum::<f64>() / sum_w
+        } else {
+            0.0
+        }
+    } else {
+        pairs.map(|(v, _)| v).sum::<f64>() / n as f64
+    };
+    wilson_at(mean.clamp(0.0, 1.0), sum_w * sum_w / sum_w2, n, level)
+}
+
 /// The Wilson score interval of `n` unweighted values in [0, 1] whose sum, taken in their
 /// order, is `sum`: the same as [`wilson`] over them, without keeping them.
 #[must_use]
@@ -945,6 +982,45 @@ mod tests {
             bits(wilson_of_sum(0.0, 0, 0.95)).3
         );
         assert!(wilson_of_sum(0.0, 0, 0.95).lower.is_nan());
+    }
+
+    /// `wilson_of` the pairs has the bits of `wilson` over the values listed, weighted by the
+    /// weights listed when `relative_weights` keeps them: equal weights (unweighted), unequal,
+    /// zero and negative sums, a NaN weight, one pair and none.
+    #[test]
+    fn wilson_of_pairs_is_wilson_over_them_listed() {
+        let bits = |i: Interval| {
+            (
+                i.estimate.to_bits(),
+                i.lower.to_bits(),
+                i.upper.to_bits(),
+                i.n,
+            )
+        };
+        let weightings: [&dyn Fn(usize) -> f64; 6] = [
+            &|_| 1.0,
+            &|_| 2.5,
+            &|i| 0.1 + (i % 7) as f64 * 0.37,
+            &|i| if i % 2 == 0 { 1.0 } else { -1.0 },
+            &|_| 0.0,
+            &|i| if i == 3 { f64::NAN } else { 1.0 },
+        ];
+        for n in [0usize, 1, 2, 5, 97, 10_000] {
+            let values: Vec<f64> = (0..n).map(|i| ((i * 13 + 5) % 11) as f64 / 10.0).collect();
+            for (j, weight) in weightings.iter().enumerate() {
+                let w: Vec<f64> = (0..n).map(weight).collect();
+                let listed = wilson(&values, relative_weights(w.clone()).as_deref(), 0.95);
+                let pairs = values.iter().copied().zip(w.iter().copied());
+                let streamed = wilson_of(pairs, 0.95);
+                let (a, b) = (bits(listed), bits(streamed));
+                // NaN bounds compare as NaN, whatever their payload.
+                let nan = |x: u64| f64::from_bits(x).is_nan();
+                assert_eq!((a.0, a.3), (b.0, b.3), "n {n}, weights {j}");
+                for (x, y) in [(a.1, b.1), (a.2, b.2)] {
+                    assert!(x == y || (nan(x) && nan(y)), "n {n}, weights {j}");
+                }
+            }
+        }
     }
 
     #[test]
