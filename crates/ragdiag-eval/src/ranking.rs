@@ -127,9 +127,7 @@ impl QueryValues {
         let at = self.ids.len();
         self.ids.push_str(&next.ids);
         self.ends.extend(next.ends.iter().map(|e| at + e));
-        for i in 0..next.len() {
-            self.rows.push(next.row(i));
-        }
+        self.rows.append(&next.rows);
     }
 
     /// How many queries.
@@ -181,13 +179,6 @@ impl QueryValues {
     #[inline]
     pub fn value(&self, i: usize, c: usize) -> f64 {
         self.rows.value(i, c)
-    }
-
-    /// How many distinct rows of values are kept apart from the queries (`None`: a row is
-    /// kept per query).
-    #[must_use]
-    pub fn distinct_rows(&self) -> Option<usize> {
-        self.rows.distinct()
     }
 
     /// Keeps the measures whose flag in `keep` is set (one flag per measure; a measure without
@@ -423,7 +414,7 @@ fn column_intervals(
     // tables weigh every query alike, and the list would be 8 bytes a query).
     let weight = |k: usize| weights.value(row(k), 0);
     let weights: Option<Vec<f64>> =
-        (!(1..n).all(|k| weight(k) == weight(0))).then(|| (0..n).map(weight).collect());
+        stats::weights_differ((0..n).map(weight)).then(|| (0..n).map(weight).collect());
     let cfg = stats::Config {
         seed,
         ..stats::Config::default()

@@ -53,7 +53,15 @@ pub struct Interval {
 /// weights are relative; else `w`.
 #[must_use]
 pub fn relative_weights(w: Vec<f64>) -> Option<Vec<f64>> {
-    (!w.windows(2).all(|p| p[0] == p[1])).then_some(w)
+    weights_differ(w.iter().copied()).then_some(w)
+}
+
+/// Whether the weights `w` gives are not all equal ([`relative_weights`]' rule, read where the
+/// weights are, so that equal weights need no list): one differs from the first (a NaN differs
+/// from everything, itself included).
+pub fn weights_differ(mut w: impl Iterator<Item = f64>) -> bool {
+    let first = w.next();
+    first.is_some_and(|first| w.any(|x| x != first))
 }
 
 /// Mean of `values`, weighted by `weights` when given (0 for an empty input or zero weight).
@@ -560,9 +568,7 @@ pub fn wilson_of<I>(pairs: I, level: f64) -> Interval
 where
     I: Iterator<Item = (f64, f64)> + Clone,
 {
-    let mut weights = pairs.clone().map(|(_, w)| w);
-    let first = weights.next();
-    let weighted = first.is_some_and(|first| weights.any(|w| w != first));
+    let weighted = weights_differ(pairs.clone().map(|(_, w)| w));
     let n = pairs.clone().count();
     let (sum_w, sum_w2) = if weighted {
         (
@@ -948,18 +954,20 @@ mod tests {
         assert!(wilson_count(0, 0, 0.95).lower.is_nan());
     }
 
+    /// An interval's bounds and estimate as bits, and its n.
+    fn bits(i: Interval) -> (u64, u64, u64, usize) {
+        (
+            i.estimate.to_bits(),
+            i.lower.to_bits(),
+            i.upper.to_bits(),
+            i.n,
+        )
+    }
+
     /// What a tally that keeps only a running sum reports is exactly, to the bit, what the
     /// values kept would give: shares of a top k, and 0/1 outcomes counted.
     #[test]
     fn wilson_of_a_running_sum_is_wilson_over_the_values_bit_for_bit() {
-        let bits = |i: Interval| {
-            (
-                i.estimate.to_bits(),
-                i.lower.to_bits(),
-                i.upper.to_bits(),
-                i.n,
-            )
-        };
         for n in [1usize, 2, 3, 7, 10, 99, 1000, 4097, 100_000] {
             let shares: Vec<f64> = (0..n).map(|i| ((i * 7 + 3) % 6) as f64 / 5.0).collect();
             let mut sum = 0.0;
@@ -989,14 +997,6 @@ mod tests {
     /// zero and negative sums, a NaN weight, one pair and none.
     #[test]
     fn wilson_of_pairs_is_wilson_over_them_listed() {
-        let bits = |i: Interval| {
-            (
-                i.estimate.to_bits(),
-                i.lower.to_bits(),
-                i.upper.to_bits(),
-                i.n,
-            )
-        };
         let weightings: [&dyn Fn(usize) -> f64; 6] = [
             &|_| 1.0,
             &|_| 2.5,
@@ -1549,5 +1549,12 @@ mod tests {
         assert_eq!(relative_weights(vec![0.0, 0.0, 0.0]), None);
         assert_eq!(relative_weights(vec![]), None);
         assert_eq!(relative_weights(vec![2.0, 0.0]), Some(vec![2.0, 0.0]));
+        // As adjacent pairs compare: −0 equals 0, one NaN alone is all alike, two differ.
+        assert_eq!(relative_weights(vec![0.0, -0.0, 0.0]), None);
+        assert_eq!(relative_weights(vec![f64::NAN]), None);
+        assert!(relative_weights(vec![f64::NAN, f64::NAN]).is_some());
+        assert!(relative_weights(vec![1.0, 1.0, f64::NAN]).is_some());
+        assert!(weights_differ([1.0, 2.0, 1.0].into_iter()));
+        assert!(!weights_differ(std::iter::empty()));
     }
 }
