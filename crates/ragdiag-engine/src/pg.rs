@@ -1024,11 +1024,12 @@ mod tests {
 
     #[test]
     fn a_server_down_is_a_transient_connection_error_naming_the_engine() {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Bound and not listening: refused, and no other test's port 0 can take it meanwhile.
+        let held =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        held.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        let port = held.local_addr().unwrap().as_socket().unwrap().port();
         let e = PgEngine::new(spec(
             &format!("host=127.0.0.1 port={port} user=kb password=pw-down-45 dbname=docs"),
             2000,

@@ -262,12 +262,20 @@ fn a_slow_engine_times_out_without_hanging() {
     }
 }
 
+/// A port nothing answers on, held for as long as the returned socket lives: bound and not
+/// listening, so a connection to it is refused, and no other test binding port 0 can take it (a
+/// listener dropped to free its port races with the next one bound).
+fn refusing_port() -> (socket2::Socket, u16) {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = s.local_addr().unwrap().as_socket().unwrap().port();
+    (s, port)
+}
+
 #[test]
 fn a_refused_connection_fails_each_question() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_held, port) = refusing_port();
     let e = engine(&format!("http://127.0.0.1:{port}/x"), 2.0);
     let started = Instant::now();
     let out = run(e.as_ref(), &requests(3), &quick(2), None);

@@ -286,12 +286,20 @@ fn search_through_an_engine_writes_the_retrieved_questions() {
     assert_no_secret(tmp.path(), &[&o.stdout, &o.stderr]);
 }
 
+/// A port nothing answers on, held for as long as the returned socket lives: bound and not
+/// listening, so a connection to it is refused, and no other test binding port 0 can take it (a
+/// listener dropped to free its port races with the next one bound).
+fn refusing_port() -> (socket2::Socket, u16) {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = s.local_addr().unwrap().as_socket().unwrap().port();
+    (s, port)
+}
+
 #[test]
 fn nothing_retrieved_exits_2_naming_the_engine() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_held, port) = refusing_port();
     let tmp = tempfile::tempdir().unwrap();
     let cfg = settings(tmp.path(), &format!("http://127.0.0.1:{port}/search"));
     let queries = repo().join("queries/tallyfox.jsonl");
@@ -324,10 +332,7 @@ fn nothing_retrieved_exits_2_naming_the_engine() {
 
 #[test]
 fn a_pgvector_engine_down_exits_2_naming_it_without_its_password() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_held, port) = refusing_port();
     let tmp = tempfile::tempdir().unwrap();
     // One password in the connection string, one from the environment.
     let toml = format!(
