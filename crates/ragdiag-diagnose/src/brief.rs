@@ -309,9 +309,11 @@ impl Tallied for BriefRef<'_> {
 /// the end of a streamed run reads every question's brief): the ids in one string, tag lists
 /// once per distinct list, the class, rule, flags and verdicts in 6 bytes, the best evidence
 /// rank in 4, the weight and trace figures coded ([`CodedRows`]) and the record's line in 4,
-/// and the few parts most questions lack (a reason, the reranker's effect, review signals, a
-/// fix) only for the questions that have them (a fix's kind alone in 16 bytes). ~50 bytes a
-/// question where a [`Brief`] holds ~0.2 KB in its struct and allocations.
+/// and the parts many questions lack (a reason, the reranker's effect, review signals, a fix)
+/// only for the questions that have them: a fix's kind in 16 bytes, each of its pages in 8 (page
+/// and successor names kept once a run, as the review signals' quoted documents), review
+/// signals in 40. ~50 bytes a question where a [`Brief`] holds ~0.2 KB in its struct and
+/// allocations.
 /// [`Briefs::get`] and [`Briefs::iter`] read a question's brief as a [`BriefRef`].
 #[derive(Clone, PartialEq)]
 pub struct Briefs {
@@ -334,9 +336,61 @@ pub struct Briefs {
     records: Records,
     /// The questions with a fix-first action, by position (ascending), and its kind.
     fixes: Vec<(usize, FixKind)>,
-    /// The questions with a reason, reranker effect, review signals or pages to fix, by
-    /// position (ascending).
+    /// The names the fixes' pages and the review signals give (pages, successors, quoted
+    /// documents), each once: they are the corpus's, while the questions naming them grow.
+    names: Names,
+    /// The questions with pages to fix, by position (ascending), and where their pages end in
+    /// `fix_pages` (they start where the question before's end).
+    page_ends: Vec<(usize, usize)>,
+    /// Every fix's pages in question order: the page's name and its successor's (plus one; 0:
+    /// none), as positions in `names`.
+    fix_pages: Vec<(u32, u32)>,
+    /// The pages of `fix_pages` (by position, ascending) with a split evidence's size.
+    fix_spans: Vec<(usize, (usize, usize))>,
+    /// The questions with review signals, by position (ascending), and them.
+    reviews: Vec<(usize, Signals)>,
+    /// The distinct thresholds the review signals were taken with (answer F1, grounded token
+    /// share): one pair in a run.
+    review_thresholds: Vec<(f64, f64)>,
+    /// The questions with a reason or a reranker effect, by position (ascending).
     extras: Vec<(usize, Extra)>,
+}
+
+/// Strings kept once each, by position.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Names {
+    all: Vec<Box<str>>,
+    at: HashMap<Box<str>, u32>,
+}
+
+impl Names {
+    /// `name`'s position, added if new.
+    fn of(&mut self, name: &str) -> u32 {
+        if let Some(&at) = self.at.get(name) {
+            return at;
+        }
+        let at = u32::try_from(self.all.len()).unwrap_or(u32::MAX);
+        self.all.push(name.into());
+        self.at.insert(name.into(), at);
+        at
+    }
+
+    fn get(&self, at: u32) -> &str {
+        self.all.get(at as usize).map_or("", |n| &n[..])
+    }
+}
+
+/// A question's review signals as [`Briefs`] keeps them ([`ReviewSignals`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Signals {
+    borderline_f1: f64,
+    borderline_grounding: f64,
+    /// The quoted document's position in [`Names`] plus one (0: none).
+    normalised_quote: u32,
+    /// The thresholds' position in `review_thresholds`.
+    thresholds: u32,
+    /// Bit 0: `borderline_f1` holds; bit 1: `borderline_grounding` does.
+    present: u8,
 }
 
 /// Per question, its trace record's line and figures: the line in 4 bytes (the few past
@@ -437,9 +491,6 @@ struct Facts {
 struct Extra {
     reason: Box<str>,
     rerank: Option<Box<RerankOutcome>>,
-    review: Option<Box<ReviewSignals>>,
-    /// The pages of its fix-first action.
-    pages: Box<[PageFor]>,
 }
 
 /// A question's fix-first action as [`Briefs`] keeps it: [`Fix`], borrowed.
@@ -448,7 +499,124 @@ pub struct FixRef<'a> {
     /// The action.
     pub kind: FixKind,
     /// Its pages ([`Fix::pages`]).
-    pub pages: &'a [PageFor],
+    pub pages: FixPages<'a>,
+}
+
+/// A fix's pages as [`Briefs`] keeps them ([`Fix::pages`]), read one by one as [`PageRef`]s.
+#[derive(Clone, Copy)]
+pub struct FixPages<'a> {
+    briefs: &'a Briefs,
+    /// Their positions in `fix_pages`.
+    from: usize,
+    to: usize,
+}
+
+/// One page of a fix ([`PageFor`]), borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageRef<'a> {
+    /// The page.
+    pub page: &'a str,
+    /// The page to redirect to.
+    pub successor: Option<&'a str>,
+    /// The split evidence's size (words, code points).
+    pub span: Option<(usize, usize)>,
+}
+
+impl<'a> PageRef<'a> {
+    /// The page, owned.
+    #[must_use]
+    pub fn to_owned(&self) -> PageFor {
+        (
+            self.page.to_owned(),
+            self.successor.map(str::to_owned),
+            self.span,
+        )
+    }
+}
+
+impl<'a> FixPages<'a> {
+    /// How many pages.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.to - self.from
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.to == self.from
+    }
+
+    /// The pages, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PageRef<'a>> + 'a {
+        let b = self.briefs;
+        let spans = &b.fix_spans[b.fix_spans.partition_point(|(at, _)| *at < self.from)..];
+        let mut next_span = 0;
+        (self.from..self.to).map(move |k| {
+            let (page, successor) = b.fix_pages[k];
+            let span = match spans.get(next_span) {
+                Some(&(at, size)) if at == k => {
+                    next_span += 1;
+                    Some(size)
+                }
+                _ => None,
+            };
+            PageRef {
+                page: b.names.get(page),
+                successor: successor.checked_sub(1).map(|s| b.names.get(s)),
+                span,
+            }
+        })
+    }
+
+    /// The pages, owned.
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<PageFor> {
+        self.iter().map(|p| p.to_owned()).collect()
+    }
+}
+
+impl std::fmt::Debug for FixPages<'_> {
+    /// As a list of [`PageRef`]s.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for FixPages<'_> {
+    /// The same pages, in the same order.
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+/// A question's review signals as [`Briefs`] keeps them: [`ReviewSignals`], borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReviewRef<'a> {
+    /// [`ReviewSignals::normalised_quote`].
+    pub normalised_quote: Option<&'a str>,
+    /// [`ReviewSignals::borderline_f1`].
+    pub borderline_f1: Option<f64>,
+    /// [`ReviewSignals::borderline_grounding`].
+    pub borderline_grounding: Option<f64>,
+    /// [`ReviewSignals::answer_f1`].
+    pub answer_f1: f64,
+    /// [`ReviewSignals::ground_token_share`].
+    pub ground_token_share: f64,
+}
+
+impl ReviewRef<'_> {
+    /// The signals, owned.
+    #[must_use]
+    pub fn to_owned(&self) -> ReviewSignals {
+        ReviewSignals {
+            normalised_quote: self.normalised_quote.map(str::to_owned),
+            borderline_f1: self.borderline_f1,
+            borderline_grounding: self.borderline_grounding,
+            answer_f1: self.answer_f1,
+            ground_token_share: self.ground_token_share,
+        }
+    }
 }
 
 // The bits of [`Facts::bits`].
@@ -489,7 +657,7 @@ pub struct BriefRef<'a> {
     /// What the reranker did to the evidence.
     pub rerank: Option<&'a RerankOutcome>,
     /// The review queue's own signals.
-    pub review: Option<&'a ReviewSignals>,
+    pub review: Option<ReviewRef<'a>>,
     /// The fix-first action.
     pub fix: Option<FixRef<'a>>,
     /// The figures of its trace record.
@@ -520,7 +688,7 @@ impl BriefRef<'_> {
             weight: self.weight,
             answer: self.answer,
             rerank: self.rerank.map(|r| Box::new(*r)),
-            review: self.review.map(|r| Box::new(r.clone())),
+            review: self.review.map(|r| Box::new(r.to_owned())),
             fix: self.fix.map(|f| {
                 Box::new(Fix {
                     kind: f.kind,
@@ -545,6 +713,12 @@ impl Default for Briefs {
             weight: CodedRows::new(1),
             records: Records::default(),
             fixes: Vec::new(),
+            names: Names::default(),
+            page_ends: Vec::new(),
+            fix_pages: Vec::new(),
+            fix_spans: Vec::new(),
+            reviews: Vec::new(),
+            review_thresholds: Vec::new(),
             extras: Vec::new(),
         }
     }
@@ -637,23 +811,89 @@ impl Briefs {
             u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX)
         }));
         self.weight.push(&[b.weight]);
-        let pages = match b.fix {
-            Some(f) => {
-                self.fixes.push((i, f.kind));
-                f.pages.into_boxed_slice()
+        if let Some(f) = b.fix {
+            self.fixes.push((i, f.kind));
+            if !f.pages.is_empty() {
+                for (page, successor, span) in &f.pages {
+                    if let Some(size) = *span {
+                        self.fix_spans.push((self.fix_pages.len(), size));
+                    }
+                    let page = self.names.of(page);
+                    let successor = successor
+                        .as_deref()
+                        .map_or(0, |s| self.names.of(s).saturating_add(1));
+                    self.fix_pages.push((page, successor));
+                }
+                self.page_ends.push((i, self.fix_pages.len()));
             }
-            None => Box::default(),
-        };
-        if !b.reason.is_empty() || b.rerank.is_some() || b.review.is_some() || !pages.is_empty() {
+        }
+        if let Some(r) = b.review {
+            self.push_review(i, &r);
+        }
+        if !b.reason.is_empty() || b.rerank.is_some() {
             self.extras.push((
                 i,
                 Extra {
                     reason: b.reason,
                     rerank: b.rerank,
-                    review: b.review,
-                    pages,
                 },
             ));
+        }
+    }
+
+    fn push_review(&mut self, i: usize, r: &ReviewSignals) {
+        let pair = (r.answer_f1.to_bits(), r.ground_token_share.to_bits());
+        let thresholds = match self
+            .review_thresholds
+            .iter()
+            .rposition(|t| (t.0.to_bits(), t.1.to_bits()) == pair)
+        {
+            Some(at) => at,
+            None => {
+                self.review_thresholds
+                    .push((r.answer_f1, r.ground_token_share));
+                self.review_thresholds.len() - 1
+            }
+        };
+        let normalised_quote = r
+            .normalised_quote
+            .as_deref()
+            .map_or(0, |d| self.names.of(d).saturating_add(1));
+        self.reviews.push((
+            i,
+            Signals {
+                borderline_f1: r.borderline_f1.unwrap_or(0.0),
+                borderline_grounding: r.borderline_grounding.unwrap_or(0.0),
+                normalised_quote,
+                thresholds: u32::try_from(thresholds).unwrap_or(u32::MAX),
+                present: u8::from(r.borderline_f1.is_some())
+                    | u8::from(r.borderline_grounding.is_some()) << 1,
+            },
+        ));
+    }
+
+    /// Question `i`'s review signals as kept.
+    fn review_of(&self, s: &Signals) -> ReviewRef<'_> {
+        let (answer_f1, ground_token_share) = self
+            .review_thresholds
+            .get(s.thresholds as usize)
+            .copied()
+            .unwrap_or((f64::NAN, f64::NAN));
+        ReviewRef {
+            normalised_quote: s.normalised_quote.checked_sub(1).map(|d| self.names.get(d)),
+            borderline_f1: (s.present & 1 != 0).then_some(s.borderline_f1),
+            borderline_grounding: (s.present & 2 != 0).then_some(s.borderline_grounding),
+            answer_f1,
+            ground_token_share,
+        }
+    }
+
+    /// The pages of the `k`-th entry of `page_ends`.
+    fn pages_at(&self, k: usize) -> FixPages<'_> {
+        FixPages {
+            briefs: self,
+            from: k.checked_sub(1).map_or(0, |p| self.page_ends[p].1),
+            to: self.page_ends[k].1,
         }
     }
 
@@ -733,53 +973,60 @@ impl Briefs {
         self.weight.shrink_to_fit();
         self.records.shrink_to_fit();
         self.fixes.shrink_to_fit();
+        self.names.all.shrink_to_fit();
+        self.names.at.shrink_to_fit();
+        self.page_ends.shrink_to_fit();
+        self.fix_pages.shrink_to_fit();
+        self.fix_spans.shrink_to_fit();
+        self.reviews.shrink_to_fit();
+        self.review_thresholds.shrink_to_fit();
         self.extras.shrink_to_fit();
     }
 
     /// Question `i`'s brief.
     #[must_use]
     pub fn get(&self, i: usize) -> BriefRef<'_> {
-        let fix = self
-            .fixes
-            .binary_search_by_key(&i, |(at, _)| *at)
-            .ok()
-            .map(|k| self.fixes[k].1);
-        let extra = self
-            .extras
-            .binary_search_by_key(&i, |(at, _)| *at)
-            .ok()
-            .map(|k| &self.extras[k].1);
-        self.brief(i, fix, extra)
+        fn find<T>(list: &[(usize, T)], i: usize) -> Option<usize> {
+            list.binary_search_by_key(&i, |(at, _)| *at).ok()
+        }
+        self.brief(
+            i,
+            Parts {
+                fix: find(&self.fixes, i).map(|k| self.fixes[k].1),
+                pages: find(&self.page_ends, i),
+                review: find(&self.reviews, i).map(|k| &self.reviews[k].1),
+                extra: find(&self.extras, i).map(|k| &self.extras[k].1),
+            },
+        )
     }
 
     /// Every question's brief, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = BriefRef<'_>> + Clone + '_ {
-        let (mut next_fix, mut next_extra) = (0, 0);
+        /// The entry of `list` (ascending by position) at question `i`, if any, `next` being
+        /// the first entry not yet passed.
+        fn next_at<T>(list: &[(usize, T)], next: &mut usize, i: usize) -> Option<usize> {
+            match list.get(*next) {
+                Some((at, _)) if *at == i => {
+                    *next += 1;
+                    Some(*next - 1)
+                }
+                _ => None,
+            }
+        }
+        let mut next = [0usize; 4];
         (0..self.len()).map(move |i| {
-            let fix = match self.fixes.get(next_fix) {
-                Some(&(at, kind)) if at == i => {
-                    next_fix += 1;
-                    Some(kind)
-                }
-                _ => None,
+            let [f, p, r, e] = &mut next;
+            let parts = Parts {
+                fix: next_at(&self.fixes, f, i).map(|k| self.fixes[k].1),
+                pages: next_at(&self.page_ends, p, i),
+                review: next_at(&self.reviews, r, i).map(|k| &self.reviews[k].1),
+                extra: next_at(&self.extras, e, i).map(|k| &self.extras[k].1),
             };
-            let extra = match self.extras.get(next_extra) {
-                Some((at, e)) if *at == i => {
-                    next_extra += 1;
-                    Some(e)
-                }
-                _ => None,
-            };
-            self.brief(i, fix, extra)
+            self.brief(i, parts)
         })
     }
 
-    fn brief<'a>(
-        &'a self,
-        i: usize,
-        fix: Option<FixKind>,
-        extra: Option<&'a Extra>,
-    ) -> BriefRef<'a> {
+    fn brief<'a>(&'a self, i: usize, parts: Parts<'a>) -> BriefRef<'a> {
         let Facts {
             flags,
             bits,
@@ -787,6 +1034,12 @@ impl Briefs {
             rule,
         } = self.facts[i];
         let on = |bit: u16| bits & bit != 0;
+        let Parts {
+            fix,
+            pages,
+            review,
+            extra,
+        } = parts;
         BriefRef {
             id: self.id(i),
             tags: self.tags(i),
@@ -803,14 +1056,31 @@ impl Briefs {
                 grounded: on(GROUNDED),
             }),
             rerank: extra.and_then(|e| e.rerank.as_deref()),
-            review: extra.and_then(|e| e.review.as_deref()),
+            review: review.map(|s| self.review_of(s)),
             fix: fix.map(|kind| FixRef {
                 kind,
-                pages: extra.map_or(&[], |e| &e.pages[..]),
+                pages: pages.map_or(
+                    FixPages {
+                        briefs: self,
+                        from: 0,
+                        to: 0,
+                    },
+                    |k| self.pages_at(k),
+                ),
             }),
             record: self.record(i),
         }
     }
+}
+
+/// What of a question's brief is kept apart, found.
+#[derive(Clone, Copy)]
+struct Parts<'a> {
+    fix: Option<FixKind>,
+    /// Its entry in `page_ends`.
+    pages: Option<usize>,
+    review: Option<&'a Signals>,
+    extra: Option<&'a Extra>,
 }
 
 impl std::fmt::Debug for Briefs {

@@ -18,8 +18,8 @@ const NAMED: usize = 3;
 
 /// One page of an action while it is being gathered.
 #[derive(Default)]
-struct PageAcc {
-    successor: Option<String>,
+struct PageAcc<'a> {
+    successor: Option<&'a str>,
     span: Option<(usize, usize)>,
     idx: Vec<usize>,
 }
@@ -41,17 +41,17 @@ struct PageAcc {
 /// weighted, with Wilson intervals.
 #[must_use]
 pub fn fix_first(briefs: &Briefs) -> Vec<FixAction> {
-    let mut groups: BTreeMap<FixKind, (Vec<usize>, BTreeMap<String, PageAcc>)> = BTreeMap::new();
+    let mut groups: BTreeMap<FixKind, (Vec<usize>, BTreeMap<&str, PageAcc<'_>>)> = BTreeMap::new();
     for (i, b) in briefs.iter().enumerate() {
         let Some(fix) = b.fix else {
             continue;
         };
         let (idx, accs) = groups.entry(fix.kind).or_default();
         idx.push(i);
-        for (page, successor, span) in fix.pages {
-            let acc = accs.entry(page.clone()).or_default();
-            acc.successor = acc.successor.take().or_else(|| successor.clone());
-            if let Some((w, c)) = *span {
+        for p in fix.pages.iter() {
+            let acc = accs.entry(p.page).or_default();
+            acc.successor = acc.successor.take().or(p.successor);
+            if let Some((w, c)) = p.span {
                 let (w0, c0) = acc.span.unwrap_or((0, 0));
                 acc.span = Some((w0.max(w), c0.max(c)));
             }
@@ -100,8 +100,8 @@ pub fn fix_first(briefs: &Briefs) -> Vec<FixAction> {
                     heaviest_first(&mut acc.idx);
                     let w = weight_of(&acc.idx);
                     let page = FixPage {
-                        page,
-                        successor: acc.successor,
+                        page: page.to_owned(),
+                        successor: acc.successor.map(str::to_owned),
                         chunk_words: acc.span.map(|s| s.0),
                         chunk_chars: acc.span.map(|s| s.1),
                         questions: acc.idx.len(),

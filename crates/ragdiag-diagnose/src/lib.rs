@@ -80,8 +80,8 @@ pub use answer::{
     DEFAULT_ABSTAIN_PHRASES,
 };
 pub use brief::{
-    AnswerBrief, Brief, BriefContext, BriefRef, Briefs, Fix, FixRef, FlagSet, RecordFigures,
-    ReviewSignals, Tallied,
+    AnswerBrief, Brief, BriefContext, BriefRef, Briefs, Fix, FixPages, FixRef, FlagSet, PageRef,
+    RecordFigures, ReviewRef, ReviewSignals, Tallied,
 };
 pub use compare::{compare_reports, NoSuchMetric, QuestionRow, ReportRows};
 pub use config::Config;

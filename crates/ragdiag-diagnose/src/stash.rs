@@ -535,26 +535,35 @@ mod tests {
                         effect: RerankEffect::ALL[i % 3],
                     })
                 }),
+                // Quoted documents repeating among themselves and the fixes' pages; two pairs
+                // of thresholds (−0 apart from 0), the first coming back after the second.
                 review: (i % 2 == 1).then(|| {
                     Box::new(ReviewSignals {
-                        normalised_quote: Some(format!("kb/{i}")),
-                        borderline_f1: Some(f64::NAN),
-                        borderline_grounding: None,
-                        answer_f1: 0.5,
-                        ground_token_share: -0.0,
+                        normalised_quote: (i % 3 != 0).then(|| format!("kb/{}", i % 4)),
+                        borderline_f1: (i % 4 == 1).then_some(f64::NAN),
+                        borderline_grounding: (i % 3 == 0).then_some(-0.0),
+                        answer_f1: if i == 5 || i == 7 { 0.75 } else { 0.5 },
+                        ground_token_share: if i == 5 || i == 7 { 0.0 } else { -0.0 },
                     })
                 }),
-                // An action with pages, and one without (its kind alone).
+                // Actions with pages (sizes, successors, names shared with other questions
+                // and with quoted documents) and without (the kind alone).
                 fix: (i % 2 == 0).then(|| {
+                    let page =
+                        |p: &str, to: Option<&str>, size| (p.into(), to.map(Into::into), size);
                     Box::new(Fix {
                         kind: fixes[i % fixes.len()],
-                        pages: if i % 4 == 0 {
-                            Vec::new()
-                        } else {
-                            vec![
-                                ("kb/a".into(), None, None),
-                                ("kb/b".into(), Some("kb/c".into()), Some((4, 20))),
-                            ]
+                        pages: match i {
+                            2 => vec![
+                                page("kb/a", None, None),
+                                page("kb/b", Some("kb/c"), Some((4, 20))),
+                            ],
+                            6 => vec![
+                                page("kb/1", Some("kb/a"), Some((usize::MAX, 7))),
+                                page("kb/b", None, None),
+                            ],
+                            10 => vec![page("kb/c", None, Some((0, 0)))],
+                            _ => Vec::new(),
                         },
                     })
                 }),
