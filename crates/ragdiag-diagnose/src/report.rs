@@ -306,12 +306,12 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
     let mut warnings = input.warnings;
     let opts = input.thresholds;
     let (outcomes, thresholds) = if !traced {
-        (vec![None; ds.len()], None)
+        (crate::threshold::Outcomes::none(), None)
     } else if lead_scores.rise_with_rank() {
         warnings.push(
             "thresholds: the trace's scores rise with rank (distances, not similarities), so no score floor was swept".into(),
         );
-        (vec![None; ds.len()], None)
+        (crate::threshold::Outcomes::none(), None)
     } else {
         let (outcomes, without_score) = crate::threshold::outcomes(ds, &lead_scores);
         let t =
@@ -330,9 +330,10 @@ pub fn build_summary(input: SummaryInput<'_>) -> Result<Evaluated, SummaryError>
         },
     );
     let (review, review_rows) = review;
-    // The sweep and the queue are made first and let go of the lead scores and outcomes (8
-    // and 16 bytes a question) before anything is bootstrapped.
-    drop((lead_scores, outcomes));
+    // The sweep and the queue are made first and let go of the outcomes and lead scores (a byte
+    // and 8 bytes a question) before anything is bootstrapped.
+    drop(outcomes);
+    drop(lead_scores);
     let table = per_query
         .map(|per| MetricTable::of(per, input.seed))
         .transpose()?;

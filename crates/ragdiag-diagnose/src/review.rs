@@ -3,7 +3,7 @@
 //! found only by the normalised quote match, an answer F1 or a sentence's grounded token share
 //! close to its threshold).
 
-use crate::threshold::Outcome;
+use crate::threshold::Outcomes;
 use crate::{BriefRef, Briefs};
 use ragdiag_contract::{Review, ReviewItem};
 use std::collections::BTreeMap;
@@ -135,7 +135,7 @@ fn reasons_of(
 #[must_use]
 pub fn review_queue(
     briefs: &Briefs,
-    outcomes: &[Option<Outcome>],
+    outcomes: &Outcomes<'_>,
     opts: ReviewOptions,
 ) -> (Review, Queued) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -152,7 +152,7 @@ pub fn review_queue(
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut rows = Vec::new();
     for (i, b) in briefs.iter().enumerate() {
-        let score = outcomes.get(i).copied().flatten().map(|o| o.score);
+        let score = outcomes.get(i).map(|o| o.score);
         let why = reasons_of(b, score, opts.floor, band);
         if why.is_empty() {
             continue;

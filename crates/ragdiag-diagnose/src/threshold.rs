@@ -32,33 +32,79 @@ impl Outcome {
     }
 }
 
+/// Every question's part in the sweep ([`Outcome`], `None`: it takes none): a byte a question
+/// beside its top score in the [`Leads`] (a list of outcomes would be 16 bytes a question).
+#[derive(Debug, Clone)]
+pub struct Outcomes<'a> {
+    leads: Option<&'a Leads>,
+    /// Per question: [`TAKES_PART`], [`ANSWERABLE`], [`ABSTAINED`], [`CORRECT`].
+    facts: Vec<u8>,
+}
+
+const TAKES_PART: u8 = 1;
+const ANSWERABLE: u8 = 1 << 1;
+const ABSTAINED: u8 = 1 << 2;
+const CORRECT: u8 = 1 << 3;
+
+impl<'a> Outcomes<'a> {
+    /// No question takes part.
+    #[must_use]
+    pub fn none() -> Self {
+        Outcomes {
+            leads: None,
+            facts: Vec::new(),
+        }
+    }
+
+    /// Question `i`'s outcome (`None` past the questions).
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<Outcome> {
+        let facts = *self.facts.get(i)?;
+        if facts & TAKES_PART == 0 {
+            return None;
+        }
+        Some(Outcome {
+            score: self.leads?.top(i)?,
+            answerable: facts & ANSWERABLE != 0,
+            abstained: facts & ABSTAINED != 0,
+            correct: facts & CORRECT != 0,
+        })
+    }
+
+    /// Every question's outcome, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<Outcome>> + Clone + '_ {
+        (0..self.facts.len()).map(|i| self.get(i))
+    }
+}
+
 /// The questions of a diagnosis that take part in the sweep, aligned with `queries`
 /// (`None`: left out), and how many judgeable questions were left out for lack of a score.
 ///
 /// A question takes part when it is labelled, its answer can be judged ([`BriefRef::answer_ok`](crate::BriefRef::answer_ok)) and its
 /// top item has a finite score ([`Leads::top`]).
 #[must_use]
-pub fn outcomes(ds: &Briefs, leads: &Leads) -> (Vec<Option<Outcome>>, usize) {
+pub fn outcomes<'a>(ds: &Briefs, leads: &'a Leads) -> (Outcomes<'a>, usize) {
     let mut without_score = 0;
-    let out = ds
+    let facts = ds
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let ok = d.answer_ok()?;
-            let a = d.answer.as_ref()?;
-            let Some(score) = leads.top(i) else {
-                without_score += 1;
-                return None;
+            let (Some(ok), Some(a)) = (d.answer_ok(), d.answer.as_ref()) else {
+                return 0;
             };
-            Some(Outcome {
-                score,
-                answerable: d.answerable,
-                abstained: a.abstained,
-                correct: ok && !(d.answerable && a.abstained),
-            })
+            if leads.top(i).is_none() {
+                without_score += 1;
+                return 0;
+            }
+            let bit = |on: bool, bit: u8| if on { bit } else { 0 };
+            TAKES_PART
+                | bit(d.answerable, ANSWERABLE)
+                | bit(a.abstained, ABSTAINED)
+                | bit(ok && !(d.answerable && a.abstained), CORRECT)
         })
         .collect();
-    (out, without_score)
+    let leads = Some(leads);
+    (Outcomes { leads, facts }, without_score)
 }
 
 /// The share `k` of `n` with its 95% Wilson interval; `n` 0: every figure `null`.
@@ -170,15 +216,14 @@ fn sweep_of(
 /// `current` (a floor), and the same per tag. `None` when no question takes part.
 #[must_use]
 pub fn thresholds(
-    outcomes: &[Option<Outcome>],
+    outcomes: &Outcomes<'_>,
     briefs: &Briefs,
     without_score: usize,
     target: ThresholdTarget,
     current: Option<f64>,
 ) -> Option<Thresholds> {
-    // The outcomes are read where they are (a list of them would be 16 bytes a question more),
-    // and each tag's by position.
-    let all = || outcomes.iter().flatten().copied();
+    // The outcomes are read where they are, and each tag's by position.
+    let all = || outcomes.iter().flatten();
     let n = all().count();
     if n == 0 {
         return None;
@@ -196,7 +241,7 @@ pub fn thresholds(
     let by_tag = tags
         .into_iter()
         .map(|(tag, at)| {
-            let os = || at.iter().filter_map(|&i| outcomes[i]);
+            let os = || at.iter().filter_map(|&i| outcomes.get(i));
             TagThreshold {
                 tag: tag.to_owned(),
                 n: at.len(),
@@ -336,6 +381,98 @@ mod tests {
             abstained,
             correct,
         }
+    }
+
+    /// Each question's outcome read back from its byte and the lead scores: none without an
+    /// answer that can be judged or without a finite top score (those counted), else the
+    /// answer's verdicts as [`BriefRef::answer_ok`](crate::BriefRef::answer_ok) gives them.
+    #[test]
+    fn outcomes_come_back_from_a_byte_and_the_lead_scores() {
+        use crate::{AnswerBrief, Brief, Class, FlagSet, Rule};
+        let answer = |correct, abstained| {
+            Some(AnswerBrief {
+                correct,
+                abstained,
+                grounded: false,
+            })
+        };
+        // (answerable, answer, top score) and the outcome expected.
+        let cases = [
+            (
+                true,
+                answer(Some(true), false),
+                Some(0.9),
+                Some(o(0.9, true, false, true)),
+            ),
+            (
+                true,
+                answer(Some(false), false),
+                Some(-0.0),
+                Some(o(-0.0, true, false, false)),
+            ),
+            (
+                true,
+                answer(Some(true), true),
+                Some(0.5),
+                Some(o(0.5, true, true, false)),
+            ),
+            (
+                false,
+                answer(None, true),
+                Some(0.2),
+                Some(o(0.2, false, true, true)),
+            ),
+            (
+                false,
+                answer(None, false),
+                Some(0.1),
+                Some(o(0.1, false, false, false)),
+            ),
+            (true, answer(None, false), Some(0.4), None), // not judged
+            (true, None, Some(0.4), None),                // no answer
+            (true, answer(Some(true), false), None, None), // no score
+            (true, answer(Some(true), false), Some(f64::NAN), None),
+            (true, answer(Some(true), false), Some(f64::INFINITY), None),
+        ];
+        let mut leads = Leads::default();
+        let briefs: Briefs = cases
+            .iter()
+            .enumerate()
+            .map(|(i, &(answerable, answer, score, _))| {
+                leads.push([score, None]);
+                Brief {
+                    id: format!("q{i}").into(),
+                    tags: Box::default(),
+                    class: Class::Ok,
+                    rule: Rule::CorrectAndGrounded,
+                    reason: Box::default(),
+                    flags: FlagSet::default(),
+                    answerable,
+                    best_gold_rank: None,
+                    weight: 1.0,
+                    answer,
+                    rerank: None,
+                    review: None,
+                    fix: None,
+                    record: None,
+                }
+            })
+            .collect();
+        let (outcomes, without_score) = outcomes(&briefs, &leads);
+        assert_eq!(without_score, 3);
+        for (i, case) in cases.iter().enumerate() {
+            let got = outcomes.get(i);
+            assert_eq!(
+                got.map(|o| o.score.to_bits()),
+                case.3.map(|o| o.score.to_bits()),
+                "{i}"
+            );
+            assert_eq!(got, case.3, "{i}");
+        }
+        assert_eq!(outcomes.iter().count(), cases.len());
+        assert!(outcomes.iter().zip(0..).all(|(o, i)| o == outcomes.get(i)));
+        assert_eq!(outcomes.get(cases.len()), None);
+        assert_eq!(Outcomes::none().get(0), None);
     }
 
     #[test]
