@@ -105,22 +105,24 @@ pub use trend::{render_trend_html, render_trend_markdown, trend_table};
 
 use ragdiag_contract::DiagnoseSummary;
 
-/// `report.html` of a diagnosis: [`render_html_json`] over the summary as `summary.json` holds
-/// it, so every `data-figure` path is the figure's path in that file.
+/// `report.html` of a diagnosis: [`render_html_json`] over its summary's [`summary_tree`], so
+/// every `data-figure` path is the figure's path in `summary.json`.
 #[must_use]
-pub fn render_html(summary: &DiagnoseSummary, drill: &Drill<'_>) -> String {
-    html::render(&summary_value(summary), drill)
+pub fn render_html(tree: &serde_json::Value, drill: &Drill<'_>) -> String {
+    html::render(tree, drill)
 }
 
-/// `report.md` of a diagnosis: [`render_markdown_json`] over the summary as `summary.json`
-/// holds it.
+/// `report.md` of a diagnosis: [`render_markdown_json`] over its summary's [`summary_tree`].
 #[must_use]
-pub fn render_markdown(summary: &DiagnoseSummary, drill: &Drill<'_>) -> String {
-    markdown::render(&summary_value(summary), drill)
+pub fn render_markdown(tree: &serde_json::Value, drill: &Drill<'_>) -> String {
+    markdown::render(tree, drill)
 }
 
-/// The summary as written to `summary.json` (a struct of plain fields always serialises).
-fn summary_value(summary: &DiagnoseSummary) -> serde_json::Value {
+/// The summary as written to `summary.json`, as the JSON tree the pages are rendered from (a
+/// struct of plain fields always serialises). The caller may let go of the summary itself
+/// before rendering: the tree holds all the pages read.
+#[must_use]
+pub fn summary_tree(summary: &DiagnoseSummary) -> serde_json::Value {
     serde_json::to_value(summary).unwrap_or_default()
 }
 pub use view::{is_failing_class, AnswerVerdict, GoldView, QuestionView, RetrievedView, RuleView};

@@ -142,7 +142,10 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
     })
     .unwrap()
     .summary;
-    let md = ragdiag_report::render_markdown(&summary, &ragdiag_report::Drill::default());
+    let md = ragdiag_report::render_markdown(
+        &ragdiag_report::summary_tree(&summary),
+        &ragdiag_report::Drill::default(),
+    );
     assert!(md.contains("| missed | 7 | 0.0% | 0.0–35.4% | 7 |"), "{md}");
     assert!(
         md.contains("| solo | 1 | 100.0% | 20.7–100.0% | 0 |"),
@@ -159,6 +162,9 @@ fn builder_intervals_and_not_assessed_questions_reach_the_report() {
         ),
         "{md}"
     );
-    let html = ragdiag_report::render_html(&summary, &ragdiag_report::Drill::default());
+    let html = ragdiag_report::render_html(
+        &ragdiag_report::summary_tree(&summary),
+        &ragdiag_report::Drill::default(),
+    );
     assert!(html.contains("35.4%"), "the HTML shows the same bounds");
 }

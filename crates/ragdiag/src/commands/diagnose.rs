@@ -10,7 +10,7 @@ use crate::settings::DiagnoseSettings;
 use crate::ExitStatus;
 use anyhow::{bail, Context, Result};
 use ragdiag_contract::table::THRESHOLDS;
-use ragdiag_contract::{DiagnoseSummary, Mode, Provenance};
+use ragdiag_contract::{Mode, Provenance};
 use ragdiag_core::{Diagnostics, Document, Query, Timestamp, TraceRecord};
 use ragdiag_diagnose::{
     golden, Brief, BriefContext, Briefs, Corpus, Diagnosis, HeldQuestion, QueryLabels,
@@ -425,6 +425,16 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         )?;
     }
     super::write_warnings(&mut files, &findings)?;
+    // The pages are rendered from the summary's JSON tree (as `summary.json` holds it): the
+    // typed summary is let go of once the tree is made (14 MB at a million questions, beside a
+    // tree of 39), keeping what the end prints.
+    let tree = ragdiag_report::summary_tree(summary);
+    let ending = Ending {
+        headline: summary.headline.clone(),
+        warnings: summary.warnings.clone(),
+        failed_gates: summary.failed_gates().cloned().collect(),
+    };
+    drop(evaluated.summary);
     // Each question's diagnosis, items, answer and question where the run holds them: every
     // question's, or a streamed trace's drawn ones (by position; the questions themselves
     // there only when its run kept them in its store, else they are all in `queries`).
@@ -482,18 +492,26 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
         table,
         context_k: s.context_k,
     });
-    let md = ragdiag_report::render_markdown(summary, &drill);
+    let md = ragdiag_report::render_markdown(&tree, &drill);
     files.write("report.md", md.as_bytes())?;
-    let html = ragdiag_report::render_html(summary, &drill);
+    let html = ragdiag_report::render_html(&tree, &drill);
     files.write("report.html", html.as_bytes())?;
     files.commit()?;
 
-    printer.warning_lines(&summary.warnings, &s.out.join("report.md"));
-    print_outcome(summary, &s.out, printer)
+    drop((html, md, drill, tree));
+    printer.warning_lines(&ending.warnings, &s.out.join("report.md"));
+    print_outcome(&ending, &s.out, printer)
+}
+
+/// What the end of a diagnosis prints of its summary.
+struct Ending {
+    headline: Vec<String>,
+    warnings: Vec<String>,
+    failed_gates: Vec<ragdiag_contract::Gate>,
 }
 
 /// The headline on stdout, then each failed gate on stderr.
-fn print_outcome(summary: &DiagnoseSummary, out: &Path, printer: Printer) -> Result<ExitStatus> {
+fn print_outcome(summary: &Ending, out: &Path, printer: Printer) -> Result<ExitStatus> {
     let mut text = String::new();
     for line in &summary.headline {
         text.push_str(line);
@@ -502,7 +520,7 @@ fn print_outcome(summary: &DiagnoseSummary, out: &Path, printer: Printer) -> Res
     text.push_str(&format!("reports written to {}\n", out.display()));
     printer.data(&text)?;
     let mut failed = false;
-    for g in summary.failed_gates() {
+    for g in &summary.failed_gates {
         failed = true;
         printer.say(format_args!(
             "gate failed: {} = {} is below {:.4}{}",
