@@ -165,10 +165,20 @@ def main() -> int:
             return json.loads((out / "summary.json").read_text())
 
         flag, exclude, include = diagnose("flag"), diagnose("exclude"), diagnose("include")
-        listed = {(l["query_id"], l["doc"], l["kind"]) for l in flag["golden_set"]["needs_review"]}
+        # Every label needing re-review is in golden.jsonl; summary.json lists the first 100 of
+        # them and counts them all.
+        lines = [json.loads(l) for l in (t / "report-flag" / "golden.jsonl").read_text().splitlines()]
+        every = [l for l in lines if l["list"] == "needs_review"]
+        listed = {(l["query_id"], l["doc"], l["kind"]) for l in every}
         expected = {(l["query_id"], l["doc"], l["kind"]) for l in after["checked"] if l["needs_review"]}
         if listed != expected:
             problems.append(f"diagnose --stale-labels flag lists {len(listed)} labels, labels check {len(expected)}")
+        g = flag["golden_set"]
+        if g["counts"]["needs_review"] != len(every):
+            problems.append(f"golden_set.counts.needs_review {g['counts']['needs_review']}, golden.jsonl {len(every)}")
+        first = [{k: v for k, v in l.items() if k != "list"} for l in every[:100]]
+        if g["needs_review"] != first:
+            problems.append("golden_set.needs_review is not the first 100 of golden.jsonl's")
         if flag["metrics"] != include["metrics"]:
             problems.append("--stale-labels flag and include score differently")
         n_stale = sum(1 for l in after["checked"] if l["needs_review"])

@@ -65,7 +65,8 @@ pub use diagnose::{
 pub use fix::{FixAction, FixKind, FixPage, LISTED_IDS};
 pub use gates::Gates;
 pub use golden::{
-    AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenSet, Leak, Leakage, ReviewLabel,
+    AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenCounts, GoldenSet, Leak, Leakage,
+    ReviewLabel, GOLDEN_LISTED,
 };
 pub use interval::Interval;
 pub use rerank::{RerankShare, RerankerImpact};

@@ -22,8 +22,8 @@
 
 use crate::Corpus;
 use ragdiag_contract::{
-    AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenSet, Interval, Leak, Leakage,
-    ReviewLabel,
+    AnsweredNow, Coverage, DuplicateGroup, GoldGone, GoldenCounts, GoldenSet, Interval, Leak,
+    Leakage, ReviewLabel,
 };
 use ragdiag_core::Query;
 use ragdiag_eval::coded::CodedRows;
@@ -205,11 +205,12 @@ pub struct GoldenInput<'a> {
     pub seed: u64,
 }
 
-/// Builds the panel.
+/// Builds the panel, every list whole and counted ([`GoldenSet::listed`] cuts them for
+/// `summary.json`).
 #[must_use]
 pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
     let p = input.prepared;
-    GoldenSet {
+    let mut golden = GoldenSet {
         stale_rule: input.stale_rule.to_owned(),
         labels: input.labels,
         tied: input.tied,
@@ -225,18 +226,22 @@ pub fn golden_set(input: GoldenInput<'_>) -> GoldenSet {
             input.seed,
         ),
         needs_review: input.needs_review,
-    }
+        counts: GoldenCounts::default(),
+    };
+    golden.counts = GoldenCounts::of(&golden);
+    golden
 }
 
-/// Sets `summary.golden_set` and adds a headline line when leaked questions move the metrics
-/// or labels need re-review.
+/// Sets `summary.golden_set` (its lists cut to what `summary.json` lists,
+/// [`GoldenSet::listed`]) and adds a headline line when leaked questions move the metrics or
+/// labels need re-review.
 pub fn attach(summary: &mut ragdiag_contract::DiagnoseSummary, golden: GoldenSet) {
     let fmt = |iv: &Interval| match (iv.mean, iv.ci_lower, iv.ci_upper) {
         (Some(m), Some(lo), Some(hi)) => format!("{m:.3} ({lo:.3}–{hi:.3}, n = {})", iv.n),
         _ => format!("n/a (n = {})", iv.n),
     };
     let l = &golden.leakage;
-    if !l.leaked_questions.is_empty() {
+    if golden.counts.leaked_questions > 0 {
         let parts: Vec<String> = l
             .metrics_all
             .iter()
@@ -247,14 +252,14 @@ pub fn attach(summary: &mut ragdiag_contract::DiagnoseSummary, golden: GoldenSet
             .collect();
         summary.headline.push(format!(
             "Leakage: {} question(s) or their reference answers are copied into the corpus; without them {}.",
-            l.leaked_questions.len(),
+            golden.counts.leaked_questions,
             parts.join(", ")
         ));
     }
-    if !golden.needs_review.is_empty() {
+    if golden.counts.needs_review > 0 {
         summary.headline.push(format!(
             "{} label(s) need re-review: their document changed since they were made ({}).",
-            golden.needs_review.len(),
+            golden.counts.needs_review,
             match golden.stale_rule.as_str() {
                 "exclude" => format!("{} entries excluded from the metrics", golden.excluded),
                 "include" => "scored as they are".to_owned(),
@@ -262,7 +267,7 @@ pub fn attach(summary: &mut ragdiag_contract::DiagnoseSummary, golden: GoldenSet
             }
         ));
     }
-    summary.golden_set = Some(golden);
+    summary.golden_set = Some(golden.listed());
 }
 
 fn interval(iv: &ragdiag_eval::stats::Interval) -> Interval {

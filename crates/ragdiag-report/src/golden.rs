@@ -1,7 +1,8 @@
 //! The "Golden set" section of `report.html` and `report.md`: `summary.json`'s `golden_set`
 //! (coverage, labels needing re-review, duplicate questions, gold pages gone, unanswerable
 //! questions now answered, leakage). Figures are read from the summary; lists are capped on the
-//! page and in `report.md` at [`SHOWN`] with a note (all are in `summary.json`).
+//! page and in `report.md` at [`SHOWN`] with a note (all are in `golden.jsonl`), and counted by
+//! `golden_set.counts` (`summary.json` lists the first 100 of each).
 
 use crate::escape::text;
 use crate::figure::{ci, fig};
@@ -20,6 +21,33 @@ macro_rules! w {
 
 fn s(n: &Node<'_>, key: &str) -> String {
     n.get(key).scalar_text().unwrap_or_default()
+}
+
+/// The panel `g`'s listed leaks that are not extractive (they inflate the metrics), and how
+/// many leaks are extractive and how many are not, listed or not.
+fn leaks_of<'a>(g: &Node<'a>) -> (Vec<Node<'a>>, [usize; 2]) {
+    let (extractive, inflating): (Vec<Node<'a>>, Vec<Node<'a>>) = g
+        .get("leakage")
+        .get("leaks")
+        .items()
+        .into_iter()
+        .partition(|x| x.get("extractive").bool() == Some(true));
+    let extractive_count = count(g, "extractive_leaks", extractive.len());
+    let all = count(g, "leaks", extractive.len() + inflating.len());
+    (
+        inflating,
+        [extractive_count, all.saturating_sub(extractive_count)],
+    )
+}
+
+/// How many entries the panel `g` has in its list counted as `key`: `counts.<key>` (the lists
+/// hold the first 100), else the `listed` entries.
+fn count(g: &Node<'_>, key: &str, listed: usize) -> usize {
+    match g.get("counts").get(key).num() {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9e15 => n as usize,
+        _ => listed,
+    }
 }
 
 /// The reason a label needs re-review, in words.
@@ -65,7 +93,7 @@ fn more_html(out: &mut String, total: usize) {
     if total > SHOWN {
         w!(
             out,
-            "<p class=\"muted\">{} shown of {total}; all are in <code>summary.json</code> (<code>golden_set</code>).</p>\n",
+            "<p class=\"muted\">{} shown of {total}; all are in <code>golden.jsonl</code>.</p>\n",
             SHOWN
         );
     }
@@ -88,12 +116,13 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
         return;
     }
     let review = g.get("needs_review").items();
+    let reviews = count(&g, "needs_review", review.len());
     w!(
         out,
         "<p class=\"lede\">The labels under the figures: {} label(s), {} tied to the document text they were made on; {} need re-review (rule <code>--stale-labels {}</code>{}).</p>\n",
         fig(&g.get("labels"), Kind::Count),
         fig(&g.get("tied"), Kind::Count),
-        review.len(),
+        reviews,
         text(&s(&g, "stale_rule")),
         if s(&g, "stale_rule") == "exclude" {
             format!(": {} entries excluded from the metrics", fig(&g.get("excluded"), Kind::Count))
@@ -117,11 +146,7 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
     }
     out.push_str("</tbody>\n</table>\n<p class=\"muted\">The share of each judged question's top k documents that carry a judgment; unjudged hits count as misses in every metric.</p>\n");
     // Labels needing re-review.
-    w!(
-        out,
-        "<h3>Labels needing re-review ({})</h3>\n",
-        review.len()
-    );
+    w!(out, "<h3>Labels needing re-review ({reviews})</h3>\n");
     if review.is_empty() {
         out.push_str("<p class=\"empty\">None: every label tied to a document version matches its text.</p>\n");
     } else {
@@ -137,14 +162,15 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
             );
         }
         out.push_str("</tbody>\n</table>\n");
-        more_html(out, review.len());
+        more_html(out, reviews);
     }
     // Duplicates.
     let dups = g.get("duplicates").items();
+    let groups = count(&g, "duplicates", dups.len());
     w!(
         out,
         "<h3>Duplicate questions ({} group(s))</h3>\n<p class=\"muted\">Exact: the same lower-cased words; near: word 3-shingle Jaccard ≥ {}.</p>\n",
-        dups.len(),
+        groups,
         fig(&g.get("near_duplicate_threshold"), Kind::Plain)
     );
     if dups.is_empty() {
@@ -172,14 +198,14 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
             );
         }
         out.push_str("</tbody>\n</table>\n");
-        more_html(out, dups.len());
+        more_html(out, groups);
     }
     // Gold pages gone.
     let gone = g.get("gold_gone").items();
+    let gone_count = count(&g, "gold_gone", gone.len());
     w!(
         out,
-        "<h3>Gold pages deleted or superseded ({})</h3>\n",
-        gone.len()
+        "<h3>Gold pages deleted or superseded ({gone_count})</h3>\n"
     );
     if gone.is_empty() {
         out.push_str(
@@ -197,14 +223,14 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
             );
         }
         out.push_str("</tbody>\n</table>\n");
-        more_html(out, gone.len());
+        more_html(out, gone_count);
     }
     // Unanswerable, now answered.
     let now = g.get("unanswerable_answered").items();
+    let now_count = count(&g, "unanswerable_answered", now.len());
     w!(
         out,
-        "<h3>Unanswerable questions the corpus now answers ({})</h3>\n<p class=\"muted\">A question labelled unanswerable whose reference answer or evidence quote (3 words or more) is found in a live document.</p>\n",
-        now.len()
+        "<h3>Unanswerable questions the corpus now answers ({now_count})</h3>\n<p class=\"muted\">A question labelled unanswerable whose reference answer or evidence quote (3 words or more) is found in a live document.</p>\n"
     );
     if now.is_empty() {
         out.push_str("<p class=\"empty\">None.</p>\n");
@@ -220,16 +246,19 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
             );
         }
         out.push_str("</tbody>\n</table>\n");
-        more_html(out, now.len());
+        more_html(out, now_count);
     }
     // Leakage.
     let l = g.get("leakage");
-    let leaked = l.get("leaked_questions").items();
-    let leaks = l.get("leaks").items();
+    let leaked = count(
+        &g,
+        "leaked_questions",
+        l.get("leaked_questions").items().len(),
+    );
     w!(
         out,
         "<h3>Leakage ({} question(s))</h3>\n<p class=\"muted\">A question or reference answer of {}+ words is leaked when one document holds at least {} of its word 3-grams; a reference answer found in its own gold page is extractive and not counted.</p>\n",
-        leaked.len(),
+        leaked,
         fig(&l.get("min_words"), Kind::Count),
         fig(&l.get("threshold"), Kind::Plain)
     );
@@ -254,18 +283,11 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
-    let extractive = leaks
-        .iter()
-        .filter(|x| x.get("extractive").bool() == Some(true))
-        .count();
-    let leaks: Vec<&Node<'_>> = leaks
-        .iter()
-        .filter(|x| x.get("extractive").bool() != Some(true))
-        .collect();
+    let (leaks, [extractive, inflating]) = leaks_of(&g);
     if extractive > 0 {
         w!(
             out,
-            "<p class=\"muted\">{extractive} reference answer(s) found in their own gold page (extractive) are not listed (all are in <code>summary.json</code>).</p>\n"
+            "<p class=\"muted\">{extractive} reference answer(s) found in their own gold page (extractive) are not listed (all are in <code>golden.jsonl</code>).</p>\n"
         );
     }
     if !leaks.is_empty() {
@@ -284,7 +306,7 @@ pub(crate) fn html_body(out: &mut String, root: &Node<'_>) {
             );
         }
         out.push_str("</tbody>\n</table>\n");
-        more_html(out, leaks.len());
+        more_html(out, inflating);
     }
 }
 
@@ -309,7 +331,7 @@ fn more_md(out: &mut String, total: usize) {
     if total > SHOWN {
         w!(
             out,
-            "\n{SHOWN} shown of {total}; all are in `summary.json`.\n"
+            "\n{SHOWN} shown of {total}; all are in `golden.jsonl`.\n"
         );
     }
 }
@@ -321,12 +343,13 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
         return;
     }
     let review = g.get("needs_review").items();
+    let reviews = count(&g, "needs_review", review.len());
     w!(
         out,
         "## Golden set\n\n{} label(s), {} tied to the document text they were made on; {} need re-review (`--stale-labels {}`{}).\n\n",
         s(&g, "labels"),
         s(&g, "tied"),
-        review.len(),
+        reviews,
         md_escape(&s(&g, "stale_rule")),
         if s(&g, "stale_rule") == "exclude" {
             format!(": {} entries excluded from the metrics", s(&g, "excluded"))
@@ -368,14 +391,15 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
                 md_escape(&review_reason(l))
             );
         }
-        more_md(out, review.len());
+        more_md(out, reviews);
         out.push('\n');
     }
     let dups = g.get("duplicates").items();
+    let groups = count(&g, "duplicates", dups.len());
     w!(
         out,
         "**Duplicate questions:** {} group(s) (exact after normalisation; near: word 3-shingle Jaccard ≥ {}){}",
-        dups.len(),
+        groups,
         s(&g, "near_duplicate_threshold"),
         if dups.is_empty() { ".\n\n" } else { ":\n\n" }
     );
@@ -395,7 +419,7 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
         );
     }
     if !dups.is_empty() {
-        more_md(out, dups.len());
+        more_md(out, groups);
         out.push('\n');
     }
     for (key, title) in [
@@ -406,10 +430,10 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
         ),
     ] {
         let items = g.get(key).items();
+        let n = count(&g, key, items.len());
         w!(
             out,
-            "**{title}:** {}{}",
-            items.len(),
+            "**{title}:** {n}{}",
             if items.is_empty() { ".\n\n" } else { ":\n\n" }
         );
         for x in items.iter().take(SHOWN) {
@@ -427,16 +451,20 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
             );
         }
         if !items.is_empty() {
-            more_md(out, items.len());
+            more_md(out, n);
             out.push('\n');
         }
     }
     let l = g.get("leakage");
-    let leaked = l.get("leaked_questions").items();
+    let leaked = count(
+        &g,
+        "leaked_questions",
+        l.get("leaked_questions").items().len(),
+    );
     w!(
         out,
         "**Leakage:** {} question(s) copied into the corpus (word 3-gram containment ≥ {} in one document, texts of {}+ words; extractive answers in their own gold page not counted).\n\n",
-        leaked.len(),
+        leaked,
         s(&l, "threshold"),
         s(&l, "min_words")
     );
@@ -454,12 +482,7 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
         );
     }
     out.push('\n');
-    let leaks: Vec<Node<'_>> = l
-        .get("leaks")
-        .items()
-        .into_iter()
-        .filter(|x| x.get("extractive").bool() != Some(true))
-        .collect();
+    let (leaks, [_, n]) = leaks_of(&g);
     for x in leaks.iter().take(SHOWN) {
         w!(
             out,
@@ -470,7 +493,6 @@ pub(crate) fn markdown(out: &mut String, root: &Node<'_>) {
             Kind::Rate.format(x.get("containment").num().unwrap_or(f64::NAN)),
         );
     }
-    let n = leaks.len();
     if n > 0 {
         more_md(out, n);
         out.push('\n');

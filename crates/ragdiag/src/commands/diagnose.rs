@@ -386,6 +386,13 @@ pub(crate) fn run(args: &DiagnoseArgs, printer: Printer) -> Result<ExitStatus> {
             needs_review,
             seed: s.seed,
         });
+        // Every entry of the panel's lists, a line each (`summary.json` lists the first
+        // GOLDEN_LISTED of each and counts them all).
+        let mut out = files.stage("golden.jsonl")?;
+        golden
+            .write_jsonl(&mut out)
+            .context("writing golden.jsonl")?;
+        files.add(out)?;
         ragdiag_diagnose::golden::attach(&mut evaluated.summary, golden);
     }
     let (summary, table) = (&evaluated.summary, evaluated.table.as_ref());

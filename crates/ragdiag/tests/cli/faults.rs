@@ -35,8 +35,9 @@ fn demo_diagnose(out: &Path) -> Vec<String> {
     .to_vec()
 }
 
-const DIAGNOSE_FILES: [&str; 9] = [
+const DIAGNOSE_FILES: [&str; 10] = [
     "summary.json",
+    "golden.jsonl",
     "run.trec",
     "queries.parquet",
     "hits.parquet",

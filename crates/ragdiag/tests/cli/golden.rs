@@ -601,7 +601,48 @@ fn diagnose_reports_the_golden_set_panel() {
         .unwrap()
         .iter()
         .any(|h| h.as_str().unwrap().starts_with("Leakage: 3 question(s)")));
+    // Every list counted (summary.json lists the first 100 of each); golden.jsonl has each
+    // entry of each, a line each, as the list holds it.
+    assert_eq!(
+        g["counts"],
+        serde_json::json!({
+            "needs_review": 1, "duplicates": 2, "gold_gone": 3, "unanswerable_answered": 1,
+            "leaks": l["leaks"].as_array().unwrap().len(),
+            "extractive_leaks": l["leaks"].as_array().unwrap().iter()
+                .filter(|x| x["extractive"] == true).count(),
+            "leaked_questions": 3
+        })
+    );
     let out = d.join("report-default");
+    let jsonl = std::fs::read_to_string(out.join("golden.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (list, listed) in [
+        ("needs_review", &g["needs_review"]),
+        ("duplicates", &g["duplicates"]),
+        ("gold_gone", &g["gold_gone"]),
+        ("unanswerable_answered", &g["unanswerable_answered"]),
+        ("leakage.leaks", &l["leaks"]),
+    ] {
+        let entries: Vec<serde_json::Value> = lines
+            .iter()
+            .filter(|x| x["list"] == list)
+            .map(|x| {
+                let mut x = x.clone();
+                x.as_object_mut().unwrap().remove("list");
+                x
+            })
+            .collect();
+        assert_eq!(serde_json::Value::from(entries), *listed, "{list}");
+    }
+    let leaked: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|x| x["list"] == "leakage.leaked_questions")
+        .map(|x| &x["query_id"])
+        .collect();
+    assert_eq!(leaked, ["q4", "q5", "q6"]);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Golden set\n\n6 label(s), 1 tied"), "{md}");
     assert!(md.contains("- `q3` `gone-page`: missing\n"), "{md}");
