@@ -392,32 +392,46 @@ fn duplicates(
         })?;
     }
     let text = |i: usize| texts[shared.binary_search(&i).expect("read back")].as_str();
-    // One group per distinct text, in the order of its first question.
-    let mut groups: Vec<Vec<usize>> = Vec::new();
+    // One representative per distinct text (its first question), and the groups of more than
+    // one question, in the order of their first: no list is made for a text of one question
+    // (a list each took ~56 bytes a question, most of the panel's peak at a million).
+    let mut reps: Vec<usize> = Vec::with_capacity(words.len());
+    let mut exact: Vec<Vec<usize>> = Vec::new();
     for run in words.chunk_by(|a, b| a.0 == b.0) {
         if run.len() == 1 {
-            groups.push(vec![run[0].1]);
+            reps.push(run[0].1);
             continue;
         }
         let mut by_text: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for w in run {
             by_text.entry(text(w.1)).or_default().push(w.1);
         }
-        groups.extend(by_text.into_values());
+        for group in by_text.into_values() {
+            reps.push(group[0]);
+            if group.len() > 1 {
+                exact.push(group);
+            }
+        }
     }
-    groups.sort_unstable_by_key(|g| g[0]);
-    let exact: Vec<Vec<usize>> = groups.iter().filter(|g| g.len() > 1).cloned().collect();
+    drop((words, texts, shared));
+    reps.sort_unstable();
+    reps.shrink_to_fit();
+    exact.sort_unstable_by_key(|g| g[0]);
     // Near: one representative per distinct text, pairs sharing a shingle compared.
-    let reps: Vec<usize> = groups.iter().map(|g| g[0]).collect();
-    drop(groups);
     let (roots, lowest) = link_near(&reps, &shingles);
+    // A group's root is its first member ([`link_near`]): the groups of more than one are made
+    // from the members that are not their root (no list for a text linked to none).
     let mut linked: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (r, root) in roots.iter().enumerate() {
-        linked.entry(*root).or_default().push(reps[r]);
+    for (r, &root) in roots.iter().enumerate() {
+        if root != r {
+            linked
+                .entry(root)
+                .or_insert_with(|| vec![reps[root]])
+                .push(reps[r]);
+        }
     }
     let near = linked
         .into_iter()
-        .filter(|(_, members)| members.len() > 1)
         .map(|(root, members)| (members, lowest.get(&root).copied().unwrap_or(1.0)))
         .collect();
     Ok((exact, near))
@@ -688,6 +702,94 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(150))]
+        /// Questions of a four-word vocabulary, in varied case and punctuation (many equal
+        /// after normalisation, many near): the exact groups are the questions of each
+        /// normalised text with more than one, and the near groups those of linking every pair
+        /// of distinct texts (each by its first question), in the order of their first.
+        #[test]
+        fn duplicate_groups_are_those_of_every_text_compared(
+            texts in proptest::collection::vec(
+                proptest::collection::vec((0usize..4, proptest::bool::ANY), 0..7), 0..30),
+        ) {
+            const WORDS: [&str; 4] = ["refund", "invoice", "csv", "export"];
+            let qs: Vec<Query> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let words: Vec<String> = t
+                        .iter()
+                        .map(|&(w, up)| if up { WORDS[w].to_uppercase() } else { WORDS[w].into() })
+                        .collect();
+                    q(&format!("q{i}"), &format!("{}?", words.join(" ")))
+                })
+                .collect();
+            let mut compared = Compared::default();
+            for (i, x) in qs.iter().enumerate() {
+                compared.add(i, &x.text);
+            }
+            let (exact, near) = duplicates(&mut &qs[..], compared).unwrap();
+            // Every text compared with every other.
+            let norm: Vec<String> = qs.iter().map(|x| normalised(&x.text)).collect();
+            let mut expected_exact = Vec::new();
+            let mut reps = Vec::new();
+            for i in 0..qs.len() {
+                if norm[i].is_empty() || norm[..i].contains(&norm[i]) {
+                    continue;
+                }
+                let group: Vec<usize> = (i..qs.len()).filter(|&j| norm[j] == norm[i]).collect();
+                if group.len() > 1 {
+                    expected_exact.push(group);
+                }
+                reps.push(i);
+            }
+            proptest::prop_assert_eq!(&exact, &expected_exact);
+            let shingles: Vec<Vec<u64>> = qs
+                .iter()
+                .map(|x| {
+                    let mut all = Shingles::default();
+                    all.push(&x.text);
+                    all.of(0).to_vec()
+                })
+                .collect();
+            let mut root: Vec<usize> = (0..reps.len()).collect();
+            let mut pairs = Vec::new();
+            for a in 0..reps.len() {
+                for b in a + 1..reps.len() {
+                    let j = ragdiag_core::jaccard_sorted(&shingles[reps[a]], &shingles[reps[b]]);
+                    if j >= NEAR_DUPLICATE_JACCARD {
+                        pairs.push((a, b, j));
+                    }
+                }
+            }
+            // Single linkage to the smallest member, until nothing changes.
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for &(a, b, _) in &pairs {
+                    let low = root[a].min(root[b]);
+                    for r in [a, b] {
+                        if root[r] != low {
+                            root[r] = low;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            let mut expected_near = Vec::new();
+            for g in 0..reps.len() {
+                let members: Vec<usize> = (0..reps.len()).filter(|&r| root[r] == g).collect();
+                if members.len() > 1 {
+                    let lowest = pairs
+                        .iter()
+                        .filter(|(a, _, _)| root[*a] == g)
+                        .map(|p| p.2)
+                        .fold(1.0, f64::min);
+                    expected_near.push((members.iter().map(|&r| reps[r]).collect::<Vec<_>>(), lowest));
+                }
+            }
+            proptest::prop_assert_eq!(near, expected_near);
+        }
+
         /// Texts of a five-word vocabulary (many share shingles, some pass the Jaccard cut):
         /// the groups and their lowest Jaccard are those of comparing every pair.
         #[test]
