@@ -102,7 +102,7 @@ pub fn question_views(input: &DrillInput<'_>) -> Vec<QuestionView> {
 
 /// The drill-down as the pages read it: how many questions there are of each class, the
 /// views of the questions `report.html` draws (at most [`SHOWN_PER_CLASS`](crate::SHOWN_PER_CLASS)
-/// of a class: [`drawn_of_class`]) and the views of the failing questions `report.md` lists (the
+/// of a class, its most traffic-weighted in input order among equals) and the views of the failing questions `report.md` lists (the
 /// first [`MAX_FAILING`](crate::MAX_FAILING) by class, then in input order). Each view is held
 /// with its position in the input.
 ///
@@ -181,24 +181,48 @@ struct Pick {
 
 impl Pick {
     fn new<'c>(n: usize, class: impl Fn(usize) -> &'c str, weight: impl Fn(usize) -> f64) -> Self {
-        let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
-        for i in 0..n {
-            groups.entry(class(i)).or_default().push((i, weight(i)));
+        /// A class's count, its first questions (all `report.md` may list of it) and the ones
+        /// drawn so far, best first: nothing is held per question of the run.
+        #[derive(Default)]
+        struct Group {
+            count: usize,
+            first: Vec<usize>,
+            best: Vec<(usize, f64)>,
         }
-        let mut drawn: Vec<usize> = groups.values().flat_map(|g| drawn_of_class(g)).collect();
+        let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
+        for i in 0..n {
+            let g = groups.entry(class(i)).or_default();
+            g.count += 1;
+            if g.first.len() < crate::MAX_FAILING {
+                g.first.push(i);
+            }
+            // The class's first SHOWN_PER_CLASS in `drawn_order` (a total order: positions
+            // differ), as `drawn_of_class` takes them from the whole class.
+            let x = (i, weight(i));
+            let worse = |y: &(usize, f64)| ragdiag_diagnose::drawn_order(*y, x).is_lt();
+            if g.best.len() < crate::SHOWN_PER_CLASS || g.best.last().is_some_and(|y| !worse(y)) {
+                let at = g.best.partition_point(worse);
+                g.best.insert(at, x);
+                g.best.truncate(crate::SHOWN_PER_CLASS);
+            }
+        }
+        let mut drawn: Vec<usize> = groups
+            .values()
+            .flat_map(|g| g.best.iter().map(|(i, _)| *i))
+            .collect();
         drawn.sort_unstable();
         let mut order: Vec<&str> = groups.keys().copied().collect();
         order.sort_by(|a, b| class_order(a, b));
         let listed = order
             .iter()
             .filter(|c| crate::is_failing_class(c))
-            .flat_map(|c| groups[c].iter().map(|(i, _)| *i))
+            .flat_map(|c| groups[c].first.iter().copied())
             .take(crate::MAX_FAILING)
             .collect();
         Pick {
             classes: groups
                 .iter()
-                .map(|(c, g)| ((*c).to_owned(), g.len()))
+                .map(|(c, g)| ((*c).to_owned(), g.count))
                 .collect(),
             drawn,
             listed,
@@ -207,7 +231,8 @@ impl Pick {
 }
 
 /// The drill-down of a run as the reports use it: the questions `report.html` draws
-/// ([`drawn_of_class`] of each class) in full, and the failing ones `report.md` lists with only
+/// (each class's most traffic-weighted, at most
+/// [`SHOWN_PER_CLASS`](crate::SHOWN_PER_CLASS)) in full, and the failing ones `report.md` lists with only
 /// what it reads of them (id, class, rule, reason). The pages are the
 /// same as from every question's view ([`Drill::of`] of [`question_views`]); no other question's
 /// view is made, so the drill-down stays small at any question count.
@@ -253,20 +278,6 @@ pub fn drawn_question_views(input: &DrillInput<'_>) -> Drill<'static> {
 /// finite.
 pub(crate) fn traffic_weight(weight: Option<f64>) -> f64 {
     weight.filter(|w| w.is_finite()).unwrap_or(1.0)
-}
-
-/// The questions of one class that `report.html` draws in full, given as (input position,
-/// traffic weight): all of them up to [`SHOWN_PER_CLASS`](crate::SHOWN_PER_CLASS), else that
-/// many of the most traffic-weighted (input order among equals); positions ascending.
-pub(crate) fn drawn_of_class(group: &[(usize, f64)]) -> Vec<usize> {
-    let mut v = group.to_vec();
-    if v.len() > crate::SHOWN_PER_CLASS {
-        v.sort_by(|a, b| ragdiag_diagnose::drawn_order(*a, *b));
-        v.truncate(crate::SHOWN_PER_CLASS);
-    }
-    let mut out: Vec<usize> = v.into_iter().map(|(i, _)| i).collect();
-    out.sort_unstable();
-    out
 }
 
 /// What every view is made from, indexed once.
@@ -463,6 +474,73 @@ mod tests {
     use super::*;
     use ragdiag_core::{Evidence, Location, Timestamp, TraceHit, TraceRecord};
     use ragdiag_diagnose::{diagnose_trace, Config, Corpus};
+
+    /// The questions of one class that `report.html` draws in full, given as (input position,
+    /// traffic weight): all of them up to [`SHOWN_PER_CLASS`](crate::SHOWN_PER_CLASS), else that
+    /// many of the most traffic-weighted (input order among equals); positions ascending.
+    fn drawn_of_class(group: &[(usize, f64)]) -> Vec<usize> {
+        let mut v = group.to_vec();
+        if v.len() > crate::SHOWN_PER_CLASS {
+            v.sort_by(|a, b| ragdiag_diagnose::drawn_order(*a, *b));
+            v.truncate(crate::SHOWN_PER_CLASS);
+        }
+        let mut out: Vec<usize> = v.into_iter().map(|(i, _)| i).collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Which questions the pages show, picked as they come (a class's count, its first
+    /// questions and its best drawn so far), are those of every class listed whole:
+    /// [`drawn_of_class`] of each class, and the failing classes' questions in class order.
+    #[test]
+    fn the_questions_shown_are_those_of_the_classes_listed_whole() {
+        const CLASSES: [&str; 4] = ["ok", "retrieval_miss", "ranking_miss", "corpus_gap"];
+        // A small linear congruential generator: the draws need only vary.
+        let mut state: u64 = 7;
+        let mut next = |below: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        for n in [0, 1, 24, 25, 26, 60, 400, 3000] {
+            for spread in [1, 3, 1000] {
+                let class: Vec<&str> = (0..n).map(|_| CLASSES[next(4) as usize]).collect();
+                // Few distinct weights (many ties), NaN and infinite ones counted as 1.
+                let weight: Vec<f64> = (0..n)
+                    .map(|_| match next(spread + 2) {
+                        0 => f64::NAN,
+                        1 => f64::INFINITY,
+                        k => k as f64,
+                    })
+                    .map(|w| traffic_weight(Some(w)))
+                    .collect();
+                let pick = Pick::new(n, |i| class[i], |i| weight[i]);
+                let mut groups: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
+                for i in 0..n {
+                    groups.entry(class[i]).or_default().push((i, weight[i]));
+                }
+                let mut drawn: Vec<usize> =
+                    groups.values().flat_map(|g| drawn_of_class(g)).collect();
+                drawn.sort_unstable();
+                assert_eq!(pick.drawn, drawn, "{n} {spread}");
+                let mut order: Vec<&str> = groups.keys().copied().collect();
+                order.sort_by(|a, b| class_order(a, b));
+                let listed: Vec<usize> = order
+                    .iter()
+                    .filter(|c| crate::is_failing_class(c))
+                    .flat_map(|c| groups[c].iter().map(|(i, _)| *i))
+                    .take(crate::MAX_FAILING)
+                    .collect();
+                assert_eq!(pick.listed, listed, "{n} {spread}");
+                let classes: BTreeMap<String, usize> = groups
+                    .iter()
+                    .map(|(c, g)| ((*c).to_owned(), g.len()))
+                    .collect();
+                assert_eq!(pick.classes, classes, "{n} {spread}");
+            }
+        }
+    }
 
     #[test]
     fn the_pages_are_the_same_with_only_the_drawn_questions_hits() {

@@ -709,7 +709,7 @@ fn questions_section(out: &mut String, drill: &Drill<'_>) {
             w!(out, "<p class=\"help\">{}</p>\n", text(help));
         }
         // A large class shows its most traffic-weighted questions (input order among equals;
-        // `drill::drawn_of_class`); every question is in queries.parquet and hits.parquet.
+        // the drill-down's `Pick`); every question is in queries.parquet and hits.parquet.
         if n > SHOWN_PER_CLASS {
             w!(
                 out,
