@@ -91,21 +91,19 @@ impl GoldenSet {
     /// counts are kept as they are.
     #[must_use]
     pub fn listed(mut self) -> Self {
+        fn cut<T>(list: &mut Vec<T>) {
+            list.truncate(GOLDEN_LISTED);
+            list.shrink_to_fit();
+        }
         let l = &mut self.leakage;
         // Stable: each kind keeps the order found.
         l.leaks.sort_by_key(|x| x.extractive);
-        l.leaks.truncate(GOLDEN_LISTED);
-        l.leaks.shrink_to_fit();
-        l.leaked_questions.truncate(GOLDEN_LISTED);
-        l.leaked_questions.shrink_to_fit();
-        self.needs_review.truncate(GOLDEN_LISTED);
-        self.needs_review.shrink_to_fit();
-        self.duplicates.truncate(GOLDEN_LISTED);
-        self.duplicates.shrink_to_fit();
-        self.gold_gone.truncate(GOLDEN_LISTED);
-        self.gold_gone.shrink_to_fit();
-        self.unanswerable_answered.truncate(GOLDEN_LISTED);
-        self.unanswerable_answered.shrink_to_fit();
+        cut(&mut l.leaks);
+        cut(&mut l.leaked_questions);
+        cut(&mut self.needs_review);
+        cut(&mut self.duplicates);
+        cut(&mut self.gold_gone);
+        cut(&mut self.unanswerable_answered);
         self
     }
 
