@@ -69,6 +69,7 @@ mod spill;
 mod stash;
 mod stream;
 mod summary;
+mod table;
 mod tally;
 mod texts;
 pub mod threshold;

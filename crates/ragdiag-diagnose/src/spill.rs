@@ -33,6 +33,13 @@ pub trait Scratch: Send {
     ///
     /// When they cannot be read.
     fn get(&mut self, at: u64, len: usize) -> io::Result<Vec<u8>>;
+
+    /// Writes `bytes` over those at offset `at`, which [`Scratch::put`] wrote before.
+    ///
+    /// # Errors
+    ///
+    /// When they cannot be written, or were not all written before.
+    fn set(&mut self, at: u64, bytes: &[u8]) -> io::Result<()>;
 }
 
 impl Scratch for Vec<u8> {
@@ -48,6 +55,15 @@ impl Scratch for Vec<u8> {
             .and_then(|at| self.as_slice().get(at..at.checked_add(len)?))
             .map(<[u8]>::to_vec)
             .ok_or_else(|| bad("past the end of the scratch"))
+    }
+
+    fn set(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        usize::try_from(at)
+            .ok()
+            .and_then(|at| self.get_mut(at..at.checked_add(bytes.len())?))
+            .ok_or_else(|| bad("past the end of the scratch"))?
+            .copy_from_slice(bytes);
+        Ok(())
     }
 }
 

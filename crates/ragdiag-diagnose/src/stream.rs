@@ -29,6 +29,7 @@
 
 use crate::spill::{Scratch, Spill, Waiting};
 use crate::stash;
+use crate::table::{Index, Table};
 use crate::texts::Texts;
 use crate::{
     diagnose_each, doc_ranking, lead_scores, trace_config, Brief, BriefContext, Briefs, Class,
@@ -106,19 +107,22 @@ fn traffic_weight(q: &Query) -> f64 {
 }
 
 /// Questions written to a store as they are read ([`QuestionStore::push`]), each with its
-/// labels, for a [`TraceRun::of_store`]: what is held of each is where it is and its id's
-/// 64-bit hash (24 bytes), so that a questions file of any length is never held whole. A
-/// finished stored run hands its questions back the same way ([`Streamed::stored`]), without
-/// the hashes: each read back when asked for, so that what follows the run (the summary reads
-/// the briefs) holds no question it does not use; no more can be pushed to it.
+/// labels, for a [`TraceRun::of_store`]: where each is and its id's 64-bit hash are written
+/// to the store too (tables of fixed-width records: a block of each held, and 16 bytes per
+/// block of 256 questions), so that a questions file of any length is never held
+/// whole. A finished stored run hands its questions back the same way ([`Streamed::stored`]),
+/// without the hashes: each read back when asked for, so that what follows the run (the
+/// summary reads the briefs) holds no question it does not use; no more can be pushed to it.
 pub struct QuestionStore {
     store: Box<dyn Scratch + 'static>,
-    /// Per question, where it is.
-    at: Vec<Place>,
+    /// Per question, where it is ([`Place`]).
+    at: Table<16>,
     /// The files the questions' origins name.
     paths: Vec<Arc<Path>>,
     /// Per question, its id's hash (none in a finished run's store).
-    hashes: Vec<u64>,
+    hashes: Table<8>,
+    /// A finished run's: no more are pushed.
+    finished: bool,
     buf: Vec<u8>,
 }
 
@@ -149,9 +153,10 @@ impl QuestionStore {
     pub fn new(store: Box<dyn Scratch + 'static>) -> Self {
         QuestionStore {
             store,
-            at: Vec::new(),
+            at: Table::default(),
             paths: Vec::new(),
-            hashes: Vec::new(),
+            hashes: Table::default(),
+            finished: false,
             buf: Vec::new(),
         }
     }
@@ -163,7 +168,7 @@ impl QuestionStore {
     /// [`Error::Scratch`]: the store cannot be written, the question is past 4 GB, or the store
     /// is a finished run's.
     pub fn push(&mut self, mut q: Query) -> Result<()> {
-        if self.hashes.len() != self.at.len() {
+        if self.finished {
             return Err(Error::Scratch(std::io::Error::other(
                 "a finished run's questions take no more",
             )));
@@ -187,12 +192,16 @@ impl QuestionStore {
             stash::encode_labels(&l, &mut self.buf);
         }
         let labels_len = len(&self.buf)? - query_len;
-        self.at.push(Place {
+        let place = Place {
             at: self.store.put(&self.buf).map_err(Error::Scratch)?,
             len: query_len,
             labels: labels_len,
-        });
-        self.hashes.push(IdIndex::hash(&q.id));
+        };
+        let store = self.store.as_mut();
+        self.at.push(store, place.bytes()).map_err(Error::Scratch)?;
+        self.hashes
+            .push(store, id_hash(&q.id).to_le_bytes())
+            .map_err(Error::Scratch)?;
         Ok(())
     }
 
@@ -205,7 +214,16 @@ impl QuestionStore {
     /// Whether there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.at.is_empty()
+        self.at.len() == 0
+    }
+
+    /// Where question `i` is.
+    fn place(&mut self, i: usize) -> Result<Place> {
+        let rec = self
+            .at
+            .get(self.store.as_mut(), i)
+            .map_err(Error::Scratch)?;
+        Ok(Place::of(rec))
     }
 
     /// Question `i` with its labels (those the store still keeps: a finished run's keeps only
@@ -220,7 +238,8 @@ impl QuestionStore {
     /// When there are not more than `i` questions.
     pub fn get(&mut self, i: usize) -> Result<Query> {
         let mut q = self.question(i)?;
-        if let Some(labels) = read_labels(self.store.as_mut(), self.at[i])? {
+        let place = self.place(i)?;
+        if let Some(labels) = read_labels(self.store.as_mut(), place)? {
             labels.put(&mut q);
         }
         Ok(q)
@@ -236,7 +255,8 @@ impl QuestionStore {
     ///
     /// When there are not more than `i` questions.
     pub fn question(&mut self, i: usize) -> Result<Query> {
-        read_query(self.store.as_mut(), self.at[i], &self.paths)
+        let place = self.place(i)?;
+        read_query(self.store.as_mut(), place, &self.paths)
     }
 
     /// Drops every question whose id an earlier one has (the first is kept, as
@@ -246,24 +266,38 @@ impl QuestionStore {
     ///
     /// [`Error::Scratch`]: a question sharing its id's hash with another cannot be read back.
     pub fn drop_repeated_ids(&mut self) -> Result<Vec<RepeatedId>> {
-        let index = IdIndex::of_hashes(self.hashes.clone())?;
+        let mut index = index_of(self.store.as_mut(), &mut self.hashes)?;
         // The questions of a shared hash are read back: the repeats are those whose id an
         // earlier one of the same hash has.
         let mut repeats: Vec<(usize, usize)> = Vec::new();
-        let mut k = 0;
-        while k < index.hashes.len() {
-            let run = index.of_hash(index.hashes[k]);
-            k = run.end;
-            if run.len() < 2 {
-                continue;
-            }
-            let mut ids: Vec<(usize, String)> = Vec::with_capacity(run.len());
-            for i in run.map(|k| index.position(k)) {
-                let id = self.question(i)?.id;
-                if let Some(first) = ids.iter().find(|f| f.1 == id) {
-                    repeats.push((i, first.0));
+        let mut run: Vec<usize> = Vec::new();
+        let mut run_hash = None;
+        for k in 0..=index.len() {
+            let next = if k < index.len() {
+                Some(
+                    index
+                        .entry(self.store.as_mut(), k)
+                        .map_err(Error::Scratch)?,
+                )
+            } else {
+                None
+            };
+            if next.map(|n| n.0) != run_hash {
+                if run.len() > 1 {
+                    let mut ids: Vec<(usize, String)> = Vec::with_capacity(run.len());
+                    for &i in &run {
+                        let id = self.question(i)?.id;
+                        if let Some(first) = ids.iter().find(|f| f.1 == id) {
+                            repeats.push((i, first.0));
+                        }
+                        ids.push((i, id));
+                    }
                 }
-                ids.push((i, id));
+                run.clear();
+                run_hash = next.map(|n| n.0);
+            }
+            if let Some((_, i)) = next {
+                run.push(i);
             }
         }
         drop(index);
@@ -280,14 +314,21 @@ impl QuestionStore {
             });
         }
         if !repeats.is_empty() {
-            let mut keep = vec![true; self.at.len()];
-            for &(i, _) in &repeats {
-                keep[i] = false;
+            // The kept questions' places and hashes, written again in order.
+            let store = self.store.as_mut();
+            let (mut at, mut hashes) = (Table::default(), Table::default());
+            let mut dropped = repeats.iter().map(|r| r.0).peekable();
+            for i in 0..self.at.len() {
+                if dropped.next_if_eq(&i).is_some() {
+                    continue;
+                }
+                let place = self.at.get(store, i).map_err(Error::Scratch)?;
+                at.push(store, place).map_err(Error::Scratch)?;
+                let hash = self.hashes.get(store, i).map_err(Error::Scratch)?;
+                hashes.push(store, hash).map_err(Error::Scratch)?;
             }
-            let mut kept = keep.iter();
-            self.at.retain(|_| kept.next().copied().unwrap_or(true));
-            let mut kept = keep.iter();
-            self.hashes.retain(|_| kept.next().copied().unwrap_or(true));
+            self.at = at;
+            self.hashes = hashes;
         }
         Ok(out)
     }
@@ -304,8 +345,8 @@ impl crate::golden::Questions for QuestionStore {
 }
 
 /// Where a stored run ([`TraceRun::stored`]) keeps a question: the question's bytes at
-/// `at`, then its labels' (16 bytes a question).
-#[derive(Debug, Clone, Copy)]
+/// `at`, then its labels' (16 bytes a question, in the store's [`Table`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Place {
     /// The question's offset in the store.
     at: u64,
@@ -315,62 +356,55 @@ struct Place {
     labels: u32,
 }
 
+impl Place {
+    /// As a table keeps it.
+    fn bytes(self) -> [u8; 16] {
+        let mut rec = [0; 16];
+        rec[..8].copy_from_slice(&self.at.to_le_bytes());
+        rec[8..12].copy_from_slice(&self.len.to_le_bytes());
+        rec[12..].copy_from_slice(&self.labels.to_le_bytes());
+        rec
+    }
+
+    /// From [`Place::bytes`].
+    fn of(rec: [u8; 16]) -> Self {
+        let [a0, a1, a2, a3, a4, a5, a6, a7, l0, l1, l2, l3, b0, b1, b2, b3] = rec;
+        Place {
+            at: u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
+            len: u32::from_le_bytes([l0, l1, l2, l3]),
+            labels: u32::from_le_bytes([b0, b1, b2, b3]),
+        }
+    }
+}
+
 /// A line named a question but carries no line number ([`TraceRun`]'s `named`).
 const NO_NUMBER: u64 = u64::MAX;
 
-/// The questions' positions by a 64-bit hash of their ids, sorted (12 bytes a question, no id
-/// copied): a lookup gives every position whose id has the id's hash, in question order, and
-/// the caller keeps the first whose own id is the one looked for, so two ids that share a
-/// hash are never confused.
-struct IdIndex {
-    hashes: Vec<u64>,
-    positions: Vec<u32>,
+/// An id's 64-bit hash, by which the questions are found ([`Index`]): a lookup gives every
+/// position whose id has the id's hash, in question order, and the caller keeps the first
+/// whose own id is the one looked for, so two ids that share a hash are never confused.
+fn id_hash(id: &str) -> u64 {
+    crate::hash64(id)
 }
 
-impl IdIndex {
-    /// An id's hash.
-    fn hash(id: &str) -> u64 {
-        crate::hash64(id)
+/// The index of the ids whose hashes are `hashes` (in question order), made in `s`.
+fn index_of(s: &mut dyn Scratch, hashes: &mut Table<8>) -> Result<Index> {
+    if hashes.len() > 1 << 32 {
+        return Err(Error::InvalidConfig(
+            "a streamed trace takes at most 4,294,967,296 questions".into(),
+        ));
     }
+    Index::new(s, hashes).map_err(Error::Scratch)
+}
 
-    /// The index of `ids`, in question order.
-    fn new<'a>(ids: impl Iterator<Item = &'a str>) -> Result<Self> {
-        IdIndex::of_hashes(ids.map(IdIndex::hash).collect())
-    }
-
-    /// The index of the ids whose hashes are `hashes`, in question order.
-    fn of_hashes(hashes: Vec<u64>) -> Result<Self> {
-        let mut pairs = hashes
-            .into_iter()
-            .enumerate()
-            .map(|(i, h)| u32::try_from(i).map(|i| (h, i)))
-            .collect::<std::result::Result<Vec<(u64, u32)>, _>>()
-            .map_err(|_| {
-                Error::InvalidConfig(
-                    "a streamed trace takes at most 4,294,967,295 questions".into(),
-                )
-            })?;
-        pairs.sort_unstable();
-        Ok(IdIndex {
-            hashes: pairs.iter().map(|p| p.0).collect(),
-            positions: pairs.iter().map(|p| p.1).collect(),
-        })
-    }
-
-    /// The entries whose ids have `id`'s hash (their positions, [`IdIndex::position`], are
-    /// in question order).
-    fn candidates(&self, id: &str) -> Range<usize> {
-        self.of_hash(IdIndex::hash(id))
-    }
-
-    /// The entries whose hash is `h`.
-    fn of_hash(&self, h: u64) -> Range<usize> {
-        crate::equal_run(&self.hashes, |&x| x, h)
-    }
-
-    /// Entry `k`'s question position.
-    fn position(&self, k: usize) -> usize {
-        self.positions[k] as usize
+/// The scratch a run's tables are in: its store, or its own bytes when it has none.
+fn scratch_of<'s>(
+    store: &'s mut Option<Box<dyn Scratch + 'static>>,
+    own: &'s mut Vec<u8>,
+) -> &'s mut dyn Scratch {
+    match store {
+        Some(s) => s.as_mut(),
+        None => own,
     }
 }
 
@@ -507,7 +541,7 @@ enum Source<'q> {
     /// In the run's store ([`TraceRun::stored`]): per question, where it and its labels
     /// are, and the files the questions' origins name.
     Stored {
-        at: Vec<Place>,
+        at: Table<16>,
         paths: Vec<Arc<Path>>,
     },
 }
@@ -532,12 +566,14 @@ pub struct TraceRun<'r, 'c, 'q> {
     source: Source<'q>,
     cfg: Config<'r>,
     texts: Texts<'c>,
-    /// The questions' positions by their ids' hashes: a line's question is the first one
-    /// whose own id is the line's.
-    ids: IdIndex,
+    /// The questions' positions by their ids' hashes ([`id_hash`]): a line's question is the
+    /// first one whose own id is the line's. In the store (or `own`).
+    ids: Index,
     /// Per question, the line that named it first: its number, [`NO_NUMBER`] when the line
-    /// has none, 0 when no line named it yet.
-    named: Vec<u64>,
+    /// has none, 0 when no line named it yet. In the store (or `own`).
+    named: Table<8>,
+    /// Where the run's tables are when it has no store.
+    own: Vec<u8>,
     /// The first line of each unknown question ([`TraceRun::with_first_lines`]; otherwise
     /// empty): its number, if the line has one.
     unknown: FxHashMap<Box<str>, Option<u64>>,
@@ -633,11 +669,18 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         cfg: &Config<'r>,
         keep_texts: usize,
     ) -> Result<Self> {
-        let ids = IdIndex::new(queries.iter().map(|q| q.id.as_str()))?;
+        let mut own = Vec::new();
+        let mut hashes = Table::default();
+        for q in queries {
+            hashes
+                .push(&mut own, id_hash(&q.id).to_le_bytes())
+                .map_err(Error::Scratch)?;
+        }
+        let ids = index_of(&mut own, &mut hashes)?;
         TraceRun::over(
             corpus,
             briefing,
-            (Source::Borrowed(queries), ids),
+            (Source::Borrowed(queries), ids, own),
             cfg,
             keep_texts,
         )
@@ -648,9 +691,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// when it is diagnosed, briefed and its part handed out ([`Part::queries`]); its labels
     /// when it is diagnosed and briefed; the briefs, and the questions again
     /// ([`Streamed::queries`], with the labels of those the run still holds), by
-    /// [`TraceRun::finish`] once the run's texts are freed. The run then holds about 100 bytes
-    /// per question (where it and its labels are, and its id's hash), not ~1 KB; the outcome
-    /// is the same as [`TraceRun::new`]'s over them.
+    /// [`TraceRun::finish`] once the run's texts are freed. Where each question and its labels
+    /// are, the questions' index by id and the line that named each first are kept in the
+    /// store too (tables of fixed-width records): the run holds a few bytes per block of questions, not
+    /// ~1 KB a question; the outcome is the same as [`TraceRun::new`]'s over them.
     ///
     /// # Errors
     ///
@@ -685,16 +729,19 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         keep_texts: usize,
     ) -> Result<Self> {
         let QuestionStore {
-            store,
+            mut store,
             at,
             paths,
-            hashes,
+            mut hashes,
+            finished: _,
             buf,
         } = questions;
+        let ids = index_of(store.as_mut(), &mut hashes)?;
+        drop(hashes);
         let mut run = TraceRun::over(
             corpus,
             briefing,
-            (Source::Stored { at, paths }, IdIndex::of_hashes(hashes)?),
+            (Source::Stored { at, paths }, ids, Vec::new()),
             cfg,
             keep_texts,
         )?;
@@ -710,7 +757,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     fn over(
         corpus: &'r Corpus<'c>,
         briefing: &'r BriefContext<'c>,
-        (source, ids): (Source<'q>, IdIndex),
+        (source, ids, own): (Source<'q>, Index, Vec<u8>),
         cfg: &Config<'r>,
         keep_texts: usize,
     ) -> Result<Self> {
@@ -722,7 +769,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             cfg: trace_config(cfg)?,
             texts: Texts::default(),
             ids,
-            named: vec![0; n],
+            named: Table::zeroed(n),
+            own,
             unknown: FxHashMap::default(),
             first_lines: false,
             repeated: Diagnostics::default(),
@@ -807,11 +855,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     ///
     /// When the run's questions are not in its store.
     fn stored_query(&mut self, i: usize) -> Result<Query> {
-        let (Source::Stored { at, paths }, Some(store)) = (&self.source, self.store.as_mut())
+        let (Source::Stored { at, paths }, Some(store)) = (&mut self.source, self.store.as_mut())
         else {
             unreachable!("only a stored run reads its questions from its store")
         };
-        read_query(store.as_mut(), at[i], paths)
+        let place = Place::of(at.get(store.as_mut(), i).map_err(Error::Scratch)?);
+        read_query(store.as_mut(), place, paths)
     }
 
     /// `q`, question `i` read from the store, with its labels as the store keeps them.
@@ -824,10 +873,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
 
     /// Question `i`'s labels as the store keeps them (`None`: none are kept there).
     fn stored_labels(&mut self, i: usize) -> Result<Option<QueryLabels>> {
-        let (Source::Stored { at, .. }, Some(store)) = (&self.source, self.store.as_mut()) else {
+        let (Source::Stored { at, .. }, Some(store)) = (&mut self.source, self.store.as_mut())
+        else {
             return Ok(None);
         };
-        read_labels(store.as_mut(), at[i])
+        let place = Place::of(at.get(store.as_mut(), i).map_err(Error::Scratch)?);
+        read_labels(store.as_mut(), place)
     }
 
     /// The same run handing out `part` questions at a time (at least one).
@@ -884,8 +935,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// question whose id it is, and that question (without its labels) when it was read from
     /// the store to compare ids.
     fn find(&mut self, id: &str) -> Result<Option<(usize, Option<Query>)>> {
-        for k in self.ids.candidates(id) {
-            let i = self.ids.position(k);
+        let scratch = scratch_of(&mut self.store, &mut self.own);
+        let candidates = self.ids.of(scratch, id_hash(id)).map_err(Error::Scratch)?;
+        for i in candidates {
             match self.source {
                 Source::Borrowed(queries) => {
                     if queries[i].id == id {
@@ -961,9 +1013,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                         ),
                     );
                 }
-                Some((i, _)) if self.named[i] != 0 => {
+                Some((i, _)) if self.named(i)? != 0 => {
                     if self.first_lines {
-                        let first = self.named[i];
+                        let first = self.named(i)?;
                         self.repeat(rec, (first != NO_NUMBER).then_some(first));
                         repeats[r] = true;
                     } else {
@@ -978,7 +1030,10 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     }
                 }
                 Some((i, q)) => {
-                    self.named[i] = line.unwrap_or(NO_NUMBER);
+                    let scratch = scratch_of(&mut self.store, &mut self.own);
+                    self.named
+                        .set(scratch, i, line.unwrap_or(NO_NUMBER).to_le_bytes())
+                        .map_err(Error::Scratch)?;
                     joined.push((i, r));
                     read.push(q);
                 }
@@ -1104,7 +1159,9 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     slot.items = input.retrieved;
                     slot.answer = input.answer;
                     self.rankings[i - self.released] = ranking;
-                    self.keep(class, i, weight);
+                    if let Err(e) = self.keep(class, i, weight) {
+                        first_error.get_or_insert((i, e));
+                    }
                 }
                 Err(e) => {
                     first_error.get_or_insert((i, e));
@@ -1285,7 +1342,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 };
                 self.held.insert(i, held);
             } else {
-                self.let_go(i);
+                self.let_go(i)?;
             }
         }
         // With a store, this release's briefs go there; `briefs` then holds one release at most.
@@ -1319,14 +1376,25 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
 
     /// Lets go of what no report reads of question `i` (released, not drawn, its brief
     /// taken): its items, its diagnosis and its labels.
-    fn let_go(&mut self, i: usize) {
+    fn let_go(&mut self, i: usize) -> Result<()> {
         self.held.remove(&i);
         if let Some(l) = self.labels.get_mut(i) {
             *l = None;
         }
-        if let Source::Stored { at, .. } = &mut self.source {
-            at[i].labels = 0;
+        if let (Source::Stored { at, .. }, Some(store)) = (&mut self.source, self.store.as_mut()) {
+            let store = store.as_mut();
+            let place = Place::of(at.get(store, i).map_err(Error::Scratch)?);
+            let place = Place { labels: 0, ..place };
+            at.set(store, i, place.bytes()).map_err(Error::Scratch)?;
         }
+        Ok(())
+    }
+
+    /// The line that named question `i` first (`named`).
+    fn named(&mut self, i: usize) -> Result<u64> {
+        let scratch = scratch_of(&mut self.store, &mut self.own);
+        let rec = self.named.get(scratch, i).map_err(Error::Scratch)?;
+        Ok(u64::from_le_bytes(rec))
     }
 
     /// Whether question `i`, of `class`, is among the ones whose texts are kept.
@@ -1339,7 +1407,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
     /// Keeps question `i`'s hit texts and answer if it is among the first `keep_texts` of its
     /// class in [`drawn_order`] so far (it weighs `weight`); those of a question that leaves
     /// that set are dropped.
-    fn keep(&mut self, class: Class, i: usize, weight: f64) {
+    fn keep(&mut self, class: Class, i: usize, weight: f64) -> Result<()> {
         let entry = (i, weight);
         let set = self.kept.entry(class).or_default();
         let at = set
@@ -1355,7 +1423,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         };
         if let Some(d) = dropped {
             if d < self.released {
-                self.let_go(d);
+                self.let_go(d)?;
             } else {
                 let slot = self.slot_mut(d);
                 for item in &mut slot.items {
@@ -1364,6 +1432,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                 slot.answer = None;
             }
         }
+        Ok(())
     }
 
     /// The trace is over: the questions no line named are to be diagnosed (with nothing
@@ -1384,9 +1453,12 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         if end <= self.missing_upto {
             return Ok(());
         }
-        let missing: Vec<usize> = (self.missing_upto..end)
-            .filter(|&i| self.named[i] == 0)
-            .collect();
+        let mut missing: Vec<usize> = Vec::new();
+        for i in self.missing_upto..end {
+            if self.named(i)? == 0 {
+                missing.push(i);
+            }
+        }
         self.missing_upto = end;
         if missing.is_empty() {
             return Ok(());
@@ -1495,7 +1567,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     store,
                     at,
                     paths,
-                    hashes: Vec::new(),
+                    hashes: Table::default(),
+                    finished: true,
                     buf: Vec::new(),
                 });
             }
@@ -1537,36 +1610,4 @@ fn strip(mut r: TraceRecord) -> TraceRecord {
     r.candidates = None;
     r.answer = None;
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::IdIndex;
-
-    /// Every question whose id has a hash comes back for it, in question order (the run keeps
-    /// the first whose own id matches), and none for a hash no id has.
-    #[test]
-    fn the_id_index_gives_every_position_of_a_hash_in_question_order() {
-        let index = IdIndex::of_hashes(vec![7, 3, 7, 7, 1, u64::MAX, 0]).unwrap();
-        let of = |h: u64| -> Vec<usize> { index.of_hash(h).map(|k| index.position(k)).collect() };
-        assert_eq!(of(7), [0, 2, 3]);
-        assert_eq!(of(3), [1]);
-        assert_eq!(of(u64::MAX), [5]);
-        assert_eq!(of(0), [6]);
-        assert!(of(5).is_empty());
-        // By id: the same as by its hash.
-        let ids = ["b", "a", "b", "c", "a"];
-        let index = IdIndex::new(ids.into_iter()).unwrap();
-        let found = |id: &str| -> Vec<usize> {
-            index
-                .candidates(id)
-                .map(|k| index.position(k))
-                .filter(|&i| ids[i] == id)
-                .collect()
-        };
-        assert_eq!(found("b"), [0, 2]);
-        assert_eq!(found("a"), [1, 4]);
-        assert_eq!(found("c"), [3]);
-        assert!(found("d").is_empty());
-    }
 }

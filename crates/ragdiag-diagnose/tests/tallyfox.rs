@@ -1199,6 +1199,9 @@ fn a_store_that_fails_stops_the_run_with_its_error() {
         fn get(&mut self, _: u64, _: usize) -> std::io::Result<Vec<u8>> {
             Err(std::io::Error::other("gone"))
         }
+        fn set(&mut self, _: u64, _: &[u8]) -> std::io::Result<()> {
+            Err(std::io::Error::other("gone"))
+        }
     }
     let truth = truth();
     let (docs, queries, trace) = demo();

@@ -13,7 +13,9 @@ use ragdiag_diagnose::{Part, Streamed, TraceRun};
 use ragdiag_load::{LoadError, LoadOptions, TraceBatch};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Write};
+#[cfg(not(unix))]
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Trace lines per batch unless `RAGDIAG_TRACE_BATCH` says otherwise.
@@ -106,15 +108,57 @@ impl ragdiag_diagnose::Scratch for ScratchFile {
             return Err(std::io::Error::other("a read past the scratch's end"));
         }
         let mut out = vec![0; len];
-        let read = file.flush().and_then(|()| {
-            let f = file.get_mut();
-            f.seek(SeekFrom::Start(at))?;
-            f.read_exact(&mut out)?;
-            // Appends go on at the end.
-            f.seek(SeekFrom::End(0)).map(|_| ())
-        });
+        let read = file
+            .flush()
+            .and_then(|()| read_at(file.get_mut(), &mut out, at));
         self.broken = read.is_err();
         read.map(|()| out)
+    }
+
+    fn set(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let past_end = at
+            .checked_add(bytes.len() as u64)
+            .is_none_or(|e| e > self.end);
+        let Some(file) = self.file(false)? else {
+            return Err(std::io::Error::other("nothing was written to the scratch"));
+        };
+        if past_end {
+            return Err(std::io::Error::other("a write past the scratch's end"));
+        }
+        let written = file
+            .flush()
+            .and_then(|()| write_at(file.get_mut(), bytes, at));
+        self.broken = written.is_err();
+        written
+    }
+}
+
+/// Reads `out.len()` bytes of `file` at offset `at`, leaving its position (appends go on at
+/// the end).
+fn read_at(file: &mut File, out: &mut [u8], at: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, out, at)
+    }
+    #[cfg(not(unix))]
+    {
+        file.seek(SeekFrom::Start(at))?;
+        file.read_exact(out)?;
+        file.seek(SeekFrom::End(0)).map(|_| ())
+    }
+}
+
+/// Writes `bytes` over `file`'s at offset `at`, leaving its position.
+fn write_at(file: &mut File, bytes: &[u8], at: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+    }
+    #[cfg(not(unix))]
+    {
+        file.seek(SeekFrom::Start(at))?;
+        file.write_all(bytes)?;
+        file.seek(SeekFrom::End(0)).map(|_| ())
     }
 }
 
