@@ -307,13 +307,13 @@ impl Tallied for BriefRef<'_> {
 
 /// Every question's brief, in question order, kept column by column (issue 15: the summary at
 /// the end of a streamed run reads every question's brief): the ids in one string, tag lists
-/// once per distinct list, the class, rule, flags and verdicts in 6 bytes, the best evidence
-/// rank in 4, the weight and trace figures coded ([`CodedRows`]) and the record's line in 4,
-/// and the parts many questions lack (a reason, the reranker's effect, review signals, a fix)
-/// only for the questions that have them: a fix's kind in 16 bytes, each of its pages in 8 (page
-/// and successor names kept once a run, as the review signals' quoted documents), review
-/// signals in 40. ~50 bytes a question where a [`Brief`] holds ~0.2 KB in its struct and
-/// allocations.
+/// once per distinct list, the class, rule, flags, verdicts and fix-first kind in 8 bytes, the
+/// best evidence rank in 4, the weight and trace figures coded ([`CodedRows`]) and the record's
+/// line in 4, and the parts many questions lack (a reason, the reranker's effect, review
+/// signals, a fix's pages) only for the questions that have them: each of a fix's pages in 8
+/// (page and successor names kept once a run, as the review signals' quoted documents), review
+/// signals in 40. ~70 bytes a question on a production-shaped trace (measured at 100,000:
+/// BENCHMARKS.md) where a [`Brief`] holds ~0.2 KB in its struct and allocations.
 /// [`Briefs::get`] and [`Briefs::iter`] read a question's brief as a [`BriefRef`].
 #[derive(Clone, PartialEq)]
 pub struct Briefs {
@@ -334,8 +334,6 @@ pub struct Briefs {
     /// Per question, its record's line and figures (absent ones 0; [`Facts`] says which
     /// there are); empty while no question has a record.
     records: Records,
-    /// The questions with a fix-first action, by position (ascending), and its kind.
-    fixes: Vec<(usize, FixKind)>,
     /// The names the fixes' pages and the review signals give (pages, successors, quoted
     /// documents), each once: they are the corpus's, while the questions naming them grow.
     names: Names,
@@ -477,14 +475,21 @@ impl Records {
     }
 }
 
-/// A question's class, rule, flags and verdicts.
+/// A question's class, rule, flags, verdicts and fix-first action's kind (8 bytes: the kind
+/// was a position and a kind apart, 16 bytes, for the ~40% of questions that have one).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Facts {
     flags: FlagSet,
     bits: u16,
     class: Class,
     rule: Rule,
+    fix: Option<FixKind>,
 }
+
+const _: () = assert!(
+    std::mem::size_of::<Facts>() <= 8,
+    "a question's facts in 8 bytes"
+);
 
 /// What few questions have.
 #[derive(Debug, Clone, PartialEq)]
@@ -712,7 +717,6 @@ impl Default for Briefs {
             best_gold_rank: Vec::new(),
             weight: CodedRows::new(1),
             records: Records::default(),
-            fixes: Vec::new(),
             names: Names::default(),
             page_ends: Vec::new(),
             fix_pages: Vec::new(),
@@ -806,13 +810,13 @@ impl Briefs {
             bits,
             class: b.class,
             rule: b.rule,
+            fix: b.fix.as_ref().map(|f| f.kind),
         });
         self.best_gold_rank.push(b.best_gold_rank.map_or(0, |r| {
             u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX)
         }));
         self.weight.push(&[b.weight]);
         if let Some(f) = b.fix {
-            self.fixes.push((i, f.kind));
             if !f.pages.is_empty() {
                 for (page, successor, span) in &f.pages {
                     if let Some(size) = *span {
@@ -972,7 +976,6 @@ impl Briefs {
         self.best_gold_rank.shrink_to_fit();
         self.weight.shrink_to_fit();
         self.records.shrink_to_fit();
-        self.fixes.shrink_to_fit();
         self.names.all.shrink_to_fit();
         self.names.at.shrink_to_fit();
         self.page_ends.shrink_to_fit();
@@ -992,7 +995,6 @@ impl Briefs {
         self.brief(
             i,
             Parts {
-                fix: find(&self.fixes, i).map(|k| self.fixes[k].1),
                 pages: find(&self.page_ends, i),
                 review: find(&self.reviews, i).map(|k| &self.reviews[k].1),
                 extra: find(&self.extras, i).map(|k| &self.extras[k].1),
@@ -1013,11 +1015,10 @@ impl Briefs {
                 _ => None,
             }
         }
-        let mut next = [0usize; 4];
+        let mut next = [0usize; 3];
         (0..self.len()).map(move |i| {
-            let [f, p, r, e] = &mut next;
+            let [p, r, e] = &mut next;
             let parts = Parts {
-                fix: next_at(&self.fixes, f, i).map(|k| self.fixes[k].1),
                 pages: next_at(&self.page_ends, p, i),
                 review: next_at(&self.reviews, r, i).map(|k| &self.reviews[k].1),
                 extra: next_at(&self.extras, e, i).map(|k| &self.extras[k].1),
@@ -1032,10 +1033,10 @@ impl Briefs {
             bits,
             class,
             rule,
+            fix,
         } = self.facts[i];
         let on = |bit: u16| bits & bit != 0;
         let Parts {
-            fix,
             pages,
             review,
             extra,
@@ -1076,7 +1077,6 @@ impl Briefs {
 /// What of a question's brief is kept apart, found.
 #[derive(Clone, Copy)]
 struct Parts<'a> {
-    fix: Option<FixKind>,
     /// Its entry in `page_ends`.
     pages: Option<usize>,
     review: Option<&'a Signals>,

@@ -4,7 +4,8 @@
 //! code instead of 8 bytes a number. Each distinct row keeps its exact bits (−0 apart from
 //! 0, every NaN as it came), so whatever reads a row reads the number it was given.
 
-use std::collections::HashMap;
+use hashbrown::HashTable;
+use std::hash::Hasher;
 
 /// Rows of `width` numbers, one per question, in order: coded while few rows are distinct,
 /// one after the other once more than [`PLAIN_PAST`] distinct rows are over half the rows
@@ -18,13 +19,12 @@ pub struct CodedRows {
 #[derive(Debug, Clone)]
 enum Rows {
     /// Per row a code into `distinct`, whose rows (`width` numbers each) are found by their
-    /// bits in `index`.
+    /// bits through `index`: each distinct row's code, by the hash of its bits (4 bytes and a
+    /// control byte a row; the bits are read in `distinct`, not copied).
     Coded {
         codes: Vec<u32>,
         distinct: Vec<f64>,
-        index: HashMap<Box<[u64]>, u32>,
-        /// The bits of the row being looked up (made once, not a list a row).
-        key: Vec<u64>,
+        index: HashTable<u32>,
     },
     /// A row's `width` numbers after the other's.
     Plain(Vec<f64>),
@@ -35,10 +35,29 @@ impl Default for Rows {
         Rows::Coded {
             codes: Vec::new(),
             distinct: Vec::new(),
-            index: HashMap::new(),
-            key: Vec::new(),
+            index: HashTable::new(),
         }
     }
+}
+
+/// The hash of a row's bits.
+fn bits_hash(row: &[f64]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    for v in row {
+        h.write_u64(v.to_bits());
+    }
+    h.finish()
+}
+
+/// Whether two rows have the same bits, number by number.
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// Distinct row `code` of `distinct` (`width` numbers each).
+fn distinct_row(distinct: &[f64], width: usize, code: u32) -> &[f64] {
+    let c = code as usize;
+    &distinct[c * width..(c + 1) * width]
 }
 
 /// How many distinct rows [`CodedRows`] codes before it may keep its rows one after the other.
@@ -133,16 +152,21 @@ impl CodedRows {
                 codes,
                 distinct,
                 index,
-                key,
             } => {
-                key.clear();
-                key.extend(row.iter().map(|v| v.to_bits()));
-                let code = match index.get(&key[..]) {
-                    Some(&code) => code,
+                let w = self.width;
+                let hash = bits_hash(row);
+                let found = index
+                    .find(hash, |&c| same_bits(distinct_row(distinct, w, c), row))
+                    .copied();
+                let code = match found {
+                    Some(code) => code,
                     None => {
                         let code = u32::try_from(index.len()).expect("fewer rows than 2^32");
-                        index.insert(key[..].into(), code);
                         distinct.extend_from_slice(row);
+                        let distinct = &*distinct;
+                        index.insert_unique(hash, code, |&c| {
+                            bits_hash(distinct_row(distinct, w, c))
+                        });
                         code
                     }
                 };
@@ -338,6 +362,52 @@ mod tests {
         }
         assert_eq!((empty.len(), empty.distinct()), (5, Some(1)));
         assert!(empty.row(4).is_empty());
+    }
+
+    /// Rows drawn from a pool of numbers whose bits differ where their values do not (−0 and
+    /// 0, NaNs of other payloads and signs) are coded as a list of their distinct bit-rows
+    /// codes them: the same count of distinct rows, each row read back with its own bits.
+    #[test]
+    fn distinct_rows_are_told_by_their_bits() {
+        let pool = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff8_0000_0000_0001),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0,
+            f64::MIN_POSITIVE,
+        ];
+        for width in [1usize, 2, 3] {
+            let mut coded = CodedRows::new(width);
+            let mut model: Vec<Vec<u64>> = Vec::new();
+            let mut rows: Vec<Vec<f64>> = Vec::new();
+            let mut state = 7u64 + width as u64;
+            for _ in 0..2_000 {
+                let row: Vec<f64> = (0..width)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        pool[(state >> 33) as usize % pool.len()]
+                    })
+                    .collect();
+                let bits: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+                if !model.contains(&bits) {
+                    model.push(bits);
+                }
+                coded.push(&row);
+                rows.push(row);
+            }
+            assert_eq!(coded.distinct(), Some(model.len()), "width {width}");
+            for (i, row) in rows.iter().enumerate() {
+                let got: Vec<u64> = coded.row(i).iter().map(|v| v.to_bits()).collect();
+                let want: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want, "row {i}, width {width}");
+            }
+        }
     }
 
     #[test]
