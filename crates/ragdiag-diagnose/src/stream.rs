@@ -389,7 +389,7 @@ fn id_hash(id: &str) -> u64 {
 
 /// The index of the ids whose hashes are `hashes` (in question order), made in `s`.
 fn index_of(s: &mut dyn Scratch, hashes: &mut Table<8>) -> Result<Index> {
-    if hashes.len() > 1 << 32 {
+    if u32::try_from(hashes.len().saturating_sub(1)).is_err() {
         return Err(Error::InvalidConfig(
             "a streamed trace takes at most 4,294,967,296 questions".into(),
         ));
