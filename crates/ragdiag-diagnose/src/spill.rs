@@ -50,21 +50,23 @@ impl Scratch for Vec<u8> {
     }
 
     fn get(&mut self, at: u64, len: usize) -> io::Result<Vec<u8>> {
-        usize::try_from(at)
-            .ok()
-            .and_then(|at| self.as_slice().get(at..at.checked_add(len)?))
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| bad("past the end of the scratch"))
+        Ok(self[written(self, at, len)?].to_vec())
     }
 
     fn set(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
-        usize::try_from(at)
-            .ok()
-            .and_then(|at| self.get_mut(at..at.checked_add(bytes.len())?))
-            .ok_or_else(|| bad("past the end of the scratch"))?
-            .copy_from_slice(bytes);
+        let range = written(self, at, bytes.len())?;
+        self[range].copy_from_slice(bytes);
         Ok(())
     }
+}
+
+/// The `len` bytes of `scratch` at offset `at`, if they were written.
+fn written(scratch: &[u8], at: u64, len: usize) -> io::Result<std::ops::Range<usize>> {
+    usize::try_from(at)
+        .ok()
+        .and_then(|at| Some(at..at.checked_add(len)?))
+        .filter(|r| r.end <= scratch.len())
+        .ok_or_else(|| bad("past the end of the scratch"))
 }
 
 /// A located question that waits for its part.

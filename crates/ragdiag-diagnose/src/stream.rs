@@ -115,14 +115,12 @@ fn traffic_weight(q: &Query) -> f64 {
 /// summary reads the briefs) holds no question it does not use; no more can be pushed to it.
 pub struct QuestionStore {
     store: Box<dyn Scratch + 'static>,
-    /// Per question, where it is ([`Place`]).
-    at: Table<16>,
+    /// Per question, where it is.
+    at: Places,
     /// The files the questions' origins name.
     paths: Vec<Arc<Path>>,
     /// Per question, its id's hash (none in a finished run's store).
     hashes: Table<8>,
-    /// A finished run's: no more are pushed.
-    finished: bool,
     buf: Vec<u8>,
 }
 
@@ -153,10 +151,9 @@ impl QuestionStore {
     pub fn new(store: Box<dyn Scratch + 'static>) -> Self {
         QuestionStore {
             store,
-            at: Table::default(),
+            at: Places::default(),
             paths: Vec::new(),
             hashes: Table::default(),
-            finished: false,
             buf: Vec::new(),
         }
     }
@@ -168,7 +165,7 @@ impl QuestionStore {
     /// [`Error::Scratch`]: the store cannot be written, the question is past 4 GB, or the store
     /// is a finished run's.
     pub fn push(&mut self, mut q: Query) -> Result<()> {
-        if self.finished {
+        if self.hashes.len() != self.at.len() {
             return Err(Error::Scratch(std::io::Error::other(
                 "a finished run's questions take no more",
             )));
@@ -198,7 +195,7 @@ impl QuestionStore {
             labels: labels_len,
         };
         let store = self.store.as_mut();
-        self.at.push(store, place.bytes()).map_err(Error::Scratch)?;
+        self.at.push(store, place)?;
         self.hashes
             .push(store, id_hash(&q.id).to_le_bytes())
             .map_err(Error::Scratch)?;
@@ -217,15 +214,6 @@ impl QuestionStore {
         self.at.len() == 0
     }
 
-    /// Where question `i` is.
-    fn place(&mut self, i: usize) -> Result<Place> {
-        let rec = self
-            .at
-            .get(self.store.as_mut(), i)
-            .map_err(Error::Scratch)?;
-        Ok(Place::of(rec))
-    }
-
     /// Question `i` with its labels (those the store still keeps: a finished run's keeps only
     /// those of the questions it did not let go of).
     ///
@@ -238,7 +226,7 @@ impl QuestionStore {
     /// When there are not more than `i` questions.
     pub fn get(&mut self, i: usize) -> Result<Query> {
         let mut q = self.question(i)?;
-        let place = self.place(i)?;
+        let place = self.at.get(self.store.as_mut(), i)?;
         if let Some(labels) = read_labels(self.store.as_mut(), place)? {
             labels.put(&mut q);
         }
@@ -255,7 +243,7 @@ impl QuestionStore {
     ///
     /// When there are not more than `i` questions.
     pub fn question(&mut self, i: usize) -> Result<Query> {
-        let place = self.place(i)?;
+        let place = self.at.get(self.store.as_mut(), i)?;
         read_query(self.store.as_mut(), place, &self.paths)
     }
 
@@ -316,14 +304,14 @@ impl QuestionStore {
         if !repeats.is_empty() {
             // The kept questions' places and hashes, written again in order.
             let store = self.store.as_mut();
-            let (mut at, mut hashes) = (Table::default(), Table::default());
+            let (mut at, mut hashes) = (Places::default(), Table::default());
             let mut dropped = repeats.iter().map(|r| r.0).peekable();
             for i in 0..self.at.len() {
                 if dropped.next_if_eq(&i).is_some() {
                     continue;
                 }
-                let place = self.at.get(store, i).map_err(Error::Scratch)?;
-                at.push(store, place).map_err(Error::Scratch)?;
+                let place = self.at.get(store, i)?;
+                at.push(store, place)?;
                 let hash = self.hashes.get(store, i).map_err(Error::Scratch)?;
                 hashes.push(store, hash).map_err(Error::Scratch)?;
             }
@@ -345,8 +333,8 @@ impl crate::golden::Questions for QuestionStore {
 }
 
 /// Where a stored run ([`TraceRun::stored`]) keeps a question: the question's bytes at
-/// `at`, then its labels' (16 bytes a question, in the store's [`Table`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `at`, then its labels' (16 bytes a question, in the store's [`Places`]).
+#[derive(Debug, Clone, Copy)]
 struct Place {
     /// The question's offset in the store.
     at: u64,
@@ -354,6 +342,28 @@ struct Place {
     len: u32,
     /// The length of its labels, just after it (0: none, or let go of).
     labels: u32,
+}
+
+/// Every question's [`Place`], a table in the store.
+#[derive(Debug, Clone, Default)]
+struct Places(Table<16>);
+
+impl Places {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&mut self, s: &mut dyn Scratch, p: Place) -> Result<()> {
+        self.0.push(s, p.bytes()).map_err(Error::Scratch)
+    }
+
+    fn get(&mut self, s: &mut dyn Scratch, i: usize) -> Result<Place> {
+        self.0.get(s, i).map(Place::of).map_err(Error::Scratch)
+    }
+
+    fn set(&mut self, s: &mut dyn Scratch, i: usize, p: Place) -> Result<()> {
+        self.0.set(s, i, p.bytes()).map_err(Error::Scratch)
+    }
 }
 
 impl Place {
@@ -389,10 +399,8 @@ fn id_hash(id: &str) -> u64 {
 
 /// The index of the ids whose hashes are `hashes` (in question order), made in `s`.
 fn index_of(s: &mut dyn Scratch, hashes: &mut Table<8>) -> Result<Index> {
-    if u32::try_from(hashes.len().saturating_sub(1)).is_err() {
-        return Err(Error::InvalidConfig(
-            "a streamed trace takes at most 4,294,967,296 questions".into(),
-        ));
+    if !crate::table::fits(hashes.len()) {
+        return Err(Error::InvalidConfig(crate::table::TOO_MANY.into()));
     }
     Index::new(s, hashes).map_err(Error::Scratch)
 }
@@ -540,10 +548,7 @@ enum Source<'q> {
     Borrowed(&'q [Query]),
     /// In the run's store ([`TraceRun::stored`]): per question, where it and its labels
     /// are, and the files the questions' origins name.
-    Stored {
-        at: Table<16>,
-        paths: Vec<Arc<Path>>,
-    },
+    Stored { at: Places, paths: Vec<Arc<Path>> },
 }
 
 impl Source<'_> {
@@ -733,7 +738,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
             at,
             paths,
             mut hashes,
-            finished: _,
             buf,
         } = questions;
         let ids = index_of(store.as_mut(), &mut hashes)?;
@@ -859,7 +863,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         else {
             unreachable!("only a stored run reads its questions from its store")
         };
-        let place = Place::of(at.get(store.as_mut(), i).map_err(Error::Scratch)?);
+        let place = at.get(store.as_mut(), i)?;
         read_query(store.as_mut(), place, paths)
     }
 
@@ -877,7 +881,7 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         else {
             return Ok(None);
         };
-        let place = Place::of(at.get(store.as_mut(), i).map_err(Error::Scratch)?);
+        let place = at.get(store.as_mut(), i)?;
         read_labels(store.as_mut(), place)
     }
 
@@ -1383,9 +1387,8 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
         }
         if let (Source::Stored { at, .. }, Some(store)) = (&mut self.source, self.store.as_mut()) {
             let store = store.as_mut();
-            let place = Place::of(at.get(store, i).map_err(Error::Scratch)?);
-            let place = Place { labels: 0, ..place };
-            at.set(store, i, place.bytes()).map_err(Error::Scratch)?;
+            let place = at.get(store, i)?;
+            at.set(store, i, Place { labels: 0, ..place })?;
         }
         Ok(())
     }
@@ -1568,7 +1571,6 @@ impl<'r, 'c, 'q> TraceRun<'r, 'c, 'q> {
                     at,
                     paths,
                     hashes: Table::default(),
-                    finished: true,
                     buf: Vec::new(),
                 });
             }

@@ -20,6 +20,14 @@ pub(crate) const BLOCK: usize = 256;
 /// Hashes sorted in memory at once while an [`Index`] is made.
 pub(crate) const CHUNK: usize = 1 << 16;
 
+/// Why an [`Index`] refuses more hashes than [`fits`] (a position takes 4 bytes).
+pub(crate) const TOO_MANY: &str = "a streamed trace takes at most 4,294,967,296 questions";
+
+/// Whether an [`Index`] takes `n` hashes.
+pub(crate) fn fits(n: usize) -> bool {
+    u32::try_from(n.saturating_sub(1)).is_ok()
+}
+
 /// Where a block is that was never written: its records are all zero.
 const UNWRITTEN: u64 = u64::MAX;
 
@@ -160,13 +168,11 @@ impl Index {
     ///
     /// # Errors
     ///
-    /// The scratch cannot be written or read, or there are more than `u32::MAX + 1` hashes.
+    /// The scratch cannot be written or read, or there are more hashes than [`fits`].
     pub(crate) fn new(s: &mut dyn Scratch, hashes: &mut Table<8>) -> io::Result<Self> {
         let n = hashes.len();
-        if n > 0 && u32::try_from(n - 1).is_err() {
-            return Err(io::Error::other(
-                "a streamed trace takes at most 4,294,967,296 questions",
-            ));
+        if !fits(n) {
+            return Err(io::Error::other(TOO_MANY));
         }
         let mut runs: Table<12> = Table::default();
         let mut chunk: Vec<(u64, u32)> = Vec::with_capacity(CHUNK.min(n));

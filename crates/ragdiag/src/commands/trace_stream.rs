@@ -100,36 +100,38 @@ impl ragdiag_diagnose::Scratch for ScratchFile {
     }
 
     fn get(&mut self, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        let mut out = vec![0; len];
+        self.in_place(at, len, "read", |f| read_at(f, &mut out, at))?;
+        Ok(out)
+    }
+
+    fn set(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        self.in_place(at, bytes.len(), "write", |f| write_at(f, bytes, at))
+    }
+}
+
+impl ScratchFile {
+    /// Does `op` (a `what`: read or write) on the `len` bytes at offset `at`, which must have
+    /// been written, once the appends buffered before it are written.
+    fn in_place(
+        &mut self,
+        at: u64,
+        len: usize,
+        what: &str,
+        op: impl FnOnce(&mut File) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let past_end = at.checked_add(len as u64).is_none_or(|e| e > self.end);
         let Some(file) = self.file(false)? else {
             return Err(std::io::Error::other("nothing was written to the scratch"));
         };
         if past_end {
-            return Err(std::io::Error::other("a read past the scratch's end"));
+            return Err(std::io::Error::other(format!(
+                "a {what} past the scratch's end"
+            )));
         }
-        let mut out = vec![0; len];
-        let read = file
-            .flush()
-            .and_then(|()| read_at(file.get_mut(), &mut out, at));
-        self.broken = read.is_err();
-        read.map(|()| out)
-    }
-
-    fn set(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
-        let past_end = at
-            .checked_add(bytes.len() as u64)
-            .is_none_or(|e| e > self.end);
-        let Some(file) = self.file(false)? else {
-            return Err(std::io::Error::other("nothing was written to the scratch"));
-        };
-        if past_end {
-            return Err(std::io::Error::other("a write past the scratch's end"));
-        }
-        let written = file
-            .flush()
-            .and_then(|()| write_at(file.get_mut(), bytes, at));
-        self.broken = written.is_err();
-        written
+        let done = file.flush().and_then(|()| op(file.get_mut()));
+        self.broken = done.is_err();
+        done
     }
 }
 
