@@ -34,6 +34,7 @@ mod embed;
 mod guard;
 mod label;
 mod model;
+mod packed;
 mod progress;
 mod render;
 mod shingle;
@@ -51,6 +52,7 @@ pub use model::{
     Chunk, Document, Evidence, Judgment, Qrels, Query, QueryJudgments, Run, ScoredDoc, TraceHit,
     TraceRecord,
 };
+pub use packed::{Narrow, Strs};
 pub use progress::{NoProgress, Progress};
 pub use render::{group_thousands, hex, md_code, md_escape, md_prose, pct, prose_parts, ProsePart};
 pub use shingle::{jaccard_sorted, stable_hash, word_shingles, words};

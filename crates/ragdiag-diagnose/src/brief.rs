@@ -9,7 +9,7 @@
 use crate::fix_first::{fix_of, PageFor};
 use crate::{Class, Diagnosis, Flag, RerankOutcome, Rule, ThresholdOptions};
 use ragdiag_contract::FixKind;
-use ragdiag_core::{Document, Query, TraceRecord};
+use ragdiag_core::{Document, Narrow, Query, Strs, TraceRecord};
 use ragdiag_eval::coded::CodedRows;
 use ragdiag_fresh::{Audit, DocFreshness};
 use std::collections::HashMap;
@@ -317,18 +317,16 @@ impl Tallied for BriefRef<'_> {
 /// [`Briefs::get`] and [`Briefs::iter`] read a question's brief as a [`BriefRef`].
 #[derive(Clone, PartialEq)]
 pub struct Briefs {
-    /// Every id, one after the other.
-    ids: String,
-    /// Where each id ends in `ids`.
-    id_ends: Vec<usize>,
+    /// Every id.
+    ids: Strs,
     /// The distinct tag lists, in the order first seen, and where each is.
     tag_lists: Vec<Arc<[Box<str>]>>,
     tag_index: HashMap<Arc<[Box<str>]>, u32>,
     /// Per question, its tag list's position in `tag_lists`.
-    tags: Vec<u32>,
+    tags: Narrow,
     facts: Vec<Facts>,
     /// Per question, its best evidence rank plus one (0: none).
-    best_gold_rank: Vec<u32>,
+    best_gold_rank: Narrow,
     /// Per question, its weight (coded: most traces weigh every question alike).
     weight: CodedRows,
     /// Per question, its record's line and figures (absent ones 0; [`Facts`] says which
@@ -391,16 +389,13 @@ struct Signals {
     present: u8,
 }
 
-/// Per question, its trace record's line and figures: the line in 4 bytes (the few past
-/// `u32::MAX`, which no trace of today has, apart), the latency and the token counts coded
+/// Per question, its trace record's line and figures: the line [`Narrow`] (4 bytes a line
+/// under 2^32), the latency and the token counts coded
 /// ([`CodedRows`]: token counts take a few thousand values; latencies kept one per question
 /// when nearly all differ).
 #[derive(Debug, Clone, PartialEq)]
 struct Records {
-    lines: Vec<u32>,
-    /// The questions whose line is past `u32::MAX - 1` (marked `u32::MAX` in `lines`), by
-    /// position (ascending), and the line.
-    far: Vec<(usize, u64)>,
+    lines: Narrow,
     latency: CodedRows,
     /// Prompt and completion tokens, each its own column (a pair of counts takes many more
     /// values than either).
@@ -411,8 +406,7 @@ struct Records {
 impl Default for Records {
     fn default() -> Self {
         Records {
-            lines: Vec::new(),
-            far: Vec::new(),
+            lines: Narrow::new(),
             latency: CodedRows::new(1),
             prompt: CodedRows::new(1),
             completion: CodedRows::new(1),
@@ -432,15 +426,8 @@ impl Records {
         self.completion.reserve_exact(n);
     }
 
-    fn push(&mut self, i: usize, line: usize, figures: [f64; 3]) {
-        let line = u64::try_from(line).unwrap_or(u64::MAX);
-        match u32::try_from(line) {
-            Ok(l) if l < u32::MAX => self.lines.push(l),
-            _ => {
-                self.lines.push(u32::MAX);
-                self.far.push((i, line));
-            }
-        }
+    fn push(&mut self, line: usize, figures: [f64; 3]) {
+        self.lines.push_index(line);
         self.latency.push(&figures[..1]);
         self.prompt.push(&figures[1..2]);
         self.completion.push(&figures[2..]);
@@ -448,13 +435,7 @@ impl Records {
 
     /// Question `i`'s line and figures.
     fn get(&self, i: usize) -> (u64, [f64; 3]) {
-        let line = match self.lines[i] {
-            u32::MAX => self
-                .far
-                .binary_search_by_key(&i, |(at, _)| *at)
-                .map_or(u64::from(u32::MAX), |k| self.far[k].1),
-            l => u64::from(l),
-        };
+        let line = self.lines.get(i);
         let column = |c: &CodedRows| c.value(i, 0);
         (
             line,
@@ -468,7 +449,6 @@ impl Records {
 
     fn shrink_to_fit(&mut self) {
         self.lines.shrink_to_fit();
-        self.far.shrink_to_fit();
         self.latency.shrink_to_fit();
         self.prompt.shrink_to_fit();
         self.completion.shrink_to_fit();
@@ -708,13 +688,12 @@ impl BriefRef<'_> {
 impl Default for Briefs {
     fn default() -> Self {
         Briefs {
-            ids: String::new(),
-            id_ends: Vec::new(),
+            ids: Strs::new(),
             tag_lists: Vec::new(),
             tag_index: HashMap::new(),
-            tags: Vec::new(),
+            tags: Narrow::new(),
             facts: Vec::new(),
-            best_gold_rank: Vec::new(),
+            best_gold_rank: Narrow::new(),
             weight: CodedRows::new(1),
             records: Records::default(),
             names: Names::default(),
@@ -738,18 +717,18 @@ impl Briefs {
     /// How many questions.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.id_ends.len()
+        self.ids.len()
     }
 
     /// Whether there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.id_ends.is_empty()
+        self.ids.is_empty()
     }
 
     /// Room for `more` questions' fixed-size columns.
     pub fn reserve(&mut self, more: usize) {
-        self.id_ends.reserve(more);
+        self.ids.reserve(more);
         self.tags.reserve(more);
         self.facts.reserve(more);
         self.best_gold_rank.reserve(more);
@@ -759,8 +738,7 @@ impl Briefs {
     /// Adds `b`, the next question's brief.
     pub fn push(&mut self, b: Brief) {
         let i = self.len();
-        self.ids.push_str(&b.id);
-        self.id_ends.push(self.ids.len());
+        self.ids.push(&b.id);
         let tags = match self.tag_index.get(&b.tags[..]) {
             Some(&at) => at,
             None => {
@@ -771,7 +749,7 @@ impl Briefs {
                 at
             }
         };
-        self.tags.push(tags);
+        self.tags.push(u64::from(tags));
         let mut bits = 0;
         let mut set = |bit: u16, on: bool| {
             if on {
@@ -790,17 +768,16 @@ impl Briefs {
             set(RECORD, true);
             if self.records.lines.capacity() == 0 {
                 // Room for every question reserved (a trace gives most a record).
-                self.records.reserve_exact(self.id_ends.capacity());
+                self.records.reserve_exact(self.ids.capacity());
             }
             set(LATENCY, r.latency_ms.is_some());
             set(PROMPT, r.prompt_tokens.is_some());
             set(COMPLETION, r.completion_tokens.is_some());
             while self.records.len() < i {
-                self.records.push(self.records.len(), 0, [0.0; 3]);
+                self.records.push(0, [0.0; 3]);
             }
             let f = |x: Option<f64>| x.unwrap_or(0.0);
             self.records.push(
-                i,
                 r.line,
                 [f(r.latency_ms), f(r.prompt_tokens), f(r.completion_tokens)],
             );
@@ -812,9 +789,8 @@ impl Briefs {
             rule: b.rule,
             fix: b.fix.as_ref().map(|f| f.kind),
         });
-        self.best_gold_rank.push(b.best_gold_rank.map_or(0, |r| {
-            u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX)
-        }));
+        self.best_gold_rank
+            .push_index(b.best_gold_rank.map_or(0, |r| r.saturating_add(1)));
         self.weight.push(&[b.weight]);
         if let Some(f) = b.fix {
             if !f.pages.is_empty() {
@@ -908,8 +884,7 @@ impl Briefs {
     /// When there are not more than `i` questions (as every accessor here).
     #[must_use]
     pub fn id(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
-        &self.ids[start..self.id_ends[i]]
+        self.ids.get(i)
     }
 
     /// Question `i`'s class.
@@ -928,7 +903,7 @@ impl Briefs {
     #[must_use]
     pub fn tags(&self, i: usize) -> &[Box<str>] {
         self.tag_lists
-            .get(self.tags[i] as usize)
+            .get(self.tags.index(i))
             .map_or(&[], |t| &t[..])
     }
 
@@ -947,7 +922,7 @@ impl Briefs {
     /// Question `i`'s best evidence rank.
     #[must_use]
     pub fn best_gold_rank(&self, i: usize) -> Option<usize> {
-        (self.best_gold_rank[i] as usize).checked_sub(1)
+        self.best_gold_rank.index(i).checked_sub(1)
     }
 
     /// Question `i`'s trace record figures.
@@ -970,7 +945,6 @@ impl Briefs {
     /// Lets go of the room the lists hold beyond their questions.
     pub fn shrink_to_fit(&mut self) {
         self.ids.shrink_to_fit();
-        self.id_ends.shrink_to_fit();
         self.tags.shrink_to_fit();
         self.facts.shrink_to_fit();
         self.best_gold_rank.shrink_to_fit();

@@ -343,18 +343,18 @@ impl Compared {
 struct Shingles {
     flat: Vec<u64>,
     /// Where text r's end.
-    ends: Vec<usize>,
+    ends: ragdiag_core::Narrow,
 }
 
 impl Shingles {
     fn push(&mut self, text: &str) {
         self.flat.extend(ragdiag_core::word_shingles(text));
-        self.ends.push(self.flat.len());
+        self.ends.push_index(self.flat.len());
     }
 
     /// Where text `r`'s shingles are in `flat`.
     fn span(&self, r: usize) -> std::ops::Range<usize> {
-        (if r == 0 { 0 } else { self.ends[r - 1] })..self.ends[r]
+        self.ends.span(r)
     }
 
     fn of(&self, r: usize) -> &[u64] {

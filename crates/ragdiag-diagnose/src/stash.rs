@@ -568,7 +568,7 @@ mod tests {
                     })
                 }),
                 record: (i % 3 == 0).then_some(RecordFigures {
-                    // Lines past what 4 bytes hold (kept apart by `Briefs`) among the others.
+                    // Lines past what 4 bytes hold (`Briefs` widens its lines) among the others.
                     line: match i {
                         6 => u32::MAX as usize,
                         9 => usize::MAX,

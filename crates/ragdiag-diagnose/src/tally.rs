@@ -71,7 +71,7 @@ pub struct RankFigures {
     /// Per depth k (the context window, 10 and 20, ascending), the judged share
     /// of each judged question's top k documents (questions that retrieved nothing left out).
     /// The shares are [`CodedRows`] of one number (a share of k takes at most k + 1 values:
-    /// 4 bytes a question instead of 8).
+    /// a byte a question instead of 8 while k < 256).
     pub judged_at: Vec<(usize, CodedRows)>,
 }
 

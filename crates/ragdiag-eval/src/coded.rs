@@ -1,10 +1,11 @@
 //! Rows of numbers kept as codes into their distinct rows (issue 15: the lists a run of a
 //! million questions holds to its end): per-question figures such as trec_eval's measures,
-//! traffic weights or token counts take few distinct values, so a question keeps a 4-byte
-//! code instead of 8 bytes a number. Each distinct row keeps its exact bits (−0 apart from
+//! traffic weights or token counts take few distinct values, so a question keeps a code of
+//! 1, 2 or 4 bytes (the narrowest its distinct rows fit) instead of 8 bytes a number. Each distinct row keeps its exact bits (−0 apart from
 //! 0, every NaN as it came), so whatever reads a row reads the number it was given.
 
 use hashbrown::HashTable;
+use ragdiag_core::Narrow;
 use std::hash::Hasher;
 
 /// Rows of `width` numbers, one per question, in order: coded while few rows are distinct,
@@ -22,7 +23,7 @@ enum Rows {
     /// bits through `index`: each distinct row's code, by the hash of its bits (4 bytes and a
     /// control byte a row; the bits are read in `distinct`, not copied).
     Coded {
-        codes: Vec<u32>,
+        codes: Narrow,
         distinct: Vec<f64>,
         index: HashTable<u32>,
     },
@@ -33,7 +34,7 @@ enum Rows {
 impl Default for Rows {
     fn default() -> Self {
         Rows::Coded {
-            codes: Vec::new(),
+            codes: Narrow::new(),
             distinct: Vec::new(),
             index: HashTable::new(),
         }
@@ -170,7 +171,7 @@ impl CodedRows {
                         code
                     }
                 };
-                codes.push(code);
+                codes.push(u64::from(code));
                 self.width > 0 && index.len() > PLAIN_PAST && index.len() > codes.len() / 2
             }
         };
@@ -189,8 +190,8 @@ impl CodedRows {
         };
         let w = self.width;
         let mut all = Vec::with_capacity(codes.capacity() * w);
-        for &c in codes {
-            let c = c as usize;
+        for k in 0..codes.len() {
+            let c = codes.index(k);
             all.extend_from_slice(&distinct[c * w..(c + 1) * w]);
         }
         self.rows = Rows::Plain(all);
@@ -247,7 +248,7 @@ impl CodedRows {
             Rows::Coded {
                 codes, distinct, ..
             } => {
-                let c = codes[i] as usize;
+                let c = codes.index(i);
                 &distinct[c * w..(c + 1) * w]
             }
             Rows::Plain(all) => &all[i * w..(i + 1) * w],
@@ -266,7 +267,7 @@ impl CodedRows {
         match &self.rows {
             Rows::Coded {
                 codes, distinct, ..
-            } => distinct[codes[i] as usize * self.width + c],
+            } => distinct[codes.index(i) * self.width + c],
             Rows::Plain(all) => all[i * self.width + c],
         }
     }
@@ -408,6 +409,36 @@ mod tests {
                 assert_eq!(got, want, "row {i}, width {width}");
             }
         }
+    }
+
+    /// Codes widen from one byte to two past 256 distinct rows and to four past 65,536, and
+    /// every row reads back the same across each widening, with the room reserved kept.
+    #[test]
+    fn codes_widen_as_distinct_rows_grow() {
+        let n = 4 * PLAIN_PAST;
+        // 70,000 distinct rows, each three times in a row: never over half the rows, so
+        // never plain.
+        let value = |i: usize| ((i / 3) % 70_000) as f64 * 0.25;
+        let mut rows = CodedRows::new(1);
+        rows.reserve_exact(n);
+        for i in 0..n {
+            rows.push(&[value(i)]);
+            let width = match &rows.rows {
+                Rows::Coded { codes, .. } => codes.width(),
+                Rows::Plain(_) => 8,
+            };
+            let distinct = (i / 3 + 1).min(70_000);
+            let want = if distinct <= 256 {
+                1
+            } else if distinct <= 1 << 16 {
+                2
+            } else {
+                4
+            };
+            assert_eq!(width, want, "row {i}");
+        }
+        assert_eq!((rows.distinct(), rows.capacity()), (Some(70_000), n));
+        assert!((0..n).all(|i| rows.value(i, 0).to_bits() == value(i).to_bits()));
     }
 
     #[test]

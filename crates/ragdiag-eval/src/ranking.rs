@@ -4,7 +4,7 @@
 use crate::coded::CodedRows;
 use crate::stats::{self, Interval};
 use crate::{evaluate_topic, EvalParams, MeasureError, MeasureSet, Ranked};
-use ragdiag_core::{DocId, Qrels, Query};
+use ragdiag_core::{DocId, Qrels, Query, Strs};
 
 /// One query's documents, best first, with the scores written to the run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,13 +83,12 @@ pub struct MetricTable {
 /// flat vectors: nothing is allocated per query, so a table of 100,000 queries is a few
 /// vectors, not 200,000 small blocks. The values are [`CodedRows`]: trec_eval's measures of a
 /// query are functions of a few ranks and counts, so a million queries have a few thousand
-/// distinct rows, and a query keeps a 4-byte code instead of 8 bytes a measure.
+/// distinct rows, and a query keeps a code of 1 to 4 bytes instead of 8 bytes a measure; the
+/// ids are [`Strs`] (4-byte ends while they take under 4 GiB).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryValues {
-    /// The ids, one after the other.
-    ids: String,
-    /// Where each id ends in `ids`.
-    ends: Vec<usize>,
+    /// The ids.
+    ids: Strs,
     /// The values, a row a query.
     rows: CodedRows,
 }
@@ -99,8 +98,7 @@ impl QueryValues {
     #[must_use]
     pub fn new(width: usize) -> Self {
         QueryValues {
-            ids: String::new(),
-            ends: Vec::new(),
+            ids: Strs::new(),
             rows: CodedRows::new(width),
         }
     }
@@ -112,8 +110,7 @@ impl QueryValues {
     /// When `values` is not one per measure.
     pub fn push(&mut self, id: &str, values: &[f64]) {
         assert_eq!(values.len(), self.rows.width(), "one value per measure");
-        self.ids.push_str(id);
-        self.ends.push(self.ids.len());
+        self.ids.push(id);
         self.rows.push(values);
     }
 
@@ -124,43 +121,39 @@ impl QueryValues {
     /// When `next` holds another number of measures.
     pub fn append(&mut self, next: &QueryValues) {
         assert_eq!(self.rows.width(), next.rows.width(), "the same measures");
-        let at = self.ids.len();
-        self.ids.push_str(&next.ids);
-        self.ends.extend(next.ends.iter().map(|e| at + e));
+        self.ids.append(&next.ids);
         self.rows.append(&next.rows);
     }
 
     /// How many queries.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.ids.len()
     }
 
     /// The bytes of every id together.
     #[must_use]
     pub fn id_bytes(&self) -> usize {
-        self.ids.len()
+        self.ids.bytes()
     }
 
     /// Room for `queries` more queries whose ids take `id_bytes` bytes together, and no more
     /// (lists appended to within it are not copied as they grow).
     pub fn reserve_exact(&mut self, queries: usize, id_bytes: usize) {
-        self.ids.reserve_exact(id_bytes);
-        self.ends.reserve_exact(queries);
+        self.ids.reserve_exact(queries, id_bytes);
         self.rows.reserve_exact(queries);
     }
 
     /// Whether there is no query.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.ids.is_empty()
     }
 
     /// The `i`th query's id.
     #[must_use]
     pub fn id(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.ids[start..self.ends[i]]
+        self.ids.get(i)
     }
 
     /// The `i`th query's values.
@@ -496,7 +489,6 @@ mod tests {
             ["q1", "", "q-3 é", "q4"]
         );
         assert_eq!(one.ids, ab.ids);
-        assert_eq!(one.ends, ab.ends);
         // Dropping a measure keeps the others in order, row by row.
         ab.retain_columns(&[true, false, true]);
         assert_eq!(ab.row(0), &[0.1, 0.3]);
