@@ -12,51 +12,57 @@
 use std::ops::Range;
 
 /// Unsigned numbers, in order, each kept in as few bytes as the largest so far needs.
-#[derive(Debug, Clone)]
-pub enum Narrow {
-    /// Every number under 256.
-    One(Vec<u8>),
-    /// Every number under 65,536.
-    Two(Vec<u16>),
-    /// Every number under 2^32.
-    Four(Vec<u32>),
-    /// Some number past.
-    Eight(Vec<u64>),
+///
+/// The numbers are little-endian, `width` bytes each, followed by [`PAD`] zero bytes, so that
+/// a read is one 8-byte load and a mask whatever the width: no branch on it (a read in a
+/// bootstrap's inner loop costs what a read of a `Vec<u32>` does).
+#[derive(Clone)]
+pub struct Narrow {
+    /// The numbers, then `PAD` zeros (empty while nothing was ever pushed).
+    bytes: Vec<u8>,
+    /// Bytes a number: 1, 2, 4 or 8.
+    width: usize,
+    /// The bits of a number's `width` bytes.
+    mask: u64,
+    len: usize,
 }
+
+/// Zero bytes after the last number, so that reading it reads 8 bytes.
+const PAD: usize = 7;
 
 impl Default for Narrow {
     fn default() -> Self {
-        Narrow::One(Vec::new())
+        Narrow {
+            bytes: Vec::new(),
+            width: 1,
+            mask: 0xff,
+            len: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for Narrow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl PartialEq for Narrow {
     /// The same numbers, however wide each list keeps them.
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        self.len == other.len && self.iter().eq(other.iter())
     }
 }
 
 impl Eq for Narrow {}
 
-/// `$body` with `$v` bound to the list, whatever its width.
-macro_rules! each_width {
-    ($list:expr, $v:ident => $body:expr) => {
-        match $list {
-            Narrow::One($v) => $body,
-            Narrow::Two($v) => $body,
-            Narrow::Four($v) => $body,
-            Narrow::Eight($v) => $body,
-        }
-    };
-}
-
-/// `narrow`'s numbers in a wider list with room for as many as `narrow` had (and one more).
-#[allow(clippy::ptr_arg)] // its room is read
-fn widened<N: Copy, W: From<N>>(narrow: &Vec<N>) -> Vec<W> {
-    let mut w = Vec::with_capacity(narrow.capacity().max(narrow.len() + 1));
-    w.extend(narrow.iter().map(|&c| W::from(c)));
-    w
+/// The bits of `width` bytes.
+fn mask_of(width: usize) -> u64 {
+    if width >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * width)) - 1
+    }
 }
 
 impl Narrow {
@@ -69,13 +75,13 @@ impl Narrow {
     /// How many numbers.
     #[must_use]
     pub fn len(&self) -> usize {
-        each_width!(self, v => v.len())
+        self.len
     }
 
     /// Whether there is none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 
     /// Number `i`.
@@ -86,12 +92,11 @@ impl Narrow {
     #[must_use]
     #[inline]
     pub fn get(&self, i: usize) -> u64 {
-        match self {
-            Narrow::One(v) => u64::from(v[i]),
-            Narrow::Two(v) => u64::from(v[i]),
-            Narrow::Four(v) => u64::from(v[i]),
-            Narrow::Eight(v) => v[i],
-        }
+        assert!(i < self.len, "number {i} of {}", self.len);
+        let at = i * self.width;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.bytes[at..at + 8]);
+        u64::from_le_bytes(word) & self.mask
     }
 
     /// Number `i` as an index (every number pushed as one, [`Narrow::push_index`], reads back).
@@ -107,23 +112,38 @@ impl Narrow {
 
     /// Adds `n` (the list widens here when `n` is the first past its width).
     pub fn push(&mut self, n: u64) {
-        match self {
-            Narrow::One(v) => match u8::try_from(n) {
-                Ok(c) => return v.push(c),
-                Err(_) => *self = Narrow::Two(widened(v)),
-            },
-            Narrow::Two(v) => match u16::try_from(n) {
-                Ok(c) => return v.push(c),
-                Err(_) => *self = Narrow::Four(widened(v)),
-            },
-            Narrow::Four(v) => match u32::try_from(n) {
-                Ok(c) => return v.push(c),
-                Err(_) => *self = Narrow::Eight(widened(v)),
-            },
-            Narrow::Eight(v) => return v.push(n),
+        if n > self.mask {
+            let width = if n <= mask_of(2) {
+                2
+            } else if n <= mask_of(4) {
+                4
+            } else {
+                8
+            };
+            self.widen(width);
         }
-        // Widened: `n` fits now.
-        self.push(n);
+        if self.bytes.is_empty() {
+            self.bytes.resize(PAD, 0);
+        }
+        let end = self.len * self.width;
+        self.bytes.truncate(end);
+        self.bytes.extend_from_slice(&n.to_le_bytes()[..self.width]);
+        self.bytes.extend_from_slice(&[0; PAD]);
+        self.len += 1;
+    }
+
+    /// The same numbers `width` bytes each, with room for as many as there was room for (and
+    /// one more).
+    fn widen(&mut self, width: usize) {
+        let room = self.capacity().max(self.len + 1);
+        let mut bytes = Vec::with_capacity(room * width + PAD);
+        for i in 0..self.len {
+            bytes.extend_from_slice(&self.get(i).to_le_bytes()[..width]);
+        }
+        bytes.extend_from_slice(&[0; PAD]);
+        self.bytes = bytes;
+        self.width = width;
+        self.mask = mask_of(width);
     }
 
     /// Adds the index `n`.
@@ -144,46 +164,53 @@ impl Narrow {
         start..self.index(i)
     }
 
+    /// The bytes the list holds now beyond its numbers' (the padding, once there is one).
+    fn held(&self) -> usize {
+        if self.bytes.is_empty() {
+            0
+        } else {
+            self.len * self.width + PAD
+        }
+    }
+
     /// Room for `more` more numbers, and no more.
     pub fn reserve_exact(&mut self, more: usize) {
-        each_width!(self, v => v.reserve_exact(more));
+        let want = (self.len + more) * self.width + PAD;
+        self.bytes.reserve_exact(want - self.held().min(want));
     }
 
     /// Room for at least `more` more numbers.
     pub fn reserve(&mut self, more: usize) {
-        each_width!(self, v => v.reserve(more));
+        let want = (self.len + more) * self.width + PAD;
+        self.bytes.reserve(want - self.held().min(want));
     }
 
     /// Room for how many numbers in all without growing.
     #[must_use]
     pub fn capacity(&self) -> usize {
-        each_width!(self, v => v.capacity())
+        self.bytes.capacity().saturating_sub(PAD) / self.width
     }
 
     /// Lets go of the room beyond the numbers.
     pub fn shrink_to_fit(&mut self) {
-        each_width!(self, v => v.shrink_to_fit());
+        self.bytes.shrink_to_fit();
     }
 
     /// Drops every number, keeping the room.
     pub fn clear(&mut self) {
-        each_width!(self, v => v.clear());
+        self.bytes.clear();
+        self.len = 0;
     }
 
     /// Bytes a number takes now.
     #[must_use]
     pub fn width(&self) -> usize {
-        match self {
-            Narrow::One(_) => 1,
-            Narrow::Two(_) => 2,
-            Narrow::Four(_) => 4,
-            Narrow::Eight(_) => 8,
-        }
+        self.width
     }
 
     /// Every number, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        (0..self.len).map(|i| self.get(i))
     }
 }
 
@@ -359,5 +386,15 @@ mod tests {
                     l
                 })
         );
+    }
+
+    /// The padding after the last number is never read as one.
+    #[test]
+    #[should_panic(expected = "number 2 of 2")]
+    fn a_number_past_the_end_is_refused() {
+        let mut list = Narrow::new();
+        list.push(1);
+        list.push(2);
+        let _ = list.get(2);
     }
 }
