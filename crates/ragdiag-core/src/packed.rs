@@ -18,7 +18,7 @@ use std::ops::Range;
 /// bootstrap's inner loop costs what a read of a `Vec<u32>` does).
 #[derive(Clone)]
 pub struct Narrow {
-    /// The numbers, then `PAD` zeros (empty while nothing was ever pushed).
+    /// The numbers, then `PAD` zeros (empty while there is none).
     bytes: Vec<u8>,
     /// Bytes a number: 1, 2, 4 or 8.
     width: usize,
@@ -122,13 +122,10 @@ impl Narrow {
             };
             self.widen(width);
         }
-        if self.bytes.is_empty() {
-            self.bytes.resize(PAD, 0);
-        }
+        // The padding's first bytes become the number's, and as many zeros follow.
         let end = self.len * self.width;
-        self.bytes.truncate(end);
-        self.bytes.extend_from_slice(&n.to_le_bytes()[..self.width]);
-        self.bytes.extend_from_slice(&[0; PAD]);
+        self.bytes.resize(end + self.width + PAD, 0);
+        self.bytes[end..end + self.width].copy_from_slice(&n.to_le_bytes()[..self.width]);
         self.len += 1;
     }
 
@@ -164,25 +161,17 @@ impl Narrow {
         start..self.index(i)
     }
 
-    /// The bytes the list holds now beyond its numbers' (the padding, once there is one).
-    fn held(&self) -> usize {
-        if self.bytes.is_empty() {
-            0
-        } else {
-            self.len * self.width + PAD
-        }
-    }
-
     /// Room for `more` more numbers, and no more.
     pub fn reserve_exact(&mut self, more: usize) {
         let want = (self.len + more) * self.width + PAD;
-        self.bytes.reserve_exact(want - self.held().min(want));
+        self.bytes
+            .reserve_exact(want.saturating_sub(self.bytes.len()));
     }
 
     /// Room for at least `more` more numbers.
     pub fn reserve(&mut self, more: usize) {
         let want = (self.len + more) * self.width + PAD;
-        self.bytes.reserve(want - self.held().min(want));
+        self.bytes.reserve(want.saturating_sub(self.bytes.len()));
     }
 
     /// Room for how many numbers in all without growing.

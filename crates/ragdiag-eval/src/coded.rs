@@ -1,8 +1,9 @@
 //! Rows of numbers kept as codes into their distinct rows (issue 15: the lists a run of a
 //! million questions holds to its end): per-question figures such as trec_eval's measures,
 //! traffic weights or token counts take few distinct values, so a question keeps a code of
-//! 1, 2 or 4 bytes (the narrowest its distinct rows fit) instead of 8 bytes a number. Each distinct row keeps its exact bits (−0 apart from
-//! 0, every NaN as it came), so whatever reads a row reads the number it was given.
+//! 1, 2 or 4 bytes (the narrowest its distinct rows fit) instead of 8 bytes a number. Each
+//! distinct row keeps its exact bits (−0 apart from 0, every NaN as it came), so whatever
+//! reads a row reads the number it was given.
 
 use hashbrown::HashTable;
 use ragdiag_core::Narrow;
