@@ -1115,16 +1115,15 @@ impl<'a> Sources<'a> {
 
 /// The columns of `hits.parquet` ([`ragdiag_contract::table::HITS`]): one row per retrieved
 /// item of each question, in rank order, with the retrievers `sources` names for it (an item
-/// `Sources::Each` does not name is left out, as before).
+/// `Sources::Each` does not name is left out, as before). `by_id` is the corpus's documents
+/// with their freshness by id ([`Audit::by_id`]), made once for all the parts of a run.
 #[must_use]
 pub fn hits_columns(
     queries: &[Query],
     items: &[&[RetrievedItem]],
     sources: Sources<'_>,
-    docs: &[Document],
-    audit: &Audit,
+    by_id: &std::collections::HashMap<&str, (&Document, &ragdiag_fresh::DocFreshness)>,
 ) -> Vec<Column> {
-    let by_id = audit.by_id(docs);
     let (mut qid, mut rank, mut doc, mut start, mut end) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut score, mut retriever, mut stale, mut reason) =

@@ -123,7 +123,9 @@ fn writer_properties(schema_version: u32) -> parquet::file::properties::WriterPr
 /// cut at other rows.
 ///
 /// A writer told that several parts come ([`TableWriter::in_parts`]) holds none of them: each
-/// is written as it comes, as its own row group (the file is then never the one-part file).
+/// is written as it comes, as its own row group (the file is then never the one-part file),
+/// and may be handed over in pieces ([`TableWriter::append`], the last one
+/// [`TableWriter::write`]).
 pub struct TableWriter<W: std::io::Write + Send> {
     table: Table,
     state: State<W>,
@@ -189,18 +191,20 @@ impl<W: std::io::Write + Send> TableWriter<W> {
         })
     }
 
-    /// Writes `batch` through Parquet's writer (a row group of its own when in parts).
+    /// Writes `batch` through Parquet's writer (when in parts, closing its row group if `ends`
+    /// the part).
     fn put(
         &self,
         writer: &mut parquet::arrow::ArrowWriter<W>,
         schema: &arrow::datatypes::SchemaRef,
         batch: RecordBatch,
+        ends: bool,
     ) -> Result<(), TableError> {
         let b = batch
             .with_schema(schema.clone())
             .map_err(|e| self.arrow_error(e))?;
         writer.write(&b).map_err(|e| self.parquet_error(e))?;
-        if self.in_parts {
+        if self.in_parts && ends {
             writer.flush().map_err(|e| self.parquet_error(e))?;
         }
         Ok(())
@@ -226,12 +230,28 @@ impl<W: std::io::Write + Send> TableWriter<W> {
     ///
     /// Columns that do not match the declaration, or an encoding or output failure.
     pub fn write(&mut self, columns: Vec<Column>) -> Result<(), TableError> {
+        self.write_rows(columns, true)
+    }
+
+    /// Writes the first rows of the next part, or the next ones, the part staying open: the
+    /// next [`TableWriter::write`] ends it. A part may so be handed over in pieces, its rows
+    /// never all held as columns at once; its row group is the same.
+    ///
+    /// # Errors
+    ///
+    /// As [`TableWriter::write`].
+    pub fn append(&mut self, columns: Vec<Column>) -> Result<(), TableError> {
+        self.write_rows(columns, false)
+    }
+
+    /// [`TableWriter::write`] (`ends` the part) and [`TableWriter::append`].
+    fn write_rows(&mut self, columns: Vec<Column>, ends: bool) -> Result<(), TableError> {
         let batch = record_batch(&self.table, columns)?;
         match std::mem::replace(&mut self.state, State::Failed) {
             State::Waiting { out, first: None } if self.in_parts => {
                 let mut state = self.open(out, &batch)?;
                 if let State::Writing { writer, schema } = &mut state {
-                    self.put(writer, schema, batch)?;
+                    self.put(writer, schema, batch, ends)?;
                 }
                 self.state = state;
                 Ok(())
@@ -250,14 +270,14 @@ impl<W: std::io::Write + Send> TableWriter<W> {
                 // A second part: written under the declaration's schema.
                 let mut state = self.open(out, &first)?;
                 if let State::Writing { writer, schema } = &mut state {
-                    self.put(writer, schema, first)?;
-                    self.put(writer, schema, batch)?;
+                    self.put(writer, schema, first, ends)?;
+                    self.put(writer, schema, batch, ends)?;
                 }
                 self.state = state;
                 Ok(())
             }
             State::Writing { mut writer, schema } => {
-                self.put(&mut writer, &schema, batch)?;
+                self.put(&mut writer, &schema, batch, ends)?;
                 self.state = State::Writing { writer, schema };
                 Ok(())
             }
@@ -587,6 +607,27 @@ mod tests {
             let expected: Vec<i64> = parts.iter().map(|&n| n as i64).collect();
             assert_eq!(groups, expected, "parts {parts:?}");
         }
+        // A part handed over in pieces (appended, the last written): the same row groups and
+        // rows as the part whole.
+        let mut pieces = TableWriter::new(Vec::new(), &HITS).in_parts();
+        for (range, ends) in [
+            (0..400, false),
+            (400..401, false),
+            (401..1000, true),
+            (1000..1000, false),
+            (1000..2999, false),
+            (2999..3000, true),
+        ] {
+            let rows = rows_of(&columns, range);
+            if ends {
+                pieces.write(rows).unwrap();
+            } else {
+                pieces.append(rows).unwrap();
+            }
+        }
+        let meta = read_back(&pieces.finish().unwrap(), &[1000, 2000]);
+        let groups: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, [1000, 2000]);
         // Lists of texts, and a table given no rows.
         let docs = columns_of(&DOCUMENTS, 7);
         std::fs::write(&path, written_in_parts(&DOCUMENTS, &docs, &[3, 4])).unwrap();

@@ -38,12 +38,19 @@ pub(crate) struct Rows<'a, D, R> {
     pub(crate) trace: Option<&'a [R]>,
 }
 
+/// A part's rows are made and handed to the tables this many questions at a time (a part's
+/// rows as columns held whole were ~10 MB of each part's transient on the production-shaped
+/// trace: 40,960 hits of four texts each).
+const QUESTIONS_PER_SLICE: usize = 512;
+
 /// The two tables being written.
 pub(crate) struct QuestionTables<'a> {
     queries: TableWriter<Staging>,
     hits: TableWriter<Staging>,
-    docs: &'a [Document],
-    audit: &'a Audit,
+    /// The tables come in several parts, each handed over a slice at a time.
+    in_parts: bool,
+    /// The corpus's documents with their freshness, by id.
+    by_id: std::collections::HashMap<&'a str, (&'a Document, &'a ragdiag_fresh::DocFreshness)>,
     price: Option<Price>,
     /// What the summary reads of the rankings, taken as each part is written.
     tally: RankTally<'a>,
@@ -65,19 +72,16 @@ impl<'a> QuestionTables<'a> {
         store: Option<Box<dyn ragdiag_diagnose::Scratch>>,
     ) -> Result<Self> {
         // Above one part, each is written (and let go) as it comes, a row group per part.
+        let in_parts = questions > QUESTIONS_PER_PART;
         let open = |table: &ragdiag_contract::table::Table| -> Result<TableWriter<Staging>> {
             let w = TableWriter::new(files.stage(table.file)?, table);
-            Ok(if questions > QUESTIONS_PER_PART {
-                w.in_parts()
-            } else {
-                w
-            })
+            Ok(if in_parts { w.in_parts() } else { w })
         };
         Ok(QuestionTables {
             queries: open(&QUERIES)?,
             hits: open(&HITS)?,
-            docs,
-            audit,
+            in_parts,
+            by_id: audit.by_id(docs),
             price,
             tally: match store {
                 Some(store) => RankTally::new(context_k, docs, audit).with_store(store),
@@ -98,21 +102,40 @@ impl<'a> QuestionTables<'a> {
         // ranking and judgments alone, so the part's are the whole run's (a part without a
         // labelled question has none: its metric columns are null, as in a whole-run table).
         let table = self.tally.add(rows.queries, rows.rankings)?;
-        self.queries.write(ragdiag_diagnose::queries_columns(
-            rows.queries,
-            rows.diagnoses,
-            table.as_ref(),
-            rows.trace,
-            self.price,
-        ))?;
-        self.hits.write(ragdiag_diagnose::hits_columns(
-            rows.queries,
-            rows.items,
-            rows.sources,
-            self.docs,
-            self.audit,
-        ))?;
-        Ok(())
+        // In parts, a slice of the part's questions at a time (the part's row group is the
+        // same); one part is written whole, as `table_bytes` writes it.
+        let n = rows.queries.len();
+        let slice = if self.in_parts {
+            QUESTIONS_PER_SLICE
+        } else {
+            n.max(1)
+        };
+        let mut at = 0;
+        loop {
+            let s = at..(at + slice).min(n);
+            let last = s.end == n;
+            let queries = ragdiag_diagnose::queries_columns(
+                &rows.queries[s.clone()],
+                &rows.diagnoses[s.clone()],
+                table.as_ref(),
+                rows.trace,
+                self.price,
+            );
+            let hits = ragdiag_diagnose::hits_columns(
+                &rows.queries[s.clone()],
+                &rows.items[s.clone()],
+                rows.sources.slice(s.clone()),
+                &self.by_id,
+            );
+            if last {
+                self.queries.write(queries)?;
+                self.hits.write(hits)?;
+                return Ok(());
+            }
+            self.queries.append(queries)?;
+            self.hits.append(hits)?;
+            at = s.end;
+        }
     }
 
     /// Closes both tables and `run.trec`, adds them to the report and returns the rankings'
