@@ -95,8 +95,8 @@ pub use ground::{
 pub use input::{QueryInput, RetrievedItem, RetrieverRanks};
 pub use report::{
     answer_ok, build_summary, doc_ranking, headline, hit_name, hits_columns, lead_scores,
-    queries_columns, Figures, LeadScores, Leads, Ranked, Sources, SummaryInput, ThresholdOptions,
-    UnknownMetric,
+    queries_columns, Figures, LeadScores, Leads, Ranked, RowFigures, Sources, SummaryInput,
+    ThresholdOptions, UnknownMetric,
 };
 pub use rerank::reranker_impact;
 pub use spill::Scratch;

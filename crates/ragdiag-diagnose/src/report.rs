@@ -933,24 +933,57 @@ fn threshold_headline(t: &ragdiag_contract::Thresholds) -> String {
     }
 }
 
-/// The columns of `queries.parquet` ([`ragdiag_contract::table::QUERIES`]): one row per
-/// question. The metric columns hold `table`'s per-question values (null where a question was
-/// not evaluated, or everywhere without judgments).
+/// What the rows of `queries.parquet` read of consecutive questions besides their questions and
+/// diagnoses: the metric table's values by question id, and each question's cost and latency
+/// from its first trace record. Made once for questions whose rows are then made a slice at a
+/// time ([`queries_columns`]), so that neither lookup is rebuilt a slice.
+pub struct RowFigures<'a> {
+    /// The measures' names, where the questions were evaluated.
+    names: Option<&'a [String]>,
+    /// Each evaluated question's values, by its id.
+    per_query: std::collections::HashMap<&'a str, &'a [f64]>,
+    /// Each question's cost and latency (`None` without a record, or a figure), by position.
+    cost_latency: Vec<(Option<f64>, Option<f64>)>,
+}
+
+impl<'a> RowFigures<'a> {
+    /// The figures of `queries`: their measures in `table` (`None` without judgments), their
+    /// costs and latencies from the first record of each id in `trace` at `price`.
+    #[must_use]
+    pub fn new<R: std::borrow::Borrow<TraceRecord>>(
+        queries: &[Query],
+        table: Option<&'a MetricTable>,
+        trace: Option<&[R]>,
+        price: Option<ragdiag_contract::Price>,
+    ) -> Self {
+        RowFigures {
+            names: table.map(|t| t.names.as_slice()),
+            per_query: table
+                .map(|t| t.per_query.iter().collect())
+                .unwrap_or_default(),
+            cost_latency: crate::cost::per_question(trace, queries, price),
+        }
+    }
+}
+
+/// The columns of `queries.parquet` ([`ragdiag_contract::table::QUERIES`]) for the questions
+/// `range` of `queries` (with their `diagnoses`, and their `figures` made of all of `queries`):
+/// one row per question. The metric columns hold the metric table's per-question values (null
+/// where a question was not evaluated, or everywhere without judgments).
 #[must_use]
-pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>, R: std::borrow::Borrow<TraceRecord>>(
+pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>>(
     queries: &[Query],
     diagnoses: &[D],
-    table: Option<&MetricTable>,
-    trace: Option<&[R]>,
-    price: Option<ragdiag_contract::Price>,
+    figures: &RowFigures<'_>,
+    range: std::ops::Range<usize>,
 ) -> Vec<Column> {
+    let cost_latency = &figures.cost_latency[range.clone()];
+    let (queries, diagnoses) = (&queries[range.clone()], &diagnoses[range]);
     let text = |f: &dyn Fn(usize) -> String| -> Values {
         Values::Utf8((0..queries.len()).map(|i| Some(f(i))).collect())
     };
     let d: Vec<&Diagnosis> = diagnoses.iter().map(std::borrow::Borrow::borrow).collect();
-    let per_query: std::collections::HashMap<&str, &[f64]> = table
-        .map(|t| t.per_query.iter().collect())
-        .unwrap_or_default();
+    let per_query = &figures.per_query;
     let mut columns = vec![
         Column {
             name: "query_id",
@@ -1042,7 +1075,9 @@ pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>, R: std::borrow::Borrow
     ];
     let fixed = columns.len();
     for def in QUERIES.metrics().filter(|c| c.name != "hit") {
-        let at = table.and_then(|t| t.names.iter().position(|n| n == def.name));
+        let at = figures
+            .names
+            .and_then(|names| names.iter().position(|n| n == def.name));
         columns.push(Column {
             name: def.name,
             values: Values::Float64(
@@ -1073,7 +1108,6 @@ pub fn queries_columns<D: std::borrow::Borrow<Diagnosis>, R: std::borrow::Borrow
                 .collect(),
         ),
     });
-    let cost_latency = crate::cost::per_question(trace, queries, price);
     columns.push(Column {
         name: "latency_ms",
         values: Values::Float64(cost_latency.iter().map(|c| c.1).collect()),

@@ -110,16 +110,18 @@ impl<'a> QuestionTables<'a> {
         } else {
             n.max(1)
         };
+        // The part's metric values by id and its costs and latencies, once for its slices.
+        let figures =
+            ragdiag_diagnose::RowFigures::new(rows.queries, table.as_ref(), rows.trace, self.price);
         let mut at = 0;
         loop {
             let s = at..(at + slice).min(n);
             let last = s.end == n;
             let queries = ragdiag_diagnose::queries_columns(
-                &rows.queries[s.clone()],
-                &rows.diagnoses[s.clone()],
-                table.as_ref(),
-                rows.trace,
-                self.price,
+                rows.queries,
+                rows.diagnoses,
+                &figures,
+                s.clone(),
             );
             let hits = ragdiag_diagnose::hits_columns(
                 &rows.queries[s.clone()],
